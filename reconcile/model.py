@@ -1,0 +1,210 @@
+"""Plain typed data shared by every layer: platforms, desired customers, live companies.
+
+Nothing here does I/O. Desired objects come from `reconcile.desired`, live objects from
+`reconcile.live`; the planner compares the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Literal
+
+OWNER_TAG = "reconcile.owner"
+UID_TAG = "reconcile.uid"
+RESERVED_TAG_PREFIX = "reconcile."
+MAX_TAGS = 10
+MAX_USER_TAGS = MAX_TAGS - 2
+MAX_TAG_KEY = 27
+MAX_TAG_VALUE = 100
+
+
+# --------------------------------------------------------------------------- platforms
+
+
+@dataclass(frozen=True)
+class Platform:
+    """An accounting platform supported by Sync for Expenses."""
+
+    key: str
+    name: str
+    aliases: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.key})"
+
+
+PLATFORMS: tuple[Platform, ...] = (
+    Platform("akxx", "Oracle NetSuite", ("netsuite", "oracle-netsuite")),
+    Platform("pqsw", "QuickBooks Desktop", ("quickbooks-desktop", "qbd")),
+    Platform("qhyg", "QuickBooks Online", ("quickbooks-online", "qbo")),
+    Platform("knfz", "Sage Intacct", ("sage-intacct", "intacct")),
+    Platform("gbol", "Xero", ("xero",)),
+    Platform("trji", "Dynamics 365 Business Central", ("dynamics-365-business-central",)),
+    Platform("fbrh", "FreeAgent", ("freeagent",)),
+    Platform("rwuv", "Zoho Books", ("zoho-books",)),
+)
+
+PLATFORMS_BY_KEY: Mapping[str, Platform] = MappingProxyType({p.key: p for p in PLATFORMS})
+PLATFORMS_BY_NAME: Mapping[str, Platform] = MappingProxyType(
+    {p.name.casefold(): p for p in PLATFORMS}
+)
+PLATFORM_ALIASES: Mapping[str, Platform] = MappingProxyType(
+    {alias: p for p in PLATFORMS for alias in (p.key, *p.aliases)}
+)
+
+# The partner expense integration (the operator's own application).
+PARTNER_EXPENSE_KEY = "expn"
+PARTNER_EXPENSE_NAME = "Partner Expense"
+
+
+def resolve_platform(text: str) -> Platform | None:
+    """A platform from a 4-letter key or a readable alias (case-insensitive)."""
+    return PLATFORM_ALIASES.get(text.strip().casefold())
+
+
+def platform_of(integration_key: str | None, platform_name: str | None) -> Platform | None:
+    """Identify a live connection's platform: `integrationKey` first, `platformName` second.
+
+    `integrationKey` is optional on Codat's wire, so the name is the fallback.
+    """
+    if integration_key and integration_key in PLATFORMS_BY_KEY:
+        return PLATFORMS_BY_KEY[integration_key]
+    if platform_name:
+        return PLATFORMS_BY_NAME.get(platform_name.casefold())
+    return None
+
+
+# --------------------------------------------------------------------------- desired
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a node was written: 1-based line and column."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class ExpenseConfig:
+    """The Sync for Expenses company configuration: ids in the accounting platform."""
+
+    bank_account: str
+    supplier: str
+    customer: str
+
+    def to_wire(self) -> dict[str, dict[str, str]]:
+        return {
+            "bankAccount": {"id": self.bank_account},
+            "supplier": {"id": self.supplier},
+            "customer": {"id": self.customer},
+        }
+
+
+CustomerState = Literal["present", "absent", "deleted"]
+
+
+@dataclass(frozen=True)
+class Customer:
+    """One customer as the operator wants it."""
+
+    uid: str
+    name: str
+    description: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    accounting: str | None = None  # a platform key, already resolved from any alias
+    expenses: bool = False
+    expense_config: ExpenseConfig | None = None
+    id: str | None = None  # adopt this existing company
+    protect: bool = False
+    state: CustomerState = "present"
+    location: Location | None = field(default=None, compare=False)
+
+    def ownership_tags(self, owner: str) -> dict[str, str]:
+        return {**self.tags, OWNER_TAG: owner, UID_TAG: self.uid}
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """The whole desired-state input of one run."""
+
+    owner: str
+    customers: tuple[Customer, ...]
+    files: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------- live
+
+
+class Status(str, Enum):
+    PENDING_AUTH = "PendingAuth"
+    LINKED = "Linked"
+    UNLINKED = "Unlinked"
+    DEAUTHORIZED = "Deauthorized"
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A live data connection of a company."""
+
+    id: str
+    source_type: str  # Accounting, Expense, ...
+    platform_name: str
+    status: str
+    link_url: str
+    created: str
+    integration_key: str | None = None
+
+    @property
+    def platform(self) -> Platform | None:
+        return platform_of(self.integration_key, self.platform_name)
+
+    @property
+    def is_accounting(self) -> bool:
+        return self.source_type == "Accounting"
+
+    @property
+    def is_partner_expense(self) -> bool:
+        return self.source_type == "Expense"
+
+
+@dataclass(frozen=True)
+class Company:
+    """A live Codat company with its connections."""
+
+    id: str
+    name: str
+    description: str | None
+    tags: Mapping[str, str]
+    connections: tuple[Connection, ...] = ()
+    created: str | None = None
+
+    @property
+    def owner(self) -> str | None:
+        return self.tags.get(OWNER_TAG)
+
+    @property
+    def uid(self) -> str | None:
+        return self.tags.get(UID_TAG)
+
+    @property
+    def user_tags(self) -> dict[str, str]:
+        return {k: v for k, v in self.tags.items() if not k.startswith(RESERVED_TAG_PREFIX)}
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """What Codat holds for one owner, plus companies named by `id:` for adoption."""
+
+    owner: str
+    companies: tuple[Company, ...]
+    expense_configs: Mapping[str, ExpenseConfig | None] = field(default_factory=dict)
+    requests: int = 0
