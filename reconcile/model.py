@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Literal
 
@@ -144,7 +144,7 @@ class DesiredState:
 # --------------------------------------------------------------------------- live
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     PENDING_AUTH = "PendingAuth"
     LINKED = "Linked"
     UNLINKED = "Unlinked"

@@ -7,6 +7,7 @@ They are OpenAPI 3.1 with a few 3.0 habits (`nullable: true`), which JSON Schema
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import re
@@ -86,10 +87,8 @@ class Spec:
 def load_spec(name: str) -> Spec:
     raw = json.loads((OAS_DIR / SPECS[name]).read_text(encoding="utf-8"))
     for pointer, key, value in _PATCHES:
-        try:
+        with contextlib.suppress(KeyError):
             _pointer(raw, pointer)[key] = value
-        except KeyError:
-            pass
     doc = _normalise(copy.deepcopy(raw))
     uri = f"urn:codat-oas:{name}"
     registry = Registry().with_resource(uri, Resource(contents=doc, specification=DRAFT202012))
@@ -156,8 +155,6 @@ def _escape(template: str) -> str:
     return template.replace("~", "~0").replace("/", "~1")
 
 
-def assert_conforms(
-    method: str, path: str, status: int, body: Any, spec: str = "platform"
-) -> None:
+def assert_conforms(method: str, path: str, status: int, body: Any, spec: str = "platform") -> None:
     errors = response_errors(method, path, status, body, spec)
     assert not errors, "\n".join(errors)

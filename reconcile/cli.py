@@ -1,0 +1,338 @@
+"""The command line. Thin: parse, call, render, choose the exit code."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from reconcile import __version__
+
+T = TypeVar("T")
+DEFAULT_SANDBOX_DB = Path(".reconcile") / "sandbox.db"
+# The in-process sandbox pretends to live here, so linkUrls point at `sandbox serve`'s default.
+IN_PROCESS_SANDBOX_URL = "http://127.0.0.1:8765"
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log every HTTP request to stderr.")
+@click.version_option(__version__, prog_name="reconcile")
+def main(verbose: bool) -> None:
+    """Declarative setup of Codat Sync for Expenses customers, from YAML in git."""
+    if verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        http_log = logging.getLogger("reconcile.http")
+        http_log.addHandler(handler)
+        http_log.setLevel(logging.INFO)
+
+
+paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+
+
+def sandbox_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option(
+        "--sandbox-db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Use the embedded sandbox with its state in FILE (implies --sandbox).",
+    )(fn)
+    fn = click.option(
+        "--sandbox",
+        is_flag=True,
+        help=f"Use the embedded sandbox instead of Codat (state in {DEFAULT_SANDBOX_DB}).",
+    )(fn)
+    return fn
+
+
+def plan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(
+        [
+            click.option(
+                "--target",
+                "targets",
+                multiple=True,
+                metavar="UID",
+                help="Only plan these customers (repeatable).",
+            ),
+            click.option(
+                "--max-destroy",
+                type=click.IntRange(min=0),
+                default=None,
+                help="Allow up to N unlinks/deletes beyond the safety threshold.",
+            ),
+            click.option(
+                "--allow-empty",
+                is_flag=True,
+                help="Allow a file with no customers to offboard everything.",
+            ),
+            click.option(
+                "--allow-delete",
+                is_flag=True,
+                help="Allow deleting companies marked state: deleted.",
+            ),
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+# ---------------------------------------------------------------------- validate / schema
+
+
+@main.command()
+@paths_argument
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check desired-state files offline (no network, no key)."""
+    state = load_desired(paths)
+    files = len(state.files) or len(paths)
+    click.echo(f"{files} file(s) valid: {len(state.customers)} customers, owner {state.owner}")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the desired-state file."""
+    from reconcile.desired import schema_text
+
+    click.echo(schema_text(), nl=False)
+
+
+def load_desired(paths: Sequence[Path]) -> Any:
+    from reconcile.desired import InvalidInput, load
+
+    try:
+        return load(list(paths))
+    except InvalidInput as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        count = len(exc.problems)
+        click.echo(
+            f"{count} problem{'s' if count != 1 else ''} found; nothing was sent to Codat.",
+            err=True,
+        )
+        sys.exit(EXIT_ERROR)
+
+
+# ---------------------------------------------------------------------- plan / apply
+
+
+@main.command()
+@paths_argument
+@sandbox_options
+@plan_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when the plan has changes, 0 when it has none.",
+)
+def plan(
+    paths: tuple[Path, ...],
+    sandbox: bool,
+    sandbox_db: Path | None,
+    targets: tuple[str, ...],
+    max_destroy: int | None,
+    allow_empty: bool,
+    allow_delete: bool,
+    fmt: str,
+    detailed_exitcode: bool,
+) -> None:
+    """Show what apply would change."""
+    from reconcile.render.style import Style
+    from reconcile.render.text import render_plan
+
+    desired = load_desired(paths)
+    the_plan = run(
+        _make_plan(desired, sandbox, sandbox_db, targets, max_destroy, allow_empty, allow_delete)
+    )
+    if fmt == "json":
+        click.echo(the_plan.to_json(), nl=False)
+    else:
+        click.echo(render_plan(the_plan, Style.for_stream(sys.stdout)), nl=False)
+    sys.exit(EXIT_CHANGES if detailed_exitcode and the_plan.has_changes else EXIT_OK)
+
+
+@main.command()
+@paths_argument
+@sandbox_options
+@plan_options
+@click.option("--auto-approve", is_flag=True, help="Apply without asking for 'yes'.")
+@click.option(
+    "--parallelism",
+    type=click.IntRange(1, 50),
+    default=10,
+    show_default=True,
+    help="Customers worked on at once (at most this many requests in flight).",
+)
+@click.option("--fail-fast", is_flag=True, help="Stop starting new customers after a failure.")
+def apply(
+    paths: tuple[Path, ...],
+    sandbox: bool,
+    sandbox_db: Path | None,
+    targets: tuple[str, ...],
+    max_destroy: int | None,
+    allow_empty: bool,
+    allow_delete: bool,
+    auto_approve: bool,
+    parallelism: int,
+    fail_fast: bool,
+) -> None:
+    """Make Codat match the file."""
+    from reconcile.executor import execute
+    from reconcile.render.style import Style
+    from reconcile.render.text import render_outcome, render_plan, render_result
+
+    desired = load_desired(paths)
+    style = Style.for_stream(sys.stdout)
+
+    async def go() -> int:
+        async with open_client(sandbox, sandbox_db) as client:
+            the_plan = await _plan_with(
+                client, desired, targets, max_destroy, allow_empty, allow_delete
+            )
+            click.echo(render_plan(the_plan, style), nl=False)
+            if not the_plan.has_changes:
+                return EXIT_OK
+            if not auto_approve and not _confirm():
+                click.echo("Apply cancelled; nothing was changed.", err=True)
+                return EXIT_ERROR
+            result = await execute(
+                the_plan,
+                client,
+                parallelism=parallelism,
+                fail_fast=fail_fast,
+                progress=lambda o: click.echo(render_outcome(o), err=True),
+            )
+            click.echo(render_result(result, style), nl=False)
+            return EXIT_OK if result.ok else EXIT_ERROR
+
+    sys.exit(run(go()))
+
+
+def _confirm() -> bool:
+    if not sys.stdin.isatty() and os.environ.get("RECONCILE_CONFIRM_FROM_STDIN") != "1":
+        # Reading a non-terminal is allowed too (piped "yes"), but say what is expected.
+        pass
+    click.echo("Do you want to apply these changes? Only 'yes' will be accepted.", err=True)
+    try:
+        answer = click.prompt("Enter a value", default="", show_default=False, err=True)
+    except click.Abort:
+        return False
+    return bool(answer.strip() == "yes")
+
+
+async def _make_plan(
+    desired: Any,
+    sandbox: bool,
+    sandbox_db: Path | None,
+    targets: tuple[str, ...],
+    max_destroy: int | None,
+    allow_empty: bool,
+    allow_delete: bool,
+) -> Any:
+    async with open_client(sandbox, sandbox_db) as client:
+        return await _plan_with(client, desired, targets, max_destroy, allow_empty, allow_delete)
+
+
+async def _plan_with(
+    client: Any,
+    desired: Any,
+    targets: tuple[str, ...],
+    max_destroy: int | None,
+    allow_empty: bool,
+    allow_delete: bool,
+) -> Any:
+    from reconcile.live import read_live
+    from reconcile.planner import PlanOptions, UnsafePlan, make_plan
+
+    files = ", ".join(desired.files) or "input"
+    click.echo(
+        f"Reading {files}: {len(desired.customers)} customers, owner {desired.owner}", err=True
+    )
+    live = await read_live(client, desired)
+    managed = sum(1 for c in live.companies if c.owner == desired.owner)
+    click.echo(
+        f"Reading Codat: {managed} managed companies ({live.requests} "
+        f"request{'s' if live.requests != 1 else ''})",
+        err=True,
+    )
+    unknown = (
+        set(targets) - {c.uid for c in desired.customers} - {c.uid for c in live.companies if c.uid}
+    )
+    if unknown:
+        fail(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
+    options = PlanOptions(
+        allow_delete=allow_delete,
+        allow_empty=allow_empty,
+        max_destroy=max_destroy,
+        targets=frozenset(targets),
+    )
+    try:
+        return make_plan(desired, live, options)
+    except UnsafePlan as exc:
+        fail(f"plan refused: {exc}")
+
+
+# ---------------------------------------------------------------------- plumbing
+
+
+def open_client(sandbox: bool, sandbox_db: Path | None) -> Any:
+    """A client for real Codat (CODAT_API_KEY, CODAT_BASE_URL) or the in-process sandbox."""
+    import httpx
+
+    from reconcile.codat import ClientSettings, CodatClient, ConfigError
+
+    try:
+        if sandbox or sandbox_db is not None:
+            from reconcile.sandbox.app import create_app
+            from reconcile.sandbox.options import SandboxOptions
+
+            db = sandbox_db or DEFAULT_SANDBOX_DB
+            db.parent.mkdir(parents=True, exist_ok=True)
+            app = create_app(SandboxOptions(db_path=db))
+            return CodatClient(
+                "sandbox",
+                ClientSettings(base_url=IN_PROCESS_SANDBOX_URL),
+                transport=httpx.ASGITransport(app=app),
+            )
+        base_url = os.environ.get("CODAT_BASE_URL") or "https://api.codat.io"
+        return CodatClient(os.environ.get("CODAT_API_KEY", ""), ClientSettings(base_url=base_url))
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def run(coro: Awaitable[T]) -> T:
+    from reconcile.codat import CodatError
+
+    async def wrapped() -> T:
+        return await coro
+
+    try:
+        return asyncio.run(wrapped())
+    except CodatError as exc:
+        fail(str(exc))
+
+
+def _add_sandbox_group() -> None:
+    try:
+        from reconcile.sandbox.cli import sandbox as sandbox_group
+    except ImportError:  # pragma: no cover - while the sandbox CLI is being built
+        return
+    main.add_command(sandbox_group)
+
+
+_add_sandbox_group()

@@ -1,0 +1,266 @@
+"""Async httpx client: Basic auth, pagination, retries with backoff, idempotency keys.
+
+Retries cover 408, 429, 5xx and connection errors, with exponential backoff and full jitter;
+a `Retry-After` header is honoured. A POST or PATCH is only retried when it carries an
+`Idempotency-Key` (so a retry replays instead of duplicating).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ipaddress
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from reconcile.codat.errors import CodatHTTPError, CodatTransportError, ConfigError
+
+DEFAULT_BASE_URL = "https://api.codat.io"
+MAX_PAGE_SIZE = 5000
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+log = logging.getLogger("reconcile.http")
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    base_url: str = DEFAULT_BASE_URL
+    timeout: float = 30.0
+    max_attempts: int = 6
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    user_agent: str = "codat-reconcile"
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    if parts.scheme == "https" and parts.hostname:
+        return base_url.rstrip("/")
+    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
+        return base_url.rstrip("/")
+    if parts.scheme == "http":
+        raise ConfigError(
+            f"refusing plain http:// to {parts.hostname}: the API key would cross the network "
+            "unencrypted; use https:// (plain http is allowed only to a loopback address)"
+        )
+    raise ConfigError(f"base URL {base_url!r} is not an http(s) URL")
+
+
+def basic_auth(api_key: str) -> str:
+    return "Basic " + base64.b64encode(api_key.encode()).decode("ascii")
+
+
+class CodatClient:
+    """One Codat tenant. Use as `async with CodatClient(...) as client:`."""
+
+    def __init__(
+        self,
+        api_key: str,
+        settings: ClientSettings | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not api_key:
+            raise ConfigError("no Codat API key: set CODAT_API_KEY (or use --sandbox)")
+        self.settings = settings or ClientSettings()
+        base_url = check_base_url(self.settings.base_url)
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            transport=transport,
+            timeout=self.settings.timeout,
+            headers={
+                "Authorization": basic_auth(api_key),
+                "Accept": "application/json",
+                "User-Agent": self.settings.user_agent,
+                **self.settings.extra_headers,
+            },
+        )
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.requests_sent = 0
+
+    async def __aenter__(self) -> CodatClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ------------------------------------------------------------------ transport
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> httpx.Response:
+        """Send with retries; return the final successful response or raise a typed error."""
+        retryable_method = method in ("GET", "PUT", "DELETE", "HEAD") or idempotency_key
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.perf_counter()
+            try:
+                response = await self._http.request(
+                    method, path, json=json, params=params, headers=headers
+                )
+            except httpx.TransportError as exc:
+                self.requests_sent += 1
+                elapsed = (time.perf_counter() - started) * 1000
+                log.info("%s %s -> %s (%.0f ms)", method, path, type(exc).__name__, elapsed)
+                if retryable_method and attempt < self.settings.max_attempts:
+                    await self._sleep(self._backoff(attempt, None))
+                    continue
+                raise CodatTransportError(method, path, type(exc).__name__) from None
+            self.requests_sent += 1
+            elapsed = (time.perf_counter() - started) * 1000
+            log.info("%s %s -> %d (%.0f ms)", method, path, response.status_code, elapsed)
+            if response.status_code < 400:
+                return response
+            retry = response.status_code in RETRY_STATUSES and (
+                retryable_method or response.status_code == 429
+            )
+            if retry and attempt < self.settings.max_attempts:
+                await self._sleep(self._backoff(attempt, response.headers.get("Retry-After")))
+                continue
+            raise CodatHTTPError(method, path, response.status_code, _json_or_none(response))
+
+    def _backoff(self, attempt: int, retry_after: str | None) -> float:
+        if retry_after is not None:
+            try:
+                return min(max(float(retry_after), 0.0), self.settings.backoff_cap)
+            except ValueError:
+                pass
+        ceiling = min(self.settings.backoff_cap, self.settings.backoff_base * 2 ** (attempt - 1))
+        return self._rng.uniform(0, ceiling)
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.request(method, path, **kwargs)
+        return _json_or_none(response)
+
+    # ------------------------------------------------------------------ companies
+
+    async def list_companies(
+        self, *, tags: str | None = None, page_size: int = MAX_PAGE_SIZE
+    ) -> list[dict[str, Any]]:
+        """Every company matching the tag filter, following pages until all are read."""
+        results: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            params: dict[str, Any] = {"page": page, "pageSize": page_size}
+            if tags:
+                params["tags"] = tags
+            body = await self._json("GET", "/companies", params=params)
+            batch = body.get("results") or []
+            results.extend(batch)
+            total = int(body.get("totalResults", len(results)))
+            if not batch or len(results) >= total:
+                return results
+            page += 1
+
+    async def get_company(self, company_id: str) -> dict[str, Any]:
+        return await self._json("GET", f"/companies/{company_id}")  # type: ignore[no-any-return]
+
+    async def create_company(
+        self, body: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        return await self._json(  # type: ignore[no-any-return]
+            "POST", "/companies", json=body, idempotency_key=idempotency_key
+        )
+
+    async def replace_company(self, company_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._json("PUT", f"/companies/{company_id}", json=body)  # type: ignore[no-any-return]
+
+    async def delete_company(self, company_id: str) -> None:
+        await self.request("DELETE", f"/companies/{company_id}")
+
+    # ------------------------------------------------------------------ connections
+
+    async def create_connection(
+        self, company_id: str, platform_key: str, *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        return await self._json(  # type: ignore[no-any-return]
+            "POST",
+            f"/companies/{company_id}/connections",
+            json={"platformKey": platform_key},
+            idempotency_key=idempotency_key,
+        )
+
+    async def unlink_connection(
+        self, company_id: str, connection_id: str, *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        return await self._json(  # type: ignore[no-any-return]
+            "PATCH",
+            f"/companies/{company_id}/connections/{connection_id}",
+            json={"status": "Unlinked"},
+            idempotency_key=idempotency_key,
+        )
+
+    async def delete_connection(self, company_id: str, connection_id: str) -> None:
+        await self.request("DELETE", f"/companies/{company_id}/connections/{connection_id}")
+
+    async def create_partner_expense_connection(
+        self, company_id: str, *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        return await self._json(  # type: ignore[no-any-return]
+            "POST",
+            f"/companies/{company_id}/sync/expenses/connections/partnerExpense",
+            idempotency_key=idempotency_key,
+        )
+
+    # ------------------------------------------------------------------ expense config
+
+    async def get_expense_config(self, company_id: str) -> dict[str, Any] | None:
+        try:
+            return await self._json(  # type: ignore[no-any-return]
+                "GET", f"/companies/{company_id}/sync/expenses/config"
+            )
+        except CodatHTTPError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    async def set_expense_config(
+        self, company_id: str, body: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        return await self._json(  # type: ignore[no-any-return]
+            "POST",
+            f"/companies/{company_id}/sync/expenses/config",
+            json=body,
+            idempotency_key=idempotency_key,
+        )
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None

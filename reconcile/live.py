@@ -1,0 +1,112 @@
+"""Facts: read what Codat holds for one owner, through the client, into the live model.
+
+A plan costs one request per 5,000 managed companies, plus one per company adopted with `id:`
+that is not yet tagged, plus one expense-config read per customer whose config can be applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from reconcile.codat import CodatClient, CodatHTTPError
+from reconcile.model import (
+    OWNER_TAG,
+    Company,
+    Connection,
+    DesiredState,
+    ExpenseConfig,
+    LiveState,
+    Status,
+)
+
+CONFIG_READ_CONCURRENCY = 10
+
+
+def owner_filter(owner: str) -> str:
+    return f"{OWNER_TAG}={owner}"
+
+
+def company_from_wire(body: Mapping[str, Any]) -> Company:
+    return Company(
+        id=str(body["id"]),
+        name=str(body.get("name") or ""),
+        description=body.get("description"),
+        tags={str(k): str(v) for k, v in (body.get("tags") or {}).items()},
+        connections=tuple(connection_from_wire(c) for c in body.get("dataConnections") or ()),
+        created=body.get("created"),
+    )
+
+
+def connection_from_wire(body: Mapping[str, Any]) -> Connection:
+    return Connection(
+        id=str(body["id"]),
+        source_type=str(body.get("sourceType") or "Unknown"),
+        platform_name=str(body.get("platformName") or ""),
+        status=str(body.get("status") or ""),
+        link_url=str(body.get("linkUrl") or ""),
+        created=str(body.get("created") or ""),
+        integration_key=body.get("integrationKey"),
+    )
+
+
+def config_from_wire(body: Mapping[str, Any] | None) -> ExpenseConfig | None:
+    if not body:
+        return None
+
+    def ident(key: str) -> str:
+        part = body.get(key) or {}
+        return str(part.get("id") or "") if isinstance(part, Mapping) else ""
+
+    return ExpenseConfig(ident("bankAccount"), ident("supplier"), ident("customer"))
+
+
+async def read_live(client: CodatClient, desired: DesiredState) -> LiveState:
+    sent_before = client.requests_sent
+    bodies = await client.list_companies(tags=owner_filter(desired.owner))
+    companies = [company_from_wire(b) for b in bodies]
+    known = {c.id for c in companies}
+    for customer in desired.customers:
+        if customer.id and customer.id not in known:
+            try:
+                companies.append(company_from_wire(await client.get_company(customer.id)))
+                known.add(customer.id)
+            except CodatHTTPError as exc:
+                if exc.status != 404:
+                    raise
+    configs = await _read_configs(client, desired, companies)
+    return LiveState(
+        owner=desired.owner,
+        companies=tuple(companies),
+        expense_configs=configs,
+        requests=client.requests_sent - sent_before,
+    )
+
+
+async def _read_configs(
+    client: CodatClient, desired: DesiredState, companies: list[Company]
+) -> dict[str, ExpenseConfig | None]:
+    """Expense configs only where the planner could act on them (accounting Linked)."""
+    wanted = {c.uid: c for c in desired.customers if c.expense_config is not None}
+    adopted = {c.id: c for c in wanted.values() if c.id}
+    due: list[str] = []
+    for company in companies:
+        customer = adopted.get(company.id) or wanted.get(company.uid or "")
+        if customer is None or customer.accounting is None:
+            continue
+        if any(
+            conn.is_accounting
+            and conn.status == Status.LINKED.value
+            and conn.platform is not None
+            and conn.platform.key == customer.accounting
+            for conn in company.connections
+        ):
+            due.append(company.id)
+    gate = asyncio.Semaphore(CONFIG_READ_CONCURRENCY)
+
+    async def read(company_id: str) -> tuple[str, ExpenseConfig | None]:
+        async with gate:
+            return company_id, config_from_wire(await client.get_expense_config(company_id))
+
+    return dict(await asyncio.gather(*(read(cid) for cid in due)))

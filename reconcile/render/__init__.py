@@ -1,0 +1,1 @@
+"""Plan and result renderers. They format; they never decide."""
