@@ -1,14 +1,221 @@
-"""The customer's side of Codat Link: the page a `linkUrl` opens.
+"""The customer's side of Codat Link: the pages a `linkUrl` and a company `redirect` open.
 
-Owned by the Link-page work; until that lands there are no routes.
+- `GET  /link/companies/{companyId}`: the company's connections, each linking to its page.
+- `GET  /link/companies/{companyId}/connections/{connectionId}/start`: one connection, with the
+  customer's choices as buttons (plain HTML forms, no script, no external assets).
+- `POST .../authorize`: PendingAuth -> Linked (the customer signed in to the platform).
+- `POST .../deny`: the customer cancelled; like Codat, the connection stays PendingAuth and its
+  `linkUrl` can be opened again later.
+- `POST .../revoke`: Linked -> Deauthorized (the customer revoked access at the platform).
+
+Every POST answers 303 back to the connection's page (post/redirect/get), whose `outcome`
+query parameter names what happened. A choice the current status does not offer (e.g. revoking a
+PendingAuth connection, or a stale page) answers 409 with a page explaining why; unknown ids 404.
+No Basic auth: these pages belong to the customer, not to the API caller.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from html import escape
+from typing import TYPE_CHECKING, Final
 
-from starlette.routing import BaseRoute
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+if TYPE_CHECKING:
+    from reconcile.sandbox.store import Store, Wire
+
+PREFIX: Final = "/link/companies"
+# action -> (the status it applies to, the status it leaves, the outcome shown afterwards)
+ACTIONS: Final = {
+    "authorize": ("PendingAuth", "Linked", "authorized"),
+    "deny": ("PendingAuth", "PendingAuth", "denied"),
+    "revoke": ("Linked", "Deauthorized", "revoked"),
+}
+OUTCOMES: Final = {
+    "authorized": "Access granted: the connection is now linked.",
+    "denied": "Access was not granted. The connection is still waiting for authorization; "
+    "you can come back to this page at any time.",
+    "revoked": "Access revoked: the connection is now deauthorized.",
+}
+STATUS_TEXT: Final = {
+    "PendingAuth": "Waiting for authorization",
+    "Linked": "Linked",
+    "Unlinked": "Unlinked",
+    "Deauthorized": "Deauthorized",
+}
+BUTTONS: Final = {
+    "PendingAuth": (("authorize", "Authorize", "primary"), ("deny", "Deny", "secondary")),
+    "Linked": (("revoke", "Revoke access", "danger"),),
+}
+
+_CSS: Final = """
+:root { color-scheme: light; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
+body { margin: 0; background: #f4f5f7; color: #1b1f24; line-height: 1.5; }
+main { max-width: 34rem; margin: 3rem auto; padding: 2rem; background: #fff;
+       border: 1px solid #d0d4da; border-radius: 8px; }
+h1 { font-size: 1.5rem; margin: 0 0 1rem; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0 0 1.5rem; }
+dt { font-weight: 600; } dd { margin: 0; }
+.status { display: inline-block; padding: 0 .5rem; border-radius: 4px; background: #e7eaee; }
+.status-Linked { background: #d3f2dc; color: #0b5a26; }
+.status-PendingAuth { background: #fff1c2; color: #5c4400; }
+.status-Deauthorized, .status-Unlinked { background: #f8d7da; color: #7a1620; }
+.notice { padding: .75rem 1rem; border-left: 4px solid #3558d8; background: #eef2fd; }
+form { display: inline; }
+.actions { display: flex; gap: .75rem; flex-wrap: wrap; }
+button { font: inherit; padding: .5rem 1.25rem; border-radius: 6px; cursor: pointer;
+         border: 1px solid transparent; }
+button:focus-visible, a:focus-visible { outline: 3px solid #3558d8; outline-offset: 2px; }
+.primary { background: #1f48c9; color: #fff; }
+.secondary { background: #fff; color: #1b1f24; border-color: #6b7380; }
+.danger { background: #b3261e; color: #fff; }
+a { color: #1f48c9; }
+ul { padding-left: 1.25rem; }
+"""
 
 
-def link_routes(store: Any) -> list[BaseRoute]:
-    return []
+def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
+    html = (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)} - Codat Link (sandbox)</title>\n<style>{_CSS}</style>\n"
+        f"</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+    )
+    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+def _not_found(what: str) -> HTMLResponse:
+    return _page(
+        "Not found",
+        f"<h1>Not found</h1>\n<p>{escape(what)} does not exist, or was deleted.</p>",
+        404,
+    )
+
+
+def _connection_url(company_id: str, connection_id: str) -> str:
+    return f"{PREFIX}/{company_id}/connections/{connection_id}/start"
+
+
+def _status_badge(status: str) -> str:
+    return (
+        f'<span class="status status-{escape(status)}" data-status="{escape(status)}">'
+        f"{escape(STATUS_TEXT.get(status, status))}</span>"
+    )
+
+
+def _connection_page(company: Wire, connection: Wire, outcome: str | None) -> HTMLResponse:
+    platform = str(connection.get("platformName", ""))
+    status = str(connection["status"])
+    parts = [f"<h1>Connect {escape(platform)}</h1>"]
+    if outcome in OUTCOMES:
+        parts.append(f'<p class="notice" role="status">{escape(OUTCOMES[outcome])}</p>')
+    parts.append(
+        "<dl>"
+        f"<dt>Company</dt><dd>{escape(str(company['name']))}</dd>"
+        f"<dt>Platform</dt><dd>{escape(platform)}</dd>"
+        f'<dt>Status</dt><dd id="status">{_status_badge(status)}</dd>'
+        "</dl>"
+    )
+    buttons = BUTTONS.get(status, ())
+    if buttons:
+        base = f"{PREFIX}/{company['id']}/connections/{connection['id']}"
+        forms = "".join(
+            f'<form method="post" action="{escape(base)}/{action}">'
+            f'<button type="submit" class="{css}" name="action" value="{action}">'
+            f"{label}</button></form>"
+            for action, label, css in buttons
+        )
+        if status == "PendingAuth":
+            parts.append(
+                f"<p>{escape(str(company['name']))} asks for access to your "
+                f"{escape(platform)} data.</p>"
+            )
+        parts.append(f'<div class="actions">{forms}</div>')
+    else:
+        parts.append("<p>There is nothing to do for this connection.</p>")
+    parts.append(
+        f'<p><a href="{PREFIX}/{escape(str(company["id"]))}">All connections of '
+        f"{escape(str(company['name']))}</a></p>"
+    )
+    return _page(f"Connect {platform}", "\n".join(parts))
+
+
+def link_routes(store: Store) -> list[BaseRoute]:
+    def lookup(request: Request) -> tuple[Wire, Wire] | HTMLResponse:
+        company_id = request.path_params["company_id"]
+        connection_id = request.path_params["connection_id"]
+        company = store.get_company(company_id)
+        if company is None:
+            return _not_found("This company")
+        connection = store.get_connection(company_id, connection_id)
+        if connection is None:
+            return _not_found("This connection")
+        return company, connection
+
+    async def company_page(request: Request) -> Response:
+        company = store.get_company(request.path_params["company_id"])
+        if company is None:
+            return _not_found("This company")
+        connections = list(company.get("dataConnections", []))
+        if connections:
+            items = "".join(
+                f'<li><a href="{escape(_connection_url(company["id"], c["id"]))}">'
+                f"{escape(str(c.get('platformName', c['id'])))}</a> "
+                f"{_status_badge(str(c['status']))}</li>"
+                for c in connections
+            )
+            listing = f"<ul>{items}</ul>"
+        else:
+            listing = "<p>This company has no connections yet.</p>"
+        name = str(company["name"])
+        return _page(name, f"<h1>{escape(name)}</h1>\n<h2>Connections</h2>\n{listing}")
+
+    async def connection_page(request: Request) -> Response:
+        found = lookup(request)
+        if isinstance(found, HTMLResponse):
+            return found
+        company, connection = found
+        return _connection_page(company, connection, request.query_params.get("outcome"))
+
+    async def act(request: Request, action: str) -> Response:
+        found = lookup(request)
+        if isinstance(found, HTMLResponse):
+            return found
+        company, connection = found
+        applies_to, becomes, outcome = ACTIONS[action]
+        if connection["status"] != applies_to:
+            back = _connection_url(company["id"], connection["id"])
+            return _page(
+                "Not possible",
+                "<h1>Not possible</h1>\n"
+                f"<p>This connection is {_status_badge(str(connection['status']))}; "
+                f"that choice is only offered while it is "
+                f"{escape(STATUS_TEXT[applies_to].lower())}.</p>\n"
+                f'<p><a href="{escape(back)}">Back to the connection</a></p>',
+                409,
+            )
+        if becomes != connection["status"]:
+            store.set_connection_status(company["id"], connection["id"], becomes)
+        return RedirectResponse(
+            f"{_connection_url(company['id'], connection['id'])}?outcome={outcome}",
+            status_code=303,
+        )
+
+    def endpoint(action: str) -> Callable[[Request], Awaitable[Response]]:
+        async def handle(request: Request) -> Response:
+            return await act(request, action)
+
+        return handle
+
+    connection_path = PREFIX + "/{company_id}/connections/{connection_id}"
+    return [
+        Route(PREFIX + "/{company_id}", company_page, methods=["GET"]),
+        Route(connection_path + "/start", connection_page, methods=["GET"]),
+        *(
+            Route(f"{connection_path}/{action}", endpoint(action), methods=["POST"])
+            for action in ACTIONS
+        ),
+    ]
