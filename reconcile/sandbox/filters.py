@@ -1,0 +1,89 @@
+"""Codat's list parameters, parsed: `tags=`, `query=` and `orderBy=`.
+
+- `tags=region=uk && team~fin`: conditions on company tags joined by `&&`; operators `=`, `!=`
+  and `~` (contains, case-insensitive). `!=` also matches a company without that tag.
+- `query=name~acme && id=...`: conditions on resource fields joined by `&&`, groups joined by
+  `||`; operators `=`, `!=`, `~`, and `>`, `<`, `>=`, `<=`. A value may be wrapped in double quotes.
+- `orderBy=-created`: one field, `-` for descending.
+
+Anything else is a `FilterError` (the API answers 400).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+
+TAG_OPERATORS = ("!=", "~", "=")
+QUERY_OPERATORS = ("!=", ">=", "<=", "~", "=", ">", "<")
+
+
+class FilterError(ValueError):
+    """A list parameter that is not well formed."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    op: str
+    value: str
+
+
+# A query: OR of AND-groups.
+Query = tuple[tuple[Condition, ...], ...]
+
+
+@dataclass(frozen=True)
+class Ordering:
+    field: str
+    descending: bool
+
+
+def _split_clause(clause: str, operators: tuple[str, ...]) -> Condition:
+    found = [(m.start(), op) for op in operators if (m := re.search(re.escape(op), clause))]
+    if not found:
+        raise FilterError(f"no operator in {clause!r}")
+    # Earliest operator wins; at one position the longest (`!=` before `=`, `>=` before `>`).
+    start, op = min(found, key=lambda item: (item[0], -len(item[1])))
+    name, value = clause[:start].strip(), clause[start + len(op) :].strip()
+    if not name or any(ch in name for ch in "=!~<>&|"):
+        raise FilterError(f"no field name in {clause!r}")
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    return Condition(name, op, value)
+
+
+def _clauses(text: str, joiner: str) -> list[str]:
+    parts = text.split(joiner)
+    if any(not part.strip() for part in parts):
+        raise FilterError(f"empty condition in {text!r}")
+    return [part.strip() for part in parts]
+
+
+def parse_tags(text: str) -> tuple[Condition, ...]:
+    if not text.strip():
+        raise FilterError("empty tags filter")
+    return tuple(_split_clause(clause, TAG_OPERATORS) for clause in _clauses(text, "&&"))
+
+
+def parse_query(text: str, fields: Collection[str]) -> Query:
+    if not text.strip():
+        raise FilterError("empty query")
+    groups = []
+    for group in _clauses(text, "||"):
+        conditions = tuple(_split_clause(c, QUERY_OPERATORS) for c in _clauses(group, "&&"))
+        for condition in conditions:
+            if condition.field not in fields:
+                raise FilterError(f"unknown field {condition.field!r}")
+        groups.append(conditions)
+    return tuple(groups)
+
+
+def parse_order(text: str, fields: Collection[str]) -> Ordering:
+    text = text.strip()
+    descending = text.startswith("-")
+    name = text.lstrip("-")
+    if name not in fields or text.startswith("--"):
+        raise FilterError(f"cannot order by {text!r}")
+    return Ordering(name, descending)

@@ -1,0 +1,50 @@
+"""The integrations the sandbox knows: Sync for Expenses accounting platforms and the partner
+expense integration. Duplicated here on purpose: the sandbox is Codat, not the reconciler."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
+
+_NAMESPACE: Final = uuid.UUID("6f3a0c52-8d1e-4b7a-9c55-0d2f6e1b7a10")
+
+
+@dataclass(frozen=True)
+class Integration:
+    key: str
+    name: str
+    source_type: str  # the wire `sourceType`: Accounting or Expense
+
+    @property
+    def integration_id(self) -> str:
+        """Stable per integration, like Codat's: every Xero connection shares one."""
+        return str(uuid.uuid5(_NAMESPACE, f"integration:{self.key}"))
+
+    @property
+    def source_id(self) -> str:
+        return str(uuid.uuid5(_NAMESPACE, f"source:{self.key}"))
+
+
+ACCOUNTING_PLATFORMS: Final = MappingProxyType(
+    {
+        i.key: i
+        for i in (
+            Integration("akxx", "Oracle NetSuite", "Accounting"),
+            Integration("pqsw", "QuickBooks Desktop", "Accounting"),
+            Integration("qhyg", "QuickBooks Online", "Accounting"),
+            Integration("knfz", "Sage Intacct", "Accounting"),
+            Integration("gbol", "Xero", "Accounting"),
+            Integration("trji", "Dynamics 365 Business Central", "Accounting"),
+            Integration("fbrh", "FreeAgent", "Accounting"),
+            Integration("rwuv", "Zoho Books", "Accounting"),
+        )
+    }
+)
+
+PARTNER_EXPENSE: Final = Integration("expn", "Partner Expense", "Expense")
+
+CONNECTION_STATUSES: Final = ("PendingAuth", "Linked", "Unlinked", "Deauthorized")
+# An accounting connection in one of these states blocks creating another one.
+ACTIVE_STATUSES: Final = ("PendingAuth", "Linked")

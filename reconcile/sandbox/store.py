@@ -1,0 +1,624 @@
+"""The sandbox's state: companies, their connections and expense configs in one SQLite file.
+
+Several processes may share the file at once (a served sandbox, in-process sandboxes, the
+`authorize` command): WAL journal, a generous busy timeout, `BEGIN IMMEDIATE` for every write
+and one connection per thread. Methods return wire-shaped dicts (Codat's field names), so the
+API layer serialises them as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from reconcile.sandbox.filters import Condition, Ordering, Query
+from reconcile.sandbox.registry import (
+    ACCOUNTING_PLATFORMS,
+    ACTIVE_STATUSES,
+    CONNECTION_STATUSES,
+    PARTNER_EXPENSE,
+    Integration,
+)
+
+Wire = dict[str, Any]
+
+DEFAULT_BASE_URL: Final = "http://127.0.0.1"
+BUSY_TIMEOUT_MS: Final = 30_000
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS companies (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    description TEXT,
+    redirect    TEXT NOT NULL,
+    created     TEXT NOT NULL,
+    tags        TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS company_tags (
+    company_id TEXT NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    PRIMARY KEY (company_id, key)
+);
+CREATE INDEX IF NOT EXISTS company_tags_by_value ON company_tags(key, value);
+CREATE TABLE IF NOT EXISTS connections (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              TEXT NOT NULL UNIQUE,
+    company_id      TEXT NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
+    integration_key TEXT NOT NULL,
+    integration_id  TEXT NOT NULL,
+    source_id       TEXT NOT NULL,
+    source_type     TEXT NOT NULL,
+    platform_name   TEXT NOT NULL,
+    link_url        TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    created         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS connections_by_company ON connections(company_id, seq);
+CREATE TABLE IF NOT EXISTS expense_configs (
+    company_id TEXT PRIMARY KEY REFERENCES companies(id) ON DELETE CASCADE,
+    config     TEXT NOT NULL
+);
+"""
+
+_COMPANY_COLUMNS: Final = "c.id, c.name, c.description, c.redirect, c.created, c.tags"
+_CONNECTION_COLUMNS: Final = (
+    "company_id, id, integration_id, integration_key, source_id, source_type, platform_name,"
+    " link_url, status, created"
+)
+# Wire field -> SQL column, for `query=` and `orderBy=`.
+COMPANY_FIELDS: Final = {
+    "id": "c.id",
+    "name": "c.name",
+    "description": "c.description",
+    "created": "c.created",
+}
+CONNECTION_FIELDS: Final = {
+    "id": "id",
+    "status": "status",
+    "sourceType": "source_type",
+    "platformName": "platform_name",
+    "integrationKey": "integration_key",
+    "integrationId": "integration_id",
+    "created": "created",
+}
+
+
+class StoreError(Exception):
+    """A request the state cannot honour."""
+
+
+class NotFound(StoreError, LookupError):
+    """No such company or connection."""
+
+
+class Conflict(StoreError):
+    """The state forbids it (a second active accounting connection, unlinking a non-Linked one)."""
+
+
+class UnknownPlatform(StoreError, LookupError):
+    """A platform key the sandbox does not know."""
+
+
+class _Unset:
+    """Marks a field a PATCH leaves alone."""
+
+
+UNSET: Final = _Unset()
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def link_url(base_url: str, company_id: str, connection_id: str) -> str:
+    base = base_url.rstrip("/")
+    return f"{base}/link/companies/{company_id}/connections/{connection_id}/start"
+
+
+def redirect_url(base_url: str, company_id: str) -> str:
+    return f"{base_url.rstrip('/')}/link/companies/{company_id}"
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _condition_sql(column: str, condition: Condition) -> tuple[str, list[str]]:
+    if condition.op == "~":
+        return f"{column} LIKE ? ESCAPE '\\'", [_like_pattern(condition.value)]
+    if condition.op == "!=":
+        return f"({column} IS NULL OR {column} != ?)", [condition.value]
+    return f"{column} {condition.op} ?", [condition.value]
+
+
+def _tag_sql(condition: Condition) -> tuple[str, list[str]]:
+    subquery = "SELECT company_id FROM company_tags WHERE key = ? AND value"
+    if condition.op == "~":
+        return (
+            f"c.id IN ({subquery} LIKE ? ESCAPE '\\')",
+            [condition.field, _like_pattern(condition.value)],
+        )
+    negate = "NOT " if condition.op == "!=" else ""
+    return f"c.id {negate}IN ({subquery} = ?)", [condition.field, condition.value]
+
+
+def _where(
+    fields: Mapping[str, str], query: Query | None, tags: Sequence[Condition] = ()
+) -> tuple[str, list[str]]:
+    clauses: list[str] = []
+    params: list[str] = []
+    for tag in tags:
+        sql, values = _tag_sql(tag)
+        clauses.append(sql)
+        params += values
+    if query:
+        groups = []
+        for group in query:
+            parts = []
+            for condition in group:
+                sql, values = _condition_sql(fields[condition.field], condition)
+                parts.append(sql)
+                params += values
+            groups.append("(" + " AND ".join(parts) + ")")
+        clauses.append("(" + " OR ".join(groups) + ")")
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _order_sql(fields: Mapping[str, str], order: Ordering | None, seq: str) -> str:
+    if order is None:
+        return f" ORDER BY {seq}"
+    direction = "DESC" if order.descending else "ASC"
+    return f" ORDER BY {fields[order.field]} {direction}, {seq} {direction}"
+
+
+class Store:
+    """Codat's state in one SQLite file; safe to share between threads and processes."""
+
+    def __init__(self, db_path: str | os.PathLike[str], *, omit_integration_key: bool = False):
+        self.db_path = Path(db_path)
+        self.omit_integration_key = omit_integration_key
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._opened_lock = threading.Lock()
+        conn = self._conn()
+        with self._write():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+
+    # ------------------------------------------------------------------ connections to SQLite
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
+            return conn
+        conn = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        self._local.conn, self._local.pid, self._local.depth = conn, os.getpid(), 0
+        with self._opened_lock:
+            self._opened.append(conn)
+        return conn
+
+    @contextmanager
+    def _txn(self, begin: str) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        if self._local.depth:
+            self._local.depth += 1
+            try:
+                yield conn
+            finally:
+                self._local.depth -= 1
+            return
+        conn.execute(begin)
+        self._local.depth = 1
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+        finally:
+            self._local.depth = 0
+
+    def _write(self) -> Any:
+        return self._txn("BEGIN IMMEDIATE")
+
+    def _read(self) -> Any:
+        return self._txn("BEGIN")
+
+    def transaction(self) -> Any:
+        """A write transaction (`BEGIN IMMEDIATE`); store calls inside it join it."""
+        return self._write()
+
+    def close(self) -> None:
+        with self._opened_lock:
+            for conn in self._opened:
+                conn.close()
+            self._opened.clear()
+        self._local = threading.local()
+
+    # ------------------------------------------------------------------ wire shapes
+
+    def _connection_wire(self, row: Sequence[Any]) -> Wire:
+        (_, cid, integration_id, key, source_id, source_type, name, link, status, created) = row
+        wire: Wire = {"id": cid, "integrationId": integration_id}
+        if not self.omit_integration_key:
+            wire["integrationKey"] = key
+        wire.update(
+            sourceId=source_id,
+            platformName=name,
+            linkUrl=link,
+            status=status,
+            created=created,
+            sourceType=source_type,
+        )
+        return wire
+
+    @staticmethod
+    def _company_wire(row: Sequence[Any], connections: list[Wire]) -> Wire:
+        company_id, name, description, redirect, created, tags = row
+        wire: Wire = {"id": company_id, "name": name}
+        if description is not None:
+            wire["description"] = description
+        wire.update(
+            redirect=redirect,
+            created=created,
+            products=[],
+            tags=json.loads(tags),
+            dataConnections=connections,
+        )
+        return wire
+
+    def _companies_with_connections(
+        self, conn: sqlite3.Connection, rows: list[Sequence[Any]]
+    ) -> list[Wire]:
+        """Attach connections to a page of companies with one query, not one per company."""
+        by_company: dict[str, list[Wire]] = {row[0]: [] for row in rows}
+        if by_company:
+            ids = json.dumps(list(by_company))
+            for crow in conn.execute(
+                f"SELECT {_CONNECTION_COLUMNS} FROM connections"
+                " WHERE company_id IN (SELECT value FROM json_each(?)) ORDER BY seq",
+                (ids,),
+            ):
+                by_company[crow[0]].append(self._connection_wire(crow))
+        return [self._company_wire(row, by_company[row[0]]) for row in rows]
+
+    def _select_companies(
+        self, conn: sqlite3.Connection, where: str, params: Sequence[Any]
+    ) -> list[Wire]:
+        rows = conn.execute(f"SELECT {_COMPANY_COLUMNS} FROM companies c{where}", params).fetchall()
+        return self._companies_with_connections(conn, rows)
+
+    # ------------------------------------------------------------------ companies
+
+    def create_company(
+        self,
+        name: str,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        *,
+        link_base_url: str = DEFAULT_BASE_URL,
+    ) -> Wire:
+        company_id = str(uuid.uuid4())
+        with self._write() as conn:
+            self._insert_company(conn, company_id, name, description, tags or {}, link_base_url)
+            return self._get_company(conn, company_id)  # type: ignore[return-value]
+
+    def create_companies(
+        self,
+        companies: Iterable[tuple[str, str | None, Mapping[str, str]]],
+        *,
+        link_base_url: str = DEFAULT_BASE_URL,
+    ) -> list[str]:
+        """Bulk insert (name, description, tags) in one transaction; returns the new ids."""
+        ids: list[str] = []
+        with self._write() as conn:
+            for name, description, tags in companies:
+                company_id = str(uuid.uuid4())
+                self._insert_company(conn, company_id, name, description, tags, link_base_url)
+                ids.append(company_id)
+        return ids
+
+    @staticmethod
+    def _insert_company(
+        conn: sqlite3.Connection,
+        company_id: str,
+        name: str,
+        description: str | None,
+        tags: Mapping[str, str],
+        link_base_url: str,
+    ) -> None:
+        conn.execute(
+            "INSERT INTO companies (id, name, description, redirect, created, tags)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                company_id,
+                name,
+                description,
+                redirect_url(link_base_url, company_id),
+                now_iso(),
+                json.dumps(dict(tags)),
+            ),
+        )
+        conn.executemany(
+            "INSERT INTO company_tags (company_id, key, value) VALUES (?, ?, ?)",
+            [(company_id, key, value) for key, value in tags.items()],
+        )
+
+    def _get_company(self, conn: sqlite3.Connection, company_id: str) -> Wire | None:
+        found = self._select_companies(conn, " WHERE c.id = ?", (company_id,))
+        return found[0] if found else None
+
+    def get_company(self, company_id: str) -> Wire | None:
+        with self._read() as conn:
+            return self._get_company(conn, company_id)
+
+    def find_companies_by_tag(self, key: str, value: str) -> list[Wire]:
+        with self._read() as conn:
+            return self._select_companies(
+                conn,
+                " WHERE c.id IN (SELECT company_id FROM company_tags WHERE key = ? AND value = ?)"
+                " ORDER BY c.seq",
+                (key, value),
+            )
+
+    def list_companies(
+        self,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        tags: Sequence[Condition] = (),
+        query: Query | None = None,
+        order: Ordering | None = None,
+    ) -> tuple[list[Wire], int]:
+        """One page of companies (with their connections) and the total that match."""
+        where, params = _where(COMPANY_FIELDS, query, tags)
+        with self._read() as conn:
+            total = conn.execute(f"SELECT COUNT(*) FROM companies c{where}", params).fetchone()[0]
+            rows = conn.execute(
+                f"SELECT {_COMPANY_COLUMNS} FROM companies c{where}"
+                f"{_order_sql(COMPANY_FIELDS, order, 'c.seq')} LIMIT ? OFFSET ?",
+                [*params, page_size, (page - 1) * page_size],
+            ).fetchall()
+            return self._companies_with_connections(conn, rows), int(total)
+
+    def update_company(
+        self,
+        company_id: str,
+        *,
+        name: str | _Unset = UNSET,
+        description: str | _Unset | None = UNSET,
+        tags: Mapping[str, str] | _Unset = UNSET,
+    ) -> Wire:
+        """Change the given fields (PATCH); pass all three to replace (PUT)."""
+        with self._write() as conn:
+            if self._get_company(conn, company_id) is None:
+                raise NotFound(f"company {company_id}")
+            if not isinstance(name, _Unset):
+                conn.execute("UPDATE companies SET name = ? WHERE id = ?", (name, company_id))
+            if not isinstance(description, _Unset):
+                conn.execute(
+                    "UPDATE companies SET description = ? WHERE id = ?", (description, company_id)
+                )
+            if not isinstance(tags, _Unset):
+                conn.execute(
+                    "UPDATE companies SET tags = ? WHERE id = ?",
+                    (json.dumps(dict(tags)), company_id),
+                )
+                conn.execute("DELETE FROM company_tags WHERE company_id = ?", (company_id,))
+                conn.executemany(
+                    "INSERT INTO company_tags (company_id, key, value) VALUES (?, ?, ?)",
+                    [(company_id, key, value) for key, value in tags.items()],
+                )
+            return self._get_company(conn, company_id)  # type: ignore[return-value]
+
+    def delete_company(self, company_id: str) -> bool:
+        """Delete a company with its connections, tags and config; False if there was none."""
+        with self._write() as conn:
+            cursor = conn.execute("DELETE FROM companies WHERE id = ?", (company_id,))
+            return int(cursor.rowcount) > 0
+
+    def count_companies(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM companies").fetchone()[0])
+
+    def count_active_companies(self) -> int:
+        """Companies with at least one Linked connection (Codat's "active connected")."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT COUNT(DISTINCT company_id) FROM connections WHERE status = 'Linked'"
+            ).fetchone()
+            return int(row[0])
+
+    # ------------------------------------------------------------------ connections
+
+    def _company_exists(self, conn: sqlite3.Connection, company_id: str) -> bool:
+        return (
+            conn.execute("SELECT 1 FROM companies WHERE id = ?", (company_id,)).fetchone()
+            is not None
+        )
+
+    def _connections(
+        self, conn: sqlite3.Connection, company_id: str, extra: str = "", params: Sequence[Any] = ()
+    ) -> list[Wire]:
+        return [
+            self._connection_wire(row)
+            for row in conn.execute(
+                f"SELECT {_CONNECTION_COLUMNS} FROM connections WHERE company_id = ?{extra}"
+                " ORDER BY seq",
+                (company_id, *params),
+            )
+        ]
+
+    def _insert_connection(
+        self,
+        conn: sqlite3.Connection,
+        company_id: str,
+        integration: Integration,
+        status: str,
+        link_base_url: str,
+    ) -> Wire:
+        connection_id = str(uuid.uuid4())
+        conn.execute(
+            f"INSERT INTO connections ({_CONNECTION_COLUMNS}) VALUES ({', '.join('?' * 10)})",
+            (
+                company_id,
+                connection_id,
+                integration.integration_id,
+                integration.key,
+                integration.source_id,
+                integration.source_type,
+                integration.name,
+                link_url(link_base_url, company_id, connection_id),
+                status,
+                now_iso(),
+            ),
+        )
+        return self._connections(conn, company_id, " AND id = ?", (connection_id,))[0]
+
+    def create_connection(self, company_id: str, platform_key: str, link_base_url: str) -> Wire:
+        """A PendingAuth accounting connection; Conflict while another one is active."""
+        integration = ACCOUNTING_PLATFORMS.get(platform_key)
+        if integration is None:
+            raise UnknownPlatform(platform_key)
+        with self._write() as conn:
+            if not self._company_exists(conn, company_id):
+                raise NotFound(f"company {company_id}")
+            active = self._connections(
+                conn,
+                company_id,
+                " AND source_type = 'Accounting' AND status IN (?, ?)",
+                ACTIVE_STATUSES,
+            )
+            if active:
+                raise Conflict(
+                    f"company {company_id} already has an active accounting connection"
+                    f" {active[0]['id']} ({active[0]['platformName']}, {active[0]['status']})"
+                )
+            return self._insert_connection(
+                conn, company_id, integration, "PendingAuth", link_base_url
+            )
+
+    def create_partner_expense_connection(self, company_id: str, link_base_url: str) -> Wire:
+        """The Linked partner expense connection; the existing one if already Linked."""
+        with self._write() as conn:
+            if not self._company_exists(conn, company_id):
+                raise NotFound(f"company {company_id}")
+            linked = self._connections(
+                conn, company_id, " AND source_type = 'Expense' AND status = 'Linked'"
+            )
+            if linked:
+                return linked[0]
+            return self._insert_connection(
+                conn, company_id, PARTNER_EXPENSE, "Linked", link_base_url
+            )
+
+    def get_connection(self, company_id: str, connection_id: str) -> Wire | None:
+        with self._read() as conn:
+            found = self._connections(conn, company_id, " AND id = ?", (connection_id,))
+            return found[0] if found else None
+
+    def list_connections(
+        self,
+        company_id: str,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        query: Query | None = None,
+        order: Ordering | None = None,
+    ) -> tuple[list[Wire], int]:
+        where, params = _where(CONNECTION_FIELDS, query)
+        where = (where + " AND" if where else " WHERE") + " company_id = ?"
+        params.append(company_id)
+        with self._read() as conn:
+            if not self._company_exists(conn, company_id):
+                raise NotFound(f"company {company_id}")
+            total = conn.execute(f"SELECT COUNT(*) FROM connections{where}", params).fetchone()[0]
+            rows = conn.execute(
+                f"SELECT {_CONNECTION_COLUMNS} FROM connections{where}"
+                f"{_order_sql(CONNECTION_FIELDS, order, 'seq')} LIMIT ? OFFSET ?",
+                [*params, page_size, (page - 1) * page_size],
+            ).fetchall()
+            return [self._connection_wire(row) for row in rows], int(total)
+
+    def set_connection_status(self, company_id: str, connection_id: str, status: str) -> Wire:
+        """Set any status (the customer's side: Link page, authorize, deauthorize)."""
+        if status not in CONNECTION_STATUSES:
+            raise ValueError(f"unknown connection status {status!r}")
+        with self._write() as conn:
+            updated = conn.execute(
+                "UPDATE connections SET status = ? WHERE company_id = ? AND id = ?",
+                (status, company_id, connection_id),
+            ).rowcount
+            if not updated:
+                raise NotFound(f"connection {connection_id} of company {company_id}")
+            return self._connections(conn, company_id, " AND id = ?", (connection_id,))[0]
+
+    def unlink_connection(self, company_id: str, connection_id: str) -> Wire:
+        """The API's unlink: only a Linked connection can become Unlinked."""
+        with self._write() as conn:
+            found = self._connections(conn, company_id, " AND id = ?", (connection_id,))
+            if not found:
+                raise NotFound(f"connection {connection_id} of company {company_id}")
+            if found[0]["status"] != "Linked":
+                raise Conflict(
+                    f"connection {connection_id} is {found[0]['status']}; only a Linked"
+                    " connection can be unlinked"
+                )
+            return self.set_connection_status(company_id, connection_id, "Unlinked")
+
+    def delete_connection(self, company_id: str, connection_id: str) -> bool:
+        with self._write() as conn:
+            deleted: int = conn.execute(
+                "DELETE FROM connections WHERE company_id = ? AND id = ?",
+                (company_id, connection_id),
+            ).rowcount
+            return deleted > 0
+
+    def linked_accounting_platform(self, company_id: str) -> str | None:
+        """The platform key of the company's Linked accounting connection, if any."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT integration_key FROM connections WHERE company_id = ?"
+                " AND source_type = 'Accounting' AND status = 'Linked' ORDER BY seq DESC LIMIT 1",
+                (company_id,),
+            ).fetchone()
+            return None if row is None else str(row[0])
+
+    # ------------------------------------------------------------------ expense config
+
+    def get_expense_config(self, company_id: str) -> Wire | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT config FROM expense_configs WHERE company_id = ?", (company_id,)
+            ).fetchone()
+            return None if row is None else dict(json.loads(row[0]))
+
+    def set_expense_config(self, company_id: str, config: Mapping[str, Any]) -> Wire:
+        with self._write() as conn:
+            if not self._company_exists(conn, company_id):
+                raise NotFound(f"company {company_id}")
+            conn.execute(
+                "INSERT INTO expense_configs (company_id, config) VALUES (?, ?)"
+                " ON CONFLICT (company_id) DO UPDATE SET config = excluded.config",
+                (company_id, json.dumps(dict(config))),
+            )
+        return dict(config)
