@@ -6,13 +6,17 @@ several server processes each replay the same sequence). The first number picks 
 from consecutive bands of width `drop_rate`, `error_rate`, `throttle_rate`, `lost_response_rate`
 (their sum is capped at 1); the second picks 500 or 503 for an injected error.
 
-Then, after `latency_ms` (an asynchronous sleep, for every API request):
+Then:
 
 - **drop**: the connection is closed before anything runs; the client sees a transport error.
 - **error**: 500 or 503 with Codat's ErrorMessage body, before anything runs.
 - **throttle**: 429 with `Retry-After: options.retry_after_seconds`, before anything runs.
 - **lost**: the request runs to completion through the inner layers (the write commits and an
   idempotency key stores its response), then the connection is closed without a response.
+
+`latency_ms` is a separate, innermost layer (`LatencyMiddleware`): an asynchronous sleep right
+before the core app handles each API request, so a slow request is *in flight* for the layers
+around it: it holds its company's concurrency slot and its idempotency key meanwhile.
 
 Closing "without a response": under uvicorn the server's transport is aborted (the client sees
 the connection reset or closed with no status line, e.g. `httpx.RemoteProtocolError`), quietly;
@@ -113,20 +117,17 @@ class FaultMiddleware:
     ) -> None:
         self.app = app
         self.plan = FaultPlan(options)
-        self.latency = options.latency_ms / 1000.0
         self.retry_after = options.retry_after_seconds
         self.rate_headers = rate_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not is_api_request(scope) or (not self.plan.active and self.latency <= 0):
+        if not is_api_request(scope) or not self.plan.active:
             await self.app(scope, receive, send)
             return
         decision = self.plan.decide()
         ctx = context_of(scope)
         if ctx is not None:
             ctx.fault = decision.kind
-        if self.latency > 0:
-            await asyncio.sleep(self.latency)
         raw_send = ctx.raw_send if ctx is not None else send
         if decision.kind == DROP:
             if ctx is not None:
@@ -157,4 +158,17 @@ class FaultMiddleware:
                 ctx.outcome = "lost"
             await drop_connection(raw_send)
             return
+        await self.app(scope, receive, send)
+
+
+class LatencyMiddleware:
+    """Sleeps `latency_ms` before the core app handles an API request."""
+
+    def __init__(self, app: ASGIApp, latency_ms: int) -> None:
+        self.app = app
+        self.latency = max(0, latency_ms) / 1000.0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.latency > 0 and is_api_request(scope):
+            await asyncio.sleep(self.latency)
         await self.app(scope, receive, send)

@@ -6,7 +6,7 @@ same under uvicorn and in process through `httpx.ASGITransport`). Outermost firs
 1. **request log** (`requestlog.py`): it must see every request, including the ones a later layer
    refuses, drops or loses, and time all of them; it also creates the per-request context
    (`RequestContext`) the inner layers write their decisions into (fault, replay, outcome).
-2. **faults** (`faults.py`): drops, latency, injected 5xx and 429 simulate the network and Codat's
+2. **faults** (`faults.py`): drops, injected 5xx and 429 simulate the network and Codat's
    front door, so they happen *before* anything else: a dropped or throttled request never counts
    against the quota, never claims an idempotency key and never touches the store; exactly what a
    client sees from a flaky network. The "lost response" fault is also decided here (so that one
@@ -17,8 +17,11 @@ same under uvicorn and in process through `httpx.ASGITransport`). Outermost firs
 3. **rate limits** (`ratelimit.py`): counted before idempotency because Codat counts every request,
    replays included, and adds `X-Rate-Limit-*` to every response, replays and errors included; a
    429 from here never reaches the idempotency layer, so it neither claims nor stores a key.
-4. **idempotency** (`idempotency.py`): innermost, right around the core app, so that what it stores
-   and replays is exactly the app's answer (with its 4xx/5xx) and nothing the outer layers add.
+4. **idempotency** (`idempotency.py`): right around the core app, so that what it stores and
+   replays is exactly the app's answer (with its 4xx/5xx) and nothing the outer layers add.
+5. **latency** (`faults.LatencyMiddleware`): innermost, it stands for Codat's processing time, so a
+   slow request is in flight for every layer above: it holds its company's concurrency slot (the
+   cap can be hit) and its idempotency key (a concurrent retry gets 409), as on the real API.
 
 Shared helpers for the layers live here; the layers import them, and `wrap` imports the layers.
 """
@@ -101,22 +104,8 @@ def error_response(
     status: int, message: str, *, headers: dict[str, str] | None = None
 ) -> Response:
     """Codat's ErrorMessage body (built by the core's `errors.error_response`)."""
-    try:
-        from reconcile.sandbox import errors
-    except ImportError:  # pragma: no cover - until the core's errors module lands
-        import json
-        import uuid
+    from reconcile.sandbox import errors
 
-        body = {
-            "statusCode": status,
-            "service": "PublicApi",
-            "error": message,
-            "correlationId": uuid.uuid4().hex,
-            "canBeRetried": "Unknown",
-            "detailedErrorCode": 0,
-        }
-        return Response(json.dumps(body), status, headers=headers,
-                        media_type="application/json")
     return errors.error_response(status, message, headers=headers)
 
 
@@ -147,17 +136,18 @@ def replay_receive(body: bytes, receive: Receive) -> Receive:
 
 
 def wrap(app: ASGIApp, options: SandboxOptions, *, clock: Clock = time.time) -> ASGIApp:
-    """The core app inside the request log, faults, rate limits and idempotency layers.
+    """The core app inside the request log, faults, rate limits, idempotency and latency layers.
 
     `clock` (seconds since the epoch) is injectable so tests can expire idempotency keys and roll
     the daily quota over without waiting.
     """
-    from reconcile.sandbox.faults import FaultMiddleware
+    from reconcile.sandbox.faults import FaultMiddleware, LatencyMiddleware
     from reconcile.sandbox.idempotency import IdempotencyMiddleware
     from reconcile.sandbox.ratelimit import RateLimitMiddleware
     from reconcile.sandbox.requestlog import RequestLogMiddleware
 
-    idempotent = IdempotencyMiddleware(app, options.db_path, clock=clock)
+    slow = LatencyMiddleware(app, options.latency_ms)
+    idempotent = IdempotencyMiddleware(slow, options.db_path, clock=clock)
     limited = RateLimitMiddleware(idempotent, options, clock=clock)
     faulty = FaultMiddleware(limited, options, rate_headers=limited.peek_headers)
     return RequestLogMiddleware(faulty, options.request_log, clock=clock)

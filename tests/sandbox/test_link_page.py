@@ -1,0 +1,192 @@
+"""The customer's Link pages: rendered in process, and driven by a real Chromium on the wire."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import sync_playwright
+from starlette.applications import Starlette
+
+from reconcile.sandbox.link import link_routes
+from reconcile.sandbox.store import Store
+from tests.sandbox_server import serve_sandbox
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AUTH = {"Authorization": "Basic bGluay1wYWdlLXRlc3Q="}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(tmp_path / "sandbox.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def client(store: Store) -> AsyncIterator[httpx.AsyncClient]:
+    app = Starlette(routes=link_routes(store))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://sandbox.test"
+    ) as c:
+        yield c
+
+
+def _path(url: str) -> str:
+    return httpx.URL(url).raw_path.decode()
+
+
+def _company_with_connection(store: Store, platform: str = "gbol") -> tuple[str, str, str]:
+    company = store.create_company("Acme <Trading> & Co", None, {"region": "uk"})
+    connection = store.create_connection(company["id"], platform, "http://sandbox.test")
+    return company["id"], connection["id"], _path(connection["linkUrl"])
+
+
+def _assert_clean_html(html: str) -> None:
+    assert html.startswith("<!doctype html>")
+    assert '<html lang="en">' in html
+    assert "<title>" in html and "<main>" in html and "<h1>" in html
+    # No external assets: no scripts, no stylesheets or images from elsewhere.
+    assert "<script" not in html
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', html)
+
+
+@pytest.mark.anyio
+async def test_pending_connection_page(store: Store, client: httpx.AsyncClient) -> None:
+    cid, _, start = _company_with_connection(store)
+    page = await client.get(start)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    html = page.text
+    _assert_clean_html(html)
+    assert "Acme &lt;Trading&gt; &amp; Co" in html  # escaped, never raw
+    assert "Xero" in html
+    assert 'data-status="PendingAuth"' in html
+    assert ">Authorize</button>" in html and ">Deny</button>" in html
+    assert "Revoke" not in html
+    assert f'href="/link/companies/{cid}"' in html
+
+
+@pytest.mark.anyio
+async def test_authorize_deny_revoke(store: Store, client: httpx.AsyncClient) -> None:
+    cid, conn_id, start = _company_with_connection(store, "qhyg")
+    base = start.removesuffix("/start")
+
+    denied = await client.post(base + "/deny")
+    assert denied.status_code == 303
+    assert denied.headers["location"] == start + "?outcome=denied"
+    assert store.get_connection(cid, conn_id)["status"] == "PendingAuth"  # type: ignore[index]
+    assert "Access was not granted" in (await client.get(denied.headers["location"])).text
+
+    authorized = await client.post(base + "/authorize")
+    assert authorized.status_code == 303
+    assert store.get_connection(cid, conn_id)["status"] == "Linked"  # type: ignore[index]
+    html = (await client.get(authorized.headers["location"])).text
+    assert 'data-status="Linked"' in html and ">Revoke access</button>" in html
+    assert "Authorize" not in html
+
+    # A stale page: authorizing again is not offered any more.
+    again = await client.post(base + "/authorize")
+    assert again.status_code == 409 and "Not possible" in again.text
+
+    revoked = await client.post(base + "/revoke")
+    assert revoked.status_code == 303
+    assert store.get_connection(cid, conn_id)["status"] == "Deauthorized"  # type: ignore[index]
+    html = (await client.get(revoked.headers["location"])).text
+    assert 'data-status="Deauthorized"' in html and "<button" not in html
+
+
+@pytest.mark.anyio
+async def test_company_page_lists_connections(store: Store, client: httpx.AsyncClient) -> None:
+    cid, conn_id, start = _company_with_connection(store, "akxx")
+    store.set_connection_status(cid, conn_id, "Linked")
+    store.create_partner_expense_connection(cid, "http://sandbox.test")
+    page = await client.get(f"/link/companies/{cid}")
+    assert page.status_code == 200
+    _assert_clean_html(page.text)
+    assert f'href="{start}"' in page.text
+    assert "Oracle NetSuite" in page.text and "Partner Expense" in page.text
+
+
+@pytest.mark.anyio
+async def test_unknown_ids_are_404_pages(store: Store, client: httpx.AsyncClient) -> None:
+    cid, _, _ = _company_with_connection(store)
+    for path in (
+        "/link/companies/nope",
+        "/link/companies/nope/connections/nope/start",
+        f"/link/companies/{cid}/connections/nope/start",
+    ):
+        page = await client.get(path)
+        assert page.status_code == 404, path
+        _assert_clean_html(page.text)
+    missing = await client.post(f"/link/companies/{cid}/connections/nope/authorize")
+    assert missing.status_code == 404
+
+
+# --------------------------------------------------------------------------- real browser
+
+
+def _chromium_or_skip() -> str:
+    if CHROMIUM.exists():
+        return str(CHROMIUM)
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is required in CI (apt-get install chromium)")
+    found = shutil.which("chromium")
+    if found:
+        return found
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_customer_authorizes_and_revokes_in_a_browser(tmp_path: Path) -> None:
+    executable = _chromium_or_skip()
+    with serve_sandbox(tmp_path / "sandbox.db") as base_url, httpx.Client(
+        base_url=base_url, headers=AUTH, timeout=10
+    ) as api:
+        company = api.post("/companies", json={"name": "Browser Customer Ltd"}).json()
+        connection = api.post(
+            f"/companies/{company['id']}/connections", json={"platformKey": "gbol"}
+        ).json()
+        assert connection["status"] == "PendingAuth"
+        connection_url = f"/companies/{company['id']}/connections/{connection['id']}"
+
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.set_default_timeout(15_000)
+                page.goto(connection["linkUrl"])
+                assert page.get_by_role("heading", level=1).inner_text() == "Connect Xero"
+                assert "Browser Customer Ltd" in page.locator("main").inner_text()
+                page.get_by_role("button", name="Authorize").click()
+                page.wait_for_url(re.compile(r"outcome=authorized"))
+                assert page.locator("#status").inner_text() == "Linked"
+                assert api.get(connection_url).json()["status"] == "Linked"
+
+                page.get_by_role("button", name="Revoke access").click()
+                page.wait_for_url(re.compile(r"outcome=revoked"))
+                assert page.locator("#status").inner_text() == "Deauthorized"
+                assert api.get(connection_url).json()["status"] == "Deauthorized"
+            finally:
+                browser.close()
