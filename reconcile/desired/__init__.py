@@ -1,0 +1,128 @@
+"""The desired-state files: YAML -> validated `DesiredState`, every problem with file:line:col.
+
+    state = load(["customers/"])          # raises InvalidInput listing every problem
+    text = dump(state)                    # YAML that load() reads back to an equal model
+    schema_text()                         # the JSON Schema of the format
+
+See docs/format.md for the format and schemas/customers.schema.json for its structure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from reconcile.desired.build import build_state
+from reconcile.desired.checks import cross_checks
+from reconcile.desired.dump import dump
+from reconcile.desired.problems import InvalidInput, Problem
+from reconcile.desired.schema import Issue, schema_text, structure_issues
+from reconcile.desired.yamlload import (
+    Document,
+    parse_exact,
+    parse_fast,
+    read_text,
+    uid_positions,
+)
+from reconcile.model import DesiredState
+
+__all__ = ["InvalidInput", "Problem", "dump", "load", "schema_text"]
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def load(paths: Sequence[str | Path]) -> DesiredState:
+    """Read, validate and merge the desired-state files at `paths`.
+
+    A path is a file (any name) or a directory (its `*.yaml` and `*.yml` files, sorted by name, not
+    recursive). Raises InvalidInput with every problem of every file when anything is wrong.
+    """
+    files, problems = _expand(paths)
+    texts: list[tuple[str, str]] = []
+    for shown, path in files:
+        text, problem = read_text(shown, path)
+        if problem is not None:
+            problems.append(problem)
+        elif text is not None:
+            texts.append((shown, text))
+
+    if not problems:
+        docs = [parse_fast(shown, text) or parse_exact(shown, text) for shown, text in texts]
+        if all(doc.readable and not doc.problems for doc in docs) and not _validate(docs):
+            return _build(docs)
+    docs = [parse_exact(shown, text) for shown, text in texts]
+    for doc in docs:
+        problems.extend(doc.problems)
+    for index, issue in _validate(docs):
+        doc = docs[index]
+        line, col = doc.position(issue.path, at_key=issue.at_key)
+        problems.append(Problem(doc.file, line, col, issue.message))
+    if problems:
+        raise InvalidInput(problems)
+    return _build(docs)  # pragma: no cover - the exact reader found nothing the fast one did
+
+
+def _expand(paths: Sequence[str | Path]) -> tuple[list[tuple[str, Path]], list[Problem]]:
+    """The files to read, as (shown name, path), and the problems of paths that are not there."""
+    files: list[tuple[str, Path]] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    if not paths:
+        problems.append(Problem(".", 1, 1, "no desired-state file or directory given"))
+
+    def add(shown: str, path: Path) -> None:
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            files.append((shown, path))
+
+    for given in paths:
+        shown, path = str(given), Path(given)
+        if path.is_dir():
+            names = sorted(
+                entry.name
+                for entry in path.iterdir()
+                if entry.name.endswith(YAML_SUFFIXES) and entry.is_file()
+            )
+            if not names:
+                problems.append(
+                    Problem(shown, 1, 1, "directory has no *.yaml or *.yml files (not recursive)")
+                )
+            for name in names:
+                add(os.path.join(shown, name), path / name)
+        elif path.exists():
+            add(shown, path)
+        else:
+            problems.append(Problem(shown, 1, 1, "no such file or directory"))
+    return files, problems
+
+
+def _validate(docs: Sequence[Document]) -> list[tuple[int, Issue]]:
+    """Every issue of the readable documents: each file's structure, then the cross-file checks."""
+    found: list[tuple[int, Issue]] = []
+    for index, doc in enumerate(docs):
+        if doc.readable:
+            found.extend((index, issue) for issue in structure_issues(doc.data))
+    found.extend(cross_checks(docs))
+    return found
+
+
+def _build(docs: Sequence[Document]) -> DesiredState:
+    entries = []
+    for doc in docs:
+        exact = doc
+        if not doc.exact:
+            find = uid_positions(doc.text)
+            customers = doc.data["customers"]
+            spots = [find(customer["uid"]) for customer in customers]
+            if all(spot is not None for spot in spots):
+                entries.append((doc.file, doc.data, lambda i, spots=spots: spots[i]))
+                continue
+            exact = parse_exact(doc.file, doc.text)  # uids not found by the quick scan
+
+        def locate(i: int, doc: Document = exact) -> tuple[int, int]:
+            return doc.position(("customers", i, "uid"), at_key=True)
+
+        entries.append((doc.file, doc.data, locate))
+    return build_state(entries)

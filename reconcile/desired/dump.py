@@ -1,0 +1,87 @@
+"""The model -> desired-state YAML that `load` reads back to an equal model.
+
+Defaults are written out per customer (no `defaults:` block); only values that differ from a
+field's default are written. Strings are written plain when YAML 1.1 and 1.2 both read them as
+that very string, and double-quoted with escapes otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reconcile.model import PLATFORMS_BY_KEY, Customer, DesiredState
+
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._@-]*")
+_PLAIN_SUFFIX_OK = re.compile(r".*[A-Za-z0-9._@-]")
+_LOOKS_TYPED = re.compile(
+    r"""(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
+    |null|Null|NULL|~|[-+]?[0-9][0-9_:.eE+-]*|0[box][0-9a-fA-F_]+|\.(?:inf|Inf|INF|nan|NaN|NAN))""",
+    re.X,
+)
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
+
+
+def quote(text: str) -> str:
+    """`text` as a YAML scalar that every YAML reader reads back as exactly this string."""
+    if (
+        _PLAIN.fullmatch(text)
+        and _PLAIN_SUFFIX_OK.fullmatch(text)
+        and not _LOOKS_TYPED.fullmatch(text)
+    ):
+        return text
+    out = ['"']
+    for char in text:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif char.isprintable():
+            out.append(char)
+        else:
+            code = ord(char)
+            if code < 0x100:
+                out.append(f"\\x{code:02x}")
+            elif code < 0x10000:
+                out.append(f"\\u{code:04x}")
+            else:
+                out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def _customer_lines(customer: Customer) -> list[str]:
+    lines = [f"  - uid: {quote(customer.uid)}", f"    name: {quote(customer.name)}"]
+    if customer.description is not None:
+        lines.append(f"    description: {quote(customer.description)}")
+    if customer.tags:
+        lines.append("    tags:")
+        lines.extend(f"      {quote(k)}: {quote(v)}" for k, v in customer.tags.items())
+    if customer.accounting is not None:
+        platform = PLATFORMS_BY_KEY.get(customer.accounting)
+        alias = platform.aliases[0] if platform is not None else customer.accounting
+        lines.append(f"    accounting: {alias}")
+    if customer.expenses:
+        lines.append("    expenses: true")
+    config = customer.expense_config
+    if config is not None:
+        lines.append("    expenseConfig:")
+        lines.append(f"      bankAccount: {quote(config.bank_account)}")
+        lines.append(f"      supplier: {quote(config.supplier)}")
+        lines.append(f"      customer: {quote(config.customer)}")
+    if customer.id is not None:
+        lines.append(f"    id: {quote(customer.id)}")
+    if customer.protect:
+        lines.append("    protect: true")
+    if customer.state != "present":
+        lines.append(f"    state: {customer.state}")
+    return lines
+
+
+def dump(state: DesiredState) -> str:
+    """YAML text for `state`, readable by `reconcile.desired.load` back to an equal model."""
+    lines = ["version: 1", f"owner: {quote(state.owner)}"]
+    if not state.customers:
+        lines.append("customers: []")
+    else:
+        lines.append("customers:")
+        for customer in state.customers:
+            lines.extend(_customer_lines(customer))
+    return "\n".join(lines) + "\n"

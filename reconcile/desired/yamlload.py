@@ -1,0 +1,467 @@
+"""Reading desired-state files: bytes -> plain data, safely, with every node's position.
+
+Two readers produce the same plain data (dicts, lists, str, bool, int, None):
+
+* `parse_exact` composes the file with PyYAML's safe composer (libyaml's C parser when present)
+  into a node tree and builds plain values from the nodes itself. That keeps the line and column
+  of every node, finds duplicate keys (PyYAML silently keeps the last), never constructs an object
+  of an arbitrary type, and bounds alias expansion before anything is expanded.
+* `parse_fast` (only when the optional `yaml-rs` package is installed) is a happy-path
+  accelerator. It answers only when it is sure to agree with `parse_exact`; otherwise it returns
+  None and the caller uses `parse_exact`. It never reports problems itself.
+
+The file is YAML 1.1 as PyYAML reads it, with one rule on top: a scalar that YAML 1.1 and YAML 1.2
+read differently (yes/no/on/off, 012, 0o17, 1e3, 2024-01-01, ...) is built as an `Ambiguous` value,
+which no field of the format accepts, so the user is told to write true/false or to quote it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconcile.desired.problems import Problem
+
+_yaml_rs: Any
+try:  # optional accelerator, see parse_fast
+    _yaml_rs = importlib.import_module("yaml_rs")
+except ImportError:  # pragma: no cover - depends on the environment
+    _yaml_rs = None
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+"""Files larger than this are refused before they are read."""
+
+MAX_DEPTH = 64
+"""Deepest nesting accepted; the format itself needs 4 levels."""
+
+MAX_EXPANDED_NODES = 2_000_000
+"""Absolute cap on nodes after alias expansion."""
+
+EXPANSION_FACTOR = 10
+"""Alias expansion may grow a document to at most this many times its distinct nodes."""
+
+_Loader: Any = getattr(yaml, "CSafeLoader", None) if yaml.__with_libyaml__ else None
+if _Loader is None:  # pragma: no cover - PyYAML without libyaml
+    _Loader = yaml.SafeLoader
+
+_T = "tag:yaml.org,2002:"
+_STR, _BOOL, _INT, _FLOAT, _NULL = _T + "str", _T + "bool", _T + "int", _T + "float", _T + "null"
+_MAP, _SEQ, _TIMESTAMP, _MERGE = _T + "map", _T + "seq", _T + "timestamp", _T + "merge"
+
+_TRUE = frozenset({"true", "True", "TRUE"})
+_FALSE = frozenset({"false", "False", "FALSE"})
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+# What YAML 1.2's core schema reads as something other than a string.
+_YAML12_NOT_STR = re.compile(
+    r"""(?:null|Null|NULL|~
+    |true|True|TRUE|false|False|FALSE
+    |[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+
+    |[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)""",
+    re.X,
+)
+_KIND = {
+    _BOOL: "a boolean in YAML 1.1 but a string in YAML 1.2",
+    _INT: "a number",
+    _FLOAT: "a number",
+    _NULL: "null",
+    _TIMESTAMP: "a date in YAML 1.1 but a string in YAML 1.2",
+    _MERGE: "a merge key",
+}
+_YAML12_KIND = {"n": "null", "N": "null", "~": "null", "t": "a boolean", "T": "a boolean",
+                "f": "a boolean", "F": "a boolean"}
+
+
+@dataclass(frozen=True)
+class Ambiguous:
+    """A scalar that YAML 1.1 and YAML 1.2 read differently; no field accepts it."""
+
+    text: str
+    reads_as: str  # how YAML 1.1 (PyYAML) reads it: "a boolean", "a number", "a date", ...
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A value already reported as a problem by the reader (e.g. an unsupported tag)."""
+
+    text: str
+
+
+@dataclass
+class Document:
+    """One file as read: plain data, and the node tree for positions (exact reader only)."""
+
+    file: str
+    text: str
+    data: Any = None
+    root: yaml.Node | None = None
+    problems: list[Problem] = field(default_factory=list)
+    readable: bool = True  # False: nothing could be read (missing, syntax error, empty, ...)
+    exact: bool = True  # False: read by the fast path, no node tree
+
+    # --------------------------------------------------------------- positions
+
+    def node_at(self, path: tuple[Any, ...]) -> tuple[yaml.Node | None, yaml.Node | None]:
+        """The (key node, value node) at `path`; (None, root) for the empty path."""
+        node = self.root
+        key_node: yaml.Node | None = None
+        for step in path:
+            if isinstance(node, yaml.MappingNode):
+                for k, v in node.value:
+                    if isinstance(k, yaml.ScalarNode) and k.value == step:
+                        key_node, node = k, v
+                        break
+                else:
+                    return key_node, node
+            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+                if step >= len(node.value):
+                    return key_node, node
+                key_node, node = None, node.value[step]
+            else:
+                return key_node, node
+        return key_node, node
+
+    def position(self, path: tuple[Any, ...], *, at_key: bool = False) -> tuple[int, int]:
+        """1-based (line, col) of the value at `path` (or of its key when `at_key`)."""
+        key_node, node = self.node_at(path)
+        target = key_node if (at_key and key_node is not None) else node
+        if target is None:
+            return 1, 1
+        return target.start_mark.line + 1, target.start_mark.column + 1
+
+    def source_text(self, path: tuple[Any, ...]) -> str | None:
+        """The scalar text written at `path`, if it is a scalar."""
+        _, node = self.node_at(path)
+        return node.value if isinstance(node, yaml.ScalarNode) else None
+
+
+# ------------------------------------------------------------------------- files
+
+
+def read_text(file: str, path: Path) -> tuple[str | None, Problem | None]:
+    """The file's text, or the problem that prevents reading it (size checked before reading)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return None, Problem(file, 1, 1, f"cannot read file: {exc.strerror or exc}")
+    if size > MAX_FILE_BYTES:
+        return None, Problem(
+            file,
+            1,
+            1,
+            f"file is {size / 1024 / 1024:.1f} MB; the limit is {MAX_FILE_BYTES // 1024 // 1024} MB"
+            " (split the customers across several files in a directory)",
+        )
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, Problem(file, 1, 1, f"cannot read file: {exc.strerror or exc}")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = len(raw[line_start : exc.start].decode("utf-8", "replace")) + 1
+        return None, Problem(
+            file,
+            line,
+            col,
+            f"file is not UTF-8: byte 0x{raw[exc.start]:02x} is invalid here;"
+            " save the file as UTF-8",
+        )
+    return text, None
+
+
+# ------------------------------------------------------------------------- exact path
+
+
+def parse_exact(file: str, text: str) -> Document:
+    """Compose with PyYAML's safe composer and build plain data from the nodes."""
+    doc = Document(file=file, text=text)
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        doc.readable = False
+        doc.problems.append(_syntax_problem(file, text, exc))
+        return doc
+    except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
+        doc.readable = False
+        doc.problems.append(Problem(file, 1, 1, f"YAML error: {exc}"))
+        return doc
+    if root is None:
+        doc.readable = False
+        doc.problems.append(
+            Problem(
+                file, 1, 1, "file is empty; expected a mapping with version, owner and customers"
+            )
+        )
+        return doc
+    doc.root = root
+    builder = _Builder(file)
+    over = _check_expansion(root)
+    if over is not None:
+        doc.readable = False
+        doc.problems.append(Problem(file, 1, 1, over))
+        return doc
+    doc.data = builder.build(root, 0)
+    doc.problems.extend(builder.problems)
+    return doc
+
+
+def _syntax_problem(file: str, text: str, exc: yaml.MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    lines = text.splitlines()
+    char = lines[line - 1][col - 1 : col] if 0 < line <= len(lines) else ""
+    problem = exc.problem or "invalid YAML"
+    if char == "\t" or "tab" in problem:
+        return Problem(file, line, col, "tab character in indentation; indent YAML with spaces")
+    if "duplicate anchor" in (exc.context or ""):
+        first = exc.context_mark
+        where = f" (first defined at line {first.line + 1})" if first is not None else ""
+        return Problem(file, line, col, f"duplicate anchor{where}; give each anchor its own name")
+    message = f"YAML syntax error: {problem}"
+    if exc.context:
+        ctx_line = f" at line {exc.context_mark.line + 1}" if exc.context_mark is not None else ""
+        message += f" ({exc.context}{ctx_line})"
+    if "expected a single document" in (exc.context or ""):
+        message = "a file holds one YAML document; remove the second '---' document"
+    return Problem(file, line, col, message)
+
+
+def _check_expansion(root: yaml.Node) -> str | None:
+    """A message if aliases expand the document beyond the limits (or form a cycle).
+
+    Works on the composed graph, in which an alias is the very node it names, so it costs one
+    visit per distinct node: the expanded size is summed, never materialised.
+    """
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+    distinct = 0
+
+    def size(node: yaml.Node, depth: int) -> int:
+        nonlocal distinct
+        key = id(node)
+        known = sizes.get(key)
+        if known is not None:
+            return known
+        if key in visiting:
+            raise _Cycle
+        if isinstance(node, yaml.ScalarNode) or depth > MAX_DEPTH:
+            distinct += 1
+            sizes[key] = 1
+            return 1
+        visiting.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                total += size(k, depth + 1) + size(v, depth + 1)
+        else:
+            for item in node.value:
+                total += size(item, depth + 1)
+        visiting.discard(key)
+        distinct += 1
+        sizes[key] = total
+        return total
+
+    try:
+        expanded = size(root, 0)
+    except _Cycle:
+        return "an alias refers to the node that contains it (a recursive structure); remove it"
+    limit = min(MAX_EXPANDED_NODES, max(100_000, EXPANSION_FACTOR * distinct))
+    if expanded > limit:
+        return (
+            f"aliases expand this document to {expanded:,} nodes (from {distinct:,} written);"
+            f" the limit is {limit:,}: use fewer or smaller aliases"
+        )
+    return None
+
+
+class _Cycle(Exception):
+    pass
+
+
+class _Builder:
+    """Plain values from composed nodes, collecting the problems it meets."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        self.memo: dict[int, Any] = {}
+
+    def problem(self, node: yaml.Node, message: str) -> None:
+        mark = node.start_mark
+        self.problems.append(Problem(self.file, mark.line + 1, mark.column + 1, message))
+
+    def build(self, node: yaml.Node, depth: int) -> Any:
+        known = self.memo.get(id(node), self)
+        if known is not self:  # an alias: share the value built for its anchor
+            return known
+        if isinstance(node, yaml.ScalarNode):
+            value = self.scalar(node)
+        elif depth >= MAX_DEPTH:
+            self.problem(node, f"nested deeper than {MAX_DEPTH} levels; the format needs 4")
+            value = Rejected("...")
+        elif isinstance(node, yaml.MappingNode):
+            value = self.mapping(node, depth)
+        else:
+            value = self.sequence(node, depth)
+        self.memo[id(node)] = value
+        return value
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        tag, text = node.tag, node.value
+        if tag == _STR:
+            if not node.style and _YAML12_NOT_STR.fullmatch(text):
+                kind = _YAML12_KIND.get(text[0], "a number")
+                return Ambiguous(text, f"a string in YAML 1.1 but {kind} in YAML 1.2")
+            return text
+        if tag == _BOOL:
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            return Ambiguous(text, "a boolean")
+        if tag == _INT and _DECIMAL.fullmatch(text):
+            return int(text)
+        if tag == _NULL and text in _NULLS:
+            return None
+        if tag in _KIND:
+            return Ambiguous(text, _KIND[tag])
+        self.problem(node, f"unsupported YAML tag '{tag}'; remove it (only plain YAML is read)")
+        return Rejected(text)
+
+    def mapping(self, node: yaml.MappingNode, depth: int) -> Any:
+        if node.tag != _MAP:
+            self.problem(node, f"unsupported YAML tag '{node.tag}'; remove it")
+            return Rejected("{...}")
+        out: dict[str, Any] = {}
+        first: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _MERGE:
+                self.problem(
+                    key_node, "merge keys (<<) are not supported; put shared values in 'defaults'"
+                )
+                continue
+            key = self.build(key_node, depth + 1)
+            if not isinstance(key, str):
+                shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "..."
+                how = f'; quote it: "{shown}"' if isinstance(key_node, yaml.ScalarNode) else ""
+                self.problem(key_node, f"key {shown!s} is not a string{how}")
+                continue
+            if key in first:
+                self.problem(
+                    key_node,
+                    f"duplicate key '{key}' (first defined at line"
+                    f" {first[key].start_mark.line + 1}); remove one",
+                )
+                continue
+            first[key] = key_node
+            out[key] = self.build(value_node, depth + 1)
+        return out
+
+    def sequence(self, node: yaml.SequenceNode, depth: int) -> Any:
+        if node.tag != _SEQ:
+            self.problem(node, f"unsupported YAML tag '{node.tag}'; remove it")
+            return Rejected("[...]")
+        return [self.build(item, depth + 1) for item in node.value]
+
+
+# ------------------------------------------------------------------------- fast path
+
+# Syntax the fast path leaves to the exact reader: tabs, YAML 1.1 line breaks, BOM, directives and
+# document markers, tags, anchors and aliases, complex keys, merge keys, block scalars.
+_FAST_UNSAFE = re.compile(
+    r"[\t\x85\u2028\u2029\ufeff]|^(?:%|---|\.\.\.)|(?:^|[\s\[\]{},])[!&*?]|<<"
+    r"|[|>][-+0-9]*[ ]*(?:#.*)?$",
+    re.M,
+)
+_NON_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+_VERSION_LINE = re.compile(r"^version[ ]*:[ ]*1[ ]*(?:#.*)?$", re.M)
+_UID_KEY = re.compile(
+    r"""(?:^|[ {,-])(uid)[ ]*:[ ]*(["']?)([A-Za-z0-9._-]+)\2[ ]*(?=[,}#\r\n]|$)""", re.M
+)
+
+
+def _yaml11_not_str() -> re.Pattern[str]:
+    """One regex for every plain scalar that PyYAML's YAML 1.1 resolver reads as a non-string."""
+    patterns: set[str] = set()
+    for resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.values():
+        for tag, regexp in resolvers:
+            if tag != _STR:
+                patterns.add(regexp.pattern)
+    return re.compile("|".join(f"(?:{p})" for p in sorted(patterns)), re.X)
+
+
+_YAML11_NOT_STR = _yaml11_not_str()
+
+
+def fast_available() -> bool:
+    return _yaml_rs is not None
+
+
+def parse_fast(file: str, text: str) -> Document | None:
+    """Plain data from the fast parser, or None when the exact reader must decide.
+
+    Answers only for files in the plain subset (see _FAST_UNSAFE) whose every string would also be
+    a string in YAML 1.1, whose only integer is `version: 1` written plainly, and whose customers'
+    uids can be located; anything else (including any parse error) goes to `parse_exact`.
+    """
+    if _yaml_rs is None or _FAST_UNSAFE.search(text) or _NON_PRINTABLE.search(text):
+        return None
+    try:
+        data = _yaml_rs.loads(text, parse_datetime=False)
+    except Exception:
+        return None
+    if not isinstance(data, dict) or not _agrees_with_yaml11(data):
+        return None
+    if "version" in data and not (data["version"] == 1 and _VERSION_LINE.search(text)):
+        return None
+    return Document(file=file, text=text, data=data, exact=False)
+
+
+def _agrees_with_yaml11(value: Any) -> bool:
+    stack = [value]
+    not_str = _YAML11_NOT_STR.fullmatch
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not_str(item):
+                return False
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                if not isinstance(key, str) or not_str(key):
+                    return False
+                stack.append(sub)
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, float):
+            return False
+    return True
+
+
+def uid_positions(text: str) -> Callable[[str], tuple[int, int] | None]:
+    """For the fast path: where each uid is written, if it is written exactly once."""
+    starts = [0]
+    starts.extend(m.end() for m in re.finditer("\n", text))
+    found: dict[str, tuple[int, int] | None] = {}
+    for match in _UID_KEY.finditer(text):
+        offset = match.start(1)
+        line = bisect.bisect_right(starts, offset)
+        pos = (line, offset - starts[line - 1] + 1)
+        uid = match.group(3)
+        found[uid] = None if uid in found else pos
+    return found.get
