@@ -39,7 +39,7 @@ from reconcile.sandbox.middleware import (
 from reconcile.sandbox.options import SandboxOptions
 
 CALLS_PER_COMPANY = 1000
-ACTIVE_COMPANIES_CACHE_SECONDS = 10.0
+ACTIVE_COMPANIES_CACHE_SECONDS = 2.0
 _COMPANY_PATH = re.compile(r"^/companies/([^/]+)(?:/|$)")
 
 _SCHEMA = """
