@@ -19,7 +19,7 @@ SHARED_SERVER_ARGS = ("--daily-quota", "10000000")
 
 @pytest.fixture(scope="session")
 def sandbox_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The SQLite file behind the session's served sandbox (open it with `Store` to act directly)."""
+    """The SQLite file behind the session's served sandbox (a `Store` on it acts directly)."""
     return tmp_path_factory.mktemp("sandbox") / "sandbox.db"
 
 

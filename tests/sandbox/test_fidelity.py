@@ -89,9 +89,7 @@ def test_tag_limits_at_the_edge_are_accepted(codat: httpx.Client) -> None:
         ({"k": 1}, "k"),
     ],
 )
-def test_tags_over_the_limits_are_400(
-    codat: httpx.Client, tags: dict[str, Any], item: str
-) -> None:
+def test_tags_over_the_limits_are_400(codat: httpx.Client, tags: dict[str, Any], item: str) -> None:
     body = conforms(codat.post("/companies", json={"name": "Tags", "tags": tags}), 400)
     assert item in {error["itemId"] for error in body["validation"]["errors"]}
 
@@ -149,10 +147,11 @@ def test_pagination_links_walk_every_page_and_keep_filters(
 @pytest.fixture
 def tagged(codat: httpx.Client, run_tag: str) -> dict[str, str]:
     """Three companies of this run: uk/finance, uk/sales, us (no team)."""
+    run = {"run": run_tag}
     made = {
-        "uk-fin": create(codat, "UK Finance", tags={"run": run_tag, "region": "uk", "team": "fin"}),
-        "uk-sales": create(codat, "UK Sales", tags={"run": run_tag, "region": "uk", "team": "Sales"}),
-        "us": create(codat, "US Co", tags={"run": run_tag, "region": "us"}),
+        "uk-fin": create(codat, "UK Finance", tags={**run, "region": "uk", "team": "fin"}),
+        "uk-sales": create(codat, "UK Sales", tags={**run, "region": "uk", "team": "Sales"}),
+        "us": create(codat, "US Co", tags={**run, "region": "us"}),
     }
     return {label: company["id"] for label, company in made.items()}
 
