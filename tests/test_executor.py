@@ -1,0 +1,132 @@
+"""The executor against a served sandbox, with and without faults: nothing lost, nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from reconcile.codat import ClientSettings, CodatClient
+from reconcile.executor import ApplyResult, execute
+from reconcile.live import read_live
+from reconcile.model import Customer, DesiredState, LiveState
+from reconcile.plan import Plan
+from reconcile.planner import make_plan
+from tests.sandbox_server import serve_sandbox
+
+OWNER = "exec-test"
+
+
+def desired(n: int, **kw: object) -> DesiredState:
+    customers = tuple(
+        Customer(uid=f"cus-{i:03}", name=f"Customer {i}", accounting="gbol", **kw)  # type: ignore[arg-type]
+        for i in range(n)
+    )
+    return DesiredState(OWNER, customers)
+
+
+def client(url: str) -> CodatClient:
+    return CodatClient(
+        "key", ClientSettings(base_url=url, backoff_base=0.01, backoff_cap=0.02, max_attempts=15)
+    )
+
+
+async def plan_and_apply(url: str, state: DesiredState) -> tuple[Plan, ApplyResult, LiveState]:
+    async with client(url) as c:
+        plan = make_plan(state, await read_live(c, state))
+        result = await execute(plan, c, parallelism=8)
+        return plan, result, await read_live(c, state)
+
+
+def test_apply_converges(tmp_path: Path) -> None:
+    state = desired(5, expenses=True, tags={"region": "uk"})
+    with serve_sandbox(tmp_path / "s.db") as url:
+        plan, result, live = asyncio.run(plan_and_apply(url, state))
+        assert plan.summary()["create"] == 10
+        assert result.ok and len(result.of("applied")) == 10
+        assert len(live.companies) == 5
+        assert not make_plan(state, live).has_changes
+
+
+def test_failure_stops_only_that_customer(tmp_path: Path) -> None:
+    """A failed action skips that customer's later actions; other customers go on."""
+
+    async def go(url: str) -> ApplyResult:
+        async with client(url) as c:
+            bare = DesiredState(
+                OWNER, tuple(Customer(uid=f"cus-{i}", name=f"Customer {i}") for i in range(2))
+            )
+            assert (await execute(make_plan(bare, await read_live(c, bare)), c)).ok
+            wanted = DesiredState(
+                OWNER,
+                tuple(
+                    Customer(uid=f"cus-{i}", name=f"Renamed {i}", accounting="gbol")
+                    for i in range(2)
+                ),
+            )
+            plan = make_plan(wanted, await read_live(c, wanted))
+            victim = next(ch.company_id for ch in plan.changes if ch.uid == "cus-0")
+            assert victim is not None
+            await c.delete_company(victim)  # gone between plan and apply
+            return await execute(plan, c)
+
+    with serve_sandbox(tmp_path / "s.db") as url:
+        result = asyncio.run(go(url))
+    outcomes = sorted((o.action.uid, o.action.kind.value, o.status) for o in result.outcomes)
+    assert outcomes == [
+        ("cus-0", "create_connection", "skipped"),
+        ("cus-0", "update_company", "failed"),
+        ("cus-1", "create_connection", "applied"),
+        ("cus-1", "update_company", "applied"),
+    ]
+    failed = result.of("failed")[0]
+    assert failed.correlation_id and "404" in failed.detail
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "fault", ["--error-rate", "--throttle-rate", "--drop-rate", "--lost-response-rate"]
+)
+def test_faults_never_lose_or_duplicate(tmp_path: Path, fault: str) -> None:
+    state = desired(12, expenses=True)
+    with serve_sandbox(tmp_path / "s.db", fault, "0.3", "--seed", "11") as url:
+        plan, result, live = asyncio.run(plan_and_apply(url, state))
+    assert result.ok, [o.detail for o in result.of("failed")]
+    uids = sorted(c.uid or "" for c in live.companies)
+    assert uids == [f"cus-{i:03}" for i in range(12)]  # each exactly once
+    for company in live.companies:
+        accounting = [c for c in company.connections if c.is_accounting]
+        assert len(accounting) == 1, company
+    assert not make_plan(state, live).has_changes
+
+
+def test_lost_create_response_is_recovered_by_reading_the_uid_tag(tmp_path: Path) -> None:
+    """No retries at all: the create commits, its answer is lost, and a re-read finds it."""
+    from reconcile.sandbox.faults import LOST, FaultPlan
+    from reconcile.sandbox.options import SandboxOptions
+
+    def decisions(seed: int) -> list[str | None]:
+        fp = FaultPlan(SandboxOptions(db_path=tmp_path / "x", lost_response_rate=0.5, seed=seed))
+        return [fp.decide().kind for _ in range(3)]
+
+    seed = next(s for s in range(1000) if decisions(s) == [None, LOST, None])
+    state = desired(1)
+
+    async def go(url: str) -> tuple[ApplyResult, LiveState]:
+        settings = ClientSettings(base_url=url, max_attempts=1)
+        async with CodatClient("key", settings) as c:
+            plan = make_plan(state, await read_live(c, state))
+            change = plan.changes[0]
+            only_create = Plan(plan.owner, (replace(change, actions=change.actions[:1]),))
+            result = await execute(only_create, c)
+        async with client(url) as c:
+            return result, await read_live(c, state)
+
+    args = ("--lost-response-rate", "0.5", "--seed", str(seed))
+    with serve_sandbox(tmp_path / "s.db", *args) as url:
+        result, live = asyncio.run(go(url))
+    (outcome,) = result.outcomes
+    assert outcome.status == "applied" and outcome.detail == "confirmed by re-reading"
+    assert [c.id for c in live.companies] == [outcome.company_id]
