@@ -94,6 +94,7 @@ def test_faults_never_lose_or_duplicate(tmp_path: Path, fault: str) -> None:
     with serve_sandbox(tmp_path / "s.db", fault, "0.3", "--seed", "11") as url:
         plan, result, live = asyncio.run(plan_and_apply(url, state))
     assert result.ok, [o.detail for o in result.of("failed")]
+    assert plan.summary()["create"] == 24  # 12 companies + 12 accounting connections
     uids = sorted(c.uid or "" for c in live.companies)
     assert uids == [f"cus-{i:03}" for i in range(12)]  # each exactly once
     for company in live.companies:

@@ -161,7 +161,7 @@ def _company(store: Store, uid: str | None, company_id: str | None) -> dict[str,
             raise click.ClickException(f"no company {company_id}")
         return company
     if uid is None or company_id is not None:
-        raise click.UsageError("give exactly one of --uid and --company")
+        raise click.ClickException("give exactly one of --uid and --company")
     found = store.find_companies_by_tag(UID_TAG, uid)
     if not found:
         raise click.ClickException(f"no company tagged {UID_TAG}={uid}")
