@@ -104,85 +104,132 @@ def _scalar_key(value: Any) -> tuple[str, Any] | None:
     return None
 
 
-def compile_schema(node: dict[str, Any], root: dict[str, Any]) -> Check:
-    """A predicate equivalent to the schema for the keywords this format uses."""
-    checks: list[Check] = []
-    props: dict[str, Check] | None = None
-    additional: Check | bool | None = None
-    for keyword, value in node.items():
-        if keyword in _ANNOTATIONS:
-            continue
-        if keyword == "properties":
-            props = {k: compile_schema(v, root) for k, v in value.items()}
-        elif keyword == "additionalProperties":
-            additional = value if isinstance(value, bool) else compile_schema(value, root)
-        elif keyword == "$ref":
-            checks.append(compile_schema(_resolve(value, root), root))
-        else:
-            checks.append(_keyword(keyword, value, root))
-    if props is not None or additional is not None:
-        checks.append(_object_check(props or {}, additional))
-    if len(checks) == 1:
-        return checks[0]
-    return lambda x: all(c(x) for c in checks)
+_TYPE_TESTS = {
+    "string": "isinstance(x, str)",
+    "boolean": "(x is True or x is False)",
+    "integer": "((isinstance(x, int) and not isinstance(x, bool))"
+    " or (isinstance(x, float) and x.is_integer()))",
+    "number": "(isinstance(x, (int, float)) and not isinstance(x, bool))",
+    "object": "isinstance(x, dict)",
+    "array": "isinstance(x, list)",
+    "null": "x is None",
+}
 
 
-def _resolve(ref: str, root: dict[str, Any]) -> dict[str, Any]:
-    if not ref.startswith("#/"):
-        raise ValueError(f"only local $ref is supported, not {ref!r}")
-    target: Any = root
-    for part in ref[2:].split("/"):
-        target = target[part]
-    return dict(target)
+class _Compiler:
+    """Compiles a schema into Python source: one function per subschema, no interpretation."""
 
+    def __init__(self, root: dict[str, Any]) -> None:
+        self.root = root
+        self.defs: list[str] = []
+        self.tables: list[str] = []
+        self.names: dict[int, str] = {}
+        self.ns: dict[str, Any] = {"_scalar_key": _scalar_key}
 
-def _keyword(keyword: str, value: Any, root: dict[str, Any]) -> Check:
-    if keyword == "type":
-        tests = [_TYPES[t] for t in ([value] if isinstance(value, str) else value)]
-        return lambda x: any(t(x) for t in tests)
-    if keyword == "required":
-        req = tuple(value)
-        return lambda x: not isinstance(x, dict) or all(k in x for k in req)
-    if keyword in ("enum", "const"):
-        keys = {_scalar_key(o) for o in (value if keyword == "enum" else [value])}
-        if None in keys:
-            raise ValueError(f"only scalar {keyword} values are supported")
-        return lambda x: _scalar_key(x) in keys
-    if keyword == "pattern":
-        rx = re.compile(value)
-        return lambda x: not isinstance(x, str) or rx.search(x) is not None
-    if keyword in ("minLength", "maxLength", "maxProperties"):
-        limit = int(value)
+    def const(self, value: Any) -> str:
+        name = f"_c{len(self.ns)}"
+        self.ns[name] = value
+        return name
+
+    def function(self, node: dict[str, Any]) -> str:
+        known = self.names.get(id(node))
+        if known is not None:
+            return known
+        name = f"_s{len(self.names)}"
+        self.names[id(node)] = name
+        body: list[str] = []
+        props: dict[str, str] | None = None
+        additional: Any = None
+        for keyword, value in node.items():
+            if keyword in _ANNOTATIONS:
+                continue
+            if keyword == "properties":
+                props = {k: self.function(v) for k, v in value.items()}
+            elif keyword == "additionalProperties":
+                additional = value if isinstance(value, bool) else self.function(value)
+            else:
+                body.extend(self.keyword(keyword, value))
+        if props is not None or additional is not None:
+            table = f"_p{len(self.tables)}"
+            entries = ", ".join(f"{k!r}: {f}" for k, f in (props or {}).items())
+            self.tables.append(f"{table} = {{{entries}}}")
+            body += [
+                "if isinstance(x, dict):",
+                "    for k, v in x.items():",
+                f"        f = {table}.get(k)",
+                "        if f is None:",
+            ]
+            if additional is False:
+                body.append("            return False")
+            elif isinstance(additional, str):
+                body.append(f"            if not {additional}(v): return False")
+            else:
+                body.append("            pass")
+            body.append("        elif not f(v): return False")
+        self.defs.append(
+            "\n".join([f"def {name}(x):", *(f"    {line}" for line in body), "    return True"])
+        )
+        return name
+
+    def keyword(self, keyword: str, value: Any) -> list[str]:
+        if keyword == "type":
+            kinds = [value] if isinstance(value, str) else value
+            return [f"if not ({' or '.join(_TYPE_TESTS[k] for k in kinds)}): return False"]
+        if keyword == "required":
+            test = " and ".join(f"{k!r} in x" for k in value) or "True"
+            return [f"if isinstance(x, dict) and not ({test}): return False"]
+        if keyword in ("enum", "const"):
+            keys = {_scalar_key(o) for o in (value if keyword == "enum" else [value])}
+            if None in keys:
+                raise ValueError(f"only scalar {keyword} values are supported")
+            return [f"if _scalar_key(x) not in {self.const(keys)}: return False"]
+        if keyword == "pattern":
+            rx = self.const(re.compile(value))
+            return [f"if isinstance(x, str) and {rx}.search(x) is None: return False"]
         if keyword == "minLength":
-            return lambda x: not isinstance(x, str) or len(x) >= limit
+            return [f"if isinstance(x, str) and len(x) < {int(value)}: return False"]
         if keyword == "maxLength":
-            return lambda x: not isinstance(x, str) or len(x) <= limit
-        return lambda x: not isinstance(x, dict) or len(x) <= limit
-    if keyword == "propertyNames":
-        names = compile_schema(value, root)
-        return lambda x: not isinstance(x, dict) or all(names(k) for k in x)
-    if keyword == "items":
-        item = compile_schema(value, root)
-        return lambda x: not isinstance(x, list) or all(item(i) for i in x)
-    raise ValueError(f"schema keyword {keyword!r} is not supported by the fast check")
+            return [f"if isinstance(x, str) and len(x) > {int(value)}: return False"]
+        if keyword == "maxProperties":
+            return [f"if isinstance(x, dict) and len(x) > {int(value)}: return False"]
+        if keyword == "propertyNames":
+            names = self.function(value)
+            return [
+                "if isinstance(x, dict):",
+                "    for k in x:",
+                f"        if not {names}(k): return False",
+            ]
+        if keyword == "items":
+            item = self.function(value)
+            return [
+                "if isinstance(x, list):",
+                "    for i in x:",
+                f"        if not {item}(i): return False",
+            ]
+        if keyword == "$ref":
+            if not value.startswith("#/"):
+                raise ValueError(f"only local $ref is supported, not {value!r}")
+            target: Any = self.root
+            for part in value[2:].split("/"):
+                target = target[part]
+            return [f"if not {self.function(target)}(x): return False"]
+        raise ValueError(f"schema keyword {keyword!r} is not supported by the fast check")
 
 
-def _object_check(props: dict[str, Check], additional: Check | bool | None) -> Check:
-    def check(x: Any) -> bool:
-        if not isinstance(x, dict):
-            return True
-        for key, value in x.items():
-            test = props.get(key)
-            if test is None:
-                if additional is False:
-                    return False
-                if callable(additional) and not additional(value):
-                    return False
-            elif not test(value):
-                return False
-        return True
-
+def compile_schema(node: dict[str, Any], root: dict[str, Any]) -> Check:
+    """A predicate equivalent to the schema `node` for the keywords this format uses."""
+    compiler = _Compiler(root)
+    entry = compiler.function(node)
+    source = "\n\n".join([*compiler.defs, *compiler.tables])
+    namespace = dict(compiler.ns)
+    exec(compile(source, "<customers.schema.json>", "exec"), namespace)
+    check: Check = namespace[entry]
     return check
+
+
+@functools.cache
+def _customer_check() -> Check:
+    return compile_schema(schema()["properties"]["customers"]["items"], schema())
 
 
 @functools.cache
@@ -202,9 +249,7 @@ def structure_issues(data: Any) -> list[Issue]:
     if isinstance(customers, list):
         top = validator().iter_errors({**data, "customers": []})
         issues.extend(_issues(top, (), data))
-        check_customer = compile_schema(
-            schema()["properties"]["customers"]["items"], schema()
-        )
+        check_customer = _customer_check()
         for index, customer in enumerate(customers):
             if not check_customer(customer):
                 errors = _customer_validator().iter_errors(customer)

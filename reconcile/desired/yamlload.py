@@ -17,7 +17,6 @@ which no field of the format accepts, so the user is told to write true/false or
 
 from __future__ import annotations
 
-import bisect
 import importlib
 import re
 from collections.abc import Callable
@@ -382,18 +381,26 @@ class _Builder:
 
 # Syntax the fast path leaves to the exact reader: tabs, YAML 1.1 line breaks, BOM, directives and
 # document markers, tags, anchors and aliases, complex keys, merge keys, block scalars.
-_FAST_UNSAFE = re.compile(
-    r"[\t\x85\u2028\u2029\ufeff]|^(?:%|---|\.\.\.)|(?:^|[\s\[\]{},])[!&*?]|<<"
-    r"|[|>][-+0-9]*[ ]*(?:#.*)?$",
-    re.M,
-)
+_FAST_UNSAFE_CHARS = ("\t", "\x85", "\u2028", "\u2029", "\ufeff", "<<")
+_FAST_UNSAFE_LINES = re.compile(r"^(?:%|---|\.\.\.)", re.M)
+_FAST_UNSAFE_TOKENS = re.compile(r"(?:^|[\s\[\]{},])[!&*?]", re.M)
+_FAST_UNSAFE_BLOCK = re.compile(r"[|>][-+0-9]*[ ]*(?:#.*)?$", re.M)
+
+
+def _fast_unsafe(text: str) -> bool:
+    """Whether `text` uses syntax that the fast path leaves to the exact reader."""
+    if any(marker in text for marker in _FAST_UNSAFE_CHARS):
+        return True
+    if ("%" in text or "--" in text or ".." in text) and _FAST_UNSAFE_LINES.search(text):
+        return True
+    if any(c in text for c in "!&*?") and _FAST_UNSAFE_TOKENS.search(text):
+        return True
+    return ("|" in text or ">" in text) and _FAST_UNSAFE_BLOCK.search(text) is not None
 _NON_PRINTABLE = re.compile(
     "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 )
 _VERSION_LINE = re.compile(r"^version[ ]*:[ ]*1[ ]*(?:#.*)?$", re.M)
-_UID_KEY = re.compile(
-    r"""(?:^|[ {,-])(uid)[ ]*:[ ]*(["']?)([A-Za-z0-9._-]+)\2[ ]*(?=[,}#\r\n]|$)""", re.M
-)
+_UID_KEY = re.compile(r"""uid[ ]*:[ ]*(["']?)([A-Za-z0-9._-]+)\1[ ]*(?=[,}#\r\n]|$)""", re.M)
 
 
 def _yaml11_not_str() -> re.Pattern[str]:
@@ -407,6 +414,10 @@ def _yaml11_not_str() -> re.Pattern[str]:
 
 
 _YAML11_NOT_STR = _yaml11_not_str()
+# The first characters for which PyYAML tries an implicit resolver at all.
+_YAML11_FIRST = frozenset(
+    first for first in yaml.resolver.Resolver.yaml_implicit_resolvers if first is not None
+)
 
 
 def fast_available() -> bool:
@@ -420,7 +431,7 @@ def parse_fast(file: str, text: str) -> Document | None:
     a string in YAML 1.1, whose only integer is `version: 1` written plainly, and whose customers'
     uids can be located; anything else (including any parse error) goes to `parse_exact`.
     """
-    if _yaml_rs is None or _FAST_UNSAFE.search(text) or _NON_PRINTABLE.search(text):
+    if _yaml_rs is None or _fast_unsafe(text) or _NON_PRINTABLE.search(text):
         return None
     try:
         data = _yaml_rs.loads(text, parse_datetime=False)
@@ -434,16 +445,26 @@ def parse_fast(file: str, text: str) -> Document | None:
 
 
 def _agrees_with_yaml11(value: Any) -> bool:
+    """Whether every string in `value` (read as YAML 1.2) is also a string in YAML 1.1.
+
+    A string that YAML 1.2 would read as something else when plain (like "89") must have been
+    quoted, so it is a string in YAML 1.1 too. A string that only YAML 1.1 reads as something else
+    (yes, 1_000, 2024-01-01) may have been plain: the exact reader decides.
+    """
     stack = [value]
-    not_str = _YAML11_NOT_STR.fullmatch
+    first = _YAML11_FIRST
+    not_str_11 = _YAML11_NOT_STR.fullmatch
+    not_str_12 = _YAML12_NOT_STR.fullmatch
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            if not_str(item):
+            if (not item or item[0] in first) and not_str_11(item) and not not_str_12(item):
                 return False
         elif isinstance(item, dict):
             for key, sub in item.items():
-                if not isinstance(key, str) or not_str(key):
+                if not isinstance(key, str):
+                    return False
+                if (not key or key[0] in first) and not_str_11(key) and not not_str_12(key):
                     return False
                 stack.append(sub)
         elif isinstance(item, list):
@@ -455,13 +476,15 @@ def _agrees_with_yaml11(value: Any) -> bool:
 
 def uid_positions(text: str) -> Callable[[str], tuple[int, int] | None]:
     """For the fast path: where each uid is written, if it is written exactly once."""
-    starts = [0]
-    starts.extend(m.end() for m in re.finditer("\n", text))
     found: dict[str, tuple[int, int] | None] = {}
+    line, line_start, scanned = 1, 0, 0
     for match in _UID_KEY.finditer(text):
-        offset = match.start(1)
-        line = bisect.bisect_right(starts, offset)
-        pos = (line, offset - starts[line - 1] + 1)
-        uid = match.group(3)
-        found[uid] = None if uid in found else pos
+        offset = match.start()
+        if offset and text[offset - 1] not in " {,-\n":
+            continue  # part of a longer word
+        line += text.count("\n", scanned, offset)
+        scanned = offset
+        line_start = text.rfind("\n", 0, offset) + 1
+        uid = match.group(2)
+        found[uid] = None if uid in found else (line, offset - line_start + 1)
     return found.get
