@@ -332,3 +332,29 @@ def test_plan_json_has_versioned_document_with_checksum() -> None:
     assert doc["format_version"] == "1"
     assert doc["checksum"].startswith("sha256:")
     assert doc["changes"][0]["actions"][0]["request"]["method"] == "POST"
+
+
+def test_every_planned_request_conforms_to_codat_specs() -> None:
+    from tests.oas import request_errors
+
+    xero = conn("x", "Linked", key="gbol", name="Xero")
+    pending = conn("p", "PendingAuth", key="akxx", name="Oracle NetSuite")
+    linked = conn("a", "Linked")
+    customers = [
+        customer("new", accounting="qhyg", tags={"region": "uk"}, description="d"),
+        customer("move", accounting="knfz", name="Renamed"),
+        customer("cfg", accounting="qhyg", expenses=True, expense_config=CONFIG),
+        customer("gone", state="deleted"),
+    ]
+    live = [
+        company("move", id="c-move", connections=(xero, pending)),
+        company("cfg", id="c-cfg", connections=(linked,)),
+        company("gone", id="c-gone"),
+        company("left", id="c-left", connections=(expense(),)),
+    ]
+    plan = plan_for(customers, live, PlanOptions(allow_delete=True), configs={"c-cfg": None})
+    assert set(kinds(plan)) == set(Kind)
+    for action in plan.actions:
+        r = action.request.resolved("8a210b68-6988-11ed-a1eb-0242ac120002")
+        spec = "expenses" if "/sync/expenses/" in r.path else "platform"
+        assert request_errors(r.method, r.path, r.body, spec=spec) == [], action
