@@ -290,8 +290,9 @@ def _translate(error: jsonschema.ValidationError, prefix: tuple[Any, ...]) -> It
         yield Issue(path, _type_message(path, value, expected))
     elif keyword in ("enum", "const"):
         yield Issue(path, _enum_message(path, value, expected))
-    elif keyword == "pattern" and not (path[-1:] == ("name",) and value == ""):
-        yield Issue(path, _pattern_message(path, value))
+    elif keyword == "pattern":
+        if not (path[-1:] == ("name",) and value == ""):  # minLength says it
+            yield Issue(path, _pattern_message(path, value))
     elif keyword == "minLength":
         yield Issue(path, f"{_label(path)} must not be empty")
     elif keyword == "maxLength":
@@ -346,7 +347,7 @@ def noun(path: tuple[Any, ...]) -> str:
 
 def describe(value: Any) -> str:
     if isinstance(value, Ambiguous):
-        return f"'{value.text}', which YAML reads as {value.reads_as}"
+        return f"'{value.text}' ({value.reads_as})"
     if isinstance(value, bool):
         return f"a boolean ({'true' if value else 'false'})"
     if isinstance(value, int | float):
@@ -386,7 +387,7 @@ def _type_message(path: tuple[Any, ...], value: Any, expected: Any) -> str:
         text = _scalar_text(value)
         hint = f'; quote it: "{text}"' if text is not None else ""
         if value is None:
-            return f"{label} must be a string, got nothing; write a value or remove the key"
+            return f"{label} must be a string, got an empty value"
         return f"{label} must be a string, got {describe(value)}{hint}"
     if "object" in kinds:
         return f"{label} must be a mapping (key: value), got {describe(value)}"
@@ -406,6 +407,8 @@ def suggest(word: str, options: list[str] | tuple[str, ...]) -> str | None:
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if not close:
         close = difflib.get_close_matches(word.casefold(), options, n=1, cutoff=0.6)
+    if not close and len(word) >= 3:
+        close = [o for o in options if o.startswith(word.casefold())][:1]
     return close[0] if close else None
 
 
@@ -418,14 +421,17 @@ def _unknown_key_message(path: tuple[Any, ...], key: str, known: list[str]) -> s
 
 
 def platform_choices() -> str:
-    return "; ".join(f"{', '.join(p.aliases)} or {p.key} ({p.name})" for p in PLATFORMS)
+    aliases = ", ".join(alias for p in PLATFORMS for alias in p.aliases)
+    return f"{aliases}; or a 4-letter key: {', '.join(p.key for p in PLATFORMS)}"
 
 
 def _enum_message(path: tuple[Any, ...], value: Any, allowed: Any) -> str:
     field = path[-1] if path else ""
     shown = value.text if isinstance(value, Ambiguous) else value
     if field == "version":
-        return f"unsupported version {shown!r}; this reconcile reads version 1 (write version: 1)"
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"unsupported version {value}; this reconcile reads version 1"
+        return f"'version' must be the number 1, got {describe(value)}; write version: 1"
     if field == "accounting":
         if isinstance(value, str) and value.strip().casefold() in PLATFORM_ALIASES:
             return (

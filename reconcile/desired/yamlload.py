@@ -68,12 +68,12 @@ _YAML12_NOT_STR = re.compile(
     re.X,
 )
 _KIND = {
-    _BOOL: "a boolean in YAML 1.1 but a string in YAML 1.2",
-    _INT: "a number",
-    _FLOAT: "a number",
-    _NULL: "null",
-    _TIMESTAMP: "a date in YAML 1.1 but a string in YAML 1.2",
-    _MERGE: "a merge key",
+    _BOOL: "YAML 1.1 reads it as a boolean and YAML 1.2 as a string",
+    _INT: "YAML reads it as a number",
+    _FLOAT: "YAML reads it as a number",
+    _NULL: "YAML reads it as null",
+    _TIMESTAMP: "YAML 1.1 reads it as a date and YAML 1.2 as a string",
+    _MERGE: "YAML 1.1 reads it as a merge key",
 }
 _YAML12_KIND = {"n": "null", "N": "null", "~": "null", "t": "a boolean", "T": "a boolean",
                 "f": "a boolean", "F": "a boolean"}
@@ -84,7 +84,7 @@ class Ambiguous:
     """A scalar that YAML 1.1 and YAML 1.2 read differently; no field accepts it."""
 
     text: str
-    reads_as: str  # how YAML 1.1 (PyYAML) reads it: "a boolean", "a number", "a date", ...
+    reads_as: str  # e.g. "YAML 1.1 reads it as a boolean and YAML 1.2 as a string"
 
     def __str__(self) -> str:
         return self.text
@@ -291,6 +291,20 @@ class _Cycle(Exception):
     pass
 
 
+def _key_message(node: yaml.Node, key: Any) -> str:
+    if not isinstance(node, yaml.ScalarNode):
+        return "a key must be a plain string, not a list or mapping"
+    text = node.value
+    if isinstance(key, Rejected):
+        return f"key '{text}' must be a plain string"
+    if isinstance(key, Ambiguous):
+        why = key.reads_as
+    else:
+        kind = "null" if key is None else "a boolean" if isinstance(key, bool) else "a number"
+        why = f"YAML reads it as {kind}"
+    return f"key '{text}' must be a string ({why}); quote it: \"{text}\""
+
+
 class _Builder:
     """Plain values from composed nodes, collecting the problems it meets."""
 
@@ -324,26 +338,30 @@ class _Builder:
         if tag == _STR:
             if not node.style and _YAML12_NOT_STR.fullmatch(text):
                 kind = _YAML12_KIND.get(text[0], "a number")
-                return Ambiguous(text, f"a string in YAML 1.1 but {kind} in YAML 1.2")
+                return Ambiguous(text, f"YAML 1.1 reads it as a string and YAML 1.2 as {kind}")
             return text
         if tag == _BOOL:
             if text in _TRUE:
                 return True
             if text in _FALSE:
                 return False
-            return Ambiguous(text, "a boolean")
+            return Ambiguous(text, _KIND[_BOOL])
         if tag == _INT and _DECIMAL.fullmatch(text):
             return int(text)
         if tag == _NULL and text in _NULLS:
             return None
         if tag in _KIND:
             return Ambiguous(text, _KIND[tag])
-        self.problem(node, f"unsupported YAML tag '{tag}'; remove it (only plain YAML is read)")
+        self.unsupported_tag(node)
         return Rejected(text)
+
+    def unsupported_tag(self, node: yaml.Node) -> None:
+        shown = node.tag.replace(_T, "!!", 1) if node.tag.startswith(_T) else node.tag
+        self.problem(node, f"unsupported YAML tag '{shown}'; remove it (tags are not read)")
 
     def mapping(self, node: yaml.MappingNode, depth: int) -> Any:
         if node.tag != _MAP:
-            self.problem(node, f"unsupported YAML tag '{node.tag}'; remove it")
+            self.unsupported_tag(node)
             return Rejected("{...}")
         out: dict[str, Any] = {}
         first: dict[str, yaml.Node] = {}
@@ -355,9 +373,7 @@ class _Builder:
                 continue
             key = self.build(key_node, depth + 1)
             if not isinstance(key, str):
-                shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "..."
-                how = f'; quote it: "{shown}"' if isinstance(key_node, yaml.ScalarNode) else ""
-                self.problem(key_node, f"key {shown!s} is not a string{how}")
+                self.problem(key_node, _key_message(key_node, key))
                 continue
             if key in first:
                 self.problem(
@@ -372,7 +388,7 @@ class _Builder:
 
     def sequence(self, node: yaml.SequenceNode, depth: int) -> Any:
         if node.tag != _SEQ:
-            self.problem(node, f"unsupported YAML tag '{node.tag}'; remove it")
+            self.unsupported_tag(node)
             return Rejected("[...]")
         return [self.build(item, depth + 1) for item in node.value]
 
