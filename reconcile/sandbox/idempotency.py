@@ -194,6 +194,8 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         body = await read_body(receive)
+        if body is None:
+            return  # the client is gone before its request was whole: nothing to run or store
         credential = credential_scope(scope)
         decision = self.keys.claim(credential, key, fingerprint(scope, body), self.clock())
         ctx = context_of(scope)

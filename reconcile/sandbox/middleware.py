@@ -109,7 +109,8 @@ def error_response(
     return errors.error_response(status, message, headers=headers)
 
 
-async def read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes | None:
+    """The whole request body; None if the client went away before sending all of it."""
     chunks: list[bytes] = []
     while True:
         message = await receive()
@@ -118,7 +119,7 @@ async def read_body(receive: Receive) -> bytes:
             if not message.get("more_body", False):
                 return b"".join(chunks)
         elif message["type"] == "http.disconnect":
-            return b"".join(chunks)
+            return None
 
 
 def replay_receive(body: bytes, receive: Receive) -> Receive:

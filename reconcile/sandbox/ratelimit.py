@@ -37,6 +37,7 @@ from reconcile.sandbox.middleware import (
     is_api_request,
 )
 from reconcile.sandbox.options import SandboxOptions
+from reconcile.sandbox.store import Store
 
 CALLS_PER_COMPANY = 1000
 ACTIVE_COMPANIES_CACHE_SECONDS = 2.0
@@ -97,8 +98,6 @@ class QuotaCounter:
 
 
 def _store_active_companies(db_path: Path) -> Callable[[], int]:
-    from reconcile.sandbox.store import Store
-
     store = Store(db_path)
     return lambda: int(store.count_active_companies())
 

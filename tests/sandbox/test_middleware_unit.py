@@ -91,7 +91,9 @@ def client_for(app: ASGIApp) -> httpx.AsyncClient:
 @contextmanager
 def serve(app: ASGIApp) -> Iterator[str]:
     """`app` under a real uvicorn on 127.0.0.1, in a thread; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP;
+    # without it every response waits ~40 ms (Nagle + delayed ACK) on loopback.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", lifespan="off")
