@@ -11,7 +11,8 @@ stored). State lives in this module's own table in the sandbox's SQLite file, th
 connection, so several server processes sharing the file share the keys: a key is claimed with an
 atomic INSERT (state `running`) before the app is called, and the response is stored after.
 
-A `running` claim whose process died is taken over after `running_timeout` seconds.
+A `running` claim whose process died is taken over after `running_timeout` seconds. Expired keys
+are deleted when reused, and in bulk every `PURGE_EVERY` claims of a process.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from reconcile.sandbox.middleware import (
 
 IDEMPOTENCY_TTL_SECONDS = 90 * 60
 RUNNING_TIMEOUT_SECONDS = 300.0
+PURGE_EVERY = 1000
 METHODS = frozenset({"POST", "PATCH"})
 # Headers a replay does not repeat: the server sets them per response.
 _NOT_REPLAYED = frozenset({b"date", b"server", b"connection", b"transfer-encoding"})
@@ -109,6 +111,7 @@ class IdempotencyStore:
         self.running_timeout = running_timeout
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
+        self._claims = 0
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -118,7 +121,18 @@ class IdempotencyStore:
             self._pid = os.getpid()
         return self._conn
 
+    def purge(self, now: float) -> int:
+        """Delete every expired key (and abandoned running claim); returns how many."""
+        return self.conn.execute(
+            "DELETE FROM sandbox_idempotency WHERE created_at <= ?"
+            " OR (state = 'running' AND created_at <= ?)",
+            (now - self.ttl, now - self.running_timeout),
+        ).rowcount
+
     def claim(self, credential: str, key: str, fp: str, now: float) -> Decision:
+        self._claims += 1
+        if self._claims % PURGE_EVERY == 0:
+            self.purge(now)
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:

@@ -28,6 +28,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from reconcile.sandbox.faults import ConnectionDropped, FaultPlan
+from reconcile.sandbox.idempotency import Claimed, Conflict, IdempotencyStore, InFlight
 from reconcile.sandbox.middleware import wrap
 from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.requestlog import read_log
@@ -292,3 +293,14 @@ def test_request_log_lines(options: SandboxOptions) -> None:
         assert e["query"] == "q=1" and e["method"] == "GET"
         assert (e["fault"] == "error") == (e["status"] in (500, 503))
     assert json.dumps(entries)  # plain JSON values
+
+
+def test_abandoned_running_claims_are_taken_over(tmp_path: Path) -> None:
+    keys = IdempotencyStore(tmp_path / "keys.db", ttl=5400, running_timeout=300)
+    assert keys.claim("cred", "k", "fp", 1000.0) == Claimed()
+    assert keys.claim("cred", "k", "fp", 1100.0) == InFlight()
+    assert keys.claim("cred", "k", "other", 1100.0) == Conflict()
+    # The process that claimed it died without storing: after the timeout the key is free.
+    assert keys.claim("cred", "k", "fp", 1301.0) == Claimed()
+    assert keys.claim("cred", "k2", "fp", 1301.0) == Claimed()
+    assert keys.purge(1301.0 + 5400) == 2
