@@ -137,15 +137,17 @@ def main() -> None:
         _record(args.customers, size_mb, args.runs, rows)
 
 
-def _record(customers: int, size_mb: float, runs: int, rows: list[tuple[str, float, float]]) -> None:
+def _record(
+    customers: int, size_mb: float, runs: int, rows: list[tuple[str, float, float]]
+) -> None:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "",
         f"## Desired state: validate {customers:,} customers ({stamp})",
         "",
         f"`python benchmarks/bench_validate.py` on {platform.machine()}, Python"
-        f" {platform.python_version()}: `reconcile.desired.load()` of one generated {size_mb:.1f} MB"
-        " file, in one process (schema compiled once).",
+        f" {platform.python_version()}: `reconcile.desired.load()` of one generated"
+        f" {size_mb:.1f} MB file, in one process (schema compiled once).",
         "",
         f"| what | best | median ({runs} runs) |",
         "| --- | --- | --- |",

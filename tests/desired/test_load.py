@@ -11,8 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reconcile.desired import InvalidInput, Problem, load, schema_text
-from reconcile.desired import yamlload
+from reconcile.desired import InvalidInput, Problem, load, schema_text, yamlload
 from reconcile.model import PLATFORM_ALIASES, Customer, ExpenseConfig, Location
 
 HERE = Path(__file__).parent
@@ -183,7 +182,7 @@ def test_utf8_bom_and_crlf_are_accepted(tmp_path: Path) -> None:
 
 def test_non_utf8_position_counts_characters(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
-    path.write_bytes("version: 1\nowner: o\ncustomers:\n  - uid: c1\n    name: ".encode()
+    path.write_bytes(b"version: 1\nowner: o\ncustomers:\n  - uid: c1\n    name: "
                      + "Zoë ".encode() + b"M\xfcller\n")
     assert problems_of([path]) == [
         f"{path}:5:16: file is not UTF-8: byte 0xfc is invalid here; save the file as UTF-8"
