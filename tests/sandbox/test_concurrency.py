@@ -95,6 +95,17 @@ def test_processes_and_a_served_sandbox_write_one_file(tmp_path: Path) -> None:
     store.close()
 
 
+def test_processes_initialise_a_new_file_at_once(tmp_path: Path) -> None:
+    db = tmp_path / "fresh.db"
+    go = tmp_path / "go"
+    writers = [spawn(WRITER, str(db), str(n), "1", str(go)) for n in range(6)]
+    go.touch()
+    assert all(finish(w).startswith("done") for w in writers)
+    store = Store(db)
+    assert store.count_companies() == 6
+    store.close()
+
+
 def test_racing_processes_create_one_active_accounting_connection(tmp_path: Path) -> None:
     db = tmp_path / "race.db"
     store = Store(db)

@@ -4,6 +4,8 @@ checked too."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
+from reconcile.sandbox.app import create_app
+from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.store import Store
+from tests.conftest import AUTH_HEADERS
 from tests.oas import load_spec, request_errors
 from tests.sandbox import conforms, is_error_message
 
@@ -325,3 +330,28 @@ def test_put_config_is_405(codat: httpx.Client, company: dict[str, Any]) -> None
     response = codat.put(f"/companies/{company['id']}/sync/expenses/config", json=CONFIG)
     is_error_message(response, 405)
     assert "POST" in response.headers["allow"]
+
+
+# ---------------------------------------------------------------------- in process
+
+
+def test_in_process_app_serves_and_turns_crashes_into_500(tmp_path: Path) -> None:
+    """`create_app` through httpx's ASGI transport (no lifespan), and a real crash: the
+    store's tables vanish under it."""
+    db = tmp_path / "in-process.db"
+    app = create_app(SandboxOptions(db_path=db, daily_quota=1000))
+
+    async def scenario() -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://127.0.0.1:8765", headers=AUTH_HEADERS
+        ) as client:
+            created = await client.post("/companies", json={"name": "In Process"})
+            with sqlite3.connect(db) as conn:
+                conn.execute("DROP TABLE connections")
+            return created, await client.get("/companies")
+
+    created, crashed = asyncio.run(scenario())
+    body = conforms(created, 200)
+    assert body["redirect"] == f"http://127.0.0.1:8765/link/companies/{body['id']}"
+    assert conforms(crashed, 500)["canBeRetried"] == "True"
