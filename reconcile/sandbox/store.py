@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -237,13 +237,13 @@ class Store:
         finally:
             self._local.depth = 0
 
-    def _write(self) -> Any:
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
         return self._txn("BEGIN IMMEDIATE")
 
-    def _read(self) -> Any:
+    def _read(self) -> AbstractContextManager[sqlite3.Connection]:
         return self._txn("BEGIN")
 
-    def transaction(self) -> Any:
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """A write transaction (`BEGIN IMMEDIATE`); store calls inside it join it."""
         return self._write()
 
@@ -320,7 +320,7 @@ class Store:
         company_id = str(uuid.uuid4())
         with self._write() as conn:
             self._insert_company(conn, company_id, name, description, tags or {}, link_base_url)
-            return self._get_company(conn, company_id)  # type: ignore[return-value]
+            return self._existing_company(conn, company_id)
 
     def create_companies(
         self,
@@ -367,6 +367,12 @@ class Store:
         found = self._select_companies(conn, " WHERE c.id = ?", (company_id,))
         return found[0] if found else None
 
+    def _existing_company(self, conn: sqlite3.Connection, company_id: str) -> Wire:
+        company = self._get_company(conn, company_id)
+        if company is None:
+            raise NotFound(f"company {company_id}")
+        return company
+
     def get_company(self, company_id: str) -> Wire | None:
         with self._read() as conn:
             return self._get_company(conn, company_id)
@@ -410,7 +416,7 @@ class Store:
     ) -> Wire:
         """Change the given fields (PATCH); pass all three to replace (PUT)."""
         with self._write() as conn:
-            if self._get_company(conn, company_id) is None:
+            if not self._company_exists(conn, company_id):
                 raise NotFound(f"company {company_id}")
             if not isinstance(name, _Unset):
                 conn.execute("UPDATE companies SET name = ? WHERE id = ?", (name, company_id))
@@ -428,7 +434,7 @@ class Store:
                     "INSERT INTO company_tags (company_id, key, value) VALUES (?, ?, ?)",
                     [(company_id, key, value) for key, value in tags.items()],
                 )
-            return self._get_company(conn, company_id)  # type: ignore[return-value]
+            return self._existing_company(conn, company_id)
 
     def delete_company(self, company_id: str) -> bool:
         """Delete a company with its connections, tags and config; False if there was none."""
