@@ -371,3 +371,23 @@ def test_mapping_options_are_deterministic_per_company(
         answers.append(first)
     assert len({repr(a) for a in answers}) > 1
     assert answers[0]["expenseProvider"] is None
+
+
+def test_connections_list_query_order_and_paging(codat: httpx.Client, sandbox_db: Path) -> None:
+    company = create(codat, "Many Connections")
+    first = conforms(connect(codat, company["id"], "gbol"), 200)
+    authorize(sandbox_db, company["id"], first["id"], "Deauthorized")
+    second = conforms(connect(codat, company["id"], "qhyg"), 200)
+    path = f"/companies/{company['id']}/connections"
+
+    def ids(**params: Any) -> list[str]:
+        return [c["id"] for c in conforms(codat.get(path, params=params), 200)["results"]]
+
+    assert ids() == [first["id"], second["id"]]
+    assert ids(query="status=PendingAuth") == [second["id"]]
+    assert ids(query="platformName~xero && sourceType=Accounting") == [first["id"]]
+    assert ids(orderBy="-created") == [second["id"], first["id"]]
+    page = conforms(codat.get(path, params={"pageSize": 1, "page": 2}), 200)
+    assert [c["id"] for c in page["results"]] == [second["id"]]
+    assert page["_links"]["previous"]["href"] == f"{path}?page=1&pageSize=1"
+    conforms(codat.get(path, params={"query": "colour=red"}), 400)
