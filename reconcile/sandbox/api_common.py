@@ -13,7 +13,6 @@ from starlette.responses import Response
 
 from reconcile.sandbox.errors import QUERY_SERVICE, ApiError
 from reconcile.sandbox.filters import FilterError, Ordering, Query, parse_order, parse_query
-from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.store import Store
 
 T = TypeVar("T")
@@ -25,11 +24,6 @@ DEFAULT_PAGE_SIZE = 100
 def store_of(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
-
-
-def options_of(request: Request) -> SandboxOptions:
-    options: SandboxOptions = request.app.state.options
-    return options
 
 
 def base_url(request: Request) -> str:
