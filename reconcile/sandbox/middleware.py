@@ -9,8 +9,10 @@ same under uvicorn and in process through `httpx.ASGITransport`). Outermost firs
 2. **faults** (`faults.py`): drops, injected 5xx and 429 simulate the network and Codat's
    front door, so they happen *before* anything else: a dropped or throttled request never counts
    against the quota, never claims an idempotency key and never touches the store; exactly what a
-   client sees from a flaky network. The "lost response" fault is also decided here (so that one
-   seeded random stream decides all faults in request order) but it wraps the *whole* inner stack:
+   client sees from a flaky network (the injected 5xx and 429 still carry the current
+   `X-Rate-Limit-*` values, read without counting). The "lost response" fault is also decided
+   here (so that one seeded random stream decides all faults in request order) but it wraps the
+   *whole* inner stack:
    rate limit, idempotency and the core app run to completion and commit, the idempotency layer
    records the response, and only then is the connection closed without an answer. A retry with
    the same `Idempotency-Key` therefore replays the lost response, as Codat would.

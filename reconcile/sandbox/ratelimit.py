@@ -9,6 +9,9 @@
   under `/companies/{companyId}`). Counted **per process**: several server processes on one file
   each allow N (an in-flight count in SQLite would leak on a crash and cost two writes a request).
 
+Authentication is the core app's, inside this layer: a request with a wrong key is counted too,
+against the quota of that (wrong) credential, and its 401 carries the headers.
+
 Every response on a Codat path carries `X-Rate-Limit-Limit`, `X-Rate-Limit-Remaining` and
 `X-Rate-Limit-Reset` (Unix time of the next 00:00 UTC, when the quota resets), errors and
 replays included. Over a limit: 429 with Codat's ErrorMessage body and `Retry-After` (seconds
