@@ -1,0 +1,179 @@
+"""The two readers mean the same thing, and the compiled schema check equals jsonschema.
+
+The fast reader (yaml-rs, YAML 1.2) may only ever answer when the exact one (PyYAML, YAML 1.1)
+would give the same model; these tests put scalars whose meaning differs between the two YAML
+versions in every kind of field and compare the outcomes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reconcile.desired import InvalidInput, load, schema_text, yamlload
+from reconcile.desired.schema import compile_schema
+
+needs_fast = pytest.mark.skipif(not yamlload.fast_available(), reason="yaml-rs not installed")
+
+TRICKY = [
+    "yes", "no", "on", "off", "y", "n", "Yes", "NO", "true", "False", "TRUE", "tRue",
+    "null", "~", "Null", "", "012", "09", "0o17", "0x1F", "0b101", "1_000", "1:30", "+1", "-0",
+    "1e3", "1.5", ".5", "1.", ".inf", "-.Inf", ".nan", "2024-01-01", "2001-12-14t21:59:43.10-05:00",
+    "=", "<<", "1", "0", "89", "abc", "a b", "@x", "'q'", '"89"', '"yes"', "'on'", '"\\x41\\/"',
+    "[a, 1]", "{}", "[]", "- a", "a: b", "# c", "x # c", "!!str 5", "&a x", "*a", "? x", "|",
+]
+TEMPLATE = """version: {version}
+owner: {owner}
+defaults:
+  expenses: {bool1}
+customers:
+  - uid: {uid}
+    name: {name}
+    description: {text}
+    tags: {{{tagkey}: {tagvalue}, k: v}}
+    accounting: {platform}
+    expenseConfig:
+      bankAccount: {text}
+      supplier: "1"
+      customer: "2"
+    protect: {bool2}
+    state: {state}
+"""
+SLOTS = ["version", "owner", "bool1", "uid", "name", "text", "tagkey", "tagvalue", "platform",
+         "bool2", "state"]
+GOOD = {"version": "1", "owner": "o", "bool1": "true", "uid": "c1", "name": "N", "text": "t",
+        "tagkey": "k2", "tagvalue": "v", "platform": "xero", "bool2": "false", "state": "present"}
+
+
+def _outcome(path: Path) -> tuple[str, Any]:
+    try:
+        state = load([path])
+    except InvalidInput as exc:
+        return "invalid", [str(p) for p in exc.problems]
+    return "valid", (state.owner, state.customers)
+
+
+def _both(tmp: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    path = tmp / f"{uuid.uuid4().hex}.yaml"
+    path.write_text(text, encoding="utf-8")
+    fast = _outcome(path)
+    with monkeypatch.context() as patch:
+        patch.setattr(yamlload, "_yaml_rs", None)
+        exact = _outcome(path)
+    path.unlink()
+    return fast, exact
+
+
+def _documents() -> Iterator[str]:
+    for slot, scalar in itertools.product(SLOTS, TRICKY):
+        yield TEMPLATE.format(**{**GOOD, slot: scalar})
+
+
+@needs_fast
+def test_tricky_scalars_mean_the_same_on_both_readers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for text in _documents():
+        fast, exact = _both(tmp_path, text, monkeypatch)
+        assert fast == exact, text
+
+
+@needs_fast
+def test_the_fast_reader_answers_for_ordinary_files(tmp_path: Path) -> None:
+    from benchmarks.bench_validate import generate
+
+    text = generate(50)
+    assert yamlload.parse_fast("f.yaml", text) is not None
+    assert yamlload.parse_fast("f.yaml", TEMPLATE.format(**GOOD)) is not None
+    for unsure in ["bool1", "tagvalue"]:
+        doc = TEMPLATE.format(**{**GOOD, unsure: "yes"})
+        assert yamlload.parse_fast("f.yaml", doc) is None
+
+
+@needs_fast
+def test_yaml12_non_strings_are_what_yaml_rs_resolves() -> None:
+    """Strings yaml-rs returns that would be non-strings when plain were quoted: the safety rule
+    of the fast path relies on _YAML12_NOT_STR never matching a plain scalar yaml-rs reads as a
+    string."""
+    rs = yamlload._yaml_rs
+    more = ["+12", "-7", "0o7", "0xff", "1E5", "1e-3", "+.5", "-1.", ".NaN", "NULL"]
+    for text in [*TRICKY, *more]:
+        if yamlload._YAML12_NOT_STR.fullmatch(text):
+            assert not isinstance(rs.loads(f"k: {text}\n")["k"], str), text
+
+
+@needs_fast
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(scalar=st.from_regex(r"[-+.0-9eExXoOb_:a-fA-F~ynYN]{1,6}", fullmatch=True))
+def test_number_like_scalars_agree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scalar: str
+) -> None:
+    rs = yamlload._yaml_rs
+    if yamlload._YAML12_NOT_STR.fullmatch(scalar):
+        assert not isinstance(rs.loads(f"k: {scalar}\n")["k"], str), scalar
+    for slot in ["text", "tagvalue", "version", "bool2"]:
+        fast, exact = _both(tmp_path, TEMPLATE.format(**{**GOOD, slot: scalar}), monkeypatch)
+        assert fast == exact, (slot, scalar)
+
+
+# ------------------------------------------------------------------------- schema engines
+
+SCHEMA = json.loads(schema_text())
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+COMPILED = compile_schema(SCHEMA, SCHEMA)
+
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-2, 3), st.floats(allow_nan=False, width=16),
+    st.sampled_from(["", "x", "cus-1", "-bad", "Café", "xero", "Xero", "qhyg", "present",
+                     "deleted", "a" * 28, "a" * 101, "reconcile.owner", "89",
+                     "77921ff9-3ec0-4a5b-9a55-0b5f4e1d2c3a"]),
+)
+CUSTOMER_KEYS = ["uid", "name", "description", "tags", "accounting", "expenses",
+                 "expenseConfig", "id", "protect", "state", "extra"]
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.sampled_from(["bankAccount", "supplier", "customer", "k", "x" * 28,
+                                       "reconcile.x"]), inner, max_size=10),
+    max_leaves=12,
+)
+CUSTOMERS = st.dictionaries(st.sampled_from(CUSTOMER_KEYS), VALUES | SCALARS, max_size=10)
+DOCS = st.fixed_dictionaries(
+    {"version": SCALARS, "owner": SCALARS, "customers": st.lists(CUSTOMERS, max_size=3)},
+    optional={"defaults": st.dictionaries(st.sampled_from(CUSTOMER_KEYS), VALUES, max_size=4),
+              "other": SCALARS},
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(doc=DOCS)
+def test_compiled_check_equals_jsonschema(doc: dict[str, Any]) -> None:
+    assert COMPILED(doc) == VALIDATOR.is_valid(doc)
+
+
+@given(customer=st.fixed_dictionaries(
+    {"uid": st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._ -]{0,64}", fullmatch=True),
+     "name": st.text(max_size=10)},
+    optional={"tags": st.dictionaries(st.text(max_size=30), st.text(max_size=101), max_size=9),
+              "state": st.text(max_size=8)},
+))
+def test_compiled_check_equals_jsonschema_on_near_valid_customers(customer: dict[str, Any]) -> None:
+    doc = {"version": 1, "owner": "o", "customers": [customer]}
+    assert COMPILED(doc) == VALIDATOR.is_valid(doc)
+
+
+def test_compiler_refuses_keywords_it_does_not_know() -> None:
+    with pytest.raises(ValueError, match="oneOf"):
+        compile_schema({"oneOf": [{"type": "string"}]}, {})
+
+
