@@ -177,3 +177,17 @@ def test_compiler_refuses_keywords_it_does_not_know() -> None:
         compile_schema({"oneOf": [{"type": "string"}]}, {})
 
 
+
+
+@needs_fast
+@settings(max_examples=400, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    scalar=st.text(alphabet="ab1 -:,[]{}#'\"!|>@`%&*?.~\\/=<", min_size=1, max_size=6),
+    slot=st.sampled_from(["text", "tagvalue", "tagkey", "name"]),
+)
+def test_punctuation_means_the_same_on_both_readers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scalar: str, slot: str
+) -> None:
+    fast, exact = _both(tmp_path, TEMPLATE.format(**{**GOOD, slot: scalar}), monkeypatch)
+    assert fast == exact, (slot, scalar)
