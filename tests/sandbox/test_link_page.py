@@ -13,7 +13,9 @@ import pytest
 from playwright.sync_api import sync_playwright
 from starlette.applications import Starlette
 
+from reconcile.sandbox.app import create_app
 from reconcile.sandbox.link import link_routes
+from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.store import Store
 from tests.sandbox_server import serve_sandbox
 
@@ -190,3 +192,23 @@ def test_customer_authorizes_and_revokes_in_a_browser(tmp_path: Path) -> None:
                 assert api.get(connection_url).json()["status"] == "Deauthorized"
             finally:
                 browser.close()
+
+
+@pytest.mark.anyio
+async def test_full_app_serves_link_pages_without_credentials(tmp_path: Path) -> None:
+    """Inside every layer of the sandbox: no Basic auth, no faults, no rate-limit headers."""
+    options = SandboxOptions(db_path=tmp_path / "full.db", drop_rate=1.0, daily_quota=1)
+    app = create_app(options)
+    store = Store(options.db_path)
+    try:
+        cid, conn_id, start = _company_with_connection(store)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://sandbox.test"
+        ) as client:
+            page = await client.get(start)
+            assert page.status_code == 200 and "X-Rate-Limit-Limit" not in page.headers
+            done = await client.post(start.removesuffix("/start") + "/authorize")
+            assert done.status_code == 303
+        assert store.get_connection(cid, conn_id)["status"] == "Linked"  # type: ignore[index]
+    finally:
+        store.close()
