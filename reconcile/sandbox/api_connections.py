@@ -1,10 +1,11 @@
 """`/companies/{companyId}/connections` and `/companies/{companyId}/connections/{connectionId}`.
 
-Statuses: the official documents list no 400 for create, update (unlink) or delete of a
-connection, so the sandbox answers only documented codes:
+Statuses:
 - an unknown or missing `platformKey` is 404 (no such integration);
 - a second active accounting connection, unlinking a connection that is not Linked, or asking
-  for any status other than `Unlinked` is 403, the documented status closest to "not allowed".
+  for any status other than `Unlinked` is 400 with Codat's ErrorMessage body. The official
+  documents list no 400 for these operations (a gap in them: Codat answers a bad request so, and
+  403 would tell a client its API key is outdated); the ErrorMessage body is still checked.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from reconcile.sandbox.api_common import (
 from reconcile.sandbox.errors import ApiError, ValidationItem
 from reconcile.sandbox.store import CONNECTION_FIELDS, Conflict, NotFound, UnknownPlatform
 
-# Closest documented status to "the state does not allow this" for these operations.
-NOT_ALLOWED = 403
+# "The state does not allow this" (undocumented for these operations; see the module docstring).
+NOT_ALLOWED = 400
 
 
 def _company_not_found(company_id: str) -> ApiError:

@@ -210,11 +210,11 @@ def test_create_connection_for_unknown_platform_is_404(
     conforms(codat.post(f"/companies/{company['id']}/connections", json=body), 404)
 
 
-def test_second_active_accounting_connection_is_403(
+def test_second_active_accounting_connection_is_400(
     codat: httpx.Client, company: dict[str, Any], connection: dict[str, Any]
 ) -> None:
     path = f"/companies/{company['id']}/connections"
-    conforms(send(codat, "POST", path, {"platformKey": "gbol"}), 403)
+    is_error_message(send(codat, "POST", path, {"platformKey": "gbol"}), 400)
 
 
 def test_get_connection(
@@ -241,11 +241,11 @@ def test_unlink_linked_connection(
     assert body["status"] == "Unlinked"
 
 
-def test_unlink_pending_connection_is_403(
+def test_unlink_pending_connection_is_400(
     codat: httpx.Client, company: dict[str, Any], connection: dict[str, Any]
 ) -> None:
     path = f"/companies/{company['id']}/connections/{connection['id']}"
-    conforms(send(codat, "PATCH", path, {"status": "Unlinked"}), 403)
+    is_error_message(send(codat, "PATCH", path, {"status": "Unlinked"}), 400)
 
 
 def test_delete_connection_answers_200_with_empty_body(
