@@ -401,9 +401,8 @@ _FAST_UNSAFE_CHARS = ("\t", "\x85", "\u2028", "\u2029", "\ufeff", "<<")
 _FAST_UNSAFE_LINES = re.compile(r"^(?:%|---|\.\.\.)", re.M)
 # Indicators that start no plain scalar: tags, anchors, aliases, complex keys, block scalars,
 # directives and the reserved @ and `.
-_FAST_UNSAFE_TOKENS = re.compile(
-    r"(?:^|[\s\[\]{},])(?:[!&*?|>%@`]|:[^\s])|:[^\s\w/.-]", re.M
-)
+_FAST_UNSAFE_TOKENS = re.compile(r"(?<![^\s\[\]{},])[!&*?|>%@`]")
+_FAST_UNSAFE_COLON = re.compile(r":(?:[^\s\w/.-]|(?<![^\s\[\]{},]:)\S)")
 
 
 def _fast_unsafe(text: str) -> bool:
@@ -412,7 +411,9 @@ def _fast_unsafe(text: str) -> bool:
         return True
     if ("%" in text or "--" in text or ".." in text) and _FAST_UNSAFE_LINES.search(text):
         return True
-    return any(c in text for c in "!&*?|>%@`:") and _FAST_UNSAFE_TOKENS.search(text) is not None
+    if any(c in text for c in "!&*?|>%@`") and _FAST_UNSAFE_TOKENS.search(text):
+        return True
+    return _FAST_UNSAFE_COLON.search(text) is not None
 _NON_PRINTABLE = re.compile(
     "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 )
