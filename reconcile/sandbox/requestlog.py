@@ -26,6 +26,7 @@ from reconcile.sandbox.middleware import CONTEXT_KEY, Clock, RequestContext, hea
 class RequestLog:
     def __init__(self, path: Path) -> None:
         self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
 
     def write(self, entry: dict[str, Any]) -> None:
         line = (json.dumps(entry, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
