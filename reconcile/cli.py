@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from reconcile import __version__
+
+if TYPE_CHECKING:
+    from reconcile.codat import CodatClient
+    from reconcile.model import DesiredState
+    from reconcile.plan import Plan
+    from reconcile.planner import PlanOptions
 
 T = TypeVar("T")
 DEFAULT_SANDBOX_DB = Path(".reconcile") / "sandbox.db"
@@ -43,50 +51,79 @@ def main(verbose: bool) -> None:
 paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 
 
+@dataclass(frozen=True)
+class Where:
+    """Which Codat a command talks to: the real one (from the environment) or the sandbox."""
+
+    sandbox: bool
+    sandbox_db: Path | None
+
+
 def sandbox_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option(
+    """Adds --sandbox/--sandbox-db and hands the command one `where: Where`."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, sandbox: bool, sandbox_db: Path | None, **kwargs: Any) -> Any:
+        return fn(*args, where=Where(sandbox or sandbox_db is not None, sandbox_db), **kwargs)
+
+    wrapper = click.option(
         "--sandbox-db",
         type=click.Path(dir_okay=False, path_type=Path),
         help="Use the embedded sandbox with its state in FILE (implies --sandbox).",
-    )(fn)
-    fn = click.option(
+    )(wrapper)
+    return click.option(
         "--sandbox",
         is_flag=True,
         help=f"Use the embedded sandbox instead of Codat (state in {DEFAULT_SANDBOX_DB}).",
-    )(fn)
-    return fn
+    )(wrapper)
 
 
 def plan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    for option in reversed(
-        [
-            click.option(
-                "--target",
-                "targets",
-                multiple=True,
-                metavar="UID",
-                help="Only plan these customers (repeatable).",
-            ),
-            click.option(
-                "--max-destroy",
-                type=click.IntRange(min=0),
-                default=None,
-                help="Allow up to N unlinks/deletes beyond the safety threshold.",
-            ),
-            click.option(
-                "--allow-empty",
-                is_flag=True,
-                help="Allow a file with no customers to offboard everything.",
-            ),
-            click.option(
-                "--allow-delete",
-                is_flag=True,
-                help="Allow deleting companies marked state: deleted.",
-            ),
-        ]
+    """Adds the planner's flags and hands the command one `options: PlanOptions`."""
+    from reconcile.planner import PlanOptions
+
+    @functools.wraps(fn)
+    def wrapper(
+        *args: Any,
+        targets: tuple[str, ...],
+        max_destroy: int | None,
+        allow_empty: bool,
+        allow_delete: bool,
+        **kwargs: Any,
+    ) -> Any:
+        options = PlanOptions(
+            allow_delete=allow_delete,
+            allow_empty=allow_empty,
+            max_destroy=max_destroy,
+            targets=frozenset(targets),
+        )
+        return fn(*args, options=options, **kwargs)
+
+    for option in (
+        click.option(
+            "--allow-delete", is_flag=True, help="Allow deleting companies marked state: deleted."
+        ),
+        click.option(
+            "--allow-empty",
+            is_flag=True,
+            help="Allow a file with no customers to offboard everything.",
+        ),
+        click.option(
+            "--max-destroy",
+            type=click.IntRange(min=0),
+            default=None,
+            help="Allow up to N unlinks/deletes beyond the safety threshold.",
+        ),
+        click.option(
+            "--target",
+            "targets",
+            multiple=True,
+            metavar="UID",
+            help="Only plan these customers (repeatable).",
+        ),
     ):
-        fn = option(fn)
-    return fn
+        wrapper = option(wrapper)
+    return wrapper
 
 
 # ---------------------------------------------------------------------- validate / schema
@@ -109,7 +146,7 @@ def schema() -> None:
     click.echo(schema_text(), nl=False)
 
 
-def load_desired(paths: Sequence[Path]) -> Any:
+def load_desired(paths: Sequence[Path]) -> DesiredState:
     from reconcile.desired import InvalidInput, load
 
     try:
@@ -141,24 +178,19 @@ def load_desired(paths: Sequence[Path]) -> Any:
     help="Exit 2 when the plan has changes, 0 when it has none.",
 )
 def plan(
-    paths: tuple[Path, ...],
-    sandbox: bool,
-    sandbox_db: Path | None,
-    targets: tuple[str, ...],
-    max_destroy: int | None,
-    allow_empty: bool,
-    allow_delete: bool,
-    fmt: str,
-    detailed_exitcode: bool,
+    paths: tuple[Path, ...], where: Where, options: PlanOptions, fmt: str, detailed_exitcode: bool
 ) -> None:
     """Show what apply would change."""
     from reconcile.render.style import Style
     from reconcile.render.text import render_plan
 
     desired = load_desired(paths)
-    the_plan = run(
-        _make_plan(desired, sandbox, sandbox_db, targets, max_destroy, allow_empty, allow_delete)
-    )
+
+    async def go() -> Plan:
+        async with open_client(where) as client:
+            return await plan_against(client, desired, options)
+
+    the_plan = run(go())
     if fmt == "json":
         click.echo(the_plan.to_json(), nl=False)
     else:
@@ -181,12 +213,8 @@ def plan(
 @click.option("--fail-fast", is_flag=True, help="Stop starting new customers after a failure.")
 def apply(
     paths: tuple[Path, ...],
-    sandbox: bool,
-    sandbox_db: Path | None,
-    targets: tuple[str, ...],
-    max_destroy: int | None,
-    allow_empty: bool,
-    allow_delete: bool,
+    where: Where,
+    options: PlanOptions,
     auto_approve: bool,
     parallelism: int,
     fail_fast: bool,
@@ -200,14 +228,12 @@ def apply(
     style = Style.for_stream(sys.stdout)
 
     async def go() -> int:
-        async with open_client(sandbox, sandbox_db) as client:
-            the_plan = await _plan_with(
-                client, desired, targets, max_destroy, allow_empty, allow_delete
-            )
+        async with open_client(where) as client:
+            the_plan = await plan_against(client, desired, options)
             click.echo(render_plan(the_plan, style), nl=False)
             if not the_plan.has_changes:
                 return EXIT_OK
-            if not auto_approve and not _confirm():
+            if not auto_approve and not confirm():
                 click.echo("Apply cancelled; nothing was changed.", err=True)
                 return EXIT_ERROR
             result = await execute(
@@ -223,10 +249,8 @@ def apply(
     sys.exit(run(go()))
 
 
-def _confirm() -> bool:
-    if not sys.stdin.isatty() and os.environ.get("RECONCILE_CONFIRM_FROM_STDIN") != "1":
-        # Reading a non-terminal is allowed too (piped "yes"), but say what is expected.
-        pass
+def confirm() -> bool:
+    """Terraform's question: only the word 'yes' applies (from a terminal or a pipe)."""
     click.echo("Do you want to apply these changes? Only 'yes' will be accepted.", err=True)
     try:
         answer = click.prompt("Enter a value", default="", show_default=False, err=True)
@@ -235,29 +259,9 @@ def _confirm() -> bool:
     return bool(answer.strip() == "yes")
 
 
-async def _make_plan(
-    desired: Any,
-    sandbox: bool,
-    sandbox_db: Path | None,
-    targets: tuple[str, ...],
-    max_destroy: int | None,
-    allow_empty: bool,
-    allow_delete: bool,
-) -> Any:
-    async with open_client(sandbox, sandbox_db) as client:
-        return await _plan_with(client, desired, targets, max_destroy, allow_empty, allow_delete)
-
-
-async def _plan_with(
-    client: Any,
-    desired: Any,
-    targets: tuple[str, ...],
-    max_destroy: int | None,
-    allow_empty: bool,
-    allow_delete: bool,
-) -> Any:
+async def plan_against(client: CodatClient, desired: DesiredState, options: PlanOptions) -> Plan:
     from reconcile.live import read_live
-    from reconcile.planner import PlanOptions, UnsafePlan, make_plan
+    from reconcile.planner import UnsafePlan, make_plan
 
     files = ", ".join(desired.files) or "input"
     click.echo(
@@ -265,22 +269,12 @@ async def _plan_with(
     )
     live = await read_live(client, desired)
     managed = sum(1 for c in live.companies if c.owner == desired.owner)
-    click.echo(
-        f"Reading Codat: {managed} managed companies ({live.requests} "
-        f"request{'s' if live.requests != 1 else ''})",
-        err=True,
-    )
-    unknown = (
-        set(targets) - {c.uid for c in desired.customers} - {c.uid for c in live.companies if c.uid}
-    )
+    requests = f"{live.requests} request{'s' if live.requests != 1 else ''}"
+    click.echo(f"Reading Codat: {managed} managed companies ({requests})", err=True)
+    known = {c.uid for c in desired.customers} | {c.uid for c in live.companies if c.uid}
+    unknown = options.targets - known
     if unknown:
         fail(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
-    options = PlanOptions(
-        allow_delete=allow_delete,
-        allow_empty=allow_empty,
-        max_destroy=max_destroy,
-        targets=frozenset(targets),
-    )
     try:
         return make_plan(desired, live, options)
     except UnsafePlan as exc:
@@ -290,18 +284,18 @@ async def _plan_with(
 # ---------------------------------------------------------------------- plumbing
 
 
-def open_client(sandbox: bool, sandbox_db: Path | None) -> Any:
+def open_client(where: Where) -> CodatClient:
     """A client for real Codat (CODAT_API_KEY, CODAT_BASE_URL) or the in-process sandbox."""
     import httpx
 
     from reconcile.codat import ClientSettings, CodatClient, ConfigError
 
     try:
-        if sandbox or sandbox_db is not None:
+        if where.sandbox:
             from reconcile.sandbox.app import create_app
             from reconcile.sandbox.options import SandboxOptions
 
-            db = sandbox_db or DEFAULT_SANDBOX_DB
+            db = where.sandbox_db or DEFAULT_SANDBOX_DB
             db.parent.mkdir(parents=True, exist_ok=True)
             app = create_app(SandboxOptions(db_path=db))
             return CodatClient(
