@@ -145,3 +145,32 @@ def test_schema_prints_json_schema() -> None:
     result = reconcile("schema")
     assert result.returncode == 0
     assert json.loads(result.stdout)["$schema"].endswith("2020-12/schema")
+
+
+@pytest.mark.slow
+def test_offboarding_and_safety_refusals(tmp_path: Path) -> None:
+    db = str(tmp_path / "sandbox.db")
+    assert reconcile("apply", str(EXAMPLE), "--sandbox-db", db, "--auto-approve").returncode == 0
+    assert reconcile("sandbox", "authorize", "--db", db, "--uid", "cus-0004").returncode == 0
+
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("version: 1\nowner: expenses-demo\ncustomers: []\n")
+    refused = reconcile("plan", str(empty), "--sandbox-db", db)
+    assert_clean_error(refused)
+    assert "--allow-empty" in refused.stderr
+
+    text = EXAMPLE.read_text()
+    fewer = tmp_path / "fewer.yaml"
+    # cus-0002 leaves the file; cus-0004 (protected, Linked) moves to Xero.
+    start = text.index("  - uid: cus-0002")
+    fewer.write_text(
+        (text[:start] + text[text.index("  - uid: cus-0003") :]).replace(
+            "accounting: sage-intacct", "accounting: xero"
+        )
+    )
+    plan = reconcile("plan", str(fewer), "--sandbox-db", db, "--detailed-exitcode")
+    assert plan.returncode == 2, plan.stderr
+    assert '# cus-0002 "Globex Ltd" is not in the file or absent: offboarding' in plan.stdout
+    assert "- delete accounting connection Xero (gbol), PendingAuth" in plan.stdout
+    assert "Refused (1):" in plan.stdout and "protect: true" in plan.stdout
+    assert "Plan: 1 to create, 0 to update, 0 to unlink, 1 to delete." in plan.stdout
