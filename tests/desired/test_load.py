@@ -252,3 +252,17 @@ def _timed(path: Path) -> float:
 def test_chdir_is_not_needed_for_absolute_paths() -> None:
     state = load([os.path.abspath(HERE / "good" / "minimal.yaml")])
     assert state.files[0].startswith("/")
+
+
+def test_the_documented_example_validates(tmp_path: Path) -> None:
+    doc = (ROOT / "docs" / "format.md").read_text(encoding="utf-8")
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "example.yaml"
+    path.write_text(example, encoding="utf-8")
+    state = load([path])
+    assert [c.uid for c in state.customers] == ["cus-0001", "cus-0002", "cus-0003"]
+    first, second, third = state.customers
+    assert first.tags == {"team": "emea", "region": "uk"}
+    assert second.accounting is None
+    assert third.accounting == "gbol"
+    assert third.description == "Onboarded by reconcile"
