@@ -239,10 +239,13 @@ class _Planner:
         accounting = [c for c in connections if c.is_accounting and c.status != "Unlinked"]
         wanted = [c for c in accounting if c.platform is not None and c.platform.key == want]
         why_other = f"platform changed to {platform.label}" if platform else "no accounting wanted"
+        blocking = False  # an active other connection stays: P cannot be created (one active)
         for q in accounting:
             if q in wanted:
                 continue
-            actions.extend(self._retire(customer, cid, q, why_other))
+            retired = self._retire(customer, cid, q, why_other)
+            actions.extend(retired)
+            blocking |= not retired and q.status in _ACTIVE
 
         linked = any(c.status == Status.LINKED.value for c in wanted)
         if platform is not None and not linked:
@@ -263,6 +266,13 @@ class _Planner:
                     platform.label,
                     "deauthorized; the customer must authorize again",
                     deauthorized[0],
+                )
+            elif blocking:
+                self._refuse(
+                    customer,
+                    f"accounting connection {platform.label}",
+                    "not created: the current accounting connection stays (protect: true) and "
+                    "a company has one active accounting connection",
                 )
             else:
                 actions.append(self._create_connection(customer, cid, platform.key, connections))
@@ -509,6 +519,8 @@ class _Planner:
             after=body,
         )
 
+
+_ACTIVE = (Status.LINKED.value, Status.PENDING_AUTH.value)
 
 # A sentinel Company meaning "identity is ambiguous or refused: do not touch this customer".
 _SKIP = Company(id="", name="", description=None, tags={})

@@ -172,5 +172,5 @@ def test_offboarding_and_safety_refusals(tmp_path: Path) -> None:
     assert plan.returncode == 2, plan.stderr
     assert '# cus-0002 "Globex Ltd" is not in the file or absent: offboarding' in plan.stdout
     assert "- delete accounting connection Xero (gbol), PendingAuth" in plan.stdout
-    assert "Refused (1):" in plan.stdout and "protect: true" in plan.stdout
-    assert "Plan: 1 to create, 0 to update, 0 to unlink, 1 to delete." in plan.stdout
+    assert "Refused (2):" in plan.stdout and "protect: true" in plan.stdout
+    assert "Plan: 0 to create, 0 to update, 0 to unlink, 1 to delete." in plan.stdout

@@ -282,8 +282,10 @@ def test_state_deleted_needs_allow_delete() -> None:
 def test_protect_refuses_destructive_actions() -> None:
     xero = conn("x", "Linked", key="gbol", name="Xero")
     plan = plan_for([customer(accounting="knfz", protect=True)], [company(connections=(xero,))])
-    assert kinds(plan) == [Kind.CREATE_CONNECTION]
-    assert "protect" in plan.refused[0].reason
+    assert kinds(plan) == []
+    unlink, create = plan.refused
+    assert "protect" in unlink.reason and unlink.subject == "accounting connection Xero (gbol)"
+    assert "one active accounting connection" in create.reason
 
 
 def test_other_owners_and_untagged_companies_are_ignored() -> None:
