@@ -1,0 +1,65 @@
+"""`reconcile validate` and `reconcile schema` as real subprocesses, on the corpus."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reconcile.desired import InvalidInput, load, schema_text
+from tests.desired.test_corpus import EXPECTED
+
+HERE = Path(__file__).parent
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
+    return subprocess.run(
+        [sys.executable, "-m", "reconcile", *args],
+        capture_output=True, text=True, cwd=HERE, env={**env, "NO_COLOR": "1"}, timeout=120,
+    )
+
+
+def test_validate_prints_every_problem_on_stderr_and_exits_1(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    paths = ["bad/multi-mixed", "bad/expenses-yes.yaml"]
+    monkeypatch.chdir(HERE)
+    with pytest.raises(InvalidInput) as caught:
+        load(paths)
+    problems = [str(p) for p in caught.value.problems]
+    assert set(EXPECTED["bad/multi-mixed"]) <= set(problems)
+
+    result = run("validate", *paths)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[:-1] == problems
+    assert "Traceback" not in result.stderr
+
+
+def test_validate_good_directory_exits_0_with_a_summary() -> None:
+    result = run("validate", "good/dir", "good/minimal.yaml")
+    assert result.returncode == 1  # two owners: team.a and expenses-prod
+    assert "differs from owner 'team.a'" in result.stderr
+    result = run("validate", "good/dir")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\n") == 1
+    assert "2 customers" in result.stdout and "team.a" in result.stdout
+
+
+def test_validate_billion_laughs_is_quick_and_clean() -> None:
+    result = run("validate", "bad/billion-laughs.yaml")
+    assert result.returncode == 1
+    assert "aliases expand this document" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_schema_command_prints_the_schema() -> None:
+    result = run("schema")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == json.loads(schema_text())
