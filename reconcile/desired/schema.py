@@ -25,7 +25,6 @@ import jsonschema
 from reconcile.desired.yamlload import Ambiguous, Rejected
 from reconcile.model import (
     MAX_TAG_KEY,
-    MAX_TAG_VALUE,
     MAX_USER_TAGS,
     PLATFORM_ALIASES,
     PLATFORMS,
@@ -248,19 +247,19 @@ def structure_issues(data: Any) -> list[Issue]:
     customers = data.get("customers") if isinstance(data, dict) else None
     if isinstance(customers, list):
         top = validator().iter_errors({**data, "customers": []})
-        issues.extend(_issues(top, (), data))
+        issues.extend(_issues(top, ()))
         check_customer = _customer_check()
         for index, customer in enumerate(customers):
             if not check_customer(customer):
                 errors = _customer_validator().iter_errors(customer)
-                issues.extend(_issues(errors, ("customers", index), customer))
+                issues.extend(_issues(errors, ("customers", index)))
     else:
-        issues.extend(_issues(validator().iter_errors(data), (), data))
+        issues.extend(_issues(validator().iter_errors(data), ()))
     return issues
 
 
 def _issues(
-    errors: Iterator[jsonschema.ValidationError], prefix: tuple[Any, ...], root: Any
+    errors: Iterator[jsonschema.ValidationError], prefix: tuple[Any, ...]
 ) -> Iterator[Issue]:
     for error in errors:
         yield from _translate(error, prefix)
@@ -275,7 +274,7 @@ def _translate(error: jsonschema.ValidationError, prefix: tuple[Any, ...]) -> It
     if "propertyNames" in error.schema_path:
         yield Issue((*path, value), _tag_key_message(str(value), str(keyword)), at_key=True)
         return
-    if any(isinstance(v, Rejected) for v in (value,)):
+    if isinstance(value, Rejected):
         return  # already reported by the reader
     if keyword == "required":
         for key in expected:
@@ -305,7 +304,7 @@ def _translate(error: jsonschema.ValidationError, prefix: tuple[Any, ...]) -> It
         else:
             yield Issue(path, f"{_label(path)} is {len(value)} characters; the limit is {limit}")
     elif keyword == "maxProperties":
-        yield Issue(path, _too_many_tags_message(len(value)))
+        yield Issue(path, too_many_tags_message(len(value)))
     else:  # pragma: no cover - a keyword added to the schema without a message here
         yield Issue(path, error.message)
 
@@ -495,12 +494,9 @@ def _tag_key_message(key: str, keyword: str) -> str:
     return f"tag key '{key}' is {len(key)} characters; Codat allows at most {MAX_TAG_KEY}"
 
 
-def _too_many_tags_message(count: int) -> str:
+def too_many_tags_message(count: int) -> str:
     return (
         f"{count} user tags; at most {MAX_USER_TAGS} are allowed (Codat allows 10 tags a"
         " company and reconcile uses 2: reconcile.owner and reconcile.uid)"
     )
 
-
-too_many_tags_message = _too_many_tags_message
-MAX_VALUE = MAX_TAG_VALUE
