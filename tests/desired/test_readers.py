@@ -191,3 +191,19 @@ def test_punctuation_means_the_same_on_both_readers(
 ) -> None:
     fast, exact = _both(tmp_path, TEMPLATE.format(**{**GOOD, slot: scalar}), monkeypatch)
     assert fast == exact, (slot, scalar)
+
+
+OURS = yamlload._Loader("")
+THEIRS = __import__("yaml").SafeLoader("")
+
+
+@settings(max_examples=2000)
+@given(
+    value=st.text(max_size=12) | st.sampled_from(TRICKY) | st.from_regex(r"[-+.0-9:eE_]{1,8}"),
+    implicit=st.tuples(st.booleans(), st.booleans()),
+)
+def test_our_resolver_equals_pyyamls(value: str, implicit: tuple[bool, bool]) -> None:
+    import yaml
+
+    for kind in (yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode):
+        assert OURS.resolve(kind, value, implicit) == THEIRS.resolve(kind, value, implicit)
