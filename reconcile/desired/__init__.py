@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from reconcile.desired.build import build_state
+from reconcile.desired.build import Locate, build_state
 from reconcile.desired.checks import cross_checks
 from reconcile.desired.dump import dump
 from reconcile.desired.problems import InvalidInput, Problem
@@ -38,6 +39,8 @@ def load(paths: Sequence[str | Path]) -> DesiredState:
     A path is a file (any name) or a directory (its `*.yaml` and `*.yml` files, sorted by name, not
     recursive). Raises InvalidInput with every problem of every file when anything is wrong.
     """
+    if isinstance(paths, str | Path):  # one path given bare: not a sequence of characters
+        paths = [paths]
     files, problems = _expand(paths)
     texts: list[tuple[str, str]] = []
     for shown, path in files:
@@ -109,15 +112,13 @@ def _validate(docs: Sequence[Document]) -> list[tuple[int, Issue]]:
 
 
 def _build(docs: Sequence[Document]) -> DesiredState:
-    entries = []
+    entries: list[tuple[str, Any, Locate]] = []
     for doc in docs:
         exact = doc
         if not doc.exact:
-            find = uid_positions(doc.text)
-            customers = doc.data["customers"]
-            spots = [find(customer["uid"]) for customer in customers]
-            if all(spot is not None for spot in spots):
-                entries.append((doc.file, doc.data, lambda i, spots=spots: spots[i]))
+            spots = uid_positions(doc.text, [c["uid"] for c in doc.data["customers"]])
+            if spots is not None:
+                entries.append((doc.file, doc.data, _at(spots)))
                 continue
             exact = parse_exact(doc.file, doc.text)  # uids not found by the quick scan
 
@@ -126,3 +127,10 @@ def _build(docs: Sequence[Document]) -> DesiredState:
 
         entries.append((doc.file, doc.data, locate))
     return build_state(entries)
+
+
+def _at(spots: list[tuple[int, int]]) -> Locate:
+    def locate(index: int) -> tuple[int, int]:
+        return spots[index]
+
+    return locate

@@ -20,7 +20,6 @@ from __future__ import annotations
 import importlib
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -513,17 +512,21 @@ def _agrees_with_yaml11(data: Any) -> bool:
     return all(not_str_12(m.group(1)) for m in _YAML11_NOT_STR_QUOTED.finditer(blob))
 
 
-def uid_positions(text: str) -> Callable[[str], tuple[int, int] | None]:
-    """For the fast path: where each uid is written, if it is written exactly once."""
-    found: dict[str, tuple[int, int] | None] = {}
-    line, line_start, scanned = 1, 0, 0
+def uid_positions(text: str, uids: list[str]) -> list[tuple[int, int]] | None:
+    """For the fast path: where each customer's `uid:` key is written (1-based line, col).
+
+    None unless a quick scan finds exactly these uids, in this order (anything unusual, such as a
+    description mentioning "uid: x", leaves the positions to the exact reader).
+    """
+    found: list[tuple[int, int]] = []
+    line, scanned = 1, 0
     for match in _UID_KEY.finditer(text):
         offset = match.start()
         if offset and text[offset - 1] not in " {,-\n":
             continue  # part of a longer word
+        if len(found) == len(uids) or match.group(2) != uids[len(found)]:
+            return None
         line += text.count("\n", scanned, offset)
         scanned = offset
-        line_start = text.rfind("\n", 0, offset) + 1
-        uid = match.group(2)
-        found[uid] = None if uid in found else (line, offset - line_start + 1)
-    return found.get
+        found.append((line, offset - text.rfind("\n", 0, offset)))
+    return found if len(found) == len(uids) else None

@@ -207,3 +207,30 @@ def test_our_resolver_equals_pyyamls(value: str, implicit: tuple[bool, bool]) ->
 
     for kind in (yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode):
         assert OURS.resolve(kind, value, implicit) == THEIRS.resolve(kind, value, implicit)
+
+
+@needs_fast
+def test_both_readers_locate_customers_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = Path(__file__).parent
+    texts = [
+        (here / "good" / "full.yaml").read_text(),
+        TEMPLATE.format(**GOOD),
+        "version: 1\nowner: o\ncustomers:\n- {name: A, uid: a}\n-   uid: 'b'\n    name: B\n"
+        "- name: C\n  description: 'uid: a'\n  uid: c\n",
+    ]
+    for text in texts:
+        path = tmp_path / "f.yaml"
+        path.write_text(text)
+        fast = [c.location for c in load([path]).customers]
+        with monkeypatch.context() as patch:
+            patch.setattr(yamlload, "_yaml_rs", None)
+            exact = [c.location for c in load([path]).customers]
+        assert fast == exact, text
+
+
+def test_one_bare_path_is_not_read_as_characters() -> None:
+    here = Path(__file__).parent
+    state = load(str(here / "good" / "minimal.yaml"))
+    assert state.owner == "expenses-prod"
