@@ -48,7 +48,9 @@ def _is_loopback(host: str) -> bool:
 
 def _listening_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets it recognises as TCP;
+    # with protocol 0 every response waits ~40 ms on Nagle + delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -89,6 +91,13 @@ def _rate(value: float) -> float:
 )
 @click.option("--seed", type=int, help="Seed of the fault injection (reproducible runs).")
 @click.option(
+    "--retry-after-seconds",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Retry-After of injected 429s and of the concurrency cap.",
+)
+@click.option(
     "--request-log",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append one JSON line per request to FILE.",
@@ -107,6 +116,7 @@ def serve(
     drop_rate: float,
     lost_response_rate: float,
     seed: int | None,
+    retry_after_seconds: int,
     request_log: Path | None,
 ) -> None:
     """Serve the sandbox on loopback until interrupted."""
@@ -130,6 +140,7 @@ def serve(
         throttle_rate=throttle_rate,
         drop_rate=drop_rate,
         lost_response_rate=lost_response_rate,
+        retry_after_seconds=retry_after_seconds,
         request_log=request_log,
     )
     app = create_app(options)

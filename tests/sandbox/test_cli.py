@@ -115,3 +115,12 @@ def test_authorize_errors_exit_1_without_traceback(customer: tuple[Path, str, st
     twin = store.create_company("Twin", None, {UID_TAG: "cus-1"})
     store.close()
     assert_clean_failure(run("authorize", "--db", str(db), "--uid", "cus-1"), twin["id"])
+
+
+def test_serve_retry_after_seconds_sets_injected_429s(tmp_path: Path) -> None:
+    args = ("--throttle-rate", "1", "--retry-after-seconds", "7")
+    with serve_sandbox(tmp_path / "s.db", *args) as url:
+        key = base64.b64encode(b"k").decode()
+        response = httpx.get(f"{url}/companies", headers={"Authorization": f"Basic {key}"})
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "7"
