@@ -485,7 +485,9 @@ def parse_fast(file: str, text: str) -> Document | None:
         return None
     try:
         data = _yaml_rs.loads(text, parse_datetime=False)
-    except Exception:
+    except (KeyboardInterrupt, SystemExit):  # pragma: no cover
+        raise
+    except BaseException:  # any error, a Rust panic included: the exact reader will say
         return None
     if not isinstance(data, dict) or not _agrees_with_yaml11(data):
         return None
