@@ -50,11 +50,13 @@ def load(paths: Sequence[str | Path]) -> DesiredState:
         elif text is not None:
             texts.append((shown, text))
 
-    if not problems:
-        docs = [parse_fast(shown, text) or parse_exact(shown, text) for shown, text in texts]
-        if all(doc.readable and not doc.problems for doc in docs) and not _validate(docs):
-            return _build(docs)
-    docs = [parse_exact(shown, text) for shown, text in texts]
+    # The fast reader answers for the files it is sure about; any problem anywhere and every file
+    # is read (again) by the exact reader, whose positions the messages need.
+    docs = [parse_fast(shown, text) or parse_exact(shown, text) for shown, text in texts]
+    clean = not problems and all(doc.readable and not doc.problems for doc in docs)
+    if clean and not _validate(docs):
+        return _build(docs)
+    docs = [doc if doc.exact else parse_exact(doc.file, doc.text) for doc in docs]
     for doc in docs:
         problems.extend(doc.problems)
     for index, issue in _validate(docs):
