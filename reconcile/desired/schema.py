@@ -352,7 +352,7 @@ def describe(value: Any) -> str:
     if isinstance(value, int | float):
         return "a number"
     if isinstance(value, str):
-        return "a string"
+        return f"the string {value!r}" if len(value) <= 40 else "a string"
     if value is None:
         return "nothing (null)"
     if isinstance(value, dict):
@@ -381,7 +381,11 @@ def _type_message(path: tuple[Any, ...], value: Any, expected: Any) -> str:
             f" got {describe(value)}"
         )
     if "boolean" in kinds:
-        return f"{label} must be true or false, got {describe(value)}; write true or false"
+        quoted = isinstance(value, str) and value.casefold() in ("true", "false")
+        quotes = " (without quotes)" if quoted else ""
+        return (
+            f"{label} must be true or false, got {describe(value)}; write true or false{quotes}"
+        )
     if "string" in kinds:
         text = _scalar_text(value)
         hint = f'; quote it: "{text}"' if text is not None else ""

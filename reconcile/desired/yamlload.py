@@ -222,6 +222,10 @@ def parse_exact(file: str, text: str) -> Document:
         doc.readable = False
         doc.problems.append(Problem(file, 1, 1, f"YAML error: {exc}"))
         return doc
+    except RecursionError:  # pragma: no cover - only PyYAML's pure-Python composer recurses
+        doc.readable = False
+        doc.problems.append(Problem(file, 1, 1, f"nested deeper than {MAX_DEPTH} levels"))
+        return doc
     if root is None:
         doc.readable = False
         doc.problems.append(
@@ -254,6 +258,12 @@ def _syntax_problem(file: str, text: str, exc: yaml.MarkedYAMLError) -> Problem:
         first = exc.context_mark
         where = f" (first defined at line {first.line + 1})" if first is not None else ""
         return Problem(file, line, col, f"duplicate anchor{where}; give each anchor its own name")
+    alias = re.match(r"\*([^\s,\[\]{}]+)", lines[line - 1][col - 1 :]) if char == "*" else None
+    if "undefined alias" in problem and alias is not None:
+        name = alias.group(1)
+        return Problem(
+            file, line, col, f"alias '*{name}' is not defined; define '&{name}' before using it"
+        )
     message = f"YAML syntax error: {problem}"
     if exc.context:
         ctx_line = f" at line {exc.context_mark.line + 1}" if exc.context_mark is not None else ""
