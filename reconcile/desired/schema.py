@@ -354,7 +354,7 @@ def describe(value: Any) -> str:
     if isinstance(value, str):
         return f"the string {value!r}" if len(value) <= 40 else "a string"
     if value is None:
-        return "nothing (null)"
+        return "an empty value"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):

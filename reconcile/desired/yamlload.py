@@ -218,6 +218,22 @@ def parse_exact(file: str, text: str) -> Document:
         doc.readable = False
         doc.problems.append(_syntax_problem(file, text, exc))
         return doc
+    except yaml.reader.ReaderError as exc:
+        doc.readable = False
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        col = exc.position - (before.rfind("\n") + 1) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        doc.problems.append(
+            Problem(
+                file,
+                line,
+                col,
+                f"character U+{ord(char):04X} is not allowed in YAML ({exc.reason});"
+                " remove it or write it as an escape in a double-quoted string",
+            )
+        )
+        return doc
     except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
         doc.readable = False
         doc.problems.append(Problem(file, 1, 1, f"YAML error: {exc}"))
@@ -410,10 +426,11 @@ class _Builder:
                 self.problem(key_node, _key_message(key_node, key))
                 continue
             if key in first:
+                mark = first[key].start_mark
                 self.problem(
                     key_node,
-                    f"duplicate key '{key}' (first defined at line"
-                    f" {first[key].start_mark.line + 1}); remove one",
+                    f"duplicate key '{key}' (first defined at line {mark.line + 1},"
+                    f" column {mark.column + 1}); remove one",
                 )
                 continue
             first[key] = key_node
