@@ -234,3 +234,39 @@ def test_one_bare_path_is_not_read_as_characters() -> None:
     here = Path(__file__).parent
     state = load(str(here / "good" / "minimal.yaml"))
     assert state.owner == "expenses-prod"
+
+
+LAYOUTS = [
+    # multi-line plain and quoted scalars, folded the same way by both YAML versions
+    "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    description: line one\n"
+    "      continued here\n\n      after a blank line\n",
+    "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    description: 'it''s\n"
+    "      two lines'\n",
+    'version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    description: "esc \\t \\u00e9'
+    ' \\\\ \\" \\\n      joined"\n',
+    # sequences not indented under their key, comments everywhere, trailing spaces, CRLF
+    "version: 1   \r\nowner: o # the owner\r\ncustomers:\r\n- uid: a   # first\r\n  name: A\r\n"
+    "\r\n# between\r\n- uid: b\r\n  name: B\r\n",
+    # flow collections over several lines, with trailing commas
+    "version: 1\nowner: o\ncustomers: [\n  {uid: a, name: A,\n   tags: {x: y,},},\n"
+    "  {uid: b, name: B}\n]\n",
+    # explicit document start and end
+    "---\nversion: 1\nowner: o\ncustomers: []\n...\n",
+    # keys and values needing quotes in YAML 1.1 only
+    "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    tags:\n      n: no\n",
+    "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    tags: {y: n}\n",
+    # URLs, times and colons inside plain scalars
+    "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    description: see"
+    " https://x.example/a?b=c#d at 10:30\n",
+    # odd but valid indentation
+    "version: 1\nowner: o\ncustomers:\n -   uid: a\n     name: A\n     tags:\n         k: v\n",
+]
+
+
+@needs_fast
+@pytest.mark.parametrize("text", LAYOUTS)
+def test_layouts_mean_the_same_on_both_readers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    fast, exact = _both(tmp_path, text, monkeypatch)
+    assert fast == exact
