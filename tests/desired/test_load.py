@@ -266,3 +266,43 @@ def test_the_documented_example_validates(tmp_path: Path) -> None:
     assert second.accounting is None
     assert third.accounting == "gbol"
     assert third.description == "Onboarded by reconcile"
+
+
+def _write(tmp: Path, text: str) -> Path:
+    path = tmp / "c.yaml"
+    path.write_text("version: 1\nowner: o\n" + text, encoding="utf-8")
+    return path
+
+
+def test_defaults_are_overridden_per_key(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "defaults: {protect: true, accounting: xero}\ncustomers:\n"
+        "  - {uid: a, name: A, protect: false, state: deleted}\n"
+        "  - {uid: b, name: B, accounting: qbo, expenseConfig: {bankAccount: '1', supplier: '2',"
+        " customer: '3'}}\n",
+    )
+    a, b = load([path]).customers
+    assert (a.protect, a.state, a.accounting) == (False, "deleted", "gbol")
+    assert (b.protect, b.accounting) == (True, "qhyg")
+
+
+def test_expense_config_needs_accounting_after_an_explicit_null(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "defaults: {accounting: xero}\ncustomers:\n  - uid: a\n    name: A\n    accounting: null\n"
+        "    expenseConfig: {bankAccount: '1', supplier: '2', customer: '3'}\n",
+    )
+    assert problems_of([path]) == [
+        f"{path}:8:5: expenseConfig needs an accounting platform: set 'accounting' on this"
+        " customer or in defaults"
+    ]
+
+
+def test_default_tags_alone_may_use_the_whole_budget(tmp_path: Path) -> None:
+    tags = ", ".join(f"t{i}: v" for i in range(8))
+    path = _write(tmp_path, f"defaults: {{tags: {{{tags}}}}}\ncustomers:\n  - {{uid: a, name: A}}\n"
+                  "  - {uid: b, name: B, tags: {t0: w}}\n")
+    a, b = load([path]).customers
+    assert len(a.tags) == len(b.tags) == 8
+    assert b.tags["t0"] == "w"
