@@ -54,7 +54,7 @@ def load(paths: Sequence[str | Path]) -> DesiredState:
     # is read (again) by the exact reader, whose positions the messages need.
     docs = [parse_fast(shown, text) or parse_exact(shown, text) for shown, text in texts]
     clean = not problems and all(doc.readable and not doc.problems for doc in docs)
-    if clean and not _validate(docs):
+    if clean and not _validate_quietly(docs):
         return _build(docs)
     docs = [doc if doc.exact else parse_exact(doc.file, doc.text) for doc in docs]
     for doc in docs:
@@ -111,6 +111,17 @@ def _validate(docs: Sequence[Document]) -> list[tuple[int, Issue]]:
             found.extend((index, issue) for issue in structure_issues(doc.data))
     found.extend(cross_checks(docs))
     return found
+
+
+def _validate_quietly(docs: Sequence[Document]) -> bool:
+    """Whether `docs` have any issue; on data from the fast reader an error counts as one (the
+    exact reader then reads everything again and reports)."""
+    try:
+        return bool(_validate(docs))
+    except Exception:
+        if all(doc.exact for doc in docs):
+            raise
+        return True
 
 
 def _build(docs: Sequence[Document]) -> DesiredState:

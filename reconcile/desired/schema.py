@@ -284,7 +284,7 @@ def _translate(error: jsonschema.ValidationError, prefix: tuple[Any, ...]) -> It
         known = sorted(sub.get("properties", {}))
         for key in value:
             if key not in known:
-                yield Issue((*path, key), _unknown_key_message(path, key, known), at_key=True)
+                yield Issue((*path, key), _unknown_key_message(path, str(key), known), at_key=True)
     elif keyword == "type":
         yield Issue(path, _type_message(path, value, expected))
     elif keyword in ("enum", "const"):

@@ -258,6 +258,10 @@ LAYOUTS = [
     # URLs, times and colons inside plain scalars
     "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    description: see"
     " https://x.example/a?b=c#d at 10:30\n",
+    # keys that are not strings
+    "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    3: x\n",
+    "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    tags: {1: x, true: y}\n1: x\n",
+    "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    tags: {null: x}\n",
     # odd but valid indentation
     "version: 1\nowner: o\ncustomers:\n -   uid: a\n     name: A\n     tags:\n         k: v\n",
 ]
