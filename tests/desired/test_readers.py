@@ -274,3 +274,39 @@ def test_layouts_mean_the_same_on_both_readers(
 ) -> None:
     fast, exact = _both(tmp_path, text, monkeypatch)
     assert fast == exact
+
+
+KEYS = st.sampled_from(
+    ["version", "owner", "defaults", "customers", "uid", "name", "tags", "accounting",
+     "expenses", "expenseConfig", "bankAccount", "supplier", "customer", "id", "protect",
+     "state", "description", "x"]
+)
+LEAVES = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from(TRICKY[:40]),
+    st.text(max_size=8), st.floats(allow_nan=False, allow_infinity=False, width=16),
+)
+TREES = st.recursive(
+    LEAVES,
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(KEYS | st.integers(0, 2) | st.booleans(), inner, max_size=5),
+    max_leaves=20,
+)
+
+
+@needs_fast
+@settings(max_examples=400, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    tree=st.fixed_dictionaries(
+        {"version": st.just(1) | LEAVES, "owner": st.just("o") | LEAVES, "customers": TREES}
+    ) | TREES,
+    flow=st.sampled_from([None, True, False]),
+)
+def test_random_structures_mean_the_same_on_both_readers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tree: Any, flow: bool | None
+) -> None:
+    import yaml
+
+    text = yaml.safe_dump(tree, default_flow_style=flow, sort_keys=False, allow_unicode=True)
+    fast, exact = _both(tmp_path, text, monkeypatch)
+    assert fast == exact, text
