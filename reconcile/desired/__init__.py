@@ -85,11 +85,15 @@ def _expand(paths: Sequence[str | Path]) -> tuple[list[tuple[str, Path]], list[P
     for given in paths:
         shown, path = str(given), Path(given)
         if path.is_dir():
-            names = sorted(
-                entry.name
-                for entry in path.iterdir()
-                if entry.name.endswith(YAML_SUFFIXES) and entry.is_file()
-            )
+            try:
+                names = sorted(
+                    entry.name
+                    for entry in path.iterdir()
+                    if entry.name.endswith(YAML_SUFFIXES) and entry.is_file()
+                )
+            except OSError as exc:
+                problems.append(Problem(shown, 1, 1, f"cannot read directory: {exc.strerror}"))
+                continue
             if not names:
                 problems.append(
                     Problem(shown, 1, 1, "directory has no *.yaml or *.yml files (not recursive)")

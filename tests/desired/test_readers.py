@@ -310,3 +310,20 @@ def test_random_structures_mean_the_same_on_both_readers(
     text = yaml.safe_dump(tree, default_flow_style=flow, sort_keys=False, allow_unicode=True)
     fast, exact = _both(tmp_path, text, monkeypatch)
     assert fast == exact, text
+
+
+YAMLISH = st.text(alphabet="ab1 \n-:,[]{}#'\"!|>&*?.~\\\t%@`<=", max_size=80)
+
+
+@settings(max_examples=500, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=YAMLISH)
+def test_any_text_is_loaded_or_refused_never_crashes(tmp_path: Path, body: str) -> None:
+    path = tmp_path / "f.yaml"
+    for text in (body, "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n" + body):
+        path.write_text(text, encoding="utf-8")
+        try:
+            load([path])
+        except InvalidInput as exc:
+            assert exc.problems
+            assert all(p.line >= 1 and p.col >= 1 for p in exc.problems)
