@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -139,17 +138,14 @@ def test_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
 def test_billion_laughs_fails_fast_in_bounded_memory() -> None:
     path = HERE / "bad" / "billion-laughs.yaml"
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         found = problems_of([path])
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    elapsed = time.perf_counter() - started
     assert len(found) == 1
     assert "aliases expand this document to 23,456,790,137 nodes" in found[0]
-    assert elapsed < 1.0
-    assert peak < 5_000_000
+    assert peak < 5_000_000  # never expanded: bounded memory means bounded time
 
 
 def test_wide_alias_fan_out_is_bounded(tmp_path: Path) -> None:
@@ -231,22 +227,16 @@ def test_examples_and_fixtures_pass_plain_jsonschema() -> None:
         assert list(validator.iter_errors(data)) == [], path
 
 
-def test_loading_10000_customers_is_quick(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_loading_10000_customers(tmp_path: Path) -> None:
+    """Correctness at scale; the speed is measured by benchmarks/bench_validate.py, not here."""
     from benchmarks.bench_validate import generate
 
     path = tmp_path / "customers.yaml"
     path.write_text(generate(10_000))
-    best = min(_timed(path) for _ in range(2))
-    limit = 1.0 if yamlload.fast_available() else 6.0  # PyYAML alone: ~1.5-2 s here
-    assert best < limit, best
-
-
-def _timed(path: Path) -> float:
-    started = time.perf_counter()
     state = load([path])
-    elapsed = time.perf_counter() - started
     assert len(state.customers) == 10_000
-    return elapsed
+    assert len({c.uid for c in state.customers}) == 10_000
 
 
 def test_chdir_is_not_needed_for_absolute_paths() -> None:
