@@ -1,23 +1,37 @@
 """Carry out a Plan against Codat: per customer in order, customers in parallel.
 
-Safety on faults: every POST/PATCH carries the plan's Idempotency-Key (the client retries with
-the same key, so a retry replays instead of duplicating); after an ambiguous failure of a company
-create the executor re-reads the company by its uid tag before giving up; a delete answered 404
-and an unlink of a connection already Unlinked count as done.
+Writes stay exactly-once through faults:
+
+- Every POST/PATCH carries the plan's Idempotency-Key, so the client's retries (and a second
+  apply of the same plan running at the same time) replay instead of duplicating.
+- When a write ends without a usable answer (no response, a 5xx that Codat would replay to every
+  retry, a 409 that never cleared), the executor asks Codat whether the write landed: a company
+  by its uid tag, a connection by the company's connections, an unlink by the connection's
+  status, a config by reading it. If it did not land after a 5xx, it sends once more under a
+  fresh key (the old key would only replay the error).
+- A replay can be stale: Codat keeps a key's first answer for 90 minutes, so if what it created
+  was deleted since, the same key answers with the deleted object. Anything a create returns
+  that Codat dates before the plan's read of live state is checked to still exist; a config
+  write is read back. A stale answer is re-sent under a fresh key.
+- A delete answered 404 and an unlink of a connection already Unlinked count as done.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from reconcile.codat import CodatClient, CodatError, CodatHTTPError, CodatTransportError
-from reconcile.model import OWNER_TAG, UID_TAG
-from reconcile.plan import Action, CustomerChange, Kind, Plan
+from reconcile.live import config_from_wire, connection_from_wire
+from reconcile.model import OWNER_TAG, UID_TAG, Connection, ExpenseConfig, Status
+from reconcile.plan import Action, CustomerChange, Kind, Plan, derive_key
 
 OutcomeStatus = Literal["applied", "failed", "skipped"]
+_ACTIVE = (Status.LINKED.value, Status.PENDING_AUTH.value)
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,7 @@ async def execute(
     result = ApplyResult()
     gate = asyncio.Semaphore(max(1, parallelism))
     stop = asyncio.Event()
+    runner = _Runner(client, plan.owner, _parse_time(plan.observed_at))
 
     def record(outcome: Outcome) -> None:
         result.outcomes.append(outcome)
@@ -70,7 +85,7 @@ async def execute(
                     reason = "an earlier action of this customer failed" if failed else "fail-fast"
                     record(Outcome(action, "skipped", company_id, reason))
                     continue
-                outcome = await _run_action(client, plan.owner, action, company_id)
+                outcome = await runner.run(action, company_id)
                 record(outcome)
                 if outcome.status == "failed":
                     failed = True
@@ -82,63 +97,187 @@ async def execute(
     return result
 
 
-async def _run_action(
-    client: CodatClient, owner: str, action: Action, company_id: str | None
-) -> Outcome:
-    if company_id is None and action.kind is not Kind.CREATE_COMPANY:
-        return Outcome(action, "skipped", None, "the company was not created")
-    request = action.request.resolved(company_id) if company_id else action.request
-    try:
-        response = await client.request(
-            request.method,
-            request.path,
-            json=request.body,
-            idempotency_key=action.idempotency_key,
-        )
-    except CodatTransportError as exc:
-        recovered = await _recover(client, owner, action, company_id)
-        if recovered is not None:
-            return recovered
-        return Outcome(action, "failed", company_id, str(exc))
-    except CodatHTTPError as exc:
-        recovered = await _already_done(client, action, company_id, exc)
-        if recovered is not None:
-            return recovered
-        return Outcome(action, "failed", company_id, str(exc), exc.correlation_id)
-    body: Any = response.json() if response.content else None
-    if action.kind is Kind.CREATE_COMPANY and isinstance(body, dict):
-        company_id = str(body["id"])
-    return Outcome(action, "applied", company_id)
+@dataclass(frozen=True)
+class _Runner:
+    client: CodatClient
+    owner: str
+    read_at: datetime | None
 
+    async def run(self, action: Action, company_id: str | None) -> Outcome:
+        if company_id is None and action.kind is not Kind.CREATE_COMPANY:
+            return Outcome(action, "skipped", None, "the company was not created")
+        request = action.request.resolved(company_id) if company_id else action.request
+        key = action.idempotency_key
+        if key is not None and action.company_id is None and company_id is not None:
+            # The company was created in this run: its id is part of what the write means.
+            key = derive_key(key, company_id)
+        for fresh in (False, True):
+            try:
+                response = await self.client.request(
+                    request.method, request.path, json=request.body, idempotency_key=key
+                )
+            except (CodatTransportError, CodatHTTPError) as exc:
+                if isinstance(exc, CodatHTTPError) and not _ambiguous(exc):
+                    done = await self._already_done(action, company_id, exc)
+                    return done or _failed(action, company_id, exc)
+                landed = await self._landed(action, company_id)
+                if landed is not None:
+                    return landed
+                if fresh or key is None or not _replays_error(exc):
+                    return _failed(action, company_id, exc)
+                key = derive_key(key, "after a replayed 5xx")
+                continue
+            body = _json_or_none(response.content)
+            created_id = company_id
+            if action.kind is Kind.CREATE_COMPANY:
+                if not isinstance(body, dict) or "id" not in body:
+                    return Outcome(action, "failed", None, "Codat's answer carried no company id")
+                created_id = str(body["id"])
+            if key is not None and not fresh and await self._stale(action, created_id, body):
+                key = derive_key(key, "stale", body.get("id") if isinstance(body, dict) else "")
+                continue
+            return Outcome(action, "applied", created_id)
+        return Outcome(action, "failed", company_id, "a fresh attempt was stale too")
 
-async def _recover(
-    client: CodatClient, owner: str, action: Action, company_id: str | None
-) -> Outcome | None:
-    """After no answer at all: did the write land? Only a company create can be checked by tag."""
-    if action.kind is not Kind.CREATE_COMPANY:
-        return None
-    try:
-        found = await client.list_companies(tags=f"{OWNER_TAG}={owner} && {UID_TAG}={action.uid}")
-    except CodatError:
-        return None
-    if len(found) == 1:
-        return Outcome(action, "applied", str(found[0]["id"]), "confirmed by re-reading")
-    return None
+    # ------------------------------------------------------------------ did it land?
 
-
-async def _already_done(
-    client: CodatClient, action: Action, company_id: str | None, exc: CodatHTTPError
-) -> Outcome | None:
-    """An error that means the goal is already reached (e.g. after a lost response)."""
-    if exc.status == 404 and action.kind in (Kind.DELETE_COMPANY, Kind.DELETE_CONNECTION):
-        return Outcome(action, "applied", company_id, "already gone")
-    if action.kind is Kind.UNLINK_CONNECTION and company_id and action.connection_id:
+    async def _landed(self, action: Action, company_id: str | None) -> Outcome | None:
+        """After an ambiguous failure: is the intended effect already there?"""
         try:
-            response = await client.request(
-                "GET", f"/companies/{company_id}/connections/{action.connection_id}"
-            )
+            if action.kind is Kind.CREATE_COMPANY:
+                tags = f"{OWNER_TAG}={self.owner} && {UID_TAG}={action.uid}"
+                found = await self.client.list_companies(tags=tags)
+                if len(found) == 1:
+                    return _confirmed(action, str(found[0]["id"]))
+                return None
+            assert company_id is not None
+            if action.kind in (Kind.CREATE_CONNECTION, Kind.CREATE_PARTNER_EXPENSE):
+                company = await self.client.get_company(company_id)
+                connections = map(connection_from_wire, company.get("dataConnections") or ())
+                if any(_fulfils(action, conn) for conn in connections):
+                    return _confirmed(action, company_id)
+                return None
+            if action.kind is Kind.SET_EXPENSE_CONFIG:
+                if await self._config_matches(action, company_id):
+                    return _confirmed(action, company_id)
+                return None
+            if action.kind is Kind.UNLINK_CONNECTION:
+                return await self._already_done(action, company_id, None)
+            if action.kind in (Kind.DELETE_COMPANY, Kind.DELETE_CONNECTION):
+                await self.client.request("GET", action.request.resolved(company_id).path)
+                return None
+        except CodatHTTPError as exc:
+            if exc.status == 404 and action.kind in (Kind.DELETE_COMPANY, Kind.DELETE_CONNECTION):
+                return Outcome(action, "applied", company_id, "already gone")
+            return None
         except CodatError:
             return None
-        if response.json().get("status") == "Unlinked":
-            return Outcome(action, "applied", company_id, "already unlinked")
-    return None
+        return None
+
+    async def _stale(self, action: Action, company_id: str | None, body: Any) -> bool:
+        """Was this success a replay of a write whose effect has since been undone?"""
+        try:
+            if action.kind is Kind.SET_EXPENSE_CONFIG:
+                assert company_id is not None
+                return not await self._config_matches(action, company_id)
+            if action.kind not in (
+                Kind.CREATE_COMPANY,
+                Kind.CREATE_CONNECTION,
+                Kind.CREATE_PARTNER_EXPENSE,
+            ):
+                return False
+            created = _parse_time(body.get("created") if isinstance(body, dict) else None)
+            if created is None or self.read_at is None or created >= self.read_at:
+                return False  # made after the plan read Codat: a fresh write
+            assert company_id is not None
+            if action.kind is Kind.CREATE_COMPANY:
+                await self.client.get_company(company_id)
+                return False
+            wire = await self.client.get_connection(company_id, str(body["id"]))
+            return wire.get("status") not in _ACTIVE
+        except CodatHTTPError as exc:
+            return exc.status == 404
+        except CodatError:
+            return False
+
+    async def _config_matches(self, action: Action, company_id: str) -> bool:
+        live = config_from_wire(await self.client.get_expense_config(company_id))
+        wanted: ExpenseConfig | None = config_from_wire(action.request.body)
+        return live is not None and live == wanted
+
+    async def _already_done(
+        self, action: Action, company_id: str | None, exc: CodatHTTPError | None
+    ) -> Outcome | None:
+        """An error that means the goal is already reached (e.g. after a lost response)."""
+        if (
+            exc is not None
+            and exc.status == 404
+            and action.kind
+            in (
+                Kind.DELETE_COMPANY,
+                Kind.DELETE_CONNECTION,
+            )
+        ):
+            return Outcome(action, "applied", company_id, "already gone")
+        if action.kind is Kind.UNLINK_CONNECTION and company_id and action.connection_id:
+            try:
+                wire = await self.client.get_connection(company_id, action.connection_id)
+            except CodatError:
+                return None
+            if wire.get("status") == "Unlinked":
+                return Outcome(action, "applied", company_id, "already unlinked")
+        return None
+
+
+def _fulfils(action: Action, conn: Connection) -> bool:
+    """Is this live connection what the create action was meant to make?
+
+    The planner only creates a connection when no usable one exists, so one found afterwards
+    came from this action (or from a concurrent apply of the same plan).
+    """
+    if action.kind is Kind.CREATE_PARTNER_EXPENSE:
+        return conn.is_partner_expense and conn.status == Status.LINKED.value
+    key = (action.request.body or {}).get("platformKey")
+    platform = conn.platform
+    return (
+        conn.is_accounting
+        and conn.status in _ACTIVE
+        and platform is not None
+        and platform.key == key
+    )
+
+
+def _json_or_none(content: bytes) -> Any:
+    try:
+        return json.loads(content) if content else None
+    except ValueError:
+        return None
+
+
+def _ambiguous(exc: CodatHTTPError) -> bool:
+    """Errors after which the write may or may not have happened."""
+    return exc.status >= 500 or exc.status in (408, 409, 429)
+
+
+def _replays_error(exc: CodatError) -> bool:
+    """Codat replays a keyed request's 4xx/5xx for 90 minutes (not a 429): a fresh key helps."""
+    return isinstance(exc, CodatHTTPError) and exc.status >= 500
+
+
+def _failed(action: Action, company_id: str | None, exc: CodatError) -> Outcome:
+    correlation = exc.correlation_id if isinstance(exc, CodatHTTPError) else None
+    return Outcome(action, "failed", company_id, str(exc), correlation)
+
+
+def _confirmed(action: Action, company_id: str) -> Outcome:
+    return Outcome(action, "applied", company_id, "confirmed by re-reading")
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None

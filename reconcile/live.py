@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reconcile.codat import CodatClient, CodatHTTPError
@@ -65,6 +66,9 @@ def config_from_wire(body: Mapping[str, Any] | None) -> ExpenseConfig | None:
 async def read_live(client: CodatClient, desired: DesiredState) -> LiveState:
     sent_before = client.requests_sent
     bodies = await client.list_companies(tags=owner_filter(desired.owner))
+    server_time = client.server_time or datetime.now(UTC)
+    # The Date header has whole seconds: step back one so "before the read" stays true.
+    read_at = (server_time - timedelta(seconds=1)).isoformat()
     companies = [company_from_wire(b) for b in bodies]
     known = {c.id for c in companies}
     for customer in desired.customers:
@@ -81,6 +85,7 @@ async def read_live(client: CodatClient, desired: DesiredState) -> LiveState:
         companies=tuple(companies),
         expense_configs=configs,
         requests=client.requests_sent - sent_before,
+        read_at=read_at,
     )
 
 

@@ -208,3 +208,6 @@ class LiveState:
     companies: tuple[Company, ...]
     expense_configs: Mapping[str, ExpenseConfig | None] = field(default_factory=dict)
     requests: int = 0
+    # Codat's clock when the companies were read (ISO 8601); anything Codat reports as created
+    # before it and absent from the read was gone by then.
+    read_at: str | None = None

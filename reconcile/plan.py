@@ -124,6 +124,7 @@ class Plan:
     warnings: tuple[str, ...] = ()
     # company id -> fingerprint of what the plan saw; `apply PLANFILE` re-checks these.
     observed: Mapping[str, str] = field(default_factory=dict)
+    observed_at: str | None = None  # Codat's clock when live state was read
 
     @property
     def actions(self) -> tuple[Action, ...]:
@@ -172,6 +173,7 @@ class Plan:
             ],
             "warnings": list(self.warnings),
             "observed": dict(sorted(self.observed.items())),
+            "observed_at": self.observed_at,
         }
         body["checksum"] = checksum(body)
         return body

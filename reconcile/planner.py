@@ -123,8 +123,23 @@ class _Planner:
             uid = company.uid
             if uid is None or uid in desired_uids or company.id in claimed:
                 continue
-            if self._targeted(uid):
-                self._offboard(uid, company.name, company, protect=False, why="not in the file")
+            if not self._targeted(uid):
+                continue
+            twins = self.by_uid[uid]
+            if len(twins) > 1:
+                if company is twins[0]:
+                    ids = ", ".join(t.id for t in twins)
+                    self.refused.append(
+                        Refusal(
+                            uid,
+                            company.name,
+                            "offboarding",
+                            f"duplicate: companies {ids} all carry reconcile.uid={uid}; "
+                            "nothing is unlinked until a person resolves it",
+                        )
+                    )
+                continue
+            self._offboard(uid, company.name, company, protect=False, why="not in the file")
         plan = Plan(
             owner=self.owner,
             changes=tuple(self.changes),
@@ -132,6 +147,7 @@ class _Planner:
             refused=tuple(self.refused),
             warnings=tuple(self.warnings),
             observed=self.observed,
+            observed_at=self.live.read_at,
         )
         self._check_destroy(plan)
         return plan
@@ -210,6 +226,14 @@ class _Planner:
     def _customer(self, customer: Customer, company: Company | None) -> None:
         if company is not None:
             self.observed[company.id] = fingerprint(company)
+        if customer.state != "present" and company is not None and company.owner != self.owner:
+            self._refuse(
+                customer,
+                f"company {company.id}",
+                f"state: {customer.state} acts only on companies this owner manages; this one "
+                "is not tagged yet (adopt it first with state: present)",
+            )
+            return
         if customer.state == "deleted":
             self._delete(customer, company)
         elif customer.state == "absent":
@@ -391,7 +415,7 @@ class _Planner:
             "company",
             f"no company with reconcile.uid={customer.uid}",
             Request("POST", "/companies", body),
-            idempotency_key=derive_key(self.owner, customer.uid, "create_company"),
+            idempotency_key=derive_key(self.owner, customer.uid, "create_company", body),
             after=_company_view(customer.name, customer.description, customer.tags),
         )
 

@@ -131,3 +131,82 @@ def test_lost_create_response_is_recovered_by_reading_the_uid_tag(tmp_path: Path
     (outcome,) = result.outcomes
     assert outcome.status == "applied" and outcome.detail == "confirmed by re-reading"
     assert [c.id for c in live.companies] == [outcome.company_id]
+
+
+def test_two_applies_at_once_create_each_company_once(tmp_path: Path) -> None:
+    """The second apply's POSTs meet the first's keys in flight (409) and wait for the replay."""
+    state = desired(4)
+
+    async def go(url: str) -> tuple[list[ApplyResult], LiveState]:
+        async with client(url) as a, client(url) as b:
+            plan_a = make_plan(state, await read_live(a, state))
+            plan_b = make_plan(state, await read_live(b, state))
+            results = await asyncio.gather(execute(plan_a, a), execute(plan_b, b))
+            return list(results), await read_live(a, state)
+
+    with serve_sandbox(tmp_path / "s.db", "--latency-ms", "300") as url:
+        results, live = asyncio.run(go(url))
+    assert all(r.ok for r in results), [o.detail for r in results for o in r.of("failed")]
+    assert sorted(c.uid or "" for c in live.companies) == [f"cus-{i:03}" for i in range(4)]
+    assert all(len(c.connections) == 1 for c in live.companies)
+
+
+def test_stale_replay_of_a_deleted_company_is_sent_again(tmp_path: Path) -> None:
+    """Within Codat's 90-minute replay window, a recreated company must be really recreated."""
+    state = desired(1)
+
+    async def go(url: str) -> tuple[ApplyResult, LiveState]:
+        async with client(url) as c:
+            first = await execute(make_plan(state, await read_live(c, state)), c)
+            assert first.ok
+            (company,) = (await read_live(c, state)).companies
+            await c.delete_company(company.id)
+            await asyncio.sleep(2.1)  # Date has whole seconds, read_at steps back one
+            again = await execute(make_plan(state, await read_live(c, state)), c)
+            return again, await read_live(c, state)
+
+    with serve_sandbox(tmp_path / "s.db") as url:
+        result, live = asyncio.run(go(url))
+    assert result.ok
+    assert len(live.companies) == 1 and len(live.companies[0].connections) == 1
+    assert not make_plan(state, live).has_changes
+
+
+def test_expense_config_flip_flop_is_really_written(tmp_path: Path) -> None:
+    from reconcile.model import ExpenseConfig
+
+    def wanting(bank: str) -> DesiredState:
+        return DesiredState(
+            OWNER,
+            (
+                Customer(
+                    uid="cfg",
+                    name="Config Co",
+                    accounting="gbol",
+                    expense_config=ExpenseConfig(bank, "124", "140"),
+                ),
+            ),
+        )
+
+    async def go(url: str, db: Path) -> list[str | None]:
+        seen: list[str | None] = []
+        async with client(url) as c:
+            await execute(make_plan(wanting("89"), await read_live(c, wanting("89"))), c)
+            from reconcile.sandbox.store import Store
+
+            store = Store(db)
+            (company,) = store.find_companies_by_tag("reconcile.uid", "cfg")
+            conn_id = company["dataConnections"][0]["id"]
+            store.set_connection_status(company["id"], conn_id, "Linked")
+            store.close()
+            for bank in ("89", "90", "89", "90"):
+                state = wanting(bank)
+                result = await execute(make_plan(state, await read_live(c, state)), c)
+                assert result.ok, [o.detail for o in result.of("failed")]
+                config = (await read_live(c, state)).expense_configs[company["id"]]
+                seen.append(config.bank_account if config else None)
+        return seen
+
+    db = tmp_path / "s.db"
+    with serve_sandbox(db) as url:
+        assert asyncio.run(go(url, db)) == ["89", "90", "89", "90"]

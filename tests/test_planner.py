@@ -360,3 +360,28 @@ def test_every_planned_request_conforms_to_codat_specs() -> None:
         r = action.request.resolved("8a210b68-6988-11ed-a1eb-0242ac120002")
         spec = "expenses" if "/sync/expenses/" in r.path else "platform"
         assert request_errors(r.method, r.path, r.body, spec=spec) == [], action
+
+
+def test_duplicates_that_left_the_file_are_not_offboarded() -> None:
+    twins = [
+        company("gone", id="d1", connections=(conn("a", "Linked"),)),
+        company("gone", id="d2", connections=(conn("b", "Linked"),)),
+    ]
+    plan = plan_for([customer()], [company(), *twins])
+    assert not plan.actions
+    (refusal,) = plan.refused
+    assert "d1, d2" in refusal.reason and refusal.uid == "gone"
+
+
+@pytest.mark.parametrize("state", ["absent", "deleted"])
+def test_absent_or_deleted_never_touch_an_unadopted_company(state: str) -> None:
+    untagged = company(uid=None, owner=None, id="u1", connections=(conn("a", "Linked"),))
+    plan = plan_for([customer(id="u1", state=state)], [untagged], PlanOptions(allow_delete=True))
+    assert not plan.actions
+    assert "adopt it first" in plan.refused[0].reason
+
+
+def test_create_company_key_follows_the_body() -> None:
+    a = plan_for([customer(name="Acme")], []).actions[0].idempotency_key
+    b = plan_for([customer(name="Acme Ltd")], []).actions[0].idempotency_key
+    assert a != b

@@ -2,7 +2,8 @@
 
 Retries cover 408, 429, 5xx and connection errors, with exponential backoff and full jitter;
 a `Retry-After` header is honoured. A POST or PATCH is only retried when it carries an
-`Idempotency-Key` (so a retry replays instead of duplicating).
+`Idempotency-Key` (so a retry replays instead of duplicating); with a key, a 409 ("the first
+request with this key is still running") is retried too, until the first one has answered.
 """
 
 from __future__ import annotations
@@ -15,16 +16,24 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from reconcile.codat.errors import CodatHTTPError, CodatTransportError, ConfigError
+from reconcile.codat.errors import (
+    CodatError,
+    CodatHTTPError,
+    CodatTransportError,
+    ConfigError,
+)
 
 DEFAULT_BASE_URL = "https://api.codat.io"
 MAX_PAGE_SIZE = 5000
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+MAX_LIST_RESTARTS = 3
 log = logging.getLogger("reconcile.http")
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -98,6 +107,7 @@ class CodatClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self.requests_sent = 0
+        self.server_time: datetime | None = None  # from the last response's Date header
 
     async def __aenter__(self) -> CodatClient:
         return self
@@ -141,15 +151,27 @@ class CodatClient:
             self.requests_sent += 1
             elapsed = (time.perf_counter() - started) * 1000
             log.info("%s %s -> %d (%.0f ms)", method, path, response.status_code, elapsed)
-            if response.status_code < 400:
+            self._note_server_time(response)
+            if 200 <= response.status_code < 300:
                 return response
-            retry = response.status_code in RETRY_STATUSES and (
-                retryable_method or response.status_code == 429
+            status = response.status_code
+            retry = (status in RETRY_STATUSES and (retryable_method or status == 429)) or (
+                status == 409 and idempotency_key is not None
             )
             if retry and attempt < self.settings.max_attempts:
                 await self._sleep(self._backoff(attempt, response.headers.get("Retry-After")))
                 continue
             raise CodatHTTPError(method, path, response.status_code, _json_or_none(response))
+
+    def _note_server_time(self, response: httpx.Response) -> None:
+        date = response.headers.get("Date")
+        if date:
+            try:
+                self.server_time = parsedate_to_datetime(date)
+                return
+            except (TypeError, ValueError):
+                pass
+        self.server_time = datetime.now(UTC)
 
     def _backoff(self, attempt: int, retry_after: str | None) -> float:
         if retry_after is not None:
@@ -160,42 +182,59 @@ class CodatClient:
         ceiling = min(self.settings.backoff_cap, self.settings.backoff_base * 2 ** (attempt - 1))
         return self._rng.uniform(0, ceiling)
 
-    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+    async def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """A JSON object, or a typed error: never a traceback on a surprising answer."""
         response = await self.request(method, path, **kwargs)
-        return _json_or_none(response)
+        body = _json_or_none(response)
+        if not isinstance(body, dict):
+            kind = response.headers.get("Content-Type", "no content type")
+            raise CodatError(
+                f"{method} {path}: unexpected answer from Codat (status "
+                f"{response.status_code}, {kind}); is CODAT_BASE_URL right?"
+            )
+        return body
 
     # ------------------------------------------------------------------ companies
 
     async def list_companies(
         self, *, tags: str | None = None, page_size: int = MAX_PAGE_SIZE
     ) -> list[dict[str, Any]]:
-        """Every company matching the tag filter, following pages until all are read."""
-        results: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            params: dict[str, Any] = {"page": page, "pageSize": page_size}
-            if tags:
-                params["tags"] = tags
-            body = await self._json("GET", "/companies", params=params)
-            batch = body.get("results") or []
-            results.extend(batch)
-            total = int(body.get("totalResults", len(results)))
-            if not batch or len(results) >= total:
-                return results
-            page += 1
+        """Every company matching the tag filter, following pages until all are read.
+
+        Pages are offsets: if the total changes between pages (a company created or deleted
+        meanwhile), an item may have shifted across a page boundary, so the read starts again.
+        """
+        for _ in range(MAX_LIST_RESTARTS):
+            results: dict[str, dict[str, Any]] = {}
+            page, first_total = 1, None
+            while True:
+                params: dict[str, Any] = {"page": page, "pageSize": page_size}
+                if tags:
+                    params["tags"] = tags
+                body = await self._json("GET", "/companies", params=params)
+                batch = body.get("results") or []
+                results.update((str(c["id"]), c) for c in batch)
+                total = int(body.get("totalResults", len(results)))
+                first_total = total if first_total is None else first_total
+                if total != first_total or not batch or page * page_size >= total:
+                    break
+                page += 1
+            if total == first_total:
+                return list(results.values())
+        raise CodatError(
+            "the list of companies kept changing while it was read; try again when Codat is quieter"
+        )
 
     async def get_company(self, company_id: str) -> dict[str, Any]:
-        return await self._json("GET", f"/companies/{company_id}")  # type: ignore[no-any-return]
+        return await self._json("GET", f"/companies/{company_id}")
 
     async def create_company(
         self, body: dict[str, Any], *, idempotency_key: str | None = None
     ) -> dict[str, Any]:
-        return await self._json(  # type: ignore[no-any-return]
-            "POST", "/companies", json=body, idempotency_key=idempotency_key
-        )
+        return await self._json("POST", "/companies", json=body, idempotency_key=idempotency_key)
 
     async def replace_company(self, company_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._json("PUT", f"/companies/{company_id}", json=body)  # type: ignore[no-any-return]
+        return await self._json("PUT", f"/companies/{company_id}", json=body)
 
     async def delete_company(self, company_id: str) -> None:
         await self.request("DELETE", f"/companies/{company_id}")
@@ -205,7 +244,7 @@ class CodatClient:
     async def create_connection(
         self, company_id: str, platform_key: str, *, idempotency_key: str | None = None
     ) -> dict[str, Any]:
-        return await self._json(  # type: ignore[no-any-return]
+        return await self._json(
             "POST",
             f"/companies/{company_id}/connections",
             json={"platformKey": platform_key},
@@ -215,12 +254,15 @@ class CodatClient:
     async def unlink_connection(
         self, company_id: str, connection_id: str, *, idempotency_key: str | None = None
     ) -> dict[str, Any]:
-        return await self._json(  # type: ignore[no-any-return]
+        return await self._json(
             "PATCH",
             f"/companies/{company_id}/connections/{connection_id}",
             json={"status": "Unlinked"},
             idempotency_key=idempotency_key,
         )
+
+    async def get_connection(self, company_id: str, connection_id: str) -> dict[str, Any]:
+        return await self._json("GET", f"/companies/{company_id}/connections/{connection_id}")
 
     async def delete_connection(self, company_id: str, connection_id: str) -> None:
         await self.request("DELETE", f"/companies/{company_id}/connections/{connection_id}")
@@ -228,7 +270,7 @@ class CodatClient:
     async def create_partner_expense_connection(
         self, company_id: str, *, idempotency_key: str | None = None
     ) -> dict[str, Any]:
-        return await self._json(  # type: ignore[no-any-return]
+        return await self._json(
             "POST",
             f"/companies/{company_id}/sync/expenses/connections/partnerExpense",
             idempotency_key=idempotency_key,
@@ -238,9 +280,7 @@ class CodatClient:
 
     async def get_expense_config(self, company_id: str) -> dict[str, Any] | None:
         try:
-            return await self._json(  # type: ignore[no-any-return]
-                "GET", f"/companies/{company_id}/sync/expenses/config"
-            )
+            return await self._json("GET", f"/companies/{company_id}/sync/expenses/config")
         except CodatHTTPError as exc:
             if exc.status == 404:
                 return None
@@ -249,7 +289,7 @@ class CodatClient:
     async def set_expense_config(
         self, company_id: str, body: dict[str, Any], *, idempotency_key: str | None = None
     ) -> dict[str, Any]:
-        return await self._json(  # type: ignore[no-any-return]
+        return await self._json(
             "POST",
             f"/companies/{company_id}/sync/expenses/config",
             json=body,

@@ -112,3 +112,28 @@ def test_retries_through_faults_without_duplicates(tmp_path: Path, fault: str) -
         asyncio.run(go(url))
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert any(line.get("fault") for line in lines), "the fault was never injected"
+
+
+def test_a_server_that_is_not_codat_is_a_typed_error(tmp_path: Path) -> None:
+    """A 2xx that is not a JSON object (a wrong CODAT_BASE_URL) raises CodatError, not a crash."""
+    import http.server
+    import threading
+    from functools import partial
+
+    from reconcile.codat import CodatError
+
+    (tmp_path / "companies").write_text("<html>not codat</html>")
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    async def go() -> None:
+        async with client_for(f"http://127.0.0.1:{server.server_port}") as c:
+            with pytest.raises(CodatError, match="unexpected answer from Codat"):
+                await c.list_companies()
+
+    try:
+        asyncio.run(go())
+    finally:
+        server.shutdown()
