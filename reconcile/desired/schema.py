@@ -466,6 +466,13 @@ def bad_name_chars(name: str) -> list[str]:
 
 def _pattern_message(path: tuple[Any, ...], value: str) -> str:
     field = path[-1] if path else ""
+    if field == "name" and not bad_name_chars(value):
+        if not value.strip():
+            return "name must not be blank"
+        return (
+            f"name {value!r} has leading or trailing spaces, which Codat trims;"
+            f" write {value.strip()!r}"
+        )
     if field == "name":
         bad = ", ".join(repr(c) for c in bad_name_chars(value))
         return (

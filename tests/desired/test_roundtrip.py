@@ -15,7 +15,9 @@ from reconcile.model import PLATFORMS, Customer, DesiredState, ExpenseConfig
 HERE = Path(__file__).parent
 
 UIDS = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", fullmatch=True)
-NAMES = st.from_regex(r"[A-Za-z0-9 \-',&@.?!]{1,40}", fullmatch=True)
+NAMES = st.from_regex(r"[A-Za-z0-9 \-',&@.?!]{1,40}", fullmatch=True).filter(
+    lambda n: n == n.strip() and n != ""
+)
 TEXT = st.text(max_size=60)
 TAG_KEYS = st.text(min_size=1, max_size=27).filter(lambda k: not k.startswith("reconcile."))
 TAGS = st.dictionaries(TAG_KEYS, st.text(max_size=100), max_size=8)
