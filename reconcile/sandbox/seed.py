@@ -96,14 +96,18 @@ def _user_tags(rng: random.Random) -> dict[str, str]:
 
 
 def plan_population(
-    companies: int, owners: tuple[str, ...], seed: int
+    companies: int, owners: tuple[str, ...], seed: int, start: int = 0
 ) -> list[tuple[str, str | None, dict[str, str], tuple[tuple[str, ...], bool], str]]:
-    """(name, description, tags, (accounting statuses, partner expense), platform) per company."""
+    """(name, description, tags, (accounting statuses, partner expense), platform) per company.
+
+    uids are numbered from `start + 1`: seeding a file that already holds `start` companies
+    never reuses a uid (each company carries at most one).
+    """
     rng = random.Random(seed)
-    width = max(5, len(str(companies)))
+    width = max(5, len(str(start + companies)))
     population = []
-    managed = 0
-    foreign = 0
+    managed = start
+    foreign = start
     for n in range(1, companies + 1):
         kind = rng.random()
         tags: dict[str, str]
@@ -140,11 +144,11 @@ def seed_population(
 ) -> Counter[str]:
     """Add `companies` companies with their connections; returns counts of what was created."""
     owners = (owner,) if isinstance(owner, str) else tuple(owner) or (DEFAULT_OWNER,)
-    population = plan_population(companies, owners, seed)
     config_rng = random.Random(seed + 1)
     counts: Counter[str] = Counter()
     store = Store(db_path)
     try:
+        population = plan_population(companies, owners, seed, start=store.count_companies())
         with store.transaction():
             ids = store.create_companies(
                 ((name, description, tags) for name, description, tags, _, _ in population),
