@@ -1,6 +1,9 @@
 """Sync for Expenses: the partner expense connection, the company config, mapping options.
 
 Choices the specs leave open:
+- the partner expense connection is refused (400) while the company's accounting connection is
+  PendingAuth: Codat says to create it once the customer has authorized; a company with no
+  accounting connection may have one.
 - GET config before any was set answers 404 (documented) with an ErrorMessage.
 - mapping options need a Linked accounting connection; without one GET answers 404.
 - POST config checks `bankAccount.id` against the mapping options' bank accounts. Mapping
@@ -26,7 +29,7 @@ from reconcile.sandbox.api_common import (
 from reconcile.sandbox.errors import ApiError, ValidationItem
 from reconcile.sandbox.mapping import bank_account_ids, mapping_options
 from reconcile.sandbox.registry import PARTNER_EXPENSE
-from reconcile.sandbox.store import NotFound, Store
+from reconcile.sandbox.store import Conflict, NotFound, Store
 
 CONFIG_FIELDS = ("bankAccount", "supplier", "customer")
 
@@ -43,6 +46,8 @@ async def create_partner_expense_connection(request: Request) -> Response:
         )
     except NotFound:
         raise _company_not_found(company_id) from None
+    except Conflict as exc:
+        raise ApiError(400, str(exc)) from None
     return json_response(connection)
 
 

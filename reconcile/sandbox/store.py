@@ -524,7 +524,10 @@ class Store:
             )
 
     def create_partner_expense_connection(self, company_id: str, link_base_url: str) -> Wire:
-        """The Linked partner expense connection; the existing one if already Linked."""
+        """The Linked partner expense connection; the existing one if already Linked.
+
+        Raises Conflict while the company's accounting connection awaits authorization.
+        """
         with self._write() as conn:
             if not self._company_exists(conn, company_id):
                 raise NotFound(f"company {company_id}")
@@ -533,6 +536,18 @@ class Store:
             )
             if linked:
                 return linked[0]
+            accounting = self._connections(
+                conn,
+                company_id,
+                " AND source_type = 'Accounting' AND status IN ('PendingAuth', 'Linked')",
+            )
+            if accounting and all(c["status"] != "Linked" for c in accounting):
+                # Codat: create it after the customer has authorized the accounting connection.
+                raise Conflict(
+                    f"The accounting connection {accounting[0]['id']} of company {company_id} "
+                    "is not authorized yet; create the partner expense connection once it is "
+                    "Linked."
+                )
             return self._insert_connection(
                 conn, company_id, PARTNER_EXPENSE, "Linked", link_base_url
             )

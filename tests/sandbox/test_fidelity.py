@@ -304,6 +304,18 @@ def test_partner_expense_connection_is_reused_while_linked(
     assert conforms(codat.post(path), 200)["id"] != first["id"]
 
 
+def test_partner_expense_waits_for_accounting_authorization(
+    codat: httpx.Client, sandbox_db: Path
+) -> None:
+    company = create(codat, "Waiting")
+    accounting = conforms(connect(codat, company["id"], "qhyg"), 200)
+    path = f"/companies/{company['id']}/sync/expenses/connections/partnerExpense"
+    body = conforms(codat.post(path), 400)
+    assert "not authorized yet" in body["error"]
+    authorize(sandbox_db, company["id"], accounting["id"])
+    assert conforms(codat.post(path), 200)["status"] == "Linked"
+
+
 def test_deleting_a_company_deletes_its_connections(codat: httpx.Client) -> None:
     company = create(codat, "Doomed")
     connection = conforms(connect(codat, company["id"]), 200)
