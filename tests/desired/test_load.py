@@ -245,8 +245,9 @@ def test_chdir_is_not_needed_for_absolute_paths() -> None:
 
 
 def test_the_documented_example_validates(tmp_path: Path) -> None:
-    doc = (ROOT / "docs" / "format.md").read_text(encoding="utf-8")
-    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    doc = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = doc.split("## The desired-state file", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
     path = tmp_path / "example.yaml"
     path.write_text(example, encoding="utf-8")
     state = load([path])
