@@ -4,7 +4,8 @@
     text = dump(state)                    # YAML that load() reads back to an equal model
     schema_text()                         # the JSON Schema of the format
 
-See the README's "The desired-state file" for the format and schemas/customers.schema.json for its structure.
+See the README's "The desired-state file" for the format and schemas/customers.schema.json
+for its structure.
 """
 
 from __future__ import annotations
