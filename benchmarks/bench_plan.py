@@ -112,12 +112,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         yaml_path, db = Path(tmp) / "customers.yaml", Path(tmp) / "sandbox.db"
         write_yaml(yaml_path, args.customers)
+        size_mb = yaml_path.stat().st_size / 1e6
         seed(db, args.customers)
         with serve_sandbox(db) as url:
             runs = [asyncio.run(one_run(url, yaml_path)) for _ in range(args.runs)]
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     best = {k: min(r[k] for r in runs) for k in runs[0]}
-    size_mb = (args.customers * 150) / 1e6
     print(f"customers={args.customers} runs={args.runs} requests={int(med['requests'])} "
           f"updates={int(med['updates'])}")
     for stage in ("load", "read", "plan", "render", "total", "cpu"):

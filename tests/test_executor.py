@@ -210,3 +210,14 @@ def test_expense_config_flip_flop_is_really_written(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     with serve_sandbox(db) as url:
         assert asyncio.run(go(url, db)) == ["89", "90", "89", "90"]
+
+
+def test_converges_when_codat_omits_integration_key(tmp_path: Path) -> None:
+    """Connections are matched by platformName when integrationKey is absent on the wire."""
+    state = desired(3, expenses=True)
+    with serve_sandbox(tmp_path / "s.db", "--omit-integration-key") as url:
+        _plan, result, live = asyncio.run(plan_and_apply(url, state))
+    assert result.ok
+    connections = [c for company in live.companies for c in company.connections]
+    assert connections and all(c.integration_key is None for c in connections)
+    assert not make_plan(state, live).has_changes
