@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reconcile.sandbox.middleware import (
     Clock,
-    connect,
+    LayerDB,
     context_of,
     credential_scope,
     error_response,
@@ -88,8 +87,11 @@ Decision = Claimed | Conflict | InFlight | StoredResponse
 
 def fingerprint(scope: Scope, body: bytes) -> str:
     digest = hashlib.sha256()
-    for part in (scope["method"].encode(), scope["path"].encode("utf-8"),
-                 bytes(scope.get("query_string", b""))):
+    for part in (
+        scope["method"].encode(),
+        scope["path"].encode("utf-8"),
+        bytes(scope.get("query_string", b"")),
+    ):
         digest.update(part)
         digest.update(b"\0")
     digest.update(body)
@@ -109,17 +111,12 @@ class IdempotencyStore:
         self.db_path = db_path
         self.ttl = ttl
         self.running_timeout = running_timeout
-        self._conn: sqlite3.Connection | None = None
-        self._pid = 0
+        self._db = LayerDB(db_path, _SCHEMA)
         self._claims = 0
 
     @property
     def conn(self) -> sqlite3.Connection:
-        if self._conn is None or self._pid != os.getpid():
-            self._conn = connect(self.db_path)
-            self._conn.execute(_SCHEMA)
-            self._pid = os.getpid()
-        return self._conn
+        return self._db.conn
 
     def purge(self, now: float) -> int:
         """Delete every expired key (and abandoned running claim); returns how many."""
@@ -162,8 +159,9 @@ class IdempotencyStore:
             elif row[1] == "running":
                 decision = InFlight()
             else:
-                headers = [(k.encode("latin-1"), v.encode("latin-1"))
-                           for k, v in json.loads(row[4])]
+                headers = [
+                    (k.encode("latin-1"), v.encode("latin-1")) for k, v in json.loads(row[4])
+                ]
                 decision = StoredResponse(int(row[3]), headers, bytes(row[5]))
             conn.execute("COMMIT")
             return decision
@@ -172,8 +170,9 @@ class IdempotencyStore:
             raise
 
     def store(self, credential: str, key: str, response: StoredResponse) -> None:
-        headers = json.dumps([(k.decode("latin-1"), v.decode("latin-1"))
-                              for k, v in response.headers])
+        headers = json.dumps(
+            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers]
+        )
         self.conn.execute(
             "UPDATE sandbox_idempotency SET state = 'done', status = ?, headers = ?, body = ?"
             " WHERE credential = ? AND key = ? AND state = 'running'",
@@ -216,8 +215,13 @@ class IdempotencyMiddleware:
         if isinstance(decision, StoredResponse):
             if ctx is not None:
                 ctx.idempotency = "replayed"
-            await send({"type": "http.response.start", "status": decision.status,
-                        "headers": decision.headers})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": decision.status,
+                    "headers": decision.headers,
+                }
+            )
             await send({"type": "http.response.body", "body": decision.body})
             return
         if isinstance(decision, Conflict):

@@ -31,6 +31,7 @@ Shared helpers for the layers live here; the layers import them, and `wrap` impo
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -94,17 +95,35 @@ def connect(db_path: Path) -> sqlite3.Connection:
 
     Autocommit mode: each statement commits by itself unless wrapped in `BEGIN IMMEDIATE`.
     """
-    conn = sqlite3.connect(str(db_path), timeout=10.0, isolation_level=None,
-                           check_same_thread=False)
+    conn = sqlite3.connect(
+        str(db_path), timeout=10.0, isolation_level=None, check_same_thread=False
+    )
     conn.execute("PRAGMA busy_timeout = 10000")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     return conn
 
 
-def error_response(
-    status: int, message: str, *, headers: dict[str, str] | None = None
-) -> Response:
+class LayerDB:
+    """A layer's own tables in the sandbox file: one connection per process (a forked child
+    opens its own), the layer's schema created on first use."""
+
+    def __init__(self, db_path: Path, schema: str) -> None:
+        self.db_path = db_path
+        self._schema = schema
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None or self._pid != os.getpid():
+            self._conn = connect(self.db_path)
+            self._conn.executescript(self._schema)
+            self._pid = os.getpid()
+        return self._conn
+
+
+def error_response(status: int, message: str, *, headers: dict[str, str] | None = None) -> Response:
     """Codat's ErrorMessage body (built by the core's `errors.error_response`)."""
     from reconcile.sandbox import errors
 
@@ -154,4 +173,3 @@ def wrap(app: ASGIApp, options: SandboxOptions, *, clock: Clock = time.time) -> 
     limited = RateLimitMiddleware(idempotent, options, clock=clock)
     faulty = FaultMiddleware(limited, options, rate_headers=limited.peek_headers)
     return RequestLogMiddleware(faulty, options.request_log, clock=clock)
-

@@ -20,7 +20,6 @@ until the reset for the quota; `options.retry_after_seconds` for the concurrency
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import time
@@ -34,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reconcile.sandbox.middleware import (
     Clock,
-    connect,
+    LayerDB,
     credential_scope,
     error_response,
     is_api_request,
@@ -73,16 +72,11 @@ class QuotaCounter:
 
     def __init__(self, db_path: Path) -> None:
         self.db_path = db_path
-        self._conn: sqlite3.Connection | None = None
-        self._pid = 0
+        self._db = LayerDB(db_path, _SCHEMA)
 
     @property
     def conn(self) -> sqlite3.Connection:
-        if self._conn is None or self._pid != os.getpid():
-            self._conn = connect(self.db_path)
-            self._conn.execute(_SCHEMA)
-            self._pid = os.getpid()
-        return self._conn
+        return self._db.conn
 
     def increment(self, credential: str, day: str) -> int:
         row = self.conn.execute(
