@@ -20,6 +20,7 @@ from reconcile.model import (
     DesiredState,
     ExpenseConfig,
     LiveState,
+    Platform,
     Status,
 )
 from reconcile.plan import (
@@ -29,6 +30,7 @@ from reconcile.plan import (
     CustomerVerdict,
     Kind,
     Note,
+    NoteKind,
     Plan,
     Refusal,
     Request,
@@ -245,23 +247,41 @@ class _Planner:
             self._present(customer, company)
 
     def _present(self, customer: Customer, company: Company | None) -> None:
+        """Company, then accounting, then partner expense, then config: the order of apply."""
         actions: list[Action] = []
-        verdict: CustomerVerdict = "update"
-        cid = company.id if company else None
         if company is None:
-            verdict = "create"
             actions.append(self._create_company(customer))
-            connections: tuple[Connection, ...] = ()
         else:
             update = self._update_company(customer, company)
             if update:
                 actions.append(update)
-            connections = company.connections
+        cid = company.id if company else None
+        connections = company.connections if company else ()
+        platform = PLATFORMS_BY_KEY[customer.accounting] if customer.accounting else None
+        linked = self._accounting(customer, cid, connections, platform, actions)
+        self._partner_expense(customer, cid, connections, platform, linked, actions)
+        if customer.expense_config is not None and platform is not None:
+            if linked and company is not None:
+                live_config = self.live.expense_configs.get(company.id)
+                if live_config != customer.expense_config:
+                    actions.append(self._set_config(customer, company.id, live_config))
+            else:
+                self._defer(customer, "expense config", platform)
+        verdict: CustomerVerdict = "create" if company is None else "update"
+        self._add_change(customer.uid, customer.name, verdict, cid, actions)
 
-        want = customer.accounting
-        platform = PLATFORMS_BY_KEY[want] if want else None
+    def _accounting(
+        self,
+        customer: Customer,
+        cid: str | None,
+        connections: tuple[Connection, ...],
+        platform: Platform | None,
+        actions: list[Action],
+    ) -> bool:
+        """Retire other platforms' connections, then make sure one of the wanted platform
+        exists; returns whether the wanted platform is Linked."""
         accounting = [c for c in connections if c.is_accounting and c.status != "Unlinked"]
-        wanted = [c for c in accounting if c.platform is not None and c.platform.key == want]
+        wanted = [c for c in accounting if platform is not None and c.platform == platform]
         why_other = f"platform changed to {platform.label}" if platform else "no accounting wanted"
         blocking = False  # an active other connection stays: P cannot be created (one active)
         for q in accounting:
@@ -270,71 +290,66 @@ class _Planner:
             retired = self._retire(customer, cid, q, why_other)
             actions.extend(retired)
             blocking |= not retired and q.status in _ACTIVE
+        if platform is None or any(c.status == Status.LINKED.value for c in wanted):
+            return platform is not None
+        pending = [c for c in wanted if c.status == Status.PENDING_AUTH.value]
+        deauthorized = [c for c in wanted if c.status == Status.DEAUTHORIZED.value]
+        if pending:
+            self._note(
+                "awaiting_authorization",
+                customer,
+                platform.label,
+                "awaiting customer authorization",
+                pending[0],
+            )
+        elif deauthorized:
+            self._note(
+                "needs_reauthorization",
+                customer,
+                platform.label,
+                "deauthorized; the customer must authorize again",
+                deauthorized[0],
+            )
+        elif blocking:
+            self._refuse(
+                customer,
+                f"accounting connection {platform.label}",
+                "not created: the current accounting connection stays (protect: true) and "
+                "a company has one active accounting connection",
+            )
+        else:
+            actions.append(self._create_connection(customer, cid, platform.key, connections))
+        return False
 
-        linked = any(c.status == Status.LINKED.value for c in wanted)
-        if platform is not None and not linked:
-            pending = [c for c in wanted if c.status == Status.PENDING_AUTH.value]
-            deauthorized = [c for c in wanted if c.status == Status.DEAUTHORIZED.value]
-            if pending:
-                self._note(
-                    "awaiting_authorization",
-                    customer,
-                    platform.label,
-                    "awaiting customer authorization",
-                    pending[0],
-                )
-            elif deauthorized:
-                self._note(
-                    "needs_reauthorization",
-                    customer,
-                    platform.label,
-                    "deauthorized; the customer must authorize again",
-                    deauthorized[0],
-                )
-            elif blocking:
-                self._refuse(
-                    customer,
-                    f"accounting connection {platform.label}",
-                    "not created: the current accounting connection stays (protect: true) and "
-                    "a company has one active accounting connection",
-                )
-            else:
-                actions.append(self._create_connection(customer, cid, platform.key, connections))
-
-        expense_linked = [c for c in connections if c.is_partner_expense and c.status == "Linked"]
-        if customer.expenses and not expense_linked:
-            if platform is None or linked:
+    def _partner_expense(
+        self,
+        customer: Customer,
+        cid: str | None,
+        connections: tuple[Connection, ...],
+        platform: Platform | None,
+        accounting_linked: bool,
+        actions: list[Action],
+    ) -> None:
+        linked = [c for c in connections if c.is_partner_expense and c.status == "Linked"]
+        if customer.expenses and not linked:
+            if platform is None or accounting_linked:
                 actions.append(self._create_partner_expense(customer, cid, connections))
             else:
-                self.notes.append(
-                    Note(
-                        "deferred",
-                        customer.uid,
-                        customer.name,
-                        "partner expense connection",
-                        f"deferred until {platform.name} is authorized",
-                    )
-                )
+                self._defer(customer, "partner expense connection", platform)
         elif not customer.expenses:
-            for c in expense_linked:
+            for c in linked:
                 actions.extend(self._retire(customer, cid, c, "expenses: false"))
 
-        if customer.expense_config is not None and platform is not None:
-            if linked and company is not None:
-                live_config = self.live.expense_configs.get(company.id)
-                if live_config != customer.expense_config:
-                    actions.append(self._set_config(customer, company.id, live_config))
-            else:
-                self.notes.append(
-                    Note(
-                        "deferred",
-                        customer.uid,
-                        customer.name,
-                        "expense config",
-                        f"deferred until {platform.name} is authorized",
-                    )
-                )
-        self._add_change(customer.uid, customer.name, verdict, cid, actions)
+    def _defer(self, customer: Customer, subject: str, platform: Platform) -> None:
+        self.notes.append(
+            Note(
+                "deferred",
+                customer.uid,
+                customer.name,
+                subject,
+                f"deferred until {platform.name} is authorized",
+            )
+        )
 
     def _offboard(self, uid: str, name: str, company: Company, protect: bool, why: str) -> None:
         self.observed[company.id] = fingerprint(company)
@@ -386,12 +401,11 @@ class _Planner:
             self.changes.append(CustomerChange(uid, name, verdict, cid, tuple(actions)))
 
     def _note(
-        self, kind: str, customer: Customer, subject: str, text: str, conn: Connection
+        self, kind: NoteKind, customer: Customer, subject: str, text: str, conn: Connection
     ) -> None:
-        assert kind in ("awaiting_authorization", "needs_reauthorization")
         self.notes.append(
             Note(
-                kind,  # type: ignore[arg-type]
+                kind,
                 customer.uid,
                 customer.name,
                 subject,
