@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from deepdiff import DeepDiff
+from deepdiff.helper import notpresent
+
 from reconcile.executor import ApplyResult
 from reconcile.plan import Action, CustomerChange, Kind, Note, Plan
 from reconcile.render.style import Style
@@ -85,19 +88,14 @@ def _action(action: Action, style: Style) -> list[str]:
 
 
 def _field_diffs(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
-    lines = []
-    for key in sorted(set(before) | set(after)):
-        old, new = before.get(key), after.get(key)
-        if old == new:
-            continue
-        if isinstance(old, Mapping) or isinstance(new, Mapping):
-            old_m, new_m = dict(old or {}), dict(new or {})
-            for tag in sorted(set(old_m) | set(new_m)):
-                if old_m.get(tag) != new_m.get(tag):
-                    lines.append(f"      {key}.{tag}: {_q(old_m.get(tag))} -> {_q(new_m.get(tag))}")
-        else:
-            lines.append(f"      {key}: {_q(old)} -> {_q(new)}")
-    return lines
+    """One `path: old -> new` line per changed leaf (a tag is `tags.KEY`), sorted by path."""
+    tree = DeepDiff(dict(before), dict(after), view="tree")
+    changes = sorted(
+        (".".join(map(str, level.path(output_format="list"))), level.t1, level.t2)
+        for levels in tree.values()
+        for level in levels
+    )
+    return [f"      {path}: {_q(old)} -> {_q(new)}" for path, old, new in changes]
 
 
 def _flat_config(wire: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -105,7 +103,7 @@ def _flat_config(wire: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def _q(value: object) -> str:
-    return "(none)" if value is None else f'"{value}"'
+    return "(none)" if value is None or value is notpresent else f'"{value}"'
 
 
 def _tags(tags: Mapping[str, str]) -> str:
