@@ -460,6 +460,8 @@ def _fast_unsafe(text: str) -> bool:
     """Whether `text` uses syntax that the fast path leaves to the exact reader."""
     if any(marker in text for marker in _FAST_UNSAFE_CHARS):
         return True
+    if "\\" in text and _ESCAPES.search(text):
+        return True  # numeric escapes (surrogate pairs...) are decoded differently
     if ("%" in text or "--" in text or ".." in text) and _FAST_UNSAFE_LINES.search(text):
         return True
     if any(c in text for c in "!&*?|>%@`") and _FAST_UNSAFE_TOKENS.search(text):
@@ -468,6 +470,7 @@ def _fast_unsafe(text: str) -> bool:
 _NON_PRINTABLE = re.compile(
     "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 )
+_ESCAPES = re.compile(r"\\[uUxN0-9]")
 _VERSION_LINE = re.compile(r"^version[ ]*:[ ]*1[ ]*(?:#.*)?$", re.M)
 _UID_KEY = re.compile(r"""uid[ ]*:[ ]*(["']?)([A-Za-z0-9._-]+)\1[ ]*(?=[,}#\r\n]|$)""", re.M)
 
