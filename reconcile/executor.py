@@ -7,8 +7,9 @@ Writes stay exactly-once through faults:
 - When a write ends without a usable answer (no response, a 5xx that Codat would replay to every
   retry, a 409 that never cleared), the executor asks Codat whether the write landed: a company
   by its uid tag, a connection by the company's connections, an unlink by the connection's
-  status, a config by reading it. If it did not land after a 5xx, it sends once more under a
-  fresh key (the old key would only replay the error).
+  status, a config by reading it. Only when Codat confirms it did not land after a 5xx is it
+  sent once more, under a fresh key (the old key would only replay the error); when Codat
+  cannot be asked, the action fails and says that it may have been applied.
 - A replay can be stale: Codat keeps a key's first answer for 90 minutes, so if what it created
   was deleted since, the same key answers with the deleted object. Anything a create returns
   that Codat dates before the plan's read of live state is checked to still exist; a config
@@ -31,6 +32,9 @@ from reconcile.model import OWNER_TAG, UID_TAG, Connection, ExpenseConfig, Statu
 from reconcile.plan import Action, CustomerChange, Kind, Plan, derive_key
 
 OutcomeStatus = Literal["applied", "failed", "skipped"]
+Landing = Literal["absent", "unknown"]
+ABSENT: Landing = "absent"
+UNKNOWN: Landing = "unknown"
 _ACTIVE = (Status.LINKED.value, Status.PENDING_AUTH.value)
 
 
@@ -119,12 +123,25 @@ class _Runner:
             except (CodatTransportError, CodatHTTPError) as exc:
                 if isinstance(exc, CodatHTTPError) and not _ambiguous(exc):
                     done = await self._already_done(action, company_id, exc)
+                    if done is None and fresh:
+                        # The fresh attempt may meet the first one's effect (e.g. 400: one
+                        # active accounting connection): look once more.
+                        landed = await self._landed(action, company_id)
+                        done = landed if isinstance(landed, Outcome) else None
                     return done or _failed(action, company_id, exc)
                 landed = await self._landed(action, company_id)
-                if landed is not None:
+                if isinstance(landed, Outcome):
                     return landed
+                if landed == UNKNOWN:
+                    return _failed(
+                        action,
+                        company_id,
+                        exc,
+                        "; Codat could not be asked whether it was applied: run plan again",
+                    )
                 if fresh or key is None or not _replays_error(exc):
                     return _failed(action, company_id, exc)
+                # Confirmed absent after a 5xx: the old key would only replay the error.
                 key = derive_key(key, "after a replayed 5xx")
                 continue
             body = _json_or_none(response.content)
@@ -141,38 +158,44 @@ class _Runner:
 
     # ------------------------------------------------------------------ did it land?
 
-    async def _landed(self, action: Action, company_id: str | None) -> Outcome | None:
-        """After an ambiguous failure: is the intended effect already there?"""
+    async def _landed(self, action: Action, company_id: str | None) -> Outcome | Landing:
+        """After an ambiguous failure: is the intended effect there (an Outcome), surely not
+        there (ABSENT), or could Codat not be asked (UNKNOWN)?"""
         try:
             if action.kind is Kind.CREATE_COMPANY:
                 tags = f"{OWNER_TAG}={self.owner} && {UID_TAG}={action.uid}"
                 found = await self.client.list_companies(tags=tags)
-                if len(found) == 1:
-                    return _confirmed(action, str(found[0]["id"]))
-                return None
+                if len(found) > 1:
+                    ids = ", ".join(str(c.get("id")) for c in found)
+                    detail = f"companies {ids} all carry {UID_TAG}={action.uid}; resolve by hand"
+                    return Outcome(action, "failed", None, detail)
+                return _confirmed(action, str(found[0]["id"])) if found else ABSENT
             assert company_id is not None
             if action.kind in (Kind.CREATE_CONNECTION, Kind.CREATE_PARTNER_EXPENSE):
                 company = await self.client.get_company(company_id)
                 connections = map(connection_from_wire, company.get("dataConnections") or ())
                 if any(_fulfils(action, conn) for conn in connections):
                     return _confirmed(action, company_id)
-                return None
+                return ABSENT
             if action.kind is Kind.SET_EXPENSE_CONFIG:
                 if await self._config_matches(action, company_id):
                     return _confirmed(action, company_id)
-                return None
-            if action.kind is Kind.UNLINK_CONNECTION:
-                return await self._already_done(action, company_id, None)
+                return ABSENT
+            if action.kind is Kind.UNLINK_CONNECTION and action.connection_id:
+                wire = await self.client.get_connection(company_id, action.connection_id)
+                if wire.get("status") == "Unlinked":
+                    return Outcome(action, "applied", company_id, "already unlinked")
+                return ABSENT
             if action.kind in (Kind.DELETE_COMPANY, Kind.DELETE_CONNECTION):
                 await self.client.request("GET", action.request.resolved(company_id).path)
-                return None
+                return ABSENT
         except CodatHTTPError as exc:
             if exc.status == 404 and action.kind in (Kind.DELETE_COMPANY, Kind.DELETE_CONNECTION):
                 return Outcome(action, "applied", company_id, "already gone")
-            return None
+            return UNKNOWN
         except CodatError:
-            return None
-        return None
+            return UNKNOWN
+        return UNKNOWN
 
     async def _stale(self, action: Action, company_id: str | None, body: Any) -> bool:
         """Was this success a replay of a write whose effect has since been undone?"""
@@ -264,9 +287,9 @@ def _replays_error(exc: CodatError) -> bool:
     return isinstance(exc, CodatHTTPError) and exc.status >= 500
 
 
-def _failed(action: Action, company_id: str | None, exc: CodatError) -> Outcome:
+def _failed(action: Action, company_id: str | None, exc: CodatError, more: str = "") -> Outcome:
     correlation = exc.correlation_id if isinstance(exc, CodatHTTPError) else None
-    return Outcome(action, "failed", company_id, str(exc), correlation)
+    return Outcome(action, "failed", company_id, str(exc) + more, correlation)
 
 
 def _confirmed(action: Action, company_id: str) -> Outcome:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from reconcile.codat import CodatClient, CodatHTTPError
+from reconcile.codat import CodatClient, CodatError, CodatHTTPError
 from reconcile.model import (
     OWNER_TAG,
     Company,
@@ -79,20 +79,24 @@ async def read_live(client: CodatClient, desired: DesiredState) -> LiveState:
             except CodatHTTPError as exc:
                 if exc.status != 404:
                     raise
-    configs = await _read_configs(client, desired, companies)
+    configs, warnings = await _read_configs(client, desired, companies)
     return LiveState(
         owner=desired.owner,
         companies=tuple(companies),
         expense_configs=configs,
         requests=client.requests_sent - sent_before,
         read_at=read_at,
+        warnings=tuple(warnings),
     )
 
 
 async def _read_configs(
     client: CodatClient, desired: DesiredState, companies: list[Company]
-) -> dict[str, ExpenseConfig | None]:
-    """Expense configs only where the planner could act on them (accounting Linked)."""
+) -> tuple[dict[str, ExpenseConfig | None], list[str]]:
+    """Expense configs only where the planner could act on them (accounting Linked).
+
+    One unreadable config does not stop the plan: it is left out, with a warning.
+    """
     wanted = {c.uid: c for c in desired.customers if c.expense_config is not None}
     adopted = {c.id: c for c in wanted.values() if c.id}
     due: list[str] = []
@@ -110,8 +114,18 @@ async def _read_configs(
             due.append(company.id)
     gate = asyncio.Semaphore(CONFIG_READ_CONCURRENCY)
 
-    async def read(company_id: str) -> tuple[str, ExpenseConfig | None]:
-        async with gate:
-            return company_id, config_from_wire(await client.get_expense_config(company_id))
+    configs: dict[str, ExpenseConfig | None] = {}
+    warnings: list[str] = []
 
-    return dict(await asyncio.gather(*(read(cid) for cid in due)))
+    async def read(company_id: str) -> None:
+        async with gate:
+            try:
+                configs[company_id] = config_from_wire(await client.get_expense_config(company_id))
+            except CodatError as exc:
+                warnings.append(
+                    f"could not read the expense config of company {company_id} ({exc}); "
+                    "it is left out of this plan"
+                )
+
+    await asyncio.gather(*(read(cid) for cid in due))
+    return configs, sorted(warnings)

@@ -211,3 +211,4 @@ class LiveState:
     # Codat's clock when the companies were read (ISO 8601); anything Codat reports as created
     # before it and absent from the read was gone by then.
     read_at: str | None = None
+    warnings: tuple[str, ...] = ()  # what could not be read (that part is left out of plans)

@@ -87,7 +87,7 @@ class _Planner:
         self.changes: list[CustomerChange] = []
         self.notes: list[Note] = []
         self.refused: list[Refusal] = []
-        self.warnings: list[str] = []
+        self.warnings: list[str] = list(live.warnings)
         self.observed: dict[str, str] = {}
         self.managed = [c for c in live.companies if c.owner == self.owner]
         self.by_uid: dict[str, list[Company]] = defaultdict(list)
@@ -260,13 +260,7 @@ class _Planner:
         platform = PLATFORMS_BY_KEY[customer.accounting] if customer.accounting else None
         linked = self._accounting(customer, cid, connections, platform, actions)
         self._partner_expense(customer, cid, connections, platform, linked, actions)
-        if customer.expense_config is not None and platform is not None:
-            if linked and company is not None:
-                live_config = self.live.expense_configs.get(company.id)
-                if live_config != customer.expense_config:
-                    actions.append(self._set_config(customer, company.id, live_config))
-            else:
-                self._defer(customer, "expense config", platform)
+        self._expense_config(customer, company, platform, linked, actions)
         verdict: CustomerVerdict = "create" if company is None else "update"
         self._add_change(customer.uid, customer.name, verdict, cid, actions)
 
@@ -339,6 +333,25 @@ class _Planner:
         elif not customer.expenses:
             for c in linked:
                 actions.extend(self._retire(customer, cid, c, "expenses: false"))
+
+    def _expense_config(
+        self,
+        customer: Customer,
+        company: Company | None,
+        platform: Platform | None,
+        accounting_linked: bool,
+        actions: list[Action],
+    ) -> None:
+        if customer.expense_config is None or platform is None:
+            return
+        if not accounting_linked or company is None:
+            self._defer(customer, "expense config", platform)
+            return
+        if company.id not in self.live.expense_configs:
+            return  # unreadable this run: the live state's warning says so
+        live_config = self.live.expense_configs[company.id]
+        if live_config != customer.expense_config:
+            actions.append(self._set_config(customer, company.id, live_config))
 
     def _defer(self, customer: Customer, subject: str, platform: Platform) -> None:
         self.notes.append(

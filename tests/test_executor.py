@@ -221,3 +221,127 @@ def test_converges_when_codat_omits_integration_key(tmp_path: Path) -> None:
     connections = [c for company in live.companies for c in company.connections]
     assert connections and all(c.integration_key is None for c in connections)
     assert not make_plan(state, live).has_changes
+
+
+class Scripted:
+    """The sandbox behind a scripted fault: `script(method, path, n, key)` returns what to do
+    with the n-th request (0-based) to that method and path, sent under Idempotency-Key `key`:
+    "pass", "lost" (run it, then drop the connection) or a status to answer without running
+    it."""
+
+    def __init__(self, app: object, script: object) -> None:
+        self.app, self.script = app, script
+        self.counts: dict[tuple[str, str], int] = {}
+
+    async def __call__(self, scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
+        import httpx as _httpx
+        from starlette.responses import JSONResponse
+
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)  # type: ignore[operator, no-any-return]
+        key = (scope["method"], scope["path"])
+        n = self.counts.get(key, 0)
+        self.counts[key] = n + 1
+        headers = dict(scope["headers"])
+        idem = headers.get(b"idempotency-key", b"").decode() or None
+        what = self.script(*key, n, idem)  # type: ignore[operator]
+        if what == "pass":
+            return await self.app(scope, receive, send)  # type: ignore[operator, no-any-return]
+        if what == "lost":
+
+            async def swallow(message: object) -> None:
+                return None
+
+            await self.app(scope, receive, swallow)  # type: ignore[operator]
+            raise _httpx.RemoteProtocolError("connection closed without a response")
+        body = {"statusCode": what, "service": "test", "error": "scripted", "correlationId": "c"}
+        await JSONResponse(body, status_code=what)(scope, receive, send)  # type: ignore[arg-type]
+        return None
+
+
+def in_process(tmp_path: Path, script: object) -> tuple[CodatClient, Path]:
+    import httpx as _httpx
+
+    from reconcile.sandbox.app import create_app
+    from reconcile.sandbox.options import SandboxOptions
+
+    db = tmp_path / "s.db"
+    app = Scripted(create_app(SandboxOptions(db_path=db)), script)
+    settings = ClientSettings(base_url="http://127.0.0.1:8765", backoff_base=0, max_attempts=3)
+    return CodatClient("k", settings, transport=_httpx.ASGITransport(app=app)), db
+
+
+def companies_in(db: Path) -> int:
+    from reconcile.sandbox.store import Store
+
+    store = Store(db)
+    try:
+        return store.count_companies()
+    finally:
+        store.close()
+
+
+def test_unknown_landing_never_sends_a_second_create(tmp_path: Path) -> None:
+    """The create commits but its answer is lost, every retry answers 503, and the uid read
+    fails too: the executor must not send it again under a fresh key."""
+
+    first_key: list[str | None] = []
+
+    def script(method: str, path: str, n: int, key: str | None) -> object:
+        if path != "/companies":
+            return "pass"
+        if method == "POST":
+            if n == 0:
+                first_key.append(key)
+                return "lost"
+            return 503 if key == first_key[0] else "pass"  # a fresh key would go through
+        return "pass" if n == 0 else 503  # the plan's read passes; the check-read fails
+
+    client_, db = in_process(tmp_path, script)
+    state = desired(1)
+
+    async def go() -> ApplyResult:
+        async with client_ as c:
+            return await execute(make_plan(state, await read_live(c, state)), c)
+
+    result = asyncio.run(go())
+    (outcome, *_rest) = result.outcomes
+    assert outcome.status == "failed" and "run plan again" in outcome.detail
+    assert companies_in(db) == 1
+
+
+def test_confirmed_absent_after_5xx_is_sent_once_more_under_a_fresh_key(tmp_path: Path) -> None:
+    """Codat replays a keyed 5xx for 90 minutes: once the uid read shows nothing landed, a
+    fresh key gets a real answer."""
+    keys: list[str | None] = []
+
+    def script(method: str, path: str, n: int, key: str | None) -> object:
+        if method == "POST" and path == "/companies":
+            return 500 if n < 3 else "pass"  # the three attempts under the first key
+        return "pass"
+
+    client_, db = in_process(tmp_path, script)
+    state = desired(1)
+
+    async def go() -> ApplyResult:
+        async with client_ as c:
+            original = c.request
+
+            async def spy(method: str, path: str, **kw: object) -> object:
+                if method == "POST" and path == "/companies":
+                    keys.append(kw.get("idempotency_key"))  # type: ignore[arg-type]
+                return await original(method, path, **kw)  # type: ignore[arg-type]
+
+            c.request = spy  # type: ignore[method-assign, assignment]
+            plan = make_plan(state, await read_live(c, state))
+            return await execute(
+                replace(
+                    plan, changes=(replace(plan.changes[0], actions=plan.changes[0].actions[:1]),)
+                ),
+                c,
+            )
+
+    result = asyncio.run(go())
+    assert [o.status for o in result.outcomes] == ["applied"]
+    assert len(keys) == 2 and keys[0] != keys[1]
+    assert companies_in(db) == 1

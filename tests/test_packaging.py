@@ -19,28 +19,51 @@ def test_wheel_installs_and_finds_its_schema(tmp_path: Path) -> None:
     dist, target = tmp_path / "dist", tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
-        check=True, capture_output=True, timeout=300,
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     (wheel,) = dist.glob("codat_reconcile-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "reconcile/schemas/customers.schema.json" in names
     assert not any(n.startswith("tests/") for n in names)
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
-         str(wheel)],
-        check=True, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     env = {**os.environ, "PYTHONPATH": str(target), "NO_COLOR": "1"}
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "reconcile", *args], cwd=workdir, env=env,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "reconcile", *args],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     where = subprocess.run(
         [sys.executable, "-c", "import reconcile; print(reconcile.__file__)"],
-        cwd=workdir, env=env, capture_output=True, text=True, check=True,
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert where.stdout.startswith(str(target))
     schema = run("schema")

@@ -385,3 +385,17 @@ def test_create_company_key_follows_the_body() -> None:
     a = plan_for([customer(name="Acme")], []).actions[0].idempotency_key
     b = plan_for([customer(name="Acme Ltd")], []).actions[0].idempotency_key
     assert a != b
+
+
+def test_unreadable_config_is_left_out_with_the_warning() -> None:
+    live = LiveState(
+        OWNER,
+        (company(connections=(conn("a", "Linked"),)),),
+        expense_configs={},
+        warnings=("could not read the expense config of company c1 (...)",),
+    )
+    plan = make_plan(
+        DesiredState(OWNER, (customer(accounting="qhyg", expense_config=CONFIG),)), live
+    )
+    assert not plan.has_changes
+    assert plan.warnings == live.warnings

@@ -60,7 +60,12 @@ def is_loopback(host: str) -> bool:
 
 
 def check_base_url(base_url: str) -> str:
-    parts = urlsplit(base_url)
+    try:
+        parts = urlsplit(base_url)
+        _ = parts.port  # a malformed port raises here
+        httpx.URL(base_url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise ConfigError(f"base URL {base_url!r} is not a valid URL ({exc})") from None
     if parts.scheme == "https" and parts.hostname:
         return base_url.rstrip("/")
     if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
@@ -140,6 +145,9 @@ class CodatClient:
                 response = await self._http.request(
                     method, path, json=json, params=params, headers=headers
                 )
+            except httpx.DecodingError as exc:
+                self.requests_sent += 1
+                raise CodatError(f"{method} {path}: unreadable answer from Codat ({exc})") from None
             except httpx.TransportError as exc:
                 self.requests_sent += 1
                 elapsed = (time.perf_counter() - started) * 1000
@@ -212,9 +220,8 @@ class CodatClient:
                 if tags:
                     params["tags"] = tags
                 body = await self._json("GET", "/companies", params=params)
-                batch = body.get("results") or []
+                batch, total = _page(body, len(results))
                 results.update((str(c["id"]), c) for c in batch)
-                total = int(body.get("totalResults", len(results)))
                 first_total = total if first_total is None else first_total
                 if total != first_total or not batch or page * page_size >= total:
                     break
@@ -295,6 +302,19 @@ class CodatClient:
             json=body,
             idempotency_key=idempotency_key,
         )
+
+
+def _page(body: dict[str, Any], seen: int) -> tuple[list[dict[str, Any]], int]:
+    """The results and total of a page, or a typed error if it is not shaped like one."""
+    batch = body.get("results") or []
+    total = body.get("totalResults", seen + len(batch))
+    if (
+        not isinstance(batch, list)
+        or not all(isinstance(c, dict) and "id" in c for c in batch)
+        or not isinstance(total, int)
+    ):
+        raise CodatError("GET /companies: the answer is not a page of companies")
+    return batch, total
 
 
 def _json_or_none(response: httpx.Response) -> Any:

@@ -38,10 +38,13 @@ def _owners(docs: Sequence[Document]) -> Iterator[Found]:
         if first is None:
             first = (index, owner)
         elif owner != first[1]:
-            yield index, Issue(
-                ("owner",),
-                f"owner '{owner}' differs from owner '{first[1]}' at"
-                f" {_where(docs, first[0], ('owner',))}; one run manages one owner",
+            yield (
+                index,
+                Issue(
+                    ("owner",),
+                    f"owner '{owner}' differs from owner '{first[1]}' at"
+                    f" {_where(docs, first[0], ('owner',))}; one run manages one owner",
+                ),
             )
 
 
@@ -64,10 +67,13 @@ def _unique(docs: Sequence[Document], key: str, what: str) -> Iterator[Found]:
             if norm in seen:
                 at_doc, at_pos = seen[norm]
                 where = _where(docs, at_doc, ("customers", at_pos, key))
-                yield index, Issue(
-                    ("customers", position, key),
-                    f"{what} '{value}' is defined twice: here and at {where};"
-                    f" each customer needs its own {what}",
+                yield (
+                    index,
+                    Issue(
+                        ("customers", position, key),
+                        f"{what} '{value}' is defined twice: here and at {where};"
+                        f" each customer needs its own {what}",
+                    ),
                 )
             else:
                 seen[norm] = (index, position)

@@ -85,8 +85,10 @@ _ANNOTATIONS = frozenset(
 _TYPES: dict[str, Check] = {
     "string": lambda x: isinstance(x, str),
     "boolean": lambda x: isinstance(x, bool),
-    "integer": lambda x: (isinstance(x, int) and not isinstance(x, bool))
-    or (isinstance(x, float) and x.is_integer()),
+    "integer": lambda x: (
+        (isinstance(x, int) and not isinstance(x, bool))
+        or (isinstance(x, float) and x.is_integer())
+    ),
     "number": lambda x: isinstance(x, int | float) and not isinstance(x, bool),
     "object": lambda x: isinstance(x, dict),
     "array": lambda x: isinstance(x, list),
@@ -311,8 +313,15 @@ def _translate(error: jsonschema.ValidationError, prefix: tuple[Any, ...]) -> It
 
 # ------------------------------------------------------------------------- messages
 
-_KIND_WORDS = {"string": "a string", "boolean": "true or false", "integer": "an integer",
-               "number": "a number", "object": "a mapping", "array": "a list", "null": "null"}
+_KIND_WORDS = {
+    "string": "a string",
+    "boolean": "true or false",
+    "integer": "an integer",
+    "number": "a number",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "null",
+}
 
 
 def _label(path: tuple[Any, ...]) -> str:
@@ -377,15 +386,12 @@ def _type_message(path: tuple[Any, ...], value: Any, expected: Any) -> str:
     label = _label(path)
     if not path:
         return (
-            "the file must be a mapping with version, owner and customers,"
-            f" got {describe(value)}"
+            f"the file must be a mapping with version, owner and customers, got {describe(value)}"
         )
     if "boolean" in kinds:
         quoted = isinstance(value, str) and value.casefold() in ("true", "false")
         quotes = " (without quotes)" if quoted else ""
-        return (
-            f"{label} must be true or false, got {describe(value)}; write true or false{quotes}"
-        )
+        return f"{label} must be true or false, got {describe(value)}; write true or false{quotes}"
     if "string" in kinds:
         text = _scalar_text(value)
         hint = f'; quote it: "{text}"' if text is not None else ""
@@ -510,4 +516,3 @@ def too_many_tags_message(count: int) -> str:
         f"{count} user tags; at most {MAX_USER_TAGS} are allowed (Codat allows 10 tags a"
         " company and reconcile uses 2: reconcile.owner and reconcile.uid)"
     )
-

@@ -74,6 +74,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
             return _STR
         return _SEQ if kind is yaml.SequenceNode else _MAP
 
+
 _T = "tag:yaml.org,2002:"
 _STR, _BOOL, _INT, _FLOAT, _NULL = _T + "str", _T + "bool", _T + "int", _T + "float", _T + "null"
 _MAP, _SEQ, _TIMESTAMP, _MERGE = _T + "map", _T + "seq", _T + "timestamp", _T + "merge"
@@ -99,8 +100,15 @@ _KIND = {
     _TIMESTAMP: "YAML 1.1 reads it as a date and YAML 1.2 as a string",
     _MERGE: "YAML 1.1 reads it as a merge key",
 }
-_YAML12_KIND = {"n": "null", "N": "null", "~": "null", "t": "a boolean", "T": "a boolean",
-                "f": "a boolean", "F": "a boolean"}
+_YAML12_KIND = {
+    "n": "null",
+    "N": "null",
+    "~": "null",
+    "t": "a boolean",
+    "T": "a boolean",
+    "f": "a boolean",
+    "F": "a boolean",
+}
 
 
 @dataclass(frozen=True)
@@ -467,6 +475,8 @@ def _fast_unsafe(text: str) -> bool:
     if any(c in text for c in "!&*?|>%@`") and _FAST_UNSAFE_TOKENS.search(text):
         return True
     return _FAST_UNSAFE_COLON.search(text) is not None
+
+
 _NON_PRINTABLE = re.compile(
     "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 )

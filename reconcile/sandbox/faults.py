@@ -139,17 +139,17 @@ class FaultMiddleware:
             headers = dict(self.rate_headers(scope)) if self.rate_headers else {}
             if decision.kind == THROTTLE:
                 headers["Retry-After"] = str(self.retry_after)
-                message = "You have made too many requests in a given amount of time; " \
-                    "please retry later."
+                message = (
+                    "You have made too many requests in a given amount of time; please retry later."
+                )
             elif decision.status == 503:
                 message = "The service is temporarily unavailable; please retry later."
             else:
                 message = "An unexpected error occurred; please retry later."
-            await error_response(decision.status, message, headers=headers)(
-                scope, receive, send
-            )
+            await error_response(decision.status, message, headers=headers)(scope, receive, send)
             return
         if decision.kind == LOST:
+
             async def discard(message: Message) -> None:
                 return None
 

@@ -73,15 +73,17 @@ class RequestLogMiddleware:
             await self.app(scope, receive, logged_send)
         finally:
             outcome: int | str | None = ctx.outcome or status
-            self.log.write({
-                "time": datetime.fromtimestamp(arrived, UTC).isoformat(timespec="milliseconds"),
-                "method": scope["method"],
-                "path": scope["path"],
-                "query": bytes(scope.get("query_string", b"")).decode("latin-1"),
-                "status": outcome,
-                "idempotency_key": header(scope, "idempotency-key"),
-                "idempotency": ctx.idempotency,
-                "duration_ms": round((time.perf_counter() - started) * 1000.0, 3),
-                "fault": ctx.fault,
-                "pid": os.getpid(),
-            })
+            self.log.write(
+                {
+                    "time": datetime.fromtimestamp(arrived, UTC).isoformat(timespec="milliseconds"),
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "query": bytes(scope.get("query_string", b"")).decode("latin-1"),
+                    "status": outcome,
+                    "idempotency_key": header(scope, "idempotency-key"),
+                    "idempotency": ctx.idempotency,
+                    "duration_ms": round((time.perf_counter() - started) * 1000.0, 3),
+                    "fault": ctx.fault,
+                    "pid": os.getpid(),
+                }
+            )

@@ -64,14 +64,53 @@ REGIONS: Final = ("uk", "us", "de", "fr", "nl", "ie", "au", "ca")
 PLANS: Final = ("starter", "growth", "enterprise")
 TEAMS: Final = ("emea", "amer", "apac")
 _FIRST: Final = (
-    "Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Wonka", "Tyrell",
-    "Cyberdyne", "Soylent", "Vandelay", "Pied Piper", "Sterling", "Bluth", "Dunder", "Oscorp",
-    "Gringotts", "Monarch", "Northwind", "Contoso", "Fabrikam", "Aperture", "Massive Dynamic",
-    "Prestige", "Nakatomi", "Ollivander", "Kwik", "Blue Sun", "Weyland",
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Stark",
+    "Wayne",
+    "Wonka",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Vandelay",
+    "Pied Piper",
+    "Sterling",
+    "Bluth",
+    "Dunder",
+    "Oscorp",
+    "Gringotts",
+    "Monarch",
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Aperture",
+    "Massive Dynamic",
+    "Prestige",
+    "Nakatomi",
+    "Ollivander",
+    "Kwik",
+    "Blue Sun",
+    "Weyland",
 )
 _SECOND: Final = (
-    "Trading", "Logistics", "Foods", "Analytics", "Robotics", "Consulting", "Design",
-    "Holdings", "Labs", "Supplies", "Media", "Travel", "Energy", "Health", "Studios",
+    "Trading",
+    "Logistics",
+    "Foods",
+    "Analytics",
+    "Robotics",
+    "Consulting",
+    "Design",
+    "Holdings",
+    "Labs",
+    "Supplies",
+    "Media",
+    "Travel",
+    "Energy",
+    "Health",
+    "Studios",
 )
 _SUFFIX: Final = ("Ltd", "Inc.", "GmbH", "LLC", "Group", "& Co", "PLC", "B.V.", "S.A.S.", "")
 
@@ -183,24 +222,54 @@ def seed_population(
 
 
 @click.command("seed")
-@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The sandbox's SQLite file (created if missing; companies are added).")
-@click.option("--companies", required=True, type=click.IntRange(min=0),
-              help="How many companies to add.")
-@click.option("--owner", "owners", multiple=True,
-              help=f"Owner tag value of the managed companies (repeatable; default "
-              f"{DEFAULT_OWNER}).")
-@click.option("--seed", default=0, show_default=True, type=int,
-              help="Random seed: the same seed gives the same population.")
-@click.option("--link-base-url", default=DEFAULT_BASE_URL, show_default=True,
-              help="Base URL of the served sandbox, for the connections' linkUrl.")
+@click.option(
+    "--db",
+    "db_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The sandbox's SQLite file (created if missing; companies are added).",
+)
+@click.option(
+    "--companies", required=True, type=click.IntRange(min=0), help="How many companies to add."
+)
+@click.option(
+    "--owner",
+    "owners",
+    multiple=True,
+    help=f"Owner tag value of the managed companies (repeatable; default {DEFAULT_OWNER}).",
+)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=int,
+    help="Random seed: the same seed gives the same population.",
+)
+@click.option(
+    "--link-base-url",
+    default=DEFAULT_BASE_URL,
+    show_default=True,
+    help="Base URL of the served sandbox, for the connections' linkUrl.",
+)
 def seed_command(
     db_path: Path, companies: int, owners: tuple[str, ...], seed: int, link_base_url: str
 ) -> None:
     """Add a realistic population of companies and connections to a sandbox database."""
-    counts = seed_population(db_path, companies, owners or DEFAULT_OWNER, seed,
-                             link_base_url=link_base_url)
-    summary = ", ".join(f"{counts[k]} {k}" for k in (
-        "companies", "managed", "unmanaged", "PendingAuth", "Linked", "Unlinked",
-        "Deauthorized", "partner expense", "expense config"))
+    counts = seed_population(
+        db_path, companies, owners or DEFAULT_OWNER, seed, link_base_url=link_base_url
+    )
+    summary = ", ".join(
+        f"{counts[k]} {k}"
+        for k in (
+            "companies",
+            "managed",
+            "unmanaged",
+            "PendingAuth",
+            "Linked",
+            "Unlinked",
+            "Deauthorized",
+            "partner expense",
+            "expense config",
+        )
+    )
     click.echo(f"Seeded {db_path}: {summary}")

@@ -30,7 +30,17 @@ def test_base_urls_allowed(url: str) -> None:
     assert check_base_url(url) == url
 
 
-@pytest.mark.parametrize("url", ["http://api.codat.io", "http://10.0.0.1", "ftp://x", "nonsense"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://api.codat.io",
+        "http://10.0.0.1",
+        "ftp://x",
+        "nonsense",
+        "http://[::1",
+        "https://api.codat.io:abc",
+    ],
+)
 def test_plain_http_refused_off_loopback(url: str) -> None:
     with pytest.raises(ConfigError):
         check_base_url(url)

@@ -20,7 +20,11 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
     return subprocess.run(
         [sys.executable, "-m", "reconcile", *args],
-        capture_output=True, text=True, cwd=HERE, env={**env, "NO_COLOR": "1"}, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=HERE,
+        env={**env, "NO_COLOR": "1"},
+        timeout=120,
     )
 
 

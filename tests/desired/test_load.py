@@ -178,8 +178,11 @@ def test_utf8_bom_and_crlf_are_accepted(tmp_path: Path) -> None:
 
 def test_non_utf8_position_counts_characters(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
-    path.write_bytes(b"version: 1\nowner: o\ncustomers:\n  - uid: c1\n    name: "
-                     + "Zoë ".encode() + b"M\xfcller\n")
+    path.write_bytes(
+        b"version: 1\nowner: o\ncustomers:\n  - uid: c1\n    name: "
+        + "Zoë ".encode()
+        + b"M\xfcller\n"
+    )
     assert problems_of([path]) == [
         f"{path}:5:16: file is not UTF-8: byte 0xfc is invalid here; save the file as UTF-8"
     ]
@@ -292,8 +295,11 @@ def test_expense_config_needs_accounting_after_an_explicit_null(tmp_path: Path) 
 
 def test_default_tags_alone_may_use_the_whole_budget(tmp_path: Path) -> None:
     tags = ", ".join(f"t{i}: v" for i in range(8))
-    path = _write(tmp_path, f"defaults: {{tags: {{{tags}}}}}\ncustomers:\n  - {{uid: a, name: A}}\n"
-                  "  - {uid: b, name: B, tags: {t0: w}}\n")
+    path = _write(
+        tmp_path,
+        f"defaults: {{tags: {{{tags}}}}}\ncustomers:\n  - {{uid: a, name: A}}\n"
+        "  - {uid: b, name: B, tags: {t0: w}}\n",
+    )
     a, b = load([path]).customers
     assert len(a.tags) == len(b.tags) == 8
     assert b.tags["t0"] == "w"

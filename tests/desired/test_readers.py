@@ -25,11 +25,65 @@ from reconcile.desired.schema import compile_schema
 needs_fast = pytest.mark.skipif(not yamlload.fast_available(), reason="yaml-rs not installed")
 
 TRICKY = [
-    "yes", "no", "on", "off", "y", "n", "Yes", "NO", "true", "False", "TRUE", "tRue",
-    "null", "~", "Null", "", "012", "09", "0o17", "0x1F", "0b101", "1_000", "1:30", "+1", "-0",
-    "1e3", "1.5", ".5", "1.", ".inf", "-.Inf", ".nan", "2024-01-01", "2001-12-14t21:59:43.10-05:00",
-    "=", "<<", "1", "0", "89", "abc", "a b", "@x", "'q'", '"89"', '"yes"', "'on'", '"\\x41\\/"',
-    "[a, 1]", "{}", "[]", "- a", "a: b", "# c", "x # c", "!!str 5", "&a x", "*a", "? x", "|",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "y",
+    "n",
+    "Yes",
+    "NO",
+    "true",
+    "False",
+    "TRUE",
+    "tRue",
+    "null",
+    "~",
+    "Null",
+    "",
+    "012",
+    "09",
+    "0o17",
+    "0x1F",
+    "0b101",
+    "1_000",
+    "1:30",
+    "+1",
+    "-0",
+    "1e3",
+    "1.5",
+    ".5",
+    "1.",
+    ".inf",
+    "-.Inf",
+    ".nan",
+    "2024-01-01",
+    "2001-12-14t21:59:43.10-05:00",
+    "=",
+    "<<",
+    "1",
+    "0",
+    "89",
+    "abc",
+    "a b",
+    "@x",
+    "'q'",
+    '"89"',
+    '"yes"',
+    "'on'",
+    '"\\x41\\/"',
+    "[a, 1]",
+    "{}",
+    "[]",
+    "- a",
+    "a: b",
+    "# c",
+    "x # c",
+    "!!str 5",
+    "&a x",
+    "*a",
+    "? x",
+    "|",
 ]
 TEMPLATE = """version: {version}
 owner: {owner}
@@ -48,10 +102,32 @@ customers:
     protect: {bool2}
     state: {state}
 """
-SLOTS = ["version", "owner", "bool1", "uid", "name", "text", "tagkey", "tagvalue", "platform",
-         "bool2", "state"]
-GOOD = {"version": "1", "owner": "o", "bool1": "true", "uid": "c1", "name": "N", "text": "t",
-        "tagkey": "k2", "tagvalue": "v", "platform": "xero", "bool2": "false", "state": "present"}
+SLOTS = [
+    "version",
+    "owner",
+    "bool1",
+    "uid",
+    "name",
+    "text",
+    "tagkey",
+    "tagvalue",
+    "platform",
+    "bool2",
+    "state",
+]
+GOOD = {
+    "version": "1",
+    "owner": "o",
+    "bool1": "true",
+    "uid": "c1",
+    "name": "N",
+    "text": "t",
+    "tagkey": "k2",
+    "tagvalue": "v",
+    "platform": "xero",
+    "bool2": "false",
+    "state": "present",
+}
 
 
 def _outcome(path: Path) -> tuple[str, Any]:
@@ -112,8 +188,9 @@ def test_yaml12_non_strings_are_what_yaml_rs_resolves() -> None:
 
 
 @needs_fast
-@settings(max_examples=300, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(scalar=st.from_regex(r"[-+.0-9eExXoOb_:a-fA-F~ynYN]{1,6}", fullmatch=True))
 def test_number_like_scalars_agree(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scalar: str
@@ -133,25 +210,62 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 COMPILED = compile_schema(SCHEMA, SCHEMA)
 
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-2, 3), st.floats(allow_nan=False, width=16),
-    st.sampled_from(["", "x", "cus-1", "-bad", "Café", "xero", "Xero", "qhyg", "present",
-                     "deleted", "a" * 28, "a" * 101, "reconcile.owner", "89",
-                     "77921ff9-3ec0-4a5b-9a55-0b5f4e1d2c3a"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 3),
+    st.floats(allow_nan=False, width=16),
+    st.sampled_from(
+        [
+            "",
+            "x",
+            "cus-1",
+            "-bad",
+            "Café",
+            "xero",
+            "Xero",
+            "qhyg",
+            "present",
+            "deleted",
+            "a" * 28,
+            "a" * 101,
+            "reconcile.owner",
+            "89",
+            "77921ff9-3ec0-4a5b-9a55-0b5f4e1d2c3a",
+        ]
+    ),
 )
-CUSTOMER_KEYS = ["uid", "name", "description", "tags", "accounting", "expenses",
-                 "expenseConfig", "id", "protect", "state", "extra"]
+CUSTOMER_KEYS = [
+    "uid",
+    "name",
+    "description",
+    "tags",
+    "accounting",
+    "expenses",
+    "expenseConfig",
+    "id",
+    "protect",
+    "state",
+    "extra",
+]
 VALUES = st.recursive(
     SCALARS,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.sampled_from(["bankAccount", "supplier", "customer", "k", "x" * 28,
-                                       "reconcile.x"]), inner, max_size=10),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["bankAccount", "supplier", "customer", "k", "x" * 28, "reconcile.x"]),
+            inner,
+            max_size=10,
+        )
+    ),
     max_leaves=12,
 )
 CUSTOMERS = st.dictionaries(st.sampled_from(CUSTOMER_KEYS), VALUES | SCALARS, max_size=10)
 DOCS = st.fixed_dictionaries(
     {"version": SCALARS, "owner": SCALARS, "customers": st.lists(CUSTOMERS, max_size=3)},
-    optional={"defaults": st.dictionaries(st.sampled_from(CUSTOMER_KEYS), VALUES, max_size=4),
-              "other": SCALARS},
+    optional={
+        "defaults": st.dictionaries(st.sampled_from(CUSTOMER_KEYS), VALUES, max_size=4),
+        "other": SCALARS,
+    },
 )
 
 
@@ -161,12 +275,18 @@ def test_compiled_check_equals_jsonschema(doc: dict[str, Any]) -> None:
     assert COMPILED(doc) == VALIDATOR.is_valid(doc)
 
 
-@given(customer=st.fixed_dictionaries(
-    {"uid": st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._ -]{0,64}", fullmatch=True),
-     "name": st.text(max_size=10)},
-    optional={"tags": st.dictionaries(st.text(max_size=30), st.text(max_size=101), max_size=9),
-              "state": st.text(max_size=8)},
-))
+@given(
+    customer=st.fixed_dictionaries(
+        {
+            "uid": st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._ -]{0,64}", fullmatch=True),
+            "name": st.text(max_size=10),
+        },
+        optional={
+            "tags": st.dictionaries(st.text(max_size=30), st.text(max_size=101), max_size=9),
+            "state": st.text(max_size=8),
+        },
+    )
+)
 def test_compiled_check_equals_jsonschema_on_near_valid_customers(customer: dict[str, Any]) -> None:
     doc = {"version": 1, "owner": "o", "customers": [customer]}
     assert COMPILED(doc) == VALIDATOR.is_valid(doc)
@@ -177,11 +297,10 @@ def test_compiler_refuses_keywords_it_does_not_know() -> None:
         compile_schema({"oneOf": [{"type": "string"}]}, {})
 
 
-
-
 @needs_fast
-@settings(max_examples=400, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     scalar=st.text(alphabet="ab1 -:,[]{}#'\"!|>@`%&*?.~\\/=<", min_size=1, max_size=6),
     slot=st.sampled_from(["text", "tagvalue", "tagkey", "name"]),
@@ -277,29 +396,54 @@ def test_layouts_mean_the_same_on_both_readers(
 
 
 KEYS = st.sampled_from(
-    ["version", "owner", "defaults", "customers", "uid", "name", "tags", "accounting",
-     "expenses", "expenseConfig", "bankAccount", "supplier", "customer", "id", "protect",
-     "state", "description", "x"]
+    [
+        "version",
+        "owner",
+        "defaults",
+        "customers",
+        "uid",
+        "name",
+        "tags",
+        "accounting",
+        "expenses",
+        "expenseConfig",
+        "bankAccount",
+        "supplier",
+        "customer",
+        "id",
+        "protect",
+        "state",
+        "description",
+        "x",
+    ]
 )
 LEAVES = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from(TRICKY[:40]),
-    st.text(max_size=8), st.floats(allow_nan=False, allow_infinity=False, width=16),
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.sampled_from(TRICKY[:40]),
+    st.text(max_size=8),
+    st.floats(allow_nan=False, allow_infinity=False, width=16),
 )
 TREES = st.recursive(
     LEAVES,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(KEYS | st.integers(0, 2) | st.booleans(), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(KEYS | st.integers(0, 2) | st.booleans(), inner, max_size=5)
+    ),
     max_leaves=20,
 )
 
 
 @needs_fast
-@settings(max_examples=400, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     tree=st.fixed_dictionaries(
         {"version": st.just(1) | LEAVES, "owner": st.just("o") | LEAVES, "customers": TREES}
-    ) | TREES,
+    )
+    | TREES,
     flow=st.sampled_from([None, True, False]),
 )
 def test_random_structures_mean_the_same_on_both_readers(
@@ -315,8 +459,9 @@ def test_random_structures_mean_the_same_on_both_readers(
 YAMLISH = st.text(alphabet="ab1 \n-:,[]{}#'\"!|>&*?.~\\\t%@`<=", max_size=80)
 
 
-@settings(max_examples=500, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(body=YAMLISH)
 def test_any_text_is_loaded_or_refused_never_crashes(tmp_path: Path, body: str) -> None:
     path = tmp_path / "f.yaml"

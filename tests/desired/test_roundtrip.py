@@ -51,9 +51,7 @@ def customers(draw: st.DrawFn, uid: str) -> Customer:
 @st.composite
 def states(draw: st.DrawFn) -> DesiredState:
     uids = draw(st.lists(UIDS, unique=True, max_size=6))
-    return DesiredState(
-        owner=draw(UIDS), customers=tuple(draw(customers(uid)) for uid in uids)
-    )
+    return DesiredState(owner=draw(UIDS), customers=tuple(draw(customers(uid)) for uid in uids))
 
 
 def _load_text(tmp: Path, text: str) -> DesiredState:

@@ -17,8 +17,16 @@ from tests.oas import assert_conforms
 from tests.sandbox_server import serve_sandbox
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"faults-test-key").decode()}
-MIXED = ("--error-rate", "0.2", "--throttle-rate", "0.15", "--drop-rate", "0.1",
-         "--lost-response-rate", "0.1")
+MIXED = (
+    "--error-rate",
+    "0.2",
+    "--throttle-rate",
+    "0.15",
+    "--drop-rate",
+    "0.1",
+    "--lost-response-rate",
+    "0.1",
+)
 
 
 def outcome(client: httpx.Client, method: str, path: str, **kwargs: Any) -> int | str:
@@ -31,10 +39,12 @@ def outcome(client: httpx.Client, method: str, path: str, **kwargs: Any) -> int 
 def run_sequence(tmp_path: Path, name: str, seed: int) -> tuple[list[int | str], list[Any]]:
     """40 requests in a fixed order against a fresh server; what the client saw, and the log."""
     log = tmp_path / f"{name}.jsonl"
-    with serve_sandbox(tmp_path / f"{name}.db", *MIXED, "--seed", str(seed),
-                       "--request-log", str(log)) as url, httpx.Client(
-        base_url=url, headers=AUTH, timeout=10
-    ) as client:
+    with (
+        serve_sandbox(
+            tmp_path / f"{name}.db", *MIXED, "--seed", str(seed), "--request-log", str(log)
+        ) as url,
+        httpx.Client(base_url=url, headers=AUTH, timeout=10) as client,
+    ):
         seen = []
         for n in range(40):
             if n % 2:
@@ -67,10 +77,12 @@ def test_same_seed_same_faults(tmp_path: Path) -> None:
 
 
 def test_injected_errors_conform_to_the_spec(tmp_path: Path) -> None:
-    with serve_sandbox(tmp_path / "s.db", "--error-rate", "0.5", "--throttle-rate", "0.5",
-                       "--seed", "5") as url, httpx.Client(
-        base_url=url, headers=AUTH, timeout=10
-    ) as client:
+    with (
+        serve_sandbox(
+            tmp_path / "s.db", "--error-rate", "0.5", "--throttle-rate", "0.5", "--seed", "5"
+        ) as url,
+        httpx.Client(base_url=url, headers=AUTH, timeout=10) as client,
+    ):
         seen: set[int] = set()
         for _ in range(60):
             r = client.get("/companies")
@@ -84,9 +96,10 @@ def test_injected_errors_conform_to_the_spec(tmp_path: Path) -> None:
 
 def test_dropped_connection_runs_nothing(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
-    with serve_sandbox(db, "--drop-rate", "1") as url, httpx.Client(
-        base_url=url, headers=AUTH, timeout=10
-    ) as client:
+    with (
+        serve_sandbox(db, "--drop-rate", "1") as url,
+        httpx.Client(base_url=url, headers=AUTH, timeout=10) as client,
+    ):
         with pytest.raises(httpx.TransportError):
             client.post("/companies", json={"name": "Never"})
         # Faults are for the API, never for the customer's Link pages.
@@ -104,8 +117,10 @@ def test_lost_response_commits_then_replays(tmp_path: Path) -> None:
     body = {"name": "Lost Response Ltd", "tags": {"reconcile.uid": uid}}
     k = {"Idempotency-Key": str(uuid.uuid4())}
     with serve_sandbox(db, "--lost-response-rate", "1") as lossy_url, serve_sandbox(db) as url:
-        with httpx.Client(base_url=lossy_url, headers=AUTH, timeout=10) as lossy, \
-                pytest.raises(httpx.TransportError):
+        with (
+            httpx.Client(base_url=lossy_url, headers=AUTH, timeout=10) as lossy,
+            pytest.raises(httpx.TransportError),
+        ):
             lossy.post("/companies", json=body, headers=k)
         with httpx.Client(base_url=url, headers=AUTH, timeout=10) as client:
             found = client.get("/companies", params={"tags": f"reconcile.uid={uid}"}).json()
@@ -118,9 +133,10 @@ def test_lost_response_commits_then_replays(tmp_path: Path) -> None:
 
 
 def test_latency_is_added_to_api_requests_only(tmp_path: Path) -> None:
-    with serve_sandbox(tmp_path / "s.db", "--latency-ms", "400") as url, httpx.Client(
-        base_url=url, headers=AUTH, timeout=10
-    ) as client:
+    with (
+        serve_sandbox(tmp_path / "s.db", "--latency-ms", "400") as url,
+        httpx.Client(base_url=url, headers=AUTH, timeout=10) as client,
+    ):
         client.get("/companies")  # warm the connection
         started = time.perf_counter()
         assert client.get("/companies").status_code == 200

@@ -43,8 +43,9 @@ def company_body(name: str = "Idempotent Ltd") -> dict[str, Any]:
 
 def assert_error_message(status: int, body: Any) -> None:
     """An ErrorMessage body per the spec's own schema (for statuses the spec omits)."""
-    errors = list(load_spec("platform").validator("/components/schemas/ErrorMessage")
-                  .iter_errors(body))
+    errors = list(
+        load_spec("platform").validator("/components/schemas/ErrorMessage").iter_errors(body)
+    )
     assert not errors, errors
     assert body["statusCode"] == status and body["error"]
 
@@ -128,8 +129,11 @@ def test_in_flight_key_is_409_across_processes(db: Path) -> None:
     """Two servers share one SQLite file: a key running on one answers 409 on the other."""
     k, body = key(), company_body()
     results: dict[str, httpx.Response] = {}
-    with serve_sandbox(db, "--latency-ms", "1500") as slow_url, serve_sandbox(db) as fast_url, \
-            httpx.Client(base_url=fast_url, headers=AUTH, timeout=10) as fast:
+    with (
+        serve_sandbox(db, "--latency-ms", "1500") as slow_url,
+        serve_sandbox(db) as fast_url,
+        httpx.Client(base_url=fast_url, headers=AUTH, timeout=10) as fast,
+    ):
 
         def first() -> None:
             with httpx.Client(base_url=slow_url, headers=AUTH, timeout=10) as slow:
@@ -153,8 +157,10 @@ def test_in_flight_key_is_409_across_processes(db: Path) -> None:
 def test_a_429_does_not_claim_the_key(db: Path) -> None:
     """A throttled request leaves its key free: the retry (even with another body) runs."""
     k = key()
-    with serve_sandbox(db, "--throttle-rate", "1", "--seed", "1") as throttled_url, \
-            serve_sandbox(db) as url:
+    with (
+        serve_sandbox(db, "--throttle-rate", "1", "--seed", "1") as throttled_url,
+        serve_sandbox(db) as url,
+    ):
         with httpx.Client(base_url=throttled_url, headers=AUTH, timeout=10) as throttled:
             refused = throttled.post("/companies", json=company_body("A"), headers=k)
         assert refused.status_code == 429
@@ -166,8 +172,10 @@ def test_a_429_does_not_claim_the_key(db: Path) -> None:
 
 
 def test_a_concurrency_429_does_not_claim_the_key(db: Path) -> None:
-    with serve_sandbox(db, "--concurrency-limit", "1", "--latency-ms", "800") as url, \
-            httpx.Client(base_url=url, headers=AUTH, timeout=10) as client:
+    with (
+        serve_sandbox(db, "--concurrency-limit", "1", "--latency-ms", "800") as url,
+        httpx.Client(base_url=url, headers=AUTH, timeout=10) as client,
+    ):
         company = client.post("/companies", json=company_body()).json()
         path = f"/companies/{company['id']}"
         holder = threading.Thread(target=lambda: client.get(path))
@@ -192,8 +200,9 @@ async def test_keys_expire_after_90_minutes(db: Path) -> None:
     now = [1_900_000_000.0]
     options = SandboxOptions(db_path=db)
     app = wrap(create_core(options), options, clock=lambda: now[0])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://sandbox.test", headers=AUTH) as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://sandbox.test", headers=AUTH
+    ) as client:
         k, body = key(), company_body()
         first = await client.post("/companies", json=body, headers=k)
         now[0] += 90 * 60 - 1

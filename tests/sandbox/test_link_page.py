@@ -163,9 +163,10 @@ def _chromium_or_skip() -> str:
 @pytest.mark.browser
 def test_customer_authorizes_and_revokes_in_a_browser(tmp_path: Path) -> None:
     executable = _chromium_or_skip()
-    with serve_sandbox(tmp_path / "sandbox.db") as base_url, httpx.Client(
-        base_url=base_url, headers=AUTH, timeout=10
-    ) as api:
+    with (
+        serve_sandbox(tmp_path / "sandbox.db") as base_url,
+        httpx.Client(base_url=base_url, headers=AUTH, timeout=10) as api,
+    ):
         company = api.post("/companies", json={"name": "Browser Customer Ltd"}).json()
         connection = api.post(
             f"/companies/{company['id']}/connections", json={"platformKey": "gbol"}

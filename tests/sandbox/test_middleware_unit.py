@@ -58,25 +58,29 @@ def tiny_app(db: Path) -> Starlette:
 
     async def get(request: Request) -> Response:
         await asyncio.sleep(float(request.query_params.get("sleep", "0")))
-        row = conn.execute("SELECT id, name FROM things WHERE id = ?",
-                           (request.path_params["cid"],)).fetchone()
+        row = conn.execute(
+            "SELECT id, name FROM things WHERE id = ?", (request.path_params["cid"],)
+        ).fetchone()
         if row is None:
             return JSONResponse({"statusCode": 404, "error": "not found"}, 404)
         return JSONResponse({"id": row[0], "name": row[1]})
 
     async def throttled(request: Request) -> Response:
-        return JSONResponse({"statusCode": 429, "error": "slow down"}, 429,
-                            headers={"Retry-After": "1"})
+        return JSONResponse(
+            {"statusCode": 429, "error": "slow down"}, 429, headers={"Retry-After": "1"}
+        )
 
     async def link(request: Request) -> Response:
         return HTMLResponse("<p>link</p>")
 
-    return Starlette(routes=[
-        Route("/companies", create, methods=["POST"]),
-        Route("/companies/{cid}", get, methods=["GET"]),
-        Route("/companies/{cid}/throttled", throttled, methods=["POST"]),
-        Route("/link/page", link, methods=["GET"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/companies", create, methods=["POST"]),
+            Route("/companies/{cid}", get, methods=["GET"]),
+            Route("/companies/{cid}/throttled", throttled, methods=["POST"]),
+            Route("/link/page", link, methods=["GET"]),
+        ]
+    )
 
 
 def count_things(db: Path) -> int:
@@ -85,8 +89,9 @@ def count_things(db: Path) -> int:
 
 
 def client_for(app: ASGIApp) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                             base_url="http://sandbox.test", headers=AUTH)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://sandbox.test", headers=AUTH
+    )
 
 
 @contextmanager
@@ -115,8 +120,9 @@ def serve(app: ASGIApp) -> Iterator[str]:
 
 @pytest.fixture
 def options(tmp_path: Path) -> SandboxOptions:
-    return SandboxOptions(db_path=tmp_path / "sandbox.db", daily_quota=10_000,
-                          request_log=tmp_path / "requests.jsonl")
+    return SandboxOptions(
+        db_path=tmp_path / "sandbox.db", daily_quota=10_000, request_log=tmp_path / "requests.jsonl"
+    )
 
 
 @pytest.mark.anyio
@@ -156,7 +162,9 @@ async def test_4xx_is_stored_and_replayed(options: SandboxOptions) -> None:
     assert first.status_code == again.status_code == 400
     assert first.content == again.content
     assert [e["idempotency"] for e in read_log(options.request_log or Path())] == [
-        "stored", "replayed"]
+        "stored",
+        "replayed",
+    ]
 
 
 @pytest.mark.anyio
@@ -166,8 +174,8 @@ async def test_keys_are_scoped_per_credential(options: SandboxOptions) -> None:
         key = {"Idempotency-Key": "shared"}
         await client.post("/companies", json={"name": "a"}, headers=key)
         other = await client.post(
-            "/companies", json={"name": "b"},
-            headers={**key, "Authorization": "Basic b3RoZXIta2V5"})
+            "/companies", json={"name": "b"}, headers={**key, "Authorization": "Basic b3RoZXIta2V5"}
+        )
     assert other.status_code == 200
     assert count_things(options.db_path) == 2
 
@@ -178,7 +186,8 @@ async def test_in_flight_key_answers_409(options: SandboxOptions) -> None:
     async with client_for(app) as client:
         key = {"Idempotency-Key": "slow"}
         slow = asyncio.create_task(
-            client.post("/companies?sleep=0.3", json={"name": "a"}, headers=key))
+            client.post("/companies?sleep=0.3", json={"name": "a"}, headers=key)
+        )
         await asyncio.sleep(0.1)
         second = await client.post("/companies?sleep=0.3", json={"name": "a"}, headers=key)
         first = await slow
@@ -223,8 +232,9 @@ async def test_headers_quota_and_concurrency(options: SandboxOptions) -> None:
 
 
 def test_fault_plan_is_reproducible(options: SandboxOptions) -> None:
-    opts = replace(options, seed=7, drop_rate=0.1, error_rate=0.1, throttle_rate=0.1,
-                   lost_response_rate=0.1)
+    opts = replace(
+        options, seed=7, drop_rate=0.1, error_rate=0.1, throttle_rate=0.1, lost_response_rate=0.1
+    )
     first = [FaultPlan(opts).decide() for _ in range(1)]
     a, b = FaultPlan(opts), FaultPlan(opts)
     seq_a = [a.decide() for _ in range(500)]
@@ -252,13 +262,13 @@ async def test_lost_in_process_commits_then_replays(options: SandboxOptions) -> 
     opts = replace(options, lost_response_rate=1.0)
     async with client_for(wrap(tiny_app(opts.db_path), opts)) as client:
         with pytest.raises(httpx.RemoteProtocolError):
-            await client.post("/companies", json={"name": "a"},
-                              headers={"Idempotency-Key": "lost"})
+            await client.post("/companies", json={"name": "a"}, headers={"Idempotency-Key": "lost"})
     assert count_things(opts.db_path) == 1
     # The same key, without the fault, replays what was committed.
     async with client_for(wrap(tiny_app(opts.db_path), options)) as client:
-        again = await client.post("/companies", json={"name": "a"},
-                                  headers={"Idempotency-Key": "lost"})
+        again = await client.post(
+            "/companies", json={"name": "a"}, headers={"Idempotency-Key": "lost"}
+        )
     assert again.status_code == 200
     assert count_things(opts.db_path) == 1
 
@@ -266,9 +276,10 @@ async def test_lost_in_process_commits_then_replays(options: SandboxOptions) -> 
 @pytest.mark.parametrize("fault", ["drop_rate", "lost_response_rate"])
 def test_drop_and_lost_under_uvicorn(options: SandboxOptions, fault: str) -> None:
     opts = replace(options, **{fault: 1.0})
-    with serve(wrap(tiny_app(opts.db_path), opts)) as base, httpx.Client(
-        base_url=base, headers=AUTH, timeout=5
-    ) as client:
+    with (
+        serve(wrap(tiny_app(opts.db_path), opts)) as base,
+        httpx.Client(base_url=base, headers=AUTH, timeout=5) as client,
+    ):
         with pytest.raises(httpx.TransportError):
             client.post("/companies", json={"name": "a"})
         assert client.get("/link/page").status_code == 200
@@ -280,16 +291,25 @@ def test_drop_and_lost_under_uvicorn(options: SandboxOptions, fault: str) -> Non
 
 def test_request_log_lines(options: SandboxOptions) -> None:
     opts = replace(options, seed=3, error_rate=0.5)
-    with serve(wrap(tiny_app(opts.db_path), opts)) as base, httpx.Client(
-        base_url=base, headers=AUTH, timeout=5
-    ) as client:
+    with (
+        serve(wrap(tiny_app(opts.db_path), opts)) as base,
+        httpx.Client(base_url=base, headers=AUTH, timeout=5) as client,
+    ):
         for _ in range(20):
             client.get("/companies/nope", params={"q": "1"})
     entries = read_log(opts.request_log or Path())
     assert len(entries) == 20
     for e in entries:
-        assert set(e) >= {"time", "method", "path", "query", "status", "idempotency_key",
-                          "duration_ms", "fault"}
+        assert set(e) >= {
+            "time",
+            "method",
+            "path",
+            "query",
+            "status",
+            "idempotency_key",
+            "duration_ms",
+            "fault",
+        }
         assert e["query"] == "q=1" and e["method"] == "GET"
         assert (e["fault"] == "error") == (e["status"] in (500, 503))
     assert json.dumps(entries)  # plain JSON values

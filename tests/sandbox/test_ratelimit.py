@@ -40,9 +40,10 @@ def db(tmp_path: Path) -> Path:
 
 
 def test_headers_on_every_response_errors_included(db: Path) -> None:
-    with serve_sandbox(db, "--daily-quota", "50") as url, httpx.Client(
-        base_url=url, headers=auth("headers-key"), timeout=10
-    ) as client:
+    with (
+        serve_sandbox(db, "--daily-quota", "50") as url,
+        httpx.Client(base_url=url, headers=auth("headers-key"), timeout=10) as client,
+    ):
         k = {"Idempotency-Key": str(uuid.uuid4())}
         responses = [
             client.post("/companies", json={"name": "Quota Ltd"}, headers=k),  # 200
@@ -72,9 +73,11 @@ def test_headers_on_every_response_errors_included(db: Path) -> None:
 
 
 def test_daily_quota_is_shared_by_processes_then_429(db: Path) -> None:
-    with serve_sandbox(db, "--daily-quota", "6") as a_url, serve_sandbox(
-        db, "--daily-quota", "6"
-    ) as b_url, httpx.Client(headers=auth("quota-key"), timeout=10) as client:
+    with (
+        serve_sandbox(db, "--daily-quota", "6") as a_url,
+        serve_sandbox(db, "--daily-quota", "6") as b_url,
+        httpx.Client(headers=auth("quota-key"), timeout=10) as client,
+    ):
         statuses = [client.get(f"{url}/companies").status_code for url in (a_url, b_url) * 3]
         assert statuses == [200] * 6
         over = client.get(f"{a_url}/companies")
@@ -91,9 +94,10 @@ def test_daily_quota_is_shared_by_processes_then_429(db: Path) -> None:
 
 def test_default_quota_follows_active_companies(db: Path) -> None:
     """1000 x (1 + companies with a Linked connection)."""
-    with serve_sandbox(db) as url, httpx.Client(
-        base_url=url, headers=auth("formula-key"), timeout=10
-    ) as client:
+    with (
+        serve_sandbox(db) as url,
+        httpx.Client(base_url=url, headers=auth("formula-key"), timeout=10) as client,
+    ):
         assert quota(client.get("/companies"))[0] == 1000
         for n in range(2):
             company = client.post("/companies", json={"name": f"Active {n}"}).json()
@@ -119,8 +123,9 @@ def test_concurrency_cap_per_company(db: Path) -> None:
             results = await asyncio.gather(*busy_calls, *calm_calls)
             return list(results[:6]), list(results[6:])
 
-    with serve_sandbox(db, "--concurrency-limit", "2", "--latency-ms", "600",
-                       "--daily-quota", "1000") as url:
+    with serve_sandbox(
+        db, "--concurrency-limit", "2", "--latency-ms", "600", "--daily-quota", "1000"
+    ) as url:
         busy_results, calm_results = asyncio.run(burst(url))
         assert sorted(r.status_code for r in busy_results) == [200, 200, 429, 429, 429, 429]
         assert [r.status_code for r in calm_results] == [200, 200]  # another company: unaffected
