@@ -118,28 +118,34 @@ def main() -> None:
             runs = [asyncio.run(one_run(url, yaml_path)) for _ in range(args.runs)]
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     best = {k: min(r[k] for r in runs) for k in runs[0]}
-    print(f"customers={args.customers} runs={args.runs} requests={int(med['requests'])} "
-          f"updates={int(med['updates'])}")
+    print(
+        f"customers={args.customers} runs={args.runs} requests={int(med['requests'])} "
+        f"updates={int(med['updates'])}"
+    )
     for stage in ("load", "read", "plan", "render", "total", "cpu"):
         print(f"  {stage:7} best {best[stage] * 1000:7.0f} ms   median {med[stage] * 1000:7.0f} ms")
     if args.no_record:
         return
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    section = f"""
+    section = (
+        f"""
 ## Plan for {args.customers:,} customers ({stamp})
 
 `python benchmarks/bench_plan.py` on {platform.machine()}, Python {platform.python_version()}:
 a generated {args.customers:,}-customer YAML file (~{size_mb:.1f} MB) against a served sandbox
 (uvicorn subprocess on loopback) holding the matching {args.customers:,} companies, 1% of them
-renamed (so the plan has {int(med['updates'])} updates). Stages in this process, {args.runs} runs;
+renamed (so the plan has {int(med["updates"])} updates). Stages in this process, {args.runs} runs;
 CPU is this process only (the server is another process).
 
 | stage | best | median |
 | --- | --- | --- |
-""" + "".join(
-        f"| {stage} | {best[stage] * 1000:.0f} ms | {med[stage] * 1000:.0f} ms |\n"
-        for stage in ("load", "read", "plan", "render", "total", "cpu")
-    ) + f"\nRequests per plan: {int(med['requests'])}.\n"
+"""
+        + "".join(
+            f"| {stage} | {best[stage] * 1000:.0f} ms | {med[stage] * 1000:.0f} ms |\n"
+            for stage in ("load", "read", "plan", "render", "total", "cpu")
+        )
+        + f"\nRequests per plan: {int(med['requests'])}.\n"
+    )
     with RESULTS.open("a", encoding="utf-8") as fh:
         fh.write(section)
     print(f"recorded in {RESULTS.relative_to(ROOT)}")

@@ -37,15 +37,26 @@ from reconcile.sandbox.store import Store  # noqa: E402
 from tests.sandbox_server import serve_sandbox  # noqa: E402
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"bench-key").decode()}
-FAULTS = ("--error-rate", "0.1", "--throttle-rate", "0.05", "--drop-rate", "0.05",
-          "--lost-response-rate", "0.05", "--seed", "1")
+FAULTS = (
+    "--error-rate",
+    "0.1",
+    "--throttle-rate",
+    "0.05",
+    "--drop-rate",
+    "0.05",
+    "--lost-response-rate",
+    "0.05",
+    "--seed",
+    "1",
+)
 MAX_ATTEMPTS = 50
 
 
 async def in_process(options: SandboxOptions, full: bool, requests: int) -> tuple[float, float]:
     app = create_app(options) if full else create_core(options)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://sandbox.test", headers=AUTH) as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://sandbox.test", headers=AUTH
+    ) as client:
         company = (await client.post("/companies", json={"name": "Bench"})).json()
         started = time.perf_counter()
         for _ in range(requests):
@@ -53,8 +64,13 @@ async def in_process(options: SandboxOptions, full: bool, requests: int) -> tupl
         get_us = (time.perf_counter() - started) / requests * 1e6
         started = time.perf_counter()
         for n in range(requests):
-            (await client.post("/companies", json={"name": f"B{n}"},
-                               headers={"Idempotency-Key": str(uuid.uuid4())})).raise_for_status()
+            (
+                await client.post(
+                    "/companies",
+                    json={"name": f"B{n}"},
+                    headers={"Idempotency-Key": str(uuid.uuid4())},
+                )
+            ).raise_for_status()
         post_us = (time.perf_counter() - started) / requests * 1e6
     return get_us, post_us
 
@@ -68,8 +84,9 @@ def create_exactly_once(url: str, creates: int) -> tuple[float, Counter[str]]:
             headers = {"Idempotency-Key": str(uuid.uuid4())}
             for _ in range(MAX_ATTEMPTS):
                 try:
-                    response = client.post("/companies", json={"name": f"Once {n}"},
-                                           headers=headers)
+                    response = client.post(
+                        "/companies", json={"name": f"Once {n}"}, headers=headers
+                    )
                 except httpx.TransportError:
                     attempts["transport error"] += 1
                     continue
@@ -91,31 +108,41 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        options = SandboxOptions(db_path=tmp_path / "inproc.db", daily_quota=10_000_000,
-                                 request_log=tmp_path / "inproc.jsonl")
+        options = SandboxOptions(
+            db_path=tmp_path / "inproc.db",
+            daily_quota=10_000_000,
+            request_log=tmp_path / "inproc.jsonl",
+        )
         core_get, core_post = asyncio.run(in_process(options, False, args.in_process))
         full_get, full_post = asyncio.run(in_process(options, True, args.in_process))
         print(f"in process, {args.in_process} requests each (mean per request):")
-        print(f"  GET  /companies/{{id}}: core {core_get:7.0f} us, full stack {full_get:7.0f} us"
-              f" (+{full_get - core_get:.0f} us)")
-        print(f"  POST /companies keyed: core {core_post:7.0f} us, full stack {full_post:7.0f} us"
-              f" (+{full_post - core_post:.0f} us)")
+        print(
+            f"  GET  /companies/{{id}}: core {core_get:7.0f} us, full stack {full_get:7.0f} us"
+            f" (+{full_get - core_get:.0f} us)"
+        )
+        print(
+            f"  POST /companies keyed: core {core_post:7.0f} us, full stack {full_post:7.0f} us"
+            f" (+{full_post - core_post:.0f} us)"
+        )
 
         for label, extra in (("no faults", ()), ("seeded faults", FAULTS)):
             db = tmp_path / f"{label.replace(' ', '-')}.db"
             log = tmp_path / f"{label.replace(' ', '-')}.jsonl"
-            with serve_sandbox(db, "--daily-quota", "10000000", "--request-log", str(log),
-                               *extra) as url:
+            with serve_sandbox(
+                db, "--daily-quota", "10000000", "--request-log", str(log), *extra
+            ) as url:
                 seconds, attempts = create_exactly_once(url, args.creates)
             store = Store(db)
             created = store.count_companies()
             store.close()
             faults = Counter(str(e["fault"]) for e in read_log(log))
             replays = sum(1 for e in read_log(log) if e["idempotency"] == "replayed")
-            print(f"served, {args.creates} keyed creates with retries, {label}: "
-                  f"{seconds:.2f} s ({args.creates / seconds:.0f} creates/s), "
-                  f"{sum(attempts.values())} attempts {dict(attempts)}, faults {dict(faults)}, "
-                  f"{replays} replays, companies created: {created}")
+            print(
+                f"served, {args.creates} keyed creates with retries, {label}: "
+                f"{seconds:.2f} s ({args.creates / seconds:.0f} creates/s), "
+                f"{sum(attempts.values())} attempts {dict(attempts)}, faults {dict(faults)}, "
+                f"{replays} replays, companies created: {created}"
+            )
             assert created == args.creates, "a retried create was duplicated or lost"
 
         started = time.perf_counter()

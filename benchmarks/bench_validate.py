@@ -105,8 +105,10 @@ def main() -> None:
 
         fast = yamlload.fast_available()
         rows.append(
-            ("load() auto (" + ("yaml-rs fast path" if fast else "PyYAML") + ")",
-             *_time(run_load, args.runs))
+            (
+                "load() auto (" + ("yaml-rs fast path" if fast else "PyYAML") + ")",
+                *_time(run_load, args.runs),
+            )
         )
         if fast:
             saved = yamlload._yaml_rs
@@ -117,15 +119,19 @@ def main() -> None:
                 yamlload._yaml_rs = saved
         loader = yamlload._Loader
         rows.append(
-            (f"  PyYAML compose alone ({loader.__mro__[1].__name__}, our resolver)",
-             *_time(lambda: yaml.compose(text, Loader=loader), args.runs))
+            (
+                f"  PyYAML compose alone ({loader.__mro__[1].__name__}, our resolver)",
+                *_time(lambda: yaml.compose(text, Loader=loader), args.runs),
+            )
         )
         if fast:
             parse = yamlload._yaml_rs.loads
             data = parse(text, parse_datetime=False)
             rows.append(
-                ("  yaml-rs parse alone",
-                 *_time(lambda: parse(text, parse_datetime=False), args.runs))
+                (
+                    "  yaml-rs parse alone",
+                    *_time(lambda: parse(text, parse_datetime=False), args.runs),
+                )
             )
             check = schema.is_valid()
             rows.append(("  compiled schema check", *_time(lambda: check(data), args.runs)))
@@ -151,8 +157,10 @@ def _record(
         "",
         f"| what | best | median ({runs} runs) |",
         "| --- | --- | --- |",
-        *(f"| {label.strip()} | {best * 1000:.0f} ms | {median * 1000:.0f} ms |"
-          for label, best, median in rows),
+        *(
+            f"| {label.strip()} | {best * 1000:.0f} ms | {median * 1000:.0f} ms |"
+            for label, best, median in rows
+        ),
         "",
     ]
     if not RESULTS.exists():

@@ -1,4 +1,4 @@
-"""The house rules that tools can check: ruff and mypy (strict) are clean on the package."""
+"""The house rules that tools can check: ruff (lint and format) and mypy (strict) are clean."""
 
 from __future__ import annotations
 
@@ -15,6 +15,17 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_ruff_clean() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "reconcile", "tests", "benchmarks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_ruff_format_clean() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "reconcile", "tests", "benchmarks"],
         cwd=ROOT,
         capture_output=True,
         text=True,
