@@ -89,7 +89,8 @@ def _action(action: Action, style: Style) -> list[str]:
 
 def _field_diffs(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
     """One `path: old -> new` line per changed leaf (a tag is `tags.KEY`), sorted by path."""
-    tree = DeepDiff(dict(before), dict(after), view="tree")
+    keys = set(before) | set(after)  # a missing field shows as (none), not as a new root
+    tree = DeepDiff({k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}, view="tree")
     changes = sorted(
         (".".join(map(str, level.path(output_format="list"))), level.t1, level.t2)
         for levels in tree.values()

@@ -34,3 +34,25 @@ def test_no_changes_and_colour_only_when_asked() -> None:
     assert render_plan(plan) == "No changes. Codat matches the file.\n"
     coloured = render_plan(plan, Style(enabled=True))
     assert coloured.startswith("\033[32m") and coloured.endswith("\033[0m\n")
+
+
+def test_first_expense_config_shows_each_id() -> None:
+    from reconcile.model import Connection, ExpenseConfig
+
+    linked = Connection("a", "Accounting", "Xero", "Linked", "https://l", "2026-01-01", "gbol")
+    live = Company("c1", "Acme", None, {OWNER_TAG: "o", UID_TAG: "cus-1"}, (linked,))
+    wanted = Customer(
+        uid="cus-1",
+        name="Acme",
+        accounting="gbol",
+        expense_config=ExpenseConfig("89", "124", "140"),
+    )
+    plan = make_plan(
+        DesiredState("o", (wanted,)), LiveState("o", (live,), expense_configs={"c1": None})
+    )
+    assert render_plan(plan).splitlines()[1:5] == [
+        "  ~ set expense config  (no expense config yet)",
+        '      bankAccount: (none) -> "89"',
+        '      customer: (none) -> "140"',
+        '      supplier: (none) -> "124"',
+    ]
