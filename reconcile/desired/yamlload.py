@@ -410,6 +410,10 @@ class _Builder:
             return None
         if tag in _KIND:
             return Ambiguous(text, _KIND[tag])
+        if tag == _T + "value":  # a plain '=': PyYAML's 1.1 "value key" type
+            return Ambiguous(
+                text, "YAML 1.1 reads a plain '=' as a special value and YAML 1.2 as a string"
+            )
         self.unsupported_tag(node)
         return Rejected(text)
 
