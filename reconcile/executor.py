@@ -34,6 +34,7 @@ from reconcile.plan import Action, CustomerChange, Kind, Plan, derive_key
 OutcomeStatus = Literal["applied", "failed", "skipped"]
 Landing = Literal["absent", "unknown"]
 ABSENT: Landing = "absent"
+ABSENCE_RECHECK_SECONDS = 1.0
 UNKNOWN: Landing = "unknown"
 _ACTIVE = (Status.LINKED.value, Status.PENDING_AUTH.value)
 
@@ -165,6 +166,11 @@ class _Runner:
             if action.kind is Kind.CREATE_COMPANY:
                 tags = f"{OWNER_TAG}={self.owner} && {UID_TAG}={action.uid}"
                 found = await self.client.list_companies(tags=tags)
+                if not found:
+                    # "absent" allows a second create: give a lagging tag index a moment
+                    # and look once more before saying so.
+                    await asyncio.sleep(ABSENCE_RECHECK_SECONDS)
+                    found = await self.client.list_companies(tags=tags)
                 if len(found) > 1:
                     ids = ", ".join(str(c.get("id")) for c in found)
                     detail = f"companies {ids} all carry {UID_TAG}={action.uid}; resolve by hand"
