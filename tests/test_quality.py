@@ -9,33 +9,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+TREES = ("reconcile", "tests", "benchmarks")
 
 
 @pytest.mark.slow
-def test_ruff_clean() -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ruff", "check", *TREES],
+        ["ruff", "format", "--check", *TREES],
+        ["mypy"],  # strict, on the package (pyproject.toml)
+    ],
+    ids=["ruff-check", "ruff-format", "mypy-strict"],
+)
+def test_tool_is_clean(command: list[str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "reconcile", "tests", "benchmarks"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-@pytest.mark.slow
-def test_ruff_format_clean() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--check", "reconcile", "tests", "benchmarks"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-@pytest.mark.slow
-def test_mypy_strict_clean() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", *command], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
     assert result.returncode == 0, result.stdout + result.stderr
