@@ -12,15 +12,13 @@ from typing import TYPE_CHECKING, Any, Final
 import click
 
 from reconcile.sandbox.options import SandboxOptions
+from reconcile.sandbox.registry import UID_TAG
 
 if TYPE_CHECKING:
     from reconcile.sandbox.store import Store
 
 DEFAULT_DB: Final = Path(".reconcile") / "sandbox.db"
 DEFAULT_PORT: Final = 8765
-# Operators name their customers with this company tag (the reconciler's identity tag);
-# `authorize --uid UID` finds the company tagged `reconcile.uid=UID`.
-UID_TAG: Final = "reconcile.uid"
 
 db_option = click.option(
     "--db",

@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
+# The tags operators use to name their customers (the reconciler's convention, seen from Codat's
+# side): `sandbox authorize --uid UID` finds `reconcile.uid=UID`; `sandbox seed` writes both.
+OWNER_TAG: Final = "reconcile.owner"
+UID_TAG: Final = "reconcile.uid"
+
 _NAMESPACE: Final = uuid.UUID("6f3a0c52-8d1e-4b7a-9c55-0d2f6e1b7a10")
 
 

@@ -28,12 +28,11 @@ from typing import Final, TypeVar
 
 import click
 
+from reconcile.sandbox.registry import OWNER_TAG, UID_TAG
 from reconcile.sandbox.store import Store
 
 T = TypeVar("T")
 
-OWNER_TAG: Final = "reconcile.owner"
-UID_TAG: Final = "reconcile.uid"
 DEFAULT_OWNER: Final = "expenses-demo"
 # Where `reconcile sandbox serve` listens by default; linkUrls are stored with their base URL.
 DEFAULT_BASE_URL: Final = "http://127.0.0.1:8765"
