@@ -76,6 +76,10 @@ def paging(request: Request) -> tuple[int, int]:
     return page, page_size
 
 
+def company_not_found(company_id: str) -> ApiError:
+    return ApiError(404, f"Company {company_id} not found.")
+
+
 def malformed(text: str) -> ApiError:
     return ApiError(400, f"Error parsing query - Malformed query. {text}", service=QUERY_SERVICE)
 

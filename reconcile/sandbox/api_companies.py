@@ -21,6 +21,7 @@ from starlette.responses import Response
 from reconcile.sandbox.api_common import (
     base_url,
     call,
+    company_not_found,
     json_response,
     malformed,
     page_body,
@@ -123,15 +124,11 @@ async def create_company(request: Request) -> Response:
     return json_response(company)
 
 
-def _not_found(company_id: str) -> ApiError:
-    return ApiError(404, f"Company {company_id} not found.")
-
-
 async def get_company(request: Request) -> Response:
     company_id = path_param(request, "companyId")
     company = await call(store_of(request).get_company, company_id)
     if company is None:
-        raise _not_found(company_id)
+        raise company_not_found(company_id)
     return json_response(company)
 
 
@@ -153,12 +150,12 @@ async def _update(request: Request, company_id: str, fields: dict[str, Any]) -> 
     try:
         company = await call(store_of(request).update_company, company_id, **fields)
     except NotFound:
-        raise _not_found(company_id) from None
+        raise company_not_found(company_id) from None
     return json_response(company)
 
 
 async def delete_company(request: Request) -> Response:
     company_id = path_param(request, "companyId")
     if not await call(store_of(request).delete_company, company_id):
-        raise _not_found(company_id)
+        raise company_not_found(company_id)
     return Response(status_code=204)

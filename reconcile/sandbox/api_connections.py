@@ -18,6 +18,7 @@ from starlette.responses import Response
 from reconcile.sandbox.api_common import (
     base_url,
     call,
+    company_not_found,
     json_response,
     page_body,
     paging,
@@ -31,10 +32,6 @@ from reconcile.sandbox.store import CONNECTION_FIELDS, Conflict, NotFound, Unkno
 
 # "The state does not allow this" (undocumented for these operations; see the module docstring).
 NOT_ALLOWED = 400
-
-
-def _company_not_found(company_id: str) -> ApiError:
-    return ApiError(404, f"Company {company_id} not found.")
 
 
 def _connection_not_found(company_id: str, connection_id: str) -> ApiError:
@@ -55,7 +52,7 @@ async def list_connections(request: Request) -> Response:
             order=order,
         )
     except NotFound:
-        raise _company_not_found(company_id) from None
+        raise company_not_found(company_id) from None
     return json_response(page_body(request, results, page, page_size, total))
 
 
@@ -76,7 +73,7 @@ async def create_connection(request: Request) -> Response:
     except UnknownPlatform:
         raise ApiError(404, f"Integration with platform key '{platform_key}' not found.") from None
     except NotFound:
-        raise _company_not_found(company_id) from None
+        raise company_not_found(company_id) from None
     except Conflict as exc:
         raise ApiError(
             NOT_ALLOWED, f"Only one active accounting connection is allowed: {exc}."

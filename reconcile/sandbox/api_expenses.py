@@ -21,6 +21,7 @@ from starlette.responses import Response
 from reconcile.sandbox.api_common import (
     base_url,
     call,
+    company_not_found,
     json_response,
     path_param,
     read_json,
@@ -34,10 +35,6 @@ from reconcile.sandbox.store import Conflict, NotFound, Store
 CONFIG_FIELDS = ("bankAccount", "supplier", "customer")
 
 
-def _company_not_found(company_id: str) -> ApiError:
-    return ApiError(404, f"Company {company_id} not found.")
-
-
 async def create_partner_expense_connection(request: Request) -> Response:
     company_id = path_param(request, "companyId")
     try:
@@ -45,7 +42,7 @@ async def create_partner_expense_connection(request: Request) -> Response:
             store_of(request).create_partner_expense_connection, company_id, base_url(request)
         )
     except NotFound:
-        raise _company_not_found(company_id) from None
+        raise company_not_found(company_id) from None
     except Conflict as exc:
         raise ApiError(400, str(exc)) from None
     return json_response(connection)
@@ -55,7 +52,7 @@ async def get_config(request: Request) -> Response:
     company_id = path_param(request, "companyId")
     store = store_of(request)
     if await call(store.get_company, company_id) is None:
-        raise _company_not_found(company_id)
+        raise company_not_found(company_id)
     config = await call(store.get_expense_config, company_id)
     if config is None:
         raise ApiError(404, f"No expense configuration has been set for company {company_id}.")
@@ -81,7 +78,7 @@ async def get_mapping_options(request: Request) -> Response:
     try:
         options = await call(_company_mapping_options, store_of(request), company_id)
     except NotFound:
-        raise _company_not_found(company_id) from None
+        raise company_not_found(company_id) from None
     if options is None:
         raise ApiError(404, f"Company {company_id} has no Linked accounting connection.")
     return json_response(options)
@@ -115,7 +112,7 @@ async def set_config(request: Request) -> Response:
     try:
         options = await call(_company_mapping_options, store, company_id)
     except NotFound:
-        raise _company_not_found(company_id) from None
+        raise company_not_found(company_id) from None
     if options is None:
         problem = ValidationItem(None, "the company has no Linked accounting connection")
         raise ApiError(400, "Error processing request - not valid.", validation=[problem])
@@ -128,5 +125,5 @@ async def set_config(request: Request) -> Response:
     try:
         saved = await call(store.set_expense_config, company_id, config)
     except NotFound:
-        raise _company_not_found(company_id) from None
+        raise company_not_found(company_id) from None
     return json_response(saved)
