@@ -14,9 +14,13 @@ from typing import Literal
 
 OWNER_TAG = "reconcile.owner"
 UID_TAG = "reconcile.uid"
+# On the company of a `protect: true` customer: it survives the customer leaving the file.
+PROTECT_TAG = "reconcile.protect"
+PROTECT_VALUE = "true"
 RESERVED_TAG_PREFIX = "reconcile."
 MAX_TAGS = 10
 MAX_USER_TAGS = MAX_TAGS - 2
+MAX_USER_TAGS_PROTECTED = MAX_TAGS - 3
 MAX_TAG_KEY = 27
 MAX_TAG_VALUE = 100
 
@@ -129,7 +133,11 @@ class Customer:
     location: Location | None = field(default=None, compare=False)
 
     def ownership_tags(self, owner: str) -> dict[str, str]:
-        return {**self.tags, OWNER_TAG: owner, UID_TAG: self.uid}
+        """The full tag map the company should carry: user tags, ownership, protection."""
+        tags = {**self.tags, OWNER_TAG: owner, UID_TAG: self.uid}
+        if self.protect:
+            tags[PROTECT_TAG] = PROTECT_VALUE
+        return tags
 
 
 @dataclass(frozen=True)
@@ -151,6 +159,28 @@ class Status(StrEnum):
     DEAUTHORIZED = "Deauthorized"
 
 
+# Connections that hold (or await) access: what unlink/delete acts on and the guard counts.
+ACTIVE_STATUSES: frozenset[str] = frozenset({Status.LINKED.value, Status.PENDING_AUTH.value})
+
+
+@dataclass(frozen=True)
+class ConnectionError_:
+    """An entry of a connection's `dataConnectionErrors`."""
+
+    status_code: str | None
+    status_text: str | None
+    message: str | None
+    errored_on_utc: str | None
+    resolved_on_utc: str | None = None
+    status: str | None = None  # Active, Resolved, Unknown...
+
+    @property
+    def active(self) -> bool:
+        return (self.status or "").casefold() == "active" or (
+            self.status is None and self.resolved_on_utc is None
+        )
+
+
 @dataclass(frozen=True)
 class Connection:
     """A live data connection of a company."""
@@ -162,6 +192,11 @@ class Connection:
     link_url: str
     created: str
     integration_key: str | None = None
+    errors: tuple[ConnectionError_, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
 
     @property
     def platform(self) -> Platform | None:
@@ -196,8 +231,29 @@ class Company:
         return self.tags.get(UID_TAG)
 
     @property
+    def protected(self) -> bool:
+        return self.tags.get(PROTECT_TAG) == PROTECT_VALUE
+
+    @property
     def user_tags(self) -> dict[str, str]:
         return {k: v for k, v in self.tags.items() if not k.startswith(RESERVED_TAG_PREFIX)}
+
+
+@dataclass(frozen=True)
+class MappingOption:
+    """One choice of a company's expense mapping options (an account, supplier or customer)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class MappingOptions:
+    """What a company's expense config may name. Codat's mapping options list accounts (the
+    bank accounts among them are the valid `bankAccount` ids); suppliers and customers are not
+    listed there, so they cannot be checked before the write."""
+
+    bank_accounts: tuple[MappingOption, ...] = ()
 
 
 @dataclass(frozen=True)

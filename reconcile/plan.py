@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from reconcile.model import Company
+
 FORMAT_VERSION = "1"
 
 
@@ -77,7 +79,7 @@ class Action:
     after: Mapping[str, Any] | None = None
 
 
-NoteKind = Literal["deferred", "awaiting_authorization", "needs_reauthorization"]
+NoteKind = Literal["deferred", "blocked", "awaiting_authorization", "needs_reauthorization"]
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,17 @@ def checksum(body: Mapping[str, Any]) -> str:
         {k: v for k, v in body.items() if k != "checksum"}, sort_keys=True, separators=(",", ":")
     )
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def fingerprint(company: Company) -> str:
+    """What a plan saw of a company; a saved plan is stale when this changes."""
+    seen = {
+        "name": company.name,
+        "description": company.description or "",
+        "tags": dict(sorted(company.tags.items())),
+        "connections": sorted((c.id, c.status) for c in company.connections),
+    }
+    return "sha256:" + hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest()
 
 
 def derive_key(*parts: object) -> str:

@@ -5,8 +5,6 @@ No I/O, no click, no httpx: everything the planner needs is in its arguments.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +33,7 @@ from reconcile.plan import (
     Refusal,
     Request,
     derive_key,
+    fingerprint,
 )
 
 DESTROY_ABSOLUTE_THRESHOLD = 10
@@ -56,17 +55,6 @@ class UnsafePlan(Exception):
 def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | None = None) -> Plan:
     options = options or PlanOptions()
     return _Planner(desired, live, options).run()
-
-
-def fingerprint(company: Company) -> str:
-    """What a plan saw of a company; a saved plan is stale when this changes."""
-    seen = {
-        "name": company.name,
-        "description": company.description or "",
-        "tags": dict(sorted(company.tags.items())),
-        "connections": sorted((c.id, c.status) for c in company.connections),
-    }
-    return "sha256:" + hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest()
 
 
 def active_connections(companies: Iterable[Company]) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import ipaddress
 import logging
 import random
 import time
@@ -29,6 +28,7 @@ from reconcile.codat.errors import (
     CodatTransportError,
     ConfigError,
 )
+from reconcile.loopback import is_loopback
 
 DEFAULT_BASE_URL = "https://api.codat.io"
 MAX_PAGE_SIZE = 5000
@@ -48,15 +48,6 @@ class ClientSettings:
     backoff_cap: float = 30.0
     user_agent: str = "codat-reconcile"
     extra_headers: dict[str, str] = field(default_factory=dict)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_base_url(base_url: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import ipaddress
 import socket
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import click
 
+from reconcile.loopback import is_loopback
 from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.registry import UID_TAG
 
@@ -33,15 +33,6 @@ db_option = click.option(
 @click.group()
 def sandbox() -> None:
     """A local, stateful Codat for trying things out and for tests."""
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -118,7 +109,7 @@ def serve(
     request_log: Path | None,
 ) -> None:
     """Serve the sandbox on loopback until interrupted."""
-    if not _is_loopback(host):
+    if not is_loopback(host):
         raise click.ClickException(
             f"refusing to serve on {host}: the sandbox listens on loopback only (e.g. 127.0.0.1)"
         )

@@ -1,10 +1,9 @@
-"""The command line. Thin: parse, call, render, choose the exit code."""
+"""What every command shares: where Codat is, the planner's flags, loading, exit codes."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -13,8 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
-
-from reconcile import __version__
 
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
@@ -33,19 +30,6 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 def fail(message: str) -> NoReturn:
     click.echo(f"Error: {message}", err=True)
     sys.exit(EXIT_ERROR)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", is_flag=True, help="Log every HTTP request to stderr.")
-@click.version_option(__version__, prog_name="reconcile")
-def main(verbose: bool) -> None:
-    """Declarative setup of Codat Sync for Expenses customers, from YAML in git."""
-    if verbose:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-        http_log = logging.getLogger("reconcile.http")
-        http_log.addHandler(handler)
-        http_log.setLevel(logging.INFO)
 
 
 paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -126,26 +110,6 @@ def plan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-# ---------------------------------------------------------------------- validate / schema
-
-
-@main.command()
-@paths_argument
-def validate(paths: tuple[Path, ...]) -> None:
-    """Check desired-state files offline (no network, no key)."""
-    state = load_desired(paths)
-    files = len(state.files) or len(paths)
-    click.echo(f"{files} file(s) valid: {len(state.customers)} customers, owner {state.owner}")
-
-
-@main.command()
-def schema() -> None:
-    """Print the JSON Schema of the desired-state file."""
-    from reconcile.desired import schema_text
-
-    click.echo(schema_text(), nl=False)
-
-
 def load_desired(paths: Sequence[Path]) -> DesiredState:
     from reconcile.desired import InvalidInput, load
 
@@ -160,103 +124,6 @@ def load_desired(paths: Sequence[Path]) -> DesiredState:
             err=True,
         )
         sys.exit(EXIT_ERROR)
-
-
-# ---------------------------------------------------------------------- plan / apply
-
-
-@main.command()
-@paths_argument
-@sandbox_options
-@plan_options
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-@click.option(
-    "--detailed-exitcode",
-    is_flag=True,
-    help="Exit 2 when the plan has changes, 0 when it has none.",
-)
-def plan(
-    paths: tuple[Path, ...], where: Where, options: PlanOptions, fmt: str, detailed_exitcode: bool
-) -> None:
-    """Show what apply would change."""
-    from reconcile.render.style import Style
-    from reconcile.render.text import render_plan
-
-    desired = load_desired(paths)
-
-    async def go() -> Plan:
-        async with open_client(where) as client:
-            return await plan_against(client, desired, options)
-
-    the_plan = run(go())
-    if fmt == "json":
-        click.echo(the_plan.to_json(), nl=False)
-    else:
-        click.echo(render_plan(the_plan, Style.for_stream(sys.stdout)), nl=False)
-    sys.exit(EXIT_CHANGES if detailed_exitcode and the_plan.has_changes else EXIT_OK)
-
-
-@main.command()
-@paths_argument
-@sandbox_options
-@plan_options
-@click.option("--auto-approve", is_flag=True, help="Apply without asking for 'yes'.")
-@click.option(
-    "--parallelism",
-    type=click.IntRange(1, 50),
-    default=10,
-    show_default=True,
-    help="Customers worked on at once (at most this many requests in flight).",
-)
-@click.option("--fail-fast", is_flag=True, help="Stop starting new customers after a failure.")
-def apply(
-    paths: tuple[Path, ...],
-    where: Where,
-    options: PlanOptions,
-    auto_approve: bool,
-    parallelism: int,
-    fail_fast: bool,
-) -> None:
-    """Make Codat match the file."""
-    from reconcile.executor import execute
-    from reconcile.render.style import Style
-    from reconcile.render.text import render_outcome, render_plan, render_result
-
-    desired = load_desired(paths)
-    style = Style.for_stream(sys.stdout)
-
-    async def go() -> int:
-        async with open_client(where) as client:
-            the_plan = await plan_against(client, desired, options)
-            click.echo(render_plan(the_plan, style), nl=False)
-            if not the_plan.has_changes:
-                return EXIT_OK
-            if not auto_approve and not confirm():
-                click.echo("Apply cancelled; nothing was changed.", err=True)
-                return EXIT_ERROR
-            result = await execute(
-                the_plan,
-                client,
-                parallelism=parallelism,
-                fail_fast=fail_fast,
-                progress=lambda o: click.echo(render_outcome(o), err=True),
-            )
-            click.echo(render_result(result, style), nl=False)
-            return EXIT_OK if result.ok else EXIT_ERROR
-
-    sys.exit(run(go()))
-
-
-def confirm() -> bool:
-    """Terraform's question: only the word 'yes' applies (from a terminal or a pipe)."""
-    click.echo("Do you want to apply these changes? Only 'yes' will be accepted.", err=True)
-    try:
-        answer = click.prompt("Enter a value", default="", show_default=False, err=True)
-    except click.Abort:
-        return False
-    return bool(answer.strip() == "yes")
 
 
 async def plan_against(client: CodatClient, desired: DesiredState, options: PlanOptions) -> Plan:
@@ -319,14 +186,3 @@ def run(coro: Awaitable[T]) -> T:
         return asyncio.run(wrapped())
     except CodatError as exc:
         fail(str(exc))
-
-
-def _add_sandbox_group() -> None:
-    try:
-        from reconcile.sandbox.cli import sandbox as sandbox_group
-    except ImportError:  # pragma: no cover - while the sandbox CLI is being built
-        return
-    main.add_command(sandbox_group)
-
-
-_add_sandbox_group()

@@ -1,0 +1,33 @@
+"""`validate` and `schema`: the desired-state file, offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from reconcile.cli.common import (
+    load_desired,
+    paths_argument,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+@click.command()
+@paths_argument
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check desired-state files offline (no network, no key)."""
+    state = load_desired(paths)
+    files = len(state.files) or len(paths)
+    click.echo(f"{files} file(s) valid: {len(state.customers)} customers, owner {state.owner}")
+
+
+@click.command()
+def schema() -> None:
+    """Print the JSON Schema of the desired-state file."""
+    from reconcile.desired import schema_text
+
+    click.echo(schema_text(), nl=False)

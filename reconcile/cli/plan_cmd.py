@@ -1,0 +1,59 @@
+"""`plan`: what apply would change."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from reconcile.cli.common import (
+    EXIT_CHANGES,
+    EXIT_OK,
+    Where,
+    load_desired,
+    open_client,
+    paths_argument,
+    plan_against,
+    plan_options,
+    run,
+    sandbox_options,
+)
+
+if TYPE_CHECKING:
+    from reconcile.plan import Plan
+    from reconcile.planner import PlanOptions
+
+
+@click.command()
+@paths_argument
+@sandbox_options
+@plan_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when the plan has changes, 0 when it has none.",
+)
+def plan(
+    paths: tuple[Path, ...], where: Where, options: PlanOptions, fmt: str, detailed_exitcode: bool
+) -> None:
+    """Show what apply would change."""
+    from reconcile.render.style import Style
+    from reconcile.render.text import render_plan
+
+    desired = load_desired(paths)
+
+    async def go() -> Plan:
+        async with open_client(where) as client:
+            return await plan_against(client, desired, options)
+
+    the_plan = run(go())
+    if fmt == "json":
+        click.echo(the_plan.to_json(), nl=False)
+    else:
+        click.echo(render_plan(the_plan, Style.for_stream(sys.stdout)), nl=False)
+    sys.exit(EXIT_CHANGES if detailed_exitcode and the_plan.has_changes else EXIT_OK)
