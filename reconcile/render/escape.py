@@ -1,0 +1,70 @@
+"""Escaping for everything printed that came from the file or from Codat.
+
+A name or a description is data, never layout: it must not add a line to a plan, move the
+cursor, set a terminal's clipboard (OSC 52) or close a Markdown block. Every renderer passes such
+strings through one of these functions; nothing else decides how they look.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+# Categories that are not printable as themselves: controls (C0, C1, DEL), format characters
+# (bidi overrides, zero-width), line/paragraph separators, surrogates, private use, unassigned.
+_UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
+
+
+def _visible(char: str) -> str:
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def _needs_escape(char: str) -> bool:
+    return (
+        char == "\\"
+        or unicodedata.category(char) in _UNPRINTABLE_CATEGORIES
+        or (unicodedata.category(char) == "Zs" and char != " ")
+    )
+
+
+def text(value: object) -> str:
+    """For a terminal or a log: non-printable characters become visible escapes (`\\x1b`,
+    `\\n`, `\\u202e`); a backslash is doubled so an escape cannot be forged."""
+    s = str(value)
+    if s.isprintable() and "\\" not in s and s.isascii():
+        return s  # the common case, fast
+    return "".join(_visible(c) if _needs_escape(c) else c for c in s)
+
+
+def quoted(value: object) -> str:
+    """A string from the file or Codat in double quotes, escaped (a quote inside is `\\"`)."""
+    return '"' + text(value).replace('"', '\\"') + '"'
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def markdown(value: object) -> str:
+    """Inline Markdown text from the file or Codat: escaped for Markdown and for HTML (GitHub
+    renders inline HTML), on one line, so it can neither inject a tag nor break a table or a
+    `<details>` block."""
+    s = html.escape(text(value), quote=True)
+    return _MD_SPECIAL.sub(r"\\\1", s)
+
+
+def code(value: object) -> str:
+    """Text for inside a fenced code block (```diff): one line, no fence can be closed.
+
+    Inside a fence Markdown is not interpreted, but a line starting with ``` would end it and
+    GitHub still closes `<details>` on a raw `</details>`; backticks and `<` are replaced by
+    look-alikes that cannot act (U+02CB, U+2039) after the visible escaping of `text`."""
+    return text(value).replace("`", "\u02cb").replace("<", "\u2039")
