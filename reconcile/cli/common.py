@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import os
 import sys
@@ -64,7 +63,6 @@ def sandbox_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def plan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Adds the planner's flags and hands the command one `options: PlanOptions`."""
-    from reconcile.planner import PlanOptions
 
     @functools.wraps(fn)
     def wrapper(
@@ -75,6 +73,8 @@ def plan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         allow_delete: bool,
         **kwargs: Any,
     ) -> Any:
+        from reconcile.planner import PlanOptions  # imported by the commands that plan, only
+
         options = PlanOptions(
             allow_delete=allow_delete,
             allow_empty=allow_empty,
@@ -177,6 +177,8 @@ def open_client(where: Where) -> CodatClient:
 
 
 def run(coro: Awaitable[T]) -> T:
+    import asyncio  # only the commands that talk to Codat pay for it
+
     from reconcile.codat import CodatError
 
     async def wrapped() -> T:
