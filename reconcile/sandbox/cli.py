@@ -30,7 +30,21 @@ db_option = click.option(
 )
 
 
-@click.group()
+class _Group(click.Group):
+    """Imports `sandbox seed` (and the store it needs) only when a command line names it or lists
+    the commands, so `reconcile validate` does not pay for it."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        _add_seed_command()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == "seed":
+            _add_seed_command()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Group)
 def sandbox() -> None:
     """A local, stateful Codat for trying things out and for tests."""
 
@@ -263,6 +277,8 @@ def deauthorize(
 
 def _add_seed_command() -> None:
     """`sandbox seed` comes from the seed module once it exists."""
+    if "seed" in sandbox.commands:
+        return
     try:
         seed_module = importlib.import_module("reconcile.sandbox.seed")
     except ImportError:
@@ -270,6 +286,3 @@ def _add_seed_command() -> None:
     command = getattr(seed_module, "seed_command", None)
     if isinstance(command, click.Command):
         sandbox.add_command(command, name=command.name or "seed")
-
-
-_add_seed_command()
