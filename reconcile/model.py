@@ -129,6 +129,7 @@ class Customer:
     expense_config: ExpenseConfig | None = None
     id: str | None = None  # adopt this existing company
     protect: bool = False
+    unprotect: bool = False  # the file says `protect: false`: a protect tag may be removed
     state: CustomerState = "present"
     location: Location | None = field(default=None, compare=False)
 

@@ -127,6 +127,8 @@ class Plan:
     # company id -> fingerprint of what the plan saw; `apply PLANFILE` re-checks these.
     observed: Mapping[str, str] = field(default_factory=dict)
     observed_at: str | None = None  # Codat's clock when live state was read
+    # Set when the plan is refused as a whole (a safety guard): nothing of it may be applied.
+    unsafe: str | None = None
 
     @property
     def actions(self) -> tuple[Action, ...]:
@@ -174,6 +176,7 @@ class Plan:
                 for r in self.refused
             ],
             "warnings": list(self.warnings),
+            "unsafe": self.unsafe,
             "observed": dict(sorted(self.observed.items())),
             "observed_at": self.observed_at,
         }

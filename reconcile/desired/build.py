@@ -55,6 +55,7 @@ def _customer(raw: dict[str, Any], defaults: dict[str, Any], location: Location)
         ),
         id=company_id.lower() if company_id is not None else None,
         protect=bool(pick("protect", False)),
+        unprotect=pick("protect") is False,
         state=cast(CustomerState, raw.get("state", "present")),
         location=location,
     )
