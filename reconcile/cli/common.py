@@ -151,11 +151,15 @@ async def plan_against(client: CodatClient, desired: DesiredState, options: Plan
 # ---------------------------------------------------------------------- plumbing
 
 
-def open_client(where: Where) -> CodatClient:
-    """A client for real Codat (CODAT_API_KEY, CODAT_BASE_URL) or the in-process sandbox."""
+def open_client(where: Where, client_class: type[CodatClient] | None = None) -> CodatClient:
+    """A client for real Codat (CODAT_API_KEY, CODAT_BASE_URL) or the in-process sandbox.
+
+    `client_class` (a CodatClient subclass, e.g. the read-only one) replaces the default."""
     import httpx
 
     from reconcile.codat import ClientSettings, CodatClient, ConfigError
+
+    cls = client_class or CodatClient
 
     try:
         if where.sandbox:
@@ -165,13 +169,13 @@ def open_client(where: Where) -> CodatClient:
             db = where.sandbox_db or DEFAULT_SANDBOX_DB
             db.parent.mkdir(parents=True, exist_ok=True)
             app = create_app(SandboxOptions(db_path=db))
-            return CodatClient(
+            return cls(
                 "sandbox",
                 ClientSettings(base_url=IN_PROCESS_SANDBOX_URL),
                 transport=httpx.ASGITransport(app=app),
             )
         base_url = os.environ.get("CODAT_BASE_URL") or "https://api.codat.io"
-        return CodatClient(os.environ.get("CODAT_API_KEY", ""), ClientSettings(base_url=base_url))
+        return cls(os.environ.get("CODAT_API_KEY", ""), ClientSettings(base_url=base_url))
     except ConfigError as exc:
         fail(str(exc))
 
