@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reconcile.codat import CodatClient, CodatError, CodatHTTPError
+from reconcile.codat.answers import parse_company, parse_connection, parse_expense_config
 from reconcile.model import (
     OWNER_TAG,
     Company,
@@ -30,51 +31,29 @@ def owner_filter(owner: str) -> str:
 
 
 def company_from_wire(body: Mapping[str, Any]) -> Company:
-    return Company(
-        id=str(body["id"]),
-        name=str(body.get("name") or ""),
-        description=body.get("description"),
-        tags={str(k): str(v) for k, v in (body.get("tags") or {}).items()},
-        connections=tuple(connection_from_wire(c) for c in body.get("dataConnections") or ()),
-        created=body.get("created"),
-    )
+    """Kept for callers of the wire dicts; the checks live in `reconcile.codat.answers`."""
+    return parse_company(body, "a company from Codat")
 
 
 def connection_from_wire(body: Mapping[str, Any]) -> Connection:
-    return Connection(
-        id=str(body["id"]),
-        source_type=str(body.get("sourceType") or "Unknown"),
-        platform_name=str(body.get("platformName") or ""),
-        status=str(body.get("status") or ""),
-        link_url=str(body.get("linkUrl") or ""),
-        created=str(body.get("created") or ""),
-        integration_key=body.get("integrationKey"),
-    )
+    return parse_connection(body, "a connection from Codat")
 
 
 def config_from_wire(body: Mapping[str, Any] | None) -> ExpenseConfig | None:
-    if not body:
-        return None
-
-    def ident(key: str) -> str:
-        part = body.get(key) or {}
-        return str(part.get("id") or "") if isinstance(part, Mapping) else ""
-
-    return ExpenseConfig(ident("bankAccount"), ident("supplier"), ident("customer"))
+    return parse_expense_config(body, "an expense config")
 
 
 async def read_live(client: CodatClient, desired: DesiredState) -> LiveState:
     sent_before = client.requests_sent
-    bodies = await client.list_companies(tags=owner_filter(desired.owner))
+    companies = await client.list_companies(tags=owner_filter(desired.owner))
     server_time = client.server_time or datetime.now(UTC)
     # The Date header has whole seconds: step back one so "before the read" stays true.
     read_at = (server_time - timedelta(seconds=1)).isoformat()
-    companies = [company_from_wire(b) for b in bodies]
     known = {c.id for c in companies}
     for customer in desired.customers:
         if customer.id and customer.id not in known:
             try:
-                companies.append(company_from_wire(await client.get_company(customer.id)))
+                companies.append(await client.get_company(customer.id))
                 known.add(customer.id)
             except CodatHTTPError as exc:
                 if exc.status != 404:
@@ -120,7 +99,7 @@ async def _read_configs(
     async def read(company_id: str) -> None:
         async with gate:
             try:
-                configs[company_id] = config_from_wire(await client.get_expense_config(company_id))
+                configs[company_id] = await client.get_expense_config(company_id)
             except CodatError as exc:
                 warnings.append(
                     f"could not read the expense config of company {company_id} ({exc}); "

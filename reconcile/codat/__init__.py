@@ -1,13 +1,24 @@
 """An httpx client for the parts of Codat's API this tool uses. It knows nothing of plans."""
 
-from reconcile.codat.client import ClientSettings, CodatClient
-from reconcile.codat.errors import CodatError, CodatHTTPError, CodatTransportError, ConfigError
+from reconcile.codat.answers import UnexpectedAnswer, json_or_none
+from reconcile.codat.client import DEFAULT_BASE_URL, ClientSettings, CodatClient
+from reconcile.codat.errors import (
+    CodatError,
+    CodatHTTPError,
+    CodatTransportError,
+    ConfigError,
+    QuotaExhausted,
+)
 
 __all__ = [
+    "DEFAULT_BASE_URL",
     "ClientSettings",
     "CodatClient",
     "CodatError",
     "CodatHTTPError",
     "CodatTransportError",
     "ConfigError",
+    "QuotaExhausted",
+    "UnexpectedAnswer",
+    "json_or_none",
 ]

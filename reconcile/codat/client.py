@@ -1,9 +1,18 @@
-"""Async httpx client: Basic auth, pagination, retries with backoff, idempotency keys.
+"""Async httpx client: Basic auth, verified pagination, retries with backoff, idempotency keys.
 
 Retries cover 408, 429, 5xx and connection errors, with exponential backoff and full jitter;
-a `Retry-After` header is honoured. A POST or PATCH is only retried when it carries an
-`Idempotency-Key` (so a retry replays instead of duplicating); with a key, a 409 ("the first
-request with this key is still running") is retried too, until the first one has answered.
+a `Retry-After` header is honoured (each wait capped at `backoff_cap`). A POST or PATCH is only
+retried when it carries an `Idempotency-Key` (so a retry replays instead of duplicating); with a
+key, a 409 ("the first request with this key is still running") is retried too, until the first
+one has answered. A 429 that says the daily quota is used up is not retried: `QuotaExhausted`
+(see `reconcile.codat.ratelimit`).
+
+Every answer the tool reads is checked by `reconcile.codat.answers` and returned as the model's
+types; every path is built by `reconcile.paths` (ids quoted as one segment).
+
+The key never leaves in clear: plain http is allowed only to loopback and then never through a
+proxy from the environment (`HTTP_PROXY` would receive the Authorization header); https keeps
+honouring `HTTPS_PROXY` (the key travels inside TLS, through a CONNECT tunnel).
 """
 
 from __future__ import annotations
@@ -14,26 +23,39 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from reconcile import paths
+from reconcile.codat.answers import (
+    UnexpectedAnswer,
+    decode,
+    json_or_none,
+    parse_company,
+    parse_connection,
+    parse_expense_config,
+    parse_mapping_options,
+)
 from reconcile.codat.errors import (
-    CodatError,
     CodatHTTPError,
     CodatTransportError,
     ConfigError,
+    QuotaExhausted,
+    clean,
 )
+from reconcile.codat.paging import read_all
+from reconcile.codat.ratelimit import http_date, read_rate_limit, retry_after_seconds
 from reconcile.loopback import is_loopback
+from reconcile.model import Company, Connection, ExpenseConfig, MappingOptions
 
 DEFAULT_BASE_URL = "https://api.codat.io"
 MAX_PAGE_SIZE = 5000
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-MAX_LIST_RESTARTS = 3
+USER_AGENT = "codat-reconcile"
 log = logging.getLogger("reconcile.http")
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -46,13 +68,20 @@ class ClientSettings:
     max_attempts: int = 6
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
-    user_agent: str = "codat-reconcile"
-    extra_headers: dict[str, str] = field(default_factory=dict)
+    # The longest a 429 may ask to wait (Retry-After) and still be waited out, by default what
+    # the retries could wait in all (30 s x 5); beyond it, the quota is used up for now.
+    retry_budget: float = 150.0
 
 
 def check_base_url(base_url: str) -> str:
     try:
         parts = urlsplit(base_url)
+        if "@" in parts.netloc:
+            # Never echo it: the user info may be a password.
+            raise ConfigError(
+                "the base URL holds user info (user:password@); Codat takes the key from "
+                "CODAT_API_KEY, so remove it from CODAT_BASE_URL"
+            )
         _ = parts.port  # a malformed port raises here
         httpx.URL(base_url)
     except (ValueError, httpx.InvalidURL) as exc:
@@ -88,22 +117,28 @@ class CodatClient:
         if not api_key:
             raise ConfigError("no Codat API key: set CODAT_API_KEY (or use --sandbox)")
         self.settings = settings or ClientSettings()
-        base_url = check_base_url(self.settings.base_url)
+        self.base_url = check_base_url(self.settings.base_url)
         self._http = httpx.AsyncClient(
-            base_url=base_url,
+            base_url=self.base_url,
             transport=transport,
             timeout=self.settings.timeout,
+            # Proxies from the environment only for https: over plain http a proxy would read
+            # the Authorization header.
+            trust_env=self.base_url.startswith("https:"),
             headers={
                 "Authorization": basic_auth(api_key),
                 "Accept": "application/json",
-                "User-Agent": self.settings.user_agent,
-                **self.settings.extra_headers,
+                "User-Agent": USER_AGENT,
             },
         )
         self._sleep = sleep
         self._rng = rng or random.Random()
         self.requests_sent = 0
         self.server_time: datetime | None = None  # from the last response's Date header
+        # From the last response's X-Rate-Limit-* headers (None when absent).
+        self.rate_limit_limit: int | None = None
+        self.rate_limit_remaining: int | None = None
+        self.rate_limit_reset: datetime | None = None
 
     async def __aenter__(self) -> CodatClient:
         return self
@@ -129,6 +164,7 @@ class CodatClient:
         retryable_method = method in ("GET", "PUT", "DELETE", "HEAD") or idempotency_key
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         attempt = 0
+        first_started = time.monotonic()
         while True:
             attempt += 1
             started = time.perf_counter()
@@ -138,7 +174,7 @@ class CodatClient:
                 )
             except httpx.DecodingError as exc:
                 self.requests_sent += 1
-                raise CodatError(f"{method} {path}: unreadable answer from Codat ({exc})") from None
+                raise UnexpectedAnswer(f"{method} {path}", f"unreadable body ({exc})") from None
             except httpx.TransportError as exc:
                 self.requests_sent += 1
                 elapsed = (time.perf_counter() - started) * 1000
@@ -146,172 +182,159 @@ class CodatClient:
                 if retryable_method and attempt < self.settings.max_attempts:
                     await self._sleep(self._backoff(attempt, None))
                     continue
-                raise CodatTransportError(method, path, type(exc).__name__) from None
+                raise CodatTransportError(
+                    method,
+                    path,
+                    type(exc).__name__,
+                    base_url=self.base_url,
+                    attempts=attempt,
+                    elapsed=time.monotonic() - first_started,
+                ) from None
             self.requests_sent += 1
             elapsed = (time.perf_counter() - started) * 1000
             log.info("%s %s -> %d (%.0f ms)", method, path, response.status_code, elapsed)
-            self._note_server_time(response)
+            now = self._note_answer(response)
             if 200 <= response.status_code < 300:
                 return response
             status = response.status_code
+            wait = retry_after_seconds(response.headers.get("Retry-After"), now)
+            if status == 429:
+                self._stop_if_quota_used_up(method, path, response, wait, now)
             retry = (status in RETRY_STATUSES and (retryable_method or status == 429)) or (
                 status == 409 and idempotency_key is not None
             )
             if retry and attempt < self.settings.max_attempts:
-                await self._sleep(self._backoff(attempt, response.headers.get("Retry-After")))
+                await self._sleep(self._backoff(attempt, wait))
                 continue
-            raise CodatHTTPError(method, path, response.status_code, _json_or_none(response))
+            raise CodatHTTPError(method, path, status, json_or_none(response.content))
 
-    def _note_server_time(self, response: httpx.Response) -> None:
+    async def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> object:
+        """The decoded body of a successful answer (None when empty); a body that is not JSON
+        is an `UnexpectedAnswer`."""
+        response = await self.request(
+            method, path, json=json, params=params, idempotency_key=idempotency_key
+        )
+        return decode(
+            response.content,
+            f"{method} {path}",
+            status=response.status_code,
+            content_type=response.headers.get("Content-Type", ""),
+        )
+
+    def _note_answer(self, response: httpx.Response) -> datetime:
+        """Codat's clock (the Date header, else ours) and the rate-limit headers."""
         date = response.headers.get("Date")
-        if date:
-            try:
-                self.server_time = parsedate_to_datetime(date)
-                return
-            except (TypeError, ValueError):
-                pass
-        self.server_time = datetime.now(UTC)
+        self.server_time = (date and http_date(date)) or datetime.now(UTC)
+        rate = read_rate_limit(response.headers, self.server_time)
+        self.rate_limit_limit = rate.limit
+        self.rate_limit_remaining = rate.remaining
+        self.rate_limit_reset = rate.reset
+        return self.server_time
 
-    def _backoff(self, attempt: int, retry_after: str | None) -> float:
+    def _stop_if_quota_used_up(
+        self,
+        method: str,
+        path: str,
+        response: httpx.Response,
+        wait: float | None,
+        now: datetime,
+    ) -> None:
+        used_up = self.rate_limit_remaining == 0
+        too_long = wait is not None and wait > self.settings.retry_budget
+        if not (used_up or too_long):
+            return
+        resets_at = self.rate_limit_reset
+        if resets_at is None and wait is not None:
+            resets_at = datetime.fromtimestamp(now.timestamp() + wait, UTC)
+        raise QuotaExhausted(
+            method,
+            path,
+            json_or_none(response.content),
+            limit=self.rate_limit_limit,
+            resets_at=resets_at,
+        )
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
-            try:
-                return min(max(float(retry_after), 0.0), self.settings.backoff_cap)
-            except ValueError:
-                pass
+            return min(retry_after, self.settings.backoff_cap)
         ceiling = min(self.settings.backoff_cap, self.settings.backoff_base * 2 ** (attempt - 1))
         return self._rng.uniform(0, ceiling)
 
-    async def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        """A JSON object, or a typed error: never a traceback on a surprising answer."""
-        response = await self.request(method, path, **kwargs)
-        body = _json_or_none(response)
-        if not isinstance(body, dict):
-            kind = response.headers.get("Content-Type", "no content type")
-            raise CodatError(
-                f"{method} {path}: unexpected answer from Codat (status "
-                f"{response.status_code}, {kind}); is CODAT_BASE_URL right?"
-            )
-        return body
-
-    # ------------------------------------------------------------------ companies
+    # ------------------------------------------------------------------ typed reads
 
     async def list_companies(
-        self, *, tags: str | None = None, page_size: int = MAX_PAGE_SIZE
-    ) -> list[dict[str, Any]]:
-        """Every company matching the tag filter, following pages until all are read.
+        self, tags: str | None = None, *, page_size: int = MAX_PAGE_SIZE
+    ) -> list[Company]:
+        """Every company matching the tag filter, verified (see `reconcile.codat.paging`)."""
 
-        Pages are offsets: if the total changes between pages (a company created or deleted
-        meanwhile), an item may have shifted across a page boundary, so the read starts again.
-        """
-        for _ in range(MAX_LIST_RESTARTS):
-            results: dict[str, dict[str, Any]] = {}
-            page, first_total = 1, None
-            while True:
-                params: dict[str, Any] = {"page": page, "pageSize": page_size}
-                if tags:
-                    params["tags"] = tags
-                body = await self._json("GET", "/companies", params=params)
-                batch, total = _page(body, len(results))
-                results.update((str(c["id"]), c) for c in batch)
-                first_total = total if first_total is None else first_total
-                if total != first_total or not batch or page * page_size >= total:
-                    break
-                page += 1
-            if total == first_total:
-                return list(results.values())
-        raise CodatError(
-            "the list of companies kept changing while it was read; try again when Codat is quieter"
-        )
+        async def fetch(page: int) -> object:
+            params: dict[str, Any] = {"page": page, "pageSize": page_size}
+            if tags:
+                params["tags"] = tags
+            return await self.request_json("GET", paths.companies(), params=params)
 
-    async def get_company(self, company_id: str) -> dict[str, Any]:
-        return await self._json("GET", f"/companies/{company_id}")
+        return await read_all(fetch, page_size)
 
-    async def create_company(
-        self, body: dict[str, Any], *, idempotency_key: str | None = None
-    ) -> dict[str, Any]:
-        return await self._json("POST", "/companies", json=body, idempotency_key=idempotency_key)
+    async def get_company(self, company_id: str) -> Company:
+        path = paths.company(company_id)
+        where = f"GET {path}"
+        company = parse_company(await self.request_json("GET", path), where)
+        _same_id(where, "id", company.id, company_id)
+        return company
 
-    async def replace_company(self, company_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._json("PUT", f"/companies/{company_id}", json=body)
+    async def get_connection(self, company_id: str, connection_id: str) -> Connection:
+        path = paths.connection(company_id, connection_id)
+        where = f"GET {path}"
+        connection = parse_connection(await self.request_json("GET", path), where)
+        _same_id(where, "id", connection.id, connection_id)
+        return connection
 
-    async def delete_company(self, company_id: str) -> None:
-        await self.request("DELETE", f"/companies/{company_id}")
-
-    # ------------------------------------------------------------------ connections
-
-    async def create_connection(
-        self, company_id: str, platform_key: str, *, idempotency_key: str | None = None
-    ) -> dict[str, Any]:
-        return await self._json(
-            "POST",
-            f"/companies/{company_id}/connections",
-            json={"platformKey": platform_key},
-            idempotency_key=idempotency_key,
-        )
-
-    async def unlink_connection(
-        self, company_id: str, connection_id: str, *, idempotency_key: str | None = None
-    ) -> dict[str, Any]:
-        return await self._json(
-            "PATCH",
-            f"/companies/{company_id}/connections/{connection_id}",
-            json={"status": "Unlinked"},
-            idempotency_key=idempotency_key,
-        )
-
-    async def get_connection(self, company_id: str, connection_id: str) -> dict[str, Any]:
-        return await self._json("GET", f"/companies/{company_id}/connections/{connection_id}")
-
-    async def delete_connection(self, company_id: str, connection_id: str) -> None:
-        await self.request("DELETE", f"/companies/{company_id}/connections/{connection_id}")
-
-    async def create_partner_expense_connection(
-        self, company_id: str, *, idempotency_key: str | None = None
-    ) -> dict[str, Any]:
-        return await self._json(
-            "POST",
-            f"/companies/{company_id}/sync/expenses/connections/partnerExpense",
-            idempotency_key=idempotency_key,
-        )
-
-    # ------------------------------------------------------------------ expense config
-
-    async def get_expense_config(self, company_id: str) -> dict[str, Any] | None:
+    async def get_expense_config(self, company_id: str) -> ExpenseConfig | None:
+        """The company's expense config, or None when it has none (404)."""
+        path = paths.expense_config(company_id)
         try:
-            return await self._json("GET", f"/companies/{company_id}/sync/expenses/config")
+            body = await self.request_json("GET", path)
         except CodatHTTPError as exc:
             if exc.status == 404:
                 return None
             raise
+        return parse_expense_config(body, f"GET {path}")
 
-    async def set_expense_config(
-        self, company_id: str, body: dict[str, Any], *, idempotency_key: str | None = None
-    ) -> dict[str, Any]:
-        return await self._json(
-            "POST",
-            f"/companies/{company_id}/sync/expenses/config",
-            json=body,
-            idempotency_key=idempotency_key,
+    async def get_mapping_options(self, company_id: str) -> MappingOptions:
+        path = paths.mapping_options(company_id)
+        return parse_mapping_options(await self.request_json("GET", path), f"GET {path}")
+
+    # ------------------------------------------------------------------ writes (tests, tools)
+
+    async def create_company(
+        self, body: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> Company:
+        path = paths.companies()
+        answer = await self.request_json("POST", path, json=body, idempotency_key=idempotency_key)
+        return parse_company(answer, f"POST {path}")
+
+    async def create_connection(
+        self, company_id: str, platform_key: str, *, idempotency_key: str | None = None
+    ) -> Connection:
+        path = paths.connections(company_id)
+        answer = await self.request_json(
+            "POST", path, json={"platformKey": platform_key}, idempotency_key=idempotency_key
         )
+        return parse_connection(answer, f"POST {path}")
+
+    async def delete_company(self, company_id: str) -> None:
+        await self.request("DELETE", paths.company(company_id))
 
 
-def _page(body: dict[str, Any], seen: int) -> tuple[list[dict[str, Any]], int]:
-    """The results and total of a page, or a typed error if it is not shaped like one."""
-    batch = body.get("results") or []
-    total = body.get("totalResults", seen + len(batch))
-    if (
-        not isinstance(batch, list)
-        or not all(isinstance(c, dict) and "id" in c for c in batch)
-        or not isinstance(total, int)
-    ):
-        raise CodatError("GET /companies: the answer is not a page of companies")
-    return batch, total
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return None
+def _same_id(where: str, field: str, got: str, asked: str) -> None:
+    """Codat answered about the thing asked for, not another one."""
+    if got.casefold() != asked.casefold():
+        raise UnexpectedAnswer(where, f"{field} is {got}, not the {clean(asked, 60)} asked for")

@@ -1,8 +1,16 @@
-"""Typed errors. They carry Codat's correlationId and never the API key."""
+"""Typed errors. They carry Codat's correlationId and never the API key.
+
+Every message is one line a person can act on. What Codat put in an error body is escaped and
+shortened here (a hostile body can neither add lines nor flood the terminal).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+KEY_HINT = "check CODAT_API_KEY (or the file CODAT_API_KEY_FILE names): Codat did not accept it"
+MAX_DETAIL = 300
 
 
 class CodatError(Exception):
@@ -16,11 +24,29 @@ class ConfigError(CodatError):
 class CodatTransportError(CodatError):
     """No HTTP answer: timeout, refused or dropped connection. The request may have been applied."""
 
-    def __init__(self, method: str, path: str, cause: str) -> None:
-        super().__init__(f"{method} {path}: no response from Codat ({cause})")
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        cause: str,
+        *,
+        base_url: str | None = None,
+        attempts: int = 1,
+        elapsed: float | None = None,
+    ) -> None:
+        where = f" at {base_url}" if base_url else ""
+        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+        over = f" over {elapsed:.1f} s" if elapsed is not None else ""
+        super().__init__(
+            f"{method} {path}: no response from Codat{where} after {tries}{over} ({cause}); "
+            "is CODAT_BASE_URL right and is the network up?"
+        )
         self.method = method
         self.path = path
         self.cause = cause
+        self.base_url = base_url
+        self.attempts = attempts
+        self.elapsed = elapsed
 
 
 class CodatHTTPError(CodatError):
@@ -31,15 +57,71 @@ class CodatHTTPError(CodatError):
         self.path = path
         self.status = status
         self.body = body if isinstance(body, dict) else {}
-        self.error = str(self.body.get("error") or f"HTTP {status}")
-        self.correlation_id: str | None = self.body.get("correlationId")
+        error = self.body.get("error")
+        self.error = clean(error) if isinstance(error, str) and error else f"HTTP {status}"
+        correlation = self.body.get("correlationId")
+        self.correlation_id: str | None = (
+            clean(correlation, 80) if isinstance(correlation, str) and correlation else None
+        )
+        super().__init__(self._message())
+
+    def _message(self) -> str:
         detail = _validation_detail(self.body)
+        hint = f"; {KEY_HINT}" if self.status == 401 else ""
         suffix = f" (correlationId {self.correlation_id})" if self.correlation_id else ""
-        super().__init__(f"{method} {path}: {status} {self.error}{detail}{suffix}")
+        return f"{self.method} {self.path}: {self.status} {self.error}{detail}{hint}{suffix}"
+
+
+class QuotaExhausted(CodatHTTPError):
+    """A 429 that waiting a little will not cure: the daily quota is used up (or Codat asks to
+    wait longer than the retry budget). Raised at once, without retrying."""
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        *,
+        limit: int | None,
+        resets_at: datetime | None,
+    ) -> None:
+        self.limit = limit
+        self.resets_at = resets_at
+        super().__init__(method, path, 429, body)
+
+    def _message(self) -> str:
+        quota = f"Codat's daily quota of {self.limit} requests" if self.limit else "Codat's quota"
+        when = (
+            f"; it resets at {self.resets_at:%Y-%m-%d %H:%M:%S %Z}".rstrip()
+            if self.resets_at
+            else ""
+        )
+        suffix = f" (correlationId {self.correlation_id})" if self.correlation_id else ""
+        return f"{self.method} {self.path}: 429 {quota} is used up{when}{suffix}"
+
+
+def clean(value: str, limit: int = MAX_DETAIL) -> str:
+    """Text from an answer, for a one-line message: non-printable characters escaped
+    (`\\n`, `\\x1b`), backslashes doubled, at most `limit` characters."""
+    if len(value) > limit:
+        value = value[: limit - 3] + "..."
+    if value.isprintable() and "\\" not in value:
+        return value
+    return "".join(c if c.isprintable() and c != "\\" else _escape(c) for c in value)
+
+
+def _escape(char: str) -> str:
+    return "\\\\" if char == "\\" else repr(char)[1:-1]
 
 
 def _validation_detail(body: dict[str, Any]) -> str:
-    validation = body.get("validation") or {}
-    errors = validation.get("errors") or [] if isinstance(validation, dict) else []
-    messages = [str(e.get("message")) for e in errors if isinstance(e, dict) and e.get("message")]
+    validation = body.get("validation")
+    errors = validation.get("errors") if isinstance(validation, dict) else None
+    if not isinstance(errors, list):
+        return ""
+    messages = [
+        clean(e["message"])
+        for e in errors[:5]
+        if isinstance(e, dict) and isinstance(e.get("message"), str) and e["message"]
+    ]
     return f": {'; '.join(messages)}" if messages else ""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,10 +19,9 @@ from tests.sandbox_server import serve_sandbox
 SECRET = "s3cret-key-never-shown"
 
 
-def client_for(url: str, key: str = SECRET, **settings: object) -> CodatClient:
+def client_for(url: str, key: str = SECRET, **settings: Any) -> CodatClient:
     base = ClientSettings(base_url=url, backoff_base=0.01, backoff_cap=0.05)
-    merged = ClientSettings(**{**base.__dict__, **settings})  # type: ignore[arg-type]
-    return CodatClient(key, merged)
+    return CodatClient(key, dataclasses.replace(base, **settings))
 
 
 @pytest.mark.parametrize(
@@ -58,11 +59,11 @@ def test_round_trip_and_key_never_leaks(tmp_path: Path, caplog: pytest.LogCaptur
             assert request_errors("POST", "/companies", body) == []
             company = await client.create_company(body, idempotency_key="k-1")
             again = await client.create_company(body, idempotency_key="k-1")
-            assert again["id"] == company["id"]  # replayed, not duplicated
+            assert again.id == company.id  # replayed, not duplicated
             listed = await client.list_companies(tags="reconcile.owner=o")
-            assert [c["id"] for c in listed] == [company["id"]]
-            conn = await client.create_connection(company["id"], "gbol", idempotency_key="k-2")
-            assert conn["status"] == "PendingAuth"
+            assert [c.id for c in listed] == [company.id]
+            conn = await client.create_connection(company.id, "gbol", idempotency_key="k-2")
+            assert conn.status == "PendingAuth"
             with pytest.raises(CodatHTTPError) as err:
                 await client.get_company("00000000-0000-4000-8000-000000000000")
             assert err.value.status == 404 and err.value.correlation_id
@@ -82,7 +83,7 @@ def test_pagination_reads_every_page(tmp_path: Path) -> None:
                 await client.create_company({"name": f"C {i}", "tags": {"t": "x"}})
             everything = await client.list_companies(tags="t=x", page_size=3)
             assert len(everything) == 7
-            assert len({c["id"] for c in everything}) == 7
+            assert len({c.id for c in everything}) == 7
             assert client.requests_sent == 7 + 3
 
     with serve_sandbox(tmp_path / "s.db") as url:
@@ -115,7 +116,7 @@ def test_retries_through_faults_without_duplicates(tmp_path: Path, fault: str) -
                     {"name": f"Co {i}", "tags": {"run": "faults"}}, idempotency_key=f"key-{i}"
                 )
             listed = await client.list_companies(tags="run=faults")
-            assert sorted(c["name"] for c in listed) == sorted(f"Co {i}" for i in range(15))
+            assert sorted(c.name for c in listed) == sorted(f"Co {i}" for i in range(15))
 
     args = (fault, "0.3", "--seed", "7", "--request-log", str(log))
     with serve_sandbox(tmp_path / "s.db", *args) as url:

@@ -1,0 +1,86 @@
+"""Codat's rate-limit headers, and when a 429 means "stop for today" rather than "wait a bit".
+
+Every Codat response carries `X-Rate-Limit-Limit` (requests allowed today),
+`X-Rate-Limit-Remaining` and `X-Rate-Limit-Reset` (when the quota resets). The reset is read
+as a Unix time when it is a large integer (what the sandbox sends), as seconds from the
+response's `Date` when it is a small one, else as an HTTP date or ISO 8601. A header that is
+absent or unreadable is None: nothing is guessed.
+
+The retry budget: a 429 is worth waiting for only when its wait fits in what the remaining
+attempts could wait anyway, `backoff_cap x (attempts left)` (30 s x 5 = 150 s after the first
+429 with the defaults). A 429 with `X-Rate-Limit-Remaining: 0`, or a `Retry-After` beyond that
+budget, is the daily quota: `QuotaExhausted` at once, no waiting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+# Below this an X-Rate-Limit-Reset integer is a number of seconds, above it a Unix time.
+_UNIX_TIME_FLOOR = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    limit: int | None
+    remaining: int | None
+    reset: datetime | None
+
+
+def read_rate_limit(headers: httpx.Headers, now: datetime) -> RateLimit:
+    return RateLimit(
+        limit=_count(headers.get("X-Rate-Limit-Limit")),
+        remaining=_count(headers.get("X-Rate-Limit-Remaining")),
+        reset=_moment(headers.get("X-Rate-Limit-Reset"), now),
+    )
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """`Retry-After` as seconds from now: a number of seconds or an HTTP date."""
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    moment = http_date(value)
+    return None if moment is None else max((moment - now).total_seconds(), 0.0)
+
+
+def _count(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        number = int(value.strip())
+    except ValueError:
+        return None
+    return number if number >= 0 else None
+
+
+def _moment(value: str | None, now: datetime) -> datetime | None:
+    if value is None:
+        return None
+    number = _count(value)
+    if number is not None:
+        if number >= _UNIX_TIME_FLOOR:
+            try:
+                return datetime.fromtimestamp(number, UTC)
+            except (OverflowError, OSError, ValueError):
+                return None
+        return now + timedelta(seconds=number)
+    return http_date(value)
+
+
+def http_date(value: str) -> datetime | None:
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
