@@ -1,0 +1,182 @@
+"""The one way every action is sent, whatever its kind.
+
+1. The handler's guard: a destructive action goes out only against the state the plan saw.
+2. The write, under the action's Idempotency-Key (a key planned before the company existed is
+   derived again with the company's id, which is part of what the write means).
+3. No usable answer (no response, a 5xx or 409 after the client's retries): the handler says
+   whether the write landed. Only when Codat confirms it did not, after a 5xx (which Codat would
+   replay to the same key for 90 minutes), is it sent once more under a fresh key; when Codat
+   cannot be asked, the action fails and says that it may have been applied.
+4. Refused with a 4xx: the handler checks whether the wanted state holds anyway (e.g. 400 "Only
+   one active accounting connection" because a concurrent apply made it): then it is done.
+5. A success may be a stale replay (the handler decides): sent again under a fresh key.
+
+Anything unexpected (a surprising answer, a bug) fails this action only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import reconcile.codat as codat
+from reconcile.codat import CodatError, CodatHTTPError
+from reconcile.executor.companies import CreateCompany, DeleteCompany, UpdateCompany
+from reconcile.executor.connections import CreateConnection, DeleteConnection, UnlinkConnection
+from reconcile.executor.context import Context, Done
+from reconcile.executor.expenses import CreatePartnerExpense, SetExpenseConfig
+from reconcile.executor.handler import Handler, Unresolvable
+from reconcile.executor.outcome import Outcome
+from reconcile.plan import Action, Kind, derive_key
+
+HANDLERS: dict[Kind, Handler] = {
+    h.kind: h
+    for h in (
+        CreateCompany(),
+        UpdateCompany(),
+        DeleteCompany(),
+        CreateConnection(),
+        UnlinkConnection(),
+        DeleteConnection(),
+        CreatePartnerExpense(),
+        SetExpenseConfig(),
+    )
+}
+assert set(HANDLERS) == set(Kind), "every kind of action needs a handler"
+
+
+class _NeverRaised(CodatHTTPError):
+    pass
+
+
+# The client raises this when Codat's daily quota is used up (nothing more can be sent today).
+QuotaExhausted: type[CodatHTTPError] = getattr(codat, "QuotaExhausted", _NeverRaised)
+
+Unknown = Literal["unknown"]
+UNKNOWN: Unknown = "unknown"
+UNKNOWN_NOTE = "; Codat could not be asked whether it was applied: run plan again"
+
+
+class QuotaStop(Exception):
+    """The daily quota ran out before this action was sent: it was not started."""
+
+    def __init__(self, cause: CodatHTTPError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+async def perform(ctx: Context, action: Action, company_id: str | None) -> Outcome:
+    """Send one action; the Outcome says what Codat now holds. Raises `QuotaStop` only when
+    the quota ran out before anything of this action could have landed."""
+    if company_id is None and action.kind is not Kind.CREATE_COMPANY:
+        return Outcome(action, "skipped", None, "the company was not created")
+    handler = HANDLERS[action.kind]
+    try:
+        return await _perform(ctx, handler, action, company_id)
+    except QuotaStop:
+        raise
+    except Unresolvable as exc:
+        return Outcome(action, "failed", company_id, str(exc))
+    except Exception as exc:  # one customer's surprise must not end the run
+        what = str(exc) if isinstance(exc, CodatError) else f"{type(exc).__name__}: {exc}"
+        return Outcome(
+            action,
+            "failed",
+            company_id,
+            f"unexpected error: {what}; it may or may not have been applied: run plan again",
+        )
+
+
+async def _perform(
+    ctx: Context, handler: Handler, action: Action, company_id: str | None
+) -> Outcome:
+    try:
+        guard = await handler.guard(ctx, action, company_id)
+    except QuotaExhausted as exc:
+        raise QuotaStop(exc) from None
+    except CodatError as exc:
+        return _failed(action, company_id, exc, "; could not confirm the state the plan saw")
+    if isinstance(guard, Done):
+        return Outcome(action, "applied", guard.company_id, guard.detail)
+    if guard is not None:
+        return Outcome(action, "refused", company_id, guard)
+
+    request = action.request.resolved(company_id) if company_id else action.request
+    key = action.idempotency_key
+    if key is not None and action.company_id is None and company_id is not None:
+        key = derive_key(key, company_id)
+    for fresh in (False, True):
+        try:
+            body = await _send(ctx, request.method, request.path, request.body, key)
+            new_id = handler.accept(action, company_id, body)
+        except QuotaExhausted as exc:
+            if fresh:
+                return _failed(action, company_id, exc)
+            raise QuotaStop(exc) from None
+        except CodatError as exc:  # no response, an error status, or an unreadable answer
+            refused = isinstance(exc, CodatHTTPError) and not _ambiguous(exc)
+            landed = await _ask(handler, ctx, action, company_id, patient=not refused)
+            if isinstance(landed, Done):
+                detail = "already in place" if refused else landed.detail
+                return Outcome(action, "applied", landed.company_id, detail)
+            if refused:
+                return _failed(action, company_id, exc)
+            if landed == UNKNOWN:
+                return _failed(action, company_id, exc, UNKNOWN_NOTE)
+            if fresh or key is None or not _replays_error(exc):
+                return _failed(action, company_id, exc)
+            # Confirmed absent after a 5xx: the old key would only replay the error.
+            key = derive_key(key, "after a replayed 5xx")
+            continue
+        if key is not None and not fresh and await _stale(handler, ctx, action, new_id, body):
+            key = derive_key(key, "stale", body.get("id") if isinstance(body, dict) else "")
+            continue
+        return Outcome(action, "applied", new_id)
+    return Outcome(action, "failed", company_id, "a fresh attempt was stale too")
+
+
+async def _send(ctx: Context, method: str, path: str, body: Any, key: str | None) -> Any:
+    request_json = getattr(ctx.client, "request_json", None)
+    if request_json is not None:
+        return await request_json(method, path, json=body, idempotency_key=key)
+    response = await ctx.client.request(method, path, json=body, idempotency_key=key)
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+async def _ask(
+    handler: Handler, ctx: Context, action: Action, company_id: str | None, *, patient: bool
+) -> Done | Unknown | None:
+    try:
+        return await handler.landed(ctx, action, company_id, patient=patient)
+    except CodatError:
+        return UNKNOWN
+
+
+async def _stale(
+    handler: Handler, ctx: Context, action: Action, company_id: str | None, body: Any
+) -> bool:
+    try:
+        return await handler.stale(ctx, action, company_id, body)
+    except CodatHTTPError as exc:
+        return exc.status == 404
+    except CodatError:
+        return False
+
+
+def _ambiguous(exc: CodatHTTPError) -> bool:
+    """Errors after which the write may or may not have happened."""
+    return exc.status >= 500 or exc.status in (408, 409, 429)
+
+
+def _replays_error(exc: CodatError) -> bool:
+    """Codat replays a keyed request's 4xx/5xx for 90 minutes (not a 429): a fresh key helps."""
+    return isinstance(exc, CodatHTTPError) and exc.status >= 500
+
+
+def _failed(action: Action, company_id: str | None, exc: CodatError, more: str = "") -> Outcome:
+    correlation = exc.correlation_id if isinstance(exc, CodatHTTPError) else None
+    return Outcome(action, "failed", company_id, str(exc) + more, correlation)
