@@ -34,7 +34,8 @@ from dataclasses import dataclass
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reconcile.sandbox.middleware import context_of, error_response, is_api_request
+from reconcile.sandbox.errors import error_response
+from reconcile.sandbox.layers import context_of, is_api_request
 from reconcile.sandbox.options import SandboxOptions
 
 DROP = "drop"

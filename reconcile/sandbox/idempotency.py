@@ -26,12 +26,12 @@ from pathlib import Path
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reconcile.sandbox.middleware import (
+from reconcile.sandbox.errors import error_response
+from reconcile.sandbox.layers import (
     Clock,
     LayerDB,
     context_of,
     credential_scope,
-    error_response,
     header,
     is_api_request,
     read_body,

@@ -31,11 +31,11 @@ from pathlib import Path
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reconcile.sandbox.middleware import (
+from reconcile.sandbox.errors import error_response
+from reconcile.sandbox.layers import (
     Clock,
     LayerDB,
     credential_scope,
-    error_response,
     is_api_request,
 )
 from reconcile.sandbox.options import SandboxOptions

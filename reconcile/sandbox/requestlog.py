@@ -20,7 +20,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reconcile.sandbox.middleware import CONTEXT_KEY, Clock, RequestContext, header
+from reconcile.sandbox.layers import CONTEXT_KEY, Clock, RequestContext, header
 
 
 class RequestLog:
