@@ -50,15 +50,23 @@ def quoted(value: object) -> str:
     return '"' + text(value).replace('"', '\\"') + '"'
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+# Characters Markdown (GitHub flavour, with its `$` maths) may read as syntax. `<`, `>` and `&`
+# are left to the HTML escaping: `\&gt;` would show as "&gt;".
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
 
 
 def markdown(value: object) -> str:
     """Inline Markdown text from the file or Codat: escaped for Markdown and for HTML (GitHub
     renders inline HTML), on one line, so it can neither inject a tag nor break a table or a
-    `<details>` block."""
-    s = html.escape(text(value), quote=True)
-    return _MD_SPECIAL.sub(r"\\\1", s)
+    `<details>` block. Markdown escapes come first, so the HTML entities (`&lt;`, `&#x27;`)
+    are not broken by a backslash."""
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", text(value)), quote=True)
+
+
+def html_text(value: object) -> str:
+    """Text inside raw HTML (a `<summary>`, where Markdown is not read): visible escapes,
+    then HTML entities, on one line."""
+    return html.escape(text(value), quote=True)
 
 
 def code(value: object) -> str:
