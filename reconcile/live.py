@@ -1,7 +1,10 @@
 """Facts: read what Codat holds for one owner, through the client, into the live model.
 
 A plan costs one request per 5,000 managed companies, plus one per company adopted with `id:`
-that is not yet tagged, plus one expense-config read per customer whose config can be applied.
+that is not yet tagged, plus one expense-config read per customer whose config can be applied,
+plus one mapping-options read per company whose config would change. Before the plan creates
+companies it looks for any company already carrying their `reconcile.uid` (see
+`read_uid_holders`); in steady state (no creates) that costs nothing.
 """
 
 from __future__ import annotations
@@ -11,15 +14,24 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from reconcile import paths
 from reconcile.codat import CodatClient, CodatError, CodatHTTPError
-from reconcile.codat.answers import parse_company, parse_connection, parse_expense_config
+from reconcile.codat.answers import (
+    UnexpectedAnswer,
+    parse_company,
+    parse_connection,
+    parse_expense_config,
+)
+from reconcile.codat.client import MAX_PAGE_SIZE
 from reconcile.model import (
     OWNER_TAG,
+    UID_TAG,
     Company,
     Connection,
     DesiredState,
     ExpenseConfig,
     LiveState,
+    MappingOptions,
     Status,
 )
 
@@ -43,7 +55,10 @@ def config_from_wire(body: Mapping[str, Any] | None) -> ExpenseConfig | None:
     return parse_expense_config(body, "an expense config")
 
 
-async def read_live(client: CodatClient, desired: DesiredState) -> LiveState:
+async def read_live(
+    client: CodatClient, desired: DesiredState, targets: frozenset[str] = frozenset()
+) -> LiveState:
+    """Everything the planner needs for `desired` (only the `targets` uids when given)."""
     sent_before = client.requests_sent
     companies = await client.list_companies(tags=owner_filter(desired.owner))
     server_time = client.server_time or datetime.now(UTC)
@@ -58,15 +73,105 @@ async def read_live(client: CodatClient, desired: DesiredState) -> LiveState:
             except CodatHTTPError as exc:
                 if exc.status != 404:
                     raise
+    managed_uids = {c.uid for c in companies if c.owner == desired.owner and c.uid}
+    creates = sorted(
+        c.uid
+        for c in desired.customers
+        if c.state == "present"
+        and c.id is None
+        and c.uid not in managed_uids
+        and (not targets or c.uid in targets)
+    )
+    holders = await read_uid_holders(client, desired.owner, creates, len(companies))
     configs, warnings = await _read_configs(client, desired, companies)
+    options, option_warnings = await _read_mapping_options(client, desired, companies, configs)
+    reset = client.rate_limit_reset
     return LiveState(
         owner=desired.owner,
         companies=tuple(companies),
         expense_configs=configs,
         requests=client.requests_sent - sent_before,
         read_at=read_at,
-        warnings=tuple(warnings),
+        warnings=tuple(warnings + option_warnings),
+        uid_holders=holders,
+        mapping_options=options,
+        rate_limit_remaining=client.rate_limit_remaining,
+        rate_limit_limit=client.rate_limit_limit,
+        rate_limit_reset=reset.isoformat() if reset else None,
     )
+
+
+async def read_uid_holders(
+    client: CodatClient, owner: str, uids: list[str], known: int
+) -> dict[str, tuple[Company, ...]]:
+    """Companies outside `owner`'s tag that carry one of `uids` as `reconcile.uid`.
+
+    Reads count against Codat's daily quota, so this takes the cheaper of two ways: one
+    filtered read per uid (`tags=reconcile.uid=U`) when the uids are few, or one paged read of
+    every company in the account (5,000 a page) when they are many. The account's size is
+    learnt, when it matters, from a one-company read: at most one request more than the
+    cheaper way. `known` (companies already read) is a lower bound of the account's size.
+    """
+    if not uids:
+        return {}
+    wanted = set(uids)
+    found: dict[str, list[Company]] = {}
+    if len(uids) > max(1, -(-known // MAX_PAGE_SIZE)):
+        total = await _account_size(client)
+        if -(-total // MAX_PAGE_SIZE) < len(uids):
+            for company in await client.list_companies():
+                if company.uid in wanted and company.owner != owner:
+                    found.setdefault(company.uid, []).append(company)
+            return {uid: tuple(c) for uid, c in found.items()}
+    for uid in uids:
+        for company in await client.list_companies(tags=f"{UID_TAG}={uid}"):
+            if company.uid == uid and company.owner != owner:
+                found.setdefault(uid, []).append(company)
+    return {uid: tuple(c) for uid, c in found.items()}
+
+
+async def _account_size(client: CodatClient) -> int:
+    where = "GET /companies"
+    body = await client.request_json("GET", paths.companies(), params={"page": 1, "pageSize": 1})
+    total = body.get("totalResults") if isinstance(body, dict) else None
+    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+        raise UnexpectedAnswer(where, "totalResults is not a count")
+    return total
+
+
+async def _read_mapping_options(
+    client: CodatClient,
+    desired: DesiredState,
+    companies: list[Company],
+    configs: Mapping[str, ExpenseConfig | None],
+) -> tuple[dict[str, MappingOptions], list[str]]:
+    """Mapping options only for companies whose expense config would change, so the plan can
+    refuse ids the company does not have. An unreadable one leaves that config out, warned."""
+    wanted = {c.uid: c for c in desired.customers if c.expense_config is not None}
+    adopted = {c.id: c for c in wanted.values() if c.id}
+    due = []
+    for company in companies:
+        customer = adopted.get(company.id) or wanted.get(company.uid or "")
+        if customer is None or company.id not in configs:
+            continue
+        if configs[company.id] != customer.expense_config:
+            due.append(company.id)
+    gate = asyncio.Semaphore(CONFIG_READ_CONCURRENCY)
+    options: dict[str, MappingOptions] = {}
+    warnings: list[str] = []
+
+    async def read(company_id: str) -> None:
+        async with gate:
+            try:
+                options[company_id] = await client.get_mapping_options(company_id)
+            except CodatError as exc:
+                warnings.append(
+                    f"could not read the mapping options of company {company_id} ({exc}); "
+                    "its expense config is left out of this plan"
+                )
+
+    await asyncio.gather(*(read(cid) for cid in due))
+    return options, sorted(warnings)
 
 
 async def _read_configs(

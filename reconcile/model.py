@@ -269,3 +269,12 @@ class LiveState:
     # before it and absent from the read was gone by then.
     read_at: str | None = None
     warnings: tuple[str, ...] = ()  # what could not be read (that part is left out of plans)
+    # Companies outside this owner's tag that carry the reconcile.uid of a customer the plan
+    # would otherwise create (any other owner tag, or none): identity is defended, not assumed.
+    uid_holders: Mapping[str, tuple[Company, ...]] = field(default_factory=dict)
+    # Mapping options of companies whose expense config would change.
+    mapping_options: Mapping[str, MappingOptions] = field(default_factory=dict)
+    # Codat's daily quota as the last read saw it (None: not said).
+    rate_limit_remaining: int | None = None
+    rate_limit_limit: int | None = None
+    rate_limit_reset: str | None = None

@@ -13,9 +13,11 @@ from reconcile.model import (
     DesiredState,
     ExpenseConfig,
     LiveState,
+    MappingOption,
+    MappingOptions,
 )
 from reconcile.plan import Kind, Plan
-from reconcile.planner import PlanOptions, UnsafePlan, make_plan
+from reconcile.planner import PlanOptions, make_plan
 
 OWNER = "expenses-prod"
 
@@ -72,12 +74,19 @@ def plan_for(
     companies: list[Company],
     options: PlanOptions | None = None,
     configs: dict[str, ExpenseConfig | None] | None = None,
+    mapping: dict[str, MappingOptions] | None = None,
 ) -> Plan:
+    configs = configs or {}
+    if mapping is None:  # every company whose config is read offers bank account 89
+        mapping = {cid: BANK_89 for cid in configs}
     return make_plan(
         DesiredState(OWNER, tuple(customers)),
-        LiveState(OWNER, tuple(companies), configs or {}),
+        LiveState(OWNER, tuple(companies), configs, mapping_options=mapping),
         options,
     )
+
+
+BANK_89 = MappingOptions((MappingOption("89", "Business Current Account"),))
 
 
 def kinds(plan: Plan) -> list[Kind]:
@@ -256,7 +265,7 @@ def test_company_left_the_file_is_offboarded_not_deleted() -> None:
             expense(),
         )
     )
-    plan = plan_for([customer(uid="cus-2")], [live])
+    plan = plan_for([customer(uid="cus-2", name="Other Co")], [live])
     offboard = next(c for c in plan.changes if c.uid == "cus-1")
     assert offboard.verdict == "offboard"
     assert [a.kind for a in offboard.actions] == [
@@ -282,7 +291,7 @@ def test_state_deleted_needs_allow_delete() -> None:
 def test_protect_refuses_destructive_actions() -> None:
     xero = conn("x", "Linked", key="gbol", name="Xero")
     plan = plan_for([customer(accounting="knfz", protect=True)], [company(connections=(xero,))])
-    assert kinds(plan) == []
+    assert kinds(plan) == [Kind.UPDATE_COMPANY]  # adds the reconcile.protect tag, nothing else
     unlink, create = plan.refused
     assert "protect" in unlink.reason and unlink.subject == "accounting connection Xero (gbol)"
     assert "one active accounting connection" in create.reason
@@ -302,15 +311,16 @@ def test_mass_destroy_is_refused_unless_allowed() -> None:
         company(uid=f"cus-{i}", id=f"c{i}", connections=(conn(f"a{i}", "Linked"),))
         for i in range(12)
     ]
-    with pytest.raises(UnsafePlan, match="--max-destroy 12"):
-        plan_for([customer(uid="cus-new")], live)
-    ok = plan_for([customer(uid="cus-new")], live, PlanOptions(max_destroy=12))
+    refused = plan_for([customer(uid="cus-new", name="New Co")], live)
+    assert refused.unsafe is not None and "--max-destroy 12" in refused.unsafe
+    assert "12 customers and 12 Linked connections" in refused.unsafe
+    ok = plan_for([customer(uid="cus-new", name="New Co")], live, PlanOptions(max_destroy=12))
     assert ok.summary()["unlink"] == 12
 
 
 def test_empty_file_with_live_companies_is_refused() -> None:
-    with pytest.raises(UnsafePlan, match="--allow-empty"):
-        plan_for([], [company()])
+    refused = plan_for([], [company()])
+    assert refused.unsafe is not None and "--allow-empty" in refused.unsafe
     assert plan_for([], [company()], PlanOptions(allow_empty=True)).summary()["unlink"] == 0
 
 
@@ -343,7 +353,7 @@ def test_every_planned_request_conforms_to_codat_specs() -> None:
     pending = conn("p", "PendingAuth", key="akxx", name="Oracle NetSuite")
     linked = conn("a", "Linked")
     customers = [
-        customer("new", accounting="qhyg", tags={"region": "uk"}, description="d"),
+        customer("new", accounting="qhyg", tags={"region": "uk"}, description="d", name="New"),
         customer("move", accounting="knfz", name="Renamed"),
         customer("cfg", accounting="qhyg", expenses=True, expense_config=CONFIG),
         customer("gone", state="deleted"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -126,15 +125,19 @@ def load_desired(paths: Sequence[Path]) -> DesiredState:
         sys.exit(EXIT_ERROR)
 
 
-async def plan_against(client: CodatClient, desired: DesiredState, options: PlanOptions) -> Plan:
+async def plan_against(
+    client: CodatClient, desired: DesiredState, options: PlanOptions, *, allow_unsafe: bool = False
+) -> Plan:
+    """Read live Codat and plan. A plan refused as a whole (`Plan.unsafe`) ends the command
+    with the reason, unless the caller shows it itself (`allow_unsafe`, e.g. `--format json`)."""
     from reconcile.live import read_live
-    from reconcile.planner import UnsafePlan, make_plan
+    from reconcile.planner import make_plan
 
     files = ", ".join(desired.files) or "input"
     click.echo(
         f"Reading {files}: {len(desired.customers)} customers, owner {desired.owner}", err=True
     )
-    live = await read_live(client, desired)
+    live = await read_live(client, desired, options.targets)
     managed = sum(1 for c in live.companies if c.owner == desired.owner)
     requests = f"{live.requests} request{'s' if live.requests != 1 else ''}"
     click.echo(f"Reading Codat: {managed} managed companies ({requests})", err=True)
@@ -142,10 +145,10 @@ async def plan_against(client: CodatClient, desired: DesiredState, options: Plan
     unknown = options.targets - known
     if unknown:
         fail(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
-    try:
-        return make_plan(desired, live, options)
-    except UnsafePlan as exc:
-        fail(f"plan refused: {exc}")
+    plan = make_plan(desired, live, options)
+    if plan.unsafe and not allow_unsafe:
+        fail(f"plan refused: {plan.unsafe}")
+    return plan
 
 
 # ---------------------------------------------------------------------- plumbing
@@ -174,8 +177,9 @@ def open_client(where: Where, client_class: type[CodatClient] | None = None) -> 
                 ClientSettings(base_url=IN_PROCESS_SANDBOX_URL),
                 transport=httpx.ASGITransport(app=app),
             )
-        base_url = os.environ.get("CODAT_BASE_URL") or "https://api.codat.io"
-        return cls(os.environ.get("CODAT_API_KEY", ""), ClientSettings(base_url=base_url))
+        from reconcile.cli.credentials import api_key_from_env, base_url_from_env
+
+        return cls(api_key_from_env(), ClientSettings(base_url=base_url_from_env()))
     except ConfigError as exc:
         fail(str(exc))
 

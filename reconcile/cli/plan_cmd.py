@@ -10,6 +10,7 @@ import click
 
 from reconcile.cli.common import (
     EXIT_CHANGES,
+    EXIT_ERROR,
     EXIT_OK,
     Where,
     load_desired,
@@ -49,11 +50,15 @@ def plan(
 
     async def go() -> Plan:
         async with open_client(where) as client:
-            return await plan_against(client, desired, options)
+            return await plan_against(client, desired, options, allow_unsafe=fmt == "json")
 
     the_plan = run(go())
     if fmt == "json":
         click.echo(the_plan.to_json(), nl=False)
     else:
         click.echo(render_plan(the_plan, Style.for_stream(sys.stdout)), nl=False)
-    sys.exit(EXIT_CHANGES if detailed_exitcode and the_plan.has_changes else EXIT_OK)
+    if the_plan.unsafe:  # only reached with --format json: the document says why
+        sys.exit(EXIT_ERROR)
+    # Refusals are a difference between the file and Codat, as changes are.
+    differs = the_plan.has_changes or bool(the_plan.refused)
+    sys.exit(EXIT_CHANGES if detailed_exitcode and differs else EXIT_OK)

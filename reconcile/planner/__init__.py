@@ -1,0 +1,166 @@
+"""The reconciliation rules (DESIGN §5), as one pure function: (desired, live, options) -> Plan.
+
+No I/O, no click, no httpx: everything the planner needs is in its arguments. The rules live in
+small modules by concern: `identity` (which company is a customer's, defended against edited
+tags), `present` (company, accounting, partner expense, config), `retire` (offboarding, deletion,
+protection) and `guard` (whole-plan safety). Whole-plan refusals are data (`Plan.unsafe`), so a
+refused plan can still be shown.
+"""
+
+from __future__ import annotations
+
+from reconcile.model import OWNER_TAG, UID_TAG, Customer, DesiredState, LiveState, Status
+from reconcile.plan import Plan
+from reconcile.planner import guard
+from reconcile.planner.guard import active_connections
+from reconcile.planner.identity import SKIP, Index, Match, edited_tags
+from reconcile.planner.options import (
+    DESTROY_ABSOLUTE_THRESHOLD,
+    DESTROY_FRACTION_THRESHOLD,
+    Draft,
+    PlanOptions,
+    UnsafePlan,
+)
+from reconcile.planner.present import Present
+from reconcile.planner.retire import Retire
+
+__all__ = [
+    "DESTROY_ABSOLUTE_THRESHOLD",
+    "DESTROY_FRACTION_THRESHOLD",
+    "PlanOptions",
+    "UnsafePlan",
+    "active_connections",
+    "make_plan",
+]
+
+CONFIG_CANNOT_BE_CLEARED = (
+    "{n} customer(s) with Linked accounting have no expenseConfig in the file (e.g. {uid}): "
+    "Codat cannot clear an expense config, so removing expenseConfig from the file changes "
+    "nothing in Codat"
+)
+
+
+def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | None = None) -> Plan:
+    options = options or PlanOptions()
+    owner = desired.owner
+    draft = Draft(owner, warnings=list(live.warnings))
+    index = Index(owner, live, draft)
+    for company in index.no_uid:
+        draft.warnings.append(
+            f'company {company.id} "{company.name}" is tagged {OWNER_TAG}={owner} but has no '
+            f"{UID_TAG} tag; left alone"
+        )
+    unsafe = guard.empty_file(owner, len(desired.customers), len(index.managed), options)
+
+    targeted = [c for c in desired.customers if options.targeted(c.uid)]
+    matches: dict[str, Match] = {}
+    for customer in targeted:
+        match = index.resolve(customer)
+        if match is not SKIP:
+            matches[customer.uid] = match
+
+    desired_uids = {c.uid for c in desired.customers}
+    claimed = {m.company.id for m in matches.values() if m.company is not None}
+    leaving = [
+        c
+        for c in index.managed
+        if c.uid is not None
+        and c.uid not in desired_uids
+        and c.id not in claimed
+        and options.targeted(c.uid)
+    ]
+    creates = [
+        c
+        for c in targeted
+        if c.uid in matches and matches[c.uid].company is None and c.state == "present"
+    ]
+    skip_uids, skip_ids = edited_tags(creates, leaving + index.no_uid, draft)
+
+    present = Present(owner, live, draft)
+    retire = Retire(owner, options, draft)
+    for customer in targeted:
+        if customer.uid not in matches or customer.uid in skip_uids:
+            continue
+        _customer(customer, matches[customer.uid], present, retire, draft)
+    for company in leaving:
+        if company.id in skip_ids:
+            continue
+        twins = index.by_uid[company.uid or ""]
+        if len(twins) > 1:
+            if company is twins[0]:
+                ids = ", ".join(t.id for t in twins)
+                draft.refuse(
+                    company.uid or "",
+                    company.name,
+                    "offboarding",
+                    f"duplicate: companies {ids} all carry {UID_TAG}={company.uid}; "
+                    "nothing is unlinked until a person resolves it",
+                )
+            continue
+        retire.gone(company)
+    _config_note(targeted, matches, draft)
+
+    plan = Plan(
+        owner=owner,
+        changes=tuple(draft.changes),
+        notes=tuple(draft.notes),
+        refused=tuple(draft.refused),
+        warnings=tuple(draft.warnings),
+        observed=draft.observed,
+        observed_at=live.read_at,
+    )
+    unsafe = unsafe or guard.destroy(plan, live, index.managed, options)
+    quota = guard.quota(plan, live)
+    if quota or unsafe:
+        plan = Plan(
+            owner=plan.owner,
+            changes=plan.changes,
+            notes=plan.notes,
+            refused=plan.refused,
+            warnings=(*plan.warnings, *([quota] if quota else [])),
+            observed=plan.observed,
+            observed_at=plan.observed_at,
+            unsafe=unsafe,
+        )
+    return plan
+
+
+def _customer(
+    customer: Customer, match: Match, present: Present, retire: Retire, draft: Draft
+) -> None:
+    company = match.company
+    if customer.state == "present":
+        present.plan(customer, match)
+        return
+    if company is None:
+        return
+    if company.owner != draft.owner:
+        draft.observe(company)
+        draft.refuse_customer(
+            customer,
+            f"company {company.id}",
+            f"state: {customer.state} acts only on companies this owner manages; this one "
+            "is not tagged yet (adopt it first with state: present)",
+        )
+    elif customer.state == "deleted":
+        retire.deleted(customer, company)
+    else:
+        retire.absent(customer, company)
+
+
+def _config_note(targeted: list[Customer], matches: dict[str, Match], draft: Draft) -> None:
+    """Said once per plan: a config cannot be removed, so leaving it out of the file is a no-op."""
+    without = [
+        c.uid
+        for c in targeted
+        if c.state == "present"
+        and c.expense_config is None
+        and c.accounting is not None
+        and (company := matches[c.uid].company if c.uid in matches else None) is not None
+        and any(
+            conn.is_accounting and conn.status == Status.LINKED.value
+            for conn in company.connections
+        )
+    ]
+    if without:
+        draft.warnings.append(CONFIG_CANNOT_BE_CLEARED.format(n=len(without), uid=without[0]))

@@ -1,0 +1,207 @@
+"""The writes a plan can hold, built in one place: request, idempotency key, before/after.
+
+Every key derives from the action, its body and the live state it was planned against (DESIGN
+§8), so a retry or a concurrent apply of the same plan replays, while a write planned against a
+different state (the cause of an earlier refusal fixed in Codat, a connection authorized since)
+gets a new key and is not answered with a stale replay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from reconcile import paths
+from reconcile.model import (
+    PARTNER_EXPENSE_NAME,
+    PLATFORMS_BY_KEY,
+    Company,
+    Connection,
+    Customer,
+    ExpenseConfig,
+    MappingOptions,
+    Status,
+)
+from reconcile.plan import COMPANY_PLACEHOLDER, Action, Kind, Request, derive_key
+
+
+def company_view(name: str, description: str | None, tags: Mapping[str, str]) -> dict[str, object]:
+    return {"name": name, "description": description or "", "tags": dict(sorted(tags.items()))}
+
+
+def create_company(owner: str, customer: Customer, reason: str) -> Action:
+    body: dict[str, object] = {"name": customer.name}
+    if customer.description:
+        body["description"] = customer.description
+    body["tags"] = dict(customer.ownership_tags(owner))
+    return Action(
+        Kind.CREATE_COMPANY,
+        customer.uid,
+        None,
+        "company",
+        reason,
+        Request("POST", paths.companies(), body),
+        idempotency_key=derive_key(owner, customer.uid, "create_company", body),
+        after=company_view(customer.name, customer.description, customer.tags),
+    )
+
+
+def update_company(
+    customer: Customer, company: Company, tags: Mapping[str, str], reason: str
+) -> Action | None:
+    """A PUT with the full wanted state (name, description, every tag), or None if equal."""
+    before = company_view(company.name, company.description, company.tags)
+    after = company_view(customer.name, customer.description, tags)
+    if before == after:
+        return None
+    body: dict[str, object] = {
+        "name": customer.name,
+        "description": customer.description or "",
+        "tags": dict(tags),
+    }
+    return Action(
+        Kind.UPDATE_COMPANY,
+        customer.uid,
+        company.id,
+        "company",
+        reason,
+        Request("PUT", paths.company(company.id), body),
+        before=before,
+        after=after,
+    )
+
+
+def retag_company(uid: str, company: Company, tags: Mapping[str, str], reason: str) -> Action:
+    """A PUT that changes only the tags (name and description as Codat holds them)."""
+    body: dict[str, object] = {
+        "name": company.name,
+        "description": company.description or "",
+        "tags": dict(tags),
+    }
+    return Action(
+        Kind.UPDATE_COMPANY,
+        uid,
+        company.id,
+        "company",
+        reason,
+        Request("PUT", paths.company(company.id), body),
+        before=company_view(company.name, company.description, company.tags),
+        after=company_view(company.name, company.description, tags),
+    )
+
+
+def delete_company(uid: str, company: Company, reason: str) -> Action:
+    return Action(
+        Kind.DELETE_COMPANY,
+        uid,
+        company.id,
+        "company",
+        reason,
+        Request("DELETE", paths.company(company.id)),
+        before=company_view(company.name, company.description, company.tags),
+    )
+
+
+def connection_subject(conn: Connection) -> str:
+    if conn.is_partner_expense:
+        return "partner expense connection"
+    platform = conn.platform
+    label = platform.label if platform else conn.platform_name or PARTNER_EXPENSE_NAME
+    return f"{conn.source_type.lower()} connection {label}"
+
+
+def retire_connection(owner: str, uid: str, cid: str, conn: Connection, why: str) -> Action:
+    """Unlink a Linked connection; delete a PendingAuth one (an abandoned link holds nothing).
+
+    The action records the status it was planned against: the executor re-reads it right
+    before the write and refuses if it changed (a Linked connection is never deleted)."""
+    subject = connection_subject(conn)
+    path = paths.connection(cid, conn.id)
+    if conn.status == Status.LINKED.value:
+        return Action(
+            Kind.UNLINK_CONNECTION,
+            uid,
+            cid,
+            subject,
+            why,
+            Request("PATCH", path, {"status": Status.UNLINKED.value}),
+            idempotency_key=derive_key(owner, uid, "unlink", cid, conn.id, conn.status),
+            connection_id=conn.id,
+            status=conn.status,
+        )
+    return Action(
+        Kind.DELETE_CONNECTION,
+        uid,
+        cid,
+        subject,
+        why,
+        Request("DELETE", path),
+        connection_id=conn.id,
+        status=conn.status,
+    )
+
+
+def create_connection(
+    owner: str, customer: Customer, cid: str | None, key: str, seen: tuple[Connection, ...]
+) -> Action:
+    platform = PLATFORMS_BY_KEY[key]
+    return Action(
+        Kind.CREATE_CONNECTION,
+        customer.uid,
+        cid,
+        f"accounting connection {platform.label}",
+        f"no usable {platform.name} connection",
+        Request("POST", paths.connections(cid or COMPANY_PLACEHOLDER), {"platformKey": key}),
+        idempotency_key=derive_key(owner, customer.uid, "create_connection", cid, key, _seen(seen)),
+        after={"platformKey": key},
+    )
+
+
+def create_partner_expense(
+    owner: str, customer: Customer, cid: str | None, seen: tuple[Connection, ...]
+) -> Action:
+    return Action(
+        Kind.CREATE_PARTNER_EXPENSE,
+        customer.uid,
+        cid,
+        "partner expense connection",
+        "expenses: true and no Linked partner expense connection",
+        Request("POST", paths.partner_expense(cid or COMPANY_PLACEHOLDER)),
+        idempotency_key=derive_key(owner, customer.uid, "create_partner_expense", cid, _seen(seen)),
+    )
+
+
+def set_expense_config(
+    owner: str,
+    customer: Customer,
+    cid: str,
+    live: ExpenseConfig | None,
+    options: MappingOptions | None,
+) -> Action:
+    assert customer.expense_config is not None
+    body = customer.expense_config.to_wire()
+    # The mapping options are part of what the write depends on: a config refused (400) for an
+    # account that was missing gets a new key once the account exists, not a replayed refusal.
+    choices = sorted(o.id for o in options.bank_accounts) if options else None
+    return Action(
+        Kind.SET_EXPENSE_CONFIG,
+        customer.uid,
+        cid,
+        "expense config",
+        "no expense config yet" if live is None else "expense config differs from the file",
+        Request("POST", paths.expense_config(cid), body),
+        idempotency_key=derive_key(
+            owner,
+            customer.uid,
+            "set_expense_config",
+            cid,
+            body,
+            live.to_wire() if live else None,
+            choices,
+        ),
+        before=live.to_wire() if live else None,
+        after=body,
+    )
+
+
+def _seen(connections: tuple[Connection, ...]) -> list[tuple[str, str]]:
+    return sorted((c.id, c.status) for c in connections)

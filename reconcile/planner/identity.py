@@ -1,0 +1,164 @@
+"""Which live company is a customer's: identity is defended, not assumed (DESIGN §4).
+
+Tags can be edited in Codat's portal behind the tool's back, so before a company is created the
+live read has looked for any company carrying the customer's `reconcile.uid`, whatever its owner
+tag (`LiveState.uid_holders`):
+
+- none: the company is created;
+- one without an owner tag: it is re-adopted (the plan restores the owner tag and says why);
+- one tagged with another owner: refused (never taken over);
+- several: a duplicate, refused until a person resolves it.
+
+And a company of this owner whose uid is in no file, offboarded in the same plan that creates a
+company for a customer of the same name, is one company with an edited uid tag: neither is
+touched, and the plan says which tag to restore.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from reconcile.model import OWNER_TAG, UID_TAG, Company, Customer, LiveState
+from reconcile.planner.options import Draft
+
+
+@dataclass(frozen=True)
+class Match:
+    """A customer's live company (None: none exists) and how it was found."""
+
+    company: Company | None
+    readopt: bool = False  # found by its uid tag, its owner tag gone
+
+
+SKIP = None  # `resolve` returns this for "ambiguous or refused: do not touch this customer"
+
+
+class Index:
+    """Live companies by uid and id, for one owner."""
+
+    def __init__(self, owner: str, live: LiveState, draft: Draft) -> None:
+        self.owner = owner
+        self.live = live
+        self.draft = draft
+        self.managed = [c for c in live.companies if c.owner == owner]
+        self.by_uid: dict[str, list[Company]] = defaultdict(list)
+        self.no_uid: list[Company] = []
+        for company in self.managed:
+            if company.uid is not None:
+                self.by_uid[company.uid].append(company)
+            else:
+                self.no_uid.append(company)
+        self.by_id = {c.id: c for c in live.companies}
+        for holders in live.uid_holders.values():
+            for company in holders:
+                self.by_id.setdefault(company.id, company)
+
+    def resolve(self, customer: Customer) -> Match | None:
+        """The customer's Match, or SKIP after recording why it is refused."""
+        matches = self.by_uid.get(customer.uid, [])
+        if customer.id is not None:
+            return self._adopted(customer, matches)
+        if len(matches) > 1:
+            self._duplicate(customer, matches)
+            return SKIP
+        if matches:
+            return Match(matches[0])
+        return self._by_uid_tag(customer)
+
+    def _adopted(self, customer: Customer, matches: list[Company]) -> Match | None:
+        assert customer.id is not None
+        adopted = self.by_id.get(customer.id)
+        refuse = self.draft.refuse_customer
+        if adopted is None:
+            refuse(customer, "company", f"id {customer.id} names no Codat company; fix the id")
+            return SKIP
+        if adopted.owner not in (None, self.owner):
+            refuse(
+                customer,
+                "company",
+                f"company {adopted.id} is tagged {OWNER_TAG}={adopted.owner}; "
+                "it is never taken over",
+            )
+            return SKIP
+        if adopted.uid not in (None, customer.uid):
+            refuse(
+                customer, "company", f"company {adopted.id} already carries {UID_TAG}={adopted.uid}"
+            )
+            return SKIP
+        others = [m.id for m in matches if m.id != adopted.id]
+        if others:
+            refuse(
+                customer,
+                "company",
+                f"duplicate: {', '.join(others)} also carries {UID_TAG}={customer.uid} "
+                f"besides adopted {adopted.id}; resolve by hand",
+            )
+            return SKIP
+        return Match(adopted)
+
+    def _by_uid_tag(self, customer: Customer) -> Match | None:
+        """No company of this owner: is there one carrying the uid whose owner tag changed?"""
+        holders = [c for c in self.live.uid_holders.get(customer.uid, ()) if c.owner != self.owner]
+        foreign = [c for c in holders if c.owner is not None]
+        if foreign:
+            owners = ", ".join(f"{c.id} ({OWNER_TAG}={c.owner})" for c in foreign)
+            self.draft.refuse_customer(
+                customer,
+                "company",
+                f"not created: {owners} already carries {UID_TAG}={customer.uid} for another "
+                "owner; it is never taken over. If it is this customer's, fix its tags in Codat; "
+                "otherwise choose another uid",
+            )
+            return SKIP
+        if len(holders) > 1:
+            self._duplicate(customer, holders)
+            return SKIP
+        if holders:
+            return Match(holders[0], readopt=True)
+        return Match(None)
+
+    def _duplicate(self, customer: Customer, companies: Iterable[Company]) -> None:
+        ids = ", ".join(c.id for c in companies)
+        self.draft.refuse_customer(
+            customer,
+            "company",
+            f"duplicate: companies {ids} all carry {UID_TAG}={customer.uid}; "
+            "this customer is not touched until a person resolves it",
+        )
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def edited_tags(
+    creates: list[Customer], leaving: list[Company], draft: Draft
+) -> tuple[set[str], set[str]]:
+    """Pairs of (customer to create, managed company whose uid is in no file) with the same
+    name: one company whose uid tag was edited. Returns the uids and company ids to leave alone,
+    after recording a refusal that says which tag to restore and how."""
+    by_name: dict[str, list[Company]] = defaultdict(list)
+    for company in leaving:
+        by_name[_name_key(company.name)].append(company)
+    skip_uids: set[str] = set()
+    skip_ids: set[str] = set()
+    for customer in creates:
+        twins = by_name.get(_name_key(customer.name), [])
+        if not twins:
+            continue
+        skip_uids.add(customer.uid)
+        for company in twins:
+            skip_ids.add(company.id)
+            seen = f"{UID_TAG}={company.uid}" if company.uid else f"no {UID_TAG} tag"
+            draft.refuse_customer(
+                customer,
+                f'company {company.id} "{company.name}"',
+                f"looks like this customer's company with an edited tag: it has the same name and "
+                f"carries {seen}, which is in no file. Neither is touched: restore the tag "
+                f"{UID_TAG}={customer.uid} on company {company.id} (Codat portal, or PUT "
+                f"/companies/{company.id}), then plan again. If they are different customers, "
+                f"add the other one to the file or give this customer its own name",
+            )
+    return skip_uids, skip_ids

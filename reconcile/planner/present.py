@@ -1,0 +1,297 @@
+"""A customer that should exist: company, then accounting, then partner expense, then config.
+
+That is also the order apply runs them in. Protection (`protect: true` in the file, or the
+`reconcile.protect=true` tag on the company) refuses every unlink and delete; a deferred step
+that such a refusal blocks forever is shown as blocked, not deferred.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconcile.model import (
+    MAX_TAGS,
+    OWNER_TAG,
+    PLATFORMS_BY_KEY,
+    PROTECT_TAG,
+    PROTECT_VALUE,
+    Company,
+    Connection,
+    Customer,
+    LiveState,
+    Platform,
+    Status,
+)
+from reconcile.plan import Action, CustomerVerdict
+from reconcile.planner import actions as build
+from reconcile.planner.identity import Match
+from reconcile.planner.options import Draft
+
+
+@dataclass(frozen=True)
+class Protection:
+    """Whether a customer's company may lose anything, and why not."""
+
+    active: bool
+    reason: str = ""
+
+    @staticmethod
+    def of(customer: Customer, company: Company | None) -> Protection:
+        if customer.protect:
+            return Protection(True, "protect: true forbids unlink and delete")
+        if company is not None and company.protected:
+            if customer.unprotect:
+                return Protection(
+                    True,
+                    f"the company is still tagged {PROTECT_TAG}={PROTECT_VALUE}: this plan "
+                    "removes the tag; apply it, then plan again to unlink or delete",
+                )
+            return Protection(
+                True,
+                f"the company is tagged {PROTECT_TAG}={PROTECT_VALUE}; set protect: false for "
+                "this customer to remove the protection (in a first apply)",
+            )
+        return Protection(False)
+
+
+def wanted_tags(owner: str, customer: Customer, company: Company | None) -> dict[str, str]:
+    """The full tag map: the file's tags, ownership, and protection (kept unless the file says
+    `protect: false`, so a lost `protect: true` line never unprotects a customer)."""
+    tags = customer.ownership_tags(owner)
+    if company is not None and company.protected and not customer.unprotect:
+        tags[PROTECT_TAG] = PROTECT_VALUE
+    return tags
+
+
+class Present:
+    def __init__(self, owner: str, live: LiveState, draft: Draft) -> None:
+        self.owner = owner
+        self.live = live
+        self.draft = draft
+
+    def plan(self, customer: Customer, match: Match) -> None:
+        company = match.company
+        actions: list[Action] = []
+        protection = Protection.of(customer, company)
+        if company is None:
+            actions.append(
+                build.create_company(
+                    self.owner, customer, f"no company carries reconcile.uid={customer.uid}"
+                )
+            )
+        else:
+            self.draft.observe(company)
+            update = self._update(customer, company, match.readopt)
+            if update is not None:
+                actions.append(update)
+        cid = company.id if company else None
+        connections = company.connections if company else ()
+        platform = PLATFORMS_BY_KEY[customer.accounting] if customer.accounting else None
+        linked, blocked = self._accounting(
+            customer, cid, connections, platform, protection, actions
+        )
+        self._partner_expense(
+            customer, cid, connections, platform, linked, blocked, protection, actions
+        )
+        self._expense_config(customer, company, platform, linked, blocked, actions)
+        verdict: CustomerVerdict = "create" if company is None else "update"
+        self.draft.change(customer.uid, customer.name, verdict, cid, actions)
+
+    # ------------------------------------------------------------------ company
+
+    def _update(self, customer: Customer, company: Company, readopt: bool) -> Action | None:
+        tags = wanted_tags(self.owner, customer, company)
+        if len(tags) > MAX_TAGS:
+            self.draft.refuse_customer(
+                customer,
+                f"company {company.id}",
+                f"not updated: it keeps {PROTECT_TAG}={PROTECT_VALUE}, which leaves room for 7 "
+                f"user tags and the file has {len(customer.tags)}; set protect: true (at most 7 "
+                "tags) or protect: false",
+            )
+            return None
+        return build.update_company(
+            customer, company, tags, self._reason(customer, company, tags, readopt)
+        )
+
+    def _reason(
+        self, customer: Customer, company: Company, tags: dict[str, str], readopt: bool
+    ) -> str:
+        if readopt:
+            return (
+                f"re-adopting: the company carries reconcile.uid={customer.uid} but lost its "
+                f"{OWNER_TAG} tag; restores it" + _also(customer, company, tags)
+            )
+        if company.owner is None:
+            return "adopting: adds the ownership tags" + _also(customer, company, tags)
+        return "differs from the file"
+
+    # ------------------------------------------------------------------ accounting
+
+    def _accounting(
+        self,
+        customer: Customer,
+        cid: str | None,
+        connections: tuple[Connection, ...],
+        platform: Platform | None,
+        protection: Protection,
+        actions: list[Action],
+    ) -> tuple[bool, bool]:
+        """Retire other platforms' connections, then make sure one of the wanted platform
+        exists. Returns (wanted platform Linked, wanted platform blocked for good)."""
+        accounting = [c for c in connections if c.is_accounting and c.active]
+        wanted = [c for c in accounting if platform is not None and c.platform == platform]
+        why = f"platform changed to {platform.label}" if platform else "no accounting wanted"
+        stays = False  # an active other connection stays: P cannot be created (one active)
+        for other in accounting:
+            if other in wanted:
+                continue
+            retired = self._retire(customer, cid, other, why, protection)
+            actions.extend(retired)
+            stays |= not retired
+        if platform is None or any(c.status == Status.LINKED.value for c in wanted):
+            return platform is not None, False
+        pending = [c for c in wanted if c.status == Status.PENDING_AUTH.value]
+        deauthorized = [
+            c
+            for c in connections
+            if c.is_accounting and c.platform == platform and c.status == Status.DEAUTHORIZED.value
+        ]
+        if pending:
+            self.draft.note(
+                "awaiting_authorization",
+                customer,
+                platform.label,
+                "awaiting customer authorization",
+                pending[0],
+            )
+        elif deauthorized:
+            self.draft.note(
+                "needs_reauthorization",
+                customer,
+                platform.label,
+                "deauthorized; the customer must authorize again",
+                deauthorized[0],
+            )
+        elif stays:
+            self.draft.refuse_customer(
+                customer,
+                f"accounting connection {platform.label}",
+                f"not created: the current accounting connection stays ({protection.reason}) "
+                "and a company has one active accounting connection",
+            )
+            return False, True
+        else:
+            actions.append(
+                build.create_connection(self.owner, customer, cid, platform.key, connections)
+            )
+        return False, False
+
+    def _retire(
+        self,
+        customer: Customer,
+        cid: str | None,
+        conn: Connection,
+        why: str,
+        protection: Protection,
+    ) -> list[Action]:
+        if not conn.active or cid is None:
+            return []
+        action = build.retire_connection(self.owner, customer.uid, cid, conn, why)
+        if protection.active:
+            self.draft.refuse_customer(customer, action.subject, protection.reason)
+            return []
+        return [action]
+
+    # ------------------------------------------------------------------ partner expense, config
+
+    def _partner_expense(
+        self,
+        customer: Customer,
+        cid: str | None,
+        connections: tuple[Connection, ...],
+        platform: Platform | None,
+        accounting_linked: bool,
+        blocked: bool,
+        protection: Protection,
+        actions: list[Action],
+    ) -> None:
+        linked = [c for c in connections if c.is_partner_expense and c.status == "Linked"]
+        if customer.expenses and not linked:
+            if platform is None or accounting_linked:
+                actions.append(build.create_partner_expense(self.owner, customer, cid, connections))
+            else:
+                self._wait(customer, "partner expense connection", platform, blocked)
+        elif not customer.expenses:
+            for c in linked:
+                actions.extend(self._retire(customer, cid, c, "expenses: false", protection))
+
+    def _expense_config(
+        self,
+        customer: Customer,
+        company: Company | None,
+        platform: Platform | None,
+        accounting_linked: bool,
+        blocked: bool,
+        actions: list[Action],
+    ) -> None:
+        wanted = customer.expense_config
+        if wanted is None or platform is None:
+            return
+        if not accounting_linked or company is None:
+            self._wait(customer, "expense config", platform, blocked)
+            return
+        if company.id not in self.live.expense_configs:
+            return  # unreadable this run: the live state's warning says so
+        live_config = self.live.expense_configs[company.id]
+        if live_config == wanted:
+            return
+        options = self.live.mapping_options.get(company.id)
+        if options is None:
+            return  # unreadable this run: the live state's warning says so
+        valid = {o.id: o.name for o in options.bank_accounts}
+        if wanted.bank_account not in valid:
+            choices = ", ".join(f'{i} "{n}"' for i, n in sorted(valid.items())) or "none"
+            self.draft.refuse_customer(
+                customer,
+                "expense config",
+                f"bankAccount {wanted.bank_account} is not a bank account of this company in "
+                f"{platform.name}; valid choices: {choices}",
+            )
+            return
+        actions.append(
+            build.set_expense_config(self.owner, customer, company.id, live_config, options)
+        )
+
+    def _wait(self, customer: Customer, subject: str, platform: Platform, blocked: bool) -> None:
+        if blocked:
+            self.draft.note(
+                "blocked",
+                customer,
+                subject,
+                f"blocked: {platform.name} cannot be connected while the current accounting "
+                "connection stays (see Refused)",
+            )
+        else:
+            self.draft.note(
+                "deferred", customer, subject, f"deferred until {platform.name} is authorized"
+            )
+
+
+def _also(customer: Customer, company: Company, tags: dict[str, str]) -> str:
+    """What else an adoption changes, said in its reason (the company's own data is replaced
+    by the file's)."""
+    parts: list[str] = []
+    if company.name != customer.name:
+        parts.append("renames it")
+    if (company.description or "") != (customer.description or ""):
+        parts.append(
+            "removes its description" if not customer.description else "replaces its description"
+        )
+    removed = sorted(k for k in company.tags if k not in tags)
+    changed = sorted(k for k in company.tags if k in tags and company.tags[k] != tags[k])
+    if removed:
+        parts.append("removes tags " + ", ".join(removed))
+    if changed:
+        parts.append("changes tags " + ", ".join(changed))
+    return "; also " + ", ".join(parts) if parts else ""

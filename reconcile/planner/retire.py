@@ -1,0 +1,101 @@
+"""Customers on their way out: offboarding (`state: absent`, or gone from every file) and
+deletion (`state: deleted`).
+
+A company tagged `reconcile.protect=true` is never unlinked or deleted, whether its customer is
+in the file, absent, or gone, until a file says `protect: false` for its uid: that plan removes
+the tag, and only a later plan (after that one is applied) may destroy anything. Protected
+companies whose entry has left the file are a warning in every plan.
+"""
+
+from __future__ import annotations
+
+from reconcile.model import PROTECT_TAG, PROTECT_VALUE, Company, Customer
+from reconcile.plan import Action, CustomerVerdict
+from reconcile.planner import actions as build
+from reconcile.planner.options import Draft, PlanOptions
+from reconcile.planner.present import Protection
+
+
+class Retire:
+    def __init__(self, owner: str, options: PlanOptions, draft: Draft) -> None:
+        self.owner = owner
+        self.options = options
+        self.draft = draft
+
+    def gone(self, company: Company) -> None:
+        """A managed company whose uid is in no file: offboard it (unless protected)."""
+        uid = company.uid or ""
+        self.draft.observe(company)
+        if company.protected:
+            self.draft.warnings.append(
+                f'company {company.id} "{company.name}" ({uid}) is protected '
+                f"({PROTECT_TAG}={PROTECT_VALUE}) but its customer is in no file: nothing of it "
+                "is unlinked. Put the customer back in the file, or add it with protect: false "
+                "and state: absent to offboard it in two applies"
+            )
+            return
+        self._offboard(uid, company.name, company, Protection(False), "not in the file")
+
+    def absent(self, customer: Customer, company: Company) -> None:
+        self.draft.observe(company)
+        protection = Protection.of(customer, company)
+        actions = self._unprotect(customer, company)
+        self._offboard(customer.uid, customer.name, company, protection, "state: absent", actions)
+
+    def deleted(self, customer: Customer, company: Company) -> None:
+        self.draft.observe(company)
+        protection = Protection.of(customer, company)
+        subject = f'company {company.id} "{company.name}"'
+        actions = self._unprotect(customer, company)
+        if protection.active:
+            reason = (
+                "protect: true forbids deleting the company"
+                if customer.protect
+                else protection.reason
+            )
+            self.draft.refuse_customer(customer, subject, reason)
+        elif not self.options.allow_delete:
+            self.draft.refuse_customer(
+                customer, subject, "state: deleted needs --allow-delete to delete a company"
+            )
+        else:
+            actions.append(build.delete_company(customer.uid, company, "state: deleted"))
+        deleting = any(a.kind.bucket == "delete" for a in actions)
+        verdict: CustomerVerdict = "delete" if deleting else "update"
+        self.draft.change(customer.uid, customer.name, verdict, company.id, actions)
+
+    def _unprotect(self, customer: Customer, company: Company) -> list[Action]:
+        """`protect: false` on a protected company: the first step removes the tag."""
+        if not (company.protected and customer.unprotect):
+            return []
+        tags = {k: v for k, v in company.tags.items() if k != PROTECT_TAG}
+        return [
+            build.retag_company(
+                customer.uid,
+                company,
+                tags,
+                f"protect: false removes {PROTECT_TAG}; unlink and delete wait for a later plan",
+            )
+        ]
+
+    def _offboard(
+        self,
+        uid: str,
+        name: str,
+        company: Company,
+        protection: Protection,
+        why: str,
+        actions: list[Action] | None = None,
+    ) -> None:
+        actions = actions or []
+        for conn in company.connections:
+            if not conn.active:
+                continue
+            action = build.retire_connection(
+                self.owner, uid, company.id, conn, f"offboarding: {why}"
+            )
+            if protection.active:
+                self.draft.refuse(uid, name, action.subject, protection.reason)
+            else:
+                actions.append(action)
+        self.draft.change(uid, name, "offboard", company.id, actions)
