@@ -1,0 +1,41 @@
+"""Where Codat is and with which key, from the environment (the key never leaves this process).
+
+`CODAT_API_KEY` holds the key, or `CODAT_API_KEY_FILE` names a file holding it (CI secret stores
+and orchestrators mount secrets as files); setting both is an error, as the run could not tell
+which one was meant. `CODAT_BASE_URL` defaults to Codat's production API.
+"""
+
+from __future__ import annotations
+
+import os
+
+from reconcile.codat import ConfigError
+from reconcile.render.escape import quoted
+
+DEFAULT_BASE_URL = "https://api.codat.io"
+
+
+def api_key_from_env() -> str:
+    """The API key ("" when none is set: the client then says how to set one)."""
+    inline = os.environ.get("CODAT_API_KEY", "")
+    named = os.environ.get("CODAT_API_KEY_FILE", "")
+    if inline and named:
+        raise ConfigError("both CODAT_API_KEY and CODAT_API_KEY_FILE are set; set only one of them")
+    if not named:
+        return inline
+    try:
+        with open(named, encoding="utf-8") as handle:
+            content = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(
+            f"CODAT_API_KEY_FILE names {quoted(named)}, which cannot be read ({why})"
+        ) from None
+    key = content.rstrip("\r\n")
+    if not key:
+        raise ConfigError(f"CODAT_API_KEY_FILE names {quoted(named)}, which is empty")
+    return key
+
+
+def base_url_from_env() -> str:
+    return os.environ.get("CODAT_BASE_URL") or DEFAULT_BASE_URL
