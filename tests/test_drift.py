@@ -24,6 +24,7 @@ from tests.conftest import AUTH_HEADERS, TEST_API_KEY
 from tests.sandbox_server import serve_sandbox
 
 OWNER = "drift"
+UID = "reconcile.uid"
 pytestmark = pytest.mark.slow
 
 
