@@ -32,6 +32,8 @@ from reconcile.model import (
 T = TypeVar("T")
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,40}")
+MAX_SHOWN = 80
 _SHORT = reprlib.Repr()
 _SHORT.maxstring = 60
 _SHORT.maxother = 60
@@ -49,11 +51,10 @@ class UnexpectedAnswer(CodatError):
 
 
 def shorten(value: object) -> str:
-    """A value for an error message: at most ~60 characters, control characters escaped
+    """A value for an error message: at most 80 characters, control characters escaped
     (`repr` escapes every non-printable character), nesting cut at two levels."""
-    if isinstance(value, str):
-        return _SHORT.repr_str(value, 0)
-    return _SHORT.repr(value)
+    shown = _SHORT.repr_str(value, 0) if isinstance(value, str) else _SHORT.repr(value)
+    return shown if len(shown) <= MAX_SHOWN else shown[: MAX_SHOWN - 3] + "..."
 
 
 def _kind(value: object) -> str:
@@ -82,6 +83,8 @@ class _At:
         self.path = path
 
     def key(self, name: str) -> _At:
+        if _NAME.fullmatch(name) is None:  # a key from the answer (a tag): shown escaped
+            return _At(self.where, f"{self.path}[{shorten(name)}]")
         return _At(self.where, f"{self.path}.{name}" if self.path else name)
 
     def index(self, i: int) -> _At:
@@ -130,8 +133,10 @@ def _optional_str(body: Mapping[str, object], name: str, at: _At) -> str | None:
 
 
 def _uuid(body: Mapping[str, object], name: str, at: _At) -> str:
-    value = _required_str(body, name, at)
-    if _UUID.fullmatch(value) is None:
+    value = body.get(name, _ABSENT)
+    if value is _ABSENT:
+        at.key(name).missing()
+    if not isinstance(value, str) or _UUID.fullmatch(value) is None:
         at.key(name).fail("a UUID", value)
     return value
 
