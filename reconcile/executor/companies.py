@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconcile.codat import CodatError, CodatHTTPError
+from reconcile.codat import CodatHTTPError
 from reconcile.executor.context import Context, Done
-from reconcile.executor.handler import Guard, Handler, Unresolvable, created_before_read, gone
+from reconcile.executor.handler import (
+    Guard,
+    Handler,
+    Unresolvable,
+    answered_id,
+    created_before_read,
+    gone,
+)
 from reconcile.model import OWNER_TAG, UID_TAG, Company
 from reconcile.plan import Action, Kind, fingerprint
 
@@ -32,10 +39,7 @@ class CreateCompany(Handler):
         return Done(found[0].id, CONFIRMED) if found else None
 
     def accept(self, action: Action, company_id: str | None, body: Any) -> str | None:
-        new_id = body.get("id") if isinstance(body, dict) else None
-        if not isinstance(new_id, str) or not new_id:
-            raise CodatError("POST /companies: unexpected answer from Codat: no company id")
-        return new_id
+        return answered_id(action, body)
 
     async def stale(self, ctx: Context, action: Action, company_id: str | None, body: Any) -> bool:
         if not created_before_read(ctx, body) or company_id is None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from reconcile.codat import CodatHTTPError
 from reconcile.executor.context import Context, Done
-from reconcile.executor.handler import Guard, Handler, created_before_read, gone
+from reconcile.executor.handler import Guard, Handler, answered_id, created_before_read, gone
 from reconcile.model import Connection, Status
 from reconcile.plan import Action, Kind
 
@@ -34,6 +34,10 @@ class CreateConnection(Handler):
         key = (action.request.body or {}).get("platformKey")
         platform = conn.platform
         return conn.is_accounting and conn.active and platform is not None and platform.key == key
+
+    def accept(self, action: Action, company_id: str | None, body: Any) -> str | None:
+        answered_id(action, body)
+        return company_id
 
     async def stale(self, ctx: Context, action: Action, company_id: str | None, body: Any) -> bool:
         return await stale_connection(ctx, company_id, body)

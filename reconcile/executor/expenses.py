@@ -6,7 +6,7 @@ from typing import Any
 
 from reconcile.executor.connections import CONFIRMED, stale_connection
 from reconcile.executor.context import Context, Done
-from reconcile.executor.handler import Handler
+from reconcile.executor.handler import Handler, answered_id
 from reconcile.live import config_from_wire
 from reconcile.model import Status
 from reconcile.plan import Action, Kind
@@ -27,6 +27,10 @@ class CreatePartnerExpense(Handler):
         ):
             return Done(company_id, CONFIRMED)
         return None
+
+    def accept(self, action: Action, company_id: str | None, body: Any) -> str | None:
+        answered_id(action, body)
+        return company_id
 
     async def stale(self, ctx: Context, action: Action, company_id: str | None, body: Any) -> bool:
         return await stale_connection(ctx, company_id, body)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from reconcile.codat import CodatHTTPError
+from reconcile.codat import CodatError, CodatHTTPError
 from reconcile.executor.context import Context, Done
 from reconcile.plan import Action, Kind
 
@@ -48,6 +48,16 @@ class Handler:
         """Was this success a replay (Codat keeps a key's answer 90 minutes) of a write whose
         effect has since been undone? Then it is sent again under a fresh key."""
         return False
+
+
+def answered_id(action: Action, body: Any) -> str:
+    """The id in Codat's answer to a create, or an error: a success without one is no proof
+    that anything was made (the flow then asks whether it landed)."""
+    new_id = body.get("id") if isinstance(body, dict) else None
+    if not isinstance(new_id, str) or not new_id:
+        where = f"{action.request.method} {action.request.path}"
+        raise CodatError(f"{where}: unexpected answer from Codat: no id in {type(body).__name__}")
+    return new_id
 
 
 def created_before_read(ctx: Context, body: Any) -> bool:

@@ -8,29 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from reconcile.codat import ClientSettings, CodatClient
 from reconcile.executor import ApplyResult, execute
 from reconcile.live import read_live
 from reconcile.model import Customer, DesiredState, LiveState
 from reconcile.plan import Plan
 from reconcile.planner import make_plan
+from tests.executor.helpers import OWNER, Answer, client, desired, in_process
 from tests.sandbox_server import serve_sandbox
-
-OWNER = "exec-test"
-
-
-def desired(n: int, **kw: object) -> DesiredState:
-    customers = tuple(
-        Customer(uid=f"cus-{i:03}", name=f"Customer {i}", accounting="gbol", **kw)  # type: ignore[arg-type]
-        for i in range(n)
-    )
-    return DesiredState(OWNER, customers)
-
-
-def client(url: str) -> CodatClient:
-    return CodatClient(
-        "key", ClientSettings(base_url=url, backoff_base=0.01, backoff_cap=0.02, max_attempts=15)
-    )
 
 
 async def plan_and_apply(url: str, state: DesiredState) -> tuple[Plan, ApplyResult, LiveState]:
@@ -105,32 +89,24 @@ def test_faults_never_lose_or_duplicate(tmp_path: Path, fault: str) -> None:
 
 def test_lost_create_response_is_recovered_by_reading_the_uid_tag(tmp_path: Path) -> None:
     """No retries at all: the create commits, its answer is lost, and a re-read finds it."""
-    from reconcile.sandbox.faults import LOST, FaultPlan
-    from reconcile.sandbox.options import SandboxOptions
 
-    def decisions(seed: int) -> list[str | None]:
-        fp = FaultPlan(SandboxOptions(db_path=tmp_path / "x", lost_response_rate=0.5, seed=seed))
-        return [fp.decide().kind for _ in range(3)]
+    def script(method: str, path: str, n: int, key: str | None) -> Answer:
+        return "lost" if (method, path, n) == ("POST", "/companies", 0) else "pass"
 
-    seed = next(s for s in range(1000) if decisions(s) == [None, LOST, None])
+    codat, _app = in_process(tmp_path, script, max_attempts=1)
     state = desired(1)
 
-    async def go(url: str) -> tuple[ApplyResult, LiveState]:
-        settings = ClientSettings(base_url=url, max_attempts=1)
-        async with CodatClient("key", settings) as c:
+    async def go() -> ApplyResult:
+        async with codat as c:
             plan = make_plan(state, await read_live(c, state))
             change = plan.changes[0]
             only_create = Plan(plan.owner, (replace(change, actions=change.actions[:1]),))
-            result = await execute(only_create, c)
-        async with client(url) as c:
-            return result, await read_live(c, state)
+            return await execute(only_create, c)
 
-    args = ("--lost-response-rate", "0.5", "--seed", str(seed))
-    with serve_sandbox(tmp_path / "s.db", *args) as url:
-        result, live = asyncio.run(go(url))
+    result = asyncio.run(go())
     (outcome,) = result.outcomes
     assert outcome.status == "applied" and outcome.detail == "confirmed by re-reading"
-    assert [c.id for c in live.companies] == [outcome.company_id]
+    assert companies_in(tmp_path / "s.db") == 1
 
 
 def test_two_applies_at_once_create_each_company_once(tmp_path: Path) -> None:
@@ -223,54 +199,6 @@ def test_converges_when_codat_omits_integration_key(tmp_path: Path) -> None:
     assert not make_plan(state, live).has_changes
 
 
-class Scripted:
-    """The sandbox behind a scripted fault: `script(method, path, n, key)` returns what to do
-    with the n-th request (0-based) to that method and path, sent under Idempotency-Key `key`:
-    "pass", "lost" (run it, then drop the connection) or a status to answer without running
-    it."""
-
-    def __init__(self, app: object, script: object) -> None:
-        self.app, self.script = app, script
-        self.counts: dict[tuple[str, str], int] = {}
-
-    async def __call__(self, scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
-        import httpx as _httpx
-        from starlette.responses import JSONResponse
-
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)  # type: ignore[operator, no-any-return]
-        key = (scope["method"], scope["path"])
-        n = self.counts.get(key, 0)
-        self.counts[key] = n + 1
-        headers = dict(scope["headers"])
-        idem = headers.get(b"idempotency-key", b"").decode() or None
-        what = self.script(*key, n, idem)  # type: ignore[operator]
-        if what == "pass":
-            return await self.app(scope, receive, send)  # type: ignore[operator, no-any-return]
-        if what == "lost":
-
-            async def swallow(message: object) -> None:
-                return None
-
-            await self.app(scope, receive, swallow)  # type: ignore[operator]
-            raise _httpx.RemoteProtocolError("connection closed without a response")
-        body = {"statusCode": what, "service": "test", "error": "scripted", "correlationId": "c"}
-        await JSONResponse(body, status_code=what)(scope, receive, send)  # type: ignore[arg-type]
-        return None
-
-
-def in_process(tmp_path: Path, script: object) -> tuple[CodatClient, Path]:
-    import httpx as _httpx
-
-    from reconcile.sandbox.app import create_app
-    from reconcile.sandbox.options import SandboxOptions
-
-    db = tmp_path / "s.db"
-    app = Scripted(create_app(SandboxOptions(db_path=db)), script)
-    settings = ClientSettings(base_url="http://127.0.0.1:8765", backoff_base=0, max_attempts=3)
-    return CodatClient("k", settings, transport=_httpx.ASGITransport(app=app)), db
-
-
 def companies_in(db: Path) -> int:
     from reconcile.sandbox.store import Store
 
@@ -287,7 +215,7 @@ def test_unknown_landing_never_sends_a_second_create(tmp_path: Path) -> None:
 
     first_key: list[str | None] = []
 
-    def script(method: str, path: str, n: int, key: str | None) -> object:
+    def script(method: str, path: str, n: int, key: str | None) -> Answer:
         if path != "/companies":
             return "pass"
         if method == "POST":
@@ -295,9 +223,10 @@ def test_unknown_landing_never_sends_a_second_create(tmp_path: Path) -> None:
                 first_key.append(key)
                 return "lost"
             return 503 if key == first_key[0] else "pass"  # a fresh key would go through
-        return "pass" if n == 0 else 503  # the plan's read passes; the check-read fails
+        return 503 if first_key else "pass"  # the plan's reads pass; the check-reads fail
 
-    client_, db = in_process(tmp_path, script)
+    client_, _app = in_process(tmp_path, script)
+    db = tmp_path / "s.db"
     state = desired(1)
 
     async def go() -> ApplyResult:
@@ -315,12 +244,13 @@ def test_confirmed_absent_after_5xx_is_sent_once_more_under_a_fresh_key(tmp_path
     fresh key gets a real answer."""
     keys: list[str | None] = []
 
-    def script(method: str, path: str, n: int, key: str | None) -> object:
+    def script(method: str, path: str, n: int, key: str | None) -> Answer:
         if method == "POST" and path == "/companies":
             return 500 if n < 3 else "pass"  # the three attempts under the first key
         return "pass"
 
-    client_, db = in_process(tmp_path, script)
+    client_, _app = in_process(tmp_path, script)
+    db = tmp_path / "s.db"
     state = desired(1)
 
     async def go() -> ApplyResult:
