@@ -91,6 +91,10 @@ def _breakdown(bucket: str, plan: Plan) -> str:
             per[noun] = per.get(noun, 0) + 1
     if len(per) < 2:
         return ""
+    order = list(dict.fromkeys(_RESOURCE.values()))
+    per = dict(
+        sorted(per.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99)
+    )
     parts = (f"{n} {one if n == 1 else many}" for (one, many), n in per.items())
     return " (" + ", ".join(parts) + ")"
 
@@ -227,6 +231,14 @@ HEADERS = {
     "offboard": "is not in the file or absent: offboarding",
     "delete": "will be deleted",
 }
+
+
+def note_kinds(plan: Plan) -> list[str]:
+    """The kinds of note in the order the lists are shown; a kind this module does not know
+    yet comes last, under its own name, rather than not at all."""
+    known = list(NOTE_TITLES)
+    return known + sorted({n.kind for n in plan.notes} - set(known))
+
 
 NOTE_TITLES = {
     "awaiting_authorization": "Awaiting customer authorization",

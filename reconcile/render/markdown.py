@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from reconcile.plan import CustomerChange, Note, NoteKind, Plan
+from reconcile.plan import CustomerChange, Note, Plan
 from reconcile.render import describe
 from reconcile.render.describe import CODE, Row
 from reconcile.render.escape import html_text, markdown
@@ -35,12 +35,6 @@ from reconcile.render.escape import html_text, markdown
 LIMIT = 65000
 MD_LIST_HINT = "list them all with `reconcile plan ... --format json`, or `reconcile audit`"
 _DIFF_SIGNS = {"+": "+", "~": "!", "-": "-"}
-_TAIL: tuple[NoteKind, ...] = (
-    "awaiting_authorization",
-    "needs_reauthorization",
-    "deferred",
-    "blocked",
-)
 
 
 # ---------------------------------------------------------------------- reusable helpers
@@ -125,11 +119,13 @@ def render_plan_markdown(
     full_plan_hint: str | None = None,
     limit: int = LIMIT,
     list_limit: int = describe.LIST_LIMIT,
+    full_list_hint: str = MD_LIST_HINT,
 ) -> str:
     """The plan as a pull-request comment of at most `limit` characters. When customer blocks
     are left out, the comment says how many and where the full plan is (`full_plan_hint`,
-    e.g. "the saved plan, in this run's artifacts")."""
-    where = markdown(full_plan_hint) if full_plan_hint else "`reconcile show PLANFILE`"
+    e.g. "the saved plan, in this run's artifacts"; escaped). Note lists show `list_limit`
+    entries each, then `full_list_hint` (Markdown written by the program, not escaped)."""
+    where = markdown(full_plan_hint) if full_plan_hint else "`reconcile plan ... --format json`"
     sections: list[str | Droppable] = [_head(plan)]
     if plan.refused:
         sections.append(_refused(plan))
@@ -148,10 +144,10 @@ def render_plan_markdown(
                 ),
             )
         )
-    for kind in _TAIL:
-        notes = plan.notes_of(kind)
+    for kind in describe.note_kinds(plan):
+        notes = [n for n in plan.notes if n.kind == kind]
         if notes:
-            sections.append(_notes(kind, notes, list_limit))
+            sections.append(_notes(kind, notes, list_limit, full_list_hint))
     return capped(*sections, limit=limit)
 
 
@@ -206,12 +202,12 @@ def _diff_line(row: Row) -> str:
     return f"{sign} {row.words}" if row.depth == 0 else f"{sign}     {row.words}"
 
 
-def _notes(kind: NoteKind, notes: Sequence[Note], limit: int) -> str:
+def _notes(kind: str, notes: Sequence[Note], limit: int, hint: str) -> str:
     shown, more = describe.oldest_first(notes, limit)
     items = [_note_item(n) for n in shown]
     if more:
-        items.append(f"... and {more} more, not shown: {MD_LIST_HINT}")
-    title = describe.NOTE_TITLES.get(kind, kind)
+        items.append(f"... and {more} more, not shown: {hint}")
+    title = describe.NOTE_TITLES.get(kind, markdown(kind))
     return f"#### {title} ({len(notes)})\n\n" + bullets(items)
 
 

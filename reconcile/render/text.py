@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconcile.plan import CustomerChange, Note, NoteKind, Plan
+from reconcile.plan import CustomerChange, Note, Plan
 from reconcile.render import describe
 from reconcile.render.describe import TEXT, Row
 from reconcile.render.escape import quoted, text
@@ -21,12 +21,6 @@ if TYPE_CHECKING:
 PLAIN = Style()
 
 _COLOURS = {"+": "green", "~": "yellow", "-": "red"}
-_NOTE_ORDER: tuple[NoteKind, ...] = (
-    "awaiting_authorization",
-    "needs_reauthorization",
-    "deferred",
-    "blocked",
-)
 
 
 def render_plan(
@@ -42,8 +36,9 @@ def render_plan(
     for change in plan.changes:
         lines.extend(_change(change, style))
         lines.append("")
-    for kind in _NOTE_ORDER:
-        _notes(lines, kind, plan.notes_of(kind), list_limit, full_list_hint)
+    for kind in describe.note_kinds(plan):
+        notes = tuple(n for n in plan.notes if n.kind == kind)
+        _notes(lines, kind, notes, list_limit, full_list_hint)
     if plan.refused:
         lines.append(style(f"Refused ({len(plan.refused)}):", "red", "bold"))
         for r in plan.refused:
@@ -79,9 +74,7 @@ def _row(row: Row, style: Style) -> str:
     return f"  {sign} {row.words}" if row.depth == 0 else f"      {sign} {row.words}"
 
 
-def _notes(
-    lines: list[str], kind: NoteKind, notes: tuple[Note, ...], limit: int, hint: str
-) -> None:
+def _notes(lines: list[str], kind: str, notes: tuple[Note, ...], limit: int, hint: str) -> None:
     if not notes:
         return
     shown, more = describe.oldest_first(notes, limit)

@@ -177,3 +177,11 @@ def test_adoption_shows_everything_it_changes_removals_included() -> None:
         "      + tag reconcile.uid=cus-1",
         "      - tag segment",
     ]
+
+
+def test_a_note_kind_the_renderer_does_not_know_yet_is_still_shown() -> None:
+    new = Note("conflict", "cus-1", "Acme", "company", "two files claim it")  # type: ignore[arg-type]
+    assert render_plan(Plan(owner="o", notes=(new,))).splitlines()[:2] == [
+        "conflict (1):",
+        '  cus-1 "Acme"  company: two files claim it',
+    ]
