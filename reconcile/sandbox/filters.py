@@ -6,7 +6,9 @@
   `||`; operators `=`, `!=`, `~`, and `>`, `<`, `>=`, `<=`. A value may be wrapped in double quotes.
 - `orderBy=-created`: one field, `-` for descending.
 
-Anything else is a `FilterError` (the API answers 400).
+A filter has at most `MAX_CONDITIONS` conditions (each one is a clause of the SQL the store
+runs; thousands would pass SQLite's expression limits). Anything else is a `FilterError` (the API
+answers 400).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 
 TAG_OPERATORS = ("!=", "~", "=")
 QUERY_OPERATORS = ("!=", ">=", "<=", "~", "=", ">", "<")
+# A company has at most 10 tags; 50 conditions leave room for any sensible filter.
+MAX_CONDITIONS = 50
 
 
 class FilterError(ValueError):
@@ -54,8 +58,14 @@ def _split_clause(clause: str, operators: tuple[str, ...]) -> Condition:
     return Condition(name, op, value)
 
 
-def _clauses(text: str, joiner: str) -> list[str]:
+def _too_many(what: str, count: int) -> FilterError:
+    return FilterError(f"the {what} has {count} conditions; at most {MAX_CONDITIONS} are allowed")
+
+
+def _clauses(text: str, joiner: str, what: str) -> list[str]:
     parts = text.split(joiner)
+    if len(parts) > MAX_CONDITIONS:
+        raise _too_many(what, len(parts))
     if any(not part.strip() for part in parts):
         raise FilterError(f"empty condition in {text!r}")
     return [part.strip() for part in parts]
@@ -64,19 +74,24 @@ def _clauses(text: str, joiner: str) -> list[str]:
 def parse_tags(text: str) -> tuple[Condition, ...]:
     if not text.strip():
         raise FilterError("empty tags filter")
-    return tuple(_split_clause(clause, TAG_OPERATORS) for clause in _clauses(text, "&&"))
+    clauses = _clauses(text, "&&", "tags filter")
+    return tuple(_split_clause(clause, TAG_OPERATORS) for clause in clauses)
 
 
 def parse_query(text: str, fields: Collection[str]) -> Query:
     if not text.strip():
         raise FilterError("empty query")
     groups = []
-    for group in _clauses(text, "||"):
-        conditions = tuple(_split_clause(c, QUERY_OPERATORS) for c in _clauses(group, "&&"))
+    for group in _clauses(text, "||", "query"):
+        clauses = _clauses(group, "&&", "query")
+        conditions = tuple(_split_clause(c, QUERY_OPERATORS) for c in clauses)
         for condition in conditions:
             if condition.field not in fields:
                 raise FilterError(f"unknown field {condition.field!r}")
         groups.append(conditions)
+    count = sum(len(group) for group in groups)
+    if count > MAX_CONDITIONS:
+        raise _too_many("query", count)
     return tuple(groups)
 
 

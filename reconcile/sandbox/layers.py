@@ -97,13 +97,30 @@ class LayerDB:
         return self._conn
 
 
-async def read_body(receive: Receive) -> bytes | None:
-    """The whole request body; None if the client went away before sending all of it."""
+class BodyTooLarge(Exception):
+    """A request body grew past the cap while it was being read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the request body is larger than {limit} bytes")
+        self.limit = limit
+
+
+async def read_body(receive: Receive, limit: int | None = None) -> bytes | None:
+    """The whole request body; None if the client went away before sending all of it.
+
+    With a `limit`, the bytes are counted as they arrive and `BodyTooLarge` is raised as soon as
+    they pass it: no more than `limit` bytes (plus one chunk) are ever held.
+    """
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.request":
-            chunks.append(message.get("body", b""))
+            chunk = bytes(message.get("body", b""))
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise BodyTooLarge(limit)
+            chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
         elif message["type"] == "http.disconnect":

@@ -6,7 +6,10 @@ same under uvicorn and in process through `httpx.ASGITransport`). Outermost firs
 1. **request log** (`requestlog.py`): it must see every request, including the ones a later layer
    refuses, drops or loses, and time all of them; it also creates the per-request context
    (`RequestContext`) the inner layers write their decisions into (fault, replay, outcome).
-2. **faults** (`faults.py`): drops, injected 5xx and 429 simulate the network and Codat's
+2. **guards** (`guards.py`): only loopback `Host` headers (DNS rebinding cannot drive the sandbox,
+   and no foreign host reaches a stored linkUrl), and request bodies capped while they are read
+   (413). A refused request touches nothing: no quota, no idempotency key, no store.
+3. **faults** (`faults.py`): drops, injected 5xx and 429 simulate the network and Codat's
    front door, so they happen *before* anything else: a dropped or throttled request never counts
    against the quota, never claims an idempotency key and never touches the store; exactly what a
    client sees from a flaky network (the injected 5xx and 429 still carry the current
@@ -16,12 +19,12 @@ same under uvicorn and in process through `httpx.ASGITransport`). Outermost firs
    rate limit, idempotency and the core app run to completion and commit, the idempotency layer
    records the response, and only then is the connection closed without an answer. A retry with
    the same `Idempotency-Key` therefore replays the lost response, as Codat would.
-3. **rate limits** (`ratelimit.py`): counted before idempotency because Codat counts every request,
+4. **rate limits** (`ratelimit.py`): counted before idempotency because Codat counts every request,
    replays included, and adds `X-Rate-Limit-*` to every response, replays and errors included; a
    429 from here never reaches the idempotency layer, so it neither claims nor stores a key.
-4. **idempotency** (`idempotency.py`): right around the core app, so that what it stores and
+5. **idempotency** (`idempotency.py`): right around the core app, so that what it stores and
    replays is exactly the app's answer (with its 4xx/5xx) and nothing the outer layers add.
-5. **latency** (`faults.LatencyMiddleware`): innermost, it stands for Codat's processing time, so a
+6. **latency** (`faults.LatencyMiddleware`): innermost, it stands for Codat's processing time, so a
    slow request is in flight for every layer above: it holds its company's concurrency slot (the
    cap can be hit) and its idempotency key (a concurrent retry gets 409), as on the real API.
 
@@ -36,6 +39,7 @@ import time
 from starlette.types import ASGIApp
 
 from reconcile.sandbox.faults import FaultMiddleware, LatencyMiddleware
+from reconcile.sandbox.guards import BodyLimitMiddleware, LoopbackHostMiddleware
 from reconcile.sandbox.idempotency import IdempotencyMiddleware
 from reconcile.sandbox.layers import Clock
 from reconcile.sandbox.options import SandboxOptions
@@ -44,7 +48,7 @@ from reconcile.sandbox.requestlog import RequestLogMiddleware
 
 
 def wrap(app: ASGIApp, options: SandboxOptions, *, clock: Clock = time.time) -> ASGIApp:
-    """The core app inside the request log, faults, rate limits, idempotency and latency.
+    """The core app inside the request log, guards, faults, rate limits, idempotency and latency.
 
     `clock` (seconds since the epoch) is injectable so tests can expire idempotency keys and roll
     the daily quota over without waiting.
@@ -53,4 +57,6 @@ def wrap(app: ASGIApp, options: SandboxOptions, *, clock: Clock = time.time) -> 
     idempotent = IdempotencyMiddleware(slow, options.db_path, clock=clock)
     limited = RateLimitMiddleware(idempotent, options, clock=clock)
     faulty = FaultMiddleware(limited, options, rate_headers=limited.peek_headers)
-    return RequestLogMiddleware(faulty, options.request_log, clock=clock)
+    capped = BodyLimitMiddleware(faulty, options.max_body_bytes)
+    hosts = LoopbackHostMiddleware(capped)
+    return RequestLogMiddleware(hosts, options.request_log, clock=clock)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
+
+MAX_BODY_BYTES: Final = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -26,3 +29,5 @@ class SandboxOptions:
     retry_after_seconds: int = 1
     # One JSON line per request
     request_log: Path | None = None
+    # Request bodies above this many bytes are refused (413) while they are read
+    max_body_bytes: int = MAX_BODY_BYTES

@@ -201,7 +201,7 @@ async def test_keys_expire_after_90_minutes(db: Path) -> None:
     options = SandboxOptions(db_path=db)
     app = wrap(create_core(options), options, clock=lambda: now[0])
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://sandbox.test", headers=AUTH
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8765", headers=AUTH
     ) as client:
         k, body = key(), company_body()
         first = await client.post("/companies", json=body, headers=k)

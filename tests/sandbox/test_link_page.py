@@ -49,7 +49,7 @@ def anyio_backend() -> str:
 async def client(store: Store) -> AsyncIterator[httpx.AsyncClient]:
     app = Starlette(routes=link_routes(store))
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://sandbox.test"
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8765"
     ) as c:
         yield c
 
@@ -60,7 +60,7 @@ def _path(url: str) -> str:
 
 def _company_with_connection(store: Store, platform: str = "gbol") -> tuple[str, str, str]:
     company = store.create_company("Acme <Trading> & Co", None, {"region": "uk"})
-    connection = store.create_connection(company["id"], platform, "http://sandbox.test")
+    connection = store.create_connection(company["id"], platform, "http://127.0.0.1:8765")
     return company["id"], connection["id"], _path(connection["linkUrl"])
 
 
@@ -122,7 +122,7 @@ async def test_authorize_deny_revoke(store: Store, client: httpx.AsyncClient) ->
 async def test_company_page_lists_connections(store: Store, client: httpx.AsyncClient) -> None:
     cid, conn_id, start = _company_with_connection(store, "akxx")
     store.set_connection_status(cid, conn_id, "Linked")
-    store.create_partner_expense_connection(cid, "http://sandbox.test")
+    store.create_partner_expense_connection(cid, "http://127.0.0.1:8765")
     page = await client.get(f"/link/companies/{cid}")
     assert page.status_code == 200
     _assert_clean_html(page.text)
@@ -204,7 +204,7 @@ async def test_full_app_serves_link_pages_without_credentials(tmp_path: Path) ->
     try:
         cid, conn_id, start = _company_with_connection(store)
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://sandbox.test"
+            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8765"
         ) as client:
             page = await client.get(start)
             assert page.status_code == 200 and "X-Rate-Limit-Limit" not in page.headers

@@ -90,7 +90,7 @@ def count_things(db: Path) -> int:
 
 def client_for(app: ASGIApp) -> httpx.AsyncClient:
     return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://sandbox.test", headers=AUTH
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8765", headers=AUTH
     )
 
 
