@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from reconcile.desired.schema import Issue, too_many_tags_message
+from reconcile.desired.messages import too_many_tags_message
+from reconcile.desired.schema import Issue
 from reconcile.desired.yamlload import Document
-from reconcile.model import MAX_USER_TAGS
+from reconcile.model import MAX_USER_TAGS, MAX_USER_TAGS_PROTECTED
 
 Found = tuple[int, Issue]
 
@@ -102,14 +103,37 @@ def _customer_checks(data: Any) -> Iterator[Issue]:
                 "state: deleted is not allowed with protect: true; set protect: false to delete"
                 " this customer",
             )
-        tags = customer.get("tags")
-        if isinstance(tags, dict) and default_tags:
-            merged = {**default_tags, **tags}
-            if len(tags) <= MAX_USER_TAGS < len(merged) and len(default_tags) <= MAX_USER_TAGS:
-                yield Issue(
-                    (*path, "tags"),
-                    too_many_tags_message(len(merged)).replace(
-                        "user tags", "user tags with defaults.tags merged", 1
-                    ),
-                    at_key=True,
-                )
+        yield from _tag_budget(path, customer, defaults, default_tags)
+
+
+def _limit(protect: Any) -> int:
+    return MAX_USER_TAGS_PROTECTED if protect is True else MAX_USER_TAGS
+
+
+def _tag_budget(
+    path: tuple[Any, ...],
+    customer: dict[str, Any],
+    defaults: dict[str, Any],
+    default_tags: dict[str, Any],
+) -> Iterator[Issue]:
+    """The user-tag budget of one customer with defaults merged: 8, or 7 when protected (the
+    company then carries reconcile.protect too). What the schema already reports (a customer's
+    own tags over its own budget, defaults.tags over 8) is not reported again.
+    """
+    tags = customer.get("tags", {})
+    if not isinstance(tags, dict):
+        return
+    protect = customer.get("protect", defaults.get("protect"))
+    merged = len({**default_tags, **tags})
+    if merged <= _limit(protect):
+        return
+    if len(tags) > _limit(customer.get("protect")) or len(default_tags) > MAX_USER_TAGS:
+        return  # the schema says it, at the tags themselves
+    message = too_many_tags_message(merged, protected=protect is True, merged=len(tags) < merged)
+    if "tags" in customer:
+        yield Issue((*path, "tags"), message, at_key=True)
+    elif "protect" in customer:
+        yield Issue((*path, "protect"), message, at_key=True)
+    else:  # both the tags and protect: true come from defaults: said once, there
+        message = too_many_tags_message(merged, protected=True)
+        yield Issue(("defaults", "tags"), message, at_key=True)

@@ -20,7 +20,17 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+        return f"{_printable(self.file)}:{self.line}:{self.col}: {_printable(self.message)}"
+
+
+def _printable(shown: str) -> str:
+    """`shown` as it is, or, when it holds anything unprintable (a hostile value quoted in a
+    message, a file name with a line break), escaped visibly by the renderers' one escaper."""
+    if shown.isprintable():
+        return shown
+    from reconcile.render.escape import text
+
+    return text(shown)
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:

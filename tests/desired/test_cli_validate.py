@@ -67,3 +67,17 @@ def test_schema_command_prints_the_schema() -> None:
     result = run("schema")
     assert result.returncode == 0
     assert json.loads(result.stdout) == json.loads(schema_text())
+
+
+def test_hostile_strings_cannot_forge_lines_or_reach_the_terminal(tmp_path: Path) -> None:
+    hostile = tmp_path / "hostile.yaml"
+    hostile.write_text(
+        'version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    "\\e[2J\\nok": 1\n'
+    )
+    for path in ["bad/name-forged-verdict.yaml", "bad/description-osc52.yaml", str(hostile)]:
+        result = run("validate", path)
+        assert result.returncode == 1
+        assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+        lines = result.stderr.splitlines()
+        assert len(lines) == 2, lines  # one problem, then the count: nothing forged in between
+        assert not any(line.startswith("No changes") for line in lines)

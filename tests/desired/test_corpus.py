@@ -83,6 +83,11 @@ def test_corpus_covers_every_kind_of_problem() -> None:
         "one YAML document",
         "is not allowed in YAML",
         "alias '*company' is not defined",
+        "holds a line break (U+000A)",
+        "holds an escape character (U+001B)",
+        "holds a DEL character (U+007F)",
+        "whitespace other than a plain space",
+        "a customer with protect: true has at most 7",
     ]:
         assert phrase in text, phrase
 

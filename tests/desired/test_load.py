@@ -303,3 +303,48 @@ def test_default_tags_alone_may_use_the_whole_budget(tmp_path: Path) -> None:
     a, b = load([path]).customers
     assert len(a.tags) == len(b.tags) == 8
     assert b.tags["t0"] == "w"
+
+
+# ------------------------------------------------------------------------- hostile strings
+
+HOSTILE = [
+    "Acme Ltd\n\nNo changes. Codat matches the file.",
+    "\x1b]52;c;aGk=\x07",
+    "a\rb",
+    "csi \x9b2J",
+    "del \x7f",
+    "nul \x00",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+@pytest.mark.parametrize("field", ["name", "description", "tagvalue", "tagkey", "bankAccount"])
+def test_control_characters_are_refused_in_every_string(
+    tmp_path: Path, field: str, value: str
+) -> None:
+    customer: dict[str, object] = {"uid": "c1", "name": "Acme Ltd", "accounting": "xero"}
+    if field == "tagvalue":
+        customer["tags"] = {"k": value}
+    elif field == "tagkey":
+        customer["tags"] = {value[:27]: "v"}
+    elif field == "bankAccount":
+        customer["expenseConfig"] = {"bankAccount": value, "supplier": "1", "customer": "2"}
+    else:
+        customer[field] = value
+    doc = {"version": 1, "owner": "o", "customers": [customer]}
+    path = tmp_path / "f.yaml"
+    path.write_text(json.dumps(doc), encoding="utf-8")  # JSON is YAML: escapes reach the reader
+    [problem] = problems_of([path])
+    assert "no string in the file may hold control characters" in problem
+    assert problem.startswith(f"{path}:1:")
+    assert problem.isprintable()
+
+
+def test_hostile_keys_are_printed_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_text(
+        'version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    "x\\e]52;c;aGk=\\a": 1\n'
+    )
+    [problem] = problems_of([path])
+    assert problem.isprintable()
+    assert "unknown key 'x\\x1b]52;c;aGk=\\x07' in customer" in problem

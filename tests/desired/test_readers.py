@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconcile.desired import InvalidInput, load, schema_text, yamlload
-from reconcile.desired.schema import compile_schema
+from reconcile.desired.predicate import compile_schema
 
 needs_fast = pytest.mark.skipif(not yamlload.fast_available(), reason="yaml-rs not installed")
 
@@ -84,6 +84,23 @@ TRICKY = [
     "*a",
     "? x",
     "|",
+    # control characters and other whitespace, through escapes both readers decode
+    '"a\\nb"',
+    '"Acme Ltd\\n\\nNo changes. Codat matches the file."',
+    '"\\e]52;c;aGk=\\a"',
+    '"\\x1b]52;c;aGk=\\x07"',
+    '"a\\tb"',
+    '"a\\rb"',
+    '"a\\_b"',
+    '"a\\Lb"',
+    '"a\\Pb"',
+    '"\\x85"',
+    '"\\x7f"',
+    '"\\x9b2J"',
+    '"\\0"',
+    '"\\u2028"',
+    '"a\\/b"',
+    '"A B\\n"',
 ]
 TEMPLATE = """version: {version}
 owner: {owner}
