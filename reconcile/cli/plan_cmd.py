@@ -39,10 +39,20 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Exit 2 when the plan has changes, 0 when it has none.",
 )
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also save the plan to FILE, for `reconcile apply FILE` (signed with the API key).",
+)
 def plan(
-    paths: tuple[Path, ...], where: Where, options: PlanOptions, fmt: str, detailed_exitcode: bool
+    paths: tuple[Path, ...],
+    where: Where,
+    options: PlanOptions,
+    fmt: str,
+    detailed_exitcode: bool,
+    out: Path | None,
 ) -> None:
-    """Show what apply would change."""
+    """Show what apply would change (and with --out, save it to apply exactly that later)."""
     from reconcile.render.style import Style
     from reconcile.render.text import render_plan
 
@@ -50,7 +60,14 @@ def plan(
 
     async def go() -> Plan:
         async with open_client(where) as client:
-            return await plan_against(client, desired, options, allow_unsafe=fmt == "json")
+            made = await plan_against(client, desired, options, allow_unsafe=fmt == "json")
+            if out is not None and made.unsafe:
+                click.echo(f"The plan is refused as a whole; nothing was saved to {out}.", err=True)
+            elif out is not None:
+                from reconcile.cli.saved_plans import save_plan
+
+                await save_plan(client, made, desired, out, where)
+            return made
 
     the_plan = run(go())
     if fmt == "json":
