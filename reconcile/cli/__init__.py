@@ -15,6 +15,7 @@ from reconcile.cli.apply_cmd import apply
 from reconcile.cli.common import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, fail
 from reconcile.cli.files import schema, validate
 from reconcile.cli.plan_cmd import plan
+from reconcile.cli.show_cmd import show
 from reconcile.sandbox.cli import sandbox
 
 __all__ = ["EXIT_CHANGES", "EXIT_ERROR", "EXIT_OK", "fail", "main"]
@@ -33,5 +34,5 @@ def main(verbose: bool) -> None:
         http_log.setLevel(logging.INFO)
 
 
-for command in (validate, schema, plan, apply, sandbox):
+for command in (validate, schema, plan, show, apply, sandbox):
     main.add_command(command)
