@@ -12,6 +12,7 @@ import click
 
 from reconcile import __version__
 from reconcile.cli.apply_cmd import apply
+from reconcile.cli.audit_cmd import audit
 from reconcile.cli.common import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, fail
 from reconcile.cli.files import schema, validate
 from reconcile.cli.plan_cmd import plan
@@ -34,5 +35,5 @@ def main(verbose: bool) -> None:
         http_log.setLevel(logging.INFO)
 
 
-for command in (validate, schema, plan, show, apply, sandbox):
+for command in (validate, schema, plan, show, apply, audit, sandbox):
     main.add_command(command)

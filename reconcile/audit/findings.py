@@ -1,0 +1,323 @@
+"""The audit's pure part: (desired, every live company, the plan, now) -> findings. No I/O.
+
+`changes` is the plan itself (the planner decides; nothing here re-implements a rule): one
+finding per action and per refusal, with the planner's words. Awaiting and re-authorization
+findings are the planner's notes too (so they name exactly the connections plan lists); their
+age is measured from the connection's `created` to `now` (Codat's clock at the read). Everything
+else reads the whole account's companies:
+
+- duplicates: >= 2 companies with the owner tag and the same uid;
+- orphans: owner tag, but a uid no file lists (or no uid tag at all);
+- unmanaged look-alikes: no owner tag, a name equal to a customer's (case-insensitively, after
+  Codat's name stripping), not already named by that customer's `id:`;
+- foreign: a customer's `id:` names a company tagged with another owner;
+- connection errors: every Active `dataConnectionErrors` entry on a connection of a managed
+  company (or of one a customer adopts with `id:`).
+
+Live Codat may change after the read: the findings describe the one read they came from, and the
+audit writes nothing, so a change in between can only make the next audit differ.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from reconcile.audit.duration import format_age, format_duration
+from reconcile.audit.model import Finding, FindingKind
+from reconcile.model import Company, Connection, Customer, DesiredState
+from reconcile.plan import Note, Plan
+
+
+def audit_findings(
+    desired: DesiredState,
+    companies: Sequence[Company],
+    plan: Plan,
+    *,
+    now: datetime,
+    stale_after: timedelta,
+    targets: frozenset[str] = frozenset(),
+) -> tuple[Finding, ...]:
+    """Every finding, sorted most urgent kind first, then by uid and company."""
+    ctx = _Context(desired, companies)
+    found: list[Finding] = []
+    found.extend(_changes(plan))
+    found.extend(_authorizations(ctx, plan, now, stale_after))
+    found.extend(_duplicates(ctx))
+    found.extend(_orphans(ctx))
+    found.extend(_lookalikes(ctx))
+    found.extend(_foreign(ctx))
+    found.extend(_connection_errors(ctx))
+    if targets:
+        found = [f for f in found if f.uid in targets]
+    return tuple(sorted(found, key=Finding.sort_key))
+
+
+# Codat's company name pattern: it drops every other character from a name it is sent.
+_NOT_IN_CODAT_NAME = re.compile(r"[^A-Za-z0-9\s\-',&@.?!]")
+
+
+def codat_name_key(name: str) -> str:
+    """A name as Codat stores it (characters outside its pattern dropped, trimmed), casefolded."""
+    return _NOT_IN_CODAT_NAME.sub("", name).strip().casefold()
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+class _Context:
+    def __init__(self, desired: DesiredState, companies: Sequence[Company]) -> None:
+        self.owner = desired.owner
+        self.desired = desired
+        self.companies = companies
+        self.by_id = {c.id: c for c in companies}
+        self.customers = {c.uid: c for c in desired.customers}
+        self.managed = [c for c in companies if c.owner == desired.owner]
+        self.by_uid: dict[str, list[Company]] = defaultdict(list)
+        for company in self.managed:
+            if company.uid is not None:
+                self.by_uid[company.uid].append(company)
+        self.adopted = {c.id: c for c in desired.customers if c.id is not None}
+
+    def name_of(self, uid: str | None, company: Company | None) -> str:
+        customer = self.customers.get(uid) if uid else None
+        if customer is not None:
+            return customer.name
+        return company.name if company else ""
+
+    def company_of(self, uid: str) -> Company | None:
+        customer = self.customers.get(uid)
+        if customer is not None and customer.id is not None:
+            return self.by_id.get(customer.id)
+        matches = self.by_uid.get(uid, [])
+        return matches[0] if len(matches) == 1 else None
+
+
+# --------------------------------------------------------------------------- from the plan
+
+
+def _changes(plan: Plan) -> Iterable[Finding]:
+    if plan.unsafe:
+        yield Finding(
+            FindingKind.CHANGES,
+            None,
+            "",
+            None,
+            f"plan refused as a whole: {plan.unsafe}",
+            facts={"action": "refused_plan", "reason": plan.unsafe},
+        )
+    for change in plan.changes:
+        for action in change.actions:
+            yield Finding(
+                FindingKind.CHANGES,
+                change.uid,
+                change.name,
+                action.company_id,
+                f"{action.kind.bucket} {action.subject} ({action.reason})",
+                facts={
+                    "action": action.kind.value,
+                    "bucket": action.kind.bucket,
+                    "verdict": change.verdict,
+                    "subject": action.subject,
+                    "reason": action.reason,
+                    "connection_id": action.connection_id,
+                    "status": action.status,
+                    "request": {"method": action.request.method, "path": action.request.path},
+                },
+            )
+    for refusal in plan.refused:
+        yield Finding(
+            FindingKind.CHANGES,
+            refusal.uid,
+            refusal.name,
+            None,
+            f"refused {refusal.subject}: {refusal.reason}",
+            facts={"action": "refused", "subject": refusal.subject, "reason": refusal.reason},
+        )
+
+
+def _authorizations(
+    ctx: _Context, plan: Plan, now: datetime, stale_after: timedelta
+) -> Iterable[Finding]:
+    for note in plan.notes:
+        company = ctx.company_of(note.uid)
+        cid = company.id if company else None
+        if note.kind == "needs_reauthorization":
+            yield Finding(
+                FindingKind.NEEDS_REAUTHORIZATION,
+                note.uid,
+                note.name,
+                cid,
+                f"{note.subject}: {note.text}",
+                since=note.since or None,
+                link_url=note.link_url or None,
+                facts={"subject": note.subject},
+            )
+        elif note.kind == "awaiting_authorization":
+            yield _awaiting(note, cid, now, stale_after)
+
+
+def _awaiting(note: Note, cid: str | None, now: datetime, stale_after: timedelta) -> Finding:
+    created = parse_time(note.since)
+    age = now - created if created is not None else None
+    stale = age is not None and age > stale_after
+    if age is None:
+        detail = f"{note.subject}: awaiting customer authorization (since unknown)"
+    elif stale:
+        detail = (
+            f"{note.subject}: awaiting customer authorization for {format_age(age)} "
+            f"(more than {format_duration(stale_after)})"
+        )
+    else:
+        detail = f"{note.subject}: awaiting customer authorization for {format_age(age)}"
+    return Finding(
+        FindingKind.STALE_AUTHORIZATION if stale else FindingKind.AWAITING_AUTHORIZATION,
+        note.uid,
+        note.name,
+        cid,
+        detail,
+        since=note.since or None,
+        link_url=note.link_url or None,
+        facts={
+            "subject": note.subject,
+            "age_seconds": int(age.total_seconds()) if age is not None else None,
+        },
+    )
+
+
+# --------------------------------------------------------------------------- from the account
+
+
+def _duplicates(ctx: _Context) -> Iterable[Finding]:
+    for uid, twins in ctx.by_uid.items():
+        if len(twins) < 2:
+            continue
+        ids = sorted(c.id for c in twins)
+        yield Finding(
+            FindingKind.DUPLICATES,
+            uid,
+            ctx.name_of(uid, twins[0]),
+            ids[0],
+            f"{len(ids)} companies carry reconcile.uid={uid}: {', '.join(ids)}; plan leaves "
+            "this customer alone until a person removes the extra ones (or their tags)",
+            facts={"company_ids": ids},
+        )
+
+
+def _orphans(ctx: _Context) -> Iterable[Finding]:
+    for company in ctx.managed:
+        if company.id in ctx.adopted:
+            continue
+        if company.uid is None:
+            detail = (
+                f'company "{company.name}" carries reconcile.owner={ctx.owner} but no '
+                "reconcile.uid tag: plan leaves it alone; give it a uid tag or adopt it with id:"
+            )
+        elif company.uid not in ctx.customers:
+            detail = (
+                f'company "{company.name}" carries reconcile.uid={company.uid}, which no file '
+                "lists: plan offboards it (unlinks its connections)"
+            )
+        else:
+            continue
+        yield Finding(
+            FindingKind.ORPHANS,
+            company.uid,
+            company.name,
+            company.id,
+            detail,
+            since=company.created,
+            facts={"active_connections": sum(1 for c in company.connections if c.active)},
+        )
+
+
+def _lookalikes(ctx: _Context) -> Iterable[Finding]:
+    by_name: dict[str, list[Customer]] = defaultdict(list)
+    for customer in ctx.desired.customers:
+        if customer.state == "present":
+            by_name[codat_name_key(customer.name)].append(customer)
+    for company in ctx.companies:
+        if company.owner is not None or company.id in ctx.adopted:
+            continue
+        for customer in by_name.get(codat_name_key(company.name), ()):
+            managed = ctx.company_of(customer.uid)
+            if managed is not None and managed.owner == ctx.owner:
+                hint = (
+                    f"{customer.uid} already has company {managed.id}; this one may be a "
+                    "duplicate made outside reconcile"
+                )
+            else:
+                hint = f"to adopt it instead of creating a new company, add id: {company.id}"
+            yield Finding(
+                FindingKind.UNMANAGED_LOOKALIKES,
+                customer.uid,
+                customer.name,
+                company.id,
+                f'company "{company.name}" has no reconcile.owner tag and the name of '
+                f"{customer.uid}: {hint}",
+                since=company.created,
+                facts={"company_name": company.name, "company_uid_tag": company.uid},
+            )
+
+
+def _foreign(ctx: _Context) -> Iterable[Finding]:
+    for customer in ctx.desired.customers:
+        if customer.id is None:
+            continue
+        company = ctx.by_id.get(customer.id)
+        if company is None or company.owner in (None, ctx.owner):
+            continue
+        yield Finding(
+            FindingKind.FOREIGN,
+            customer.uid,
+            customer.name,
+            company.id,
+            f'id: {company.id} names company "{company.name}", tagged reconcile.owner='
+            f"{company.owner}: it is never taken over; fix the id or ask that owner",
+            facts={"company_name": company.name, "company_owner": company.owner},
+        )
+
+
+def _connection_errors(ctx: _Context) -> Iterable[Finding]:
+    watched = list(ctx.managed)
+    watched.extend(
+        ctx.by_id[cid] for cid in ctx.adopted if cid in ctx.by_id and ctx.by_id[cid].owner is None
+    )
+    for company in watched:
+        uid = ctx.adopted[company.id].uid if company.id in ctx.adopted else company.uid
+        for conn in company.connections:
+            for error in (e for e in conn.errors if e.active):
+                code = " ".join(p for p in (error.status_code, error.status_text) if p)
+                yield Finding(
+                    FindingKind.CONNECTION_ERRORS,
+                    uid,
+                    ctx.name_of(uid, company),
+                    company.id,
+                    f"{_label(conn)} ({conn.status}): {code or 'error'}"
+                    + (f": {error.message}" if error.message else ""),
+                    since=error.errored_on_utc,
+                    facts={
+                        "connection_id": conn.id,
+                        "connection_status": conn.status,
+                        "status_code": error.status_code,
+                        "status_text": error.status_text,
+                        "message": error.message,
+                    },
+                )
+
+
+def _label(conn: Connection) -> str:
+    if conn.is_partner_expense:
+        return "partner expense connection"
+    platform = conn.platform
+    name = platform.label if platform else conn.platform_name or conn.integration_key or "?"
+    return f"{conn.source_type.lower()} connection {name}"

@@ -1,0 +1,116 @@
+"""The audit's data: finding kinds (most urgent first), one finding, the whole report.
+
+Plain frozen data, no I/O: `findings.py` makes them, `render_*.py` print them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+FORMAT_VERSION = "1"
+
+
+class FindingKind(StrEnum):
+    """Declared most urgent first: text and Markdown print the kinds in this order."""
+
+    DUPLICATES = "duplicates"
+    FOREIGN = "foreign"
+    CONNECTION_ERRORS = "connection_errors"
+    NEEDS_REAUTHORIZATION = "needs_reauthorization"
+    CHANGES = "changes"
+    STALE_AUTHORIZATION = "stale_authorization"
+    ORPHANS = "orphans"
+    UNMANAGED_LOOKALIKES = "unmanaged_lookalikes"
+    AWAITING_AUTHORIZATION = "awaiting_authorization"
+
+    @property
+    def heading(self) -> str:
+        return _TITLES[self]
+
+
+_TITLES: dict[FindingKind, str] = {
+    FindingKind.DUPLICATES: "Duplicates: several companies carry the same uid",
+    FindingKind.FOREIGN: "Foreign: id: names a company of another owner",
+    FindingKind.CONNECTION_ERRORS: "Connection errors reported by Codat",
+    FindingKind.NEEDS_REAUTHORIZATION: "Needs re-authorization",
+    FindingKind.CHANGES: "Changes: what plan would do",
+    FindingKind.STALE_AUTHORIZATION: "Stale authorization: awaiting the customer for too long",
+    FindingKind.ORPHANS: "Orphans: managed companies no file lists",
+    FindingKind.UNMANAGED_LOOKALIKES: "Unmanaged look-alikes: candidates for adoption with id:",
+    FindingKind.AWAITING_AUTHORIZATION: "Awaiting customer authorization",
+}
+
+KIND_ORDER: tuple[FindingKind, ...] = tuple(FindingKind)
+
+DEFAULT_FAIL_ON: frozenset[FindingKind] = frozenset(
+    {
+        FindingKind.CHANGES,
+        FindingKind.DUPLICATES,
+        FindingKind.FOREIGN,
+        FindingKind.NEEDS_REAUTHORIZATION,
+        FindingKind.CONNECTION_ERRORS,
+        FindingKind.STALE_AUTHORIZATION,
+    }
+)
+
+DEFAULT_STALE_AFTER = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the audit found about one customer or company.
+
+    `uid` and `name` are the customer's when a file lists it (the company's otherwise; `uid` is
+    None for a company without a uid tag); `since` is an ISO 8601 time where Codat says one
+    (a connection's `created`, an error's `erroredOnUtc`); `facts` holds the kind's own fields
+    (documented in docs/audit-json.md)."""
+
+    kind: FindingKind
+    uid: str | None
+    name: str
+    company_id: str | None
+    detail: str
+    since: str | None = None
+    link_url: str | None = None
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+    def sort_key(self) -> tuple[int, str, str]:
+        """Kind (most urgent first), uid, company; a stable sort keeps the planner's action
+        order within a customer."""
+        return (KIND_ORDER.index(self.kind), self.uid or "\uffff", self.company_id or "")
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The whole report of one run."""
+
+    owner: str
+    findings: tuple[Finding, ...]
+    fail_on: frozenset[FindingKind] = DEFAULT_FAIL_ON
+    stale_after: timedelta = DEFAULT_STALE_AFTER
+    files: tuple[str, ...] = ()
+    customers: int = 0
+    companies_read: int = 0
+    managed: int = 0
+    requests: int = 0
+    read_at: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    def of(self, kind: FindingKind) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.kind == kind)
+
+    def counts(self) -> dict[str, int]:
+        return {kind.value: len(self.of(kind)) for kind in KIND_ORDER}
+
+    @property
+    def drift(self) -> bool:
+        """Whether any finding is of a kind that counts as drift (`--fail-on`)."""
+        return any(f.kind in self.fail_on for f in self.findings)
+
+    @property
+    def failing(self) -> tuple[FindingKind, ...]:
+        return tuple(k for k in KIND_ORDER if k in self.fail_on and self.of(k))

@@ -1,0 +1,83 @@
+"""The audit as an issue body or a chat message: verdict and counts first, then one section per
+kind (most urgent first), capped like the plan's comment (`reconcile.render.markdown.capped`):
+when too long, the least urgent findings are left out first, and each section says how many."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from reconcile.audit.duration import format_duration
+from reconcile.audit.model import KIND_ORDER, Audit, Finding, FindingKind
+from reconcile.render.escape import markdown
+from reconcile.render.markdown import LIMIT, Droppable, capped
+
+JSON_HINT = "the JSON report (`reconcile audit ... --format json`)"
+
+
+def render_audit_markdown(audit: Audit, *, limit: int = LIMIT, full_hint: str | None = None) -> str:
+    where = markdown(full_hint) if full_hint else JSON_HINT
+    sections: list[str | Droppable] = [_head(audit)]
+    if audit.warnings:
+        items = "".join(f"- {markdown(w)}\n" for w in audit.warnings)
+        sections.append(f"#### :warning: Warnings ({len(audit.warnings)})\n\n{items}")
+    for kind in KIND_ORDER:
+        found = audit.of(kind)
+        if not found:
+            continue
+        mark = " :x:" if kind in audit.fail_on else ""
+        sections.append(f"#### {markdown(kind.heading)} ({len(found)}){mark}\n")
+        sections.append(Droppable([_item(f) for f in found], _left_out(kind, limit, where)))
+    return capped(*sections, limit=limit)
+
+
+def _left_out(kind: FindingKind, limit: int, where: str) -> Callable[[int], str]:
+    def note(n: int) -> str:
+        return (
+            f"- **{n} more {kind.value} finding{'' if n == 1 else 's'} not shown "
+            f"(this report is limited to {limit:,} characters): see {where}.**\n"
+        )
+
+    return note
+
+
+def _head(audit: Audit) -> str:
+    owner = markdown(audit.owner)
+    if audit.drift:
+        failing = ", ".join(f"`{k.value}`" for k in audit.failing)
+        verdict = f"**Drift for owner {owner}**: {failing}"
+    else:
+        verdict = f"**No drift for owner {owner}**: Codat matches the file"
+    counts = audit.counts()
+    header = "| Finding | Count | Counts as drift |\n|---|---:|:---:|\n"
+    rows = "".join(
+        f"| `{k.value}` | {counts[k.value]} | {'yes' if k in audit.fail_on else 'no'} |\n"
+        for k in KIND_ORDER
+    )
+    read = f"{audit.companies_read:,} companies read in {audit.requests} request(s)"
+    when = f" at {markdown(audit.read_at)}" if audit.read_at else ""
+    stale = format_duration(audit.stale_after)
+    return (
+        f"{verdict}\n\n{header}{rows}\n"
+        f"{audit.customers:,} customers in the file(s); {read}{when}; "
+        f"authorizations are stale after {stale}.\n"
+    )
+
+
+def _item(finding: Finding) -> str:
+    if finding.uid:
+        who = f"**{markdown(finding.uid)}** {markdown(_in_quotes(finding.name))}"
+    else:
+        who = markdown(_in_quotes(finding.name)) if finding.name else "**(whole plan)**"
+    parts = [who]
+    if finding.company_id:
+        parts.append(f"company {markdown(finding.company_id)}")
+    parts.append(markdown(finding.detail))
+    if finding.since:
+        parts.append(f"since {markdown(finding.since)}")
+    if finding.link_url:
+        parts.append(markdown(finding.link_url))
+    return "- " + " · ".join(parts) + "\n"
+
+
+def _in_quotes(name: str) -> str:
+    return '"' + name + '"'

@@ -1,0 +1,174 @@
+"""`audit`: a read-only drift report. Exit 0 clean, 2 drift, 1 error."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from reconcile.cli.common import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_OK,
+    Where,
+    load_desired,
+    open_client,
+    paths_argument,
+    plan_options,
+    run,
+    sandbox_options,
+)
+
+if TYPE_CHECKING:
+    from reconcile.audit import Audit, FindingKind
+    from reconcile.planner import PlanOptions
+
+if TYPE_CHECKING:
+    ParamType = click.ParamType[Any, Any]
+else:  # click < 8.2 has no generic ParamType at run time
+    ParamType = click.ParamType
+
+KINDS = (
+    "changes",
+    "awaiting_authorization",
+    "stale_authorization",
+    "needs_reauthorization",
+    "connection_errors",
+    "duplicates",
+    "orphans",
+    "unmanaged_lookalikes",
+    "foreign",
+)
+DEFAULT_FAIL_ON = (
+    "changes,duplicates,foreign,needs_reauthorization,connection_errors,stale_authorization"
+)
+
+
+class KindList(ParamType):
+    name = "KIND,..."
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, frozenset):
+            return value
+        from reconcile.audit import FindingKind
+
+        words = [w.strip() for w in str(value).split(",") if w.strip()]
+        unknown = [w for w in words if w not in KINDS]
+        if unknown:
+            self.fail(
+                f"unknown kind(s) {', '.join(unknown)}; choose from {', '.join(KINDS)}",
+                param,
+                ctx,
+            )
+        return frozenset(FindingKind(w) for w in words)
+
+
+class Duration(ParamType):
+    name = "DURATION"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, timedelta):
+            return value
+        from reconcile.audit.duration import parse_duration
+
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class ExitOneOnUsageError(click.Command):
+    """A bad option is an error (exit 1), never mistaken for drift (exit 2, click's default)."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise UsageErrorExit1(exc.format_message(), exc.ctx) from None
+
+
+class UsageErrorExit1(click.UsageError):
+    exit_code = EXIT_ERROR
+
+
+@click.command(cls=ExitOneOnUsageError)
+@paths_argument
+@sandbox_options
+@plan_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--fail-on",
+    type=KindList(),
+    default=DEFAULT_FAIL_ON,
+    show_default=True,
+    help="Finding kinds that count as drift (exit 2); the others are reported only.",
+)
+@click.option(
+    "--stale-after",
+    type=Duration(),
+    default="14d",
+    show_default=True,
+    help="PendingAuth older than this is stale_authorization (e.g. 7d, 36h, 90m).",
+)
+def audit(
+    paths: tuple[Path, ...],
+    where: Where,
+    options: PlanOptions,
+    fmt: str,
+    fail_on: frozenset[FindingKind],
+    stale_after: timedelta,
+) -> None:
+    """Read-only drift report: exit 0 clean, 2 drift, 1 error. Sends nothing but GET."""
+    from reconcile.audit import build_audit
+    from reconcile.audit.read import SnapshotClient, read_for_audit
+
+    desired = load_desired(paths)
+    files = ", ".join(desired.files) or "input"
+    click.echo(
+        f"Reading {files}: {len(desired.customers)} customers, owner {desired.owner}", err=True
+    )
+
+    async def go() -> Audit:
+        async with open_client(where, SnapshotClient) as client:
+            assert isinstance(client, SnapshotClient)
+            read = await read_for_audit(client, desired)
+        requests = f"{read.requests} request{'s' if read.requests != 1 else ''}"
+        click.echo(
+            f"Reading Codat: {len(read.companies)} companies in the account ({requests})",
+            err=True,
+        )
+        return build_audit(desired, read, options=options, fail_on=fail_on, stale_after=stale_after)
+
+    report = run(go())
+    click.echo(_render(report, fmt), nl=False)
+    sys.exit(EXIT_CHANGES if report.drift else EXIT_OK)
+
+
+def _render(report: Audit, fmt: str) -> str:
+    if fmt == "json":
+        from reconcile.audit.render_json import render_audit_json
+
+        return render_audit_json(report)
+    if fmt == "markdown":
+        from reconcile.audit.render_markdown import render_audit_markdown
+
+        return render_audit_markdown(report)
+    from reconcile.audit.render_text import render_audit_text
+    from reconcile.render.style import Style
+
+    return render_audit_text(report, Style.for_stream(sys.stdout))

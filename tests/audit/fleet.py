@@ -1,0 +1,148 @@
+"""A served sandbox (with a request log) holding one example of every audit finding, built
+through the API (`reconcile apply`, plain POSTs) and the sandbox's customer simulation."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import AUTH_HEADERS, TEST_API_KEY
+from tests.sandbox_server import serve_sandbox
+
+OWNER = "audit-team"
+
+INITIAL = """\
+version: 1
+owner: audit-team
+customers:
+  - uid: ok-1
+    name: "Acme & Sons"
+    accounting: xero
+    expenses: true
+  - uid: pending-1
+    name: Pending Co
+    accounting: quickbooks-online
+  - uid: deauth-1
+    name: Gone Away Ltd
+    accounting: xero
+  - uid: err-1
+    name: "O'Broken Books 42"
+    accounting: netsuite
+  - uid: dup-1
+    name: Twin Corp
+  - uid: change-1
+    name: Renamed Ltd
+"""
+
+# The file the audits read: change-1 renamed, two customers more (one new, one naming a
+# company of another owner with id:).
+FINAL_EXTRA = """\
+  - uid: new-1
+    name: New Customer
+  - uid: foreign-1
+    name: Other Team Co
+    id: {foreign_id}
+"""
+
+
+@dataclass
+class Fleet:
+    url: str
+    db: Path
+    log: Path
+    file: Path
+    ids: dict[str, str] = field(default_factory=dict)
+    errors_injected: bool = False
+
+    def need_errors(self) -> None:
+        if not self.errors_injected:
+            pytest.xfail("`reconcile sandbox connection-error` is not available yet")
+
+    def env(self) -> dict[str, str]:
+        return {"CODAT_BASE_URL": self.url, "CODAT_API_KEY": TEST_API_KEY}
+
+
+def cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
+    full_env.update({"NO_COLOR": "1", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "reconcile", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def post_company(http: httpx.Client, name: str, tags: dict[str, str]) -> str:
+    answer = http.post("/companies", json={"name": name, "tags": tags})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["id"])
+
+
+@contextmanager
+def served(directory: Path, *args: str) -> Iterator[tuple[str, Path, Path]]:
+    db, log = directory / "sandbox.db", directory / "requests.jsonl"
+    with serve_sandbox(db, "--request-log", str(log), "--daily-quota", "10000000", *args) as url:
+        yield url, db, log
+
+
+def build_fleet(directory: Path, url: str, db: Path, log: Path) -> Fleet:
+    fleet = Fleet(url, db, log, directory / "customers.yaml")
+    initial = directory / "initial.yaml"
+    initial.write_text(INITIAL)
+    env = fleet.env()
+    ok(cli("apply", str(initial), "--auto-approve", env=env))
+    for uid in ("ok-1", "deauth-1", "err-1"):
+        ok(cli("sandbox", "authorize", "--db", str(db), "--uid", uid))
+    ok(cli("apply", str(initial), "--auto-approve", env=env))  # ok-1's partner expense
+    ok(cli("sandbox", "deauthorize", "--db", str(db), "--uid", "deauth-1"))
+    injected = cli(
+        "sandbox",
+        "connection-error",
+        "--db",
+        str(db),
+        "--uid",
+        "err-1",
+        "--message",
+        "Token expired <b>now</b>",
+    )
+    # The sandbox command is built in parallel (issue 9); until it lands the finding's tests
+    # xfail, visibly, instead of passing without it.
+    fleet.errors_injected = injected.returncode == 0
+    if "No such command" not in injected.stderr:
+        ok(injected)
+    with httpx.Client(base_url=url, headers=AUTH_HEADERS, timeout=30) as http:
+        ids = fleet.ids
+        ids["dup-1 twin"] = post_company(
+            http, "Twin Corp", {"reconcile.owner": OWNER, "reconcile.uid": "dup-1"}
+        )
+        ids["orphan-1"] = post_company(
+            http, "Left Behind", {"reconcile.owner": OWNER, "reconcile.uid": "orphan-1"}
+        )
+        ids["no-uid"] = post_company(http, "No Uid Inc", {"reconcile.owner": OWNER})
+        ids["lookalike pending-1"] = post_company(http, "pending co", {})
+        ids["lookalike new-1"] = post_company(http, "NEW CUSTOMER", {"region": "uk"})
+        ids["foreign"] = post_company(
+            http, "Other Team Co", {"reconcile.owner": "other-team", "reconcile.uid": "x-1"}
+        )
+        ids["unrelated"] = post_company(http, "Unrelated Ltd", {})
+    final = INITIAL.replace("name: Renamed Ltd", "name: Renamed Limited")
+    fleet.file.write_text(final + FINAL_EXTRA.format(foreign_id=ids["foreign"]))
+    return fleet

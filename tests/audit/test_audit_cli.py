@@ -1,0 +1,203 @@
+"""`reconcile audit` end to end: a served sandbox with one of every finding, real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from reconcile.sandbox.requestlog import read_log
+from tests.audit.fleet import OWNER, Fleet, build_fleet, cli, served
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((ROOT / "schemas" / "audit.schema.json").read_text())
+ALL_KINDS = (
+    "changes",
+    "awaiting_authorization",
+    "stale_authorization",
+    "needs_reauthorization",
+    "connection_errors",
+    "duplicates",
+    "orphans",
+    "unmanaged_lookalikes",
+    "foreign",
+)
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    directory = tmp_path_factory.mktemp("audit")
+    with served(directory) as (url, db, log):
+        yield build_fleet(directory, url, db, log)
+
+
+def audit(fleet: Fleet, *args: str) -> Any:
+    return cli("audit", str(fleet.file), *args, env=fleet.env())
+
+
+def audit_json(fleet: Fleet, *args: str) -> dict[str, Any]:
+    result = audit(fleet, "--format", "json", *args)
+    assert result.returncode in (0, 2), result.stderr
+    doc: dict[str, Any] = json.loads(result.stdout)
+    jsonschema.validate(doc, SCHEMA, cls=jsonschema.Draft202012Validator)
+    return doc
+
+
+def of(doc: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [f for f in doc["findings"] if f["kind"] == kind]
+
+
+def test_every_kind_is_found_with_its_facts(fleet: Fleet) -> None:
+    doc = audit_json(fleet)
+    assert doc["drift"] is True and doc["owner"] == OWNER
+    ids = fleet.ids
+
+    changes = {(f["uid"], f["facts"]["action"]) for f in of(doc, "changes")}
+    assert ("change-1", "update_company") in changes
+    assert ("new-1", "create_company") in changes
+    assert ("foreign-1", "refused") in changes  # the planner's refusal, its words
+    assert ("dup-1", "refused") in changes
+
+    [awaiting] = of(doc, "awaiting_authorization")
+    assert awaiting["uid"] == "pending-1" and awaiting["name"] == "Pending Co"
+    assert awaiting["link_url"].startswith("http") and awaiting["since"]
+    assert awaiting["facts"]["age_seconds"] >= 0
+    assert of(doc, "stale_authorization") == []
+
+    [reauth] = of(doc, "needs_reauthorization")
+    assert reauth["uid"] == "deauth-1" and reauth["link_url"]
+
+    [dup] = of(doc, "duplicates")
+    assert dup["uid"] == "dup-1" and ids["dup-1 twin"] in dup["facts"]["company_ids"]
+    assert len(dup["facts"]["company_ids"]) == 2
+
+    orphans = {f["company_id"]: f["uid"] for f in of(doc, "orphans")}
+    assert orphans == {ids["orphan-1"]: "orphan-1", ids["no-uid"]: None}
+
+    lookalikes = {f["uid"]: f["company_id"] for f in of(doc, "unmanaged_lookalikes")}
+    assert lookalikes == {
+        "pending-1": ids["lookalike pending-1"],
+        "new-1": ids["lookalike new-1"],
+    }
+    new = next(f for f in of(doc, "unmanaged_lookalikes") if f["uid"] == "new-1")
+    assert f"id: {ids['lookalike new-1']}" in new["detail"]
+
+    [foreign] = of(doc, "foreign")
+    assert foreign["uid"] == "foreign-1" and foreign["company_id"] == ids["foreign"]
+    assert foreign["facts"]["company_owner"] == "other-team"
+
+    assert doc["summary"] == {k: len(of(doc, k)) for k in ALL_KINDS}
+    assert doc["companies_read"] == 13 and doc["managed_companies"] == 9
+
+    fleet.need_errors()
+    [error] = of(doc, "connection_errors")
+    assert error["uid"] == "err-1" and error["name"] == "O'Broken Books 42"
+    assert error["facts"]["message"] == "Token expired <b>now</b>" and error["since"]
+
+
+def test_costs_what_a_plan_costs(fleet: Fleet) -> None:
+    result = audit(fleet)
+    assert "(1 request)" in result.stderr, result.stderr  # no config is due: one list
+
+
+def test_stale_after_splits_awaiting_into_stale(fleet: Fleet) -> None:
+    time.sleep(1.1)
+    doc = audit_json(fleet, "--stale-after", "1s")
+    assert of(doc, "awaiting_authorization") == []
+    [stale] = of(doc, "stale_authorization")
+    assert stale["uid"] == "pending-1" and "more than 1s" in stale["detail"]
+    assert doc["stale_after"] == "1s" and doc["stale_after_seconds"] == 1
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_fail_on_each_kind(fleet: Fleet, kind: str) -> None:
+    if kind == "connection_errors":
+        fleet.need_errors()
+    stale = ("--stale-after", "1s") if kind == "stale_authorization" else ()
+    if stale:
+        time.sleep(1.1)
+    drift = audit(fleet, "--fail-on", kind, *stale)
+    assert drift.returncode == 2, drift.stdout + drift.stderr
+    # ok-1 is clean: with only it targeted, no kind counts.
+    clean = audit(fleet, "--fail-on", kind, "--target", "ok-1", *stale)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "No drift" in clean.stdout
+
+
+def test_default_fail_on_ignores_informational_kinds(fleet: Fleet) -> None:
+    informational = audit(fleet, "--target", "pending-1")  # awaiting + look-alike only
+    assert informational.returncode == 0, informational.stdout
+    assert "Awaiting customer authorization (1)  (informational):" in informational.stdout
+    assert audit(fleet, "--target", "deauth-1").returncode == 2  # needs_reauthorization
+    fleet.need_errors()
+    assert audit(fleet, "--target", "err-1").returncode == 2  # connection_errors
+
+
+def test_text_groups_most_urgent_first_and_escapes(fleet: Fleet) -> None:
+    out = audit(fleet).stdout
+    titles = ["Duplicates", "Foreign", "Connection errors", "Needs re-authorization"]
+    if not fleet.errors_injected:
+        titles.remove("Connection errors")
+    order = [
+        *(out.index(t) for t in titles),
+        out.index("Changes"),
+        out.index("Orphans"),
+        out.index("Unmanaged look-alikes"),
+        out.index("Awaiting customer authorization"),
+    ]
+    assert order == sorted(order)
+    assert out.rstrip().splitlines()[-1].startswith("Drift: ")
+
+
+def test_markdown_escapes_codat_text(fleet: Fleet) -> None:
+    result = audit(fleet, "--format", "markdown")
+    assert result.returncode == 2
+    out = result.stdout
+    fleet.need_errors()
+    assert "<b>" not in out and "&lt;b&gt;now&lt;/b&gt;" in out
+    assert out.startswith("**Drift for owner audit\\-team**")
+    assert len(out) <= 65000
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--fail-on", "changes,bogus"),
+        ("--stale-after", "soon"),
+        ("--format", "yaml"),
+    ],
+)
+def test_bad_options_exit_1_not_2(fleet: Fleet, args: tuple[str, ...]) -> None:
+    result = audit(fleet, *args)
+    assert result.returncode == 1, result
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_file_exits_1_and_reads_nothing(fleet: Fleet, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nowner: audit-team\ncustomers:\n  - uid: a\n    nmae: x\n")
+    before = len(read_log(fleet.log))
+    result = cli("audit", str(bad), env=fleet.env())
+    assert result.returncode == 1 and f"{bad}:5:5:" in result.stderr
+    assert len(read_log(fleet.log)) == before
+
+
+def test_unreachable_codat_exits_1(fleet: Fleet) -> None:
+    env = {"CODAT_BASE_URL": "http://127.0.0.1:9", "CODAT_API_KEY": "k"}
+    result = cli("audit", str(fleet.file), env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+
+
+def test_audit_sends_only_gets(fleet: Fleet) -> None:
+    before = len(read_log(fleet.log))
+    for fmt in ("text", "json", "markdown"):
+        assert audit(fleet, "--format", fmt).returncode == 2
+    entries = read_log(fleet.log)[before:]
+    assert entries, "the audits read nothing?"
+    assert {e["method"] for e in entries} == {"GET"}
+    assert all(e["idempotency_key"] is None for e in entries)

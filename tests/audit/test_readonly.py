@@ -1,0 +1,73 @@
+"""The read-only client: nothing but GET leaves it, shown by the served sandbox's request log."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reconcile.codat import ClientSettings
+from reconcile.codat.readonly import ReadOnlyClient, WriteRefused
+from reconcile.sandbox.requestlog import read_log
+from tests.audit.fleet import served
+from tests.conftest import TEST_API_KEY
+
+
+def test_every_write_is_refused_before_any_io(tmp_path: Path) -> None:
+    with served(tmp_path) as (url, _db, log):
+
+        async def go() -> None:
+            async with ReadOnlyClient(TEST_API_KEY, ClientSettings(base_url=url)) as client:
+                companies = await client.list_companies()
+                assert companies == []
+                sent = client.requests_sent
+                writes = [
+                    client.create_company({"name": "Never"}),
+                    client.create_connection("00000000-0000-4000-8000-000000000000", "gbol"),
+                    client.delete_company("00000000-0000-4000-8000-000000000000"),
+                    client.request("PUT", "/companies/x", json={"name": "x"}),
+                    client.request("GET", "/companies", json={"sneaky": True}),
+                    client.request_json("PATCH", "/companies/x", json={}),
+                ]
+                for write in writes:
+                    with pytest.raises(WriteRefused, match="nothing was sent"):
+                        await write
+                # Under `request`, the transport refuses too (a path that bypasses it).
+                with pytest.raises(WriteRefused):
+                    await client._http.request("POST", "/companies", json={"name": "x"})
+                assert client.requests_sent == sent
+
+        asyncio.run(go())
+        entries = settled_log(log)
+    assert [(e["method"], e["path"]) for e in entries] == [("GET", "/companies")]
+
+
+def settled_log(log: Path) -> list[dict[str, object]]:
+    """The log once the server has written the line of the last answer (after sending it)."""
+    deadline = time.monotonic() + 5
+    while not read_log(log) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # time for any late line (there must be none)
+    return read_log(log)
+
+
+def test_transport_guard_wraps_any_transport() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.method)
+        return httpx.Response(200, json={"results": [], "totalResults": 0})
+
+    async def go() -> None:
+        settings = ClientSettings(base_url="http://127.0.0.1:1")
+        client = ReadOnlyClient("k", settings, transport=httpx.MockTransport(handler))
+        async with client:
+            await client.list_companies()
+            with pytest.raises(WriteRefused):
+                await client._http.request("DELETE", "/companies/x")
+
+    asyncio.run(go())
+    assert seen == ["GET"]
