@@ -91,6 +91,19 @@ def test_plan_out_then_show_round_trips_text_and_json(tmp_path: Path, sandbox_ur
     assert as_json.stdout == out.read_text()
 
 
+@pytest.mark.slow
+def test_plan_out_then_show_round_trips_markdown(tmp_path: Path, sandbox_url: str) -> None:
+    owner, path = mixed_state(tmp_path, sandbox_url)
+    out = tmp_path / "plan.json"
+    made = ok(
+        reconcile("plan", str(path), "--out", str(out), "--format", "markdown", url=sandbox_url)
+    )
+    assert "<details>" in made.stdout and uid(owner, "0002") in made.stdout
+    assert len(read_plan(out)["changes"]) == made.stdout.count("<details>")
+    shown = ok(reconcile("show", str(out), "--format", "markdown", url=None, key=None))
+    assert shown.stdout == made.stdout
+
+
 def test_plan_file_is_written_private_and_whole(tmp_path: Path, sandbox_url: str) -> None:
     path = customers_file(tmp_path, unique_owner())
     out = tmp_path / "plans" / "plan.json"

@@ -32,7 +32,18 @@ if TYPE_CHECKING:
 @sandbox_options
 @plan_options
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="markdown: a pull-request comment (at most 65,000 characters).",
+)
+@click.option(
+    "--full-plan-hint",
+    metavar="TEXT",
+    help="markdown: where readers find the whole plan when the comment leaves customers out "
+    "(e.g. 'the saved plan, in this run's artifacts').",
 )
 @click.option(
     "--detailed-exitcode",
@@ -51,6 +62,7 @@ def plan(
     fmt: str,
     detailed_exitcode: bool,
     out: Path | None,
+    full_plan_hint: str | None,
 ) -> None:
     """Show what apply would change (and with --out, save it to apply exactly that later)."""
     from reconcile.render.style import Style
@@ -72,6 +84,11 @@ def plan(
     the_plan = run(go())
     if fmt == "json":
         click.echo(the_plan.to_json(), nl=False)
+    elif fmt == "markdown":
+        from reconcile.render.markdown import render_plan_markdown
+
+        hint = full_plan_hint or (f"the saved plan {out} (reconcile show {out})" if out else None)
+        click.echo(render_plan_markdown(the_plan, full_plan_hint=hint), nl=False)
     else:
         click.echo(render_plan(the_plan, Style.for_stream(sys.stdout)), nl=False)
     if the_plan.unsafe:  # only reached with --format json: the document says why

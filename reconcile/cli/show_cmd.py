@@ -15,11 +15,17 @@ from reconcile.cli.common import fail
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "markdown"]),
     default="text",
     show_default=True,
+    help="markdown: a pull-request comment (at most 65,000 characters).",
 )
-def show(planfile: Path, fmt: str) -> None:
+@click.option(
+    "--full-plan-hint",
+    metavar="TEXT",
+    help="markdown: where readers find the whole plan when the comment leaves customers out.",
+)
+def show(planfile: Path, fmt: str, full_plan_hint: str | None) -> None:
     """Render a saved plan (from `plan --out`) without network access or a key.
 
     The plan's structure and format version are checked here; its signature needs the API key
@@ -48,5 +54,10 @@ def show(planfile: Path, fmt: str) -> None:
     )
     if fmt == "json":
         click.echo(dumps(doc), nl=False)
+    elif fmt == "markdown":
+        from reconcile.render.markdown import render_plan_markdown
+
+        hint = full_plan_hint or f"the saved plan {planfile} (reconcile show {planfile})"
+        click.echo(render_plan_markdown(plan, full_plan_hint=hint), nl=False)
     else:
         click.echo(render_plan(plan, Style.for_stream(sys.stdout)), nl=False)
