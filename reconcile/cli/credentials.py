@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import os
 
-from reconcile.codat import ConfigError
+from reconcile.codat import DEFAULT_BASE_URL, ConfigError
 from reconcile.render.escape import quoted
-
-DEFAULT_BASE_URL = "https://api.codat.io"
 
 
 def api_key_from_env() -> str:
