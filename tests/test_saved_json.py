@@ -42,7 +42,7 @@ def conn(cid: str, status: str, key: str = "qhyg", source: str = "Accounting") -
 
 
 def company(uid: str, cid: str, *conns: Connection, name: str = "Acme") -> Company:
-    tags = {OWNER_TAG: OWNER, UID_TAG: uid, "region": "uk"}
+    tags = {OWNER_TAG: OWNER, UID_TAG: uid}
     return Company(id=cid, name=name, description="", tags=tags, connections=conns)
 
 
