@@ -12,22 +12,57 @@ Every POST answers 303 back to the connection's page (post/redirect/get), whose 
 query parameter names what happened. A choice the current status does not offer (e.g. revoking a
 PendingAuth connection, or a stale page) answers 409 with a page explaining why; unknown ids 404.
 No Basic auth: these pages belong to the customer, not to the API caller.
+
+Only the page itself can make those choices (a page on another site must not authorize or revoke
+a connection behind the customer's back):
+- each form carries a per-page token, an HMAC of the company and connection ids under a secret
+  kept in the sandbox's SQLite file (so every process serving the file accepts it); a POST
+  without the right token answers 403;
+- a POST whose `Origin` is another origin, or that the browser marks `Sec-Fetch-Site:
+  cross-site`, answers 403 too;
+- every page is sent with `X-Frame-Options: DENY` and a Content-Security-Policy that forbids
+  framing, scripts and form targets elsewhere (no clickjacking).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from collections.abc import Awaitable, Callable
 from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from reconcile.sandbox.layers import LayerDB
+
 if TYPE_CHECKING:
     from reconcile.sandbox.store import Store, Wire
 
 PREFIX: Final = "/link/companies"
+TOKEN_FIELD: Final = "token"
+MAX_FORM_BYTES: Final = 4096
+SECURITY_HEADERS: Final = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+_SECRET_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS sandbox_link_secret (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    secret TEXT NOT NULL
+)
+"""
 # action -> (the status it applies to, the status it leaves, the outcome shown afterwards)
 ACTIONS: Final = {
     "authorize": ("PendingAuth", "Linked", "authorized"),
@@ -84,7 +119,57 @@ def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
         f"<title>{escape(title)} - Codat Link (sandbox)</title>\n<style>{_CSS}</style>\n"
         f"</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
     )
-    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+
+
+class PageTokens:
+    """Per-page tokens: HMAC-SHA256 of the ids under a secret shared through the SQLite file."""
+
+    def __init__(self, db_path: Path) -> None:
+        self._db = LayerDB(db_path, _SECRET_SCHEMA)
+        self._secret: bytes | None = None
+
+    @property
+    def secret(self) -> bytes:
+        if self._secret is None:
+            conn = self._db.conn
+            conn.execute(
+                "INSERT OR IGNORE INTO sandbox_link_secret (id, secret) VALUES (1, ?)",
+                (secrets.token_hex(32),),
+            )
+            row = conn.execute("SELECT secret FROM sandbox_link_secret WHERE id = 1").fetchone()
+            self._secret = bytes.fromhex(str(row[0]))
+        return self._secret
+
+    def token(self, company_id: str, connection_id: str) -> str:
+        message = f"{company_id}/{connection_id}".encode()
+        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
+
+    def valid(self, company_id: str, connection_id: str, token: str | None) -> bool:
+        expected = self.token(company_id, connection_id)
+        return token is not None and hmac.compare_digest(expected, token)
+
+
+def _same_origin(request: Request) -> bool:
+    """False when the browser says the request came from another site."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    return origin.casefold() == own.casefold()
+
+
+async def _form_token(request: Request) -> str | None:
+    """The token field of a small urlencoded form body (a bigger body has no valid token)."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return None
+    values = parse_qs(body.decode("latin-1")).get(TOKEN_FIELD)
+    return values[0] if values else None
 
 
 def _not_found(what: str) -> HTMLResponse:
@@ -106,7 +191,9 @@ def _status_badge(status: str) -> str:
     )
 
 
-def _connection_page(company: Wire, connection: Wire, outcome: str | None) -> HTMLResponse:
+def _connection_page(
+    company: Wire, connection: Wire, outcome: str | None, token: str
+) -> HTMLResponse:
     platform = str(connection.get("platformName", ""))
     status = str(connection["status"])
     parts = [f"<h1>Connect {escape(platform)}</h1>"]
@@ -122,8 +209,9 @@ def _connection_page(company: Wire, connection: Wire, outcome: str | None) -> HT
     buttons = BUTTONS.get(status, ())
     if buttons:
         base = f"{PREFIX}/{company['id']}/connections/{connection['id']}"
+        hidden = f'<input type="hidden" name="{TOKEN_FIELD}" value="{escape(token)}">'
         forms = "".join(
-            f'<form method="post" action="{escape(base)}/{action}">'
+            f'<form method="post" action="{escape(base)}/{action}">{hidden}'
             f'<button type="submit" class="{css}" name="action" value="{action}">'
             f"{label}</button></form>"
             for action, label, css in buttons
@@ -143,7 +231,19 @@ def _connection_page(company: Wire, connection: Wire, outcome: str | None) -> HT
     return _page(f"Connect {platform}", "\n".join(parts))
 
 
+def _forbidden(back: str) -> HTMLResponse:
+    return _page(
+        "Not allowed",
+        "<h1>Not allowed</h1>\n<p>This request did not come from the connection's own page. "
+        "Open the page and choose again.</p>\n"
+        f'<p><a href="{escape(back)}">Back to the connection</a></p>',
+        403,
+    )
+
+
 def link_routes(store: Store) -> list[BaseRoute]:
+    tokens = PageTokens(store.db_path)
+
     def lookup(request: Request) -> tuple[Wire, Wire] | HTMLResponse:
         company_id = request.path_params["company_id"]
         connection_id = request.path_params["connection_id"]
@@ -178,16 +278,21 @@ def link_routes(store: Store) -> list[BaseRoute]:
         if isinstance(found, HTMLResponse):
             return found
         company, connection = found
-        return _connection_page(company, connection, request.query_params.get("outcome"))
+        token = tokens.token(company["id"], connection["id"])
+        return _connection_page(company, connection, request.query_params.get("outcome"), token)
 
     async def act(request: Request, action: str) -> Response:
         found = lookup(request)
         if isinstance(found, HTMLResponse):
             return found
         company, connection = found
+        back = _connection_url(company["id"], connection["id"])
+        if not _same_origin(request) or not tokens.valid(
+            company["id"], connection["id"], await _form_token(request)
+        ):
+            return _forbidden(back)
         applies_to, becomes, outcome = ACTIONS[action]
         if connection["status"] != applies_to:
-            back = _connection_url(company["id"], connection["id"])
             return _page(
                 "Not possible",
                 "<h1>Not possible</h1>\n"
@@ -199,10 +304,7 @@ def link_routes(store: Store) -> list[BaseRoute]:
             )
         if becomes != connection["status"]:
             store.set_connection_status(company["id"], connection["id"], becomes)
-        return RedirectResponse(
-            f"{_connection_url(company['id'], connection['id'])}?outcome={outcome}",
-            status_code=303,
-        )
+        return RedirectResponse(f"{back}?outcome={outcome}", status_code=303)
 
     def endpoint(action: str) -> Callable[[Request], Awaitable[Response]]:
         async def handle(request: Request) -> Response:

@@ -64,6 +64,17 @@ def _company_with_connection(store: Store, platform: str = "gbol") -> tuple[str,
     return company["id"], connection["id"], _path(connection["linkUrl"])
 
 
+_TOKEN = re.compile(r'name="token" value="([0-9a-f]+)"')
+
+
+async def _choose(client: httpx.AsyncClient, start: str, action: str) -> httpx.Response:
+    """What the customer's click sends: the form of the page, with its token."""
+    page = await client.get(start)
+    found = _TOKEN.search(page.text)
+    token = found.group(1) if found else "none-on-the-page"
+    return await client.post(start.removesuffix("/start") + f"/{action}", data={"token": token})
+
+
 def _assert_clean_html(html: str) -> None:
     assert html.startswith("<!doctype html>")
     assert '<html lang="en">' in html
@@ -94,13 +105,13 @@ async def test_authorize_deny_revoke(store: Store, client: httpx.AsyncClient) ->
     cid, conn_id, start = _company_with_connection(store, "qhyg")
     base = start.removesuffix("/start")
 
-    denied = await client.post(base + "/deny")
+    denied = await _choose(client, start, "deny")
     assert denied.status_code == 303
     assert denied.headers["location"] == start + "?outcome=denied"
     assert store.get_connection(cid, conn_id)["status"] == "PendingAuth"  # type: ignore[index]
     assert "Access was not granted" in (await client.get(denied.headers["location"])).text
 
-    authorized = await client.post(base + "/authorize")
+    authorized = await _choose(client, start, "authorize")
     assert authorized.status_code == 303
     assert store.get_connection(cid, conn_id)["status"] == "Linked"  # type: ignore[index]
     html = (await client.get(authorized.headers["location"])).text
@@ -108,10 +119,12 @@ async def test_authorize_deny_revoke(store: Store, client: httpx.AsyncClient) ->
     assert "Authorize" not in html
 
     # A stale page: authorizing again is not offered any more.
-    again = await client.post(base + "/authorize")
+    token = _TOKEN.search(html)
+    assert token is not None
+    again = await client.post(base + "/authorize", data={"token": token.group(1)})
     assert again.status_code == 409 and "Not possible" in again.text
 
-    revoked = await client.post(base + "/revoke")
+    revoked = await _choose(client, start, "revoke")
     assert revoked.status_code == 303
     assert store.get_connection(cid, conn_id)["status"] == "Deauthorized"  # type: ignore[index]
     html = (await client.get(revoked.headers["location"])).text
@@ -143,6 +156,86 @@ async def test_unknown_ids_are_404_pages(store: Store, client: httpx.AsyncClient
         _assert_clean_html(page.text)
     missing = await client.post(f"/link/companies/{cid}/connections/nope/authorize")
     assert missing.status_code == 404
+
+
+@pytest.mark.anyio
+async def test_pages_cannot_be_framed(store: Store, client: httpx.AsyncClient) -> None:
+    cid, _, start = _company_with_connection(store)
+    for path in (start, f"/link/companies/{cid}", "/link/companies/nope"):
+        page = await client.get(path)
+        assert page.headers["x-frame-options"] == "DENY", path
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"], path
+        assert "form-action 'self'" in page.headers["content-security-policy"], path
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("data", "headers"),
+    [
+        (None, {}),  # a bare POST, as a cross-site form or fetch would send
+        ({"token": "0" * 64}, {}),  # a guessed token
+        ("right", {"Origin": "http://evil.example"}),  # the right token from another origin
+        ("right", {"Origin": "null"}),
+        ("right", {"Sec-Fetch-Site": "cross-site"}),
+        ("other", {}),  # the token of another connection's page
+    ],
+)
+async def test_a_choice_not_made_on_the_page_is_403(
+    store: Store, client: httpx.AsyncClient, data: object, headers: dict[str, str]
+) -> None:
+    cid, conn_id, start = _company_with_connection(store)
+    other = store.create_company("Other", None, {})
+    other_start = _path(store.create_connection(other["id"], "gbol", "http://x")["linkUrl"])
+    page_of = {"right": start, "other": other_start}
+    if isinstance(data, str):
+        found = _TOKEN.search((await client.get(page_of[data])).text)
+        assert found is not None
+        data = {"token": found.group(1)}
+    for action in ("authorize", "deny"):
+        refused = await client.post(
+            start.removesuffix("/start") + f"/{action}", data=data, headers=headers
+        )
+        assert refused.status_code == 403, (action, refused.text)
+        assert "Not allowed" in refused.text and refused.headers["x-frame-options"] == "DENY"
+    assert store.get_connection(cid, conn_id)["status"] == "PendingAuth"  # type: ignore[index]
+    # The page itself still works, with or without the browser's same-origin headers.
+    own = {"Origin": "http://127.0.0.1:8765", "Sec-Fetch-Site": "same-origin"}
+    found = _TOKEN.search((await client.get(start)).text)
+    assert found is not None
+    done = await client.post(
+        start.removesuffix("/start") + "/authorize", data={"token": found.group(1)}, headers=own
+    )
+    assert done.status_code == 303
+    assert store.get_connection(cid, conn_id)["status"] == "Linked"  # type: ignore[index]
+
+
+def test_every_process_serving_a_file_accepts_the_same_tokens(tmp_path: Path) -> None:
+    from reconcile.sandbox.link import PageTokens
+
+    first, second = PageTokens(tmp_path / "s.db"), PageTokens(tmp_path / "s.db")
+    assert first.token("c", "k") == second.token("c", "k")
+    assert first.valid("c", "k", second.token("c", "k"))
+    assert not first.valid("c", "k2", second.token("c", "k"))
+    assert first.token("c", "k") != PageTokens(tmp_path / "other.db").token("c", "k")
+
+
+def test_a_cross_site_post_is_refused_on_the_wire(tmp_path: Path) -> None:
+    """Through the served sandbox: the POST a page on another site would make."""
+    with (
+        serve_sandbox(tmp_path / "sandbox.db") as base_url,
+        httpx.Client(base_url=base_url, headers=AUTH, timeout=10) as api,
+    ):
+        company = api.post("/companies", json={"name": "Wire Customer"}).json()
+        connection = api.post(
+            f"/companies/{company['id']}/connections", json={"platformKey": "gbol"}
+        ).json()
+        action = connection["linkUrl"].removesuffix("/start") + "/authorize"
+        forged = httpx.post(action, headers={"Origin": "http://evil.example"}, data={"a": "b"})
+        assert forged.status_code == 403
+        framed = httpx.get(connection["linkUrl"])
+        assert framed.headers["x-frame-options"] == "DENY"
+        status = api.get(f"/companies/{company['id']}/connections/{connection['id']}")
+        assert status.json()["status"] == "PendingAuth"
 
 
 # --------------------------------------------------------------------------- real browser
@@ -208,7 +301,7 @@ async def test_full_app_serves_link_pages_without_credentials(tmp_path: Path) ->
         ) as client:
             page = await client.get(start)
             assert page.status_code == 200 and "X-Rate-Limit-Limit" not in page.headers
-            done = await client.post(start.removesuffix("/start") + "/authorize")
+            done = await _choose(client, start, "authorize")
             assert done.status_code == 303
         assert store.get_connection(cid, conn_id)["status"] == "Linked"  # type: ignore[index]
     finally:
