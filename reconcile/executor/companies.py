@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from reconcile.codat import CodatHTTPError
+from reconcile.codat.answers import parse_company
 from reconcile.executor.context import Context, Done
 from reconcile.executor.handler import (
     Guard,
     Handler,
     Unresolvable,
-    answered_id,
+    answered,
     created_before_read,
     gone,
 )
@@ -39,7 +40,7 @@ class CreateCompany(Handler):
         return Done(found[0].id, CONFIRMED) if found else None
 
     def accept(self, action: Action, company_id: str | None, body: Any) -> str | None:
-        return answered_id(action, body)
+        return answered(action, body, parse_company).id
 
     async def stale(self, ctx: Context, action: Action, company_id: str | None, body: Any) -> bool:
         if not created_before_read(ctx, body) or company_id is None:

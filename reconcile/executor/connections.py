@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from reconcile.codat import CodatHTTPError
+from reconcile.codat.answers import parse_connection
 from reconcile.executor.context import Context, Done
-from reconcile.executor.handler import Guard, Handler, answered_id, created_before_read, gone
+from reconcile.executor.handler import Guard, Handler, answered, created_before_read, gone
 from reconcile.model import Connection, Status
 from reconcile.plan import Action, Kind
 
@@ -36,7 +37,7 @@ class CreateConnection(Handler):
         return conn.is_accounting and conn.active and platform is not None and platform.key == key
 
     def accept(self, action: Action, company_id: str | None, body: Any) -> str | None:
-        answered_id(action, body)
+        answered(action, body, parse_connection)
         return company_id
 
     async def stale(self, ctx: Context, action: Action, company_id: str | None, body: Any) -> bool:

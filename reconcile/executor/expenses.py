@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconcile.codat.answers import parse_connection
 from reconcile.executor.connections import CONFIRMED, stale_connection
 from reconcile.executor.context import Context, Done
-from reconcile.executor.handler import Handler, answered_id
+from reconcile.executor.handler import Handler, answered
 from reconcile.live import config_from_wire
 from reconcile.model import Status
 from reconcile.plan import Action, Kind
@@ -29,7 +30,7 @@ class CreatePartnerExpense(Handler):
         return None
 
     def accept(self, action: Action, company_id: str | None, body: Any) -> str | None:
-        answered_id(action, body)
+        answered(action, body, parse_connection)
         return company_id
 
     async def stale(self, ctx: Context, action: Action, company_id: str | None, body: Any) -> bool:

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import reconcile.codat as codat
-from reconcile.codat import CodatError, CodatHTTPError
+from reconcile.codat import CodatError, CodatHTTPError, QuotaExhausted
 from reconcile.executor.companies import CreateCompany, DeleteCompany, UpdateCompany
 from reconcile.executor.connections import CreateConnection, DeleteConnection, UnlinkConnection
 from reconcile.executor.context import Context, Done
@@ -43,14 +42,6 @@ HANDLERS: dict[Kind, Handler] = {
 }
 assert set(HANDLERS) == set(Kind), "every kind of action needs a handler"
 
-
-class _NeverRaised(CodatHTTPError):
-    pass
-
-
-# The client raises this when Codat's daily quota is used up (nothing more can be sent today).
-QuotaExhausted: type[CodatHTTPError] = getattr(codat, "QuotaExhausted", _NeverRaised)
-
 Unknown = Literal["unknown"]
 UNKNOWN: Unknown = "unknown"
 UNKNOWN_NOTE = "; Codat could not be asked whether it was applied: run plan again"
@@ -59,7 +50,7 @@ UNKNOWN_NOTE = "; Codat could not be asked whether it was applied: run plan agai
 class QuotaStop(Exception):
     """The daily quota ran out before this action was sent: it was not started."""
 
-    def __init__(self, cause: CodatHTTPError) -> None:
+    def __init__(self, cause: QuotaExhausted) -> None:
         super().__init__(str(cause))
         self.cause = cause
 
@@ -135,16 +126,7 @@ async def _perform(
 
 
 async def _send(ctx: Context, method: str, path: str, body: Any, key: str | None) -> Any:
-    request_json = getattr(ctx.client, "request_json", None)
-    if request_json is not None:
-        return await request_json(method, path, json=body, idempotency_key=key)
-    response = await ctx.client.request(method, path, json=body, idempotency_key=key)
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return None
+    return await ctx.client.request_json(method, path, json=body, idempotency_key=key)
 
 
 async def _ask(

@@ -7,12 +7,15 @@ handler only these questions; a handler never sends the write itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
-from reconcile.codat import CodatError, CodatHTTPError
+from reconcile.codat import CodatHTTPError
 from reconcile.executor.context import Context, Done
 from reconcile.plan import Action, Kind
+
+T = TypeVar("T")
 
 # What a guard says: Done (nothing to send), a refusal reason, or None (send).
 Guard = Done | str | None
@@ -50,14 +53,11 @@ class Handler:
         return False
 
 
-def answered_id(action: Action, body: Any) -> str:
-    """The id in Codat's answer to a create, or an error: a success without one is no proof
-    that anything was made (the flow then asks whether it landed)."""
-    new_id = body.get("id") if isinstance(body, dict) else None
-    if not isinstance(new_id, str) or not new_id:
-        where = f"{action.request.method} {action.request.path}"
-        raise CodatError(f"{where}: unexpected answer from Codat: no id in {type(body).__name__}")
-    return new_id
+def answered(action: Action, body: Any, parse: Callable[[object, str], T]) -> T:
+    """Codat's answer to a create, checked (`reconcile.codat.answers`): a success that is not
+    the object it made is no proof that anything was made (the flow then asks whether it
+    landed)."""
+    return parse(body, f"{action.request.method} {action.request.path}")
 
 
 def created_before_read(ctx: Context, body: Any) -> bool:

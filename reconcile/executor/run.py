@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from reconcile.executor.context import Context
@@ -31,12 +30,15 @@ QUOTA_USED_UP = "Codat's daily quota is used up"
 class Stopper:
     """Set once (from a signal handler, the quota or --fail-fast): no action starts after."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_stop: Callable[[Stop], None] | None = None) -> None:
         self.stop: Stop | None = None
+        self._on_stop = on_stop
 
     def set(self, stop: Stop) -> None:
         if self.stop is None:
             self.stop = stop
+            if self._on_stop is not None:
+                self._on_stop(stop)
 
 
 async def execute(
@@ -117,11 +119,4 @@ def _not_started(stop: Stop) -> str:
 
 
 def _quota_stop(exc: QuotaStop) -> Stop:
-    limit = getattr(exc.cause, "limit", None)
-    resets_at = getattr(exc.cause, "resets_at", None)
-    return Stop(
-        "quota",
-        QUOTA_USED_UP,
-        limit if isinstance(limit, int) else None,
-        resets_at if isinstance(resets_at, datetime) else None,
-    )
+    return Stop("quota", QUOTA_USED_UP, exc.cause.limit, exc.cause.resets_at)
