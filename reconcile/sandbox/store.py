@@ -15,9 +15,8 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from reconcile.sandbox.filters import Condition, Ordering, Query
 from reconcile.sandbox.registry import (
@@ -27,159 +26,42 @@ from reconcile.sandbox.registry import (
     PARTNER_EXPENSE,
     Integration,
 )
-
-Wire = dict[str, Any]
-
-DEFAULT_BASE_URL: Final = "http://127.0.0.1"
-BUSY_TIMEOUT_MS: Final = 30_000
-
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS companies (
-    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
-    id          TEXT NOT NULL UNIQUE,
-    name        TEXT NOT NULL,
-    description TEXT,
-    redirect    TEXT NOT NULL,
-    created     TEXT NOT NULL,
-    tags        TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE IF NOT EXISTS company_tags (
-    company_id TEXT NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
-    key        TEXT NOT NULL,
-    value      TEXT NOT NULL,
-    PRIMARY KEY (company_id, key)
-);
-CREATE INDEX IF NOT EXISTS company_tags_by_value ON company_tags(key, value);
-CREATE TABLE IF NOT EXISTS connections (
-    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
-    id              TEXT NOT NULL UNIQUE,
-    company_id      TEXT NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
-    integration_key TEXT NOT NULL,
-    integration_id  TEXT NOT NULL,
-    source_id       TEXT NOT NULL,
-    source_type     TEXT NOT NULL,
-    platform_name   TEXT NOT NULL,
-    link_url        TEXT NOT NULL,
-    status          TEXT NOT NULL,
-    created         TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS connections_by_company ON connections(company_id, seq);
-CREATE TABLE IF NOT EXISTS expense_configs (
-    company_id TEXT PRIMARY KEY REFERENCES companies(id) ON DELETE CASCADE,
-    config     TEXT NOT NULL
-);
-"""
-
-_COMPANY_COLUMNS: Final = "c.id, c.name, c.description, c.redirect, c.created, c.tags"
-_CONNECTION_COLUMNS: Final = (
-    "company_id, id, integration_id, integration_key, source_id, source_type, platform_name,"
-    " link_url, status, created"
+from reconcile.sandbox.store_sql import (
+    BUSY_TIMEOUT_MS,
+    COMPANY_COLUMNS,
+    COMPANY_FIELDS,
+    CONNECTION_COLUMNS,
+    CONNECTION_FIELDS,
+    DEFAULT_BASE_URL,
+    SCHEMA,
+    UNSET,
+    Conflict,
+    NotFound,
+    StoreError,
+    UnknownPlatform,
+    Unset,
+    Wire,
+    company_wire,
+    connection_wire,
+    link_url,
+    now_iso,
+    order_sql,
+    redirect_url,
+    where_sql,
 )
-# Wire field -> SQL column, for `query=` and `orderBy=`.
-COMPANY_FIELDS: Final = {
-    "id": "c.id",
-    "name": "c.name",
-    "description": "c.description",
-    "created": "c.created",
-}
-CONNECTION_FIELDS: Final = {
-    "id": "id",
-    "status": "status",
-    "sourceType": "source_type",
-    "platformName": "platform_name",
-    "integrationKey": "integration_key",
-    "integrationId": "integration_id",
-    "created": "created",
-}
 
-
-class StoreError(Exception):
-    """A request the state cannot honour."""
-
-
-class NotFound(StoreError, LookupError):
-    """No such company or connection."""
-
-
-class Conflict(StoreError):
-    """The state forbids it (a second active accounting connection, unlinking a non-Linked one)."""
-
-
-class UnknownPlatform(StoreError, LookupError):
-    """A platform key the sandbox does not know."""
-
-
-class _Unset:
-    """Marks a field a PATCH leaves alone."""
-
-
-UNSET: Final = _Unset()
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def link_url(base_url: str, company_id: str, connection_id: str) -> str:
-    base = base_url.rstrip("/")
-    return f"{base}/link/companies/{company_id}/connections/{connection_id}/start"
-
-
-def redirect_url(base_url: str, company_id: str) -> str:
-    return f"{base_url.rstrip('/')}/link/companies/{company_id}"
-
-
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _condition_sql(column: str, condition: Condition) -> tuple[str, list[str]]:
-    if condition.op == "~":
-        return f"{column} LIKE ? ESCAPE '\\'", [_like_pattern(condition.value)]
-    if condition.op == "!=":
-        return f"({column} IS NULL OR {column} != ?)", [condition.value]
-    return f"{column} {condition.op} ?", [condition.value]
-
-
-def _tag_sql(condition: Condition) -> tuple[str, list[str]]:
-    subquery = "SELECT company_id FROM company_tags WHERE key = ? AND value"
-    if condition.op == "~":
-        return (
-            f"c.id IN ({subquery} LIKE ? ESCAPE '\\')",
-            [condition.field, _like_pattern(condition.value)],
-        )
-    negate = "NOT " if condition.op == "!=" else ""
-    return f"c.id {negate}IN ({subquery} = ?)", [condition.field, condition.value]
-
-
-def _where(
-    fields: Mapping[str, str], query: Query | None, tags: Sequence[Condition] = ()
-) -> tuple[str, list[str]]:
-    clauses: list[str] = []
-    params: list[str] = []
-    for tag in tags:
-        sql, values = _tag_sql(tag)
-        clauses.append(sql)
-        params += values
-    if query:
-        groups = []
-        for group in query:
-            parts = []
-            for condition in group:
-                sql, values = _condition_sql(fields[condition.field], condition)
-                parts.append(sql)
-                params += values
-            groups.append("(" + " AND ".join(parts) + ")")
-        clauses.append("(" + " OR ".join(groups) + ")")
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
-
-
-def _order_sql(fields: Mapping[str, str], order: Ordering | None, seq: str) -> str:
-    if order is None:
-        return f" ORDER BY {seq}"
-    direction = "DESC" if order.descending else "ASC"
-    return f" ORDER BY {fields[order.field]} {direction}, {seq} {direction}"
+__all__ = [
+    "COMPANY_FIELDS",
+    "CONNECTION_FIELDS",
+    "DEFAULT_BASE_URL",
+    "UNSET",
+    "Conflict",
+    "NotFound",
+    "Store",
+    "StoreError",
+    "UnknownPlatform",
+    "Wire",
+]
 
 
 class Store:
@@ -194,7 +76,7 @@ class Store:
         self._opened_lock = threading.Lock()
         conn = self._conn()
         with self._write():
-            for statement in _SCHEMA.split(";"):
+            for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
 
@@ -256,36 +138,6 @@ class Store:
 
     # ------------------------------------------------------------------ wire shapes
 
-    def _connection_wire(self, row: Sequence[Any]) -> Wire:
-        (_, cid, integration_id, key, source_id, source_type, name, link, status, created) = row
-        wire: Wire = {"id": cid, "integrationId": integration_id}
-        if not self.omit_integration_key:
-            wire["integrationKey"] = key
-        wire.update(
-            sourceId=source_id,
-            platformName=name,
-            linkUrl=link,
-            status=status,
-            created=created,
-            sourceType=source_type,
-        )
-        return wire
-
-    @staticmethod
-    def _company_wire(row: Sequence[Any], connections: list[Wire]) -> Wire:
-        company_id, name, description, redirect, created, tags = row
-        wire: Wire = {"id": company_id, "name": name}
-        if description is not None:
-            wire["description"] = description
-        wire.update(
-            redirect=redirect,
-            created=created,
-            products=[],
-            tags=json.loads(tags),
-            dataConnections=connections,
-        )
-        return wire
-
     def _companies_with_connections(
         self, conn: sqlite3.Connection, rows: list[Sequence[Any]]
     ) -> list[Wire]:
@@ -294,17 +146,17 @@ class Store:
         if by_company:
             ids = json.dumps(list(by_company))
             for crow in conn.execute(
-                f"SELECT {_CONNECTION_COLUMNS} FROM connections"
+                f"SELECT {CONNECTION_COLUMNS} FROM connections"
                 " WHERE company_id IN (SELECT value FROM json_each(?)) ORDER BY seq",
                 (ids,),
             ):
-                by_company[crow[0]].append(self._connection_wire(crow))
-        return [self._company_wire(row, by_company[row[0]]) for row in rows]
+                by_company[crow[0]].append(connection_wire(crow, self.omit_integration_key))
+        return [company_wire(row, by_company[row[0]]) for row in rows]
 
     def _select_companies(
         self, conn: sqlite3.Connection, where: str, params: Sequence[Any]
     ) -> list[Wire]:
-        rows = conn.execute(f"SELECT {_COMPANY_COLUMNS} FROM companies c{where}", params).fetchall()
+        rows = conn.execute(f"SELECT {COMPANY_COLUMNS} FROM companies c{where}", params).fetchall()
         return self._companies_with_connections(conn, rows)
 
     # ------------------------------------------------------------------ companies
@@ -396,12 +248,12 @@ class Store:
         order: Ordering | None = None,
     ) -> tuple[list[Wire], int]:
         """One page of companies (with their connections) and the total that match."""
-        where, params = _where(COMPANY_FIELDS, query, tags)
+        where, params = where_sql(COMPANY_FIELDS, query, tags)
         with self._read() as conn:
             total = conn.execute(f"SELECT COUNT(*) FROM companies c{where}", params).fetchone()[0]
             rows = conn.execute(
-                f"SELECT {_COMPANY_COLUMNS} FROM companies c{where}"
-                f"{_order_sql(COMPANY_FIELDS, order, 'c.seq')} LIMIT ? OFFSET ?",
+                f"SELECT {COMPANY_COLUMNS} FROM companies c{where}"
+                f"{order_sql(COMPANY_FIELDS, order, 'c.seq')} LIMIT ? OFFSET ?",
                 [*params, page_size, (page - 1) * page_size],
             ).fetchall()
             return self._companies_with_connections(conn, rows), int(total)
@@ -410,21 +262,21 @@ class Store:
         self,
         company_id: str,
         *,
-        name: str | _Unset = UNSET,
-        description: str | _Unset | None = UNSET,
-        tags: Mapping[str, str] | _Unset = UNSET,
+        name: str | Unset = UNSET,
+        description: str | Unset | None = UNSET,
+        tags: Mapping[str, str] | Unset = UNSET,
     ) -> Wire:
         """Change the given fields (PATCH); pass all three to replace (PUT)."""
         with self._write() as conn:
             if not self._company_exists(conn, company_id):
                 raise NotFound(f"company {company_id}")
-            if not isinstance(name, _Unset):
+            if not isinstance(name, Unset):
                 conn.execute("UPDATE companies SET name = ? WHERE id = ?", (name, company_id))
-            if not isinstance(description, _Unset):
+            if not isinstance(description, Unset):
                 conn.execute(
                     "UPDATE companies SET description = ? WHERE id = ?", (description, company_id)
                 )
-            if not isinstance(tags, _Unset):
+            if not isinstance(tags, Unset):
                 conn.execute(
                     "UPDATE companies SET tags = ? WHERE id = ?",
                     (json.dumps(dict(tags)), company_id),
@@ -466,9 +318,9 @@ class Store:
         self, conn: sqlite3.Connection, company_id: str, extra: str = "", params: Sequence[Any] = ()
     ) -> list[Wire]:
         return [
-            self._connection_wire(row)
+            connection_wire(row, self.omit_integration_key)
             for row in conn.execute(
-                f"SELECT {_CONNECTION_COLUMNS} FROM connections WHERE company_id = ?{extra}"
+                f"SELECT {CONNECTION_COLUMNS} FROM connections WHERE company_id = ?{extra}"
                 " ORDER BY seq",
                 (company_id, *params),
             )
@@ -484,7 +336,7 @@ class Store:
     ) -> Wire:
         connection_id = str(uuid.uuid4())
         conn.execute(
-            f"INSERT INTO connections ({_CONNECTION_COLUMNS}) VALUES ({', '.join('?' * 10)})",
+            f"INSERT INTO connections ({CONNECTION_COLUMNS}) VALUES ({', '.join('?' * 10)})",
             (
                 company_id,
                 connection_id,
@@ -566,7 +418,7 @@ class Store:
         query: Query | None = None,
         order: Ordering | None = None,
     ) -> tuple[list[Wire], int]:
-        where, params = _where(CONNECTION_FIELDS, query)
+        where, params = where_sql(CONNECTION_FIELDS, query)
         where = (where + " AND" if where else " WHERE") + " company_id = ?"
         params.append(company_id)
         with self._read() as conn:
@@ -574,11 +426,11 @@ class Store:
                 raise NotFound(f"company {company_id}")
             total = conn.execute(f"SELECT COUNT(*) FROM connections{where}", params).fetchone()[0]
             rows = conn.execute(
-                f"SELECT {_CONNECTION_COLUMNS} FROM connections{where}"
-                f"{_order_sql(CONNECTION_FIELDS, order, 'seq')} LIMIT ? OFFSET ?",
+                f"SELECT {CONNECTION_COLUMNS} FROM connections{where}"
+                f"{order_sql(CONNECTION_FIELDS, order, 'seq')} LIMIT ? OFFSET ?",
                 [*params, page_size, (page - 1) * page_size],
             ).fetchall()
-            return [self._connection_wire(row) for row in rows], int(total)
+            return [connection_wire(row, self.omit_integration_key) for row in rows], int(total)
 
     def set_connection_status(self, company_id: str, connection_id: str, status: str) -> Wire:
         """Set any status (the customer's side: Link page, authorize, deauthorize)."""
