@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import NoReturn, TypeVar
 
 from reconcile.codat.errors import CodatError
+from reconcile.codat.fastpath import UUID, Unusual, fast_company, fast_connection
 from reconcile.model import (
     Company,
     Connection,
@@ -31,7 +32,6 @@ from reconcile.model import (
 
 T = TypeVar("T")
 
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,40}")
 MAX_SHOWN = 80
 _SHORT = reprlib.Repr()
@@ -136,7 +136,7 @@ def _uuid(body: Mapping[str, object], name: str, at: _At) -> str:
     value = body.get(name, _ABSENT)
     if value is _ABSENT:
         at.key(name).missing()
-    if not isinstance(value, str) or _UUID.fullmatch(value) is None:
+    if not isinstance(value, str) or UUID.fullmatch(value) is None:
         at.key(name).fail("a UUID", value)
     return value
 
@@ -193,7 +193,13 @@ def json_or_none(content: bytes) -> object:
 
 def parse_company(body: object, where: str, *, at: str = "") -> Company:
     """A company with its `dataConnections`."""
-    here = _At(where, at)
+    try:
+        return fast_company(body)
+    except Unusual:
+        return _company(body, _At(where, at))
+
+
+def _company(body: object, here: _At) -> Company:
     company = _object(body, here)
     description = _optional_str(company, "description", here)
     connections = _list(company.get("dataConnections"), here.key("dataConnections"), nullable=True)
@@ -217,8 +223,13 @@ def parse_page(body: object, where: str) -> tuple[list[Company], int]:
     if not isinstance(total, int) or isinstance(total, bool) or total < 0:
         here.key("totalResults").fail("a count (an integer of 0 or more)", total)
     results = _list(page.get("results"), here.key("results"), nullable=True)
-    at = here.key("results")
-    companies = [parse_company(item, where, at=at.index(i).path) for i, item in enumerate(results)]
+    companies: list[Company] = []
+    append = companies.append
+    for item in results:
+        try:
+            append(fast_company(item))
+        except Unusual:
+            append(_company(item, here.key("results").index(len(companies))))
     return companies, total
 
 
@@ -226,7 +237,10 @@ def parse_page(body: object, where: str) -> tuple[list[Company], int]:
 
 
 def parse_connection(body: object, where: str, *, at: str = "") -> Connection:
-    return _connection(body, _At(where, at))
+    try:
+        return fast_connection(body)
+    except Unusual:
+        return _connection(body, _At(where, at))
 
 
 def _connection(body: object, at: _At) -> Connection:

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconcile.codat import answers
 from reconcile.codat.answers import (
     UnexpectedAnswer,
     check_id,
@@ -23,6 +24,7 @@ from reconcile.codat.answers import (
     parse_page,
     shorten,
 )
+from reconcile.codat.fastpath import Unusual, fast_company
 from reconcile.model import ConnectionError_, ExpenseConfig, MappingOption
 from tests.hostile_server import company, connection
 
@@ -52,6 +54,43 @@ near_misses = st.recursive(
     ),
     max_leaves=40,
 )
+texts = st.none() | st.text(max_size=5)
+good_connections = st.fixed_dictionaries(
+    {"id": st.uuids().map(str), "status": st.sampled_from(["Linked", "PendingAuth", "x"])},
+    optional={
+        name: texts
+        for name in ("sourceType", "platformName", "linkUrl", "created", "integrationKey")
+    }
+    | {
+        "dataConnectionErrors": st.none()
+        | st.lists(st.dictionaries(st.sampled_from(FIELDS), texts | st.integers(), max_size=3))
+    },
+)
+good_companies = st.fixed_dictionaries(
+    {"id": st.uuids().map(str), "name": st.text(max_size=5)},
+    optional={
+        "description": texts,
+        "created": texts,
+        "tags": st.none() | st.dictionaries(st.text(max_size=3), st.text(max_size=3)),
+        "dataConnections": st.none() | st.lists(good_connections, max_size=3),
+    },
+)
+# Well-formed companies with one field (of the company or of a connection) replaced...
+mutated = st.one_of(
+    st.tuples(good_companies, st.sampled_from(FIELDS), json_values).map(
+        lambda t: {**t[0], t[1]: t[2]}
+    ),
+    st.tuples(good_companies, good_connections, st.sampled_from(FIELDS), json_values).map(
+        lambda t: {**t[0], "dataConnections": [{**t[1], t[2]: t[3]}]}
+    ),
+    # ... or one required field left out
+    st.tuples(good_companies, st.sampled_from(["id", "name"])).map(
+        lambda t: {k: v for k, v in t[0].items() if k != t[1]}
+    ),
+    st.tuples(good_companies, good_connections, st.sampled_from(["id", "status"])).map(
+        lambda t: {**t[0], "dataConnections": [{k: v for k, v in t[1].items() if k != t[2]}]}
+    ),
+)
 PARSERS: list[Callable[[object, str], object]] = [
     parse_company,
     parse_connection,
@@ -62,7 +101,7 @@ PARSERS: list[Callable[[object, str], object]] = [
 
 
 @settings(max_examples=150)
-@given(body=st.one_of(json_values, near_misses))
+@given(body=st.one_of(json_values, near_misses, good_companies, mutated))
 def test_any_json_is_a_model_object_or_unexpected_answer(body: Any) -> None:
     for parse in PARSERS:
         try:
@@ -185,3 +224,34 @@ def test_check_id() -> None:
     assert check_id(good, "POST /companies", "id") == good
     with pytest.raises(UnexpectedAnswer, match=r"POST /companies: .*id should be a UUID"):
         check_id("../x", "POST /companies", "id")
+
+
+def careful(body: object) -> object:
+    try:
+        return answers._company(body, answers._At(WHERE))
+    except UnexpectedAnswer:
+        return "refused"
+
+
+def fast(body: object) -> object:
+    try:
+        return fast_company(body)
+    except Unusual:
+        return "unusual"
+
+
+@settings(max_examples=300)
+@given(body=st.one_of(good_companies, mutated, near_misses))
+def test_the_fast_path_accepts_only_what_the_careful_path_accepts(body: Any) -> None:
+    """The fast path may only send an item to the careful one, never decide differently."""
+    quick = fast(body)
+    if quick != "unusual":
+        assert quick == careful(body)
+
+
+@settings(max_examples=100)
+@given(body=good_companies)
+def test_well_formed_companies_take_the_fast_path(body: Any) -> None:
+    errors = [c.get("dataConnectionErrors") for c in body.get("dataConnections") or ()]
+    if not any(errors):
+        assert fast(body) == careful(body) != "refused"
