@@ -1,10 +1,23 @@
-"""`apply`: make Codat match the file."""
+"""`apply`: make Codat match the file.
+
+`apply PATHS...` plans, shows the plan, asks for 'yes', then hands the plan to `apply_plan`,
+which does everything that follows for an already-made plan (a saved plan too): execution,
+progress on stderr, interrupts, the summary and the exit code.
+
+Exit codes: 0 everything applied; 1 something failed, was refused or skipped, or Codat's daily
+quota ran out; 130 after Ctrl-C (SIGINT), 143 after SIGTERM (the summary so far is printed).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
@@ -22,7 +35,18 @@ from reconcile.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from reconcile.codat import CodatClient
+    from reconcile.executor import ApplyResult, Stop, Stopper
+    from reconcile.executor.outcome import StopReason
+    from reconcile.plan import Plan
     from reconcile.planner import PlanOptions
+    from reconcile.render.progress import Progress
+    from reconcile.render.style import Style
+
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
+HEARTBEAT_SECONDS = 30.0
+TICK_SECONDS = 1.0
 
 
 @click.command()
@@ -38,6 +62,14 @@ if TYPE_CHECKING:
     help="Customers worked on at once (at most this many requests in flight).",
 )
 @click.option("--fail-fast", is_flag=True, help="Stop starting new customers after a failure.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: the plan and progress go to stderr, the result document to stdout.",
+)
 def apply(
     paths: tuple[Path, ...],
     where: Where,
@@ -45,33 +77,41 @@ def apply(
     auto_approve: bool,
     parallelism: int,
     fail_fast: bool,
+    fmt: str,
 ) -> None:
     """Make Codat match the file."""
-    from reconcile.executor import execute
     from reconcile.render.style import Style
-    from reconcile.render.text import render_outcome, render_plan, render_result
+    from reconcile.render.text import render_plan
 
     desired = load_desired(paths)
+    plan_stream = sys.stderr if fmt == "json" else sys.stdout
     style = Style.for_stream(sys.stdout)
 
     async def go() -> int:
         async with open_client(where) as client:
             the_plan = await plan_against(client, desired, options)
-            click.echo(render_plan(the_plan, style), nl=False)
+            click.echo(
+                render_plan(the_plan, Style.for_stream(plan_stream)), nl=False, file=plan_stream
+            )
             if not the_plan.has_changes:
+                if fmt == "json":
+                    from reconcile.executor import ApplyResult
+                    from reconcile.render.apply import result_document
+
+                    document = result_document(the_plan, ApplyResult(), EXIT_OK)
+                    click.echo(json.dumps(document, indent=2))
                 return EXIT_OK
             if not auto_approve and not confirm():
                 click.echo("Apply cancelled; nothing was changed.", err=True)
                 return EXIT_ERROR
-            result = await execute(
+            return await apply_plan(
                 the_plan,
                 client,
                 parallelism=parallelism,
                 fail_fast=fail_fast,
-                progress=lambda o: click.echo(render_outcome(o), err=True),
+                fmt=fmt,
+                style=style,
             )
-            click.echo(render_result(result, style), nl=False)
-            return EXIT_OK if result.ok else EXIT_ERROR
 
     sys.exit(run(go()))
 
@@ -84,3 +124,115 @@ def confirm() -> bool:
     except click.Abort:
         return False
     return bool(answer.strip() == "yes")
+
+
+async def apply_plan(
+    plan: Plan,
+    client: CodatClient,
+    *,
+    parallelism: int,
+    fail_fast: bool,
+    fmt: str,
+    style: Style,
+    heartbeat: float = HEARTBEAT_SECONDS,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Apply an already-made (and already approved) plan: progress on `err`, the summary (or
+    with fmt "json" the result document) on `out`; returns the exit code.
+
+    The first SIGINT or SIGTERM starts nothing new and lets the requests in flight finish,
+    then the summary so far is printed (exit 130 or 143); a second one exits at once. When
+    Codat's daily quota runs out, the same happens by itself (exit 1) and the summary says when
+    the quota resets."""
+    from reconcile.executor import Stopper, execute
+    from reconcile.render.apply import render_summary, result_document
+    from reconcile.render.progress import for_stream
+    from reconcile.render.style import Style
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    err_style = Style.for_stream(err)
+    progress = for_stream(err, err_style, heartbeat)
+    stopper = Stopper(on_stop=lambda stop: progress.note(_stopping(stop)))
+    progress.start(len(plan.actions))
+    restore = _on_signals(stopper, err)
+    ticker = asyncio.create_task(_tick(progress))
+    try:
+        result = await execute(
+            plan,
+            client,
+            parallelism=parallelism,
+            fail_fast=fail_fast,
+            progress=progress.action,
+            on_customer=progress.customer,
+            stopper=stopper,
+        )
+    finally:
+        ticker.cancel()
+        restore()
+        progress.finish()
+    code = exit_code(result)
+    if fmt == "json":
+        err.write(render_summary(plan, result, err_style))
+        out.write(json.dumps(result_document(plan, result, code), indent=2) + "\n")
+    else:
+        out.write(render_summary(plan, result, style))
+    out.flush()
+    return code
+
+
+def exit_code(result: ApplyResult) -> int:
+    stop = result.stopped
+    if stop is not None and stop.reason == "interrupt":
+        return EXIT_INTERRUPTED
+    if stop is not None and stop.reason == "terminate":
+        return EXIT_TERMINATED
+    return EXIT_OK if result.ok else EXIT_ERROR
+
+
+def _stopping(stop: Stop) -> str:
+    if stop.reason == "quota":
+        return "Codat's daily quota is used up: starting nothing new; requests in flight finish."
+    if stop.reason in ("interrupt", "terminate"):
+        again = " (Ctrl-C again to exit at once)" if stop.reason == "interrupt" else ""
+        return f"Stopping: starting nothing new; requests in flight finish{again}."
+    return "Stopping after a failure (--fail-fast): starting nothing new."
+
+
+async def _tick(progress: Progress) -> None:
+    while True:
+        await asyncio.sleep(TICK_SECONDS)
+        progress.tick()
+
+
+def _on_signals(stopper: Stopper, err: TextIO) -> Callable[[], None]:
+    """SIGINT/SIGTERM stop the run gracefully; a second one exits at once. Returns the undo."""
+    from reconcile.executor import Stop
+
+    loop = asyncio.get_running_loop()
+
+    received: list[int] = []
+
+    def handle(signum: int) -> None:
+        received.append(signum)
+        if len(received) > 1:
+            err.write("\nExiting at once; requests in flight may have landed: run plan.\n")
+            err.flush()
+            os._exit(EXIT_INTERRUPTED if signum == signal.SIGINT else EXIT_TERMINATED)
+        reason: StopReason = "interrupt" if signum == signal.SIGINT else "terminate"
+        stopper.set(Stop(reason, "interrupted" if reason == "interrupt" else "terminated"))
+
+    installed = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, handle, signum)
+            installed.append(signum)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or no support
+            pass
+
+    def restore() -> None:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+    return restore

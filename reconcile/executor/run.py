@@ -92,7 +92,9 @@ async def execute(
                     continue
                 record(outcome, outcomes)
                 if outcome.status in ("failed", "refused"):
-                    blocked = f"an earlier action of this customer was {outcome.status}"
+                    blocked = "an earlier action of this customer " + (
+                        "failed" if outcome.status == "failed" else "was refused"
+                    )
                     if fail_fast:
                         stopper.set(Stop("fail-fast", "--fail-fast: a failure stopped the run"))
                 elif action.kind is Kind.CREATE_COMPANY:

@@ -99,3 +99,50 @@ def in_process(tmp_path: Path, script: Script, **settings: Any) -> tuple[CodatCl
 
 def passing(method: str, path: str, n: int, key: str | None) -> Answer:
     return "pass"
+
+
+# ---------------------------------------------------------------------- the real command
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def write_customers(path: Path, n: int, owner: str = "apply-test", **extra: str) -> Path:
+    """A desired file of `n` customers `cus-0001`... with an accounting platform each."""
+    lines = ["version: 1", f"owner: {owner}", "customers:"]
+    for i in range(1, n + 1):
+        lines += [f"  - uid: cus-{i:04}", f'    name: "Customer {i}"', "    accounting: qbo"]
+        lines += [f"    {k}: {v}" for k, v in extra.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def command_env(url: str | None = None, **more: str) -> dict[str, str]:
+    """The environment of a `reconcile` subprocess: no colour, Codat at `url` (if given)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
+    env.update({"NO_COLOR": "1", **more})
+    if url is not None:
+        env.update({"CODAT_BASE_URL": url, "CODAT_API_KEY": "apply-test-key"})
+    return env
+
+
+def reconcile_argv(*args: str) -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "reconcile", *args]
+
+
+def companies_by_uid(db: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every company in the sandbox's file, by its reconcile.uid tag."""
+    from reconcile.sandbox.store import Store
+
+    store = Store(db)
+    try:
+        found: dict[str, list[dict[str, Any]]] = {}
+        for company in store.list_companies(page=1, page_size=100_000)[0]:
+            uid = (company.get("tags") or {}).get("reconcile.uid", "")
+            found.setdefault(uid, []).append(company)
+        return found
+    finally:
+        store.close()

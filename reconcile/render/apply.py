@@ -1,0 +1,241 @@
+"""What an apply did, in the plan's words: per-customer lines, the summary, the JSON document.
+
+Never the executor's internal kind names in text: "created accounting connection Xero (gbol)",
+"unlinked partner expense connection", "failed to create company: ...". Every string from the
+file or from Codat (names, subjects, Codat's error messages) is escaped. Rendering decides
+nothing: the exit code and the stop reason come in with the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from reconcile.executor import ApplyResult, Outcome, Stop
+from reconcile.plan import CustomerChange, Kind, Plan
+from reconcile.render.escape import quoted, text
+from reconcile.render.style import Style
+
+FORMAT_VERSION = "1"
+PLAIN = Style()
+# How many entries each list of the summary shows (the JSON document has them all).
+LIST_LIMIT = 50
+
+_VERB: dict[Kind, str] = {
+    Kind.CREATE_COMPANY: "create",
+    Kind.UPDATE_COMPANY: "update",
+    Kind.DELETE_COMPANY: "delete",
+    Kind.CREATE_CONNECTION: "create",
+    Kind.UNLINK_CONNECTION: "unlink",
+    Kind.DELETE_CONNECTION: "delete",
+    Kind.CREATE_PARTNER_EXPENSE: "create",
+    Kind.SET_EXPENSE_CONFIG: "set",
+}
+_PAST = {"create": "created", "update": "updated", "delete": "deleted", "unlink": "unlinked"}
+_PAST["set"] = "set"
+# The summary's words for the plan's buckets.
+_BUCKET_PAST = {"create": "created", "update": "updated", "unlink": "unlinked", "delete": "deleted"}
+_QUIET_DETAILS = frozenset({"", "confirmed by re-reading"})
+
+
+def describe(outcome: Outcome) -> str:
+    """One action's result: `created accounting connection QuickBooks Online (qhyg)`."""
+    action = outcome.action
+    verb = _VERB[action.kind]
+    subject = text(action.subject)
+    if outcome.status == "applied":
+        words = f"{_PAST[verb]} {subject}"
+        if action.kind is Kind.CREATE_COMPANY and outcome.company_id:
+            words += f" {text(outcome.company_id)}"
+        if outcome.detail not in _QUIET_DETAILS:
+            words += f" ({text(outcome.detail)})"
+        return words
+    if outcome.status == "not_started":
+        return f"did not start: {verb} {subject}"
+    lead = {"failed": "failed to", "refused": "refused to", "skipped": "skipped:"}[outcome.status]
+    return f"{lead} {verb} {subject}: {text(outcome.detail)}"
+
+
+def customer_line(change: CustomerChange, outcomes: Sequence[Outcome]) -> str:
+    """`cus-0001 "Sawayn Group": created company 095f..., created accounting connection ...`"""
+    return f"{who(change.uid, change.name)}: " + ", ".join(describe(o) for o in outcomes)
+
+
+def who(uid: str, name: str) -> str:
+    return f"{text(uid)} {quoted(name)}"
+
+
+def applied_counts(result: ApplyResult) -> dict[str, int]:
+    """Applied actions by what they did: created, updated, unlinked, deleted."""
+    counts = dict.fromkeys(_BUCKET_PAST.values(), 0)
+    for o in result.of("applied"):
+        counts[_BUCKET_PAST[o.action.kind.bucket]] += 1
+    return counts
+
+
+def render_summary(plan: Plan, result: ApplyResult, style: Style = PLAIN) -> str:
+    """The end of an apply: what failed, was refused, skipped or not started (with why), then
+    one line of counts, then (when the run was stopped) why and what to do."""
+    names = {c.uid: c.name for c in plan.changes}
+    lines: list[str] = []
+    for status, title, colour in (
+        ("failed", "Failed", "red"),
+        ("refused", "Refused (Codat changed since the plan)", "red"),
+        ("skipped", "Skipped", ""),
+    ):
+        chosen = result.of(status)  # type: ignore[arg-type]
+        if chosen:
+            lines.append(style(f"{title} ({len(chosen)}):", *(n for n in (colour, "bold") if n)))
+            lines.extend(
+                _listed(
+                    f"  {who(o.action.uid, names.get(o.action.uid, ''))}: {describe(o)}"
+                    for o in chosen
+                )
+            )
+            lines.append("")
+    counts = applied_counts(result)
+    tally = result.counts()
+    head = "Apply complete" if result.stopped is None else "Apply stopped"
+    line = (
+        f"{head}: "
+        + ", ".join(f"{n} {word}" for word, n in counts.items())
+        + f"; {tally['failed']} failed, {tally['refused']} refused, {tally['skipped']} skipped"
+    )
+    if tally["not_started"]:
+        line += f", {tally['not_started']} not started"
+    lines.append(style(line + ".", "bold"))
+    if result.stopped is not None:
+        lines.extend(stop_lines(result.stopped, result))
+    return "\n".join(lines) + "\n"
+
+
+def stop_lines(stop: Stop, result: ApplyResult) -> list[str]:
+    applied = len(result.of("applied"))
+    not_started = len(result.of("not_started"))
+    if stop.reason == "quota":
+        limit = f"{stop.limit} requests a day" if stop.limit is not None else "limit not given"
+        return [
+            f"Codat's daily quota is used up ({limit}); {resets(stop.resets_at)}.",
+            f"{_n(applied, 'action')} applied, {not_started} not started.",
+            "Run apply again after the reset.",
+        ]
+    if stop.reason in ("interrupt", "terminate"):
+        signal = "Interrupted" if stop.reason == "interrupt" else "Terminated"
+        return [
+            f"{signal}: the requests in flight finished; {_n(applied, 'action')} applied, "
+            f"{not_started} not started. Run plan to see what is left."
+        ]
+    return [f"{text(stop.detail)}; {not_started} not started."]
+
+
+def resets(at: datetime | None) -> str:
+    if at is None:
+        return "Codat did not say when it resets"
+    local = at.astimezone()
+    return (
+        f"it resets at {local:%Y-%m-%d %H:%M} {local.tzname() or 'local'} "
+        f"({at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
+    )
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _listed(lines: Iterable[str]) -> list[str]:
+    shown = list(lines)
+    if len(shown) <= LIST_LIMIT:
+        return shown
+    rest = len(shown) - LIST_LIMIT
+    return [*shown[:LIST_LIMIT], f"  ... and {rest} more (all of them: apply --format json)"]
+
+
+# ---------------------------------------------------------------------- JSON
+
+
+def result_document(plan: Plan, result: ApplyResult, exit_code: int) -> dict[str, Any]:
+    """The machine-readable result of `apply --format json`.
+
+    Fields (format_version "1"):
+
+    - `format_version`: "1".
+    - `owner`: the plan's owner.
+    - `status`: "complete" (everything applied), "failed" (something failed, was refused or
+      skipped), "quota_exhausted", "interrupted" (SIGINT) or "terminated" (SIGTERM).
+    - `exit_code`: the process's exit code (0, 1, 130 or 143).
+    - `summary`: counts: `created`, `updated`, `unlinked`, `deleted` (applied actions by what
+      they did), `failed`, `refused`, `skipped`, `not_started`.
+    - `quota`: when the daily quota stopped the run, `{"limit": int|null, "resets_at": ISO
+      8601 UTC|null}`; otherwise null.
+    - `customers`: one entry per customer of the plan, in the plan's order: `uid`, `name`,
+      `company_id` (after the run: the company made, when one was), and `actions`: per
+      action, `kind` (the plan's kind), `subject`, `status` ("applied", "failed", "refused",
+      "skipped" or "not_started"), `result` (the same words as the text output), `detail`
+      (why, or how it was confirmed), `correlation_id` (Codat's, for a failure it answered),
+      `connection_id`.
+
+    Strings are as the file and Codat gave them (JSON escaping only).
+    """
+    by_action = {id(o.action): o for o in result.outcomes}
+    customers = []
+    for change in plan.changes:
+        outcomes = [by_action[id(a)] for a in change.actions if id(a) in by_action]
+        company_id = next(
+            (o.company_id for o in reversed(outcomes) if o.company_id), change.company_id
+        )
+        customers.append(
+            {
+                "uid": change.uid,
+                "name": change.name,
+                "company_id": company_id,
+                "actions": [_outcome_dict(o) for o in outcomes],
+            }
+        )
+    tally = result.counts()
+    stop = result.stopped
+    return {
+        "format_version": FORMAT_VERSION,
+        "owner": plan.owner,
+        "status": _status(result),
+        "exit_code": exit_code,
+        "summary": {
+            **applied_counts(result),
+            "failed": tally["failed"],
+            "refused": tally["refused"],
+            "skipped": tally["skipped"],
+            "not_started": tally["not_started"],
+        },
+        "quota": (
+            {
+                "limit": stop.limit,
+                "resets_at": stop.resets_at.astimezone(UTC).isoformat() if stop.resets_at else None,
+            }
+            if stop is not None and stop.reason == "quota"
+            else None
+        ),
+        "customers": customers,
+    }
+
+
+def _status(result: ApplyResult) -> str:
+    stop = result.stopped
+    if stop is not None and stop.reason == "quota":
+        return "quota_exhausted"
+    if stop is not None and stop.reason == "interrupt":
+        return "interrupted"
+    if stop is not None and stop.reason == "terminate":
+        return "terminated"
+    return "complete" if result.ok else "failed"
+
+
+def _outcome_dict(o: Outcome) -> dict[str, Any]:
+    return {
+        "kind": o.action.kind.value,
+        "subject": o.action.subject,
+        "status": o.status,
+        "result": describe(o),
+        "detail": o.detail,
+        "correlation_id": o.correlation_id,
+        "connection_id": o.action.connection_id,
+    }
