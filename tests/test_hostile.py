@@ -6,8 +6,10 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +28,7 @@ from tests.hostile_server import (
     page,
     serve_hostile,
 )
+from tests.sandbox_server import serve_sandbox
 
 OWNER = "hostile-test"
 KEY = "hostile-key-never-shown"
@@ -236,3 +239,23 @@ def test_a_hostile_error_body_cannot_forge_lines(tmp_path: Path) -> None:
     line = one_error_line(result)
     assert "No changes." not in result.stdout
     assert "Boom\\n\\nNo changes." in line and "c\\n-1" in line
+
+
+def test_plan_stops_at_once_when_the_quota_is_used_up(tmp_path: Path) -> None:
+    (tmp_path / "customers.yaml").write_text(DESIRED)
+    with serve_sandbox(tmp_path / "s.db", "--daily-quota", "0") as url:
+        started = time.monotonic()
+        result = reconcile("plan", "customers.yaml", url=url, cwd=tmp_path)
+    assert time.monotonic() - started < 30  # not six retries of 30 s
+    line = one_error_line(result)
+    assert "GET /companies: 429 Codat's daily quota of 0 requests is used up" in line
+    assert " UTC (" in line and "local time)" in line
+
+
+@pytest.mark.slow
+def test_unreachable_codat_names_the_url_and_how_long_it_tried(tmp_path: Path) -> None:
+    (tmp_path / "customers.yaml").write_text(DESIRED)
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"  # nothing listens there once closed
+    line = one_error_line(reconcile("plan", "customers.yaml", url=url, cwd=tmp_path))
+    assert f"no response from Codat at {url} after 6 attempts over " in line

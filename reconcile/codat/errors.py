@@ -6,7 +6,7 @@ shortened here (a hostile body can neither add lines nor flood the terminal).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 KEY_HINT = "check CODAT_API_KEY (or the file CODAT_API_KEY_FILE names): Codat did not accept it"
@@ -90,12 +90,16 @@ class QuotaExhausted(CodatHTTPError):
         super().__init__(method, path, 429, body)
 
     def _message(self) -> str:
-        quota = f"Codat's daily quota of {self.limit} requests" if self.limit else "Codat's quota"
-        when = (
-            f"; it resets at {self.resets_at:%Y-%m-%d %H:%M:%S %Z}".rstrip()
-            if self.resets_at
-            else ""
+        quota = (
+            f"Codat's daily quota of {self.limit} requests"
+            if self.limit is not None
+            else "Codat's daily quota"
         )
+        when = ""
+        if self.resets_at is not None:
+            utc = self.resets_at.astimezone(UTC)
+            local = self.resets_at.astimezone()
+            when = f"; it resets at {utc:%Y-%m-%d %H:%M} UTC ({local:%Y-%m-%d %H:%M} local time)"
         suffix = f" (correlationId {self.correlation_id})" if self.correlation_id else ""
         return f"{self.method} {self.path}: 429 {quota} is used up{when}{suffix}"
 

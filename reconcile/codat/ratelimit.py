@@ -6,10 +6,11 @@ as a Unix time when it is a large integer (what the sandbox sends), as seconds f
 response's `Date` when it is a small one, else as an HTTP date or ISO 8601. A header that is
 absent or unreadable is None: nothing is guessed.
 
-The retry budget: a 429 is worth waiting for only when its wait fits in what the remaining
-attempts could wait anyway, `backoff_cap x (attempts left)` (30 s x 5 = 150 s after the first
-429 with the defaults). A 429 with `X-Rate-Limit-Remaining: 0`, or a `Retry-After` beyond that
-budget, is the daily quota: `QuotaExhausted` at once, no waiting.
+The retry budget (`ClientSettings.retry_budget`, 150 s by default: what the default retries
+could wait in all, 30 s x 5): a 429 is worth waiting for only when its `Retry-After` fits in it.
+A 429 with `X-Rate-Limit-Remaining: 0`, or a `Retry-After` beyond the budget, is the daily quota:
+`QuotaExhausted` at once, no waiting. (Each wait itself is capped at `backoff_cap`: a shorter
+wait that meets another 429 simply waits again.)
 """
 
 from __future__ import annotations

@@ -184,7 +184,10 @@ def test_quota_used_up_stops_at_once_against_the_sandbox(tmp_path: Path) -> None
             midnight = datetime(today.year, today.month, today.day, tzinfo=UTC) + timedelta(1)
             assert err.value.limit == 5 and err.value.resets_at == midnight
             assert client.rate_limit_reset == midnight
-            assert "daily quota of 5 requests is used up; it resets at" in str(err.value)
+            reset = (
+                f"{midnight:%Y-%m-%d %H:%M} UTC ({midnight.astimezone():%Y-%m-%d %H:%M} local time)"
+            )
+            assert f"daily quota of 5 requests is used up; it resets at {reset}" in str(err.value)
             assert isinstance(err.value, CodatHTTPError) and err.value.status == 429
 
     with serve_sandbox(tmp_path / "s.db", "--daily-quota", "5") as url:
