@@ -7,16 +7,11 @@ after escaping, by `Style`, and only when the stream is a terminal.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from reconcile.plan import CustomerChange, Note, Plan
 from reconcile.render import describe
 from reconcile.render.describe import TEXT, Row
 from reconcile.render.escape import quoted, text
 from reconcile.render.style import Style
-
-if TYPE_CHECKING:
-    from reconcile.executor import ApplyResult
 
 PLAIN = Style()
 
@@ -89,27 +84,3 @@ def _notes(lines: list[str], kind: str, notes: tuple[Note, ...], limit: int, hin
     if more:
         lines.append("  " + describe.more_line(more, hint))
     lines.append("")
-
-
-def render_result(result: ApplyResult, style: Style = PLAIN) -> str:
-    applied, failed, skipped = result.of("applied"), result.of("failed"), result.of("skipped")
-    lines = []
-    for o in failed:
-        lines.append(style(f"  failed  {o.action.uid}: {o.action.subject}: {o.detail}", "red"))
-    for o in skipped:
-        lines.append(f"  skipped {o.action.uid}: {o.action.subject}: {o.detail}")
-    lines.append(
-        style(
-            f"Apply complete: {len(applied)} applied, {len(failed)} failed, "
-            f"{len(skipped)} skipped.",
-            "bold",
-        )
-    )
-    return "\n".join(lines) + "\n"
-
-
-def render_outcome(outcome: Any) -> str:
-    a = outcome.action
-    where = outcome.company_id or "-"
-    detail = f" ({outcome.detail})" if outcome.detail else ""
-    return f"{outcome.status}: {a.uid} {a.kind.value} {a.subject} [{where}]{detail}"
