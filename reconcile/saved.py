@@ -297,7 +297,7 @@ def stale_findings(
     acted_on = {a.uid for a in plan.actions}
     seen_ids = set(saved.seen)
     creates = set(created_uids(plan))
-    for company in sorted(by_id.values(), key=lambda c: c.id):
+    for company in sorted(by_id.values(), key=lambda c: (c.uid or "", c.id)):
         uid = company.uid
         if company.owner != plan.owner or uid is None or company.id in seen_ids:
             continue

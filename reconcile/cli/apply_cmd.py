@@ -79,10 +79,26 @@ def apply(
     fail_fast: bool,
     fmt: str,
 ) -> None:
-    """Make Codat match the file."""
+    """Make Codat match the file; or `apply PLANFILE`: exactly a saved plan, no prompt."""
+    from reconcile.cli.saved_plans import apply_saved, is_plan_file
     from reconcile.render.style import Style
     from reconcile.render.text import render_plan
 
+    if is_plan_file(paths[0]):  # recognised by content; further PATHs: the files it was made of
+        apply_saved(
+            paths[0],
+            paths[1:],
+            where,
+            options,
+            lambda plan, client: apply_plan(
+                plan,
+                client,
+                parallelism=parallelism,
+                fail_fast=fail_fast,
+                fmt=fmt,
+                style=Style.for_stream(sys.stdout),
+            ),
+        )
     desired = load_desired(paths)
     plan_stream = sys.stderr if fmt == "json" else sys.stdout
     style = Style.for_stream(sys.stdout)
