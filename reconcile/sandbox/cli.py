@@ -1,33 +1,23 @@
-"""`reconcile sandbox ...`: serve the sandbox on loopback; play the customer in the Link flow."""
+"""`reconcile sandbox ...`: serve the sandbox on loopback; play the customer in the Link flow;
+break and mend a connection as the platform would (`connection-error`)."""
 
 from __future__ import annotations
 
-import importlib
 import socket
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Final
 
 import click
 
 from reconcile.loopback import is_loopback
+from reconcile.sandbox.cli_customer import authorize, connection_error, db_option, deauthorize
 from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.registry import UID_TAG
 
-if TYPE_CHECKING:
-    from reconcile.sandbox.store import Store
+__all__ = ["UID_TAG", "sandbox"]
 
-DEFAULT_DB: Final = Path(".reconcile") / "sandbox.db"
 DEFAULT_PORT: Final = 8765
-
-db_option = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_DB,
-    show_default=True,
-    help="The sandbox's SQLite state file.",
-)
 
 
 class _Group(click.Group):
@@ -160,129 +150,13 @@ def serve(
     server.run(sockets=[sock])
 
 
-def _store(db_path: Path) -> Store:
-    if not db_path.exists():
-        raise click.ClickException(f"no sandbox state at {db_path}")
-    from reconcile.sandbox.store import Store
-
-    return Store(db_path)
-
-
-def _company(store: Store, uid: str | None, company_id: str | None) -> dict[str, Any]:
-    if uid is None and company_id is not None:
-        company = store.get_company(company_id)
-        if company is None:
-            raise click.ClickException(f"no company {company_id}")
-        return company
-    if uid is None or company_id is not None:
-        raise click.ClickException("give exactly one of --uid and --company")
-    found = store.find_companies_by_tag(UID_TAG, uid)
-    if not found:
-        raise click.ClickException(f"no company tagged {UID_TAG}={uid}")
-    if len(found) > 1:
-        ids = ", ".join(c["id"] for c in found)
-        raise click.ClickException(f"{len(found)} companies are tagged {UID_TAG}={uid}: {ids}")
-    return found[0]
-
-
-def _accounting_connection(
-    company: dict[str, Any], connection_id: str | None, statuses: tuple[str, ...], verb: str
-) -> dict[str, Any]:
-    connections = [c for c in company["dataConnections"] if c["sourceType"] == "Accounting"]
-    if connection_id is not None:
-        connections = [c for c in connections if c["id"] == connection_id]
-        if not connections:
-            raise click.ClickException(
-                f"company {company['id']} has no accounting connection {connection_id}"
-            )
-    for status in statuses:
-        candidates = [c for c in connections if c["status"] == status]
-        if len(candidates) > 1:
-            ids = ", ".join(c["id"] for c in candidates)
-            raise click.ClickException(
-                f"company {company['id']} has several {status} accounting connections ({ids});"
-                " choose one with --connection"
-            )
-        if candidates:
-            chosen: dict[str, Any] = candidates[0]
-            return chosen
-    wanted = " or ".join(statuses)
-    raise click.ClickException(
-        f"company {company['id']} has no {wanted} accounting connection to {verb}"
-    )
-
-
-def _simulate(
-    db_path: Path,
-    uid: str | None,
-    company_id: str | None,
-    connection_id: str | None,
-    *,
-    statuses: tuple[str, ...],
-    new_status: str,
-    verb: str,
-) -> None:
-    store = _store(db_path)
-    company = _company(store, uid, company_id)
-    connection = _accounting_connection(company, connection_id, statuses, verb)
-    store.set_connection_status(company["id"], connection["id"], new_status)
-    click.echo(
-        f"{connection['platformName']} connection {connection['id']} of company"
-        f" {company['id']} ({company['name']}): {connection['status']} -> {new_status}"
-    )
-
-
-def _customer_options(fn: Any) -> Any:
-    fn = click.option("--connection", "connection_id", help="The connection (default: the one).")(
-        fn
-    )
-    fn = click.option("--company", "company_id", help="The company id.")(fn)
-    fn = click.option("--uid", help=f"The company tagged {UID_TAG}=UID.")(fn)
-    return db_option(fn)
-
-
-@sandbox.command()
-@_customer_options
-def authorize(
-    db_path: Path, uid: str | None, company_id: str | None, connection_id: str | None
-) -> None:
-    """Play the customer finishing Link: the accounting connection becomes Linked."""
-    _simulate(
-        db_path,
-        uid,
-        company_id,
-        connection_id,
-        statuses=("PendingAuth", "Deauthorized"),
-        new_status="Linked",
-        verb="authorize",
-    )
-
-
-@sandbox.command()
-@_customer_options
-def deauthorize(
-    db_path: Path, uid: str | None, company_id: str | None, connection_id: str | None
-) -> None:
-    """Play the customer revoking access: the Linked accounting connection becomes Deauthorized."""
-    _simulate(
-        db_path,
-        uid,
-        company_id,
-        connection_id,
-        statuses=("Linked",),
-        new_status="Deauthorized",
-        verb="deauthorize",
-    )
+for _command in (authorize, deauthorize, connection_error):
+    sandbox.add_command(_command)
 
 
 def _add_seed_command() -> None:
-    """`sandbox seed` comes from the seed module once it exists."""
-    if "seed" in sandbox.commands:
-        return
-    try:
-        seed_module = importlib.import_module("reconcile.sandbox.seed")
-    except ImportError:
-        return
-    command = getattr(seed_module, "seed_command", None)
-    if isinstance(command, click.Command):
-        sandbox.add_command(command, name=command.name or "seed")
+    """`sandbox seed` is imported only when it is named or listed (it needs the store)."""
+    if "seed" not in sandbox.commands:
+        from reconcile.sandbox.seed import seed_command
+
+        sandbox.add_command(seed_command)

@@ -50,6 +50,19 @@ ACCOUNTING_PLATFORMS: Final = MappingProxyType(
 
 PARTNER_EXPENSE: Final = Integration("expn", "Partner Expense", "Expense")
 
-CONNECTION_STATUSES: Final = ("PendingAuth", "Linked", "Unlinked", "Deauthorized")
+# Connection statuses (the wire `status`), and the source types the sandbox serves.
+PENDING_AUTH: Final = "PendingAuth"
+LINKED: Final = "Linked"
+UNLINKED: Final = "Unlinked"
+DEAUTHORIZED: Final = "Deauthorized"
+CONNECTION_STATUSES: Final = (PENDING_AUTH, LINKED, UNLINKED, DEAUTHORIZED)
 # An accounting connection in one of these states blocks creating another one.
-ACTIVE_STATUSES: Final = ("PendingAuth", "Linked")
+ACTIVE_STATUSES: Final = (PENDING_AUTH, LINKED)
+ACCOUNTING: Final = "Accounting"
+EXPENSE: Final = "Expense"
+# The CLI's words for them.
+SOURCE_TYPES: Final = MappingProxyType({"accounting": ACCOUNTING, "expense": EXPENSE})
+
+# `dataConnectionErrors[].status`: an error stays Active until it is Resolved.
+ERROR_ACTIVE: Final = "Active"
+ERROR_RESOLVED: Final = "Resolved"

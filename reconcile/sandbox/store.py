@@ -23,6 +23,8 @@ from reconcile.sandbox.registry import (
     ACCOUNTING_PLATFORMS,
     ACTIVE_STATUSES,
     CONNECTION_STATUSES,
+    ERROR_ACTIVE,
+    ERROR_RESOLVED,
     PARTNER_EXPENSE,
     Integration,
 )
@@ -33,6 +35,7 @@ from reconcile.sandbox.store_sql import (
     CONNECTION_COLUMNS,
     CONNECTION_FIELDS,
     DEFAULT_BASE_URL,
+    ERROR_COLUMNS,
     SCHEMA,
     UNSET,
     Conflict,
@@ -43,6 +46,7 @@ from reconcile.sandbox.store_sql import (
     Wire,
     company_wire,
     connection_wire,
+    error_wire,
     link_url,
     now_iso,
     order_sql,
@@ -144,14 +148,35 @@ class Store:
         """Attach connections to a page of companies with one query, not one per company."""
         by_company: dict[str, list[Wire]] = {row[0]: [] for row in rows}
         if by_company:
-            ids = json.dumps(list(by_company))
+            connections: list[Wire] = []
             for crow in conn.execute(
                 f"SELECT {CONNECTION_COLUMNS} FROM connections"
                 " WHERE company_id IN (SELECT value FROM json_each(?)) ORDER BY seq",
-                (ids,),
+                (json.dumps(list(by_company)),),
             ):
-                by_company[crow[0]].append(connection_wire(crow, self.omit_integration_key))
+                wire = connection_wire(crow, self.omit_integration_key)
+                by_company[crow[0]].append(wire)
+                connections.append(wire)
+            self._with_errors(conn, connections)
         return [company_wire(row, by_company[row[0]]) for row in rows]
+
+    @staticmethod
+    def _with_errors(conn: sqlite3.Connection, connections: list[Wire]) -> list[Wire]:
+        """Add `dataConnectionErrors` to the connections that have any: one query, and none at
+        all while no connection has ever had an error."""
+        if (
+            not connections
+            or not conn.execute("SELECT 1 FROM connection_errors LIMIT 1").fetchone()
+        ):
+            return connections
+        by_id = {c["id"]: c for c in connections}
+        for row in conn.execute(
+            f"SELECT {ERROR_COLUMNS} FROM connection_errors"
+            " WHERE connection_id IN (SELECT value FROM json_each(?)) ORDER BY seq",
+            (json.dumps(list(by_id)),),
+        ):
+            by_id[row[0]].setdefault("dataConnectionErrors", []).append(error_wire(row))
+        return connections
 
     def _select_companies(
         self, conn: sqlite3.Connection, where: str, params: Sequence[Any]
@@ -317,7 +342,7 @@ class Store:
     def _connections(
         self, conn: sqlite3.Connection, company_id: str, extra: str = "", params: Sequence[Any] = ()
     ) -> list[Wire]:
-        return [
+        found = [
             connection_wire(row, self.omit_integration_key)
             for row in conn.execute(
                 f"SELECT {CONNECTION_COLUMNS} FROM connections WHERE company_id = ?{extra}"
@@ -325,6 +350,7 @@ class Store:
                 (company_id, *params),
             )
         ]
+        return self._with_errors(conn, found)
 
     def _insert_connection(
         self,
@@ -430,7 +456,8 @@ class Store:
                 f"{order_sql(CONNECTION_FIELDS, order, 'seq')} LIMIT ? OFFSET ?",
                 [*params, page_size, (page - 1) * page_size],
             ).fetchall()
-            return [connection_wire(row, self.omit_integration_key) for row in rows], int(total)
+            found = [connection_wire(row, self.omit_integration_key) for row in rows]
+            return self._with_errors(conn, found), int(total)
 
     def set_connection_status(self, company_id: str, connection_id: str, status: str) -> Wire:
         """Set any status (the customer's side: Link page, authorize, deauthorize)."""
@@ -475,6 +502,58 @@ class Store:
                 (company_id,),
             ).fetchone()
             return None if row is None else str(row[0])
+
+    # ------------------------------------------------------------------ connection errors
+
+    def add_connection_error(
+        self,
+        company_id: str,
+        connection_id: str,
+        message: str,
+        *,
+        status_code: str | None = None,
+        status_text: str | None = None,
+        errored_on: str | None = None,
+    ) -> Wire:
+        """Put an Active entry in the connection's `dataConnectionErrors`; the connection."""
+        with self._write() as conn:
+            if not self._connections(conn, company_id, " AND id = ?", (connection_id,)):
+                raise NotFound(f"connection {connection_id} of company {company_id}")
+            conn.execute(
+                "INSERT INTO connection_errors (connection_id, status_code, status_text,"
+                " error_message, errored_on, status) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    connection_id,
+                    status_code,
+                    status_text,
+                    message,
+                    errored_on or now_iso(),
+                    ERROR_ACTIVE,
+                ),
+            )
+            return self._connections(conn, company_id, " AND id = ?", (connection_id,))[0]
+
+    def resolve_connection_errors(
+        self, company_id: str, connection_id: str, *, message: str | None = None
+    ) -> int:
+        """Mark the connection's Active errors (those with `message`, if given) Resolved now;
+        returns how many."""
+        with self._write() as conn:
+            if not self._connections(conn, company_id, " AND id = ?", (connection_id,)):
+                raise NotFound(f"connection {connection_id} of company {company_id}")
+            only = "" if message is None else " AND error_message = ?"
+            cursor = conn.execute(
+                "UPDATE connection_errors SET status = ?, resolved_on = ?"
+                f" WHERE connection_id = ? AND status = ?{only}",
+                (
+                    ERROR_RESOLVED,
+                    now_iso(),
+                    connection_id,
+                    ERROR_ACTIVE,
+                    *(() if message is None else (message,)),
+                ),
+            )
+            return int(cursor.rowcount)
 
     # ------------------------------------------------------------------ expense config
 

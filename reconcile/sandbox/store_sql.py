@@ -52,12 +52,26 @@ CREATE TABLE IF NOT EXISTS expense_configs (
     company_id TEXT PRIMARY KEY REFERENCES companies(id) ON DELETE CASCADE,
     config     TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS connection_errors (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    status_code   TEXT,
+    status_text   TEXT,
+    error_message TEXT,
+    errored_on    TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    resolved_on   TEXT
+);
+CREATE INDEX IF NOT EXISTS connection_errors_by_connection ON connection_errors(connection_id, seq);
 """
 
 COMPANY_COLUMNS: Final = "c.id, c.name, c.description, c.redirect, c.created, c.tags"
 CONNECTION_COLUMNS: Final = (
     "company_id, id, integration_id, integration_key, source_id, source_type, platform_name,"
     " link_url, status, created"
+)
+ERROR_COLUMNS: Final = (
+    "connection_id, status_code, status_text, error_message, errored_on, status, resolved_on"
 )
 # Wire field -> SQL column, for `query=` and `orderBy=`.
 COMPANY_FIELDS: Final = {
@@ -196,4 +210,20 @@ def company_wire(row: Sequence[Any], connections: list[Wire]) -> Wire:
         tags=json.loads(tags),
         dataConnections=connections,
     )
+    return wire
+
+
+def error_wire(row: Sequence[Any]) -> Wire:
+    """An `ERROR_COLUMNS` row as an entry of Codat's `dataConnectionErrors`."""
+    _, status_code, status_text, message, errored_on, status, resolved_on = row
+    wire: Wire = {}
+    if status_code is not None:
+        wire["statusCode"] = status_code
+    if status_text is not None:
+        wire["statusText"] = status_text
+    if message is not None:
+        wire["errorMessage"] = message
+    wire.update(erroredOnUtc=errored_on, status=status)
+    if resolved_on is not None:
+        wire["resolvedOnUtc"] = resolved_on
     return wire
