@@ -9,6 +9,9 @@
    cannot be asked, the action fails and says that it may have been applied.
 4. Refused with a 4xx: the handler checks whether the wanted state holds anyway (e.g. 400 "Only
    one active accounting connection" because a concurrent apply made it): then it is done.
+   Otherwise it is asked once more under a fresh random key (a refusal did not land, and Codat
+   would replay it to the old key for 90 minutes even once its cause is fixed); the second
+   answer is final.
 5. A success may be a stale replay (the handler decides): sent again under a fresh key.
 
 Anything unexpected (a surprising answer, a bug) fails this action only.
@@ -16,6 +19,7 @@ Anything unexpected (a surprising answer, a bug) fails this action only.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Literal
 
 from reconcile.codat import CodatError, CodatHTTPError, QuotaExhausted
@@ -110,7 +114,14 @@ async def _perform(
                 detail = "already in place" if refused else landed.detail
                 return Outcome(action, "applied", landed.company_id, detail)
             if refused:
-                return _failed(action, company_id, exc)
+                if fresh or key is None or landed is not None or not _replays_refusal(exc):
+                    return _failed(action, company_id, exc)
+                # A refusal did not land, but Codat replays it to this key for 90 minutes, even
+                # once its cause is fixed (e.g. the customer authorized since): ask once more
+                # under a key of its own. Random, not derived: a derived one would replay this
+                # run's refusal to the next run in the same way.
+                key = str(uuid.uuid4())
+                continue
             if landed == UNKNOWN:
                 return _failed(action, company_id, exc, UNKNOWN_NOTE)
             if fresh or key is None or not _replays_error(exc):
@@ -152,6 +163,12 @@ async def _stale(
 def _ambiguous(exc: CodatHTTPError) -> bool:
     """Errors after which the write may or may not have happened."""
     return exc.status >= 500 or exc.status in (408, 409, 429)
+
+
+def _replays_refusal(exc: CodatError) -> bool:
+    """A keyed 4xx that says nothing about who may ask (401/403) or what exists (404): Codat
+    may be replaying an old refusal whose cause is gone."""
+    return isinstance(exc, CodatHTTPError) and exc.status not in (401, 403, 404)
 
 
 def _replays_error(exc: CodatError) -> bool:
