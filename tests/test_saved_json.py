@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +29,7 @@ from reconcile.plan import NOTE_KINDS, Action, CustomerChange, Note, Plan, PlanF
 from reconcile.planner import PlanOptions, make_plan
 from reconcile.saved import structure_problems
 
+ROOT = Path(__file__).resolve().parents[1]
 OWNER = "expenses-json"
 CONFIG = ExpenseConfig("89", "124", "140")
 
@@ -171,3 +177,37 @@ def test_from_dict_refuses_malformed_documents(breakage: Any) -> None:
     breakage(doc)
     with pytest.raises(PlanFormatError):
         Plan.from_dict(doc)
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_the_plan_schema(tmp_path: Path) -> None:
+    dist, target = tmp_path / "dist", tmp_path / "site"
+    pip = [sys.executable, "-m", "pip"]
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wheel,) = dist.glob("codat_reconcile-*.whl")
+    assert "reconcile/schemas/plan.schema.json" in zipfile.ZipFile(wheel).namelist()
+    subprocess.run(
+        [*pip, "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    probe = (
+        "import reconcile.saved as s, pathlib; "
+        "print(pathlib.Path(s.__file__).is_relative_to(pathlib.Path('site').resolve()), "
+        "s.plan_schema()['title'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(target)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.split() == ["True", "codat-reconcile", "plan"], result.stderr
