@@ -13,6 +13,7 @@ import click
 from reconcile import __version__
 from reconcile.cli.apply_cmd import apply
 from reconcile.cli.audit_cmd import audit
+from reconcile.cli.export_cmd import export
 from reconcile.cli.common import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, fail
 from reconcile.cli.files import schema, validate
 from reconcile.cli.plan_cmd import plan
@@ -35,5 +36,5 @@ def main(verbose: bool) -> None:
         http_log.setLevel(logging.INFO)
 
 
-for command in (validate, schema, plan, show, apply, audit, sandbox):
+for command in (validate, schema, plan, show, apply, audit, export, sandbox):
     main.add_command(command)

@@ -14,6 +14,7 @@ from reconcile.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
     Where,
+    fail,
     load_desired,
     open_client,
     paths_argument,
@@ -125,6 +126,12 @@ class UsageErrorExit1(click.UsageError):
     show_default=True,
     help="PendingAuth older than this is stale_authorization (e.g. 7d, 36h, 90m).",
 )
+@click.option(
+    "--json-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the JSON report to FILE (one read, two outputs: e.g. Markdown for an "
+    "issue and JSON for an artifact).",
+)
 def audit(
     paths: tuple[Path, ...],
     where: Where,
@@ -132,6 +139,7 @@ def audit(
     fmt: str,
     fail_on: frozenset[FindingKind],
     stale_after: timedelta,
+    json_out: Path | None,
 ) -> None:
     """Read-only drift report: exit 0 clean, 2 drift, 1 error. Sends nothing but GET."""
     from reconcile.audit import build_audit
@@ -155,6 +163,11 @@ def audit(
         return build_audit(desired, read, options=options, fail_on=fail_on, stale_after=stale_after)
 
     report = run(go())
+    if json_out is not None:
+        try:
+            json_out.write_text(_render(report, "json"), encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot write {json_out}: {exc.strerror or exc}")
     click.echo(_render(report, fmt), nl=False)
     sys.exit(EXIT_CHANGES if report.drift else EXIT_OK)
 

@@ -8,8 +8,10 @@ that very string, and double-quoted with escapes otherwise.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 
 from reconcile.model import PLATFORMS_BY_KEY, Customer, DesiredState
+from reconcile.render.escape import text as escape_text
 
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._@-]*")
 _PLAIN_SUFFIX_OK = re.compile(r".*[A-Za-z0-9._@-]")
@@ -70,18 +72,40 @@ def _customer_lines(customer: Customer) -> list[str]:
         lines.append(f"    id: {quote(customer.id)}")
     if customer.protect:
         lines.append("    protect: true")
+    elif customer.unprotect:
+        lines.append("    protect: false")
     if customer.state != "present":
         lines.append(f"    state: {customer.state}")
     return lines
 
 
-def dump(state: DesiredState) -> str:
-    """YAML text for `state`, readable by `reconcile.desired.load` back to an equal model."""
-    lines = ["version: 1", f"owner: {quote(state.owner)}"]
+def comment(line: str, indent: str = "") -> str:
+    """A YAML comment line: whatever `line` holds, it stays one comment (no line break, no
+    control character reaches the file)."""
+    safe = line if line.isprintable() else escape_text(line)
+    return f"{indent}# {safe}".rstrip()
+
+
+def dump(
+    state: DesiredState,
+    *,
+    comments: Mapping[str, Sequence[str]] | None = None,
+    header: Sequence[str] = (),
+    footer: Sequence[str] = (),
+) -> str:
+    """YAML text for `state`, readable by `reconcile.desired.load` back to an equal model.
+
+    `comments` (by uid) go just above that customer, `header` above `version:`, `footer` at
+    the end; each line becomes one `#` comment."""
+    comments = comments or {}
+    lines = [comment(line) for line in header]
+    lines += ["version: 1", f"owner: {quote(state.owner)}"]
     if not state.customers:
         lines.append("customers: []")
     else:
         lines.append("customers:")
         for customer in state.customers:
+            lines.extend(comment(line, "  ") for line in comments.get(customer.uid, ()))
             lines.extend(_customer_lines(customer))
+    lines.extend(comment(line) for line in footer)
     return "\n".join(lines) + "\n"

@@ -1,0 +1,73 @@
+"""`export`: live companies -> a desired-state file (read-only; nothing is sent but GET)."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from reconcile.cli.audit_cmd import ExitOneOnUsageError
+from reconcile.cli.common import EXIT_OK, Where, fail, open_client, run, sandbox_options
+
+OWNER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+@click.command(cls=ExitOneOnUsageError)
+@click.option("--owner", required=True, help="Export the companies tagged reconcile.owner=OWNER.")
+@click.option(
+    "--adopt",
+    is_flag=True,
+    help="Also export companies without an owner tag, each with id: and a uid from its name.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the file here (replaced whole, atomically) instead of stdout.",
+)
+@sandbox_options
+def export(owner: str, adopt: bool, out: Path | None, where: Where) -> None:
+    """Write a desired-state file from live Codat (review it, commit it, plan)."""
+    from reconcile.codat.readonly import ReadOnlyClient
+    from reconcile.export import export_text, read_for_export
+
+    if not OWNER_PATTERN.fullmatch(owner):
+        fail(
+            f"--owner {owner!r} is not a valid owner: 1-64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+
+    async def go() -> tuple[str, list[str], int, int]:
+        async with open_client(where, ReadOnlyClient) as client:
+            selection, configs = await read_for_export(client, owner, adopt=adopt)
+            text, warnings = export_text(owner, selection, configs, adopt=adopt)
+            return text, warnings, len(selection.entries), client.requests_sent
+
+    text, warnings, customers, requests = run(go())
+    for warning in warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        _write_atomically(out, text)
+    target = str(out) if out else "stdout"
+    click.echo(
+        f"Exported {customers} customers of owner {owner} to {target} ({requests} requests, "
+        f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'}).",
+        err=True,
+    )
+    sys.exit(EXIT_OK)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")

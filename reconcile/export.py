@@ -1,0 +1,292 @@
+"""`reconcile export`: live Codat -> a desired-state file that plans to no changes.
+
+    companies, configs = await read_for_export(client, owner, adopt=...)   # the only I/O
+    text, warnings = export_text(owner, companies, configs, adopt=...)    # pure
+
+Costs: one list request per 5,000 companies (filtered on the owner tag; the whole account with
+`--adopt`, which needs the untagged companies), plus one expense-config read per exported company
+whose accounting connection is Linked, at most `CONFIG_READ_CONCURRENCY` at once. Everything goes
+through the read-only client: export never writes.
+
+What the file cannot say becomes a `# export:` comment at that customer (or, for a company left
+out, at the end) and a warning on stderr; the file still validates. If Codat changes while the
+export reads, the file describes the list as read (configs as read just after); a plan then
+shows the difference, as it would for any edit made behind the tool's back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from reconcile.codat import CodatClient
+from reconcile.desired.dump import dump
+from reconcile.model import (
+    ACTIVE_STATUSES,
+    MAX_TAG_KEY,
+    MAX_TAG_VALUE,
+    MAX_USER_TAGS,
+    MAX_USER_TAGS_PROTECTED,
+    OWNER_TAG,
+    PROTECT_TAG,
+    PROTECT_VALUE,
+    RESERVED_TAG_PREFIX,
+    UID_TAG,
+    Company,
+    Connection,
+    Customer,
+    DesiredState,
+    ExpenseConfig,
+    Status,
+)
+from reconcile.render.escape import quoted, text
+
+CONFIG_READ_CONCURRENCY = 10
+UID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# What the desired-state file accepts in a name (Codat's pattern, a plain space the only blank).
+_NAME_EDGE = r"[A-Za-z0-9\-',&@.?!]"
+NAME_PATTERN = re.compile(rf"{_NAME_EDGE}(?:[A-Za-z0-9 \-',&@.?!]*{_NAME_EDGE})?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NOT_IN_NAME = re.compile(r"[^A-Za-z0-9 \-',&@.?!]")
+_SLUG_GAP = re.compile(r"[^a-z0-9]+")
+MAX_DERIVED_UID = 56  # room for a "-NNNN" suffix within the 64 a uid may have
+_STATUS_RANK = {Status.LINKED.value: 0, Status.PENDING_AUTH.value: 1, Status.DEAUTHORIZED.value: 2}
+
+
+@dataclass
+class Entry:
+    """One company on its way to becoming a customer."""
+
+    company: Company
+    uid: str
+    adopt: bool
+    accounting: Connection | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def config_due(self) -> bool:
+        conn = self.accounting
+        return conn is not None and conn.status == Status.LINKED.value and conn.platform is not None
+
+
+@dataclass
+class Selection:
+    entries: list[Entry]
+    left_out: list[str]  # comment lines for the companies not exported
+    warnings: list[str]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+async def read_for_export(
+    client: CodatClient, owner: str, *, adopt: bool
+) -> tuple[Selection, dict[str, ExpenseConfig | None]]:
+    companies = await client.list_companies(None if adopt else f"{OWNER_TAG}={owner}")
+    selection = select(owner, companies, adopt=adopt)
+    gate = asyncio.Semaphore(CONFIG_READ_CONCURRENCY)
+    configs: dict[str, ExpenseConfig | None] = {}
+
+    async def read(company_id: str) -> None:
+        async with gate:
+            configs[company_id] = await client.get_expense_config(company_id)
+
+    await asyncio.gather(*(read(e.company.id) for e in selection.entries if e.config_due))
+    return selection, configs
+
+
+# --------------------------------------------------------------------------- selecting (pure)
+
+
+def select(owner: str, companies: Sequence[Company], *, adopt: bool) -> Selection:
+    """Which companies become customers, with which uid; never another owner's."""
+    warnings: list[str] = []
+    left_out: list[str] = []
+
+    def skip(company: Company, why: str) -> None:
+        left_out.append(f"company {company.id} {quoted(company.name)}: {why}")
+        warnings.append(f"company {company.id} {quoted(company.name)} not exported: {why}")
+
+    managed = sorted((c for c in companies if c.owner == owner), key=lambda c: c.id)
+    by_uid: dict[str, list[Company]] = defaultdict(list)
+    for company in managed:
+        if company.uid is not None:
+            by_uid[company.uid].append(company)
+    taken: set[str] = {c.uid for c in companies if c.uid is not None}
+    entries: list[Entry] = []
+    adoptable: list[Company] = []
+    for uid, twins in sorted(by_uid.items()):
+        if not UID_PATTERN.fullmatch(uid):
+            for c in twins:
+                skip(c, f"its {UID_TAG} {quoted(uid)} is not a valid uid; plan would offboard it")
+            continue
+        entry = Entry(twins[0], uid, adopt=False)
+        if len(twins) > 1:
+            others = ", ".join(c.id for c in twins[1:])
+            entry.notes.append(
+                f"duplicate: {others} also carry {UID_TAG}={uid}; plan leaves this customer "
+                "alone until a person resolves it"
+            )
+            for c in twins[1:]:
+                skip(c, f"duplicate of {twins[0].id} ({UID_TAG}={uid})")
+        entries.append(entry)
+    for company in managed:
+        if company.uid is None:
+            if adopt:
+                adoptable.append(company)
+            else:
+                skip(company, f"no {UID_TAG} tag; export with --adopt to give it one (id:)")
+    if adopt:
+        adoptable.extend(c for c in companies if c.owner is None)
+    assigned: set[str] = set()
+    for company in sorted(adoptable, key=lambda c: (slug(c.name), c.created or "", c.id)):
+        tagged = company.uid
+        if tagged is not None and not UID_PATTERN.fullmatch(tagged):
+            skip(company, f"its {UID_TAG} {quoted(tagged)} is not a valid uid; fix it by hand")
+            continue
+        if tagged is not None and (tagged in by_uid or tagged in assigned):
+            skip(company, f"it carries {UID_TAG}={tagged}, which another company has too")
+            continue
+        new_uid = tagged or unique_uid(slug(company.name), taken | assigned)
+        assigned.add(new_uid)
+        entries.append(Entry(company, new_uid, adopt=True))
+    for entry in entries:
+        entry.accounting = _accounting(entry)
+    return Selection(sorted(entries, key=lambda e: e.uid), left_out, warnings)
+
+
+def slug(name: str) -> str:
+    """A uid from a name: lower-case, runs of other characters as one '-'."""
+    base = _SLUG_GAP.sub("-", name.lower()).strip("-")[:MAX_DERIVED_UID].strip("-")
+    return base or "company"
+
+
+def unique_uid(base: str, taken: set[str]) -> str:
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def _accounting(entry: Entry) -> Connection | None:
+    """The accounting connection the file names: Linked, else PendingAuth, else Deauthorized;
+    the newest among equals. Unlinked ones are history."""
+    usable = [c for c in entry.company.connections if c.is_accounting and c.status in _STATUS_RANK]
+    if not usable:
+        return None
+    usable.sort(key=lambda c: c.id)
+    usable.sort(key=lambda c: c.created, reverse=True)
+    usable.sort(key=lambda c: _STATUS_RANK[c.status])
+    chosen = usable[0]
+    active = [c for c in usable if c.status in ACTIVE_STATUSES]
+    if len(active) > 1:
+        others = ", ".join(f"{_label(c)} ({c.status})" for c in active if c is not chosen)
+        entry.notes.append(
+            f"{len(active)} active accounting connections: the file names {_label(chosen)}; "
+            f"plan would unlink or delete {others}"
+        )
+    if chosen.platform is None:
+        entry.notes.append(
+            f"accounting connection {_label(chosen)} ({chosen.status}) is not a Sync for "
+            "Expenses platform the file can name; plan would unlink or delete it"
+        )
+        return None
+    return chosen
+
+
+def _label(conn: Connection) -> str:
+    platform = conn.platform
+    return platform.label if platform else text(conn.platform_name or conn.integration_key or "?")
+
+
+# --------------------------------------------------------------------------- building (pure)
+
+
+def to_customer(entry: Entry, config: ExpenseConfig | None) -> Customer:
+    company = entry.company
+    notes = entry.notes
+    name = company.name
+    if not NAME_PATTERN.fullmatch(name):
+        name = _NOT_IN_NAME.sub("", re.sub(r"\s", " ", name)).strip() or "Unnamed company"
+        notes.append(f"name {quoted(company.name)} cannot be written; written as {quoted(name)}")
+    description = company.description or None
+    if description and _CONTROL.search(description):
+        description = _CONTROL.sub(" ", description)
+        notes.append("the description holds control characters; they are written as spaces")
+    protect = company.protected
+    if PROTECT_TAG in company.tags and not protect:
+        notes.append(f"tag {PROTECT_TAG}={text(company.tags[PROTECT_TAG])}: plan would remove it")
+    tags = _user_tags(company, protect, notes)
+    accounting = entry.accounting
+    expenses = any(
+        c.is_partner_expense and c.status in ACTIVE_STATUSES for c in company.connections
+    )
+    if config is not None and not all((config.bank_account, config.supplier, config.customer)):
+        notes.append("the expense config is incomplete (an id is missing); not written")
+        config = None
+    return Customer(
+        uid=entry.uid,
+        name=name,
+        description=description,
+        tags=tags,
+        accounting=accounting.platform.key if accounting and accounting.platform else None,
+        expenses=expenses,
+        expense_config=config if entry.config_due else None,
+        id=company.id if entry.adopt else None,
+        protect=protect,
+    )
+
+
+def _user_tags(company: Company, protect: bool, notes: list[str]) -> dict[str, str]:
+    limit = MAX_USER_TAGS_PROTECTED if protect else MAX_USER_TAGS
+    tags: dict[str, str] = {}
+    for key, value in sorted(company.tags.items()):
+        if key in (OWNER_TAG, UID_TAG) or (key == PROTECT_TAG and value == PROTECT_VALUE):
+            continue
+        if key == PROTECT_TAG:
+            continue  # said above
+        shown = f"{text(key)}={text(value)}"
+        if key.startswith(RESERVED_TAG_PREFIX):
+            notes.append(f"tag {shown} is reserved for reconcile; plan would remove it")
+        elif _CONTROL.search(key + value) or not 1 <= len(key) <= MAX_TAG_KEY:
+            notes.append(f"tag {shown} cannot be written; plan would remove it")
+        elif len(value) > MAX_TAG_VALUE:
+            notes.append(f"tag {text(key)} has a value over {MAX_TAG_VALUE} characters; left out")
+        elif len(tags) >= limit:
+            notes.append(f"tag {shown}: more than {limit} user tags fit; plan would remove it")
+        else:
+            tags[key] = value
+    return tags
+
+
+def export_text(
+    owner: str, selection: Selection, configs: dict[str, ExpenseConfig | None], *, adopt: bool
+) -> tuple[str, list[str]]:
+    """The file and the warnings (one per comment), both in a stable order."""
+    customers = [to_customer(e, configs.get(e.company.id)) for e in selection.entries]
+    comments = {e.uid: [f"export: {n}" for n in e.notes] for e in selection.entries if e.notes}
+    warnings = [
+        f"{e.uid} (company {e.company.id}): {n}" for e in selection.entries for n in e.notes
+    ] + selection.warnings
+    adopted = sum(1 for e in selection.entries if e.adopt)
+    command = f"reconcile export --owner {owner}" + (" --adopt" if adopt else "")
+    to_adopt = f", {adopted} of them to adopt (id:)" if adopted else ""
+    header = [
+        f"Exported from Codat by `{command}`: {len(customers)} customers{to_adopt}.",
+        "Review the `export:` comments (what this file cannot say) before committing.",
+    ]
+    footer = _footer(selection.left_out)
+    state = DesiredState(owner, tuple(customers))
+    return dump(state, comments=comments, header=header, footer=footer), warnings
+
+
+def _footer(left_out: Iterable[str]) -> list[str]:
+    lines = list(left_out)
+    if not lines:
+        return []
+    return ["export: not exported:", *(f"  {line}" for line in lines)]

