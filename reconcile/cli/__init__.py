@@ -13,8 +13,8 @@ import click
 from reconcile import __version__
 from reconcile.cli.apply_cmd import apply
 from reconcile.cli.audit_cmd import audit
-from reconcile.cli.export_cmd import export
 from reconcile.cli.common import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, fail
+from reconcile.cli.export_cmd import export
 from reconcile.cli.files import schema, validate
 from reconcile.cli.plan_cmd import plan
 from reconcile.cli.show_cmd import show
