@@ -191,12 +191,19 @@ def json_or_none(content: bytes) -> object:
 # ---------------------------------------------------------------------- companies
 
 
+def _checked_parse(
+    fast: Callable[[object], T], careful: Callable[[object, _At], T], body: object, at: _At
+) -> T:
+    """The fast path, or the careful one for what it finds unusual (`reconcile.codat.fastpath`)."""
+    try:
+        return fast(body)
+    except Unusual:
+        return careful(body, at)
+
+
 def parse_company(body: object, where: str, *, at: str = "") -> Company:
     """A company with its `dataConnections`."""
-    try:
-        return fast_company(body)
-    except Unusual:
-        return _company(body, _At(where, at))
+    return _checked_parse(fast_company, _company, body, _At(where, at))
 
 
 def _company(body: object, here: _At) -> Company:
@@ -225,7 +232,7 @@ def parse_page(body: object, where: str) -> tuple[list[Company], int]:
     results = _list(page.get("results"), here.key("results"), nullable=True)
     companies: list[Company] = []
     append = companies.append
-    for item in results:
+    for item in results:  # the fast path inline: this loop sees every company of a plan
         try:
             append(fast_company(item))
         except Unusual:
@@ -237,10 +244,7 @@ def parse_page(body: object, where: str) -> tuple[list[Company], int]:
 
 
 def parse_connection(body: object, where: str, *, at: str = "") -> Connection:
-    try:
-        return fast_connection(body)
-    except Unusual:
-        return _connection(body, _At(where, at))
+    return _checked_parse(fast_connection, _connection, body, _At(where, at))
 
 
 def _connection(body: object, at: _At) -> Connection:
