@@ -15,18 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from reconcile.desired import fastread
 from reconcile.desired.build import Locate, build_state
 from reconcile.desired.checks import cross_checks
+from reconcile.desired.document import Document, read_text
 from reconcile.desired.dump import dump
 from reconcile.desired.problems import InvalidInput, Problem
 from reconcile.desired.schema import Issue, schema_text, structure_issues
-from reconcile.desired.yamlload import (
-    Document,
-    parse_exact,
-    parse_fast,
-    read_text,
-    uid_positions,
-)
 from reconcile.model import DesiredState
 
 __all__ = ["InvalidInput", "Problem", "dump", "load", "schema_text"]
@@ -53,7 +48,7 @@ def load(paths: Sequence[str | Path]) -> DesiredState:
 
     # The fast reader answers for the files it is sure about; any problem anywhere and every file
     # is read (again) by the exact reader, whose positions the messages need.
-    docs = [parse_fast(shown, text) or parse_exact(shown, text) for shown, text in texts]
+    docs = [fastread.parse_fast(shown, text) or parse_exact(shown, text) for shown, text in texts]
     clean = not problems and all(doc.readable and not doc.problems for doc in docs)
     if clean and not _validate_quietly(docs):
         return _build(docs)
@@ -134,7 +129,7 @@ def _build(docs: Sequence[Document]) -> DesiredState:
     for doc in docs:
         exact = doc
         if not doc.exact:
-            spots = uid_positions(doc.text, [c["uid"] for c in doc.data["customers"]])
+            spots = fastread.uid_positions(doc.text, [c["uid"] for c in doc.data["customers"]])
             if spots is not None:
                 entries.append((doc.file, doc.data, _at(spots)))
                 continue
@@ -145,6 +140,14 @@ def _build(docs: Sequence[Document]) -> DesiredState:
 
         entries.append((doc.file, doc.data, locate))
     return build_state(entries)
+
+
+def parse_exact(file: str, text: str) -> Document:
+    """The exact reader (PyYAML, imported here: a file the fast readers answer for never needs
+    it)."""
+    from reconcile.desired.yamlload import parse_exact as exact
+
+    return exact(file, text)
 
 
 def _at(spots: list[tuple[int, int]]) -> Locate:

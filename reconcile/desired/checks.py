@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from reconcile.desired.document import Document
 from reconcile.desired.messages import too_many_tags_message
 from reconcile.desired.schema import Issue
-from reconcile.desired.yamlload import Document
 from reconcile.model import MAX_USER_TAGS, MAX_USER_TAGS_PROTECTED
 
 Found = tuple[int, Issue]

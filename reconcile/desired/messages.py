@@ -11,7 +11,7 @@ import re
 import unicodedata
 from typing import Any
 
-from reconcile.desired.yamlload import Ambiguous
+from reconcile.desired.document import Ambiguous
 from reconcile.model import (
     MAX_TAG_KEY,
     MAX_USER_TAGS,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reconcile.desired.document import Rejected
 from reconcile.desired.messages import (
     enum_message,
     missing_message,
@@ -34,7 +35,6 @@ from reconcile.desired.messages import (
     label as _label,
 )
 from reconcile.desired.predicate import Check, compile_schema
-from reconcile.desired.yamlload import Rejected
 
 if TYPE_CHECKING:
     import jsonschema

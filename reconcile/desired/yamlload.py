@@ -1,14 +1,10 @@
-"""Reading desired-state files: bytes -> plain data, safely, with every node's position.
+"""The exact reader: bytes -> plain data with every node's position, by PyYAML.
 
-Two readers produce the same plain data (dicts, lists, str, bool, int, None):
-
-* `parse_exact` composes the file with PyYAML's safe composer (libyaml's C parser when present)
-  into a node tree and builds plain values from the nodes itself. That keeps the line and column
-  of every node, finds duplicate keys (PyYAML silently keeps the last), never constructs an object
-  of an arbitrary type, and bounds alias expansion before anything is expanded.
-* `parse_fast` (only when the optional `yaml-rs` package is installed) is a happy-path
-  accelerator. It answers only when it is sure to agree with `parse_exact`; otherwise it returns
-  None and the caller uses `parse_exact`. It never reports problems itself.
+`parse_exact` composes the file with PyYAML's safe composer (libyaml's C parser when present)
+into a node tree and builds plain values from the nodes itself. That keeps the line and column of
+every node, finds duplicate keys (PyYAML silently keeps the last), never constructs an object of
+an arbitrary type, and bounds alias expansion before anything is expanded. It reads every file
+with a problem (the messages need its positions); `fastread` answers for the rest.
 
 The file is YAML 1.1 as PyYAML reads it, with one rule on top: a scalar that YAML 1.1 and YAML 1.2
 read differently (yes/no/on/off, 012, 0o17, 1e3, 2024-01-01, ...) is built as an `Ambiguous` value,
@@ -17,25 +13,14 @@ which no field of the format accepts, so the user is told to write true/false or
 
 from __future__ import annotations
 
-import importlib
-import json
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
 
+from reconcile.desired.document import Ambiguous, Document, Rejected
+from reconcile.desired.fastread import YAML12_NOT_STR as _YAML12_NOT_STR
 from reconcile.desired.problems import Problem
-
-_yaml_rs: Any
-try:  # optional accelerator, see parse_fast
-    _yaml_rs = importlib.import_module("yaml_rs")
-except ImportError:  # pragma: no cover - depends on the environment
-    _yaml_rs = None
-
-MAX_FILE_BYTES = 20 * 1024 * 1024
-"""Files larger than this are refused before they are read."""
 
 MAX_DEPTH = 64
 """Deepest nesting accepted; the format itself needs 4 levels."""
@@ -83,15 +68,7 @@ _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
-# What YAML 1.2's core schema reads as something other than a string.
-_YAML12_NOT_STR = re.compile(
-    r"""(?:null|Null|NULL|~
-    |true|True|TRUE|false|False|FALSE
-    |[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+
-    |[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
-    |[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)""",
-    re.X,
-)
+_MAX_INT_DIGITS = 100
 _KIND = {
     _BOOL: "YAML 1.1 reads it as a boolean and YAML 1.2 as a string",
     _INT: "YAML reads it as a number",
@@ -109,109 +86,6 @@ _YAML12_KIND = {
     "f": "a boolean",
     "F": "a boolean",
 }
-
-
-@dataclass(frozen=True)
-class Ambiguous:
-    """A scalar that YAML 1.1 and YAML 1.2 read differently; no field accepts it."""
-
-    text: str
-    reads_as: str  # e.g. "YAML 1.1 reads it as a boolean and YAML 1.2 as a string"
-
-    def __str__(self) -> str:
-        return self.text
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """A value already reported as a problem by the reader (e.g. an unsupported tag)."""
-
-    text: str
-
-
-@dataclass
-class Document:
-    """One file as read: plain data, and the node tree for positions (exact reader only)."""
-
-    file: str
-    text: str
-    data: Any = None
-    root: yaml.Node | None = None
-    problems: list[Problem] = field(default_factory=list)
-    readable: bool = True  # False: nothing could be read (missing, syntax error, empty, ...)
-    exact: bool = True  # False: read by the fast path, no node tree
-
-    # --------------------------------------------------------------- positions
-
-    def node_at(self, path: tuple[Any, ...]) -> tuple[yaml.Node | None, yaml.Node | None]:
-        """The (key node, value node) at `path`; (None, root) for the empty path."""
-        node = self.root
-        key_node: yaml.Node | None = None
-        for step in path:
-            if isinstance(node, yaml.MappingNode):
-                for k, v in node.value:
-                    if isinstance(k, yaml.ScalarNode) and k.value == step:
-                        key_node, node = k, v
-                        break
-                else:
-                    return key_node, node
-            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
-                if step >= len(node.value):
-                    return key_node, node
-                key_node, node = None, node.value[step]
-            else:
-                return key_node, node
-        return key_node, node
-
-    def position(self, path: tuple[Any, ...], *, at_key: bool = False) -> tuple[int, int]:
-        """1-based (line, col) of the value at `path` (or of its key when `at_key`)."""
-        key_node, node = self.node_at(path)
-        target = key_node if (at_key and key_node is not None) else node
-        if target is None:
-            return 1, 1
-        return target.start_mark.line + 1, target.start_mark.column + 1
-
-    def source_text(self, path: tuple[Any, ...]) -> str | None:
-        """The scalar text written at `path`, if it is a scalar."""
-        _, node = self.node_at(path)
-        return node.value if isinstance(node, yaml.ScalarNode) else None
-
-
-# ------------------------------------------------------------------------- files
-
-
-def read_text(file: str, path: Path) -> tuple[str | None, Problem | None]:
-    """The file's text, or the problem that prevents reading it (size checked before reading)."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        return None, Problem(file, 1, 1, f"cannot read file: {exc.strerror or exc}")
-    if size > MAX_FILE_BYTES:
-        return None, Problem(
-            file,
-            1,
-            1,
-            f"file is {size / 1024 / 1024:.1f} MB; the limit is {MAX_FILE_BYTES // 1024 // 1024} MB"
-            " (split the customers across several files in a directory)",
-        )
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, Problem(file, 1, 1, f"cannot read file: {exc.strerror or exc}")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        line = raw.count(b"\n", 0, exc.start) + 1
-        col = len(raw[line_start : exc.start].decode("utf-8", "replace")) + 1
-        return None, Problem(
-            file,
-            line,
-            col,
-            f"file is not UTF-8: byte 0x{raw[exc.start]:02x} is invalid here;"
-            " save the file as UTF-8",
-        )
-    return text, None
 
 
 # ------------------------------------------------------------------------- exact path
@@ -405,6 +279,8 @@ class _Builder:
                 return False
             return Ambiguous(text, _KIND[_BOOL])
         if tag == _INT and _DECIMAL.fullmatch(text):
+            if len(text) > _MAX_INT_DIGITS:  # int() refuses 4,300 digits; no field needs 20
+                return Ambiguous(f"{text[:12]}...", "YAML reads it as a very large number")
             return int(text)
         if tag == _NULL and text in _NULLS:
             return None
@@ -456,123 +332,12 @@ class _Builder:
         return [self.build(item, depth + 1) for item in node.value]
 
 
-# ------------------------------------------------------------------------- fast path
-
-# Syntax the fast path leaves to the exact reader: tabs, YAML 1.1 line breaks, BOM, directives and
-# document markers, tags, anchors and aliases, complex keys, merge keys, block scalars.
-_FAST_UNSAFE_CHARS = ("\t", "\x85", "\u2028", "\u2029", "\ufeff", "<<")
-_FAST_UNSAFE_LINES = re.compile(r"^(?:%|---|\.\.\.)", re.M)
-# Indicators that start no plain scalar: tags, anchors, aliases, complex keys, block scalars,
-# directives and the reserved @ and `.
-_FAST_UNSAFE_TOKENS = re.compile(r"(?<![^\s\[\]{},])[!&*?|>%@`]")
-_FAST_UNSAFE_COLON = re.compile(r":(?:[^\s\w/.-]|(?<![^\s\[\]{},]:)\S)")
-
-
-def _fast_unsafe(text: str) -> bool:
-    """Whether `text` uses syntax that the fast path leaves to the exact reader."""
-    if any(marker in text for marker in _FAST_UNSAFE_CHARS):
-        return True
-    if "\\" in text and _ESCAPES.search(text):
-        return True  # numeric escapes (surrogate pairs...) are decoded differently
-    if ("%" in text or "--" in text or ".." in text) and _FAST_UNSAFE_LINES.search(text):
-        return True
-    if any(c in text for c in "!&*?|>%@`") and _FAST_UNSAFE_TOKENS.search(text):
-        return True
-    return _FAST_UNSAFE_COLON.search(text) is not None
-
-
-_NON_PRINTABLE = re.compile(
-    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-)
-_ESCAPES = re.compile(r"\\[uUxN0-9]")
-_VERSION_LINE = re.compile(r"^version[ ]*:[ ]*1[ ]*(?:#.*)?$", re.M)
-_UID_KEY = re.compile(r"""uid[ ]*:[ ]*(["']?)([A-Za-z0-9._-]+)\1[ ]*(?=[,}#\r\n]|$)""", re.M)
-
-
-def _yaml11_patterns() -> list[str]:
-    """PyYAML's YAML 1.1 implicit resolvers for every tag but str, each `^(?:...)$` (verbose)."""
+def yaml11_patterns() -> list[str]:
+    """PyYAML's YAML 1.1 implicit resolvers for every tag but str, each `^(?:...)$` (verbose):
+    `fastread.YAML11_NOT_STR_PATTERNS` is a copy of these (a test keeps them equal)."""
     patterns: set[str] = set()
     for resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.values():
         for tag, regexp in resolvers:
             if tag != _STR:
                 patterns.add(regexp.pattern)
     return sorted(patterns)
-
-
-def _unanchored(pattern: str) -> str:
-    stripped = pattern.strip()
-    if not (stripped.startswith("^") and stripped.endswith("$")):  # pragma: no cover
-        raise ValueError(f"unexpected resolver pattern {pattern!r}")
-    return stripped[1:-1]
-
-
-# A plain scalar that YAML 1.1 (PyYAML) reads as something other than a string ...
-_YAML11_NOT_STR = re.compile("|".join(f"(?:{p})" for p in _yaml11_patterns()), re.X)
-# ... and the same as a whole JSON string literal.
-_YAML11_NOT_STR_QUOTED = re.compile(
-    '"(' + "|".join(f"(?:{_unanchored(p)})" for p in _yaml11_patterns()) + ')"', re.X
-)
-
-
-def fast_available() -> bool:
-    return _yaml_rs is not None
-
-
-def parse_fast(file: str, text: str) -> Document | None:
-    """Plain data from the fast parser, or None when the exact reader must decide.
-
-    Answers only for files in the plain subset (see _fast_unsafe) whose every string would also be
-    a string in YAML 1.1, whose only integer is `version: 1` written plainly, and whose customers'
-    uids can be located; anything else (including any parse error) goes to `parse_exact`.
-    """
-    if _yaml_rs is None or _fast_unsafe(text) or _NON_PRINTABLE.search(text):
-        return None
-    try:
-        data = _yaml_rs.loads(text, parse_datetime=False)
-    except (KeyboardInterrupt, SystemExit):  # pragma: no cover
-        raise
-    except BaseException:  # any error, a Rust panic included: the exact reader will say
-        return None
-    if not isinstance(data, dict) or not _agrees_with_yaml11(data):
-        return None
-    if "version" in data and not (data["version"] == 1 and _VERSION_LINE.search(text)):
-        return None
-    return Document(file=file, text=text, data=data, exact=False)
-
-
-def _agrees_with_yaml11(data: Any) -> bool:
-    """Whether every string in `data` (read as YAML 1.2) is also a string in YAML 1.1.
-
-    A string that YAML 1.2 would read as something else when plain (like "89") must have been
-    quoted, so it is a string in YAML 1.1 too. A string that only YAML 1.1 reads as something else
-    (yes, 1_000, 2024-01-01) may have been plain: the exact reader decides. Non-string keys are
-    not looked at here: the schema refuses them.
-
-    The strings are searched in one JSON rendering of the data, in C, rather than walked.
-    """
-    try:
-        blob = json.dumps(data, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return False
-    not_str_12 = _YAML12_NOT_STR.fullmatch
-    return all(not_str_12(m.group(1)) for m in _YAML11_NOT_STR_QUOTED.finditer(blob))
-
-
-def uid_positions(text: str, uids: list[str]) -> list[tuple[int, int]] | None:
-    """For the fast path: where each customer's `uid:` key is written (1-based line, col).
-
-    None unless a quick scan finds exactly these uids, in this order (anything unusual, such as a
-    description mentioning "uid: x", leaves the positions to the exact reader).
-    """
-    found: list[tuple[int, int]] = []
-    line, scanned = 1, 0
-    for match in _UID_KEY.finditer(text):
-        offset = match.start()
-        if offset and text[offset - 1] not in " {,-\n":
-            continue  # part of a longer word
-        if len(found) == len(uids) or match.group(2) != uids[len(found)]:
-            return None
-        line += text.count("\n", scanned, offset)
-        scanned = offset
-        found.append((line, offset - text.rfind("\n", 0, offset)))
-    return found if len(found) == len(uids) else None

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reconcile.desired import InvalidInput, Problem, load, schema_text, yamlload
+from reconcile.desired import InvalidInput, Problem, document, load, schema_text
 from reconcile.model import PLATFORM_ALIASES, Customer, ExpenseConfig, Location
 
 HERE = Path(__file__).parent
@@ -121,7 +121,7 @@ def test_no_paths_at_all() -> None:
 def test_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"
     with big.open("wb") as handle:  # sparse: the size is there, the bytes are not
-        handle.truncate(yamlload.MAX_FILE_BYTES + 1)
+        handle.truncate(document.MAX_FILE_BYTES + 1)
     tracemalloc.start()
     try:
         found = problems_of([big])

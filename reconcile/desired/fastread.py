@@ -1,0 +1,255 @@
+"""The fast readers: plain data for the files they are sure about, or None for the exact reader.
+
+`parse_fast` is a happy-path accelerator with two engines. Each answers only when it is sure to
+give what `yamlload.parse_exact` (PyYAML) would; otherwise it returns None and the caller reads
+the file exactly. Neither reports problems: any file with a problem is read again exactly, for
+the positions its messages need.
+
+* A file that is a JSON object is read by the stdlib `json` (a JSON text is YAML, and JSON's
+  strings are YAML's double-quoted strings), unless it holds what the two read differently:
+  duplicate keys (JSON keeps the last; the format refuses them), a floating-point number, NaN or
+  Infinity (YAML 1.1 reads `1e3` as a string; no field takes a float), a surrogate escape (JSON
+  pairs them, PyYAML does not), a key longer than PyYAML's 1024-character simple-key limit or a
+  line break between a key and its colon (PyYAML refuses both), or characters YAML reads as line
+  breaks or refuses (tab, NEL, U+2028, U+2029, BOM, lone CR, non-printables).
+* Any other file, block or flow style, is read by `yaml-rs` (YAML 1.2, optional) when it keeps to
+  the plain subset (no tags, anchors, block scalars, directives, ...), every string in it is also
+  a string in YAML 1.1, and `version: 1` is written as a plain `1`.
+
+This module does not import PyYAML: a valid file read here never loads it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from typing import Any
+
+from reconcile.desired.document import Document
+
+_UNSET: Any = object()
+_yaml_rs: Any = _UNSET  # the yaml_rs module, None when absent (or switched off by tests)
+
+
+def _rs() -> Any:
+    """yaml_rs, imported on first use (a JSON file never needs it)."""
+    global _yaml_rs
+    if _yaml_rs is _UNSET:
+        try:
+            _yaml_rs = importlib.import_module("yaml_rs")
+        except ImportError:  # pragma: no cover - depends on the environment
+            _yaml_rs = None
+    return _yaml_rs
+
+
+def fast_available() -> bool:
+    """Whether yaml-rs is installed (JSON files are read fast either way)."""
+    return _rs() is not None
+
+
+def parse_fast(file: str, text: str) -> Document | None:
+    """Plain data from a fast reader, or None when the exact reader must decide."""
+    if _NON_PRINTABLE.search(text) or ("\r" in text and _LONE_CR.search(text)):
+        return None
+    if text.lstrip(" \r\n").startswith("{"):
+        data = _json_data(text)
+        if data is not None:
+            return Document(file=file, text=text, data=data, exact=False)
+    return _yaml_rs_document(file, text)
+
+
+# ------------------------------------------------------------------------- JSON
+
+# Characters YAML reads as line breaks or refuses, surrogate escapes, a line break (or a long run
+# of spaces) between a key and its colon: JSON and PyYAML would not agree.
+_JSON_UNSAFE = re.compile(
+    r"[\t\x85\u2028\u2029\ufeff]|\\u[dD][89a-fA-F]|\"(?:[ ]*[\r\n][ \r\n]*|[ ]{64,}):"
+)
+_MAX_JSON_KEY = 128
+"""Longer keys are left to PyYAML (its simple-key limit is 1,024 characters written; no key of
+the format is longer than 27)."""
+
+
+class _NotTheSame(Exception):
+    """JSON would read this file differently from PyYAML."""
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping = dict(pairs)
+    if len(mapping) != len(pairs) or any(len(key) > _MAX_JSON_KEY for key in mapping):
+        raise _NotTheSame
+    return mapping
+
+
+def _not_the_same(text: str) -> Any:
+    raise _NotTheSame
+
+
+def _json_data(text: str) -> dict[str, Any] | None:
+    if _JSON_UNSAFE.search(text):
+        return None
+    try:
+        data = json.loads(
+            text,
+            object_pairs_hook=_pairs,
+            parse_float=_not_the_same,
+            parse_constant=_not_the_same,
+        )
+    except (ValueError, RecursionError, _NotTheSame):  # JSONDecodeError is a ValueError
+        return None
+    return data if isinstance(data, dict) else None
+
+
+# ------------------------------------------------------------------------- yaml-rs
+
+# Syntax the fast path leaves to the exact reader: tabs, YAML 1.1 line breaks, BOM, directives and
+# document markers, tags, anchors and aliases, complex keys, merge keys, block scalars.
+_FAST_UNSAFE_CHARS = ("\t", "\x85", "\u2028", "\u2029", "\ufeff", "<<")
+_FAST_UNSAFE_LINES = re.compile(r"^(?:%|---|\.\.\.)", re.M)
+# Indicators that start no plain scalar: tags, anchors, aliases, complex keys, block scalars,
+# directives and the reserved @ and `.
+_FAST_UNSAFE_TOKENS = re.compile(r"(?<![^\s\[\]{},])[!&*?|>%@`]")
+_FAST_UNSAFE_COLON = re.compile(r":(?:[^\s\w/.-]|(?<![^\s\[\]{},]:)\S)")
+_NON_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+_LONE_CR = re.compile(r"\r(?!\n)")
+_ESCAPES = re.compile(r"\\[uUxN0-9]")
+# Every place `version` is written as a key; the one there is must be followed by a plain 1.
+_VERSION_KEY = re.compile(r"""(?<![\w.'"-])(["']?)version\1[ ]*:[ ]*""")
+_PLAIN_ONE = re.compile(r"1[ ]*(?:[,}\r\n]|#|$)")
+_UID_KEY = re.compile(
+    r"""(["']?)uid\1[ ]*:[ ]*(["']?)([A-Za-z0-9._-]+)\2[ ]*(?=[,}#\r\n]|$)""", re.M
+)
+
+# What YAML 1.2's core schema reads as something other than a string.
+YAML12_NOT_STR = re.compile(
+    r"""(?:null|Null|NULL|~
+    |true|True|TRUE|false|False|FALSE
+    |[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+
+    |[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)""",
+    re.X,
+)
+
+YAML11_NOT_STR_PATTERNS = (
+    "^(?: ~\n                    |null|Null|NULL\n                    | )$",
+    "^(?:!|&|\\*)$",
+    "^(?:<<)$",
+    "^(?:=)$",
+    "^(?:[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+][0-9]+)?\n"
+    "                    |\\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?\n"
+    "                    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\\.[0-9_]*\n"
+    "                    |[-+]?\\.(?:inf|Inf|INF)\n"
+    "                    |\\.(?:nan|NaN|NAN))$",
+    "^(?:[-+]?0b[0-1_]+\n"
+    "                    |[-+]?0[0-7_]+\n"
+    "                    |[-+]?(?:0|[1-9][0-9_]*)\n"
+    "                    |[-+]?0x[0-9a-fA-F_]+\n"
+    "                    |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$",
+    "^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]\n"
+    "                    |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?\n"
+    "                     (?:[Tt]|[ \\t]+)[0-9][0-9]?\n"
+    "                     :[0-9][0-9] :[0-9][0-9] (?:\\.[0-9]*)?\n"
+    "                     (?:[ \\t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$",
+    "^(?:yes|Yes|YES|no|No|NO\n"
+    "                    |true|True|TRUE|false|False|FALSE\n"
+    "                    |on|On|ON|off|Off|OFF)$",
+)
+"""PyYAML's YAML 1.1 implicit resolvers for every tag but str (verbose regexes), copied so this
+module needs no PyYAML; a test keeps the copy equal to PyYAML's own."""
+
+
+def _unanchored(pattern: str) -> str:
+    stripped = pattern.strip()
+    if not (stripped.startswith("^") and stripped.endswith("$")):  # pragma: no cover
+        raise ValueError(f"unexpected resolver pattern {pattern!r}")
+    return stripped[1:-1]
+
+
+# A whole JSON string literal that YAML 1.1 (PyYAML) would read as something else when plain.
+_YAML11_NOT_STR_QUOTED = re.compile(
+    '"(' + "|".join(f"(?:{_unanchored(p)})" for p in YAML11_NOT_STR_PATTERNS) + ')"', re.X
+)
+
+
+def _fast_unsafe(text: str) -> bool:
+    """Whether `text` uses syntax that the fast path leaves to the exact reader."""
+    if any(marker in text for marker in _FAST_UNSAFE_CHARS):
+        return True
+    if "\\" in text and _ESCAPES.search(text):
+        return True  # numeric escapes (surrogate pairs...) are decoded differently
+    if ("%" in text or "--" in text or ".." in text) and _FAST_UNSAFE_LINES.search(text):
+        return True
+    if any(c in text for c in "!&*?|>%@`") and _FAST_UNSAFE_TOKENS.search(text):
+        return True
+    return _FAST_UNSAFE_COLON.search(text) is not None
+
+
+def _yaml_rs_document(file: str, text: str) -> Document | None:
+    """yaml-rs's reading of a file in the plain subset whose every string is also a string in
+    YAML 1.1 and whose only integer, `version: 1`, is written as a plain 1."""
+    rs = _rs()
+    if rs is None or _fast_unsafe(text):
+        return None
+    try:
+        data = rs.loads(text, parse_datetime=False)
+    except (KeyboardInterrupt, SystemExit):  # pragma: no cover
+        raise
+    except BaseException:  # any error, a Rust panic included: the exact reader will say
+        return None
+    if not isinstance(data, dict) or not _agrees_with_yaml11(data):
+        return None
+    if "version" in data and not (
+        type(data["version"]) is int and data["version"] == 1 and _version_plain(text)
+    ):
+        return None  # 1.0, 0o1, 0x1, 01 are 1 to yaml-rs, not to the exact reader
+    return Document(file=file, text=text, data=data, exact=False)
+
+
+def _version_plain(text: str) -> bool:
+    keys = list(_VERSION_KEY.finditer(text))
+    return len(keys) == 1 and _PLAIN_ONE.match(text, keys[0].end()) is not None
+
+
+def _agrees_with_yaml11(data: Any) -> bool:
+    """Whether every string in `data` (read as YAML 1.2) is also a string in YAML 1.1.
+
+    A string that YAML 1.2 would read as something else when plain (like "89") must have been
+    quoted, so it is a string in YAML 1.1 too. A string that only YAML 1.1 reads as something else
+    (yes, 1_000, 2024-01-01) may have been plain: the exact reader decides. Non-string keys are
+    not looked at here: the schema refuses them.
+
+    The strings are searched in one JSON rendering of the data, in C, rather than walked.
+    """
+    try:
+        blob = json.dumps(data, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return False
+    not_str_12 = YAML12_NOT_STR.fullmatch
+    return all(not_str_12(m.group(1)) for m in _YAML11_NOT_STR_QUOTED.finditer(blob))
+
+
+# ------------------------------------------------------------------------- positions
+
+
+def uid_positions(text: str, uids: list[str]) -> list[tuple[int, int]] | None:
+    """For a fast read: where each customer's `uid` key is written (1-based line, col), in any
+    style (`uid: a`, `{uid: a}`, `"uid": "a"`).
+
+    None unless a quick scan finds exactly these uids, in this order (anything unusual, such as a
+    description mentioning "uid: x", leaves the positions to the exact reader).
+    """
+    found: list[tuple[int, int]] = []
+    line, scanned = 1, 0
+    for match in _UID_KEY.finditer(text):
+        offset = match.start()
+        if offset and text[offset - 1] not in " {,-\n":
+            continue  # part of a longer word
+        if len(found) == len(uids) or match.group(3) != uids[len(found)]:
+            return None
+        line += text.count("\n", scanned, offset)
+        scanned = offset
+        found.append((line, offset - text.rfind("\n", 0, offset)))
+    return found if len(found) == len(uids) else None
