@@ -171,7 +171,13 @@ def open_client(where: Where, client_class: type[CodatClient] | None = None) -> 
 
             db = where.sandbox_db or DEFAULT_SANDBOX_DB
             db.parent.mkdir(parents=True, exist_ok=True)
-            app = create_app(SandboxOptions(db_path=db))
+            import os
+
+            try:  # no daily quota unless RECONCILE_SANDBOX_DAILY_QUOTA asks for one
+                options = SandboxOptions.in_process(db, os.environ)
+            except ValueError as exc:
+                fail(str(exc))
+            app = create_app(options)
             return cls(
                 "sandbox",
                 ClientSettings(base_url=IN_PROCESS_SANDBOX_URL),

@@ -12,7 +12,12 @@ import click
 
 from reconcile.loopback import is_loopback
 from reconcile.sandbox.cli_customer import authorize, connection_error, db_option, deauthorize
-from reconcile.sandbox.options import SandboxOptions
+from reconcile.sandbox.options import (
+    CODAT_FORMULA,
+    DailyQuota,
+    SandboxOptions,
+    parse_daily_quota,
+)
 from reconcile.sandbox.registry import UID_TAG
 
 __all__ = ["UID_TAG", "sandbox"]
@@ -54,6 +59,13 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _daily_quota(value: str) -> DailyQuota:
+    try:
+        return parse_daily_quota(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def _rate(value: float) -> float:
     if not 0.0 <= value <= 1.0:
         raise click.BadParameter("a rate is between 0 and 1")
@@ -71,7 +83,13 @@ def _rate(value: float) -> float:
 )
 @click.option("--omit-integration-key", is_flag=True, help="Leave integrationKey off connections.")
 @click.option("--concurrency-limit", default=10, show_default=True, help="Per company.")
-@click.option("--daily-quota", type=int, help="Requests a day (default: Codat's formula).")
+@click.option(
+    "--daily-quota",
+    default=CODAT_FORMULA,
+    show_default=True,
+    callback=lambda c, p, v: _daily_quota(v),
+    help="Requests a day per key: a number, 'codat' (1000 x (1 + active companies)) or 'none'.",
+)
 @click.option("--latency-ms", default=0, show_default=True, help="Added to every request.")
 @click.option("--error-rate", default=0.0, callback=lambda c, p, v: _rate(v), help="5xx share.")
 @click.option("--throttle-rate", default=0.0, callback=lambda c, p, v: _rate(v), help="429 share.")
@@ -102,7 +120,7 @@ def serve(
     api_key: str | None,
     omit_integration_key: bool,
     concurrency_limit: int,
-    daily_quota: int | None,
+    daily_quota: DailyQuota,
     latency_ms: int,
     error_rate: float,
     throttle_rate: float,

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 MAX_BODY_BYTES: Final = 1024 * 1024
+# The daily quota: a number of requests a UTC day per key, Codat's formula, or none at all.
+CODAT_FORMULA: Final = "codat"
+DailyQuota = int | Literal["codat"] | None
+# The in-process `--sandbox` has no daily quota unless this asks for one (a number or "codat").
+DAILY_QUOTA_ENV: Final = "RECONCILE_SANDBOX_DAILY_QUOTA"
+NO_QUOTA_WORDS: Final = frozenset({"none", "off", "unlimited"})
+
+
+def parse_daily_quota(text: str, source: str = "--daily-quota") -> DailyQuota:
+    """`1000`, `codat` (Codat's formula) or `none`; ValueError naming `source` otherwise."""
+    word = text.strip().casefold()
+    if word == CODAT_FORMULA:
+        return CODAT_FORMULA
+    if word in NO_QUOTA_WORDS:
+        return None
+    if word.isdigit():
+        return int(word)
+    raise ValueError(
+        f"{source} must be a number of requests a day, 'codat' (Codat's formula) or 'none',"
+        f" not {text.strip()[:40]!r}"
+    )
 
 
 @dataclass(frozen=True)
@@ -18,7 +40,9 @@ class SandboxOptions:
     omit_integration_key: bool = False  # Codat may omit Connection.integrationKey
     # Rate limits (SOURCE.md): per-company concurrency and a daily quota per key
     concurrency_limit: int = 10
-    daily_quota: int | None = None  # None: 1000 x (1 + active connected companies)
+    # "codat": 1000 x (1 + active connected companies); None: no daily quota (and no
+    # X-Rate-Limit-* headers: there is nothing to count down)
+    daily_quota: DailyQuota = CODAT_FORMULA
     # Fault injection, seeded and reproducible
     seed: int | None = None
     latency_ms: int = 0
@@ -31,3 +55,11 @@ class SandboxOptions:
     request_log: Path | None = None
     # Request bodies above this many bytes are refused (413) while they are read
     max_body_bytes: int = MAX_BODY_BYTES
+
+    @classmethod
+    def in_process(cls, db_path: Path, environ: Mapping[str, str]) -> SandboxOptions:
+        """The embedded `--sandbox`: no daily quota, so a trial never stops, unless
+        `RECONCILE_SANDBOX_DAILY_QUOTA` asks for one (ValueError if it is not well formed)."""
+        raw = environ.get(DAILY_QUOTA_ENV, "").strip()
+        quota = parse_daily_quota(raw, DAILY_QUOTA_ENV) if raw else None
+        return cls(db_path=db_path, daily_quota=quota)

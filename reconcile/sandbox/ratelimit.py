@@ -1,7 +1,9 @@
 """Codat's rate limits: the daily quota and the per-company concurrency cap.
 
 - **Daily quota**: `options.daily_quota` requests per UTC day per credential (hash of the
-  `Authorization` header), or Codat's `1000 x (1 + active connected companies)` when it is None.
+  `Authorization` header), or Codat's `1000 x (1 + active connected companies)` when it is
+  `"codat"`, or none at all when it is None (nothing is counted and the `X-Rate-Limit-*` headers
+  are left off: there is no quota to count down; the concurrency cap still applies).
   The counter is a row in this module's own table in the sandbox's SQLite file, incremented with
   one atomic UPSERT per request, so every process serving the same file shares it. The number of
   active companies is cached for `ACTIVE_COMPANIES_CACHE_SECONDS` per process.
@@ -120,7 +122,8 @@ class RateLimitMiddleware:
         self.in_flight: Counter[str] = Counter()
 
     def limit(self) -> int:
-        if self.daily_quota is not None:
+        """Today's quota (only called when there is one)."""
+        if isinstance(self.daily_quota, int):
             return self.daily_quota
         now = time.monotonic()
         if self._active_cache is None or now - self._active_cache[0] > (
@@ -140,6 +143,8 @@ class RateLimitMiddleware:
 
     def peek_headers(self, scope: Scope) -> dict[str, str]:
         """The current quota headers without counting a request (for injected faults)."""
+        if self.daily_quota is None:
+            return {}
         day, reset = day_and_reset(self.clock())
         return self._headers(self.limit(), self.counter.used(credential_scope(scope), day), reset)
 
@@ -147,19 +152,21 @@ class RateLimitMiddleware:
         if not is_api_request(scope):
             await self.app(scope, receive, send)
             return
-        now = self.clock()
-        day, reset = day_and_reset(now)
-        limit = self.limit()
-        used = self.counter.increment(credential_scope(scope), day)
-        quota_headers = self._headers(limit, used, reset)
-        if used > limit:
-            retry_after = max(1, reset - int(now))
-            await error_response(
-                429,
-                "You have made too many requests today; the daily quota resets at 00:00 UTC.",
-                headers={**quota_headers, "Retry-After": str(retry_after)},
-            )(scope, receive, send)
-            return
+        quota_headers: dict[str, str] = {}
+        if self.daily_quota is not None:
+            now = self.clock()
+            day, reset = day_and_reset(now)
+            limit = self.limit()
+            used = self.counter.increment(credential_scope(scope), day)
+            quota_headers = self._headers(limit, used, reset)
+            if used > limit:
+                retry_after = max(1, reset - int(now))
+                await error_response(
+                    429,
+                    "You have made too many requests today; the daily quota resets at 00:00 UTC.",
+                    headers={**quota_headers, "Retry-After": str(retry_after)},
+                )(scope, receive, send)
+                return
         company = company_of(scope["path"])
         if company is not None and self.in_flight[company] >= self.concurrency_limit:
             await error_response(
