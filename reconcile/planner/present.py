@@ -149,8 +149,14 @@ class Present:
             retired = self._retire(customer, cid, other, why, protection)
             actions.extend(retired)
             stays |= not retired
-        if platform is None or any(c.status == Status.LINKED.value for c in wanted):
-            return platform is not None, False
+        if platform is None:
+            # No accounting wanted; a pending one that must stay (protected) still blocks the
+            # partner expense connection (Codat refuses it while accounting awaits auth).
+            return False, any(
+                c.status == Status.PENDING_AUTH.value for c in accounting if c not in wanted
+            ) and stays
+        if any(c.status == Status.LINKED.value for c in wanted):
+            return True, False
         pending = [c for c in wanted if c.status == Status.PENDING_AUTH.value]
         deauthorized = [
             c
@@ -218,7 +224,15 @@ class Present:
     ) -> None:
         linked = [c for c in connections if c.is_partner_expense and c.status == "Linked"]
         if customer.expenses and not linked:
-            if platform is None or accounting_linked:
+            if blocked and platform is None:
+                self.draft.note(
+                    "blocked",
+                    customer,
+                    "partner expense connection",
+                    "blocked: a pending accounting connection stays (see Refused) and Codat "
+                    "refuses the partner expense connection while accounting awaits authorization",
+                )
+            elif platform is None or accounting_linked:
                 actions.append(build.create_partner_expense(self.owner, customer, cid, connections))
             else:
                 self._wait(customer, "partner expense connection", platform, blocked)
