@@ -22,6 +22,7 @@ from reconcile.cli.common import (
     IN_PROCESS_SANDBOX_URL,
     Where,
     fail,
+    load_desired,
     open_client,
     run,
 )
@@ -209,8 +210,9 @@ def apply_saved(
     key, base_url = credentials(where)
     try:
         verify(saved, api_key=key, base_url=base_url, source=str(path))
-        if files:
-            check_files(saved, [(str(f), _read_bytes(f)) for f in files], str(path))
+        if files:  # read as plan reads them (a directory: its *.yaml files), then compared
+            named = load_desired(files).files
+            check_files(saved, [(name, _read_bytes(Path(name))) for name in named], str(path))
     except SavedPlanError as exc:
         fail(str(exc))
     plan = saved.plan
