@@ -13,8 +13,14 @@ with an expense config); Linked without partner expense; Deauthorized; an Unlink
 a new PendingAuth or Linked one. Accounting platforms are drawn from the eight Sync for Expenses
 platforms with realistic weights.
 
-Deterministic for a seed: names, tags, platforms and statuses (the ids and timestamps the store
-generates are not). Everything is written through the Store's public methods inside one
+With `--connection-errors RATE`, that share of the companies whose current accounting connection
+is Linked, PendingAuth or Deauthorized get an Active `dataConnectionErrors` entry on it (a 401
+token expiry, a 403, a platform 429 or 5xx, errored up to 30 days ago), a third of them after an
+older Resolved one. Drawn from a random stream of its own, so the rest of the population is the
+same with or without it (and by default there are none).
+
+Deterministic for a seed: names, tags, platforms, statuses and errors (the ids and timestamps the
+store generates are not). Everything is written through the Store's public methods inside one
 transaction (its bulk `create_companies`, then the connections), so 10,000 companies take about a
 second or two.
 """
@@ -23,12 +29,19 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final, TypeVar
 
 import click
 
-from reconcile.sandbox.registry import OWNER_TAG, UID_TAG
+from reconcile.sandbox.registry import (
+    DEAUTHORIZED,
+    LINKED,
+    OWNER_TAG,
+    PENDING_AUTH,
+    UID_TAG,
+)
 from reconcile.sandbox.store import Store
 
 T = TypeVar("T")
@@ -59,6 +72,15 @@ HISTORIES: Final = (
     ((("Unlinked", "Linked"), True), 6),
     ((("Deauthorized", "Linked"), True), 4),
 )
+# (statusCode, statusText, errorMessage) of the errors a platform reports.
+CONNECTION_ERRORS: Final = (
+    ("401", "Unauthorized", "The access token has expired; the customer must authorize again."),
+    ("403", "Forbidden", "The user who linked the company no longer has access to its data."),
+    ("429", "Too Many Requests", "The platform's rate limit was reached during the last sync."),
+    ("500", "Internal Server Error", "The platform returned an unexpected error."),
+    ("503", "Service Unavailable", "The platform was unavailable during the last sync."),
+)
+ERRORED_STATUSES: Final = (LINKED, PENDING_AUTH, DEAUTHORIZED)
 REGIONS: Final = ("uk", "us", "de", "fr", "nl", "ie", "au", "ca")
 PLANS: Final = ("starter", "growth", "enterprise")
 TEAMS: Final = ("emea", "amer", "apac")
@@ -179,10 +201,13 @@ def seed_population(
     seed: int = 0,
     *,
     link_base_url: str = DEFAULT_BASE_URL,
+    connection_errors: float = 0.0,
 ) -> Counter[str]:
     """Add `companies` companies with their connections; returns counts of what was created."""
     owners = (owner,) if isinstance(owner, str) else tuple(owner) or (DEFAULT_OWNER,)
     config_rng = random.Random(seed + 1)
+    error_rng = random.Random(seed + 2)
+    now = datetime.now(UTC)
     counts: Counter[str] = Counter()
     store = Store(db_path)
     try:
@@ -197,11 +222,21 @@ def seed_population(
                 ids, population, strict=True
             ):
                 counts["managed" if OWNER_TAG in tags else "unmanaged"] += 1
+                connection = None
                 for status in statuses:
                     connection = store.create_connection(company_id, platform, link_base_url)
-                    if status != "PendingAuth":
+                    if status != PENDING_AUTH:
                         store.set_connection_status(company_id, connection["id"], status)
                     counts[status] += 1
+                if (
+                    connection_errors > 0
+                    and connection is not None
+                    and statuses[-1] in ERRORED_STATUSES
+                    and error_rng.random() < connection_errors
+                ):
+                    counts["connection errors"] += _add_errors(
+                        store, company_id, connection["id"], error_rng, now
+                    )
                 if expense:
                     store.create_partner_expense_connection(company_id, link_base_url)
                     counts["partner expense"] += 1
@@ -218,6 +253,33 @@ def seed_population(
     finally:
         store.close()
     return counts
+
+
+def _add_errors(
+    store: Store, company_id: str, connection_id: str, rng: random.Random, now: datetime
+) -> int:
+    """An Active error (and, a third of the time, an older Resolved one first); how many."""
+    added = 0
+    ago = timedelta(minutes=rng.randint(10, 30 * 24 * 60))
+    if rng.random() < 1 / 3:
+        code, text, message = rng.choice(CONNECTION_ERRORS)
+        earlier = now - ago - timedelta(days=rng.randint(1, 60))
+        store.add_connection_error(
+            company_id, connection_id, message, status_code=code, status_text=text,
+            errored_on=_iso(earlier),
+        )  # fmt: skip
+        store.resolve_connection_errors(company_id, connection_id)
+        added += 1
+    code, text, message = rng.choice(CONNECTION_ERRORS)
+    store.add_connection_error(
+        company_id, connection_id, message, status_code=code, status_text=text,
+        errored_on=_iso(now - ago),
+    )  # fmt: skip
+    return added + 1
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @click.command("seed")
@@ -250,12 +312,29 @@ def seed_population(
     show_default=True,
     help="Base URL of the served sandbox, for the connections' linkUrl.",
 )
+@click.option(
+    "--connection-errors",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="Share of current accounting connections given an Active dataConnectionErrors entry.",
+)
 def seed_command(
-    db_path: Path, companies: int, owners: tuple[str, ...], seed: int, link_base_url: str
+    db_path: Path,
+    companies: int,
+    owners: tuple[str, ...],
+    seed: int,
+    link_base_url: str,
+    connection_errors: float,
 ) -> None:
     """Add a realistic population of companies and connections to a sandbox database."""
     counts = seed_population(
-        db_path, companies, owners or DEFAULT_OWNER, seed, link_base_url=link_base_url
+        db_path,
+        companies,
+        owners or DEFAULT_OWNER,
+        seed,
+        link_base_url=link_base_url,
+        connection_errors=connection_errors,
     )
     summary = ", ".join(
         f"{counts[k]} {k}"
@@ -269,6 +348,7 @@ def seed_command(
             "Deauthorized",
             "partner expense",
             "expense config",
+            *(("connection errors",) if connection_errors else ()),
         )
     )
     click.echo(f"Seeded {db_path}: {summary}")

@@ -106,3 +106,74 @@ def test_seed_command(tmp_path: Path) -> None:
         assert len(store.find_companies_by_tag(OWNER_TAG, "fin")) > 10
     finally:
         store.close()
+
+
+def _errors(db: Path) -> list[tuple[Any, ...]]:
+    """Every connection error as (company name, platform, connection status, code, message,
+    error status, resolved?), in creation order."""
+    store = Store(db)
+    try:
+        companies, _ = store.list_companies(page_size=5000)
+        return [
+            (
+                c["name"],
+                d["integrationKey"],
+                d["status"],
+                e.get("statusCode"),
+                e["errorMessage"],
+                e["status"],
+                "resolvedOnUtc" in e,
+            )
+            for c in companies
+            for d in c["dataConnections"]
+            for e in d.get("dataConnectionErrors", ())
+        ]
+    finally:
+        store.close()
+
+
+def test_connection_errors_are_optional_seeded_and_leave_the_rest_alone(tmp_path: Path) -> None:
+    from tests.oas import load_spec
+
+    plain = seed_population(tmp_path / "plain.db", 600, "team-a", seed=5)
+    errored = seed_population(tmp_path / "e1.db", 600, "team-a", seed=5, connection_errors=0.3)
+    seed_population(tmp_path / "e2.db", 600, "team-a", seed=5, connection_errors=0.3)
+    assert _errors(tmp_path / "plain.db") == [] and "connection errors" not in plain
+    assert _snapshot(tmp_path / "plain.db") == _snapshot(tmp_path / "e1.db")
+    assert {k: v for k, v in errored.items() if k != "connection errors"} == dict(plain)
+    errors = _errors(tmp_path / "e1.db")
+    assert errors == _errors(tmp_path / "e2.db")
+    assert len(errors) == errored["connection errors"]
+    active = [e for e in errors if e[5] == "Active"]
+    resolved = [e for e in errors if e[5] == "Resolved"]
+    # Every history ends Linked, PendingAuth or Deauthorized: each company with an accounting
+    # connection is eligible, once.
+    eligible = sum(
+        1 for *_, conns in _snapshot(tmp_path / "plain.db") if any(k != "expn" for k, _ in conns)
+    )
+    assert 0.15 * eligible < len(active) < 0.45 * eligible
+    assert 0 < len(resolved) < len(active)
+    assert all(e[6] for e in resolved) and not any(e[6] for e in active)
+    assert {e[2] for e in errors} <= {"Linked", "PendingAuth", "Deauthorized"}
+    assert "expn" not in {e[1] for e in errors}
+    validator = load_spec("platform").validator(
+        "/components/schemas/Connection/definitions/dataConnectionError"
+    )
+    store = Store(tmp_path / "e1.db")
+    try:
+        for company in store.list_companies(page_size=5000)[0]:
+            for connection in company["dataConnections"]:
+                for entry in connection.get("dataConnectionErrors", ()):
+                    assert not list(validator.iter_errors(entry)), entry
+    finally:
+        store.close()
+
+
+def test_seed_command_connection_errors(tmp_path: Path) -> None:
+    db = tmp_path / "cli.db"
+    args = ["--db", str(db), "--companies", "200", "--seed", "3", "--connection-errors", "0.5"]
+    result = CliRunner().invoke(seed_command, args)
+    assert result.exit_code == 0, result.output
+    assert "connection errors" in result.output and _errors(db)
+    bad = CliRunner().invoke(seed_command, [*args[:-1], "1.5"])
+    assert bad.exit_code == 2
