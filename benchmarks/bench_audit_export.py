@@ -1,0 +1,185 @@
+"""Benchmark: `reconcile audit` and `reconcile export` over 10,000 companies (issue 9).
+
+Seeds a fresh sandbox SQLite file with `sandbox seed`'s realistic population (~70% managed by
+the benchmark owner, ~10% another owner's, ~20% untagged; every connection history; half the
+Linked-with-partner-expense companies with an expense config), serves it on loopback as a real
+subprocess, then in this process, for each run:
+
+- export: list + expense-config reads + the file (`read_for_export`, `export_text`);
+- export --adopt: the same over the whole account;
+- plan: `read_live` + `make_plan` on the exported file (the cost the audit must match);
+- audit: `read_for_audit` (SnapshotClient) + `build_audit` + the three renderings.
+
+Requests are counted by the client (list requests separately); wall and CPU are this process's.
+
+Run from the project root: `python benchmarks/bench_audit_export.py [--companies N] [--runs N]`.
+Prints the numbers and appends a dated section to benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from reconcile.audit import build_audit  # noqa: E402
+from reconcile.audit.read import SnapshotClient, read_for_audit  # noqa: E402
+from reconcile.audit.render_json import render_audit_json  # noqa: E402
+from reconcile.audit.render_markdown import render_audit_markdown  # noqa: E402
+from reconcile.audit.render_text import render_audit_text  # noqa: E402
+from reconcile.codat import ClientSettings, CodatClient  # noqa: E402
+from reconcile.codat.readonly import ReadOnlyClient  # noqa: E402
+from reconcile.desired import load  # noqa: E402
+from reconcile.export import export_text, read_for_export  # noqa: E402
+from reconcile.live import read_live  # noqa: E402
+from reconcile.planner import make_plan  # noqa: E402
+from reconcile.sandbox.seed import seed_population  # noqa: E402
+from tests.sandbox_server import serve_sandbox  # noqa: E402
+
+OWNER = "bench"
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+KEY = "bench-key"
+
+Stage = dict[str, float]
+
+
+class Counting:
+    """Counts a client's list requests (GET /companies) apart from the others."""
+
+    def __init__(self, client: CodatClient) -> None:
+        self.client = client
+        self.lists = 0
+        original = client._http.request
+
+        async def counted(method: str, url: str, *args: object, **kwargs: object) -> object:
+            if str(url).rstrip("/").endswith("/companies"):
+                self.lists += 1
+            return await original(method, url, *args, **kwargs)  # type: ignore[arg-type]
+
+        client._http.request = counted  # type: ignore[method-assign,assignment]
+
+
+async def timed(make: Callable[[], Awaitable[tuple[int, int, str]]]) -> Stage:
+    cpu, wall = time.process_time(), time.perf_counter()
+    requests, lists, _ = await make()
+    return {
+        "wall": time.perf_counter() - wall,
+        "cpu": time.process_time() - cpu,
+        "requests": float(requests),
+        "lists": float(lists),
+    }
+
+
+async def one_run(url: str, folder: Path) -> dict[str, Stage]:
+    settings = ClientSettings(base_url=url)
+    out: dict[str, Stage] = {}
+    exported = folder / "customers.yaml"
+
+    def exporter(adopt: bool) -> Callable[[], Awaitable[tuple[int, int, str]]]:
+        async def go() -> tuple[int, int, str]:
+            async with ReadOnlyClient(KEY, settings) as client:
+                counter = Counting(client)
+                selection, configs = await read_for_export(client, OWNER, adopt=adopt)
+                text, _ = export_text(OWNER, selection, configs, adopt=adopt)
+                if not adopt:
+                    exported.write_text(text, encoding="utf-8")
+                return client.requests_sent, counter.lists, text
+
+        return go
+
+    out["export"] = await timed(exporter(False))
+    out["export --adopt"] = await timed(exporter(True))
+    desired = load([exported])
+
+    async def plan() -> tuple[int, int, str]:
+        async with CodatClient(KEY, settings) as client:
+            counter = Counting(client)
+            the_plan = make_plan(desired, await read_live(client, desired))
+            assert not the_plan.has_changes, "the export must plan to no changes"
+            return client.requests_sent, counter.lists, ""
+
+    async def audit() -> tuple[int, int, str]:
+        async with SnapshotClient(KEY, settings) as client:
+            counter = Counting(client)
+            report = build_audit(desired, await read_for_audit(client, desired))
+            rendered = render_audit_text(report) + render_audit_json(report)
+            rendered += render_audit_markdown(report)
+            return client.requests_sent, counter.lists, rendered
+
+    out["plan (same file)"] = await timed(plan)
+    out["audit (3 formats)"] = await timed(audit)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--companies", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        db = folder / "sandbox.db"
+        started = time.perf_counter()
+        counts = seed_population(db, args.companies, OWNER, seed=1)
+        seeding = time.perf_counter() - started
+        with serve_sandbox(db, "--api-key", KEY, "--daily-quota", "100000000") as url:
+            runs = [asyncio.run(one_run(url, folder)) for _ in range(args.runs)]
+        customers = len(load([folder / "customers.yaml"]).customers)
+    stages = list(runs[0])
+    med = {s: {k: statistics.median(r[s][k] for r in runs) for k in runs[0][s]} for s in stages}
+    best = {s: {k: min(r[s][k] for r in runs) for k in runs[0][s]} for s in stages}
+    print(
+        f"companies={args.companies} managed={counts['managed']} exported={customers} "
+        f"runs={args.runs} seeding={seeding:.1f}s"
+    )
+    for s in stages:
+        print(
+            f"  {s:18} requests {int(med[s]['requests']):5} (lists {int(med[s]['lists'])})  "
+            f"wall best {best[s]['wall']:6.2f} s median {med[s]['wall']:6.2f} s  "
+            f"cpu median {med[s]['cpu']:5.2f} s"
+        )
+    if args.no_record:
+        return
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    section = (
+        f"""
+## Audit and export over {args.companies:,} companies ({stamp})
+
+`python benchmarks/bench_audit_export.py` on {platform.machine()}, Python
+{platform.python_version()}: `sandbox seed --companies {args.companies}` ({counts["managed"]:,}
+companies of the benchmark owner and others' and untagged ones; {counts["expense config"]:,}
+expense configs), served on loopback (uvicorn subprocess, 2-core machine shared with other
+work). {args.runs} runs; the export is of the {customers:,} companies of the owner; plan and
+audit read that file. Requests counted by the client; CPU is this process only.
+
+| what | requests | of which lists | wall best | wall median | CPU median |
+| --- | ---: | ---: | ---: | ---: | ---: |
+"""
+        + "".join(
+            f"| {s} | {int(med[s]['requests'])} | {int(med[s]['lists'])} | "
+            f"{best[s]['wall']:.2f} s | {med[s]['wall']:.2f} s | {med[s]['cpu']:.2f} s |\n"
+            for s in stages
+        )
+        + "\nThe audit's requests equal the plan's: one list of the whole account (two pages at "
+        "`pageSize=5000`) replaces the plan's owner-filtered list, and the expense-config reads "
+        "are the plan's own. The export's non-list requests are one config read per exported "
+        "company whose accounting is Linked (10 at a time).\n"
+    )
+    with RESULTS.open("a", encoding="utf-8") as fh:
+        fh.write(section)
+    print(f"recorded in {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
