@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from reconcile.saved import structure_problems
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "customers.yaml"
 
@@ -56,6 +58,7 @@ def test_apply_then_converges_then_authorize_creates_expense_connection(tmp_path
     )
     assert after.returncode == 2, after.stderr
     doc = json.loads(after.stdout)
+    assert structure_problems(doc) == []  # schemas/plan.schema.json
     actions = [a for c in doc["changes"] for a in c["actions"]]
     assert [(a["uid"], a["kind"]) for a in actions] == [("cus-0002", "create_partner_expense")]
 
