@@ -107,9 +107,10 @@ def _json_data(text: str) -> dict[str, Any] | None:
 # document markers, tags, anchors and aliases, complex keys, merge keys, block scalars.
 _FAST_UNSAFE_CHARS = ("\t", "\x85", "\u2028", "\u2029", "\ufeff", "<<")
 _FAST_UNSAFE_LINES = re.compile(r"^(?:%|---|\.\.\.)", re.M)
-# Indicators that start no plain scalar: tags, anchors, aliases, complex keys, block scalars,
-# directives and the reserved @ and `.
-_FAST_UNSAFE_TOKENS = re.compile(r"(?<![^\s\[\]{},])[!&*?|>%@`]")
+# Indicators that start no plain scalar (tags, anchors, aliases, complex keys, block scalars,
+# directives and the reserved @ and `), where a node may start: at a line's start, after ': ',
+# '- ' or '? ', or in flow after '[', '{' or ','. Inside a scalar they are text ("Smith & Sons").
+_FAST_UNSAFE_TOKENS = re.compile(r"(?:^[ ]*|[:?-][ ]+|[\[{,][ ]*)[!&*?|>%@`]", re.M)
 _FAST_UNSAFE_COLON = re.compile(r":(?:[^\s\w/.-]|(?<![^\s\[\]{},]:)\S)")
 _NON_PRINTABLE = re.compile(
     "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"

@@ -191,6 +191,8 @@ def test_the_fast_reader_answers_for_ordinary_files(tmp_path: Path) -> None:
 
     text = generate(50)
     assert fastread.parse_fast("f.yaml", text) is not None
+    example = Path(__file__).parents[2] / "examples" / "customers.yaml"
+    assert fastread.parse_fast("f.yaml", example.read_text()) is not None  # "Hooli & Partners"
     assert fastread.parse_fast("f.yaml", TEMPLATE.format(**GOOD)) is not None
     for unsure in ["bool1", "tagvalue"]:
         doc = TEMPLATE.format(**{**GOOD, unsure: "yes"})
@@ -403,6 +405,18 @@ LAYOUTS = [
     "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    3: x\n",
     "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    tags: {1: x, true: y}\n1: x\n",
     "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    tags: {null: x}\n",
+    # indicators inside a scalar are text; where a node starts they are syntax
+    "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: Smith & Sons @ Leeds ! Really ? ok\n"
+    "    description: a * b | c > d % e ` f, & g, [h] {i}\n",
+    "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    tags: &t {k: v}\n"
+    "  - uid: b\n    name: B\n    tags: *t\n",
+    "version: 1\nowner: o\ncustomers:\n  - &c {uid: a, name: A}\n",
+    "version: 1\nowner: o\ncustomers: [{uid: a, name: A, tags: !!map {k: v}}]\n",
+    "version: 1\nowner: o\ncustomers: [{uid: a, name: A, tags: {k: &v x, l: *v}}]\n",
+    "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    description:\n      &x text\n",
+    "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    description: >\n      folded\n",
+    "version: 1\nowner: o\ncustomers:\n  -   !!str a\n",
+    "version: 1\nowner: o\ncustomers:\n  - ? uid\n    : a\n    name: A\n",
     # odd but valid indentation
     "version: 1\nowner: o\ncustomers:\n -   uid: a\n     name: A\n     tags:\n         k: v\n",
 ]
