@@ -42,8 +42,8 @@ def test_apply_then_converges_then_authorize_creates_expense_connection(tmp_path
     db = str(tmp_path / "sandbox.db")
     first = reconcile("apply", str(EXAMPLE), "--sandbox-db", db, "--auto-approve")
     assert first.returncode == 0, first.stderr
-    assert "Plan: 12 to create, 0 to update, 0 to unlink, 0 to delete." in first.stdout
-    assert "Apply complete: 12 applied, 0 failed, 0 skipped." in first.stdout
+    assert "Plan: 12 to create (6 companies, 6 connections), 0 to update" in first.stdout
+    assert "Apply complete: 12 created, 0 updated, 0 unlinked, 0 deleted; 0 failed" in first.stdout
 
     again = reconcile("plan", str(EXAMPLE), "--sandbox-db", db, "--detailed-exitcode")
     assert again.returncode == 0, again.stdout + again.stderr
@@ -76,7 +76,9 @@ def test_plan_with_changes_exits_2_only_with_detailed_exitcode(tmp_path: Path) -
     assert "+ accounting connection QuickBooks Online (qhyg)" in plain.stdout
     detailed = reconcile("plan", str(EXAMPLE), "--sandbox-db", db, "--detailed-exitcode")
     assert detailed.returncode == 2
-    assert "Reading Codat: 0 managed companies (1 request)" in detailed.stderr
+    # One read of the owner's companies, one of the account's first page: before creating,
+    # the plan makes sure no company carries these uids under another owner tag (or none).
+    assert "Reading Codat: 0 managed companies (2 requests)" in detailed.stderr
 
 
 def test_apply_asks_for_yes(tmp_path: Path) -> None:
