@@ -27,7 +27,7 @@ from reconcile.model import (
 )
 from reconcile.plan import NOTE_KINDS, Action, CustomerChange, Note, Plan, PlanFormatError
 from reconcile.planner import PlanOptions, make_plan
-from reconcile.saved import structure_problems
+from reconcile.saved import plan_schema, structure_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 OWNER = "expenses-json"
@@ -211,3 +211,22 @@ def test_the_wheel_ships_the_plan_schema(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.stdout.split() == ["True", "codat-reconcile", "plan"], result.stderr
+
+
+def test_every_schema_field_is_documented() -> None:
+    doc = (ROOT / "docs" / "plan-json.md").read_text()
+    schema = plan_schema()
+
+    def names(node: Any) -> set[str]:
+        found: set[str] = set()
+        if isinstance(node, dict):
+            found |= set(node.get("properties", {}))
+            for value in node.values():
+                found |= names(value)
+        elif isinstance(node, list):
+            for value in node:
+                found |= names(value)
+        return found
+
+    missing = sorted(n for n in names(schema) if f"`{n}`" not in doc)
+    assert not missing, f"fields of plan.schema.json not in docs/plan-json.md: {missing}"
