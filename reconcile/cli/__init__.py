@@ -6,7 +6,6 @@ One module per command (or family); this one holds the group and registers them.
 from __future__ import annotations
 
 import importlib
-import logging
 import sys
 
 import click
@@ -49,6 +48,8 @@ __all__ = ["EXIT_CHANGES", "EXIT_ERROR", "EXIT_OK", "fail", "main"]
 def main(verbose: bool) -> None:
     """Declarative setup of Codat Sync for Expenses customers, from YAML in git."""
     if verbose:
+        import logging  # only -v needs it
+
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
         http_log = logging.getLogger("reconcile.http")
