@@ -28,6 +28,7 @@ from reconcile.sandbox.api_common import (
     store_of,
 )
 from reconcile.sandbox.errors import ApiError, ValidationItem
+from reconcile.sandbox.registry import UNLINKED
 from reconcile.sandbox.store import CONNECTION_FIELDS, Conflict, NotFound, UnknownPlatform
 
 # "The state does not allow this" (undocumented for these operations; see the module docstring).
@@ -95,7 +96,7 @@ async def unlink_connection(request: Request) -> Response:
     connection_id = path_param(request, "connectionId")
     body = await read_json(request, invalid_status=NOT_ALLOWED)
     status = body.get("status") if isinstance(body, Mapping) else None
-    if status != "Unlinked":
+    if status != UNLINKED:
         raise ApiError(
             NOT_ALLOWED,
             "A connection can only be updated to status Unlinked.",

@@ -29,7 +29,7 @@ from reconcile.sandbox.api_common import (
 )
 from reconcile.sandbox.errors import ApiError, ValidationItem
 from reconcile.sandbox.mapping import bank_account_ids, mapping_options
-from reconcile.sandbox.registry import PARTNER_EXPENSE
+from reconcile.sandbox.registry import EXPENSE, LINKED, PARTNER_EXPENSE
 from reconcile.sandbox.store import Conflict, NotFound, Store
 
 CONFIG_FIELDS = ("bankAccount", "supplier", "customer")
@@ -68,7 +68,7 @@ def _company_mapping_options(store: Store, company_id: str) -> dict[str, Any] | 
     if platform is None:
         return None
     expense_linked = any(
-        c["sourceType"] == "Expense" and c["status"] == "Linked" for c in company["dataConnections"]
+        c["sourceType"] == EXPENSE and c["status"] == LINKED for c in company["dataConnections"]
     )
     return mapping_options(company_id, platform, PARTNER_EXPENSE.name if expense_linked else None)
 

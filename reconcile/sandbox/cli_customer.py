@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Final
 import click
 
 from reconcile.sandbox.registry import (
+    ACCOUNTING,
     CONNECTION_STATUSES,
     DEAUTHORIZED,
     ERROR_ACTIVE,
@@ -137,7 +138,7 @@ def _simulate(
 ) -> None:
     store = _store(db_path)
     company = _company(store, uid, company_id, owner)
-    connection = _pick_connection(company, connection_id, "Accounting", statuses, verb)
+    connection = _pick_connection(company, connection_id, ACCOUNTING, statuses, verb)
     store.set_connection_status(company["id"], connection["id"], new_status)
     click.echo(f"{_described(company, connection)}: {connection['status']} -> {new_status}")
 

@@ -1,7 +1,7 @@
 """What the sandbox's middleware layers share: the per-request context, header access, the
 credential scope, the layers' own SQLite connections and body buffering.
 
-The layers (`requestlog`, `hosts`, `faults`, `ratelimit`, `idempotency`) import this module and
+The layers (`requestlog`, `guards`, `faults`, `ratelimit`, `idempotency`) import this module and
 `errors`; `middleware.wrap` imports the layers. Nothing here imports a layer, so the imports run
 one way.
 """

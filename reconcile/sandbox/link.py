@@ -40,6 +40,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from reconcile.sandbox.layers import LayerDB
+from reconcile.sandbox.registry import DEAUTHORIZED, LINKED, PENDING_AUTH, UNLINKED
 
 if TYPE_CHECKING:
     from reconcile.sandbox.store import Store, Wire
@@ -65,9 +66,9 @@ CREATE TABLE IF NOT EXISTS sandbox_link_secret (
 """
 # action -> (the status it applies to, the status it leaves, the outcome shown afterwards)
 ACTIONS: Final = {
-    "authorize": ("PendingAuth", "Linked", "authorized"),
-    "deny": ("PendingAuth", "PendingAuth", "denied"),
-    "revoke": ("Linked", "Deauthorized", "revoked"),
+    "authorize": (PENDING_AUTH, LINKED, "authorized"),
+    "deny": (PENDING_AUTH, PENDING_AUTH, "denied"),
+    "revoke": (LINKED, DEAUTHORIZED, "revoked"),
 }
 OUTCOMES: Final = {
     "authorized": "Access granted: the connection is now linked.",
@@ -76,14 +77,14 @@ OUTCOMES: Final = {
     "revoked": "Access revoked: the connection is now deauthorized.",
 }
 STATUS_TEXT: Final = {
-    "PendingAuth": "Waiting for authorization",
-    "Linked": "Linked",
-    "Unlinked": "Unlinked",
-    "Deauthorized": "Deauthorized",
+    PENDING_AUTH: "Waiting for authorization",
+    LINKED: "Linked",
+    UNLINKED: "Unlinked",
+    DEAUTHORIZED: "Deauthorized",
 }
 BUTTONS: Final = {
-    "PendingAuth": (("authorize", "Authorize", "primary"), ("deny", "Deny", "secondary")),
-    "Linked": (("revoke", "Revoke access", "danger"),),
+    PENDING_AUTH: (("authorize", "Authorize", "primary"), ("deny", "Deny", "secondary")),
+    LINKED: (("revoke", "Revoke access", "danger"),),
 }
 
 _CSS: Final = """
@@ -216,7 +217,7 @@ def _connection_page(
             f"{label}</button></form>"
             for action, label, css in buttons
         )
-        if status == "PendingAuth":
+        if status == PENDING_AUTH:
             parts.append(
                 f"<p>{escape(str(company['name']))} asks for access to your "
                 f"{escape(platform)} data.</p>"

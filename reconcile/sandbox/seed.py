@@ -36,11 +36,13 @@ from typing import Final, TypeVar
 import click
 
 from reconcile.sandbox.registry import (
+    CONNECTION_STATUSES,
     DEAUTHORIZED,
     LINKED,
     OWNER_TAG,
     PENDING_AUTH,
     UID_TAG,
+    UNLINKED,
 )
 from reconcile.sandbox.store import Store
 
@@ -64,13 +66,13 @@ PLATFORM_WEIGHTS: Final = (
 # the partner expense connection exists.
 HISTORIES: Final = (
     (((), False), 12),
-    ((("PendingAuth",), False), 18),
-    ((("Linked",), True), 38),
-    ((("Linked",), False), 8),
-    ((("Deauthorized",), False), 8),
-    ((("Unlinked", "PendingAuth"), False), 6),
-    ((("Unlinked", "Linked"), True), 6),
-    ((("Deauthorized", "Linked"), True), 4),
+    (((PENDING_AUTH,), False), 18),
+    (((LINKED,), True), 38),
+    (((LINKED,), False), 8),
+    (((DEAUTHORIZED,), False), 8),
+    (((UNLINKED, PENDING_AUTH), False), 6),
+    (((UNLINKED, LINKED), True), 6),
+    (((DEAUTHORIZED, LINKED), True), 4),
 )
 # (statusCode, statusText, errorMessage) of the errors a platform reports.
 CONNECTION_ERRORS: Final = (
@@ -342,10 +344,7 @@ def seed_command(
             "companies",
             "managed",
             "unmanaged",
-            "PendingAuth",
-            "Linked",
-            "Unlinked",
-            "Deauthorized",
+            *CONNECTION_STATUSES,
             "partner expense",
             "expense config",
             *(("connection errors",) if connection_errors else ()),

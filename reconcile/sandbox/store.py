@@ -4,39 +4,41 @@ Several processes may share the file at once (a served sandbox, in-process sandb
 `authorize` command): WAL journal, a generous busy timeout, `BEGIN IMMEDIATE` for every write
 and one connection per thread. Methods return wire-shaped dicts (Codat's field names), so the
 API layer serialises them as they are.
+
+The SQLite plumbing and the shared reads are in `store_db.StoreDB`; the SQL text and the wire
+shapes in `store_sql`. This module keeps Codat's rules.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from pathlib import Path
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from reconcile.sandbox.filters import Condition, Ordering, Query
 from reconcile.sandbox.registry import (
+    ACCOUNTING,
     ACCOUNTING_PLATFORMS,
     ACTIVE_STATUSES,
     CONNECTION_STATUSES,
     ERROR_ACTIVE,
     ERROR_RESOLVED,
+    EXPENSE,
+    LINKED,
     PARTNER_EXPENSE,
+    PENDING_AUTH,
+    UNLINKED,
     Integration,
 )
+from reconcile.sandbox.store_db import StoreDB
 from reconcile.sandbox.store_sql import (
-    BUSY_TIMEOUT_MS,
     COMPANY_COLUMNS,
     COMPANY_FIELDS,
     CONNECTION_COLUMNS,
     CONNECTION_FIELDS,
     DEFAULT_BASE_URL,
-    ERROR_COLUMNS,
-    SCHEMA,
     UNSET,
     Conflict,
     NotFound,
@@ -44,9 +46,7 @@ from reconcile.sandbox.store_sql import (
     UnknownPlatform,
     Unset,
     Wire,
-    company_wire,
     connection_wire,
-    error_wire,
     link_url,
     now_iso,
     order_sql,
@@ -68,121 +68,8 @@ __all__ = [
 ]
 
 
-class Store:
+class Store(StoreDB):
     """Codat's state in one SQLite file; safe to share between threads and processes."""
-
-    def __init__(self, db_path: str | os.PathLike[str], *, omit_integration_key: bool = False):
-        self.db_path = Path(db_path)
-        self.omit_integration_key = omit_integration_key
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._opened: list[sqlite3.Connection] = []
-        self._opened_lock = threading.Lock()
-        conn = self._conn()
-        with self._write():
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-
-    # ------------------------------------------------------------------ connections to SQLite
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
-            return conn
-        conn = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False)
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        self._local.conn, self._local.pid, self._local.depth = conn, os.getpid(), 0
-        with self._opened_lock:
-            self._opened.append(conn)
-        return conn
-
-    @contextmanager
-    def _txn(self, begin: str) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        if self._local.depth:
-            self._local.depth += 1
-            try:
-                yield conn
-            finally:
-                self._local.depth -= 1
-            return
-        conn.execute(begin)
-        self._local.depth = 1
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
-            conn.execute("COMMIT")
-        finally:
-            self._local.depth = 0
-
-    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
-        return self._txn("BEGIN IMMEDIATE")
-
-    def _read(self) -> AbstractContextManager[sqlite3.Connection]:
-        return self._txn("BEGIN")
-
-    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        """A write transaction (`BEGIN IMMEDIATE`); store calls inside it join it."""
-        return self._write()
-
-    def close(self) -> None:
-        with self._opened_lock:
-            for conn in self._opened:
-                conn.close()
-            self._opened.clear()
-        self._local = threading.local()
-
-    # ------------------------------------------------------------------ wire shapes
-
-    def _companies_with_connections(
-        self, conn: sqlite3.Connection, rows: list[Sequence[Any]]
-    ) -> list[Wire]:
-        """Attach connections to a page of companies with one query, not one per company."""
-        by_company: dict[str, list[Wire]] = {row[0]: [] for row in rows}
-        if by_company:
-            connections: list[Wire] = []
-            for crow in conn.execute(
-                f"SELECT {CONNECTION_COLUMNS} FROM connections"
-                " WHERE company_id IN (SELECT value FROM json_each(?)) ORDER BY seq",
-                (json.dumps(list(by_company)),),
-            ):
-                wire = connection_wire(crow, self.omit_integration_key)
-                by_company[crow[0]].append(wire)
-                connections.append(wire)
-            self._with_errors(conn, connections)
-        return [company_wire(row, by_company[row[0]]) for row in rows]
-
-    @staticmethod
-    def _with_errors(conn: sqlite3.Connection, connections: list[Wire]) -> list[Wire]:
-        """Add `dataConnectionErrors` to the connections that have any: one query, and none at
-        all while no connection has ever had an error."""
-        if (
-            not connections
-            or not conn.execute("SELECT 1 FROM connection_errors LIMIT 1").fetchone()
-        ):
-            return connections
-        by_id = {c["id"]: c for c in connections}
-        for row in conn.execute(
-            f"SELECT {ERROR_COLUMNS} FROM connection_errors"
-            " WHERE connection_id IN (SELECT value FROM json_each(?)) ORDER BY seq",
-            (json.dumps(list(by_id)),),
-        ):
-            by_id[row[0]].setdefault("dataConnectionErrors", []).append(error_wire(row))
-        return connections
-
-    def _select_companies(
-        self, conn: sqlite3.Connection, where: str, params: Sequence[Any]
-    ) -> list[Wire]:
-        rows = conn.execute(f"SELECT {COMPANY_COLUMNS} FROM companies c{where}", params).fetchall()
-        return self._companies_with_connections(conn, rows)
 
     # ------------------------------------------------------------------ companies
 
@@ -327,30 +214,11 @@ class Store:
         """Companies with at least one Linked connection (Codat's "active connected")."""
         with self._read() as conn:
             row = conn.execute(
-                "SELECT COUNT(DISTINCT company_id) FROM connections WHERE status = 'Linked'"
+                "SELECT COUNT(DISTINCT company_id) FROM connections WHERE status = ?", (LINKED,)
             ).fetchone()
             return int(row[0])
 
     # ------------------------------------------------------------------ connections
-
-    def _company_exists(self, conn: sqlite3.Connection, company_id: str) -> bool:
-        return (
-            conn.execute("SELECT 1 FROM companies WHERE id = ?", (company_id,)).fetchone()
-            is not None
-        )
-
-    def _connections(
-        self, conn: sqlite3.Connection, company_id: str, extra: str = "", params: Sequence[Any] = ()
-    ) -> list[Wire]:
-        found = [
-            connection_wire(row, self.omit_integration_key)
-            for row in conn.execute(
-                f"SELECT {CONNECTION_COLUMNS} FROM connections WHERE company_id = ?{extra}"
-                " ORDER BY seq",
-                (company_id, *params),
-            )
-        ]
-        return self._with_errors(conn, found)
 
     def _insert_connection(
         self,
@@ -389,8 +257,8 @@ class Store:
             active = self._connections(
                 conn,
                 company_id,
-                " AND source_type = 'Accounting' AND status IN (?, ?)",
-                ACTIVE_STATUSES,
+                " AND source_type = ? AND status IN (?, ?)",
+                (ACCOUNTING, *ACTIVE_STATUSES),
             )
             if active:
                 raise Conflict(
@@ -398,7 +266,7 @@ class Store:
                     f" {active[0]['id']} ({active[0]['platformName']}, {active[0]['status']})"
                 )
             return self._insert_connection(
-                conn, company_id, integration, "PendingAuth", link_base_url
+                conn, company_id, integration, PENDING_AUTH, link_base_url
             )
 
     def create_partner_expense_connection(self, company_id: str, link_base_url: str) -> Wire:
@@ -410,25 +278,24 @@ class Store:
             if not self._company_exists(conn, company_id):
                 raise NotFound(f"company {company_id}")
             linked = self._connections(
-                conn, company_id, " AND source_type = 'Expense' AND status = 'Linked'"
+                conn, company_id, " AND source_type = ? AND status = ?", (EXPENSE, LINKED)
             )
             if linked:
                 return linked[0]
             accounting = self._connections(
                 conn,
                 company_id,
-                " AND source_type = 'Accounting' AND status IN ('PendingAuth', 'Linked')",
+                " AND source_type = ? AND status IN (?, ?)",
+                (ACCOUNTING, *ACTIVE_STATUSES),
             )
-            if accounting and all(c["status"] != "Linked" for c in accounting):
+            if accounting and all(c["status"] != LINKED for c in accounting):
                 # Codat: create it after the customer has authorized the accounting connection.
                 raise Conflict(
                     f"The accounting connection {accounting[0]['id']} of company {company_id} "
                     "is not authorized yet; create the partner expense connection once it is "
                     "Linked."
                 )
-            return self._insert_connection(
-                conn, company_id, PARTNER_EXPENSE, "Linked", link_base_url
-            )
+            return self._insert_connection(conn, company_id, PARTNER_EXPENSE, LINKED, link_base_url)
 
     def get_connection(self, company_id: str, connection_id: str) -> Wire | None:
         with self._read() as conn:
@@ -478,12 +345,12 @@ class Store:
             found = self._connections(conn, company_id, " AND id = ?", (connection_id,))
             if not found:
                 raise NotFound(f"connection {connection_id} of company {company_id}")
-            if found[0]["status"] != "Linked":
+            if found[0]["status"] != LINKED:
                 raise Conflict(
                     f"connection {connection_id} is {found[0]['status']}; only a Linked"
                     " connection can be unlinked"
                 )
-            return self.set_connection_status(company_id, connection_id, "Unlinked")
+            return self.set_connection_status(company_id, connection_id, UNLINKED)
 
     def delete_connection(self, company_id: str, connection_id: str) -> bool:
         with self._write() as conn:
@@ -498,8 +365,8 @@ class Store:
         with self._read() as conn:
             row = conn.execute(
                 "SELECT integration_key FROM connections WHERE company_id = ?"
-                " AND source_type = 'Accounting' AND status = 'Linked' ORDER BY seq DESC LIMIT 1",
-                (company_id,),
+                " AND source_type = ? AND status = ? ORDER BY seq DESC LIMIT 1",
+                (company_id, ACCOUNTING, LINKED),
             ).fetchone()
             return None if row is None else str(row[0])
 
