@@ -10,7 +10,6 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from reconcile.desired.document import Document
-from reconcile.desired.messages import too_many_tags_message
 from reconcile.desired.schema import Issue
 from reconcile.model import MAX_USER_TAGS, MAX_USER_TAGS_PROTECTED
 
@@ -129,6 +128,8 @@ def _tag_budget(
         return
     if len(tags) > _limit(customer.get("protect")) or len(default_tags) > MAX_USER_TAGS:
         return  # the schema says it, at the tags themselves
+    from reconcile.desired.messages import too_many_tags_message
+
     message = too_many_tags_message(merged, protected=protect is True, merged=len(tags) < merged)
     if "tags" in customer:
         yield Issue((*path, "tags"), message, at_key=True)

@@ -19,21 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconcile.desired.document import Rejected
-from reconcile.desired.messages import (
-    enum_message,
-    missing_message,
-    pattern_message,
-    tag_key_message,
-    too_many_tags_message,
-    type_message,
-    unknown_key_message,
-)
-from reconcile.desired.messages import (
-    in_tags as _in_tags,
-)
-from reconcile.desired.messages import (
-    label as _label,
-)
 from reconcile.desired.predicate import Check, compile_schema
 
 if TYPE_CHECKING:
@@ -124,6 +109,18 @@ def _issues(
 
 
 def _translate(error: jsonschema.ValidationError, prefix: tuple[Any, ...]) -> Iterator[Issue]:
+    from reconcile.desired.messages import (  # the words are needed only when something is wrong
+        enum_message,
+        in_tags,
+        label,
+        missing_message,
+        pattern_message,
+        tag_key_message,
+        too_many_tags_message,
+        type_message,
+        unknown_key_message,
+    )
+
     path = prefix + tuple(error.absolute_path)
     keyword = str(error.validator)
     value: Any = error.instance
@@ -151,16 +148,16 @@ def _translate(error: jsonschema.ValidationError, prefix: tuple[Any, ...]) -> It
         if not (path[-1:] == ("name",) and value == ""):  # minLength says it
             yield Issue(path, pattern_message(path, value))
     elif keyword == "minLength":
-        yield Issue(path, f"{_label(path)} must not be empty")
+        yield Issue(path, f"{label(path)} must not be empty")
     elif keyword == "maxLength":
         limit = expected
-        if _in_tags(path):
+        if in_tags(path):
             yield Issue(
                 path,
                 f"tag '{path[-1]}' value is {len(value)} characters; Codat allows at most {limit}",
             )
         else:
-            yield Issue(path, f"{_label(path)} is {len(value)} characters; the limit is {limit}")
+            yield Issue(path, f"{label(path)} is {len(value)} characters; the limit is {limit}")
     elif keyword == "maxProperties":  # only tags have a limit; "then": the customer is protected
         yield Issue(path, too_many_tags_message(len(value), protected="then" in error.schema_path))
     else:  # pragma: no cover - a keyword added to the schema without a message here

@@ -290,3 +290,15 @@ def test_json_like_text_is_read_the_same_or_left_to_pyyaml(
     text = '{"version": 1, "owner": "o", "customers": [' + body
     fast, exact = _fast_and_exact(tmp_path, text, monkeypatch)
     assert fast == exact
+
+
+def test_non_printable_is_pyyamls_printable_set_complemented() -> None:
+    """fastread writes YAML's printable set as its complement (cheap to compile): the same set."""
+    import re
+
+    printable = re.compile(
+        "[\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+    )
+    for code in range(0x110000):
+        char = chr(code)
+        assert (fastread._NON_PRINTABLE.match(char) is None) == bool(printable.match(char)), code
