@@ -1,23 +1,31 @@
-"""Benchmark: validate a generated 10,000-customer desired-state file (`reconcile.desired.load`).
+"""Benchmark: `reconcile validate` start-up, and loading 10,000 customers in every file style.
 
-Generates the file in a temporary directory (about 1.5 MB: every customer has a name, a
-description, tags and a platform; a third have an expenseConfig, a tenth adopt a company id), then
-times `load()` in this one process, best and median of N runs, on each reader available:
+1. Start-up: `reconcile validate examples/customers.yaml` as a whole process (wall and CPU, from
+   outside), this tree against a baseline revision (default: the commit before the start-up work)
+   extracted with `git archive`, run in turn A B A B ... so the ratio is taken pair by pair.
+2. Load: one generated 10,000-customer file (every customer has a name, a description, tags and a
+   platform; a third have an expenseConfig, a tenth adopt a company id) written in each style that
+   people and scripts write: block YAML, flow YAML (`yaml.safe_dump(default_flow_style=True)`),
+   indented JSON and compact JSON (`json.dumps`). For each, in this process, best and median of N
+   runs: `load()` as `validate` runs it (the fast readers), `load()` with the fast readers switched
+   off (PyYAML, exact), and PyYAML's C loader alone (`yaml.load(text, CSafeLoader)`, the floor
+   the plan benchmark uses). Ratios: each style against block style, and against the C loader.
 
-* auto: what `reconcile validate` does (the yaml-rs fast path when installed, else PyYAML),
-* pyyaml: the exact PyYAML reader alone (the fast path switched off),
-* plus the pieces: PyYAML's C compose alone, yaml-rs parse alone, the compiled schema check.
-
-Run from the project root: `python benchmarks/bench_validate.py [--customers N] [--runs N]`.
-Prints the numbers and appends a dated section to benchmarks/RESULTS.md.
+Run from the project root: `python benchmarks/bench_validate.py [--customers N] [--runs N]
+[--startup-runs N] [--baseline REV]`. Prints the numbers and appends a dated section to
+benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import platform
 import random
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +36,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+BASELINE = "83c9c6d"  # the commit before the start-up work (lazy imports, fast JSON/flow readers)
+EXAMPLE = "examples/customers.yaml"
 ALIASES = ("xero", "quickbooks-online", "netsuite", "sage-intacct", "zoho-books", "freeagent")
 
 
@@ -71,6 +81,19 @@ def _uuid_line(line: str) -> str:
     return f"{prefix}: {hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
 
 
+def styles(block: str) -> dict[str, str]:
+    """The same desired state written in each style: block (as generated), flow, JSON."""
+    import yaml
+
+    data = yaml.safe_load(block)
+    return {
+        "block YAML": block,
+        "flow YAML": yaml.safe_dump(data, default_flow_style=True, sort_keys=False, width=100),
+        "JSON, indented": json.dumps(data, indent=2),
+        "JSON, compact": json.dumps(data, separators=(",", ":")),
+    }
+
+
 def _time(fn: Callable[[], Any], runs: int) -> tuple[float, float]:
     times = []
     for _ in range(runs):
@@ -80,86 +103,185 @@ def _time(fn: Callable[[], Any], runs: int) -> tuple[float, float]:
     return min(times), statistics.median(times)
 
 
+# ------------------------------------------------------------------------- start-up
+
+
+def _run_cli(tree: Path, runs_out: list[tuple[float, float]]) -> None:
+    """One whole-process run of `validate` from `tree`; appends (wall, cpu) seconds."""
+    code = f"import sys; sys.path.insert(0, {str(tree)!r}); from reconcile.cli import main; main()"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", code, "validate", EXAMPLE],
+        cwd=ROOT,
+        capture_output=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"validate failed in {tree}: {done.stderr.decode()[-500:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    runs_out.append((wall, cpu))
+
+
+def startup(baseline: str, runs: int) -> list[tuple[str, float, float, float, float]]:
+    """(label, wall median, cpu median, wall ratio median, cpu ratio median) for this tree and the
+    baseline, measured in turn."""
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path(tmp) / "baseline"
+        old.mkdir()
+        archive = subprocess.run(
+            ["git", "archive", baseline], cwd=ROOT, capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+        new: list[tuple[float, float]] = []
+        base: list[tuple[float, float]] = []
+        _run_cli(ROOT, [])  # warm-up: page cache, bytecode
+        _run_cli(old, [])
+        for _ in range(runs):
+            _run_cli(ROOT, new)
+            _run_cli(old, base)
+    ratios_wall = [a[0] / b[0] for a, b in zip(new, base, strict=True)]
+    ratios_cpu = [a[1] / b[1] for a, b in zip(new, base, strict=True)]
+
+    def med(values: list[float]) -> float:
+        return statistics.median(values)
+
+    return [
+        (
+            "this tree",
+            med([w for w, _ in new]),
+            med([c for _, c in new]),
+            med(ratios_wall),
+            med(ratios_cpu),
+        ),
+        (f"baseline {baseline}", med([w for w, _ in base]), med([c for _, c in base]), 1.0, 1.0),
+    ]
+
+
+# ------------------------------------------------------------------------- load
+
+
+def _never(file: str, text: str) -> None:
+    return None
+
+
+def load_styles(customers: int, runs: int) -> tuple[bool, list[list[Any]]]:
+    """Rows: style, size MB, auto best/median, exact median, C loader median, JSON median."""
+    import yaml
+
+    from reconcile.desired import fastread, load
+
+    rows: list[list[Any]] = []
+    texts = styles(generate(customers))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with tempfile.TemporaryDirectory() as tmp:
+        for style, text in texts.items():
+            path = Path(tmp) / "customers.yaml"
+            path.write_text(text, encoding="utf-8")
+            fast = fastread.parse_fast("f", text) is not None
+
+            def run_load(path: Path = path) -> None:
+                state = load([path])
+                assert len(state.customers) == customers
+
+            auto = _time(run_load, runs)
+            saved = fastread.parse_fast
+            fastread.parse_fast = _never
+            try:
+                exact = _time(run_load, max(1, runs // 2))
+            finally:
+                fastread.parse_fast = saved
+
+            def c_load(text: str = text) -> None:
+                yaml.load(text, Loader=loader)
+
+            def json_load(text: str = text) -> None:
+                json.loads(text)
+
+            c_loader = _time(c_load, max(1, runs // 2))
+            json_only = _time(json_load, runs) if style.startswith("JSON") else None
+            rows.append([style, len(text.encode()) / 1e6, fast, auto, exact, c_loader, json_only])
+    return loader.__name__ == "CSafeLoader", rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--startup-runs", type=int, default=15)
+    parser.add_argument("--baseline", default=BASELINE)
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
     args = parser.parse_args()
-
     sys.path.insert(0, str(ROOT))
-    import yaml
 
-    from reconcile.desired import load, schema, yamlload
-
-    rows: list[tuple[str, float, float]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "customers.yaml"
-        text = generate(args.customers)
-        path.write_text(text, encoding="utf-8")
-        size_mb = len(text.encode()) / 1e6
-
-        def run_load() -> None:
-            state = load([path])
-            assert len(state.customers) == args.customers
-
-        fast = yamlload.fast_available()
-        rows.append(
-            (
-                "load() auto (" + ("yaml-rs fast path" if fast else "PyYAML") + ")",
-                *_time(run_load, args.runs),
-            )
+    start_rows = startup(args.baseline, args.startup_runs)
+    print(f"reconcile validate {EXAMPLE}: whole process, median of {args.startup_runs}, in turn")
+    for label, wall, cpu, r_wall, r_cpu in start_rows:
+        print(
+            f"  {label:<22} wall {wall * 1000:6.0f} ms  cpu {cpu * 1000:6.0f} ms"
+            f"  ratio wall {r_wall:.2f} cpu {r_cpu:.2f}"
         )
-        if fast:
-            saved = yamlload._yaml_rs
-            yamlload._yaml_rs = None
-            try:
-                rows.append(("load() PyYAML exact reader only", *_time(run_load, args.runs)))
-            finally:
-                yamlload._yaml_rs = saved
-        loader = yamlload._Loader
-        rows.append(
-            (
-                f"  PyYAML compose alone ({loader.__mro__[1].__name__}, our resolver)",
-                *_time(lambda: yaml.compose(text, Loader=loader), args.runs),
-            )
+    c_ok, rows = load_styles(args.customers, args.runs)
+    block_auto = rows[0][3][1]
+    print(f"load() of {args.customers:,} customers, best/median of {args.runs} runs")
+    for style, size, fast, auto, exact, c_loader, json_only in rows:
+        extra = f"  json.loads {json_only[1] * 1000:5.0f} ms" if json_only else ""
+        print(
+            f"  {style:<15} {size:4.1f} MB fast={'yes' if fast else 'no '}"
+            f"  auto {auto[1] * 1000:5.0f} ms ({auto[1] / block_auto:.2f}x block,"
+            f" {auto[1] / c_loader[1]:.2f}x C loader)  exact {exact[1] * 1000:5.0f} ms"
+            f"  C loader {c_loader[1] * 1000:5.0f} ms{extra}"
         )
-        if fast:
-            parse = yamlload._yaml_rs.loads
-            data = parse(text, parse_datetime=False)
-            rows.append(
-                (
-                    "  yaml-rs parse alone",
-                    *_time(lambda: parse(text, parse_datetime=False), args.runs),
-                )
-            )
-            check = schema.is_valid()
-            rows.append(("  compiled schema check", *_time(lambda: check(data), args.runs)))
-
-    print(f"{args.customers} customers, {size_mb:.1f} MB, best/median of {args.runs} runs")
-    for label, best, median in rows:
-        print(f"  {label:<44} best {best * 1000:7.0f} ms   median {median * 1000:7.0f} ms")
     if not args.no_record:
-        _record(args.customers, size_mb, args.runs, rows)
+        _record(args, start_rows, c_ok, rows)
 
 
 def _record(
-    customers: int, size_mb: float, runs: int, rows: list[tuple[str, float, float]]
+    args: argparse.Namespace,
+    start_rows: list[tuple[str, float, float, float, float]],
+    c_ok: bool,
+    rows: list[list[Any]],
 ) -> None:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load_avg = os.getloadavg()[0]
+    block_auto = rows[0][3][1]
     lines = [
         "",
-        f"## Desired state: validate {customers:,} customers ({stamp})",
+        f"## Desired state: validate start-up, and {args.customers:,} customers in every style"
+        f" ({stamp})",
         "",
-        f"`python benchmarks/bench_validate.py` on {platform.machine()}, Python"
-        f" {platform.python_version()}: `reconcile.desired.load()` of one generated"
-        f" {size_mb:.1f} MB file, in one process (schema compiled once).",
+        f"`python benchmarks/bench_validate.py` on {platform.machine()}, {os.cpu_count()} cores,"
+        f" Python {platform.python_version()}, load average {load_avg:.1f} when it started.",
         "",
-        f"| what | best | median ({runs} runs) |",
-        "| --- | --- | --- |",
+        f"`reconcile validate {EXAMPLE}` as a whole process, this tree and the baseline"
+        f" (`{args.baseline}`, before the start-up work) run in turn, median of"
+        f" {args.startup_runs}; the ratio is taken pair by pair (target: under 150 ms).",
+        "",
+        "| tree | wall | CPU | ratio wall | ratio CPU |",
+        "| --- | --- | --- | --- | --- |",
         *(
-            f"| {label.strip()} | {best * 1000:.0f} ms | {median * 1000:.0f} ms |"
-            for label, best, median in rows
+            f"| {label} | {wall * 1000:.0f} ms | {cpu * 1000:.0f} ms | {rw:.2f} | {rc:.2f} |"
+            for label, wall, cpu, rw, rc in start_rows
+        ),
+        "",
+        f"`reconcile.desired.load()` of one generated file per style, in one process (median of"
+        f" {args.runs}; exact and C loader: median of {max(1, args.runs // 2)}). auto is what"
+        " `validate` and `plan` run; exact switches the fast readers off (PyYAML); C loader is"
+        f" `yaml.load` with {'CSafeLoader' if c_ok else 'SafeLoader (no libyaml)'} alone,"
+        " no checks.",
+        "",
+        "| style | size | fast reader | auto | vs block | vs C loader | exact (PyYAML) | C loader |"
+        " json.loads |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        *(
+            f"| {style} | {size:.1f} MB | {'yes' if fast else 'no'} | {auto[1] * 1000:.0f} ms"
+            f" | {auto[1] / block_auto:.2f}x | {auto[1] / c_loader[1]:.2f}x"
+            f" | {exact[1] * 1000:.0f} ms | {c_loader[1] * 1000:.0f} ms"
+            f" | {f'{json_only[1] * 1000:.0f} ms' if json_only else '-'} |"
+            for style, size, fast, auto, exact, c_loader, json_only in rows
         ),
         "",
     ]
