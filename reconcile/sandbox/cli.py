@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 import sys
 from pathlib import Path
-from typing import Final
 
 import click
 
@@ -18,11 +17,9 @@ from reconcile.sandbox.options import (
     SandboxOptions,
     parse_daily_quota,
 )
-from reconcile.sandbox.registry import UID_TAG
+from reconcile.sandbox.registry import DEFAULT_PORT, UID_TAG
 
 __all__ = ["UID_TAG", "sandbox"]
-
-DEFAULT_PORT: Final = 8765
 
 
 class _Group(click.Group):

@@ -13,6 +13,11 @@ from typing import Final
 OWNER_TAG: Final = "reconcile.owner"
 UID_TAG: Final = "reconcile.uid"
 
+# Where `sandbox serve` listens by default; linkUrls made outside a request (the store's
+# default, `sandbox seed`) point there.
+DEFAULT_PORT: Final = 8765
+DEFAULT_BASE_URL: Final = f"http://127.0.0.1:{DEFAULT_PORT}"
+
 _NAMESPACE: Final = uuid.UUID("6f3a0c52-8d1e-4b7a-9c55-0d2f6e1b7a10")
 
 

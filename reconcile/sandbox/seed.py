@@ -38,6 +38,7 @@ import click
 from reconcile.sandbox.registry import (
     CONNECTION_STATUSES,
     DEAUTHORIZED,
+    DEFAULT_BASE_URL,
     LINKED,
     OWNER_TAG,
     PENDING_AUTH,
@@ -49,8 +50,6 @@ from reconcile.sandbox.store import Store
 T = TypeVar("T")
 
 DEFAULT_OWNER: Final = "expenses-demo"
-# Where `reconcile sandbox serve` listens by default; linkUrls are stored with their base URL.
-DEFAULT_BASE_URL: Final = "http://127.0.0.1:8765"
 
 PLATFORM_WEIGHTS: Final = (
     ("qhyg", 30),  # QuickBooks Online

@@ -14,7 +14,6 @@ from reconcile.sandbox.filters import Condition, Ordering, Query
 
 Wire = dict[str, Any]
 
-DEFAULT_BASE_URL: Final = "http://127.0.0.1"
 BUSY_TIMEOUT_MS: Final = 30_000
 
 SCHEMA: Final = """
