@@ -186,7 +186,11 @@ def test_the_cap_counts_chunks_as_they_arrive(tmp_path: Path) -> None:
         "client": ("127.0.0.1", 40000),
         "server": ("127.0.0.1", 8765),
     }
-    asyncio.run(app(scope, receive, send))
+
+    async def call() -> None:
+        await app(scope, receive, send)
+
+    asyncio.run(call())
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 413
     assert pulled <= MB // len(chunk) + 1
 

@@ -181,19 +181,23 @@ async def test_pages_cannot_be_framed(store: Store, client: httpx.AsyncClient) -
     ],
 )
 async def test_a_choice_not_made_on_the_page_is_403(
-    store: Store, client: httpx.AsyncClient, data: object, headers: dict[str, str]
+    store: Store,
+    client: httpx.AsyncClient,
+    data: str | dict[str, str] | None,
+    headers: dict[str, str],
 ) -> None:
     cid, conn_id, start = _company_with_connection(store)
     other = store.create_company("Other", None, {})
     other_start = _path(store.create_connection(other["id"], "gbol", "http://x")["linkUrl"])
     page_of = {"right": start, "other": other_start}
+    form = data if not isinstance(data, str) else None
     if isinstance(data, str):
         found = _TOKEN.search((await client.get(page_of[data])).text)
         assert found is not None
-        data = {"token": found.group(1)}
+        form = {"token": found.group(1)}
     for action in ("authorize", "deny"):
         refused = await client.post(
-            start.removesuffix("/start") + f"/{action}", data=data, headers=headers
+            start.removesuffix("/start") + f"/{action}", data=form, headers=headers
         )
         assert refused.status_code == 403, (action, refused.text)
         assert "Not allowed" in refused.text and refused.headers["x-frame-options"] == "DENY"

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from reconcile.sandbox.seed import OWNER_TAG, UID_TAG, seed_command, seed_population
+from reconcile.sandbox.registry import OWNER_TAG, UID_TAG
+from reconcile.sandbox.seed import seed_command, seed_population
 from reconcile.sandbox.store import Store
 
 
