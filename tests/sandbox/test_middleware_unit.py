@@ -275,7 +275,11 @@ async def test_lost_in_process_commits_then_replays(options: SandboxOptions) -> 
 
 @pytest.mark.parametrize("fault", ["drop_rate", "lost_response_rate"])
 def test_drop_and_lost_under_uvicorn(options: SandboxOptions, fault: str) -> None:
-    opts = replace(options, **{fault: 1.0})
+    opts = (
+        replace(options, drop_rate=1.0)
+        if fault == "drop_rate"
+        else replace(options, lost_response_rate=1.0)
+    )
     with (
         serve(wrap(tiny_app(opts.db_path), opts)) as base,
         httpx.Client(base_url=base, headers=AUTH, timeout=5) as client,
