@@ -158,10 +158,10 @@ def main() -> None:
 
 `python benchmarks/bench_audit_export.py` on {platform.machine()}, Python
 {platform.python_version()}: `sandbox seed --companies {args.companies}` ({counts["managed"]:,}
-companies of the benchmark owner and others' and untagged ones; {counts["expense config"]:,}
-expense configs), served on loopback (uvicorn subprocess, 2-core machine shared with other
-work). {args.runs} runs; the export is of the {customers:,} companies of the owner; plan and
-audit read that file. Requests counted by the client; CPU is this process only.
+companies with an owner tag, the benchmark owner's and other teams'; the rest untagged;
+{counts["expense config"]:,} expense configs), served on loopback (uvicorn subprocess).
+{args.runs} runs; the export is of the {customers:,} companies of the owner; plan and audit read
+that file. Requests counted by the client; CPU is this process only.
 
 | what | requests | of which lists | wall best | wall median | CPU median |
 | --- | ---: | ---: | ---: | ---: | ---: |

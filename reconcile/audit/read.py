@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from reconcile import paths
 from reconcile.codat.client import MAX_PAGE_SIZE
 from reconcile.codat.errors import CodatHTTPError
 from reconcile.codat.readonly import ReadOnlyClient
@@ -24,11 +26,34 @@ class SnapshotClient(ReadOnlyClient):
     company reads by id come from that list. Anything else is a real (GET) request."""
 
     _everything: tuple[Company, ...] | None = None
+    _pages: dict[tuple[str, str], object] | None = None  # (page, pageSize) -> the raw answer
 
     async def snapshot(self) -> tuple[Company, ...]:
         if self._everything is None:
+            self._pages = {}
             self._everything = tuple(await super().list_companies())
         return self._everything
+
+    async def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> object:
+        """A page of the whole account (no filter) is read once: the snapshot records each
+        answer and later reads of the same page get it again (e.g. the planner's uid lookup)."""
+        key = _page_key(method, path, params)
+        if key is not None and self._pages is not None and key in self._pages:
+            return self._pages[key]
+        body = await super().request_json(
+            method, path, json=json, params=params, idempotency_key=idempotency_key
+        )
+        if key is not None and self._pages is not None and self._everything is None:
+            self._pages[key] = body
+        return body
 
     async def list_companies(
         self, tags: str | None = None, *, page_size: int = MAX_PAGE_SIZE
@@ -49,6 +74,15 @@ class SnapshotClient(ReadOnlyClient):
             # Not in the list of every company: gone, as Codat would answer.
             raise CodatHTTPError("GET", f"/companies/{company_id}", 404, None)
         return await super().get_company(company_id)
+
+
+def _page_key(method: str, path: str, params: dict[str, Any] | None) -> tuple[str, str] | None:
+    """(page, pageSize) of an unfiltered `GET /companies`, else None."""
+    if method != "GET" or path != paths.companies() or not params:
+        return None
+    if set(params) != {"page", "pageSize"}:
+        return None
+    return str(params["page"]), str(params["pageSize"])
 
 
 def _one_equality(tags: str | None) -> tuple[str, str] | None:

@@ -155,6 +155,10 @@ def audit(
         async with open_client(where, SnapshotClient) as client:
             assert isinstance(client, SnapshotClient)
             read = await read_for_audit(client, desired)
+        known = {c.uid for c in desired.customers} | {c.uid for c in read.companies if c.uid}
+        unknown = options.targets - known
+        if unknown:
+            fail(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
         requests = f"{read.requests} request{'s' if read.requests != 1 else ''}"
         click.echo(
             f"Reading Codat: {len(read.companies)} companies in the account ({requests})",
