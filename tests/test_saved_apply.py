@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -44,7 +45,19 @@ class Served:
     log: Path
 
     def mark(self) -> int:
-        return len(read_log(self.log))
+        """The log position after every request made so far. The server writes a request's
+        line after answering it, so a sentinel request is sent and waited for."""
+        sentinel = f"/companies/mark-{uuid.uuid4()}"
+        with self.http() as client:
+            client.get(sentinel)
+        deadline = time.monotonic() + 10
+        while True:
+            entries = read_log(self.log)
+            found = [i for i, e in enumerate(entries) if e["path"] == sentinel]
+            if found:
+                return found[0] + 1
+            assert time.monotonic() < deadline, "the sandbox did not log the sentinel"
+            time.sleep(0.02)
 
     def since(self, mark: int) -> list[dict[str, Any]]:
         return read_log(self.log)[mark:]
