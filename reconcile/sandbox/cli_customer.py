@@ -155,48 +155,47 @@ def _customer_options(fn: Any) -> Any:
     return db_option(fn)
 
 
-@click.command()
-@_customer_options
-def authorize(
-    db_path: Path,
-    uid: str | None,
-    company_id: str | None,
-    owner: str | None,
-    connection_id: str | None,
-) -> None:
-    """Play the customer finishing Link: the accounting connection becomes Linked."""
-    _simulate(
-        db_path,
-        uid,
-        company_id,
-        connection_id,
-        owner,
-        statuses=(PENDING_AUTH, DEAUTHORIZED),
-        new_status=LINKED,
-        verb="authorize",
-    )
+def _status_command(
+    name: str, help_text: str, statuses: tuple[str, ...], new_status: str
+) -> click.Command:
+    """A command that moves the customer's accounting connection from one of `statuses` to
+    `new_status`, as the customer would."""
+
+    @click.command(name, help=help_text)
+    @_customer_options
+    def command(
+        db_path: Path,
+        uid: str | None,
+        company_id: str | None,
+        owner: str | None,
+        connection_id: str | None,
+    ) -> None:
+        _simulate(
+            db_path,
+            uid,
+            company_id,
+            connection_id,
+            owner,
+            statuses=statuses,
+            new_status=new_status,
+            verb=name,
+        )
+
+    return command
 
 
-@click.command()
-@_customer_options
-def deauthorize(
-    db_path: Path,
-    uid: str | None,
-    company_id: str | None,
-    owner: str | None,
-    connection_id: str | None,
-) -> None:
-    """Play the customer revoking access: the Linked accounting connection becomes Deauthorized."""
-    _simulate(
-        db_path,
-        uid,
-        company_id,
-        connection_id,
-        owner,
-        statuses=(LINKED,),
-        new_status=DEAUTHORIZED,
-        verb="deauthorize",
-    )
+authorize = _status_command(
+    "authorize",
+    "Play the customer finishing Link: the accounting connection becomes Linked.",
+    (PENDING_AUTH, DEAUTHORIZED),
+    LINKED,
+)
+deauthorize = _status_command(
+    "deauthorize",
+    "Play the customer revoking access: the Linked accounting connection becomes Deauthorized.",
+    (LINKED,),
+    DEAUTHORIZED,
+)
 
 
 def _resolve(

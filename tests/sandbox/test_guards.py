@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import queue
+import os
 import socket
-import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,7 +21,7 @@ from reconcile.sandbox.options import MAX_BODY_BYTES, SandboxOptions
 from reconcile.sandbox.store import Store
 from tests.conftest import AUTH_HEADERS
 from tests.sandbox import conforms, is_error_message
-from tests.sandbox_server import LISTENING, PROJECT_ROOT, sandbox_command
+from tests.sandbox_server import serve_sandbox
 
 MB = 1024 * 1024
 
@@ -195,40 +192,18 @@ def test_the_cap_counts_chunks_as_they_arrive(tmp_path: Path) -> None:
     assert pulled <= MB // len(chunk) + 1
 
 
-@contextmanager
-def served_with_pid(db: Path) -> Iterator[tuple[str, int]]:
-    """A private served sandbox and its process id (to read its peak memory)."""
-    process = subprocess.Popen(
-        sandbox_command("serve", "--port", "0", "--db", str(db), "--daily-quota", "1000"),
-        cwd=PROJECT_ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        while True:
-            line = lines.get(timeout=30)
-            assert line is not None, "the sandbox exited"
-            if match := LISTENING.search(line):
-                break
-        yield match.group(1), process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def _server_pid(db: Path) -> int:
+    """The process id of the sandbox this test process started on `db` (from /proc)."""
+    children = [
+        int(pid)
+        for task in Path("/proc/self/task").iterdir()
+        for pid in (task / "children").read_text().split()
+    ]
+    for pid in children:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if b"serve" in argv and str(db).encode() in argv:
+            return pid
+    raise AssertionError(f"no sandbox process serving {db}")
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -264,12 +239,16 @@ def _upload_chunked(port: int, megabytes: int) -> bytes:
     return answer
 
 
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+@pytest.mark.skipif(
+    not Path(f"/proc/self/task/{os.getpid()}/children").exists(), reason="needs Linux /proc"
+)
 def test_a_400_mb_upload_does_not_raise_the_servers_memory(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
     with (
-        served_with_pid(tmp_path / "s.db") as (url, pid),
+        serve_sandbox(db, "--daily-quota", "1000") as url,
         httpx.Client(base_url=url, headers=AUTH_HEADERS) as client,
     ):
+        pid = _server_pid(db)
         conforms(client.post("/companies", json={"name": "Warm up"}), 200)
         before = _peak_rss_mb(pid)
         started = time.monotonic()

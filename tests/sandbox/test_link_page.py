@@ -7,6 +7,7 @@ import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -223,16 +224,20 @@ def test_every_process_serving_a_file_accepts_the_same_tokens(tmp_path: Path) ->
     assert first.token("c", "k") != PageTokens(tmp_path / "other.db").token("c", "k")
 
 
+def _pending_on_the_wire(api: httpx.Client, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A company created through the API, with its PendingAuth Xero connection."""
+    company = api.post("/companies", json={"name": name}).json()
+    path = f"/companies/{company['id']}/connections"
+    return company, api.post(path, json={"platformKey": "gbol"}).json()
+
+
 def test_a_cross_site_post_is_refused_on_the_wire(tmp_path: Path) -> None:
     """Through the served sandbox: the POST a page on another site would make."""
     with (
         serve_sandbox(tmp_path / "sandbox.db") as base_url,
         httpx.Client(base_url=base_url, headers=AUTH, timeout=10) as api,
     ):
-        company = api.post("/companies", json={"name": "Wire Customer"}).json()
-        connection = api.post(
-            f"/companies/{company['id']}/connections", json={"platformKey": "gbol"}
-        ).json()
+        company, connection = _pending_on_the_wire(api, "Wire Customer")
         action = connection["linkUrl"].removesuffix("/start") + "/authorize"
         forged = httpx.post(action, headers={"Origin": "http://evil.example"}, data={"a": "b"})
         assert forged.status_code == 403
@@ -264,10 +269,7 @@ def test_customer_authorizes_and_revokes_in_a_browser(tmp_path: Path) -> None:
         serve_sandbox(tmp_path / "sandbox.db") as base_url,
         httpx.Client(base_url=base_url, headers=AUTH, timeout=10) as api,
     ):
-        company = api.post("/companies", json={"name": "Browser Customer Ltd"}).json()
-        connection = api.post(
-            f"/companies/{company['id']}/connections", json={"platformKey": "gbol"}
-        ).json()
+        company, connection = _pending_on_the_wire(api, "Browser Customer Ltd")
         assert connection["status"] == "PendingAuth"
         connection_url = f"/companies/{company['id']}/connections/{connection['id']}"
 
