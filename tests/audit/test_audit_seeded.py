@@ -24,7 +24,8 @@ OWNER = "seed-team"
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, str], Path, Path]]:
     directory = tmp_path_factory.mktemp("seeded")
     db = directory / "sandbox.db"
-    ok(cli("sandbox", "seed", "--db", str(db), "--companies", "600", "--owner", OWNER))
+    seed = ("sandbox", "seed", "--db", str(db), "--companies", "600", "--owner", OWNER)
+    ok(cli(*seed, "--connection-errors", "0.05"))
     with served(directory) as (url, _db, log):
         env = {"CODAT_BASE_URL": url, "CODAT_API_KEY": TEST_API_KEY}
         customers = directory / "customers.yaml"
@@ -61,6 +62,9 @@ def test_seeded_histories_and_json_out(
     summary = doc["summary"]
     assert summary["changes"] == 0  # the export plans to no changes
     assert summary["needs_reauthorization"] > 0 and summary["awaiting_authorization"] > 0
+    assert summary["connection_errors"] > 0
+    errors = [f for f in doc["findings"] if f["kind"] == "connection_errors"]
+    assert all(f["since"] and f["facts"]["message"] for f in errors)
     assert summary["orphans"] == 0 and summary["foreign"] == 0 and summary["duplicates"] == 0
     assert doc["companies_read"] == 600
     row = f"| `needs_reauthorization` | {summary['needs_reauthorization']} | yes |"
