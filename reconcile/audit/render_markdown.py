@@ -25,7 +25,8 @@ def render_audit_markdown(audit: Audit, *, limit: int = LIMIT, full_hint: str | 
         if not found:
             continue
         mark = " :x:" if kind in audit.fail_on else ""
-        sections.append(f"#### {markdown(kind.heading)} ({len(found)}){mark}\n")
+        # After the previous section's tight list: a blank line, then the heading.
+        sections.append(f"\n#### {markdown(kind.heading)} ({len(found)}){mark}\n")
         sections.append(Droppable([_item(f) for f in found], _left_out(kind, limit, where)))
     return capped(*sections, limit=limit)
 
@@ -34,7 +35,7 @@ def _left_out(kind: FindingKind, limit: int, where: str) -> Callable[[int], str]
     def note(n: int) -> str:
         return (
             f"- **{n} more {kind.value} finding{'' if n == 1 else 's'} not shown "
-            f"(this report is limited to {limit:,} characters): see {where}.**\n"
+            f"(this report is limited to {limit:,} characters): see {where}.**"
         )
 
     return note
@@ -76,7 +77,7 @@ def _item(finding: Finding) -> str:
         parts.append(f"since {markdown(finding.since)}")
     if finding.link_url:
         parts.append(markdown(finding.link_url))
-    return "- " + " · ".join(parts) + "\n"
+    return "- " + " · ".join(parts)  # no blank line between items: a tight list
 
 
 def _in_quotes(name: str) -> str:
