@@ -23,6 +23,7 @@ from tests.saved_support import (
     unique_owner,
 )
 
+ROOT = Path(__file__).resolve().parents[1]
 CLOSED_PORT = "http://127.0.0.1:9"
 
 
@@ -196,3 +197,25 @@ def test_key_file_problems_are_clean_errors(
     message = refused(result)
     assert expected in message
     assert TEST_API_KEY not in message + result.stdout
+
+
+def test_the_local_flow_of_the_gitops_guide_runs(tmp_path: Path) -> None:
+    """docs/gitops.md "Locally": plan --out, show, apply PLANFILE on the embedded sandbox."""
+    guide = (ROOT / "docs" / "gitops.md").read_text()
+    block = guide.split("## Locally", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line.split() for line in block.splitlines() if line.startswith("reconcile ")]
+    assert [c[1] for c in commands] == ["plan", "show", "apply"]
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "customers.yaml").write_text(EXAMPLE.read_text())
+    for command in commands:
+        ok(reconcile(*command[1:], url=None, key=None, cwd=tmp_path))
+    again = reconcile(
+        "plan",
+        "examples/customers.yaml",
+        "--sandbox",
+        "--detailed-exitcode",
+        url=None,
+        key=None,
+        cwd=tmp_path,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
