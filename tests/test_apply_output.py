@@ -228,3 +228,35 @@ def test_a_heartbeat_while_nothing_finishes(tmp_path: Path) -> None:
     assert re.fullmatch(
         r"Still applying: [0-2] of 2 actions done, 0 failed, \d+ s elapsed, .*\.", beats[0]
     )
+
+
+def test_names_from_codat_are_escaped_in_progress_and_summary(tmp_path: Path) -> None:
+    """An offboarded company's name comes from Codat: it can neither add a line nor reach the
+    terminal raw (issue 10 point 4, for apply's output)."""
+    from reconcile.sandbox.store import Store
+
+    db = tmp_path / "s.db"
+    hostile = "Evil\x1b]52;c;aGk=\x07\nApply complete: 0 created"
+    store = Store(db)
+    try:
+        company = store.create_company(
+            hostile, None, {"reconcile.owner": "apply-test", "reconcile.uid": "cus-9999"}
+        )
+        conn = store.create_connection(company["id"], "gbol", "http://127.0.0.1:8765")
+        store.set_connection_status(company["id"], conn["id"], "Linked")
+    finally:
+        store.close()
+    customers = write_customers(tmp_path / "c.yaml", 1)
+    with serve_sandbox(db) as url:
+        result = run_piped(url, str(customers), "--auto-approve")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "\x1b" not in result.stdout + result.stderr and "\x07" not in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("cus-9999")]
+    assert line == (
+        'cus-9999 "Evil\\x1b]52;c;aGk=\\x07\\nApply complete: 0 created": '
+        "unlinked accounting connection Xero (gbol)"
+    )
+    assert [ln for ln in result.stdout.splitlines() if ln.startswith("Apply complete")] == [
+        "Apply complete: 2 created, 0 updated, 1 unlinked, 0 deleted; "
+        "0 failed, 0 refused, 0 skipped."
+    ]

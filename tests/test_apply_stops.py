@@ -70,7 +70,8 @@ class Running:
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.err: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._pump_thread = threading.Thread(target=self._pump, daemon=True)
+        self._pump_thread.start()
 
     def _pump(self) -> None:
         assert self.process.stderr is not None
@@ -89,7 +90,10 @@ class Running:
         raise AssertionError(f"{text!r} never came: {''.join(self.err)}")
 
     def finish(self, timeout: float = 60) -> tuple[int, str]:
-        out, _ = self.process.communicate(timeout=timeout)
+        assert self.process.stdout is not None
+        out = self.process.stdout.read()  # not communicate(): it would read stderr too
+        self.process.wait(timeout=timeout)
+        self._pump_thread.join(timeout=timeout)  # every stderr line read
         return self.process.returncode, out
 
 
