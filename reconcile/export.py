@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from reconcile.codat import CodatClient
+from reconcile.codat import CodatClient, CodatError, QuotaExhausted
 from reconcile.desired.dump import dump
 from reconcile.model import (
     ACTIVE_STATUSES,
@@ -90,11 +90,21 @@ async def read_for_export(
     gate = asyncio.Semaphore(CONFIG_READ_CONCURRENCY)
     configs: dict[str, ExpenseConfig | None] = {}
 
-    async def read(company_id: str) -> None:
+    async def read(entry: Entry) -> None:
         async with gate:
-            configs[company_id] = await client.get_expense_config(company_id)
+            try:
+                configs[entry.company.id] = await client.get_expense_config(entry.company.id)
+            except QuotaExhausted:
+                raise  # nothing more can be read today: the export stops, saying when
+            except CodatError as exc:
+                # One unreadable config does not sink the export: the customer is written
+                # without it (plan then changes nothing: a config is never cleared).
+                entry.notes.append(
+                    f"the expense config could not be read ({text(exc)}); not written: "
+                    "export again to include it"
+                )
 
-    await asyncio.gather(*(read(e.company.id) for e in selection.entries if e.config_due))
+    await asyncio.gather(*(read(e) for e in selection.entries if e.config_due))
     return selection, configs
 
 

@@ -5,15 +5,19 @@ Every produced text is read back by the real loader (`reconcile.desired.load`): 
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 import yaml_rs
 
+from reconcile.codat import ClientSettings
+from reconcile.codat.readonly import ReadOnlyClient
 from reconcile.desired import load
 from reconcile.desired.dump import quote
-from reconcile.export import export_text, select, slug, unique_uid
+from reconcile.export import export_text, read_for_export, select, slug, unique_uid
 from reconcile.model import Company, Connection, DesiredState, ExpenseConfig
 
 OWNER = "team"
@@ -231,3 +235,50 @@ def test_quote_reads_back_the_same_in_yaml_11_and_12(value: str) -> None:
     line = f"k: {quote(value)}\n"
     assert yaml.safe_load(line) == {"k": value}  # PyYAML: YAML 1.1
     assert yaml_rs.loads(line, parse_datetime=False) == {"k": value}  # yaml-rs: YAML 1.2
+
+
+def test_an_unreadable_config_is_a_comment_not_a_failed_export(tmp_path: Path) -> None:
+    linked = [conn(n, "Linked") for n in (1, 2)]
+    wire = [
+        {
+            "id": cid(n),
+            "name": f"Company {n}",
+            "tags": managed(f"c{n}"),
+            "dataConnections": [
+                {
+                    "id": linked[n - 1].id,
+                    "sourceType": "Accounting",
+                    "platformName": "Xero",
+                    "integrationKey": "gbol",
+                    "status": "Linked",
+                    "created": "2026-11-01T00:00:00Z",
+                }
+            ],
+        }
+        for n in (1, 2)
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/companies":
+            return httpx.Response(200, json={"results": wire, "totalResults": 2})
+        if cid(1) in request.url.path:
+            return httpx.Response(503, json={"error": "busy", "correlationId": "c-1"})
+        body = {
+            k: {"id": v} for k, v in (("bankAccount", "1"), ("supplier", "2"), ("customer", "3"))
+        }
+        return httpx.Response(200, json=body)
+
+    async def go() -> tuple[str, list[str]]:
+        settings = ClientSettings(base_url="http://127.0.0.1:1", max_attempts=1)
+        async with ReadOnlyClient("k", settings, transport=httpx.MockTransport(handler)) as client:
+            selection, configs = await read_for_export(client, OWNER, adopt=False)
+            return export_text(OWNER, selection, configs, adopt=False)
+
+    text, warnings = asyncio.run(go())
+    [warning] = warnings
+    assert warning.startswith("c1 (company") and "could not be read" in warning
+    assert "  # export: the expense config could not be read" in text
+    path = tmp_path / "partial.yaml"
+    path.write_text(text)
+    c1, c2 = load([path]).customers
+    assert c1.expense_config is None and c2.expense_config == ExpenseConfig("1", "2", "3")
