@@ -25,7 +25,15 @@ from reconcile.model import (
     MappingOption,
     MappingOptions,
 )
-from reconcile.plan import NOTE_KINDS, Action, CustomerChange, Note, Plan, PlanFormatError
+from reconcile.plan import (
+    NOTE_KINDS,
+    Action,
+    CustomerChange,
+    Note,
+    Plan,
+    PlanFormatError,
+    Refusal,
+)
 from reconcile.planner import PlanOptions, make_plan
 from reconcile.saved import plan_schema, structure_problems
 
@@ -52,6 +60,20 @@ def company(uid: str, cid: str, *conns: Connection, name: str = "Acme") -> Compa
     return Company(id=cid, name=name, description="", tags=tags, connections=conns)
 
 
+def live_companies() -> tuple[Company, ...]:
+    """The live companies `rich_plan` plans against."""
+    return (
+        company("ren", "c-ren", conn("r1", "Linked")),
+        company("move", "c-move", conn("m1", "Linked"), conn("m2", "Linked", "expn", "Expense")),
+        company("wait", "c-wait", conn("w1", "PendingAuth")),
+        company("cfg", "c-cfg", conn("g1", "Linked")),
+        company("gone", "c-gone"),
+        company("reauth", "c-reauth", conn("d1", "Deauthorized")),
+        company("keep", "c-keep", conn("k1", "Linked")),
+        company("left", "c-left", conn("l1", "Linked"), conn("l2", "PendingAuth", "gbol")),
+    )
+
+
 def rich_plan(observed_at: str | None = "2026-11-27T10:00:00+00:00") -> Plan:
     """A plan with every kind of action the planner makes and every kind of note."""
     customers = (
@@ -62,16 +84,9 @@ def rich_plan(observed_at: str | None = "2026-11-27T10:00:00+00:00") -> Plan:
         Customer(uid="cfg", name="Acme", accounting="qhyg", expenses=True, expense_config=CONFIG),
         Customer(uid="gone", name="Acme", state="deleted"),
         Customer(uid="reauth", name="Acme", accounting="qhyg"),
+        Customer(uid="keep", name="Acme", accounting="gbol", protect=True),
     )
-    companies = (
-        company("ren", "c-ren", conn("r1", "Linked")),
-        company("move", "c-move", conn("m1", "Linked"), conn("m2", "Linked", "expn", "Expense")),
-        company("wait", "c-wait", conn("w1", "PendingAuth")),
-        company("cfg", "c-cfg", conn("g1", "Linked")),
-        company("gone", "c-gone"),
-        company("reauth", "c-reauth", conn("d1", "Deauthorized")),
-        company("left", "c-left", conn("l1", "Linked"), conn("l2", "PendingAuth", "gbol")),
-    )
+    companies = live_companies()
     live = LiveState(
         owner=OWNER,
         companies=companies,
@@ -99,6 +114,7 @@ def test_rich_plan_has_every_kind_of_action_and_note() -> None:
         "set_expense_config",
     }, kinds
     assert {n.kind for n in plan.notes} >= {"deferred", "awaiting_authorization"}
+    assert plan.refused
 
 
 def test_round_trip_keeps_everything() -> None:
@@ -121,6 +137,7 @@ def test_round_trip_keeps_everything() -> None:
         (Action, lambda d: d["changes"][0]["actions"][0]),
         (CustomerChange, lambda d: d["changes"][0]),
         (Note, lambda d: d["deferred"][0]),
+        (Refusal, lambda d: d["refused"][0]),
         (Plan, lambda d: d),
     ],
 )

@@ -24,6 +24,7 @@ from reconcile.saved import (
     verify,
 )
 from tests.test_saved_json import OWNER, rich_plan
+from tests.test_saved_json import live_companies as rich_live
 
 KEY = "key-one"
 URL = "https://api.codat.io"
@@ -31,23 +32,8 @@ FILES = [("customers.yaml", b"version: 1\n")]
 
 
 def live_companies() -> dict[str, Company]:
-    """The companies `rich_plan` saw, rebuilt from its planner inputs."""
-    from tests.test_saved_json import company, conn
-
-    return {
-        c.id: c
-        for c in (
-            company("ren", "c-ren", conn("r1", "Linked")),
-            company(
-                "move", "c-move", conn("m1", "Linked"), conn("m2", "Linked", "expn", "Expense")
-            ),
-            company("wait", "c-wait", conn("w1", "PendingAuth")),
-            company("cfg", "c-cfg", conn("g1", "Linked")),
-            company("gone", "c-gone"),
-            company("reauth", "c-reauth", conn("d1", "Deauthorized")),
-            company("left", "c-left", conn("l1", "Linked"), conn("l2", "PendingAuth", "gbol")),
-        )
-    }
+    """The companies `rich_plan` saw, by id."""
+    return {c.id: c for c in rich_live()}
 
 
 def saved_doc(key: str = KEY) -> dict[str, Any]:
