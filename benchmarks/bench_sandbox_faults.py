@@ -55,7 +55,7 @@ MAX_ATTEMPTS = 50
 async def in_process(options: SandboxOptions, full: bool, requests: int) -> tuple[float, float]:
     app = create_app(options) if full else create_core(options)
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://sandbox.test", headers=AUTH
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8765", headers=AUTH
     ) as client:
         company = (await client.post("/companies", json={"name": "Bench"})).json()
         started = time.perf_counter()
