@@ -78,7 +78,7 @@ class _NotTheSame(Exception):
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     mapping = dict(pairs)
-    if len(mapping) != len(pairs) or any(len(key) > _MAX_JSON_KEY for key in mapping):
+    if len(mapping) != len(pairs) or max(map(len, mapping), default=0) > _MAX_JSON_KEY:
         raise _NotTheSame
     return mapping
 
@@ -124,9 +124,9 @@ _ESCAPES = re.compile(r"\\[uUxN0-9]")
 # Every place `version` is written as a key; the one there is must be followed by a plain 1.
 _VERSION_KEY = re.compile(r"""(?<![\w.'"-])(["']?)version\1[ ]*:[ ]*""")
 _PLAIN_ONE = re.compile(r"1[ ]*(?:[,}\r\n]|#|$)")
-_UID_KEY = re.compile(
-    r"""(["']?)uid\1[ ]*:[ ]*(["']?)([A-Za-z0-9._-]+)\2[ ]*(?=[,}#\r\n]|$)""", re.M
-)
+# Starts with the literal `uid` so the regex engine can skip ahead quickly; an opening quote is
+# checked by hand (group 1 is the closing one).
+_UID_KEY = re.compile(r"""uid(["']?)[ ]*:[ ]*(["']?)([A-Za-z0-9._-]+)\2[ ]*(?=[,}#\r\n]|$)""", re.M)
 
 # What YAML 1.2's core schema reads as something other than a string.
 YAML12_NOT_STR = re.compile(
@@ -249,14 +249,22 @@ def uid_positions(text: str, uids: list[str]) -> list[tuple[int, int]] | None:
     description mentioning "uid: x", leaves the positions to the exact reader).
     """
     found: list[tuple[int, int]] = []
-    line, scanned = 1, 0
+    line, scanned, line_start = 1, 0, 0
     for match in _UID_KEY.finditer(text):
         offset = match.start()
+        quote = match.group(1)
+        if quote:  # "uid" or 'uid': the key starts at its opening quote
+            offset -= 1
+            if offset < 0 or text[offset] != quote:
+                continue
         if offset and text[offset - 1] not in " {,-\n":
             continue  # part of a longer word
         if len(found) == len(uids) or match.group(3) != uids[len(found)]:
             return None
-        line += text.count("\n", scanned, offset)
+        breaks = text.count("\n", scanned, offset)
+        if breaks:  # only the text since the last uid is searched (one-line JSON: no rescans)
+            line += breaks
+            line_start = text.rfind("\n", scanned, offset) + 1
         scanned = offset
-        found.append((line, offset - text.rfind("\n", 0, offset)))
+        found.append((line, offset - line_start + 1))
     return found if len(found) == len(uids) else None
