@@ -122,7 +122,7 @@ _NON_PRINTABLE = re.compile(
 _LONE_CR = re.compile(r"\r(?!\n)")
 _ESCAPES = re.compile(r"\\[uUxN0-9]")
 # Every place `version` is written as a key; the one there is must be followed by a plain 1.
-_VERSION_KEY = re.compile(r"""(?<![\w.'"-])(["']?)version\1[ ]*:[ ]*""")
+_VERSION_KEY = re.compile(r"""version(["']?)[ ]*:[ ]*""")  # the literal first: a quick scan
 _PLAIN_ONE = re.compile(r"1[ ]*(?:[,}\r\n]|#|$)")
 # Starts with the literal `uid` so the regex engine can skip ahead quickly; an opening quote is
 # checked by hand (group 1 is the closing one).
@@ -216,8 +216,19 @@ def _yaml_rs_document(file: str, text: str) -> Document | None:
 
 
 def _version_plain(text: str) -> bool:
-    keys = list(_VERSION_KEY.finditer(text))
-    return len(keys) == 1 and _PLAIN_ONE.match(text, keys[0].end()) is not None
+    """Whether `version` is written as a key exactly once, as `version: 1` (any quoting of the
+    key, any style), the 1 plain."""
+    ends: list[int] = []
+    for match in _VERSION_KEY.finditer(text):
+        start, quote = match.start(), match.group(1)
+        if quote:  # "version" or 'version': the key starts at its opening quote
+            start -= 1
+            if start < 0 or text[start] != quote:
+                continue
+        if start and (text[start - 1].isalnum() or text[start - 1] in "_.'\"-"):
+            continue  # part of a longer word
+        ends.append(match.end())
+    return len(ends) == 1 and _PLAIN_ONE.match(text, ends[0]) is not None
 
 
 def _agrees_with_yaml11(data: Any) -> bool:
