@@ -140,6 +140,8 @@ def test_version_must_be_written_as_a_plain_one_on_the_fast_path() -> None:
 
 def test_the_copied_yaml11_patterns_are_pyyamls() -> None:
     assert sorted(fastread.YAML11_NOT_STR_PATTERNS) == yamlload.yaml11_patterns()
+    resolvers = yaml.resolver.Resolver.yaml_implicit_resolvers
+    assert set(resolvers) == {"", *fastread.YAML11_FIRST_CHARS}
 
 
 def test_a_valid_file_is_read_without_pyyaml_or_jsonschema(tmp_path: Path) -> None:
