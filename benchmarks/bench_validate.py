@@ -106,7 +106,7 @@ def _time(fn: Callable[[], Any], runs: int) -> tuple[float, float]:
 # ------------------------------------------------------------------------- start-up
 
 
-def _run_cli(tree: Path, runs_out: list[tuple[float, float]]) -> None:
+def _run_cli(tree: Path, runs_out: list[tuple[float, float]], env: dict[str, str]) -> None:
     """One whole-process run of `validate` from `tree`; appends (wall, cpu) seconds."""
     code = f"import sys; sys.path.insert(0, {str(tree)!r}); from reconcile.cli import main; main()"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -115,7 +115,7 @@ def _run_cli(tree: Path, runs_out: list[tuple[float, float]]) -> None:
         [sys.executable, "-c", code, "validate", EXAMPLE],
         cwd=ROOT,
         capture_output=True,
-        env={**os.environ, "NO_COLOR": "1"},
+        env=env,
         check=False,
     )
     wall = time.perf_counter() - started
@@ -126,9 +126,15 @@ def _run_cli(tree: Path, runs_out: list[tuple[float, float]]) -> None:
     runs_out.append((wall, cpu))
 
 
-def startup(baseline: str, runs: int) -> list[tuple[str, float, float, float, float]]:
-    """(label, wall median, cpu median, wall ratio median, cpu ratio median) for this tree and the
-    baseline, measured in turn."""
+StartRow = tuple[str, str, float, float, float, float]
+
+
+def startup(baseline: str, runs: int) -> list[StartRow]:
+    """(mode, tree, wall median, cpu median, wall ratio median, cpu ratio median) for this tree
+    and the baseline, measured in turn, with bytecode cached (as an installed wheel runs) and, when
+    the environment says PYTHONDONTWRITEBYTECODE, as it runs here (every module compiled from
+    source on every run)."""
+    rows: list[StartRow] = []
     with tempfile.TemporaryDirectory() as tmp:
         old = Path(tmp) / "baseline"
         old.mkdir()
@@ -136,29 +142,42 @@ def startup(baseline: str, runs: int) -> list[tuple[str, float, float, float, fl
             ["git", "archive", baseline], cwd=ROOT, capture_output=True, check=True
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
-        new: list[tuple[float, float]] = []
-        base: list[tuple[float, float]] = []
-        _run_cli(ROOT, [])  # warm-up: page cache, bytecode
-        _run_cli(old, [])
-        for _ in range(runs):
-            _run_cli(ROOT, new)
-            _run_cli(old, base)
-    ratios_wall = [a[0] / b[0] for a, b in zip(new, base, strict=True)]
-    ratios_cpu = [a[1] / b[1] for a, b in zip(new, base, strict=True)]
-
-    def med(values: list[float]) -> float:
-        return statistics.median(values)
-
-    return [
-        (
-            "this tree",
-            med([w for w, _ in new]),
-            med([c for _, c in new]),
-            med(ratios_wall),
-            med(ratios_cpu),
-        ),
-        (f"baseline {baseline}", med([w for w, _ in base]), med([c for _, c in base]), 1.0, 1.0),
-    ]
+        plain = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        modes = {"bytecode cached": {**plain, "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pyc")}}
+        if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+            modes["no bytecode cache (PYTHONDONTWRITEBYTECODE)"] = dict(os.environ)
+        for mode, env in modes.items():
+            env = {**env, "NO_COLOR": "1"}
+            new: list[tuple[float, float]] = []
+            base: list[tuple[float, float]] = []
+            _run_cli(ROOT, [], env)  # warm-up: page cache, bytecode
+            _run_cli(old, [], env)
+            for _ in range(runs):
+                _run_cli(ROOT, new, env)
+                _run_cli(old, base, env)
+            ratio_wall = statistics.median(a[0] / b[0] for a, b in zip(new, base, strict=True))
+            ratio_cpu = statistics.median(a[1] / b[1] for a, b in zip(new, base, strict=True))
+            rows.append(
+                (
+                    mode,
+                    "this tree",
+                    statistics.median(w for w, _ in new),
+                    statistics.median(c for _, c in new),
+                    ratio_wall,
+                    ratio_cpu,
+                )
+            )
+            rows.append(
+                (
+                    mode,
+                    f"baseline {baseline}",
+                    statistics.median(w for w, _ in base),
+                    statistics.median(c for _, c in base),
+                    1.0,
+                    1.0,
+                )
+            )
+    return rows
 
 
 # ------------------------------------------------------------------------- load
@@ -219,9 +238,9 @@ def main() -> None:
 
     start_rows = startup(args.baseline, args.startup_runs)
     print(f"reconcile validate {EXAMPLE}: whole process, median of {args.startup_runs}, in turn")
-    for label, wall, cpu, r_wall, r_cpu in start_rows:
+    for mode, label, wall, cpu, r_wall, r_cpu in start_rows:
         print(
-            f"  {label:<22} wall {wall * 1000:6.0f} ms  cpu {cpu * 1000:6.0f} ms"
+            f"  {mode[:15]:<15} {label:<18} wall {wall * 1000:6.0f} ms  cpu {cpu * 1000:6.0f} ms"
             f"  ratio wall {r_wall:.2f} cpu {r_cpu:.2f}"
         )
     c_ok, rows = load_styles(args.customers, args.runs)
@@ -241,7 +260,7 @@ def main() -> None:
 
 def _record(
     args: argparse.Namespace,
-    start_rows: list[tuple[str, float, float, float, float]],
+    start_rows: list[StartRow],
     c_ok: bool,
     rows: list[list[Any]],
 ) -> None:
@@ -260,11 +279,12 @@ def _record(
         f" (`{args.baseline}`, before the start-up work) run in turn, median of"
         f" {args.startup_runs}; the ratio is taken pair by pair (target: under 150 ms).",
         "",
-        "| tree | wall | CPU | ratio wall | ratio CPU |",
-        "| --- | --- | --- | --- | --- |",
+        "| bytecode | tree | wall | CPU | ratio wall | ratio CPU |",
+        "| --- | --- | --- | --- | --- | --- |",
         *(
-            f"| {label} | {wall * 1000:.0f} ms | {cpu * 1000:.0f} ms | {rw:.2f} | {rc:.2f} |"
-            for label, wall, cpu, rw, rc in start_rows
+            f"| {mode} | {label} | {wall * 1000:.0f} ms | {cpu * 1000:.0f} ms | {rw:.2f}"
+            f" | {rc:.2f} |"
+            for mode, label, wall, cpu, rw, rc in start_rows
         ),
         "",
         f"`reconcile.desired.load()` of one generated file per style, in one process (median of"
