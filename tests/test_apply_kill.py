@@ -17,6 +17,7 @@ from tests.executor.helpers import (
     command_env,
     companies_by_uid,
     reconcile_argv,
+    run_reconcile,
     write_customers,
 )
 from tests.sandbox_server import serve_sandbox
@@ -57,22 +58,8 @@ def test_killed_applies_converge_without_duplicates(tmp_path: Path) -> None:
                 killed_running += 1
             process.kill()
             process.wait(timeout=30)
-        final = subprocess.run(
-            reconcile_argv("apply", str(customers), "--auto-approve"),
-            capture_output=True,
-            text=True,
-            env=command_env(url),
-            cwd=PROJECT_ROOT,
-            timeout=300,
-        )
-        check = subprocess.run(
-            reconcile_argv("plan", str(customers), "--detailed-exitcode"),
-            capture_output=True,
-            text=True,
-            env=command_env(url),
-            cwd=PROJECT_ROOT,
-            timeout=120,
-        )
+        final = run_reconcile(url, "apply", str(customers), "--auto-approve")
+        check = run_reconcile(url, "plan", str(customers), "--detailed-exitcode")
     assert killed_running >= 10, killed_running  # the kills landed while applying
     assert final.returncode == 0, final.stdout + final.stderr
     assert check.returncode == 0, check.stdout + check.stderr  # converged: nothing left to do

@@ -26,6 +26,7 @@ from tests.executor.helpers import (
     command_env,
     desired,
     reconcile_argv,
+    run_reconcile,
     write_customers,
 )
 from tests.sandbox_server import serve_sandbox
@@ -35,14 +36,7 @@ INTERNAL_WORDS = re.compile(r"create_company|create_connection|unlink_connection
 
 
 def run_piped(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        reconcile_argv("apply", *args),
-        capture_output=True,
-        text=True,
-        env=command_env(url),
-        cwd=PROJECT_ROOT,
-        timeout=120,
-    )
+    return run_reconcile(url, "apply", *args)
 
 
 def test_plain_lines_per_customer_and_a_summary_in_the_plans_words(tmp_path: Path) -> None:

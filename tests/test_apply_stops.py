@@ -21,6 +21,7 @@ from tests.executor.helpers import (
     command_env,
     companies_by_uid,
     reconcile_argv,
+    run_reconcile,
     write_customers,
 )
 from tests.sandbox_server import serve_sandbox
@@ -31,14 +32,7 @@ def test_quota_used_up_ends_within_seconds_saying_when_it_resets(tmp_path: Path)
     db = tmp_path / "s.db"
     with serve_sandbox(db, "--daily-quota", "15") as url:
         started = time.monotonic()
-        result = subprocess.run(
-            reconcile_argv("apply", str(customers), "--auto-approve"),
-            capture_output=True,
-            text=True,
-            env=command_env(url),
-            cwd=PROJECT_ROOT,
-            timeout=120,
-        )
+        result = run_reconcile(url, "apply", str(customers), "--auto-approve")
         took = time.monotonic() - started
     assert result.returncode == 1, result.stdout + result.stderr
     assert took < 20, took

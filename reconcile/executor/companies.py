@@ -8,6 +8,7 @@ from reconcile.codat import CodatHTTPError
 from reconcile.codat.answers import parse_company
 from reconcile.executor.context import Context, Done
 from reconcile.executor.handler import (
+    CONFIRMED,
     Guard,
     Handler,
     Unresolvable,
@@ -17,8 +18,6 @@ from reconcile.executor.handler import (
 )
 from reconcile.model import OWNER_TAG, UID_TAG, Company
 from reconcile.plan import Action, Kind, fingerprint
-
-CONFIRMED = "confirmed by re-reading"
 
 
 class CreateCompany(Handler):

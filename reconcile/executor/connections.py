@@ -7,20 +7,26 @@ from typing import Any
 from reconcile.codat import CodatHTTPError
 from reconcile.codat.answers import parse_connection
 from reconcile.executor.context import Context, Done
-from reconcile.executor.handler import Guard, Handler, answered, created_before_read, gone
+from reconcile.executor.handler import (
+    CONFIRMED,
+    Guard,
+    Handler,
+    answered,
+    created_before_read,
+    gone,
+)
 from reconcile.model import Connection, Status
 from reconcile.plan import Action, Kind
 
-CONFIRMED = "confirmed by re-reading"
 
+class CreatesConnection(Handler):
+    """A create whose answer is a connection: landed when the company has a connection that
+    `fulfils` the action; a replayed answer is stale when that connection is no longer active.
+    The planner creates one only when none is usable, so one found afterwards came from this
+    action or a concurrent apply of the same file: either way the wanted state holds."""
 
-class CreateConnection(Handler):
-    """Landed when the company has an active connection to the wanted platform. The planner
-    creates one only when none is usable, so one found afterwards came from this action or a
-    concurrent apply of the same file: either way the wanted state holds (this is also what a
-    400 "Only one active accounting connection" is checked against)."""
-
-    kind = Kind.CREATE_CONNECTION
+    def fulfils(self, action: Action, conn: Connection) -> bool:
+        raise NotImplementedError
 
     async def landed(
         self, ctx: Context, action: Action, company_id: str | None, *, patient: bool
@@ -31,17 +37,34 @@ class CreateConnection(Handler):
             return Done(company_id, CONFIRMED)
         return None
 
-    def fulfils(self, action: Action, conn: Connection) -> bool:
-        key = (action.request.body or {}).get("platformKey")
-        platform = conn.platform
-        return conn.is_accounting and conn.active and platform is not None and platform.key == key
-
     def accept(self, action: Action, company_id: str | None, body: Any) -> str | None:
         answered(action, body, parse_connection)
         return company_id
 
     async def stale(self, ctx: Context, action: Action, company_id: str | None, body: Any) -> bool:
-        return await stale_connection(ctx, company_id, body)
+        if not created_before_read(ctx, body) or company_id is None or not isinstance(body, dict):
+            return False
+        conn_id = body.get("id")
+        if not isinstance(conn_id, str):
+            return False
+        try:
+            return not (await ctx.connection(company_id, conn_id)).active
+        except CodatHTTPError as exc:
+            if gone(exc):
+                return True
+            raise
+
+
+class CreateConnection(CreatesConnection):
+    """An active accounting connection to the wanted platform (also what a 400 "Only one
+    active accounting connection" is checked against)."""
+
+    kind = Kind.CREATE_CONNECTION
+
+    def fulfils(self, action: Action, conn: Connection) -> bool:
+        key = (action.request.body or {}).get("platformKey")
+        platform = conn.platform
+        return conn.is_accounting and conn.active and platform is not None and platform.key == key
 
 
 class UnlinkConnection(Handler):
@@ -108,18 +131,3 @@ def _changed(action: Action, status: str | None) -> str | None:
     if status == action.status:
         return None
     return f"it is {status} now (the plan saw it {action.status}); run plan again"
-
-
-async def stale_connection(ctx: Context, company_id: str | None, body: Any) -> bool:
-    """A replayed create whose connection is no longer active (or gone) is stale."""
-    if not created_before_read(ctx, body) or company_id is None or not isinstance(body, dict):
-        return False
-    conn_id = body.get("id")
-    if not isinstance(conn_id, str):
-        return False
-    try:
-        return not (await ctx.connection(company_id, conn_id)).active
-    except CodatHTTPError as exc:
-        if gone(exc):
-            return True
-        raise

@@ -4,37 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconcile.codat.answers import parse_connection
-from reconcile.executor.connections import CONFIRMED, stale_connection
+from reconcile.executor.connections import CreatesConnection
 from reconcile.executor.context import Context, Done
-from reconcile.executor.handler import Handler, answered
+from reconcile.executor.handler import CONFIRMED, Handler
 from reconcile.live import config_from_wire
-from reconcile.model import Status
+from reconcile.model import Connection, Status
 from reconcile.plan import Action, Kind
 
 
-class CreatePartnerExpense(Handler):
-    """Landed when the company has a Linked partner expense connection."""
+class CreatePartnerExpense(CreatesConnection):
+    """A Linked partner expense connection."""
 
     kind = Kind.CREATE_PARTNER_EXPENSE
 
-    async def landed(
-        self, ctx: Context, action: Action, company_id: str | None, *, patient: bool
-    ) -> Done | None:
-        assert company_id is not None
-        company = await ctx.company(company_id)
-        if any(
-            c.is_partner_expense and c.status == Status.LINKED.value for c in company.connections
-        ):
-            return Done(company_id, CONFIRMED)
-        return None
-
-    def accept(self, action: Action, company_id: str | None, body: Any) -> str | None:
-        answered(action, body, parse_connection)
-        return company_id
-
-    async def stale(self, ctx: Context, action: Action, company_id: str | None, body: Any) -> bool:
-        return await stale_connection(ctx, company_id, body)
+    def fulfils(self, action: Action, conn: Connection) -> bool:
+        return conn.is_partner_expense and conn.status == Status.LINKED.value
 
 
 class SetExpenseConfig(Handler):

@@ -16,6 +16,7 @@ from reconcile.executor.context import Context, Done
 from reconcile.plan import Action, Kind
 
 T = TypeVar("T")
+CONFIRMED = "confirmed by re-reading"
 
 # What a guard says: Done (nothing to send), a refusal reason, or None (send).
 Guard = Done | str | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -146,3 +147,15 @@ def companies_by_uid(db: Path) -> dict[str, list[dict[str, Any]]]:
         return found
     finally:
         store.close()
+
+
+def run_reconcile(url: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`reconcile ARGS...` against Codat at `url`, to completion, output captured."""
+    return subprocess.run(
+        reconcile_argv(*args),
+        capture_output=True,
+        text=True,
+        env=command_env(url),
+        cwd=PROJECT_ROOT,
+        timeout=timeout,
+    )

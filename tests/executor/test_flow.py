@@ -4,11 +4,12 @@ company (issue 10 points 1 and 3)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from reconcile.executor import ApplyResult, execute
+from reconcile.executor import ApplyResult, Outcome, execute
 from reconcile.live import read_live
 from reconcile.model import DesiredState
 from reconcile.plan import Action
@@ -29,18 +30,17 @@ def page(*companies: dict[str, object]) -> tuple[int, dict[str, object]]:
     }
 
 
-def test_an_unexpected_error_fails_that_action_and_the_run_goes_on(tmp_path: Path) -> None:
-    """A connection create loses its answer; the check-read answers a body the tool cannot
-    read. That customer's action fails; the other customer is applied; there is a result."""
-    hostile: list[str] = []
+def connect_two(
+    tmp_path: Path, hostile: Callable[[str, str, str], Answer | None]
+) -> dict[str, Outcome]:
+    """Two customers' companies exist; their accounting connections are then applied while
+    `hostile(method, path, victim)` answers for Codat (None: the sandbox does), `victim`
+    being the id of cus-000's company. Returns each customer's outcome."""
+    victims: list[str] = []
 
     def script(method: str, path: str, n: int, key: str | None) -> Answer:
-        if hostile and path == f"/companies/{hostile[0]}/connections" and method == "POST":
-            return "lost"
-        if hostile and path == f"/companies/{hostile[0]}" and method == "GET":
-            body = {"id": hostile[0], "name": "x", "tags": {}, "dataConnections": [1]}
-            return 200, body
-        return "pass"
+        answer = hostile(method, path, victims[0]) if victims else None
+        return "pass" if answer is None else answer
 
     codat, _app = in_process(tmp_path, script)
     bare = desired(2, accounting=None)
@@ -50,43 +50,40 @@ def test_an_unexpected_error_fails_that_action_and_the_run_goes_on(tmp_path: Pat
         async with codat as c:
             assert (await execute(make_plan(bare, await read_live(c, bare)), c)).ok
             plan = make_plan(wanted, await read_live(c, wanted))
-            victim = next(ch.company_id for ch in plan.changes if ch.uid == "cus-000")
-            assert victim is not None
-            hostile.append(victim)
+            victims.append(next(ch.company_id or "" for ch in plan.changes if ch.uid == "cus-000"))
             return await execute(plan, c)
 
-    result = asyncio.run(go())
-    by_uid = {o.action.uid: o for o in result.outcomes}
+    return {o.action.uid: o for o in asyncio.run(go()).outcomes}
+
+
+def test_an_unexpected_error_fails_that_action_and_the_run_goes_on(tmp_path: Path) -> None:
+    """A connection create loses its answer; the check-read answers a body the tool cannot
+    read. That customer's action fails; the other customer is applied; there is a result."""
+
+    def hostile(method: str, path: str, victim: str) -> Answer | None:
+        if (method, path) == ("POST", f"/companies/{victim}/connections"):
+            return "lost"
+        if (method, path) == ("GET", f"/companies/{victim}"):
+            return 200, {"id": victim, "name": "x", "tags": {}, "dataConnections": [1]}
+        return None
+
+    by_uid = connect_two(tmp_path, hostile)
     assert by_uid["cus-001"].status == "applied"
-    failed = by_uid["cus-000"]
-    assert failed.status == "failed"
-    assert "run plan again" in failed.detail
+    assert by_uid["cus-000"].status == "failed"
+    assert "run plan again" in by_uid["cus-000"].detail
 
 
 def test_an_unreadable_write_answer_is_checked_not_believed(tmp_path: Path) -> None:
     """Codat answers a connection create with 200 and a body that is no connection (and
     creates nothing). That is no success: the check-read finds no connection, the action
     fails, and the other customer is applied."""
-    hostile: list[str] = []
 
-    def script(method: str, path: str, n: int, key: str | None) -> Answer:
-        if hostile and path == f"/companies/{hostile[0]}/connections" and method == "POST":
+    def hostile(method: str, path: str, victim: str) -> Answer | None:
+        if (method, path) == ("POST", f"/companies/{victim}/connections"):
             return 200, [1]
-        return "pass"
+        return None
 
-    codat, _app = in_process(tmp_path, script)
-    bare = desired(2, accounting=None)
-    wanted = desired(2)
-
-    async def go() -> ApplyResult:
-        async with codat as c:
-            assert (await execute(make_plan(bare, await read_live(c, bare)), c)).ok
-            plan = make_plan(wanted, await read_live(c, wanted))
-            hostile.append(next(ch.company_id or "" for ch in plan.changes if ch.uid == "cus-000"))
-            return await execute(plan, c)
-
-    result = asyncio.run(go())
-    by_uid = {o.action.uid: o for o in result.outcomes}
+    by_uid = connect_two(tmp_path, hostile)
     assert by_uid["cus-001"].status == "applied"
     assert by_uid["cus-000"].status == "failed"
 

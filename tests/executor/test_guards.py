@@ -8,6 +8,8 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from reconcile.executor import ApplyResult, execute
 from reconcile.live import read_live
 from reconcile.model import Customer, DesiredState, LiveState
@@ -75,9 +77,19 @@ def test_a_connection_authorized_after_the_plan_is_not_deleted(tmp_path: Path) -
     assert [(c.id, c.status) for c in after.connections] == [(xero.id, "Linked")]
 
 
-def test_an_unlink_is_refused_when_the_connection_changed(tmp_path: Path) -> None:
-    """The plan unlinks a Linked connection (customer left the file); it is Deauthorized by the
-    time apply runs: refused, saying what changed."""
+@pytest.mark.parametrize(
+    ("now", "status", "detail"),
+    [
+        ("Deauthorized", "refused", "it is Deauthorized now (the plan saw it Linked)"),
+        ("Unlinked", "applied", "already unlinked"),
+    ],
+)
+def test_an_unlink_checks_the_connection_first(
+    tmp_path: Path, now: str, status: str, detail: str
+) -> None:
+    """The plan unlinks a Linked connection (its customer left the file). By the time apply
+    runs it is Deauthorized (refused, saying what changed) or someone unlinked it already
+    (done, nothing sent)."""
     db = tmp_path / "s.db"
     with serve_sandbox(db) as url:
         live = asyncio.run(setup(url, desired(2)))
@@ -86,31 +98,14 @@ def test_an_unlink_is_refused_when_the_connection_changed(tmp_path: Path) -> Non
         set_status(db, leaving.id, conn.id, "Linked")
         staying = DesiredState(OWNER, desired(2).customers[1:])
 
-        def deauthorize(plan: Plan) -> None:
+        def change(plan: Plan) -> None:
             assert [a.kind.value for a in plan.actions] == ["unlink_connection"]
-            set_status(db, leaving.id, conn.id, "Deauthorized")
+            set_status(db, leaving.id, conn.id, now)
 
-        _plan, result, _live = asyncio.run(plan_then(url, staying, deauthorize))
+        _plan, result, _live = asyncio.run(plan_then(url, staying, change))
     (outcome,) = result.outcomes
-    assert outcome.status == "refused"
-    assert "Deauthorized now" in outcome.detail and "Linked" in outcome.detail
-
-
-def test_an_unlink_someone_already_made_is_done(tmp_path: Path) -> None:
-    db = tmp_path / "s.db"
-    with serve_sandbox(db) as url:
-        live = asyncio.run(setup(url, desired(2)))
-        leaving = next(c for c in live.companies if c.uid == "cus-000")
-        (conn,) = leaving.connections
-        set_status(db, leaving.id, conn.id, "Linked")
-        staying = DesiredState(OWNER, desired(2).customers[1:])
-
-        def unlink(plan: Plan) -> None:
-            set_status(db, leaving.id, conn.id, "Unlinked")
-
-        _plan, result, _live = asyncio.run(plan_then(url, staying, unlink))
-    assert kinds(result) == [("unlink_connection", "applied")]
-    assert result.outcomes[0].detail == "already unlinked"
+    assert outcome.status == status
+    assert outcome.detail.startswith(detail)
 
 
 def test_a_company_delete_is_refused_when_its_connections_changed(tmp_path: Path) -> None:
