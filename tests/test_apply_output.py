@@ -6,13 +6,16 @@ Real `reconcile` subprocesses against a served sandbox; the terminal is a real p
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import io
 import json
 import os
 import pty
 import re
 import select
+import struct
 import subprocess
+import termios
 import time
 from pathlib import Path
 
@@ -159,10 +162,12 @@ def read_pty(fd: int, process: subprocess.Popen[bytes], timeout: float) -> bytes
     return b"".join(chunks)
 
 
-def test_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+def apply_on_a_terminal(tmp_path: Path, columns: int) -> str:
+    """`reconcile apply` on a pseudo-terminal `columns` wide (stdin, stdout and stderr)."""
     customers = write_customers(tmp_path / "c.yaml", 6)
     with serve_sandbox(tmp_path / "s.db", "--latency-ms", "150") as url:
         main, secondary = pty.openpty()
+        fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 30, columns, 0, 0))
         env = command_env(url)
         env.pop("NO_COLOR")
         process = subprocess.Popen(
@@ -179,18 +184,27 @@ def test_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
             assert process.wait(timeout=30) == 0
         finally:
             os.close(main)
-    shown = raw.decode()
-    bars = re.findall(
-        r"\rApplying \[[#-]{24}\] (\d+)/12 actions, (?:\x1b\[[0-9;]*m)?(\d+) failed", shown
-    )
+    return raw.decode()
+
+
+def test_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    shown = apply_on_a_terminal(tmp_path, 100)
+    bars = re.findall(r"\rApplying \[[#-]{20}\] (\d+)/12 actions, (\d+) failed", shown)
     assert bars, shown
     done = [int(d) for d, _failed in bars]
     assert done[0] == 0 and done[-1] == 12 and done == sorted(done)
-    assert re.search(r"\d+\.\d/s, (about \d+ s left|time left unknown)", shown)
+    assert re.search(r"\d+\.\d/s, ETA \d+:\d\d\x1b\[K", shown)
     assert "\r\x1b[K" in shown  # the bar is cleared before the summary
     assert "Apply complete: 12 created" in shown
     assert "created company" not in shown  # no per-customer lines on a terminal
     assert not INTERNAL_WORDS.search(shown)
+
+
+def test_the_bar_fits_a_narrow_terminal(tmp_path: Path) -> None:
+    """A line wider than the terminal would wrap, and the carriage return could not redraw it."""
+    shown = apply_on_a_terminal(tmp_path, 40)
+    drawn = re.findall(r"\r(Applying [^\r\x1b]*)\x1b\[K", shown)
+    assert drawn and all(len(line) <= 39 for line in drawn), drawn
 
 
 def test_a_heartbeat_while_nothing_finishes(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ The apply loop calls `tick()` about once a second.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Protocol, TextIO
@@ -23,7 +24,7 @@ from reconcile.render.style import Style
 
 Clock = Callable[[], float]
 HEARTBEAT_SECONDS = 30.0
-BAR_WIDTH = 24
+BAR_WIDTH = 20
 REDRAW_SECONDS = 0.1
 
 
@@ -53,11 +54,14 @@ class _Counts:
         elapsed = self.clock() - self.started
         return self.done / elapsed if elapsed > 0 else 0.0
 
-    def left(self) -> str:
+    def eta(self) -> float | None:
+        """Seconds left at the rate so far, None before anything finished."""
         rate = self.rate()
-        if self.done == 0 or rate <= 0:
-            return "time left unknown"
-        return f"about {duration((self.total - self.done) / rate)} left"
+        return (self.total - self.done) / rate if self.done and rate > 0 else None
+
+    def left(self) -> str:
+        eta = self.eta()
+        return "time left unknown" if eta is None else f"about {duration(eta)} left"
 
     def elapsed(self) -> str:
         return duration(self.clock() - self.started)
@@ -72,6 +76,15 @@ def duration(seconds: float) -> str:
         return f"{minutes} min {secs:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+def clock(seconds: float | None) -> str:
+    """`0:05`, `12:30`, `1:02:03`; `?` when unknown."""
+    if seconds is None:
+        return "?"
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 class BarProgress:
@@ -107,10 +120,18 @@ class BarProgress:
         c = self.counts
         filled = BAR_WIDTH * c.done // c.total if c.total else BAR_WIDTH
         bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-        failed = self.style(f"{c.failed} failed", "red") if c.failed else "0 failed"
-        return (
-            f"Applying [{bar}] {c.done}/{c.total} actions, {failed}, {c.rate():.1f}/s, {c.left()}"
+        line = (
+            f"Applying [{bar}] {c.done}/{c.total} actions, {c.failed} failed, "
+            f"{c.rate():.1f}/s, ETA {clock(c.eta())}"
         )
+        return line[: self._width() - 1]  # one row, or the carriage return cannot redraw it
+
+    def _width(self) -> int:
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            columns = 0
+        return columns or 80  # a terminal that reports no size (0 columns)
 
     def _draw(self, *, force: bool) -> None:
         now = self.counts.clock()
