@@ -35,7 +35,7 @@ def test_quota_used_up_ends_within_seconds_saying_when_it_resets(tmp_path: Path)
         result = run_reconcile(url, "apply", str(customers), "--auto-approve")
         took = time.monotonic() - started
     assert result.returncode == 1, result.stdout + result.stderr
-    assert took < 20, took
+    assert took < 10, took  # within seconds, not the retries of a day-long wait
     assert "Traceback" not in result.stderr
     out = result.stdout
     assert "Codat's daily quota is used up (15 requests a day); it resets at " in out

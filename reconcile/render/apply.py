@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from reconcile.executor import ApplyResult, Outcome, Stop
+from reconcile.executor import ApplyResult, Outcome, OutcomeStatus, Stop
 from reconcile.plan import CustomerChange, Kind, Plan
 from reconcile.render.escape import quoted, text
 from reconcile.render.style import Style
@@ -36,6 +36,12 @@ _PAST = {"create": "created", "update": "updated", "delete": "deleted", "unlink"
 _PAST["set"] = "set"
 # The summary's words for the plan's buckets.
 _BUCKET_PAST = {"create": "created", "update": "updated", "unlink": "unlinked", "delete": "deleted"}
+# The summary's lists, in order: which outcomes, their title, their colours.
+_LISTS: tuple[tuple[OutcomeStatus, str, tuple[str, ...]], ...] = (
+    ("failed", "Failed", ("red", "bold")),
+    ("refused", "Refused (Codat changed since the plan)", ("red", "bold")),
+    ("skipped", "Skipped", ("bold",)),
+)
 _QUIET_DETAILS = frozenset({"", "confirmed by re-reading"})
 
 
@@ -79,14 +85,10 @@ def render_summary(plan: Plan, result: ApplyResult, style: Style = PLAIN) -> str
     one line of counts, then (when the run was stopped) why and what to do."""
     names = {c.uid: c.name for c in plan.changes}
     lines: list[str] = []
-    for status, title, colour in (
-        ("failed", "Failed", "red"),
-        ("refused", "Refused (Codat changed since the plan)", "red"),
-        ("skipped", "Skipped", ""),
-    ):
-        chosen = result.of(status)  # type: ignore[arg-type]
+    for status, title, colours in _LISTS:
+        chosen = result.of(status)
         if chosen:
-            lines.append(style(f"{title} ({len(chosen)}):", *(n for n in (colour, "bold") if n)))
+            lines.append(style(f"{title} ({len(chosen)}):", *colours))
             lines.extend(
                 _listed(
                     f"  {who(o.action.uid, names.get(o.action.uid, ''))}: {describe(o)}"
