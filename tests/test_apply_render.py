@@ -80,3 +80,23 @@ def test_summary_and_document_of_a_quota_stop() -> None:
     assert doc["quota"] == {"limit": 1000, "resets_at": "2026-11-28T00:00:00+00:00"}
     assert doc["customers"][0]["company_id"] == CID
     assert [a["status"] for a in doc["customers"][0]["actions"]] == ["applied", "not_started"]
+
+
+def test_summary_of_a_fail_fast_stop() -> None:
+    create = action(Kind.CREATE_COMPANY)
+    connect = action(Kind.CREATE_CONNECTION)
+    plan = Plan("owner", (CustomerChange("cus-1", "One", "create", None, (create, connect)),))
+    result = ApplyResult(
+        [
+            Outcome(create, "failed", None, "POST /companies: 400 Bad (correlationId c1)", "c1"),
+            Outcome(connect, "skipped", None, "--fail-fast: a failure stopped the run"),
+        ],
+        Stop("fail-fast", "--fail-fast: a failure stopped the run"),
+    )
+    summary = render_summary(plan, result).splitlines()
+    assert summary[0] == "Failed (1):"
+    assert summary[1] == (
+        '  cus-1 "One": failed to create company: POST /companies: 400 Bad (correlationId c1)'
+    )
+    assert summary[-1] == "--fail-fast: a failure stopped the run; 1 action skipped."
+    assert result_document(plan, result, 1)["status"] == "failed"

@@ -128,7 +128,8 @@ def stop_lines(stop: Stop, result: ApplyResult) -> list[str]:
             f"{signal}: the requests in flight finished; {_n(applied, 'action')} applied, "
             f"{not_started} not started. Run plan to see what is left."
         ]
-    return [f"{text(stop.detail)}; {not_started} not started."]
+    skipped = len(result.of("skipped"))
+    return [f"{text(stop.detail)}; {_n(skipped, 'action')} skipped."]
 
 
 def resets(at: datetime | None) -> str:
