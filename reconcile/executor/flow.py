@@ -109,12 +109,15 @@ async def _perform(
             raise QuotaStop(exc) from None
         except CodatError as exc:  # no response, an error status, or an unreadable answer
             refused = isinstance(exc, CodatHTTPError) and not _ambiguous(exc)
-            landed = await _ask(handler, ctx, action, company_id, patient=not refused)
+            resendable = not fresh and key is not None and _replays_refusal(exc)
+            # Patient whenever a "no" would send it again: a lagging read must not duplicate.
+            patient = not refused or resendable
+            landed = await _ask(handler, ctx, action, company_id, patient=patient)
             if isinstance(landed, Done):
                 detail = "already in place" if refused else landed.detail
                 return Outcome(action, "applied", landed.company_id, detail)
             if refused:
-                if fresh or key is None or landed is not None or not _replays_refusal(exc):
+                if not resendable or landed is not None:
                     return _failed(action, company_id, exc)
                 # A refusal did not land, but Codat replays it to this key for 90 minutes, even
                 # once its cause is fixed (e.g. the customer authorized since): ask once more
