@@ -25,6 +25,9 @@ class CreateCompany(Handler):
     for a person to resolve. A replay of a company deleted since is sent again."""
 
     kind = Kind.CREATE_COMPANY
+    # Two concurrent applies each resending a refused create could make two companies; a
+    # create refused for its body is fixed by a new body, which gets a new key anyway.
+    resend_refused = False
 
     async def landed(
         self, ctx: Context, action: Action, company_id: str | None, *, patient: bool

@@ -109,7 +109,9 @@ async def _perform(
             raise QuotaStop(exc) from None
         except CodatError as exc:  # no response, an error status, or an unreadable answer
             refused = isinstance(exc, CodatHTTPError) and not _ambiguous(exc)
-            resendable = not fresh and key is not None and _replays_refusal(exc)
+            resendable = (
+                handler.resend_refused and not fresh and key is not None and _replays_refusal(exc)
+            )
             # Patient whenever a "no" would send it again: a lagging read must not duplicate.
             patient = not refused or resendable
             landed = await _ask(handler, ctx, action, company_id, patient=patient)

@@ -29,6 +29,11 @@ class Unresolvable(Exception):
 
 class Handler:
     kind: ClassVar[Kind]
+    # After a refusal (4xx) confirmed not to have landed, ask once more under a fresh random
+    # key (Codat replays a refusal to its key for 90 minutes, even once its cause is fixed).
+    # Only where a second write cannot duplicate anything: Codat keeps connections unique
+    # itself, configs and unlinks are idempotent by nature; a company create is not.
+    resend_refused: ClassVar[bool] = True
 
     async def guard(self, ctx: Context, action: Action, company_id: str | None) -> Guard:
         """Immediately before sending: `Done` if the wanted state already holds (nothing is

@@ -10,7 +10,7 @@ from reconcile.executor import ApplyResult, execute
 from reconcile.live import read_live
 from reconcile.model import Customer, DesiredState, ExpenseConfig
 from reconcile.planner import make_plan
-from tests.executor.helpers import OWNER, client, desired
+from tests.executor.helpers import OWNER, Answer, client, desired, in_process
 from tests.executor.test_guards import set_status, setup
 from tests.sandbox_server import serve_sandbox
 
@@ -45,3 +45,27 @@ def test_a_refused_config_goes_through_once_its_cause_is_fixed(tmp_path: Path) -
     (second,) = again.outcomes
     assert second.status == "applied", second.detail
     assert live == config
+
+
+def test_a_refused_company_create_is_not_sent_again(tmp_path: Path) -> None:
+    """Unlike a connection (Codat keeps one active) or a config (idempotent by nature), a
+    second company create could make a duplicate when two applies each resend: a refused
+    create fails, with one POST only; a new body (the fix) gets a new key anyway."""
+    posts: list[str | None] = []
+
+    def script(method: str, path: str, n: int, key: str | None) -> Answer:
+        if method == "POST" and path == "/companies":
+            posts.append(key)
+            return 400
+        return "pass"
+
+    codat, _app = in_process(tmp_path, script)
+    state = desired(1)
+
+    async def go() -> ApplyResult:
+        async with codat as c:
+            return await execute(make_plan(state, await read_live(c, state)), c)
+
+    result = asyncio.run(go())
+    assert [o.status for o in result.outcomes] == ["failed", "skipped"]
+    assert len(posts) == 1
