@@ -10,9 +10,9 @@ companies it looks for any company already carrying their `reconcile.uid` (see
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from reconcile import paths
 from reconcile.codat import CodatClient, CodatError, CodatHTTPError
@@ -37,6 +37,7 @@ from reconcile.model import (
 )
 
 CONFIG_READ_CONCURRENCY = 10
+T = TypeVar("T")
 
 
 def owner_filter(owner: str) -> str:
@@ -177,22 +178,9 @@ async def _read_mapping_options(
             continue
         if configs[company.id] != customer.expense_config:
             due.append(company.id)
-    gate = asyncio.Semaphore(CONFIG_READ_CONCURRENCY)
-    options: dict[str, MappingOptions] = {}
-    warnings: list[str] = []
-
-    async def read(company_id: str) -> None:
-        async with gate:
-            try:
-                options[company_id] = await client.get_mapping_options(company_id)
-            except CodatError as exc:
-                warnings.append(
-                    f"could not read the mapping options of company {company_id} ({exc}); "
-                    "its expense config is left out of this plan"
-                )
-
-    await asyncio.gather(*(read(cid) for cid in due))
-    return options, sorted(warnings)
+    return await _read_each(
+        due, client.get_mapping_options, "mapping options", "its expense config is left out"
+    )
 
 
 async def _read_configs(
@@ -217,20 +205,27 @@ async def _read_configs(
             for conn in company.connections
         ):
             due.append(company.id)
-    gate = asyncio.Semaphore(CONFIG_READ_CONCURRENCY)
+    return await _read_each(due, client.get_expense_config, "expense config", "it is left out")
 
-    configs: dict[str, ExpenseConfig | None] = {}
+
+async def _read_each(
+    company_ids: list[str], read: Callable[[str], Awaitable[T]], what: str, consequence: str
+) -> tuple[dict[str, T], list[str]]:
+    """One read per company, CONFIG_READ_CONCURRENCY at a time. One unreadable answer does
+    not stop the plan: that part is left out, with a warning that says so."""
+    gate = asyncio.Semaphore(CONFIG_READ_CONCURRENCY)
+    found: dict[str, T] = {}
     warnings: list[str] = []
 
-    async def read(company_id: str) -> None:
+    async def one(company_id: str) -> None:
         async with gate:
             try:
-                configs[company_id] = await client.get_expense_config(company_id)
+                found[company_id] = await read(company_id)
             except CodatError as exc:
                 warnings.append(
-                    f"could not read the expense config of company {company_id} ({exc}); "
-                    "it is left out of this plan"
+                    f"could not read the {what} of company {company_id} ({exc}); "
+                    f"{consequence} of this plan"
                 )
 
-    await asyncio.gather(*(read(cid) for cid in due))
-    return configs, sorted(warnings)
+    await asyncio.gather(*(one(cid) for cid in company_ids))
+    return found, sorted(warnings)

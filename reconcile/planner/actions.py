@@ -72,21 +72,10 @@ def update_company(
 
 def retag_company(uid: str, company: Company, tags: Mapping[str, str], reason: str) -> Action:
     """A PUT that changes only the tags (name and description as Codat holds them)."""
-    body: dict[str, object] = {
-        "name": company.name,
-        "description": company.description or "",
-        "tags": dict(tags),
-    }
-    return Action(
-        Kind.UPDATE_COMPANY,
-        uid,
-        company.id,
-        "company",
-        reason,
-        Request("PUT", paths.company(company.id), body),
-        before=company_view(company.name, company.description, company.tags),
-        after=company_view(company.name, company.description, tags),
-    )
+    same = Customer(uid=uid, name=company.name, description=company.description)
+    action = update_company(same, company, tags, reason)
+    assert action is not None, "retag_company is only asked for a tag change"
+    return action
 
 
 def delete_company(uid: str, company: Company, reason: str) -> Action:
