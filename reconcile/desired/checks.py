@@ -131,6 +131,8 @@ def _tag_budget(
     from reconcile.desired.messages import too_many_tags_message
 
     message = too_many_tags_message(merged, protected=protect is True, merged=len(tags) < merged)
+    if protect is True and "protect" not in customer:
+        message += " (this customer's protect: true comes from defaults)"
     if "tags" in customer:
         yield Issue((*path, "tags"), message, at_key=True)
     elif "protect" in customer:
