@@ -18,15 +18,8 @@ START_TIMEOUT_SECONDS = 30.0
 
 
 def _entry_point() -> list[str]:
-    """`python -m reconcile sandbox`, or the sandbox group alone while the main CLI lacks it."""
-    try:
-        from reconcile.cli import main
-
-        if "sandbox" in getattr(main, "commands", {}):
-            return [sys.executable, "-m", "reconcile", "sandbox"]
-    except ImportError:
-        pass
-    return [sys.executable, "-c", "from reconcile.sandbox.cli import sandbox; sandbox()"]
+    """`python -m reconcile sandbox`: the command a user runs."""
+    return [sys.executable, "-m", "reconcile", "sandbox"]
 
 
 def sandbox_command(*args: str) -> list[str]:
