@@ -222,7 +222,9 @@ class Present:
         protection: Protection,
         actions: list[Action],
     ) -> None:
-        linked = [c for c in connections if c.is_partner_expense and c.status == "Linked"]
+        linked = [
+            c for c in connections if c.is_partner_expense and c.status == Status.LINKED.value
+        ]
         if customer.expenses and not linked:
             if blocked and platform is None:
                 self.draft.note(
