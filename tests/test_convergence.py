@@ -30,6 +30,7 @@ from reconcile.planner import PlanOptions, make_plan
 from reconcile.sandbox.app import create_app
 from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.store import Store
+from reconcile.saved import structure_problems
 
 OWNER = "prop"
 UIDS = [f"u{i}" for i in range(6)]
@@ -154,6 +155,7 @@ async def apply_once(client: CodatClient, state: DesiredState) -> set[str]:
     fails the test."""
     before = await read_all(client)
     plan = make_plan(state, await read_live(client, state), OPTIONS)
+    assert structure_problems(plan.to_dict()) == []  # schemas/plan.schema.json
     result = await execute(plan, client)
     failed = result.of("failed")
     assert all("restore its tags" in o.detail for o in failed), [o.detail for o in failed]

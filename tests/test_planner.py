@@ -18,6 +18,7 @@ from reconcile.model import (
 )
 from reconcile.plan import Kind, Plan
 from reconcile.planner import PlanOptions, make_plan
+from reconcile.saved import structure_problems
 
 OWNER = "expenses-prod"
 
@@ -79,11 +80,13 @@ def plan_for(
     configs = configs or {}
     if mapping is None:  # every company whose config is read offers bank account 89
         mapping = {cid: BANK_89 for cid in configs}
-    return make_plan(
+    plan = make_plan(
         DesiredState(OWNER, tuple(customers)),
         LiveState(OWNER, tuple(companies), configs, mapping_options=mapping),
         options,
     )
+    assert structure_problems(plan.to_dict()) == []  # schemas/plan.schema.json
+    return plan
 
 
 BANK_89 = MappingOptions((MappingOption("89", "Business Current Account"),))

@@ -17,6 +17,7 @@ from reconcile.model import (
 from reconcile.plan import Kind, Plan
 from reconcile.planner import PlanOptions, make_plan
 from reconcile.planner.guard import requests_needed
+from reconcile.saved import structure_problems
 from tests.test_planner import OWNER, conn, expense, kinds
 
 ACME = "Acme"
@@ -48,11 +49,13 @@ def plan_for(
     options: PlanOptions | None = None,
     **live: object,
 ) -> Plan:
-    return make_plan(
+    plan = make_plan(
         DesiredState(OWNER, tuple(customers)),
         LiveState(OWNER, tuple(companies), **live),  # type: ignore[arg-type]
         options,
     )
+    assert structure_problems(plan.to_dict()) == []  # schemas/plan.schema.json
+    return plan
 
 
 def customer(uid: str = "cus-1", **kw: object) -> Customer:
