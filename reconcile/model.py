@@ -28,7 +28,7 @@ MAX_TAG_VALUE = 100
 # --------------------------------------------------------------------------- platforms
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Platform:
     """An accounting platform supported by Sync for Expenses."""
 
@@ -85,7 +85,7 @@ def platform_of(integration_key: str | None, platform_name: str | None) -> Platf
 # --------------------------------------------------------------------------- desired
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     """Where a node was written: 1-based line and column."""
 
@@ -97,7 +97,7 @@ class Location:
         return f"{self.file}:{self.line}:{self.col}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExpenseConfig:
     """The Sync for Expenses company configuration: ids in the accounting platform."""
 
@@ -116,7 +116,7 @@ class ExpenseConfig:
 CustomerState = Literal["present", "absent", "deleted"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Customer:
     """One customer as the operator wants it."""
 
@@ -141,7 +141,7 @@ class Customer:
         return tags
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredState:
     """The whole desired-state input of one run."""
 
@@ -164,7 +164,7 @@ class Status(StrEnum):
 ACTIVE_STATUSES: frozenset[str] = frozenset({Status.LINKED.value, Status.PENDING_AUTH.value})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConnectionError_:
     """An entry of a connection's `dataConnectionErrors`."""
 
@@ -182,7 +182,7 @@ class ConnectionError_:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Connection:
     """A live data connection of a company."""
 
@@ -212,7 +212,7 @@ class Connection:
         return self.source_type == "Expense"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Company:
     """A live Codat company with its connections."""
 
@@ -240,7 +240,7 @@ class Company:
         return {k: v for k, v in self.tags.items() if not k.startswith(RESERVED_TAG_PREFIX)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MappingOption:
     """One choice of a company's expense mapping options (an account, supplier or customer)."""
 
@@ -248,7 +248,7 @@ class MappingOption:
     name: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MappingOptions:
     """What a company's expense config may name. Codat's mapping options list accounts (the
     bank accounts among them are the valid `bankAccount` ids); suppliers and customers are not
@@ -257,7 +257,7 @@ class MappingOptions:
     bank_accounts: tuple[MappingOption, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveState:
     """What Codat holds for one owner, plus companies named by `id:` for adoption."""
 

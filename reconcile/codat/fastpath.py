@@ -11,8 +11,9 @@ can cost time, never correctness (tests hold them to the same answers).
 from __future__ import annotations
 
 import re
+from sys import intern
 
-from reconcile.model import Company, Connection
+from reconcile.model import UID_TAG, Company, Connection
 
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _is_uuid = UUID.fullmatch
@@ -42,6 +43,8 @@ def fast_company(body: object) -> Company:
         for key, value in tags.items():
             if type(value) is not str or type(key) is not str:
                 raise Unusual
+        # Tag values repeat across companies (owner, region...): shared. uids are unique.
+        tags = {key: value if key == UID_TAG else intern(value) for key, value in tags.items()}
     connections = body.get("dataConnections")
     if connections is None:
         connections = ()
@@ -68,12 +71,14 @@ def fast_connection(body: object) -> Connection:
         errors is None or (type(errors) is list and not errors)
     ):
         raise Unusual  # errors are rare: the careful path reads them
+    key = _str_or_none(body.get("integrationKey"))
+    # The few values repeated on every connection are shared (interned): a plan holds 100,000s.
     return Connection(
         id=connection_id,
-        source_type=_str_or_none(body.get("sourceType")) or "Unknown",
-        platform_name=_str_or_none(body.get("platformName")) or "",
-        status=status,
+        source_type=intern(_str_or_none(body.get("sourceType")) or "Unknown"),
+        platform_name=intern(_str_or_none(body.get("platformName")) or ""),
+        status=intern(status),
         link_url=_str_or_none(body.get("linkUrl")) or "",
         created=_str_or_none(body.get("created")) or "",
-        integration_key=_str_or_none(body.get("integrationKey")),
+        integration_key=None if key is None else intern(key),
     )
