@@ -59,14 +59,16 @@ def markdown(value: object) -> str:
     """Inline Markdown text from the file or Codat: escaped for Markdown and for HTML (GitHub
     renders inline HTML), on one line, so it can neither inject a tag nor break a table or a
     `<details>` block. Markdown escapes come first, so the HTML entities (`&lt;`, `&#x27;`)
-    are not broken by a backslash."""
-    return html.escape(_MD_SPECIAL.sub(r"\\\1", text(value)), quote=True)
+    are not broken by a backslash. `@` becomes `&#64;`: a customer named `Acme @team` must not
+    notify a GitHub team from the bot's pull-request comment."""
+    escaped = html.escape(_MD_SPECIAL.sub(r"\\\1", text(value)), quote=True)
+    return escaped.replace("@", "&#64;")
 
 
 def html_text(value: object) -> str:
     """Text inside raw HTML (a `<summary>`, where Markdown is not read): visible escapes,
-    then HTML entities, on one line."""
-    return html.escape(text(value), quote=True)
+    then HTML entities, on one line; `@` as `&#64;` (no GitHub mention)."""
+    return html.escape(text(value), quote=True).replace("@", "&#64;")
 
 
 def code(value: object) -> str:

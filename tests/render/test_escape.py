@@ -51,3 +51,10 @@ def test_markdown_and_html_hold_no_tag_no_line_no_live_backtick(value: str) -> N
 def test_code_cannot_close_a_fence_or_a_details_block(value: str) -> None:
     out = code(value)
     assert "`" not in out and "<" not in out and "\n" not in out
+
+
+def test_markdown_and_html_never_mention_anyone() -> None:
+    """A customer named `Acme @team` must not notify a GitHub team from a PR comment."""
+    for render in (markdown, html_text):
+        out = render("Acme @team & @org/people")
+        assert "@" not in out and "&#64;team" in out
