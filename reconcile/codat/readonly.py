@@ -4,9 +4,11 @@ the code, not a promise of the caller.
 Two locks, each enough on its own:
 
 - `ReadOnlyClient.request` refuses any method but GET before anything else happens;
-- the HTTP transport under it refuses any method but GET before a byte is sent, so a write could
+- the HTTP layer under it refuses any method but GET before a byte is sent, so a write could
   not leave even through a code path that bypasses `request` (a helper of the base client that
-  talks to httpx directly, an event hook, a future method).
+  talks to httpx directly, a future method): a request hook of the httpx client (so the default
+  transport, and with it any HTTPS proxy of the environment, stays as `plan` has it), and a
+  guarding wrapper around a transport given explicitly (the in-process sandbox, tests).
 
 A refused write raises `WriteRefused` (a `CodatError`, so the commands report it cleanly): it is
 a bug in the caller, and nothing reached Codat. If live Codat changes while a read-only command
@@ -53,6 +55,11 @@ class GetOnlyTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+async def _refuse_writes(request: httpx.Request) -> None:
+    if request.method != ALLOWED_METHOD:
+        raise WriteRefused(request.method, request.url.path)
+
+
 class ReadOnlyClient(CodatClient):
     """A `CodatClient` whose every request is a GET, or a `WriteRefused` before any I/O."""
 
@@ -65,9 +72,10 @@ class ReadOnlyClient(CodatClient):
         sleep: Sleep | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        guarded = GetOnlyTransport(transport or httpx.AsyncHTTPTransport())
+        guarded = GetOnlyTransport(transport) if transport is not None else None
         extra: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
         super().__init__(api_key, settings, transport=guarded, rng=rng, **extra)
+        self._http.event_hooks["request"].append(_refuse_writes)
 
     async def request(self, method: str, path: str, *args: Any, **kwargs: Any) -> httpx.Response:
         if method.upper() != ALLOWED_METHOD or kwargs.get("json") is not None:

@@ -71,3 +71,24 @@ def test_transport_guard_wraps_any_transport() -> None:
 
     asyncio.run(go())
     assert seen == ["GET"]
+
+
+def test_an_https_proxy_of_the_environment_is_used_as_plan_uses_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Behind a corporate proxy, audit and export reach Codat as plan does: the read-only lock
+    is a request hook, so the default transport (with the environment's proxy) stays."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    settings = ClientSettings(base_url="https://api.codat.io")
+
+    def proxied(client: httpx.AsyncClient) -> bool:
+        return any(t is not None for t in client._mounts.values())
+
+    async def go() -> tuple[bool, bool]:
+        async with ReadOnlyClient(TEST_API_KEY, settings) as readonly:
+            from reconcile.codat import CodatClient
+
+            async with CodatClient(TEST_API_KEY, settings) as plain:
+                return proxied(readonly._http), proxied(plain._http)
+
+    assert asyncio.run(go()) == (True, True)
