@@ -8,10 +8,12 @@ The read must hold exactly the first page's `totalResults` distinct companies:
   meanwhile, which may shift one across a page boundary) the read starts again, at most
   `MAX_LIST_RESTARTS` times; a count that keeps changing is an error.
 
-While one page is checked, the next one (when the first `totalResults` says there is one and
-this page is full) is already being fetched: a plan of 100,000 companies checks each page while
-Codat prepares the next. A page fetched ahead of a read that then ends in error (or restarts) is
-abandoned unused, so such a read may send one request more than it uses.
+Pages are fetched ahead of the one being checked (they are still checked in order, each against
+the first total): the next page as soon as a full page arrives, and once two pages agree on the
+total, up to `PAGES_AHEAD` pages (at most `PAGES_AHEAD + 1` requests in flight). 100,000
+companies are 20 pages, and Codat prepares several at once. A read that succeeds asks for exactly
+the pages it would ask for one at a time; one that ends in error (or restarts) may have asked for
+a few it then abandons unused.
 
 What live Codat does between this read and a later write is the executor's business: it
 re-reads what it touches.
@@ -27,6 +29,7 @@ from reconcile.model import Company
 
 WHERE = "GET /companies"
 MAX_LIST_RESTARTS = 3
+PAGES_AHEAD = 2
 
 FetchPage = Callable[[int], Awaitable[object]]  # page number -> decoded body
 
@@ -51,40 +54,45 @@ async def read_all(fetch: FetchPage, page_size: int) -> list[Company]:
     )
 
 
-def _ahead(body: object, page: int, page_size: int, last_page: int | None) -> int | None:
-    """The next page, when the unchecked `body` of `page` says there will be one (a peek:
-    `parse_page` checks the same fields; a wrong guess costs one unused request, no more)."""
-    if type(body) is not dict:
-        return None
-    results, total = body.get("results"), body.get("totalResults")
-    if type(results) is not list or len(results) != page_size:
-        return None
-    if last_page is None:
-        if type(total) is not int or total < 0:
-            return None
-        last_page = -(-total // page_size)
-    return page + 1 if page < last_page else None
+def _full(body: object, page_size: int) -> bool:
+    """Whether the unchecked `body` holds a full page (a peek: `parse_page` checks it)."""
+    return (
+        type(body) is dict
+        and type(results := body.get("results")) is list
+        and (len(results) == page_size)
+    )
 
 
-def _abandon(task: asyncio.Future[object] | None) -> None:
-    if task is not None and not task.done():
-        task.cancel()
-    if task is not None:  # never leave an exception unretrieved (asyncio would log it)
-        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+def _last_page(body: object, page_size: int) -> int:
+    """The last page the unchecked first page announces (a peek: a wrong guess costs unused
+    requests, never a wrong read)."""
+    total = body.get("totalResults") if type(body) is dict else None
+    return -(-total // page_size) if type(total) is int and total > 0 else 1
+
+
+def _abandon(task: asyncio.Future[object]) -> None:
+    task.cancel()
+    # Never leave an exception unretrieved (asyncio would log it).
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
 
 async def _read_once(fetch: FetchPage, page_size: int, totals: list[int]) -> list[Company]:
     companies: dict[str, Company] = {}
     first_total: int | None = None
-    last_page: int | None = None
+    ahead: dict[int, asyncio.Future[object]] = {}
     page = 1
-    ahead: asyncio.Future[object] | None = None
     try:
         body = await fetch(page)
+        last_page = _last_page(body, page_size)
+
+        def fetch_ahead(pages: range) -> None:
+            for number in pages:
+                if number not in ahead and number <= last_page:
+                    ahead[number] = asyncio.ensure_future(fetch(number))
+
         while True:
-            following = _ahead(body, page, page_size, last_page)
-            if following is not None:
-                ahead = asyncio.ensure_future(fetch(following))
+            if _full(body, page_size):
+                fetch_ahead(range(page + 1, page + 2))
             batch, total = parse_page(body, WHERE)
             del body  # the decoded page goes as soon as it is checked
             if first_total is None:
@@ -93,7 +101,8 @@ async def _read_once(fetch: FetchPage, page_size: int, totals: list[int]) -> lis
                 last_page = max(1, -(-total // page_size))
             elif total != first_total:
                 raise _CountChanged(total)
-            assert last_page is not None
+            else:  # two pages agree on the total: read further ahead
+                fetch_ahead(range(page + 2, page + PAGES_AHEAD + 1))
             if len(batch) > page_size:
                 raise UnexpectedAnswer(
                     WHERE,
@@ -111,12 +120,11 @@ async def _read_once(fetch: FetchPage, page_size: int, totals: list[int]) -> lis
             if len(batch) < page_size or page >= last_page:
                 break
             page += 1
-            if ahead is not None:
-                body, ahead = await ahead, None
-            else:
-                body = await fetch(page)
+            pending = ahead.pop(page, None)
+            body = await (pending if pending is not None else fetch(page))
     finally:
-        _abandon(ahead)
+        for task in ahead.values():
+            _abandon(task)
     if len(companies) != first_total:
         raise UnexpectedAnswer(
             WHERE,
