@@ -84,6 +84,7 @@ AT_ONCE = 3  # the plan has up to 3 list requests in flight (reconcile.codat.pag
 @dataclass
 class Run:
     wall: float
+    cpu: float  # user + system
     rss_mb: float
     returncode: int
     stdout: str
@@ -101,6 +102,7 @@ def measure(argv: list[str], env: dict[str, str], folder: Path) -> Run:
     child.returncode = os.waitstatus_to_exitcode(status)
     return Run(
         wall,
+        usage.ru_utime + usage.ru_stime,
         usage.ru_maxrss / 1024,  # KiB on Linux
         child.returncode,
         out.read_text(encoding="utf-8", errors="replace"),
@@ -248,14 +250,15 @@ floor (a fresh interpreter: PyYAML C loader on the file, the same {-(-customers 
 pages with a bare httpx client one at a time, `json.loads`), and the same floor fetching
 {AT_ONCE} pages at once (threads), as the plan does. Ratios = plan wall / floor wall of the same
 run.
-Peak RSS from `wait4` of each child; requests: the plan's own count / the sandbox's request log.
+CPU (user + system) and peak RSS of each child from `wait4`; requests: the plan's own count /
+the sandbox's request log.
 The plan's last line: `{summary}`
 
-| run | plan | floor | ratio | floor, {AT_ONCE} at once | ratio | plan RSS | floor RSS | requests |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| run | plan | CPU | floor | ratio | floor, {AT_ONCE} at once | ratio | RSS | floor RSS | requests |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 """
         + "".join(
-            f"| {i} | {p.wall:.2f} s | {f.wall:.2f} s | {p.wall / f.wall:.2f}x | "
+            f"| {i} | {p.wall:.2f} s | {p.cpu:.2f} s | {f.wall:.2f} s | {p.wall / f.wall:.2f}x | "
             f"{a.wall:.2f} s | {p.wall / a.wall:.2f}x | "
             f"{p.rss_mb:.0f} MB | {f.rss_mb:.0f} MB | {req} / {log} |\n"
             for i, (p, f, req, log, _, a) in enumerate(rows, 1)
