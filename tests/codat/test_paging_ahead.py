@@ -1,0 +1,79 @@
+"""Pages read ahead (`reconcile.codat.paging.PAGES_AHEAD`) are still checked in order, each once."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+from reconcile.codat import ClientSettings, CodatClient, UnexpectedAnswer
+from reconcile.codat.paging import PAGES_AHEAD
+from reconcile.model import Company
+from tests.hostile_server import Reply, Seen, companies_route, company, page, serve_hostile
+
+PAGE_SIZE = 2
+
+
+class Pages:
+    """Answers page N of `companies` after `delays[N]` seconds, counting requests in flight."""
+
+    def __init__(self, companies: list[dict[str, Any]], delays: dict[int, float]) -> None:
+        self.companies = companies
+        self.delays = delays
+        self.asked: Counter[int] = Counter()
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, seen: Seen) -> Reply:
+        number = int(seen.query["page"][0])
+        with self._lock:
+            self.asked[number] += 1
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        time.sleep(self.delays.get(number, 0.0))
+        with self._lock:
+            self.in_flight -= 1
+        start = (number - 1) * PAGE_SIZE
+        return Reply(200, page(self.companies[start : start + PAGE_SIZE], len(self.companies)))
+
+
+def read(pages: Pages) -> list[Company] | UnexpectedAnswer:
+    async def go(url: str) -> list[Company] | UnexpectedAnswer:
+        async with CodatClient("k", ClientSettings(base_url=url, max_attempts=1)) as client:
+            try:
+                return await client.list_companies(page_size=PAGE_SIZE)
+            except UnexpectedAnswer as exc:
+                return exc
+
+    with serve_hostile(companies_route(pages)) as codat:
+        return asyncio.run(go(codat.url))
+
+
+def test_pages_answered_out_of_order_are_checked_in_order_and_asked_once() -> None:
+    companies = [company(uid=f"u{i}") for i in range(11)]
+    pages = Pages(companies, {2: 0.3, 3: 0.2})  # later pages answer before earlier ones
+    got = read(pages)
+    assert isinstance(got, list)
+    assert [c.uid for c in got] == [f"u{i}" for i in range(11)]
+    assert pages.asked == Counter({n: 1 for n in range(1, 7)})
+
+
+def test_several_pages_are_in_flight_but_no_more_than_allowed() -> None:
+    pages = Pages([company(uid=f"u{i}") for i in range(20)], dict.fromkeys(range(1, 11), 0.2))
+    got = read(pages)
+    assert isinstance(got, list) and len(got) == 20
+    assert 2 <= pages.most_in_flight <= PAGES_AHEAD + 1
+
+
+def test_the_checked_page_s_error_wins_over_pages_read_ahead() -> None:
+    """Page 3 lists a company twice while page 4 is already on its way: the read fails on page
+    3, whatever page 4 would have said."""
+    companies = [company(uid=f"u{i}") for i in range(8)]
+    companies[4] = companies[0]  # page 3 repeats the first company
+    pages = Pages(companies, {3: 0.1})
+    got = read(pages)
+    assert isinstance(got, UnexpectedAnswer)
+    assert "is listed twice (page 3)" in str(got)
