@@ -51,7 +51,8 @@ def test_two_json_plans_of_the_same_inputs_differ_only_in_observed_at(
     two = plan_json(ok(reconcile("plan", str(path), "--format", "json", url=sandbox_url)))
     assert one["summary"]["create"] and one["summary"]["update"] and one["summary"]["delete"]
     assert one["awaiting_authorization"] and one["deferred"]
-    assert one.pop("observed_at") != two.pop("observed_at")
+    # observed_at is Codat's clock (whole seconds): it may or may not differ between the two.
+    one.pop("observed_at"), two.pop("observed_at")
     assert one == two  # checksum included
 
 
