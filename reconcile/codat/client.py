@@ -71,6 +71,9 @@ class ClientSettings:
     # The longest a 429 may ask to wait (Retry-After) and still be waited out, by default what
     # the retries could wait in all (30 s x 5); beyond it, the quota is used up for now.
     retry_budget: float = 150.0
+    # The largest answer read (a page of 5,000 companies is about 5 MB): a hostile or broken
+    # server cannot exhaust memory; beyond it the answer is an `UnexpectedAnswer`.
+    max_answer_bytes: int = 64 * 1024 * 1024
 
 
 def check_base_url(base_url: str) -> str:
@@ -100,6 +103,11 @@ def check_base_url(base_url: str) -> str:
 
 def basic_auth(api_key: str) -> str:
     return "Basic " + base64.b64encode(api_key.encode()).decode("ascii")
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        self.size = size
 
 
 class CodatClient:
@@ -169,8 +177,10 @@ class CodatClient:
             attempt += 1
             started = time.perf_counter()
             try:
-                response = await self._http.request(
-                    method, path, json=json, params=params, headers=headers
+                response = await self._receive(
+                    self._http.build_request(
+                        method, path, json=json, params=params, headers=headers
+                    )
                 )
             except httpx.DecodingError as exc:
                 self.requests_sent += 1
@@ -207,6 +217,31 @@ class CodatClient:
                 await self._sleep(self._backoff(attempt, wait))
                 continue
             raise CodatHTTPError(method, path, status, json_or_none(response.content))
+
+    async def _receive(self, request: httpx.Request) -> httpx.Response:
+        """Send, and read the answer only up to `max_answer_bytes`."""
+        cap = self.settings.max_answer_bytes
+        response = await self._http.send(request, stream=True)
+        try:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > cap:
+                raise _TooLarge(int(declared))
+            parts: list[bytes] = []
+            size = 0
+            async for part in response.aiter_bytes():
+                size += len(part)
+                if size > cap:
+                    raise _TooLarge(size)
+                parts.append(part)
+            response._content = b"".join(parts)  # what `aread()` does, within the cap
+        except _TooLarge as exc:
+            raise UnexpectedAnswer(
+                f"{request.method} {request.url.path}",
+                f"the answer is larger than {cap:,} bytes ({exc.size:,} or more); not read",
+            ) from None
+        finally:
+            await response.aclose()
+        return response
 
     async def request_json(
         self,
