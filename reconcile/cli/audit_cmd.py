@@ -15,6 +15,7 @@ from reconcile.cli.common import (
     EXIT_OK,
     Where,
     fail,
+    format_option,
     load_desired,
     open_client,
     paths_argument,
@@ -105,13 +106,7 @@ class UsageErrorExit1(click.UsageError):
 @paths_argument
 @sandbox_options
 @plan_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-)
+@format_option
 @click.option(
     "--fail-on",
     type=KindList(),

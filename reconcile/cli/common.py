@@ -32,6 +32,21 @@ def fail(message: str) -> NoReturn:
 
 paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="markdown: a pull-request (or issue) comment, at most 65,000 characters.",
+)
+full_plan_hint_option = click.option(
+    "--full-plan-hint",
+    metavar="TEXT",
+    help="markdown: where readers find the whole plan when the comment leaves customers out "
+    "(e.g. 'the saved plan, in this run's artifacts').",
+)
+
 
 @dataclass(frozen=True)
 class Where:

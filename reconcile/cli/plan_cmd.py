@@ -13,6 +13,8 @@ from reconcile.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
     Where,
+    format_option,
+    full_plan_hint_option,
     load_desired,
     open_client,
     paths_argument,
@@ -31,20 +33,8 @@ if TYPE_CHECKING:
 @paths_argument
 @sandbox_options
 @plan_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="markdown: a pull-request comment (at most 65,000 characters).",
-)
-@click.option(
-    "--full-plan-hint",
-    metavar="TEXT",
-    help="markdown: where readers find the whole plan when the comment leaves customers out "
-    "(e.g. 'the saved plan, in this run's artifacts').",
-)
+@format_option
+@full_plan_hint_option
 @click.option(
     "--detailed-exitcode",
     is_flag=True,

@@ -7,24 +7,13 @@ from pathlib import Path
 
 import click
 
-from reconcile.cli.common import fail
+from reconcile.cli.common import fail, format_option, full_plan_hint_option
 
 
 @click.command()
 @click.argument("planfile", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="markdown: a pull-request comment (at most 65,000 characters).",
-)
-@click.option(
-    "--full-plan-hint",
-    metavar="TEXT",
-    help="markdown: where readers find the whole plan when the comment leaves customers out.",
-)
+@format_option
+@full_plan_hint_option
 def show(planfile: Path, fmt: str, full_plan_hint: str | None) -> None:
     """Render a saved plan (from `plan --out`) without network access or a key.
 
