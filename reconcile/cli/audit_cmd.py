@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from reconcile.audit.model import FindingKind
 from reconcile.cli.common import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -33,17 +34,7 @@ if TYPE_CHECKING:
 else:  # click < 8.2 has no generic ParamType at run time
     ParamType = click.ParamType
 
-KINDS = (
-    "changes",
-    "awaiting_authorization",
-    "stale_authorization",
-    "needs_reauthorization",
-    "connection_errors",
-    "duplicates",
-    "orphans",
-    "unmanaged_lookalikes",
-    "foreign",
-)
+KINDS = tuple(kind.value for kind in FindingKind)  # most urgent first
 DEFAULT_FAIL_ON = (
     "changes,duplicates,foreign,needs_reauthorization,connection_errors,stale_authorization"
 )
