@@ -131,8 +131,21 @@ def assert_matches(state: DesiredState, live: LiveState, refused: set[str]) -> N
         if customer.accounting is None:
             assert active == [] or company.protected
         else:
-            assert [c.platform.key for c in active if c.platform] == [customer.accounting] or (
-                company.protected
+            # The wanted platform is active, or only Deauthorized (the customer revoked it: the
+            # rules list it as needing re-authorization and create nothing), or protection keeps
+            # another platform's connection.
+            deauthorized = [
+                c
+                for c in company.connections
+                if c.is_accounting
+                and c.status == "Deauthorized"
+                and c.platform
+                and c.platform.key == customer.accounting
+            ]
+            assert (
+                [c.platform.key for c in active if c.platform] == [customer.accounting]
+                or (active == [] and deauthorized != [])
+                or company.protected
             )
         expense = [c for c in company.connections if c.is_partner_expense and c.status == "Linked"]
         if not customer.expenses and not company.protected:
