@@ -241,6 +241,13 @@ class Company:
 
 
 @dataclass(frozen=True, slots=True)
+class Profile:
+    """The Codat account (client instance) an API key belongs to: `GET /profile`."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class MappingOption:
     """One choice of a company's expense mapping options (an account, supplier or customer)."""
 

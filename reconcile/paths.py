@@ -21,6 +21,10 @@ def segment(value: str) -> str:
     return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
 
 
+def profile() -> str:
+    return "/profile"
+
+
 def companies() -> str:
     return "/companies"
 

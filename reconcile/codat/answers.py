@@ -28,6 +28,7 @@ from reconcile.model import (
     ExpenseConfig,
     MappingOption,
     MappingOptions,
+    Profile,
 )
 
 T = TypeVar("T")
@@ -319,6 +320,12 @@ def parse_mapping_options(body: object, where: str) -> MappingOptions:
         if is_bank:
             banks.append(option)
     return MappingOptions(bank_accounts=tuple(banks))
+
+
+def parse_profile(body: object, where: str) -> Profile:
+    """The account the key belongs to; `name` is required (Codat-Platform.json `Profile`)."""
+    here = _At(where)
+    return Profile(name=_required_str(_object(body, here), "name", here))
 
 
 def check_id(value: object, where: str, field: str) -> str:

@@ -39,6 +39,7 @@ from reconcile.codat.answers import (
     parse_connection,
     parse_expense_config,
     parse_mapping_options,
+    parse_profile,
 )
 from reconcile.codat.errors import (
     CodatHTTPError,
@@ -50,7 +51,7 @@ from reconcile.codat.errors import (
 from reconcile.codat.paging import read_all
 from reconcile.codat.ratelimit import http_date, read_rate_limit, retry_after_seconds
 from reconcile.loopback import is_loopback
-from reconcile.model import Company, Connection, ExpenseConfig, MappingOptions
+from reconcile.model import Company, Connection, ExpenseConfig, MappingOptions, Profile
 
 DEFAULT_BASE_URL = "https://api.codat.io"
 MAX_PAGE_SIZE = 5000
@@ -317,6 +318,11 @@ class CodatClient:
             return await self.request_json("GET", paths.companies(), params=params)
 
         return await read_all(fetch, page_size)
+
+    async def get_profile(self) -> Profile:
+        """The Codat account this key belongs to (`GET /profile`)."""
+        path = paths.profile()
+        return parse_profile(await self.request_json("GET", path), f"GET {path}")
 
     async def get_company(self, company_id: str) -> Company:
         path = paths.company(company_id)

@@ -13,6 +13,7 @@ from reconcile.loopback import is_loopback
 from reconcile.sandbox.cli_customer import authorize, connection_error, db_option, deauthorize
 from reconcile.sandbox.options import (
     CODAT_FORMULA,
+    DEFAULT_ACCOUNT_NAME,
     DailyQuota,
     SandboxOptions,
     parse_daily_quota,
@@ -78,6 +79,12 @@ def _rate(value: float) -> float:
     envvar="SANDBOX_API_KEY",
     help="Accept only this API key (default: any non-empty key). Also SANDBOX_API_KEY.",
 )
+@click.option(
+    "--account-name",
+    default=DEFAULT_ACCOUNT_NAME,
+    show_default=True,
+    help="The Codat account this sandbox stands for: the name GET /profile answers.",
+)
 @click.option("--omit-integration-key", is_flag=True, help="Leave integrationKey off connections.")
 @click.option("--concurrency-limit", default=10, show_default=True, help="Per company.")
 @click.option(
@@ -115,6 +122,7 @@ def serve(
     port: int,
     db_path: Path,
     api_key: str | None,
+    account_name: str,
     omit_integration_key: bool,
     concurrency_limit: int,
     daily_quota: DailyQuota,
@@ -139,6 +147,7 @@ def serve(
     options = SandboxOptions(
         db_path=db_path,
         api_key=api_key or None,
+        account_name=account_name,
         omit_integration_key=omit_integration_key,
         concurrency_limit=concurrency_limit,
         daily_quota=daily_quota,

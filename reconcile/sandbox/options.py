@@ -14,6 +14,9 @@ DailyQuota = int | Literal["codat"] | None
 # The in-process `--sandbox` has no daily quota unless this asks for one (a number or "codat").
 DAILY_QUOTA_ENV: Final = "RECONCILE_SANDBOX_DAILY_QUOTA"
 NO_QUOTA_WORDS: Final = frozenset({"none", "off", "unlimited"})
+# The name `GET /profile` answers: the Codat account (client instance) the key belongs to.
+DEFAULT_ACCOUNT_NAME: Final = "Codat sandbox"
+ACCOUNT_NAME_ENV: Final = "RECONCILE_SANDBOX_ACCOUNT"
 
 
 def parse_daily_quota(text: str, source: str = "--daily-quota") -> DailyQuota:
@@ -36,6 +39,8 @@ class SandboxOptions:
     db_path: Path
     # Authentication: None accepts any non-empty Basic key; otherwise only this raw key.
     api_key: str | None = None
+    # The Codat account this sandbox stands for: the name `GET /profile` answers
+    account_name: str = DEFAULT_ACCOUNT_NAME
     # Fidelity switches
     omit_integration_key: bool = False  # Codat may omit Connection.integrationKey
     # Rate limits (SOURCE.md): per-company concurrency and a daily quota per key
@@ -59,7 +64,9 @@ class SandboxOptions:
     @classmethod
     def in_process(cls, db_path: Path, environ: Mapping[str, str]) -> SandboxOptions:
         """The embedded `--sandbox`: no daily quota, so a trial never stops, unless
-        `RECONCILE_SANDBOX_DAILY_QUOTA` asks for one (ValueError if it is not well formed)."""
+        `RECONCILE_SANDBOX_DAILY_QUOTA` asks for one (ValueError if it is not well formed);
+        `RECONCILE_SANDBOX_ACCOUNT` names the account `GET /profile` answers."""
         raw = environ.get(DAILY_QUOTA_ENV, "").strip()
         quota = parse_daily_quota(raw, DAILY_QUOTA_ENV) if raw else None
-        return cls(db_path=db_path, daily_quota=quota)
+        account = environ.get(ACCOUNT_NAME_ENV, "").strip() or DEFAULT_ACCOUNT_NAME
+        return cls(db_path=db_path, daily_quota=quota, account_name=account)
