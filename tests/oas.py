@@ -1,14 +1,15 @@
-"""Validate requests and responses against Codat's official OpenAPI documents.
+"""Validate requests and responses against Codat's wire contract.
 
-The documents live in `../shared/codat-oas/` beside the project (they are data, not shipped).
-They are OpenAPI 3.1 with a few 3.0 habits (`nullable: true`), which JSON Schema 2020-12 ignores;
-`_normalise` turns each `nullable: true` into "or null" so the official text is honoured as meant.
+The contract (`tests/contract/codat.json`) is extracted from Codat's official OpenAPI documents
+by `tests/contract/extract.py`: the operations, parameters, status codes and schemas the tool and
+the sandbox use, with the known contradictions patched; `tests/contract/test_drift.py` keeps it
+equal to the documents wherever they are present. The documents are OpenAPI 3.1 with a few 3.0
+habits (`nullable: true`), which JSON Schema 2020-12 ignores; `_normalise` turns each
+`nullable: true` into "or null" so the official text is honoured as meant.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import json
 import re
 from dataclasses import dataclass
@@ -20,18 +21,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-OAS_DIR = Path(__file__).resolve().parents[2] / "shared" / "codat-oas"
-SPECS = {
-    "platform": "Codat-Platform.json",
-    "expenses": "Codat-Sync-Expenses.json",
-}
-
-# Known contradictions inside the official documents, patched narrowly and on purpose:
-# - PagingInfo.pageSize has `maximum: 2000` while the `pageSize` query parameter allows 5000
-#   (and Codat's docs recommend 5000). A page of 5000 is a valid answer to a valid request.
-_PATCHES: tuple[tuple[str, str, Any], ...] = (
-    ("/components/schemas/PagingInfo/properties/pageSize", "maximum", 5000),
-)
+CONTRACT = Path(__file__).resolve().parent / "contract" / "codat.json"
 
 
 def _normalise(node: Any) -> Any:
@@ -84,12 +74,13 @@ class Spec:
 
 
 @cache
+def _contract() -> dict[str, Any]:
+    return json.loads(CONTRACT.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@cache
 def load_spec(name: str) -> Spec:
-    raw = json.loads((OAS_DIR / SPECS[name]).read_text(encoding="utf-8"))
-    for pointer, key, value in _PATCHES:
-        with contextlib.suppress(KeyError):
-            _pointer(raw, pointer)[key] = value
-    doc = _normalise(copy.deepcopy(raw))
+    doc = _normalise(_contract()["specs"][name])
     uri = f"urn:codat-oas:{name}"
     registry = Registry().with_resource(uri, Resource(contents=doc, specification=DRAFT202012))
     return Spec(name, uri, doc, registry)
