@@ -3,11 +3,14 @@
 A daemon thread polls the SQLite file every `POLL_SECONDS` (so events recorded by another
 process, e.g. `reconcile sandbox authorize`, go out too), fans each new event out to the
 consumers that want it (event types; `companyTags` as `key:value`, any one matching), and hands
-due deliveries to a small pool of senders. Each delivery is a POST of Codat's envelope, signed
-per Standard Webhooks with the consumer's `whsec_` secret (`webhook-id` = the event id, kept
-across retries so a receiver can deduplicate; `webhook-timestamp`; `webhook-signature: v1,...`),
-to loopback URLs only. A 2xx is delivered; anything else (an error status, no answer within
-`TIMEOUT_SECONDS`) is retried after `options.webhook_retry_delays`, then given up.
+due deliveries to a small pool of senders, one at a time per consumer (so a consumer sees events
+in the order they happened, unless a retry comes in between, as with Codat).
+
+Each delivery is a POST of Codat's envelope, signed per Standard Webhooks with the consumer's
+`whsec_` secret (`webhook-id` = the event id, kept across retries so a receiver can deduplicate;
+`webhook-timestamp`; `webhook-signature: v1,...`), to loopback URLs only. A 2xx is delivered;
+anything else (an error status, no answer within `TIMEOUT_SECONDS`) is retried after each of
+`options.webhook_retry_delays` in turn, then given up.
 
 Faults, drawn in claim order from a generator seeded with `--seed`: `webhook_drop_rate` loses a
 delivery for good (as a webhook lost on the way would be), `webhook_duplicate_rate` sends a
@@ -39,6 +42,7 @@ SENDERS: Final = 8
 TIMEOUT_SECONDS: Final = 10.0
 # A claimed delivery is retried by anyone once this passes (its sender died mid-send).
 LEASE_SECONDS: Final = TIMEOUT_SECONDS * 2 + 10
+PRUNE_EVERY_SECONDS: Final = 60.0
 USER_AGENT: Final = "Codat-Sandbox-Webhooks/1.0"
 
 
@@ -78,8 +82,12 @@ class WebhookDispatcher:
         self._http.close()
 
     def _run(self) -> None:
+        pruned_at = 0.0
         while not self._stop.is_set():
             try:
+                if time.monotonic() - pruned_at > PRUNE_EVERY_SECONDS:
+                    self.store.prune()
+                    pruned_at = time.monotonic()
                 claimed = self.step()
             except Exception:  # a locked or vanished file: keep trying, as Codat would
                 log.exception("webhook dispatch failed; retrying")
