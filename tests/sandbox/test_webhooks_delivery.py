@@ -3,6 +3,7 @@ filtered by event type and company tags, including changes another process makes
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -201,3 +202,28 @@ def test_a_consumer_that_is_not_loopback_is_never_sent_to(
 
     refused = wait_until(settled)
     assert refused == [("company.created", outside.id, "failed", 1)]
+
+
+TOKEN = re.compile(r'name="token" value="([0-9a-f]+)"')
+
+
+def test_the_link_page_sends_connected_and_disconnected(api: httpx.Client) -> None:
+    """The customer's clicks on the served Link page (the browser's path) send events too."""
+    with receiver() as hook:
+        subscribe(api, hook.url, eventTypes=["connection.connected", "connection.disconnected"])
+        cid = conforms(api.post("/companies", json={"name": "Clicked"}), 200)["id"]
+        connection = api.post(f"/companies/{cid}/connections", json={"platformKey": "gbol"}).json()
+        start = httpx.URL(connection["linkUrl"]).raw_path.decode()
+        with httpx.Client(base_url=str(api.base_url)) as browser:
+            for action in ("authorize", "revoke"):
+                token = TOKEN.search(browser.get(start).text)
+                assert token is not None
+                answer = browser.post(
+                    start.removesuffix("/start") + f"/{action}", data={"token": token.group(1)}
+                )
+                assert answer.status_code == 303, answer.text
+        hook.wait_for(lambda seen: len(seen) == 2)
+        assert events_of(hook, cid) == [
+            ("connection.connected", "Linked"),
+            ("connection.disconnected", "Deauthorized"),
+        ]

@@ -3,6 +3,7 @@ reproducible with `--seed`."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -80,4 +81,46 @@ def test_rates_are_checked() -> None:
     )
     assert done.returncode == 2
     assert "a rate is between 0 and 1" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/nobody-listens"
+
+
+def test_retries_are_bounded(tmp_path: Path) -> None:
+    """A receiver that keeps failing, and one that is down, get 1 + len(delays) attempts."""
+    db = tmp_path / "retries.db"
+    with (
+        receiver(failures=100) as failing,
+        serve_sandbox(db, "--webhook-retry-delays", "0.05,0.1") as url,
+        httpx.Client(base_url=url, headers=AUTH_HEADERS) as api,
+    ):
+        for target in (failing.url, closed_port_url()):
+            body = {"url": target, "eventTypes": ["company.created"]}
+            conforms(api.post("/webhooks", json=body), 201)
+        conforms(api.post("/companies", json={"name": "Unlucky"}), 200)
+        store = WebhookStore(Store(db))
+        deadline = time.monotonic() + 15
+        while [s[2] for s in store.delivery_states()] != ["failed", "failed"]:
+            assert time.monotonic() < deadline, store.delivery_states()
+            time.sleep(0.05)
+        assert [s[3] for s in store.delivery_states()] == [3, 3]
+        assert len(failing.refused) == 3
+        assert len({d.headers["webhook-id"] for d in failing.refused}) == 1
+
+
+def test_retry_delays_are_checked() -> None:
+    done = subprocess.run(
+        sandbox_command("serve", "--port", "0", "--webhook-retry-delays", "1,soon"),
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "comma-separated numbers of seconds" in done.stderr
     assert "Traceback" not in done.stderr
