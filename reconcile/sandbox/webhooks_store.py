@@ -340,7 +340,12 @@ def _iso(unix: float) -> str:
 
 def record_quota_reached(conn: sqlite3.Connection, daily_quota: int, reset: int) -> None:
     """`client.rateLimit.reached` now, and `client.rateLimit.reset` due at `reset` (Unix time),
-    on `conn` (the rate limiter's): only while some consumer is enabled."""
+    on `conn` (the rate limiter's): only while some consumer is enabled (a file no store has
+    opened has no webhook tables, so no consumer either)."""
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'webhook_consumers'"
+    ).fetchone():
+        return
     events = (
         (RATE_LIMIT_REACHED, None, {"quotaRemaining": 0, "expiryDate": _iso(reset)}),
         (
