@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -227,3 +228,45 @@ def test_the_link_page_sends_connected_and_disconnected(api: httpx.Client) -> No
             ("connection.connected", "Linked"),
             ("connection.disconnected", "Deauthorized"),
         ]
+
+
+def test_an_in_process_apply_on_the_same_file_is_heard(
+    api: httpx.Client, served: tuple[str, Path]
+) -> None:
+    """`reconcile apply --sandbox-db` writes the served file from its own process: the server
+    sends what it did, filtered to the owner's tag as `watch --register` asks."""
+    with receiver() as hook:
+        subscribe(
+            api,
+            hook.url,
+            eventTypes=["company.created", "connection.created"],
+            companyTags=["reconcile.owner:expenses-demo"],
+        )
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "reconcile",
+                "apply",
+                "examples/customers.yaml",
+                "--sandbox-db",
+                str(served[1]),
+                "--auto-approve",
+            ],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        companies = [
+            c
+            for c in api.get("/companies", params={"pageSize": 5000}).json()["results"]
+            if c["tags"].get("reconcile.owner") == "expenses-demo"
+        ]
+        connections = sum(len(c["dataConnections"]) for c in companies)
+        assert companies and connections
+        seen = hook.wait_for(lambda seen: len(seen) == len(companies) + connections)
+        assert {d.envelope["eventType"] for d in seen} == {"company.created", "connection.created"}
+        created = {d.envelope["payload"]["id"] for d in hook.of_type("company.created")}
+        assert created == {c["id"] for c in companies}
