@@ -88,8 +88,8 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
     last_error  TEXT
 );
 CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries(state, due);
-CREATE INDEX IF NOT EXISTS webhook_deliveries_by_consumer
-    ON webhook_deliveries(consumer_id, state, due);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_open
+    ON webhook_deliveries(consumer_id, due, seq) WHERE state IN ('pending', 'sending');
 """
 
 # A random (version 4 shaped) UUID and Codat's UTC timestamp, computed inside a trigger.

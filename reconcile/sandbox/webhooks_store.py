@@ -37,12 +37,14 @@ SECRET_PREFIX: Final = "whsec_"
 SECRET_BYTES: Final = 24
 DAY_SECONDS: Final = 86_400
 _CONSUMER_COLUMNS: Final = "id, url, event_types, company_tags, disabled, secret"
-_CLAIM_COLUMNS: Final = ", ".join("c." + c for c in _CONSUMER_COLUMNS.split(", "))
 _EVENT_COLUMNS: Final = (
     "o.seq, o.id, o.event_type, o.generated, o.company, o.connection, o.errors, o.payload"
 )
+FAN_OUT_BATCH: Final = 200
 # Fanned-out events (and their deliveries) are kept this long, then pruned.
 KEEP_SECONDS: Final = 3600
+# Deliveries still to send (the partial index `webhook_deliveries_open` covers exactly these).
+_OPEN: Final = f"state IN ('{PENDING}', '{SENDING}')"
 _READY: Final = "fanned_out = 0 AND (not_before IS NULL OR not_before <= ?)"
 
 
@@ -231,14 +233,16 @@ class WebhookStore:
             return bool(row[0] or row[1])
 
     def fan_out(self, now: float) -> int:
-        """One pending delivery per new event and consumer that wants it; how many."""
+        """One pending delivery per new event (up to `FAN_OUT_BATCH` of them, so a burst does
+        not hold the write lock long) and consumer that wants it; how many."""
         made = 0
         with self.db.transaction() as conn:
             events = [
                 Event.from_row(row)
                 for row in conn.execute(
-                    f"SELECT {_EVENT_COLUMNS} FROM webhook_outbox o WHERE {_READY} ORDER BY o.seq",
-                    (now,),
+                    f"SELECT {_EVENT_COLUMNS} FROM webhook_outbox o WHERE {_READY}"
+                    " ORDER BY o.seq LIMIT ?",
+                    (now, FAN_OUT_BATCH),
                 )
             ]
             if not events:
@@ -260,36 +264,38 @@ class WebhookStore:
         return made
 
     def claim_due(self, now: float, lease_seconds: float, limit: int) -> list[Claimed]:
-        """Take the lease on up to `limit` due deliveries, oldest first, one per consumer and
-        none for a consumer with one in flight: a consumer gets its events one at a time, in
-        the order they happened (a retry aside, as with Codat)."""
+        """Take the lease on up to `limit` due deliveries: each enabled consumer's oldest, unless
+        it has one in flight. A consumer gets its events one at a time, in the order they
+        happened (a retry aside, as with Codat)."""
+        claimed: list[Claimed] = []
         with self.db.transaction() as conn:
-            rows = conn.execute(
-                f"SELECT d.seq, d.attempts, {_CLAIM_COLUMNS},"
-                f" {_EVENT_COLUMNS} FROM webhook_deliveries d"
-                " JOIN webhook_consumers c ON c.id = d.consumer_id"
-                " JOIN webhook_outbox o ON o.seq = d.event_seq"
-                " WHERE d.seq = (SELECT n.seq FROM webhook_deliveries n"
-                "  WHERE n.consumer_id = d.consumer_id AND n.state IN (?, ?) AND n.due <= ?"
-                "  ORDER BY n.due, n.seq LIMIT 1)"
-                " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries b"
-                "  WHERE b.consumer_id = d.consumer_id AND b.state = ? AND b.due > ?)"
-                " ORDER BY d.due, d.seq LIMIT ?",
-                (PENDING, SENDING, now, SENDING, now, limit),
-            ).fetchall()
-            conn.executemany(
-                "UPDATE webhook_deliveries SET state = ?, due = ? WHERE seq = ?",
-                [(SENDING, now + lease_seconds, row[0]) for row in rows],
-            )
-        return [
-            Claimed(
-                seq=int(row[0]),
-                attempts=int(row[1]),
-                consumer=_consumer(row[2:8]),
-                event=Event.from_row(row[8:]),
-            )
-            for row in rows
-        ]
+            for consumer in self._consumers(conn):
+                if len(claimed) >= limit:
+                    break
+                if (
+                    consumer.disabled
+                    or conn.execute(
+                        f"SELECT 1 FROM webhook_deliveries WHERE {_OPEN} AND consumer_id = ?"
+                        " AND state = ? AND due > ? LIMIT 1",
+                        (consumer.id, SENDING, now),
+                    ).fetchone()
+                ):
+                    continue
+                row = conn.execute(
+                    f"SELECT d.seq, d.attempts, {_EVENT_COLUMNS} FROM webhook_deliveries d"
+                    " JOIN webhook_outbox o ON o.seq = d.event_seq"
+                    f" WHERE d.{_OPEN} AND d.consumer_id = ? AND d.due <= ?"
+                    " ORDER BY d.due, d.seq LIMIT 1",
+                    (consumer.id, now),
+                ).fetchone()
+                if row is None:
+                    continue
+                conn.execute(
+                    "UPDATE webhook_deliveries SET state = ?, due = ? WHERE seq = ?",
+                    (SENDING, now + lease_seconds, row[0]),
+                )
+                claimed.append(Claimed(int(row[0]), int(row[1]), consumer, Event.from_row(row[2:])))
+        return claimed
 
     def delivered(self, seq: int, status: int) -> None:
         self._finish(seq, DELIVERED, None, status, None)
