@@ -66,6 +66,7 @@ class WebhookDispatcher:
         seed = options.seed
         self._random = random.Random(None if seed is None else f"webhooks:{seed}")
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a sender finished (its consumer may have more), or stop
         self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
         self._senders = ThreadPoolExecutor(SENDERS, thread_name_prefix="sandbox-webhook-send")
         self._busy = threading.Semaphore(SENDERS)
@@ -76,6 +77,7 @@ class WebhookDispatcher:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
         self._senders.shutdown(wait=False, cancel_futures=True)
@@ -84,15 +86,15 @@ class WebhookDispatcher:
     def _run(self) -> None:
         pruned_at = 0.0
         while not self._stop.is_set():
+            self._wake.clear()  # a sender finishing from here on wakes the wait below
             try:
                 if time.monotonic() - pruned_at > PRUNE_EVERY_SECONDS:
                     self.store.prune()
                     pruned_at = time.monotonic()
-                claimed = self.step()
+                self.step()
             except Exception:  # a locked or vanished file: keep trying, as Codat would
                 log.exception("webhook dispatch failed; retrying")
-                claimed = 0
-            self._stop.wait(0.005 if claimed else POLL_SECONDS)
+            self._wake.wait(POLL_SECONDS)
 
     def step(self) -> int:
         """Fan out new events and start due deliveries; how many deliveries started."""
@@ -121,6 +123,7 @@ class WebhookDispatcher:
             log.exception("webhook delivery %s failed", delivery.seq)
         finally:
             self._busy.release()
+            self._wake.set()
 
     def _attempt(self, delivery: Claimed, drop: bool, duplicate: bool) -> None:
         event, consumer = delivery.event, delivery.consumer
