@@ -143,6 +143,11 @@ def _rate(value: float) -> float:
     help="Seconds before each retry of a failed webhook delivery, or 'none'.",
 )
 @click.option(
+    "--webhook-svix-headers",
+    is_flag=True,
+    help="Sign webhooks under Codat's older svix-id/-timestamp/-signature header names.",
+)
+@click.option(
     "--request-log",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append one JSON line per request to FILE.",
@@ -166,6 +171,7 @@ def serve(
     webhook_drop_rate: float,
     webhook_duplicate_rate: float,
     webhook_retry_delays: tuple[float, ...],
+    webhook_svix_headers: bool,
     request_log: Path | None,
 ) -> None:
     """Serve the sandbox on loopback until interrupted."""
@@ -195,6 +201,7 @@ def serve(
         webhook_drop_rate=webhook_drop_rate,
         webhook_duplicate_rate=webhook_duplicate_rate,
         webhook_retry_delays=webhook_retry_delays,
+        webhook_svix_headers=webhook_svix_headers,
         request_log=request_log,
     )
     app = create_app(options)

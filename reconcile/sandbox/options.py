@@ -83,6 +83,7 @@ class SandboxOptions:
     webhook_retry_delays: tuple[float, ...] = WEBHOOK_RETRY_DELAYS
     webhook_drop_rate: float = 0.0
     webhook_duplicate_rate: float = 0.0
+    webhook_svix_headers: bool = False  # Codat's older `svix-*` header names
     # One JSON line per request
     request_log: Path | None = None
     # Request bodies above this many bytes are refused (413) while they are read

@@ -12,6 +12,9 @@ Each delivery is a POST of Codat's envelope, signed per Standard Webhooks with t
 anything else (an error status, no answer within `TIMEOUT_SECONDS`) is retried after each of
 `options.webhook_retry_delays` in turn, then given up.
 
+`webhook_svix_headers` sends `svix-id`, `svix-timestamp` and `svix-signature` instead: the names
+Codat's webhooks carried before Standard Webhooks (same values, same signature).
+
 Faults, drawn in claim order from a generator seeded with `--seed`: `webhook_drop_rate` loses a
 delivery for good (as a webhook lost on the way would be), `webhook_duplicate_rate` sends a
 delivered one a second time with the same `webhook-id`.
@@ -46,14 +49,17 @@ PRUNE_EVERY_SECONDS: Final = 60.0
 USER_AGENT: Final = "Codat-Sandbox-Webhooks/1.0"
 
 
-def signed_headers(secret: str, message_id: str, text: str, now: datetime) -> dict[str, str]:
-    """Standard Webhooks headers for `text`, signed with `secret` (`whsec_...`) at `now`."""
+def signed_headers(
+    secret: str, message_id: str, text: str, now: datetime, prefix: str = "webhook"
+) -> dict[str, str]:
+    """Standard Webhooks headers for `text`, signed with `secret` (`whsec_...`) at `now`; with
+    `prefix="svix"`, the same under the names Codat's webhooks (Svix) used before."""
     return {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
-        "webhook-id": message_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(message_id, now, text),
+        f"{prefix}-id": message_id,
+        f"{prefix}-timestamp": str(int(now.timestamp())),
+        f"{prefix}-signature": Webhook(secret).sign(message_id, now, text),
     }
 
 
@@ -160,7 +166,8 @@ class WebhookDispatcher:
         self, url: str, secret: str, message_id: str, text: str
     ) -> tuple[int | None, str | None]:
         """(status, None) on a 2xx; (status or None, why) otherwise."""
-        headers = signed_headers(secret, message_id, text, datetime.now(UTC))
+        prefix = "svix" if self.options.webhook_svix_headers else "webhook"
+        headers = signed_headers(secret, message_id, text, datetime.now(UTC), prefix)
         try:
             response = self._http.post(url, content=text.encode("utf-8"), headers=headers)
         except httpx.HTTPError as exc:

@@ -124,3 +124,20 @@ def test_retry_delays_are_checked() -> None:
     assert done.returncode == 2
     assert "comma-separated numbers of seconds" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_svix_header_names(tmp_path: Path) -> None:
+    """`--webhook-svix-headers`: Codat's older names, the same Standard Webhooks signature."""
+    db = tmp_path / "svix.db"
+    with receiver() as hook:
+        run(db, hook, 1, "--webhook-svix-headers")
+        (delivery,) = hook.wait_for(lambda seen: len(seen) == 1)
+    assert not any(name.startswith("webhook-") for name in delivery.headers)
+    renamed = {
+        name.replace("svix-", "webhook-"): value
+        for name, value in delivery.headers.items()
+        if name.startswith("svix-")
+    }
+    assert set(renamed) == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    secret = WebhookStore(Store(db)).consumers()[0].secret
+    assert Webhook(secret).verify(delivery.body, renamed) == delivery.envelope
