@@ -1,5 +1,6 @@
-"""`reconcile sandbox ...`: serve the sandbox on loopback; play the customer in the Link flow;
-break and mend a connection as the platform would (`connection-error`)."""
+"""`reconcile sandbox ...`: serve the sandbox on loopback (which also delivers its webhooks);
+play the customer in the Link flow; break and mend a connection as the platform would
+(`connection-error`); show the webhook consumers' signing secrets (`webhooks`)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ import click
 
 from reconcile.loopback import is_loopback
 from reconcile.sandbox.cli_customer import authorize, connection_error, db_option, deauthorize
+from reconcile.sandbox.cli_webhooks import webhooks
 from reconcile.sandbox.options import (
     CODAT_FORMULA,
     DEFAULT_ACCOUNT_NAME,
+    WEBHOOK_RETRY_DELAYS,
     DailyQuota,
     SandboxOptions,
     parse_daily_quota,
+    parse_retry_delays,
 )
 from reconcile.sandbox.registry import DEFAULT_PORT, UID_TAG
 
@@ -60,6 +64,13 @@ def _listening_socket(host: str, port: int) -> socket.socket:
 def _daily_quota(value: str) -> DailyQuota:
     try:
         return parse_daily_quota(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _retry_delays(value: str) -> tuple[float, ...]:
+    try:
+        return parse_retry_delays(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -113,6 +124,30 @@ def _rate(value: float) -> float:
     help="Retry-After of injected 429s and of the concurrency cap.",
 )
 @click.option(
+    "--webhook-drop-rate",
+    default=0.0,
+    callback=lambda c, p, v: _rate(v),
+    help="Share of webhook deliveries lost for good (seeded by --seed).",
+)
+@click.option(
+    "--webhook-duplicate-rate",
+    default=0.0,
+    callback=lambda c, p, v: _rate(v),
+    help="Share of webhook deliveries sent twice, same webhook-id (seeded by --seed).",
+)
+@click.option(
+    "--webhook-retry-delays",
+    default=",".join(f"{d:g}" for d in WEBHOOK_RETRY_DELAYS),
+    show_default=True,
+    callback=lambda c, p, v: _retry_delays(v),
+    help="Seconds before each retry of a failed webhook delivery, or 'none'.",
+)
+@click.option(
+    "--webhook-svix-headers",
+    is_flag=True,
+    help="Sign webhooks under Codat's older svix-id/-timestamp/-signature header names.",
+)
+@click.option(
     "--request-log",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append one JSON line per request to FILE.",
@@ -133,6 +168,10 @@ def serve(
     lost_response_rate: float,
     seed: int | None,
     retry_after_seconds: int,
+    webhook_drop_rate: float,
+    webhook_duplicate_rate: float,
+    webhook_retry_delays: tuple[float, ...],
+    webhook_svix_headers: bool,
     request_log: Path | None,
 ) -> None:
     """Serve the sandbox on loopback until interrupted."""
@@ -158,6 +197,11 @@ def serve(
         drop_rate=drop_rate,
         lost_response_rate=lost_response_rate,
         retry_after_seconds=retry_after_seconds,
+        deliver_webhooks=True,
+        webhook_drop_rate=webhook_drop_rate,
+        webhook_duplicate_rate=webhook_duplicate_rate,
+        webhook_retry_delays=webhook_retry_delays,
+        webhook_svix_headers=webhook_svix_headers,
         request_log=request_log,
     )
     app = create_app(options)
@@ -174,7 +218,7 @@ def serve(
     server.run(sockets=[sock])
 
 
-for _command in (authorize, deauthorize, connection_error):
+for _command in (authorize, deauthorize, connection_error, webhooks):
     sandbox.add_command(_command)
 
 
