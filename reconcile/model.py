@@ -114,6 +114,18 @@ class ExpenseConfig:
 
 
 CustomerState = Literal["present", "absent", "deleted"]
+# The customer fields one environment may override (model names).
+OVERRIDABLE = ("accounting", "expense_config", "tags", "state", "protect")
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """One Codat account a file is applied to: `environments:` in the file."""
+
+    name: str
+    account: str  # the name GET /profile must answer
+    api_key_env: str  # the variable holding the key (or, with _FILE, naming a file)
+    base_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +144,10 @@ class Customer:
     unprotect: bool = False  # the file says `protect: false`: a protect tag may be removed
     state: CustomerState = "present"
     location: Location | None = field(default=None, compare=False)
+    # Environments: where the customer exists (None: every declared one), and per environment
+    # the fields that differ there (model field name -> value, already resolved like the rest).
+    environments: frozenset[str] | None = None
+    overrides: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
     def ownership_tags(self, owner: str) -> dict[str, str]:
         """The full tag map the company should carry: user tags, ownership, protection."""
@@ -148,6 +164,11 @@ class DesiredState:
     owner: str
     customers: tuple[Customer, ...]
     files: tuple[str, ...] = ()
+    # The Codat accounts the file declares (name -> Environment), the CI kit's promotion order,
+    # and which environment these customers were resolved for (None: not resolved).
+    environments: Mapping[str, Environment] = field(default_factory=dict)
+    promote: tuple[str, ...] = ()
+    environment: str | None = None
 
 
 # --------------------------------------------------------------------------- live

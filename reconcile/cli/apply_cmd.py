@@ -99,12 +99,12 @@ def apply(
                 style=Style.for_stream(sys.stdout),
             ),
         )
-    desired = load_desired(paths)
+    desired = load_desired(paths, where)
     plan_stream = sys.stderr if fmt == "json" else sys.stdout
     style = Style.for_stream(sys.stdout)
 
     async def go() -> int:
-        async with open_client(where) as client:
+        async with open_client(where, desired=desired) as client:
             the_plan = await plan_against(client, desired, options)
             click.echo(
                 render_plan(the_plan, Style.for_stream(plan_stream)), nl=False, file=plan_stream

@@ -131,14 +131,14 @@ def audit(
     from reconcile.audit import build_audit
     from reconcile.audit.read import SnapshotClient, read_for_audit
 
-    desired = load_desired(paths)
+    desired = load_desired(paths, where)
     files = ", ".join(desired.files) or "input"
     click.echo(
         f"Reading {files}: {len(desired.customers)} customers, owner {desired.owner}", err=True
     )
 
     async def go() -> Audit:
-        async with open_client(where, SnapshotClient) as client:
+        async with open_client(where, SnapshotClient, desired=desired) as client:
             assert isinstance(client, SnapshotClient)
             read = await read_for_audit(client, desired)
         known = {c.uid for c in desired.customers} | {c.uid for c in read.companies if c.uid}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -54,15 +55,25 @@ class Where:
 
     sandbox: bool
     sandbox_db: Path | None
+    env: str | None = None  # --env: which of the file's environments (Codat accounts)
 
 
 def sandbox_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Adds --sandbox/--sandbox-db and hands the command one `where: Where`."""
+    """Adds --sandbox/--sandbox-db/--env and hands the command one `where: Where`."""
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, sandbox: bool, sandbox_db: Path | None, **kwargs: Any) -> Any:
-        return fn(*args, where=Where(sandbox or sandbox_db is not None, sandbox_db), **kwargs)
+    def wrapper(
+        *args: Any, sandbox: bool, sandbox_db: Path | None, env: str | None, **kwargs: Any
+    ) -> Any:
+        where = Where(sandbox or sandbox_db is not None, sandbox_db, env)
+        return fn(*args, where=where, **kwargs)
 
+    wrapper = click.option(
+        "--env",
+        metavar="NAME",
+        help="The environment (Codat account) of the file to use; required when the file"
+        " declares environments.",
+    )(wrapper)
     wrapper = click.option(
         "--sandbox-db",
         type=click.Path(dir_okay=False, path_type=Path),
@@ -124,11 +135,28 @@ def plan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def load_desired(paths: Sequence[Path]) -> DesiredState:
+def load_desired(
+    paths: Sequence[Path],
+    where: Where | None = None,
+    *,
+    allow_all: bool = False,
+    resolve: bool = True,
+) -> DesiredState:
+    """The desired state of the run: the files, resolved for `--env` when they declare
+    environments (with `allow_all`, `--env all` keeps every environment, unresolved; without
+    `resolve`, as `validate` reads them, the files as they are)."""
     from reconcile.desired import InvalidInput, load
+    from reconcile.environments import ALL, EnvironmentChoiceError, check_choice, for_environment
 
     try:
-        return load(list(paths))
+        state = load(list(paths))
+        if not resolve:
+            return state
+        env = where.env if where is not None else None
+        check_choice(state, env, allow_all=allow_all)
+        return state if env == ALL else for_environment(state, env)
+    except EnvironmentChoiceError as exc:
+        fail(str(exc))
     except InvalidInput as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
@@ -149,8 +177,10 @@ async def plan_against(
     from reconcile.planner import make_plan
 
     files = ", ".join(desired.files) or "input"
+    env = f", environment {desired.environment}" if desired.environment else ""
     click.echo(
-        f"Reading {files}: {len(desired.customers)} customers, owner {desired.owner}", err=True
+        f"Reading {files}: {len(desired.customers)} customers, owner {desired.owner}{env}",
+        err=True,
     )
     live = await read_live(client, desired, options.targets)
     managed = sum(1 for c in live.companies if c.owner == desired.owner)
@@ -169,20 +199,28 @@ async def plan_against(
 # ---------------------------------------------------------------------- plumbing
 
 
-def open_client(where: Where, client_class: type[CodatClient] | None = None) -> CodatClient:
+def open_client(
+    where: Where,
+    client_class: type[CodatClient] | None = None,
+    *,
+    desired: DesiredState | None = None,
+) -> CodatClient:
     """A client for real Codat (CODAT_API_KEY, CODAT_BASE_URL) or the in-process sandbox.
 
-    `client_class` (a CodatClient subclass, e.g. the read-only one) replaces the default."""
+    `client_class` (a CodatClient subclass, e.g. the read-only one) replaces the default. When
+    `desired` was resolved for an environment, the key and base URL are that environment's, and
+    the client confirms the key's account (`GET /profile`) before sending anything else."""
     import httpx
 
     from reconcile.codat import ClientSettings, CodatClient, ConfigError
 
     cls = client_class or CodatClient
+    env = desired.environments.get(desired.environment or "") if desired is not None else None
 
     try:
         if where.sandbox:
             from reconcile.sandbox.app import create_app
-            from reconcile.sandbox.options import SandboxOptions
+            from reconcile.sandbox.options import ACCOUNT_NAME_ENV, SandboxOptions
 
             db = where.sandbox_db or DEFAULT_SANDBOX_DB
             db.parent.mkdir(parents=True, exist_ok=True)
@@ -192,6 +230,9 @@ def open_client(where: Where, client_class: type[CodatClient] | None = None) -> 
                 options = SandboxOptions.in_process(db, os.environ)
             except ValueError as exc:
                 fail(str(exc))
+            if env is not None and not os.environ.get(ACCOUNT_NAME_ENV):
+                # The embedded sandbox stands in for whichever account the run names.
+                options = dataclasses.replace(options, account_name=env.account)
             app = create_app(options)
             return cls(
                 "sandbox",
@@ -200,7 +241,14 @@ def open_client(where: Where, client_class: type[CodatClient] | None = None) -> 
             )
         from reconcile.cli.credentials import api_key_from_env, base_url_from_env
 
-        return cls(api_key_from_env(), ClientSettings(base_url=base_url_from_env()))
+        if env is None:
+            return cls(api_key_from_env(), ClientSettings(base_url=base_url_from_env()))
+        settings = ClientSettings(
+            base_url=env.base_url or base_url_from_env(),
+            expected_account=env.account,
+            account_label=f"environment {env.name} (in the file)",
+        )
+        return cls(api_key_from_env(env.api_key_env, env.name), settings)
     except ConfigError as exc:
         fail(str(exc))
 

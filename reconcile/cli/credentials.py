@@ -13,12 +13,19 @@ from reconcile.codat import DEFAULT_BASE_URL, ConfigError
 from reconcile.render.escape import quoted
 
 
-def api_key_from_env() -> str:
-    """The API key ("" when none is set: the client then says how to set one)."""
-    inline = os.environ.get("CODAT_API_KEY", "")
-    named = os.environ.get("CODAT_API_KEY_FILE", "")
+def api_key_from_env(variable: str = "CODAT_API_KEY", environment: str | None = None) -> str:
+    """The API key in `variable` or the file `variable`_FILE names ("" when neither is set and
+    no environment is named: the client then says how to set one)."""
+    file_variable = f"{variable}_FILE"
+    inline = os.environ.get(variable, "")
+    named = os.environ.get(file_variable, "")
     if inline and named:
-        raise ConfigError("both CODAT_API_KEY and CODAT_API_KEY_FILE are set; set only one of them")
+        raise ConfigError(f"both {variable} and {file_variable} are set; set only one of them")
+    if not inline and not named and environment is not None:
+        raise ConfigError(
+            f"no Codat API key for environment {environment}: set {variable} (or {file_variable})"
+            " to that account's key (or use --sandbox)"
+        )
     if not named:
         return inline
     try:
@@ -27,11 +34,11 @@ def api_key_from_env() -> str:
     except (OSError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ConfigError(
-            f"CODAT_API_KEY_FILE names {quoted(named)}, which cannot be read ({why})"
+            f"{file_variable} names {quoted(named)}, which cannot be read ({why})"
         ) from None
     key = content.rstrip("\r\n")
     if not key:
-        raise ConfigError(f"CODAT_API_KEY_FILE names {quoted(named)}, which is empty")
+        raise ConfigError(f"{file_variable} names {quoted(named)}, which is empty")
     return key
 
 

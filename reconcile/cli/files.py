@@ -7,10 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reconcile.cli.common import (
-    load_desired,
-    paths_argument,
-)
+from reconcile.cli.common import load_desired, paths_argument
 
 if TYPE_CHECKING:
     pass
@@ -20,9 +17,14 @@ if TYPE_CHECKING:
 @paths_argument
 def validate(paths: tuple[Path, ...]) -> None:
     """Check desired-state files offline (no network, no key)."""
-    state = load_desired(paths)
+    from reconcile.environments import for_environment, names
+
+    state = load_desired(paths, resolve=False)  # checks every environment's customers
     files = len(state.files) or len(paths)
-    click.echo(f"{files} file(s) valid: {len(state.customers)} customers, owner {state.owner}")
+    envs = "".join(f"; {env}: {len(for_environment(state, env).customers)}" for env in names(state))
+    click.echo(
+        f"{files} file(s) valid: {len(state.customers)} customers, owner {state.owner}{envs}"
+    )
 
 
 @click.command()

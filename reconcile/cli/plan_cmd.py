@@ -13,6 +13,7 @@ from reconcile.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
     Where,
+    fail,
     format_option,
     full_plan_hint_option,
     load_desired,
@@ -58,10 +59,16 @@ def plan(
     from reconcile.render.style import Style
     from reconcile.render.text import render_plan
 
-    desired = load_desired(paths)
+    desired = load_desired(paths, where, allow_all=True)
+    if where.env == "all" and desired.environments:
+        from reconcile.cli.plan_all import plan_every_environment
+
+        if out is not None:
+            fail("--out saves one environment's plan: name it with --env NAME")
+        plan_every_environment(desired, where, options, fmt, detailed_exitcode)
 
     async def go() -> Plan:
-        async with open_client(where) as client:
+        async with open_client(where, desired=desired) as client:
             made = await plan_against(client, desired, options, allow_unsafe=fmt == "json")
             if out is not None and made.unsafe:
                 click.echo(f"The plan is refused as a whole; nothing was saved to {out}.", err=True)

@@ -8,6 +8,7 @@ from reconcile.codat.errors import (
     CodatTransportError,
     ConfigError,
     QuotaExhausted,
+    WrongAccount,
 )
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "ConfigError",
     "QuotaExhausted",
     "UnexpectedAnswer",
+    "WrongAccount",
     "json_or_none",
 ]

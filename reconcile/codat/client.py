@@ -40,12 +40,14 @@ from reconcile.codat.answers import (
     parse_expense_config,
     parse_mapping_options,
     parse_profile,
+    shorten,
 )
 from reconcile.codat.errors import (
     CodatHTTPError,
     CodatTransportError,
     ConfigError,
     QuotaExhausted,
+    WrongAccount,
     clean,
 )
 from reconcile.codat.paging import read_all
@@ -75,6 +77,10 @@ class ClientSettings:
     # The largest answer read (a page of 5,000 companies is about 5 MB): a hostile or broken
     # server cannot exhaust memory; beyond it the answer is an `UnexpectedAnswer`.
     max_answer_bytes: int = 64 * 1024 * 1024
+    # The Codat account the key must belong to (`GET /profile` name), checked before any other
+    # request is sent; `account_label` names where that expectation comes from, for the error.
+    expected_account: str | None = None
+    account_label: str = "the run"
 
 
 def check_base_url(base_url: str) -> str:
@@ -148,6 +154,8 @@ class CodatClient:
         self.rate_limit_limit: int | None = None
         self.rate_limit_remaining: int | None = None
         self.rate_limit_reset: datetime | None = None
+        self._account_lock = asyncio.Lock()
+        self._account_confirmed = self.settings.expected_account is None
 
     async def __aenter__(self) -> CodatClient:
         return self
@@ -170,6 +178,8 @@ class CodatClient:
         idempotency_key: str | None = None,
     ) -> httpx.Response:
         """Send with retries; return the final successful response or raise a typed error."""
+        if not self._account_confirmed and path != paths.profile():
+            await self._confirm_account()
         retryable_method = method in ("GET", "PUT", "DELETE", "HEAD") or idempotency_key
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         attempt = 0
@@ -318,6 +328,18 @@ class CodatClient:
             return await self.request_json("GET", paths.companies(), params=params)
 
         return await read_all(fetch, page_size)
+
+    async def _confirm_account(self) -> None:
+        """The key's account (`GET /profile`) is the expected one, before anything else is sent:
+        a test key in the production job, or the reverse, stops here."""
+        async with self._account_lock:
+            if self._account_confirmed:
+                return
+            expected = self.settings.expected_account or ""
+            got = (await self.get_profile()).name
+            if got != expected:
+                raise WrongAccount(shorten(got), shorten(expected), self.settings.account_label)
+            self._account_confirmed = True
 
     async def get_profile(self) -> Profile:
         """The Codat account this key belongs to (`GET /profile`)."""

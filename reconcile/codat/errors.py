@@ -21,6 +21,19 @@ class ConfigError(CodatError):
     """The client cannot be set up (no key, an unsafe base URL...)."""
 
 
+class WrongAccount(CodatError):
+    """The API key belongs to another Codat account than the run names (`GET /profile`)."""
+
+    def __init__(self, got: str, expected: str, label: str) -> None:
+        super().__init__(
+            f"the API key belongs to the Codat account {got}, but {label} is the account"
+            f" {expected}: nothing was read or written. Use that account's key, or fix the"
+            " environment's 'account:' in the file"
+        )
+        self.got = got
+        self.expected = expected
+
+
 class CodatTransportError(CodatError):
     """No HTTP answer: timeout, refused or dropped connection. The request may have been applied."""
 

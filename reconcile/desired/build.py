@@ -9,6 +9,7 @@ from reconcile.model import (
     Customer,
     CustomerState,
     DesiredState,
+    Environment,
     ExpenseConfig,
     Location,
     resolve_platform,
@@ -22,14 +23,25 @@ def build_state(files: Sequence[tuple[str, Any, Locate]]) -> DesiredState:
     """The model of data that has passed every check; files in the order they were read."""
     owner = ""
     customers: list[Customer] = []
+    environments: dict[str, Environment] = {}
+    promote: tuple[str, ...] = ()
     for file, data, locate in files:
         owner = owner or data["owner"]
+        for name, env in (data.get("environments") or {}).items():
+            environments[name] = Environment(
+                name, env["account"], env["api_key_env"], env.get("base_url")
+            )
+        promote = promote or tuple(data.get("promote") or ())
         defaults: dict[str, Any] = data.get("defaults") or {}
         for index, raw in enumerate(data["customers"]):
             line, col = locate(index)
             customers.append(_customer(raw, defaults, Location(file, line, col)))
     return DesiredState(
-        owner=owner, customers=tuple(customers), files=tuple(file for file, _, _ in files)
+        owner=owner,
+        customers=tuple(customers),
+        files=tuple(file for file, _, _ in files),
+        environments=environments,
+        promote=promote,
     )
 
 
@@ -37,25 +49,50 @@ def _customer(raw: dict[str, Any], defaults: dict[str, Any], location: Location)
     def pick(key: str, fallback: Any = None) -> Any:
         return raw[key] if key in raw else defaults.get(key, fallback)
 
-    accounting = pick("accounting")
-    platform = resolve_platform(accounting) if accounting is not None else None
-    config = raw.get("expenseConfig")
     company_id = raw.get("id")
+    listed = raw.get("environments")
     return Customer(
         uid=raw["uid"],
         name=raw["name"],
         description=pick("description"),
-        tags={**(defaults.get("tags") or {}), **(raw.get("tags") or {})},
-        accounting=platform.key if platform is not None else None,
         expenses=bool(pick("expenses", False)),
-        expense_config=(
+        id=company_id.lower() if company_id is not None else None,
+        location=location,
+        environments=frozenset(listed) if listed is not None else None,
+        overrides={
+            name: _overridden(given, defaults)
+            for name, given in (raw.get("overrides") or {}).items()
+        },
+        **_overridden(raw, defaults, every=True),
+    )
+
+
+def _overridden(
+    raw: dict[str, Any], defaults: dict[str, Any], every: bool = False
+) -> dict[str, Any]:
+    """The overridable fields `raw` gives (all of them, defaults merged, when `every`), by their
+    model names: the customer's own, or one environment's overrides."""
+
+    def pick(key: str, fallback: Any = None) -> Any:
+        return raw[key] if key in raw else defaults.get(key, fallback)
+
+    fields: dict[str, Any] = {}
+    if every or "accounting" in raw:
+        accounting = pick("accounting")
+        platform = resolve_platform(accounting) if accounting is not None else None
+        fields["accounting"] = platform.key if platform is not None else None
+    if every or "expenseConfig" in raw:
+        config = raw.get("expenseConfig")
+        fields["expense_config"] = (
             ExpenseConfig(config["bankAccount"], config["supplier"], config["customer"])
             if config is not None
             else None
-        ),
-        id=company_id.lower() if company_id is not None else None,
-        protect=bool(pick("protect", False)),
-        unprotect=pick("protect") is False,
-        state=cast(CustomerState, raw.get("state", "present")),
-        location=location,
-    )
+        )
+    if every or "tags" in raw:
+        fields["tags"] = {**(defaults.get("tags") or {}), **(raw.get("tags") or {})}
+    if every or "protect" in raw:
+        fields["protect"] = bool(pick("protect", False))
+        fields["unprotect"] = pick("protect") is False
+    if every or "state" in raw:
+        fields["state"] = cast(CustomerState, raw.get("state", "present"))
+    return fields

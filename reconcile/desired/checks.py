@@ -18,6 +18,7 @@ Found = tuple[int, Issue]
 
 def cross_checks(docs: Sequence[Document]) -> Iterator[Found]:
     yield from _owners(docs)
+    yield from _environments(docs)
     yield from _unique(docs, "uid", "uid")
     yield from _unique(docs, "id", "company id")
     for index, doc in enumerate(docs):
@@ -87,22 +88,51 @@ def _customer_checks(data: Any) -> Iterator[Issue]:
     default_tags = default_tags if isinstance(default_tags, dict) else {}
     for position, customer in _customers(data):
         path = ("customers", position)
-        accounting = customer.get("accounting", defaults.get("accounting"))
-        if "expenseConfig" in customer and accounting is None:
-            yield Issue(
-                (*path, "expenseConfig"),
-                "expenseConfig needs an accounting platform: set 'accounting' on this customer"
-                " or in defaults",
-                at_key=True,
-            )
-        protect = customer.get("protect", defaults.get("protect"))
-        if customer.get("state") == "deleted" and protect is True:
-            yield Issue(
-                (*path, "state"),
-                "state: deleted is not allowed with protect: true; set protect: false to delete"
-                " this customer",
-            )
-        yield from _tag_budget(path, customer, defaults, default_tags)
+        own = list(_one_customer(path, customer, defaults, default_tags))
+        yield from own
+        overrides = customer.get("overrides")
+        if not isinstance(overrides, dict):
+            continue
+        said = {issue.message for issue in own}
+        for env, override in overrides.items():
+            if not isinstance(override, dict):
+                continue
+            here = (*path, "overrides", env)
+            merged = {**customer, **override}
+            for issue in _one_customer(path, merged, defaults, default_tags, merged=True):
+                if issue.message in said:
+                    continue
+                key = issue.path[len(path) : len(path) + 1]
+                moved = (*here, key[0]) if key and key[0] in override else here
+                yield Issue(moved, f"in environment '{env}': {issue.message}", at_key=True)
+
+
+def _one_customer(
+    path: tuple[Any, ...],
+    customer: dict[str, Any],
+    defaults: dict[str, Any],
+    default_tags: dict[str, Any],
+    *,
+    merged: bool = False,
+) -> Iterator[Issue]:
+    """One customer's checks; `merged`: an environment's overrides applied, which the schema
+    never saw together, so nothing is left for it to say."""
+    accounting = customer.get("accounting", defaults.get("accounting"))
+    if "expenseConfig" in customer and accounting is None:
+        yield Issue(
+            (*path, "expenseConfig"),
+            "expenseConfig needs an accounting platform: set 'accounting' on this customer"
+            " or in defaults",
+            at_key=True,
+        )
+    protect = customer.get("protect", defaults.get("protect"))
+    if customer.get("state") == "deleted" and protect is True:
+        yield Issue(
+            (*path, "state"),
+            "state: deleted is not allowed with protect: true; set protect: false to delete"
+            " this customer",
+        )
+    yield from _tag_budget(path, customer, defaults, default_tags, schema_saw_it=not merged)
 
 
 def _limit(protect: Any) -> int:
@@ -114,6 +144,8 @@ def _tag_budget(
     customer: dict[str, Any],
     defaults: dict[str, Any],
     default_tags: dict[str, Any],
+    *,
+    schema_saw_it: bool = True,
 ) -> Iterator[Issue]:
     """The user-tag budget of one customer with defaults merged: 8, or 7 when protected (the
     company then carries reconcile.protect too). What the schema already reports (a customer's
@@ -126,7 +158,8 @@ def _tag_budget(
     merged = len({**default_tags, **tags})
     if merged <= _limit(protect):
         return
-    if len(tags) > _limit(customer.get("protect")) or len(default_tags) > MAX_USER_TAGS:
+    own_over = len(tags) > _limit(customer.get("protect")) or len(default_tags) > MAX_USER_TAGS
+    if own_over and schema_saw_it:
         return  # the schema says it, at the tags themselves
     from reconcile.desired.messages import too_many_tags_message
 
@@ -140,3 +173,65 @@ def _tag_budget(
     else:  # both the tags and protect: true come from defaults: said once, there
         message = too_many_tags_message(merged, protected=True)
         yield Issue(("defaults", "tags"), message, at_key=True)
+
+
+def _environments(docs: Sequence[Document]) -> Iterator[Found]:
+    """Environments are declared once (or identically in every file that declares them), and
+    every environment a customer or `promote:` names is declared."""
+    declared: dict[str, Any] | None = None
+    first = 0
+    for index, doc in enumerate(docs):
+        envs = doc.data.get("environments") if isinstance(doc.data, dict) else None
+        if not isinstance(envs, dict):
+            continue
+        if declared is None:
+            declared, first = envs, index
+        elif envs != declared:
+            where = _where(docs, first, ("environments",))
+            yield (
+                index,
+                Issue(
+                    ("environments",),
+                    f"environments differ from those declared at {where}; declare them in one"
+                    " file, or identically in each",
+                    at_key=True,
+                ),
+            )
+    known = set(declared or {})
+    hint = (
+        f"declared: {', '.join(sorted(known))}"
+        if known
+        else "the files declare no environments: add them under 'environments:'"
+    )
+    for index, doc in enumerate(docs):
+        data = doc.data if isinstance(doc.data, dict) else {}
+        promote = data.get("promote")
+        for position, name in enumerate(promote if isinstance(promote, list) else []):
+            if isinstance(name, str) and name not in known:
+                yield (
+                    index,
+                    Issue(
+                        ("promote", position),
+                        f"promote names '{name}', which is not declared ({hint})",
+                    ),
+                )
+        for position, customer in _customers(data):
+            listed = customer.get("environments")
+            for i, name in enumerate(listed if isinstance(listed, list) else []):
+                if isinstance(name, str) and name not in known:
+                    path = ("customers", position, "environments", i)
+                    yield index, Issue(path, f"environment '{name}' is not declared ({hint})")
+            overrides = customer.get("overrides")
+            for name in overrides if isinstance(overrides, dict) else {}:
+                if name not in known:
+                    path = ("customers", position, "overrides", name)
+                    message = f"overrides for '{name}', which is not declared ({hint})"
+                    yield index, Issue(path, message, at_key=True)
+                elif isinstance(listed, list) and name not in listed:
+                    path = ("customers", position, "overrides", name)
+                    message = (
+                        f"overrides for '{name}', where this customer does not exist (its"
+                        f" environments: {', '.join(map(str, listed))});"
+                        f" remove them or list '{name}'"
+                    )
+                    yield index, Issue(path, message, at_key=True)

@@ -9,9 +9,12 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconcile.desired.document import Ambiguous
+
+if TYPE_CHECKING:
+    from reconcile.desired.schema import Issue
 from reconcile.model import (
     MAX_TAG_KEY,
     MAX_USER_TAGS,
@@ -280,3 +283,60 @@ def too_many_tags_message(count: int, *, protected: bool = False, merged: bool =
         f"{count} {what}; at most {MAX_USER_TAGS} are allowed (Codat allows 10 tags a"
         " company and reconcile uses 2: reconcile.owner and reconcile.uid)"
     )
+
+
+# ------------------------------------------------------------------------- environments
+
+_ENV_NAME_RULE = (
+    "use 1-32 lowercase letters, digits, '_' or '-', starting with a letter ('all' is reserved)"
+)
+_OVERRIDABLE = "accounting, expenseConfig, tags, state and protect"
+
+
+def environment_message(
+    path: tuple[Any, ...], keyword: str, value: Any, schema_path: Any
+) -> Issue | None:
+    """The words for a problem in `environments:`, `promote:` or a customer's `environments:`
+    and `overrides:`; None for anything else (or what the general words already say well)."""
+    from reconcile.desired.schema import Issue
+
+    top = path[:1] if path[:1] in (("environments",), ("promote",)) else ()
+    customer = path[2:3] if path[:1] == ("customers",) else ()
+    where = top or customer
+    if where not in (("environments",), ("promote",), ("overrides",)):
+        return None
+    names = list(schema_path)
+    if "propertyNames" in names:
+        return Issue(
+            (*path, value), f"environment name {value!r} is invalid: {_ENV_NAME_RULE}", True
+        )
+    field = path[-1] if path else ""
+    if keyword == "additionalProperties" and where == ("overrides",) and len(path) == 4:
+        extra = sorted(k for k in value if k not in _OVERRIDABLE_KEYS)
+        shown = ", ".join(repr(k) for k in extra)
+        return Issue(
+            (*path, extra[0]),
+            f"{shown} cannot be overridden per environment: only {_OVERRIDABLE} can;"
+            " set it on the customer itself",
+            True,
+        )
+    if keyword in ("pattern", "not") and isinstance(field, int):
+        return Issue(path, f"environment name {value!r} is invalid: {_ENV_NAME_RULE}")
+    if keyword == "pattern" and field == "api_key_env":
+        return Issue(
+            path,
+            f"api_key_env {value!r} is invalid: name an environment variable in capitals,"
+            " e.g. CODAT_API_KEY_PROD",
+        )
+    if keyword == "pattern" and field == "base_url":
+        return Issue(
+            path, f"base_url {value!r} is invalid: write an http(s) URL, e.g. https://api.codat.io"
+        )
+    if keyword == "uniqueItems":
+        return Issue(path, f"{label(path)} names an environment twice: list each once")
+    if keyword in ("minItems", "minProperties"):
+        return Issue(path, f"{label(path)} is empty: name at least one environment, or remove it")
+    return None
+
+
+_OVERRIDABLE_KEYS = frozenset({"accounting", "expenseConfig", "tags", "state", "protect"})

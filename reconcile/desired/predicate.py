@@ -115,6 +115,19 @@ class _Compiler:
             return [f"if isinstance(x, str) and len(x) > {int(value)}: return False"]
         if keyword == "maxProperties":
             return [f"if isinstance(x, dict) and len(x) > {int(value)}: return False"]
+        if keyword == "minProperties":
+            return [f"if isinstance(x, dict) and len(x) < {int(value)}: return False"]
+        if keyword == "minItems":
+            return [f"if isinstance(x, list) and len(x) < {int(value)}: return False"]
+        if keyword == "uniqueItems":
+            if not value:
+                return []
+            return [
+                "if isinstance(x, list) and len({_scalar_key(i) for i in x}) < len(x):",
+                "    return False",
+            ]
+        if keyword == "not":
+            return [f"if {self.function(value)}(x): return False"]
         if keyword == "propertyNames":
             names = self.function(value)
             return [

@@ -111,6 +111,7 @@ def _issues(
 def _translate(error: jsonschema.ValidationError, prefix: tuple[Any, ...]) -> Iterator[Issue]:
     from reconcile.desired.messages import (  # the words are needed only when something is wrong
         enum_message,
+        environment_message,
         in_tags,
         label,
         missing_message,
@@ -126,6 +127,10 @@ def _translate(error: jsonschema.ValidationError, prefix: tuple[Any, ...]) -> It
     value: Any = error.instance
     expected: Any = error.validator_value
     sub = error.schema if isinstance(error.schema, dict) else {}
+    about_environments = environment_message(path, keyword, value, error.schema_path)
+    if about_environments is not None:
+        yield about_environments
+        return
     if "propertyNames" in error.schema_path:
         yield Issue((*path, value), tag_key_message(str(value), str(keyword)), at_key=True)
         return
