@@ -228,14 +228,14 @@ def apply_saved(
     if plan.unsafe:
         fail(f"{path}: the plan was refused as a whole ({plan.unsafe}); nothing was changed")
     refusals = EXIT_CHANGES if detailed_exitcode and plan.refused else EXIT_OK
+    if not plan.has_changes:  # nothing to send: no need to ask Codat anything
+        click.echo(f"{path}: no changes. Nothing to apply.", err=True)
+        _print_refusals(plan)
+        raise SystemExit(refusals)
 
     async def go() -> int:
         async with open_client(where) as client:
             await _check_account(client, saved, path)
-            if not plan.has_changes:
-                click.echo(f"{path}: no changes. Nothing to apply.", err=True)
-                _print_refusals(plan)
-                return refusals
             fresh = await _check_fresh(client, saved, path)
             if fresh is None:
                 _print_refusals(plan)
