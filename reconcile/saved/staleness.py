@@ -222,4 +222,5 @@ def _value(value: Any) -> str:
 
 def describe_remaining(actions: Iterable[Action]) -> list[str]:
     """`uid: create_connection accounting connection Xero (gbol)`, one per remaining action."""
-    return [f"{text(a.uid)}: {a.kind.bucket} {text(a.subject)}" for a in actions]
+    verb = {Kind.SET_EXPENSE_CONFIG: "set"}
+    return [f"{text(a.uid)}: {verb.get(a.kind, a.kind.bucket)} {text(a.subject)}" for a in actions]
