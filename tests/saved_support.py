@@ -15,6 +15,8 @@ from tests.conftest import TEST_API_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "customers.yaml"
+# The tests' plan-signing key (RECONCILE_SIGNING_KEY), apart from the API key.
+TEST_SIGNING_KEY = "test-signing-key-" + "0123456789abcdef" * 2
 
 
 def unique_owner(prefix: str = "saved") -> str:
@@ -47,9 +49,13 @@ def reconcile(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`reconcile ARGS` with CODAT_BASE_URL=url and CODAT_API_KEY=key (None: unset)."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
+    """`reconcile ARGS` with CODAT_BASE_URL=url, CODAT_API_KEY=key (None: unset) and the tests'
+    signing key (unless `env` sets another)."""
+    full_env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("CODAT_", "RECONCILE_SIGNING"))
+    }
     full_env["NO_COLOR"] = "1"
+    full_env["RECONCILE_SIGNING_KEY"] = TEST_SIGNING_KEY
     if url is not None:
         full_env["CODAT_BASE_URL"] = url
     if key is not None:

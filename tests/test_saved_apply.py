@@ -22,10 +22,13 @@ import httpx
 import pytest
 
 from reconcile.sandbox.requestlog import read_log
+from reconcile.saved import SigningKey
+from reconcile.saved.document import canonical
 from tests.conftest import AUTH_HEADERS
 from tests.conftest import TEST_API_KEY as AUTH_KEY
 from tests.sandbox_server import serve_sandbox
 from tests.saved_support import (
+    TEST_SIGNING_KEY,
     customers_file,
     ok,
     read_plan,
@@ -130,6 +133,11 @@ def add_newcomer(text: str) -> str:
     return text + "\n  - uid: cus-0100\n    name: Newcomer\n    accounting: xero\n"
 
 
+def move_globex(text: str) -> str:
+    """Globex from Xero to QuickBooks: the plan retires its Xero connection."""
+    return text.replace("accounting: xero", "accounting: quickbooks-online")
+
+
 # ---------------------------------------------------------------------- changes behind its back
 
 
@@ -175,11 +183,9 @@ STALE_CASES = {
     # name: (authorized before planning, file edit, change behind the back, expected words)
     "rename": (False, rename_globex, _patch_company(name="Globex Corp"), 'name "Globex Ltd" -> '),
     "tag change": (False, rename_globex, _patch_company(tags=_tags), "tag added crm=SF-123"),
-    "authorize": (False, rename_globex, _as_customer("authorize"), "PendingAuth -> Linked"),
-    "deauthorize": (True, rename_globex, _as_customer("deauthorize"), "Linked -> Deauthorized"),
-    "unlink": (True, rename_globex, _unlink, "status Linked -> Unlinked"),
+    "authorize": (False, move_globex, _as_customer("authorize"), "PendingAuth -> Linked"),
+    "deauthorize": (True, move_globex, _as_customer("deauthorize"), "Linked -> Deauthorized"),
     "company deleted": (False, rename_globex, _delete, '"Globex Ltd": deleted'),
-    "company created": (False, add_newcomer, _create_twin, "appeared, where the plan creates one"),
 }
 
 
@@ -194,11 +200,42 @@ def test_stale_plan_is_refused_naming_what_changed(
     change(served, scenario)
     mark = served.mark()
     message = refused(reconcile("apply", str(scenario.planfile), url=served.url))
-    assert "is stale" in message and expected in message, message
+    assert "changed behind the plan" in message and expected in message, message
     assert "Nothing was changed" in message
     assert served.writes_since(mark) == []
-    if case != "company created":
-        assert f"company {scenario.globex['id']}" in message
+    assert f"company {scenario.globex['id']}" in message
+
+
+PARTLY_CASES = {
+    # name: (authorized before planning, file edit, change behind the back)
+    "unlinked behind": (True, move_globex, _unlink),
+    "company created behind": (False, add_newcomer, _create_twin),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(PARTLY_CASES))
+def test_what_landed_behind_the_plan_makes_it_partly_applied(
+    tmp_path: Path, served: Served, case: str
+) -> None:
+    authorized, edit, change = PARTLY_CASES[case]
+    owner = applied_example(tmp_path, served, authorize_globex=authorized)
+    scenario = saved_plan(tmp_path, served, owner, edit)
+    change(served, scenario)
+    mark = served.mark()
+    message = refused(reconcile("apply", str(scenario.planfile), url=served.url))
+    assert "partly applied: 1 of 2 actions landed, 1 remain: run plan" in message, message
+    assert "create accounting connection" in message
+    assert served.writes_since(mark) == []
+
+
+@pytest.mark.slow
+def test_a_rename_is_not_stale_when_the_customer_authorizes(tmp_path: Path, served: Served) -> None:
+    owner = applied_example(tmp_path, served, authorize_globex=False)
+    scenario = saved_plan(tmp_path, served, owner, rename_globex)
+    customer("authorize", served, scenario.globex["id"])
+    ok(reconcile("apply", str(scenario.planfile), url=served.url))
+    assert served.company_of(owner, "0002")["name"] == "Globex Limited"
 
 
 # ---------------------------------------------------------------------- refused before any read
@@ -218,14 +255,31 @@ def _future_version(doc: dict[str, Any]) -> None:
     doc["format_version"] = "2"
 
 
+def _forge_delete(doc: dict[str, Any]) -> None:
+    """Someone holding the signing key makes the rename send a DELETE, and signs it."""
+    action = doc["changes"][0]["actions"][0]
+    assert action["kind"] == "update_company"
+    action["request"] = {
+        "method": "DELETE",
+        "path": f"/companies/{action['company_id']}",
+        "body": None,
+    }
+    doc["checksum"] = SigningKey(TEST_SIGNING_KEY.encode(), "test").mac(canonical(doc))
+
+
+OTHER_SIGNING_KEY = "another-signing-key-" + "f" * 32
+
+
 @pytest.mark.parametrize(
     ("edit", "env", "expected"),
     [
         (_edit_body, {}, "was edited after it was saved"),
-        (None, {"CODAT_API_KEY": "another-account-key"}, "made for another Codat account"),
+        (_forge_delete, {}, "was edited: what it would send is not what its actions show"),
+        (None, {"RECONCILE_SIGNING_KEY": OTHER_SIGNING_KEY}, "signed with another signing key"),
         (None, {"BASE": "localhost"}, "was made against"),
         (_future_version, {}, 'format_version "2" is unknown'),
     ],
+    ids=["edited", "forged-request", "other-signing-key", "other-base-url", "future-version"],
 )
 def test_plan_that_must_not_run_is_refused_before_any_request(
     served: Served, scenario: Scenario, edit: Any, env: dict[str, str], expected: str
@@ -242,7 +296,8 @@ def test_plan_that_must_not_run_is_refused_before_any_request(
     message = refused(result)
     assert expected in message, message
     assert served.since(mark) == []  # not even a read
-    assert "another-account-key" not in message + result.stdout
+    assert OTHER_SIGNING_KEY not in message + result.stdout
+    assert served.company_of(scenario.owner, "0002")["name"] == "Globex Ltd"
 
 
 def test_printed_plan_is_not_applied(tmp_path: Path, served: Served, scenario: Scenario) -> None:
@@ -259,11 +314,14 @@ def test_plan_of_other_file_contents_is_refused(served: Served, scenario: Scenar
     same = ok(reconcile("apply", str(scenario.planfile), str(scenario.path), url=served.url))
     assert "Apply complete" in same.stdout
     after = served.mark()
-    scenario.path.write_text(scenario.path.read_text() + "\n# a later edit\n")
+    scenario.path.write_text(
+        scenario.path.read_text().replace("name: Globex Limited", "name: Globex Plc")
+    )
     message = refused(
         reconcile("apply", str(scenario.planfile), str(scenario.path), url=served.url)
     )
     assert "the files changed after the plan was made" in message
+    assert uid(scenario.owner, "0002") in message
     assert served.since(after) == [] and served.writes_since(mark)
 
 
@@ -355,6 +413,7 @@ def test_killed_halfway_then_a_fresh_plan_converges_without_duplicates(tmp_path:
         ok(reconcile("plan", str(path), "--out", str(planfile), url=url))
         env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
         env.update(CODAT_BASE_URL=url, CODAT_API_KEY=AUTH_KEY, NO_COLOR="1")
+        env["RECONCILE_SIGNING_KEY"] = TEST_SIGNING_KEY
         mark = slow.mark()
         process = subprocess.Popen(
             [sys.executable, "-m", "reconcile", "apply", str(planfile), "--parallelism", "1"],
@@ -372,9 +431,9 @@ def test_killed_halfway_then_a_fresh_plan_converges_without_duplicates(tmp_path:
         created = len(slow.companies(owner))
         assert 2 <= created < 6
 
-        # The old plan is stale now: it creates companies that exist.
+        # The old plan says what remains of it.
         message = refused(reconcile("apply", str(planfile), url=url))
-        assert "appeared, where the plan creates one" in message
+        assert re.search(r"partly applied: \d+ of 12 actions landed, \d+ remain: run plan", message)
 
         fresh = tmp_path / "fresh.json"
         ok(reconcile("plan", str(path), "--out", str(fresh), url=url))

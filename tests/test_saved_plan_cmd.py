@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from reconcile.saved import MARKER, key_id
+from reconcile.saved import MARKER, SigningKey
 from tests.conftest import TEST_API_KEY
 from tests.saved_support import (
     EXAMPLE,
+    TEST_SIGNING_KEY,
     customers_file,
     ok,
     plan_json,
@@ -24,6 +25,7 @@ from tests.saved_support import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+SIGNING_KEY_ID = SigningKey(TEST_SIGNING_KEY.encode(), "tests").key_id
 CLOSED_PORT = "http://127.0.0.1:9"
 
 
@@ -61,13 +63,14 @@ def test_plan_out_then_show_round_trips_text_and_json(tmp_path: Path, sandbox_ur
     owner, path = mixed_state(tmp_path, sandbox_url)
     out = tmp_path / "plan.json"
     made = ok(reconcile("plan", str(path), "--out", str(out), url=sandbox_url))
-    assert f"reconcile apply {out}" in made.stderr
+    assert f"reconcile apply --plan {out}" in made.stderr
     saved = read_plan(out)
     printed = plan_json(ok(reconcile("plan", str(path), "--format", "json", url=sandbox_url)))
 
     # Everything --format json shows, plus the saved-plan fields.
     assert saved[MARKER] is True
-    assert saved["base_url"] == sandbox_url and saved["key_id"] == key_id(TEST_API_KEY)
+    assert saved["base_url"] == sandbox_url and saved["key_id"] == SIGNING_KEY_ID
+    assert saved["account"] == "Codat sandbox" and saved["expires_at"] > saved["observed_at"]
     assert TEST_API_KEY not in out.read_text()
     assert saved["desired"]["files"][0]["path"] == str(path)
     assert saved["checksum"].startswith("hmac-sha256:")
@@ -87,7 +90,12 @@ def test_plan_out_then_show_round_trips_text_and_json(tmp_path: Path, sandbox_ur
     offline = {"CODAT_BASE_URL": CLOSED_PORT}
     text = ok(reconcile("show", str(out), url=None, key=None, env=offline))
     assert text.stdout == made.stdout
-    assert "signature is checked when it is applied" in text.stderr
+    assert "Its signature is valid (RECONCILE_SIGNING_KEY)" in text.stderr
+    no_key = {**offline, "RECONCILE_SIGNING_KEY": ""}
+    unchecked = ok(reconcile("show", str(out), url=None, key=None, env=no_key, cwd=tmp_path))
+    assert unchecked.stdout == made.stdout and "signature was not checked" in unchecked.stderr
+    other = {**offline, "RECONCILE_SIGNING_KEY": "x" * 40}
+    assert "another signing key" in refused(reconcile("show", str(out), url=None, env=other))
     as_json = ok(reconcile("show", str(out), "--format", "json", url=None, key=None))
     assert json.loads(as_json.stdout) == saved
     assert as_json.stdout == out.read_text()
@@ -143,7 +151,9 @@ def test_refused_plan_saves_nothing(tmp_path: Path, sandbox_url: str) -> None:
     [
         ("not json at all", "not a plan file"),
         ('{"format_version": "7", "saved_plan": true}', 'format_version "7" is unknown'),
-        ('{"format_version": "1", "saved_plan": true, "owner": 3}', "not a valid plan file"),
+        # unsigned: refused by its signature, before its schema is even looked at
+        ('{"format_version": "1", "saved_plan": true, "owner": 3}', "another signing key"),
+        ('{"format_version": "1", "format_version": "1"}', 'duplicate key "format_version"'),
         ("[1, 2]", "not a plan file"),
     ],
 )
@@ -173,7 +183,7 @@ def test_key_from_a_file_strips_the_trailing_newline(tmp_path: Path, sandbox_url
     path = customers_file(tmp_path, unique_owner())
     env = {"CODAT_API_KEY_FILE": str(secret)}
     ok(reconcile("plan", str(path), "--out", str(out), url=sandbox_url, key=None, env=env))
-    assert read_plan(out)["key_id"] == key_id(TEST_API_KEY)
+    assert read_plan(out)["key_id"] == SIGNING_KEY_ID  # the signing key's, not the API key's
 
 
 @pytest.mark.parametrize(

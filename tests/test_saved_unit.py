@@ -1,103 +1,172 @@
-"""reconcile.saved, pure: building, signing, verifying and diffing what a saved plan saw."""
+"""reconcile.saved, pure: building, signing, reading strictly and verifying a saved plan."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from reconcile.model import OWNER_TAG, UID_TAG, Company, Connection
+from reconcile.model import Customer, DesiredState
+from reconcile.plan import Kind
 from reconcile.saved import (
+    MAX_PLAN_BYTES,
     SavedPlan,
     SavedPlanError,
+    SigningKey,
     build,
-    check_files,
+    check_account,
+    configured,
+    customer_digest,
+    desired_record,
     dumps,
-    key_id,
     looks_like_plan,
     parse,
-    stale_findings,
+    snapshot,
     structure_problems,
     touched,
     verify,
 )
+from reconcile.saved.document import canonical
 from tests.test_saved_json import OWNER, rich_plan
 from tests.test_saved_json import live_companies as rich_live
 
-KEY = "key-one"
+KEY = SigningKey(b"k" * 32, "test key")
+OTHER = SigningKey(b"o" * 32, "other key")
 URL = "https://api.codat.io"
+ACCOUNT = "Acme Expenses Ltd"
 FILES = [("customers.yaml", b"version: 1\n")]
+MADE = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 
-def live_companies() -> dict[str, Company]:
-    """The companies `rich_plan` saw, by id."""
-    return {c.id: c for c in rich_live()}
-
-
-def saved_doc(key: str = KEY) -> dict[str, Any]:
+def saved_doc(key: SigningKey = KEY, max_age: timedelta = timedelta(days=7)) -> dict[str, Any]:
     plan = rich_plan()
-    live = live_companies()
+    live = {c.id: c for c in rich_live()}
+    with_config = configured(plan)
     return build(
         plan,
-        api_key=key,
+        key=key,
+        account=ACCOUNT,
         base_url=URL,
         tool_version="9.9.9",
-        files=FILES,
-        seen={cid: live[cid] for cid in touched(plan)},
+        desired=desired_record(FILES, DesiredState(OWNER, ()), [c.uid for c in plan.changes]),
+        seen={
+            cid: snapshot(live[cid], None, with_config=cid in with_config) for cid in touched(plan)
+        },
+        now=MADE,
+        max_age=max_age,
     )
 
 
-def load(doc: dict[str, Any]) -> SavedPlan:
-    return parse(dumps(doc).encode(), "plan.json")
+def resign(doc: dict[str, Any], key: SigningKey = KEY) -> dict[str, Any]:
+    doc["checksum"] = key.mac(canonical(doc))
+    return doc
 
 
-def test_saved_document_validates_and_never_holds_the_key() -> None:
+def load(doc: dict[str, Any], key: SigningKey | None = KEY) -> SavedPlan:
+    return parse(dumps(doc).encode(), "plan.json", key)
+
+
+def check(saved: SavedPlan, now: datetime = MADE) -> None:
+    verify(saved, base_url=URL, now=now, source="plan.json")
+
+
+def test_saved_document_validates_and_records_account_expiry_and_config() -> None:
     doc = saved_doc()
     assert structure_problems(doc) == []
-    assert KEY not in dumps(doc)
-    assert doc["key_id"] == key_id(KEY) != key_id("key-two")
+    assert doc["account"] == ACCOUNT and doc["key_id"] == KEY.key_id != OTHER.key_id
+    assert doc["expires_at"] == "2026-12-04T10:00:00+00:00"
     assert set(doc["seen"]) == set(touched(rich_plan()))
+    assert doc["seen"]["c-cfg"]["expense_config"] is None
+    assert "expense_config" not in doc["seen"]["c-ren"]
+    assert "k" * 32 not in dumps(doc)
 
 
 def test_round_trip_verifies() -> None:
     saved = load(saved_doc())
-    verify(saved, api_key=KEY, base_url=URL, source="plan.json")
+    check(saved)
+    check_account(saved, ACCOUNT, "plan.json")
     assert saved.plan.to_dict()["changes"] == rich_plan().to_dict()["changes"]
 
 
-def test_another_key_is_told_apart_from_an_edit() -> None:
-    with pytest.raises(SavedPlanError, match="another Codat account"):
-        verify(load(saved_doc()), api_key="key-two", base_url=URL, source="plan.json")
+def test_another_signing_key_is_told_apart_from_an_edit() -> None:
+    with pytest.raises(SavedPlanError, match="signed with another signing key"):
+        load(saved_doc(), OTHER)
 
 
 @pytest.mark.parametrize(
     "edit",
     [
-        lambda d: d["changes"][0]["actions"][0]["request"]["body"].update(name="Evil"),
+        lambda d: d["changes"][0]["actions"][0]["after"].update(name="Evil"),
         lambda d: d["seen"][next(iter(d["seen"]))].update(name="Other"),
         lambda d: d.update(base_url="https://evil.example"),
+        lambda d: d.update(account="Another account"),
+        lambda d: d.update(observed_at="2020-01-01T00:00:00+00:00"),
+        lambda d: d.update(expires_at="2099-01-01T00:00:00+00:00"),
         lambda d: d["changes"].pop(),
-        lambda d: d["desired"].update(digest="sha256:" + "0" * 64),
+        lambda d: d["desired"]["customers"].update(ren="sha256:" + "0" * 64),
     ],
 )
-def test_any_edit_is_refused(edit: Any) -> None:
+def test_any_edit_is_refused_observed_at_and_expiry_included(edit: Any) -> None:
     doc = json.loads(dumps(saved_doc()))
     edit(doc)
     with pytest.raises(SavedPlanError, match="edited after it was saved"):
-        verify(load(doc), api_key=KEY, base_url=URL, source="plan.json")
+        load(doc)
 
 
-def test_observed_at_is_outside_the_signature() -> None:
-    doc = saved_doc()
-    doc["observed_at"] = "2020-01-01T00:00:00+00:00"
-    verify(load(doc), api_key=KEY, base_url=URL, source="plan.json")
+def test_the_signature_is_checked_before_the_schema() -> None:
+    doc = json.loads(dumps(saved_doc()))
+    doc["changes"] = "not even a list"
+    with pytest.raises(SavedPlanError, match="edited after it was saved"):
+        load(doc)
+    with pytest.raises(SavedPlanError, match="not a valid plan file"):
+        load(resign(doc))
 
 
-def test_another_base_url_is_refused() -> None:
+def test_another_base_url_another_account_and_expiry_are_refused() -> None:
+    saved = load(saved_doc())
     with pytest.raises(SavedPlanError, match=r'made against "https://api.codat.io"'):
-        verify(load(saved_doc()), api_key=KEY, base_url="https://other", source="plan.json")
+        verify(saved, base_url="https://other", now=MADE, source="plan.json")
+    with pytest.raises(SavedPlanError, match=r'account "Acme Expenses Ltd".*belongs to.*"Other"'):
+        check_account(saved, "Other", "plan.json")
+    check(saved, MADE + timedelta(days=6, hours=23))
+    with pytest.raises(SavedPlanError, match=r"expired at 2026-12-04 10:00 UTC.*--max-age"):
+        check(saved, MADE + timedelta(days=7))
+    short = load(saved_doc(max_age=timedelta(hours=1)))
+    with pytest.raises(SavedPlanError, match="expired"):
+        check(short, MADE + timedelta(hours=2))
+
+
+def test_a_signed_rename_that_carries_a_delete_is_refused_as_edited() -> None:
+    doc = json.loads(dumps(saved_doc()))
+    update = next(a for c in doc["changes"] for a in c["actions"] if a["kind"] == "update_company")
+    update["request"] = {
+        "method": "DELETE",
+        "path": f"/companies/{update['company_id']}",
+        "body": None,
+    }
+    saved = load(resign(doc))  # validly signed: whoever holds the key made it
+    with pytest.raises(SavedPlanError, match=r"was edited: what it would send.*DELETE"):
+        check(saved)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda a: a["request"]["body"].update(platformKey="gbol"),
+        lambda a: a.update(subject="accounting connection Xero (gbol)"),
+        lambda a: a["request"].update(path="/companies/c-gone/connections"),
+    ],
+)
+def test_a_create_connection_must_send_what_it_shows(edit: Any) -> None:
+    doc = json.loads(dumps(saved_doc()))
+    create = next(
+        a for c in doc["changes"] for a in c["actions"] if a["kind"] == "create_connection"
+    )
+    edit(create)
+    with pytest.raises(SavedPlanError, match="was edited"):
+        check(load(resign(doc)))
 
 
 def test_unknown_format_version_is_refused_before_anything_else() -> None:
@@ -109,118 +178,50 @@ def test_unknown_format_version_is_refused_before_anything_else() -> None:
 
 def test_printed_plan_is_recognised_and_refused_with_the_way_to_save_one() -> None:
     raw = rich_plan().to_json().encode()
-    assert looks_like_plan(raw)
+    assert looks_like_plan(raw[:4096])
     with pytest.raises(SavedPlanError, match="--out"):
-        parse(raw, "p.json")
+        parse(raw, "p.json", KEY)
     assert not looks_like_plan(b"version: 1\nowner: x\ncustomers: []\n")
     assert not looks_like_plan(b'{"version": 1}')
 
 
-def test_other_file_contents_are_refused() -> None:
-    saved = load(saved_doc())
-    check_files(saved, [("elsewhere/customers.yaml", FILES[0][1])], "plan.json")
-    with pytest.raises(SavedPlanError, match="files changed after the plan was made"):
-        check_files(saved, [("customers.yaml", b"version: 1\n# edited\n")], "plan.json")
-
-
-# ---------------------------------------------------------------------- staleness
-
-
-def findings(change: Any) -> list[str]:
-    saved = load(saved_doc())
-    live = live_companies()
-    return stale_findings(saved, change(live).values())
-
-
-def test_nothing_changed_is_not_stale() -> None:
-    assert findings(lambda live: live) == []
-
-
-def test_untouched_company_changing_is_not_stale() -> None:
-    def authorize_waiting(live: dict[str, Company]) -> dict[str, Company]:
-        assert "c-wait" not in touched(rich_plan())
-        wait = live["c-wait"]
-        live["c-wait"] = replace(wait, connections=(replace(wait.connections[0], status="Linked"),))
-        return live
-
-    assert findings(authorize_waiting) == []
-
-
-def _tweak(cid: str, **changes: Any) -> Any:
-    def tweak(live: dict[str, Company]) -> dict[str, Company]:
-        live[cid] = replace(live[cid], **changes)
-        return live
-
-    return tweak
-
-
-def _conn_status(cid: str, index: int, status: str) -> Any:
-    def tweak(live: dict[str, Company]) -> dict[str, Company]:
-        company = live[cid]
-        conns = list(company.connections)
-        conns[index] = replace(conns[index], status=status)
-        live[cid] = replace(company, connections=tuple(conns))
-        return live
-
-    return tweak
-
-
-def _delete(cid: str) -> Any:
-    def tweak(live: dict[str, Company]) -> dict[str, Company]:
-        del live[cid]
-        return live
-
-    return tweak
-
-
-def _appear(uid: str) -> Any:
-    def tweak(live: dict[str, Company]) -> dict[str, Company]:
-        live["c-twin"] = Company("c-twin", "Twin", None, {OWNER_TAG: OWNER, UID_TAG: uid})
-        return live
-
-    return tweak
+# ---------------------------------------------------------------------- strict reading
 
 
 @pytest.mark.parametrize(
-    ("change", "expected"),
+    ("raw", "expected"),
     [
-        (_tweak("c-ren", name="Someone Else"), 'ren company c-ren "Acme": name "Acme" -> '),
-        (
-            _tweak("c-ren", tags={OWNER_TAG: OWNER, UID_TAG: "ren", "region": "us"}),
-            "tag added region=us",
-        ),
-        (
-            _tweak("c-ren", tags={OWNER_TAG: "someone-else", UID_TAG: "ren"}),
-            'tag reconcile.owner "expenses-json" -> "someone-else"',
-        ),
-        (_tweak("c-ren", tags={OWNER_TAG: OWNER}), "tag removed reconcile.uid=ren"),
-        (_tweak("c-ren", description="new words"), 'description "" -> "new words"'),
-        (_conn_status("c-move", 0, "Unlinked"), "connection m1 (QuickBooks Online) status "),
-        (_conn_status("c-left", 1, "Linked"), "connection l2 (Xero) status PendingAuth -> Linked"),
-        (_tweak("c-move", connections=()), "connection m2 (Partner Expense) removed"),
-        (_delete("c-gone"), 'gone company c-gone "Acme": deleted'),
-        (_appear("new"), "with reconcile.owner=expenses-json reconcile.uid=new appeared, where"),
-        (_appear("ren"), "a second company c-twin"),
+        (b'{"format_version": "1", "format_version": "1"}', 'duplicate key "format_version"'),
+        (b'{"format_version": "1", "owner": "\\ud800"}', "lone surrogate"),
+        (b'{"format_version": "1", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested"),
+        (b'{"format_version": "1", "x": ' + b"[" * 30 + b"]" * 30 + b"}", "nested deeper"),
+        (b"\xff\xfe{}", "not UTF-8"),
+        (b'{"format_version": ', "not JSON"),
     ],
+    ids=["duplicate", "surrogate", "deep", "deeper-than-a-plan", "utf8", "truncated"],
 )
-def test_each_change_behind_the_plans_back_is_named(change: Any, expected: str) -> None:
-    found = findings(change)
-    assert any(expected in f for f in found), found
-    assert len({f.split(":")[0] for f in found}) == 1, found  # one company named
+def test_hostile_json_is_refused_in_one_line(raw: bytes, expected: str) -> None:
+    with pytest.raises(SavedPlanError, match=expected) as caught:
+        parse(raw, "p.json", KEY)
+    assert "\n" not in str(caught.value)
 
 
-def test_a_company_answered_404_is_deleted() -> None:
-    saved = load(saved_doc())
-    found = stale_findings(saved, live_companies().values(), gone=["c-ren"])
-    assert found == ['ren company c-ren "Acme": deleted']
+def test_oversized_content_is_refused_unparsed() -> None:
+    with pytest.raises(SavedPlanError, match="larger than 16 MB"):
+        parse(b" " * (MAX_PLAN_BYTES + 1), "p.json", KEY)
 
 
-def test_hostile_names_are_escaped_in_findings() -> None:
-    found = findings(_tweak("c-ren", name="x\x1b]52;c;AAAA\x07\ny"))
-    assert "\x1b" not in found[0] and "\n" not in found[0]
+# ---------------------------------------------------------------------- file staleness
 
 
-def test_connection_of_a_company_created_elsewhere_is_not_confused() -> None:
-    extra = Connection("z9", "Accounting", "Xero", "Linked", "", "", "gbol")
-    found = findings(_tweak("c-ren", connections=(*live_companies()["c-ren"].connections, extra)))
-    assert found == ['ren company c-ren "Acme": connection z9 (Xero) added, Linked']
+def test_a_customer_digest_ignores_layout_and_sees_meaning() -> None:
+    one = Customer(uid="a", name="A", tags={"x": "1", "y": "2"})
+    assert customer_digest(one) == customer_digest(
+        Customer(uid="a", name="A", tags={"y": "2", "x": "1"})
+    )
+    assert customer_digest(one) != customer_digest(Customer(uid="a", name="A", tags={"x": "1"}))
+    assert customer_digest(None) is None
+
+
+def test_every_action_kind_is_in_the_rich_plan() -> None:
+    assert {a.kind for a in rich_plan().actions} == set(Kind)

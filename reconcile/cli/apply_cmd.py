@@ -4,8 +4,12 @@
 which does everything that follows for an already-made plan (a saved plan too): execution,
 progress on stderr, interrupts, the summary and the exit code.
 
+`apply --plan FILE [PATHS...]` (or `apply FILE` whose content is unmistakably a plan) runs a
+saved plan instead (`reconcile.cli.saved_plans`).
+
 Exit codes: 0 everything applied; 1 something failed, was refused or skipped, or Codat's daily
-quota ran out; 130 after Ctrl-C (SIGINT), 143 after SIGTERM (the summary so far is printed).
+quota ran out; 2 with --detailed-exitcode when everything applied but the plan holds refusals;
+130 after Ctrl-C (SIGINT), 143 after SIGTERM (the summary so far is printed).
 """
 
 from __future__ import annotations
@@ -22,12 +26,13 @@ from typing import TYPE_CHECKING, TextIO
 import click
 
 from reconcile.cli.common import (
+    EXIT_CHANGES,
     EXIT_ERROR,
     EXIT_OK,
     Where,
+    fail,
     load_desired,
     open_client,
-    paths_argument,
     plan_against,
     plan_options,
     run,
@@ -50,7 +55,7 @@ TICK_SECONDS = 1.0
 
 
 @click.command()
-@paths_argument
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @sandbox_options
 @plan_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for 'yes'.")
@@ -70,6 +75,18 @@ TICK_SECONDS = 1.0
     show_default=True,
     help="json: the plan and progress go to stderr, the result document to stdout.",
 )
+@click.option(
+    "--plan",
+    "planfile",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Apply exactly this saved plan (from `plan --out`); PATHS, if given, are the files "
+    "as they are now, to check the plan's customers did not change in them.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when everything applied but the plan holds refusals.",
+)
 def apply(
     paths: tuple[Path, ...],
     where: Where,
@@ -78,16 +95,20 @@ def apply(
     parallelism: int,
     fail_fast: bool,
     fmt: str,
+    planfile: Path | None,
+    detailed_exitcode: bool,
 ) -> None:
-    """Make Codat match the file; or `apply PLANFILE`: exactly a saved plan, no prompt."""
+    """Make Codat match the file; or `apply --plan FILE`: exactly a saved plan, no prompt."""
     from reconcile.cli.saved_plans import apply_saved, is_plan_file
     from reconcile.render.style import Style
     from reconcile.render.text import render_plan
 
-    if is_plan_file(paths[0]):  # recognised by content; further PATHs: the files it was made of
+    if planfile is None and paths and is_plan_file(paths[0]):  # unmistakably a plan
+        planfile, paths = paths[0], paths[1:]
+    if planfile is not None:
         apply_saved(
-            paths[0],
-            paths[1:],
+            planfile,
+            paths,
             where,
             options,
             lambda plan, client: apply_plan(
@@ -97,8 +118,12 @@ def apply(
                 fail_fast=fail_fast,
                 fmt=fmt,
                 style=Style.for_stream(sys.stdout),
+                detailed_exitcode=detailed_exitcode,
             ),
+            detailed_exitcode=detailed_exitcode,
         )
+    if not paths:
+        fail("apply needs the customers files (PATH...), or a saved plan: apply --plan FILE")
     desired = load_desired(paths, where)
     plan_stream = sys.stderr if fmt == "json" else sys.stdout
     style = Style.for_stream(sys.stdout)
@@ -110,13 +135,14 @@ def apply(
                 render_plan(the_plan, Style.for_stream(plan_stream)), nl=False, file=plan_stream
             )
             if not the_plan.has_changes:
+                code = EXIT_CHANGES if detailed_exitcode and the_plan.refused else EXIT_OK
                 if fmt == "json":
                     from reconcile.executor import ApplyResult
                     from reconcile.render.apply import result_document
 
-                    document = result_document(the_plan, ApplyResult(), EXIT_OK)
+                    document = result_document(the_plan, ApplyResult(), code)
                     click.echo(json.dumps(document, indent=2))
-                return EXIT_OK
+                return code
             if not auto_approve and not confirm():
                 click.echo("Apply cancelled; nothing was changed.", err=True)
                 return EXIT_ERROR
@@ -127,6 +153,7 @@ def apply(
                 fail_fast=fail_fast,
                 fmt=fmt,
                 style=style,
+                detailed_exitcode=detailed_exitcode,
             )
 
     sys.exit(run(go()))
@@ -151,6 +178,7 @@ async def apply_plan(
     fmt: str,
     style: Style,
     heartbeat: float = HEARTBEAT_SECONDS,
+    detailed_exitcode: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
@@ -189,6 +217,8 @@ async def apply_plan(
         restore()
         progress.finish()
     code = exit_code(result)
+    if code == EXIT_OK and detailed_exitcode and plan.refused:
+        code = EXIT_CHANGES  # applied, but the file wants what safety refused
     if fmt == "json":
         err.write(render_summary(plan, result, err_style))
         out.write(json.dumps(result_document(plan, result, code), indent=2) + "\n")

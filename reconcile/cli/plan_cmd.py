@@ -44,7 +44,15 @@ if TYPE_CHECKING:
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also save the plan to FILE, for `reconcile apply FILE` (signed with the API key).",
+    help="Also save the plan to FILE, for `reconcile apply --plan FILE` (signed with "
+    "RECONCILE_SIGNING_KEY, or a local key; see docs/plan-json.md).",
+)
+@click.option(
+    "--max-age",
+    default="7d",
+    show_default=True,
+    metavar="DURATION",
+    help="With --out: how long the saved plan may be applied (e.g. 7d, 36h, 90m).",
 )
 def plan(
     paths: tuple[Path, ...],
@@ -54,11 +62,17 @@ def plan(
     detailed_exitcode: bool,
     out: Path | None,
     full_plan_hint: str | None,
+    max_age: str,
 ) -> None:
     """Show what apply would change (and with --out, save it to apply exactly that later)."""
+    from reconcile.audit.duration import parse_duration
     from reconcile.render.style import Style
     from reconcile.render.text import render_plan
 
+    try:
+        valid_for = parse_duration(max_age)
+    except ValueError as exc:
+        fail(f"--max-age: {exc}")
     desired = load_desired(paths, where, allow_all=True)
     if where.env == "all" and desired.environments:
         from reconcile.cli.plan_all import plan_every_environment
@@ -75,7 +89,7 @@ def plan(
             elif out is not None:
                 from reconcile.cli.saved_plans import save_plan
 
-                await save_plan(client, made, desired, out, where)
+                await save_plan(client, made, desired, out, where, valid_for)
             return made
 
     the_plan = run(go())

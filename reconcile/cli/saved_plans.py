@@ -1,7 +1,8 @@
-"""Saved plans on the command line: `plan --out FILE` writes one, `apply FILE` runs one.
+"""Saved plans on the command line: `plan --out FILE` writes one, `apply --plan FILE` runs one.
 
-The document and its checks are `reconcile.saved` (pure); this module reads and writes files,
-asks Codat, and ends the command with a clear message when a plan must not run.
+Thin: the document, its signature, reader and staleness are `reconcile.saved`; this module reads
+and writes files, asks Codat, prints, and ends the command with a clear message when a plan must
+not run.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from reconcile.cli.common import (
+    EXIT_CHANGES,
     EXIT_ERROR,
     EXIT_OK,
     IN_PROCESS_SANDBOX_URL,
@@ -32,72 +34,73 @@ if TYPE_CHECKING:
     from reconcile.model import Company, DesiredState
     from reconcile.plan import Plan
     from reconcile.planner import PlanOptions
-    from reconcile.saved import SavedPlan
+    from reconcile.saved import SavedPlan, SigningKey
 
 RunPlan = Callable[["Plan", "CodatClient"], Awaitable[int]]
 PLAN_FILE_MODE = 0o600
-# A plan file is read whole; anything this large is not one.
-MAX_PLAN_BYTES = 512 * 1024 * 1024
 
 
-def credentials(where: Where) -> tuple[str, str]:
-    """The API key and the normalised base URL this run talks to (the key stays in memory)."""
-    from reconcile.cli.credentials import api_key_from_env, base_url_from_env
+def base_url_of(where: Where) -> str:
+    """The normalised base URL this run talks to."""
+    from reconcile.cli.credentials import base_url_from_env
     from reconcile.codat import ConfigError
     from reconcile.codat.client import check_base_url
 
     if where.sandbox:
-        return "sandbox", IN_PROCESS_SANDBOX_URL
+        return IN_PROCESS_SANDBOX_URL
     try:
-        key = api_key_from_env()
-        if not key:
-            raise ConfigError("no Codat API key: set CODAT_API_KEY (or use --sandbox)")
-        return key, check_base_url(base_url_from_env())
+        return check_base_url(base_url_from_env())
     except ConfigError as exc:
         fail(str(exc))
 
 
-async def read_companies(
-    client: CodatClient, owner: str, ids: Sequence[str]
-) -> tuple[list[Company], list[str]]:
-    """The owner's companies (one list read by the owner tag) plus those of `ids` the list
-    does not hold (adopted, not tagged yet), and the ids Codat no longer has (404)."""
-    from reconcile.codat import CodatHTTPError
-    from reconcile.live import owner_filter
+def the_signing_key(*, create: bool) -> SigningKey:
+    from reconcile.saved import SavedPlanError, signing_key
 
-    companies = list(await client.list_companies(tags=owner_filter(owner)))
-    listed = {c.id for c in companies}
-    gone: list[str] = []
-    for cid in ids:
-        if cid in listed:
-            continue
-        try:
-            companies.append(await client.get_company(cid))
-        except CodatHTTPError as exc:
-            if exc.status != 404:
-                raise
-            gone.append(cid)
-    return companies, gone
+    try:
+        key, note = signing_key(create=create)
+    except SavedPlanError as exc:
+        fail(str(exc))
+    if note:
+        click.echo(note, err=True)
+    return key
 
 
 # ---------------------------------------------------------------------- plan --out
 
 
 async def save_plan(
-    client: CodatClient, plan: Plan, desired: DesiredState, out: Path, where: Where
+    client: CodatClient,
+    plan: Plan,
+    desired: DesiredState,
+    out: Path,
+    where: Where,
+    max_age: timedelta | None = None,
 ) -> None:
     """Record what the plan saw of every company it acts on, sign, and write `out`."""
     from reconcile import __version__
     from reconcile.plan import fingerprint
-    from reconcile.saved import SavedPlanError, build, dumps, touched
+    from reconcile.saved import (
+        DEFAULT_MAX_AGE,
+        SavedPlanError,
+        build,
+        configured,
+        desired_record,
+        dumps,
+        snapshot,
+        touched,
+    )
+    from reconcile.saved.live import read_companies, read_configs
 
     if plan.unsafe:
         fail(f"plan refused: {plan.unsafe}; nothing was saved to {out}")
-    key, base_url = credentials(where)
-    ids = touched(plan)
-    seen: dict[str, Company] = {}
+    key = the_signing_key(create=True)
+    base_url = base_url_of(where)
+    before = client.requests_sent
+    account = (await client.get_profile()).name
+    ids, with_config = touched(plan), configured(plan)
+    by_id: dict[str, Company] = {}
     if ids:
-        before = client.requests_sent
         companies, _ = await read_companies(client, plan.owner, ids)
         by_id = {c.id: c for c in companies}
         moved = [
@@ -110,28 +113,35 @@ async def save_plan(
                 f"Codat changed while the plan was being made (companies {', '.join(moved)}); "
                 f"nothing was saved to {out}. Run the plan again."
             )
-        seen = {cid: by_id[cid] for cid in ids}
-        sent = client.requests_sent - before
-        click.echo(
-            f"Recorded what the plan saw of {len(ids)} companies "
-            f"({sent} request{'s' if sent != 1 else ''})",
-            err=True,
-        )
+    configs = await read_configs(client, with_config)
+    seen = {
+        cid: snapshot(by_id[cid], configs.get(cid), with_config=cid in with_config) for cid in ids
+    }
+    sent = client.requests_sent - before
+    click.echo(
+        f"Recorded the account and what the plan saw of {len(ids)} companies "
+        f"({sent} request{'s' if sent != 1 else ''})",
+        err=True,
+    )
     files = [(name, _read_bytes(Path(name))) for name in desired.files]
     try:
         doc = build(
             plan,
-            api_key=key,
+            key=key,
+            account=account,
             base_url=base_url,
             tool_version=__version__,
-            files=files,
+            desired=desired_record(files, desired, [c.uid for c in plan.changes]),
             seen=seen,
+            now=client.server_time or datetime.now(UTC),
+            max_age=max_age or DEFAULT_MAX_AGE,
         )
     except SavedPlanError as exc:
         fail(str(exc))
     write_private(out, dumps(doc))
     click.echo(
-        f"Saved the plan to {out}. To perform exactly these actions, run: reconcile apply {out}",
+        f"Saved the plan to {out} (valid until {doc['expires_at']}). To perform exactly these "
+        f"actions, run: reconcile apply --plan {out}",
         err=True,
     )
 
@@ -162,30 +172,29 @@ def _read_bytes(path: Path) -> bytes:
         fail(f"cannot read {path}: {exc.strerror or exc}")
 
 
-# ---------------------------------------------------------------------- apply PLANFILE
+# ---------------------------------------------------------------------- apply --plan FILE
 
 
 def is_plan_file(path: Path) -> bool:
-    """A plan is recognised by its content (a JSON object with `format_version`), never by its
-    name; `load_saved` then refuses one without the saved-plan marker."""
+    """Content unmistakably meant as a plan (never the name): a JSON object naming
+    `format_version` or `saved_plan` in its first 4 KB. Such a file is read as a plan (and
+    refused as one if it is not a valid one), never planned as YAML."""
     from reconcile.saved import looks_like_plan
 
     try:
-        if not path.is_file() or path.stat().st_size > MAX_PLAN_BYTES:
+        if not path.is_file():
             return False
         with path.open("rb") as handle:
-            if handle.read(64).lstrip()[:1] != b"{":
-                return False
-        return looks_like_plan(path.read_bytes())
+            return looks_like_plan(handle.read(4096))
     except OSError:
         return False
 
 
-def load_saved(path: Path) -> SavedPlan:
-    from reconcile.saved import SavedPlanError, parse
+def load_saved(path: Path, key: SigningKey | None) -> SavedPlan:
+    from reconcile.saved import SavedPlanError, parse, read_capped
 
     try:
-        return parse(_read_bytes(path), str(path))
+        return parse(read_capped(path), str(path), key)
     except SavedPlanError as exc:
         fail(str(exc))
 
@@ -196,62 +205,120 @@ def apply_saved(
     where: Where,
     options: PlanOptions,
     run_plan: RunPlan,
+    *,
+    detailed_exitcode: bool = False,
 ) -> NoReturn:
-    """`apply PLANFILE [FILES...]`: exactly the plan's actions, once every check has passed."""
+    """`apply --plan FILE [FILES...]`: exactly the plan's actions, once every check passed."""
     from reconcile.planner import PlanOptions
-    from reconcile.saved import SavedPlanError, check_files, verify
+    from reconcile.saved import SavedPlanError, verify
 
     if options != PlanOptions():
         fail(
             "--target, --max-destroy, --allow-empty and --allow-delete decide what a plan "
             f"holds; they cannot change the saved plan {path}. Make a new plan with them."
         )
-    saved = load_saved(path)
-    key, base_url = credentials(where)
+    saved = load_saved(path, the_signing_key(create=False))
     try:
-        verify(saved, api_key=key, base_url=base_url, source=str(path))
+        verify(saved, base_url=base_url_of(where), now=datetime.now(UTC), source=str(path))
         if files:  # read as plan reads them (a directory: its *.yaml files), then compared
-            named = load_desired(files).files
-            check_files(saved, [(name, _read_bytes(Path(name))) for name in named], str(path))
+            _check_files(saved, load_desired(files), str(path))
     except SavedPlanError as exc:
         fail(str(exc))
     plan = saved.plan
     if plan.unsafe:
         fail(f"{path}: the plan was refused as a whole ({plan.unsafe}); nothing was changed")
-    if not plan.has_changes:
+    refusals = EXIT_CHANGES if detailed_exitcode and plan.refused else EXIT_OK
+    if not plan.has_changes:  # nothing to send: no need to ask Codat anything
         click.echo(f"{path}: no changes. Nothing to apply.", err=True)
-        raise SystemExit(EXIT_OK)
+        _print_refusals(plan)
+        raise SystemExit(refusals)
 
     async def go() -> int:
         async with open_client(where) as client:
+            await _check_account(client, saved, path)
             fresh = await _check_fresh(client, saved, path)
+            if fresh is None:
+                _print_refusals(plan)
+                return refusals
             click.echo(f"Applying the saved plan {path} (owner {plan.owner})", err=True)
             return await run_plan(fresh, client)
 
     raise SystemExit(run(go()))
 
 
-async def _check_fresh(client: CodatClient, saved: SavedPlan, path: Path) -> Plan:
-    """Read again what the plan saw; refuse (nothing written) when any of it changed.
-
-    Returns the plan to run, dated by this read: anything Codat reports as created before it
-    and absent from it was gone by then (the executor's check of stale replays)."""
+def _check_files(saved: SavedPlan, desired: DesiredState, source: str) -> None:
+    """Refuse when a customer entry the plan acts on, or a file-level setting, differs now."""
     from reconcile.render.escape import text
-    from reconcile.saved import stale_findings, touched
+    from reconcile.saved import SavedPlanError, customer_digest, settings_digest
+
+    record = saved.desired
+    by_uid = {c.uid: c for c in desired.customers}
+    changed = [
+        uid
+        for uid, digest in record["customers"].items()
+        if customer_digest(by_uid.get(uid)) != digest
+    ]
+    what = [f"customers {', '.join(text(u) for u in changed)}"] if changed else []
+    if settings_digest(desired) != record["settings"]:
+        what.insert(0, "the file-level settings (owner, defaults, policy)")
+    if what:
+        raise SavedPlanError(
+            f"{source} is stale: the files changed after the plan was made, in "
+            f"{' and '.join(what)}. "
+            "Make a new plan from these files, review it, and apply that."
+        )
+
+
+async def _check_account(client: CodatClient, saved: SavedPlan, path: Path) -> None:
+    from reconcile.saved import SavedPlanError, check_account
+
+    try:
+        check_account(saved, (await client.get_profile()).name, str(path))
+    except SavedPlanError as exc:
+        fail(str(exc))
+
+
+async def _check_fresh(client: CodatClient, saved: SavedPlan, path: Path) -> Plan | None:
+    """Read again what the plan acts on and judge it (`reconcile.saved.staleness`): the plan
+    to run (dated by this read), None when it was applied already; exit 1 otherwise."""
+    from reconcile.render.escape import text
+    from reconcile.saved import configured, touched
+    from reconcile.saved.live import read_companies, read_configs
+    from reconcile.saved.staleness import Live, describe_remaining, judge
 
     plan = saved.plan
     companies, gone = await read_companies(client, plan.owner, touched(plan))
     read_at = (client.server_time or datetime.now(UTC)) - timedelta(seconds=1)
-    findings = stale_findings(saved, companies, gone)
-    if findings:
-        lines = "\n".join(f"  {f}" for f in findings)
+    configs = await read_configs(client, configured(plan), gone)
+    verdict = judge(saved, Live(tuple(companies), frozenset(gone), configs))
+    if not verdict.remaining:
+        click.echo(f"{path}: already applied: nothing to do.")
+        return None
+    if verdict.landed:
+        lines = "\n".join(f"  {line}" for line in describe_remaining(verdict.remaining))
         click.echo(
-            f"Error: the saved plan {path} is stale: Codat changed after the plan was made "
+            f"Error: {path}: partly applied: {len(verdict.landed)} of {verdict.total} actions "
+            f"landed, {len(verdict.remaining)} remain: run plan (reconcile plan PATH... --out "
+            f"FILE), review it, and apply that. Remaining:\n{lines}",
+            err=True,
+        )
+        raise SystemExit(EXIT_ERROR)
+    if verdict.changed:
+        lines = "\n".join(f"  {line}" for line in verdict.changed)
+        click.echo(
+            f"Error: the saved plan {path} is stale: changed behind the plan since it was made "
             f"({text(plan.observed_at or 'time unknown')}):\n{lines}\n"
-            "Nothing was changed. If this plan was applied already there is nothing to do; "
-            "otherwise make a new plan (reconcile plan PATH... --out FILE), review it, and "
-            "apply that.",
+            "Nothing was changed. Make a new plan (reconcile plan PATH... --out FILE), review "
+            "it, and apply that.",
             err=True,
         )
         raise SystemExit(EXIT_ERROR)
     return replace(plan, observed_at=read_at.isoformat())
+
+
+def _print_refusals(plan: Plan) -> None:
+    from reconcile.render.apply import refusal_lines
+
+    lines = refusal_lines(plan)
+    if lines:
+        click.echo("\n".join(lines))

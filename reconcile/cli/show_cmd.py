@@ -15,30 +15,36 @@ from reconcile.cli.common import fail, format_option, full_plan_hint_option
 @format_option
 @full_plan_hint_option
 def show(planfile: Path, fmt: str, full_plan_hint: str | None) -> None:
-    """Render a saved plan (from `plan --out`) without network access or a key.
+    """Render a saved plan (from `plan --out`) without network access or the API key.
 
-    The plan's structure and format version are checked here; its signature needs the API key
-    and is checked when the plan is applied.
+    Its signature is checked first when a signing key is at hand (RECONCILE_SIGNING_KEY, or the
+    local .reconcile/signing.key); without one, only its structure is, and it says so.
     """
     from reconcile.render.escape import text
     from reconcile.render.style import Style
     from reconcile.render.text import render_plan
-    from reconcile.saved import SavedPlanError, dumps, parse
+    from reconcile.saved import SavedPlanError, dumps, parse, read_capped, signing_key
 
     try:
-        raw = planfile.read_bytes()
-    except OSError as exc:
-        fail(f"cannot read {planfile}: {exc.strerror or exc}")
+        key, _ = signing_key(create=False)
+    except SavedPlanError:
+        key = None
     try:
-        saved = parse(raw, str(planfile))
+        saved = parse(read_capped(planfile), str(planfile), key)
     except SavedPlanError as exc:
         fail(str(exc))
     doc, plan = saved.doc, saved.plan
     files = ", ".join(text(f["path"]) for f in doc["desired"]["files"]) or "no files"
+    checked = (
+        f"Its signature is valid ({text(key.source)})."
+        if key is not None
+        else "Its signature was not checked (no signing key here); apply checks it."
+    )
     click.echo(
-        f"Saved plan for owner {text(plan.owner)}, made by reconcile {text(saved.tool_version)} "
-        f"against {text(saved.base_url)} at {text(plan.observed_at or 'an unknown time')} "
-        f"from {files}. Its signature is checked when it is applied (that needs the API key).",
+        f"Saved plan for owner {text(plan.owner)} in the Codat account {text(saved.account)}, "
+        f"made by reconcile {text(saved.tool_version)} against {text(saved.base_url)} at "
+        f"{text(plan.observed_at or 'an unknown time')} from {files}; valid until "
+        f"{text(str(doc['expires_at']))}. {checked}",
         err=True,
     )
     if fmt == "json":

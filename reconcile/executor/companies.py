@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from reconcile.codat import CodatHTTPError
@@ -60,7 +61,7 @@ class CreateCompany(Handler):
 
 
 class UpdateCompany(Handler):
-    """Landed when the company reads as the PUT wrote it."""
+    """Landed when the company reads as the PUT wrote it (as its `after` shows)."""
 
     kind = Kind.UPDATE_COMPANY
 
@@ -69,7 +70,7 @@ class UpdateCompany(Handler):
     ) -> Done | None:
         assert company_id is not None
         company = await ctx.company(company_id)
-        return Done(company_id, CONFIRMED) if _matches(company, action.request.body) else None
+        return Done(company_id, CONFIRMED) if _matches(company, action.after) else None
 
 
 class DeleteCompany(Handler):
@@ -123,8 +124,8 @@ def changed_since_plan(ctx: Context, action: Action, company: Company) -> str | 
     return "; ".join(changes) + " since the plan; not deleted: run plan again"
 
 
-def _matches(company: Company, body: Any) -> bool:
-    if not isinstance(body, dict):
+def _matches(company: Company, body: Mapping[str, Any] | None) -> bool:
+    if not isinstance(body, Mapping):
         return False
     return (
         company.name == body.get("name")

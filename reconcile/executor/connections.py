@@ -33,13 +33,15 @@ class CreatesConnection(Handler):
     ) -> Done | None:
         assert company_id is not None
         company = await ctx.company(company_id)
-        if any(self.fulfils(action, c) for c in company.connections):
-            return Done(company_id, CONFIRMED)
-        return None
+        found = next((c for c in company.connections if self.fulfils(action, c)), None)
+        return Done(company_id, CONFIRMED, found) if found is not None else None
 
     def accept(self, action: Action, company_id: str | None, body: Any) -> str | None:
         answered(action, body, parse_connection)
         return company_id
+
+    def made(self, action: Action, body: Any) -> Connection | None:
+        return answered(action, body, parse_connection)
 
     async def stale(self, ctx: Context, action: Action, company_id: str | None, body: Any) -> bool:
         if not created_before_read(ctx, body) or company_id is None or not isinstance(body, dict):
@@ -62,7 +64,7 @@ class CreateConnection(CreatesConnection):
     kind = Kind.CREATE_CONNECTION
 
     def fulfils(self, action: Action, conn: Connection) -> bool:
-        key = (action.request.body or {}).get("platformKey")
+        key = (action.after or {}).get("platformKey")
         platform = conn.platform
         return conn.is_accounting and conn.active and platform is not None and platform.key == key
 

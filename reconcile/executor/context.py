@@ -18,6 +18,7 @@ class Done:
 
     company_id: str | None
     detail: str = ""
+    connection: Connection | None = None  # the connection a create made or found
 
 
 @dataclass(frozen=True)

@@ -40,4 +40,4 @@ class SetExpenseConfig(Handler):
 
 async def _matches(ctx: Context, action: Action, company_id: str) -> bool:
     live = await ctx.expense_config(company_id)
-    return live is not None and live == config_from_wire(action.request.body)
+    return live is not None and live == config_from_wire(action.after)

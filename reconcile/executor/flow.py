@@ -1,7 +1,8 @@
 """The one way every action is sent, whatever its kind.
 
 1. The handler's guard: a destructive action goes out only against the state the plan saw.
-2. The write, under the action's Idempotency-Key (a key planned before the company existed is
+2. The write (the request rebuilt from the action's kind, ids and `after`), under the action's
+   Idempotency-Key (a key planned before the company existed is
    derived again with the company's id, which is part of what the write means).
 3. No usable answer (no response, a 5xx or 409 after the client's retries): the handler says
    whether the write landed. Only when Codat confirms it did not, after a 5xx (which Codat would
@@ -20,6 +21,7 @@ Anything unexpected (a surprising answer, a bug) fails this action only.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any, Literal
 
 from reconcile.codat import CodatError, CodatHTTPError, QuotaExhausted
@@ -29,6 +31,8 @@ from reconcile.executor.context import Context, Done
 from reconcile.executor.expenses import CreatePartnerExpense, SetExpenseConfig
 from reconcile.executor.handler import Handler, Unresolvable
 from reconcile.executor.outcome import Outcome
+from reconcile.executor.requests import NotRebuildable, rebuilt
+from reconcile.model import Status
 from reconcile.plan import Action, Kind, derive_key
 
 HANDLERS: dict[Kind, Handler] = {
@@ -91,11 +95,15 @@ async def _perform(
     except CodatError as exc:
         return _failed(action, company_id, exc, "; could not confirm the state the plan saw")
     if isinstance(guard, Done):
-        return Outcome(action, "applied", guard.company_id, guard.detail)
+        return _applied(action, guard)
     if guard is not None:
         return Outcome(action, "refused", company_id, guard)
 
-    request = action.request.resolved(company_id) if company_id else action.request
+    try:  # what the action's fields mean, never a stored request they do not show
+        request = rebuilt(ctx.owner, action)
+    except NotRebuildable as exc:
+        return Outcome(action, "failed", company_id, f"not sent: {exc}")
+    request = request.resolved(company_id) if company_id else request
     key = action.idempotency_key
     if key is not None and action.company_id is None and company_id is not None:
         key = derive_key(key, company_id)
@@ -117,7 +125,7 @@ async def _perform(
             landed = await _ask(handler, ctx, action, company_id, patient=patient)
             if isinstance(landed, Done):
                 detail = "already in place" if refused else landed.detail
-                return Outcome(action, "applied", landed.company_id, detail)
+                return _applied(action, replace(landed, detail=detail))
             if refused:
                 if not resendable or landed is not None:
                     return _failed(action, company_id, exc)
@@ -137,8 +145,16 @@ async def _perform(
         if key is not None and not fresh and await _stale(handler, ctx, action, new_id, body):
             key = derive_key(key, "stale", body.get("id") if isinstance(body, dict) else "")
             continue
-        return Outcome(action, "applied", new_id)
+        return _applied(action, Done(new_id, "", handler.made(action, body)))
     return Outcome(action, "failed", company_id, "a fresh attempt was stale too")
+
+
+def _applied(action: Action, done: Done) -> Outcome:
+    conn = done.connection
+    if conn is None:
+        return Outcome(action, "applied", done.company_id, done.detail)
+    link = conn.link_url if conn.is_accounting and conn.status != Status.LINKED.value else None
+    return Outcome(action, "applied", done.company_id, done.detail, None, conn.id, link or None)
 
 
 async def _send(ctx: Context, method: str, path: str, body: Any, key: str | None) -> Any:

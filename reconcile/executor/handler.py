@@ -13,6 +13,7 @@ from typing import Any, ClassVar, TypeVar
 
 from reconcile.codat import CodatHTTPError
 from reconcile.executor.context import Context, Done
+from reconcile.model import Connection
 from reconcile.plan import Action, Kind
 
 T = TypeVar("T")
@@ -52,6 +53,10 @@ class Handler:
     def accept(self, action: Action, company_id: str | None, body: Any) -> str | None:
         """The company id the action leaves, from Codat's answer to the write."""
         return company_id
+
+    def made(self, action: Action, body: Any) -> Connection | None:
+        """The connection a successful create answered with (None: the action makes none)."""
+        return None
 
     async def stale(self, ctx: Context, action: Action, company_id: str | None, body: Any) -> bool:
         """Was this success a replay (Codat keeps a key's answer 90 minutes) of a write whose

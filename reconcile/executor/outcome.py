@@ -26,6 +26,10 @@ class Outcome:
     company_id: str | None = None
     detail: str = ""
     correlation_id: str | None = None
+    # A connection the action created (or found made): its id and, for an accounting one
+    # awaiting authorization, the Link URL the customer opens.
+    connection_id: str | None = None
+    link_url: str | None = None
 
 
 StopReason = Literal["fail-fast", "quota", "interrupt", "terminate"]

@@ -54,6 +54,8 @@ def describe(outcome: Outcome) -> str:
         words = f"{_PAST[verb]} {subject}"
         if action.kind is Kind.CREATE_COMPANY and outcome.company_id:
             words += f" {text(outcome.company_id)}"
+        if outcome.connection_id and action.kind is not Kind.UNLINK_CONNECTION:
+            words += f" {text(outcome.connection_id)}"
         if outcome.detail not in _QUIET_DETAILS:
             words += f" ({text(outcome.detail)})"
         return words
@@ -96,6 +98,14 @@ def render_summary(plan: Plan, result: ApplyResult, style: Style = PLAIN) -> str
                 )
             )
             lines.append("")
+    links = link_lines(plan, result)
+    if links:
+        lines.append(style(f"Awaiting customer authorization ({len(links)}):", "bold"))
+        lines.extend(links)
+        lines.append("")
+    refusals = refusal_lines(plan, style)
+    if refusals:
+        lines.extend([*refusals, ""])
     counts = applied_counts(result)
     tally = result.counts()
     head = "Apply complete" if result.stopped is None else "Apply stopped"
@@ -106,10 +116,37 @@ def render_summary(plan: Plan, result: ApplyResult, style: Style = PLAIN) -> str
     )
     if tally["not_started"]:
         line += f", {tally['not_started']} not started"
+    line += f"; {_n(len(plan.refused), 'refusal')} in the plan"
     lines.append(style(line + ".", "bold"))
     if result.stopped is not None:
         lines.extend(stop_lines(result.stopped, result))
     return "\n".join(lines) + "\n"
+
+
+def link_lines(plan: Plan, result: ApplyResult) -> list[str]:
+    """One line per accounting connection this run created: who, which, its Link URL (the
+    customer opens it to authorize; it goes to the operator's terminal, never into a file)."""
+    names = {c.uid: c.name for c in plan.changes}
+    return [
+        f"  {who(o.action.uid, names.get(o.action.uid, ''))}  {text(o.action.subject)}  "
+        f"{text(o.link_url)}"
+        for o in result.of("applied")
+        if o.link_url
+    ]
+
+
+def refusal_lines(plan: Plan, style: Style = PLAIN) -> list[str]:
+    """The plan's refusals (changes the file wants that safety forbade): never applied, never
+    hidden."""
+    if not plan.refused:
+        return []
+    title = f"Refused by the plan, not applied ({len(plan.refused)}):"
+    return [
+        style(title, "red", "bold"),
+        *_listed(
+            f"  {who(r.uid, r.name)}: {text(r.subject)}: {text(r.reason)}" for r in plan.refused
+        ),
+    ]
 
 
 def stop_lines(stop: Stop, result: ApplyResult) -> list[str]:
@@ -176,7 +213,11 @@ def result_document(plan: Plan, result: ApplyResult, exit_code: int) -> dict[str
       action, `kind` (the plan's kind), `subject`, `status` ("applied", "failed", "refused",
       "skipped" or "not_started"), `result` (the same words as the text output), `detail`
       (why, or how it was confirmed), `correlation_id` (Codat's, for a failure it answered),
-      `connection_id`.
+      `connection_id` (the connection acted on, or the one a create made), `link_url` (for
+      an accounting connection this run created: the URL the customer authorizes at; else
+      null).
+    - `plan_refusals`: the plan's refusals (`uid`, `name`, `subject`, `reason`): changes the
+      file wants that safety forbade; `summary.refused_by_plan` counts them.
 
     Strings are as the file and Codat gave them (JSON escaping only).
     """
@@ -208,7 +249,12 @@ def result_document(plan: Plan, result: ApplyResult, exit_code: int) -> dict[str
             "refused": tally["refused"],
             "skipped": tally["skipped"],
             "not_started": tally["not_started"],
+            "refused_by_plan": len(plan.refused),
         },
+        "plan_refusals": [
+            {"uid": r.uid, "name": r.name, "subject": r.subject, "reason": r.reason}
+            for r in plan.refused
+        ],
         "quota": (
             {
                 "limit": stop.limit,
@@ -240,5 +286,6 @@ def _outcome_dict(o: Outcome) -> dict[str, Any]:
         "result": describe(o),
         "detail": o.detail,
         "correlation_id": o.correlation_id,
-        "connection_id": o.action.connection_id,
+        "connection_id": o.connection_id or o.action.connection_id,
+        "link_url": o.link_url,
     }

@@ -1,0 +1,226 @@
+"""Is a saved plan still what it was? Per action, against Codat read again just before apply.
+
+Each action is, in this order:
+- landed: Codat already holds what it wants (a re-run, a concurrent apply, a killed apply);
+- changed behind the plan: what this action depends on differs from what the plan saw (an
+  update depends on the company's name, description and tags; an unlink on that connection; a
+  config on the config and the accounting connection; ...), so a tag update does not go stale
+  because a connection was authorized;
+- otherwise it remains to be applied.
+
+The verdict: every action landed ("already applied"); some did ("partly applied", the rest is
+for a new plan); none did and something an action depends on changed ("changed behind the
+plan", field by field, computed with deepdiff); or the plan runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from deepdiff import DeepDiff
+from deepdiff.helper import notpresent
+
+from reconcile.model import Company, ExpenseConfig, Status
+from reconcile.plan import Action, Kind
+from reconcile.render.escape import quoted, text
+from reconcile.saved.document import SavedPlan, Snapshot, snapshot
+
+
+@dataclass(frozen=True)
+class Live:
+    """Codat now: the owner's companies (and the adopted ones read by id), the ids answered
+    404, and the expense config of each company whose config the plan sets."""
+
+    companies: tuple[Company, ...]
+    gone: frozenset[str] = frozenset()
+    configs: Mapping[str, ExpenseConfig | None] = field(default_factory=dict)
+
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Company]:
+        return {c.id: c for c in self.companies}
+
+    @functools.cached_property
+    def _by_uid(self) -> dict[tuple[str | None, str | None], list[Company]]:
+        found: dict[tuple[str | None, str | None], list[Company]] = {}
+        for c in self.companies:
+            found.setdefault((c.owner, c.uid), []).append(c)
+        return found
+
+    def company(self, company_id: str) -> Company | None:
+        return None if company_id in self.gone else self._by_id.get(company_id)
+
+    def of_uid(self, owner: str, uid: str) -> list[Company]:
+        return list(self._by_uid.get((owner, uid), []))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    landed: tuple[Action, ...]
+    remaining: tuple[Action, ...]
+    changed: tuple[str, ...]  # one line per change behind the plan (only when none landed)
+
+    @property
+    def total(self) -> int:
+        return len(self.landed) + len(self.remaining)
+
+
+def judge(saved: SavedPlan, live: Live) -> Verdict:
+    plan = saved.plan
+    landed: list[Action] = []
+    remaining: list[Action] = []
+    for action in plan.actions:
+        (landed if _landed(plan.owner, action, live) else remaining).append(action)
+    if landed:
+        return Verdict(tuple(landed), tuple(remaining), ())
+    changed: list[str] = []
+    for action in remaining:
+        changed.extend(_changes(saved, action, live))
+    return Verdict((), tuple(remaining), tuple(dict.fromkeys(changed)))
+
+
+# ---------------------------------------------------------------------- landed
+
+
+def _landed(owner: str, action: Action, live: Live) -> bool:
+    if action.company_id is None:  # acts on the company this plan creates
+        found = live.of_uid(owner, action.uid)
+        company = found[0] if len(found) == 1 else None
+    else:
+        company = live.company(action.company_id)
+    kind = action.kind
+    if kind is Kind.CREATE_COMPANY:
+        return company is not None
+    if kind in (Kind.DELETE_COMPANY, Kind.UNLINK_CONNECTION, Kind.DELETE_CONNECTION):
+        if company is None:
+            return True
+        if kind is Kind.DELETE_COMPANY:
+            return False
+        conn = next((c for c in company.connections if c.id == action.connection_id), None)
+        if conn is None:
+            return True
+        return kind is Kind.UNLINK_CONNECTION and conn.status == Status.UNLINKED.value
+    if company is None:
+        return False
+    after = action.after or {}
+    if kind is Kind.UPDATE_COMPANY:
+        return bool(_company_fields(snapshot(company, with_config=False)) == _company_fields(after))
+    if kind is Kind.CREATE_CONNECTION:
+        key = after.get("platformKey")
+        return any(
+            c.is_accounting and c.active and c.platform is not None and c.platform.key == key
+            for c in company.connections
+        )
+    if kind is Kind.CREATE_PARTNER_EXPENSE:
+        return any(
+            c.is_partner_expense and c.status == Status.LINKED.value for c in company.connections
+        )
+    config = live.configs.get(company.id)
+    return config is not None and config.to_wire() == dict(after)
+
+
+# ---------------------------------------------------------------------- changed behind
+
+
+def _changes(saved: SavedPlan, action: Action, live: Live) -> list[str]:
+    plan = saved.plan
+    cid = action.company_id
+    if cid is None:
+        return []  # a company this plan creates: it either appeared (landed) or it did not
+    then = saved.seen.get(cid)
+    if then is None:
+        return []
+    who = f"{text(action.uid)} company {text(cid)} {quoted(then['name'])}"
+    company = live.company(cid)
+    if company is None:
+        return [f"{who}: deleted"]
+    found: list[str] = []
+    twins = [c for c in live.of_uid(plan.owner, action.uid) if c.id != cid]
+    found.extend(
+        f"{who}: a second company {text(t.id)} {quoted(t.name)} with its uid appeared"
+        for t in twins
+    )
+    now = snapshot(company, live.configs.get(cid), with_config="expense_config" in then)
+    before, after = depends(action, then), depends(action, now)
+    found.extend(f"{who}: {line}" for line in field_changes(before, after))
+    return found
+
+
+def depends(action: Action, seen: Snapshot) -> dict[str, Any]:
+    """The part of what the plan saw of a company that `action` depends on."""
+    connections = {c["id"]: {k: v for k, v in c.items() if k != "id"} for c in seen["connections"]}
+    accounting = {k: v for k, v in connections.items() if v["source_type"] == "Accounting"}
+    kind = action.kind
+    if kind is Kind.UPDATE_COMPANY:
+        return _company_fields(seen)
+    if kind is Kind.DELETE_COMPANY:
+        return {**_company_fields(seen), "connections": connections}
+    if kind in (Kind.UNLINK_CONNECTION, Kind.DELETE_CONNECTION):
+        cid = action.connection_id or ""
+        return {"connections": {cid: connections.get(cid)}}
+    if kind is Kind.CREATE_CONNECTION:
+        return {"connections": accounting}
+    if kind is Kind.CREATE_PARTNER_EXPENSE:
+        return {"connections": connections}
+    if kind is Kind.SET_EXPENSE_CONFIG:
+        return {"expense_config": seen.get("expense_config"), "connections": accounting}
+    return {}  # a create of the company: depends on nothing it saw
+
+
+def _company_fields(seen: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "name": seen.get("name"),
+        "description": seen.get("description") or "",
+        "tags": dict(sorted((seen.get("tags") or {}).items())),
+    }
+
+
+def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """Field-level changes from `before` to `after`, in words, escaped."""
+    lines: list[str] = []
+    tree = DeepDiff(dict(before), dict(after), view="tree")
+    for report in sorted(tree):
+        for level in tree[report]:
+            lines.append(_line(level.path(output_format="list"), level.t1, level.t2))
+    return sorted(lines)
+
+
+def _line(path: list[Any], old: Any, new: Any) -> str:
+    if path[:1] == ["tags"] and len(path) == 2:
+        key = text(str(path[1]))
+        if old is notpresent:
+            return f"tag added {key}={_plain(new)}"
+        if new is notpresent:
+            return f"tag removed {key}={_plain(old)}"
+        return f"tag {key} {_value(old)} -> {_value(new)}"
+    if path[:1] == ["connections"] and len(path) >= 2:
+        label = f"connection {text(str(path[1]))}"
+        if len(path) == 2 and (old is notpresent or old is None):
+            return f"{label} added, {_plain((new or {}).get('status'))}"
+        if len(path) == 2 and (new is notpresent or new is None):
+            return f"{label} removed (was {_plain((old or {}).get('status'))})"
+        rest = " ".join(text(str(p)) for p in path[2:])
+        return f"{label} {rest} {_plain(old)} -> {_plain(new)}"
+    name = " ".join(text(str(p)) for p in path)
+    return f"{name} {_value(old)} -> {_value(new)}"
+
+
+def _plain(value: Any) -> str:
+    if value is notpresent or value is None:
+        return "(none)"
+    if isinstance(value, str):
+        return text(value)
+    return text(json.dumps(value, sort_keys=True))
+
+
+def _value(value: Any) -> str:
+    return quoted(value) if isinstance(value, str) else _plain(value)
+
+
+def describe_remaining(actions: Iterable[Action]) -> list[str]:
+    """`uid: create_connection accounting connection Xero (gbol)`, one per remaining action."""
+    verb = {Kind.SET_EXPENSE_CONFIG: "set"}
+    return [f"{text(a.uid)}: {verb.get(a.kind, a.kind.bucket)} {text(a.subject)}" for a in actions]

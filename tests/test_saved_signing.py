@@ -1,0 +1,91 @@
+"""reconcile.saved.signing: HKDF per RFC 5869, the key id, and where the signing key comes from."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from reconcile.saved import SavedPlanError
+from reconcile.saved.signing import (
+    LOCAL_KEY_PATH,
+    MIN_KEY_CHARS,
+    SIGNING_KEY_ENV,
+    SIGNING_KEY_FILE_ENV,
+    SigningKey,
+    hkdf,
+    hkdf_expand,
+    hkdf_extract,
+    signing_key,
+)
+
+SECRET = "s" * MIN_KEY_CHARS
+
+
+# RFC 5869 Appendix A, test cases 1 and 3 (SHA-256).
+def test_rfc5869_test_case_1() -> None:
+    ikm = bytes.fromhex("0b" * 22)
+    salt = bytes.fromhex("000102030405060708090a0b0c")
+    info = bytes.fromhex("f0f1f2f3f4f5f6f7f8f9")
+    prk = hkdf_extract(salt, ikm)
+    assert prk.hex() == "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5"
+    okm = hkdf_expand(prk, info, 42)
+    assert okm.hex() == (
+        "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"
+    )
+
+
+def test_rfc5869_test_case_3_empty_salt_and_info() -> None:
+    ikm = bytes.fromhex("0b" * 22)
+    okm = hkdf(ikm, salt=b"", info=b"", length=42)
+    assert okm.hex() == (
+        "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8"
+    )
+
+
+def test_key_id_and_mac_are_separate_derivations() -> None:
+    one, two = SigningKey(SECRET.encode(), "a"), SigningKey(("t" * 40).encode(), "b")
+    assert one.key_id != two.key_id and one.key_id.startswith("hkdf-sha256:")
+    assert len(one.key_id.split(":")[1]) == 24
+    mac = one.mac(b"payload")
+    assert one.verifies(b"payload", mac) and not two.verifies(b"payload", mac)
+    assert not one.verifies(b"other", mac)
+    assert one.key_id.split(":")[1] not in mac and SECRET not in repr(one)
+
+
+def test_the_variable_wins_and_says_nothing(tmp_path: Path) -> None:
+    key, note = signing_key({SIGNING_KEY_ENV: SECRET}, create=True, local=tmp_path / "k")
+    assert key.secret == SECRET.encode() and note is None
+    assert not (tmp_path / "k").exists()
+
+
+def test_key_file_strips_its_newline(tmp_path: Path) -> None:
+    named = tmp_path / "secret"
+    named.write_text(SECRET + "\n")
+    key, _ = signing_key({SIGNING_KEY_FILE_ENV: str(named)}, create=False, local=tmp_path / "k")
+    assert key.secret == SECRET.encode()
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({SIGNING_KEY_ENV: "short"}, "too short"),
+        ({SIGNING_KEY_ENV: SECRET, SIGNING_KEY_FILE_ENV: "x"}, "set only one"),
+        ({SIGNING_KEY_FILE_ENV: "/nonexistent/key"}, "cannot be read"),
+        ({}, "no signing key"),
+    ],
+)
+def test_bad_keys_are_clear_errors(tmp_path: Path, env: dict[str, str], expected: str) -> None:
+    with pytest.raises(SavedPlanError, match=expected):
+        signing_key(env, create=False, local=tmp_path / "missing")
+
+
+def test_a_laptop_gets_a_private_local_key_once(tmp_path: Path) -> None:
+    local = tmp_path / LOCAL_KEY_PATH
+    key, note = signing_key({}, create=True, local=local)
+    assert note is not None and "generated" in note and str(local) in note
+    assert stat.S_IMODE(os.stat(local).st_mode) == 0o600
+    again, note2 = signing_key({}, create=False, local=local)
+    assert again.key_id == key.key_id and note2 is not None and "generated" not in note2
