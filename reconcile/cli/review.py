@@ -1,0 +1,59 @@
+"""`plan --base`: what a pull request changed, so its plan check blocks only on its own refusals.
+
+A refusal about a customer whose entry differs between the base files (the default branch) and
+the pull request's files is new: the pull request caused it or touched it, and it blocks the
+check. Any other refusal predates the pull request: it is shown, and it does not block. Entries
+are compared as the loader resolved them (defaults applied, positions ignored), so a change to
+`defaults:` changes every customer it reaches, and a different owner changes them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reconcile.model import DesiredState
+    from reconcile.plan import Plan
+    from reconcile.planner import PlanOptions
+
+
+def changed_uids(base: DesiredState | None, head: DesiredState) -> frozenset[str]:
+    """The uids whose entry is added, removed or different between `base` and `head`; every uid
+    of both when there is no base or the owner differs."""
+    theirs = {c.uid: c for c in base.customers} if base is not None else {}
+    ours = {c.uid: c for c in head.customers}
+    if base is None or base.owner != head.owner:
+        return frozenset(theirs) | frozenset(ours)
+    return frozenset(uid for uid in theirs.keys() | ours.keys() if theirs.get(uid) != ours.get(uid))
+
+
+def load_base(paths: Sequence[Path]) -> DesiredState | None:
+    """The base files, or None when none of them exists (the first pull request of a
+    repository, or a new directory of customers): then every customer counts as changed."""
+    from reconcile.cli.common import load_desired
+
+    present = [p for p in paths if p.exists()]
+    return load_desired(present) if present else None
+
+
+def allowances(options: PlanOptions) -> list[str]:
+    """The safety allowances a plan was made with, in words, for the comment."""
+    out = []
+    if options.allow_delete:
+        out.append("--allow-delete: companies marked `state: deleted` are deleted")
+    if options.max_destroy is not None:
+        out.append(
+            f"--max-destroy {options.max_destroy}: up to {options.max_destroy} unlinks and "
+            "deletes, beyond the safety guard's limit"
+        )
+    if options.allow_empty:
+        out.append("--allow-empty: a file with no customers offboards every company")
+    return out
+
+
+def blocking(plan: Plan, changed: frozenset[str]) -> tuple[int, int]:
+    """(refusals about changed customers, refusals that predate the change)."""
+    new = sum(1 for r in plan.refused if r.uid in changed)
+    return new, len(plan.refused) - new
