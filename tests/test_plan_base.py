@@ -75,3 +75,20 @@ def test_without_base_files_every_refusal_is_new(tmp_path: Path, sandbox_url: st
     missing = tmp_path / "main" / "customers"  # the first pull request: nothing on main yet
     stderr = refused(reconcile("plan", str(head), "--base", str(missing), url=sandbox_url))
     assert "1 refusal about customers this change touches, 0 that predate it" in stderr
+
+
+def test_base_files_that_do_not_load_count_every_customer_as_changed(
+    tmp_path: Path, sandbox_url: str
+) -> None:
+    """The pull request may be the fix of a broken default branch: it is planned, not refused."""
+    owner = unique_owner("base")
+    live = _file(tmp_path / "live", owner, "a;name: Alpha")
+    ok(reconcile("apply", str(live), "--auto-approve", url=sandbox_url))
+    broken = _file(tmp_path / "main", owner, "a;nmae: Alpha")
+    head = _file(tmp_path / "pr", owner, "a;name: Alpha;state: deleted")
+    stderr = refused(reconcile("plan", str(head), "--base", str(broken), url=sandbox_url))
+    assert "--base: the base files do not load (2 problems, first: " in stderr
+    assert "main/customers.yaml:4:5: customer is missing required key" in stderr
+    assert "1 refusal about customers this change touches, 0 that predate it" in stderr
+    fixed = _file(tmp_path / "pr2", owner, "a;name: Alpha")
+    ok(reconcile("plan", str(fixed), "--base", str(broken), url=sandbox_url))

@@ -31,11 +31,26 @@ def changed_uids(base: DesiredState | None, head: DesiredState) -> frozenset[str
 
 def load_base(paths: Sequence[Path]) -> DesiredState | None:
     """The base files, or None when none of them exists (the first pull request of a
-    repository, or a new directory of customers): then every customer counts as changed."""
-    from reconcile.cli.common import load_desired
+    repository, or a new directory of customers) or they do not load (the pull request may be
+    the fix): then every customer counts as changed, and stderr says why."""
+    import click
+
+    from reconcile.desired import InvalidInput, load
 
     present = [p for p in paths if p.exists()]
-    return load_desired(present) if present else None
+    if not present:
+        click.echo("--base: no base files yet; every refusal counts as new.", err=True)
+        return None
+    try:
+        return load(present)
+    except InvalidInput as exc:
+        count = len(exc.problems)
+        click.echo(
+            f"--base: the base files do not load ({count} problem{'s' if count != 1 else ''}, "
+            f"first: {exc.problems[0]}); every refusal counts as new.",
+            err=True,
+        )
+        return None
 
 
 def allowances(options: PlanOptions) -> list[str]:
