@@ -147,7 +147,7 @@ def render_plan_markdown(
     sections: list[str | Droppable] = [_head(plan)]
     destructive = [a for a in plan.actions if risk.is_destructive(a)]
     if destructive:
-        sections.append(_destructive(plan, destructive))
+        sections.append(_destructive(plan, destructive, limit))
     if review.allowances is not None:
         sections.append(_allowances(review.allowances))
     if plan.refused:
@@ -190,21 +190,44 @@ def _head(plan: Plan) -> str:
     return f"**{verdict}**\n\n{header}\n{rule}\n{values}\n"
 
 
-def _destructive(plan: Plan, actions: Sequence[Action]) -> str:
-    """Every unlink and delete, riskiest first, each with what it cuts off. Never shortened."""
+def _destructive(plan: Plan, actions: Sequence[Action], limit: int) -> str:
+    """Every unlink and delete, riskiest first, each with what it cuts off. Never shortened:
+    when one line per action would take more than half the comment, the actions are grouped
+    by what they cut off, which is then said once per group (a fleet-size offboarding)."""
     names = {c.uid: c.name for c in plan.changes}
     ordered = sorted(actions, key=risk.action_risk, reverse=True)
-    items = (
+    n = len(actions)
+    head = f"#### :boom: Destructive ({n}): read these first\n\n"
+    items = [
         f"{_who(a.uid, names.get(a.uid, ''))} · {markdown(risk.cuts_off(a))}"
         + (f" · {markdown(a.reason)}" if a.reason else "")
         for a in ordered
-    )
-    n = len(actions)
-    return (
-        f"#### :boom: Destructive ({n}): read these first\n\n"
-        f"Every unlink and delete this plan makes, all {n} of them, with what each cuts off.\n\n"
+    ]
+    full = (
+        head
+        + f"Every unlink and delete this plan makes, all {n} of them, with what each cuts off.\n\n"
         + bullets(items)
     )
+    if len(full) <= limit // 2:
+        return full
+    groups: dict[str, list[Action]] = {}
+    for a in ordered:
+        groups.setdefault(risk.consequence(a), []).append(a)
+    for named in (True, False):  # uid and name; uid only, when even that is too long
+        grouped = head + (
+            f"Every unlink and delete this plan makes, all {n} of them, grouped by what they "
+            f"cut off{'' if named else ' (customers by uid)'}.\n"
+            + "".join(_group(what, group, names, named) for what, group in groups.items())
+        )
+        if len(grouped) <= limit * 4 // 5:
+            break
+    return grouped
+
+
+def _group(what: str, group: list[Action], names: dict[str, str], named: bool) -> str:
+    who = [_who(a.uid, names.get(a.uid, "")) if named else markdown(a.uid) for a in group]
+    lines = (", ".join(who[i : i + 20]) for i in range(0, len(who), 20))
+    return f"\n**{markdown(what)}** ({len(group)}):\n\n" + bullets(lines)
 
 
 def _allowances(allowances: Sequence[str]) -> str:

@@ -55,14 +55,24 @@ def _platform(subject: str) -> str:
 
 def cuts_off(action: Action) -> str:
     """What a destructive action does and what it cuts off, in one line."""
-    status = action.status or "active"
     if action.kind is Kind.DELETE_COMPANY:
         name = (action.before or {}).get("name")
         named = f' "{name}"' if name else ""
-        return (
-            f"deletes company {action.company_id}{named}: every connection, its expense config "
-            "and sync history go with it, and it cannot be undone"
-        )
+        return f"deletes company {action.company_id}{named}: " + _COMPANY_GONE
+    return consequence(action)
+
+
+_COMPANY_GONE = (
+    "every connection, its expense config and sync history go with it, and it cannot be undone"
+)
+
+
+def consequence(action: Action) -> str:
+    """`cuts_off` without what names one company: the same for every action of its kind on
+    the same platform, so a long list can say it once."""
+    status = action.status or "active"
+    if action.kind is Kind.DELETE_COMPANY:
+        return "deletes the company: " + _COMPANY_GONE
     if action.kind is Kind.UNLINK_CONNECTION:
         if action.subject == "partner expense connection":
             return (

@@ -257,21 +257,53 @@ def test_the_destructive_section_comes_first_and_whole_at_fleet_size() -> None:
     _head, rest = md.split("\n#### ", 1)
     assert rest.startswith(f":boom: Destructive ({len(destructive)})")  # straight after counts
     section = _section(md, ":boom: Destructive")
-    items = [line for line in section.splitlines() if line.startswith("- ")]
-    assert len(items) == len(destructive)
+    assert "grouped by what they cut off." in section  # one line each would take over half
+    assert (
+        "**unlinks Linked Xero \\(gbol\\): the customer&#x27;s expenses stop syncing** (100)"
+        in (section)
+    )
+    assert "**deletes the company: every connection" in section
     for action in destructive:
-        uid = markdown(action.uid)
-        assert any(item.startswith(f"- **{uid}**") for item in items), action.uid
-    unlinks = [i for i in items if "unlinks Linked Xero" in i]
-    assert len(unlinks) == 100
-    assert all("the customer&#x27;s expenses stop syncing" in i for i in unlinks)
-    assert items[0].count("deletes company") == 1  # riskiest first
+        assert f"**{markdown(action.uid)}**" in section, action.uid
+    assert section.index("deletes the company") < section.index("unlinks Linked Xero")
     # The customer blocks gave way instead, the tag edits (least risky) first.
     assert "more customers with changes not shown, the least risky" in md
     kept = re.findall(r"<summary>(cus-\d+)", md)
-    assert 25 < len(kept) < 400
-    assert all(int(uid[4:]) >= 250 for uid in kept)  # no tag edit before every offboarding
-    assert {f"cus-{i:05d}" for i in range(351, 400, 2)} <= set(kept)  # the company deletes
+    assert 150 < len(kept) < 400
+    assert set(kept[:25]) == {f"cus-{i:05d}" for i in range(351, 400, 2)}  # deletes lead
+    assert {f"cus-{i:05d}" for i in range(250, 400)} == set(kept[:150])  # every destroy first
+
+
+@pytest.mark.parametrize(("customers", "named"), [(1600, True), (6400, False)])
+def test_even_thousands_of_destroys_are_all_listed(customers: int, named: bool) -> None:
+    plan = risky_fleet(customers)
+    md = render_plan_markdown(plan)
+    assert len(md) <= 65000 and "Cut here" not in md
+    section = _section(md, ":boom: Destructive")
+    assert ("(customers by uid)" not in section) is named
+    for action in plan.actions:
+        if action.kind.destructive:
+            assert markdown(action.uid) in section, action.uid
+
+
+def test_a_fleet_of_200_gets_one_destructive_line_per_action() -> None:
+    plan = risky_fleet(200)
+    md = render_plan_markdown(plan, full_plan_hint="the artifact reconcile-plan")
+    assert_golden("fleet_destructive_lines.md", md)
+    section = _section(md, ":boom: Destructive")
+    lines = [line for line in section.splitlines() if line.startswith("- ")]
+    assert len(lines) == 125 == sum(1 for a in plan.actions if a.kind.destructive)
+    assert sum("unlinks Linked Xero" in line for line in lines) == 50
+    assert sum("deletes company c" in line for line in lines) == 13
+    assert len(md) <= 65000
+
+
+def test_a_few_destroys_get_one_line_each_with_what_it_cuts_off() -> None:
+    section = _section(render_plan_markdown(sample_plan()), ":boom: Destructive")
+    assert section.splitlines()[5].endswith(
+        "· unlinks Linked Xero \\(gbol\\): the customer&#x27;s expenses stop syncing · platform "
+        "changed to Sage Intacct"
+    )
 
 
 def test_truncation_drops_the_least_risky_blocks_first() -> None:
