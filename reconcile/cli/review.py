@@ -9,14 +9,64 @@ are compared as the loader resolved them (defaults applied, positions ignored), 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import click
+
+from reconcile.cli.common import EXIT_ERROR
 
 if TYPE_CHECKING:
     from reconcile.model import DesiredState
     from reconcile.plan import Plan
     from reconcile.planner import PlanOptions
+    from reconcile.render.markdown import Review
+
+base_option = click.option(
+    "--base",
+    "base",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="The same customers files as they are on the default branch (repeatable; read "
+    "offline). A refusal about a customer whose entry differs from the base is new and makes "
+    "the run exit 1; one that predates the change is shown and does not. With "
+    "--format markdown the comment marks each and names the allowances in effect.",
+)
+
+
+def changed_since(base: Sequence[Path], desired: DesiredState) -> frozenset[str]:
+    """The uids a change touches, against the base files (see `changed_uids`)."""
+    return changed_uids(load_base(base), desired)
+
+
+def the_review(options: PlanOptions, changed: frozenset[str] | None) -> Review:
+    """What the comment says beyond the plan: nothing without --base; with it, the allowances
+    in effect and which refusals are new."""
+    from reconcile.render.markdown import Review
+
+    return Review() if changed is None else Review(allowances(options), changed)
+
+
+def block_on_new_refusals(plan: Plan, changed: frozenset[str]) -> None:
+    """Say how many refusals are new and how many predate the change; exit 1 on a new one."""
+    if not plan.refused:
+        return
+    new, old = blocking(plan, changed)
+    click.echo(
+        f"{new} refusal{'' if new == 1 else 's'} about customers this change touches, "
+        f"{old} that predate{'s' if old == 1 else ''} it (shown, not blocking).",
+        err=True,
+    )
+    if new:
+        click.echo(
+            "Error: the plan refuses changes this pull request asks for: fix the entries "
+            "named above, or get a reviewed allowance (docs/gitops.md).",
+            err=True,
+        )
+        sys.exit(EXIT_ERROR)
 
 
 def changed_uids(base: DesiredState | None, head: DesiredState) -> frozenset[str]:
@@ -33,8 +83,6 @@ def load_base(paths: Sequence[Path]) -> DesiredState | None:
     """The base files, or None when none of them exists (the first pull request of a
     repository, or a new directory of customers) or they do not load (the pull request may be
     the fix): then every customer counts as changed, and stderr says why."""
-    import click
-
     from reconcile.desired import InvalidInput, load
 
     present = [p for p in paths if p.exists()]
