@@ -24,6 +24,7 @@ from reconcile.cli.common import (
     run,
     sandbox_options,
 )
+from reconcile.cli.review import base_option, block_on_new_refusals, changed_since, the_review
 
 if TYPE_CHECKING:
     from reconcile.plan import Plan
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
+@base_option
 @paths_argument
 @sandbox_options
 @plan_options
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
 )
 def plan(
     paths: tuple[Path, ...],
+    base: tuple[Path, ...],
     where: Where,
     options: PlanOptions,
     fmt: str,
@@ -80,6 +83,7 @@ def plan(
         if out is not None:
             fail("--out saves one environment's plan: name it with --env NAME")
         plan_every_environment(desired, where, options, fmt, detailed_exitcode)
+    changed = changed_since(base, desired) if base else None
 
     async def go() -> Plan:
         async with open_client(where, desired=desired) as client:
@@ -99,11 +103,14 @@ def plan(
         from reconcile.render.markdown import render_plan_markdown
 
         hint = full_plan_hint or (f"the saved plan {out} (reconcile show {out})" if out else None)
-        click.echo(render_plan_markdown(the_plan, full_plan_hint=hint), nl=False)
+        review = the_review(options, changed)
+        click.echo(render_plan_markdown(the_plan, full_plan_hint=hint, review=review), nl=False)
     else:
         click.echo(render_plan(the_plan, Style.for_stream(sys.stdout)), nl=False)
     if the_plan.unsafe:  # only reached with --format json: the document says why
         sys.exit(EXIT_ERROR)
+    if changed is not None:
+        block_on_new_refusals(the_plan, changed)
     # Refusals are a difference between the file and Codat, as changes are.
     differs = the_plan.has_changes or bool(the_plan.refused)
     sys.exit(EXIT_CHANGES if detailed_exitcode and differs else EXIT_OK)

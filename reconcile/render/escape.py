@@ -59,16 +59,25 @@ def markdown(value: object) -> str:
     """Inline Markdown text from the file or Codat: escaped for Markdown and for HTML (GitHub
     renders inline HTML), on one line, so it can neither inject a tag nor break a table or a
     `<details>` block. Markdown escapes come first, so the HTML entities (`&lt;`, `&#x27;`)
-    are not broken by a backslash. `@` becomes `&#64;`: a customer named `Acme @team` must not
-    notify a GitHub team from the bot's pull-request comment."""
-    escaped = html.escape(_MD_SPECIAL.sub(r"\\\1", text(value)), quote=True)
-    return escaped.replace("@", "&#64;")
+    are not broken by a backslash. `@` is followed by a zero-width space (`no_mention`): a
+    customer named `Acme @team` must not notify a GitHub team from the bot's comment."""
+    return no_mention(html.escape(_MD_SPECIAL.sub(r"\\\1", text(value)), quote=True))
 
 
 def html_text(value: object) -> str:
     """Text inside raw HTML (a `<summary>`, where Markdown is not read): visible escapes,
-    then HTML entities, on one line; `@` as `&#64;` (no GitHub mention)."""
-    return html.escape(text(value), quote=True).replace("@", "&#64;")
+    then HTML entities, on one line; `@` broken by a zero-width space (no GitHub mention)."""
+    return no_mention(html.escape(text(value), quote=True))
+
+
+# After `@`, a ZERO WIDTH SPACE: GitHub finds mentions after decoding entities (so `&#64;`
+# still notifies), but `@\u200bteam` names nobody. Renovate and Dependabot do the same.
+MENTION_BREAK = "\u200b"
+
+
+def no_mention(escaped: str) -> str:
+    """Escaped text in which no `@` can start a GitHub or GitLab mention."""
+    return escaped.replace("@", "@" + MENTION_BREAK)
 
 
 def code(value: object) -> str:

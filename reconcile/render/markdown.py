@@ -1,10 +1,13 @@
 """The plan as a pull-request comment (GitHub or GitLab Markdown), and the helpers behind it.
 
-`render_plan_markdown(plan)` lays out: a one-line verdict and a table of counts; the refusals
-and warnings, where nobody can miss them; one folded `<details>` block per customer with its
-changes in a ```diff block (so `+`/`-` are coloured; `!` marks a change); then the
-awaiting-authorization, re-authorization, deferred and blocked lists, each capped at 20 entries,
-oldest first.
+`render_plan_markdown(plan)` leads with what can hurt: a one-line verdict and a table of counts;
+then **Destructive**, every unlink and every delete with what it cuts off (never left out,
+whatever the size); the allowances in effect (when the caller says which); the refusals (marked
+new or pre-existing when the caller compared with a base) and warnings; one folded `<details>`
+block per customer, riskiest first, its summary naming the risk and its changes in a ```diff
+block (so `+`/`-` are coloured; `!` marks a change); then the awaiting-authorization,
+re-authorization, deferred and blocked lists, each capped at 20 entries, oldest first. Link URLs
+never appear: whoever opens one can authorize a company, and a comment is read by many.
 
 Reusable helpers (the audit report is built with them too):
 
@@ -25,12 +28,13 @@ Reusable helpers (the audit report is built with them too):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from reconcile.plan import CustomerChange, Note, Plan
-from reconcile.render import describe
+from reconcile.plan import Action, CustomerChange, Kind, Note, Plan
+from reconcile.render import describe, risk
 from reconcile.render.describe import CODE, Row
-from reconcile.render.escape import html_text, markdown
+from reconcile.render.escape import code, html_text, markdown
 
 LIMIT = 65000
 MD_LIST_HINT = "list them all with `reconcile plan ... --format json`, or `reconcile audit`"
@@ -113,6 +117,19 @@ def bullets(items: Iterable[str]) -> str:
 # ---------------------------------------------------------------------- the plan
 
 
+@dataclass(frozen=True)
+class Review:
+    """What the caller knows beyond the plan, for the comment to say.
+
+    `allowances`: the safety allowances the plan was made with, in words (empty: none), or
+    None when the caller does not say. `changed`: the uids the pull request changed, when the
+    plan was compared with a base; a refusal about one of them is new (it blocks), any other
+    predates the pull request (shown, not blocking)."""
+
+    allowances: Sequence[str] | None = None
+    changed: AbstractSet[str] | None = None
+
+
 def render_plan_markdown(
     plan: Plan,
     *,
@@ -120,27 +137,34 @@ def render_plan_markdown(
     limit: int = LIMIT,
     list_limit: int = describe.LIST_LIMIT,
     full_list_hint: str = MD_LIST_HINT,
+    review: Review = Review(),
 ) -> str:
     """The plan as a pull-request comment of at most `limit` characters. When customer blocks
-    are left out, the comment says how many and where the full plan is (`full_plan_hint`,
-    e.g. "the saved plan, in this run's artifacts"; escaped). Note lists show `list_limit`
-    entries each, then `full_list_hint` (Markdown written by the program, not escaped)."""
+    are left out (the least risky first), the comment says how many and where the full plan is
+    (`full_plan_hint`, e.g. "the saved plan, in this run's artifacts"; escaped). Note lists show
+    `list_limit` entries each, then `full_list_hint` (Markdown written by the program)."""
     where = markdown(full_plan_hint) if full_plan_hint else "`reconcile plan ... --format json`"
     sections: list[str | Droppable] = [_head(plan)]
+    destructive = [a for a in plan.actions if risk.is_destructive(a)]
+    if destructive:
+        sections.append(_destructive(plan, destructive, limit))
+    if review.allowances is not None:
+        sections.append(_allowances(review.allowances))
     if plan.refused:
-        sections.append(_refused(plan))
+        sections.append(_refused(plan, review.changed))
     if plan.warnings:
         sections.append(_warnings(plan))
     if plan.changes:
-        n = len(plan.changes)
-        sections.append(f"#### Changes ({n} customer{'' if n == 1 else 's'})\n")
+        n, listed = len(plan.changes), bool(destructive)
+        sections.append(f"#### Changes ({n} customer{'' if n == 1 else 's'}, riskiest first)\n")
         sections.append(
             Droppable(
-                [_customer(c) for c in plan.changes],
+                [_customer(c) for c in risk.riskiest_first(plan.changes)],
                 lambda k: (
-                    f"**{k} more customer{'' if k == 1 else 's'} with changes not shown "
-                    f"(this comment is limited to {limit:,} characters): the full plan is "
-                    f"{where}.**\n"
+                    f"**{k} more customer{'' if k == 1 else 's'} with changes not shown, the "
+                    f"least risky (this comment is limited to {limit:,} characters"
+                    + ("; every unlink and delete is listed under Destructive above" * listed)
+                    + f"): the full plan is {where}.**\n"
                 ),
             )
         )
@@ -166,6 +190,55 @@ def _head(plan: Plan) -> str:
     return f"**{verdict}**\n\n{header}\n{rule}\n{values}\n"
 
 
+def _destructive(plan: Plan, actions: Sequence[Action], limit: int) -> str:
+    """Every unlink and delete, riskiest first, each with what it cuts off. Never shortened:
+    when one line per action would take more than half the comment, the actions are grouped
+    by what they cut off, which is then said once per group (a fleet-size offboarding)."""
+    names = {c.uid: c.name for c in plan.changes}
+    ordered = sorted(actions, key=risk.action_risk, reverse=True)
+    n = len(actions)
+    head = f"#### :boom: Destructive ({n}): read these first\n\n"
+    items = [
+        f"{_who(a.uid, names.get(a.uid, ''))} · {markdown(risk.cuts_off(a))}"
+        + (f" · {markdown(a.reason)}" if a.reason else "")
+        for a in ordered
+    ]
+    full = (
+        head
+        + f"Every unlink and delete this plan makes, all {n} of them, with what each cuts off.\n\n"
+        + bullets(items)
+    )
+    if len(full) <= limit // 2:
+        return full
+    groups: dict[str, list[Action]] = {}
+    for a in ordered:
+        groups.setdefault(risk.consequence(a), []).append(a)
+    for named in (True, False):  # uid and name; uid only, when even that is too long
+        grouped = head + (
+            f"Every unlink and delete this plan makes, all {n} of them, grouped by what they "
+            f"cut off{'' if named else ' (customers by uid)'}.\n"
+            + "".join(_group(what, group, names, named) for what, group in groups.items())
+        )
+        if len(grouped) <= limit * 4 // 5:
+            break
+    return grouped
+
+
+def _group(what: str, group: list[Action], names: dict[str, str], named: bool) -> str:
+    who = [_who(a.uid, names.get(a.uid, "")) if named else markdown(a.uid) for a in group]
+    lines = (", ".join(who[i : i + 20]) for i in range(0, len(who), 20))
+    return f"\n**{markdown(what)}** ({len(group)}):\n\n" + bullets(lines)
+
+
+def _allowances(allowances: Sequence[str]) -> str:
+    if not allowances:
+        return (
+            "**Allowances in effect: none.** `state: deleted` is refused and the safety guard's "
+            "limit on unlinks and deletes applies.\n"
+        )
+    return "**Allowances in effect:**\n\n" + bullets(markdown(a) for a in allowances)
+
+
 def _who(uid: str, name: str) -> str:
     return f"**{markdown(uid)}** {markdown(_in_quotes(name))}"
 
@@ -174,11 +247,24 @@ def _in_quotes(name: str) -> str:
     return '"' + name + '"'
 
 
-def _refused(plan: Plan) -> str:
+def _refused(plan: Plan, changed: AbstractSet[str] | None) -> str:
+    def origin(uid: str) -> str:
+        if changed is None:
+            return ""
+        return "**new: blocks this pull request** · " if uid in changed else "pre-existing · "
+
     items = (
-        f"{_who(r.uid, r.name)} · {markdown(r.subject)}: {markdown(r.reason)}" for r in plan.refused
+        f"{origin(r.uid)}{_who(r.uid, r.name)} · {markdown(r.subject)}: {markdown(r.reason)}"
+        for r in plan.refused
     )
-    return f"#### :no_entry: Refused ({len(plan.refused)})\n\n" + bullets(items)
+    title = f"#### :no_entry: Refused ({len(plan.refused)})\n\n"
+    if changed is not None:
+        new = sum(1 for r in plan.refused if r.uid in changed)
+        title += (
+            f"{new} about customers this pull request changes (these block it); "
+            f"{len(plan.refused) - new} predate it (shown, not blocking).\n\n"
+        )
+    return title + bullets(items)
 
 
 def _warnings(plan: Plan) -> str:
@@ -188,13 +274,29 @@ def _warnings(plan: Plan) -> str:
 
 def _customer(change: CustomerChange) -> str:
     header = describe.HEADERS.get(change.verdict, change.verdict)
-    n = len(change.actions)
     summary = (
         f"{html_text(change.uid)} {html_text(_in_quotes(change.name))} "
-        f"{html_text(header)} ({n} change{'' if n == 1 else 's'})"
+        f"{html_text(header)}: {html_text(risk.summary(change))}"
     )
-    lines = [_diff_line(row) for a in change.actions for row in describe.rows(a, CODE)]
+    lines = [_diff_line(row) for a in change.actions for row in _rows(a)]
     return details(summary, lines)
+
+
+def _rows(action: Action) -> list[Row]:
+    """describe's rows, but an update names the fields it changes instead of the planner's
+    generic "differs from the file"."""
+    rows = describe.rows(action, CODE)
+    if action.kind not in (Kind.UPDATE_COMPANY, Kind.SET_EXPENSE_CONFIG):
+        return rows
+    what = (
+        "company " + code(action.company_id or "")
+        if action.kind is Kind.UPDATE_COMPANY
+        else ("set expense config")
+    )
+    words = f"{what}: {code(', '.join(risk.changed_fields(action)))}"
+    if action.reason and action.reason not in risk.GENERIC_REASONS:
+        words += f"  ({code(action.reason)})"
+    return [Row(rows[0].sign, 0, words), *rows[1:]]
 
 
 def _diff_line(row: Row) -> str:
@@ -212,9 +314,8 @@ def _notes(kind: str, notes: Sequence[Note], limit: int, hint: str) -> str:
 
 
 def _note_item(n: Note) -> str:
+    """A note without its Link URL: whoever opens one can authorize the company."""
     item = f"{_who(n.uid, n.name)} · {markdown(n.subject)}: {markdown(n.text)}"
     if n.since:
         item += f" · since {markdown(n.since[:10])}"
-    if n.link_url:
-        item += f" · {markdown(n.link_url)}"
     return item

@@ -57,4 +57,5 @@ def test_markdown_and_html_never_mention_anyone() -> None:
     """A customer named `Acme @team` must not notify a GitHub team from a PR comment."""
     for render in (markdown, html_text):
         out = render("Acme @team & @org/people")
-        assert "@" not in out and "&#64;team" in out
+        assert "@\u200bteam" in out and "@\u200borg/people" in out
+        assert not re.search(r"@(?!\u200b)", out) and "&#64;" not in out

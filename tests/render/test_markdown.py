@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconcile.plan import Note, Plan, Refusal
-from reconcile.render.markdown import Droppable, capped, render_plan_markdown
+from reconcile.plan import Action, CustomerChange, Kind, Note, Plan, Refusal, Request
+from reconcile.render.escape import markdown
+from reconcile.render.markdown import Droppable, Review, capped, render_plan_markdown
 from tests.render.golden import assert_golden
 from tests.render.plans import HOSTILE, fleet_plan, sample_plan
 
@@ -160,3 +161,211 @@ def test_capped_never_exceeds_the_limit_and_keeps_a_prefix(
     elif len("\n".join(fixed)) + len(_say(len(blocks))) + 2 <= limit:
         assert out.startswith("\n".join(fixed))
         assert re.search(r"\d+ left out$", out)
+
+
+# ---------------------------------------------------------------------- what can hurt comes first
+
+ZWSP = "\u200b"
+
+
+def _unlink(uid: str, cid: str, subject: str, conn: str) -> Action:
+    return Action(
+        Kind.UNLINK_CONNECTION,
+        uid,
+        cid,
+        subject,
+        "offboarding: state: absent",
+        Request("PATCH", f"/companies/{cid}/connections/{conn}", {"status": "Unlinked"}),
+        connection_id=conn,
+        status="Linked",
+    )
+
+
+def _tag_edit(uid: str, cid: str) -> Action:
+    return Action(
+        Kind.UPDATE_COMPANY,
+        uid,
+        cid,
+        "company",
+        "differs from the file",
+        Request("PUT", f"/companies/{cid}"),
+        before={"name": uid, "tags": {"tier": "silver"}},
+        after={"name": uid, "tags": {"tier": "gold"}},
+    )
+
+
+def risky_fleet(customers: int = 400) -> Plan:
+    """A fleet-size plan whose riskiest customers come last in uid order: tag edits first,
+    then offboardings (two Linked unlinks each), abandoned links and company deletes."""
+    changes = []
+    for i in range(customers):
+        uid, cid = f"cus-{i:05d}", f"c{i:05d}"
+        band = i * 8 // customers  # 0-4: tag edits, 5-6: offboard, 7: delete / abandoned link
+        if band < 5:
+            actions: tuple[Action, ...] = (_tag_edit(uid, cid),)
+            verdict = "update"
+        elif band < 7:
+            actions = (
+                _unlink(uid, cid, "accounting connection Xero (gbol)", f"x{i}"),
+                _unlink(uid, cid, "partner expense connection", f"p{i}"),
+            )
+            verdict = "offboard"
+        elif i % 2:
+            actions = (
+                Action(
+                    Kind.DELETE_COMPANY,
+                    uid,
+                    cid,
+                    "company",
+                    "state: deleted",
+                    Request("DELETE", f"/companies/{cid}"),
+                    before={"name": f"Gone {i}", "tags": {}},
+                ),
+            )
+            verdict = "delete"
+        else:
+            actions = (
+                Action(
+                    Kind.DELETE_CONNECTION,
+                    uid,
+                    cid,
+                    "accounting connection QuickBooks Online (qhyg)",
+                    "offboarding: not in the file",
+                    Request("DELETE", f"/companies/{cid}/connections/q{i}"),
+                    connection_id=f"q{i}",
+                    status="PendingAuth",
+                ),
+            )
+            verdict = "offboard"
+        changes.append(CustomerChange(uid, f"Customer {i}", verdict, cid, actions))  # type: ignore[arg-type]
+    return Plan(owner="o", changes=tuple(changes))
+
+
+def _section(md: str, title: str) -> str:
+    start = md.index(f"#### {title}")
+    end = md.find("\n#### ", start + 1)
+    return md[start : end if end != -1 else len(md)]
+
+
+def test_the_destructive_section_comes_first_and_whole_at_fleet_size() -> None:
+    plan = risky_fleet(400)
+    md = render_plan_markdown(plan, full_plan_hint="the artifact reconcile-plan")
+    assert_golden("fleet_destructive.md", md)
+    assert len(md) <= 65000
+    destructive = [a for a in plan.actions if a.kind.destructive]
+    assert len(destructive) == 250  # 100 offboarded x 2 unlinks + 25 deletes + 25 links
+    _head, rest = md.split("\n#### ", 1)
+    assert rest.startswith(f":boom: Destructive ({len(destructive)})")  # straight after counts
+    section = _section(md, ":boom: Destructive")
+    assert "grouped by what they cut off." in section  # one line each would take over half
+    assert (
+        "**unlinks Linked Xero \\(gbol\\): the customer&#x27;s expenses stop syncing** (100)"
+        in (section)
+    )
+    assert "**deletes the company: every connection" in section
+    for action in destructive:
+        assert f"**{markdown(action.uid)}**" in section, action.uid
+    assert section.index("deletes the company") < section.index("unlinks Linked Xero")
+    # The customer blocks gave way instead, the tag edits (least risky) first.
+    assert "more customers with changes not shown, the least risky" in md
+    kept = re.findall(r"<summary>(cus-\d+)", md)
+    assert 150 < len(kept) < 400
+    assert set(kept[:25]) == {f"cus-{i:05d}" for i in range(351, 400, 2)}  # deletes lead
+    assert {f"cus-{i:05d}" for i in range(250, 400)} == set(kept[:150])  # every destroy first
+
+
+@pytest.mark.parametrize(("customers", "named"), [(1600, True), (6400, False)])
+def test_even_thousands_of_destroys_are_all_listed(customers: int, named: bool) -> None:
+    plan = risky_fleet(customers)
+    md = render_plan_markdown(plan)
+    assert len(md) <= 65000 and "Cut here" not in md
+    section = _section(md, ":boom: Destructive")
+    assert ("(customers by uid)" not in section) is named
+    for action in plan.actions:
+        if action.kind.destructive:
+            assert markdown(action.uid) in section, action.uid
+
+
+def test_a_fleet_of_200_gets_one_destructive_line_per_action() -> None:
+    plan = risky_fleet(200)
+    md = render_plan_markdown(plan, full_plan_hint="the artifact reconcile-plan")
+    assert_golden("fleet_destructive_lines.md", md)
+    section = _section(md, ":boom: Destructive")
+    lines = [line for line in section.splitlines() if line.startswith("- ")]
+    assert len(lines) == 125 == sum(1 for a in plan.actions if a.kind.destructive)
+    assert sum("unlinks Linked Xero" in line for line in lines) == 50
+    assert sum("deletes company c" in line for line in lines) == 13
+    assert len(md) <= 65000
+
+
+def test_a_few_destroys_get_one_line_each_with_what_it_cuts_off() -> None:
+    section = _section(render_plan_markdown(sample_plan()), ":boom: Destructive")
+    assert section.splitlines()[5].endswith(
+        "· unlinks Linked Xero \\(gbol\\): the customer&#x27;s expenses stop syncing · platform "
+        "changed to Sage Intacct"
+    )
+
+
+def test_truncation_drops_the_least_risky_blocks_first() -> None:
+    plan = risky_fleet(80)
+    md = render_plan_markdown(plan, limit=20000)
+    assert len(md) <= 20000 < len(render_plan_markdown(plan))
+    kept = re.findall(r"<summary>(cus-\d+)", md)
+    dropped = {f"cus-{i:05d}" for i in range(80)} - set(kept)
+    assert kept and dropped
+    assert all(int(uid[4:]) < 50 for uid in dropped)  # only tag edits were left out
+    assert len(dropped) == 40 and len(kept) == 40
+    assert md.count("<details>") == md.count("</details>")
+
+
+def test_summaries_name_their_risk_and_updates_name_their_fields() -> None:
+    md = render_plan_markdown(sample_plan())
+    summaries = re.findall(r"<summary>(.*)</summary>", md)
+    assert summaries[0].endswith(
+        "offboarding: DELETES the company; deletes PendingAuth Oracle NetSuite (akxx)"
+    )
+    assert "will be changed: unlinks Linked Xero (gbol); changes name, description, tags" in md
+    assert "changes)" not in md and "differs from the file" not in md
+    assert "! company 6f1c-c2: name, description, tags crm, region, segment" in md
+    assert "! set expense config: bankAccount" in md
+
+
+def test_link_urls_never_reach_the_comment() -> None:
+    plan = fleet_plan(3, awaiting=5)
+    for md in (render_plan_markdown(sample_plan()), render_plan_markdown(plan)):
+        assert "link.codat.io" not in md and "https://" not in md
+        assert "Awaiting customer authorization" in md
+
+
+@pytest.mark.parametrize("name", ["@everyone", "Acme @org/team", "@\u200bz"])
+def test_no_at_sign_can_start_a_mention(name: str) -> None:
+    """Outside code fences (where GitHub and GitLab never look for mentions), every `@` is
+    followed by a zero-width space."""
+    _inside, outside = _fenced(render_plan_markdown(sample_plan(name)))
+    text = "\n".join(outside)
+    assert not re.search(f"@(?!{ZWSP})", text)
+    assert "&#64;" not in text.replace("&amp;#64;", "")  # GitHub decodes &#64; before mentions
+    assert text.count("@") >= 10
+
+
+def test_the_comment_says_which_allowance_is_in_effect() -> None:
+    none = render_plan_markdown(sample_plan(), review=Review(allowances=()))
+    assert "**Allowances in effect: none.** `state: deleted` is refused" in none
+    some = render_plan_markdown(
+        sample_plan(), review=Review(allowances=("--allow-delete", "--max-destroy 40"))
+    )
+    section = some.split("**Allowances in effect:**", 1)[1]
+    assert section.startswith("\n\n- \\-\\-allow\\-delete\n- \\-\\-max\\-destroy 40\n")
+    assert some.index(":boom: Destructive") < some.index("Allowances in effect")
+    assert "Allowances" not in render_plan_markdown(sample_plan())
+
+
+def test_refusals_are_marked_new_or_pre_existing_against_a_base() -> None:
+    old = Refusal("cus-1", "Acme", "company", "protect: true forbids delete")
+    new = Refusal("cus-2", "Beta", "bank account", "bankAccount is not a mapping option")
+    plan = Plan(owner="o", refused=(old, new))
+    md = render_plan_markdown(plan, review=Review(changed=frozenset({"cus-2"})))
+    assert_golden("refused_base.md", md)
+    assert "1 about customers this pull request changes (these block it); 1 predate it" in md
+    assert "- pre-existing · **cus\\-1**" in md
+    assert "- **new: blocks this pull request** · **cus\\-2**" in md

@@ -1,0 +1,178 @@
+"""Which CI jobs run pull-request code, and which of them can see a secret.
+
+Read from the workflow files themselves (GitHub Actions and GitLab CI), for tests/test_ci_kit.py.
+
+GitHub. A workflow started by `pull_request` (or another event that runs the pull request's own
+copy of the workflow) runs pull-request code in every job. One started by `pull_request_target`
+or `workflow_run` runs the default branch's copy; a job of it runs pull-request code when it
+checks out the pull request's commit other than as data only: data only means sparse
+(non-cone), into a subdirectory, with `persist-credentials: false`, and afterwards no local
+action, no `python` without `-P`, no `pip install`, and no command other than a few readers
+(`reconcile`, `find`, `cat`, ...) touching that directory. A job sees a secret when it names
+`secrets.X` (other than GITHUB_TOKEN) or inherits them, or the workflow's own `env:` does.
+
+GitLab. A job runs merge-request code when its rules admit merge-request pipelines (those run
+the merge request's own `.gitlab-ci.yml`). It sees a secret when its script, its variables or
+the defaults name a variable that looks like one (`*KEY*`, `*TOKEN*`, `*SECRET*`,
+`*PASSWORD*`, as `$X` or read from the environment; CI_JOB_TOKEN aside), runs a reconcile
+command that reads CODAT_API_KEY from the environment, or asks for `secrets:` / `id_tokens:`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+UNTRUSTED_EVENTS = frozenset(
+    {"pull_request", "pull_request_review", "pull_request_review_comment", "merge_group"}
+)
+PR_REFS = re.compile(
+    r"github\.event\.pull_request\.head|github\.head_ref|github\.event\.workflow_run\.head"
+    r"|refs/pull/|github\.event\.pull_request\.merge_commit_sha"
+)
+SECRET = re.compile(r"\bsecrets\.(?!GITHUB_TOKEN\b)\w+")
+DATA_READERS = frozenset({"reconcile", "find", "cat", "ls", "test", "[", "wc", "sha256sum"})
+_ASSIGN = re.compile(r"^(?:[A-Za-z_]\w*=\$\(|\$\(|!\s*)")
+SECRET_VARIABLE = re.compile(
+    r"(?:\$\{?|environ\[[\"']|environ\.get\([\"']|getenv\([\"'])"
+    r"((?!CI_JOB_TOKEN\b)[A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD)\w*)"
+)
+# reconcile commands that talk to Codat read CODAT_API_KEY from the environment unnamed.
+KEYED_COMMAND = re.compile(r"\breconcile\s+(plan|apply|audit|export|converge|watch)\b")
+
+
+def load(text: str) -> dict[str, Any]:
+    doc: dict[str, Any] = yaml.safe_load(text)
+    if True in doc:  # YAML 1.1 reads the key `on` as a boolean
+        doc["on"] = doc.pop(True)
+    return doc
+
+
+def events(doc: Mapping[str, Any]) -> set[str]:
+    on = doc.get("on")
+    if isinstance(on, str):
+        return {on}
+    return set(on or ())
+
+
+# ---------------------------------------------------------------------- GitHub
+
+
+def github_exposures(doc: Mapping[str, Any]) -> list[str]:
+    """`job: why` for each job that runs pull-request code and can see a secret."""
+    workflow_env = {k: str(v) for k, v in (doc.get("env") or {}).items()}
+    workflow_secret = bool(SECRET.search(yaml.safe_dump(workflow_env)))
+    untrusted = bool(events(doc) & UNTRUSTED_EVENTS)
+    found = []
+    for name, job in (doc.get("jobs") or {}).items():
+        why = (
+            "the workflow runs the pull request's own copy"
+            if untrusted
+            else pr_code(job, workflow_env)
+        )
+        secret = workflow_secret or sees_secret(job)
+        if why and secret:
+            found.append(f"{name}: {why}, and it can see a secret")
+    return found
+
+
+def sees_secret(job: Mapping[str, Any]) -> bool:
+    return job.get("secrets") == "inherit" or bool(SECRET.search(yaml.safe_dump(dict(job))))
+
+
+def pr_code(job: Mapping[str, Any], workflow_env: Mapping[str, str] | None = None) -> str | None:
+    """Why this job runs pull-request code, or None."""
+    env = {**(workflow_env or {}), **{k: str(v) for k, v in (job.get("env") or {}).items()}}
+    data_dirs: list[str] = []
+    for step in job.get("steps") or ():
+        uses = str(step.get("uses", ""))
+        options = step.get("with") or {}
+        if uses.startswith("actions/checkout@") and PR_REFS.search(yaml.safe_dump(dict(options))):
+            problem = _not_data_only(options)
+            if problem:
+                return f"it checks out the pull request {problem}"
+            data_dirs.append(str(options["path"]).strip("/"))
+            continue
+        if not data_dirs:
+            continue
+        if uses.startswith("./"):
+            return f"it runs the local action {uses} after checking out the pull request"
+        if str(step.get("working-directory", "")).strip("./").startswith(tuple(data_dirs)):
+            return "a step works inside the pull request's checkout"
+        step_env = {**env, **{k: str(v) for k, v in (step.get("env") or {}).items()}}
+        problem = _runs_from(str(step.get("run", "")), data_dirs, step_env)
+        if problem:
+            return problem
+    return None
+
+
+def _not_data_only(options: Mapping[str, Any]) -> str | None:
+    if options.get("persist-credentials") is not False:
+        return "with its credentials kept (persist-credentials is not false)"
+    if not options.get("sparse-checkout") or options.get("sparse-checkout-cone-mode") is not False:
+        return "whole (not a sparse, non-cone checkout of the data)"
+    if str(options.get("path", "")).strip("./") == "":
+        return "into the workspace itself"
+    return None
+
+
+def _runs_from(script: str, data_dirs: list[str], env: Mapping[str, str]) -> str | None:
+    aliases = [f"${k}" for k, v in env.items() if v.strip("./").startswith(tuple(data_dirs))]
+    aliases += [f"${{{k}}}" for k, v in env.items() if v.strip("./").startswith(tuple(data_dirs))]
+    for line in script.replace("\\\n", " ").splitlines():
+        words = line.strip()
+        if re.search(r"(^|[\s;&|(])python[\d.]*\s+(?!-P\b)", words):
+            return f"it runs python without -P after checking out the pull request: {words}"
+        if re.search(r"\bpip\d?\s+install\b", words):
+            return f"it installs after checking out the pull request: {words}"
+        touches = any(
+            re.search(rf"(^|[\s\"'=]){re.escape(d)}(?=[/\s\"']|$)", words) for d in data_dirs
+        )
+        if touches or any(alias in words for alias in aliases):
+            command = _ASSIGN.sub("", words).split(" ", 1)[0]
+            if command not in DATA_READERS:
+                return f"it runs {command!r} on the pull request's files: {words}"
+    return None
+
+
+# ---------------------------------------------------------------------- GitLab
+
+
+def gitlab_exposures(doc: Mapping[str, Any]) -> list[str]:
+    default = doc.get("default") or {}
+    shared = yaml.safe_dump({"variables": doc.get("variables"), "default": default})
+    shared_secret = _secret_names(shared)
+    found = []
+    for name, job in doc.items():
+        if not isinstance(job, dict) or name.startswith(".") or "script" not in job:
+            continue
+        if not runs_merge_request_code(job):
+            continue
+        names = shared_secret | _secret_names(yaml.safe_dump(job))
+        if job.get("secrets") or job.get("id_tokens"):
+            names.add("secrets:/id_tokens:")
+        if names:
+            found.append(f"{name}: runs in merge-request pipelines and sees {sorted(names)}")
+    return found
+
+
+def runs_merge_request_code(job: Mapping[str, Any]) -> bool:
+    only = job.get("only")
+    if only is not None:
+        return "merge_requests" in yaml.safe_dump(only)
+    rules = job.get("rules")
+    if rules is None:
+        return False  # without rules a job never joins a merge-request pipeline
+    return any(
+        "merge_request_event" in str(rule.get("if", "")) or "if" not in rule for rule in rules
+    )
+
+
+def _secret_names(text: str) -> set[str]:
+    names = set(SECRET_VARIABLE.findall(text))
+    if KEYED_COMMAND.search(text):
+        names.add("CODAT_API_KEY (read by reconcile)")
+    return names
