@@ -11,6 +11,7 @@ from reconcile.model import (
     DesiredState,
     ExpenseConfig,
     Location,
+    Policy,
     resolve_platform,
 )
 
@@ -21,15 +22,20 @@ Locate = Callable[[int], tuple[int, int]]
 def build_state(files: Sequence[tuple[str, Any, Locate]]) -> DesiredState:
     """The model of data that has passed every check; files in the order they were read."""
     owner = ""
+    prune = False
     customers: list[Customer] = []
     for file, data, locate in files:
         owner = owner or data["owner"]
+        prune = prune or bool((data.get("policy") or {}).get("prune", False))
         defaults: dict[str, Any] = data.get("defaults") or {}
         for index, raw in enumerate(data["customers"]):
             line, col = locate(index)
             customers.append(_customer(raw, defaults, Location(file, line, col)))
     return DesiredState(
-        owner=owner, customers=tuple(customers), files=tuple(file for file, _, _ in files)
+        owner=owner,
+        customers=tuple(customers),
+        files=tuple(file for file, _, _ in files),
+        policy=Policy(prune=prune),
     )
 
 
@@ -38,7 +44,8 @@ def _customer(raw: dict[str, Any], defaults: dict[str, Any], location: Location)
         return raw[key] if key in raw else defaults.get(key, fallback)
 
     accounting = pick("accounting")
-    platform = resolve_platform(accounting) if accounting is not None else None
+    keep = isinstance(accounting, dict)  # `{keep: true}`, the only object the schema allows
+    platform = resolve_platform(accounting) if isinstance(accounting, str) else None
     config = raw.get("expenseConfig")
     company_id = raw.get("id")
     return Customer(
@@ -56,6 +63,7 @@ def _customer(raw: dict[str, Any], defaults: dict[str, Any], location: Location)
         id=company_id.lower() if company_id is not None else None,
         protect=bool(pick("protect", False)),
         unprotect=pick("protect") is False,
+        keep_accounting=keep,
         state=cast(CustomerState, raw.get("state", "present")),
         location=location,
     )
