@@ -96,9 +96,18 @@ def test_edited_uid_tag_touches_neither_company_nor_customer() -> None:
     assert not plan.actions
     (refusal,) = plan.refused
     assert "restore the tag reconcile.uid=cus-0022 on company c1" in refusal.reason
-    # A different name is a different customer: it leaves, the new one is created.
+    # A different name and no shared platform: a different customer. The new one is created;
+    # the one that left keeps its Linked connections and is reported.
     other = plan_for([customer("cus-0022", name="Globex")], [edited], PlanOptions())
-    assert Kind.CREATE_COMPANY in kinds(other) and Kind.UNLINK_CONNECTION in kinds(other)
+    assert kinds(other) == [Kind.CREATE_COMPANY]
+    (left,) = other.refused
+    assert left.uid == "cus-22" and "left the file" in left.reason
+    # Renamed too, but alike and wanting the platform the leaving company holds: held back.
+    renamed = plan_for([customer("cus-0022", name="Acme Limited", accounting="qhyg")], [edited])
+    assert not renamed.actions
+    (held,) = renamed.refused
+    assert "holds a Linked QuickBooks Online (qhyg)" in held.reason
+    assert "restore the tag reconcile.uid=cus-0022 on company c1" in held.reason
 
 
 def test_a_managed_company_without_uid_tag_and_the_same_name_blocks_the_create() -> None:
