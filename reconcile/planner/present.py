@@ -210,12 +210,14 @@ class Present:
                 pending[0],
             )
         elif deauthorized:
+            conn = deauthorized[0]
             self.draft.note(
                 "needs_reauthorization",
                 customer,
                 platform.label,
-                "deauthorized; the customer must authorize again",
-                deauthorized[0],
+                "deauthorized; the customer must authorize again" + _since_why(conn),
+                conn,
+                since=conn.changed_on,
             )
         elif stays:
             self.draft.refuse_customer(
@@ -227,7 +229,14 @@ class Present:
             return False, True
         else:
             actions.append(
-                build.create_connection(self.owner, customer, cid, platform.key, connections)
+                build.create_connection(
+                    self.owner,
+                    customer,
+                    cid,
+                    platform.key,
+                    connections,
+                    *_disconnected(platform, connections),
+                )
             )
         return False, False
 
@@ -289,7 +298,11 @@ class Present:
                     "refuses the partner expense connection while accounting awaits authorization",
                 )
             elif platform is None or accounting_linked:
-                actions.append(build.create_partner_expense(self.owner, customer, cid, connections))
+                actions.append(
+                    build.create_partner_expense(
+                        self.owner, customer, cid, connections, *_partner_gone(connections)
+                    )
+                )
             else:
                 self._wait(customer, "partner expense connection", platform, blocked)
         elif not customer.expenses:
@@ -346,6 +359,61 @@ class Present:
             self.draft.note(
                 "deferred", customer, subject, f"deferred until {platform.name} is authorized"
             )
+
+
+def _since_why(conn: Connection) -> str:
+    if conn.changed_on:
+        return " (since: when Codat reported the error that stopped it)"
+    return " (Codat gives no date for the change: since is when the connection was created)"
+
+
+def _when(conn: Connection) -> str:
+    if conn.changed_on:
+        return f"Codat reported an error on {conn.changed_on}"
+    return f"Codat gives no date for it; the connection was created {conn.created}"
+
+
+Why = tuple[str | None, Connection | None]  # an action's reason, and the connection it replaces
+
+
+def _disconnected(platform: Platform, connections: tuple[Connection, ...]) -> Why:
+    """Why P is created again when the customer disconnected it: who, when, what it stops."""
+    gone = [
+        c
+        for c in connections
+        if c.is_accounting and c.platform == platform and c.status == Status.UNLINKED.value
+    ]
+    if not gone:
+        return None, None
+    conn = gone[-1]
+    partner = [c for c in connections if c.is_partner_expense and c.status == Status.LINKED.value]
+    stops = (
+        "expenses stopped syncing to it, though the partner expense connection is still Linked"
+        if partner
+        else "expenses stopped syncing to it"
+    )
+    return (
+        f"the customer's {platform.name} connection {conn.id} was disconnected (Unlinked; "
+        f"{_when(conn)}): {stops}. A new link is created for the customer to authorize",
+        conn,
+    )
+
+
+def _partner_gone(connections: tuple[Connection, ...]) -> Why:
+    """Why the partner expense connection is created again, when one existed."""
+    gone = [
+        c
+        for c in connections
+        if c.is_partner_expense and c.status in (Status.UNLINKED.value, Status.DEAUTHORIZED.value)
+    ]
+    if not gone:
+        return None, None
+    conn = gone[-1]
+    return (
+        f"re-created: the partner expense connection {conn.id} is {conn.status} ({_when(conn)}), "
+        "unlinked in Codat's portal or by the customer, and the file says expenses: true",
+        conn,
+    )
 
 
 def _linked_platform(connections: tuple[Connection, ...]) -> Platform | None:
