@@ -138,14 +138,15 @@ def _candidates(
 def _intruders(
     index: Index, customers: Mapping[str, Customer]
 ) -> Iterable[tuple[Company, Customer]]:
-    """Twins of a duplicated uid that do not carry its customer's name while another does."""
+    """Twins of a duplicated uid that do not carry its customer's name while another does;
+    every twin when the names cannot tell them apart."""
     for uid, twins in index.by_uid.items():
         owner = customers.get(uid)
         if owner is None or len(twins) < 2:
             continue
         named = [t for t in twins if name_key(t.name) == name_key(owner.name)]
-        if named:
-            yield from ((t, owner) for t in twins if t not in named)
+        unnamed = [t for t in twins if t not in named]
+        yield from ((t, owner) for t in (unnamed if named and unnamed else twins))
 
 
 def _misnamed(
