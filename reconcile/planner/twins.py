@@ -112,7 +112,9 @@ def hold_probable_edits(
     draft: Draft,
 ) -> Held:
     held = Held()
-    intruders = list(_intruders(index, customers)) + list(_misnamed(matches, customers))
+    misnamed = list(_misnamed(matches, customers))
+    intruders = list(_intruders(index, customers)) + misnamed
+    _hold_swapped(misnamed, customers, held, draft)
     for customer in creates:
         for company, holder in _candidates(leaving, intruders):
             why = _why(customer, company, by_platform=holder is None)
@@ -126,6 +128,39 @@ def hold_probable_edits(
                 held.uids.add(holder.uid)
                 _refuse_holder(holder, customer, company, why, draft)
     return held
+
+
+def _hold_swapped(
+    misnamed: list[tuple[Company, Customer]],
+    customers: Mapping[str, Customer],
+    held: Held,
+    draft: Draft,
+) -> None:
+    """A company matched to D by uid that carries the name of another customer E of the file
+    whose own company is misnamed too: uid tags swapped between customers. D is not touched
+    (no rename, no unlink of what is really E's). A rename in the file alone is no swap."""
+    swapped = {holder.uid for _, holder in misnamed}  # E's company must be misnamed too
+    by_name: dict[str, list[Customer]] = {}
+    for customer in customers.values():
+        by_name.setdefault(name_key(customer.name), []).append(customer)
+    for company, holder in misnamed:
+        others = [
+            c
+            for c in by_name.get(name_key(company.name), [])
+            if c.uid != holder.uid and c.uid in swapped
+        ]
+        if not others:
+            continue
+        other = others[0]
+        held.uids.add(holder.uid)
+        draft.refuse_customer(
+            holder,
+            f'company {company.id} "{company.name}"',
+            f"not touched: company {company.id} carries {UID_TAG}={holder.uid} but has the name "
+            f'of customer {other.uid} "{other.name}": probably an edited uid tag. If it is '
+            f"{other.uid}'s company, restore the tag {UID_TAG}={other.uid} on it; if this "
+            "customer was renamed, rename it in Codat too. Then plan again",
+        )
 
 
 def _candidates(
