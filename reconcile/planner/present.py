@@ -24,6 +24,7 @@ from reconcile.model import (
 )
 from reconcile.plan import Action, CustomerVerdict
 from reconcile.planner import actions as build
+from reconcile.planner import happened
 from reconcile.planner.identity import Match
 from reconcile.planner.options import Draft
 
@@ -215,7 +216,7 @@ class Present:
                 "needs_reauthorization",
                 customer,
                 platform.label,
-                "deauthorized; the customer must authorize again" + _since_why(conn),
+                "deauthorized; the customer must authorize again" + happened.since_why(conn),
                 conn,
                 since=conn.changed_on,
             )
@@ -235,7 +236,7 @@ class Present:
                     cid,
                     platform.key,
                     connections,
-                    *_disconnected(platform, connections),
+                    *happened.disconnected(platform, connections),
                 )
             )
         return False, False
@@ -300,7 +301,7 @@ class Present:
             elif platform is None or accounting_linked:
                 actions.append(
                     build.create_partner_expense(
-                        self.owner, customer, cid, connections, *_partner_gone(connections)
+                        self.owner, customer, cid, connections, *happened.partner_gone(connections)
                     )
                 )
             else:
@@ -359,61 +360,6 @@ class Present:
             self.draft.note(
                 "deferred", customer, subject, f"deferred until {platform.name} is authorized"
             )
-
-
-def _since_why(conn: Connection) -> str:
-    if conn.changed_on:
-        return " (since: when Codat reported the error that stopped it)"
-    return " (Codat gives no date for the change: since is when the connection was created)"
-
-
-def _when(conn: Connection) -> str:
-    if conn.changed_on:
-        return f"Codat reported an error on {conn.changed_on}"
-    return f"Codat gives no date for it; the connection was created {conn.created}"
-
-
-Why = tuple[str | None, Connection | None]  # an action's reason, and the connection it replaces
-
-
-def _disconnected(platform: Platform, connections: tuple[Connection, ...]) -> Why:
-    """Why P is created again when the customer disconnected it: who, when, what it stops."""
-    gone = [
-        c
-        for c in connections
-        if c.is_accounting and c.platform == platform and c.status == Status.UNLINKED.value
-    ]
-    if not gone:
-        return None, None
-    conn = gone[-1]
-    partner = [c for c in connections if c.is_partner_expense and c.status == Status.LINKED.value]
-    stops = (
-        "expenses stopped syncing to it, though the partner expense connection is still Linked"
-        if partner
-        else "expenses stopped syncing to it"
-    )
-    return (
-        f"the customer's {platform.name} connection {conn.id} was disconnected (Unlinked; "
-        f"{_when(conn)}): {stops}. A new link is created for the customer to authorize",
-        conn,
-    )
-
-
-def _partner_gone(connections: tuple[Connection, ...]) -> Why:
-    """Why the partner expense connection is created again, when one existed."""
-    gone = [
-        c
-        for c in connections
-        if c.is_partner_expense and c.status in (Status.UNLINKED.value, Status.DEAUTHORIZED.value)
-    ]
-    if not gone:
-        return None, None
-    conn = gone[-1]
-    return (
-        f"re-created: the partner expense connection {conn.id} is {conn.status} ({_when(conn)}), "
-        "unlinked in Codat's portal or by the customer, and the file says expenses: true",
-        conn,
-    )
 
 
 def _linked_platform(connections: tuple[Connection, ...]) -> Platform | None:
