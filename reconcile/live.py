@@ -195,13 +195,13 @@ async def _read_configs(
     due: list[str] = []
     for company in companies:
         customer = adopted.get(company.id) or wanted.get(company.uid or "")
-        if customer is None or customer.accounting is None:
+        if customer is None or (customer.accounting is None and not customer.keep_accounting):
             continue
         if any(
             conn.is_accounting
             and conn.status == Status.LINKED.value
             and conn.platform is not None
-            and conn.platform.key == customer.accounting
+            and (customer.keep_accounting or conn.platform.key == customer.accounting)
             for conn in company.connections
         ):
             due.append(company.id)

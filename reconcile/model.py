@@ -142,6 +142,9 @@ class Customer:
     id: str | None = None  # adopt this existing company
     protect: bool = False
     unprotect: bool = False  # the file says `protect: false`: a protect tag may be removed
+    # `accounting: {keep: true}`: whatever accounting connection the company has stays as it is
+    # (never unlinked, deleted or replaced); `accounting` is then None.
+    keep_accounting: bool = False
     state: CustomerState = "present"
     location: Location | None = field(default=None, compare=False)
     # Environments: where the customer exists (None: every declared one), and per environment
@@ -157,6 +160,19 @@ class Customer:
         return tags
 
 
+DEFAULT_AUTO: frozenset[str] = frozenset({"partner_expense_connection", "expense_config"})
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The file's `policy:`: what the tool may do beyond the per-customer rules."""
+
+    auto: frozenset[str] = DEFAULT_AUTO  # issue 16's field
+    # true: a customer that left every file is offboarded as `state: absent` would (Terraform's
+    # behaviour); false (default): its Linked connections stay and the plan reports it.
+    prune: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class DesiredState:
     """The whole desired-state input of one run."""
@@ -169,6 +185,7 @@ class DesiredState:
     environments: Mapping[str, Environment] = field(default_factory=dict)
     promote: tuple[str, ...] = ()
     environment: str | None = None
+    policy: Policy = field(default_factory=Policy)
 
 
 # --------------------------------------------------------------------------- live
@@ -231,6 +248,21 @@ class Connection:
     @property
     def is_partner_expense(self) -> bool:
         return self.source_type == "Expense"
+
+    @property
+    def nameable(self) -> bool:
+        """Whether a desired-state file can name this connection: an accounting connection on a
+        Sync for Expenses platform, or the partner expense connection. Any other (Sage 50
+        `hbql`, banking, commerce...) is never unlinked or deleted by this tool."""
+        return self.is_partner_expense or (self.is_accounting and self.platform is not None)
+
+    @property
+    def changed_on(self) -> str | None:
+        """When Codat last reported a problem with this connection (its newest error's
+        `erroredOnUtc`): Codat's Connection has no status-change date, so this is the best
+        sign of when a Deauthorized or Unlinked connection stopped; None when it has none."""
+        dates = [e.errored_on_utc for e in self.errors if e.errored_on_utc]
+        return max(dates) if dates else None
 
 
 @dataclass(frozen=True, slots=True)

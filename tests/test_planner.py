@@ -15,6 +15,7 @@ from reconcile.model import (
     LiveState,
     MappingOption,
     MappingOptions,
+    Policy,
 )
 from reconcile.plan import Kind, Plan
 from reconcile.planner import PlanOptions, make_plan
@@ -76,12 +77,13 @@ def plan_for(
     options: PlanOptions | None = None,
     configs: dict[str, ExpenseConfig | None] | None = None,
     mapping: dict[str, MappingOptions] | None = None,
+    policy: Policy | None = None,
 ) -> Plan:
     configs = configs or {}
     if mapping is None:  # every company whose config is read offers bank account 89
         mapping = {cid: BANK_89 for cid in configs}
     plan = make_plan(
-        DesiredState(OWNER, tuple(customers)),
+        DesiredState(OWNER, tuple(customers), policy=policy or Policy()),
         LiveState(OWNER, tuple(companies), configs, mapping_options=mapping),
         options,
     )
@@ -260,7 +262,7 @@ def test_config_deferred_until_linked() -> None:
 # ------------------------------------------------------------------ offboarding
 
 
-def test_company_left_the_file_is_offboarded_not_deleted() -> None:
+def test_company_left_the_file_keeps_what_is_linked_and_is_reported() -> None:
     live = company(
         connections=(
             conn("a", "Linked"),
@@ -269,6 +271,25 @@ def test_company_left_the_file_is_offboarded_not_deleted() -> None:
         )
     )
     plan = plan_for([customer(uid="cus-2", name="Other Co")], [live])
+    offboard = next(c for c in plan.changes if c.uid == "cus-1")
+    assert [a.kind for a in offboard.actions] == [Kind.DELETE_CONNECTION]  # cuts no one off
+    (report,) = plan.refused
+    assert report.uid == "cus-1" and report.reason.startswith(
+        "cus-1 left the file: to offboard, write `state: absent` for it; that unlinks Linked "
+        "accounting connection QuickBooks Online (qhyg), Linked partner expense connection"
+    )
+
+
+def test_policy_prune_offboards_a_company_that_left_the_file() -> None:
+    live = company(
+        connections=(
+            conn("a", "Linked"),
+            conn("b", "PendingAuth", key="gbol", name="Xero"),
+            expense(),
+        )
+    )
+    plan = plan_for([customer(uid="cus-2", name="Other Co")], [live], policy=Policy(prune=True))
+    assert not plan.refused
     offboard = next(c for c in plan.changes if c.uid == "cus-1")
     assert offboard.verdict == "offboard"
     assert [a.kind for a in offboard.actions] == [
@@ -314,10 +335,13 @@ def test_mass_destroy_is_refused_unless_allowed() -> None:
         company(uid=f"cus-{i}", id=f"c{i}", connections=(conn(f"a{i}", "Linked"),))
         for i in range(12)
     ]
-    refused = plan_for([customer(uid="cus-new", name="New Co")], live)
+    prune = Policy(prune=True)
+    refused = plan_for([customer(uid="cus-new", name="New Co")], live, policy=prune)
     assert refused.unsafe is not None and "--max-destroy 12" in refused.unsafe
     assert "12 customers and 12 Linked connections" in refused.unsafe
-    ok = plan_for([customer(uid="cus-new", name="New Co")], live, PlanOptions(max_destroy=12))
+    ok = plan_for(
+        [customer(uid="cus-new", name="New Co")], live, PlanOptions(max_destroy=12), policy=prune
+    )
     assert ok.summary()["unlink"] == 12
 
 

@@ -96,9 +96,18 @@ def test_edited_uid_tag_touches_neither_company_nor_customer() -> None:
     assert not plan.actions
     (refusal,) = plan.refused
     assert "restore the tag reconcile.uid=cus-0022 on company c1" in refusal.reason
-    # A different name is a different customer: it leaves, the new one is created.
+    # A different name and no shared platform: a different customer. The new one is created;
+    # the one that left keeps its Linked connections and is reported.
     other = plan_for([customer("cus-0022", name="Globex")], [edited], PlanOptions())
-    assert Kind.CREATE_COMPANY in kinds(other) and Kind.UNLINK_CONNECTION in kinds(other)
+    assert kinds(other) == [Kind.CREATE_COMPANY]
+    (left,) = other.refused
+    assert left.uid == "cus-22" and "left the file" in left.reason
+    # Renamed too, but alike and wanting the platform the leaving company holds: held back.
+    renamed = plan_for([customer("cus-0022", name="Acme Limited", accounting="qhyg")], [edited])
+    assert not renamed.actions
+    (held,) = renamed.refused
+    assert "holds a Linked QuickBooks Online (qhyg)" in held.reason
+    assert "restore the tag reconcile.uid=cus-0022 on company c1" in held.reason
 
 
 def test_a_managed_company_without_uid_tag_and_the_same_name_blocks_the_create() -> None:
@@ -236,3 +245,32 @@ def test_a_plan_that_needs_more_requests_than_remain_says_so() -> None:
     assert "2026-11-28T00:00:00+00:00" in warning
     enough = plan_for([customer(accounting="qhyg")], [], rate_limit_remaining=1000)
     assert not [w for w in enough.warnings if "requests" in w]
+
+
+def test_uid_tags_swapped_between_two_customers_touch_neither() -> None:
+    """Someone swapped the uid tags of Acme and Globex: each uid now names the other's company,
+    which holds the other's platform. Nothing is renamed or unlinked."""
+    acme = company("cus-2", id="c1", name="Acme", connections=(conn("a", "Linked"),))
+    globex = company(
+        "cus-1", id="c2", name="Globex", connections=(conn("x", "Linked", "gbol", "Xero"),)
+    )
+    plan = plan_for(
+        [customer("cus-1", accounting="qhyg"), customer("cus-2", name="Globex", accounting="gbol")],
+        [acme, globex],
+    )
+    assert not plan.actions
+    assert {r.uid for r in plan.refused} == {"cus-1", "cus-2"}
+    assert all("restore the tag" in r.reason for r in plan.refused)
+
+
+def test_uid_tag_set_to_another_customers_uid_holds_the_create() -> None:
+    real = company("cus-6", id="c6", name="Wonka", connections=(conn("a", "Linked"),))
+    edited = company("cus-6", id="c5", name="Umbrella", connections=(conn("b", "Linked"),))
+    plan = plan_for(
+        [customer("cus-5", name="Umbrella", accounting="qhyg"), customer("cus-6", name="Wonka")],
+        [real, edited],
+    )
+    assert not plan.actions
+    reasons = {r.uid: r.reason for r in plan.refused}
+    assert "restore the tag reconcile.uid=cus-5 on company c5" in reasons["cus-5"]
+    assert reasons["cus-6"].startswith("duplicate: companies c6, c5")

@@ -12,6 +12,7 @@ from reconcile.model import (
     Environment,
     ExpenseConfig,
     Location,
+    Policy,
     resolve_platform,
 )
 
@@ -22,6 +23,7 @@ Locate = Callable[[int], tuple[int, int]]
 def build_state(files: Sequence[tuple[str, Any, Locate]]) -> DesiredState:
     """The model of data that has passed every check; files in the order they were read."""
     owner = ""
+    prune = False
     customers: list[Customer] = []
     environments: dict[str, Environment] = {}
     promote: tuple[str, ...] = ()
@@ -32,6 +34,7 @@ def build_state(files: Sequence[tuple[str, Any, Locate]]) -> DesiredState:
                 name, env["account"], env["api_key_env"], env.get("base_url")
             )
         promote = promote or tuple(data.get("promote") or ())
+        prune = prune or bool((data.get("policy") or {}).get("prune", False))
         defaults: dict[str, Any] = data.get("defaults") or {}
         for index, raw in enumerate(data["customers"]):
             line, col = locate(index)
@@ -42,6 +45,7 @@ def build_state(files: Sequence[tuple[str, Any, Locate]]) -> DesiredState:
         files=tuple(file for file, _, _ in files),
         environments=environments,
         promote=promote,
+        policy=Policy(prune=prune),
     )
 
 
@@ -79,8 +83,11 @@ def _overridden(
     fields: dict[str, Any] = {}
     if every or "accounting" in raw:
         accounting = pick("accounting")
-        platform = resolve_platform(accounting) if accounting is not None else None
+        # `{keep: true}`, the only object the schema allows: the company's accounting stays as
+        # it is (never unlinked, deleted or replaced); `accounting` is then None.
+        platform = resolve_platform(accounting) if isinstance(accounting, str) else None
         fields["accounting"] = platform.key if platform is not None else None
+        fields["keep_accounting"] = isinstance(accounting, dict)
     if every or "expenseConfig" in raw:
         config = raw.get("expenseConfig")
         fields["expense_config"] = (

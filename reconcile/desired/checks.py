@@ -19,6 +19,7 @@ Found = tuple[int, Issue]
 def cross_checks(docs: Sequence[Document]) -> Iterator[Found]:
     yield from _owners(docs)
     yield from _environments(docs)
+    yield from _policies(docs)
     yield from _unique(docs, "uid", "uid")
     yield from _unique(docs, "id", "company id")
     for index, doc in enumerate(docs):
@@ -45,6 +46,28 @@ def _owners(docs: Sequence[Document]) -> Iterator[Found]:
                     ("owner",),
                     f"owner '{owner}' differs from owner '{first[1]}' at"
                     f" {_where(docs, first[0], ('owner',))}; one run manages one owner",
+                ),
+            )
+
+
+def _policies(docs: Sequence[Document]) -> Iterator[Found]:
+    """One policy per run: files that set `policy.prune` must agree."""
+    first: tuple[int, bool] | None = None
+    for index, doc in enumerate(docs):
+        policy = doc.data.get("policy") if isinstance(doc.data, dict) else None
+        prune = policy.get("prune") if isinstance(policy, dict) else None
+        if not isinstance(prune, bool):
+            continue
+        if first is None:
+            first = (index, prune)
+        elif prune != first[1]:
+            where = _where(docs, first[0], ("policy", "prune"))
+            yield (
+                index,
+                Issue(
+                    ("policy", "prune"),
+                    f"policy.prune is {str(prune).lower()} here but {str(first[1]).lower()} at"
+                    f" {where}; one run has one policy: make them agree",
                 ),
             )
 

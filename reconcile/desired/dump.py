@@ -56,7 +56,9 @@ def _customer_lines(customer: Customer) -> list[str]:
     if customer.tags:
         lines.append("    tags:")
         lines.extend(f"      {quote(k)}: {quote(v)}" for k, v in customer.tags.items())
-    if customer.accounting is not None:
+    if customer.keep_accounting:
+        lines.append("    accounting: {keep: true}")
+    elif customer.accounting is not None:
         platform = PLATFORMS_BY_KEY.get(customer.accounting)
         alias = platform.aliases[0] if platform is not None else customer.accounting
         lines.append(f"    accounting: {alias}")
@@ -100,6 +102,8 @@ def dump(
     comments = comments or {}
     lines = [comment(line) for line in header]
     lines += ["version: 1", f"owner: {quote(state.owner)}"]
+    if state.policy.prune:
+        lines.append("policy: {prune: true}")
     if not state.customers:
         lines.append("customers: []")
     else:

@@ -159,6 +159,11 @@ def enum_message(path: tuple[Any, ...], value: Any, allowed: Any) -> str:
         if isinstance(value, int) and not isinstance(value, bool):
             return f"unsupported version {value}; this reconcile reads version 1"
         return f"'version' must be the number 1, got {describe(value)}; write version: 1"
+    if field == "keep":
+        return (
+            f"accounting keep must be true, got {describe(value)}; to manage the accounting"
+            " connection, name its platform instead (accounting: xero)"
+        )
     if field == "accounting":
         if isinstance(value, str) and value.strip().casefold() in PLATFORM_ALIASES:
             return (
@@ -167,7 +172,8 @@ def enum_message(path: tuple[Any, ...], value: Any, allowed: Any) -> str:
             )
         if not isinstance(value, str):
             return (
-                f"'accounting' must be a platform name or key, got {describe(value)};"
+                f"'accounting' must be a platform name or key, or {{keep: true}} to leave the"
+                f" company's accounting connection as it is; got {describe(value)};"
                 f" valid: {platform_choices()}"
             )
         near = suggest(value, list(PLATFORM_ALIASES))

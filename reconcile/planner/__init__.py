@@ -9,11 +9,20 @@ refused plan can still be shown.
 
 from __future__ import annotations
 
-from reconcile.model import OWNER_TAG, UID_TAG, Customer, DesiredState, LiveState, Status
+from reconcile.model import (
+    OWNER_TAG,
+    UID_TAG,
+    Company,
+    Customer,
+    DesiredState,
+    LiveState,
+    Status,
+)
 from reconcile.plan import Plan
 from reconcile.planner import guard
+from reconcile.planner.actions import connection_subject
 from reconcile.planner.guard import active_connections
-from reconcile.planner.identity import SKIP, Index, Match, edited_tags
+from reconcile.planner.identity import SKIP, Index, Match, describe_twins
 from reconcile.planner.options import (
     DESTROY_ABSOLUTE_THRESHOLD,
     DESTROY_FRACTION_THRESHOLD,
@@ -23,6 +32,7 @@ from reconcile.planner.options import (
 )
 from reconcile.planner.present import Present
 from reconcile.planner.retire import Retire
+from reconcile.planner.twins import hold_probable_edits
 
 __all__ = [
     "DESTROY_ABSOLUTE_THRESHOLD",
@@ -74,16 +84,17 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
         for c in targeted
         if c.uid in matches and matches[c.uid].company is None and c.state == "present"
     ]
-    skip_uids, skip_ids = edited_tags(creates, leaving + index.no_uid, draft)
+    by_uid = {c.uid: c for c in desired.customers}
+    held = hold_probable_edits(creates, leaving + index.no_uid, index, by_uid, matches, draft)
 
     present = Present(owner, live, draft)
-    retire = Retire(owner, options, draft)
+    retire = Retire(owner, options, draft, prune=desired.policy.prune)
     for customer in targeted:
-        if customer.uid not in matches or customer.uid in skip_uids:
+        if customer.uid not in matches or customer.uid in held.uids:
             continue
         _customer(customer, matches[customer.uid], present, retire, draft)
     for company in leaving:
-        if company.id in skip_ids:
+        if company.id in held.company_ids:
             continue
         twins = index.by_uid[company.uid or ""]
         if len(twins) > 1:
@@ -94,11 +105,16 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
                     company.name,
                     "offboarding",
                     f"duplicate: companies {ids} all carry {UID_TAG}={company.uid}; "
-                    "nothing is unlinked until a person resolves it",
+                    "nothing is unlinked until a person resolves it. " + describe_twins(twins),
                 )
             continue
         retire.gone(company)
     _config_note(targeted, matches, draft)
+    _unnamed_note(
+        [m.company for u, m in matches.items() if m.company is not None and u not in held.uids]
+        + leaving,
+        draft,
+    )
 
     plan = Plan(
         owner=owner,
@@ -146,6 +162,28 @@ def _customer(
         retire.deleted(customer, company)
     else:
         retire.absent(customer, company)
+
+
+UNNAMED_SHOWN = 5
+
+
+def _unnamed_note(companies: list[Company], draft: Draft) -> None:
+    """Connections the file cannot name (another platform, another source type) are never
+    unlinked or deleted: said once per plan, with the first few."""
+    seen: dict[str, None] = {}
+    for company in companies:
+        for conn in company.connections:
+            if conn.active and not conn.nameable:
+                label = f"{company.uid or company.id} {conn.status} {connection_subject(conn)}"
+                seen[label] = None
+    if not seen:
+        return
+    shown = ", ".join(list(seen)[:UNNAMED_SHOWN])
+    more = f" and {len(seen) - UNNAMED_SHOWN} more" if len(seen) > UNNAMED_SHOWN else ""
+    draft.warnings.append(
+        f"{len(seen)} connection(s) on a platform or of a kind the file cannot name are left as "
+        f"they are (never unlinked or deleted by reconcile): {shown}{more}"
+    )
 
 
 def _config_note(targeted: list[Customer], matches: dict[str, Match], draft: Draft) -> None:

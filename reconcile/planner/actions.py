@@ -130,32 +130,46 @@ def retire_connection(owner: str, uid: str, cid: str, conn: Connection, why: str
 
 
 def create_connection(
-    owner: str, customer: Customer, cid: str | None, key: str, seen: tuple[Connection, ...]
+    owner: str,
+    customer: Customer,
+    cid: str | None,
+    key: str,
+    seen: tuple[Connection, ...],
+    reason: str | None = None,
+    replaces: Connection | None = None,
 ) -> Action:
+    """`replaces`: the connection the customer disconnected, recorded as `before`."""
     platform = PLATFORMS_BY_KEY[key]
     return Action(
         Kind.CREATE_CONNECTION,
         customer.uid,
         cid,
         f"accounting connection {platform.label}",
-        f"no usable {platform.name} connection",
+        reason or f"no usable {platform.name} connection",
         Request("POST", paths.connections(cid or COMPANY_PLACEHOLDER), {"platformKey": key}),
         idempotency_key=derive_key(owner, customer.uid, "create_connection", cid, key, _seen(seen)),
+        before=_was(replaces),
         after={"platformKey": key},
     )
 
 
 def create_partner_expense(
-    owner: str, customer: Customer, cid: str | None, seen: tuple[Connection, ...]
+    owner: str,
+    customer: Customer,
+    cid: str | None,
+    seen: tuple[Connection, ...],
+    reason: str | None = None,
+    replaces: Connection | None = None,
 ) -> Action:
     return Action(
         Kind.CREATE_PARTNER_EXPENSE,
         customer.uid,
         cid,
         "partner expense connection",
-        "expenses: true and no Linked partner expense connection",
+        reason or "expenses: true and no Linked partner expense connection",
         Request("POST", paths.partner_expense(cid or COMPANY_PLACEHOLDER)),
         idempotency_key=derive_key(owner, customer.uid, "create_partner_expense", cid, _seen(seen)),
+        before=_was(replaces),
     )
 
 
@@ -190,6 +204,13 @@ def set_expense_config(
         before=live.to_wire() if live else None,
         after=body,
     )
+
+
+def _was(conn: Connection | None) -> dict[str, str | None] | None:
+    """What became of the connection a create replaces (shown with the create)."""
+    if conn is None:
+        return None
+    return {"id": conn.id, "status": conn.status, "since": conn.changed_on, "created": conn.created}
 
 
 def _seen(connections: tuple[Connection, ...]) -> list[tuple[str, str]]:

@@ -16,6 +16,8 @@ from reconcile.planner.options import (
     PlanOptions,
 )
 
+AFFECTED_SHOWN = 10  # a refusal names this many customers, then counts the rest
+
 
 def active_connections(companies: Iterable[Company]) -> int:
     return sum(1 for company in companies for c in company.connections if c.active)
@@ -33,36 +35,61 @@ def empty_file(owner: str, customers: int, managed: int, options: PlanOptions) -
 def destroy(
     plan: Plan, live: LiveState, managed: list[Company], options: PlanOptions
 ) -> str | None:
-    """A refusal when the plan destroys too much, or None."""
+    """A refusal when the plan destroys too much, or None.
+
+    Two rules. Absolute, whatever the fleet's size: more than DESTROY_ABSOLUTE_THRESHOLD
+    Linked-connection unlinks or company deletes (what cuts customers off). Relative, for small
+    fleets: more than DESTROY_ABSOLUTE_THRESHOLD destroyed connections that are also more than
+    DESTROY_FRACTION_THRESHOLD of the owner's active connections. `--max-destroy N` allows a
+    plan that destroys at most N connections."""
     by_id = {c.id: c for c in live.companies}
     destroyed = 0
     linked = 0
-    customers: set[str] = set()
+    cutting = 0  # Linked unlinks and company deletes: the absolute rule's count
+    customers: dict[str, None] = {}
     for action in plan.actions:
         if not action.kind.destructive:
             continue
-        customers.add(action.uid)
+        customers[action.uid] = None
         if action.kind is Kind.DELETE_COMPANY:
             company = by_id.get(action.company_id or "")
             held = [c for c in company.connections if c.active] if company else []
             destroyed += max(1, len(held))
             linked += sum(1 for c in held if c.status == Status.LINKED.value)
+            cutting += 1
         else:
             destroyed += 1
-            linked += action.status == Status.LINKED.value
+            is_linked = action.status == Status.LINKED.value
+            linked += is_linked
+            cutting += is_linked
     active = active_connections(managed)
-    too_many = (
+    absolute = cutting > DESTROY_ABSOLUTE_THRESHOLD
+    relative = (
         destroyed > DESTROY_ABSOLUTE_THRESHOLD and destroyed > DESTROY_FRACTION_THRESHOLD * active
     )
-    if not too_many or (options.max_destroy is not None and destroyed <= options.max_destroy):
+    if not (absolute or relative):
         return None
+    if options.max_destroy is not None and destroyed <= options.max_destroy:
+        return None
+    why = (
+        f"more than {DESTROY_ABSOLUTE_THRESHOLD} Linked-connection unlinks or company deletes "
+        f"({cutting})"
+        if absolute
+        else f"more than {DESTROY_ABSOLUTE_THRESHOLD} and more than "
+        f"{int(DESTROY_FRACTION_THRESHOLD * 100)}% of the owner's {active} active connections"
+    )
     return (
         f"the plan would destroy {destroyed} connections (unlinks, deletes, and every active "
         f"connection of a deleted company), affecting {len(customers)} customers and {linked} "
-        f"Linked connections: more than {DESTROY_ABSOLUTE_THRESHOLD} and more than "
-        f"{int(DESTROY_FRACTION_THRESHOLD * 100)}% of the owner's {active} active connections. "
+        f"Linked connections: {why}. Customers affected: {_capped(list(customers))}. "
         f"Check the input; if this is intended, pass --max-destroy {destroyed}."
     )
+
+
+def _capped(uids: list[str]) -> str:
+    shown = ", ".join(uids[:AFFECTED_SHOWN])
+    more = len(uids) - AFFECTED_SHOWN
+    return f"{shown} and {more} more ({len(uids)} in all)" if more > 0 else shown
 
 
 def requests_needed(plan: Plan) -> int:

@@ -9,9 +9,7 @@ tag (`LiveState.uid_holders`):
 - one tagged with another owner: refused (never taken over);
 - several: a duplicate, refused until a person resolves it.
 
-And a company of this owner whose uid is in no file, offboarded in the same plan that creates a
-company for a customer of the same name, is one company with an edited uid tag: neither is
-touched, and the plan says which tag to restore.
+Edited uid tags that land on another company's identity are caught in `reconcile.planner.twins`.
 """
 
 from __future__ import annotations
@@ -20,7 +18,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reconcile.model import OWNER_TAG, UID_TAG, Company, Customer, LiveState
+from reconcile.model import OWNER_TAG, UID_TAG, Company, Customer, LiveState, Status
+from reconcile.planner.actions import connection_subject
 from reconcile.planner.options import Draft
 
 
@@ -120,45 +119,28 @@ class Index:
         return Match(None)
 
     def _duplicate(self, customer: Customer, companies: Iterable[Company]) -> None:
-        ids = ", ".join(c.id for c in companies)
+        twins = list(companies)
+        ids = ", ".join(c.id for c in twins)
         self.draft.refuse_customer(
             customer,
             "company",
             f"duplicate: companies {ids} all carry {UID_TAG}={customer.uid}; "
-            "this customer is not touched until a person resolves it",
+            "this customer is not touched until a person resolves it. " + describe_twins(twins),
         )
 
 
-def _name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+def describe_twins(twins: Iterable[Company]) -> str:
+    """Each twin with its creation date and connections, so a person can tell them apart."""
+    return "; ".join(describe_company(c) for c in twins)
 
 
-def edited_tags(
-    creates: list[Customer], leaving: list[Company], draft: Draft
-) -> tuple[set[str], set[str]]:
-    """Pairs of (customer to create, managed company whose uid is in no file) with the same
-    name: one company whose uid tag was edited. Returns the uids and company ids to leave alone,
-    after recording a refusal that says which tag to restore and how."""
-    by_name: dict[str, list[Company]] = defaultdict(list)
-    for company in leaving:
-        by_name[_name_key(company.name)].append(company)
-    skip_uids: set[str] = set()
-    skip_ids: set[str] = set()
-    for customer in creates:
-        twins = by_name.get(_name_key(customer.name), [])
-        if not twins:
-            continue
-        skip_uids.add(customer.uid)
-        for company in twins:
-            skip_ids.add(company.id)
-            seen = f"{UID_TAG}={company.uid}" if company.uid else f"no {UID_TAG} tag"
-            draft.refuse_customer(
-                customer,
-                f'company {company.id} "{company.name}"',
-                f"looks like this customer's company with an edited tag: it has the same name and "
-                f"carries {seen}, which is in no file. Neither is touched: restore the tag "
-                f"{UID_TAG}={customer.uid} on company {company.id} (Codat portal, or PUT "
-                f"/companies/{company.id}), then plan again. If they are different customers, "
-                f"add the other one to the file or give this customer its own name",
-            )
-    return skip_uids, skip_ids
+def describe_company(company: Company) -> str:
+    held = [
+        f"{c.status} {connection_subject(c)}"
+        for c in company.connections
+        if c.status != Status.UNLINKED.value
+    ]
+    created = f"created {company.created}" if company.created else "creation date not given"
+    return f'{company.id} "{company.name}" ({created}): ' + (
+        ", ".join(held) if held else "no connections"
+    )

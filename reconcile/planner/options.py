@@ -61,7 +61,9 @@ class Draft:
         subject: str,
         text: str,
         conn: Connection | None = None,
+        since: str | None = None,
     ) -> None:
+        """`since` defaults to the connection's creation date (right for a pending link)."""
         self.notes.append(
             Note(
                 kind,
@@ -70,7 +72,7 @@ class Draft:
                 subject,
                 text,
                 conn.link_url if conn else None,
-                conn.created if conn else None,
+                since or (conn.created if conn else None),
             )
         )
 

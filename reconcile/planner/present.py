@@ -24,6 +24,7 @@ from reconcile.model import (
 )
 from reconcile.plan import Action, CustomerVerdict
 from reconcile.planner import actions as build
+from reconcile.planner import happened
 from reconcile.planner.identity import Match
 from reconcile.planner.options import Draft
 
@@ -37,6 +38,13 @@ class Protection:
 
     @staticmethod
     def of(customer: Customer, company: Company | None) -> Protection:
+        if adopting(customer, company):
+            return Protection(
+                True,
+                "first plan of an adoption: nothing is unlinked or deleted. Once the adoption "
+                "is applied, a later plan does it; to keep the connection instead, write "
+                "accounting: {keep: true}",
+            )
         if customer.protect:
             return Protection(True, "protect: true forbids unlink and delete")
         if company is not None and company.protected:
@@ -52,6 +60,12 @@ class Protection:
                 "this customer to remove the protection (in a first apply)",
             )
         return Protection(False)
+
+
+def adopting(customer: Customer, company: Company | None) -> bool:
+    """A customer's first plan after `id:` (or `export --adopt`): the company is not tagged
+    with any owner yet."""
+    return customer.id is not None and company is not None and company.owner is None
 
 
 def wanted_tags(owner: str, customer: Customer, company: Company | None) -> dict[str, str]:
@@ -90,10 +104,20 @@ class Present:
         linked, blocked = self._accounting(
             customer, cid, connections, platform, protection, actions
         )
-        self._partner_expense(
-            customer, cid, connections, platform, linked, blocked, protection, actions
-        )
-        self._expense_config(customer, company, platform, linked, blocked, actions)
+        if customer.keep_accounting:
+            pending = not linked and any(c.is_accounting and c.active for c in connections)
+            if not pending:  # a pending kept connection: both wait (noted by `_kept`)
+                self._partner_expense(
+                    customer, cid, connections, None, True, False, protection, actions
+                )
+                platform = _linked_platform(connections)
+                if platform is not None:
+                    self._expense_config(customer, company, platform, True, False, actions)
+        else:
+            self._partner_expense(
+                customer, cid, connections, platform, linked, blocked, protection, actions
+            )
+            self._expense_config(customer, company, platform, linked, blocked, actions)
         verdict: CustomerVerdict = "create" if company is None else "update"
         self.draft.change(customer.uid, customer.name, verdict, cid, actions)
 
@@ -139,10 +163,25 @@ class Present:
     ) -> tuple[bool, bool]:
         """Retire other platforms' connections, then make sure one of the wanted platform
         exists. Returns (wanted platform Linked, wanted platform blocked for good)."""
-        accounting = [c for c in connections if c.is_accounting and c.active]
+        if customer.keep_accounting:
+            return self._kept(customer, connections), False
+        active = [c for c in connections if c.is_accounting and c.active]
+        accounting = [c for c in active if c.nameable]
+        unnamed = [c for c in active if not c.nameable]
         wanted = [c for c in accounting if platform is not None and c.platform == platform]
         why = f"platform changed to {platform.label}" if platform else "no accounting wanted"
         stays = False  # an active other connection stays: P cannot be created (one active)
+        if unnamed and platform is not None and not wanted:
+            held = unnamed[0]
+            self.draft.refuse_customer(
+                customer,
+                f"accounting connection {platform.label}",
+                f"not created: the company's active accounting connection is {held.status} "
+                f"{build.connection_subject(held)}, a platform the file cannot name, which this "
+                "tool never unlinks; a company has one active accounting connection. Unlink it "
+                "in Codat to move to the file's platform, or write accounting: {keep: true}",
+            )
+            return False, True
         for other in accounting:
             if other in wanted:
                 continue
@@ -172,12 +211,14 @@ class Present:
                 pending[0],
             )
         elif deauthorized:
+            conn = deauthorized[0]
             self.draft.note(
                 "needs_reauthorization",
                 customer,
                 platform.label,
-                "deauthorized; the customer must authorize again",
-                deauthorized[0],
+                "deauthorized; the customer must authorize again" + happened.since_why(conn),
+                conn,
+                since=conn.changed_on,
             )
         elif stays:
             self.draft.refuse_customer(
@@ -189,9 +230,32 @@ class Present:
             return False, True
         else:
             actions.append(
-                build.create_connection(self.owner, customer, cid, platform.key, connections)
+                build.create_connection(
+                    self.owner,
+                    customer,
+                    cid,
+                    platform.key,
+                    connections,
+                    *happened.disconnected(platform, connections),
+                )
             )
         return False, False
+
+    def _kept(self, customer: Customer, connections: tuple[Connection, ...]) -> bool:
+        """`accounting: {keep: true}`: nothing is retired or created. Returns whether the kept
+        connection is Linked; a pending one defers what waits for accounting."""
+        active = [c for c in connections if c.is_accounting and c.active]
+        if any(c.status == Status.LINKED.value for c in active):
+            return True
+        if active:
+            label = build.connection_subject(active[0])
+            waiting = ["partner expense connection"] if customer.expenses else []
+            waiting += ["expense config"] if customer.expense_config else []
+            for subject in waiting:
+                self.draft.note(
+                    "deferred", customer, subject, f"deferred until the kept {label} is authorized"
+                )
+        return False
 
     def _retire(
         self,
@@ -235,7 +299,11 @@ class Present:
                     "refuses the partner expense connection while accounting awaits authorization",
                 )
             elif platform is None or accounting_linked:
-                actions.append(build.create_partner_expense(self.owner, customer, cid, connections))
+                actions.append(
+                    build.create_partner_expense(
+                        self.owner, customer, cid, connections, *happened.partner_gone(connections)
+                    )
+                )
             else:
                 self._wait(customer, "partner expense connection", platform, blocked)
         elif not customer.expenses:
@@ -292,6 +360,14 @@ class Present:
             self.draft.note(
                 "deferred", customer, subject, f"deferred until {platform.name} is authorized"
             )
+
+
+def _linked_platform(connections: tuple[Connection, ...]) -> Platform | None:
+    """The Sync for Expenses platform of the company's Linked accounting connection."""
+    for c in connections:
+        if c.is_accounting and c.status == Status.LINKED.value and c.platform is not None:
+            return c.platform
+    return None
 
 
 def _also(customer: Customer, company: Company, tags: dict[str, str]) -> str:

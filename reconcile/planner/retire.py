@@ -1,6 +1,12 @@
 """Customers on their way out: offboarding (`state: absent`, or gone from every file) and
 deletion (`state: deleted`).
 
+Offboarding is explicit for Linked customers: a company whose entry left every file keeps its
+Linked connections, and the plan reports it (a difference for `--detailed-exitcode`) until the
+file says `state: absent`; only its PendingAuth connections are deleted (that cuts no one off).
+`policy: {prune: true}` offboards it as `state: absent` would. Connections the file cannot name
+(another platform, another source type) are never unlinked or deleted here.
+
 A company tagged `reconcile.protect=true` is never unlinked or deleted, whether its customer is
 in the file, absent, or gone, until a file says `protect: false` for its uid: that plan removes
 the tag, and only a later plan (after that one is applied) may destroy anything. Protected
@@ -9,7 +15,7 @@ companies whose entry has left the file are a warning in every plan.
 
 from __future__ import annotations
 
-from reconcile.model import PROTECT_TAG, PROTECT_VALUE, Company, Customer
+from reconcile.model import PROTECT_TAG, PROTECT_VALUE, Company, Customer, Status
 from reconcile.plan import Action, CustomerVerdict
 from reconcile.planner import actions as build
 from reconcile.planner.options import Draft, PlanOptions
@@ -17,10 +23,11 @@ from reconcile.planner.present import Protection
 
 
 class Retire:
-    def __init__(self, owner: str, options: PlanOptions, draft: Draft) -> None:
+    def __init__(self, owner: str, options: PlanOptions, draft: Draft, prune: bool = False) -> None:
         self.owner = owner
         self.options = options
         self.draft = draft
+        self.prune = prune
 
     def gone(self, company: Company) -> None:
         """A managed company whose uid is in no file: offboard it (unless protected)."""
@@ -34,7 +41,27 @@ class Retire:
                 "and state: absent to offboard it in two applies"
             )
             return
-        self._offboard(uid, company.name, company, Protection(False), "not in the file")
+        if self.prune:
+            self._offboard(
+                uid, company.name, company, Protection(False), "not in the file (policy: prune)"
+            )
+            return
+        linked = [c for c in company.connections if c.nameable and c.status == Status.LINKED]
+        pending = [c for c in company.connections if c.nameable and c.status == Status.PENDING_AUTH]
+        if linked:
+            labels = ", ".join(f"Linked {build.connection_subject(c)}" for c in linked)
+            self.draft.refuse(
+                uid,
+                company.name,
+                "offboarding",
+                f"{uid} left the file: to offboard, write `state: absent` for it; that unlinks "
+                f"{labels}. Nothing of it is unlinked until then (or set policy: {{prune: true}})",
+            )
+        actions = [
+            build.retire_connection(self.owner, uid, company.id, c, "offboarding: not in the file")
+            for c in pending
+        ]
+        self.draft.change(uid, company.name, "offboard", company.id, actions)
 
     def absent(self, customer: Customer, company: Company) -> None:
         self.draft.observe(company)
@@ -57,6 +84,14 @@ class Retire:
         elif not self.options.allow_delete:
             self.draft.refuse_customer(
                 customer, subject, "state: deleted needs --allow-delete to delete a company"
+            )
+        elif unnamed := [c for c in company.connections if c.active and not c.nameable]:
+            held = ", ".join(f"{c.status} {build.connection_subject(c)}" for c in unnamed)
+            self.draft.refuse_customer(
+                customer,
+                subject,
+                f"not deleted: the company holds {held}, which the file cannot name and this "
+                "tool never removes; unlink or delete it in Codat first, then plan again",
             )
         else:
             actions.append(build.delete_company(customer.uid, company, "state: deleted"))
@@ -89,7 +124,7 @@ class Retire:
     ) -> None:
         actions = actions or []
         for conn in company.connections:
-            if not conn.active:
+            if not (conn.active and conn.nameable):
                 continue
             action = build.retire_connection(
                 self.owner, uid, company.id, conn, f"offboarding: {why}"

@@ -163,7 +163,7 @@ def tag_diff(before: Mapping[str, Any], after: Mapping[str, Any], esc: Escaper) 
     for key in sorted(set(before) | set(after)):
         k = esc.plain(key)
         if key not in after:
-            out.append(Row("-", 1, f"tag {k}"))
+            out.append(Row("-", 1, f"tag {k}={esc.plain(before[key])}"))
         elif key not in before:
             out.append(Row("+", 1, f"tag {k}={esc.plain(after[key])}"))
         elif before[key] != after[key]:
@@ -207,7 +207,10 @@ def _flat_config(wire: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def _create(action: Action, sign: Sign, esc: Escaper) -> list[Row]:
-    return [Row(sign, 0, esc.plain(action.subject))]
+    """A connection create; one that replaces a connection the customer disconnected (its
+    `before`) says what happened to that one: who, when, what it stopped."""
+    head = Row(sign, 0, esc.plain(action.subject))
+    return [head, Row("~", 1, esc.plain(action.reason))] if action.before else [head]
 
 
 def _generic(action: Action, sign: Sign, esc: Escaper) -> list[Row]:

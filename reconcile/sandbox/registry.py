@@ -55,6 +55,16 @@ ACCOUNTING_PLATFORMS: Final = MappingProxyType(
 
 PARTNER_EXPENSE: Final = Integration("expn", "Partner Expense", "Expense")
 
+# Accounting platforms Codat offers outside Sync for Expenses: a real fleet has them, so
+# `POST /connections` accepts them too (the reconciler must leave them alone).
+OTHER_ACCOUNTING_PLATFORMS: Final = MappingProxyType(
+    {i.key: i for i in (Integration("hbql", "Sage 50 (UK)", "Accounting"),)}
+)
+# What `POST /companies/{id}/connections` accepts.
+CONNECTABLE_PLATFORMS: Final = MappingProxyType(
+    {**ACCOUNTING_PLATFORMS, **OTHER_ACCOUNTING_PLATFORMS}
+)
+
 # Connection statuses (the wire `status`), and the source types the sandbox serves.
 PENDING_AUTH: Final = "PendingAuth"
 LINKED: Final = "Linked"

@@ -20,8 +20,8 @@ from typing import Any
 from reconcile.sandbox.filters import Condition, Ordering, Query
 from reconcile.sandbox.registry import (
     ACCOUNTING,
-    ACCOUNTING_PLATFORMS,
     ACTIVE_STATUSES,
+    CONNECTABLE_PLATFORMS,
     CONNECTION_STATUSES,
     DEFAULT_BASE_URL,
     ERROR_ACTIVE,
@@ -248,7 +248,7 @@ class Store(StoreDB):
 
     def create_connection(self, company_id: str, platform_key: str, link_base_url: str) -> Wire:
         """A PendingAuth accounting connection; Conflict while another one is active."""
-        integration = ACCOUNTING_PLATFORMS.get(platform_key)
+        integration = CONNECTABLE_PLATFORMS.get(platform_key)
         if integration is None:
             raise UnknownPlatform(platform_key)
         with self._write() as conn:

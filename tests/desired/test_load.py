@@ -215,9 +215,9 @@ def test_schema_is_the_repository_file() -> None:
 
 def test_schema_platforms_match_the_registry() -> None:
     schema = json.loads(schema_text())
-    enum = schema["$defs"]["customer"]["properties"]["accounting"]["enum"]
+    enum = schema["$defs"]["customer"]["properties"]["accounting"]["else"]["enum"]
     assert set(enum) == {*PLATFORM_ALIASES, None}
-    assert schema["properties"]["defaults"]["properties"]["accounting"]["enum"] == enum
+    assert schema["properties"]["defaults"]["properties"]["accounting"]["else"]["enum"] == enum
 
 
 def test_examples_and_fixtures_pass_plain_jsonschema() -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from reconcile.executor import ApplyResult, execute
 from reconcile.live import read_live
-from reconcile.model import Customer, DesiredState, LiveState
+from reconcile.model import Customer, DesiredState, LiveState, Policy
 from reconcile.plan import Plan
 from reconcile.planner import PlanOptions, make_plan
 from reconcile.sandbox.store import Store
@@ -96,7 +96,8 @@ def test_an_unlink_checks_the_connection_first(
         leaving = next(c for c in live.companies if c.uid == "cus-000")
         (conn,) = leaving.connections
         set_status(db, leaving.id, conn.id, "Linked")
-        staying = DesiredState(OWNER, desired(2).customers[1:])
+        # policy: prune (issue 15): a Linked customer leaving the file is otherwise kept
+        staying = DesiredState(OWNER, desired(2).customers[1:], policy=Policy(prune=True))
 
         def change(plan: Plan) -> None:
             assert [a.kind.value for a in plan.actions] == ["unlink_connection"]

@@ -156,7 +156,7 @@ def test_tags_are_diffed_one_by_one() -> None:
         '      ~ name: "Acme" -> "Acme Ltd"',
         "      + tag crm=SF-123",
         "      ~ tag region: uk -> ie",
-        "      - tag segment",
+        "      - tag segment=smb",
     ]
 
 
@@ -175,7 +175,7 @@ def test_adoption_shows_everything_it_changes_removals_included() -> None:
         '      - description: "Their own words" -> (none)',
         "      + tag reconcile.owner=o",
         "      + tag reconcile.uid=cus-1",
-        "      - tag segment",
+        "      - tag segment=smb",
     ]
 
 

@@ -1,0 +1,66 @@
+"""What happened to a connection, in the words of the action that follows it: a customer who
+disconnected their accounting platform (who, when, what it stops), a partner expense connection
+unlinked behind the tool, a Deauthorized connection's date.
+
+Codat's Connection has no status-change date: the nearest Codat says is a
+`dataConnectionErrors[].erroredOnUtc` (`Connection.changed_on`); without one, the date given is
+the connection's creation, and the words say so.
+"""
+
+from __future__ import annotations
+
+from reconcile.model import Connection, Platform, Status
+
+Why = tuple[str | None, Connection | None]  # an action's reason, and the connection it replaces
+
+
+def since_why(conn: Connection) -> str:
+    if conn.changed_on:
+        return " (since: when Codat reported the error that stopped it)"
+    return " (Codat gives no date for the change: since is when the connection was created)"
+
+
+def _when(conn: Connection) -> str:
+    if conn.changed_on:
+        return f"Codat reported an error on {conn.changed_on}"
+    return f"Codat gives no date for it; the connection was created {conn.created}"
+
+
+def disconnected(platform: Platform, connections: tuple[Connection, ...]) -> Why:
+    """Why P is created again when the customer disconnected it: who, when, what it stops."""
+    gone = [
+        c
+        for c in connections
+        if c.is_accounting and c.platform == platform and c.status == Status.UNLINKED.value
+    ]
+    if not gone:
+        return None, None
+    conn = gone[-1]
+    partner = [c for c in connections if c.is_partner_expense and c.status == Status.LINKED.value]
+    stops = (
+        "expenses stopped syncing to it, though the partner expense connection is still Linked"
+        if partner
+        else "expenses stopped syncing to it"
+    )
+    return (
+        f"the customer's {platform.name} connection {conn.id} was disconnected (Unlinked; "
+        f"{_when(conn)}): {stops}. A new link is created for the customer to authorize",
+        conn,
+    )
+
+
+def partner_gone(connections: tuple[Connection, ...]) -> Why:
+    """Why the partner expense connection is created again, when one existed."""
+    gone = [
+        c
+        for c in connections
+        if c.is_partner_expense and c.status in (Status.UNLINKED.value, Status.DEAUTHORIZED.value)
+    ]
+    if not gone:
+        return None, None
+    conn = gone[-1]
+    return (
+        f"re-created: the partner expense connection {conn.id} is {conn.status} ({_when(conn)}), "
+        "unlinked in Codat's portal or by the customer, and the file says expenses: true",
+        conn,
+    )
