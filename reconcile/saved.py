@@ -24,7 +24,7 @@ import jsonschema
 
 from reconcile.model import OWNER_TAG, UID_TAG, Company
 from reconcile.plan import FORMAT_VERSION, Kind, Plan, PlanFormatError, canonical
-from reconcile.render.escape import quoted, text
+from reconcile.render.escape import json_text, quoted, text
 
 MARKER = "saved_plan"
 SCHEMA_NAME = "plan.schema.json"
@@ -162,7 +162,7 @@ def build(
 
 
 def dumps(doc: Mapping[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 
 
 # ---------------------------------------------------------------------- reading

@@ -23,6 +23,9 @@ DEFAULT_SANDBOX_DB = Path(".reconcile") / "sandbox.db"
 IN_PROCESS_SANDBOX_URL = "http://127.0.0.1:8765"
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+# Seconds a command may spend talking to Codat in all (`--timeout`): a plan of the largest
+# supported fleet takes minutes; a server that drips bytes must not hold a run forever.
+DEFAULT_TIMEOUT = 3600.0
 
 
 def fail(message: str) -> NoReturn:
@@ -54,15 +57,29 @@ class Where:
 
     sandbox: bool
     sandbox_db: Path | None
+    # The command's overall deadline in seconds (`--timeout`); None: none.
+    timeout: float | None = DEFAULT_TIMEOUT
 
 
 def sandbox_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Adds --sandbox/--sandbox-db and hands the command one `where: Where`."""
+    """Adds --sandbox/--sandbox-db/--timeout and hands the command one `where: Where`."""
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, sandbox: bool, sandbox_db: Path | None, **kwargs: Any) -> Any:
-        return fn(*args, where=Where(sandbox or sandbox_db is not None, sandbox_db), **kwargs)
+    def wrapper(
+        *args: Any, sandbox: bool, sandbox_db: Path | None, timeout: float, **kwargs: Any
+    ) -> Any:
+        where = Where(sandbox or sandbox_db is not None, sandbox_db, timeout or None)
+        return fn(*args, where=where, **kwargs)
 
+    wrapper = click.option(
+        "--timeout",
+        type=click.FloatRange(min=0),
+        default=DEFAULT_TIMEOUT,
+        show_default=True,
+        metavar="SECONDS",
+        help="Give up talking to Codat after this long in all (every request and retry), "
+        "however slowly it answers; 0: no deadline.",
+    )(wrapper)
     wrapper = click.option(
         "--sandbox-db",
         type=click.Path(dir_okay=False, path_type=Path),
@@ -195,12 +212,14 @@ def open_client(where: Where, client_class: type[CodatClient] | None = None) -> 
             app = create_app(options)
             return cls(
                 "sandbox",
-                ClientSettings(base_url=IN_PROCESS_SANDBOX_URL),
+                ClientSettings(base_url=IN_PROCESS_SANDBOX_URL, deadline=where.timeout),
                 transport=httpx.ASGITransport(app=app),
             )
         from reconcile.cli.credentials import api_key_from_env, base_url_from_env
 
-        return cls(api_key_from_env(), ClientSettings(base_url=base_url_from_env()))
+        return cls(
+            api_key_from_env(), ClientSettings(base_url=base_url_from_env(), deadline=where.timeout)
+        )
     except ConfigError as exc:
         fail(str(exc))
 

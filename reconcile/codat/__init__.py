@@ -7,6 +7,7 @@ from reconcile.codat.errors import (
     CodatHTTPError,
     CodatTransportError,
     ConfigError,
+    DeadlineExceeded,
     QuotaExhausted,
 )
 
@@ -18,6 +19,7 @@ __all__ = [
     "CodatHTTPError",
     "CodatTransportError",
     "ConfigError",
+    "DeadlineExceeded",
     "QuotaExhausted",
     "UnexpectedAnswer",
     "json_or_none",
