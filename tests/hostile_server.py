@@ -4,13 +4,15 @@
 header, nothing validated) and yields a `HostileCodat` with its `url` and every request it
 received (`requests`: method, path, query, headers), so a test can assert what was sent.
 `route(request)` returns the `Reply`; `companies_route(...)` builds the usual one: a crafted
-`GET /companies` answer, 404 (Codat's ErrorMessage) for everything else.
+`GET /companies` answer, 404 (Codat's ErrorMessage) for everything else. `Reply(drip=5)` sends
+its body one byte every 5 s (httpx's per-read timeout never fires).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -36,6 +38,7 @@ class Reply:
     status: int = 200
     body: Any = None  # bytes are sent as they are; anything else as JSON; None: no body
     headers: Mapping[str, str] = field(default_factory=dict)
+    drip: float = 0.0  # > 0: the body is sent one byte every `drip` seconds (a slow drip)
 
     def encoded(self) -> bytes:
         if self.body is None:
@@ -142,7 +145,16 @@ class HostileCodat:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(content)))
                 self.end_headers()
-                self.wfile.write(content)
+                if not reply.drip:
+                    self.wfile.write(content)
+                    return
+                try:
+                    for i in range(len(content)):
+                        self.wfile.write(content[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(reply.drip)
+                except OSError:  # the client gave up: what a deadline is for
+                    self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 

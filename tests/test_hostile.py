@@ -153,6 +153,18 @@ CASES: dict[str, tuple[Reply | Callable[[Seen], Reply], str]] = {
     ),
     "a repeated id": (Reply(200, page([A, A])), f"company {A['id']} is listed twice"),
     "a growing count": (growing(), "totalResults kept changing while the pages were read"),
+    "a lone surrogate in a name": (
+        Reply(200, page([company(name="Acme \ud800")])),
+        "results[0].name should be text (it holds a lone surrogate",
+    ),
+    "a lone surrogate in a tag key": (
+        Reply(200, page([company(tags={"reconcile.owner": OWNER, "\udfff": "x"})])),
+        "results[0].tags should be an object with text keys",
+    ),
+    "endless paging": (
+        Reply(200, page([company(uid=f"cus-{i}") for i in range(5000)], total=10**9)),
+        "totalResults is 1,000,000,000, more than the 200,000 companies one read may hold",
+    ),
     "an escape sequence in an id": (
         Reply(200, page([company(id="\x1b]52;c;aGk=\x07")])),
         "results[0].id should be a UUID, got a string '\\x1b]52;c;aGk=\\x07'",
@@ -259,3 +271,62 @@ def test_unreachable_codat_names_the_url_and_how_long_it_tried(tmp_path: Path) -
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"  # nothing listens there once closed
     line = one_error_line(reconcile("plan", "customers.yaml", url=url, cwd=tmp_path))
     assert f"no response from Codat at {url} after 6 attempts over " in line
+
+
+@pytest.mark.parametrize("args", [("--format", "json"), ("--out", "saved.plan")])
+def test_a_lone_surrogate_is_refused_before_any_output(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """It used to crash `plan --out` and `--format json` (UTF-8 cannot encode it)."""
+    (tmp_path / "customers.yaml").write_text(DESIRED)
+    answer = Reply(200, page([company(name="Acme \udc00")]))
+    with serve_hostile(companies_route(answer)) as codat:
+        result = reconcile("plan", "customers.yaml", *args, url=codat.url, cwd=tmp_path)
+    assert "lone surrogate" in one_error_line(result)
+    assert not (tmp_path / "saved.plan").exists()
+
+
+@pytest.mark.parametrize("value", ["inf", "1e20", "Infinity"])
+def test_an_endless_retry_after_is_the_quota_not_an_overflow(tmp_path: Path, value: str) -> None:
+    route: Route = lambda seen: Reply(  # noqa: E731
+        429, {"statusCode": 429, "error": "Too many"}, {"Retry-After": value}
+    )
+    (tmp_path / "customers.yaml").write_text(DESIRED)
+    with serve_hostile(route) as codat:
+        result = reconcile("plan", "customers.yaml", url=codat.url, cwd=tmp_path)
+    line = one_error_line(result)
+    assert "429 Codat's daily quota is used up" in line
+    assert len(codat.requests) == 1  # not retried: a day is beyond the retry budget
+
+
+@pytest.mark.parametrize("command", ["plan", "audit", "export"])
+def test_a_slow_drip_cannot_outlast_the_deadline(tmp_path: Path, command: str) -> None:
+    """One byte a second: httpx's per-read timeout never fires; `--timeout` ends the run."""
+    (tmp_path / "customers.yaml").write_text(DESIRED)
+    answer = Reply(200, page([company()]), drip=1.0)
+    args = {
+        "plan": ("plan", "customers.yaml"),
+        "audit": ("audit", "customers.yaml"),
+        "export": ("export", "--owner", OWNER),
+    }[command]
+    with serve_hostile(companies_route(answer)) as codat:
+        started = time.monotonic()
+        result = reconcile(*args, "--timeout", "3", url=codat.url, cwd=tmp_path)
+        took = time.monotonic() - started
+    line = one_error_line(result)
+    assert "GET /companies: gave up at the deadline of 3 s for the whole command" in line
+    assert "--timeout" in line
+    assert took < 20
+
+
+def test_every_command_that_talks_to_codat_has_a_default_deadline(tmp_path: Path) -> None:
+    for command in ("plan", "apply", "audit", "export"):
+        result = subprocess.run(
+            [sys.executable, "-m", "reconcile", command, "--help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        words = " ".join(result.stdout.split())
+        assert "--timeout SECONDS" in words, command
+        assert "[default: 3600" in words, command

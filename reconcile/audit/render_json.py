@@ -7,6 +7,7 @@ from typing import Any
 
 from reconcile.audit.duration import format_duration
 from reconcile.audit.model import FORMAT_VERSION, KIND_ORDER, Audit, Finding
+from reconcile.render.escape import json_text
 
 
 def audit_to_dict(audit: Audit) -> dict[str, Any]:
@@ -44,4 +45,4 @@ def _finding(finding: Finding) -> dict[str, Any]:
 
 
 def render_audit_json(audit: Audit) -> str:
-    return json.dumps(audit_to_dict(audit), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(audit_to_dict(audit), indent=2, ensure_ascii=False)) + "\n"

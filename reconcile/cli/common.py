@@ -24,6 +24,9 @@ DEFAULT_SANDBOX_DB = Path(".reconcile") / "sandbox.db"
 IN_PROCESS_SANDBOX_URL = "http://127.0.0.1:8765"
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+# Seconds a command may spend talking to Codat in all (`--timeout`): a plan of the largest
+# supported fleet takes minutes; a server that drips bytes must not hold a run forever.
+DEFAULT_TIMEOUT = 3600.0
 
 
 def fail(message: str) -> NoReturn:
@@ -56,18 +59,34 @@ class Where:
     sandbox: bool
     sandbox_db: Path | None
     env: str | None = None  # --env: which of the file's environments (Codat accounts)
+    # The command's overall deadline in seconds (`--timeout`); None: none.
+    timeout: float | None = DEFAULT_TIMEOUT
 
 
 def sandbox_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Adds --sandbox/--sandbox-db/--env and hands the command one `where: Where`."""
+    """Adds --sandbox/--sandbox-db/--env/--timeout and hands the command one `where: Where`."""
 
     @functools.wraps(fn)
     def wrapper(
-        *args: Any, sandbox: bool, sandbox_db: Path | None, env: str | None, **kwargs: Any
+        *args: Any,
+        sandbox: bool,
+        sandbox_db: Path | None,
+        env: str | None,
+        timeout: float,
+        **kwargs: Any,
     ) -> Any:
-        where = Where(sandbox or sandbox_db is not None, sandbox_db, env)
+        where = Where(sandbox or sandbox_db is not None, sandbox_db, env, timeout or None)
         return fn(*args, where=where, **kwargs)
 
+    wrapper = click.option(
+        "--timeout",
+        type=click.FloatRange(min=0),
+        default=DEFAULT_TIMEOUT,
+        show_default=True,
+        metavar="SECONDS",
+        help="Give up talking to Codat after this long in all (every request and retry), "
+        "however slowly it answers; 0: no deadline.",
+    )(wrapper)
     wrapper = click.option(
         "--env",
         metavar="NAME",
@@ -236,15 +255,17 @@ def open_client(
             app = create_app(options)
             return cls(
                 "sandbox",
-                ClientSettings(base_url=IN_PROCESS_SANDBOX_URL),
+                ClientSettings(base_url=IN_PROCESS_SANDBOX_URL, deadline=where.timeout),
                 transport=httpx.ASGITransport(app=app),
             )
         from reconcile.cli.credentials import api_key_from_env, base_url_from_env
 
         if env is None:
-            return cls(api_key_from_env(), ClientSettings(base_url=base_url_from_env()))
+            settings = ClientSettings(base_url=base_url_from_env(), deadline=where.timeout)
+            return cls(api_key_from_env(), settings)
         settings = ClientSettings(
             base_url=env.base_url or base_url_from_env(),
+            deadline=where.timeout,
             expected_account=env.account,
             account_label=f"environment {env.name} (in the file)",
         )

@@ -7,6 +7,7 @@ from reconcile.codat.errors import (
     CodatHTTPError,
     CodatTransportError,
     ConfigError,
+    DeadlineExceeded,
     QuotaExhausted,
     WrongAccount,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "CodatHTTPError",
     "CodatTransportError",
     "ConfigError",
+    "DeadlineExceeded",
     "QuotaExhausted",
     "UnexpectedAnswer",
     "WrongAccount",

@@ -8,7 +8,8 @@ escaped, so a hostile value can neither flood nor forge the message). Fields the
 read are dropped unseen; nullable fields may be null.
 
 Decoding is here too: JSON nested too deeply for the decoder (it would blow the stack) is an
-`UnexpectedAnswer` like any other, never a `RecursionError`.
+`UnexpectedAnswer` like any other, never a `RecursionError`; so is a lone surrogate (`"\ud800"`,
+valid JSON but not text: it cannot be written to a file or a terminal as UTF-8).
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ def decode(content: bytes, where: str, *, status: int = 200, content_type: str =
     if not content:
         return None
     try:
-        return json.loads(content)
+        body = json.loads(content)
     except RecursionError:
         raise UnexpectedAnswer(where, "JSON nested too deeply to read") from None
     except ValueError:  # JSONDecodeError and UnicodeDecodeError
@@ -177,6 +178,32 @@ def decode(content: bytes, where: str, *, status: int = 200, content_type: str =
         raise UnexpectedAnswer(
             where, f"not JSON (status {status}, {kind}); is CODAT_BASE_URL right?"
         ) from None
+    # Raw UTF-8 cannot hold a surrogate (strict decoding refuses it): only a `\uD8xx`-`\uDFxx`
+    # escape can make one, so the walk runs only for answers that have such an escape.
+    if _SURROGATE_ESCAPE.search(content):
+        _refuse_lone_surrogates(body, _At(where))
+    return body
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_lone_surrogates(body: object, at: _At) -> None:
+    """Every string (keys too) of a decoded answer; iterative, so any depth json allows."""
+    stack: list[tuple[object, _At]] = [(body, at)]
+    while stack:
+        value, here = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                here.fail("text (it holds a lone surrogate, which is not a character)", value)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if _SURROGATE.search(key):
+                    here.fail("an object with text keys (a key holds a lone surrogate)", key)
+                stack.append((item, here.key(key)))
+        elif isinstance(value, list):
+            stack.extend((item, here.index(i)) for i, item in enumerate(value))
 
 
 def json_or_none(content: bytes) -> object:

@@ -7,6 +7,13 @@ key, a 409 ("the first request with this key is still running") is retried too, 
 one has answered. A 429 that says the daily quota is used up is not retried: `QuotaExhausted`
 (see `reconcile.codat.ratelimit`).
 
+Every command has an overall deadline (`ClientSettings.deadline`, the CLI's `--timeout`),
+counted from the client's creation: each attempt, and each wait between attempts, must end
+before it, else `DeadlineExceeded` (httpx's timeout is per read: a server dripping one byte every
+few seconds would otherwise hold a plan forever). Listing companies is capped across all pages
+(`max_listed_companies`, `max_listed_bytes`), in proportion to the largest fleet the tool
+supports, so endless paging stops with a clear error instead of filling memory.
+
 Every answer the tool reads is checked by `reconcile.codat.answers` and returned as the model's
 types; every path is built by `reconcile.paths` (ids quoted as one segment).
 
@@ -46,6 +53,7 @@ from reconcile.codat.errors import (
     CodatHTTPError,
     CodatTransportError,
     ConfigError,
+    DeadlineExceeded,
     QuotaExhausted,
     WrongAccount,
     clean,
@@ -59,6 +67,13 @@ DEFAULT_BASE_URL = "https://api.codat.io"
 MAX_PAGE_SIZE = 5000
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 USER_AGENT = "codat-reconcile"
+# The largest fleet the tool supports (customers of one owner; benchmarks/RESULTS.md measures
+# plan at this size). A listing may hold twice as many companies (other owners', untagged ones
+# for `export --adopt`) at up to 2 KiB each on average (a company is about 1 KiB on the wire).
+LARGEST_FLEET = 100_000
+MAX_LISTED_COMPANIES = 2 * LARGEST_FLEET
+MAX_LISTED_BYTES = MAX_LISTED_COMPANIES * 2048
+DEFAULT_DEADLINE = 3600.0
 log = logging.getLogger("reconcile.http")
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -81,6 +96,11 @@ class ClientSettings:
     # request is sent; `account_label` names where that expectation comes from, for the error.
     expected_account: str | None = None
     account_label: str = "the run"
+    # Across all pages of one listing (see LARGEST_FLEET).
+    max_listed_companies: int = MAX_LISTED_COMPANIES
+    max_listed_bytes: int = MAX_LISTED_BYTES
+    # Seconds for everything the client does, from its creation; None: no deadline.
+    deadline: float | None = DEFAULT_DEADLINE
 
 
 def check_base_url(base_url: str) -> str:
@@ -148,6 +168,8 @@ class CodatClient:
         )
         self._sleep = sleep
         self._rng = rng or random.Random()
+        deadline = self.settings.deadline
+        self._deadline_at = None if deadline is None else time.monotonic() + deadline
         self.requests_sent = 0
         self.server_time: datetime | None = None  # from the last response's Date header
         # From the last response's X-Rate-Limit-* headers (None when absent).
@@ -188,11 +210,15 @@ class CodatClient:
             attempt += 1
             started = time.perf_counter()
             try:
-                response = await self._receive(
-                    self._http.build_request(
-                        method, path, json=json, params=params, headers=headers
+                async with asyncio.timeout(self._time_left(method, path)):
+                    response = await self._receive(
+                        self._http.build_request(
+                            method, path, json=json, params=params, headers=headers
+                        )
                     )
-                )
+            except TimeoutError:
+                self.requests_sent += 1
+                raise self._past_deadline(method, path) from None
             except httpx.DecodingError as exc:
                 self.requests_sent += 1
                 raise UnexpectedAnswer(f"{method} {path}", f"unreadable body ({exc})") from None
@@ -201,7 +227,7 @@ class CodatClient:
                 elapsed = (time.perf_counter() - started) * 1000
                 log.info("%s %s -> %s (%.0f ms)", method, path, type(exc).__name__, elapsed)
                 if retryable_method and attempt < self.settings.max_attempts:
-                    await self._sleep(self._backoff(attempt, None))
+                    await self._wait(self._backoff(attempt, None), method, path)
                     continue
                 raise CodatTransportError(
                     method,
@@ -225,9 +251,28 @@ class CodatClient:
                 status == 409 and idempotency_key is not None
             )
             if retry and attempt < self.settings.max_attempts:
-                await self._sleep(self._backoff(attempt, wait))
+                await self._wait(self._backoff(attempt, wait), method, path)
                 continue
             raise CodatHTTPError(method, path, status, json_or_none(response.content))
+
+    def _time_left(self, method: str, path: str) -> float | None:
+        """Seconds left before the deadline (None: no deadline); past it, `DeadlineExceeded`."""
+        if self._deadline_at is None:
+            return None
+        left = self._deadline_at - time.monotonic()
+        if left <= 0:
+            raise self._past_deadline(method, path)
+        return left
+
+    def _past_deadline(self, method: str, path: str) -> DeadlineExceeded:
+        return DeadlineExceeded(method, path, self.settings.deadline or 0.0)
+
+    async def _wait(self, seconds: float, method: str, path: str) -> None:
+        """Wait before a retry; a wait that would end past the deadline ends the command now."""
+        left = self._time_left(method, path)
+        if left is not None and seconds >= left:
+            raise self._past_deadline(method, path)
+        await self._sleep(seconds)
 
     async def _receive(self, request: httpx.Request) -> httpx.Response:
         """Send, and read the answer only up to `max_answer_bytes`."""
@@ -319,15 +364,35 @@ class CodatClient:
     async def list_companies(
         self, tags: str | None = None, *, page_size: int = MAX_PAGE_SIZE
     ) -> list[Company]:
-        """Every company matching the tag filter, verified (see `reconcile.codat.paging`)."""
+        """Every company matching the tag filter, verified (see `reconcile.codat.paging`), at
+        most `max_listed_companies` of them in at most `max_listed_bytes`."""
+        path = paths.companies()
+        where = f"GET {path}"
+        read = 0
+        cap = self.settings.max_listed_bytes
 
         async def fetch(page: int) -> object:
+            nonlocal read
             params: dict[str, Any] = {"page": page, "pageSize": page_size}
             if tags:
                 params["tags"] = tags
-            return await self.request_json("GET", paths.companies(), params=params)
+            response = await self.request("GET", path, params=params)
+            read += len(response.content)
+            if read > cap:
+                raise UnexpectedAnswer(
+                    where,
+                    f"the pages hold more than {cap:,} bytes in all ({read:,} by page {page}), "
+                    f"more than {self.settings.max_listed_companies:,} companies would; "
+                    "nothing is planned from it: is CODAT_BASE_URL right?",
+                )
+            return decode(
+                response.content,
+                where,
+                status=response.status_code,
+                content_type=response.headers.get("Content-Type", ""),
+            )
 
-        return await read_all(fetch, page_size)
+        return await read_all(fetch, page_size, max_companies=self.settings.max_listed_companies)
 
     async def _confirm_account(self) -> None:
         """The key's account (`GET /profile`) is the expected one, before anything else is sent:

@@ -62,6 +62,21 @@ class CodatTransportError(CodatError):
         self.elapsed = elapsed
 
 
+class DeadlineExceeded(CodatError):
+    """The command's overall deadline (`--timeout`) passed: Codat answered too slowly in all
+    (a slow drip of bytes defeats a per-read timeout, never this one). The request may have been
+    applied."""
+
+    def __init__(self, method: str, path: str, deadline: float) -> None:
+        super().__init__(
+            f"{method} {path}: gave up at the deadline of {deadline:g} s for the whole command "
+            "(--timeout): Codat answered too slowly; try again later or raise --timeout"
+        )
+        self.method = method
+        self.path = path
+        self.deadline = deadline
+
+
 class CodatHTTPError(CodatError):
     """Codat answered with an error status and (usually) its ErrorMessage body."""
 

@@ -3,6 +3,8 @@
 The read must hold exactly the first page's `totalResults` distinct companies:
 - a page shorter than the page size ends the read, and the number of pages is capped by the
   first `totalResults` (a server cannot keep the client paging forever);
+- a first `totalResults` above `max_companies` (the client's cap, in proportion to the largest
+  fleet the tool supports) ends the read at once, with a clear error, after the first page;
 - a short read, a company listed twice, or a page longer than the page size is an error;
 - pages are offsets, so when `totalResults` changes between pages (a company created or deleted
   meanwhile, which may shift one across a page boundary) the read starts again, at most
@@ -39,11 +41,13 @@ class _CountChanged(Exception):
         self.total = total
 
 
-async def read_all(fetch: FetchPage, page_size: int) -> list[Company]:
+async def read_all(
+    fetch: FetchPage, page_size: int, *, max_companies: int | None = None
+) -> list[Company]:
     totals: list[int] = []
     for _ in range(MAX_LIST_RESTARTS):
         try:
-            return await _read_once(fetch, page_size, totals)
+            return await _read_once(fetch, page_size, totals, max_companies)
         except _CountChanged as changed:
             totals.append(changed.total)
     seen = ", ".join(dict.fromkeys(str(t) for t in totals))
@@ -76,7 +80,9 @@ def _abandon(task: asyncio.Future[object]) -> None:
     task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
 
-async def _read_once(fetch: FetchPage, page_size: int, totals: list[int]) -> list[Company]:
+async def _read_once(
+    fetch: FetchPage, page_size: int, totals: list[int], max_companies: int | None
+) -> list[Company]:
     companies: dict[str, Company] = {}
     first_total: int | None = None
     ahead: dict[int, asyncio.Future[object]] = {}
@@ -96,6 +102,13 @@ async def _read_once(fetch: FetchPage, page_size: int, totals: list[int]) -> lis
             batch, total = parse_page(body, WHERE)
             del body  # the decoded page goes as soon as it is checked
             if first_total is None:
+                if max_companies is not None and total > max_companies:
+                    raise UnexpectedAnswer(
+                        WHERE,
+                        f"totalResults is {total:,}, more than the {max_companies:,} companies "
+                        "one read may hold (twice the largest fleet this tool supports); "
+                        "nothing is planned from it: is CODAT_BASE_URL right?",
+                    )
                 first_total = total
                 totals.append(total)
                 last_page = max(1, -(-total // page_size))

@@ -15,12 +15,15 @@ wait that meets another 429 simply waits again.)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
 
+# The longest `Retry-After` taken as said: Codat's quota is daily, so anything longer is "a day".
+MAX_RETRY_AFTER = 86_400.0
 # Below this an X-Rate-Limit-Reset integer is a number of seconds, above it a Unix time.
 _UNIX_TIME_FLOOR = 1_000_000_000
 
@@ -41,15 +44,21 @@ def read_rate_limit(headers: httpx.Headers, now: datetime) -> RateLimit:
 
 
 def retry_after_seconds(value: str | None, now: datetime) -> float | None:
-    """`Retry-After` as seconds from now: a number of seconds or an HTTP date."""
+    """`Retry-After` as seconds from now: a number of seconds or an HTTP date, clamped to
+    `MAX_RETRY_AFTER` (`inf` or `1e20` are "a day or more", never an overflow); NaN is unreadable
+    (None)."""
     if value is None:
         return None
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
-        pass
-    moment = http_date(value)
-    return None if moment is None else max((moment - now).total_seconds(), 0.0)
+        moment = http_date(value)
+        if moment is None:
+            return None
+        seconds = (moment - now).total_seconds()
+    if math.isnan(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def _count(value: str | None) -> int | None:
@@ -79,7 +88,7 @@ def _moment(value: str | None, now: datetime) -> datetime | None:
 def http_date(value: str) -> datetime | None:
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         try:
             moment = datetime.fromisoformat(value.strip())
         except ValueError:

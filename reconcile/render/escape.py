@@ -50,6 +50,33 @@ def quoted(value: object) -> str:
     return '"' + text(value).replace('"', '\\"') + '"'
 
 
+def _json_escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char != "\x7f" and not _needs_escape(char):
+        return char
+    code = ord(char)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    high, low = divmod(code - 0x10000, 0x400)
+    return f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}"
+
+
+# `json.dumps` escapes C0 controls itself; DEL and everything beyond ASCII are looked at here.
+_JSON_BEYOND_ASCII = re.compile("[\x7f-\U0010ffff]")
+
+
+def json_text(document: str) -> str:
+    """JSON text (from `json.dumps(..., ensure_ascii=False)`) with every character that is not
+    printable as itself (DEL, C1 controls, bidi overrides, zero-width and format characters,
+    line separators, surrogates, private use, unassigned) written as a `\\uXXXX` escape: the
+    same JSON, readable UTF-8 otherwise, and nothing a terminal or a diff viewer acts on. Such
+    characters can only be inside strings (JSON's own syntax is ASCII), so escaping them there
+    is exact."""
+    if document.isascii() and "\x7f" not in document:
+        return document
+    return _JSON_BEYOND_ASCII.sub(_json_escape, document)
+
+
 # Characters Markdown (GitHub flavour, with its `$` maths) may read as syntax. `<`, `>` and `&`
 # are left to the HTML escaping: `\&gt;` would show as "&gt;".
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")

@@ -19,6 +19,8 @@ T = TypeVar("T")
 
 MAX_PAGE_SIZE = 5000
 DEFAULT_PAGE_SIZE = 100
+# `page` is an int32 in Codat's specs: a larger number is a bad request, never an SQL overflow.
+MAX_PAGE = 2**31 - 1
 
 
 def store_of(request: Request) -> Store:
@@ -50,6 +52,10 @@ async def read_json(request: Request, *, invalid_status: int = 400) -> Any:
         raise ApiError(
             invalid_status, "Error processing request - the body is not valid JSON."
         ) from None
+    except RecursionError:  # nested deeper than the decoder goes: a bad request, not a crash
+        raise ApiError(
+            invalid_status, "Error processing request - the body is nested too deeply."
+        ) from None
 
 
 def path_param(request: Request, name: str) -> str:
@@ -71,7 +77,7 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int | 
 
 
 def paging(request: Request) -> tuple[int, int]:
-    page = _int_param(request, "page", 1, 1, None)
+    page = _int_param(request, "page", 1, 1, MAX_PAGE)
     page_size = _int_param(request, "pageSize", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     return page, page_size
 

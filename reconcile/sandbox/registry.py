@@ -1,5 +1,9 @@
-"""The integrations the sandbox knows: Sync for Expenses accounting platforms and the partner
-expense integration. Duplicated here on purpose: the sandbox is Codat, not the reconciler."""
+"""The integrations the sandbox knows, as a Codat account has them enabled: the Sync for Expenses
+accounting platforms, the partner expense integration, and, as on a real account, integrations
+outside Sync for Expenses (other accounting platforms such as Sage 50 or MYOB, banking and commerce
+sources) that a customer or another team may have connected. Every one of them can be created over
+`POST /companies/{companyId}/connections`; only the partner expense one has its own endpoint.
+Duplicated here on purpose: the sandbox is Codat, not the reconciler."""
 
 from __future__ import annotations
 
@@ -55,15 +59,29 @@ ACCOUNTING_PLATFORMS: Final = MappingProxyType(
 
 PARTNER_EXPENSE: Final = Integration("expn", "Partner Expense", "Expense")
 
-# Accounting platforms Codat offers outside Sync for Expenses: a real fleet has them, so
-# `POST /connections` accepts them too (the reconciler must leave them alone).
-OTHER_ACCOUNTING_PLATFORMS: Final = MappingProxyType(
-    {i.key: i for i in (Integration("hbql", "Sage 50 (UK)", "Accounting"),)}
+# Integrations outside Sync for Expenses. `hbql` (Sage 50), `vjms` (Pandle) and `dfxm` (Basiq) are
+# the keys Codat's documents show; the others follow Codat's shape (four lower-case letters) and
+# stand for the platform named, as the sandbox's own keys.
+OTHER_INTEGRATIONS: Final = MappingProxyType(
+    {
+        i.key: i
+        for i in (
+            Integration("hbql", "Sage 50 (UK)", "Accounting"),
+            Integration("pdvj", "MYOB Business", "Accounting"),
+            Integration("vjms", "Pandle", "Accounting"),
+            Integration("tgff", "Sage Business Cloud Accounting", "Accounting"),
+            Integration("qudb", "Exact Online", "Accounting"),
+            Integration("dfxm", "Basiq", "Banking"),
+            Integration("plad", "Plaid", "Banking"),
+            Integration("trlr", "TrueLayer", "Banking"),
+            Integration("shpf", "Shopify", "Commerce"),
+            Integration("strp", "Stripe", "Commerce"),
+            Integration("sqre", "Square", "Commerce"),
+        )
+    }
 )
-# What `POST /companies/{id}/connections` accepts.
-CONNECTABLE_PLATFORMS: Final = MappingProxyType(
-    {**ACCOUNTING_PLATFORMS, **OTHER_ACCOUNTING_PLATFORMS}
-)
+# Every integration `POST .../connections` accepts, by platform key.
+CONNECTABLE: Final = MappingProxyType({**ACCOUNTING_PLATFORMS, **OTHER_INTEGRATIONS})
 
 # Connection statuses (the wire `status`), and the source types the sandbox serves.
 PENDING_AUTH: Final = "PendingAuth"
@@ -75,8 +93,12 @@ CONNECTION_STATUSES: Final = (PENDING_AUTH, LINKED, UNLINKED, DEAUTHORIZED)
 ACTIVE_STATUSES: Final = (PENDING_AUTH, LINKED)
 ACCOUNTING: Final = "Accounting"
 EXPENSE: Final = "Expense"
+BANKING: Final = "Banking"
+COMMERCE: Final = "Commerce"
 # The CLI's words for them.
-SOURCE_TYPES: Final = MappingProxyType({"accounting": ACCOUNTING, "expense": EXPENSE})
+SOURCE_TYPES: Final = MappingProxyType(
+    {"accounting": ACCOUNTING, "expense": EXPENSE, "banking": BANKING, "commerce": COMMERCE}
+)
 
 # `dataConnectionErrors[].status`: an error stays Active until it is Resolved.
 ERROR_ACTIVE: Final = "Active"

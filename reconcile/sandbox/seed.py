@@ -45,11 +45,13 @@ from reconcile.sandbox.registry import (
     UID_TAG,
     UNLINKED,
 )
+from reconcile.sandbox.seed_messy import MESSY_KINDS, seed_messy
 from reconcile.sandbox.store import Store
 
 T = TypeVar("T")
 
 DEFAULT_OWNER: Final = "expenses-demo"
+MESSY_PER: Final = 50  # `--messy`: one group of each messy kind per this many companies
 
 PLATFORM_WEIGHTS: Final = (
     ("qhyg", 30),  # QuickBooks Online
@@ -320,6 +322,13 @@ def _iso(moment: datetime) -> str:
     type=click.FloatRange(0.0, 1.0),
     help="Share of current accounting connections given an Active dataConnectionErrors entry.",
 )
+@click.option(
+    "--messy",
+    is_flag=True,
+    help="Also add the fleets real Codat accounts grow (platforms outside Sync for Expenses, "
+    "two active accounting connections, duplicate uids, same-name untagged companies, "
+    "Deauthorized connections with errors): one of each per 50 companies, at least one.",
+)
 def seed_command(
     db_path: Path,
     companies: int,
@@ -327,6 +336,7 @@ def seed_command(
     seed: int,
     link_base_url: str,
     connection_errors: float,
+    messy: bool,
 ) -> None:
     """Add a realistic population of companies and connections to a sandbox database."""
     counts = seed_population(
@@ -337,6 +347,16 @@ def seed_command(
         link_base_url=link_base_url,
         connection_errors=connection_errors,
     )
+    if messy:
+        counts.update(
+            seed_messy(
+                db_path,
+                owners or (DEFAULT_OWNER,),
+                max(1, companies // MESSY_PER),
+                seed,
+                link_base_url=link_base_url,
+            )
+        )
     summary = ", ".join(
         f"{counts[k]} {k}"
         for k in (
@@ -346,7 +366,8 @@ def seed_command(
             *CONNECTION_STATUSES,
             "partner expense",
             "expense config",
-            *(("connection errors",) if connection_errors else ()),
+            *(("connection errors",) if connection_errors or messy else ()),
+            *(MESSY_KINDS if messy else ()),
         )
     )
     click.echo(f"Seeded {db_path}: {summary}")

@@ -21,7 +21,7 @@ from reconcile.sandbox.filters import Condition, Ordering, Query
 from reconcile.sandbox.registry import (
     ACCOUNTING,
     ACTIVE_STATUSES,
-    CONNECTABLE_PLATFORMS,
+    CONNECTABLE,
     CONNECTION_STATUSES,
     DEFAULT_BASE_URL,
     ERROR_ACTIVE,
@@ -247,8 +247,8 @@ class Store(StoreDB):
         return self._connections(conn, company_id, " AND id = ?", (connection_id,))[0]
 
     def create_connection(self, company_id: str, platform_key: str, link_base_url: str) -> Wire:
-        """A PendingAuth accounting connection; Conflict while another one is active."""
-        integration = CONNECTABLE_PLATFORMS.get(platform_key)
+        """A PendingAuth connection; Conflict for accounting while another one is active."""
+        integration = CONNECTABLE.get(platform_key)
         if integration is None:
             raise UnknownPlatform(platform_key)
         with self._write() as conn:
@@ -260,7 +260,7 @@ class Store(StoreDB):
                 " AND source_type = ? AND status IN (?, ?)",
                 (ACCOUNTING, *ACTIVE_STATUSES),
             )
-            if active:
+            if active and integration.source_type == ACCOUNTING:
                 raise Conflict(
                     f"company {company_id} already has an active accounting connection"
                     f" {active[0]['id']} ({active[0]['platformName']}, {active[0]['status']})"

@@ -22,6 +22,7 @@ from typing import Any
 
 from reconcile.model import Company, Customer, DesiredState, ExpenseConfig
 from reconcile.plan import FORMAT_VERSION, Kind, Plan
+from reconcile.render.escape import json_text
 from reconcile.saved.errors import SavedPlanError
 from reconcile.saved.signing import SigningKey
 
@@ -199,4 +200,4 @@ def build(
 
 
 def dumps(doc: Mapping[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"

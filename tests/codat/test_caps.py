@@ -1,0 +1,93 @@
+"""Caps that hold across requests: the companies and bytes of one listing, the command's
+deadline, and `Retry-After` (issue 15, point 9)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from reconcile.codat import ClientSettings, CodatClient, DeadlineExceeded, UnexpectedAnswer
+from reconcile.codat.ratelimit import MAX_RETRY_AFTER, retry_after_seconds
+from tests.hostile_server import Reply, Seen, companies_route, company, page, serve_hostile
+
+
+def _list(
+    settings: ClientSettings, answer: Reply | Callable[[Seen], Reply], page_size: int = 2
+) -> tuple[object, int]:
+    async def go(url: str) -> object:
+        async with CodatClient("k", replace(settings, base_url=url)) as client:
+            try:
+                return await client.list_companies(page_size=page_size)
+            except (UnexpectedAnswer, DeadlineExceeded) as exc:
+                return exc
+
+    with serve_hostile(companies_route(answer)) as codat:
+        return asyncio.run(go(codat.url)), len(codat.requests)
+
+
+def _settings(**fields: float) -> ClientSettings:
+    return replace(ClientSettings(max_attempts=1), **fields)
+
+
+def test_bytes_are_capped_across_pages_not_only_per_answer() -> None:
+    """Each page is small (well under the 64 MB answer cap); together they pass the listing's."""
+    fresh = (company(uid=f"u{i}", description="x" * 2000) for i in itertools.count())
+
+    def answer(seen: Seen) -> Reply:
+        return Reply(200, page([next(fresh), next(fresh)], 1000))
+
+    settings = _settings(max_listed_bytes=50_000, max_listed_companies=1000)
+    got, requests = _list(settings, answer)
+    assert isinstance(got, UnexpectedAnswer)
+    assert "the pages hold more than 50,000 bytes in all" in str(got)
+    assert requests < 20  # stopped at the cap (~12 pages), not at totalResults' 500
+
+
+def test_companies_are_capped_by_the_first_total() -> None:
+    settings = _settings(max_listed_companies=10)
+    got, requests = _list(settings, Reply(200, page([company(), company()], 11)))
+    assert isinstance(got, UnexpectedAnswer)
+    assert "totalResults is 11, more than the 10 companies one read may hold" in str(got)
+    assert requests <= 2  # the first page, and at most the one asked for ahead of it
+    got, _ = _list(settings, Reply(200, page([company()], 1)))
+    assert isinstance(got, list) and len(got) == 1
+
+
+def test_the_deadline_covers_the_whole_command_not_each_read() -> None:
+    settings = _settings(deadline=1.5)
+    started = time.monotonic()
+    got, _ = _list(settings, Reply(200, page([company()]), drip=0.2))
+    assert isinstance(got, DeadlineExceeded)
+    assert time.monotonic() - started < 5
+    assert "gave up at the deadline of 1.5 s" in str(got)
+
+
+def test_no_retry_is_started_that_would_end_past_the_deadline() -> None:
+    settings = _settings(deadline=2.0, max_attempts=6, backoff_cap=30.0)
+    busy = Reply(503, {"error": "busy"}, {"Retry-After": "10"})
+    started = time.monotonic()
+    got, requests = _list(settings, busy)
+    assert isinstance(got, DeadlineExceeded)
+    assert time.monotonic() - started < 2 and requests == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("inf", MAX_RETRY_AFTER),
+        ("Infinity", MAX_RETRY_AFTER),
+        ("1e20", MAX_RETRY_AFTER),
+        ("-inf", 0.0),
+        ("nan", None),
+        ("7", 7.0),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", MAX_RETRY_AFTER),
+    ],
+)
+def test_retry_after_is_clamped(value: str, expected: float | None) -> None:
+    assert retry_after_seconds(value, datetime(2026, 12, 2, tzinfo=UTC)) == expected
