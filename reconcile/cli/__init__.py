@@ -25,6 +25,7 @@ COMMANDS = {
     "audit": "reconcile.cli.audit_cmd:audit",
     "export": "reconcile.cli.export_cmd:export",
     "sandbox": "reconcile.sandbox.cli:sandbox",
+    "watch": "reconcile.cli.watch_cmd:watch",
 }
 
 
