@@ -141,6 +141,29 @@ class Customer:
         return tags
 
 
+# `policy.auto`: the additive kinds of action `converge` and `watch` may apply without another
+# review (the reviewed file asked for them). Unlinks and deletes can never be listed.
+AUTO_PARTNER_EXPENSE = "partner_expense_connection"
+AUTO_EXPENSE_CONFIG = "expense_config"
+AUTO_ACCOUNTING_RECREATE = "accounting_connection_recreate"  # one the customer deleted
+AUTO_COMPANY_RESTORE = "company_restore"  # name, description or tags edited in the portal
+AUTO_KINDS: tuple[str, ...] = (
+    AUTO_PARTNER_EXPENSE,
+    AUTO_EXPENSE_CONFIG,
+    AUTO_ACCOUNTING_RECREATE,
+    AUTO_COMPANY_RESTORE,
+)
+DEFAULT_AUTO = frozenset({AUTO_PARTNER_EXPENSE, AUTO_EXPENSE_CONFIG})  # the names users write
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """What the file pre-approves: `auto` for converge and watch, `prune` for issue 15."""
+
+    auto: frozenset[str] = DEFAULT_AUTO
+    prune: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class DesiredState:
     """The whole desired-state input of one run."""
@@ -148,6 +171,7 @@ class DesiredState:
     owner: str
     customers: tuple[Customer, ...]
     files: tuple[str, ...] = ()
+    policy: Policy = field(default_factory=Policy)
 
 
 # --------------------------------------------------------------------------- live

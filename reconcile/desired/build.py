@@ -11,6 +11,7 @@ from reconcile.model import (
     DesiredState,
     ExpenseConfig,
     Location,
+    Policy,
     resolve_platform,
 )
 
@@ -21,16 +22,30 @@ Locate = Callable[[int], tuple[int, int]]
 def build_state(files: Sequence[tuple[str, Any, Locate]]) -> DesiredState:
     """The model of data that has passed every check; files in the order they were read."""
     owner = ""
+    policy = Policy()
     customers: list[Customer] = []
     for file, data, locate in files:
         owner = owner or data["owner"]
+        if "policy" in data:  # the cross-file checks made sure every file says the same
+            policy = policy_of(data["policy"])
         defaults: dict[str, Any] = data.get("defaults") or {}
         for index, raw in enumerate(data["customers"]):
             line, col = locate(index)
             customers.append(_customer(raw, defaults, Location(file, line, col)))
     return DesiredState(
-        owner=owner, customers=tuple(customers), files=tuple(file for file, _, _ in files)
+        owner=owner,
+        customers=tuple(customers),
+        files=tuple(file for file, _, _ in files),
+        policy=policy,
     )
+
+
+def policy_of(raw: dict[str, Any] | None) -> Policy:
+    """`policy:` as written; a key left out keeps its default (`auto: []` allows nothing)."""
+    raw = raw or {}
+    default = Policy()
+    auto = frozenset(raw["auto"]) if "auto" in raw else default.auto
+    return Policy(auto=auto, prune=bool(raw.get("prune", default.prune)))
 
 
 def _customer(raw: dict[str, Any], defaults: dict[str, Any], location: Location) -> Customer:

@@ -18,6 +18,7 @@ Found = tuple[int, Issue]
 
 def cross_checks(docs: Sequence[Document]) -> Iterator[Found]:
     yield from _owners(docs)
+    yield from _policies(docs)
     yield from _unique(docs, "uid", "uid")
     yield from _unique(docs, "id", "company id")
     for index, doc in enumerate(docs):
@@ -46,6 +47,34 @@ def _owners(docs: Sequence[Document]) -> Iterator[Found]:
                     f" {_where(docs, first[0], ('owner',))}; one run manages one owner",
                 ),
             )
+
+
+def _policies(docs: Sequence[Document]) -> Iterator[Found]:
+    """`policy:` may be written in any file of a run, but every file that writes it says the
+    same (one run has one policy)."""
+    first: tuple[int, Any] | None = None
+    for index, doc in enumerate(docs):
+        if not isinstance(doc.data, dict) or not isinstance(doc.data.get("policy"), dict):
+            continue
+        policy = _policy_key(doc.data["policy"])
+        if first is None:
+            first = (index, policy)
+        elif policy != first[1]:
+            yield (
+                index,
+                Issue(
+                    ("policy",),
+                    f"policy differs from the policy at {_where(docs, first[0], ('policy',))}; "
+                    "one run has one policy: write it in one file, or the same in each",
+                    at_key=True,
+                ),
+            )
+
+
+def _policy_key(policy: dict[str, Any]) -> tuple[Any, ...]:
+    auto = policy.get("auto")
+    listed = frozenset(str(a) for a in auto) if isinstance(auto, list) else auto
+    return (listed, policy.get("prune"))
 
 
 def _customers(data: Any) -> Iterator[tuple[int, dict[str, Any]]]:
