@@ -23,6 +23,7 @@ from reconcile.sandbox import api_companies as companies
 from reconcile.sandbox import api_connections as connections
 from reconcile.sandbox import api_expenses as expenses
 from reconcile.sandbox import api_profile as profile
+from reconcile.sandbox import api_webhooks as webhooks
 from reconcile.sandbox.errors import ApiError, api_error_response, error_response
 
 log = logging.getLogger("reconcile.sandbox")
@@ -80,6 +81,11 @@ def api_routes() -> list[BaseRoute]:
         _route(EXPENSES + "/config", {"GET": expenses.get_config, "POST": expenses.set_config}),
         _route(EXPENSES + "/mappingOptions", {"GET": expenses.get_mapping_options}),
         _route("/profile", {"GET": profile.get_profile}),
+        _route(
+            "/webhooks",
+            {"GET": webhooks.list_consumers, "POST": webhooks.create_consumer},
+        ),
+        _route("/webhooks/{webhookId}", {"DELETE": webhooks.delete_consumer}),
     ]
 
 

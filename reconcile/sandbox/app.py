@@ -1,5 +1,7 @@
 """The sandbox as one ASGI app: Codat routes + the Link page, wrapped by the middleware layers.
 
+With `deliver_webhooks` (as `sandbox serve` sets it) it also starts the webhook dispatcher.
+
 Works under uvicorn and in process through `httpx.ASGITransport` (which runs no lifespan: the
 store is opened here, at construction).
 """
@@ -32,6 +34,11 @@ def create_core(options: SandboxOptions, store: Store | None = None) -> Starlett
     )
     core.state.store = store
     core.state.options = options
+    if options.deliver_webhooks:  # the serving process delivers the outbox (any writer fills it)
+        from reconcile.sandbox.webhooks_delivery import WebhookDispatcher
+
+        core.state.webhook_dispatcher = WebhookDispatcher(store, options)
+        core.state.webhook_dispatcher.start()
     return core
 
 

@@ -1,5 +1,6 @@
-"""`reconcile sandbox ...`: serve the sandbox on loopback; play the customer in the Link flow;
-break and mend a connection as the platform would (`connection-error`)."""
+"""`reconcile sandbox ...`: serve the sandbox on loopback (which also delivers its webhooks);
+play the customer in the Link flow; break and mend a connection as the platform would
+(`connection-error`); show the webhook consumers' signing secrets (`webhooks`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import click
 
 from reconcile.loopback import is_loopback
 from reconcile.sandbox.cli_customer import authorize, connection_error, db_option, deauthorize
+from reconcile.sandbox.cli_webhooks import webhooks
 from reconcile.sandbox.options import (
     CODAT_FORMULA,
     DEFAULT_ACCOUNT_NAME,
@@ -113,6 +115,18 @@ def _rate(value: float) -> float:
     help="Retry-After of injected 429s and of the concurrency cap.",
 )
 @click.option(
+    "--webhook-drop-rate",
+    default=0.0,
+    callback=lambda c, p, v: _rate(v),
+    help="Share of webhook deliveries lost for good (seeded by --seed).",
+)
+@click.option(
+    "--webhook-duplicate-rate",
+    default=0.0,
+    callback=lambda c, p, v: _rate(v),
+    help="Share of webhook deliveries sent twice, same webhook-id (seeded by --seed).",
+)
+@click.option(
     "--request-log",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append one JSON line per request to FILE.",
@@ -133,6 +147,8 @@ def serve(
     lost_response_rate: float,
     seed: int | None,
     retry_after_seconds: int,
+    webhook_drop_rate: float,
+    webhook_duplicate_rate: float,
     request_log: Path | None,
 ) -> None:
     """Serve the sandbox on loopback until interrupted."""
@@ -158,6 +174,9 @@ def serve(
         drop_rate=drop_rate,
         lost_response_rate=lost_response_rate,
         retry_after_seconds=retry_after_seconds,
+        deliver_webhooks=True,
+        webhook_drop_rate=webhook_drop_rate,
+        webhook_duplicate_rate=webhook_duplicate_rate,
         request_log=request_log,
     )
     app = create_app(options)
@@ -174,7 +193,7 @@ def serve(
     server.run(sockets=[sock])
 
 
-for _command in (authorize, deauthorize, connection_error):
+for _command in (authorize, deauthorize, connection_error, webhooks):
     sandbox.add_command(_command)
 
 

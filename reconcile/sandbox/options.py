@@ -17,6 +17,8 @@ NO_QUOTA_WORDS: Final = frozenset({"none", "off", "unlimited"})
 # The name `GET /profile` answers: the Codat account (client instance) the key belongs to.
 DEFAULT_ACCOUNT_NAME: Final = "Codat sandbox"
 ACCOUNT_NAME_ENV: Final = "RECONCILE_SANDBOX_ACCOUNT"
+# Codat retries a failed webhook for about 28 hours; the sandbox, within seconds.
+WEBHOOK_RETRY_DELAYS: Final = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 def parse_daily_quota(text: str, source: str = "--daily-quota") -> DailyQuota:
@@ -56,6 +58,12 @@ class SandboxOptions:
     drop_rate: float = 0.0
     lost_response_rate: float = 0.0
     retry_after_seconds: int = 1
+    # Webhooks (Codat's `/webhooks`): delivered by the serving process from the outbox, with
+    # a bounded backoff (seconds before each retry), and faults seeded by `seed`
+    deliver_webhooks: bool = False
+    webhook_retry_delays: tuple[float, ...] = WEBHOOK_RETRY_DELAYS
+    webhook_drop_rate: float = 0.0
+    webhook_duplicate_rate: float = 0.0
     # One JSON line per request
     request_log: Path | None = None
     # Request bodies above this many bytes are refused (413) while they are read

@@ -24,6 +24,7 @@ from reconcile.sandbox.store_sql import (
     connection_wire,
     error_wire,
 )
+from reconcile.sandbox.webhooks_schema import STATEMENTS as WEBHOOK_STATEMENTS
 
 
 class StoreDB:
@@ -42,6 +43,8 @@ class StoreDB:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            for statement in WEBHOOK_STATEMENTS:  # the webhook outbox and its triggers
+                conn.execute(statement)
 
     # ------------------------------------------------------------------ connections to SQLite
 
