@@ -63,7 +63,7 @@ class Metrics:
         self.deliveries.labels(outcome).inc()
 
     def record_pass(self, report: PassReport, outcome: str, waiting: dict[str, int]) -> None:
-        scope = "full" if report.uids is None else "company"
+        scope = "full" if report.company_ids is None else "company"
         self.passes.labels(scope, outcome).inc()
         for kind, count in report.applied.items():
             self.actions.labels(kind, "applied").inc(count)

@@ -2,33 +2,28 @@
 
 The scheduler is given a `Converge`: `await converge(desired, company_ids, stopper)` runs one
 pass (the whole fleet when `company_ids` is None, else just those companies, read fresh) and
-returns a `PassReport`. Tests inject their own; the command uses `default_converge`.
-
-`default_converge` plans with the planner, keeps only the follow-ups a reviewed file pre-approves
-(the partner expense connection and the expense config) and applies them with the executor,
-whose idempotency keys make a re-run after a crash replay instead of duplicating. Everything
-else it reports as waiting: for the customer, a review, or a person.
+returns a `PassReport`. Tests may inject their own; the command uses `default_converge`, which
+is `reconcile converge`'s own pass (`reconcile.converge.run_pass`): it applies only what the
+file's `policy.auto` pre-approves, with the executor's idempotency keys (a re-run after a crash
+replays instead of duplicating), and says who must act on everything else.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from reconcile.plan import CustomerChange, Kind, Plan
-
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
-    from reconcile.executor import ApplyResult, Stopper
+    from reconcile.converge import PassResult
+    from reconcile.executor import Stopper
     from reconcile.model import DesiredState
 
 Who = Literal["customer", "review", "person"]
 WHO: tuple[Who, ...] = ("customer", "review", "person")
-# What a reviewed file pre-approves when it says nothing else (issue 16's `policy.auto` default).
-AUTO_KINDS = frozenset({Kind.CREATE_PARTNER_EXPENSE, Kind.SET_EXPENSE_CONFIG})
 
 
 @dataclass(frozen=True)
@@ -41,13 +36,14 @@ class Waiting:
     subject: str
     detail: str
     since: str | None = None
+    company_id: str | None = None
 
 
 @dataclass(frozen=True)
 class PassReport:
-    """What one pass did. `uids`: the customers it covered (None: the whole fleet)."""
+    """What one pass did. `company_ids`: the companies it covered (None: the whole fleet)."""
 
-    uids: frozenset[str] | None
+    company_ids: frozenset[str] | None
     applied: Counter[str] = field(default_factory=Counter)  # by action kind
     failed: Counter[str] = field(default_factory=Counter)  # by action kind
     waiting: tuple[Waiting, ...] = ()
@@ -68,72 +64,45 @@ def default_converge(client: CodatClient) -> Converge:
     async def converge(
         desired: DesiredState, company_ids: frozenset[str] | None, stopper: Stopper
     ) -> PassReport:
-        from reconcile.executor import execute
-        from reconcile.live import read_live
-        from reconcile.planner import PlanOptions, make_plan
+        from reconcile.converge import run_pass
 
-        sent = client.requests_sent
-        live = await read_live(client, desired)
-        uids: frozenset[str] | None = None
-        if company_ids is not None:
-            uids = frozenset(c.uid for c in live.companies if c.id in company_ids and c.uid)
-            uids &= {c.uid for c in desired.customers}
-            if not uids:
-                return PassReport(uids=uids, requests=client.requests_sent - sent)
-        plan = make_plan(desired, live, PlanOptions(targets=uids or frozenset()))
-        auto, waiting = split(plan)
-        result = await execute(auto, client, stopper=stopper) if auto.has_changes else None
-        return report(uids, result, waiting, client.requests_sent - sent)
+        result = await run_pass(desired, client, company_ids=company_ids, stopper=stopper)
+        return report(result)
 
     return converge
 
 
-def split(plan: Plan) -> tuple[Plan, tuple[Waiting, ...]]:
-    """The plan cut to what the policy pre-approves, and everything else as waiting.
-
-    An allowed action waits too when an earlier one of the same customer waits for review: the
-    executor runs a customer's actions in order, and they may depend on it."""
-    waiting: list[Waiting] = []
-    kept: list[CustomerChange] = []
-    for change in plan.changes:
-        if plan.unsafe is None and all(a.kind in AUTO_KINDS for a in change.actions):
-            kept.append(change)
-            continue
-        waiting.extend(
-            Waiting("review", change.uid, change.name, a.subject, f"{a.kind.value}: {a.reason}")
-            for a in change.actions
-        )
-    for note in plan.notes:
-        if note.kind in ("awaiting_authorization", "needs_reauthorization"):
-            waiting.append(
-                Waiting("customer", note.uid, note.name, note.subject, note.kind, note.since)
-            )
-    waiting.extend(Waiting("person", r.uid, r.name, r.subject, r.reason) for r in plan.refused)
-    if plan.unsafe:
-        waiting.append(Waiting("person", "", "", "the whole plan", plan.unsafe))
-    return replace(plan, changes=tuple(kept)), tuple(waiting)
-
-
-def report(
-    uids: frozenset[str] | None,
-    result: ApplyResult | None,
-    waiting: tuple[Waiting, ...],
-    requests: int,
-) -> PassReport:
+def report(result: PassResult) -> PassReport:
+    """The scheduler's view of `reconcile converge`'s result."""
     applied: Counter[str] = Counter()
     failed: Counter[str] = Counter()
-    quota, resets_at, stopped = False, None, False
-    if result is not None:
-        for outcome in result.outcomes:
-            kind = outcome.action.kind.value
-            if outcome.status == "applied":
-                applied[kind] += 1
-            elif outcome.status != "not_started":
-                failed[kind] += 1
-        if result.stopped is not None and result.stopped.reason == "quota":
-            quota, resets_at = True, result.stopped.resets_at
-        stopped = result.stopped is not None and result.stopped.reason in (
-            "interrupt",
-            "terminate",
+    for outcome in result.applied.outcomes:
+        kind = outcome.action.kind.value
+        if outcome.status == "applied":
+            applied[kind] += 1
+        elif outcome.status != "not_started":
+            failed[kind] += 1
+    stop = result.applied.stopped
+    waiting = tuple(
+        Waiting(
+            w.who,
+            w.uid or "",
+            w.name,
+            w.subject,
+            w.detail,
+            w.since,
+            w.company_id,
         )
-    return PassReport(uids, applied, failed, waiting, quota, resets_at, stopped, requests)
+        for w in result.classified.waiting
+        if w.who != "converge"
+    )
+    return PassReport(
+        company_ids=result.scope,
+        applied=applied,
+        failed=failed,
+        waiting=waiting,
+        quota_stopped=stop is not None and stop.reason == "quota",
+        quota_resets_at=stop.resets_at if stop is not None and stop.reason == "quota" else None,
+        stopped=stop is not None and stop.reason in ("interrupt", "terminate"),
+        requests=result.requests,
+    )

@@ -203,7 +203,7 @@ class Scheduler:
         outcome = "quota" if report.quota_stopped else ("ok" if report.ok else "failed")
         self.metrics.record_pass(report, outcome, self.status.waiting_counts())
         self.status.last_pass_error = None
-        if report.uids is None and report.ok and not report.stopped:
+        if report.company_ids is None and report.ok and not report.stopped:
             self.status.last_good_resync = datetime.now(UTC)
             self.metrics.last_resync.set(time.time())
         if report.quota_stopped:

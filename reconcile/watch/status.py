@@ -40,11 +40,13 @@ class WatchStatus:
     _waiting: dict[str, tuple[Waiting, ...]] = field(default_factory=dict)
 
     def record(self, report: PassReport) -> None:
-        if report.uids is None:
+        if report.company_ids is None:
             self._waiting = {}
-        else:
-            for uid in report.uids:
-                self._waiting.pop(uid, None)
+        else:  # forget what the covered companies' customers waited for; the report says anew
+            scope = report.company_ids
+            for uid, items in list(self._waiting.items()):
+                if any(item.company_id in scope for item in items):
+                    del self._waiting[uid]
         by_uid: dict[str, list[Waiting]] = {}
         for item in report.waiting:
             by_uid.setdefault(item.uid, []).append(item)
