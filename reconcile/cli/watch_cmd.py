@@ -101,10 +101,14 @@ def watch(
 
 
 async def _register(where: Where, desired: DesiredState, url: str) -> None:
-    from reconcile.watch.registration import ensure_consumer
+    from reconcile.watch.registration import RegistrationError, ensure_consumer
 
     async with open_client(where) as client:
-        for line in await ensure_consumer(client, desired.owner, url):
+        try:
+            lines = await ensure_consumer(client, desired.owner, url)
+        except RegistrationError as exc:
+            fail(str(exc))
+        for line in lines:
             _log(line)
 
 

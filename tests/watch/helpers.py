@@ -9,6 +9,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -90,14 +91,16 @@ def served_codat(tmp_path: Path, *args: str) -> Iterator[Codat]:
         yield Codat(url, db, log)
 
 
-def reconcile(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def reconcile(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = PROJECT_ROOT
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
     full_env.update({"NO_COLOR": "1", **(env or {})})
     return subprocess.run(
         [sys.executable, "-m", "reconcile", *args],
         capture_output=True,
         text=True,
-        cwd=PROJECT_ROOT,
+        cwd=cwd,
         env=full_env,
         timeout=120,
     )
@@ -172,14 +175,18 @@ class Watch:
 
 @contextmanager
 def running_watch(
-    codat: Codat, *args: str, secret: str | None = None, env: dict[str, str] | None = None
+    codat: Codat,
+    *args: str,
+    secret: str | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path = PROJECT_ROOT,
 ) -> Iterator[Watch]:
     secret = secret or new_secret()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
     full_env.update({"NO_COLOR": "1", "CODAT_WEBHOOK_SECRET": secret, **codat.env(), **(env or {})})
     process = subprocess.Popen(
         [sys.executable, "-m", "reconcile", "watch", "--listen", "127.0.0.1:0", *args],
-        cwd=PROJECT_ROOT,
+        cwd=cwd,
         env=full_env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -213,6 +220,12 @@ def running_watch(
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def connection_event(company_id: str, event_type: str = "connection.connected") -> dict[str, Any]:
