@@ -3,6 +3,7 @@ signed with our secret, recent and new, makes the watch converge that one compan
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -47,7 +48,12 @@ def test_only_signed_new_deliveries_converge_one_company(tmp_path: Path) -> None
             assert watch.status()["passes"] == passes
             assert codat.requests()[mark:] == []  # not even a read
 
+            too_large = watch.deliver({"eventType": "connection.connected", "pad": "x" * 300_000})
+            assert too_large.status_code == 413 and codat.requests()[mark:] == []
+
+            started = time.monotonic()
             accepted = watch.deliver(event, message_id="msg_1")
+            assert time.monotonic() - started < 1.0  # answered at once; the work is queued
             assert accepted.status_code == 200 and accepted.json()["outcome"] == "accepted"
             watch.wait_for("the company's pass", watch.passes_after(passes))
             writes = codat.writes_since(mark)
