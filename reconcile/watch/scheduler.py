@@ -58,6 +58,8 @@ class Scheduler:
         self._stopper: Stopper | None = None
         self._resume = asyncio.Event()
         self.stop_reason: Stop | None = None
+        self._reloading = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ hints from outside
 
@@ -92,18 +94,26 @@ class Scheduler:
         self.queue.full_pass()
 
     def reload(self, why: str) -> None:
-        outcome = self.files.reload()
-        if outcome.error is not None:
-            self.log(
-                f"{why}: the desired files are invalid; still using the last good ones: "
-                f"{outcome.error}"
-            )
-        elif outcome.changed:
-            self.log(f"{why}: the desired files changed; running a full pass")
-            self.status.desired_loaded_at = datetime.now(UTC)
-            self.queue.full_pass()
-        self.status.desired_error = outcome.error
-        self.metrics.desired_invalid.set(1 if outcome.error else 0)
+        """Re-read the desired files (SIGHUP): in a thread, so deliveries are answered meanwhile."""
+        task = asyncio.get_running_loop().create_task(self.reload_now(why))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def reload_now(self, why: str) -> None:
+        async with self._reloading:
+            outcome = await asyncio.to_thread(self.files.reload)
+            if outcome.error is not None:
+                self.log(
+                    f"{why}: the desired files are invalid; still using the last good ones: "
+                    f"{outcome.error}"
+                )
+            elif outcome.changed:
+                self.log(f"{why}: the desired files changed; running a full pass")
+                self.status.desired_loaded_at = datetime.now(UTC)
+                self.status.owner = self.files.state.owner
+                self.queue.full_pass()
+            self.status.desired_error = outcome.error
+            self.metrics.desired_invalid.set(1 if outcome.error else 0)
 
     def stop(self, stop: Stop) -> None:
         """Start nothing new; the pass in flight finishes what it sent; `run` returns."""
@@ -173,11 +183,16 @@ class Scheduler:
         while True:
             await asyncio.sleep(self.poll_seconds)
             if self.files.changed_on_disk():
-                self.reload("file change")
+                await self.reload_now("file change")
 
     async def _run_pass(self, batch: Batch) -> None:
         self._stopper = Stopper()
-        scope = "full pass" if batch.company_ids is None else f"{len(batch.company_ids)} company"
+        count = len(batch.company_ids or ())
+        scope = (
+            "full pass"
+            if batch.company_ids is None
+            else f"pass of {count} compan" + ("y" if count == 1 else "ies")
+        )
         self.status.queued = self.queue.queued
         try:
             report = await self.converge(self.files.state, batch.company_ids, self._stopper)
