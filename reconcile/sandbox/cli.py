@@ -16,9 +16,11 @@ from reconcile.sandbox.cli_webhooks import webhooks
 from reconcile.sandbox.options import (
     CODAT_FORMULA,
     DEFAULT_ACCOUNT_NAME,
+    WEBHOOK_RETRY_DELAYS,
     DailyQuota,
     SandboxOptions,
     parse_daily_quota,
+    parse_retry_delays,
 )
 from reconcile.sandbox.registry import DEFAULT_PORT, UID_TAG
 
@@ -62,6 +64,13 @@ def _listening_socket(host: str, port: int) -> socket.socket:
 def _daily_quota(value: str) -> DailyQuota:
     try:
         return parse_daily_quota(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _retry_delays(value: str) -> tuple[float, ...]:
+    try:
+        return parse_retry_delays(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -127,6 +136,18 @@ def _rate(value: float) -> float:
     help="Share of webhook deliveries sent twice, same webhook-id (seeded by --seed).",
 )
 @click.option(
+    "--webhook-retry-delays",
+    default=",".join(f"{d:g}" for d in WEBHOOK_RETRY_DELAYS),
+    show_default=True,
+    callback=lambda c, p, v: _retry_delays(v),
+    help="Seconds before each retry of a failed webhook delivery, or 'none'.",
+)
+@click.option(
+    "--webhook-svix-headers",
+    is_flag=True,
+    help="Sign webhooks under Codat's older svix-id/-timestamp/-signature header names.",
+)
+@click.option(
     "--request-log",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append one JSON line per request to FILE.",
@@ -149,6 +170,8 @@ def serve(
     retry_after_seconds: int,
     webhook_drop_rate: float,
     webhook_duplicate_rate: float,
+    webhook_retry_delays: tuple[float, ...],
+    webhook_svix_headers: bool,
     request_log: Path | None,
 ) -> None:
     """Serve the sandbox on loopback until interrupted."""
@@ -177,6 +200,8 @@ def serve(
         deliver_webhooks=True,
         webhook_drop_rate=webhook_drop_rate,
         webhook_duplicate_rate=webhook_duplicate_rate,
+        webhook_retry_delays=webhook_retry_delays,
+        webhook_svix_headers=webhook_svix_headers,
         request_log=request_log,
     )
     app = create_app(options)

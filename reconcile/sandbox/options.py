@@ -19,6 +19,7 @@ DEFAULT_ACCOUNT_NAME: Final = "Codat sandbox"
 ACCOUNT_NAME_ENV: Final = "RECONCILE_SANDBOX_ACCOUNT"
 # Codat retries a failed webhook for about 28 hours; the sandbox, within seconds.
 WEBHOOK_RETRY_DELAYS: Final = (0.5, 1.0, 2.0, 4.0, 8.0)
+MAX_RETRY_DELAY: Final = 86_400.0
 
 
 def parse_daily_quota(text: str, source: str = "--daily-quota") -> DailyQuota:
@@ -34,6 +35,24 @@ def parse_daily_quota(text: str, source: str = "--daily-quota") -> DailyQuota:
         f"{source} must be a number of requests a day, 'codat' (Codat's formula) or 'none',"
         f" not {text.strip()[:40]!r}"
     )
+
+
+def parse_retry_delays(text: str, source: str = "--webhook-retry-delays") -> tuple[float, ...]:
+    """`0.5,1,2` (seconds before each retry of a failed webhook delivery) or `none` (no retry);
+    ValueError naming `source` otherwise."""
+    word = text.strip().casefold()
+    if word in NO_QUOTA_WORDS or word == "":
+        return ()
+    try:
+        delays = tuple(float(part) for part in word.split(","))
+    except ValueError:
+        delays = ()
+    if not delays or not all(0 <= d <= MAX_RETRY_DELAY for d in delays) or len(delays) > 20:
+        raise ValueError(
+            f"{source} must be up to 20 comma-separated numbers of seconds (0 to"
+            f" {MAX_RETRY_DELAY:g}) or 'none', not {text.strip()[:40]!r}"
+        )
+    return delays
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,7 @@ class SandboxOptions:
     webhook_retry_delays: tuple[float, ...] = WEBHOOK_RETRY_DELAYS
     webhook_drop_rate: float = 0.0
     webhook_duplicate_rate: float = 0.0
+    webhook_svix_headers: bool = False  # Codat's older `svix-*` header names
     # One JSON line per request
     request_log: Path | None = None
     # Request bodies above this many bytes are refused (413) while they are read

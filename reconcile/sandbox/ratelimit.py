@@ -14,6 +14,9 @@
 Authentication is the core app's, inside this layer: a request with a wrong key is counted too,
 against the quota of that (wrong) credential, and its 401 carries the headers.
 
+The first request over the daily quota records Codat's `client.rateLimit.reached` webhook, and
+a `client.rateLimit.reset` due at the reset (`webhooks_store.record_quota_reached`).
+
 Every response on a Codat path carries `X-Rate-Limit-Limit`, `X-Rate-Limit-Remaining` and
 `X-Rate-Limit-Reset` (Unix time of the next 00:00 UTC, when the quota resets), errors and
 replays included. Over a limit: 429 with Codat's ErrorMessage body and `Retry-After` (seconds
@@ -42,6 +45,7 @@ from reconcile.sandbox.layers import (
 )
 from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.store import Store
+from reconcile.sandbox.webhooks_store import record_quota_reached
 
 CALLS_PER_COMPANY = 1000
 ACTIVE_COMPANIES_CACHE_SECONDS = 2.0
@@ -159,6 +163,8 @@ class RateLimitMiddleware:
             limit = self.limit()
             used = self.counter.increment(credential_scope(scope), day)
             quota_headers = self._headers(limit, used, reset)
+            if used == limit + 1:  # the first request over: Codat's webhook says so
+                record_quota_reached(self.counter.conn, limit, reset)
             if used > limit:
                 retry_after = max(1, reset - int(now))
                 await error_response(

@@ -3,11 +3,17 @@
 A daemon thread polls the SQLite file every `POLL_SECONDS` (so events recorded by another
 process, e.g. `reconcile sandbox authorize`, go out too), fans each new event out to the
 consumers that want it (event types; `companyTags` as `key:value`, any one matching), and hands
-due deliveries to a small pool of senders. Each delivery is a POST of Codat's envelope, signed
-per Standard Webhooks with the consumer's `whsec_` secret (`webhook-id` = the event id, kept
-across retries so a receiver can deduplicate; `webhook-timestamp`; `webhook-signature: v1,...`),
-to loopback URLs only. A 2xx is delivered; anything else (an error status, no answer within
-`TIMEOUT_SECONDS`) is retried after `options.webhook_retry_delays`, then given up.
+due deliveries to a small pool of senders, one at a time per consumer (so a consumer sees events
+in the order they happened, unless a retry comes in between, as with Codat).
+
+Each delivery is a POST of Codat's envelope, signed per Standard Webhooks with the consumer's
+`whsec_` secret (`webhook-id` = the event id, kept across retries so a receiver can deduplicate;
+`webhook-timestamp`; `webhook-signature: v1,...`), to loopback URLs only. A 2xx is delivered;
+anything else (an error status, no answer within `TIMEOUT_SECONDS`) is retried after each of
+`options.webhook_retry_delays` in turn, then given up.
+
+`webhook_svix_headers` sends `svix-id`, `svix-timestamp` and `svix-signature` instead: the names
+Codat's webhooks carried before Standard Webhooks (same values, same signature).
 
 Faults, drawn in claim order from a generator seeded with `--seed`: `webhook_drop_rate` loses a
 delivery for good (as a webhook lost on the way would be), `webhook_duplicate_rate` sends a
@@ -39,17 +45,21 @@ SENDERS: Final = 8
 TIMEOUT_SECONDS: Final = 10.0
 # A claimed delivery is retried by anyone once this passes (its sender died mid-send).
 LEASE_SECONDS: Final = TIMEOUT_SECONDS * 2 + 10
+PRUNE_EVERY_SECONDS: Final = 60.0
 USER_AGENT: Final = "Codat-Sandbox-Webhooks/1.0"
 
 
-def signed_headers(secret: str, message_id: str, text: str, now: datetime) -> dict[str, str]:
-    """Standard Webhooks headers for `text`, signed with `secret` (`whsec_...`) at `now`."""
+def signed_headers(
+    secret: str, message_id: str, text: str, now: datetime, prefix: str = "webhook"
+) -> dict[str, str]:
+    """Standard Webhooks headers for `text`, signed with `secret` (`whsec_...`) at `now`; with
+    `prefix="svix"`, the same under the names Codat's webhooks (Svix) used before."""
     return {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
-        "webhook-id": message_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(message_id, now, text),
+        f"{prefix}-id": message_id,
+        f"{prefix}-timestamp": str(int(now.timestamp())),
+        f"{prefix}-signature": Webhook(secret).sign(message_id, now, text),
     }
 
 
@@ -62,6 +72,7 @@ class WebhookDispatcher:
         seed = options.seed
         self._random = random.Random(None if seed is None else f"webhooks:{seed}")
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a sender finished (its consumer may have more), or stop
         self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
         self._senders = ThreadPoolExecutor(SENDERS, thread_name_prefix="sandbox-webhook-send")
         self._busy = threading.Semaphore(SENDERS)
@@ -72,19 +83,24 @@ class WebhookDispatcher:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
         self._senders.shutdown(wait=False, cancel_futures=True)
         self._http.close()
 
     def _run(self) -> None:
+        pruned_at = 0.0
         while not self._stop.is_set():
+            self._wake.clear()  # a sender finishing from here on wakes the wait below
             try:
-                claimed = self.step()
+                if time.monotonic() - pruned_at > PRUNE_EVERY_SECONDS:
+                    self.store.prune()
+                    pruned_at = time.monotonic()
+                self.step()
             except Exception:  # a locked or vanished file: keep trying, as Codat would
                 log.exception("webhook dispatch failed; retrying")
-                claimed = 0
-            self._stop.wait(0.005 if claimed else POLL_SECONDS)
+            self._wake.wait(POLL_SECONDS)
 
     def step(self) -> int:
         """Fan out new events and start due deliveries; how many deliveries started."""
@@ -113,6 +129,7 @@ class WebhookDispatcher:
             log.exception("webhook delivery %s failed", delivery.seq)
         finally:
             self._busy.release()
+            self._wake.set()
 
     def _attempt(self, delivery: Claimed, drop: bool, duplicate: bool) -> None:
         event, consumer = delivery.event, delivery.consumer
@@ -149,7 +166,8 @@ class WebhookDispatcher:
         self, url: str, secret: str, message_id: str, text: str
     ) -> tuple[int | None, str | None]:
         """(status, None) on a 2xx; (status or None, why) otherwise."""
-        headers = signed_headers(secret, message_id, text, datetime.now(UTC))
+        prefix = "svix" if self.options.webhook_svix_headers else "webhook"
+        headers = signed_headers(secret, message_id, text, datetime.now(UTC), prefix)
         try:
             response = self._http.post(url, content=text.encode("utf-8"), headers=headers)
         except httpx.HTTPError as exc:

@@ -5,7 +5,8 @@ the company's details as the payload; connection events (`ConnectionWebhook`) ca
 `{referenceCompany, connection}`, the connection as it was at the change (a deleted one as it
 was before the delete, as Codat's own `connection.deleted` example shows). The company
 reference's `links.portal` points at the sandbox's page for the company (the sandbox has no
-portal).
+portal). Client events (`ClientRateLimitWebhook`) carry `{dailyQuota, quotaRemaining,
+expiryDate}` as the rate limiter recorded it.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from reconcile.sandbox.webhooks_store import Event
 
 
 def _company_details(event: Event) -> Wire:
+    assert event.company is not None
     wire = company_wire(event.company, [])
     del wire["dataConnections"]
     return wire
 
 
 def _company_reference(event: Event) -> Wire:
+    assert event.company is not None
     details = company_wire(event.company, [])
     reference: Wire = {"id": details["id"], "name": details["name"]}
     if "description" in details:
@@ -34,6 +37,8 @@ def _company_reference(event: Event) -> Wire:
 
 
 def payload(event: Event, *, omit_integration_key: bool = False) -> Wire:
+    if event.payload is not None or event.company is None:  # a client event
+        return dict(event.payload or {})
     if event.connection is None:
         return _company_details(event)
     connection = connection_wire(event.connection, omit_integration_key)

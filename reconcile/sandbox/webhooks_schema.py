@@ -16,6 +16,10 @@ them into Codat's wire shapes. A connection deleted with its company (the cascad
 Status changes map onto Codat's event types as Codat-Platform.json describes them:
 PendingAuth -> Linked is `connection.connected`; Unlinked or Deauthorized -> Linked is
 `connection.reconnected`; Linked -> Unlinked or Deauthorized is `connection.disconnected`.
+
+Client events (`client.rateLimit.reached|reset`) concern no company: the rate limiter records
+them with their payload (`webhooks_store.record_quota_reached`), the reset one not to be sent
+before `not_before` (the quota's reset time).
 """
 
 from __future__ import annotations
@@ -37,7 +41,10 @@ CONNECTION_EVENTS: Final = (
     CONNECTION_RECONNECTED,
     CONNECTION_DELETED,
 )
-SENT_EVENTS: Final = (*COMPANY_EVENTS, *CONNECTION_EVENTS)
+RATE_LIMIT_REACHED: Final = "client.rateLimit.reached"
+RATE_LIMIT_RESET: Final = "client.rateLimit.reset"
+CLIENT_EVENTS: Final = (RATE_LIMIT_REACHED, RATE_LIMIT_RESET)
+SENT_EVENTS: Final = (*COMPANY_EVENTS, *CONNECTION_EVENTS, *CLIENT_EVENTS)
 
 # Delivery states
 PENDING: Final = "pending"
@@ -62,9 +69,11 @@ CREATE TABLE IF NOT EXISTS webhook_outbox (
     id          TEXT NOT NULL,
     event_type  TEXT NOT NULL,
     generated   TEXT NOT NULL,
-    company     TEXT NOT NULL,
+    company     TEXT,
     connection  TEXT,
     errors      TEXT,
+    payload     TEXT,
+    not_before  REAL,
     fanned_out  INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS webhook_outbox_waiting ON webhook_outbox(seq) WHERE fanned_out = 0;
@@ -79,6 +88,8 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
     last_error  TEXT
 );
 CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries(state, due);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_open
+    ON webhook_deliveries(consumer_id, due, seq) WHERE state IN ('pending', 'sending');
 """
 
 # A random (version 4 shaped) UUID and Codat's UTC timestamp, computed inside a trigger.
@@ -88,7 +99,7 @@ _NEW_UUID: Final = (
     " FROM (SELECT hex(randomblob(16)) AS h))"
 )
 _NOW: Final = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-_ANY_CONSUMER: Final = "EXISTS (SELECT 1 FROM webhook_consumers WHERE disabled = 0)"
+ANY_CONSUMER: Final = "EXISTS (SELECT 1 FROM webhook_consumers WHERE disabled = 0)"
 
 
 def _company_of(company_id: str) -> str:
@@ -132,11 +143,11 @@ _STATUS_EVENT: Final = (
 
 _TRIGGERS: Final = (
     "CREATE TRIGGER IF NOT EXISTS webhook_company_created AFTER INSERT ON companies"
-    f" WHEN {_ANY_CONSUMER} BEGIN "
+    f" WHEN {ANY_CONSUMER} BEGIN "
     + _record(f"'{COMPANY_CREATED}'", _company_of("NEW.id"), "NULL", "NULL")
     + " END",
     "CREATE TRIGGER IF NOT EXISTS webhook_company_deleted AFTER DELETE ON companies"
-    f" WHEN {_ANY_CONSUMER} BEGIN "
+    f" WHEN {ANY_CONSUMER} BEGIN "
     + _record(
         f"'{COMPANY_DELETED}'",
         "json_array(OLD.id, OLD.name, OLD.description, OLD.redirect, OLD.created, OLD.tags)",
@@ -145,7 +156,7 @@ _TRIGGERS: Final = (
     )
     + " END",
     "CREATE TRIGGER IF NOT EXISTS webhook_connection_created AFTER INSERT ON connections"
-    f" WHEN {_ANY_CONSUMER} BEGIN "
+    f" WHEN {ANY_CONSUMER} BEGIN "
     + _record(
         f"'{CONNECTION_CREATED}'",
         _company_of("NEW.company_id"),
@@ -154,13 +165,13 @@ _TRIGGERS: Final = (
     )
     + " END",
     "CREATE TRIGGER IF NOT EXISTS webhook_connection_status AFTER UPDATE OF status ON connections"
-    f" WHEN {_ANY_CONSUMER} AND ({_STATUS_EVENT}) IS NOT NULL BEGIN "
+    f" WHEN {ANY_CONSUMER} AND ({_STATUS_EVENT}) IS NOT NULL BEGIN "
     + _record(
         _STATUS_EVENT, _company_of("NEW.company_id"), _connection("NEW"), _errors_of("NEW.id")
     )
     + " END",
     "CREATE TRIGGER IF NOT EXISTS webhook_connection_deleted AFTER DELETE ON connections"
-    f" WHEN {_ANY_CONSUMER} AND EXISTS (SELECT 1 FROM companies WHERE id = OLD.company_id)"
+    f" WHEN {ANY_CONSUMER} AND EXISTS (SELECT 1 FROM companies WHERE id = OLD.company_id)"
     " BEGIN "
     + _record(
         f"'{CONNECTION_DELETED}'",

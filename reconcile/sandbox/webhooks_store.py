@@ -15,6 +15,7 @@ import sqlite3
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -22,18 +23,29 @@ from reconcile.loopback import is_loopback
 from reconcile.sandbox.store_db import StoreDB
 from reconcile.sandbox.store_sql import NotFound, Wire, now_iso
 from reconcile.sandbox.webhooks_schema import (
+    ANY_CONSUMER,
     DELIVERED,
     DROPPED,
     FAILED,
     PENDING,
+    RATE_LIMIT_REACHED,
+    RATE_LIMIT_RESET,
     SENDING,
 )
 
 SECRET_PREFIX: Final = "whsec_"
 SECRET_BYTES: Final = 24
+DAY_SECONDS: Final = 86_400
 _CONSUMER_COLUMNS: Final = "id, url, event_types, company_tags, disabled, secret"
-_CLAIM_COLUMNS: Final = ", ".join("c." + c for c in _CONSUMER_COLUMNS.split(", "))
-_EVENT_COLUMNS: Final = "o.seq, o.id, o.event_type, o.generated, o.company, o.connection, o.errors"
+_EVENT_COLUMNS: Final = (
+    "o.seq, o.id, o.event_type, o.generated, o.company, o.connection, o.errors, o.payload"
+)
+FAN_OUT_BATCH: Final = 200
+# Fanned-out events (and their deliveries) are kept this long, then pruned.
+KEEP_SECONDS: Final = 3600
+# Deliveries still to send (the partial index `webhook_deliveries_open` covers exactly these).
+_OPEN: Final = f"state IN ('{PENDING}', '{SENDING}')"
+_READY: Final = "fanned_out = 0 AND (not_before IS NULL OR not_before <= ?)"
 
 
 def new_secret() -> str:
@@ -77,11 +89,12 @@ class Consumer:
         wire["disabled"] = self.disabled
         return wire
 
-    def wants(self, event_type: str, company_tags: dict[str, Any]) -> bool:
-        """No event types means every event; company tags match when any `key:value` does."""
+    def wants(self, event_type: str, company_tags: dict[str, Any] | None) -> bool:
+        """No event types means every event; company tags match when any `key:value` does.
+        An event about no company (the client's rate limit) ignores the tag filter."""
         if self.disabled or (self.event_types and event_type not in self.event_types):
             return False
-        if not self.company_tags:
+        if not self.company_tags or company_tags is None:
             return True
         present = {f"{key}:{value}" for key, value in company_tags.items()}
         return any(tag in present for tag in self.company_tags)
@@ -95,25 +108,30 @@ class Event:
     id: str
     event_type: str
     generated: str
-    company: list[Any]
+    company: list[Any] | None
     connection: list[Any] | None
     errors: list[list[Any]]
+    payload: Wire | None  # as recorded (client events); None: built from the snapshots
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> Event:
-        seq, event_id, event_type, generated, company, connection, errors = row
+        seq, event_id, event_type, generated, company, connection, errors, payload = row
         return cls(
             seq=int(seq),
             id=str(event_id),
             event_type=str(event_type),
             generated=str(generated),
-            company=list(json.loads(company)),
+            company=None if company is None else list(json.loads(company)),
             connection=None if connection is None else list(json.loads(connection)),
             errors=[] if errors is None else list(json.loads(errors)),
+            payload=None if payload is None else dict(json.loads(payload)),
         )
 
     @property
-    def company_tags(self) -> dict[str, Any]:
+    def company_tags(self) -> dict[str, Any] | None:
+        """The company's tags at the change; None for an event about no company."""
+        if self.company is None:
+            return None
         tags = json.loads(self.company[5]) if isinstance(self.company[5], str) else {}
         return dict(tags) if isinstance(tags, dict) else {}
 
@@ -208,21 +226,23 @@ class WebhookStore:
         """Cheap read: events to fan out, or deliveries due (new, retried, or lease expired)."""
         with self.db._read() as conn:
             row = conn.execute(
-                "SELECT EXISTS (SELECT 1 FROM webhook_outbox WHERE fanned_out = 0),"
+                f"SELECT EXISTS (SELECT 1 FROM webhook_outbox WHERE {_READY}),"
                 " EXISTS (SELECT 1 FROM webhook_deliveries WHERE state IN (?, ?) AND due <= ?)",
-                (PENDING, SENDING, now),
+                (now, PENDING, SENDING, now),
             ).fetchone()
             return bool(row[0] or row[1])
 
     def fan_out(self, now: float) -> int:
-        """One pending delivery per new event and consumer that wants it; how many."""
+        """One pending delivery per new event (up to `FAN_OUT_BATCH` of them, so a burst does
+        not hold the write lock long) and consumer that wants it; how many."""
         made = 0
         with self.db.transaction() as conn:
             events = [
                 Event.from_row(row)
                 for row in conn.execute(
-                    f"SELECT {_EVENT_COLUMNS} FROM webhook_outbox o WHERE o.fanned_out = 0"
-                    " ORDER BY o.seq"
+                    f"SELECT {_EVENT_COLUMNS} FROM webhook_outbox o WHERE {_READY}"
+                    " ORDER BY o.seq LIMIT ?",
+                    (now, FAN_OUT_BATCH),
                 )
             ]
             if not events:
@@ -237,36 +257,45 @@ class WebhookStore:
                             (event.seq, consumer.id, PENDING, now),
                         )
                         made += 1
-            conn.execute(
-                "UPDATE webhook_outbox SET fanned_out = 1 WHERE seq <= ? AND fanned_out = 0",
-                (events[-1].seq,),
+            conn.executemany(
+                "UPDATE webhook_outbox SET fanned_out = 1 WHERE seq = ?",
+                [(event.seq,) for event in events],
             )
         return made
 
     def claim_due(self, now: float, lease_seconds: float, limit: int) -> list[Claimed]:
-        """Take the lease on up to `limit` due deliveries, oldest first."""
+        """Take the lease on up to `limit` due deliveries: each enabled consumer's oldest, unless
+        it has one in flight. A consumer gets its events one at a time, in the order they
+        happened (a retry aside, as with Codat)."""
+        claimed: list[Claimed] = []
         with self.db.transaction() as conn:
-            rows = conn.execute(
-                f"SELECT d.seq, d.attempts, {_CLAIM_COLUMNS},"
-                f" {_EVENT_COLUMNS} FROM webhook_deliveries d"
-                " JOIN webhook_consumers c ON c.id = d.consumer_id"
-                " JOIN webhook_outbox o ON o.seq = d.event_seq"
-                " WHERE d.state IN (?, ?) AND d.due <= ? ORDER BY d.due, d.seq LIMIT ?",
-                (PENDING, SENDING, now, limit),
-            ).fetchall()
-            conn.executemany(
-                "UPDATE webhook_deliveries SET state = ?, due = ? WHERE seq = ?",
-                [(SENDING, now + lease_seconds, row[0]) for row in rows],
-            )
-        return [
-            Claimed(
-                seq=int(row[0]),
-                attempts=int(row[1]),
-                consumer=_consumer(row[2:8]),
-                event=Event.from_row(row[8:]),
-            )
-            for row in rows
-        ]
+            for consumer in self._consumers(conn):
+                if len(claimed) >= limit:
+                    break
+                if (
+                    consumer.disabled
+                    or conn.execute(
+                        f"SELECT 1 FROM webhook_deliveries WHERE {_OPEN} AND consumer_id = ?"
+                        " AND state = ? AND due > ? LIMIT 1",
+                        (consumer.id, SENDING, now),
+                    ).fetchone()
+                ):
+                    continue
+                row = conn.execute(
+                    f"SELECT d.seq, d.attempts, {_EVENT_COLUMNS} FROM webhook_deliveries d"
+                    " JOIN webhook_outbox o ON o.seq = d.event_seq"
+                    f" WHERE d.{_OPEN} AND d.consumer_id = ? AND d.due <= ?"
+                    " ORDER BY d.due, d.seq LIMIT 1",
+                    (consumer.id, now),
+                ).fetchone()
+                if row is None:
+                    continue
+                conn.execute(
+                    "UPDATE webhook_deliveries SET state = ?, due = ? WHERE seq = ?",
+                    (SENDING, now + lease_seconds, row[0]),
+                )
+                claimed.append(Claimed(int(row[0]), int(row[1]), consumer, Event.from_row(row[2:])))
+        return claimed
 
     def delivered(self, seq: int, status: int) -> None:
         self._finish(seq, DELIVERED, None, status, None)
@@ -288,6 +317,19 @@ class WebhookStore:
                 (state, due, status, error, seq),
             )
 
+    def prune(self) -> int:
+        """Forget events fanned out over `KEEP_SECONDS` ago with nothing left to send."""
+        with self.db.transaction() as conn:
+            return int(
+                conn.execute(
+                    "DELETE FROM webhook_outbox WHERE fanned_out = 1"
+                    " AND generated < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)"
+                    " AND seq NOT IN"
+                    " (SELECT event_seq FROM webhook_deliveries WHERE state IN (?, ?))",
+                    (f"-{KEEP_SECONDS} seconds", PENDING, SENDING),
+                ).rowcount
+            )
+
     def delivery_states(self) -> list[tuple[str, str, str, int]]:
         """(event type, consumer id, state, attempts) of every delivery, oldest first."""
         with self.db._read() as conn:
@@ -296,3 +338,39 @@ class WebhookStore:
                 " JOIN webhook_outbox o ON o.seq = d.event_seq ORDER BY d.seq"
             ).fetchall()
         return [(str(a), str(b), str(c), int(n)) for a, b, c, n in rows]
+
+
+def _iso(unix: float) -> str:
+    return datetime.fromtimestamp(unix, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def record_quota_reached(conn: sqlite3.Connection, daily_quota: int, reset: int) -> None:
+    """`client.rateLimit.reached` now, and `client.rateLimit.reset` due at `reset` (Unix time),
+    on `conn` (the rate limiter's): only while some consumer is enabled (a file no store has
+    opened has no webhook tables, so no consumer either)."""
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'webhook_consumers'"
+    ).fetchone():
+        return
+    events = (
+        (RATE_LIMIT_REACHED, None, {"quotaRemaining": 0, "expiryDate": _iso(reset)}),
+        (
+            RATE_LIMIT_RESET,
+            reset,
+            {"quotaRemaining": daily_quota, "expiryDate": _iso(reset + DAY_SECONDS)},
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO webhook_outbox (id, event_type, generated, payload, not_before)"
+        f" SELECT ?, ?, ?, ?, ? WHERE {ANY_CONSUMER}",
+        [
+            (
+                str(uuid.uuid4()),
+                kind,
+                now_iso(),
+                json.dumps({"dailyQuota": daily_quota, **body}),
+                at,
+            )
+            for kind, at, body in events
+        ],
+    )

@@ -134,3 +134,29 @@ def test_unauthenticated_requests_are_refused(served: tuple[str, Path]) -> None:
     with httpx.Client(base_url=served[0]) as anonymous:
         conforms(anonymous.get("/webhooks"), 401)
         conforms(anonymous.post("/webhooks", json={"url": "http://127.0.0.1:9/"}), 401)
+
+
+def test_webhooks_command_without_a_state_file(tmp_path: Path) -> None:
+    done = subprocess.run(
+        sandbox_command("webhooks", "--db", str(tmp_path / "missing.db")),
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "no sandbox state at" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_webhooks_command_with_no_consumers(served: tuple[str, Path], api: httpx.Client) -> None:
+    assert listed(served[1]) == []
+    text = subprocess.run(
+        sandbox_command("webhooks", "--db", str(served[1])),
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "no webhook consumers" in text

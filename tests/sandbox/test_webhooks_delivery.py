@@ -3,7 +3,9 @@ filtered by event type and company tags, including changes another process makes
 
 from __future__ import annotations
 
+import re
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -201,3 +203,70 @@ def test_a_consumer_that_is_not_loopback_is_never_sent_to(
 
     refused = wait_until(settled)
     assert refused == [("company.created", outside.id, "failed", 1)]
+
+
+TOKEN = re.compile(r'name="token" value="([0-9a-f]+)"')
+
+
+def test_the_link_page_sends_connected_and_disconnected(api: httpx.Client) -> None:
+    """The customer's clicks on the served Link page (the browser's path) send events too."""
+    with receiver() as hook:
+        subscribe(api, hook.url, eventTypes=["connection.connected", "connection.disconnected"])
+        cid = conforms(api.post("/companies", json={"name": "Clicked"}), 200)["id"]
+        connection = api.post(f"/companies/{cid}/connections", json={"platformKey": "gbol"}).json()
+        start = httpx.URL(connection["linkUrl"]).raw_path.decode()
+        with httpx.Client(base_url=str(api.base_url)) as browser:
+            for action in ("authorize", "revoke"):
+                token = TOKEN.search(browser.get(start).text)
+                assert token is not None
+                answer = browser.post(
+                    start.removesuffix("/start") + f"/{action}", data={"token": token.group(1)}
+                )
+                assert answer.status_code == 303, answer.text
+        hook.wait_for(lambda seen: len(seen) == 2)
+        assert events_of(hook, cid) == [
+            ("connection.connected", "Linked"),
+            ("connection.disconnected", "Deauthorized"),
+        ]
+
+
+def test_an_in_process_apply_on_the_same_file_is_heard(
+    api: httpx.Client, served: tuple[str, Path]
+) -> None:
+    """`reconcile apply --sandbox-db` writes the served file from its own process: the server
+    sends what it did, filtered to the owner's tag as `watch --register` asks."""
+    with receiver() as hook:
+        subscribe(
+            api,
+            hook.url,
+            eventTypes=["company.created", "connection.created"],
+            companyTags=["reconcile.owner:expenses-demo"],
+        )
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "reconcile",
+                "apply",
+                "examples/customers.yaml",
+                "--sandbox-db",
+                str(served[1]),
+                "--auto-approve",
+            ],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        companies = [
+            c
+            for c in api.get("/companies", params={"pageSize": 5000}).json()["results"]
+            if c["tags"].get("reconcile.owner") == "expenses-demo"
+        ]
+        connections = sum(len(c["dataConnections"]) for c in companies)
+        assert companies and connections
+        seen = hook.wait_for(lambda seen: len(seen) == len(companies) + connections)
+        assert {d.envelope["eventType"] for d in seen} == {"company.created", "connection.created"}
+        created = {d.envelope["payload"]["id"] for d in hook.of_type("company.created")}
+        assert created == {c["id"] for c in companies}

@@ -3,6 +3,7 @@ reproducible with `--seed`."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -81,3 +82,62 @@ def test_rates_are_checked() -> None:
     assert done.returncode == 2
     assert "a rate is between 0 and 1" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/nobody-listens"
+
+
+def test_retries_are_bounded(tmp_path: Path) -> None:
+    """A receiver that keeps failing, and one that is down, get 1 + len(delays) attempts."""
+    db = tmp_path / "retries.db"
+    with (
+        receiver(failures=100) as failing,
+        serve_sandbox(db, "--webhook-retry-delays", "0.05,0.1") as url,
+        httpx.Client(base_url=url, headers=AUTH_HEADERS) as api,
+    ):
+        for target in (failing.url, closed_port_url()):
+            body = {"url": target, "eventTypes": ["company.created"]}
+            conforms(api.post("/webhooks", json=body), 201)
+        conforms(api.post("/companies", json={"name": "Unlucky"}), 200)
+        store = WebhookStore(Store(db))
+        deadline = time.monotonic() + 15
+        while [s[2] for s in store.delivery_states()] != ["failed", "failed"]:
+            assert time.monotonic() < deadline, store.delivery_states()
+            time.sleep(0.05)
+        assert [s[3] for s in store.delivery_states()] == [3, 3]
+        assert len(failing.refused) == 3
+        assert len({d.headers["webhook-id"] for d in failing.refused}) == 1
+
+
+def test_retry_delays_are_checked() -> None:
+    done = subprocess.run(
+        sandbox_command("serve", "--port", "0", "--webhook-retry-delays", "1,soon"),
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "comma-separated numbers of seconds" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_svix_header_names(tmp_path: Path) -> None:
+    """`--webhook-svix-headers`: Codat's older names, the same Standard Webhooks signature."""
+    db = tmp_path / "svix.db"
+    with receiver() as hook:
+        run(db, hook, 1, "--webhook-svix-headers")
+        (delivery,) = hook.wait_for(lambda seen: len(seen) == 1)
+    assert not any(name.startswith("webhook-") for name in delivery.headers)
+    renamed = {
+        name.replace("svix-", "webhook-"): value
+        for name, value in delivery.headers.items()
+        if name.startswith("svix-")
+    }
+    assert set(renamed) == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    secret = WebhookStore(Store(db)).consumers()[0].secret
+    assert Webhook(secret).verify(delivery.body, renamed) == delivery.envelope
