@@ -10,8 +10,6 @@ from reconcile.audit import Audit, FindingKind, build_audit
 from reconcile.audit.duration import format_duration, parse_duration
 from reconcile.audit.findings import audit_findings, codat_name_key
 from reconcile.audit.read import AuditRead
-from reconcile.audit.render_markdown import render_audit_markdown
-from reconcile.audit.render_text import render_audit_text
 from reconcile.model import (
     Company,
     Connection,
@@ -21,6 +19,8 @@ from reconcile.model import (
     LiveState,
 )
 from reconcile.planner import make_plan
+from reconcile.render.audit_markdown import render_audit_markdown
+from reconcile.render.audit_text import render_audit_text
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 OWNER = "team"
@@ -162,9 +162,10 @@ def test_markdown_is_capped_dropping_least_urgent_first() -> None:
     audit = run(customers, strays)
     out = render_audit_markdown(audit, limit=20000)
     assert len(out) <= 20000
-    assert "more orphans findings not shown" in out  # the least urgent kind lost entries
+    # Grouped by who acts (person, review, converge, customer): the last section loses first.
+    assert "more changes findings not shown" in out
     assert "**Drift for owner team**" in out
-    assert "Customer &amp; 1" in out
+    assert "Stray 1" in out  # the person's findings come first and stay
 
 
 def test_text_escapes_terminal_controls() -> None:
