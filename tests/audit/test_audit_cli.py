@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -248,3 +250,38 @@ def test_a_resolved_error_is_no_longer_drift(tmp_path: Path) -> None:
         assert drift.returncode == 2 and "Sync failed" in drift.stdout
         assert cli(*error, "--message", "Sync failed", "--resolve").returncode == 0
         assert cli("audit", str(one), env=env).returncode == 0
+
+
+def test_since_marks_what_is_new_and_counts_what_is_resolved(fleet: Fleet, tmp_path: Path) -> None:
+    first = tmp_path / "first.json"
+    audit_json(fleet, "--json-out", str(first))
+    assert stat.S_IMODE(os.stat(first).st_mode) == 0o600
+    same = audit_json(fleet, "--since", str(first))
+    assert same["new"] == 0 and same["resolved"] == 0 and same["since_report"]
+    assert {f["new"] for f in same["findings"]} == {False}
+
+    # Another file: change-1 renamed back (resolved), pending-1 renamed (new).
+    edited = tmp_path / "customers.yaml"
+    edited.write_text(
+        fleet.file.read_text()
+        .replace("name: Renamed Limited", "name: Renamed Ltd")
+        .replace("name: Pending Co", "name: Pending Company")
+    )
+    result = cli("audit", str(edited), "--since", str(first), "--format", "json", env=fleet.env())
+    doc = json.loads(result.stdout)
+    jsonschema.validate(doc, SCHEMA, cls=jsonschema.Draft202012Validator)
+    new = [(f["kind"], f["uid"]) for f in doc["findings"] if f["new"]]
+    assert ("changes", "pending-1") in new and doc["new"] == len(new)
+    assert doc["resolved"] >= 1
+    assert not any(f["uid"] == "change-1" for f in of(doc, "changes"))
+    md = cli("audit", str(edited), "--since", str(first), "--format", "markdown", env=fleet.env())
+    assert f"**{doc['new']} new**" in md.stdout and ":new: **new** **pending\\-1**" in md.stdout
+
+
+@pytest.mark.parametrize("content", ["not json", '{"kind": "plan"}', '{"kind": "audit"}'])
+def test_since_with_a_bad_report_exits_1(fleet: Fleet, tmp_path: Path, content: str) -> None:
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text(content)
+    result = audit(fleet, "--since", str(earlier))
+    assert result.returncode == 1 and "--since" in result.stderr
+    assert "Traceback" not in result.stderr
