@@ -23,8 +23,11 @@ from tests.watch.helpers import (
 pytestmark = pytest.mark.slow
 
 
-def test_authorization_is_followed_up_within_five_seconds(tmp_path: Path) -> None:
-    with served_codat(tmp_path) as codat:
+@pytest.mark.parametrize("headers", [(), ("--webhook-svix-headers",)], ids=["webhook", "svix"])
+def test_authorization_is_followed_up_within_five_seconds(
+    tmp_path: Path, headers: tuple[str, ...]
+) -> None:
+    with served_codat(tmp_path, *headers) as codat:
         desired = write_file(tmp_path / "customers.yaml")
         assert reconcile("apply", str(desired), "--auto-approve", env=codat.env()).returncode == 0
         desired.write_text(WATCHED.replace("Watched Two", "Watched Two Ltd"), "utf-8")
@@ -88,3 +91,42 @@ def test_authorization_is_followed_up_within_five_seconds(tmp_path: Path) -> Non
             assert codat.company("w-2")["name"] == "Watched Two"  # the rename waits
             assert [w["uid"] for w in watch.status()["waiting"]["review"]] == ["w-2"]
             assert watch.stop() == 143
+
+
+def test_with_every_delivery_dropped_the_resync_does_it(tmp_path: Path) -> None:
+    with served_codat(tmp_path, "--webhook-drop-rate", "1", "--seed", "1") as codat:
+        desired = write_file(tmp_path / "customers.yaml")
+        assert reconcile("apply", str(desired), "--auto-approve", env=codat.env()).returncode == 0
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/webhooks/codat"
+        registered = reconcile(
+            "watch", str(desired), "--register", url, env=codat.env(), cwd=tmp_path
+        )
+        assert "created webhook consumer" in registered.stderr
+        listed = reconcile("sandbox", "webhooks", "--db", str(codat.db), "--json")
+        (consumer,) = json.loads(listed.stdout)
+        with running_watch(
+            codat,
+            str(desired),
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--resync",
+            "3s",
+            secret=consumer["secret"],
+            cwd=tmp_path,
+        ) as watch:
+            watch.wait_for("the first full pass", watch.passes_after(0))
+            assert (
+                reconcile("sandbox", "authorize", "--db", str(codat.db), "--uid", "w-1").returncode
+                == 0
+            )
+            watch.wait_for(
+                "the resync to make w-1's follow-ups",
+                lambda s: not any(w["uid"] == "w-1" for w in s["waiting"]["customer"]),
+                timeout=15,
+            )
+            time.sleep(0.5)
+            kinds = [c["sourceType"] for c in codat.company("w-1")["dataConnections"]]
+            assert kinds.count("Expense") == 1
+            delivered = watch.get("/metrics").text
+            assert 'reconcile_watch_webhook_deliveries_total{outcome="accepted"} 0.0' in delivered
