@@ -160,16 +160,28 @@ class Customer:
         return tags
 
 
-DEFAULT_AUTO: frozenset[str] = frozenset({"partner_expense_connection", "expense_config"})
+# `policy.auto`: the additive kinds of action `converge` and `watch` may apply without another
+# review (the reviewed file asked for them). Unlinks and deletes can never be listed.
+AUTO_PARTNER_EXPENSE = "partner_expense_connection"
+AUTO_EXPENSE_CONFIG = "expense_config"
+AUTO_ACCOUNTING_RECREATE = "accounting_connection_recreate"  # one the customer deleted
+AUTO_COMPANY_RESTORE = "company_restore"  # name, description or tags edited in the portal
+AUTO_KINDS: tuple[str, ...] = (
+    AUTO_PARTNER_EXPENSE,
+    AUTO_EXPENSE_CONFIG,
+    AUTO_ACCOUNTING_RECREATE,
+    AUTO_COMPANY_RESTORE,
+)
+DEFAULT_AUTO = frozenset({AUTO_PARTNER_EXPENSE, AUTO_EXPENSE_CONFIG})  # the names users write
 
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """The file's `policy:`: what the tool may do beyond the per-customer rules."""
+    """What the file pre-approves: `auto` for converge and watch; `prune`: a customer that
+    left every file is offboarded as `state: absent` would (Terraform's behaviour); false
+    (default): its Linked connections stay and the plan reports it."""
 
-    auto: frozenset[str] = DEFAULT_AUTO  # issue 16's field
-    # true: a customer that left every file is offboarded as `state: absent` would (Terraform's
-    # behaviour); false (default): its Linked connections stay and the plan reports it.
+    auto: frozenset[str] = DEFAULT_AUTO
     prune: bool = False
 
 

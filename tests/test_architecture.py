@@ -69,11 +69,17 @@ def offenders(paths: list[Path], allowed: tuple[str, ...], forbidden: tuple[str,
                 "reconcile.model",
                 "reconcile.executor",
                 "reconcile.audit",
+                "reconcile.converge",
             ),
             ("httpx", "sqlite3"),
         ),
+        (
+            ("converge", "classify"),
+            ("reconcile.model", "reconcile.plan"),
+            ("httpx", "click", "asyncio", "sqlite3"),
+        ),
     ],
-    ids=["sandbox", "planner", "plan", "model", "client", "render"],
+    ids=["sandbox", "planner", "plan", "model", "client", "render", "who-must-act"],
 )
 def test_boundaries(
     where: tuple[str, ...], allowed: tuple[str, ...], forbidden: tuple[str, ...]

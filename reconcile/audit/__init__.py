@@ -2,7 +2,7 @@
 
     read = await read_for_audit(client, desired)     # audit/read.py: the only I/O
     audit = build_audit(desired, read, ...)          # pure: the planner, then the findings
-    render_audit_text(audit) / _json / _markdown     # audit/render_*.py
+    render_audit_text(audit) / _json / _markdown     # reconcile/render/audit_*.py
 
 The client is `SnapshotClient`, a `ReadOnlyClient`: nothing but GET can leave it.
 """

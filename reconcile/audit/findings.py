@@ -1,10 +1,13 @@
 """The audit's pure part: (desired, every live company, the plan, now) -> findings. No I/O.
 
-`changes` is the plan itself (the planner decides; nothing here re-implements a rule): one
-finding per action and per refusal, with the planner's words. Awaiting and re-authorization
-findings are the planner's notes too (so they name exactly the connections plan lists); their
-age is measured from the connection's `created` to `now` (Codat's clock at the read). Everything
-else reads the whole account's companies:
+`changes`, `follow_ups` and `refused` are the plan itself (the planner decides; nothing here
+re-implements a rule), sorted by `reconcile.converge.classify` (the one home of "who must act"):
+an action `policy.auto` pre-approves is a follow-up converge applies, any other waits for a
+review; each carries its field-level diff (deepdiff). Each finding is counted once: a duplicate
+or a foreign `id:` is not also a refusal, an orphan the plan acts on is its changes.
+Awaiting and re-authorization findings are the planner's notes too (so they name exactly the
+connections plan lists); their age is measured from the connection's `created` to `now`
+(Codat's clock at the read). Everything else reads the whole account's companies:
 
 - duplicates: >= 2 companies with the owner tag and the same uid;
 - orphans: owner tag, but a uid no file lists (or no uid tag at all);
@@ -12,7 +15,7 @@ else reads the whole account's companies:
   Codat's name stripping), not already named by that customer's `id:`;
 - foreign: a customer's `id:` names a company tagged with another owner;
 - connection errors: every Active `dataConnectionErrors` entry on a connection of a managed
-  company (or of one a customer adopts with `id:`).
+  company (or of one a customer adopts with `id:`), except a transient 429 or 5xx.
 
 Live Codat may change after the read: the findings describe the one read they came from, and the
 audit writes nothing, so a change in between can only make the next audit differ.
@@ -23,12 +26,15 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
+from reconcile.audit.diff import describe_diff, field_diff
 from reconcile.audit.duration import format_age, format_duration
 from reconcile.audit.model import Finding, FindingKind
-from reconcile.model import Company, Connection, Customer, DesiredState
-from reconcile.plan import Note, Plan
+from reconcile.converge.classify import classify, is_transient, policy_kind
+from reconcile.model import Company, Connection, Customer, DesiredState, Policy
+from reconcile.plan import Action, CustomerChange, Kind, Note, Plan
 
 
 def audit_findings(
@@ -40,15 +46,18 @@ def audit_findings(
     stale_after: timedelta,
     targets: frozenset[str] = frozenset(),
 ) -> tuple[Finding, ...]:
-    """Every finding, sorted most urgent kind first, then by uid and company."""
+    """Every finding, each counted once, sorted most urgent kind first, then uid and company."""
     ctx = _Context(desired, companies)
     found: list[Finding] = []
-    found.extend(_changes(plan))
-    found.extend(_authorizations(ctx, plan, now, stale_after))
     found.extend(_duplicates(ctx))
-    found.extend(_orphans(ctx))
-    found.extend(_lookalikes(ctx))
     found.extend(_foreign(ctx))
+    # A duplicate or a foreign id is the planner's refusal too: said once, by its own kind.
+    said = {f.uid for f in found if f.uid is not None}
+    found.extend(_changes(plan, desired.policy, said))
+    found.extend(_authorizations(ctx, plan, now, stale_after))
+    acted_on = {a.company_id for a in plan.actions if a.company_id}
+    found.extend(o for o in _orphans(ctx) if o.company_id not in acted_on)
+    found.extend(_lookalikes(ctx))
     found.extend(_connection_errors(ctx))
     if targets:
         found = [f for f in found if f.uid in targets]
@@ -105,44 +114,68 @@ class _Context:
 # --------------------------------------------------------------------------- from the plan
 
 
-def _changes(plan: Plan) -> Iterable[Finding]:
+def _changes(plan: Plan, policy: Policy, said: set[str]) -> Iterable[Finding]:
+    """The plan's actions: ready follow-ups (what converge applies) and changes waiting for a
+    review, each with its field-level diff; then its refusals (a person's)."""
     if plan.unsafe:
         yield Finding(
-            FindingKind.CHANGES,
+            FindingKind.REFUSED,
             None,
             "",
             None,
             f"plan refused as a whole: {plan.unsafe}",
             facts={"action": "refused_plan", "reason": plan.unsafe},
         )
-    for change in plan.changes:
+    sorted_out = classify(plan, policy)
+    by_uid = {c.uid: c for c in plan.changes}
+    for change in sorted_out.auto.changes:
         for action in change.actions:
-            yield Finding(
-                FindingKind.CHANGES,
-                change.uid,
-                change.name,
-                action.company_id,
-                f"{action.kind.bucket} {action.subject} ({action.reason})",
-                facts={
-                    "action": action.kind.value,
-                    "bucket": action.kind.bucket,
-                    "verdict": change.verdict,
-                    "subject": action.subject,
-                    "reason": action.reason,
-                    "connection_id": action.connection_id,
-                    "status": action.status,
-                    "request": {"method": action.request.method, "path": action.request.path},
-                },
-            )
+            kind = policy_kind(action, plan.owner, by_uid[change.uid])
+            yield _action_finding(FindingKind.FOLLOW_UPS, change, action, kind)
+    for wait in sorted_out.review:
+        assert wait.action is not None and wait.uid is not None
+        kind = wait.facts.get("policy_kind")
+        finding = _action_finding(FindingKind.CHANGES, by_uid[wait.uid], wait.action, kind)
+        facts = {**finding.facts, "held_because": wait.facts.get("held_because")}
+        yield replace(finding, facts=facts)
     for refusal in plan.refused:
+        if refusal.uid in said:
+            continue
         yield Finding(
-            FindingKind.CHANGES,
+            FindingKind.REFUSED,
             refusal.uid,
             refusal.name,
             None,
             f"refused {refusal.subject}: {refusal.reason}",
             facts={"action": "refused", "subject": refusal.subject, "reason": refusal.reason},
         )
+
+
+def _action_finding(
+    kind: FindingKind, change: CustomerChange, action: Action, auto: str | None
+) -> Finding:
+    diff = field_diff(action.before, action.after)
+    what = f"{action.kind.bucket} {action.subject}"
+    shown = describe_diff(diff) if action.kind is Kind.UPDATE_COMPANY and diff else ""
+    return Finding(
+        kind,
+        action.uid,
+        change.name,
+        action.company_id,
+        f"{what}: {shown}" if shown else f"{what} ({action.reason})",
+        facts={
+            "action": action.kind.value,
+            "bucket": action.kind.bucket,
+            "verdict": change.verdict,
+            "subject": action.subject,
+            "reason": action.reason,
+            "connection_id": action.connection_id,
+            "status": action.status,
+            "policy_kind": auto,
+            "diff": diff,
+            "request": {"method": action.request.method, "path": action.request.path},
+        },
+    )
 
 
 def _authorizations(
@@ -295,7 +328,7 @@ def _connection_errors(ctx: _Context) -> Iterable[Finding]:
     for company in watched:
         uid = ctx.adopted[company.id].uid if company.id in ctx.adopted else company.uid
         for conn in company.connections:
-            for error in (e for e in conn.errors if e.active):
+            for error in (e for e in conn.errors if e.active and not is_transient(e)):
                 code = " ".join(p for p in (error.status_code, error.status_text) if p)
                 yield Finding(
                     FindingKind.CONNECTION_ERRORS,

@@ -1,17 +1,30 @@
 """The audit's data: finding kinds (most urgent first), one finding, the whole report.
 
-Plain frozen data, no I/O: `findings.py` makes them, `render_*.py` print them.
+Plain frozen data, no I/O: `findings.py` makes them, `reconcile/render/audit_*.py` print them.
+Each kind has one actor (`FindingKind.who`): the customer, a review, converge or a person;
+the reports are grouped by it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 FORMAT_VERSION = "1"
+
+Who = Literal["customer", "review", "converge", "person"]
+WHO_ORDER: tuple[Who, ...] = ("person", "review", "converge", "customer")
+WHO_HEADINGS: dict[Who, str] = {
+    "person": "For a person",
+    "review": "For a review (a reviewed apply)",
+    "converge": "For converge (ready follow-ups the policy pre-approves)",
+    "customer": "For the customer",
+}
 
 
 class FindingKind(StrEnum):
@@ -19,9 +32,11 @@ class FindingKind(StrEnum):
 
     DUPLICATES = "duplicates"
     FOREIGN = "foreign"
+    REFUSED = "refused"
     CONNECTION_ERRORS = "connection_errors"
     NEEDS_REAUTHORIZATION = "needs_reauthorization"
     CHANGES = "changes"
+    FOLLOW_UPS = "follow_ups"
     STALE_AUTHORIZATION = "stale_authorization"
     ORPHANS = "orphans"
     UNMANAGED_LOOKALIKES = "unmanaged_lookalikes"
@@ -31,17 +46,38 @@ class FindingKind(StrEnum):
     def heading(self) -> str:
         return _TITLES[self]
 
+    @property
+    def who(self) -> Who:
+        """Who must act on a finding of this kind."""
+        return _WHO[self]
+
 
 _TITLES: dict[FindingKind, str] = {
     FindingKind.DUPLICATES: "Duplicates: several companies carry the same uid",
     FindingKind.FOREIGN: "Foreign: id: names a company of another owner",
     FindingKind.CONNECTION_ERRORS: "Connection errors reported by Codat",
     FindingKind.NEEDS_REAUTHORIZATION: "Needs re-authorization",
-    FindingKind.CHANGES: "Changes: what plan would do",
+    FindingKind.REFUSED: "Refused: changes the rules want but safety forbids",
+    FindingKind.CHANGES: "Changes waiting for a reviewed apply",
+    FindingKind.FOLLOW_UPS: "Follow-ups ready: converge applies them (policy.auto)",
     FindingKind.STALE_AUTHORIZATION: "Stale authorization: awaiting the customer for too long",
     FindingKind.ORPHANS: "Orphans: managed companies no file lists",
     FindingKind.UNMANAGED_LOOKALIKES: "Unmanaged look-alikes: candidates for adoption with id:",
     FindingKind.AWAITING_AUTHORIZATION: "Awaiting customer authorization",
+}
+
+_WHO: dict[FindingKind, Who] = {
+    FindingKind.DUPLICATES: "person",
+    FindingKind.FOREIGN: "person",
+    FindingKind.REFUSED: "person",
+    FindingKind.CONNECTION_ERRORS: "person",
+    FindingKind.ORPHANS: "person",
+    FindingKind.UNMANAGED_LOOKALIKES: "person",
+    FindingKind.CHANGES: "review",
+    FindingKind.FOLLOW_UPS: "converge",
+    FindingKind.NEEDS_REAUTHORIZATION: "customer",
+    FindingKind.STALE_AUTHORIZATION: "customer",
+    FindingKind.AWAITING_AUTHORIZATION: "customer",
 }
 
 KIND_ORDER: tuple[FindingKind, ...] = tuple(FindingKind)
@@ -49,6 +85,8 @@ KIND_ORDER: tuple[FindingKind, ...] = tuple(FindingKind)
 DEFAULT_FAIL_ON: frozenset[FindingKind] = frozenset(
     {
         FindingKind.CHANGES,
+        FindingKind.FOLLOW_UPS,
+        FindingKind.REFUSED,
         FindingKind.DUPLICATES,
         FindingKind.FOREIGN,
         FindingKind.NEEDS_REAUTHORIZATION,
@@ -58,6 +96,9 @@ DEFAULT_FAIL_ON: frozenset[FindingKind] = frozenset(
 )
 
 DEFAULT_STALE_AFTER = timedelta(days=14)
+
+# Facts that change between two reports of the same finding.
+VOLATILE_FACTS = frozenset({"age_seconds"})
 
 
 @dataclass(frozen=True)
@@ -77,6 +118,17 @@ class Finding:
     since: str | None = None
     link_url: str | None = None
     facts: Mapping[str, Any] = field(default_factory=dict)
+    new: bool | None = None  # with `--since`: not in the earlier report (None: not compared)
+
+    @property
+    def key(self) -> str:
+        """The finding's identity across reports (what `--since` compares): its kind, customer,
+        company and the facts that say what it is, never its age or wording."""
+        stable = {k: v for k, v in sorted(self.facts.items()) if k not in VOLATILE_FACTS}
+        seen = json.dumps(
+            [self.kind.value, self.uid, self.company_id, stable], sort_keys=True, default=str
+        )
+        return "sha256:" + hashlib.sha256(seen.encode()).hexdigest()[:32]
 
     def sort_key(self) -> tuple[int, str, str]:
         """Kind (most urgent first), uid, company; a stable sort keeps the planner's action
@@ -99,6 +151,8 @@ class Audit:
     requests: int = 0
     read_at: str | None = None
     warnings: tuple[str, ...] = ()
+    since_report: str | None = None  # `--since`: the earlier report's read_at
+    resolved: int = 0  # `--since`: findings of the earlier report no longer found
 
     def of(self, kind: FindingKind) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.kind == kind)
@@ -110,6 +164,13 @@ class Audit:
     def drift(self) -> bool:
         """Whether any finding is of a kind that counts as drift (`--fail-on`)."""
         return any(f.kind in self.fail_on for f in self.findings)
+
+    def by_who(self, who: Who) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.kind.who == who)
+
+    @property
+    def new(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.new)
 
     @property
     def failing(self) -> tuple[FindingKind, ...]:

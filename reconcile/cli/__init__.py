@@ -23,8 +23,10 @@ COMMANDS = {
     "show": "reconcile.cli.show_cmd:show",
     "apply": "reconcile.cli.apply_cmd:apply",
     "audit": "reconcile.cli.audit_cmd:audit",
+    "converge": "reconcile.cli.converge_cmd:converge",
     "export": "reconcile.cli.export_cmd:export",
     "sandbox": "reconcile.sandbox.cli:sandbox",
+    "watch": "reconcile.cli.watch_cmd:watch",
 }
 
 

@@ -36,7 +36,8 @@ else:  # click < 8.2 has no generic ParamType at run time
 
 KINDS = tuple(kind.value for kind in FindingKind)  # most urgent first
 DEFAULT_FAIL_ON = (
-    "changes,duplicates,foreign,needs_reauthorization,connection_errors,stale_authorization"
+    "changes,follow_ups,refused,duplicates,foreign,needs_reauthorization,connection_errors,"
+    "stale_authorization"
 )
 
 
@@ -115,8 +116,20 @@ class UsageErrorExit1(click.UsageError):
 @click.option(
     "--json-out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the JSON report to FILE (one read, two outputs: e.g. Markdown for an "
-    "issue and JSON for an artifact).",
+    help="Also write the JSON report to FILE, mode 0600 (one read, two outputs: e.g. Markdown "
+    "for an issue and JSON for an artifact, or for the next run's --since).",
+)
+@click.option(
+    "--since",
+    "since_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="An earlier JSON report: mark each finding new or not, and count the resolved ones.",
+)
+@click.option(
+    "--link-urls",
+    is_flag=True,
+    help="Include the Link URLs of customers awaiting authorization. Anyone who opens one can "
+    "authorize that company: never post them to a pull request or an issue.",
 )
 def audit(
     paths: tuple[Path, ...],
@@ -126,12 +139,22 @@ def audit(
     fail_on: frozenset[FindingKind],
     stale_after: timedelta,
     json_out: Path | None,
+    since_path: Path | None,
+    link_urls: bool,
 ) -> None:
     """Read-only drift report: exit 0 clean, 2 drift, 1 error. Sends nothing but GET."""
     from reconcile.audit import build_audit
     from reconcile.audit.read import SnapshotClient, read_for_audit
 
     desired = load_desired(paths, where)
+    earlier = None
+    if since_path is not None:
+        from reconcile.audit.since import ReportError, read_report
+
+        try:
+            earlier = read_report(since_path)
+        except ReportError as exc:
+            fail(str(exc))
     files = ", ".join(desired.files) or "input"
     click.echo(
         f"Reading {files}: {len(desired.customers)} customers, owner {desired.owner}", err=True
@@ -153,25 +176,28 @@ def audit(
         return build_audit(desired, read, options=options, fail_on=fail_on, stale_after=stale_after)
 
     report = run(go())
+    if earlier is not None:
+        from reconcile.audit.since import mark_new
+
+        report = mark_new(report, earlier)
     if json_out is not None:
-        try:
-            json_out.write_text(_render(report, "json"), encoding="utf-8")
-        except OSError as exc:
-            fail(f"cannot write {json_out}: {exc.strerror or exc}")
-    click.echo(_render(report, fmt), nl=False)
+        from reconcile.cli.converge_cmd import write_private
+
+        write_private(json_out, _render(report, "json", link_urls))
+    click.echo(_render(report, fmt, link_urls), nl=False)
     sys.exit(EXIT_CHANGES if report.drift else EXIT_OK)
 
 
-def _render(report: Audit, fmt: str) -> str:
+def _render(report: Audit, fmt: str, link_urls: bool) -> str:
     if fmt == "json":
-        from reconcile.audit.render_json import render_audit_json
+        from reconcile.render.audit_json import render_audit_json
 
-        return render_audit_json(report)
+        return render_audit_json(report, link_urls=link_urls)
     if fmt == "markdown":
-        from reconcile.audit.render_markdown import render_audit_markdown
+        from reconcile.render.audit_markdown import render_audit_markdown
 
-        return render_audit_markdown(report)
-    from reconcile.audit.render_text import render_audit_text
+        return render_audit_markdown(report, link_urls=link_urls)
+    from reconcile.render.audit_text import render_audit_text
     from reconcile.render.style import Style
 
-    return render_audit_text(report, Style.for_stream(sys.stdout))
+    return render_audit_text(report, Style.for_stream(sys.stdout), link_urls=link_urls)

@@ -40,6 +40,7 @@ import httpx
 from reconcile import paths
 from reconcile.codat.answers import (
     UnexpectedAnswer,
+    WebhookConsumer,
     decode,
     json_or_none,
     parse_company,
@@ -47,6 +48,8 @@ from reconcile.codat.answers import (
     parse_expense_config,
     parse_mapping_options,
     parse_profile,
+    parse_webhook_consumer,
+    parse_webhook_consumers,
     shorten,
 )
 from reconcile.codat.errors import (
@@ -74,6 +77,7 @@ LARGEST_FLEET = 100_000
 MAX_LISTED_COMPANIES = 2 * LARGEST_FLEET
 MAX_LISTED_BYTES = MAX_LISTED_COMPANIES * 2048
 DEFAULT_DEADLINE = 3600.0
+WEBHOOKS = "/webhooks"
 log = logging.getLogger("reconcile.http")
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -460,6 +464,27 @@ class CodatClient:
 
     async def delete_company(self, company_id: str) -> None:
         await self.request("DELETE", paths.company(company_id))
+
+    # ------------------------------------------------------------------ webhook consumers
+
+    async def list_webhook_consumers(self) -> tuple[WebhookConsumer, ...]:
+        """`GET /webhooks`: every webhook consumer of the account (Codat allows 50)."""
+        answer = await self.request_json("GET", WEBHOOKS)
+        return parse_webhook_consumers(answer, f"GET {WEBHOOKS}")
+
+    async def create_webhook_consumer(
+        self, url: str, event_types: list[str], company_tags: list[str] | None
+    ) -> WebhookConsumer:
+        """`POST /webhooks`. Not retried on an ambiguous failure (Codat takes no idempotency
+        key here): the caller lists the consumers again before trying anew."""
+        body: dict[str, Any] = {"url": url, "eventTypes": event_types}
+        if company_tags is not None:
+            body["companyTags"] = company_tags
+        answer = await self.request_json("POST", WEBHOOKS, json=body)
+        return parse_webhook_consumer(answer, f"POST {WEBHOOKS}")
+
+    async def delete_webhook_consumer(self, consumer_id: str) -> None:
+        await self.request("DELETE", f"{WEBHOOKS}/{paths.segment(consumer_id)}")
 
 
 def _same_id(where: str, field: str, got: str, asked: str) -> None:

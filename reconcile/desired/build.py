@@ -23,7 +23,7 @@ Locate = Callable[[int], tuple[int, int]]
 def build_state(files: Sequence[tuple[str, Any, Locate]]) -> DesiredState:
     """The model of data that has passed every check; files in the order they were read."""
     owner = ""
-    prune = False
+    policy = Policy()
     customers: list[Customer] = []
     environments: dict[str, Environment] = {}
     promote: tuple[str, ...] = ()
@@ -34,7 +34,8 @@ def build_state(files: Sequence[tuple[str, Any, Locate]]) -> DesiredState:
                 name, env["account"], env["api_key_env"], env.get("base_url")
             )
         promote = promote or tuple(data.get("promote") or ())
-        prune = prune or bool((data.get("policy") or {}).get("prune", False))
+        if "policy" in data:  # the cross-file checks made sure every file says the same
+            policy = policy_of(data["policy"])
         defaults: dict[str, Any] = data.get("defaults") or {}
         for index, raw in enumerate(data["customers"]):
             line, col = locate(index)
@@ -45,8 +46,16 @@ def build_state(files: Sequence[tuple[str, Any, Locate]]) -> DesiredState:
         files=tuple(file for file, _, _ in files),
         environments=environments,
         promote=promote,
-        policy=Policy(prune=prune),
+        policy=policy,
     )
+
+
+def policy_of(raw: dict[str, Any] | None) -> Policy:
+    """`policy:` as written; a key left out keeps its default (`auto: []` allows nothing)."""
+    raw = raw or {}
+    default = Policy()
+    auto = frozenset(raw["auto"]) if "auto" in raw else default.auto
+    return Policy(auto=auto, prune=bool(raw.get("prune", default.prune)))
 
 
 def _customer(raw: dict[str, Any], defaults: dict[str, Any], location: Location) -> Customer:

@@ -51,25 +51,31 @@ def _owners(docs: Sequence[Document]) -> Iterator[Found]:
 
 
 def _policies(docs: Sequence[Document]) -> Iterator[Found]:
-    """One policy per run: files that set `policy.prune` must agree."""
-    first: tuple[int, bool] | None = None
+    """`policy:` may be written in any file of a run, but every file that writes it says the
+    same (one run has one policy)."""
+    first: tuple[int, Any] | None = None
     for index, doc in enumerate(docs):
-        policy = doc.data.get("policy") if isinstance(doc.data, dict) else None
-        prune = policy.get("prune") if isinstance(policy, dict) else None
-        if not isinstance(prune, bool):
+        if not isinstance(doc.data, dict) or not isinstance(doc.data.get("policy"), dict):
             continue
+        policy = _policy_key(doc.data["policy"])
         if first is None:
-            first = (index, prune)
-        elif prune != first[1]:
-            where = _where(docs, first[0], ("policy", "prune"))
+            first = (index, policy)
+        elif policy != first[1]:
             yield (
                 index,
                 Issue(
-                    ("policy", "prune"),
-                    f"policy.prune is {str(prune).lower()} here but {str(first[1]).lower()} at"
-                    f" {where}; one run has one policy: make them agree",
+                    ("policy",),
+                    f"policy differs from the policy at {_where(docs, first[0], ('policy',))}; "
+                    "one run has one policy: write it in one file, or the same in each",
+                    at_key=True,
                 ),
             )
+
+
+def _policy_key(policy: dict[str, Any]) -> tuple[Any, ...]:
+    auto = policy.get("auto")
+    listed = frozenset(str(a) for a in auto) if isinstance(auto, list) else auto
+    return (listed, policy.get("prune"))
 
 
 def _customers(data: Any) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from reconcile.model import PLATFORMS_BY_KEY, Customer, DesiredState
+from reconcile.model import AUTO_KINDS, PLATFORMS_BY_KEY, Customer, DesiredState, Policy
 from reconcile.render.escape import text as escape_text
 
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._@-]*")
@@ -102,8 +102,7 @@ def dump(
     comments = comments or {}
     lines = [comment(line) for line in header]
     lines += ["version: 1", f"owner: {quote(state.owner)}"]
-    if state.policy.prune:
-        lines.append("policy: {prune: true}")
+    lines.extend(_policy_lines(state.policy))
     if not state.customers:
         lines.append("customers: []")
     else:
@@ -113,3 +112,16 @@ def dump(
             lines.extend(_customer_lines(customer))
     lines.extend(comment(line) for line in footer)
     return "\n".join(lines) + "\n"
+
+
+def _policy_lines(policy: Policy) -> list[str]:
+    """`policy:` only when it differs from the default (auto in the schema's order)."""
+    if policy == Policy():
+        return []
+    lines = ["policy:"]
+    if policy.auto != Policy().auto:
+        kinds = [k for k in AUTO_KINDS if k in policy.auto]
+        lines.append(f"  auto: [{', '.join(kinds)}]")
+    if policy.prune:
+        lines.append("  prune: true")
+    return lines

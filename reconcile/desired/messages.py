@@ -179,6 +179,8 @@ def enum_message(path: tuple[Any, ...], value: Any, allowed: Any) -> str:
         near = suggest(value, list(PLATFORM_ALIASES))
         hint = f"did you mean '{near}'? " if near else ""
         return f"unknown accounting platform '{value}'; {hint}valid: {platform_choices()}"
+    if path[-2:-1] == ("auto",) and path[:1] == ("policy",):
+        return auto_message(shown, allowed)
     options = [o for o in (allowed if isinstance(allowed, list) else [allowed]) if o is not None]
     near = suggest(str(shown), [str(o) for o in options]) if isinstance(shown, str) else None
     hint = f"; did you mean '{near}'?" if near else ""
@@ -346,3 +348,22 @@ def environment_message(
 
 
 _OVERRIDABLE_KEYS = frozenset({"accounting", "expenseConfig", "tags", "state", "protect"})
+
+
+DESTRUCTIVE_WORDS = ("unlink", "delete", "offboard", "destroy", "remove", "prune")
+
+
+def auto_message(value: Any, allowed: list[str]) -> str:
+    """A `policy.auto` entry that is not an additive kind; unlinks and deletes never are."""
+    choices = ", ".join(allowed)
+    if isinstance(value, str) and any(w in value.casefold() for w in DESTRUCTIVE_WORDS):
+        return (
+            f"policy.auto cannot list '{value}': converge and watch apply only additive changes, "
+            "and every unlink or delete waits for a reviewed apply; remove it "
+            f"(allowed: {choices})"
+        )
+    if not isinstance(value, str):
+        return f"policy.auto lists {describe(value)}; write kinds by name: {choices}"
+    near = suggest(value, allowed)
+    hint = f"did you mean '{near}'? " if near else ""
+    return f"unknown policy.auto kind '{value}'; {hint}allowed: {choices}"

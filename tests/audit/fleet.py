@@ -39,10 +39,18 @@ customers:
     name: Twin Corp
   - uid: change-1
     name: Renamed Ltd
+  - uid: ready-1
+    name: Ready Books
+    accounting: xero
+    expenses: true
+  - uid: guard-1
+    name: Guarded Ltd
+    accounting: xero
+    protect: true
 """
 
-# The file the audits read: change-1 renamed, two customers more (one new, one naming a
-# company of another owner with id:).
+# The file the audits read: change-1 renamed, guard-1 (protected) moved to another platform,
+# two customers more (one new, one naming a company of another owner with id:).
 FINAL_EXTRA = """\
   - uid: new-1
     name: New Customer
@@ -103,9 +111,11 @@ def build_fleet(directory: Path, url: str, db: Path, log: Path) -> Fleet:
     initial.write_text(INITIAL)
     env = fleet.env()
     ok(cli("apply", str(initial), "--auto-approve", env=env))
-    for uid in ("ok-1", "deauth-1", "err-1"):
+    for uid in ("ok-1", "deauth-1", "err-1", "guard-1"):
         ok(cli("sandbox", "authorize", "--db", str(db), "--uid", uid))
     ok(cli("apply", str(initial), "--auto-approve", env=env))  # ok-1's partner expense
+    # Authorized after the apply: its partner expense connection is a ready follow-up.
+    ok(cli("sandbox", "authorize", "--db", str(db), "--uid", "ready-1"))
     ok(cli("sandbox", "deauthorize", "--db", str(db), "--uid", "deauth-1"))
     ok(
         cli(
@@ -137,5 +147,9 @@ def build_fleet(directory: Path, url: str, db: Path, log: Path) -> Fleet:
         )
         ids["unrelated"] = post_company(http, "Unrelated Ltd", {})
     final = INITIAL.replace("name: Renamed Ltd", "name: Renamed Limited")
+    # A protected customer moving platform: the unlink is refused.
+    final = final.replace(
+        "name: Guarded Ltd\n    accounting: xero", "name: Guarded Ltd\n    accounting: qbo"
+    )
     fleet.file.write_text(final + FINAL_EXTRA.format(foreign_id=ids["foreign"]))
     return fleet

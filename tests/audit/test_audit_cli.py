@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "schemas" / "audit.schema.json").read_text())
 ALL_KINDS = (
     "changes",
+    "follow_ups",
+    "refused",
     "awaiting_authorization",
     "stale_authorization",
     "needs_reauthorization",
@@ -59,19 +63,34 @@ def test_every_kind_is_found_with_its_facts(fleet: Fleet) -> None:
     ids = fleet.ids
 
     changes = {(f["uid"], f["facts"]["action"]) for f in of(doc, "changes")}
-    assert ("change-1", "update_company") in changes
-    assert ("new-1", "create_company") in changes
-    assert ("foreign-1", "refused") in changes  # the planner's refusal, its words
-    assert ("dup-1", "refused") in changes
+    assert changes == {("change-1", "update_company"), ("new-1", "create_company")}
+    rename = next(f for f in of(doc, "changes") if f["uid"] == "change-1")
+    assert rename["facts"]["diff"] == [
+        {"field": "name", "before": "Renamed Ltd", "after": "Renamed Limited"}
+    ]
+    assert 'name: "Renamed Ltd" -> "Renamed Limited"' in rename["detail"]
+    assert "differs from the file" not in rename["detail"]
+    assert rename["who"] == "review" and rename["facts"]["policy_kind"] == "company_restore"
+
+    [ready] = of(doc, "follow_ups")  # authorized since the apply: converge's to do
+    assert (ready["uid"], ready["facts"]["action"]) == ("ready-1", "create_partner_expense")
+    assert ready["who"] == "converge"
+
+    # Counted once: the duplicate and the foreign id are not also refusals.
+    refused = {(f["uid"], f["facts"]["subject"]) for f in of(doc, "refused")}
+    assert {uid for uid, _ in refused} == {"guard-1"}
+    assert all(f["who"] == "person" for f in of(doc, "refused"))
 
     [awaiting] = of(doc, "awaiting_authorization")
     assert awaiting["uid"] == "pending-1" and awaiting["name"] == "Pending Co"
-    assert awaiting["link_url"].startswith("http") and awaiting["since"]
-    assert awaiting["facts"]["age_seconds"] >= 0
+    assert awaiting["link_url"] is None and awaiting["since"]  # Link URLs only when asked
+    assert awaiting["facts"]["age_seconds"] >= 0 and awaiting["who"] == "customer"
     assert of(doc, "stale_authorization") == []
 
     [reauth] = of(doc, "needs_reauthorization")
-    assert reauth["uid"] == "deauth-1" and reauth["link_url"]
+    assert reauth["uid"] == "deauth-1" and reauth["link_url"] is None
+    asked = audit_json(fleet, "--link-urls")
+    assert all(f["link_url"].startswith("http") for f in of(asked, "awaiting_authorization"))
 
     [dup] = of(doc, "duplicates")
     assert dup["uid"] == "dup-1" and ids["dup-1 twin"] in dup["facts"]["company_ids"]
@@ -93,7 +112,9 @@ def test_every_kind_is_found_with_its_facts(fleet: Fleet) -> None:
     assert foreign["facts"]["company_owner"] == "other-team"
 
     assert doc["summary"] == {k: len(of(doc, k)) for k in ALL_KINDS}
-    assert doc["companies_read"] == 13 and doc["managed_companies"] == 9
+    assert sum(doc["by_who"].values()) == len(doc["findings"])
+    assert doc["companies_read"] == 15 and doc["managed_companies"] == 11
+    assert doc["new"] is None and doc["since_report"] is None
 
     [error] = of(doc, "connection_errors")
     assert error["uid"] == "err-1" and error["name"] == "O'Broken Books 42"
@@ -136,17 +157,27 @@ def test_default_fail_on_ignores_informational_kinds(fleet: Fleet) -> None:
     assert audit(fleet, "--target", "err-1").returncode == 2  # connection_errors
 
 
-def test_text_groups_most_urgent_first_and_escapes(fleet: Fleet) -> None:
+def test_text_groups_by_who_must_act(fleet: Fleet) -> None:
     out = audit(fleet).stdout
-    titles = ["Duplicates", "Foreign", "Connection errors", "Needs re-authorization"]
-    order = [
-        *(out.index(t) for t in titles),
-        out.index("Changes"),
-        out.index("Orphans"),
-        out.index("Unmanaged look-alikes"),
-        out.index("Awaiting customer authorization"),
+    titles = [
+        "== For a person",
+        "Duplicates",
+        "Foreign",
+        "Refused",
+        "Connection errors",
+        "Orphans",
+        "Unmanaged look-alikes",
+        "== For a review",
+        "Changes waiting for a reviewed apply",
+        "== For converge",
+        "Follow-ups ready",
+        "== For the customer",
+        "Needs re-authorization",
+        "Awaiting customer authorization",
     ]
+    order = [out.index(t) for t in titles]
     assert order == sorted(order)
+    assert "http" not in out  # no Link URL unless --link-urls
     assert out.rstrip().splitlines()[-1].startswith("Drift: ")
 
 
@@ -157,6 +188,7 @@ def test_markdown_escapes_codat_text(fleet: Fleet) -> None:
     assert "<b>" not in out and "&lt;b&gt;now&lt;/b&gt;" in out
     assert out.startswith("**Drift for owner audit\\-team**")
     assert len(out) <= 65000
+    assert "http" not in out  # an issue never carries a Link URL by default
 
 
 @pytest.mark.parametrize(
@@ -218,3 +250,38 @@ def test_a_resolved_error_is_no_longer_drift(tmp_path: Path) -> None:
         assert drift.returncode == 2 and "Sync failed" in drift.stdout
         assert cli(*error, "--message", "Sync failed", "--resolve").returncode == 0
         assert cli("audit", str(one), env=env).returncode == 0
+
+
+def test_since_marks_what_is_new_and_counts_what_is_resolved(fleet: Fleet, tmp_path: Path) -> None:
+    first = tmp_path / "first.json"
+    audit_json(fleet, "--json-out", str(first))
+    assert stat.S_IMODE(os.stat(first).st_mode) == 0o600
+    same = audit_json(fleet, "--since", str(first))
+    assert same["new"] == 0 and same["resolved"] == 0 and same["since_report"]
+    assert {f["new"] for f in same["findings"]} == {False}
+
+    # Another file: change-1 renamed back (resolved), pending-1 renamed (new).
+    edited = tmp_path / "customers.yaml"
+    edited.write_text(
+        fleet.file.read_text()
+        .replace("name: Renamed Limited", "name: Renamed Ltd")
+        .replace("name: Pending Co", "name: Pending Company")
+    )
+    result = cli("audit", str(edited), "--since", str(first), "--format", "json", env=fleet.env())
+    doc = json.loads(result.stdout)
+    jsonschema.validate(doc, SCHEMA, cls=jsonschema.Draft202012Validator)
+    new = [(f["kind"], f["uid"]) for f in doc["findings"] if f["new"]]
+    assert ("changes", "pending-1") in new and doc["new"] == len(new)
+    assert doc["resolved"] >= 1
+    assert not any(f["uid"] == "change-1" for f in of(doc, "changes"))
+    md = cli("audit", str(edited), "--since", str(first), "--format", "markdown", env=fleet.env())
+    assert f"**{doc['new']} new**" in md.stdout and ":new: **new** **pending\\-1**" in md.stdout
+
+
+@pytest.mark.parametrize("content", ["not json", '{"kind": "plan"}', '{"kind": "audit"}'])
+def test_since_with_a_bad_report_exits_1(fleet: Fleet, tmp_path: Path, content: str) -> None:
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text(content)
+    result = audit(fleet, "--since", str(earlier))
+    assert result.returncode == 1 and "--since" in result.stderr
+    assert "Traceback" not in result.stderr

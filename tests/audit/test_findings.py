@@ -10,8 +10,6 @@ from reconcile.audit import Audit, FindingKind, build_audit
 from reconcile.audit.duration import format_duration, parse_duration
 from reconcile.audit.findings import audit_findings, codat_name_key
 from reconcile.audit.read import AuditRead
-from reconcile.audit.render_markdown import render_audit_markdown
-from reconcile.audit.render_text import render_audit_text
 from reconcile.model import (
     Company,
     Connection,
@@ -21,6 +19,8 @@ from reconcile.model import (
     LiveState,
 )
 from reconcile.planner import make_plan
+from reconcile.render.audit_markdown import render_audit_markdown
+from reconcile.render.audit_text import render_audit_text
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 OWNER = "team"
@@ -162,12 +162,48 @@ def test_markdown_is_capped_dropping_least_urgent_first() -> None:
     audit = run(customers, strays)
     out = render_audit_markdown(audit, limit=20000)
     assert len(out) <= 20000
-    assert "more orphans findings not shown" in out  # the least urgent kind lost entries
+    # Grouped by who acts (person, review, converge, customer): the last section loses first.
+    assert "more changes findings not shown" in out
     assert "**Drift for owner team**" in out
-    assert "Customer &amp; 1" in out
+    assert "Stray 1" in out  # the person's findings come first and stay
 
 
 def test_text_escapes_terminal_controls() -> None:
     audit = run([Customer("a", "Evil")], [company(1, "Evil\x1b]52;c;x\x07", managed("z"))])
     out = render_audit_text(audit)
     assert "\x1b" not in out and "\\x1b" in out
+
+
+def test_a_transient_429_or_5xx_is_not_a_connection_error() -> None:
+    busy = (
+        ConnectionError_("429", "Too Many Requests", None, "2026-11-26T08:00:00Z"),
+        ConnectionError_("503", "Service Unavailable", None, "2026-11-26T08:00:00Z"),
+    )
+    live = company(1, "Acme", managed("a"), conn(1, "Linked", errors=busy))
+    audit = run([Customer("a", "Acme", accounting="gbol")], [live])
+    assert audit.of(FindingKind.CONNECTION_ERRORS) == ()
+
+
+def test_a_duplicate_is_counted_once() -> None:
+    twins = [company(1, "Twin", managed("a")), company(2, "Twin", managed("a"))]
+    audit = run([Customer("a", "Twin")], twins)
+    assert len(audit.of(FindingKind.DUPLICATES)) == 1
+    assert audit.of(FindingKind.REFUSED) == () and audit.of(FindingKind.CHANGES) == ()
+    assert [f.kind.who for f in audit.findings] == ["person"]
+
+
+def test_finding_keys_ignore_age_but_not_what_changes() -> None:
+    def awaiting(now: datetime) -> str:
+        live = company(1, "Acme", managed("a"), conn(1, "PendingAuth"))
+        desired = DesiredState(OWNER, (Customer("a", "Acme", accounting="gbol"),))
+        state = LiveState(OWNER, (live,), read_at=now.isoformat())
+        report = build_audit(desired, AuditRead((live,), state, requests=1, now=now))
+        [finding] = report.of(FindingKind.AWAITING_AUTHORIZATION)
+        return finding.key
+
+    assert awaiting(NOW) == awaiting(NOW + timedelta(hours=5))
+    renamed = run([Customer("a", "Acme Ltd")], [company(1, "Acme", managed("a"))])
+    other = run([Customer("a", "Acme Group")], [company(1, "Acme", managed("a"))])
+    [one], [two] = renamed.of(FindingKind.CHANGES), other.of(FindingKind.CHANGES)
+    assert one.key != two.key
+    assert one.facts["diff"] == [{"field": "name", "before": "Acme", "after": "Acme Ltd"}]

@@ -1,48 +1,60 @@
-"""The audit for a terminal: the kinds most urgent first, one line per finding, then the verdict.
+"""The audit for a terminal, grouped by who must act (a person, a review, converge, the
+customer), the kinds most urgent first within each; one line per finding, then the verdict.
 
 Everything from the file or Codat goes through `reconcile.render.escape` (`text`, `quoted`).
+Link URLs are shown only when the caller asks (`link_urls=True`).
 """
 
 from __future__ import annotations
 
 from reconcile.audit.duration import format_duration
-from reconcile.audit.model import KIND_ORDER, Audit, Finding
+from reconcile.audit.model import KIND_ORDER, WHO_HEADINGS, WHO_ORDER, Audit, Finding
 from reconcile.render.escape import quoted, text
 from reconcile.render.style import Style
 
 PLAIN = Style()
 
 
-def render_audit_text(audit: Audit, style: Style = PLAIN) -> str:
+def render_audit_text(audit: Audit, style: Style = PLAIN, *, link_urls: bool = False) -> str:
     lines: list[str] = []
-    for kind in KIND_ORDER:
-        found = audit.of(kind)
-        if not found:
+    for who in WHO_ORDER:
+        mine = audit.by_who(who)
+        if not mine:
             continue
-        colour = ("red", "bold") if kind in audit.fail_on else ("bold",)
-        mark = "" if kind in audit.fail_on else "  (informational)"
-        lines.append(style(f"{kind.heading} ({len(found)}){mark}:", *colour))
-        for finding in found:
-            lines.extend(_finding(finding))
-        lines.append("")
+        lines.append(style(f"== {WHO_HEADINGS[who]} ({len(mine)}) ==", "bold"))
+        for kind in (k for k in KIND_ORDER if k.who == who):
+            found = audit.of(kind)
+            if not found:
+                continue
+            colour = ("red", "bold") if kind in audit.fail_on else ("bold",)
+            mark = "" if kind in audit.fail_on else "  (informational)"
+            lines.append(style(f"{kind.heading} ({len(found)}){mark}:", *colour))
+            for finding in found:
+                lines.extend(_finding(finding, link_urls, style))
+            lines.append("")
     if audit.warnings:
         lines.append(style(f"Warnings ({len(audit.warnings)}):", "yellow", "bold"))
         lines.extend(f"  {text(w)}" for w in audit.warnings)
         lines.append("")
+    if audit.since_report is not None:
+        lines.append(
+            f"Since {text(audit.since_report)}: {len(audit.new)} new, {audit.resolved} resolved."
+        )
     lines.append(verdict(audit, style))
     return "\n".join(lines) + "\n"
 
 
-def _finding(finding: Finding) -> list[str]:
+def _finding(finding: Finding, link_urls: bool, style: Style) -> list[str]:
     who = f"{text(finding.uid)} {quoted(finding.name)}" if finding.uid else quoted(finding.name)
     if not finding.uid and not finding.name:
         who = "(whole plan)"
     where = f"  company {text(finding.company_id)}" if finding.company_id else ""
-    lines = [f"  {who}{where}", f"      {text(finding.detail)}"]
+    new = style("  [new]", "cyan") if finding.new else ""
+    lines = [f"  {who}{where}{new}", f"      {text(finding.detail)}"]
     extra = []
     if finding.since:
         extra.append(f"since {text(finding.since)}")
-    if finding.link_url:
+    if finding.link_url and link_urls:
         extra.append(text(finding.link_url))
     if extra:
         lines.append("      " + "  ".join(extra))

@@ -1,33 +1,47 @@
-"""The audit as an issue body or a chat message: verdict and counts first, then one section per
-kind (most urgent first), capped like the plan's comment (`reconcile.render.markdown.capped`):
-when too long, the least urgent findings are left out first, and each section says how many."""
+"""The audit as an issue body or a chat message: verdict and counts first, then the findings
+grouped by who must act (a person, a review, converge, the customer), one section per kind,
+capped like the plan's comment (`reconcile.render.markdown.capped`): when too long, the least
+urgent findings are left out first, and each section says how many. New findings (`--since`)
+are marked. Link URLs are left out unless the caller asks: an issue is no place for them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from reconcile.audit.duration import format_duration
-from reconcile.audit.model import KIND_ORDER, Audit, Finding, FindingKind
+from reconcile.audit.model import KIND_ORDER, WHO_HEADINGS, WHO_ORDER, Audit, Finding, FindingKind
 from reconcile.render.escape import markdown
 from reconcile.render.markdown import LIMIT, Droppable, capped
 
 JSON_HINT = "the JSON report (`reconcile audit ... --format json`)"
 
 
-def render_audit_markdown(audit: Audit, *, limit: int = LIMIT, full_hint: str | None = None) -> str:
+def render_audit_markdown(
+    audit: Audit,
+    *,
+    limit: int = LIMIT,
+    full_hint: str | None = None,
+    link_urls: bool = False,
+) -> str:
     where = markdown(full_hint) if full_hint else JSON_HINT
     sections: list[str | Droppable] = [_head(audit)]
     if audit.warnings:
         items = "".join(f"- {markdown(w)}\n" for w in audit.warnings)
         sections.append(f"#### :warning: Warnings ({len(audit.warnings)})\n\n{items}")
-    for kind in KIND_ORDER:
-        found = audit.of(kind)
-        if not found:
+    for who in WHO_ORDER:
+        mine = audit.by_who(who)
+        if not mine:
             continue
-        mark = " :x:" if kind in audit.fail_on else ""
-        # After the previous section's tight list: a blank line, then the heading.
-        sections.append(f"\n#### {markdown(kind.heading)} ({len(found)}){mark}\n")
-        sections.append(Droppable([_item(f) for f in found], _left_out(kind, limit, where)))
+        sections.append(f"\n### {markdown(WHO_HEADINGS[who])} ({len(mine)})\n")
+        for kind in (k for k in KIND_ORDER if k.who == who):
+            found = audit.of(kind)
+            if not found:
+                continue
+            mark = " :x:" if kind in audit.fail_on else ""
+            # After the previous section's tight list: a blank line, then the heading.
+            sections.append(f"\n#### {markdown(kind.heading)} ({len(found)}){mark}\n")
+            listed = [_item(f, link_urls) for f in found]
+            sections.append(Droppable(listed, _left_out(kind, limit, where)))
     return capped(*sections, limit=limit)
 
 
@@ -49,33 +63,41 @@ def _head(audit: Audit) -> str:
     else:
         verdict = f"**No drift for owner {owner}**: Codat matches the file"
     counts = audit.counts()
-    header = "| Finding | Count | Counts as drift |\n|---|---:|:---:|\n"
+    header = "| Who acts | Finding | Count | Counts as drift |\n|---|---|---:|:---:|\n"
     rows = "".join(
-        f"| `{k.value}` | {counts[k.value]} | {'yes' if k in audit.fail_on else 'no'} |\n"
+        f"| {k.who} | `{k.value}` | {counts[k.value]} | {'yes' if k in audit.fail_on else 'no'} |\n"
+        for who in WHO_ORDER
         for k in KIND_ORDER
+        if k.who == who
     )
     read = f"{audit.companies_read:,} companies read in {audit.requests} request(s)"
     when = f" at {markdown(audit.read_at)}" if audit.read_at else ""
     stale = format_duration(audit.stale_after)
+    since = ""
+    if audit.since_report is not None:
+        since = (
+            f"\n**{len(audit.new)} new** since {markdown(audit.since_report)} "
+            f"({audit.resolved} resolved).\n"
+        )
     return (
         f"{verdict}\n\n{header}{rows}\n"
         f"{audit.customers:,} customers in the file(s); {read}{when}; "
-        f"authorizations are stale after {stale}.\n"
+        f"authorizations are stale after {stale}.\n{since}"
     )
 
 
-def _item(finding: Finding) -> str:
+def _item(finding: Finding, link_urls: bool) -> str:
     if finding.uid:
         who = f"**{markdown(finding.uid)}** {markdown(_in_quotes(finding.name))}"
     else:
         who = markdown(_in_quotes(finding.name)) if finding.name else "**(whole plan)**"
-    parts = [who]
+    parts = [f":new: **new** {who}" if finding.new else who]
     if finding.company_id:
         parts.append(f"company {markdown(finding.company_id)}")
     parts.append(markdown(finding.detail))
     if finding.since:
         parts.append(f"since {markdown(finding.since)}")
-    if finding.link_url:
+    if finding.link_url and link_urls:
         parts.append(markdown(finding.link_url))
     return "- " + " · ".join(parts)  # no blank line between items: a tight list
 

@@ -1,0 +1,139 @@
+"""`converge`: one pass that applies only what the file's `policy.auto` pre-approves.
+
+Exit codes: 0 nothing waits for a review or a person (the customer may still have to
+authorize); 2 something does, or an allowed action did not land; 1 error (bad input, Codat
+unreadable, the daily quota used up).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from reconcile.cli.common import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_OK,
+    Where,
+    fail,
+    load_desired,
+    open_client,
+    paths_argument,
+    run,
+    sandbox_options,
+)
+
+if TYPE_CHECKING:
+    from reconcile.converge import PassResult
+
+
+@click.command()
+@paths_argument
+@sandbox_options
+@click.option(
+    "--company",
+    "company_ids",
+    multiple=True,
+    metavar="ID",
+    help="Converge only this company, read fresh (repeatable); default: the whole fleet.",
+)
+@click.option("--target", "targets", multiple=True, metavar="UID", help="Only these customers.")
+@click.option(
+    "--parallelism",
+    type=click.IntRange(1, 50),
+    default=10,
+    show_default=True,
+    help="Customers worked on at once.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: the pass as a document on stdout (what waits, grouped by who must act).",
+)
+@click.option(
+    "--link-urls",
+    is_flag=True,
+    help="Show the Link URLs of customers awaiting authorization. Anyone who opens one can "
+    "authorize that company: never post them to a pull request or an issue.",
+)
+@click.option(
+    "--link-urls-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the customers awaiting authorization with their Link URLs to FILE (JSON, "
+    "mode 0600), for the operator to send.",
+)
+def converge(
+    paths: tuple[Path, ...],
+    where: Where,
+    company_ids: tuple[str, ...],
+    targets: tuple[str, ...],
+    parallelism: int,
+    fmt: str,
+    link_urls: bool,
+    link_urls_out: Path | None,
+) -> None:
+    """One pass: read Codat, plan, apply only what policy.auto allows; report what waits."""
+    from reconcile.converge import run_pass
+    from reconcile.planner import PlanOptions
+    from reconcile.render.converge import pass_document, render_pass, waiting_list
+    from reconcile.render.style import Style
+
+    desired = load_desired(paths)
+    files = ", ".join(desired.files) or "input"
+    auto = ", ".join(sorted(desired.policy.auto)) or "nothing"
+    click.echo(
+        f"Reading {files}: {len(desired.customers)} customers, owner {desired.owner}; "
+        f"policy.auto: {auto}",
+        err=True,
+    )
+    options = PlanOptions(targets=frozenset(targets))
+
+    async def go() -> PassResult:
+        async with open_client(where) as client:
+            return await run_pass(
+                desired,
+                client,
+                company_ids=company_ids or None,
+                options=options,
+                parallelism=parallelism,
+            )
+
+    result = run(go())
+    stop = result.applied.stopped
+    code = exit_code(result)
+    if link_urls_out is not None:
+        doc = waiting_list(result.classified.customer, link_urls=True)
+        write_private(link_urls_out, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    if fmt == "json":
+        document = pass_document(result, code, link_urls=link_urls)
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_pass(result, Style.for_stream(sys.stdout), link_urls=link_urls), nl=False)
+    if stop is not None:
+        click.echo(f"Stopped: {stop.detail or stop.reason}", err=True)
+    sys.exit(code)
+
+
+def exit_code(result: PassResult) -> int:
+    if result.applied.stopped is not None:
+        return EXIT_ERROR  # the quota ran out: this pass could not do its job
+    return EXIT_CHANGES if result.needs_attention else EXIT_OK
+
+
+def write_private(path: Path, content: str) -> None:
+    """A file only its owner may read (it holds Link URLs), created so from the start."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # an existing file keeps its mode on open: narrow it too
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")

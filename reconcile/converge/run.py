@@ -1,0 +1,113 @@
+"""One converge pass: read Codat, plan, apply only what `policy.auto` pre-approves.
+
+    result = await run_pass(desired, client)                        # the whole fleet
+    result = await run_pass(desired, client, company_ids={"8a1..."})  # one company, read fresh
+
+Safe at any frequency and beside a reviewed apply or another pass: it never creates a company
+(so no uid can gain a second one), and every write it sends carries the plan's idempotency key,
+derived from the live state it was planned against, so two passes that saw the same state send
+the same key and Codat replays the second instead of doing it twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from reconcile.codat import CodatClient
+from reconcile.converge.classify import Classified, classify
+from reconcile.converge.read import read_companies
+from reconcile.executor import ApplyResult, Progress, Stopper, execute
+from reconcile.executor.outcome import Outcome
+from reconcile.live import read_live
+from reconcile.model import DesiredState, LiveState
+from reconcile.plan import Plan
+from reconcile.planner import PlanOptions, make_plan
+
+
+@dataclass(frozen=True)
+class PassResult:
+    """What one pass read, decided and did."""
+
+    plan: Plan
+    classified: Classified
+    applied: ApplyResult = field(default_factory=ApplyResult)
+    requests: int = 0  # every request of the pass: reads and writes
+    companies_read: int = 0
+    read_at: datetime | None = None  # Codat's clock at the read
+    scope: frozenset[str] | None = None  # the company ids asked for (None: the whole fleet)
+
+    @property
+    def failed(self) -> tuple[Outcome, ...]:
+        """Actions sent but not done (failed, refused, skipped, not started)."""
+        return tuple(o for o in self.applied.outcomes if o.status != "applied")
+
+    @property
+    def needs_attention(self) -> bool:
+        """Something waits for a review or a person, or an allowed action did not land."""
+        return self.classified.needs_attention or bool(self.failed)
+
+
+async def run_pass(
+    desired: DesiredState,
+    client: CodatClient,
+    *,
+    company_ids: Iterable[str] | None = None,
+    options: PlanOptions | None = None,
+    parallelism: int = 10,
+    stopper: Stopper | None = None,
+    progress: Progress | None = None,
+    dry_run: bool = False,
+) -> PassResult:
+    """Converge the fleet (or, with `company_ids`, just those companies, read fresh).
+
+    Raises what the client raises when Codat cannot be read (`CodatError`); failures of single
+    writes are in the result. `dry_run` classifies without writing (what audit shows)."""
+    sent_before = client.requests_sent
+    scope = frozenset(company_ids) if company_ids is not None else None
+    options = options or PlanOptions()
+    if scope is None:
+        live = await read_live(client, desired, options.targets)
+        targets = options.targets
+    else:
+        live, targets = await read_companies(client, desired, scope)
+        if options.targets:
+            targets &= options.targets
+    now = client.server_time or datetime.now(UTC)
+    if scope is not None and not targets:
+        plan = Plan(owner=desired.owner, observed_at=live.read_at)
+    else:
+        plan = make_plan(desired, live, _with_targets(options, targets))
+    classified = classify(plan, desired.policy, companies=live.companies, now=now)
+    applied = ApplyResult()
+    if classified.auto.has_changes and not dry_run:
+        applied = await execute(
+            classified.auto,
+            client,
+            parallelism=parallelism,
+            progress=progress,
+            stopper=stopper,
+        )
+    return PassResult(
+        plan=plan,
+        classified=classified,
+        applied=applied,
+        requests=client.requests_sent - sent_before,
+        companies_read=_managed(live, desired.owner),
+        read_at=now,
+        scope=scope,
+    )
+
+
+def _with_targets(options: PlanOptions, targets: frozenset[str]) -> PlanOptions:
+    return PlanOptions(
+        allow_delete=options.allow_delete,
+        allow_empty=options.allow_empty,
+        max_destroy=options.max_destroy,
+        targets=targets,
+    )
+
+
+def _managed(live: LiveState, owner: str) -> int:
+    return sum(1 for c in live.companies if c.owner == owner)

@@ -1,0 +1,59 @@
+"""The audit as a versioned JSON document (docs/audit-json.md, schemas/audit.schema.json).
+
+Link URLs are left out unless the caller asks (`link_urls=True`): anyone who opens one can
+authorize that company."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconcile.audit.duration import format_duration
+from reconcile.audit.model import FORMAT_VERSION, KIND_ORDER, WHO_ORDER, Audit, Finding
+from reconcile.render.escape import json_text
+
+
+def audit_to_dict(audit: Audit, *, link_urls: bool = False) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "kind": "audit",
+        "owner": audit.owner,
+        "files": list(audit.files),
+        "read_at": audit.read_at,
+        "drift": audit.drift,
+        "fail_on": [k.value for k in KIND_ORDER if k in audit.fail_on],
+        "stale_after": format_duration(audit.stale_after),
+        "stale_after_seconds": int(audit.stale_after.total_seconds()),
+        "customers": audit.customers,
+        "companies_read": audit.companies_read,
+        "managed_companies": audit.managed,
+        "requests": audit.requests,
+        "summary": audit.counts(),
+        "by_who": {who: len(audit.by_who(who)) for who in WHO_ORDER},
+        "since_report": audit.since_report,
+        "new": len(audit.new) if audit.since_report is not None else None,
+        "resolved": audit.resolved if audit.since_report is not None else None,
+        "findings": [_finding(f, link_urls) for f in audit.findings],
+        "warnings": list(audit.warnings),
+    }
+
+
+def _finding(finding: Finding, link_urls: bool) -> dict[str, Any]:
+    return {
+        "kind": finding.kind.value,
+        "who": finding.kind.who,
+        "key": finding.key,
+        "new": finding.new,
+        "uid": finding.uid,
+        "name": finding.name,
+        "company_id": finding.company_id,
+        "detail": finding.detail,
+        "since": finding.since,
+        "link_url": finding.link_url if link_urls else None,
+        "facts": dict(finding.facts),
+    }
+
+
+def render_audit_json(audit: Audit, *, link_urls: bool = False) -> str:
+    document = json.dumps(audit_to_dict(audit, link_urls=link_urls), indent=2, ensure_ascii=False)
+    return json_text(document) + "\n"

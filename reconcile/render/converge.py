@@ -1,0 +1,143 @@
+"""A converge pass for people (text) and for tools (a JSON document; watch's /status shape).
+
+What was applied, then what waits and for whom: the customer (with each one's age), a review, a
+person. Link URLs let anyone who opens them authorize a company, so they are shown only when
+the caller asks (`link_urls=True`); every string from the file or Codat is escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from reconcile.audit.duration import format_age
+from reconcile.converge.classify import Waiting
+from reconcile.converge.run import PassResult
+from reconcile.render.apply import describe
+from reconcile.render.escape import quoted, text
+from reconcile.render.style import Style
+
+PLAIN = Style()
+FORMAT_VERSION = "1"
+
+HEADINGS = {
+    "customer": "Waiting for the customer",
+    "review": "Waiting for review (a reviewed apply)",
+    "person": "Waiting for a person",
+}
+
+
+def render_pass(result: PassResult, style: Style = PLAIN, *, link_urls: bool = False) -> str:
+    lines: list[str] = []
+    outcomes = result.applied.outcomes
+    applied = [o for o in outcomes if o.status == "applied"]
+    if outcomes:
+        lines.append(style(f"Applied ({len(applied)} of {len(outcomes)}):", "green", "bold"))
+        for outcome in outcomes:
+            lines.append(f"  {text(outcome.action.uid)}  {describe(outcome)}")
+        lines.append("")
+    sorted_out = result.classified
+    for who, items in (
+        ("customer", sorted_out.customer),
+        ("review", sorted_out.review),
+        ("person", sorted_out.person),
+    ):
+        if not items:
+            continue
+        colour = ("bold",) if who == "customer" else ("yellow", "bold")
+        lines.append(style(f"{HEADINGS[who]} ({len(items)}):", *colour))
+        lines.extend(_waiting_line(w, link_urls) for w in items)
+        lines.append("")
+    if result.plan.warnings:
+        lines.append(style(f"Warnings ({len(result.plan.warnings)}):", "yellow", "bold"))
+        lines.extend(f"  {text(w)}" for w in result.plan.warnings)
+        lines.append("")
+    lines.append(summary_line(result))
+    return "\n".join(lines) + "\n"
+
+
+def _waiting_line(wait: Waiting, link_urls: bool) -> str:
+    who = f"{text(wait.uid)} {quoted(wait.name)}" if wait.uid else quoted(wait.name or "(plan)")
+    if wait.who == "customer":
+        age = f"for {format_age(wait.age)}" if wait.age is not None else "(since unknown)"
+        what = (
+            "awaiting authorization"
+            if wait.kind == "awaiting_authorization"
+            else ("needs re-authorization")
+        )
+        line = f"  {who}  {text(wait.subject)}  {what} {age}"
+        if link_urls and wait.link_url:
+            line += f"  {text(wait.link_url)}"
+        return line
+    return f"  {who}  {text(wait.detail)}"
+
+
+def summary_line(result: PassResult) -> str:
+    counts = result.applied.counts()
+    failed = len(result.failed)
+    c = result.classified
+    scope = (
+        f"{len(result.scope)} compan{'y' if len(result.scope) == 1 else 'ies'}"
+        if (result.scope is not None)
+        else "the fleet"
+    )
+    return (
+        f"Converge ({scope}, {result.requests} requests): {counts['applied']} applied, "
+        f"{failed} not done; waiting: {len(c.customer)} for the customer, {len(c.review)} for "
+        f"review, {len(c.person)} for a person."
+    )
+
+
+def pass_document(
+    result: PassResult, exit_code: int | None = None, *, link_urls: bool = False
+) -> dict[str, Any]:
+    """The JSON form: applied outcomes, then the waiting items grouped by who must act."""
+    c = result.classified
+    return {
+        "format_version": FORMAT_VERSION,
+        "kind": "converge",
+        "owner": result.plan.owner,
+        "read_at": result.read_at.isoformat() if result.read_at else None,
+        "scope": sorted(result.scope) if result.scope is not None else None,
+        "requests": result.requests,
+        "exit_code": exit_code,
+        "applied": [
+            {
+                "uid": o.action.uid,
+                "kind": o.action.kind.value,
+                "subject": o.action.subject,
+                "company_id": o.company_id or o.action.company_id,
+                "status": o.status,
+                "detail": o.detail,
+                "correlation_id": o.correlation_id,
+            }
+            for o in result.applied.outcomes
+        ],
+        "waiting": {
+            "customer": waiting_list(c.customer, link_urls=link_urls),
+            "review": waiting_list(c.review, link_urls=link_urls),
+            "person": waiting_list(c.person, link_urls=link_urls),
+        },
+        "warnings": list(result.plan.warnings),
+    }
+
+
+def waiting_list(items: Sequence[Waiting], *, link_urls: bool = False) -> list[dict[str, Any]]:
+    out = []
+    for w in items:
+        entry: dict[str, Any] = {
+            "kind": w.kind,
+            "uid": w.uid,
+            "name": w.name,
+            "company_id": w.company_id,
+            "subject": w.subject,
+            "detail": w.detail,
+            "since": w.since,
+            "age_seconds": int(w.age.total_seconds()) if w.age is not None else None,
+        }
+        if w.action is not None:
+            entry["action"] = w.action.kind.value
+        if link_urls:
+            entry["link_url"] = w.link_url
+        out.append(entry)
+    return out

@@ -1,0 +1,17 @@
+"""`reconcile watch`: the long-running controller that keeps Codat converged.
+
+Codat's webhooks are hints: each verified delivery queues its company, and the scheduler runs a
+converge pass of that one company, read fresh (the payload's status is never trusted). A full
+pass runs every `--resync`, so a lost delivery costs at most that. The modules:
+
+    signature.py     Standard Webhooks verification (also Codat's older svix-* header names)
+    receiver.py      the ASGI app: POST /webhooks/codat, GET /healthz, /metrics, /status
+    work.py          the queue of companies to converge, coalesced, plus the resync flag
+    scheduler.py     runs passes one at a time: events, the resync timer, quota pauses, stops
+    passes.py        what the scheduler needs from a pass (`PassReport`) and the default pass
+    status.py        what waits for whom, for /status (never a Link URL)
+    metrics.py       Prometheus metrics in a private registry
+    reload.py        the desired files: re-read on SIGHUP or a change; an invalid file keeps the
+                     last good one
+    registration.py  --register URL: make sure Codat has a webhook consumer for it
+"""

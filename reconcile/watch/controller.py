@@ -1,0 +1,100 @@
+"""Serve the receiver and run the scheduler in one event loop, until SIGTERM or SIGINT.
+
+The first SIGTERM (SIGINT) starts nothing new, lets the pass in flight finish what it sent and
+exits 143 (130), as `apply` does; a second one exits at once. SIGHUP re-reads the desired files.
+uvicorn's own signal handling is switched off: the watch decides when the server stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+from collections.abc import Callable, Iterator
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from reconcile.executor import Stop
+from reconcile.executor.outcome import StopReason
+from reconcile.watch.scheduler import Scheduler
+
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:  # the watch installs its own
+        yield
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(1024)
+    return sock
+
+
+async def serve(
+    scheduler: Scheduler,
+    app: ASGIApp,
+    sock: socket.socket,
+    log: Callable[[str], None],
+) -> int:
+    """Run until stopped; returns the exit code (130 after SIGINT, 143 after SIGTERM)."""
+    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    restore = _install_signals(scheduler, log)
+    server_task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        await scheduler.run()
+    finally:
+        server.should_exit = True
+        await server_task
+        restore()
+    stop = scheduler.stop_reason
+    if stop is not None and stop.reason == "interrupt":
+        return EXIT_INTERRUPTED
+    return EXIT_TERMINATED
+
+
+def _install_signals(scheduler: Scheduler, log: Callable[[str], None]) -> Callable[[], None]:
+    loop = asyncio.get_running_loop()
+    received: list[int] = []
+
+    def stop(signum: int) -> None:
+        received.append(signum)
+        if len(received) > 1:
+            log("Exiting at once; requests in flight may have landed (the next pass checks).")
+            os._exit(EXIT_INTERRUPTED if signum == signal.SIGINT else EXIT_TERMINATED)
+        name = "SIGINT" if signum == signal.SIGINT else "SIGTERM"
+        log(f"{name}: starting nothing new; the pass in flight finishes what it sent.")
+        reason: StopReason = "interrupt" if signum == signal.SIGINT else "terminate"
+        scheduler.stop(Stop(reason, "interrupted" if reason == "interrupt" else "terminated"))
+
+    handlers: dict[int, Callable[[], None]] = {
+        signal.SIGINT: lambda: stop(signal.SIGINT),
+        signal.SIGTERM: lambda: stop(signal.SIGTERM),
+        signal.SIGHUP: lambda: scheduler.reload("SIGHUP"),
+    }
+    installed = []
+    for signum, handler in handlers.items():
+        try:
+            loop.add_signal_handler(signum, handler)
+            installed.append(signum)
+        except (NotImplementedError, RuntimeError):
+            pass
+
+    def restore() -> None:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+    return restore

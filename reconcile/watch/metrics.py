@@ -1,0 +1,76 @@
+"""Prometheus metrics of one watch, in a private registry (nothing global, nothing shared)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from reconcile.watch.passes import WHO, PassReport
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+DELIVERY_OUTCOMES = ("accepted", "duplicate", "unauthorized", "too_large", "malformed", "ignored")
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.passes = Counter(
+            "reconcile_watch_passes",
+            "Converge passes run, by scope (company or full) and outcome.",
+            ["scope", "outcome"],
+            registry=r,
+        )
+        self.actions = Counter(
+            "reconcile_watch_actions",
+            "Actions sent by passes, by kind and outcome (applied or failed).",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.waiting = Gauge(
+            "reconcile_watch_waiting",
+            "Things waiting, by who must act (customer, review, person).",
+            ["reason"],
+            registry=r,
+        )
+        self.deliveries = Counter(
+            "reconcile_watch_webhook_deliveries",
+            "Webhook deliveries received, by outcome.",
+            ["outcome"],
+            registry=r,
+        )
+        self.last_resync = Gauge(
+            "reconcile_watch_last_good_resync_timestamp_seconds",
+            "Unix time when the last full pass finished without a failure.",
+            registry=r,
+        )
+        self.quota_paused = Gauge(
+            "reconcile_watch_quota_paused",
+            "1 while writes are paused until Codat's daily quota resets.",
+            registry=r,
+        )
+        self.desired_invalid = Gauge(
+            "reconcile_watch_desired_invalid",
+            "1 while the desired files on disk are invalid (the last good ones are used).",
+            registry=r,
+        )
+        for outcome in DELIVERY_OUTCOMES:
+            self.deliveries.labels(outcome)
+        for who in WHO:
+            self.waiting.labels(who)
+
+    def delivery(self, outcome: str) -> None:
+        self.deliveries.labels(outcome).inc()
+
+    def record_pass(self, report: PassReport, outcome: str, waiting: dict[str, int]) -> None:
+        scope = "full" if report.company_ids is None else "company"
+        self.passes.labels(scope, outcome).inc()
+        for kind, count in report.applied.items():
+            self.actions.labels(kind, "applied").inc(count)
+        for kind, count in report.failed.items():
+            self.actions.labels(kind, "failed").inc(count)
+        for who in WHO:
+            self.waiting.labels(who).set(waiting.get(who, 0))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

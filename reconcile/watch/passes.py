@@ -1,0 +1,108 @@
+"""What the scheduler needs from one converge pass, and the pass it runs by default.
+
+The scheduler is given a `Converge`: `await converge(desired, company_ids, stopper)` runs one
+pass (the whole fleet when `company_ids` is None, else just those companies, read fresh) and
+returns a `PassReport`. Tests may inject their own; the command uses `default_converge`, which
+is `reconcile converge`'s own pass (`reconcile.converge.run_pass`): it applies only what the
+file's `policy.auto` pre-approves, with the executor's idempotency keys (a re-run after a crash
+replays instead of duplicating), and says who must act on everything else.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from reconcile.codat import CodatClient
+    from reconcile.converge import PassResult
+    from reconcile.executor import Stopper
+    from reconcile.model import DesiredState
+
+Who = Literal["customer", "review", "person"]
+WHO: tuple[Who, ...] = ("customer", "review", "person")
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Something the pass did not do, and who must act. Never holds a Link URL."""
+
+    who: Who
+    uid: str
+    name: str
+    subject: str
+    detail: str
+    since: str | None = None
+    company_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PassReport:
+    """What one pass did. `company_ids`: the companies it covered (None: the whole fleet)."""
+
+    company_ids: frozenset[str] | None
+    applied: Counter[str] = field(default_factory=Counter)  # by action kind
+    failed: Counter[str] = field(default_factory=Counter)  # by action kind
+    waiting: tuple[Waiting, ...] = ()
+    quota_stopped: bool = False  # Codat's daily quota stopped the pass
+    quota_resets_at: datetime | None = None  # when it resets, if Codat said
+    stopped: bool = False  # a signal stopped it: what it did not start is left for later
+    requests: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.quota_stopped
+
+
+Converge = Callable[["DesiredState", "frozenset[str] | None", "Stopper"], Awaitable[PassReport]]
+
+
+def default_converge(client: CodatClient) -> Converge:
+    async def converge(
+        desired: DesiredState, company_ids: frozenset[str] | None, stopper: Stopper
+    ) -> PassReport:
+        from reconcile.converge import run_pass
+
+        result = await run_pass(desired, client, company_ids=company_ids, stopper=stopper)
+        return report(result)
+
+    return converge
+
+
+def report(result: PassResult) -> PassReport:
+    """The scheduler's view of `reconcile converge`'s result."""
+    applied: Counter[str] = Counter()
+    failed: Counter[str] = Counter()
+    for outcome in result.applied.outcomes:
+        kind = outcome.action.kind.value
+        if outcome.status == "applied":
+            applied[kind] += 1
+        elif outcome.status != "not_started":
+            failed[kind] += 1
+    stop = result.applied.stopped
+    waiting = tuple(
+        Waiting(
+            w.who,
+            w.uid or "",
+            w.name,
+            w.subject,
+            w.detail,
+            w.since,
+            w.company_id,
+        )
+        for w in result.classified.waiting
+        if w.who != "converge"
+    )
+    return PassReport(
+        company_ids=result.scope,
+        applied=applied,
+        failed=failed,
+        waiting=waiting,
+        quota_stopped=stop is not None and stop.reason == "quota",
+        quota_resets_at=stop.resets_at if stop is not None and stop.reason == "quota" else None,
+        stopped=stop is not None and stop.reason in ("interrupt", "terminate"),
+        requests=result.requests,
+    )

@@ -1,0 +1,241 @@
+"""A served sandbox with a request log, `reconcile` CLI runs, and `reconcile watch` as a real
+subprocess on a free loopback port, with signed (or forged) webhook deliveries."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from standardwebhooks.webhooks import Webhook
+
+from reconcile.sandbox.requestlog import read_log
+from tests.conftest import AUTH_HEADERS, TEST_API_KEY
+from tests.sandbox_server import PROJECT_ROOT, serve_sandbox
+
+OWNER = "watch-test"
+WATCHED = f"""\
+version: 1
+owner: {OWNER}
+customers:
+  - uid: w-1
+    name: Watched One
+    accounting: quickbooks-online
+    expenses: true
+    expenseConfig: {{bankAccount: "89", supplier: "124", customer: "140"}}
+  - uid: w-2
+    name: Watched Two
+    accounting: xero
+    expenses: true
+"""
+LISTENING = re.compile(r"watch listening on (http://\S+)")
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(os.urandom(24)).decode()
+
+
+@dataclass
+class Codat:
+    """A served sandbox of our own: its URL, SQLite file and request log."""
+
+    url: str
+    db: Path
+    log: Path
+
+    def env(self) -> dict[str, str]:
+        return {"CODAT_BASE_URL": self.url, "CODAT_API_KEY": TEST_API_KEY}
+
+    def requests(self) -> list[dict[str, Any]]:
+        return read_log(self.log)
+
+    def writes_since(self, mark: int) -> list[dict[str, Any]]:
+        return [r for r in self.requests()[mark:] if r["method"] in WRITES]
+
+    def company_id(self, uid: str) -> str:
+        with httpx.Client(base_url=self.url, headers=AUTH_HEADERS, timeout=30) as client:
+            answer = client.get("/companies", params={"tags": f"reconcile.uid={uid}"})
+            answer.raise_for_status()
+            (company,) = answer.json()["results"]
+            return str(company["id"])
+
+    def company(self, uid: str) -> dict[str, Any]:
+        with httpx.Client(base_url=self.url, headers=AUTH_HEADERS, timeout=30) as client:
+            answer = client.get(f"/companies/{self.company_id(uid)}")
+            answer.raise_for_status()
+            body: dict[str, Any] = answer.json()
+            return body
+
+
+@contextmanager
+def served_codat(tmp_path: Path, *args: str) -> Iterator[Codat]:
+    db, log = tmp_path / "sandbox.db", tmp_path / "requests.jsonl"
+    with serve_sandbox(db, "--request-log", str(log), *args) as url:
+        yield Codat(url, db, log)
+
+
+def reconcile(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = PROJECT_ROOT
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
+    full_env.update({"NO_COLOR": "1", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "reconcile", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=full_env,
+        timeout=120,
+    )
+
+
+def write_file(path: Path, text: str = WATCHED) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@dataclass
+class Watch:
+    """A running `reconcile watch`: its base URL, its log lines and its secret."""
+
+    process: subprocess.Popen[str]
+    url: str
+    secret: str
+    lines: list[str] = field(default_factory=list)
+
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(self.url + path, timeout=10)
+
+    def status(self) -> dict[str, Any]:
+        body: dict[str, Any] = self.get("/status").json()
+        return body
+
+    def deliver(
+        self,
+        event: dict[str, Any],
+        *,
+        secret: str | None = None,
+        message_id: str | None = None,
+        timestamp: datetime | None = None,
+        names: str = "webhook",
+        signed: bool = True,
+    ) -> httpx.Response:
+        body = json.dumps(event)
+        message_id = message_id or f"msg_{uuid.uuid4().hex}"
+        timestamp = timestamp or datetime.now(UTC)
+        headers = {"content-type": "application/json"}
+        if signed:
+            signature = Webhook(secret or self.secret).sign(message_id, timestamp, body)
+            headers |= {
+                f"{names}-id": message_id,
+                f"{names}-timestamp": str(int(timestamp.timestamp())),
+                f"{names}-signature": signature,
+            }
+        return httpx.post(self.url + "/webhooks/codat", content=body, headers=headers, timeout=10)
+
+    def wait_for(
+        self, what: str, check: Callable[[dict[str, Any]], bool], timeout: float = 30
+    ) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"watch exited ({self.process.returncode}): {self.log()}")
+            if check(self.status()):
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}: {self.status()}\n{self.log()}")
+
+    def passes_after(self, count: int) -> Callable[[dict[str, Any]], bool]:
+        return lambda status: status["passes"] > count and status["queued_companies"] == 0
+
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    def stop(self, signum: int = signal.SIGTERM, timeout: float = 30) -> int:
+        self.process.send_signal(signum)
+        return self.process.wait(timeout=timeout)
+
+
+@contextmanager
+def running_watch(
+    codat: Codat,
+    *args: str,
+    secret: str | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path = PROJECT_ROOT,
+) -> Iterator[Watch]:
+    secret = secret or new_secret()
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
+    full_env.update({"NO_COLOR": "1", "CODAT_WEBHOOK_SECRET": secret, **codat.env(), **(env or {})})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconcile", "watch", "--listen", "127.0.0.1:0", *args],
+        cwd=cwd,
+        env=full_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+    seen: list[str] = []
+
+    def pump() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            seen.append(line)
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        url = None
+        while url is None:
+            try:
+                line = lines.get(timeout=30)
+            except queue.Empty:
+                raise RuntimeError(f"watch did not start: {''.join(seen)}") from None
+            if line is None:
+                raise RuntimeError(f"watch exited ({process.wait()}): {''.join(seen)}")
+            if match := LISTENING.search(line):
+                url = match.group(1)
+        yield Watch(process, url, secret, seen)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def connection_event(company_id: str, event_type: str = "connection.connected") -> dict[str, Any]:
+    """Codat's envelope; the status it carries is deliberately wrong (never trusted)."""
+    return {
+        "id": str(uuid.uuid4()),
+        "eventType": event_type,
+        "generatedDate": datetime.now(UTC).isoformat(),
+        "payload": {
+            "referenceCompany": {"id": company_id, "name": "whatever"},
+            "connection": {"id": str(uuid.uuid4()), "status": "Deauthorized"},
+        },
+    }
