@@ -86,7 +86,7 @@ def converge(
     from reconcile.render.converge import pass_document, render_pass, waiting_list
     from reconcile.render.style import Style
 
-    desired = load_desired(paths)
+    desired = load_desired(paths, where)
     files = ", ".join(desired.files) or "input"
     auto = ", ".join(sorted(desired.policy.auto)) or "nothing"
     click.echo(
@@ -97,7 +97,7 @@ def converge(
     options = PlanOptions(targets=frozenset(targets))
 
     async def go() -> PassResult:
-        async with open_client(where) as client:
+        async with open_client(where, desired=desired) as client:
             return await run_pass(
                 desired,
                 client,
