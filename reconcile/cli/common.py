@@ -7,9 +7,14 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+from reconcile.cli.exits import EXIT_CHANGES as EXIT_CHANGES  # re-exported for the commands
+from reconcile.cli.exits import EXIT_ERROR as EXIT_ERROR
+from reconcile.cli.exits import EXIT_OK as EXIT_OK
+from reconcile.cli.exits import fail as fail
 
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
@@ -21,13 +26,6 @@ T = TypeVar("T")
 DEFAULT_SANDBOX_DB = Path(".reconcile") / "sandbox.db"
 # The in-process sandbox pretends to live here, so linkUrls point at `sandbox serve`'s default.
 IN_PROCESS_SANDBOX_URL = "http://127.0.0.1:8765"
-
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
-
-
-def fail(message: str) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(EXIT_ERROR)
 
 
 paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
