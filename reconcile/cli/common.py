@@ -8,9 +8,14 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+from reconcile.cli.exits import EXIT_CHANGES as EXIT_CHANGES  # re-exported for the commands
+from reconcile.cli.exits import EXIT_ERROR as EXIT_ERROR
+from reconcile.cli.exits import EXIT_OK as EXIT_OK
+from reconcile.cli.exits import fail as fail
 
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
@@ -23,15 +28,9 @@ DEFAULT_SANDBOX_DB = Path(".reconcile") / "sandbox.db"
 # The in-process sandbox pretends to live here, so linkUrls point at `sandbox serve`'s default.
 IN_PROCESS_SANDBOX_URL = "http://127.0.0.1:8765"
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 # Seconds a command may spend talking to Codat in all (`--timeout`): a plan of the largest
 # supported fleet takes minutes; a server that drips bytes must not hold a run forever.
 DEFAULT_TIMEOUT = 3600.0
-
-
-def fail(message: str) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(EXIT_ERROR)
 
 
 paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))

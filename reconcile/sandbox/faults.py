@@ -30,6 +30,7 @@ import asyncio
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -89,16 +90,17 @@ class FaultPlan:
         return FaultDecision(None)
 
 
-def _server_transport(send: Send) -> asyncio.BaseTransport | None:
-    """The server's socket transport behind `send`, when the server exposes it (uvicorn)."""
+def _server_transport(send: Send) -> Any:
+    """The server's socket transport behind `send`, when the server exposes it (uvicorn), or
+    None. Duck-typed: uvloop's transports are not `asyncio.BaseTransport` subclasses."""
     transport = getattr(getattr(send, "__self__", None), "transport", None)
-    return transport if isinstance(transport, asyncio.BaseTransport) else None
+    return transport if callable(getattr(transport, "abort", None)) else None
 
 
 async def drop_connection(raw_send: Send) -> None:
     """Close the client's connection without (any more of) a response."""
     transport = _server_transport(raw_send)
-    if isinstance(transport, asyncio.WriteTransport):
+    if transport is not None:
         transport.abort()
         # Let the server's protocol see `connection_lost` before the app returns, so it treats
         # the missing response as a client disconnect rather than an application error.

@@ -120,19 +120,17 @@ class IdempotencyStore:
 
     def purge(self, now: float) -> int:
         """Delete every expired key (and abandoned running claim); returns how many."""
-        return self.conn.execute(
+        return self._db.write(
             "DELETE FROM sandbox_idempotency WHERE created_at <= ?"
             " OR (state = 'running' AND created_at <= ?)",
             (now - self.ttl, now - self.running_timeout),
-        ).rowcount
+        )[1]
 
     def claim(self, credential: str, key: str, fp: str, now: float) -> Decision:
         self._claims += 1
         if self._claims % PURGE_EVERY == 0:
             self.purge(now)
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._db.transaction() as conn:
             row = conn.execute(
                 "SELECT fingerprint, state, created_at, status, headers, body"
                 " FROM sandbox_idempotency WHERE credential = ? AND key = ?",
@@ -163,24 +161,20 @@ class IdempotencyStore:
                     (k.encode("latin-1"), v.encode("latin-1")) for k, v in json.loads(row[4])
                 ]
                 decision = StoredResponse(int(row[3]), headers, bytes(row[5]))
-            conn.execute("COMMIT")
-            return decision
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        return decision
 
     def store(self, credential: str, key: str, response: StoredResponse) -> None:
         headers = json.dumps(
             [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers]
         )
-        self.conn.execute(
+        self._db.write(
             "UPDATE sandbox_idempotency SET state = 'done', status = ?, headers = ?, body = ?"
             " WHERE credential = ? AND key = ? AND state = 'running'",
             (response.status, headers, response.body, credential, key),
         )
 
     def release(self, credential: str, key: str) -> None:
-        self.conn.execute(
+        self._db.write(
             "DELETE FROM sandbox_idempotency"
             " WHERE credential = ? AND key = ? AND state = 'running'",
             (credential, key),

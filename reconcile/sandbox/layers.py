@@ -11,11 +11,15 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
+
+from reconcile.sandbox.writer import one_writer
 
 Clock = Callable[[], float]
 
@@ -92,9 +96,32 @@ class LayerDB:
     def conn(self) -> sqlite3.Connection:
         if self._conn is None or self._pid != os.getpid():
             self._conn = connect(self.db_path)
-            self._conn.executescript(self._schema)
+            with one_writer(self.db_path):
+                self._conn.executescript(self._schema)
             self._pid = os.getpid()
         return self._conn
+
+    def write(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[Any], int]:
+        """One statement that writes, as its own transaction, under the process's write lock (so
+        it neither waits in SQLite's busy handler nor makes the store wait in it): the rows it
+        returns (`RETURNING`) and how many rows it changed."""
+        conn = self.conn
+        with one_writer(self.db_path):
+            cursor = conn.execute(sql, params)
+            return cursor.fetchall(), cursor.rowcount
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """`BEGIN IMMEDIATE` ... `COMMIT` (or `ROLLBACK`) under the process's write lock."""
+        conn = self.conn
+        with one_writer(self.db_path):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
 
 class BodyTooLarge(Exception):

@@ -85,12 +85,12 @@ class QuotaCounter:
         return self._db.conn
 
     def increment(self, credential: str, day: str) -> int:
-        row = self.conn.execute(
+        rows, _ = self._db.write(
             "INSERT INTO sandbox_rate_usage (credential, day, used) VALUES (?, ?, 1)"
             " ON CONFLICT (credential, day) DO UPDATE SET used = used + 1 RETURNING used",
             (credential, day),
-        ).fetchone()
-        return int(row[0])
+        )
+        return int(rows[0][0])
 
     def used(self, credential: str, day: str) -> int:
         row = self.conn.execute(

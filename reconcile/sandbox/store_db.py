@@ -25,6 +25,7 @@ from reconcile.sandbox.store_sql import (
     error_wire,
 )
 from reconcile.sandbox.webhooks_schema import STATEMENTS as WEBHOOK_STATEMENTS
+from reconcile.sandbox.writer import writer_lock
 
 
 class StoreDB:
@@ -73,17 +74,24 @@ class StoreDB:
             finally:
                 self._local.depth -= 1
             return
-        conn.execute(begin)
-        self._local.depth = 1
+        lock = writer_lock(self.db_path) if begin == "BEGIN IMMEDIATE" else None
+        if lock is not None:
+            lock.acquire()  # one writer at a time in this process (see writer.py)
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
-            conn.execute("COMMIT")
+            conn.execute(begin)
+            self._local.depth = 1
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
+            finally:
+                self._local.depth = 0
         finally:
-            self._local.depth = 0
+            if lock is not None:
+                lock.release()
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
         return self._txn("BEGIN IMMEDIATE")
