@@ -180,3 +180,42 @@ def test_the_key_may_come_from_a_file(accounts: dict[str, object], tmp_path: Pat
     )
     ok(result, 0, 2)
     assert "environment prod" in result.stderr
+
+
+@pytest.mark.slow
+def test_export_reads_the_named_environment_only(accounts: dict[str, object]) -> None:
+    path = str(accounts["file"])
+    ok(run("apply", path, "--env", "prod", "--auto-approve"))
+    exported = ok(
+        run("export", "--owner", "acme-envs", "--env", "prod", "--environments-from", path)
+    )
+    assert "uid: env-0003" in exported.stdout and "uid: env-0002" not in exported.stdout
+    message = refused(run("export", "--owner", "acme-envs", "--env", "prod"))
+    assert "--env needs --environments-from PATH" in message
+
+
+@pytest.mark.slow
+def test_a_saved_plan_is_applied_only_to_its_own_environment(
+    accounts: dict[str, object], tmp_path: Path
+) -> None:
+    text = Path(accounts["file"]).read_text()  # type: ignore[arg-type]
+    changed = tmp_path / "customers.yaml"
+    changed.write_text(
+        text + "  - uid: env-0005\n    name: Saved Plan Ltd\n    environments: [test]\n"
+    )
+    saved = tmp_path / "test.plan"
+    signing = {"RECONCILE_SIGNING_KEY": "a-signing-key-of-the-ci-only-0123456789"}
+    ok(run("plan", str(changed), "--env", "test", "--out", str(saved), env=signing))
+    doc = json.loads(saved.read_text())
+    assert doc["environment"]["name"] == "test" and doc["account"] == TEST_ACCOUNT
+
+    wrong = refused(run("apply", "--plan", str(saved), "--env", "prod", env=signing))
+    assert 'plan for environment "test"' in wrong and 'environment "prod"' in wrong
+    bare = refused(run("apply", "--plan", str(saved), env=signing))
+    assert "Apply it with --env test" in bare
+    urls: dict[str, str] = accounts["urls"]  # type: ignore[assignment]
+    assert "env-0005" not in companies(urls["test"])  # nothing was written by the refusals
+
+    ok(run("apply", "--plan", str(saved), str(changed), "--env", "test", env=signing))
+    assert "env-0005" in companies(urls["test"])
+    assert "env-0005" not in companies(urls["prod"])

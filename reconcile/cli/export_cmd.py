@@ -11,7 +11,15 @@ from pathlib import Path
 import click
 
 from reconcile.cli.audit_cmd import ExitOneOnUsageError
-from reconcile.cli.common import EXIT_OK, Where, fail, open_client, run, sandbox_options
+from reconcile.cli.common import (
+    EXIT_OK,
+    Where,
+    fail,
+    load_desired,
+    open_client,
+    run,
+    sandbox_options,
+)
 
 OWNER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -28,8 +36,19 @@ OWNER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the file here (replaced whole, atomically) instead of stdout.",
 )
+@click.option(
+    "--environments-from",
+    "environments_from",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="With --env: the desired-state files that declare the environments (their key, base "
+    "URL and account).",
+)
 @sandbox_options
-def export(owner: str, adopt: bool, out: Path | None, where: Where) -> None:
+def export(
+    owner: str, adopt: bool, out: Path | None, environments_from: tuple[Path, ...], where: Where
+) -> None:
     """Write a desired-state file from live Codat (review it, commit it, plan)."""
     from reconcile.codat.readonly import ReadOnlyClient
     from reconcile.export import export_text, read_for_export
@@ -39,9 +58,17 @@ def export(owner: str, adopt: bool, out: Path | None, where: Where) -> None:
             f"--owner {owner!r} is not a valid owner: 1-64 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
         )
+    desired = None
+    if where.env is not None or environments_from:
+        if not environments_from:
+            fail(
+                "--env needs --environments-from PATH: the desired-state files that declare the"
+                " environments"
+            )
+        desired = load_desired(environments_from, where)
 
     async def go() -> tuple[str, list[str], int, int]:
-        async with open_client(where, ReadOnlyClient) as client:
+        async with open_client(where, ReadOnlyClient, desired=desired) as client:
             selection, configs = await read_for_export(client, owner, adopt=adopt)
             text, warnings = export_text(owner, selection, configs, adopt=adopt)
             return text, warnings, len(selection.entries), client.requests_sent

@@ -31,7 +31,7 @@ from reconcile.cli.common import (
 
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
-    from reconcile.model import Company, DesiredState
+    from reconcile.model import Company, DesiredState, Environment
     from reconcile.plan import Plan
     from reconcile.planner import PlanOptions
     from reconcile.saved import SavedPlan, SigningKey
@@ -40,8 +40,8 @@ RunPlan = Callable[["Plan", "CodatClient"], Awaitable[int]]
 PLAN_FILE_MODE = 0o600
 
 
-def base_url_of(where: Where) -> str:
-    """The normalised base URL this run talks to."""
+def base_url_of(where: Where, env: Environment | None = None) -> str:
+    """The normalised base URL this run talks to (the environment's, when it names one)."""
     from reconcile.cli.credentials import base_url_from_env
     from reconcile.codat import ConfigError
     from reconcile.codat.client import check_base_url
@@ -49,7 +49,7 @@ def base_url_of(where: Where) -> str:
     if where.sandbox:
         return IN_PROCESS_SANDBOX_URL
     try:
-        return check_base_url(base_url_from_env())
+        return check_base_url((env.base_url if env else None) or base_url_from_env())
     except ConfigError as exc:
         fail(str(exc))
 
@@ -95,7 +95,8 @@ async def save_plan(
     if plan.unsafe:
         fail(f"plan refused: {plan.unsafe}; nothing was saved to {out}")
     key = the_signing_key(create=True)
-    base_url = base_url_of(where)
+    env = desired.environments.get(desired.environment or "")
+    base_url = base_url_of(where, env)
     before = client.requests_sent
     account = (await client.get_profile()).name
     ids, with_config = touched(plan), configured(plan)
@@ -135,6 +136,7 @@ async def save_plan(
             seen=seen,
             now=client.server_time or datetime.now(UTC),
             max_age=max_age or DEFAULT_MAX_AGE,
+            environment=env,
         )
     except SavedPlanError as exc:
         fail(str(exc))
@@ -218,10 +220,11 @@ def apply_saved(
             f"holds; they cannot change the saved plan {path}. Make a new plan with them."
         )
     saved = load_saved(path, the_signing_key(create=False))
+    env = _environment_of(saved, where, path)
     try:
-        verify(saved, base_url=base_url_of(where), now=datetime.now(UTC), source=str(path))
+        verify(saved, base_url=base_url_of(where, env), now=datetime.now(UTC), source=str(path))
         if files:  # read as plan reads them (a directory: its *.yaml files), then compared
-            _check_files(saved, load_desired(files), str(path))
+            _check_files(saved, load_desired(files, where), str(path))
     except SavedPlanError as exc:
         fail(str(exc))
     plan = saved.plan
@@ -233,8 +236,15 @@ def apply_saved(
         _print_refusals(plan)
         raise SystemExit(refusals)
 
+    from reconcile.model import DesiredState as State
+
+    # The plan's own environment (signed with it): its key, base URL and account.
+    reach = None
+    if env is not None:
+        reach = State(saved.plan.owner, (), environments={env.name: env}, environment=env.name)
+
     async def go() -> int:
-        async with open_client(where) as client:
+        async with open_client(where, desired=reach) as client:
             await _check_account(client, saved, path)
             fresh = await _check_fresh(client, saved, path)
             if fresh is None:
@@ -244,6 +254,29 @@ def apply_saved(
             return await run_plan(fresh, client)
 
     raise SystemExit(run(go()))
+
+
+def _environment_of(saved: SavedPlan, where: Where, path: Path) -> Environment | None:
+    """The environment the plan was made for, when this run names the same one; exit 1
+    naming both otherwise (a plan for test is never applied to prod, nor without --env)."""
+    from reconcile.render.escape import quoted
+
+    env = saved.environment
+    if env is None and where.env is None:
+        return None
+    if env is None:
+        fail(
+            f"{path} was made from files without environments; this run names --env"
+            f" {quoted(where.env or '')}. Apply it without --env, or make a plan with --env."
+        )
+    if where.env != env.name:
+        this = f"environment {quoted(where.env)}" if where.env else "no --env"
+        fail(
+            f"{path} is a plan for environment {quoted(env.name)} (the Codat account"
+            f" {quoted(env.account)}), and this run has {this}. Apply it with --env"
+            f" {env.name}, or make a plan for the environment you mean."
+        )
+    return env
 
 
 def _check_files(saved: SavedPlan, desired: DesiredState, source: str) -> None:

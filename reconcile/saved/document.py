@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from reconcile.model import Company, Customer, DesiredState, ExpenseConfig
+from reconcile.model import Company, Customer, DesiredState, Environment, ExpenseConfig
 from reconcile.plan import FORMAT_VERSION, Kind, Plan
 from reconcile.render.escape import json_text
 from reconcile.saved.errors import SavedPlanError
@@ -46,6 +46,16 @@ class SavedPlan:
     @property
     def account(self) -> str:
         return str(self.doc["account"])
+
+    @property
+    def environment(self) -> Environment | None:
+        """The file's environment the plan was made for (None: a file without environments)."""
+        env = self.doc.get("environment")
+        if not isinstance(env, Mapping):
+            return None
+        return Environment(
+            str(env["name"]), str(env["account"]), str(env["api_key_env"]), env.get("base_url")
+        )
 
     @property
     def seen(self) -> Mapping[str, Snapshot]:
@@ -101,7 +111,17 @@ def settings_digest(desired: DesiredState) -> str:
     settings = {
         f.name: getattr(desired, f.name) for f in dataclasses.fields(desired) if f.name not in skip
     }
-    return _digest_of(json.loads(json.dumps(settings, default=repr)))
+    return _digest_of(json.loads(json.dumps(settings, default=_plain)))
+
+
+def _plain(value: object) -> object:
+    """A file-level setting as plain JSON, the same in every process: sets sorted (their
+    iteration order varies with the interpreter's hash seed), dataclasses as their fields."""
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=repr)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    return repr(value)
 
 
 def desired_record(
@@ -170,6 +190,7 @@ def build(
     seen: Mapping[str, Snapshot],
     now: datetime,
     max_age: timedelta = DEFAULT_MAX_AGE,
+    environment: Environment | None = None,
 ) -> dict[str, Any]:
     """The saved-plan document of `plan`, signed with `key`.
 
@@ -188,6 +209,16 @@ def build(
         "tool_version": tool_version,
         "base_url": base_url,
         "account": account,
+        "environment": (
+            {
+                "name": environment.name,
+                "account": environment.account,
+                "api_key_env": environment.api_key_env,
+                "base_url": environment.base_url,
+            }
+            if environment is not None
+            else None
+        ),
         "key_id": key.key_id,
         "desired": dict(desired),
         **plan_fields,
