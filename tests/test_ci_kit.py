@@ -576,3 +576,32 @@ def test_the_plan_comment_edits_only_the_bots_own_comment(tmp_path: Path) -> Non
     (updated,) = called(out, "updateComment")
     assert updated["comment_id"] == 2 and called(out, "createComment") == []
     assert "set by maintainer `boss`" in updated["body"]
+
+
+def _link_check(workflow: str) -> str:
+    if workflow == "github":
+        doc = yaml.safe_load(GITHUB[0].read_text())
+        (step,) = [
+            s for s in doc["jobs"]["plan"]["steps"] if s.get("name", "").startswith("Refuse")
+        ]
+        script: str = step["run"]
+        return script
+    lines = yaml.safe_load(GITLAB.read_text())["reconcile-plan"]["script"]
+    (line,) = [item for item in lines if "! -type f ! -type d" in item]
+    return str(line)
+
+
+@pytest.mark.parametrize("workflow", ["github", "gitlab"])
+def test_links_among_the_pull_requests_files_are_refused(tmp_path: Path, workflow: str) -> None:
+    """A symlink to /proc/self/environ would be read "as YAML" into an error message."""
+    data = tmp_path / ("pr" if workflow == "github" else "mr") / "customers"
+    data.mkdir(parents=True)
+    (data / "customers.yaml").write_text("version: 1\n")
+    (tmp_path / "base" / ".git").mkdir(parents=True)  # the base checkout, customers/ or not
+    (tmp_path / "base" / ".git" / "HEAD").symlink_to("/dev/null")  # .git is not data
+    command = ["bash", "-eo", "pipefail", "-c", _link_check(workflow)]  # as runners run it
+    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    (data / "env.yaml").symlink_to("/proc/self/environ")
+    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 1 and "plain files" in run.stderr
