@@ -45,6 +45,12 @@ if TYPE_CHECKING:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also save the plan to FILE, for `reconcile apply FILE` (signed with the API key).",
 )
+@click.option(
+    "--link-urls",
+    is_flag=True,
+    help="markdown: include the Link URLs of customers awaiting authorization (left out by "
+    "default: anyone who opens one can authorize that company; never post them to a PR).",
+)
 def plan(
     paths: tuple[Path, ...],
     where: Where,
@@ -53,6 +59,7 @@ def plan(
     detailed_exitcode: bool,
     out: Path | None,
     full_plan_hint: str | None,
+    link_urls: bool,
 ) -> None:
     """Show what apply would change (and with --out, save it to apply exactly that later)."""
     from reconcile.render.style import Style
@@ -78,7 +85,8 @@ def plan(
         from reconcile.render.markdown import render_plan_markdown
 
         hint = full_plan_hint or (f"the saved plan {out} (reconcile show {out})" if out else None)
-        click.echo(render_plan_markdown(the_plan, full_plan_hint=hint), nl=False)
+        markdown = render_plan_markdown(the_plan, full_plan_hint=hint, link_urls=link_urls)
+        click.echo(markdown, nl=False)
     else:
         click.echo(render_plan(the_plan, Style.for_stream(sys.stdout)), nl=False)
     if the_plan.unsafe:  # only reached with --format json: the document says why
