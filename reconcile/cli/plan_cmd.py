@@ -56,6 +56,12 @@ if TYPE_CHECKING:
     metavar="DURATION",
     help="With --out: how long the saved plan may be applied (e.g. 7d, 36h, 90m).",
 )
+@click.option(
+    "--link-urls",
+    is_flag=True,
+    help="markdown: include the Link URLs of customers awaiting authorization (left out by "
+    "default: anyone who opens one can authorize that company; never post them to a PR).",
+)
 def plan(
     paths: tuple[Path, ...],
     base: tuple[Path, ...],
@@ -66,6 +72,7 @@ def plan(
     out: Path | None,
     full_plan_hint: str | None,
     max_age: str,
+    link_urls: bool,
 ) -> None:
     """Show what apply would change (and with --out, save it to apply exactly that later)."""
     from reconcile.audit.duration import parse_duration
@@ -104,7 +111,10 @@ def plan(
 
         hint = full_plan_hint or (f"the saved plan {out} (reconcile show {out})" if out else None)
         review = the_review(options, changed)
-        click.echo(render_plan_markdown(the_plan, full_plan_hint=hint, review=review), nl=False)
+        markdown = render_plan_markdown(
+            the_plan, full_plan_hint=hint, review=review, link_urls=link_urls
+        )
+        click.echo(markdown, nl=False)
     else:
         click.echo(render_plan(the_plan, Style.for_stream(sys.stdout)), nl=False)
     if the_plan.unsafe:  # only reached with --format json: the document says why

@@ -68,6 +68,7 @@ def _resync(ctx: click.Context, param: click.Parameter, value: str) -> float:
     default="10m",
     show_default=True,
     callback=_resync,
+    metavar="DURATION",
     help="A full converge pass this often (a lost webhook costs at most this).",
 )
 @click.option(

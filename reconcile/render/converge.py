@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from reconcile.audit.diff import describe_diff, field_diff
 from reconcile.audit.duration import format_age
 from reconcile.converge.classify import Waiting
 from reconcile.converge.run import PassResult
@@ -69,7 +70,13 @@ def _waiting_line(wait: Waiting, link_urls: bool) -> str:
         if link_urls and wait.link_url:
             line += f"  {text(wait.link_url)}"
         return line
-    return f"  {who}  {text(wait.detail)}"
+    line = f"  {who}  {text(wait.detail)}"
+    action = wait.action
+    if action is not None and action.before is not None and action.after is not None:
+        diff = describe_diff(field_diff(action.before, action.after))
+        if diff:
+            line += f"\n      {text(diff)}"
+    return line
 
 
 def summary_line(result: PassResult) -> str:
@@ -81,8 +88,9 @@ def summary_line(result: PassResult) -> str:
         if (result.scope is not None)
         else "the fleet"
     )
+    requests = f"{result.requests} request{'' if result.requests == 1 else 's'}"
     return (
-        f"Converge ({scope}, {result.requests} requests): {counts['applied']} applied, "
+        f"Converge ({scope}, {requests}): {counts['applied']} applied, "
         f"{failed} not done; waiting: {len(c.customer)} for the customer, {len(c.review)} for "
         f"review, {len(c.person)} for a person."
     )

@@ -138,11 +138,14 @@ def render_plan_markdown(
     list_limit: int = describe.LIST_LIMIT,
     full_list_hint: str = MD_LIST_HINT,
     review: Review = Review(),
+    link_urls: bool = False,
 ) -> str:
     """The plan as a pull-request comment of at most `limit` characters. When customer blocks
     are left out (the least risky first), the comment says how many and where the full plan is
     (`full_plan_hint`, e.g. "the saved plan, in this run's artifacts"; escaped). Note lists show
-    `list_limit` entries each, then `full_list_hint` (Markdown written by the program)."""
+    `list_limit` entries each, then `full_list_hint` (Markdown written by the program). Link
+    URLs are left out unless `link_urls`: anyone who opens one can authorize that company, and a
+    pull-request comment is no place for it."""
     where = markdown(full_plan_hint) if full_plan_hint else "`reconcile plan ... --format json`"
     sections: list[str | Droppable] = [_head(plan)]
     destructive = [a for a in plan.actions if risk.is_destructive(a)]
@@ -171,7 +174,7 @@ def render_plan_markdown(
     for kind in describe.note_kinds(plan):
         notes = [n for n in plan.notes if n.kind == kind]
         if notes:
-            sections.append(_notes(kind, notes, list_limit, full_list_hint))
+            sections.append(_notes(kind, notes, list_limit, full_list_hint, link_urls))
     return capped(*sections, limit=limit)
 
 
@@ -304,18 +307,19 @@ def _diff_line(row: Row) -> str:
     return f"{sign} {row.words}" if row.depth == 0 else f"{sign}     {row.words}"
 
 
-def _notes(kind: str, notes: Sequence[Note], limit: int, hint: str) -> str:
+def _notes(kind: str, notes: Sequence[Note], limit: int, hint: str, link_urls: bool = False) -> str:
     shown, more = describe.oldest_first(notes, limit)
-    items = [_note_item(n) for n in shown]
+    items = [_note_item(n, link_urls) for n in shown]
     if more:
         items.append(f"... and {more} more, not shown: {hint}")
     title = describe.NOTE_TITLES.get(kind, markdown(kind))
     return f"#### {title} ({len(notes)})\n\n" + bullets(items)
 
 
-def _note_item(n: Note) -> str:
-    """A note without its Link URL: whoever opens one can authorize the company."""
+def _note_item(n: Note, link_urls: bool = False) -> str:
     item = f"{_who(n.uid, n.name)} · {markdown(n.subject)}: {markdown(n.text)}"
     if n.since:
         item += f" · since {markdown(n.since[:10])}"
+    if n.link_url and link_urls:
+        item += f" · {markdown(n.link_url)}"
     return item

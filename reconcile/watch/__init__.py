@@ -6,6 +6,7 @@ pass runs every `--resync`, so a lost delivery costs at most that. The modules:
 
     signature.py     Standard Webhooks verification (also Codat's older svix-* header names)
     receiver.py      the ASGI app: POST /webhooks/codat, GET /healthz, /metrics, /status
+    events.py        what a verified event hints at (a company, a quota pause or reset)
     work.py          the queue of companies to converge, coalesced, plus the resync flag
     scheduler.py     runs passes one at a time: events, the resync timer, quota pauses, stops
     passes.py        what the scheduler needs from a pass (`PassReport`) and the default pass
@@ -14,4 +15,5 @@ pass runs every `--resync`, so a lost delivery costs at most that. The modules:
     reload.py        the desired files: re-read on SIGHUP or a change; an invalid file keeps the
                      last good one
     registration.py  --register URL: make sure Codat has a webhook consumer for it
+    controller.py    the server and the scheduler in one loop; SIGTERM, SIGINT, SIGHUP
 """

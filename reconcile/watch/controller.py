@@ -23,6 +23,7 @@ from reconcile.watch.scheduler import Scheduler
 
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
 EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
+EXIT_ERROR = 1
 
 
 class _Server(uvicorn.Server):
@@ -54,12 +55,25 @@ async def serve(
     server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
     restore = _install_signals(scheduler, log)
     server_task = asyncio.create_task(server.serve(sockets=[sock]))
+    failed: list[str] = []
+
+    def server_ended(task: asyncio.Task[None]) -> None:
+        if scheduler.stop_reason is None:  # not asked to: without it no delivery is heard
+            error = task.exception() if not task.cancelled() else None
+            failed.append(f"the HTTP server stopped ({type(error).__name__ if error else 'exit'})")
+            log(failed[0] + "; stopping")
+            scheduler.stop(Stop("terminate", failed[0]))
+
+    server_task.add_done_callback(server_ended)
     try:
         await scheduler.run()
     finally:
         server.should_exit = True
-        await server_task
+        with contextlib.suppress(Exception):
+            await server_task
         restore()
+    if failed:
+        return EXIT_ERROR
     stop = scheduler.stop_reason
     if stop is not None and stop.reason == "interrupt":
         return EXIT_INTERRUPTED

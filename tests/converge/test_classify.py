@@ -183,3 +183,17 @@ def test_nothing_is_auto_in_a_plan_refused_as_a_whole() -> None:
     out = classify(unsafe, Policy(), companies=(linked,), now=NOW)
     assert out.auto.actions == ()
     assert [w.kind for w in out.person] == ["unsafe_plan"]
+
+
+def test_an_allowed_action_behind_one_waiting_for_review_waits_too() -> None:
+    pending = company("cus-1", conn("a1", "PendingAuth"))
+    no_accounting = Customer("cus-1", "Acme", accounting=None, expenses=True)
+    plan, out = sort_out(desired(no_accounting), live(pending))
+    assert [a.kind for a in plan.actions] == [
+        Kind.DELETE_CONNECTION,
+        Kind.CREATE_PARTNER_EXPENSE,
+    ]
+    assert out.auto.actions == ()
+    held = out.review[1]
+    assert held.action is not None and held.action.kind is Kind.CREATE_PARTNER_EXPENSE
+    assert "follows delete_connection" in held.detail

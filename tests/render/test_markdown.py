@@ -66,7 +66,7 @@ def test_sample_plan_matches_its_golden_file() -> None:
 
 
 def test_hostile_names_match_their_golden_file() -> None:
-    md = render_plan_markdown(sample_plan(HTML_EVIL))
+    md = render_plan_markdown(sample_plan(HTML_EVIL), link_urls=True)  # escaped too
     assert_golden("hostile.md", md)
     assert "<img" not in md and "<script" not in md
 
@@ -92,10 +92,9 @@ def test_no_string_whatsoever_changes_the_layout(evil: str) -> None:
 
 def test_truncation_at_the_limit_matches_its_golden_file() -> None:
     plan = fleet_plan(30, awaiting=25)
-    full = render_plan_markdown(plan, full_plan_hint="the saved plan, in this run's artifacts")
-    md = render_plan_markdown(
-        plan, full_plan_hint="the saved plan, in this run's artifacts", limit=4000
-    )
+    hint = "the saved plan, in this run's artifacts"
+    full = render_plan_markdown(plan, full_plan_hint=hint, link_urls=True)
+    md = render_plan_markdown(plan, full_plan_hint=hint, limit=4000, link_urls=True)
     assert len(full) > 4000 >= len(md)
     assert_golden("truncated.md", md)
     kept = md.count("<details>")
@@ -369,3 +368,11 @@ def test_refusals_are_marked_new_or_pre_existing_against_a_base() -> None:
     assert "1 about customers this pull request changes (these block it); 1 predate it" in md
     assert "- pre-existing · **cus\\-1**" in md
     assert "- **new: blocks this pull request** · **cus\\-2**" in md
+
+
+def test_link_urls_only_when_asked() -> None:
+    """A pull-request comment never carries a Link URL (anyone who opens one can authorize
+    that company) unless the caller asks."""
+    assert "link\\.codat" not in render_plan_markdown(sample_plan())
+    asked = render_plan_markdown(sample_plan(), link_urls=True)
+    assert "https://link\\.codat\\.io/c3" in asked
