@@ -88,12 +88,12 @@ def watch(
     from reconcile.loopback import is_loopback
     from reconcile.watch.signature import SecretError, Verifier, secret_from_env
 
-    desired = load_desired(paths)
+    desired = load_desired(paths, where)
     host, port = listen
     if register is not None:
         run(_register(where, desired, register))
     try:
-        verifier = Verifier(secret_from_env())
+        verifier = Verifier(secret_from_env(environment=desired.environment))
     except SecretError as exc:
         fail(str(exc))
     if not is_loopback(host):
@@ -104,7 +104,7 @@ def watch(
 async def _register(where: Where, desired: DesiredState, url: str) -> None:
     from reconcile.watch.registration import RegistrationError, ensure_consumer
 
-    async with open_client(where) as client:
+    async with open_client(where, desired=desired) as client:
         try:
             lines = await ensure_consumer(client, desired.owner, url)
         except RegistrationError as exc:
@@ -135,9 +135,10 @@ async def _serve(
     except OSError as exc:
         fail(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --listen")
     client: CodatClient
-    async with open_client(where) as client:
+    async with open_client(where, desired=desired) as client:
+        await client.confirm_account()  # a key of another account: stop before serving
         files = DesiredFiles(paths, desired)
-        status = WatchStatus(desired.owner, desired.files)
+        status = WatchStatus(desired.owner, desired.files, desired.environment)
         metrics = Metrics()
         scheduler = Scheduler(
             default_converge(client), files, status, metrics, resync_seconds=resync, log=_log

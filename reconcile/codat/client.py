@@ -205,7 +205,7 @@ class CodatClient:
     ) -> httpx.Response:
         """Send with retries; return the final successful response or raise a typed error."""
         if not self._account_confirmed and path != paths.profile():
-            await self._confirm_account()
+            await self.confirm_account()
         retryable_method = method in ("GET", "PUT", "DELETE", "HEAD") or idempotency_key
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         attempt = 0
@@ -398,7 +398,7 @@ class CodatClient:
 
         return await read_all(fetch, page_size, max_companies=self.settings.max_listed_companies)
 
-    async def _confirm_account(self) -> None:
+    async def confirm_account(self) -> None:
         """The key's account (`GET /profile`) is the expected one, before anything else is sent:
         a test key in the production job, or the reverse, stops here."""
         async with self._account_lock:

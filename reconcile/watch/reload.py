@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconcile.desired import InvalidInput, load
+from reconcile.environments import for_environment
 from reconcile.model import DesiredState
 from reconcile.render.escape import text as escaped
 
@@ -42,7 +43,10 @@ class DesiredFiles:
     def reload(self) -> Reloaded:
         self._stamp = stamp(self.paths)
         try:
-            state = load(list(self.paths))
+            state = self._resolved(load(list(self.paths)))
+        except _EnvironmentChanged as exc:
+            self.error = str(exc)
+            return Reloaded(changed=False, error=self.error)
         except InvalidInput as exc:
             shown = [escaped(str(p)) for p in exc.problems[:MAX_SHOWN_PROBLEMS]]
             more = len(exc.problems) - len(shown)
@@ -54,6 +58,25 @@ class DesiredFiles:
         changed = state != self.state
         self.state = state
         return Reloaded(changed=changed)
+
+    def _resolved(self, state: DesiredState) -> DesiredState:
+        """`state` for the watched environment. Its key, base URL and account are those the
+        watch started with: a file that changes them (or drops the environment) is not taken."""
+        name = self.state.environment
+        if name is None:
+            if state.environments:
+                raise _EnvironmentChanged("the files now declare environments: restart with --env")
+            return state
+        if state.environments.get(name) != self.state.environments.get(name):
+            raise _EnvironmentChanged(
+                f"environment {escaped(name)} is no longer declared as the watch started with it"
+                " (its account, key or base URL): restart the watch to use the new declaration"
+            )
+        return for_environment(state, name)
+
+
+class _EnvironmentChanged(Exception):
+    pass
 
 
 def stamp(paths: Sequence[Path]) -> Stamp:

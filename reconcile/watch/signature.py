@@ -36,21 +36,32 @@ class Rejected(Exception):
     """Not signed by Codat with our secret (missing, forged or expired): answer 401."""
 
 
-def secret_from_env(env: Mapping[str, str] | None = None) -> str:
-    """The signing secret from CODAT_WEBHOOK_SECRET, or the file CODAT_WEBHOOK_SECRET_FILE names."""
+def secret_variable(environment: str | None = None) -> str:
+    """CODAT_WEBHOOK_SECRET, or per environment CODAT_WEBHOOK_SECRET_<NAME> (`prod-eu` ->
+    CODAT_WEBHOOK_SECRET_PROD_EU): each Codat account has its own webhook consumers."""
+    if environment is None:
+        return SECRET_ENV
+    return f"{SECRET_ENV}_{environment.upper().replace('-', '_')}"
+
+
+def secret_from_env(env: Mapping[str, str] | None = None, *, environment: str | None = None) -> str:
+    """The signing secret from CODAT_WEBHOOK_SECRET (CODAT_WEBHOOK_SECRET_<ENV> with
+    `environment`), or the file the same name plus _FILE names."""
     env = os.environ if env is None else env
-    value = env.get(SECRET_ENV, "").strip()
-    file = env.get(SECRET_FILE_ENV, "").strip()
+    name = secret_variable(environment)
+    file_name = f"{name}_FILE"
+    value = env.get(name, "").strip()
+    file = env.get(file_name, "").strip()
     if value and file:
-        raise SecretError(f"set {SECRET_ENV} or {SECRET_FILE_ENV}, not both")
+        raise SecretError(f"set {name} or {file_name}, not both")
     if file:
         try:
             value = Path(file).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise SecretError(f"cannot read {SECRET_FILE_ENV} ({exc.strerror})") from None
+            raise SecretError(f"cannot read {file_name} ({exc.strerror})") from None
     if not value:
         raise SecretError(
-            f"no webhook signing secret: set {SECRET_ENV} (or {SECRET_FILE_ENV}, a file holding "
+            f"no webhook signing secret: set {name} (or {file_name}, a file holding "
             "it) to the whsec_ secret of Codat's webhook consumer for this URL"
         )
     return value

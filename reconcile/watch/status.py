@@ -26,6 +26,7 @@ def _iso(moment: datetime | None) -> str | None:
 class WatchStatus:
     owner: str
     files: tuple[str, ...]
+    environment: str | None = None  # --env: the file's environment (Codat account) watched
     started_at: datetime = field(default_factory=_now)
     desired_error: str | None = None  # why the files on disk are not used (last good ones are)
     desired_loaded_at: datetime = field(default_factory=_now)
@@ -65,6 +66,7 @@ class WatchStatus:
         waiting = self.waiting()
         return {
             "owner": self.owner,
+            "environment": self.environment,
             "files": list(self.files),
             "started_at": _iso(self.started_at),
             "desired": {
