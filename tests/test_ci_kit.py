@@ -21,7 +21,13 @@ import yaml
 from tests import ci_exposure
 from tests.conftest import TEST_API_KEY
 from tests.github_script import called, run_script, step_script
-from tests.saved_support import EXAMPLE, customers_file, read_plan, unique_owner
+from tests.saved_support import (
+    EXAMPLE,
+    TEST_SIGNING_KEY,
+    customers_file,
+    read_plan,
+    unique_owner,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CI = ROOT / "examples" / "ci"
@@ -165,12 +171,18 @@ def run_lines(
 
 
 def resolve(env: Mapping[str, str]) -> dict[str, str]:
-    """Workflow env values: secrets become the test key; any other expression is refused."""
+    """Workflow env values: secrets become the test keys (the signing key the tests' signing
+    key); any other expression is refused."""
     out: dict[str, str] = {}
     for key, value in env.items():
         for expression in EXPRESSION.findall(value):
             assert expression.startswith("secrets."), f"{key}: unexpected ${{{{ {expression} }}}}"
-        out[key] = EXPRESSION.sub(TEST_API_KEY, value)
+        out[key] = EXPRESSION.sub(
+            lambda m: (
+                TEST_SIGNING_KEY if m.group(1) == "secrets.RECONCILE_SIGNING_KEY" else TEST_API_KEY
+            ),
+            value,
+        )
     return out
 
 
