@@ -2,14 +2,17 @@
 
 Exit codes: 0 nothing waits for a review or a person (the customer may still have to
 authorize); 2 something does, or an allowed action did not land; 1 error (bad input, Codat
-unreadable, the daily quota used up).
+unreadable, the daily quota used up); 130 / 143 after SIGINT / SIGTERM (as apply: nothing new
+starts, what is in flight finishes, the report so far is printed).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +33,7 @@ from reconcile.cli.common import (
 
 if TYPE_CHECKING:
     from reconcile.converge import PassResult
+    from reconcile.executor import Stopper
 
 
 @click.command()
@@ -97,14 +101,22 @@ def converge(
     options = PlanOptions(targets=frozenset(targets))
 
     async def go() -> PassResult:
-        async with open_client(where, desired=desired) as client:
-            return await run_pass(
-                desired,
-                client,
-                company_ids=company_ids or None,
-                options=options,
-                parallelism=parallelism,
-            )
+        from reconcile.executor import Stopper
+
+        stopper = Stopper()
+        restore = _stop_on_signals(stopper)
+        try:
+            async with open_client(where, desired=desired) as client:
+                return await run_pass(
+                    desired,
+                    client,
+                    company_ids=company_ids or None,
+                    options=options,
+                    parallelism=parallelism,
+                    stopper=stopper,
+                )
+        finally:
+            restore()
 
     result = run(go())
     stop = result.applied.stopped
@@ -123,9 +135,38 @@ def converge(
 
 
 def exit_code(result: PassResult) -> int:
-    if result.applied.stopped is not None:
+    stop = result.applied.stopped
+    if stop is not None and stop.reason in ("interrupt", "terminate"):
+        return 128 + (signal.SIGINT if stop.reason == "interrupt" else signal.SIGTERM)
+    if stop is not None:
         return EXIT_ERROR  # the quota ran out: this pass could not do its job
     return EXIT_CHANGES if result.needs_attention else EXIT_OK
+
+
+def _stop_on_signals(stopper: Stopper) -> Callable[[], None]:
+    """SIGINT/SIGTERM: start nothing new (in-flight writes finish). Returns the undo."""
+    import asyncio
+
+    from reconcile.executor import Stop
+
+    loop = asyncio.get_running_loop()
+    installed = []
+    stops = {
+        signal.SIGINT: Stop("interrupt", "interrupted"),
+        signal.SIGTERM: Stop("terminate", "terminated"),
+    }
+    for signum, stop in stops.items():
+        try:
+            loop.add_signal_handler(signum, stopper.set, stop)
+            installed.append(signum)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or no support
+            pass
+
+    def restore() -> None:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+    return restore
 
 
 def write_private(path: Path, content: str) -> None:

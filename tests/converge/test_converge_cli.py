@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -203,3 +205,55 @@ def test_two_converges_and_an_apply_at_once_duplicate_nothing(served_fleet: Serv
     final = fleet.run("converge", str(fleet.file), "--format", "json")
     assert final.returncode == 0, final.stdout + final.stderr
     assert json.loads(final.stdout)["applied"] == []
+
+
+def test_sigterm_finishes_in_flight_and_exits_143(tmp_path: Path) -> None:
+    """As apply: nothing new starts, what is in flight lands, the report so far is printed."""
+    from reconcile.sandbox.store import Store
+
+    customers = "".join(
+        f"  - uid: t-{i}\n    name: Term {i}\n    accounting: xero\n    expenses: true\n"
+        for i in range(30)
+    )
+    file = tmp_path / "customers.yaml"
+    file.write_text(f"version: 1\nowner: {OWNER}\ncustomers:\n{customers}")
+    with served(tmp_path, "--latency-ms", "300") as (url, db, _log):
+        fleet = Served(url, db, tmp_path / "log", tmp_path)
+        ok(fleet.run("apply", str(file), "--auto-approve", "--parallelism", "30"))
+        store = Store(db)
+        for company in fleet.companies():
+            [conn] = company["dataConnections"]
+            store.set_connection_status(company["id"], conn["id"], "Linked")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
+        env.update(NO_COLOR="1", **fleet.env())
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reconcile", "converge", str(file), "--parallelism", "2"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # wait until the first follow-up landed
+            expense = [
+                c
+                for company in fleet.companies()
+                for c in company["dataConnections"]
+                if c["sourceType"] == "Expense"
+            ]
+            if expense:
+                break
+            time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 143, out + err
+        assert "Traceback" not in err and "Stopped: terminated" in err
+        assert "did not start" in out
+        made = sum(
+            1
+            for company in fleet.companies()
+            for c in company["dataConnections"]
+            if c["sourceType"] == "Expense"
+        )
+        assert 0 < made < 30
+        assert f"Applied ({made} of 30)" in out
