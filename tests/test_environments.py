@@ -219,3 +219,15 @@ def test_a_saved_plan_is_applied_only_to_its_own_environment(
     ok(run("apply", "--plan", str(saved), str(changed), "--env", "test", env=signing))
     assert "env-0005" in companies(urls["test"])
     assert "env-0005" not in companies(urls["prod"])
+
+
+@pytest.mark.slow
+def test_converge_runs_for_the_named_environment(accounts: dict[str, object]) -> None:
+    path = str(accounts["file"])
+    logs: dict[str, Path] = accounts["logs"]  # type: ignore[assignment]
+    before = len(read_log(logs["prod"])) if logs["prod"].exists() else 0
+    result = run("converge", path, "--env", "prod")
+    ok(result, 0, 2)
+    assert "owner acme-envs, environment prod;" in result.stderr
+    assert read_log(logs["prod"])[before]["path"] == "/profile"
+    assert "name one with --env NAME" in refused(run("converge", path))

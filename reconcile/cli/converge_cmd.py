@@ -94,7 +94,8 @@ def converge(
     files = ", ".join(desired.files) or "input"
     auto = ", ".join(sorted(desired.policy.auto)) or "nothing"
     click.echo(
-        f"Reading {files}: {len(desired.customers)} customers, owner {desired.owner}; "
+        f"Reading {files}: {len(desired.customers)} customers, owner {desired.owner}"
+        f"{f', environment {desired.environment}' if desired.environment else ''}; "
         f"policy.auto: {auto}",
         err=True,
     )
