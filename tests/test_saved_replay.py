@@ -173,7 +173,7 @@ def test_the_plans_refusals_are_listed_counted_and_exit_2_on_request(
     assert document["summary"]["refused_by_plan"] == 1 and document["exit_code"] == 2
     assert [r["uid"] for r in document["plan_refusals"]] == [f"{owner}-0005"]
     assert "Refused by the plan, not applied (1):" in result.stderr
-    assert "1 refusal in the plan" in result.stderr
+    assert "0 skipped; 1 refused by the plan." in result.stderr
     rerun = ok(reconcile("apply", "--plan", str(scenario.planfile), url=served.url))
     assert "Refused by the plan, not applied (1):" in rerun.stdout
 

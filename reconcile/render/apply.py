@@ -116,7 +116,8 @@ def render_summary(plan: Plan, result: ApplyResult, style: Style = PLAIN) -> str
     )
     if tally["not_started"]:
         line += f", {tally['not_started']} not started"
-    line += f"; {_n(len(plan.refused), 'refusal')} in the plan"
+    if plan.refused:
+        line += f"; {len(plan.refused)} refused by the plan"
     lines.append(style(line + ".", "bold"))
     if result.stopped is not None:
         lines.extend(stop_lines(result.stopped, result))
