@@ -199,4 +199,6 @@ def build(
 
 
 def dumps(doc: Mapping[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    """Compact JSON: a plan for 10,000 new customers is about 10 MB so, 17 MB indented, and
+    the reader's cap is 16 MB (`jq . PLANFILE` or `reconcile show` for people)."""
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n"
