@@ -188,3 +188,18 @@ def test_a_file_meant_as_a_plan_is_never_planned_as_yaml(tmp_path: Path, served:
     yaml = customers_file(tmp_path, unique_owner())
     assert "not a plan file" in refused(reconcile("apply", "--plan", str(yaml), url=served.url))
     assert served.since(mark) == []
+
+
+@pytest.mark.slow
+def test_a_plan_reformatted_by_jq_is_still_recognised_and_applies(
+    tmp_path: Path, served: Served
+) -> None:
+    """`jq -S .` moves format_version past the changes; the content still says "plan", and the
+    signature covers meaning, not layout."""
+    owner = applied_example(tmp_path, served, authorize_globex=False)
+    scenario = saved_plan(tmp_path, served, owner, rename_globex)
+    doc = json.loads(scenario.planfile.read_text())
+    scenario.planfile.write_text(json.dumps(doc, sort_keys=True, indent=2))
+    assert scenario.planfile.read_text().index('"format_version"') > 4096
+    result = ok(reconcile("apply", str(scenario.planfile), url=served.url))
+    assert "Apply complete: 0 created, 1 updated" in result.stdout

@@ -177,15 +177,19 @@ def _read_bytes(path: Path) -> bytes:
 
 def is_plan_file(path: Path) -> bool:
     """Content unmistakably meant as a plan (never the name): a JSON object naming
-    `format_version` or `saved_plan` in its first 4 KB. Such a file is read as a plan (and
-    refused as one if it is not a valid one), never planned as YAML."""
-    from reconcile.saved import looks_like_plan
+    `format_version` or `saved_plan` (anywhere: `jq -S` moves them past the changes). Such a
+    file is read as a plan (and refused as one if it is not a valid one), never planned as
+    YAML; a customers file is YAML and names neither."""
+    from reconcile.saved import MAX_PLAN_BYTES, looks_like_plan
 
     try:
         if not path.is_file():
             return False
         with path.open("rb") as handle:
-            return looks_like_plan(handle.read(4096))
+            head = handle.read(4096)
+            if head.lstrip()[:1] != b"{":
+                return False
+            return looks_like_plan(head + handle.read(MAX_PLAN_BYTES))
     except OSError:
         return False
 

@@ -79,7 +79,7 @@ def sha256(content: bytes) -> str:
 
 
 def _digest_of(value: object) -> str:
-    return sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode())
+    return sha256(json.dumps(value, sort_keys=True, separators=(",", ":"), default=repr).encode())
 
 
 def customer_digest(customer: Customer | None) -> str | None:
@@ -100,7 +100,7 @@ def settings_digest(desired: DesiredState) -> str:
     settings = {
         f.name: getattr(desired, f.name) for f in dataclasses.fields(desired) if f.name not in skip
     }
-    return _digest_of(json.loads(json.dumps(settings, default=repr)))
+    return _digest_of(settings)
 
 
 def desired_record(

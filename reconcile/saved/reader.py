@@ -183,11 +183,11 @@ def structure_problems(doc: object) -> list[str]:
     ]
 
 
-def looks_like_plan(head: bytes) -> bool:
+def looks_like_plan(content: bytes) -> bool:
     """Whether content is unmistakably meant as a plan: a JSON object naming `format_version`
-    or the saved-plan marker near its start (a customers file is YAML and names neither)."""
-    start = head.lstrip()[:1]
-    return start == b"{" and (b'"format_version"' in head or b'"saved_plan"' in head)
+    or the saved-plan marker (a customers file is YAML and names neither)."""
+    start = content.lstrip()[:1]
+    return start == b"{" and (b'"format_version"' in content or b'"saved_plan"' in content)
 
 
 class _DuplicateKey(ValueError):
