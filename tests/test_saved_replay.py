@@ -203,3 +203,23 @@ def test_a_plan_reformatted_by_jq_is_still_recognised_and_applies(
     assert scenario.planfile.read_text().index('"format_version"') > 4096
     result = ok(reconcile("apply", str(scenario.planfile), url=served.url))
     assert "Apply complete: 0 created, 1 updated" in result.stdout
+
+
+@pytest.mark.slow
+def test_apply_of_files_counts_refusals_too(tmp_path: Path, served: Served) -> None:
+    owner = applied_example(tmp_path, served, authorize_globex=False)
+    text = customers_file(tmp_path, owner).read_text()
+    path = customers_file(
+        tmp_path,
+        owner,
+        rename_globex(text).replace(
+            "    expenses: false ", "    state: deleted\n    expenses: false "
+        ),
+    )
+    args = ("apply", str(path), "--auto-approve", "--detailed-exitcode")
+    result = ok(reconcile(*args, url=served.url), 2)
+    assert "Refused by the plan, not applied (1):" in result.stdout
+    assert f"{owner}-0005" in result.stdout and "--allow-delete" in result.stdout
+    # Nothing left to change, the refusal stays: still exit 2, still listed.
+    again = ok(reconcile(*args, "--format", "json", url=served.url), 2)
+    assert json.loads(again.stdout)["summary"]["refused_by_plan"] == 1
