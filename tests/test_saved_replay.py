@@ -152,6 +152,9 @@ def test_rerunning_an_applied_plan_says_so_and_exits_0(tmp_path: Path, served: S
     mark = served.mark()
     again = ok(reconcile("apply", "--plan", str(scenario.planfile), url=served.url))
     assert "already applied: nothing to do" in again.stdout
+    args = ("apply", "--plan", str(scenario.planfile), "--format", "json")
+    document = json.loads(ok(reconcile(*args, url=served.url)).stdout)
+    assert document["status"] == "already_applied" and document["exit_code"] == 0
     assert served.writes_since(mark) == []
 
 

@@ -211,6 +211,7 @@ def apply_saved(
     run_plan: RunPlan,
     *,
     detailed_exitcode: bool = False,
+    fmt: str = "text",
 ) -> NoReturn:
     """`apply --plan FILE [FILES...]`: exactly the plan's actions, once every check passed."""
     from reconcile.planner import PlanOptions
@@ -234,15 +235,15 @@ def apply_saved(
     refusals = EXIT_CHANGES if detailed_exitcode and plan.refused else EXIT_OK
     if not plan.has_changes:  # nothing to send: no need to ask Codat anything
         click.echo(f"{path}: no changes. Nothing to apply.", err=True)
-        _print_refusals(plan)
+        _print_outcome(plan, refusals, "no_changes", fmt)
         raise SystemExit(refusals)
 
     async def go() -> int:
         async with open_client(where) as client:
             await _check_account(client, saved, path)
-            fresh = await _check_fresh(client, saved, path)
+            fresh = await _check_fresh(client, saved, path, fmt)
             if fresh is None:
-                _print_refusals(plan)
+                _print_outcome(plan, refusals, "already_applied", fmt)
                 return refusals
             click.echo(f"Applying the saved plan {path} (owner {plan.owner})", err=True)
             return await run_plan(fresh, client)
@@ -282,7 +283,7 @@ async def _check_account(client: CodatClient, saved: SavedPlan, path: Path) -> N
         fail(str(exc))
 
 
-async def _check_fresh(client: CodatClient, saved: SavedPlan, path: Path) -> Plan | None:
+async def _check_fresh(client: CodatClient, saved: SavedPlan, path: Path, fmt: str) -> Plan | None:
     """Read again what the plan acts on and judge it (`reconcile.saved.staleness`): the plan
     to run (dated by this read), None when it was applied already; exit 1 otherwise."""
     from reconcile.render.escape import text
@@ -296,7 +297,7 @@ async def _check_fresh(client: CodatClient, saved: SavedPlan, path: Path) -> Pla
     configs = await read_configs(client, configured(plan), gone)
     verdict = judge(saved, Live(tuple(companies), frozenset(gone), configs))
     if not verdict.remaining:
-        click.echo(f"{path}: already applied: nothing to do.")
+        click.echo(f"{path}: already applied: nothing to do.", err=fmt == "json")
         return None
     if verdict.landed:
         lines = "\n".join(f"  {line}" for line in describe_remaining(verdict.remaining))
@@ -320,9 +321,16 @@ async def _check_fresh(client: CodatClient, saved: SavedPlan, path: Path) -> Pla
     return replace(plan, observed_at=read_at.isoformat())
 
 
-def _print_refusals(plan: Plan) -> None:
-    from reconcile.render.apply import refusal_lines
+def _print_outcome(plan: Plan, code: int, status: str, fmt: str) -> None:
+    """Nothing was sent: the plan's refusals (text), or the result document (json)."""
+    import json
 
+    from reconcile.executor import ApplyResult
+    from reconcile.render.apply import refusal_lines, result_document
+
+    if fmt == "json":
+        click.echo(json.dumps(result_document(plan, ApplyResult(), code, status), indent=2))
+        return
     lines = refusal_lines(plan)
     if lines:
         click.echo("\n".join(lines))
