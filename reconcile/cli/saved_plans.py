@@ -215,6 +215,7 @@ def apply_saved(
 ) -> NoReturn:
     """`apply --plan FILE [FILES...]`: exactly the plan's actions, once every check passed."""
     from reconcile.planner import PlanOptions
+    from reconcile.render.escape import text
     from reconcile.saved import SavedPlanError, verify
 
     if options != PlanOptions():
@@ -231,7 +232,7 @@ def apply_saved(
         fail(str(exc))
     plan = saved.plan
     if plan.unsafe:
-        fail(f"{path}: the plan was refused as a whole ({plan.unsafe}); nothing was changed")
+        fail(f"{path}: the plan was refused as a whole ({text(plan.unsafe)}); nothing was changed")
     refusals = EXIT_CHANGES if detailed_exitcode and plan.refused else EXIT_OK
     if not plan.has_changes:  # nothing to send: no need to ask Codat anything
         click.echo(f"{path}: no changes. Nothing to apply.", err=True)
@@ -245,7 +246,7 @@ def apply_saved(
             if fresh is None:
                 _print_outcome(plan, refusals, "already_applied", fmt)
                 return refusals
-            click.echo(f"Applying the saved plan {path} (owner {plan.owner})", err=True)
+            click.echo(f"Applying the saved plan {path} (owner {text(plan.owner)})", err=True)
             return await run_plan(fresh, client)
 
     raise SystemExit(run(go()))
