@@ -93,7 +93,9 @@ async def save_plan(
     from reconcile.saved.live import read_companies, read_configs
 
     if plan.unsafe:
-        fail(f"plan refused: {plan.unsafe}; nothing was saved to {out}")
+        from reconcile.render.escape import text
+
+        fail(f"plan refused: {text(plan.unsafe)}; nothing was saved to {out}")
     key = the_signing_key(create=True)
     base_url = base_url_of(where)
     before = client.requests_sent
