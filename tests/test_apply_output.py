@@ -51,7 +51,7 @@ def test_plain_lines_per_customer_and_a_summary_in_the_plans_words(tmp_path: Pat
     for i in (1, 2, 3):
         pattern = (
             rf'cus-000{i} "Customer {i}": created company {UUID}, '
-            r"created accounting connection QuickBooks Online \(qhyg\)"
+            rf"created accounting connection QuickBooks Online \(qhyg\) {UUID}"
         )
         assert [line for line in lines if re.fullmatch(pattern, line)], result.stderr
     assert "\r" not in result.stderr  # no bar when stderr is not a terminal
@@ -130,16 +130,20 @@ def test_json_result_document(tmp_path: Path) -> None:
         "refused": 0,
         "skipped": 0,
         "not_started": 0,
+        "refused_by_plan": 0,
     }
+    assert doc["plan_refusals"] == []
     first = doc["customers"][0]
     assert first["uid"] == "cus-0001" and re.fullmatch(UUID, first["company_id"])
     assert [(a["kind"], a["status"]) for a in first["actions"]] == [
         ("create_company", "applied"),
         ("create_connection", "applied"),
     ]
-    assert first["actions"][1]["result"] == (
-        "created accounting connection QuickBooks Online (qhyg)"
+    created = first["actions"][1]
+    assert created["result"] == (
+        f"created accounting connection QuickBooks Online (qhyg) {created['connection_id']}"
     )
+    assert re.fullmatch(UUID, created["connection_id"]) and created["link_url"]
     assert "will be created" in result.stderr  # the plan goes to stderr with json
     assert json.loads(again.stdout)["customers"] == []
 

@@ -152,6 +152,9 @@ def test_rerunning_an_applied_plan_says_so_and_exits_0(tmp_path: Path, served: S
     mark = served.mark()
     again = ok(reconcile("apply", "--plan", str(scenario.planfile), url=served.url))
     assert "already applied: nothing to do" in again.stdout
+    args = ("apply", "--plan", str(scenario.planfile), "--format", "json")
+    document = json.loads(ok(reconcile(*args, url=served.url)).stdout)
+    assert document["status"] == "already_applied" and document["exit_code"] == 0
     assert served.writes_since(mark) == []
 
 
@@ -173,7 +176,7 @@ def test_the_plans_refusals_are_listed_counted_and_exit_2_on_request(
     assert document["summary"]["refused_by_plan"] == 1 and document["exit_code"] == 2
     assert [r["uid"] for r in document["plan_refusals"]] == [f"{owner}-0005"]
     assert "Refused by the plan, not applied (1):" in result.stderr
-    assert "1 refusal in the plan" in result.stderr
+    assert "0 skipped; 1 refused by the plan." in result.stderr
     rerun = ok(reconcile("apply", "--plan", str(scenario.planfile), url=served.url))
     assert "Refused by the plan, not applied (1):" in rerun.stdout
 
@@ -188,3 +191,38 @@ def test_a_file_meant_as_a_plan_is_never_planned_as_yaml(tmp_path: Path, served:
     yaml = customers_file(tmp_path, unique_owner())
     assert "not a plan file" in refused(reconcile("apply", "--plan", str(yaml), url=served.url))
     assert served.since(mark) == []
+
+
+@pytest.mark.slow
+def test_a_plan_reformatted_by_jq_is_still_recognised_and_applies(
+    tmp_path: Path, served: Served
+) -> None:
+    """`jq -S .` moves format_version past the changes; the content still says "plan", and the
+    signature covers meaning, not layout."""
+    owner = applied_example(tmp_path, served, authorize_globex=False)
+    scenario = saved_plan(tmp_path, served, owner, rename_globex)
+    doc = json.loads(scenario.planfile.read_text())
+    scenario.planfile.write_text(json.dumps(doc, sort_keys=True, indent=2))
+    assert scenario.planfile.read_text().index('"format_version"') > 4096
+    result = ok(reconcile("apply", str(scenario.planfile), url=served.url))
+    assert "Apply complete: 0 created, 1 updated" in result.stdout
+
+
+@pytest.mark.slow
+def test_apply_of_files_counts_refusals_too(tmp_path: Path, served: Served) -> None:
+    owner = applied_example(tmp_path, served, authorize_globex=False)
+    text = customers_file(tmp_path, owner).read_text()
+    path = customers_file(
+        tmp_path,
+        owner,
+        rename_globex(text).replace(
+            "    expenses: false ", "    state: deleted\n    expenses: false "
+        ),
+    )
+    args = ("apply", str(path), "--auto-approve", "--detailed-exitcode")
+    result = ok(reconcile(*args, url=served.url), 2)
+    assert "Refused by the plan, not applied (1):" in result.stdout
+    assert f"{owner}-0005" in result.stdout and "--allow-delete" in result.stdout
+    # Nothing left to change, the refusal stays: still exit 2, still listed.
+    again = ok(reconcile(*args, "--format", "json", url=served.url), 2)
+    assert json.loads(again.stdout)["summary"]["refused_by_plan"] == 1

@@ -121,6 +121,7 @@ def apply(
                 detailed_exitcode=detailed_exitcode,
             ),
             detailed_exitcode=detailed_exitcode,
+            fmt=fmt,
         )
     if not paths:
         fail("apply needs the customers files (PATH...), or a saved plan: apply --plan FILE")

@@ -93,7 +93,9 @@ async def save_plan(
     from reconcile.saved.live import read_companies, read_configs
 
     if plan.unsafe:
-        fail(f"plan refused: {plan.unsafe}; nothing was saved to {out}")
+        from reconcile.render.escape import text
+
+        fail(f"plan refused: {text(plan.unsafe)}; nothing was saved to {out}")
     key = the_signing_key(create=True)
     env = desired.environments.get(desired.environment or "")
     base_url = base_url_of(where, env)
@@ -179,15 +181,19 @@ def _read_bytes(path: Path) -> bytes:
 
 def is_plan_file(path: Path) -> bool:
     """Content unmistakably meant as a plan (never the name): a JSON object naming
-    `format_version` or `saved_plan` in its first 4 KB. Such a file is read as a plan (and
-    refused as one if it is not a valid one), never planned as YAML."""
-    from reconcile.saved import looks_like_plan
+    `format_version` or `saved_plan` (anywhere: `jq -S` moves them past the changes). Such a
+    file is read as a plan (and refused as one if it is not a valid one), never planned as
+    YAML; a customers file is YAML and names neither."""
+    from reconcile.saved import MAX_PLAN_BYTES, looks_like_plan
 
     try:
         if not path.is_file():
             return False
         with path.open("rb") as handle:
-            return looks_like_plan(handle.read(4096))
+            head = handle.read(4096)
+            if head.lstrip()[:1] != b"{":
+                return False
+            return looks_like_plan(head + handle.read(MAX_PLAN_BYTES))
     except OSError:
         return False
 
@@ -209,9 +215,11 @@ def apply_saved(
     run_plan: RunPlan,
     *,
     detailed_exitcode: bool = False,
+    fmt: str = "text",
 ) -> NoReturn:
     """`apply --plan FILE [FILES...]`: exactly the plan's actions, once every check passed."""
     from reconcile.planner import PlanOptions
+    from reconcile.render.escape import text
     from reconcile.saved import SavedPlanError, verify
 
     if options != PlanOptions():
@@ -229,11 +237,11 @@ def apply_saved(
         fail(str(exc))
     plan = saved.plan
     if plan.unsafe:
-        fail(f"{path}: the plan was refused as a whole ({plan.unsafe}); nothing was changed")
+        fail(f"{path}: the plan was refused as a whole ({text(plan.unsafe)}); nothing was changed")
     refusals = EXIT_CHANGES if detailed_exitcode and plan.refused else EXIT_OK
     if not plan.has_changes:  # nothing to send: no need to ask Codat anything
         click.echo(f"{path}: no changes. Nothing to apply.", err=True)
-        _print_refusals(plan)
+        _print_outcome(plan, refusals, "no_changes", fmt)
         raise SystemExit(refusals)
 
     from reconcile.model import DesiredState as State
@@ -246,11 +254,11 @@ def apply_saved(
     async def go() -> int:
         async with open_client(where, desired=reach) as client:
             await _check_account(client, saved, path)
-            fresh = await _check_fresh(client, saved, path)
+            fresh = await _check_fresh(client, saved, path, fmt)
             if fresh is None:
-                _print_refusals(plan)
+                _print_outcome(plan, refusals, "already_applied", fmt)
                 return refusals
-            click.echo(f"Applying the saved plan {path} (owner {plan.owner})", err=True)
+            click.echo(f"Applying the saved plan {path} (owner {text(plan.owner)})", err=True)
             return await run_plan(fresh, client)
 
     raise SystemExit(run(go()))
@@ -311,7 +319,7 @@ async def _check_account(client: CodatClient, saved: SavedPlan, path: Path) -> N
         fail(str(exc))
 
 
-async def _check_fresh(client: CodatClient, saved: SavedPlan, path: Path) -> Plan | None:
+async def _check_fresh(client: CodatClient, saved: SavedPlan, path: Path, fmt: str) -> Plan | None:
     """Read again what the plan acts on and judge it (`reconcile.saved.staleness`): the plan
     to run (dated by this read), None when it was applied already; exit 1 otherwise."""
     from reconcile.render.escape import text
@@ -325,7 +333,7 @@ async def _check_fresh(client: CodatClient, saved: SavedPlan, path: Path) -> Pla
     configs = await read_configs(client, configured(plan), gone)
     verdict = judge(saved, Live(tuple(companies), frozenset(gone), configs))
     if not verdict.remaining:
-        click.echo(f"{path}: already applied: nothing to do.")
+        click.echo(f"{path}: already applied: nothing to do.", err=fmt == "json")
         return None
     if verdict.landed:
         lines = "\n".join(f"  {line}" for line in describe_remaining(verdict.remaining))
@@ -349,9 +357,16 @@ async def _check_fresh(client: CodatClient, saved: SavedPlan, path: Path) -> Pla
     return replace(plan, observed_at=read_at.isoformat())
 
 
-def _print_refusals(plan: Plan) -> None:
-    from reconcile.render.apply import refusal_lines
+def _print_outcome(plan: Plan, code: int, status: str, fmt: str) -> None:
+    """Nothing was sent: the plan's refusals (text), or the result document (json)."""
+    import json
 
+    from reconcile.executor import ApplyResult
+    from reconcile.render.apply import refusal_lines, result_document
+
+    if fmt == "json":
+        click.echo(json.dumps(result_document(plan, ApplyResult(), code, status), indent=2))
+        return
     lines = refusal_lines(plan)
     if lines:
         click.echo("\n".join(lines))

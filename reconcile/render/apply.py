@@ -116,7 +116,8 @@ def render_summary(plan: Plan, result: ApplyResult, style: Style = PLAIN) -> str
     )
     if tally["not_started"]:
         line += f", {tally['not_started']} not started"
-    line += f"; {_n(len(plan.refused), 'refusal')} in the plan"
+    if plan.refused:
+        line += f"; {len(plan.refused)} refused by the plan"
     lines.append(style(line + ".", "bold"))
     if result.stopped is not None:
         lines.extend(stop_lines(result.stopped, result))
@@ -194,7 +195,9 @@ def _listed(lines: Iterable[str]) -> list[str]:
 # ---------------------------------------------------------------------- JSON
 
 
-def result_document(plan: Plan, result: ApplyResult, exit_code: int) -> dict[str, Any]:
+def result_document(
+    plan: Plan, result: ApplyResult, exit_code: int, status: str | None = None
+) -> dict[str, Any]:
     """The machine-readable result of `apply --format json`.
 
     Fields (format_version "1"):
@@ -202,7 +205,8 @@ def result_document(plan: Plan, result: ApplyResult, exit_code: int) -> dict[str
     - `format_version`: "1".
     - `owner`: the plan's owner.
     - `status`: "complete" (everything applied), "failed" (something failed, was refused or
-      skipped), "quota_exhausted", "interrupted" (SIGINT) or "terminated" (SIGTERM).
+      skipped), "quota_exhausted", "interrupted" (SIGINT) or "terminated" (SIGTERM); for a
+      saved plan with nothing left to send, "already_applied" or "no_changes".
     - `exit_code`: the process's exit code (0, 1, 130 or 143).
     - `summary`: counts: `created`, `updated`, `unlinked`, `deleted` (applied actions by what
       they did), `failed`, `refused`, `skipped`, `not_started`.
@@ -241,7 +245,7 @@ def result_document(plan: Plan, result: ApplyResult, exit_code: int) -> dict[str
     return {
         "format_version": FORMAT_VERSION,
         "owner": plan.owner,
-        "status": _status(result),
+        "status": status or _status(result),
         "exit_code": exit_code,
         "summary": {
             **applied_counts(result),

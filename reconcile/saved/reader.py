@@ -163,8 +163,19 @@ def plan_schema() -> dict[str, Any]:
     return loaded
 
 
+@functools.cache
+def _fast_validator() -> Any:
+    """jsonschema-rs over the same schema: decides the happy path (about a second for a plan
+    of 10,000 customers, where jsonschema takes minutes); jsonschema words the problems."""
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(plan_schema())
+
+
 def structure_problems(doc: object) -> list[str]:
     """What makes `doc` not a plan document of this format (empty: it is one)."""
+    if _fast_validator().is_valid(doc):
+        return []
     validator = jsonschema.Draft202012Validator(plan_schema())
     found = sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
     return [
@@ -172,11 +183,11 @@ def structure_problems(doc: object) -> list[str]:
     ]
 
 
-def looks_like_plan(head: bytes) -> bool:
+def looks_like_plan(content: bytes) -> bool:
     """Whether content is unmistakably meant as a plan: a JSON object naming `format_version`
-    or the saved-plan marker near its start (a customers file is YAML and names neither)."""
-    start = head.lstrip()[:1]
-    return start == b"{" and (b'"format_version"' in head or b'"saved_plan"' in head)
+    or the saved-plan marker (a customers file is YAML and names neither)."""
+    start = content.lstrip()[:1]
+    return start == b"{" and (b'"format_version"' in content or b'"saved_plan"' in content)
 
 
 class _DuplicateKey(ValueError):
@@ -186,34 +197,28 @@ class _DuplicateKey(ValueError):
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise _DuplicateKey(key)
-        found[key] = value
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
     return found
 
 
 def _check_tree(doc: Any, source: str) -> None:
-    """No nesting deeper than a plan's, no string that is not valid Unicode (lone surrogates)."""
+    """No string that is not valid Unicode (lone surrogates; checked in C by encoding the whole
+    document once), no nesting deeper than a plan's (a walk over containers only)."""
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        why = "a string holds a lone surrogate"
+        raise SavedPlanError(f"{source}: not a plan file ({why})") from None
     stack: list[tuple[Any, int]] = [(doc, 0)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise SavedPlanError(f"{source}: not a plan file (nested deeper than {MAX_DEPTH})")
-        if isinstance(node, str):
-            _unicode(node, source)
-        elif isinstance(node, dict):
-            for key, value in node.items():
-                _unicode(key, source)
-                stack.append((value, depth + 1))
-        elif isinstance(node, list):
-            stack.extend((item, depth + 1) for item in node)
-
-
-def _unicode(value: str, source: str) -> None:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        why = "a string holds a lone surrogate"
-        raise SavedPlanError(f"{source}: not a plan file ({why})") from None
+        values = node.values() if isinstance(node, dict) else node
+        stack.extend((v, depth + 1) for v in values if isinstance(v, dict | list))

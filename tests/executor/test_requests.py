@@ -3,12 +3,21 @@ mean, and a request that differs is named as edited."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from reconcile.executor import ApplyResult, execute
 from reconcile.executor.requests import edited_actions, rebuilt
+from reconcile.live import read_live
+from reconcile.model import Customer, DesiredState, LiveState
 from reconcile.plan import Action, CustomerChange, Kind, Plan, Request
+from reconcile.planner import make_plan
+from tests.executor.helpers import OWNER, client, desired
+from tests.executor.test_guards import setup
+from tests.sandbox_server import serve_sandbox
 from tests.test_saved_json import rich_plan
 
 
@@ -78,3 +87,24 @@ def test_protection_is_the_one_bit_taken_from_a_create() -> None:
         create, request=replace(create.request, body={**create.request.body, "tags": other})
     )
     assert rebuilt(plan.owner, hijacked) != hijacked.request
+
+
+def test_the_executor_sends_the_rebuilt_request_never_the_stored_one(tmp_path: Path) -> None:
+    """A plan (even one made in memory) whose rename carries a DELETE renames the company."""
+    renamed = DesiredState(OWNER, (Customer("cus-000", "Customer Renamed", accounting="gbol"),))
+
+    async def go(url: str) -> tuple[ApplyResult, LiveState]:
+        async with client(url) as c:
+            plan = make_plan(renamed, await read_live(c, renamed))
+            (action,) = plan.actions
+            assert action.kind is Kind.UPDATE_COMPANY
+            forged = replace(action, request=Request("DELETE", f"/companies/{action.company_id}"))
+            result = await execute(_with(plan, lambda _: forged), c)
+            return result, await read_live(c, renamed)
+
+    with serve_sandbox(tmp_path / "s.db") as url:
+        asyncio.run(setup(url, desired(1)))
+        result, live = asyncio.run(go(url))
+    assert [o.status for o in result.outcomes] == ["applied"]
+    (company,) = live.companies
+    assert company.name == "Customer Renamed"
