@@ -225,7 +225,7 @@ def _refuse(
         customer,
         f'company {company.id} "{company.name}"',
         f"not created: looks like this customer's company with an edited uid tag: {why}, and it "
-        f"{where}. Nothing is created or unlinked: {restore}.{other}. "
+        f"{where}. Neither is touched: {restore}.{other}. "
         f"({describe_company(company)})",
     )
 
