@@ -83,10 +83,10 @@ class Held:
 
 def _why(customer: Customer, company: Company, by_platform: bool) -> str | None:
     """Why `company` is probably `customer`'s, or None."""
-    if name_key(company.name) == name_key(customer.name):
-        return "it has the same name"
     if company.uid is not None and company.uid.casefold() == customer.uid.casefold():
         return "its uid differs from this customer's only in case (uids are case-sensitive)"
+    if name_key(company.name) == name_key(customer.name):
+        return "it has the same name"
     if by_platform and customer.accounting is not None and similar(company.name, customer.name):
         for conn in company.connections:
             platform = conn.platform
