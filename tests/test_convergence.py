@@ -100,6 +100,7 @@ def _drift(db: Path, live: LiveState, steps: list[Drift]) -> bool:
     store = Store(db)
     try:
         companies = sorted(live.companies, key=lambda c: c.id)
+        moved: set[str] = set()
         for kind, which, fresh in steps:
             if not companies:
                 return edited
@@ -118,7 +119,8 @@ def _drift(db: Path, live: LiveState, steps: list[Drift]) -> bool:
             elif kind == "retag_case" and UID_TAG in tags:
                 store.update_company(company.id, tags={**tags, UID_TAG: tags[UID_TAG].upper()})
                 edited = True
-            elif kind == "unknown_platform":
+            elif kind == "unknown_platform" and company.id not in moved:
+                moved.add(company.id)  # `company` is the snapshot: move each one once
                 for conn in company.connections:
                     if conn.is_accounting and conn.active:  # the customer leaves that platform
                         store.set_connection_status(company.id, conn.id, "Unlinked")

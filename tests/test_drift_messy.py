@@ -156,10 +156,18 @@ def test_a_dropped_pending_entry_is_cleaned_and_prune_restores_offboarding(world
 # ---------------------------------------------------------------------- 3. identity
 
 
-def test_a_uid_tag_set_to_another_customers_uid_creates_nothing(world: World) -> None:
+@pytest.mark.parametrize("rename", [None, "Umbrella Books Ltd"])
+def test_a_uid_tag_set_to_another_customers_uid_creates_nothing(
+    world: World, rename: str | None
+) -> None:
+    """The tag on Umbrella (cus-0005) is set to cus-0006, with or without a portal rename."""
     linked_fleet(world, 6)
     umbrella = world.company("cus-0005")
-    world.edit_tags(umbrella, {**umbrella["tags"], "reconcile.uid": "cus-0006"})
+    body = {
+        "name": rename or umbrella["name"],
+        "tags": {**umbrella["tags"], "reconcile.uid": "cus-0006"},
+    }
+    assert world.http.put(f"/companies/{umbrella['id']}", json=body).status_code == 200
 
     plan = world.plan()
     assert plan.returncode == 2, plan
@@ -171,7 +179,8 @@ def test_a_uid_tag_set_to_another_customers_uid_creates_nothing(world: World) ->
     world.apply()
     assert len(world.companies()) == 6
 
-    world.edit_tags(umbrella, umbrella["tags"])  # restored, as told
+    body = {"name": umbrella["name"], "tags": umbrella["tags"]}  # restored, as told
+    assert world.http.put(f"/companies/{umbrella['id']}", json=body).status_code == 200
     assert world.plan().returncode == 0
 
 
