@@ -26,6 +26,7 @@ from reconcile.codat import ClientSettings, CodatClient
 from reconcile.executor import execute
 from reconcile.live import read_live
 from reconcile.model import OWNER_TAG, PLATFORMS, UID_TAG, Customer, DesiredState, LiveState
+from reconcile.plan import Kind
 from reconcile.planner import PlanOptions, make_plan
 from reconcile.sandbox.app import create_app
 from reconcile.sandbox.options import SandboxOptions
@@ -60,10 +61,23 @@ def customers(draw: st.DrawFn) -> tuple[Customer, ...]:
 # A drift step, between two applies: what people and customers do to Codat behind the tool.
 Drift = tuple[str, int, int]  # (kind, which company, which fresh uid)
 DRIFT = st.tuples(
-    st.sampled_from(["retag_uid", "drop_owner", "authorize", "deauthorize", "authorize_all"]),
+    st.sampled_from(
+        [
+            "retag_uid",  # to a uid no company carries
+            "retag_other",  # to another company's uid (a copied or mistyped tag)
+            "retag_case",  # the same uid in another case
+            "drop_owner",
+            "authorize",
+            "deauthorize",
+            "authorize_all",
+            "unknown_platform",  # the customer moves to Sage 50, which the file cannot name
+        ]
+    ),
     st.integers(0, 5),
     st.integers(0, 3),
 )
+# A platform outside Sync for Expenses (the sandbox accepts it, as Codat does).
+UNKNOWN_PLATFORM = "hbql"
 
 
 # Codat dates a replay by its first answer and the executor tells a stale replay from a fresh
@@ -86,6 +100,7 @@ def _drift(db: Path, live: LiveState, steps: list[Drift]) -> bool:
     store = Store(db)
     try:
         companies = sorted(live.companies, key=lambda c: c.id)
+        moved: set[str] = set()
         for kind, which, fresh in steps:
             if not companies:
                 return edited
@@ -96,6 +111,21 @@ def _drift(db: Path, live: LiveState, steps: list[Drift]) -> bool:
                 if f"x{fresh}" not in used:  # an edit to a uid no company carries
                     store.update_company(company.id, tags={**tags, UID_TAG: f"x{fresh}"})
                     edited = True
+            elif kind == "retag_other" and UID_TAG in tags:
+                other = companies[(which + 1 + fresh) % len(companies)]
+                if other.uid and other.uid != company.uid:
+                    store.update_company(company.id, tags={**tags, UID_TAG: other.uid})
+                    edited = True
+            elif kind == "retag_case" and UID_TAG in tags:
+                store.update_company(company.id, tags={**tags, UID_TAG: tags[UID_TAG].upper()})
+                edited = True
+            elif kind == "unknown_platform" and company.id not in moved:
+                moved.add(company.id)  # `company` is the snapshot: move each one once
+                for conn in company.connections:
+                    if conn.is_accounting and conn.active:  # the customer leaves that platform
+                        store.set_connection_status(company.id, conn.id, "Unlinked")
+                sage = store.create_connection(company.id, UNKNOWN_PLATFORM, "http://127.0.0.1")
+                store.set_connection_status(company.id, sage["id"], "Linked")
             elif kind == "drop_owner":
                 store.update_company(
                     company.id, tags={k: v for k, v in tags.items() if k != OWNER_TAG}
@@ -127,7 +157,8 @@ def assert_matches(state: DesiredState, live: LiveState, refused: set[str]) -> N
             assert company.protected
         if customer.unprotect:
             assert not company.protected
-        active = [c for c in company.connections if c.is_accounting and c.active]
+        # Connections the file cannot name (Sage 50) are left as they are: not checked here.
+        active = [c for c in company.connections if c.is_accounting and c.active and c.nameable]
         if customer.accounting is None:
             assert active == [] or company.protected
         else:
@@ -160,8 +191,12 @@ async def read_all(client: CodatClient) -> LiveState:
     return LiveState(OWNER, tuple(await client.list_companies()))
 
 
-async def apply_once(client: CodatClient, state: DesiredState) -> set[str]:
-    """Apply, then check: nothing duplicated, nothing unlinked the plan did not name.
+async def apply_once(
+    client: CodatClient, state: DesiredState, held_uids: frozenset[str] = frozenset()
+) -> set[str]:
+    """Apply, then check: nothing duplicated, nothing unlinked the plan did not name, nothing
+    the file cannot name or that left the file while Linked named at all, and no company
+    created for `held_uids` (customers whose company exists, under an edited uid tag).
 
     Returns the uids whose actions failed asking a person to act (a create that Codat answered
     with an earlier company of this customer whose tags were edited since); any other failure
@@ -180,6 +215,20 @@ async def apply_once(client: CodatClient, state: DesiredState) -> set[str]:
     # No unlink the rules did not call for: every connection that stopped being active was
     # named by an unlink or delete of the plan.
     named = {a.connection_id for a in plan.actions if a.kind.destructive}
+    # What the file cannot name, and what is Linked on a company whose entry left the file,
+    # is never named at all (policy prune is off here): it cannot be cut off.
+    in_file = {c.uid for c in state.customers}
+    untouchable = {
+        k.id
+        for c in before.companies
+        for k in c.connections
+        if not k.nameable or (k.status == "Linked" and c.owner == OWNER and c.uid not in in_file)
+    }
+    assert not named & untouchable, plan.to_json()
+    # A uid that carried no company (in any case) before the plan, while the company it named
+    # now carries another uid, is never given a new one: the identity edit is held.
+    created = {a.uid for a in plan.actions if a.kind is Kind.CREATE_COMPANY}
+    assert not created & set(held_uids), (created, plan.to_json())
     was_active = {(c.id, k.id) for c in before.companies for k in c.connections if k.active}
     still = {(c.id, k.id) for c in after.companies for k in c.connections if k.active}
     for _company_id, conn_id in was_active - still:
@@ -187,12 +236,14 @@ async def apply_once(client: CodatClient, state: DesiredState) -> set[str]:
     return {o.action.uid for o in failed}
 
 
-async def converge(client: CodatClient, state: DesiredState) -> tuple[LiveState, set[str]]:
+async def converge(
+    client: CodatClient, state: DesiredState, held_uids: frozenset[str] = frozenset()
+) -> tuple[LiveState, set[str]]:
     """Apply until a fresh plan has no changes: once, or twice when the first removed a
     protection (destruction waits for the next plan). Returns the live state and the uids
     the last plan refused."""
     for _ in range(2):
-        asked = await apply_once(client, state)
+        asked = await apply_once(client, state, held_uids)
         again = make_plan(state, await read_live(client, state), OPTIONS)
         if not again.has_changes:
             return await read_all(client), {r.uid for r in again.refused}
@@ -207,12 +258,14 @@ async def converge(client: CodatClient, state: DesiredState) -> tuple[LiveState,
     first=customers(),
     second=customers(),
     picks=st.lists(DRIFT, max_size=4),
+    dropped=st.sets(st.sampled_from(UIDS), max_size=3),
     more=st.lists(DRIFT, max_size=4),
 )
 def test_apply_converges_through_drift(
     first: tuple[Customer, ...],
     second: tuple[Customer, ...],
     picks: list[Drift],
+    dropped: set[str],
     more: list[Drift],
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -226,9 +279,16 @@ def test_apply_converges_through_drift(
                 one = DesiredState(OWNER, first)
                 live, refused = await converge(client, one)
                 assert_matches(one, live, refused)
+                had = frozenset(c.uid for c in live.companies if c.uid)
                 drift(db, live, picks)
-                live, refused = await converge(client, one)  # after people and customers acted
+                # After people and customers acted: no customer that had a company gets another.
+                live, refused = await converge(client, one, held_uids=had)
                 assert_matches(one, live, refused)
+                # Entries dropped from the file: what is Linked stays Linked (checked in
+                # apply_once), and the rest still converges.
+                kept = DesiredState(OWNER, tuple(c for c in first if c.uid not in dropped))
+                live, refused = await converge(client, kept)
+                assert_matches(kept, live, refused)
                 drift(db, live, more)
                 two = DesiredState(OWNER, second)
                 live, refused = await converge(client, two)

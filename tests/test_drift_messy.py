@@ -156,10 +156,18 @@ def test_a_dropped_pending_entry_is_cleaned_and_prune_restores_offboarding(world
 # ---------------------------------------------------------------------- 3. identity
 
 
-def test_a_uid_tag_set_to_another_customers_uid_creates_nothing(world: World) -> None:
+@pytest.mark.parametrize("rename", [None, "Umbrella Books Ltd"])
+def test_a_uid_tag_set_to_another_customers_uid_creates_nothing(
+    world: World, rename: str | None
+) -> None:
+    """The tag on Umbrella (cus-0005) is set to cus-0006, with or without a portal rename."""
     linked_fleet(world, 6)
     umbrella = world.company("cus-0005")
-    world.edit_tags(umbrella, {**umbrella["tags"], "reconcile.uid": "cus-0006"})
+    body = {
+        "name": rename or umbrella["name"],
+        "tags": {**umbrella["tags"], "reconcile.uid": "cus-0006"},
+    }
+    assert world.http.put(f"/companies/{umbrella['id']}", json=body).status_code == 200
 
     plan = world.plan()
     assert plan.returncode == 2, plan
@@ -171,7 +179,8 @@ def test_a_uid_tag_set_to_another_customers_uid_creates_nothing(world: World) ->
     world.apply()
     assert len(world.companies()) == 6
 
-    world.edit_tags(umbrella, umbrella["tags"])  # restored, as told
+    body = {"name": umbrella["name"], "tags": umbrella["tags"]}  # restored, as told
+    assert world.http.put(f"/companies/{umbrella['id']}", json=body).status_code == 200
     assert world.plan().returncode == 0
 
 
@@ -205,15 +214,20 @@ def test_a_uid_edit_with_a_rename_creates_and_unlinks_nothing(world: World, wher
 
 
 def test_a_case_only_uid_change_is_noticed(world: World) -> None:
+    """In the portal, the tag becomes CUS-0002 and the company is renamed in the same edit."""
     linked_fleet(world, 2)
     globex = world.company("cus-0002")
-    world.edit_tags(globex, {**globex["tags"], "reconcile.uid": "CUS-0002"})
+    body = {"name": "Globex Trading", "tags": {**globex["tags"], "reconcile.uid": "CUS-0002"}}
+    assert world.http.put(f"/companies/{globex['id']}", json=body).status_code == 200
     plan = world.plan()
     assert plan.returncode == 2 and "will be created" not in plan.stdout, plan
+    assert "- unlink" not in plan.stdout, plan.stdout
+    assert "differs from this customer's only in case" in plan.stdout, plan.stdout
     assert f"restore the tag reconcile.uid=cus-0002 on company {globex['id']}" in plan.stdout
     world.apply()
     assert len(world.companies()) == 2
-    world.edit_tags(globex, globex["tags"])
+    body = {"name": globex["name"], "tags": globex["tags"]}
+    assert world.http.put(f"/companies/{globex['id']}", json=body).status_code == 200
     assert world.plan().returncode == 0
 
 

@@ -196,7 +196,7 @@ def _config_note(targeted: list[Customer], matches: dict[str, Match], draft: Dra
         and c.accounting is not None
         and (company := matches[c.uid].company if c.uid in matches else None) is not None
         and any(
-            conn.is_accounting and conn.status == Status.LINKED.value
+            conn.is_accounting and conn.nameable and conn.status == Status.LINKED.value
             for conn in company.connections
         )
     ]

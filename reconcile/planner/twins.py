@@ -10,10 +10,11 @@ companies that could be its own:
 - a twin of a duplicated uid whose name is not that uid's customer's (the other twin is);
 - a company matched to another customer whose name it does not carry, but this one's.
 
-A candidate is this customer's when it carries the same name, a uid equal but for case, or (for
-a company whose uid is in no file) a similar name (a rename) and a Linked accounting connection
-on the platform this customer wants. Then nothing of either is created or unlinked, and the plan
-names the probable edit and the tag to restore; restoring it makes the plan empty again.
+A candidate is this customer's when it carries a uid equal but for case, the same name, or
+(unless it is only misnamed, which a rename in the file explains) a similar name (a rename) and a
+Linked accounting connection on the platform this customer wants. Then nothing of either is
+created or unlinked, and the plan names the probable edit and the tag to restore; restoring it
+makes the plan empty again.
 """
 
 from __future__ import annotations
@@ -83,10 +84,10 @@ class Held:
 
 def _why(customer: Customer, company: Company, by_platform: bool) -> str | None:
     """Why `company` is probably `customer`'s, or None."""
-    if name_key(company.name) == name_key(customer.name):
-        return "it has the same name"
     if company.uid is not None and company.uid.casefold() == customer.uid.casefold():
         return "its uid differs from this customer's only in case (uids are case-sensitive)"
+    if name_key(company.name) == name_key(customer.name):
+        return "it has the same name"
     if by_platform and customer.accounting is not None and similar(company.name, customer.name):
         for conn in company.connections:
             platform = conn.platform
@@ -113,11 +114,16 @@ def hold_probable_edits(
 ) -> Held:
     held = Held()
     misnamed = list(_misnamed(matches, customers))
-    intruders = list(_intruders(index, customers)) + misnamed
+    # (company, the customer whose uid it carries if any, whether a rename may hide it)
+    candidates: list[tuple[Company, Customer | None, bool]] = [
+        *((c, None, True) for c in leaving),
+        *((c, holder, True) for c, holder in _intruders(index, customers)),
+        *((c, holder, False) for c, holder in misnamed),  # a rename in the file is no edit
+    ]
     _hold_swapped(misnamed, customers, held, draft)
     for customer in creates:
-        for company, holder in _candidates(leaving, intruders):
-            why = _why(customer, company, by_platform=holder is None)
+        for company, holder, renamed in candidates:
+            why = _why(customer, company, by_platform=renamed)
             if why is None:
                 continue
             held.uids.add(customer.uid)
@@ -161,13 +167,6 @@ def _hold_swapped(
             f"{other.uid}'s company, restore the tag {UID_TAG}={other.uid} on it; if this "
             "customer was renamed, rename it in Codat too. Then plan again",
         )
-
-
-def _candidates(
-    leaving: list[Company], intruders: list[tuple[Company, Customer]]
-) -> Iterable[tuple[Company, Customer | None]]:
-    yield from ((c, None) for c in leaving)
-    yield from intruders
 
 
 def _intruders(
@@ -225,7 +224,7 @@ def _refuse(
         customer,
         f'company {company.id} "{company.name}"',
         f"not created: looks like this customer's company with an edited uid tag: {why}, and it "
-        f"{where}. Nothing is created or unlinked: {restore}.{other}. "
+        f"{where}. Neither is touched: {restore}.{other}. "
         f"({describe_company(company)})",
     )
 
