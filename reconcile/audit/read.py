@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
+
 from reconcile import paths
 from reconcile.codat.client import MAX_PAGE_SIZE
 from reconcile.codat.errors import CodatHTTPError
@@ -26,7 +28,7 @@ class SnapshotClient(ReadOnlyClient):
     company reads by id come from that list. Anything else is a real (GET) request."""
 
     _everything: tuple[Company, ...] | None = None
-    _pages: dict[tuple[str, str], object] | None = None  # (page, pageSize) -> the raw answer
+    _pages: dict[tuple[str, str], httpx.Response] | None = None  # (page, pageSize) -> answer
 
     async def snapshot(self) -> tuple[Company, ...]:
         if self._everything is None:
@@ -34,26 +36,16 @@ class SnapshotClient(ReadOnlyClient):
             self._everything = tuple(await super().list_companies())
         return self._everything
 
-    async def request_json(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: dict[str, Any] | None = None,
-        idempotency_key: str | None = None,
-    ) -> object:
+    async def request(self, method: str, path: str, *args: Any, **kwargs: Any) -> httpx.Response:
         """A page of the whole account (no filter) is read once: the snapshot records each
         answer and later reads of the same page get it again (e.g. the planner's uid lookup)."""
-        key = _page_key(method, path, params)
+        key = _page_key(method, path, kwargs.get("params"))
         if key is not None and self._pages is not None and key in self._pages:
             return self._pages[key]
-        body = await super().request_json(
-            method, path, json=json, params=params, idempotency_key=idempotency_key
-        )
+        response = await super().request(method, path, *args, **kwargs)
         if key is not None and self._pages is not None and self._everything is None:
-            self._pages[key] = body
-        return body
+            self._pages[key] = response
+        return response
 
     async def list_companies(
         self, tags: str | None = None, *, page_size: int = MAX_PAGE_SIZE

@@ -41,12 +41,12 @@ COMMANDS: dict[str, CommandEntry] = {
     "show": CommandEntry(
         "reconcile.cli.show_cmd",
         "show",
-        "Render a saved plan (from `plan --out`) without network access or a key.",
+        "Render a saved plan (from `plan --out`) without network access or the API key.",
     ),
     "apply": CommandEntry(
         "reconcile.cli.apply_cmd",
         "apply",
-        "Make Codat match the file; or `apply PLANFILE`: exactly a saved plan, no prompt.",
+        "Make Codat match the file; or `apply --plan FILE`: exactly a saved plan, no prompt.",
     ),
     "converge": CommandEntry(
         "reconcile.cli.converge_cmd",
