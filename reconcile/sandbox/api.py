@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reconcile.sandbox import api_companies as companies
 from reconcile.sandbox import api_connections as connections
+from reconcile.sandbox import api_data as data
 from reconcile.sandbox import api_expenses as expenses
 from reconcile.sandbox import api_profile as profile
 from reconcile.sandbox.errors import ApiError, api_error_response, error_response
@@ -80,6 +81,10 @@ def api_routes() -> list[BaseRoute]:
         _route(EXPENSES + "/config", {"GET": expenses.get_config, "POST": expenses.set_config}),
         _route(EXPENSES + "/mappingOptions", {"GET": expenses.get_mapping_options}),
         _route("/profile", {"GET": profile.get_profile}),
+        _route(COMPANY + "/data/suppliers", {"GET": data.list_suppliers}),
+        _route(COMPANY + "/data/suppliers/{supplierId}", {"GET": data.get_supplier}),
+        _route(COMPANY + "/data/customers", {"GET": data.list_customers}),
+        _route(COMPANY + "/data/customers/{customerId}", {"GET": data.get_customer}),
     ]
 
 
