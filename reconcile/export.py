@@ -19,11 +19,23 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from reconcile.codat import CodatClient, CodatError, QuotaExhausted
 from reconcile.desired.dump import dump
+from reconcile.export_notes import (
+    DEAUTHORIZED,
+    LINKED,
+    PENDING,
+    Entry,
+    FleetHabit,
+    expenses_intended,
+    label,
+    note_same_names,
+    note_twins,
+    twin_rank,
+)
 from reconcile.model import (
     ACTIVE_STATUSES,
     MAX_TAG_KEY,
@@ -40,7 +52,6 @@ from reconcile.model import (
     Customer,
     DesiredState,
     ExpenseConfig,
-    Status,
 )
 from reconcile.render.escape import quoted, text
 
@@ -53,28 +64,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _NOT_IN_NAME = re.compile(r"[^A-Za-z0-9 \-',&@.?!]")
 _SLUG_GAP = re.compile(r"[^a-z0-9]+")
 MAX_DERIVED_UID = 56  # room for a "-NNNN" suffix within the 64 a uid may have
-LINKED, PENDING, DEAUTHORIZED = (
-    Status.LINKED.value,
-    Status.PENDING_AUTH.value,
-    Status.DEAUTHORIZED.value,
-)
 _STATUS_RANK = {LINKED: 0, PENDING: 1, DEAUTHORIZED: 2}
-
-
-@dataclass
-class Entry:
-    """One company on its way to becoming a customer."""
-
-    company: Company
-    uid: str
-    adopt: bool
-    accounting: Connection | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def config_due(self) -> bool:
-        conn = self.accounting
-        return conn is not None and conn.status == Status.LINKED.value and conn.platform is not None
 
 
 @dataclass
@@ -138,10 +128,10 @@ def select(owner: str, companies: Sequence[Company], *, adopt: bool) -> Selectio
             for c in twins:
                 skip(c, f"its {UID_TAG} {quoted(uid)} is not a valid uid; plan would offboard it")
             continue
-        twins = sorted(twins, key=_twin_rank)
+        twins = sorted(twins, key=twin_rank)
         entry = Entry(twins[0], uid, adopt=False)
         if len(twins) > 1:
-            _note_twins(entry, twins, skip)
+            note_twins(entry, twins, skip)
         entries.append(entry)
     for company in managed:
         if company.uid is None:
@@ -163,69 +153,10 @@ def select(owner: str, companies: Sequence[Company], *, adopt: bool) -> Selectio
         new_uid = tagged or unique_uid(slug(company.name), taken | assigned)
         assigned.add(new_uid)
         entries.append(Entry(company, new_uid, adopt=True))
-    _note_same_names([e for e in entries if e.adopt and e.company.uid is None])
+    note_same_names([e for e in entries if e.adopt and e.company.uid is None])
     for entry in entries:
         entry.accounting = _accounting(entry)
     return Selection(sorted(entries, key=lambda e: e.uid), left_out, warnings)
-
-
-def _twin_rank(company: Company) -> tuple[int, str, str]:
-    """Which of the companies sharing a uid the file describes: one with a Linked connection,
-    else one awaiting authorization, else any; the oldest among equals (an empty twin is
-    usually a create retried by hand, made later)."""
-    statuses = {c.status for c in company.connections}
-    live = 0 if Status.LINKED.value in statuses else 1 if statuses & set(ACTIVE_STATUSES) else 2
-    return live, company.created or "\uffff", company.id
-
-
-def _is_live(company: Company) -> bool:
-    return any(c.status in ACTIVE_STATUSES for c in company.connections)
-
-
-def describe_company(company: Company) -> str:
-    """`ID (created DATE; Linked Xero, Linked Partner Expense)`: enough to tell twins apart."""
-    created = f"created {text(company.created)}" if company.created else "creation date unknown"
-    held = [f"{c.status} {_label(c)}" for c in company.connections if c.status != "Unlinked"]
-    return f"{company.id} ({created}; {', '.join(held) or 'no active connections'})"
-
-
-def _note_twins(entry: Entry, twins: list[Company], skip: Callable[[Company, str], None]) -> None:
-    kept, others = twins[0], twins[1:]
-    uid = entry.uid
-    entry.notes.append(
-        f"{len(twins)} companies carry {UID_TAG}={uid}: this entry is {describe_company(kept)}; "
-        f"also {'; '.join(describe_company(c) for c in others)}; plan leaves this customer "
-        "alone until a person resolves it"
-    )
-    for twin in others:
-        if _is_live(twin):
-            skip(
-                twin,
-                f"it also carries {UID_TAG}={uid} and holds active connections, like "
-                f"{kept.id}: two live companies for one customer; resolve by hand",
-            )
-        else:
-            skip(twin, f"an empty twin of {kept.id} ({UID_TAG}={uid}); check it and delete it")
-
-
-def _note_same_names(adopted: list[Entry]) -> None:
-    """Untagged companies of one name are adopted as separate customers, each saying so."""
-    by_name: dict[str, list[Entry]] = defaultdict(list)
-    for entry in adopted:
-        by_name[" ".join(entry.company.name.casefold().split())].append(entry)
-    for group in by_name.values():
-        if len(group) < 2:
-            continue
-        for entry in group:
-            others = "; ".join(
-                f"uid {o.uid}: {describe_company(o.company)}" for o in group if o is not entry
-            )
-            entry.notes.append(
-                f"{len(group)} untagged companies are named {quoted(entry.company.name)}, "
-                f"adopted as separate customers (also {others}); if they are one customer, "
-                "keep the entry of the one with live connections and remove the other's "
-                "(it then stays in Codat, unmanaged)"
-            )
 
 
 def slug(name: str) -> str:
@@ -255,23 +186,18 @@ def _accounting(entry: Entry) -> Connection | None:
     chosen = usable[0]
     active = [c for c in usable if c.status in ACTIVE_STATUSES]
     if len(active) > 1:
-        others = ", ".join(f"{_label(c)} ({c.status})" for c in active if c is not chosen)
+        others = ", ".join(f"{label(c)} ({c.status})" for c in active if c is not chosen)
         entry.notes.append(
-            f"{len(active)} active accounting connections: the file names {_label(chosen)}; "
+            f"{len(active)} active accounting connections: the file names {label(chosen)}; "
             f"plan would unlink or delete {others}"
         )
     if chosen.platform is None:
         entry.notes.append(
-            f"accounting connection {_label(chosen)} ({chosen.status}) is not a Sync for "
+            f"accounting connection {label(chosen)} ({chosen.status}) is not a Sync for "
             "Expenses platform the file can name; plan would unlink or delete it"
         )
         return None
     return chosen
-
-
-def _label(conn: Connection) -> str:
-    platform = conn.platform
-    return platform.label if platform else text(conn.platform_name or conn.integration_key or "?")
 
 
 # --------------------------------------------------------------------------- building (pure)
@@ -299,7 +225,7 @@ def to_customer(
         c.is_partner_expense and c.status in ACTIVE_STATUSES for c in company.connections
     )
     if not expenses and accounting is not None and accounting.status == PENDING:
-        expenses = _expenses_intended(entry, accounting, fleet)
+        expenses = expenses_intended(entry, accounting, fleet)
     if config is not None and not all((config.bank_account, config.supplier, config.customer)):
         notes.append("the expense config is incomplete (an id is missing); not written")
         config = None
@@ -314,60 +240,6 @@ def to_customer(
         id=company.id if entry.adopt else None,
         protect=protect,
     )
-
-
-@dataclass(frozen=True)
-class FleetHabit:
-    """How the exported fleet uses the partner expense connection: of the customers whose
-    accounting is Linked, how many also have it Linked."""
-
-    linked: int
-    with_expenses: int
-
-    @staticmethod
-    def of(entries: Iterable[Entry]) -> FleetHabit:
-        linked = [e for e in entries if e.accounting and e.accounting.status == LINKED]
-        with_expenses = sum(
-            1
-            for e in linked
-            if any(c.is_partner_expense and c.status == LINKED for c in e.company.connections)
-        )
-        return FleetHabit(len(linked), with_expenses)
-
-    @property
-    def expenses_usual(self) -> bool:
-        return self.linked > 0 and 2 * self.with_expenses > self.linked
-
-
-def _expenses_intended(entry: Entry, accounting: Connection, fleet: FleetHabit | None) -> bool:
-    """A customer awaiting authorization cannot have the partner expense connection yet (Codat
-    creates it once accounting is Linked): keep `expenses: true` when it is clearly intended,
-    else say why it is false."""
-    label = _label(accounting)
-    partner = [c for c in entry.company.connections if c.is_partner_expense]
-    if any(c.status == DEAUTHORIZED for c in partner):
-        entry.notes.append(
-            f"expenses: true: its partner expense connection exists (Deauthorized); it is "
-            f"created again once the customer authorizes {label}"
-        )
-        return True
-    if fleet is not None and fleet.expenses_usual and not partner:
-        entry.notes.append(
-            f"expenses: true: awaiting authorization of {label}, and {fleet.with_expenses} of "
-            f"the {fleet.linked} Linked customers exported have the partner expense connection; "
-            "it is created once the customer authorizes (write false if this one should not)"
-        )
-        return True
-    why = (
-        "its partner expense connection was unlinked"
-        if partner
-        else "no partner expense connection exists yet and most Linked customers exported have none"
-    )
-    entry.notes.append(
-        f"expenses: false: awaiting authorization of {label} and {why}; write `expenses: true` "
-        "if it should be created once the customer authorizes"
-    )
-    return False
 
 
 def _user_tags(company: Company, protect: bool, notes: list[str]) -> dict[str, str]:
