@@ -140,7 +140,8 @@ async def read_uid_holders(
 
     wanted = set(uids)
     found: dict[str, list[Company]] = {}
-    for company in await read_all(fetch, MAX_PAGE_SIZE):
+    limit = client.settings.max_listed_companies
+    for company in await read_all(fetch, MAX_PAGE_SIZE, max_companies=limit):
         if company.uid in wanted and company.owner != owner:
             found.setdefault(company.uid, []).append(company)
     return {uid: tuple(c) for uid, c in found.items()}
