@@ -214,6 +214,12 @@ class CodatClient(ExpenseReads):
                 continue
             raise CodatHTTPError(method, path, status, json_or_none(response.content))
 
+    def restart_deadline(self) -> None:
+        """Count the deadline from now (after a person answered a prompt: waiting for them is
+        not Codat being slow)."""
+        deadline = self.settings.deadline
+        self._deadline_at = None if deadline is None else time.monotonic() + deadline
+
     def _time_left(self, method: str, path: str) -> float | None:
         """Seconds left before the deadline (None: no deadline); past it, `DeadlineExceeded`."""
         if self._deadline_at is None:
