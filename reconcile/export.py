@@ -20,10 +20,22 @@ import asyncio
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from reconcile.codat import CodatClient, CodatError, QuotaExhausted
 from reconcile.desired.dump import dump
+from reconcile.export_notes import (
+    DEAUTHORIZED,
+    LINKED,
+    PENDING,
+    Entry,
+    FleetHabit,
+    expenses_intended,
+    label,
+    note_same_names,
+    note_twins,
+    twin_rank,
+)
 from reconcile.model import (
     ACTIVE_STATUSES,
     MAX_TAG_KEY,
@@ -40,7 +52,6 @@ from reconcile.model import (
     Customer,
     DesiredState,
     ExpenseConfig,
-    Status,
 )
 from reconcile.render.escape import quoted, text
 
@@ -53,23 +64,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _NOT_IN_NAME = re.compile(r"[^A-Za-z0-9 \-',&@.?!]")
 _SLUG_GAP = re.compile(r"[^a-z0-9]+")
 MAX_DERIVED_UID = 56  # room for a "-NNNN" suffix within the 64 a uid may have
-_STATUS_RANK = {Status.LINKED.value: 0, Status.PENDING_AUTH.value: 1, Status.DEAUTHORIZED.value: 2}
-
-
-@dataclass
-class Entry:
-    """One company on its way to becoming a customer."""
-
-    company: Company
-    uid: str
-    adopt: bool
-    accounting: Connection | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def config_due(self) -> bool:
-        conn = self.accounting
-        return conn is not None and conn.status == Status.LINKED.value and conn.platform is not None
+_STATUS_RANK = {LINKED: 0, PENDING: 1, DEAUTHORIZED: 2}
 
 
 @dataclass
@@ -133,15 +128,10 @@ def select(owner: str, companies: Sequence[Company], *, adopt: bool) -> Selectio
             for c in twins:
                 skip(c, f"its {UID_TAG} {quoted(uid)} is not a valid uid; plan would offboard it")
             continue
+        twins = sorted(twins, key=twin_rank)
         entry = Entry(twins[0], uid, adopt=False)
         if len(twins) > 1:
-            others = ", ".join(c.id for c in twins[1:])
-            entry.notes.append(
-                f"duplicate: {others} also carry {UID_TAG}={uid}; plan leaves this customer "
-                "alone until a person resolves it"
-            )
-            for c in twins[1:]:
-                skip(c, f"duplicate of {twins[0].id} ({UID_TAG}={uid})")
+            note_twins(entry, twins, skip)
         entries.append(entry)
     for company in managed:
         if company.uid is None:
@@ -163,6 +153,7 @@ def select(owner: str, companies: Sequence[Company], *, adopt: bool) -> Selectio
         new_uid = tagged or unique_uid(slug(company.name), taken | assigned)
         assigned.add(new_uid)
         entries.append(Entry(company, new_uid, adopt=True))
+    note_same_names([e for e in entries if e.adopt and e.company.uid is None])
     for entry in entries:
         entry.accounting = _accounting(entry)
     return Selection(sorted(entries, key=lambda e: e.uid), left_out, warnings)
@@ -195,29 +186,29 @@ def _accounting(entry: Entry) -> Connection | None:
     chosen = usable[0]
     active = [c for c in usable if c.status in ACTIVE_STATUSES]
     if len(active) > 1:
-        others = ", ".join(f"{_label(c)} ({c.status})" for c in active if c is not chosen)
+        shown = ", ".join(f"{label(c)} ({c.status})" for c in active)
+        entry.keep_accounting = True
         entry.notes.append(
-            f"{len(active)} active accounting connections: the file names {_label(chosen)}; "
-            f"plan would unlink or delete {others}"
+            f"{len(active)} active accounting connections ({shown}): written as accounting:"
+            " {keep: true}, so nothing is unlinked; to keep one, write its platform instead"
+            " (the plan then unlinks or deletes the others)"
         )
     if chosen.platform is None:
         entry.notes.append(
-            f"accounting connection {_label(chosen)} ({chosen.status}) is not a Sync for "
-            "Expenses platform the file can name; plan would unlink or delete it"
+            f"accounting connection {label(chosen)} ({chosen.status}) is not a Sync for "
+            "Expenses platform the file can name; it is left as it is (reconcile never unlinks"
+            " or deletes what the file cannot name)"
         )
         return None
     return chosen
 
 
-def _label(conn: Connection) -> str:
-    platform = conn.platform
-    return platform.label if platform else text(conn.platform_name or conn.integration_key or "?")
-
-
 # --------------------------------------------------------------------------- building (pure)
 
 
-def to_customer(entry: Entry, config: ExpenseConfig | None) -> Customer:
+def to_customer(
+    entry: Entry, config: ExpenseConfig | None, fleet: FleetHabit | None = None
+) -> Customer:
     company = entry.company
     notes = entry.notes
     name = company.name
@@ -236,6 +227,8 @@ def to_customer(entry: Entry, config: ExpenseConfig | None) -> Customer:
     expenses = any(
         c.is_partner_expense and c.status in ACTIVE_STATUSES for c in company.connections
     )
+    if not expenses and accounting is not None and accounting.status == PENDING:
+        expenses = expenses_intended(entry, accounting, fleet)
     if config is not None and not all((config.bank_account, config.supplier, config.customer)):
         notes.append("the expense config is incomplete (an id is missing); not written")
         config = None
@@ -244,7 +237,12 @@ def to_customer(entry: Entry, config: ExpenseConfig | None) -> Customer:
         name=name,
         description=description,
         tags=tags,
-        accounting=accounting.platform.key if accounting and accounting.platform else None,
+        accounting=(
+            accounting.platform.key
+            if accounting and accounting.platform and not entry.keep_accounting
+            else None
+        ),
+        keep_accounting=entry.keep_accounting,
         expenses=expenses,
         expense_config=config if entry.config_due else None,
         id=company.id if entry.adopt else None,
@@ -278,7 +276,8 @@ def export_text(
     owner: str, selection: Selection, configs: dict[str, ExpenseConfig | None], *, adopt: bool
 ) -> tuple[str, list[str]]:
     """The file and the warnings (one per comment), both in a stable order."""
-    customers = [to_customer(e, configs.get(e.company.id)) for e in selection.entries]
+    fleet = FleetHabit.of(selection.entries)
+    customers = [to_customer(e, configs.get(e.company.id), fleet) for e in selection.entries]
     comments = {e.uid: [f"export: {n}" for n in e.notes] for e in selection.entries if e.notes}
     warnings = [
         f"{e.uid} (company {e.company.id}): {n}" for e in selection.entries for n in e.notes

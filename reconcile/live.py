@@ -2,7 +2,8 @@
 
 A plan costs one request per 5,000 managed companies, plus one per company adopted with `id:`
 that is not yet tagged, plus one expense-config read per customer whose config can be applied,
-plus one mapping-options read per company whose config would change. Before the plan creates
+plus one mapping-options read per company whose config would change, with one supplier and one
+customer read by id where the config would change that id. Before the plan creates
 companies it looks for any company already carrying their `reconcile.uid` (see
 `read_uid_holders`); in steady state (no creates) that costs nothing.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -29,9 +31,11 @@ from reconcile.model import (
     UID_TAG,
     Company,
     Connection,
+    Customer,
     DesiredState,
     ExpenseConfig,
     LiveState,
+    MappingOption,
     MappingOptions,
     Status,
 )
@@ -136,7 +140,8 @@ async def read_uid_holders(
 
     wanted = set(uids)
     found: dict[str, list[Company]] = {}
-    for company in await read_all(fetch, MAX_PAGE_SIZE):
+    limit = client.settings.max_listed_companies
+    for company in await read_all(fetch, MAX_PAGE_SIZE, max_companies=limit):
         if company.uid in wanted and company.owner != owner:
             found.setdefault(company.uid, []).append(company)
     return {uid: tuple(c) for uid, c in found.items()}
@@ -178,9 +183,38 @@ async def _read_mapping_options(
             continue
         if configs[company.id] != customer.expense_config:
             due.append(company.id)
-    return await _read_each(
-        due, client.get_mapping_options, "mapping options", "its expense config is left out"
-    )
+    by_id = {c.id: c for c in companies}
+
+    async def read(company_id: str) -> MappingOptions:
+        company = by_id[company_id]
+        customer = adopted.get(company_id) or wanted[company.uid or ""]
+        return await _read_options(client, company_id, customer, configs[company_id])
+
+    return await _read_each(due, read, "mapping options", "its expense config is left out")
+
+
+async def _read_options(
+    client: CodatClient, company_id: str, customer: Customer, live: ExpenseConfig | None
+) -> MappingOptions:
+    """The mapping options, and the supplier and customer the config would change to: one read
+    each, only for an id that differs from the live config's (an unchanged one stands)."""
+    wanted = customer.expense_config
+    assert wanted is not None
+    options = await client.get_mapping_options(company_id)
+
+    async def check(
+        wanted_id: str,
+        live_id: str | None,
+        read: Callable[[str, str], Awaitable[MappingOption | None]],
+    ) -> tuple[MappingOption, ...]:
+        if wanted_id == live_id:
+            return (MappingOption(wanted_id, ""),)
+        found = await read(company_id, wanted_id)
+        return () if found is None else (found,)
+
+    suppliers = await check(wanted.supplier, live.supplier if live else None, client.get_supplier)
+    customers = await check(wanted.customer, live.customer if live else None, client.get_customer)
+    return replace(options, suppliers=suppliers, customers=customers)
 
 
 async def _read_configs(

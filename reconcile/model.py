@@ -324,9 +324,13 @@ class MappingOption:
 class MappingOptions:
     """What a company's expense config may name. Codat's mapping options list accounts (the
     bank accounts among them are the valid `bankAccount` ids); suppliers and customers are not
-    listed there, so they cannot be checked before the write."""
+    listed there: each id the config would change to is read by itself (`GET .../data/suppliers/
+    {id}`, `.../customers/{id}`), and those found (or already in the live config) are here.
+    None: not checked."""
 
     bank_accounts: tuple[MappingOption, ...] = ()
+    suppliers: tuple[MappingOption, ...] | None = None
+    customers: tuple[MappingOption, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,3 +51,11 @@ def expense_config(company_id: str) -> str:
 
 def mapping_options(company_id: str) -> str:
     return f"{company(company_id)}/sync/expenses/mappingOptions"
+
+
+def supplier(company_id: str, supplier_id: str) -> str:
+    return f"{company(company_id)}/data/suppliers/{segment(supplier_id)}"
+
+
+def customer(company_id: str, customer_id: str) -> str:
+    return f"{company(company_id)}/data/customers/{segment(customer_id)}"

@@ -85,13 +85,15 @@ def test_fields_and_order(tmp_path: Path) -> None:
     )
     config = ExpenseConfig("89", "124", "140")
     text, warnings, state = export(companies, tmp_path, configs={cid(2): config})
-    assert warnings == []
+    # a awaits authorization; the one Linked customer has the partner expense connection
+    [warning] = warnings
+    assert warning.startswith("a (company") and "expenses: true: awaiting authorization" in warning
     a, b = state.customers
     assert (a.uid, a.accounting, a.protect, a.expenses, a.expense_config) == (
         "a",
         "gbol",
         True,
-        False,
+        True,
         None,
     )
     assert (b.uid, b.name, b.description, dict(b.tags), b.expenses) == (
@@ -147,7 +149,8 @@ def test_what_the_format_cannot_say_is_a_comment_and_a_warning(tmp_path: Path) -
     assert "  # export: 2 active accounting connections" in text
     assert "Abacus 2000" in text and "not a Sync for Expenses platform" in text
     assert "reconcile.extra=1 is reserved" in text
-    assert f"duplicate: {cid(6)} also carry reconcile.uid=twin" in text
+    assert "# export: 2 companies carry reconcile.uid=twin: this entry is" in text
+    assert f"empty twin of {cid(5)} (reconcile.uid=twin)" in text
     assert f'#   company {cid(7)} "No uid": no reconcile.uid tag' in text
     assert len(warnings) == 6  # the twin twice: at the one kept and for the one left out
     assert all("\n" not in w for w in warnings)

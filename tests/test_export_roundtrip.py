@@ -114,6 +114,7 @@ def test_round_trips_with_and_without_adopt(tmp_path: Path) -> None:
         assert "Warning:" in result.stderr and "more than 8 user tags fit" in result.stderr
         atext = adopted.read_text()
         assert "uid: jones-co\n" in atext and "uid: jones-co-2\n" in atext
+        assert atext.count("# export: 2 untagged companies are named ") == 2
         assert "uid: kelly-s-7\n" in atext and "Not Ours" not in atext
         ok(cli("validate", str(adopted)))
         code, doc = plan_json(adopted, url)
@@ -133,7 +134,10 @@ def test_round_trips_with_and_without_adopt(tmp_path: Path) -> None:
         expected = "".join(
             line + "\n"
             for line in atext.splitlines()
-            if not line.startswith(("    id: ", "  # export: tag k"))  # applied: gone
+            # applied: gone (adopted companies are managed now, tagged with their own uids)
+            if not line.startswith(
+                ("    id: ", "  # export: tag k", "  # export: 2 untagged companies are named")
+            )
         )
         expected = expected.replace(" --adopt`", "`").replace(", 3 of them to adopt (id:)", "")
         assert after.read_text() == expected

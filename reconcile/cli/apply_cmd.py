@@ -147,6 +147,8 @@ def apply(
             if not auto_approve and not confirm():
                 click.echo("Apply cancelled; nothing was changed.", err=True)
                 return EXIT_ERROR
+            if not auto_approve:
+                client.restart_deadline()  # --timeout: the prompt's wait is not Codat's
             return await apply_plan(
                 the_plan,
                 client,

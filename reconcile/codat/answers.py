@@ -350,6 +350,17 @@ def parse_mapping_options(body: object, where: str) -> MappingOptions:
     return MappingOptions(bank_accounts=tuple(banks))
 
 
+def parse_record(body: object, where: str, name_field: str) -> MappingOption:
+    """A supplier (`supplierName`) or customer (`customerName`) from the company's data: its
+    `id` (required, a non-empty string) and name (optional)."""
+    here = _At(where)
+    record = _object(body, here)
+    record_id = _required_str(record, "id", here)
+    if not record_id:
+        here.key("id").fail("a non-empty string", record_id)
+    return MappingOption(record_id, _optional_str(record, name_field, here) or "")
+
+
 def parse_profile(body: object, where: str) -> Profile:
     """The account the key belongs to; `name` is required (Codat-Platform.json `Profile`)."""
     here = _At(where)

@@ -25,7 +25,6 @@ honouring `HTTPS_PROXY` (the key travels inside TLS, through a CONNECT tunnel).
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import random
 import time
@@ -33,7 +32,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -45,13 +43,13 @@ from reconcile.codat.answers import (
     json_or_none,
     parse_company,
     parse_connection,
-    parse_expense_config,
-    parse_mapping_options,
     parse_profile,
     parse_webhook_consumer,
     parse_webhook_consumers,
     shorten,
 )
+from reconcile.codat.baseurl import basic_auth
+from reconcile.codat.baseurl import check_base_url as check_base_url
 from reconcile.codat.errors import (
     CodatHTTPError,
     CodatTransportError,
@@ -61,10 +59,10 @@ from reconcile.codat.errors import (
     WrongAccount,
     clean,
 )
+from reconcile.codat.expense_reads import ExpenseReads
 from reconcile.codat.paging import read_all
 from reconcile.codat.ratelimit import http_date, read_rate_limit, retry_after_seconds
-from reconcile.loopback import is_loopback
-from reconcile.model import Company, Connection, ExpenseConfig, MappingOptions, Profile
+from reconcile.model import Company, Connection, Profile
 
 DEFAULT_BASE_URL = "https://api.codat.io"
 MAX_PAGE_SIZE = 5000
@@ -107,41 +105,12 @@ class ClientSettings:
     deadline: float | None = DEFAULT_DEADLINE
 
 
-def check_base_url(base_url: str) -> str:
-    try:
-        parts = urlsplit(base_url)
-        if "@" in parts.netloc:
-            # Never echo it: the user info may be a password.
-            raise ConfigError(
-                "the base URL holds user info (user:password@); Codat takes the key from "
-                "CODAT_API_KEY, so remove it from CODAT_BASE_URL"
-            )
-        _ = parts.port  # a malformed port raises here
-        httpx.URL(base_url)
-    except (ValueError, httpx.InvalidURL) as exc:
-        raise ConfigError(f"base URL {base_url!r} is not a valid URL ({exc})") from None
-    if parts.scheme == "https" and parts.hostname:
-        return base_url.rstrip("/")
-    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
-        return base_url.rstrip("/")
-    if parts.scheme == "http":
-        raise ConfigError(
-            f"refusing plain http:// to {parts.hostname}: the API key would cross the network "
-            "unencrypted; use https:// (plain http is allowed only to a loopback address)"
-        )
-    raise ConfigError(f"base URL {base_url!r} is not an http(s) URL")
-
-
-def basic_auth(api_key: str) -> str:
-    return "Basic " + base64.b64encode(api_key.encode()).decode("ascii")
-
-
 class _TooLarge(Exception):
     def __init__(self, size: int) -> None:
         self.size = size
 
 
-class CodatClient:
+class CodatClient(ExpenseReads):
     """One Codat tenant. Use as `async with CodatClient(...) as client:`."""
 
     def __init__(
@@ -258,6 +227,12 @@ class CodatClient:
                 await self._wait(self._backoff(attempt, wait), method, path)
                 continue
             raise CodatHTTPError(method, path, status, json_or_none(response.content))
+
+    def restart_deadline(self) -> None:
+        """Count the deadline from now (after a person answered a prompt: waiting for them is
+        not Codat being slow)."""
+        deadline = self.settings.deadline
+        self._deadline_at = None if deadline is None else time.monotonic() + deadline
 
     def _time_left(self, method: str, path: str) -> float | None:
         """Seconds left before the deadline (None: no deadline); past it, `DeadlineExceeded`."""
@@ -428,21 +403,6 @@ class CodatClient:
         connection = parse_connection(await self.request_json("GET", path), where)
         _same_id(where, "id", connection.id, connection_id)
         return connection
-
-    async def get_expense_config(self, company_id: str) -> ExpenseConfig | None:
-        """The company's expense config, or None when it has none (404)."""
-        path = paths.expense_config(company_id)
-        try:
-            body = await self.request_json("GET", path)
-        except CodatHTTPError as exc:
-            if exc.status == 404:
-                return None
-            raise
-        return parse_expense_config(body, f"GET {path}")
-
-    async def get_mapping_options(self, company_id: str) -> MappingOptions:
-        path = paths.mapping_options(company_id)
-        return parse_mapping_options(await self.request_json("GET", path), f"GET {path}")
 
     # ------------------------------------------------------------------ writes (tests, tools)
 

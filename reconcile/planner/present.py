@@ -27,6 +27,7 @@ from reconcile.planner import actions as build
 from reconcile.planner import happened
 from reconcile.planner.identity import Match
 from reconcile.planner.options import Draft
+from reconcile.planner.records import missing_records
 
 
 @dataclass(frozen=True)
@@ -342,6 +343,10 @@ class Present:
                 f"bankAccount {wanted.bank_account} is not a bank account of this company in "
                 f"{platform.name}; valid choices: {choices}",
             )
+            return
+        missing = missing_records(wanted, options, company.id, platform.name)
+        if missing:
+            self.draft.refuse_customer(customer, "expense config", missing)
             return
         actions.append(
             build.set_expense_config(self.owner, customer, company.id, live_config, options)

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reconcile.sandbox import api_companies as companies
 from reconcile.sandbox import api_connections as connections
+from reconcile.sandbox import api_data as data
 from reconcile.sandbox import api_expenses as expenses
 from reconcile.sandbox import api_profile as profile
 from reconcile.sandbox import api_webhooks as webhooks
@@ -86,6 +87,10 @@ def api_routes() -> list[BaseRoute]:
             {"GET": webhooks.list_consumers, "POST": webhooks.create_consumer},
         ),
         _route("/webhooks/{webhookId}", {"DELETE": webhooks.delete_consumer}),
+        _route(COMPANY + "/data/suppliers", {"GET": data.list_suppliers}),
+        _route(COMPANY + "/data/suppliers/{supplierId}", {"GET": data.get_supplier}),
+        _route(COMPANY + "/data/customers", {"GET": data.list_customers}),
+        _route(COMPANY + "/data/customers/{customerId}", {"GET": data.get_customer}),
     ]
 
 

@@ -7,7 +7,9 @@ Choices the specs leave open:
 - GET config before any was set answers 404 (documented) with an ErrorMessage.
 - mapping options need a Linked accounting connection; without one GET answers 404.
 - POST config checks `bankAccount.id` against the mapping options' bank accounts. Mapping
-  options list no suppliers or customers, so those ids are only checked to be non-empty strings.
+  options list no suppliers or customers, so those ids are only checked to be non-empty strings
+  (as Codat does: a client checks them first with `GET .../data/suppliers/{supplierId}` and
+  `.../data/customers/{customerId}`, served by `reconcile.sandbox.api_data`).
 """
 
 from __future__ import annotations

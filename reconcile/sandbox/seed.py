@@ -35,6 +35,7 @@ from typing import Final, TypeVar
 
 import click
 
+from reconcile.sandbox.accounting_data import CORE_CUSTOMER_IDS, CORE_SUPPLIER_IDS
 from reconcile.sandbox.registry import (
     CONNECTION_STATUSES,
     DEAUTHORIZED,
@@ -247,9 +248,9 @@ def seed_population(
                         store.set_expense_config(
                             company_id,
                             {
-                                "bankAccount": {"id": str(config_rng.randint(10, 99))},
-                                "supplier": {"id": str(config_rng.randint(100, 999))},
-                                "customer": {"id": str(config_rng.randint(100, 999))},
+                                "bankAccount": {"id": config_rng.choice(("89", "90"))},
+                                "supplier": {"id": config_rng.choice(CORE_SUPPLIER_IDS)},
+                                "customer": {"id": config_rng.choice(CORE_CUSTOMER_IDS)},
                             },
                         )
                         counts["expense config"] += 1

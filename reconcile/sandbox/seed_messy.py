@@ -160,7 +160,7 @@ def _duplicate_uid(s: _Seeder, owner: str, name: str, uid: Callable[[], str]) ->
     s.connect(live, "gbol")
     s.partner_expense(live)
     s.store.set_expense_config(
-        live, {"bankAccount": {"id": "10"}, "supplier": {"id": "100"}, "customer": {"id": "200"}}
+        live, {"bankAccount": {"id": "89"}, "supplier": {"id": "124"}, "customer": {"id": "140"}}
     )
     s.counts["expense config"] += 1
     s.company(name, tags)  # the empty twin, made later

@@ -91,3 +91,24 @@ def test_no_retry_is_started_that_would_end_past_the_deadline() -> None:
 )
 def test_retry_after_is_clamped(value: str, expected: float | None) -> None:
     assert retry_after_seconds(value, datetime(2026, 12, 2, tzinfo=UTC)) == expected
+
+
+def test_the_deadline_restarts_after_a_prompt() -> None:
+    """apply asks a person first: their time at the prompt is not Codat's."""
+
+    async def go(url: str) -> tuple[object, object]:
+        settings = ClientSettings(base_url=url, max_attempts=1, deadline=0.5)
+        async with CodatClient("k", settings) as client:
+            await asyncio.sleep(0.6)  # the person reads the plan
+            try:
+                await client.list_companies(page_size=2)
+                late: object = None
+            except DeadlineExceeded as exc:
+                late = exc
+            client.restart_deadline()
+            return late, await client.list_companies(page_size=2)
+
+    with serve_hostile(companies_route(Reply(200, page([company()])))) as codat:
+        late, listed = asyncio.run(go(codat.url))
+    assert isinstance(late, DeadlineExceeded)
+    assert isinstance(listed, list) and len(listed) == 1
