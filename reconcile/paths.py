@@ -25,6 +25,14 @@ def profile() -> str:
     return "/profile"
 
 
+def webhooks() -> str:
+    return "/webhooks"
+
+
+def webhook(consumer_id: str) -> str:
+    return f"{webhooks()}/{segment(consumer_id)}"
+
+
 def companies() -> str:
     return "/companies"
 

@@ -38,14 +38,11 @@ import httpx
 from reconcile import paths
 from reconcile.codat.answers import (
     UnexpectedAnswer,
-    WebhookConsumer,
     decode,
     json_or_none,
     parse_company,
     parse_connection,
     parse_profile,
-    parse_webhook_consumer,
-    parse_webhook_consumers,
     shorten,
 )
 from reconcile.codat.baseurl import basic_auth
@@ -62,6 +59,7 @@ from reconcile.codat.errors import (
 from reconcile.codat.expense_reads import ExpenseReads
 from reconcile.codat.paging import read_all
 from reconcile.codat.ratelimit import http_date, read_rate_limit, retry_after_seconds
+from reconcile.codat.webhook_consumers import WebhookConsumers
 from reconcile.model import Company, Connection, Profile
 
 DEFAULT_BASE_URL = "https://api.codat.io"
@@ -75,7 +73,6 @@ LARGEST_FLEET = 100_000
 MAX_LISTED_COMPANIES = 2 * LARGEST_FLEET
 MAX_LISTED_BYTES = MAX_LISTED_COMPANIES * 2048
 DEFAULT_DEADLINE = 3600.0
-WEBHOOKS = "/webhooks"
 log = logging.getLogger("reconcile.http")
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -110,7 +107,7 @@ class _TooLarge(Exception):
         self.size = size
 
 
-class CodatClient(ExpenseReads):
+class CodatClient(ExpenseReads, WebhookConsumers):
     """One Codat tenant. Use as `async with CodatClient(...) as client:`."""
 
     def __init__(
@@ -424,27 +421,6 @@ class CodatClient(ExpenseReads):
 
     async def delete_company(self, company_id: str) -> None:
         await self.request("DELETE", paths.company(company_id))
-
-    # ------------------------------------------------------------------ webhook consumers
-
-    async def list_webhook_consumers(self) -> tuple[WebhookConsumer, ...]:
-        """`GET /webhooks`: every webhook consumer of the account (Codat allows 50)."""
-        answer = await self.request_json("GET", WEBHOOKS)
-        return parse_webhook_consumers(answer, f"GET {WEBHOOKS}")
-
-    async def create_webhook_consumer(
-        self, url: str, event_types: list[str], company_tags: list[str] | None
-    ) -> WebhookConsumer:
-        """`POST /webhooks`. Not retried on an ambiguous failure (Codat takes no idempotency
-        key here): the caller lists the consumers again before trying anew."""
-        body: dict[str, Any] = {"url": url, "eventTypes": event_types}
-        if company_tags is not None:
-            body["companyTags"] = company_tags
-        answer = await self.request_json("POST", WEBHOOKS, json=body)
-        return parse_webhook_consumer(answer, f"POST {WEBHOOKS}")
-
-    async def delete_webhook_consumer(self, consumer_id: str) -> None:
-        await self.request("DELETE", f"{WEBHOOKS}/{paths.segment(consumer_id)}")
 
 
 def _same_id(where: str, field: str, got: str, asked: str) -> None:
