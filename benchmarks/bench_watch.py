@@ -1,0 +1,263 @@
+"""Benchmark: converge and watch at fleet size (issues 16 and 18): the follow-up of one
+authorization costs a handful of requests for that company, a resync costs what a plan costs,
+and an idle watch holds little memory.
+
+Seeds a sandbox with `sandbox seed`'s population (the benchmark owner manages about 70% of it),
+serves it on loopback as a real subprocess with a request log, exports the owner's companies to
+a desired-state file, and then measures, each against the sandbox's own request log:
+
+- plan: `read_live` + `make_plan` of the file (the yardstick of a resync);
+- resync: one full `run_pass` (what `converge` and the watch's periodic pass do);
+- one authorization, converge: a customer authorizes (the store is written from this process,
+  as `sandbox authorize` does from its own), then `run_pass(company_ids={that company})`;
+- one authorization, watch: a `reconcile watch` subprocess over the same file; after its first
+  resync, its resident memory while idle; then a customer authorizes, a signed webhook names the
+  company, and the time until the watch made its partner expense connection and the requests it
+  sent for it.
+
+Run from the project root: `python benchmarks/bench_watch.py [--companies N]`. Prints the
+numbers and appends a dated section to benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from standardwebhooks.webhooks import Webhook
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from reconcile.codat import ClientSettings, CodatClient  # noqa: E402
+from reconcile.codat.readonly import ReadOnlyClient  # noqa: E402
+from reconcile.converge import run_pass  # noqa: E402
+from reconcile.desired import load  # noqa: E402
+from reconcile.export import export_text, read_for_export  # noqa: E402
+from reconcile.live import read_live  # noqa: E402
+from reconcile.model import DesiredState  # noqa: E402
+from reconcile.planner import make_plan  # noqa: E402
+from reconcile.sandbox.requestlog import read_log  # noqa: E402
+from reconcile.sandbox.seed import seed_population  # noqa: E402
+from reconcile.sandbox.store import Store  # noqa: E402
+from tests.sandbox_server import serve_sandbox  # noqa: E402
+
+OWNER = "bench"
+KEY = "bench-key"
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+LISTENING = re.compile(r"watch listening on (http://\S+)")
+
+
+def pending_customers(url: str, desired: DesiredState, count: int) -> list[tuple[str, str]]:
+    """(company id, accounting connection id) of customers that want the partner expense
+    connection and whose accounting connection awaits authorization (nothing else active)."""
+    wanted = {c.uid for c in desired.customers if c.expenses and c.accounting}
+    auth = {"Authorization": "Basic " + base64.b64encode(KEY.encode()).decode()}
+    params = {"tags": f"reconcile.owner={OWNER}", "pageSize": 5000}
+    found: list[tuple[str, str]] = []
+    with httpx.Client(base_url=url, headers=auth, timeout=60) as client:
+        for company in client.get("/companies", params=params).json()["results"]:
+            connections = company.get("dataConnections") or []
+            if company["tags"].get("reconcile.uid") not in wanted:
+                continue
+            pending = [c for c in connections if c["status"] == "PendingAuth"]
+            if pending and len(pending) == len(
+                [c for c in connections if c["status"] != "Unlinked"]
+            ):
+                found.append((company["id"], pending[0]["id"]))
+                if len(found) == count:
+                    break
+    return found
+
+
+def authorize(db: Path, company_id: str, connection_id: str) -> None:
+    store = Store(db)
+    try:
+        store.set_connection_status(company_id, connection_id, "Linked")
+    finally:
+        store.close()
+
+
+def writes_of(log: list[dict[str, Any]]) -> list[str]:
+    return [f"{e['method']} {e['path']}" for e in log if e["method"] != "GET"]
+
+
+async def measure_passes(url: str, desired: DesiredState, db: Path) -> dict[str, Any]:
+    settings = ClientSettings(base_url=url)
+    out: dict[str, Any] = {}
+    async with ReadOnlyClient(KEY, settings) as client:
+        wall, cpu = time.perf_counter(), time.process_time()
+        live = await read_live(client, desired, frozenset())
+        make_plan(desired, live)
+        out["plan"] = (client.requests_sent, time.perf_counter() - wall, time.process_time() - cpu)
+    async with CodatClient(KEY, settings) as client:
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = await run_pass(desired, client)
+        out["resync"] = (result.requests, time.perf_counter() - wall, time.process_time() - cpu)
+    (company_id, connection_id), *_ = pending_customers(url, desired, 1)
+    authorize(db, company_id, connection_id)
+    async with CodatClient(KEY, settings) as client:
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = await run_pass(desired, client, company_ids={company_id})
+        applied = [o.action.kind.value for o in result.applied.outcomes if o.status == "applied"]
+        out["one"] = (result.requests, time.perf_counter() - wall, time.process_time() - cpu)
+        out["one_applied"] = applied
+    return out
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+@contextmanager
+def running_watch(path: Path, url: str, secret: str, log: Path) -> Iterator[tuple[str, int]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
+    env.update(CODAT_BASE_URL=url, CODAT_API_KEY=KEY, CODAT_WEBHOOK_SECRET=secret, NO_COLOR="1")
+    with log.open("w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reconcile", "watch", str(path), "--listen", "127.0.0.1:0"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while (match := LISTENING.search(log.read_text())) is None:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"watch did not start: {log.read_text()}")
+                time.sleep(0.1)
+            yield match.group(1), process.pid
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+
+
+def wait_status(url: str, check: Any, timeout: float = 600) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status: dict[str, Any] = httpx.get(url + "/status", timeout=10).json()
+        if check(status):
+            return status
+        time.sleep(0.05)
+    raise RuntimeError("the watch did not get there in time")
+
+
+def deliver(url: str, secret: str, company_id: str) -> float:
+    event = {
+        "id": str(uuid.uuid4()),
+        "eventType": "connection.connected",
+        "generatedDate": datetime.now(UTC).isoformat(),
+        "payload": {"referenceCompany": {"id": company_id}, "connection": {"status": "Linked"}},
+    }
+    body = json.dumps(event)
+    message_id, now = f"msg_{uuid.uuid4().hex}", datetime.now(UTC)
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign(message_id, now, body),
+    }
+    started = time.perf_counter()
+    answer = httpx.post(url + "/webhooks/codat", content=body, headers=headers, timeout=10)
+    answer.raise_for_status()
+    return started
+
+
+def measure_watch(path: Path, url: str, db: Path, log: Path, work: Path) -> dict[str, Any]:
+    desired = load([path])
+    secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
+    out: dict[str, Any] = {}
+    with running_watch(path, url, secret, work / "watch.log") as (watch, pid):
+        first = wait_status(watch, lambda s: s["passes"] >= 1 and s["queued_companies"] == 0)
+        time.sleep(2)
+        out["idle_rss_mib"] = rss_kib(pid) / 1024
+        (company_id, connection_id), *_ = pending_customers(url, desired, 1)
+        authorize(db, company_id, connection_id)
+        mark = len(read_log(log))
+        started = deliver(watch, secret, company_id)
+        passes = first["passes"]
+        wait_status(watch, lambda s: s["passes"] > passes and s["queued_companies"] == 0)
+        out["event_seconds"] = time.perf_counter() - started
+        during = read_log(log)[mark:]
+        out["event_requests"] = len(during)
+        out["event_writes"] = writes_of(during)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--companies", type=int, default=14_300)  # ~10,000 managed
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        db, log = work / "sandbox.db", work / "requests.jsonl"
+        seed_population(db, args.companies, owner=OWNER)
+        with serve_sandbox(db, "--daily-quota", "none", "--request-log", str(log)) as url:
+
+            async def export() -> str:
+                async with ReadOnlyClient(KEY, ClientSettings(base_url=url)) as client:
+                    selection, configs = await read_for_export(client, OWNER, adopt=False)
+                    return export_text(OWNER, selection, configs, adopt=False)[0]
+
+            path = work / "customers.yaml"
+            path.write_text(asyncio.run(export()))
+            desired = load([path])
+            passes = asyncio.run(measure_passes(url, desired, db))
+            watch = measure_watch(path, url, db, log, work)
+    report(len(desired.customers), passes, watch, record=not args.no_record)
+
+
+def report(customers: int, passes: dict[str, Any], watch: dict[str, Any], *, record: bool) -> None:
+    plan, resync, one = passes["plan"], passes["resync"], passes["one"]
+    lines = [
+        f"## bench_watch: {customers:,} managed customers "
+        f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
+        f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f})",
+        "",
+        "| what | requests | wall s | CPU s |",
+        "| --- | ---: | ---: | ---: |",
+        f"| plan (read_live + make_plan) | {plan[0]:,} | {plan[1]:.2f} | {plan[2]:.2f} |",
+        f"| resync (one full converge pass) | {resync[0]:,} | {resync[1]:.2f} | {resync[2]:.2f} |",
+        f"| one authorization, converge --company | {one[0]} | {one[1]:.2f} | {one[2]:.2f} |",
+        f"| one authorization, watch (webhook to done) | {watch['event_requests']} "
+        f"| {watch['event_seconds']:.2f} | |",
+        "",
+        f"- Resync / plan: {resync[0] / max(plan[0], 1):.2f}x the requests, "
+        f"{resync[1] / max(plan[1], 1e-9):.2f}x the wall time.",
+        f"- One authorization applied {', '.join(passes['one_applied']) or 'nothing'}; "
+        f"the watch's writes for its event: {', '.join(watch['event_writes']) or 'none'}.",
+        f"- Watch resident memory while idle after its first resync: "
+        f"{watch['idle_rss_mib']:.0f} MiB.",
+        "",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if record:
+        with RESULTS.open("a", encoding="utf-8") as handle:
+            handle.write("\n" + text)
+
+
+if __name__ == "__main__":
+    main()
