@@ -10,7 +10,7 @@ refused plan can still be shown.
 from __future__ import annotations
 
 from reconcile.model import OWNER_TAG, UID_TAG, Customer, DesiredState, LiveState, Status
-from reconcile.plan import Plan
+from reconcile.plan import Fingerprints, Plan
 from reconcile.planner import guard
 from reconcile.planner.guard import active_connections
 from reconcile.planner.identity import SKIP, Index, Match, edited_tags
@@ -106,7 +106,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
         notes=tuple(draft.notes),
         refused=tuple(draft.refused),
         warnings=tuple(draft.warnings),
-        observed=draft.observed,
+        observed=Fingerprints(draft.observed),
         observed_at=live.read_at,
     )
     unsafe = unsafe or guard.destroy(plan, live, index.managed, options)
