@@ -31,12 +31,16 @@ Outcome = tuple[str, str, float, int]  # name, command shown, seconds, exit stat
 
 # (name, script, arguments, records itself). Order: quick ones first.
 RUNS: tuple[tuple[str, str, tuple[str, ...], bool], ...] = (
+    ("startup", "bench_startup.py", (), True),
     ("validate", "bench_validate.py", (), True),
+    ("schema engines", "bench_schema_engines.py", (), True),
+    ("sandbox throughput", "bench_sandbox_throughput.py", (), True),
     ("sandbox list", "bench_sandbox_list.py", (), True),
     ("sandbox faults", "bench_sandbox_faults.py", (), False),
     ("plan 10k", "bench_plan.py", (), True),
     ("plan 100k", "bench_plan.py", ("--customers", "100000"), True),
     ("apply 1k", "bench_apply.py", (), True),
+    ("apply lean 1k", "bench_apply_lean.py", (), True),
     ("audit and export", "bench_audit_export.py", (), True),
 )
 

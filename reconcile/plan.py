@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, cast, get_args
@@ -324,6 +324,32 @@ def fingerprint(company: Company) -> str:
         "connections": sorted((c.id, c.status) for c in company.connections),
     }
     return "sha256:" + hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest()
+
+
+class Fingerprints(Mapping[str, str]):
+    """company id -> `fingerprint`, each computed on first read: a plan hashes only what is asked
+    of it (a saved plan asks for every one; an apply in the same process, the few it re-checks)."""
+
+    __slots__ = ("_companies", "_known")
+
+    def __init__(self, companies: Mapping[str, Company]) -> None:
+        self._companies = companies
+        self._known: dict[str, str] = {}
+
+    def __getitem__(self, company_id: str) -> str:
+        known = self._known.get(company_id)
+        if known is None:
+            known = self._known[company_id] = fingerprint(self._companies[company_id])
+        return known
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._companies)
+
+    def __len__(self) -> int:
+        return len(self._companies)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 def derive_key(*parts: object) -> str:

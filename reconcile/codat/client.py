@@ -59,6 +59,7 @@ from reconcile.codat.errors import (
 from reconcile.codat.expense_reads import ExpenseReads
 from reconcile.codat.paging import read_all
 from reconcile.codat.ratelimit import http_date, read_rate_limit, retry_after_seconds
+from reconcile.codat.transport import lean_transport
 from reconcile.codat.webhook_consumers import WebhookConsumers
 from reconcile.model import Company, Connection, Profile
 
@@ -125,7 +126,9 @@ class CodatClient(ExpenseReads, WebhookConsumers):
         self.base_url = check_base_url(self.settings.base_url)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
-            transport=transport,
+            # The lean aiohttp-backed transport unless one is given (sandbox, tests) or an
+            # environment proxy applies (then httpx's own, which honours it).
+            transport=transport if transport is not None else lean_transport(self.base_url),
             timeout=self.settings.timeout,
             # Proxies from the environment only for https: over plain http a proxy would read
             # the Authorization header.

@@ -18,7 +18,7 @@ from reconcile.model import (
     LiveState,
     Status,
 )
-from reconcile.plan import Plan
+from reconcile.plan import Fingerprints, Plan
 from reconcile.planner import guard
 from reconcile.planner.actions import connection_subject
 from reconcile.planner.guard import active_connections
@@ -122,7 +122,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
         notes=tuple(draft.notes),
         refused=tuple(draft.refused),
         warnings=tuple(draft.warnings),
-        observed=draft.observed,
+        observed=Fingerprints(draft.observed),
         observed_at=live.read_at,
     )
     unsafe = unsafe or guard.destroy(plan, live, index.managed, options)

@@ -12,7 +12,6 @@ from reconcile.plan import (
     Note,
     NoteKind,
     Refusal,
-    fingerprint,
 )
 
 DESTROY_ABSOLUTE_THRESHOLD = 10
@@ -43,10 +42,10 @@ class Draft:
     notes: list[Note] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    observed: dict[str, str] = field(default_factory=dict)
+    observed: dict[str, Company] = field(default_factory=dict)  # fingerprinted lazily
 
     def observe(self, company: Company) -> None:
-        self.observed[company.id] = fingerprint(company)
+        self.observed[company.id] = company
 
     def refuse(self, uid: str, name: str, subject: str, reason: str) -> None:
         self.refused.append(Refusal(uid, name, subject, reason))

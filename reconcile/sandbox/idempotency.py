@@ -255,6 +255,10 @@ class IdempotencyMiddleware:
             elif message["type"] == "http.response.body":
                 chunks.append(bytes(message.get("body", b"")))
                 complete = not message.get("more_body", False)
+                if complete:
+                    # Stored before the client has the whole answer, so a retry it sends at once
+                    # is replayed (not refused as in flight), and the request log says "stored".
+                    finish()
             if downstream_error is None:
                 # The client going away must not stop the app nor the recording of its answer.
                 try:
@@ -262,15 +266,27 @@ class IdempotencyMiddleware:
                 except Exception as exc:
                     downstream_error = exc
 
+        finished = False
+
+        def finish() -> None:
+            nonlocal finished
+            if finished:
+                return
+            finished = True
+            ctx = context_of(scope)
+            if ctx is not None and ctx.idempotency is None:
+                ctx.idempotency = "stored"
+            if status is None or not complete or status == 429:
+                self.keys.release(credential, key)
+            else:
+                kept = [(k, v) for k, v in headers if k.lower() not in _NOT_REPLAYED]
+                self.keys.store(credential, key, StoredResponse(status, kept, b"".join(chunks)))
+
         try:
             await self.app(scope, receive, capture)
         except BaseException:
-            self.keys.release(credential, key)
+            self.keys.release(credential, key)  # a no-op once stored (it frees `running` only)
             raise
-        if status is None or not complete or status == 429:
-            self.keys.release(credential, key)
-        else:
-            kept = [(k, v) for k, v in headers if k.lower() not in _NOT_REPLAYED]
-            self.keys.store(credential, key, StoredResponse(status, kept, b"".join(chunks)))
+        finish()
         if downstream_error is not None:
             raise downstream_error

@@ -59,21 +59,19 @@ class RequestLogMiddleware:
         if self.log is None:
             await self.app(scope, receive, send)
             return
+        log = self.log
         arrived = self.clock()
         started = time.perf_counter()
         status: int | None = None
+        written = False
 
-        async def logged_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, logged_send)
-        finally:
+        def write_entry() -> None:
+            nonlocal written
+            if written:
+                return
+            written = True
             outcome: int | str | None = ctx.outcome or status
-            self.log.write(
+            log.write(
                 {
                     "time": datetime.fromtimestamp(arrived, UTC).isoformat(timespec="milliseconds"),
                     "method": scope["method"],
@@ -87,3 +85,18 @@ class RequestLogMiddleware:
                     "pid": os.getpid(),
                 }
             )
+
+        async def logged_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                # Logged before the client has the whole answer: a client that reads the log
+                # once it has its answer finds the line there (with a fast server it would not).
+                write_entry()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, logged_send)
+        finally:
+            write_entry()  # the answers that never reach the client: dropped, lost, failed
