@@ -28,6 +28,9 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,7 +46,8 @@ from reconcile.planner import make_plan  # noqa: E402
 from reconcile.render.audit_json import render_audit_json  # noqa: E402
 from reconcile.render.audit_markdown import render_audit_markdown  # noqa: E402
 from reconcile.render.audit_text import render_audit_text  # noqa: E402
-from reconcile.sandbox.seed import seed_population  # noqa: E402
+from reconcile.sandbox.seed import MESSY_PER, seed_population  # noqa: E402
+from reconcile.sandbox.seed_messy import seed_messy  # noqa: E402
 from tests.sandbox_server import serve_sandbox  # noqa: E402
 
 OWNER = "bench"
@@ -59,14 +63,14 @@ class Counting:
     def __init__(self, client: CodatClient) -> None:
         self.client = client
         self.lists = 0
-        original = client._http.request
+        original = client._http.send
 
-        async def counted(method: str, url: str, *args: object, **kwargs: object) -> object:
-            if str(url).rstrip("/").endswith("/companies"):
+        async def counted(request: httpx.Request, *args: Any, **kwargs: Any) -> httpx.Response:
+            if request.url.path.rstrip("/").endswith("/companies"):
                 self.lists += 1
-            return await original(method, url, *args, **kwargs)  # type: ignore[arg-type]
+            return await original(request, *args, **kwargs)
 
-        client._http.request = counted  # type: ignore[method-assign,assignment]
+        client._http.send = counted  # type: ignore[method-assign]
 
 
 async def timed(make: Callable[[], Awaitable[tuple[int, int, str]]]) -> Stage:
@@ -80,10 +84,14 @@ async def timed(make: Callable[[], Awaitable[tuple[int, int, str]]]) -> Stage:
     }
 
 
+DESTROYS = ("unlink_connection", "delete_connection", "delete_company")
+
+
 async def one_run(url: str, folder: Path) -> dict[str, Stage]:
     settings = ClientSettings(base_url=url)
     out: dict[str, Stage] = {}
     exported = folder / "customers.yaml"
+    adopted = folder / "adopted.yaml"
 
     def exporter(adopt: bool) -> Callable[[], Awaitable[tuple[int, int, str]]]:
         async def go() -> tuple[int, int, str]:
@@ -91,8 +99,7 @@ async def one_run(url: str, folder: Path) -> dict[str, Stage]:
                 counter = Counting(client)
                 selection, configs = await read_for_export(client, OWNER, adopt=adopt)
                 text, _ = export_text(OWNER, selection, configs, adopt=adopt)
-                if not adopt:
-                    exported.write_text(text, encoding="utf-8")
+                (adopted if adopt else exported).write_text(text, encoding="utf-8")
                 return client.requests_sent, counter.lists, text
 
         return go
@@ -116,8 +123,19 @@ async def one_run(url: str, folder: Path) -> dict[str, Stage]:
             rendered += render_audit_markdown(report)
             return client.requests_sent, counter.lists, rendered
 
+    async def plan_adopted() -> tuple[int, int, str]:
+        """The `export --adopt` file's plan: it adopts, and destroys nothing (issue 15)."""
+        whole = load([adopted])
+        async with CodatClient(KEY, settings) as client:
+            counter = Counting(client)
+            the_plan = make_plan(whole, await read_live(client, whole))
+            destroys = [a for a in the_plan.actions if a.kind.value in DESTROYS]
+            assert not destroys, f"an adopted file must destroy nothing: {destroys[:3]}"
+            return client.requests_sent, counter.lists, ""
+
     out["plan (same file)"] = await timed(plan)
     out["audit (3 formats)"] = await timed(audit)
+    out["plan (adopted file)"] = await timed(plan_adopted)
     return out
 
 
@@ -126,12 +144,19 @@ def main() -> None:
     parser.add_argument("--companies", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-record", action="store_true")
+    parser.add_argument(
+        "--messy",
+        action="store_true",
+        help="Also seed `sandbox seed --messy`'s fleets (one group per 50 companies).",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         db = folder / "sandbox.db"
         started = time.perf_counter()
         counts = seed_population(db, args.companies, OWNER, seed=1)
+        if args.messy:
+            counts.update(seed_messy(db, (OWNER,), max(1, args.companies // MESSY_PER), seed=1))
         seeding = time.perf_counter() - started
         with serve_sandbox(db, "--api-key", KEY, "--daily-quota", "100000000") as url:
             runs = [asyncio.run(one_run(url, folder)) for _ in range(args.runs)]
@@ -154,7 +179,7 @@ def main() -> None:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     section = (
         f"""
-## Audit and export over {args.companies:,} companies ({stamp})
+## Audit and export over {args.companies:,} companies{" (--messy)" if args.messy else ""} ({stamp})
 
 `python benchmarks/bench_audit_export.py` on {platform.machine()}, Python
 {platform.python_version()}: `sandbox seed --companies {args.companies}` ({counts["managed"]:,}
@@ -171,6 +196,7 @@ that file. Requests counted by the client; CPU is this process only.
             f"{best[s]['wall']:.2f} s | {med[s]['wall']:.2f} s | {med[s]['cpu']:.2f} s |\n"
             for s in stages
         )
+        + "\nThe adopted file (`export --adopt`) plans no unlink or delete (asserted)."
         + "\nThe audit's requests equal the plan's: one list of the whole account (two pages at "
         "`pageSize=5000`) replaces the plan's owner-filtered list, and the expense-config reads "
         "are the plan's own. The export's non-list requests are one config read per exported "

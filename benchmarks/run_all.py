@@ -42,6 +42,8 @@ RUNS: tuple[tuple[str, str, tuple[str, ...], bool], ...] = (
     ("apply 1k", "bench_apply.py", (), True),
     ("apply lean 1k", "bench_apply_lean.py", (), True),
     ("audit and export", "bench_audit_export.py", (), True),
+    ("audit and export, messy", "bench_audit_export.py", ("--messy", "--runs", "1"), True),
+    ("converge and watch 10k", "bench_watch.py", (), True),
 )
 
 
