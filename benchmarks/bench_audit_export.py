@@ -197,10 +197,10 @@ that file. Requests counted by the client; CPU is this process only.
             for s in stages
         )
         + "\nThe adopted file (`export --adopt`) plans no unlink or delete (asserted)."
-        + "\nThe audit's requests are the plan's, but for its lists: one list of the whole account "
-        "(a page per 5,000 companies) replaces the plan's owner-filtered list, and the expense-config reads "
-        "are the plan's own. The export's non-list requests are one config read per exported "
-        "company whose accounting is Linked (10 at a time).\n"
+        + "\nThe audit's requests are the plan's, but for its lists: one list of the whole "
+        "account (a page per 5,000 companies) replaces the plan's owner-filtered list, and the "
+        "expense-config reads are the plan's own. The export's non-list requests are one "
+        "config read per exported company whose accounting is Linked (10 at a time).\n"
     )
     with RESULTS.open("a", encoding="utf-8") as fh:
         fh.write(section)
