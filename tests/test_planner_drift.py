@@ -263,6 +263,30 @@ def test_uid_tags_swapped_between_two_customers_touch_neither() -> None:
     assert all("restore the tag" in r.reason for r in plan.refused)
 
 
+def test_a_chain_of_renames_in_the_file_is_no_swap() -> None:
+    """cus-1 takes cus-2's old name while cus-2 takes a third one (and cus-3 takes cus-1's):
+    renames in the file, not swapped tags. All are renamed in one plan, none refused."""
+    companies = [
+        company("cus-1", id="c1", name="Hooli"),
+        company("cus-2", id="c2", name="Acme"),
+        company("cus-3", id="c3", name="Initech"),
+    ]
+    plan = plan_for(
+        [
+            customer("cus-1", name="Acme"),
+            customer("cus-2", name="Globex"),
+            customer("cus-3", name="Hooli"),
+        ],
+        companies,
+    )
+    assert not plan.refused, plan.refused
+    assert sorted((a.uid, a.kind) for a in plan.actions) == [
+        ("cus-1", Kind.UPDATE_COMPANY),
+        ("cus-2", Kind.UPDATE_COMPANY),
+        ("cus-3", Kind.UPDATE_COMPANY),
+    ]
+
+
 def test_uid_tag_set_to_another_customers_uid_holds_the_create() -> None:
     real = company("cus-6", id="c6", name="Wonka", connections=(conn("a", "Linked"),))
     edited = company("cus-6", id="c5", name="Umbrella", connections=(conn("b", "Linked"),))

@@ -120,7 +120,7 @@ def hold_probable_edits(
         *((c, holder, True) for c, holder in _intruders(index, customers)),
         *((c, holder, False) for c, holder in misnamed),  # a rename in the file is no edit
     ]
-    _hold_swapped(misnamed, customers, held, draft)
+    _hold_swapped(misnamed, customers, matches, held, draft)
     for customer in creates:
         for company, holder, renamed in candidates:
             why = _why(customer, company, by_platform=renamed)
@@ -139,12 +139,14 @@ def hold_probable_edits(
 def _hold_swapped(
     misnamed: list[tuple[Company, Customer]],
     customers: Mapping[str, Customer],
+    matches: Mapping[str, Match],
     held: Held,
     draft: Draft,
 ) -> None:
     """A company matched to D by uid that carries the name of another customer E of the file
-    whose own company is misnamed too: uid tags swapped between customers. D is not touched
-    (no rename, no unlink of what is really E's). A rename in the file alone is no swap."""
+    while E's company carries D's name: uid tags swapped between customers. D is not touched
+    (no rename, no unlink of what is really E's). A rename in the file alone is no swap, and
+    neither is a chain of renames (D takes E's old name while E takes a third one)."""
     swapped = {holder.uid for _, holder in misnamed}  # E's company must be misnamed too
     by_name: dict[str, list[Customer]] = {}
     for customer in customers.values():
@@ -153,7 +155,7 @@ def _hold_swapped(
         others = [
             c
             for c in by_name.get(name_key(company.name), [])
-            if c.uid != holder.uid and c.uid in swapped
+            if c.uid != holder.uid and c.uid in swapped and _named(matches, c.uid, holder)
         ]
         if not others:
             continue
@@ -167,6 +169,13 @@ def _hold_swapped(
             f"{other.uid}'s company, restore the tag {UID_TAG}={other.uid} on it; if this "
             "customer was renamed, rename it in Codat too. Then plan again",
         )
+
+
+def _named(matches: Mapping[str, Match], uid: str, customer: Customer) -> bool:
+    """Whether the company matched to `uid` carries `customer`'s name."""
+    match = matches.get(uid)
+    company = match.company if match is not None else None
+    return company is not None and name_key(company.name) == name_key(customer.name)
 
 
 def _intruders(
