@@ -181,7 +181,7 @@ def audit(
 
         report = mark_new(report, earlier)
     if json_out is not None:
-        from reconcile.cli.converge_cmd import write_private
+        from reconcile.cli.private_files import write_private
 
         write_private(json_out, _render(report, "json", link_urls))
     click.echo(_render(report, fmt, link_urls), nl=False)

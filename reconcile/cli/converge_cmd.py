@@ -9,7 +9,6 @@ starts, what is in flight finishes, the report so far is printed).
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sys
 from collections.abc import Callable
@@ -23,13 +22,13 @@ from reconcile.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
     Where,
-    fail,
     load_desired,
     open_client,
     paths_argument,
     run,
     sandbox_options,
 )
+from reconcile.cli.private_files import write_private
 
 if TYPE_CHECKING:
     from reconcile.converge import PassResult
@@ -168,14 +167,3 @@ def _stop_on_signals(stopper: Stopper) -> Callable[[], None]:
             loop.remove_signal_handler(signum)
 
     return restore
-
-
-def write_private(path: Path, content: str) -> None:
-    """A file only its owner may read (it holds Link URLs), created so from the start."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)  # an existing file keeps its mode on open: narrow it too
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-    except OSError as exc:
-        fail(f"cannot write {path}: {exc.strerror or exc}")

@@ -7,8 +7,6 @@ not run.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -28,6 +26,7 @@ from reconcile.cli.common import (
     open_client,
     run,
 )
+from reconcile.cli.private_files import write_private
 
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
     from reconcile.saved import SavedPlan, SigningKey
 
 RunPlan = Callable[["Plan", "CodatClient"], Awaitable[int]]
-PLAN_FILE_MODE = 0o600
 
 
 def base_url_of(where: Where, env: Environment | None = None) -> str:
@@ -148,25 +146,6 @@ async def save_plan(
         f"actions, run: reconcile apply --plan {out}",
         err=True,
     )
-
-
-def write_private(path: Path, content: str) -> None:
-    """Write atomically (a temporary file beside it, then rename), readable by the owner only."""
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        fail(f"cannot write {path}: {exc.strerror or exc}")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), PLAN_FILE_MODE)
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        fail(f"cannot write {path}: {exc.strerror or exc}")
 
 
 def _read_bytes(path: Path) -> bytes:
