@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from reconcile.model import Customer, DesiredState
+from reconcile.render.escape import text
 
 ALL = "all"  # `plan --env all`: every environment, read-only
 
@@ -29,7 +30,7 @@ def check_choice(state: DesiredState, env: str | None, *, allow_all: bool = Fals
     if not declared:
         if env is not None:
             raise EnvironmentChoiceError(
-                f"--env {env} was given, but {_files(state)} declares no environments;"
+                f"--env {text(env)} was given, but {_files(state)} declares no environments;"
                 " drop --env, or declare them under 'environments:'"
             )
         return
@@ -43,7 +44,7 @@ def check_choice(state: DesiredState, env: str | None, *, allow_all: bool = Fals
     if env not in state.environments:
         also = " (or 'all' to compare them)" if allow_all else ""
         raise EnvironmentChoiceError(
-            f"--env {env} is not declared in {_files(state)}: use one of {shown}{also}"
+            f"--env {text(env)} is not declared in {_files(state)}: use one of {shown}{also}"
         )
 
 
@@ -70,4 +71,4 @@ def _resolve(customer: Customer, env: str) -> Customer:
 
 
 def _files(state: DesiredState) -> str:
-    return ", ".join(state.files) or "the file"
+    return ", ".join(text(f) for f in state.files) or "the file"

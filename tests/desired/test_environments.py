@@ -173,3 +173,10 @@ customers:
         "21:14: in environment 'prod': state: deleted is not allowed with protect: true; set"
         " protect: false to delete this customer",
     ]
+
+
+def test_a_hostile_env_name_is_escaped_in_the_error(tmp_path: Path) -> None:
+    state = load([write(tmp_path, HEAD + "customers: []\n")])
+    with pytest.raises(EnvironmentChoiceError) as caught:
+        check_choice(state, "\x1b[2Jprod")
+    assert "\x1b" not in str(caught.value) and "prod" in str(caught.value)
