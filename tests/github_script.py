@@ -37,6 +37,8 @@ const answer = (name, params) => {
         .filter(a => !params.name || a.name === params.name) };
     case 'listPullRequestsAssociatedWithCommit': return fixture.prs || [];
     case 'listEvents': return fixture.events || [];
+    case 'listEventsForTimeline': return fixture.timeline || [];
+    case 'listReviews': return fixture.reviews || [];
     case 'listComments': return fixture.comments || [];
     case 'getCollaboratorPermissionLevel':
       return { role_name: (fixture.roles || {})[params.username] || 'read' };

@@ -517,22 +517,68 @@ def test_a_push_that_merged_no_pull_request_applies_nothing(tmp_path: Path) -> N
     assert called(out, "listWorkflowRuns") == []
 
 
-def _allowance(tmp_path: Path, action: str, labeller: str | None, role: str) -> dict[str, Any]:
+HEAD, OLD_HEAD = "b" * 40, "a" * 40
+SHOWN = "2026-12-01T10:00:00.000Z"  # when the plan comment first showed the plan of HEAD
+
+
+def _allowance(
+    tmp_path: Path,
+    action: str,
+    labeller: str | None,
+    role: str,
+    labelled_at: str = "2026-12-01T10:05:00Z",
+    shown: tuple[str, str] | None = (HEAD, SHOWN),
+    reviews: list[dict[str, Any]] | None = None,
+    force_pushed: str | None = None,
+) -> dict[str, Any]:
+    """One run of the allowance step: `shown` is (head, since) of the bot's plan comment."""
     label = "reconcile-allow-destroy"
-    pr = {"number": 7, "user": {"login": "author"}, "labels": [{"name": label}] if labeller else []}
+    pr = {
+        "number": 7,
+        "user": {"login": "author"},
+        "head": {"sha": HEAD},
+        "labels": [{"name": label}] if labeller else [],
+    }
+    timeline: list[dict[str, Any]] = [
+        {
+            "event": "labeled",
+            "label": {"name": label},
+            "actor": {"login": "someone"},
+            "created_at": "2026-12-01T09:00:00Z",
+        },
+        {"event": "committed", "sha": HEAD, "committer": {"date": "2026-12-01T09:59:00Z"}},
+        {
+            "event": "labeled",
+            "label": {"name": label},
+            "actor": {"login": labeller},
+            "created_at": labelled_at,
+        },
+    ]
+    if force_pushed:
+        timeline.append(
+            {"event": "head_ref_force_pushed", "commit_id": HEAD, "created_at": force_pushed}
+        )
+    comments = []
+    if shown:
+        body = f"{MARKER}\nplan\n<!-- plan-of {shown[0]} since {shown[1]} -->"
+        comments.append({"id": 2, "user": {"login": "github-actions[bot]"}, "body": body})
     fixture = {
         "context": {
             "repo": {"owner": "acme", "repo": "customers"},
             "payload": {"action": action, "pull_request": pr},
         },
-        "events": [
-            {"event": "labeled", "label": {"name": label}, "actor": {"login": "someone"}},
-            {"event": "labeled", "label": {"name": label}, "actor": {"login": labeller}},
-        ],
+        "timeline": timeline,
+        "comments": comments,
+        "reviews": reviews or [],
         "roles": {labeller: role} if labeller else {},
     }
     script = step_script(GITHUB[0], "plan", "Read the allowance label")
     return run_script(tmp_path, script, fixture, {"ALLOW_LABEL": label})
+
+
+def _allowed(out: dict[str, Any]) -> str:
+    assert out["exported"]["ALLOW_DESTROY"] == ("yes" if out["exported"]["ALLOWED_BY"] else "")
+    return str(out["exported"]["ALLOWED_BY"])
 
 
 @pytest.mark.parametrize(
@@ -559,6 +605,41 @@ def test_only_a_maintainer_other_than_the_author_allows_destroys(
     assert removed == ([{**removed[0]}] if action == "synchronize" else [])
     if action == "synchronize":
         assert removed[0]["name"] == "reconcile-allow-destroy"
+
+
+def test_a_label_set_just_after_a_push_does_not_allow_the_new_heads_destroys(
+    tmp_path: Path,
+) -> None:
+    """The race: the author pushes HEAD just before the maintainer, who read the plan of
+    OLD_HEAD, sets the label. The `synchronize` run found no label to remove; the `labeled` run
+    must not plan HEAD with destroys allowed. The comment still shows OLD_HEAD's plan (the
+    `labeled` run cancelled HEAD's), or shows HEAD's only from after the label."""
+    still_old = _allowance(tmp_path, "labeled", "boss", "maintain", shown=(OLD_HEAD, SHOWN))
+    assert _allowed(still_old) == ""
+    (warning,) = [m for call, m in still_old["calls"] if call == "warning"]
+    assert f"before the plan of {HEAD} was shown" in warning
+    shown_later = _allowance(
+        tmp_path, "labeled", "boss", "maintain", labelled_at="2026-12-01T09:59:30Z"
+    )
+    assert _allowed(shown_later) == ""
+    no_comment = _allowance(tmp_path, "labeled", "boss", "maintain", shown=None)
+    assert _allowed(no_comment) == ""
+    force = _allowance(tmp_path, "labeled", "boss", "maintain", force_pushed="2026-12-01T10:06:00Z")
+    assert _allowed(force) == ""
+    # The control: the same label set once the plan of HEAD was shown allows destroys.
+    assert _allowed(_allowance(tmp_path, "labeled", "boss", "maintain")) == "boss"
+
+
+def test_an_approving_review_of_the_head_itself_makes_the_label_count(tmp_path: Path) -> None:
+    def review(commit: str, user: str = "boss", state: str = "APPROVED") -> dict[str, Any]:
+        return {"state": state, "commit_id": commit, "user": {"login": user}}
+
+    early = {"shown": (OLD_HEAD, SHOWN)}  # the label came before the plan of HEAD was shown
+    for reviews in ([review(OLD_HEAD)], [review(HEAD, "other")], [review(HEAD, state="COMMENTED")]):
+        out = _allowance(tmp_path, "labeled", "boss", "maintain", reviews=reviews, **early)
+        assert _allowed(out) == "", reviews
+    out = _allowance(tmp_path, "labeled", "boss", "maintain", reviews=[review(HEAD)], **early)
+    assert _allowed(out) == "boss"
 
 
 def test_the_plan_comment_edits_only_the_bots_own_comment(tmp_path: Path) -> None:
@@ -617,3 +698,28 @@ def test_links_among_the_pull_requests_files_are_refused(tmp_path: Path, workflo
     (data / "env.yaml").symlink_to("/proc/self/environ")
     run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
     assert run.returncode == 1 and "plain files" in run.stderr
+
+
+def test_the_plan_comment_keeps_when_the_plan_of_a_head_was_first_shown(tmp_path: Path) -> None:
+    """What the allowance reads: a re-run for the same head keeps the time; a new head resets
+    it to now."""
+    (tmp_path / "comment.md").write_text("**Plan: 1 to create.**")
+    old = f"{MARKER}\nold\n<!-- plan-of {HEAD} since {SHOWN} -->"
+    fixture: dict[str, Any] = {
+        "context": {
+            "repo": {"owner": "acme", "repo": "customers"},
+            "issue": {"number": 7},
+            "runId": 99,
+            "serverUrl": "https://github.example",
+            "payload": {"pull_request": {"head": {"sha": HEAD}}},
+        },
+        "comments": [{"id": 2, "user": {"login": "github-actions[bot]"}, "body": old}],
+    }
+    script = step_script(GITHUB[0], "plan", "Post or update the pull-request comment")
+    env = {"ALLOW_LABEL": "reconcile-allow-destroy", "ALLOWED_BY": ""}
+    (same,) = called(run_script(tmp_path, script, fixture, env), "updateComment")
+    assert same["body"].endswith(f"<!-- plan-of {HEAD} since {SHOWN} -->")
+    fixture["context"]["payload"]["pull_request"]["head"]["sha"] = OLD_HEAD
+    (new,) = called(run_script(tmp_path, script, fixture, env), "updateComment")
+    assert new["body"].endswith(" -->") and f"plan-of {OLD_HEAD} since " in new["body"]
+    assert SHOWN not in new["body"]
