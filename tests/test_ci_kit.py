@@ -376,10 +376,12 @@ def test_the_exposure_check_catches_each_way_in(text: str, mutation: tuple[str, 
 
 
 @pytest.mark.parametrize("path", [*GITHUB], ids=lambda p: p.name)
-def test_actions_are_pinned_by_sha_and_reconcile_by_version(path: Path) -> None:
+def test_actions_are_pinned_by_sha_and_reconcile_by_version_and_hash(path: Path) -> None:
     doc = ci_exposure.load(path.read_text())
     assert doc["permissions"] == {}  # each job asks for what it needs
     assert re.fullmatch(r"\d+\.\d+\.\d+", doc["env"]["RECONCILE_VERSION"])
+    pinned = (CI / "reconcile-requirements.in").read_text()
+    assert f"codat-reconcile=={doc['env']['RECONCILE_VERSION']}\n" in pinned
     for job in doc["jobs"].values():
         steps = job["steps"]
         for step in steps:
@@ -389,11 +391,9 @@ def test_actions_are_pinned_by_sha_and_reconcile_by_version(path: Path) -> None:
         checkouts = [i for i, s in enumerate(steps) if "checkout@" in s.get("uses", "")]
         for i in installs:
             script = steps[i]["run"]
-            assert (
-                "-P -m pip install" in script
-                and '"codat-reconcile==${RECONCILE_VERSION}"' in script
-            )
-            assert not checkouts or i < min(checkouts), "installed after a checkout"
+            assert "-P -m pip install" in script and '--require-hashes -r "$REQUIREMENTS"' in script
+            pr_checkouts = [c for c in checkouts if "pull_request.head" in str(steps[c]["with"])]
+            assert not pr_checkouts or i < min(pr_checkouts), "installed after the PR's checkout"
         for i in checkouts:
             assert steps[i]["with"]["persist-credentials"] is False
 
