@@ -246,10 +246,18 @@ def github_key_problems(text: str) -> list[str]:
 
 
 def _documented_with_reviewers(header: str, env_name: str) -> bool:
+    """The header's entry for this environment (its line, and the next two unless they start
+    another environment's) asks for required reviewers (GitHub) or approvals (GitLab)."""
     lines = header.splitlines()
     for i, line in enumerate(lines):
-        named = re.search(rf"`?{re.escape(env_name.lower())}`?(?![\w-])", line)
-        if named and "required reviewers" in " ".join(lines[i : i + 3]):
+        if not re.search(rf"(?<![\w-]){re.escape(env_name.lower())}(?![\w-])", line):
+            continue
+        entry = [line]
+        for more in lines[i + 1 : i + 3]:
+            if re.search(r"(?<![\w-])codat-[\w-]+", more):
+                break
+            entry.append(more)
+        if re.search(r"required (reviewers|approvals)", " ".join(entry)):
             return True
     return False
 
@@ -270,6 +278,7 @@ def gitlab_key_problems(text: str) -> list[str]:
     doc = load(text)
     found: list[str] = []
     default = doc.get("default") or {}
+    header = "\n".join(line for line in text.splitlines() if line.startswith("#")).lower()
     for name, job in gitlab_key_jobs(doc).items():
 
         def bad(rule: str, job_name: str = name) -> None:
@@ -294,6 +303,10 @@ def gitlab_key_problems(text: str) -> list[str]:
         fixed = [i for i, line in enumerate(script) if line.startswith(FIXED_BASE_URL)]
         if keyed and (not fixed or min(fixed) > min(keyed)):
             bad("CODAT_BASE_URL is not fixed in the script before reconcile runs")
+        env_name = environment.get("name") if isinstance(environment, dict) else environment
+        writes = any(re.search(r"\breconcile\s+apply\b", line) for line in script)
+        if writes and env_name and not _documented_with_reviewers(header, str(env_name)):
+            bad(f"writes, and its environment {env_name} is not documented with required approvals")
         before = job.get("before_script", default.get("before_script")) or ()
         for line in [*map(str, before), *script]:
             installs = re.search(r"\bpip\d?\s+install\b", line)

@@ -48,6 +48,18 @@ HASHED = "--require-hashes -r reconcile-requirements.txt"
 
 # (file, old, new, what the check must say): one mutation per rule, per platform.
 MUTATIONS = [
+    (
+        "promote.yml",
+        "RECONCILE_SIGNING_KEY, required reviewers\n",
+        "RECONCILE_SIGNING_KEY\n",
+        "codat-test is not documented with required reviewers",
+    ),
+    (
+        "promote.gitlab-ci.yml",
+        "codat-test   required approvals",
+        "codat-test   no approvals",
+        "codat-test is not documented with required approvals",
+    ),
     ("audit.yml", CHECKOUT_SHA, "actions/checkout@v4", "not pinned by full commit SHA"),
     ("converge.yml", CHECKOUT_SHA, CHECKOUT_SHA.split(" #")[0], "its version in a comment"),
     ("apply.yml", "persist-credentials: false", "persist-credentials: true", "credentials"),
