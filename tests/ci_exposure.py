@@ -45,7 +45,7 @@ KEYED_COMMAND = re.compile(r"\breconcile\s+(plan|apply|audit|export|converge|wat
 
 
 def load(text: str) -> dict[str, Any]:
-    doc: dict[str, Any] = yaml.safe_load(text)
+    doc: dict[Any, Any] = yaml.safe_load(text)
     if True in doc:  # YAML 1.1 reads the key `on` as a boolean
         doc["on"] = doc.pop(True)
     return doc
