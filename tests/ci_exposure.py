@@ -188,6 +188,8 @@ def _secret_names(text: str) -> set[str]:
 
 HASHED_INSTALL = re.compile(r"-P -m pip install\b.*--require-hashes -r \S+")
 DEFAULT_BRANCH_IF = "github.ref_name == github.event.repository.default_branch"
+# The job conditions that admit a dispatch of the default branch only (exactly these).
+DEFAULT_BRANCH_IFS = (DEFAULT_BRANCH_IF, f"github.event_name == 'schedule' || {DEFAULT_BRANCH_IF}")
 GITLAB_DEFAULT_ONLY = (
     "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH",
     '$CI_COMMIT_REF_PROTECTED == "true"',
@@ -220,7 +222,8 @@ def github_key_problems(text: str) -> list[str]:
             branches = (doc["on"].get("push") or {}).get("branches")
             if branches != ["main"]:
                 bad(f"runs on a push of {branches!r}, not only the default branch")
-        if "workflow_dispatch" in on and DEFAULT_BRANCH_IF not in str(job.get("if", "")):
+        condition = " ".join(str(job.get("if", "")).split())
+        if "workflow_dispatch" in on and condition not in DEFAULT_BRANCH_IFS:
             bad("a dispatch on any branch runs it (no default-branch `if:`)")
         if "pull_request_target" in on and pr_code(job, doc.get("env") or {}):
             bad("runs the pull request's code")
@@ -290,7 +293,7 @@ def gitlab_key_problems(text: str) -> list[str]:
             condition = str(rule.get("if", ""))
             if rule.get("when") == "never":
                 continue
-            if not all(part in condition for part in GITLAB_DEFAULT_ONLY):
+            if "||" in condition or not all(part in condition for part in GITLAB_DEFAULT_ONLY):
                 bad(f"a rule admits pipelines of other branches: {condition or rule}")
         environment = job.get("environment")
         if not (environment.get("name") if isinstance(environment, dict) else environment):
