@@ -14,26 +14,17 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconcile.desired.document import Rejected
 from reconcile.desired.predicate import Check, compile_schema
+from reconcile.desired.problems import Issue
 
 if TYPE_CHECKING:
     import jsonschema
 
 SCHEMA_NAME = "customers.schema.json"
-
-
-@dataclass(frozen=True)
-class Issue:
-    """A problem found in plain data, located by its path (resolved to a position later)."""
-
-    path: tuple[Any, ...]
-    message: str
-    at_key: bool = False
 
 
 # ------------------------------------------------------------------------- the schema text
