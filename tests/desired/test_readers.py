@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from reconcile.desired import InvalidInput, fastread, load, schema_text, yamlload
 from reconcile.desired.schema import is_valid
+from tests.conftest import examples
 
 needs_fast = pytest.mark.skipif(not fastread.fast_available(), reason="yaml-rs not installed")
 
@@ -213,7 +214,9 @@ def test_yaml12_non_strings_are_what_yaml_rs_resolves() -> None:
 
 @needs_fast
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(300),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(scalar=st.from_regex(r"[-+.0-9eExXoOb_:a-fA-F~ynYN]{1,6}", fullmatch=True))
 def test_number_like_scalars_agree(
@@ -293,7 +296,7 @@ DOCS = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(doc=DOCS)
 def test_fast_check_equals_jsonschema(doc: dict[str, Any]) -> None:
     assert FAST(doc) == VALIDATOR.is_valid(doc)
@@ -318,7 +321,9 @@ def test_fast_check_equals_jsonschema_on_near_valid_customers(customer: dict[str
 
 @needs_fast
 @settings(
-    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(400),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     scalar=st.text(alphabet="ab1 -:,[]{}#'\"!|>@`%&*?.~\\/=<", min_size=1, max_size=6),
@@ -335,7 +340,7 @@ OURS = yamlload._Loader("")
 THEIRS = __import__("yaml").SafeLoader("")
 
 
-@settings(max_examples=2000)
+@settings(max_examples=examples(2000))
 @given(
     value=st.text(max_size=12) | st.sampled_from(TRICKY) | st.from_regex(r"[-+.0-9:eE_]{1,8}"),
     implicit=st.tuples(st.booleans(), st.booleans()),
@@ -468,7 +473,9 @@ TREES = st.recursive(
 
 @needs_fast
 @settings(
-    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(400),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     tree=st.fixed_dictionaries(
@@ -491,7 +498,9 @@ YAMLISH = st.text(alphabet="ab1 \n-:,[]{}#'\"!|>&*?.~\\\t%@`<=", max_size=80)
 
 
 @settings(
-    max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(500),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(body=YAMLISH)
 def test_any_text_is_loaded_or_refused_never_crashes(tmp_path: Path, body: str) -> None:
