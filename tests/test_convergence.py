@@ -32,6 +32,7 @@ from reconcile.sandbox.app import create_app
 from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.store import Store
 from reconcile.saved import structure_problems
+from tests.conftest import examples
 
 OWNER = "prop"
 UIDS = [f"u{i}" for i in range(6)]
@@ -253,7 +254,7 @@ async def converge(
 
 
 @pytest.mark.slow
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     first=customers(),
     second=customers(),

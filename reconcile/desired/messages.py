@@ -9,12 +9,10 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconcile.desired.document import Ambiguous
-
-if TYPE_CHECKING:
-    from reconcile.desired.schema import Issue
+from reconcile.desired.problems import Issue
 from reconcile.model import (
     MAX_TAG_KEY,
     MAX_USER_TAGS,
@@ -306,8 +304,6 @@ def environment_message(
 ) -> Issue | None:
     """The words for a problem in `environments:`, `promote:` or a customer's `environments:`
     and `overrides:`; None for anything else (or what the general words already say well)."""
-    from reconcile.desired.schema import Issue
-
     top = path[:1] if path[:1] in (("environments",), ("promote",)) else ()
     customer = path[2:3] if path[:1] == ("customers",) else ()
     where = top or customer

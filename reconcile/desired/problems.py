@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, order=True)
@@ -21,6 +22,16 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{_printable(self.file)}:{self.line}:{self.col}: {_printable(self.message)}"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A problem found in plain data, located by its path (resolved to a position later as a
+    `Problem`)."""
+
+    path: tuple[Any, ...]
+    message: str
+    at_key: bool = False
 
 
 def _printable(shown: str) -> str:

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from reconcile.executor.context import Context
 from reconcile.executor.flow import QuotaStop, perform
-from reconcile.executor.handler import parse_time
 from reconcile.executor.outcome import ApplyResult, Outcome, OutcomeStatus, Stop
+from reconcile.model import parse_time
 from reconcile.plan import CustomerChange, Kind, Plan
 
 if TYPE_CHECKING:
