@@ -19,7 +19,7 @@ from starlette.types import ASGIApp
 
 from reconcile.executor import Stop
 from reconcile.executor.outcome import StopReason
-from reconcile.watch.guard import AcceptErrors, ConnectionGuard
+from reconcile.watch.guard import AcceptErrors, ConnectionGuard, accept_batch
 from reconcile.watch.scheduler import Scheduler
 
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
@@ -59,6 +59,7 @@ async def serve(
             uvicorn.Config(
                 app,
                 http=guard.protocol(),
+                backlog=accept_batch(guard.max_connections),
                 log_level="warning",
                 access_log=False,
                 lifespan="off",

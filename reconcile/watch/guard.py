@@ -30,16 +30,24 @@ from uvicorn.server import ServerState
 
 READ_DEADLINE = 10.0  # seconds for a request's headers and body (a delivery is a few kB)
 MAX_CONNECTIONS = 512
-FD_RESERVE = 64  # descriptors kept for Codat's connections, the state files, logs
+FD_RESERVE = 32  # descriptors for the process itself: Codat's connections, the state, logs
 ACCEPT_LOG_INTERVAL = 60.0
 _ACCEPT_FAILED = "socket.accept() out of system resource"
 
 
 def connection_cap(wanted: int | None = None) -> int:
-    """`wanted` (or MAX_CONNECTIONS), but never so many that the descriptors run out."""
+    """`wanted` (or MAX_CONNECTIONS), but at most half the descriptors the process may open
+    beyond its own: the other half absorbs connections accepted in a burst, before the cap
+    closes the oldest ones (see `accept_batch`)."""
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    room = soft - FD_RESERVE if soft != resource.RLIM_INFINITY else MAX_CONNECTIONS
+    room = (soft - FD_RESERVE) // 2 if soft != resource.RLIM_INFINITY else MAX_CONNECTIONS
     return max(1, min(wanted or MAX_CONNECTIONS, room))
+
+
+def accept_batch(cap: int) -> int:
+    """The listen backlog, which is also how many connections asyncio accepts in one go before
+    any reaches the guard: small enough that a few bursts fit in the other half."""
+    return max(8, min(128, cap // 8))
 
 
 class ConnectionGuard:
