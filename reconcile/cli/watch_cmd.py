@@ -213,10 +213,9 @@ async def _serve(
             default_converge(client), files, status, metrics, resync_seconds=resync, log=_log
         )
         app = create_app(verifier, scheduler.hint, metrics, seen)
-        status_host = listeners.internal[0]
-        status_app = create_status_app(
-            metrics, status.document, (*listeners.status_hosts, status_host)
-        )
+        bound = listeners.internal[0]  # its own address is one of its names (not a wildcard)
+        own = () if bound in ("0.0.0.0", "::") else (bound,)
+        status_app = create_status_app(metrics, status.document, (*listeners.status_hosts, *own))
         _log(
             f"watch listening on {_url(sock)} (owner {desired.owner}, "
             f"{len(desired.customers)} customers, resync every {resync:g} s)"

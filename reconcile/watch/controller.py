@@ -60,7 +60,7 @@ async def serve(
                 app,
                 http=guard.protocol(),
                 backlog=accept_batch(guard.max_connections),
-                log_level="warning",
+                log_level="error",  # not a line per malformed request: that floods the log
                 access_log=False,
                 lifespan="off",
             )

@@ -88,7 +88,7 @@ def test_control_without_a_short_deadline_the_flood_stays_open(tmp_path: Path) -
             assert w.stop(signal.SIGTERM) == 143
 
 
-def test_slow_and_departing_clients_leave_no_traceback(tmp_path: Path) -> None:
+def test_slow_departing_and_garbled_clients_leave_no_traceback(tmp_path: Path) -> None:
     with served_codat(tmp_path) as codat:
         desired = write_file(tmp_path / "customers.yaml")
         args = (str(desired), "--resync", "1h", "--read-deadline", "0.5")
@@ -107,6 +107,12 @@ def test_slow_and_departing_clients_leave_no_traceback(tmp_path: Path) -> None:
             with socket.create_connection(address) as slow:
                 slow.sendall(start)  # and never the rest: cut off at the deadline
                 assert closed_by_server(slow, 5)
+            for _ in range(50):  # not HTTP at all: refused, and not a log line each
+                with socket.create_connection(address) as garbled:
+                    garbled.sendall(b"NOT HTTP\r\n\r\n")
+                    garbled.settimeout(5)
+                    assert garbled.recv(1024).startswith(b"HTTP/1.1 400")
             _serves(watch)
             assert watch.stop(signal.SIGTERM) == 143
-            assert "Traceback" not in watch.log(), watch.log()
+            log = watch.log()
+            assert "Traceback" not in log and len(log.splitlines()) < 10, log
