@@ -92,7 +92,7 @@ def _resync(ctx: click.Context, param: click.Parameter, value: str) -> float:
     "--state-dir",
     default=".reconcile",
     show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Where the watch keeps the ids of deliveries received (so a replay after a restart "
     "is a duplicate) and the webhook consumers it created.",
 )

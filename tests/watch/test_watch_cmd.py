@@ -44,6 +44,12 @@ def test_bad_input_is_refused_with_a_clear_message(tmp_path: Path) -> None:
             )
         assert busy.returncode == 1 and "cannot listen" in busy.stderr
 
+        blocker = write_file(tmp_path / "not-a-dir", "")
+        stateless = reconcile(
+            "watch", str(good), "--state-dir", str(blocker), env={**codat.env(), **secret}
+        )
+        assert stateless.returncode == 1 and "choose a writable --state-dir" in stateless.stderr
+
         register = reconcile(
             "watch",
             str(good),
@@ -53,7 +59,7 @@ def test_bad_input_is_refused_with_a_clear_message(tmp_path: Path) -> None:
         )
         assert register.returncode == 1 and "https://" in register.stderr
 
-        for result in (invalid, unsigned, garbled, busy, register):
+        for result in (invalid, unsigned, garbled, busy, stateless, register):
             assert "Traceback" not in result.stderr, result.stderr
         assert [r for r in codat.requests() if r["method"] != "GET"] == []
 
