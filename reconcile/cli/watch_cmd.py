@@ -156,8 +156,8 @@ def watch(
     for (host, _port), what in ((listen, "--listen"), (status_listen, "--status-listen")):
         if not is_loopback(host):
             _log(
-                f"{what} {escaped(host)} is beyond loopback: docs/watch.md says what must "
-                "be in front of it"
+                f"{what} {escaped(host)} is beyond loopback: docs/watch.md says who may "
+                "reach it and what must be in front of it"
             )
     guard = ConnectionGuard(connection_cap(max_connections), read_deadline)
     listeners = Listeners(listen, status_listen, status_hosts)
@@ -214,7 +214,7 @@ async def _serve(
         )
         app = create_app(verifier, scheduler.hint, metrics, seen)
         bound = listeners.internal[0]  # its own address is one of its names (not a wildcard)
-        own = () if bound in ("0.0.0.0", "::") else (bound,)
+        own = () if bound in ("0.0.0.0", "::") else (f"[{bound}]" if ":" in bound else bound,)
         status_app = create_status_app(metrics, status.document, (*listeners.status_hosts, *own))
         _log(
             f"watch listening on {_url(sock)} (owner {desired.owner}, "
