@@ -32,7 +32,7 @@ READ_DEADLINE = 10.0  # seconds for a request's headers and body (a delivery is 
 MAX_CONNECTIONS = 512
 FD_RESERVE = 32  # descriptors for the process itself: Codat's connections, the state, logs
 ACCEPT_LOG_INTERVAL = 60.0
-_ACCEPT_FAILED = "socket.accept() out of system resource"
+ACCEPT_FAILED = "socket.accept() out of system resource"  # asyncio's words (selector_events)
 
 
 def connection_cap(wanted: int | None = None) -> int:
@@ -157,7 +157,7 @@ class AcceptErrors:
         self._count = 0
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        if context.get("message") != _ACCEPT_FAILED:
+        if context.get("message") != ACCEPT_FAILED:
             loop.default_exception_handler(context)
             return
         self._count += 1

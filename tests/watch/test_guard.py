@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import inspect
 import os
 import resource
+from asyncio import selector_events
 from typing import Any
 
 import pytest
 
-from reconcile.watch.guard import AcceptErrors, accept_batch, connection_cap
-
-ACCEPT_FAILED = "socket.accept() out of system resource"  # asyncio's selector_events words
+from reconcile.watch.guard import ACCEPT_FAILED, AcceptErrors, accept_batch, connection_cap
 
 
 class Clock:
@@ -29,6 +29,10 @@ def emfile() -> dict[str, Any]:
         "message": ACCEPT_FAILED,
         "exception": OSError(errno.EMFILE, os.strerror(errno.EMFILE)),
     }
+
+
+def test_the_message_is_the_one_asyncio_reports() -> None:
+    assert f"'message': '{ACCEPT_FAILED}'" in inspect.getsource(selector_events)
 
 
 def test_accept_errors_are_one_line_per_interval_with_a_count() -> None:
