@@ -24,9 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 import h11
-from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
-from uvicorn.server import ServerState
 
 READ_DEADLINE = 10.0  # seconds for a request's headers and body (a delivery is a few kB)
 MAX_CONNECTIONS = 512
@@ -63,20 +61,7 @@ class ConnectionGuard:
 
     def protocol(self) -> type[GuardedH11Protocol]:
         """The uvicorn protocol class for a listener guarded by this guard."""
-        guard = self
-
-        class Guarded(GuardedH11Protocol):
-            def __init__(
-                self,
-                config: Config,
-                server_state: ServerState,
-                app_state: dict[str, Any],
-                _loop: asyncio.AbstractEventLoop | None = None,
-            ) -> None:
-                super().__init__(config, server_state, app_state, _loop)
-                self.guard = guard
-
-        return Guarded
+        return type("Guarded", (GuardedH11Protocol,), {"guard": self})
 
     def opened(self, conn: GuardedH11Protocol) -> None:
         self.open.add(conn)
