@@ -34,7 +34,6 @@ from reconcile.render.escape import text as escaped
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
     from reconcile.model import DesiredState
-    from reconcile.watch.guard import ConnectionGuard
     from reconcile.watch.seen import SeenIds
     from reconcile.watch.signature import Verifier
 
@@ -138,7 +137,7 @@ def watch(
 ) -> None:
     """Keep Codat converged: webhooks as hints, a full pass every --resync."""
     from reconcile.loopback import is_loopback
-    from reconcile.watch.guard import ConnectionGuard, connection_cap
+    from reconcile.watch.guard import connection_cap
     from reconcile.watch.seen import FILE_NAME, SeenError, SeenIds
     from reconcile.watch.signature import SecretError, Verifier, secret_from_env
 
@@ -159,9 +158,15 @@ def watch(
                 f"{what} {escaped(host)} is beyond loopback: docs/watch.md says who may "
                 "reach it and what must be in front of it"
             )
-    guard = ConnectionGuard(connection_cap(max_connections), read_deadline)
+    guarding = Guarding(connection_cap(max_connections), read_deadline)
     listeners = Listeners(listen, status_listen, status_hosts)
-    sys.exit(run(_serve(where, paths, desired, verifier, seen, guard, listeners, resync)))
+    sys.exit(run(_serve(where, paths, desired, verifier, seen, guarding, listeners, resync)))
+
+
+@dataclass(frozen=True)
+class Guarding:
+    max_connections: int
+    read_deadline: float
 
 
 @dataclass(frozen=True)
@@ -189,11 +194,12 @@ async def _serve(
     desired: DesiredState,
     verifier: Verifier,
     seen: SeenIds,
-    guard: ConnectionGuard,
+    guarding: Guarding,
     listeners: Listeners,
     resync: float,
 ) -> int:
     from reconcile.watch.controller import serve
+    from reconcile.watch.guard import ConnectionGuard
     from reconcile.watch.metrics import Metrics
     from reconcile.watch.passes import default_converge
     from reconcile.watch.receiver import create_app, create_status_app
@@ -213,6 +219,9 @@ async def _serve(
             default_converge(client), files, status, metrics, resync_seconds=resync, log=_log
         )
         app = create_app(verifier, scheduler.hint, metrics, seen)
+        guard = ConnectionGuard(
+            guarding.max_connections, guarding.read_deadline, metrics.connection_dropped
+        )
         bound = listeners.internal[0]  # its own address is one of its names (not a wildcard)
         own = () if bound in ("0.0.0.0", "::") else (f"[{bound}]" if ":" in bound else bound,)
         status_app = create_status_app(metrics, status.document, (*listeners.status_hosts, *own))

@@ -51,13 +51,17 @@ def accept_batch(cap: int) -> int:
 class ConnectionGuard:
     """The open connections of every listener, and those still reading a request, oldest first."""
 
-    def __init__(self, max_connections: int, read_deadline: float = READ_DEADLINE) -> None:
+    def __init__(
+        self,
+        max_connections: int,
+        read_deadline: float = READ_DEADLINE,
+        on_drop: Callable[[str], None] = lambda reason: None,
+    ) -> None:
         self.max_connections = max_connections
         self.read_deadline = read_deadline
         self.open: set[GuardedH11Protocol] = set()
         self.reading: OrderedDict[GuardedH11Protocol, asyncio.TimerHandle] = OrderedDict()
-        self.evicted = 0
-        self.timed_out = 0
+        self._on_drop = on_drop  # "cap" or "deadline": for the metrics
 
     def protocol(self) -> type[GuardedH11Protocol]:
         """The uvicorn protocol class for a listener guarded by this guard."""
@@ -70,7 +74,7 @@ class ConnectionGuard:
             oldest, timer = self.reading.popitem(last=False)
             timer.cancel()
             self.open.discard(oldest)
-            self.evicted += 1
+            self._on_drop("cap")
             oldest.drop()
 
     def closed(self, conn: GuardedH11Protocol) -> None:
@@ -89,7 +93,7 @@ class ConnectionGuard:
     def _too_slow(self, conn: GuardedH11Protocol) -> None:
         if self.reading.pop(conn, None) is not None:
             self.open.discard(conn)
-            self.timed_out += 1
+            self._on_drop("deadline")
             conn.drop()
 
 

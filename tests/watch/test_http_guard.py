@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.watch.helpers import Watch, running_watch, served_codat, write_file
 
@@ -60,6 +61,16 @@ def _serves(watch: Watch) -> None:
     assert delivered.json()["outcome"] == "ignored"  # verified, then of no use: not refused
 
 
+def _dropped(watch: Watch) -> dict[str, float]:
+    text = watch.get("/metrics").text
+    return {
+        sample.labels["reason"]: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "reconcile_watch_connections_dropped_total"
+    }
+
+
 def test_a_flood_of_half_open_connections_stops_nothing(tmp_path: Path) -> None:
     with served_codat(tmp_path) as codat:
         desired = write_file(tmp_path / "customers.yaml")
@@ -69,6 +80,9 @@ def test_a_flood_of_half_open_connections_stops_nothing(tmp_path: Path) -> None:
                 _serves(watch)  # at once: past the cap, the oldest half-open one made room
                 assert all(closed_by_server(sock, 5) for sock in flood)  # the deadline
             _serves(watch)
+            dropped = _dropped(watch)
+            assert dropped["cap"] > 0 and dropped["deadline"] > 0, dropped
+            assert dropped["cap"] + dropped["deadline"] >= FLOOD, dropped
             assert watch.stop(signal.SIGTERM) == 143
             log = watch.log()
             assert "Traceback" not in log and "Too many open files" not in log, log
