@@ -29,7 +29,7 @@ from reconcile.cli.common import (
     run,
     sandbox_options,
 )
-from reconcile.render.escape import text as escaped
+from reconcile.escape import text as escaped
 
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient

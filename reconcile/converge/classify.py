@@ -36,7 +36,7 @@ from reconcile.model import (
     Status,
     parse_time,
 )
-from reconcile.plan import Action, CustomerChange, Kind, Note, Plan, Refusal
+from reconcile.plans import Action, CustomerChange, Kind, Note, Plan, Refusal
 
 Who = Literal["customer", "review", "converge", "person"]
 WHO_ORDER: tuple[Who, ...] = ("customer", "review", "converge", "person")

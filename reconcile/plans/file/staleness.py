@@ -21,11 +21,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconcile.escape import quoted, text
 from reconcile.fielddiff import field_changes as _changed_leaves
 from reconcile.model import Company, ExpenseConfig, Status
-from reconcile.plan import Action, Kind
-from reconcile.render.escape import quoted, text
-from reconcile.saved.document import SavedPlan, Snapshot, snapshot
+from reconcile.plans import Action, Kind
+from reconcile.plans.file.document import SavedPlan, Snapshot, snapshot
 
 
 @dataclass(frozen=True)
