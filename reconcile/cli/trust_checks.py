@@ -1,0 +1,97 @@
+"""Trusted settings on the command line: refuse, before any request, a run whose files would
+pick where a key is sent (`reconcile.trusted` decides; this module reads, locates and exits).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from reconcile.cli.exits import EXIT_ERROR
+
+if TYPE_CHECKING:
+    from reconcile.model import DesiredState, Environment
+    from reconcile.trusted import Distrust
+
+allow_base_url_option = click.option(
+    "--allow-base-url",
+    "allow_base_urls",
+    multiple=True,
+    metavar="URL",
+    help="Let an environment's base_url send its key to URL, which is neither Codat's API nor "
+    "loopback (repeatable; also RECONCILE_ALLOW_BASE_URL). Only the command line allows "
+    "this, never a file.",
+)
+
+
+def allowed_base_urls(option: Sequence[str]) -> frozenset[str]:
+    from reconcile.trusted import allowed_from
+
+    return frozenset(allowed_from(option, os.environ))
+
+
+def check_trusted(
+    state: DesiredState,
+    env: str | None,
+    allowed: frozenset[str],
+    base: Sequence[Path] = (),
+    *,
+    sandbox: bool = False,
+) -> DesiredState:
+    """`state` with its environments from the trusted source, or exit 1 naming file, line and
+    field. With `base` (a pull request's plan): the base files' environments, and a file whose
+    environments differ is refused. Without: each environment the run uses (`env`; 'all':
+    every one) must send its key to Codat, loopback or a URL the command line allowed."""
+    from dataclasses import replace
+
+    from reconcile.environments import ALL
+    from reconcile.trusted import against_base, off_codat
+
+    if base:
+        before = _base_environments(base)
+        shown = ", ".join(str(p) for p in base)
+        _refuse(state, against_base(before, state.environments, shown))
+        return replace(state, environments=dict(before))
+    if not sandbox:  # the embedded sandbox sends nothing anywhere
+        using = list(state.environments) if env in (None, ALL) else [env]
+        _refuse(state, off_codat(state.environments, using, allowed))
+    return state
+
+
+def _base_environments(base: Sequence[Path]) -> dict[str, Environment]:
+    from reconcile.desired import InvalidInput, load
+
+    present = [p for p in base if p.exists()]
+    if not present:
+        return {}
+    try:
+        return dict(load(present).environments)
+    except InvalidInput as exc:
+        click.echo(
+            f"Error: --base: the base files do not load (first problem: {exc.problems[0]}), so "
+            "the environments cannot be taken from them; nothing was sent to Codat. Fix the "
+            "default branch first.",
+            err=True,
+        )
+        sys.exit(EXIT_ERROR)
+
+
+def _refuse(state: DesiredState, found: list[Distrust]) -> None:
+    if not found:
+        return
+    from reconcile.desired.locate import environment_position
+    from reconcile.desired.problems import Problem
+
+    for distrust in found:
+        file, line, col = environment_position(state.files, distrust.env, distrust.field)
+        click.echo(str(Problem(file, line, col, distrust.message)), err=True)
+    count = len(found)
+    click.echo(
+        f"{count} problem{'s' if count != 1 else ''} found; nothing was sent to Codat.", err=True
+    )
+    sys.exit(EXIT_ERROR)
