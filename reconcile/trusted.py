@@ -76,6 +76,17 @@ def against_base(
     return found
 
 
+def unverifiable(base_files: str) -> Distrust:
+    """The files declare environments and the base files do not load: nothing to trust."""
+    return Distrust(
+        None,
+        None,
+        f"the base files ({base_files}) do not load, so these environments cannot be checked "
+        "against them and none is used; fix the default branch first (a maintainer's change), "
+        "then rebase",
+    )
+
+
 def off_codat(
     environments: Mapping[str, Environment], names: Collection[str], allowed: Collection[str]
 ) -> list[Distrust]:

@@ -75,7 +75,7 @@ def test_off_codat_checks_only_the_environments_the_run_uses() -> None:
     assert off_codat(envs, ["test"], ()) == []
     (found,) = off_codat(envs, ["prod", "test"], ())
     assert (found.env, found.field) == ("prod", "base_url")
-    assert "--allow-base-url \"https://evil.example\"" in found.message
+    assert '--allow-base-url "https://evil.example"' in found.message
     assert off_codat(envs, ["prod"], ["https://evil.example"]) == []
 
 

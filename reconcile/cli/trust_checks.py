@@ -50,20 +50,29 @@ def check_trusted(
     from dataclasses import replace
 
     from reconcile.environments import ALL
-    from reconcile.trusted import against_base, off_codat
+    from reconcile.render.escape import text
+    from reconcile.trusted import against_base, off_codat, unverifiable
 
     if base:
         before = _base_environments(base)
-        shown = ", ".join(str(p) for p in base)
-        _refuse(state, against_base(before, state.environments, shown))
-        return replace(state, environments=dict(before))
+        shown = ", ".join(text(str(p)) for p in base)
+        if before is None and not state.environments:
+            return state  # no environments: the operator's CODAT_API_KEY and CODAT_BASE_URL
+        if before is None:
+            _refuse(state, [unverifiable(shown)])
+        else:
+            _refuse(state, against_base(before, state.environments, shown))
+            state = replace(state, environments=dict(before))
+        return state
     if not sandbox:  # the embedded sandbox sends nothing anywhere
         using = list(state.environments) if env in (None, ALL) else [env]
         _refuse(state, off_codat(state.environments, using, allowed))
     return state
 
 
-def _base_environments(base: Sequence[Path]) -> dict[str, Environment]:
+def _base_environments(base: Sequence[Path]) -> dict[str, Environment] | None:
+    """The base files' environments (none when no base file exists yet); None when the base
+    files do not load (read quietly: `reconcile.cli.review.load_base` says so on stderr)."""
     from reconcile.desired import InvalidInput, load
 
     present = [p for p in base if p.exists()]
@@ -71,14 +80,8 @@ def _base_environments(base: Sequence[Path]) -> dict[str, Environment]:
         return {}
     try:
         return dict(load(present).environments)
-    except InvalidInput as exc:
-        click.echo(
-            f"Error: --base: the base files do not load (first problem: {exc.problems[0]}), so "
-            "the environments cannot be taken from them; nothing was sent to Codat. Fix the "
-            "default branch first.",
-            err=True,
-        )
-        sys.exit(EXIT_ERROR)
+    except InvalidInput:
+        return None
 
 
 def _refuse(state: DesiredState, found: list[Distrust]) -> None:
@@ -94,4 +97,4 @@ def _refuse(state: DesiredState, found: list[Distrust]) -> None:
     click.echo(
         f"{count} problem{'s' if count != 1 else ''} found; nothing was sent to Codat.", err=True
     )
-    sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_ERROR)  # before any request: the caller has not opened a client yet

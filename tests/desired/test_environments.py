@@ -183,12 +183,17 @@ def test_a_hostile_env_name_is_escaped_in_the_error(tmp_path: Path) -> None:
     assert "\x1b" not in str(caught.value) and "prod" in str(caught.value)
 
 
+ONE_ENV = (
+    'version: 1\nowner: acme\nenvironments:\n  prod: {{account: "Acme", api_key_env: {name}}}\n'
+)
+
+
 @pytest.mark.parametrize(
     "name",
     ["RECONCILE_SIGNING_KEY", "CODAT_API_KEY_PROD_FILE", "CODAT_API_KEY_", "AWS_SECRET_ACCESS_KEY"],
 )
 def test_api_key_env_names_only_a_codat_api_key_variable(tmp_path: Path, name: str) -> None:
-    text = f'version: 1\nowner: acme\nenvironments:\n  prod: {{account: "Acme", api_key_env: {name}}}\n'
+    text = ONE_ENV.format(name=name)
     found = problems(tmp_path, text + "customers: []\n")
     assert found == [
         f"4:40: api_key_env '{name}' is invalid: name CODAT_API_KEY or CODAT_API_KEY_<NAME>"
@@ -199,6 +204,6 @@ def test_api_key_env_names_only_a_codat_api_key_variable(tmp_path: Path, name: s
 
 @pytest.mark.parametrize("name", ["CODAT_API_KEY", "CODAT_API_KEY_PROD", "CODAT_API_KEY_EU_2"])
 def test_api_key_env_accepts_codat_api_key_variables(tmp_path: Path, name: str) -> None:
-    text = f'version: 1\nowner: acme\nenvironments:\n  prod: {{account: "Acme", api_key_env: {name}}}\n'
+    text = ONE_ENV.format(name=name)
     state = load([write(tmp_path, text + "customers: []\n")])
     assert state.environments["prod"].api_key_env == name

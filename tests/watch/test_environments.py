@@ -36,7 +36,9 @@ def test_watch_runs_for_one_environment_with_its_own_secret(tmp_path: Path) -> N
         secret = new_secret()
         env = {"CODAT_API_KEY_STAGING": TEST_API_KEY, "CODAT_WEBHOOK_SECRET_STAGING": secret}
 
-        missing = reconcile("watch", str(path), "--env", "staging", env={"CODAT_API_KEY_STAGING": "k"})
+        missing = reconcile(
+            "watch", str(path), "--env", "staging", env={"CODAT_API_KEY_STAGING": "k"}
+        )
         assert missing.returncode == 1 and "CODAT_WEBHOOK_SECRET_STAGING" in missing.stderr
         no_env = reconcile("watch", str(path), env=env)
         assert no_env.returncode == 1 and "name one with --env NAME" in no_env.stderr
