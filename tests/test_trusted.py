@@ -93,3 +93,22 @@ def _with(env: Environment, field: str, value: str) -> Environment:
     from dataclasses import replace
 
     return replace(env, **{field: value})  # type: ignore[arg-type]
+
+
+def test_codats_hosts_are_the_servers_of_codats_api_documents() -> None:
+    """CODAT_API_URLS are the `servers` of Codat's OpenAPI documents (checked when the documents
+    are beside the project; the contract the tests carry holds no servers)."""
+    import json
+
+    from reconcile.codat.baseurl import CODAT_API_URLS
+    from tests.contract.extract import DEFAULT_OAS_DIR
+
+    documents = sorted(DEFAULT_OAS_DIR.glob("*.json")) if DEFAULT_OAS_DIR.is_dir() else []
+    if not documents:
+        pytest.skip("Codat's OpenAPI documents are not beside the project")
+    servers = {
+        server["url"].rstrip("/")
+        for document in documents
+        for server in json.loads(document.read_text()).get("servers", [])
+    }
+    assert servers and set(CODAT_API_URLS) == servers
