@@ -33,7 +33,9 @@ base_option = click.option(
     help="The same customers files as they are on the default branch (repeatable; read "
     "offline). A refusal about a customer whose entry differs from the base is new and makes "
     "the run exit 1; one that predates the change is shown and does not. With "
-    "--format markdown the comment marks each and names the allowances in effect.",
+    "--format markdown the comment marks each and names the allowances in effect. Each "
+    "environment's account, base_url and api_key_env come from the base files only: files "
+    "whose environments differ are refused before any request.",
 )
 
 

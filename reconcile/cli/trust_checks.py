@@ -45,8 +45,9 @@ def check_trusted(
 ) -> DesiredState:
     """`state` with its environments from the trusted source, or exit 1 naming file, line and
     field. With `base` (a pull request's plan): the base files' environments, and a file whose
-    environments differ is refused. Without: each environment the run uses (`env`; 'all':
-    every one) must send its key to Codat, loopback or a URL the command line allowed."""
+    environments differ is refused. Then each environment the run uses (`env`; 'all': every
+    one) must send its key to Codat, loopback or a URL the command line allowed (the base
+    files' too: no file allows another host)."""
     from dataclasses import replace
 
     from reconcile.environments import ALL
@@ -63,7 +64,6 @@ def check_trusted(
         else:
             _refuse(state, against_base(before, state.environments, shown))
             state = replace(state, environments=dict(before))
-        return state
     if not sandbox:  # the embedded sandbox sends nothing anywhere
         using = list(state.environments) if env in (None, ALL) else [env]
         _refuse(state, off_codat(state.environments, using, allowed))

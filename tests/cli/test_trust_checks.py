@@ -156,6 +156,32 @@ def test_a_base_url_off_codat_needs_the_command_lines_word(tmp_path: Path, where
     assert code == 1 and "is not Codat's API" not in err, err
 
 
+def test_base_files_do_not_allow_a_host_off_codat_either(tmp_path: Path) -> None:
+    """A maintainer's base files are trusted for where the key goes, but only the command line
+    lets it go off Codat's API: the job must say so too."""
+    owner = unique_owner("trust")
+    url = "https://0.0.0.0:1"
+    base = write(tmp_path / "base" / "customers.yaml", owner, url)
+    pr = write(tmp_path / "pr" / "customers.yaml", owner, url)
+    code, err = run("plan", str(pr), "--env", "prod", "--base", str(base))
+    assert code == 1 and f"{pr}:7:15: environment 'prod': base_url" in err
+    assert "is not Codat's API" in err
+    # The control: allowed on the command line, the run gets past the check.
+    code, err = run(
+        "plan",
+        str(pr),
+        "--env",
+        "prod",
+        "--base",
+        str(base),
+        "--allow-base-url",
+        url,
+        "--timeout",
+        "20",
+    )
+    assert code == 1 and "is not Codat's API" not in err, err
+
+
 def saved_prod_plan(tmp_path: Path, served: Served) -> tuple[Path, Path]:
     owner = unique_owner("trust")
     path = write(tmp_path / "customers.yaml", owner, served.url)
