@@ -73,15 +73,14 @@ def check_trusted(
 def _base_environments(base: Sequence[Path]) -> dict[str, Environment] | None:
     """The base files' environments (none when no base file exists yet); None when the base
     files do not load (read quietly: `reconcile.cli.review.load_base` says so on stderr)."""
-    from reconcile.desired import InvalidInput, load
+    from reconcile.cli.review import read_base
+    from reconcile.desired import InvalidInput
 
-    present = [p for p in base if p.exists()]
+    present = tuple(p for p in base if p.exists())
     if not present:
         return {}
-    try:
-        return dict(load(present).environments)
-    except InvalidInput:
-        return None
+    loaded = read_base(present)
+    return None if isinstance(loaded, InvalidInput) else dict(loaded.environments)
 
 
 def _refuse(state: DesiredState, found: list[Distrust]) -> None:
