@@ -239,3 +239,12 @@ def test_apply_plan_whose_environment_agrees_with_the_files_runs(
     assert code == 0, err
     assert served.writes_since(mark)  # the plan's create landed
     assert recorder.requests == []
+
+
+@pytest.mark.parametrize("name", ["plan", "apply", "audit", "converge", "watch", "export"])
+def test_every_command_that_talks_to_codat_takes_allow_base_url(name: str) -> None:
+    from reconcile.cli import load_command
+
+    options = {opt for param in load_command(name).params for opt in param.opts}
+    assert "--allow-base-url" in options
+    assert "--allow-base-url" not in {o for p in load_command("validate").params for o in p.opts}
