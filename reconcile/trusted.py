@@ -18,8 +18,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from reconcile.codat.baseurl import CODAT_API_URLS, is_trusted_host
+from reconcile.escape import quoted
 from reconcile.model import Environment
-from reconcile.render.escape import quoted
 
 TRUSTED_FIELDS = ("account", "base_url", "api_key_env")
 ALLOW_BASE_URL_ENV = "RECONCILE_ALLOW_BASE_URL"

@@ -1,4 +1,4 @@
-"""reconcile.saved.signing: HKDF per RFC 5869, the key id, and where the signing key comes from."""
+"""reconcile.plans.file.signing: HKDF per RFC 5869, the key id, and where the signing key comes from."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reconcile.saved import SavedPlanError
-from reconcile.saved.signing import (
+from reconcile.plans.file import SavedPlanError
+from reconcile.plans.file.signing import (
     LOCAL_KEY_PATH,
     MIN_KEY_CHARS,
     SIGNING_KEY_ENV,
@@ -128,7 +128,7 @@ def test_a_key_of_too_little_variety_is_refused(tmp_path: Path, secret: str, why
 def test_generated_secrets_pass_the_variety_check(tmp_path: Path) -> None:
     import secrets
 
-    from reconcile.saved.signing import weakness
+    from reconcile.plans.file.signing import weakness
 
     for _ in range(2000):  # what the docs and errors tell people to run, and shorter ones
         assert weakness(secrets.token_urlsafe(32)) is None

@@ -51,7 +51,7 @@ def check_trusted(
     from dataclasses import replace
 
     from reconcile.environments import ALL
-    from reconcile.render.escape import text
+    from reconcile.escape import text
     from reconcile.trusted import against_base, off_codat, unverifiable
 
     if base:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from reconcile.saved.document import canonical
-from reconcile.saved.signing import SigningKey
+from reconcile.plans.file.document import canonical
+from reconcile.plans.file.signing import SigningKey
 from tests.hostile_server import HostileCodat, not_found, serve_hostile
 from tests.sandbox_server import serve_sandbox
 from tests.saved_support import TEST_SIGNING_KEY, ok, reconcile, unique_owner
