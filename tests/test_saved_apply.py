@@ -267,7 +267,7 @@ def _forge_delete(doc: dict[str, Any]) -> None:
     doc["checksum"] = SigningKey(TEST_SIGNING_KEY.encode(), "test").mac(canonical(doc))
 
 
-OTHER_SIGNING_KEY = "another-signing-key-" + "f" * 32
+OTHER_SIGNING_KEY = "another-signing-key-" + "9f3Kq7Zx2Lm8Wv4R" * 2
 
 
 @pytest.mark.parametrize(

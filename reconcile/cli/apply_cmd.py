@@ -79,8 +79,10 @@ TICK_SECONDS = 1.0
     "--plan",
     "planfile",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Apply exactly this saved plan (from `plan --out`); PATHS, if given, are the files "
-    "as they are now, to check the plan's customers did not change in them.",
+    help="Apply exactly this saved plan (from `plan --out`); PATHS are the files as they are "
+    "now, to check the plan's customers did not change in them (required for a plan made with "
+    "--env: the environment's account, base_url and api_key_env come from them, never from "
+    "the plan).",
 )
 @click.option(
     "--detailed-exitcode",

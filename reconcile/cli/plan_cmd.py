@@ -83,7 +83,7 @@ def plan(
         valid_for = parse_duration(max_age)
     except ValueError as exc:
         fail(f"--max-age: {exc}")
-    desired = load_desired(paths, where, allow_all=True)
+    desired = load_desired(paths, where, allow_all=True, base=base)
     if where.env == "all" and desired.environments:
         from reconcile.cli.plan_all import plan_every_environment
 

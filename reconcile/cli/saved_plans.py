@@ -207,11 +207,15 @@ def apply_saved(
             f"holds; they cannot change the saved plan {path}. Make a new plan with them."
         )
     saved = load_saved(path, the_signing_key(create=False))
-    env = _environment_of(saved, where, path)
+    _environment_of(saved, where, path)
+    # Read as plan reads them (a directory: its *.yaml files): the trusted environment, then
+    # compared with what the plan acts on.
+    desired = load_desired(files, where) if files else None
+    env = _trusted_environment(saved, desired, path)
     try:
         verify(saved, base_url=base_url_of(where, env), now=datetime.now(UTC), source=str(path))
-        if files:  # read as plan reads them (a directory: its *.yaml files), then compared
-            _check_files(saved, load_desired(files, where), str(path))
+        if desired is not None:
+            _check_files(saved, desired, str(path))
     except SavedPlanError as exc:
         fail(str(exc))
     plan = saved.plan
@@ -225,7 +229,8 @@ def apply_saved(
 
     from reconcile.model import DesiredState as State
 
-    # The plan's own environment (signed with it): its key, base URL and account.
+    # The environment of the customers files (which the plan agrees with): its key, base URL
+    # and account; never the plan's own record of them.
     reach = None
     if env is not None:
         reach = State(saved.plan.owner, (), environments={env.name: env}, environment=env.name)
@@ -264,6 +269,40 @@ def _environment_of(saved: SavedPlan, where: Where, path: Path) -> Environment |
             f" {env.name}, or make a plan for the environment you mean."
         )
     return env
+
+
+def _trusted_environment(
+    saved: SavedPlan, desired: DesiredState | None, path: Path
+) -> Environment | None:
+    """The environment this run sends its key to: the customers files' (never the plan's),
+    which the plan's record must equal field by field; exit 1 before any request otherwise."""
+    from reconcile.escape import quoted, text
+
+    recorded = saved.environment
+    if recorded is None:
+        return None
+    if desired is None:
+        fail(
+            f"{path} is a plan for environment {quoted(recorded.name)}: give the customers files "
+            f"too (reconcile apply --plan {path} PATH... --env {recorded.name}). An "
+            "environment's account, base_url and api_key_env are taken from them, never from "
+            "a plan; nothing was sent to Codat."
+        )
+    trusted = desired.environments[recorded.name]  # load_desired checked --env names it
+    files = ", ".join(map(text, desired.files))
+    differ = [
+        f
+        for f in ("account", "base_url", "api_key_env")
+        if getattr(trusted, f) != getattr(recorded, f)
+    ]
+    if differ:
+        fail(
+            f"{path} records environment {quoted(recorded.name)} with another "
+            f"{', '.join(differ)} than the customers files ({files}): the "
+            "plan is refused and nothing was sent to Codat. Where a key goes is taken from the "
+            "files only; make a new plan from them, review it, and apply that."
+        )
+    return trusted
 
 
 def _check_files(saved: SavedPlan, desired: DesiredState, source: str) -> None:

@@ -326,11 +326,12 @@ def environment_message(
         )
     if keyword in ("pattern", "not") and isinstance(field, int):
         return Issue(path, f"environment name {value!r} is invalid: {_ENV_NAME_RULE}")
-    if keyword == "pattern" and field == "api_key_env":
+    if keyword in ("pattern", "maxLength") and field == "api_key_env":
         return Issue(
             path,
-            f"api_key_env {value!r} is invalid: name an environment variable in capitals,"
-            " e.g. CODAT_API_KEY_PROD",
+            f"api_key_env {value!r} is invalid: name CODAT_API_KEY or CODAT_API_KEY_<NAME>"
+            " (capitals, digits and '_', at most 64 characters, without _FILE: that is"
+            " appended to find a key file), e.g. CODAT_API_KEY_PROD",
         )
     if keyword == "pattern" and field == "base_url":
         return Issue(
