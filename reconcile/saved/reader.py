@@ -17,8 +17,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from reconcile.executor.requests import edited_actions
 from reconcile.plan import FORMAT_VERSION, Plan, PlanFormatError
 from reconcile.render.escape import quoted, text
@@ -176,6 +174,8 @@ def structure_problems(doc: object) -> list[str]:
     """What makes `doc` not a plan document of this format (empty: it is one)."""
     if _fast_validator().is_valid(doc):
         return []
+    import jsonschema  # only to word the problems of an invalid plan: a valid one never pays
+
     validator = jsonschema.Draft202012Validator(plan_schema())
     found = sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
     return [
