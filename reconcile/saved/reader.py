@@ -17,7 +17,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from reconcile.executor.requests import edited_actions
 from reconcile.plan import FORMAT_VERSION, Plan, PlanFormatError
 from reconcile.render.escape import quoted, text
 from reconcile.saved.document import MARKER, SavedPlan, canonical
@@ -130,6 +129,8 @@ def verify(saved: SavedPlan, *, base_url: str, now: datetime, source: str) -> No
             f"{text(saved.plan.observed_at or '?')}). Make a new plan (reconcile plan PATH... "
             "--out FILE; --max-age sets how long it stays valid), review it, and apply that."
         )
+    from reconcile.executor.requests import edited_actions  # apply --plan's, not show's
+
     edited = edited_actions(saved.plan)
     if edited:
         listed = "; ".join(text(e) for e in edited[:5])

@@ -212,21 +212,43 @@ def test_plan_against_a_url_imports_nothing_heavy(
     assert network_heavy(modules, "reconcile.saved", "reconcile.executor") == []
 
 
-def test_a_saved_plan_applied_imports_no_schema_validator(
-    one_customer: tuple[Path, set[str]], sandbox_url: str
-) -> None:
-    """`plan --out` then `apply --plan`: the saved-plan reader, but no jsonschema for a valid
-    plan (jsonschema-rs decides; jsonschema only words the problems of an invalid one)."""
+@pytest.fixture(scope="module")
+def saved_plan(one_customer: tuple[Path, set[str]], sandbox_url: str) -> Path:
+    """`plan --out` of the one-customer file; checked as `plan` is, but for the saved plan's
+    own modules (it writes one)."""
     path, _ = one_customer
-    env, saved = codat_env(sandbox_url), path.parent / "plan.json"
-    result, modules = imported_by("plan", str(path), "--out", str(saved), env=env, cwd=path.parent)
+    saved = path.parent / "plan.json"
+    args = ("plan", str(path), "--out", str(saved))
+    result, modules = imported_by(*args, env=codat_env(sandbox_url), cwd=path.parent)
     assert result.returncode == 0, result.stderr
+    assert "reconcile.saved.document" in modules  # the path ran
     assert network_heavy(modules) == []
-    result, modules = imported_by("apply", "--plan", str(saved), env=env, cwd=path.parent)
+    return saved
+
+
+def test_a_saved_plan_applied_imports_no_schema_validator(
+    saved_plan: Path, sandbox_url: str
+) -> None:
+    """`apply --plan`: the saved-plan reader, but no jsonschema for a valid plan (jsonschema-rs
+    decides; jsonschema only words the problems of an invalid one)."""
+    args = ("apply", "--plan", str(saved_plan))
+    result, modules = imported_by(*args, env=codat_env(sandbox_url), cwd=saved_plan.parent)
     assert result.returncode == 0, result.stderr
     assert "Nothing to apply" in result.stdout + result.stderr
-    assert "reconcile.saved.reader" in modules  # the path ran
+    assert {"reconcile.saved.reader", "reconcile.executor"} <= modules  # the path ran
     assert network_heavy(modules) == []
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
+def test_show_of_a_saved_plan_imports_nothing_heavy(saved_plan: Path, fmt: str) -> None:
+    """`show` reads a file: no client, no asyncio, no executor, as `validate`."""
+    env = {"RECONCILE_SIGNING_KEY": TEST_SIGNING_KEY}
+    args = ("show", str(saved_plan), "--format", fmt)
+    result, modules = imported_by(*args, env=env, cwd=saved_plan.parent)
+    assert result.returncode == 0, result.stderr
+    assert "reconcile.saved.reader" in modules  # the path ran
+    assert heavy(modules) == []
+    assert {"asyncio", "reconcile.executor"} & modules == set()
 
 
 def test_control_the_audit_path_does_import_the_audit(
