@@ -251,6 +251,21 @@ def test_show_of_a_saved_plan_imports_nothing_heavy(saved_plan: Path, fmt: str) 
     assert {"asyncio", "reconcile.executor"} & modules == set()
 
 
+def test_export_against_a_url_imports_nothing_heavy(
+    one_customer: tuple[Path, set[str]], sandbox_url: str
+) -> None:
+    """`export` reads and writes a file: no audit (it shares only a usage-error class with
+    it), no planner, no executor."""
+    path, _ = one_customer
+    owner = path.read_text().split("owner: ", 1)[1].split()[0]
+    args = ("export", "--owner", owner)
+    result, modules = imported_by(*args, env=codat_env(sandbox_url), cwd=path.parent)
+    assert result.returncode == 0, result.stderr
+    assert f"owner: {owner}" in result.stdout  # the path ran
+    extra = ("reconcile.planner", "reconcile.executor", "reconcile.saved")
+    assert network_heavy(modules, *extra) == []
+
+
 def test_control_the_audit_path_does_import_the_audit(
     one_customer: tuple[Path, set[str]], sandbox_url: str
 ) -> None:

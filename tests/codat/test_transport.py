@@ -57,7 +57,7 @@ def test_an_https_proxy_of_the_environment_keeps_httpx_own_transport(
 def lean(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
     """Each guarantee on both of the default transport's paths: httpx's own (a run's first
     requests) and aiohttp (from the first request on, here)."""
-    on_aiohttp = request.param == "aiohttp"
+    on_aiohttp: bool = request.param == "aiohttp"
     monkeypatch.setattr(transport_module, "SWITCH_AFTER", 0 if on_aiohttp else 1000)
     return on_aiohttp
 
