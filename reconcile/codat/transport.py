@@ -93,7 +93,7 @@ class SwitchingTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self._sent += 1
-        if self._lean is None and self._sent > self._switch_after and _aiohttp_installed():
+        if self._sent == self._switch_after + 1 and _aiohttp_installed():  # asked once
             self._lean = AiohttpTransport(self._tls)
         if self._lean is not None:
             return await self._lean.handle_async_request(request)
@@ -102,9 +102,7 @@ class SwitchingTransport(httpx.AsyncBaseTransport):
             # certificate) spares loading the bundle; https loads it once, for both transports.
             https = request.url.scheme == "https"
             verify = self._tls.context() if https else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            self._first = httpx.AsyncHTTPTransport(
-                verify=verify, limits=httpx.Limits(max_connections=MAX_CONNECTIONS)
-            )
+            self._first = httpx.AsyncHTTPTransport(verify=verify)  # httpx's default pool
         return await self._first.handle_async_request(request)
 
     async def aclose(self) -> None:
