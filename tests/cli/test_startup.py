@@ -195,7 +195,7 @@ def one_customer(
 def test_apply_against_a_url_imports_nothing_heavy(one_customer: tuple[Path, set[str]]) -> None:
     _, modules = one_customer
     assert {"reconcile.executor", "reconcile.planner", "httpx"} <= modules  # the path ran
-    assert network_heavy(modules, "reconcile.saved") == []
+    assert network_heavy(modules, "reconcile.plans.file") == []
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
@@ -209,7 +209,7 @@ def test_plan_against_a_url_imports_nothing_heavy(
     assert "Reading Codat: 1 managed companies (1 request)" in result.stderr
     assert {"reconcile.planner", "reconcile.codat.client", "httpx"} <= modules
     # A plan changes nothing: neither the executor nor the saved-plan reader is loaded.
-    assert network_heavy(modules, "reconcile.saved", "reconcile.executor") == []
+    assert network_heavy(modules, "reconcile.plans.file", "reconcile.executor") == []
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +221,7 @@ def saved_plan(one_customer: tuple[Path, set[str]], sandbox_url: str) -> Path:
     args = ("plan", str(path), "--out", str(saved))
     result, modules = imported_by(*args, env=codat_env(sandbox_url), cwd=path.parent)
     assert result.returncode == 0, result.stderr
-    assert "reconcile.saved.document" in modules  # the path ran
+    assert "reconcile.plans.file.document" in modules  # the path ran
     assert network_heavy(modules) == []
     return saved
 
@@ -235,7 +235,7 @@ def test_a_saved_plan_applied_imports_no_schema_validator(
     result, modules = imported_by(*args, env=codat_env(sandbox_url), cwd=saved_plan.parent)
     assert result.returncode == 0, result.stderr
     assert "Nothing to apply" in result.stdout + result.stderr
-    assert {"reconcile.saved.reader", "reconcile.executor"} <= modules  # the path ran
+    assert {"reconcile.plans.file.reader", "reconcile.executor"} <= modules  # the path ran
     assert network_heavy(modules) == []
 
 
@@ -246,7 +246,7 @@ def test_show_of_a_saved_plan_imports_nothing_heavy(saved_plan: Path, fmt: str) 
     args = ("show", str(saved_plan), "--format", fmt)
     result, modules = imported_by(*args, env=env, cwd=saved_plan.parent)
     assert result.returncode == 0, result.stderr
-    assert "reconcile.saved.reader" in modules  # the path ran
+    assert "reconcile.plans.file.reader" in modules  # the path ran
     assert heavy(modules) == []
     assert {"asyncio", "reconcile.executor"} & modules == set()
 
@@ -262,7 +262,7 @@ def test_export_against_a_url_imports_nothing_heavy(
     result, modules = imported_by(*args, env=codat_env(sandbox_url), cwd=path.parent)
     assert result.returncode == 0, result.stderr
     assert f"owner: {owner}" in result.stdout  # the path ran
-    extra = ("reconcile.planner", "reconcile.executor", "reconcile.saved")
+    extra = ("reconcile.planner", "reconcile.executor", "reconcile.plans.file")
     assert network_heavy(modules, *extra) == []
 
 
