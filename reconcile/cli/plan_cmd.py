@@ -75,7 +75,7 @@ def plan(
     link_urls: bool,
 ) -> None:
     """Show what apply would change (and with --out, save it to apply exactly that later)."""
-    from reconcile.audit.duration import parse_duration
+    from reconcile.durations import parse_duration
     from reconcile.render.style import Style
     from reconcile.render.text import render_plan
 

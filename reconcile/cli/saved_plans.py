@@ -163,15 +163,15 @@ def is_plan_file(path: Path) -> bool:
     `format_version` or `saved_plan` (anywhere: `jq -S` moves them past the changes). Such a
     file is read as a plan (and refused as one if it is not a valid one), never planned as
     YAML; a customers file is YAML and names neither."""
-    from reconcile.plans.file import MAX_PLAN_BYTES, looks_like_plan
-
     try:
         if not path.is_file():
             return False
         with path.open("rb") as handle:
             head = handle.read(4096)
             if head.lstrip()[:1] != b"{":
-                return False
+                return False  # YAML: `apply FILE` never imports the saved-plan reader
+            from reconcile.plans.file import MAX_PLAN_BYTES, looks_like_plan
+
             return looks_like_plan(head + handle.read(MAX_PLAN_BYTES))
     except OSError:
         return False

@@ -17,10 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from reconcile.escape import quoted, text
-from reconcile.executor.requests import edited_actions
 from reconcile.plans import FORMAT_VERSION, Plan, PlanFormatError
 from reconcile.plans.file.document import MARKER, SavedPlan, canonical
 from reconcile.plans.file.errors import SavedPlanError
@@ -132,6 +129,8 @@ def verify(saved: SavedPlan, *, base_url: str, now: datetime, source: str) -> No
             f"{text(saved.plan.observed_at or '?')}). Make a new plan (reconcile plan PATH... "
             "--out FILE; --max-age sets how long it stays valid), review it, and apply that."
         )
+    from reconcile.executor.requests import edited_actions  # apply --plan's, not show's
+
     edited = edited_actions(saved.plan)
     if edited:
         listed = "; ".join(text(e) for e in edited[:5])
@@ -176,6 +175,8 @@ def structure_problems(doc: object) -> list[str]:
     """What makes `doc` not a plan document of this format (empty: it is one)."""
     if _fast_validator().is_valid(doc):
         return []
+    import jsonschema  # only to word the problems of an invalid plan: a valid one never pays
+
     validator = jsonschema.Draft202012Validator(plan_schema())
     found = sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
     return [
