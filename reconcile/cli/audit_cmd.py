@@ -66,7 +66,7 @@ class Duration(ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, timedelta):
             return value
-        from reconcile.audit.duration import parse_duration
+        from reconcile.durations import parse_duration
 
         try:
             return parse_duration(str(value))

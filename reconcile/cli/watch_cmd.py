@@ -50,7 +50,7 @@ def _listen(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str
 
 
 def _resync(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    from reconcile.audit.duration import parse_duration
+    from reconcile.durations import parse_duration
 
     try:
         return parse_duration(value).total_seconds()

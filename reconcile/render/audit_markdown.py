@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reconcile.audit.duration import format_duration
+from reconcile.durations import format_duration
 from reconcile.audit.model import KIND_ORDER, WHO_HEADINGS, WHO_ORDER, Audit, Finding, FindingKind
 from reconcile.escape import markdown
 from reconcile.render.markdown import LIMIT, Droppable, capped

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconcile.audit.diff import describe_diff, field_diff
-from reconcile.audit.duration import format_age
+from reconcile.durations import format_age
 from reconcile.converge.classify import Waiting
 from reconcile.converge.run import PassResult
 from reconcile.escape import quoted, text
