@@ -30,9 +30,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from reconcile.audit.diff import describe_diff, field_diff
-from reconcile.durations import format_age, format_duration
 from reconcile.audit.model import Finding, FindingKind
 from reconcile.converge.classify import classify, is_transient, policy_kind
+from reconcile.durations import format_age, format_duration
 from reconcile.model import Company, Connection, Customer, DesiredState, Policy, parse_time
 from reconcile.plans import Action, CustomerChange, Kind, Note, Plan
 

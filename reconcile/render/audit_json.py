@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconcile.durations import format_duration
 from reconcile.audit.model import FORMAT_VERSION, KIND_ORDER, WHO_ORDER, Audit, Finding
+from reconcile.durations import format_duration
 from reconcile.escape import json_text
 
 

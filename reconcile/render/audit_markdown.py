@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reconcile.durations import format_duration
 from reconcile.audit.model import KIND_ORDER, WHO_HEADINGS, WHO_ORDER, Audit, Finding, FindingKind
+from reconcile.durations import format_duration
 from reconcile.escape import markdown
 from reconcile.render.markdown import LIMIT, Droppable, capped
 

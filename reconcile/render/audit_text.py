@@ -7,8 +7,8 @@ Link URLs are shown only when the caller asks (`link_urls=True`).
 
 from __future__ import annotations
 
-from reconcile.durations import format_duration
 from reconcile.audit.model import KIND_ORDER, WHO_HEADINGS, WHO_ORDER, Audit, Finding
+from reconcile.durations import format_duration
 from reconcile.escape import quoted, text
 from reconcile.render.style import Style
 

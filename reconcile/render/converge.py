@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconcile.audit.diff import describe_diff, field_diff
-from reconcile.durations import format_age
 from reconcile.converge.classify import Waiting
 from reconcile.converge.run import PassResult
+from reconcile.durations import format_age
 from reconcile.escape import quoted, text
 from reconcile.render.apply import describe
 from reconcile.render.style import Style
