@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconcile.sandbox.requestlog import read_log
+from reconcile.sandbox.layers.requestlog import read_log
 from reconcile.saved import SigningKey
 from reconcile.saved.document import canonical
 from tests.conftest import AUTH_HEADERS

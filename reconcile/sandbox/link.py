@@ -39,11 +39,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from reconcile.sandbox.layers import LayerDB
+from reconcile.sandbox.layers.common import LayerDB
 from reconcile.sandbox.registry import DEAUTHORIZED, LINKED, PENDING_AUTH, UNLINKED
 
 if TYPE_CHECKING:
-    from reconcile.sandbox.store import Store, Wire
+    from reconcile.sandbox.store.store import Store, Wire
 
 PREFIX: Final = "/link/companies"
 TOKEN_FIELD: Final = "token"
