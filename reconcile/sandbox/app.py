@@ -49,4 +49,4 @@ def create_core(options: SandboxOptions, store: Store | None = None) -> Starlett
 
 
 def create_app(options: SandboxOptions) -> ASGIApp:
-    return stack.wrap(create_core(options), options)
+    return stack.wrap(create_core(options), options, joins_unit=True)

@@ -39,6 +39,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from reconcile.sandbox.api.common import call
 from reconcile.sandbox.layers.common import LayerDB
 from reconcile.sandbox.registry import DEAUTHORIZED, LINKED, PENDING_AUTH, UNLINKED
 
@@ -304,7 +305,7 @@ def link_routes(store: Store) -> list[BaseRoute]:
                 409,
             )
         if becomes != connection["status"]:
-            store.set_connection_status(company["id"], connection["id"], becomes)
+            await call(store.set_connection_status, company["id"], connection["id"], becomes)
         return RedirectResponse(f"{back}?outcome={outcome}", status_code=303)
 
     def endpoint(action: str) -> Callable[[Request], Awaitable[Response]]:

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from reconcile.sandbox.errors import QUERY_SERVICE, ApiError
 from reconcile.sandbox.store.filters import FilterError, Ordering, Query, parse_order, parse_query
 from reconcile.sandbox.store.store import Store
+from reconcile.sandbox.store.unit import current_unit
 
 T = TypeVar("T")
 
@@ -34,8 +35,15 @@ def base_url(request: Request) -> str:
 
 
 async def call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a blocking store call off the event loop."""
-    return await run_in_threadpool(function, *args, **kwargs)
+    """Run a store call in the request's unit of work (`store/unit.py`): on the event loop, in
+    the request's one transaction (begun here for a request that may write). Outside a unit
+    (an app without the layers), off the event loop in a worker thread."""
+    unit = current_unit()
+    if unit is None:
+        return await run_in_threadpool(function, *args, **kwargs)
+    if unit.writes:
+        await unit.begin()
+    return function(*args, **kwargs)
 
 
 def json_response(body: Any, status: int = 200) -> Response:

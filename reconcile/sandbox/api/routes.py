@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reconcile.sandbox.api import companies, connections, data, expenses, profile, webhooks
 from reconcile.sandbox.errors import ApiError, api_error_response, error_response
+from reconcile.sandbox.store.unit import current_unit
 
 log = logging.getLogger("reconcile.sandbox")
 
@@ -141,7 +142,8 @@ class BasicAuth:
 
 
 class ServerErrors:
-    """A crash becomes Codat's 500 ErrorMessage (and a logged traceback), never a bare page."""
+    """A crash becomes Codat's 500 ErrorMessage (and a logged traceback), never a bare page; what
+    the crashed handler wrote in the request's transaction is undone."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -154,10 +156,14 @@ class ServerErrors:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
+        unit = current_unit()
+        mark = unit.mark() if unit is not None else None
         try:
             await self.app(scope, receive, tracking_send)
         except Exception:
             log.exception("sandbox request failed: %s %s", scope.get("method"), scope.get("path"))
+            if unit is not None:
+                unit.undo_to(mark)  # a crash writes nothing (its count and key claim stay)
             if started or scope["type"] != "http":
                 raise
             response = error_response(

@@ -19,6 +19,7 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
+from reconcile.sandbox.store.unit import current_unit
 from reconcile.sandbox.store.writer import one_writer
 
 Clock = Callable[[], float]
@@ -84,36 +85,59 @@ def connect(db_path: Path) -> sqlite3.Connection:
 
 class LayerDB:
     """A layer's own tables in the sandbox file: one connection per process (a forked child
-    opens its own), the layer's schema created on first use."""
+    opens its own), the layer's schema created when the layer is built (at app start, outside
+    any request: creating a table while a request's transaction holds the write lock would
+    wait for it)."""
 
     def __init__(self, db_path: Path, schema: str) -> None:
         self.db_path = db_path
         self._schema = schema
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
+        self._schema_made = False
+        self.conn  # noqa: B018 (the schema now, never while a request's transaction is open)
 
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None or self._pid != os.getpid():
             self._conn = connect(self.db_path)
-            with one_writer(self.db_path):
-                self._conn.executescript(self._schema)
+            if not self._schema_made:
+                with one_writer(self.db_path):
+                    self._conn.executescript(self._schema)
+                self._schema_made = True
             self._pid = os.getpid()
         return self._conn
 
     def write(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[Any], int]:
-        """One statement that writes, as its own transaction, under the process's write lock (so
-        it neither waits in SQLite's busy handler nor makes the store wait in it): the rows it
-        returns (`RETURNING`) and how many rows it changed."""
+        """One statement that writes: in the request's open transaction if there is one
+        (`store/unit.py`), else as its own transaction under the process's write lock (so it
+        neither waits in SQLite's busy handler nor makes the store wait in it). Returns the rows
+        it returns (`RETURNING`) and how many rows it changed."""
         conn = self.conn
+        unit = current_unit()
+        if unit is not None and unit.covers(self.db_path):
+            cursor = unit.conn.execute(sql, params)
+            return cursor.fetchall(), cursor.rowcount
         with one_writer(self.db_path):
             cursor = conn.execute(sql, params)
             return cursor.fetchall(), cursor.rowcount
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """`BEGIN IMMEDIATE` ... `COMMIT` (or `ROLLBACK`) under the process's write lock."""
+        """`BEGIN IMMEDIATE` ... `COMMIT` (or `ROLLBACK`) under the process's write lock; a
+        savepoint in the request's open transaction if there is one."""
         conn = self.conn
+        unit = current_unit()
+        if unit is not None and unit.covers(self.db_path):
+            name = unit.savepoint()
+            try:
+                yield unit.conn
+            except BaseException:
+                unit.conn.execute(f"ROLLBACK TO {name}")
+                unit.conn.execute(f"RELEASE {name}")
+                raise
+            unit.conn.execute(f"RELEASE {name}")
+            return
         with one_writer(self.db_path):
             conn.execute("BEGIN IMMEDIATE")
             try:

@@ -38,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from reconcile.sandbox.errors import error_response
 from reconcile.sandbox.layers.common import context_of, is_api_request
 from reconcile.sandbox.options import SandboxOptions
+from reconcile.sandbox.store.unit import current_unit
 
 DROP = "drop"
 ERROR = "error"
@@ -165,13 +166,24 @@ class FaultMiddleware:
 
 
 class LatencyMiddleware:
-    """Sleeps `latency_ms` before the core app handles an API request."""
+    """Sleeps `latency_ms` before the core app handles an API request.
 
-    def __init__(self, app: ASGIApp, latency_ms: int) -> None:
+    Innermost, it also decides whether the inner app runs in the request's open transaction
+    (`store/unit.py`): the sandbox's core app does (`joins_unit`: its store calls join it and it
+    never waits while it is open); any other app, and any request about to sleep here, gets what
+    the layers wrote committed first, so that nothing holds the write lock while it waits.
+    """
+
+    def __init__(self, app: ASGIApp, latency_ms: int, *, joins_unit: bool = False) -> None:
         self.app = app
         self.latency = max(0, latency_ms) / 1000.0
+        self.joins_unit = joins_unit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.latency > 0 and is_api_request(scope):
+        slow = self.latency > 0 and is_api_request(scope)
+        unit = current_unit()
+        if unit is not None and (slow or not self.joins_unit):
+            unit.checkpoint()
+        if slow:
             await asyncio.sleep(self.latency)
         await self.app(scope, receive, send)

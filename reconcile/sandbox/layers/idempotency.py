@@ -37,6 +37,7 @@ from reconcile.sandbox.layers.common import (
     read_body,
     replay_receive,
 )
+from reconcile.sandbox.store.unit import current_unit
 
 IDEMPOTENCY_TTL_SECONDS = 90 * 60
 RUNNING_TIMEOUT_SECONDS = 300.0
@@ -204,7 +205,12 @@ class IdempotencyMiddleware:
         if body is None:
             return  # the client is gone before its request was whole: nothing to run or store
         credential = credential_scope(scope)
+        unit = current_unit()
+        if unit is not None:
+            await unit.begin()
         decision = self.keys.claim(credential, key, fingerprint(scope, body), self.clock())
+        if unit is not None:
+            unit.checkpoint()  # the claim is seen by a concurrent retry (409) from here on
         ctx = context_of(scope)
         if isinstance(decision, StoredResponse):
             if ctx is not None:
@@ -257,8 +263,9 @@ class IdempotencyMiddleware:
                 complete = not message.get("more_body", False)
                 if complete:
                     # Stored before the client has the whole answer, so a retry it sends at once
-                    # is replayed (not refused as in flight), and the request log says "stored".
-                    finish()
+                    # is replayed (not refused as in flight), and the request log says "stored";
+                    # in the request's transaction, with the writes it answers for.
+                    await finish()
             if downstream_error is None:
                 # The client going away must not stop the app nor the recording of its answer.
                 try:
@@ -268,11 +275,14 @@ class IdempotencyMiddleware:
 
         finished = False
 
-        def finish() -> None:
+        async def finish() -> None:
             nonlocal finished
             if finished:
                 return
             finished = True
+            unit = current_unit()
+            if unit is not None:
+                await unit.begin()
             ctx = context_of(scope)
             if ctx is not None and ctx.idempotency is None:
                 ctx.idempotency = "stored"
@@ -285,8 +295,11 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, receive, capture)
         except BaseException:
+            unit = current_unit()
+            if unit is not None:
+                unit.rollback()  # what the failed request wrote, not its claim (committed)
             self.keys.release(credential, key)  # a no-op once stored (it frees `running` only)
             raise
-        finish()
+        await finish()
         if downstream_error is not None:
             raise downstream_error

@@ -45,6 +45,7 @@ from reconcile.sandbox.layers.common import (
 )
 from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.store.store import Store
+from reconcile.sandbox.store.unit import current_unit
 from reconcile.sandbox.webhooks.store import record_quota_reached
 
 CALLS_PER_COMPANY = 1000
@@ -85,6 +86,7 @@ class QuotaCounter:
         return self._db.conn
 
     def increment(self, credential: str, day: str) -> int:
+        """Count one request (in the request's transaction when there is one)."""
         rows, _ = self._db.write(
             "INSERT INTO sandbox_rate_usage (credential, day, used) VALUES (?, ?, 1)"
             " ON CONFLICT (credential, day) DO UPDATE SET used = used + 1 RETURNING used",
@@ -161,10 +163,14 @@ class RateLimitMiddleware:
             now = self.clock()
             day, reset = day_and_reset(now)
             limit = self.limit()
+            unit = current_unit()
+            conn = self.counter.conn  # the counter's table exists from here on
+            if unit is not None:
+                conn = await unit.begin()  # the request's transaction starts with its count
             used = self.counter.increment(credential_scope(scope), day)
             quota_headers = self._headers(limit, used, reset)
             if used == limit + 1:  # the first request over: Codat's webhook says so
-                record_quota_reached(self.counter.conn, limit, reset)
+                record_quota_reached(conn, limit, reset)
             if used > limit:
                 retry_after = max(1, reset - int(now))
                 await error_response(

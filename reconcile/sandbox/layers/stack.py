@@ -28,7 +28,11 @@ same under uvicorn and in process through `httpx.ASGITransport`). Outermost firs
    slow request is in flight for every layer above: it holds its company's concurrency slot (the
    cap can be hit) and its idempotency key (a concurrent retry gets 409), as on the real API.
 
-The helpers the layers share live in `layers.py`: the layers and this module import it, never the
+Between faults and rate limits, **the unit of work** (`unit.py`): the request's one SQLite
+transaction, which rate limits, idempotency and the store write in, committed once before the
+answer's last byte is passed on (`store/unit.py` says when it commits earlier).
+
+The helpers the layers share live in `common.py`: the layers and this module import it, never the
 other way round.
 """
 
@@ -44,19 +48,30 @@ from reconcile.sandbox.layers.guards import BodyLimitMiddleware, LoopbackHostMid
 from reconcile.sandbox.layers.idempotency import IdempotencyMiddleware
 from reconcile.sandbox.layers.ratelimit import RateLimitMiddleware
 from reconcile.sandbox.layers.requestlog import RequestLogMiddleware
+from reconcile.sandbox.layers.unit import UnitOfWorkMiddleware
 from reconcile.sandbox.options import SandboxOptions
 
 
-def wrap(app: ASGIApp, options: SandboxOptions, *, clock: Clock = time.time) -> ASGIApp:
-    """The core app inside the request log, guards, faults, rate limits, idempotency and latency.
+def wrap(
+    app: ASGIApp,
+    options: SandboxOptions,
+    *,
+    clock: Clock = time.time,
+    joins_unit: bool = False,
+) -> ASGIApp:
+    """The core app inside the request log, guards, faults, the unit of work, rate limits,
+    idempotency and latency.
 
     `clock` (seconds since the epoch) is injectable so tests can expire idempotency keys and roll
-    the daily quota over without waiting.
+    the daily quota over without waiting. `joins_unit` says that `app` does its SQLite work in the
+    request's transaction and never waits while it is open (the sandbox's core app): then a
+    request commits once; any other app gets the layers' writes committed before it runs.
     """
-    slow = LatencyMiddleware(app, options.latency_ms)
+    slow = LatencyMiddleware(app, options.latency_ms, joins_unit=joins_unit)
     idempotent = IdempotencyMiddleware(slow, options.db_path, clock=clock)
     limited = RateLimitMiddleware(idempotent, options, clock=clock)
-    faulty = FaultMiddleware(limited, options, rate_headers=limited.peek_headers)
+    unit = UnitOfWorkMiddleware(limited, options.db_path)
+    faulty = FaultMiddleware(unit, options, rate_headers=limited.peek_headers)
     capped = BodyLimitMiddleware(faulty, options.max_body_bytes)
     hosts = LoopbackHostMiddleware(capped)
     return RequestLogMiddleware(hosts, options.request_log, clock=clock)

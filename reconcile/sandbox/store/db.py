@@ -24,8 +24,23 @@ from reconcile.sandbox.store.sql import (
     connection_wire,
     error_wire,
 )
+from reconcile.sandbox.store.unit import Unit, current_unit
 from reconcile.sandbox.store.writer import writer_lock
 from reconcile.sandbox.webhooks.schema import STATEMENTS as WEBHOOK_STATEMENTS
+
+
+@contextmanager
+def _joined(unit: Unit) -> Iterator[sqlite3.Connection]:
+    """A savepoint in the request's open transaction: undone alone if the block raises."""
+    name = unit.savepoint()
+    conn = unit.conn
+    try:
+        yield conn
+    except BaseException:
+        conn.execute(f"ROLLBACK TO {name}")
+        conn.execute(f"RELEASE {name}")
+        raise
+    conn.execute(f"RELEASE {name}")
 
 
 class StoreDB:
@@ -66,6 +81,11 @@ class StoreDB:
 
     @contextmanager
     def _txn(self, begin: str) -> Iterator[sqlite3.Connection]:
+        unit = current_unit()
+        if unit is not None and unit.covers(self.db_path):
+            with _joined(unit) as joined:  # the request's transaction (store/unit.py)
+                yield joined
+            return
         conn = self._conn()
         if self._local.depth:
             self._local.depth += 1
