@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from reconcile.cli.apply_cmd import apply_plan  # noqa: E402
 from reconcile.codat import ClientSettings, CodatClient  # noqa: E402
-from reconcile.live import read_live  # noqa: E402
+from reconcile.facts.fleet import read_live  # noqa: E402
 from reconcile.model import Customer, DesiredState  # noqa: E402
 from reconcile.planner import make_plan  # noqa: E402
 from reconcile.render.style import Style  # noqa: E402

@@ -155,7 +155,7 @@ def plan_for(customers: int) -> Any:
     import httpx
 
     from reconcile.codat import ClientSettings, CodatClient
-    from reconcile.live import read_live
+    from reconcile.facts.fleet import read_live
     from reconcile.model import Customer, DesiredState
     from reconcile.planner import make_plan
     from reconcile.sandbox.app import create_app

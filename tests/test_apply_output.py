@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from reconcile.cli.apply_cmd import apply_plan
-from reconcile.live import read_live
+from reconcile.facts.fleet import read_live
 from reconcile.planner import make_plan
 from reconcile.render.style import Style
 from tests.executor.helpers import (

@@ -20,7 +20,7 @@ from reconcile.audit.model import (
     Finding,
     FindingKind,
 )
-from reconcile.audit.read import AuditRead, managed_count
+from reconcile.facts.snapshot import AuditRead, managed_count
 from reconcile.model import DesiredState
 from reconcile.planner import PlanOptions, make_plan
 

@@ -124,7 +124,7 @@ def audit(
 ) -> None:
     """Read-only drift report: exit 0 clean, 2 drift, 1 error. Sends nothing but GET."""
     from reconcile.audit import build_audit
-    from reconcile.audit.read import SnapshotClient, read_for_audit
+    from reconcile.facts.snapshot import SnapshotClient, read_for_audit
 
     desired = load_desired(paths, where)
     earlier = None

@@ -212,7 +212,7 @@ async def plan_against(
 ) -> Plan:
     """Read live Codat and plan. A plan refused as a whole (`Plan.unsafe`) ends the command
     with the reason, unless the caller shows it itself (`allow_unsafe`, e.g. `--format json`)."""
-    from reconcile.live import read_live
+    from reconcile.facts.fleet import read_live
     from reconcile.planner import make_plan
 
     files = ", ".join(desired.files) or "input"

@@ -51,7 +51,8 @@ def export(
 ) -> None:
     """Write a desired-state file from live Codat (review it, commit it, plan)."""
     from reconcile.codat.readonly import ReadOnlyClient
-    from reconcile.export import export_text, read_for_export
+    from reconcile.export import export_text
+    from reconcile.facts.export import read_for_export
 
     if not OWNER_PATTERN.fullmatch(owner):
         fail(

@@ -77,6 +77,7 @@ async def save_plan(
 ) -> None:
     """Record what the plan saw of every company it acts on, sign, and write `out`."""
     from reconcile import __version__
+    from reconcile.facts.saved import read_companies, read_configs
     from reconcile.plans import fingerprint
     from reconcile.plans.file import (
         DEFAULT_MAX_AGE,
@@ -88,7 +89,6 @@ async def save_plan(
         snapshot,
         touched,
     )
-    from reconcile.plans.file.live import read_companies, read_configs
 
     if plan.unsafe:
         from reconcile.escape import text
@@ -341,8 +341,8 @@ async def _check_fresh(client: CodatClient, saved: SavedPlan, path: Path, fmt: s
     """Read again what the plan acts on and judge it (`reconcile.plans.file.staleness`): the plan
     to run (dated by this read), None when it was applied already; exit 1 otherwise."""
     from reconcile.escape import text
+    from reconcile.facts.saved import read_companies, read_configs
     from reconcile.plans.file import configured, touched
-    from reconcile.plans.file.live import read_companies, read_configs
     from reconcile.plans.file.staleness import Live, describe_remaining, judge
 
     plan = saved.plan

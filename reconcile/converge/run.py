@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 
 from reconcile.codat import CodatClient
 from reconcile.converge.classify import Classified, classify
-from reconcile.converge.read import read_companies
 from reconcile.executor import ApplyResult, Progress, Stopper, execute
 from reconcile.executor.outcome import Outcome
-from reconcile.live import read_live
+from reconcile.facts.few import read_few
+from reconcile.facts.fleet import read_live
 from reconcile.model import DesiredState, LiveState
 from reconcile.planner import PlanOptions, make_plan
 from reconcile.plans import Plan
@@ -71,7 +71,7 @@ async def run_pass(
         live = await read_live(client, desired, options.targets)
         targets = options.targets
     else:
-        live, targets = await read_companies(client, desired, scope)
+        live, targets = await read_few(client, desired, scope)
         if options.targets:
             targets &= options.targets
     now = client.server_time or datetime.now(UTC)

@@ -11,7 +11,7 @@ import pytest
 
 from reconcile.executor import ApplyResult, execute
 from reconcile.executor.requests import edited_actions, rebuilt
-from reconcile.live import read_live
+from reconcile.facts.fleet import read_live
 from reconcile.model import Customer, DesiredState, LiveState
 from reconcile.planner import make_plan
 from reconcile.plans import Action, CustomerChange, Kind, Plan, Request

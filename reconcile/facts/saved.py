@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from reconcile.codat import CodatHTTPError
-from reconcile.live import owner_filter
+from reconcile.facts.fleet import owner_filter
 from reconcile.model import Company, ExpenseConfig
 
 if TYPE_CHECKING:
