@@ -10,24 +10,23 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reconcile.audit.model import FindingKind
-from reconcile.cli.common import (
-    EXIT_CHANGES,
-    EXIT_OK,
-    Where,
-    fail,
+from reconcile.cli.exits import EXIT_CHANGES, EXIT_OK, fail
+from reconcile.cli.exits import ExitOneOnUsageError as ExitOneOnUsageError
+from reconcile.cli.inputs import load_desired
+from reconcile.cli.options import (
     format_option,
-    load_desired,
-    open_client,
+    link_urls_option,
     paths_argument,
     plan_options,
-    run,
     sandbox_options,
 )
-from reconcile.cli.exits import ExitOneOnUsageError as ExitOneOnUsageError
+from reconcile.cli.runner import run
 
 if TYPE_CHECKING:
     from reconcile.audit import Audit, FindingKind
+    from reconcile.facts.snapshot import AuditRead
     from reconcile.planner import PlanOptions
+    from reconcile.runs.connect import Where
 
 if TYPE_CHECKING:
     ParamType = click.ParamType[Any, Any]
@@ -78,7 +77,7 @@ class Duration(ParamType):
 @paths_argument
 @sandbox_options
 @plan_options
-@format_option
+@format_option()
 @click.option(
     "--fail-on",
     type=KindList(),
@@ -105,11 +104,9 @@ class Duration(ParamType):
     type=click.Path(dir_okay=False, path_type=Path),
     help="An earlier JSON report: mark each finding new or not, and count the resolved ones.",
 )
-@click.option(
-    "--link-urls",
-    is_flag=True,
-    help="Include the Link URLs of customers awaiting authorization. Anyone who opens one can "
-    "authorize that company: never post them to a pull request or an issue.",
+@link_urls_option(
+    "Include the Link URLs of customers awaiting authorization. Anyone who opens one can "
+    "authorize that company: never post them to a pull request or an issue."
 )
 def audit(
     paths: tuple[Path, ...],
@@ -123,8 +120,8 @@ def audit(
     link_urls: bool,
 ) -> None:
     """Read-only drift report: exit 0 clean, 2 drift, 1 error. Sends nothing but GET."""
-    from reconcile.audit import build_audit
-    from reconcile.facts.snapshot import SnapshotClient, read_for_audit
+    from reconcile.render.reading import codat_line, files_line
+    from reconcile.runs.audit import audit as audit_run
 
     desired = load_desired(paths, where)
     earlier = None
@@ -135,27 +132,16 @@ def audit(
             earlier = read_report(since_path)
         except ReportError as exc:
             fail(str(exc))
-    files = ", ".join(desired.files) or "input"
-    click.echo(
-        f"Reading {files}: {len(desired.customers)} customers, owner {desired.owner}", err=True
-    )
+    click.echo(files_line(desired, environment=False), err=True)
 
-    async def go() -> Audit:
-        async with open_client(where, SnapshotClient, desired=desired) as client:
-            assert isinstance(client, SnapshotClient)
-            read = await read_for_audit(client, desired)
-        known = {c.uid for c in desired.customers} | {c.uid for c in read.companies if c.uid}
-        unknown = options.targets - known
-        if unknown:
-            fail(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
-        requests = f"{read.requests} request{'s' if read.requests != 1 else ''}"
+    def said(read: AuditRead) -> None:
         click.echo(
-            f"Reading Codat: {len(read.companies)} companies in the account ({requests})",
-            err=True,
+            codat_line(len(read.companies), read.requests, "companies in the account"), err=True
         )
-        return build_audit(desired, read, options=options, fail_on=fail_on, stale_after=stale_after)
 
-    report = run(go())
+    report = run(
+        audit_run(where, desired, options, fail_on=fail_on, stale_after=stale_after, on_read=said)
+    )
     if earlier is not None:
         from reconcile.audit.since import mark_new
 

@@ -10,16 +10,11 @@ from pathlib import Path
 
 import click
 
-from reconcile.cli.common import (
-    EXIT_OK,
-    Where,
-    fail,
-    load_desired,
-    open_client,
-    run,
-    sandbox_options,
-)
-from reconcile.cli.exits import ExitOneOnUsageError
+from reconcile.cli.exits import EXIT_OK, ExitOneOnUsageError, fail
+from reconcile.cli.inputs import load_desired
+from reconcile.cli.options import sandbox_options
+from reconcile.cli.runner import run
+from reconcile.runs.connect import Where
 
 OWNER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -50,9 +45,7 @@ def export(
     owner: str, adopt: bool, out: Path | None, environments_from: tuple[Path, ...], where: Where
 ) -> None:
     """Write a desired-state file from live Codat (review it, commit it, plan)."""
-    from reconcile.codat.readonly import ReadOnlyClient
-    from reconcile.export import export_text
-    from reconcile.facts.export import read_for_export
+    from reconcile.runs.export import export as export_run
 
     if not OWNER_PATTERN.fullmatch(owner):
         fail(
@@ -68,13 +61,8 @@ def export(
             )
         desired = load_desired(environments_from, where)
 
-    async def go() -> tuple[str, list[str], int, int]:
-        async with open_client(where, ReadOnlyClient, desired=desired) as client:
-            selection, configs = await read_for_export(client, owner, adopt=adopt)
-            text, warnings = export_text(owner, selection, configs, adopt=adopt)
-            return text, warnings, len(selection.entries), client.requests_sent
-
-    text, warnings, customers, requests = run(go())
+    done = run(export_run(where, owner, adopt=adopt, desired=desired))
+    text, warnings, customers, requests = done.text, done.warnings, done.customers, done.requests
     for warning in warnings:
         click.echo(f"Warning: {warning}", err=True)
     if out is None:

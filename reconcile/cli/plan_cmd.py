@@ -8,27 +8,23 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reconcile.cli.common import (
-    EXIT_CHANGES,
-    EXIT_ERROR,
-    EXIT_OK,
-    Where,
-    fail,
+from reconcile.cli.exits import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, fail
+from reconcile.cli.inputs import load_desired
+from reconcile.cli.options import (
     format_option,
     full_plan_hint_option,
-    load_desired,
-    open_client,
+    link_urls_option,
     paths_argument,
-    plan_against,
     plan_options,
-    run,
     sandbox_options,
 )
+from reconcile.cli.reading import say_read, say_reading
 from reconcile.cli.review import base_option, block_on_new_refusals, changed_since, the_review
+from reconcile.cli.runner import run
 
 if TYPE_CHECKING:
     from reconcile.planner import PlanOptions
-    from reconcile.plans import Plan
+    from reconcile.runs.connect import Where
 
 
 @click.command()
@@ -36,7 +32,7 @@ if TYPE_CHECKING:
 @paths_argument
 @sandbox_options
 @plan_options
-@format_option
+@format_option()
 @full_plan_hint_option
 @click.option(
     "--detailed-exitcode",
@@ -56,11 +52,9 @@ if TYPE_CHECKING:
     metavar="DURATION",
     help="With --out: how long the saved plan may be applied (e.g. 7d, 36h, 90m).",
 )
-@click.option(
-    "--link-urls",
-    is_flag=True,
-    help="markdown: include the Link URLs of customers awaiting authorization (left out by "
-    "default: anyone who opens one can authorize that company; never post them to a PR).",
+@link_urls_option(
+    "markdown: include the Link URLs of customers awaiting authorization (left out by "
+    "default: anyone who opens one can authorize that company; never post them to a PR)."
 )
 def plan(
     paths: tuple[Path, ...],
@@ -91,19 +85,26 @@ def plan(
             fail("--out saves one environment's plan: name it with --env NAME")
         plan_every_environment(desired, where, options, fmt, detailed_exitcode)
     changed = changed_since(base, desired) if base else None
+    from reconcile.runs.plan import plan as plan_run
 
-    async def go() -> Plan:
-        async with open_client(where, desired=desired) as client:
-            made = await plan_against(client, desired, options, allow_unsafe=fmt == "json")
-            if out is not None and made.unsafe:
-                click.echo(f"The plan is refused as a whole; nothing was saved to {out}.", err=True)
-            elif out is not None:
-                from reconcile.cli.saved_plans import save_plan
+    say_reading(desired)
+    made = run(
+        plan_run(
+            where,
+            desired,
+            options,
+            on_read=say_read,
+            allow_unsafe=fmt == "json",
+            save_for=valid_for if out is not None else None,
+        )
+    )
+    the_plan = made.plan
+    if out is not None and the_plan.unsafe:
+        click.echo(f"The plan is refused as a whole; nothing was saved to {out}.", err=True)
+    elif out is not None and made.saved is not None:
+        from reconcile.cli.saved_plans import write_saved
 
-                await save_plan(client, made, desired, out, where, valid_for)
-            return made
-
-    the_plan = run(go())
+        write_saved(made.saved, out)
     if fmt == "json":
         click.echo(the_plan.to_json(), nl=False)
     elif fmt == "markdown":

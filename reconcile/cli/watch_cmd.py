@@ -13,29 +13,20 @@ from __future__ import annotations
 
 import socket
 import sys
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from reconcile.cli.common import (
-    Where,
-    fail,
-    load_desired,
-    open_client,
-    paths_argument,
-    run,
-    sandbox_options,
-)
+from reconcile.cli.exits import fail
+from reconcile.cli.inputs import load_desired
+from reconcile.cli.options import paths_argument, sandbox_options
+from reconcile.cli.runner import run
 from reconcile.escape import text as escaped
 
 if TYPE_CHECKING:
-    from reconcile.codat import CodatClient
-    from reconcile.model import DesiredState
-    from reconcile.watch.seen import SeenIds
-    from reconcile.watch.signature import Verifier
+    from reconcile.runs.connect import Where
 
 DEFAULT_LISTEN = "127.0.0.1:8787"
 DEFAULT_STATUS_LISTEN = "127.0.0.1:8788"
@@ -143,7 +134,9 @@ def watch(
 
     desired = load_desired(paths, where)
     if register is not None:
-        run(_register(where, desired, register, state_dir))
+        from reconcile.runs.watch import register as register_consumer
+
+        run(register_consumer(where, desired, register, state_dir, _log))
     try:
         verifier = Verifier(secret_from_env(environment=desired.environment))
     except SecretError as exc:
@@ -158,82 +151,15 @@ def watch(
                 f"{what} {escaped(host)} is beyond loopback: docs/watch.md says who may "
                 "reach it and what must be in front of it"
             )
+    from reconcile.runs.watch import Guarding, Listeners, serve
+
     guarding = Guarding(connection_cap(max_connections), read_deadline)
     listeners = Listeners(listen, status_listen, status_hosts)
-    sys.exit(run(_serve(where, paths, desired, verifier, seen, guarding, listeners, resync)))
-
-
-@dataclass(frozen=True)
-class Guarding:
-    max_connections: int
-    read_deadline: float
-
-
-@dataclass(frozen=True)
-class Listeners:
-    public: tuple[str, int]
-    internal: tuple[str, int]
-    status_hosts: tuple[str, ...]
-
-
-async def _register(where: Where, desired: DesiredState, url: str, state_dir: Path) -> None:
-    from reconcile.watch.registration import STATE_FILE, RegistrationError, ensure_consumer
-
-    async with open_client(where, desired=desired) as client:
-        try:
-            lines = await ensure_consumer(client, desired.owner, url, state_dir / STATE_FILE.name)
-        except RegistrationError as exc:
-            fail(str(exc))
-        for line in lines:
-            _log(line)
-
-
-async def _serve(
-    where: Where,
-    paths: tuple[Path, ...],
-    desired: DesiredState,
-    verifier: Verifier,
-    seen: SeenIds,
-    guarding: Guarding,
-    listeners: Listeners,
-    resync: float,
-) -> int:
-    from reconcile.watch.controller import serve
-    from reconcile.watch.guard import ConnectionGuard
-    from reconcile.watch.metrics import Metrics
-    from reconcile.watch.passes import default_converge
-    from reconcile.watch.receiver import create_app, create_status_app
-    from reconcile.watch.reload import DesiredFiles
-    from reconcile.watch.scheduler import Scheduler
-    from reconcile.watch.status import WatchStatus
-
-    sock = _socket(listeners.public, "--listen")
-    status_sock = _socket(listeners.internal, "--status-listen")
-    client: CodatClient
-    async with open_client(where, desired=desired) as client:
-        await client.confirm_account()  # a key of another account: stop before serving
-        files = DesiredFiles(paths, desired)
-        status = WatchStatus(desired.owner, desired.files, desired.environment)
-        metrics = Metrics()
-        scheduler = Scheduler(
-            default_converge(client), files, status, metrics, resync_seconds=resync, log=_log
-        )
-        app = create_app(verifier, scheduler.hint, metrics, seen)
-        guard = ConnectionGuard(
-            guarding.max_connections, guarding.read_deadline, metrics.connection_dropped
-        )
-        bound = listeners.internal[0]  # its own address is one of its names (not a wildcard)
-        own = () if bound in ("0.0.0.0", "::") else (f"[{bound}]" if ":" in bound else bound,)
-        status_app = create_status_app(metrics, status.document, (*listeners.status_hosts, *own))
-        _log(
-            f"watch listening on {_url(sock)} (owner {desired.owner}, "
-            f"{len(desired.customers)} customers, resync every {resync:g} s)"
-        )
-        _log(f"status and metrics on {_url(status_sock)} (internal)")
-        try:
-            return await serve(scheduler, [(app, sock), (status_app, status_sock)], guard, _log)
-        finally:
-            seen.close()
+    sockets = (_socket(listen, "--listen"), _socket(status_listen, "--status-listen"))
+    served = serve(
+        where, paths, desired, verifier, seen, guarding, listeners, resync, sockets, _log
+    )
+    sys.exit(run(served))
 
 
 def _socket(where: tuple[str, int], option: str) -> socket.socket:
@@ -244,11 +170,6 @@ def _socket(where: tuple[str, int], option: str) -> socket.socket:
         return listening_socket(host, port)
     except OSError as exc:
         fail(f"cannot listen on {escaped(host)}:{port} ({exc.strerror}); choose another {option}")
-
-
-def _url(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _log(message: str) -> None:

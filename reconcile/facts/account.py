@@ -11,3 +11,9 @@ async def account_name(client: CodatClient) -> str:
     if client.settings.expected_account is not None and client.account_confirmed:
         return client.settings.expected_account
     return (await client.get_profile()).name
+
+
+async def confirm_account(client: CodatClient) -> None:
+    """The key belongs to the expected account (an environment's `account:`), or the run
+    stops: before a long-running run serves anything."""
+    await client.confirm_account()

@@ -1,4 +1,5 @@
-"""What a saved plan reads of Codat, when it is made and again before it is applied."""
+"""What a saved plan acts on, read again before it is applied (the plan run's own read is what
+it saw when it was made)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from reconcile.model import Company, ExpenseConfig
 
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
+    from reconcile.plans import Plan
+    from reconcile.plans.file.staleness import Live
 
 
 async def read_companies(
@@ -47,3 +50,16 @@ async def read_configs(
             if exc.status != 404:
                 raise
     return configs
+
+
+async def read_for_staleness(client: CodatClient, plan: Plan) -> tuple[Live, str]:
+    """Codat now, for what a saved plan acts on (`reconcile.plans.file.staleness.Live`), and
+    Codat's clock at the read of the companies (a second back)."""
+    from reconcile.facts.fleet import read_time
+    from reconcile.plans.file import configured, touched
+    from reconcile.plans.file.staleness import Live
+
+    companies, gone = await read_companies(client, plan.owner, touched(plan))
+    read_at = read_time(client)
+    configs = await read_configs(client, configured(plan), gone)
+    return Live(tuple(companies), frozenset(gone), configs), read_at

@@ -1,0 +1,64 @@
+"""`plan --env all`: every environment's plan summed up, read-only.
+
+Each environment is planned with its own key, after its account is confirmed; nothing is
+written anywhere (the read-only client refuses writes) and nothing is saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reconcile.model import DesiredState
+    from reconcile.planner import PlanOptions
+    from reconcile.runs.connect import Where
+    from reconcile.runs.plan import OnRead
+
+
+@dataclass(frozen=True)
+class Row:
+    env: str
+    account: str
+    customers: int
+    summary: dict[str, int]
+    refused: int
+    unsafe: str | None
+    differs: bool
+
+
+async def plan_every_environment(
+    desired: DesiredState,
+    where: Where,
+    options: PlanOptions,
+    *,
+    on_env: Callable[[DesiredState], None] | None = None,
+    on_read: OnRead | None = None,
+) -> list[Row]:
+    """Each environment's plan, in promotion order (`on_env` hears each one before it is
+    read)."""
+    from reconcile.codat.readonly import ReadOnlyClient
+    from reconcile.environments import for_environment, names
+    from reconcile.runs.connect import open_client
+    from reconcile.runs.plan import plan_run
+
+    rows = []
+    for env in names(desired):
+        resolved = for_environment(desired, env)
+        if on_env is not None:
+            on_env(resolved)
+        async with open_client(where, ReadOnlyClient, desired=resolved) as client:
+            plan = (await plan_run(client, resolved, options, on_read=on_read)).plan
+        rows.append(
+            Row(
+                env,
+                resolved.environments[env].account,
+                len(resolved.customers),
+                dict(plan.summary()),
+                len(plan.refused),
+                plan.unsafe,
+                plan.has_changes or bool(plan.refused) or bool(plan.unsafe),
+            )
+        )
+    return rows

@@ -1,0 +1,106 @@
+"""The watch run: register the webhook consumer, then serve the receiver and run passes.
+
+What the runs decide is here; the controller (`reconcile.watch`) serves and schedules. Addresses
+and sockets come from the command line, which checked them.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reconcile.runs.errors import RunError
+
+if TYPE_CHECKING:
+    from reconcile.model import DesiredState
+    from reconcile.runs.connect import Where
+    from reconcile.watch.seen import SeenIds
+    from reconcile.watch.signature import Verifier
+
+
+@dataclass(frozen=True)
+class Guarding:
+    max_connections: int
+    read_deadline: float
+
+
+@dataclass(frozen=True)
+class Listeners:
+    public: tuple[str, int]
+    internal: tuple[str, int]
+    status_hosts: tuple[str, ...]
+
+
+async def register(
+    where: Where, desired: DesiredState, url: str, state_dir: Path, log: Callable[[str], None]
+) -> None:
+    from reconcile.runs.connect import open_client
+    from reconcile.watch.registration import STATE_FILE, RegistrationError, ensure_consumer
+
+    async with open_client(where, desired=desired) as client:
+        try:
+            lines = await ensure_consumer(client, desired.owner, url, state_dir / STATE_FILE.name)
+        except RegistrationError as exc:
+            raise RunError(str(exc)) from None
+        for line in lines:
+            log(line)
+
+
+async def serve(
+    where: Where,
+    paths: tuple[Path, ...],
+    desired: DesiredState,
+    verifier: Verifier,
+    seen: SeenIds,
+    guarding: Guarding,
+    listeners: Listeners,
+    resync: float,
+    sockets: tuple[socket.socket, socket.socket],
+    log: Callable[[str], None],
+) -> int:
+    """Serve the webhook receiver and the status app on `sockets` (public, internal) and run
+    the scheduler's passes, until a signal (`reconcile.watch.controller`): the exit code."""
+    from reconcile.facts.account import confirm_account
+    from reconcile.runs.connect import open_client
+    from reconcile.watch.controller import serve
+    from reconcile.watch.guard import ConnectionGuard
+    from reconcile.watch.metrics import Metrics
+    from reconcile.watch.passes import default_converge
+    from reconcile.watch.receiver import create_app, create_status_app
+    from reconcile.watch.reload import DesiredFiles
+    from reconcile.watch.scheduler import Scheduler
+    from reconcile.watch.status import WatchStatus
+
+    sock, status_sock = sockets
+    async with open_client(where, desired=desired) as client:
+        await confirm_account(client)  # a key of another account: stop before serving
+        files = DesiredFiles(paths, desired)
+        status = WatchStatus(desired.owner, desired.files, desired.environment)
+        metrics = Metrics()
+        scheduler = Scheduler(
+            default_converge(client), files, status, metrics, resync_seconds=resync, log=log
+        )
+        app = create_app(verifier, scheduler.hint, metrics, seen)
+        guard = ConnectionGuard(
+            guarding.max_connections, guarding.read_deadline, metrics.connection_dropped
+        )
+        bound = listeners.internal[0]  # its own address is one of its names (not a wildcard)
+        own = () if bound in ("0.0.0.0", "::") else (f"[{bound}]" if ":" in bound else bound,)
+        status_app = create_status_app(metrics, status.document, (*listeners.status_hosts, *own))
+        log(
+            f"watch listening on {_url(sock)} (owner {desired.owner}, "
+            f"{len(desired.customers)} customers, resync every {resync:g} s)"
+        )
+        log(f"status and metrics on {_url(status_sock)} (internal)")
+        try:
+            return await serve(scheduler, [(app, sock), (status_app, status_sock)], guard, log)
+        finally:
+            seen.close()
+
+
+def _url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
