@@ -24,7 +24,6 @@ from reconcile.cli.runner import run
 
 if TYPE_CHECKING:
     from reconcile.audit import Audit, FindingKind
-    from reconcile.facts.snapshot import AuditRead
     from reconcile.planner import PlanOptions
     from reconcile.runs.connect import Where
 
@@ -134,10 +133,8 @@ def audit(
             fail(str(exc))
     click.echo(files_line(desired, environment=False), err=True)
 
-    def said(read: AuditRead) -> None:
-        click.echo(
-            codat_line(len(read.companies), read.requests, "companies in the account"), err=True
-        )
+    def said(companies: int, requests: int) -> None:
+        click.echo(codat_line(companies, requests, "companies in the account"), err=True)
 
     report = run(
         audit_run(where, desired, options, fail_on=fail_on, stale_after=stale_after, on_read=said)

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from reconcile.codat import CodatClient
 from reconcile.converge.classify import Classified, classify
 from reconcile.executor import ApplyResult, Progress, Stopper, execute
 from reconcile.executor.outcome import Outcome
@@ -24,6 +24,9 @@ from reconcile.facts.fleet import read_live
 from reconcile.model import DesiredState, LiveState
 from reconcile.planner import PlanOptions, make_plan
 from reconcile.plans import Plan
+
+if TYPE_CHECKING:
+    from reconcile.codat import CodatClient
 
 
 @dataclass(frozen=True)

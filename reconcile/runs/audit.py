@@ -11,7 +11,6 @@ from reconcile.runs.errors import RunError
 
 if TYPE_CHECKING:
     from reconcile.audit import Audit, FindingKind
-    from reconcile.facts.snapshot import AuditRead
     from reconcile.model import DesiredState
     from reconcile.planner import PlanOptions
     from reconcile.runs.connect import Where
@@ -24,10 +23,10 @@ async def audit(
     *,
     fail_on: frozenset[FindingKind],
     stale_after: timedelta,
-    on_read: Callable[[AuditRead], None] | None = None,
+    on_read: Callable[[int, int], None] | None = None,
 ) -> Audit:
     """The audit of `desired` against `where`; `--target` naming a customer neither the files
-    nor Codat know is a `RunError`."""
+    nor Codat know is a `RunError`. `on_read(companies, requests)` hears what the read cost."""
     from reconcile.audit import build_audit
     from reconcile.facts.snapshot import SnapshotClient, read_for_audit
     from reconcile.runs.connect import open_client
@@ -40,5 +39,5 @@ async def audit(
     if unknown:
         raise RunError(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
     if on_read is not None:
-        on_read(read)
+        on_read(len(read.companies), read.requests)
     return build_audit(desired, read, options=options, fail_on=fail_on, stale_after=stale_after)

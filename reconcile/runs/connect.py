@@ -42,10 +42,12 @@ def open_client(
     client_class: type[CodatClient] | None = None,
     *,
     desired: DesiredState | None = None,
+    read_only: bool = False,
 ) -> CodatClient:
     """A client for real Codat (CODAT_API_KEY, CODAT_BASE_URL) or the in-process sandbox.
 
-    `client_class` (a CodatClient subclass, e.g. the read-only one) replaces the default. When
+    `client_class` (a CodatClient subclass, e.g. the audit's snapshot) replaces the default;
+    `read_only` makes it the client that refuses to write. When
     `desired` was resolved for an environment, the key and base URL are that environment's, and
     the client confirms the key's account (`GET /profile`) before sending anything else."""
     import httpx
@@ -53,6 +55,10 @@ def open_client(
     from reconcile.codat import ClientSettings, CodatClient, ConfigError
 
     cls = client_class or CodatClient
+    if read_only and client_class is None:
+        from reconcile.codat.readonly import ReadOnlyClient
+
+        cls = ReadOnlyClient
     env = desired.environments.get(desired.environment or "") if desired is not None else None
 
     try:

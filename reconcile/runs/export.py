@@ -23,12 +23,11 @@ async def export(
     where: Where, owner: str, *, adopt: bool, desired: DesiredState | None = None
 ) -> ExportRun:
     """`desired`: the files that declare the environment to read (its key and account)."""
-    from reconcile.codat.readonly import ReadOnlyClient
     from reconcile.export import export_text
     from reconcile.facts.export import read_for_export
     from reconcile.runs.connect import open_client
 
-    async with open_client(where, ReadOnlyClient, desired=desired) as client:
+    async with open_client(where, read_only=True, desired=desired) as client:
         selection, configs = await read_for_export(client, owner, adopt=adopt)
         text, warnings = export_text(owner, selection, configs, adopt=adopt)
         return ExportRun(text, warnings, len(selection.entries), client.requests_sent)

@@ -15,7 +15,7 @@ def run(coro: Awaitable[T]) -> T:
     `RunError` with the client's message."""
     import asyncio  # only the commands that talk to Codat pay for it
 
-    from reconcile.codat import CodatError
+    from reconcile.codat.errors import CodatError
 
     async def wrapped() -> T:
         return await coro

@@ -38,7 +38,6 @@ async def plan_every_environment(
 ) -> list[Row]:
     """Each environment's plan, in promotion order (`on_env` hears each one before it is
     read)."""
-    from reconcile.codat.readonly import ReadOnlyClient
     from reconcile.environments import for_environment, names
     from reconcile.runs.connect import open_client
     from reconcile.runs.plan import plan_run
@@ -48,7 +47,7 @@ async def plan_every_environment(
         resolved = for_environment(desired, env)
         if on_env is not None:
             on_env(resolved)
-        async with open_client(where, ReadOnlyClient, desired=resolved) as client:
+        async with open_client(where, read_only=True, desired=resolved) as client:
             plan = (await plan_run(client, resolved, options, on_read=on_read)).plan
         rows.append(
             Row(
