@@ -151,7 +151,7 @@ def client_reads() -> set[str]:
     """What the client reads with: the public coroutine methods of the client's classes
     (`CodatClient` and the mixins it is made of) that read (get_, list_, the raw requests and
     the account check). Writes need the client imported, which the import rule keeps out."""
-    found = set()
+    found: set[str] = set()
     for path in (PACKAGE / "codat").glob("*.py"):
         for cls in ast.parse(path.read_text()).body:
             if isinstance(cls, ast.ClassDef):
