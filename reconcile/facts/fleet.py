@@ -10,7 +10,7 @@ companies it looks for any company already carrying their `reconcile.uid` (see
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from reconcile.codat import CodatClient, CodatHTTPError
@@ -35,17 +35,8 @@ async def read_live(
 ) -> LiveState:
     """Everything the planner needs for `desired` (only the `targets` uids when given)."""
     sent_before = client.requests_sent
-    companies = await client.list_companies(tags=owner_filter(desired.owner))
-    read_at = read_time(client)
-    known = {c.id for c in companies}
-    for customer in desired.customers:
-        if customer.id and customer.id not in known:
-            try:
-                companies.append(await client.get_company(customer.id))
-                known.add(customer.id)
-            except CodatHTTPError as exc:
-                if exc.status != 404:
-                    raise
+    adopted = [c.id for c in desired.customers if c.id]
+    companies, _, read_at = await read_owned(client, desired.owner, adopted)
     managed_uids = {c.uid for c in companies if c.owner == desired.owner and c.uid}
     creates = sorted(
         c.uid
@@ -69,6 +60,29 @@ async def read_live(
         sent_before=sent_before,
         read_at=read_at,
     )
+
+
+async def read_owned(
+    client: CodatClient, owner: str, ids: Sequence[str]
+) -> tuple[list[Company], list[str], str]:
+    """The owner's companies (one list read by the owner tag, one request per 5,000) plus
+    those of `ids` the list does not hold (adopted, not tagged yet: one read each), the ids
+    Codat no longer has (404), and Codat's clock at the list (`read_time`)."""
+    companies = list(await client.list_companies(tags=owner_filter(owner)))
+    read_at = read_time(client)
+    known = {c.id for c in companies}
+    gone: list[str] = []
+    for cid in ids:
+        if cid in known:
+            continue
+        try:
+            companies.append(await client.get_company(cid))
+            known.add(cid)
+        except CodatHTTPError as exc:
+            if exc.status != 404:
+                raise
+            gone.append(cid)
+    return companies, gone, read_at
 
 
 def live_state(
