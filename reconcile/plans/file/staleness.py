@@ -24,10 +24,10 @@ from typing import Any
 from deepdiff import DeepDiff
 from deepdiff.helper import notpresent
 
+from reconcile.escape import quoted, text
 from reconcile.model import Company, ExpenseConfig, Status
-from reconcile.plan import Action, Kind
-from reconcile.render.escape import quoted, text
-from reconcile.saved.document import SavedPlan, Snapshot, snapshot
+from reconcile.plans import Action, Kind
+from reconcile.plans.file.document import SavedPlan, Snapshot, snapshot
 
 
 @dataclass(frozen=True)
