@@ -128,8 +128,9 @@ class UsageErrorExit1(click.UsageError):
 @click.option(
     "--link-urls",
     is_flag=True,
-    help="Include the Link URLs of customers awaiting authorization. Anyone who opens one can "
-    "authorize that company: never post them to a pull request or an issue.",
+    help="Include the Link URLs and company ids of customers awaiting authorization, on a "
+    "terminal only (and in --json-out). Anyone who opens one can authorize that company: never "
+    "post them to a pull request, an issue or a CI log.",
 )
 def audit(
     paths: tuple[Path, ...],
@@ -145,7 +146,9 @@ def audit(
     """Read-only drift report: exit 0 clean, 2 drift, 1 error. Sends nothing but GET."""
     from reconcile.audit import build_audit
     from reconcile.audit.read import SnapshotClient, read_for_audit
+    from reconcile.cli.link_urls import check_link_urls
 
+    check_link_urls(link_urls)
     desired = load_desired(paths, where)
     earlier = None
     if since_path is not None:

@@ -154,6 +154,9 @@ async def _serve(
 
 
 def _log(message: str) -> None:
+    """One log line; Link URLs and ids hidden (`reconcile.render.bearer`): a log is shared."""
+    from reconcile.render.bearer import hide
+
     stamp = datetime.now().astimezone().strftime("%H:%M:%S")
-    click.echo(f"{stamp} {message}", err=True)
+    click.echo(f"{stamp} {hide(message)}", err=True)
     sys.stderr.flush()
