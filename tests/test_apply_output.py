@@ -12,11 +12,9 @@ import json
 import os
 import pty
 import re
-import select
 import struct
 import subprocess
 import termios
-import time
 from pathlib import Path
 
 from reconcile.cli.apply_cmd import apply_plan
@@ -33,6 +31,7 @@ from tests.executor.helpers import (
     write_customers,
 )
 from tests.sandbox_server import serve_sandbox
+from tests.terminal import read_pty
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 INTERNAL_WORDS = re.compile(r"create_company|create_connection|unlink_connection|set_expense")
@@ -146,24 +145,6 @@ def test_json_result_document(tmp_path: Path) -> None:
     assert re.fullmatch(UUID, created["connection_id"]) and created["link_url"]
     assert "will be created" in result.stderr  # the plan goes to stderr with json
     assert json.loads(again.stdout)["customers"] == []
-
-
-def read_pty(fd: int, process: subprocess.Popen[bytes], timeout: float) -> bytes:
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                data = os.read(fd, 65536)
-            except OSError:  # the other side closed
-                break
-            if not data:
-                break
-            chunks.append(data)
-        elif process.poll() is not None:
-            break
-    return b"".join(chunks)
 
 
 def apply_on_a_terminal(tmp_path: Path, columns: int) -> str:
