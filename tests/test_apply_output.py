@@ -48,11 +48,12 @@ def test_plain_lines_per_customer_and_a_summary_in_the_plans_words(tmp_path: Pat
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
     for i in (1, 2, 3):
-        pattern = (
-            rf'cus-000{i} "Customer {i}": created company {UUID}, '
-            rf"created accounting connection QuickBooks Online \(qhyg\) {UUID}"
+        pattern = (  # no id: the id of a company awaiting authorization is a Link URL
+            rf'cus-000{i} "Customer {i}": created company, '
+            rf"created accounting connection QuickBooks Online \(qhyg\)"
         )
         assert [line for line in lines if re.fullmatch(pattern, line)], result.stderr
+    assert not re.search(UUID, result.stdout + result.stderr)
     assert "\r" not in result.stderr  # no bar when stderr is not a terminal
     assert result.stdout.splitlines()[-1] == (
         "Apply complete: 6 created, 0 updated, 0 unlinked, 0 deleted; "
@@ -133,16 +134,14 @@ def test_json_result_document(tmp_path: Path) -> None:
     }
     assert doc["plan_refusals"] == []
     first = doc["customers"][0]
-    assert first["uid"] == "cus-0001" and re.fullmatch(UUID, first["company_id"])
+    assert first["uid"] == "cus-0001" and first["company_id"] is None  # only with --link-urls
     assert [(a["kind"], a["status"]) for a in first["actions"]] == [
         ("create_company", "applied"),
         ("create_connection", "applied"),
     ]
     created = first["actions"][1]
-    assert created["result"] == (
-        f"created accounting connection QuickBooks Online (qhyg) {created['connection_id']}"
-    )
-    assert re.fullmatch(UUID, created["connection_id"]) and created["link_url"]
+    assert created["result"] == "created accounting connection QuickBooks Online (qhyg)"
+    assert re.fullmatch(UUID, created["connection_id"]) and created["link_url"] is None
     assert "will be created" in result.stderr  # the plan goes to stderr with json
     assert json.loads(again.stdout)["customers"] == []
 

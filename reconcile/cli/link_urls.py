@@ -31,8 +31,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 NOT_A_TERMINAL = (
     "--link-urls prints Link URLs, and standard output is not a terminal (a CI log or a file "
     "others may read; anyone who opens a Link URL can authorize that company): nothing was "
-    "done. Write them to a file only you can read with --link-urls-out FILE, or run on a "
-    "terminal."
+    "done. Write them to a file only you can read with {file_option}, or run on a terminal."
 )
 
 
@@ -53,12 +52,25 @@ def link_url_options(command: F) -> F:
     )(command)
 
 
-def check_link_urls(link_urls: bool, stream: TextIO | None = None) -> None:
-    """Before anything is read or sent: `--link-urls` only when `stream` (standard output)
-    is a terminal; exit 1 saying what to do otherwise."""
+def check_link_urls(
+    link_urls: bool,
+    stream: TextIO | None = None,
+    *,
+    file_option: str = "--link-urls-out FILE",
+    to_file: bool = False,
+) -> bool:
+    """Before anything is read or sent: whether Link URLs may be printed on `stream`
+    (standard output): with `--link-urls`, only on a terminal. Off a terminal it exits 1 saying
+    what to do, unless `to_file` (a private file, `file_option`, takes them instead: then
+    nothing is printed, and False is returned)."""
     out = stream or sys.stdout
-    if link_urls and not _is_terminal(out):
-        fail(NOT_A_TERMINAL)
+    if not link_urls:
+        return False
+    if _is_terminal(out):
+        return True
+    if to_file:
+        return False
+    fail(NOT_A_TERMINAL.format(file_option=file_option))
 
 
 def write_link_urls(path: Path, entries: Sequence[dict[str, Any]]) -> None:
