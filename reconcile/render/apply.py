@@ -145,7 +145,7 @@ def render_summary(
     if result.stopped is not None:
         lines.extend(stop_lines(result.stopped, result))
     out = "\n".join(lines) + "\n"
-    return out if link_urls else hide(out)
+    return out if link_urls else hide(out, keep=plan.linked)
 
 
 def link_lines(plan: Plan, result: ApplyResult, *, link_urls: bool = False) -> list[str]:
@@ -213,7 +213,7 @@ def refusal_lines(plan: Plan, style: Style = PLAIN, *, link_urls: bool = False) 
             f"  {who(r.uid, r.name)}: {text(r.subject)}: {text(r.reason)}" for r in plan.refused
         ),
     ]
-    return lines if link_urls else [hide(line) for line in lines]
+    return lines if link_urls else [hide(line, keep=plan.linked) for line in lines]
 
 
 def stop_lines(stop: Stop, result: ApplyResult) -> list[str]:

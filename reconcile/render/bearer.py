@@ -6,8 +6,9 @@ platform to that company), and a connection's `linkUrl` is one too. Codat's one-
 when enabled, also expire after a day and work once: a copy in a log or a comment spends the
 customer's link. So what many people read (a pull-request comment, an issue, a CI log, the
 watch's /status and log lines, apply's standard output by default) shows neither: a customer's
-uid identifies it. The links go only where their owner reads them (`--link-urls-out FILE`, mode
-0600, or `--link-urls` on a terminal).
+uid identifies it; a terminal or a log may show the ids of companies known to be Linked
+(`Plan.linked`), which operators need. The links go only where their owner reads them
+(`--link-urls-out FILE`, mode 0600, or `--link-urls` on a terminal).
 
 `hide(value)` is the last line of defence for free text (a reason, a warning, Codat's error
 message): every URL that holds an id or points at a Link host, and every id (Codat's ids are
@@ -17,6 +18,7 @@ UUIDs), is replaced by a placeholder. Renderers also leave the structured ids ou
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 
 ID_HIDDEN = "(id hidden)"
 LINK_HIDDEN = "(Link URL hidden)"
@@ -34,11 +36,14 @@ def _url(match: re.Match[str]) -> str:
     return url
 
 
-def hide(value: object) -> str:
-    """`value` as a string with every Link URL and every id replaced by a placeholder."""
+def hide(value: object, keep: AbstractSet[str] = frozenset()) -> str:
+    """`value` as a string with every Link URL and every id replaced by a placeholder, but for
+    the ids in `keep` (companies known to be Linked: `Plan.linked`), outside URLs."""
     s = str(value)
     if "://" in s:
         s = _URL.sub(_url, s)
+    if keep:
+        return ID_PATTERN.sub(lambda m: m.group() if m.group() in keep else ID_HIDDEN, s)
     return ID_PATTERN.sub(ID_HIDDEN, s)
 
 

@@ -58,7 +58,7 @@ def render_pass(result: PassResult, style: Style = PLAIN, *, link_urls: bool = F
         lines.append("")
     lines.append(summary_line(result))
     out = "\n".join(lines) + "\n"
-    return out if link_urls else hide(out)
+    return out if link_urls else hide(out, keep=result.plan.linked)
 
 
 def _waiting_line(wait: Waiting, link_urls: bool) -> str:

@@ -6,7 +6,8 @@ after escaping, by `Style`, and only when the stream is a terminal.
 
 A plan printed to a terminal is often a CI log too: unless the caller asks (`link_urls=True`,
 `--link-urls` on a terminal), neither Link URLs nor ids are shown (`reconcile.render.bearer`:
-the id of a company awaiting authorization is a Link URL); a customer's uid identifies it.
+the id of a company awaiting authorization is a Link URL), but for the ids of companies known
+to be Linked (`Plan.linked`); a customer's uid identifies it.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def render_plan(
         lines.append("")
     lines.append(summary_line(plan, style))
     out = "\n".join(lines) + "\n"
-    return out if link_urls else hide(out)
+    return out if link_urls else hide(out, keep=plan.linked)
 
 
 def summary_line(plan: Plan, style: Style = PLAIN) -> str:
