@@ -37,3 +37,10 @@ def test_only_the_named_ids_leave_a_json_document() -> None:
     shown = json.loads(hide_ids(document, frozenset({CID})))
     assert shown == {"a": ID_HIDDEN, "b": other, "url": LINK_HIDDEN}
     assert hide_ids(document, frozenset()) == document
+
+
+def test_the_ids_of_linked_companies_may_stay() -> None:
+    """Outside a URL, an id in `keep` (a company known to be Linked) is left for operators."""
+    shown = hide(f"restore the tag on company {CID}; duplicate of {CONN}", keep={CID})
+    assert shown == f"restore the tag on company {CID}; duplicate of {ID_HIDDEN}"
+    assert hide(f"https://link.codat.io/company/{CID}", keep={CID}) == LINK_HIDDEN
