@@ -146,3 +146,16 @@ def test_the_audit_issue_holds_neither(applied: Applied, sandbox_url: str) -> No
     assert_none_in(text.stdout, applied)
     report = reconcile("audit", str(applied.path), "--format", "json", url=sandbox_url)
     assert_none_in(report.stdout, applied)  # every company here awaits the customer
+
+
+def test_verbose_request_lines_off_a_terminal_name_no_company(
+    tmp_path: Path, sandbox_url: str
+) -> None:
+    path = customers_file(tmp_path, unique_owner("links"))
+    out = tmp_path / "links.json"
+    args = ("-v", "apply", str(path), "--auto-approve", "--link-urls-out", str(out))
+    result = ok(reconcile(*args, url=sandbox_url))
+    assert "POST /companies/(id hidden)/connections -> 200" in result.stderr
+    ids = [e["company_id"] for e in json.loads(out.read_text())]
+    assert ids and not [i for i in ids if i in result.stdout + result.stderr]
+    assert not re.search(UUID, result.stdout + result.stderr)

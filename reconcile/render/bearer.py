@@ -17,6 +17,7 @@ UUIDs), is replaced by a placeholder. Renderers also leave the structured ids ou
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Set as AbstractSet
 
@@ -64,3 +65,10 @@ def hidden_or(value: str | None, show: bool) -> str | None:
     """`value` when `show` (the operator asked, on a terminal or for a private file), else
     None: for the structured fields (a company id, a Link URL) of a JSON document."""
     return value if show else None
+
+
+class HidingFormatter(logging.Formatter):
+    """Log records with Link URLs and ids hidden (`-v`'s request lines name company paths)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return hide(super().format(record))
