@@ -104,11 +104,19 @@ def test_link_urls_are_refused_when_stdout_is_not_a_terminal(
 ) -> None:
     owner = unique_owner("links")
     path = customers_file(tmp_path, owner)
-    for command in (("apply", str(path), "--auto-approve"), ("converge", str(path))):
+    commands = (
+        ("apply", str(path), "--auto-approve"),
+        ("converge", str(path)),
+        ("plan", str(path), "--format", "markdown"),
+        ("audit", str(path)),
+    )
+    for command in commands:
         result = reconcile(*command, "--link-urls", url=sandbox_url)
-        assert result.returncode == 1
+        assert result.returncode == 1, command
         assert "standard output is not a terminal" in result.stderr
-        assert "--link-urls-out FILE" in result.stderr and "Traceback" not in result.stderr
+        to_file = "--json-out FILE" if command[0] == "audit" else "--link-urls-out FILE"
+        assert to_file in result.stderr and "Traceback" not in result.stderr
+        assert result.stdout == ""
     listed = codat.get("/companies", params={"tags": f"reconcile.owner={owner}"}).json()
     assert listed["results"] == []  # nothing was written to Codat
 
