@@ -62,6 +62,7 @@ OWNER = "bench"
 KEY = "bench-key"
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 LISTENING = re.compile(r"watch listening on (http://\S+)")
+STATUS_LISTENING = re.compile(r"status and metrics on (http://\S+)")
 
 
 def pending_customers(url: str, desired: DesiredState, count: int) -> list[tuple[str, str]]:
@@ -129,12 +130,16 @@ def rss_kib(pid: int) -> int:
 
 
 @contextmanager
-def running_watch(path: Path, url: str, secret: str, log: Path) -> Iterator[tuple[str, int]]:
+def running_watch(path: Path, url: str, secret: str, log: Path) -> Iterator[tuple[str, str, int]]:
+    """The watch's public URL, its internal (/status) URL and its pid."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
     env.update(CODAT_BASE_URL=url, CODAT_API_KEY=KEY, CODAT_WEBHOOK_SECRET=secret, NO_COLOR="1")
     with log.open("w") as err:
         process = subprocess.Popen(
-            [sys.executable, "-m", "reconcile", "watch", str(path), "--listen", "127.0.0.1:0"],
+            [
+                *(sys.executable, "-m", "reconcile", "watch", str(path), "--listen", "127.0.0.1:0"),
+                *("--status-listen", "127.0.0.1:0", "--state-dir", str(log.parent / "state")),
+            ],
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -143,11 +148,13 @@ def running_watch(path: Path, url: str, secret: str, log: Path) -> Iterator[tupl
         )
         try:
             deadline = time.monotonic() + 120
-            while (match := LISTENING.search(log.read_text())) is None:
+            while (status := STATUS_LISTENING.search(log.read_text())) is None:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"watch did not start: {log.read_text()}")
                 time.sleep(0.1)
-            yield match.group(1), process.pid
+            match = LISTENING.search(log.read_text())
+            assert match is not None  # logged before the status line
+            yield match.group(1), status.group(1), process.pid
         finally:
             process.terminate()
             process.wait(timeout=60)
@@ -188,8 +195,8 @@ def measure_watch(path: Path, url: str, db: Path, log: Path, work: Path) -> dict
     desired = load([path])
     secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
     out: dict[str, Any] = {}
-    with running_watch(path, url, secret, work / "watch.log") as (watch, pid):
-        first = wait_status(watch, lambda s: s["passes"] >= 1 and s["queued_companies"] == 0)
+    with running_watch(path, url, secret, work / "watch.log") as (watch, internal, pid):
+        first = wait_status(internal, lambda s: s["passes"] >= 1 and s["queued_companies"] == 0)
         time.sleep(2)
         out["idle_rss_mib"] = rss_kib(pid) / 1024
         (company_id, connection_id), *_ = pending_customers(url, desired, 1)
@@ -197,7 +204,7 @@ def measure_watch(path: Path, url: str, db: Path, log: Path, work: Path) -> dict
         mark = len(read_log(log))
         started = deliver(watch, secret, company_id)
         passes = first["passes"]
-        wait_status(watch, lambda s: s["passes"] > passes and s["queued_companies"] == 0)
+        wait_status(internal, lambda s: s["passes"] > passes and s["queued_companies"] == 0)
         out["event_seconds"] = time.perf_counter() - started
         during = read_log(log)[mark:]
         out["event_requests"] = len(during)

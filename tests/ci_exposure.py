@@ -45,7 +45,7 @@ KEYED_COMMAND = re.compile(r"\breconcile\s+(plan|apply|audit|export|converge|wat
 
 
 def load(text: str) -> dict[str, Any]:
-    doc: dict[str, Any] = yaml.safe_load(text)
+    doc: dict[Any, Any] = yaml.safe_load(text)
     if True in doc:  # YAML 1.1 reads the key `on` as a boolean
         doc["on"] = doc.pop(True)
     return doc
@@ -176,3 +176,143 @@ def _secret_names(text: str) -> set[str]:
     if KEYED_COMMAND.search(text):
         names.add("CODAT_API_KEY (read by reconcile)")
     return names
+
+
+# ---------------------------------------------------------------------- key-holding jobs
+#
+# Every job that can see a secret runs only for the default branch (or, by design, plans a pull
+# request from the default branch's copy of the workflow), in an environment, with actions
+# pinned by SHA (the version in a comment), reconcile installed by version and hash from a
+# requirements file of the default branch, no checkout that keeps its credentials, and (GitLab)
+# nothing a pipeline variable can override deciding where the key goes.
+
+HASHED_INSTALL = re.compile(r"-P -m pip install\b.*--require-hashes -r \S+")
+DEFAULT_BRANCH_IF = "github.ref_name == github.event.repository.default_branch"
+# The job conditions that admit a dispatch of the default branch only (exactly these).
+DEFAULT_BRANCH_IFS = (DEFAULT_BRANCH_IF, f"github.event_name == 'schedule' || {DEFAULT_BRANCH_IF}")
+GITLAB_DEFAULT_ONLY = (
+    "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH",
+    '$CI_COMMIT_REF_PROTECTED == "true"',
+)
+FIXED_BASE_URL = 'export CODAT_BASE_URL="https://api.codat.io"'
+
+
+def github_key_jobs(doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {name: job for name, job in (doc.get("jobs") or {}).items() if sees_secret(job)}
+
+
+def github_key_problems(text: str) -> list[str]:
+    """`job: rule` for each rule a key-holding job of this workflow breaks."""
+    doc = load(text)
+    found: list[str] = []
+    on = events(doc)
+    header = "\n".join(line for line in text.splitlines() if line.startswith("#")).lower()
+    for name, job in github_key_jobs(doc).items():
+
+        def bad(rule: str, job_name: str = name) -> None:
+            found.append(f"{job_name}: {rule}")
+
+        environment = job.get("environment")
+        env_name = environment.get("name") if isinstance(environment, dict) else environment
+        if not env_name:
+            bad("no environment: the key would be a repository secret any branch can read")
+        for event in on - {"pull_request_target", "schedule", "workflow_dispatch", "push"}:
+            bad(f"runs on {event}")
+        if "push" in on:
+            branches = (doc["on"].get("push") or {}).get("branches")
+            if branches != ["main"]:
+                bad(f"runs on a push of {branches!r}, not only the default branch")
+        condition = " ".join(str(job.get("if", "")).split())
+        if "workflow_dispatch" in on and condition not in DEFAULT_BRANCH_IFS:
+            bad("a dispatch on any branch runs it (no default-branch `if:`)")
+        if "pull_request_target" in on and pr_code(job, doc.get("env") or {}):
+            bad("runs the pull request's code")
+        steps = job.get("steps") or ()
+        for step in steps:
+            uses = str(step.get("uses", ""))
+            pinned = re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", uses) and re.search(
+                rf"uses:\s*{re.escape(uses)}\s+#\s*v\d", text
+            )
+            if uses and not pinned:
+                bad(f"{uses} is not pinned by full commit SHA with its version in a comment")
+            checkout = uses.startswith("actions/checkout@")
+            if checkout and (step.get("with") or {}).get("persist-credentials") is not False:
+                bad("a checkout keeps its credentials (persist-credentials is not false)")
+            run = str(step.get("run", ""))
+            for line in run.replace("\\\n", " ").splitlines():
+                if re.search(r"\bpip\d?\s+install\b", line) and not HASHED_INSTALL.search(line):
+                    bad(f"installs without pinned hashes: {line.strip()}")
+        writes = any(re.search(r"\breconcile\s+apply\b", str(s.get("run", ""))) for s in steps)
+        if writes and env_name and not _documented_with_reviewers(header, str(env_name)):
+            bad(f"writes, and its environment {env_name} is not documented with required reviewers")
+    return found
+
+
+def _documented_with_reviewers(header: str, env_name: str) -> bool:
+    """The header's entry for this environment (its line, and the next two unless they start
+    another environment's) asks for required reviewers (GitHub) or approvals (GitLab)."""
+    lines = header.splitlines()
+    for i, line in enumerate(lines):
+        if not re.search(rf"(?<![\w-]){re.escape(env_name.lower())}(?![\w-])", line):
+            continue
+        entry = [line]
+        for more in lines[i + 1 : i + 3]:
+            if re.search(r"(?<![\w-])codat-[\w-]+", more):
+                break
+            entry.append(more)
+        if re.search(r"required (reviewers|approvals)", " ".join(entry)):
+            return True
+    return False
+
+
+def gitlab_key_jobs(doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    shared = _secret_names(yaml.safe_dump({"variables": doc.get("variables")}))
+    return {
+        name: job
+        for name, job in doc.items()
+        if isinstance(job, dict)
+        and not name.startswith(".")
+        and "script" in job
+        and (shared or _secret_names(yaml.safe_dump(job)) or job.get("secrets"))
+    }
+
+
+def gitlab_key_problems(text: str) -> list[str]:
+    doc = load(text)
+    found: list[str] = []
+    default = doc.get("default") or {}
+    header = "\n".join(line for line in text.splitlines() if line.startswith("#")).lower()
+    for name, job in gitlab_key_jobs(doc).items():
+
+        def bad(rule: str, job_name: str = name) -> None:
+            found.append(f"{job_name}: {rule}")
+
+        if job.get("only") is not None or job.get("rules") is None:
+            bad("no rules limiting it to the default branch")
+        for rule in job.get("rules") or ():
+            condition = str(rule.get("if", ""))
+            if rule.get("when") == "never":
+                continue
+            if "||" in condition or not all(part in condition for part in GITLAB_DEFAULT_ONLY):
+                bad(f"a rule admits pipelines of other branches: {condition or rule}")
+        environment = job.get("environment")
+        if not (environment.get("name") if isinstance(environment, dict) else environment):
+            bad("no protected environment")
+        for where in (doc.get("variables") or {}, job.get("variables") or {}):
+            if "CODAT_BASE_URL" in where:
+                bad("CODAT_BASE_URL in `variables:`, which a pipeline variable overrides")
+        script = [str(line) for line in job.get("script") or ()]
+        keyed = [i for i, line in enumerate(script) if KEYED_COMMAND.search(line)]
+        fixed = [i for i, line in enumerate(script) if line.startswith(FIXED_BASE_URL)]
+        if keyed and (not fixed or min(fixed) > min(keyed)):
+            bad("CODAT_BASE_URL is not fixed in the script before reconcile runs")
+        env_name = environment.get("name") if isinstance(environment, dict) else environment
+        writes = any(re.search(r"\breconcile\s+apply\b", line) for line in script)
+        if writes and env_name and not _documented_with_reviewers(header, str(env_name)):
+            bad(f"writes, and its environment {env_name} is not documented with required approvals")
+        before = job.get("before_script", default.get("before_script")) or ()
+        for line in [*map(str, before), *script]:
+            installs = re.search(r"\bpip\d?\s+install\b", line)
+            if installs and (not HASHED_INSTALL.search(line) or "$" in line):
+                bad(f"installs other than by version and hash from a fixed file: {line}")
+    return found

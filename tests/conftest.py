@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import settings
 
 from tests.sandbox_server import serve_sandbox
 
@@ -15,6 +17,21 @@ TEST_API_KEY = "sandbox-test-key"
 AUTH_HEADERS = {"Authorization": "Basic " + base64.b64encode(TEST_API_KEY.encode()).decode()}
 # The shared server is hit by many tests; its daily quota must not be what a test measures.
 SHARED_SERVER_ARGS = ("--daily-quota", "10000000")
+
+# Hypothesis: a short run by default (`python -m pytest` on a laptop), the full counts in CI
+# (.ci/run sets HYPOTHESIS_PROFILE=ci; `--hypothesis-profile ci` does the same).
+settings.register_profile("dev", max_examples=50)
+settings.register_profile("ci", max_examples=100, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+SHORT_RUN_SHARE = 0.1
+
+
+def examples(full: int) -> int:
+    """The example count of a test that sets its own: `full` under the ci profile, otherwise a
+    tenth of it (at least 20, never more than `full`)."""
+    if settings.get_current_profile_name() == "ci":
+        return full
+    return min(full, max(20, round(full * SHORT_RUN_SHARE)))
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,11 @@ const answer = (name, params) => {
         .filter(a => !params.name || a.name === params.name) };
     case 'listPullRequestsAssociatedWithCommit': return fixture.prs || [];
     case 'listEvents': return fixture.events || [];
+    case 'listEventsForTimeline': return fixture.timeline || [];
+    case 'listReviews': return fixture.reviews || [];
     case 'listComments': return fixture.comments || [];
+    case 'createComment': case 'updateComment':
+      return { id: params.comment_id || 1000, updated_at: fixture.now || '2026-12-01T10:00:00Z' };
     case 'getCollaboratorPermissionLevel':
       return { role_name: (fixture.roles || {})[params.username] || 'read' };
     default: return {};

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from reconcile.render import escape
+from reconcile import escape
 from tests.executor.helpers import command_env, reconcile_argv
 from tests.saved_support import ROOT, customers_file, ok, reconcile, unique_owner
 from tests.terminal import run_on_a_terminal

@@ -26,12 +26,13 @@ from reconcile.codat import ClientSettings, CodatClient
 from reconcile.executor import execute
 from reconcile.live import read_live
 from reconcile.model import OWNER_TAG, PLATFORMS, UID_TAG, Customer, DesiredState, LiveState
-from reconcile.plan import Kind
 from reconcile.planner import PlanOptions, make_plan
+from reconcile.plans import Kind
+from reconcile.plans.file import structure_problems
 from reconcile.sandbox.app import create_app
 from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.store import Store
-from reconcile.saved import structure_problems
+from tests.conftest import examples
 
 OWNER = "prop"
 UIDS = [f"u{i}" for i in range(6)]
@@ -253,7 +254,7 @@ async def converge(
 
 
 @pytest.mark.slow
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     first=customers(),
     second=customers(),

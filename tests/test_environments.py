@@ -21,8 +21,8 @@ FILE = """\
 version: 1
 owner: acme-envs
 environments:
-  test: {{account: "{test}", api_key_env: KEY_TEST, base_url: "{test_url}"}}
-  prod: {{account: "{prod}", api_key_env: KEY_PROD, base_url: "{prod_url}"}}
+  test: {{account: "{test}", api_key_env: CODAT_API_KEY_TEST, base_url: "{test_url}"}}
+  prod: {{account: "{prod}", api_key_env: CODAT_API_KEY_PROD, base_url: "{prod_url}"}}
 promote: [test, prod]
 customers:
   - uid: env-0001
@@ -61,7 +61,7 @@ def accounts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obj
         yield {"file": path, "urls": {"test": test_url, "prod": prod_url}, "logs": logs}
 
 
-KEYS = {"KEY_TEST": "test-key", "KEY_PROD": "prod-key"}
+KEYS = {"CODAT_API_KEY_TEST": "test-key", "CODAT_API_KEY_PROD": "prod-key"}
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -158,7 +158,7 @@ def test_env_choice_is_required_checked_and_only_where_declared(
     assert "not declared" in refused(run("plan", path, "--env", "staging"))
     assert "use one of test, prod" in refused(run("apply", path, "--env", "qa"))
     missing = refused(reconcile("plan", path, "--env", "prod", url=None, key=None))
-    assert "set KEY_PROD (or KEY_PROD_FILE)" in missing
+    assert "set CODAT_API_KEY_PROD (or CODAT_API_KEY_PROD_FILE)" in missing
     plain = tmp_path / "plain.yaml"
     plain.write_text("version: 1\nowner: plain\ncustomers: []\n")
     assert "declares no environments" in refused(run("plan", str(plain), "--env", "prod"))
@@ -176,7 +176,7 @@ def test_the_key_may_come_from_a_file(accounts: dict[str, object], tmp_path: Pat
         "prod",
         url=None,
         key=None,
-        env={"KEY_PROD_FILE": str(key)},
+        env={"CODAT_API_KEY_PROD_FILE": str(key)},
     )
     ok(result, 0, 2)
     assert "environment prod" in result.stderr

@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
+from reconcile.plans.file import SigningKey
+from reconcile.plans.file.document import canonical
 from reconcile.sandbox.requestlog import read_log
-from reconcile.saved import SigningKey
-from reconcile.saved.document import canonical
 from tests.conftest import AUTH_HEADERS
 from tests.conftest import TEST_API_KEY as AUTH_KEY
 from tests.sandbox_server import serve_sandbox
@@ -267,7 +267,7 @@ def _forge_delete(doc: dict[str, Any]) -> None:
     doc["checksum"] = SigningKey(TEST_SIGNING_KEY.encode(), "test").mac(canonical(doc))
 
 
-OTHER_SIGNING_KEY = "another-signing-key-" + "f" * 32
+OTHER_SIGNING_KEY = "another-signing-key-" + "9f3Kq7Zx2Lm8Wv4R" * 2
 
 
 @pytest.mark.parametrize(

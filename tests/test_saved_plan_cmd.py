@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reconcile.saved import MARKER, SigningKey
+from reconcile.plans.file import MARKER, SigningKey
 from tests.conftest import TEST_API_KEY
 from tests.saved_support import (
     EXAMPLE,
@@ -94,7 +94,7 @@ def test_plan_out_then_show_round_trips_text_and_json(tmp_path: Path, sandbox_ur
     no_key = {**offline, "RECONCILE_SIGNING_KEY": ""}
     unchecked = ok(reconcile("show", str(out), url=None, key=None, env=no_key, cwd=tmp_path))
     assert unchecked.stdout == made.stdout and "signature was not checked" in unchecked.stderr
-    other = {**offline, "RECONCILE_SIGNING_KEY": "x" * 40}
+    other = {**offline, "RECONCILE_SIGNING_KEY": "another-signing-key-Zq8wR2vX5tK9mB3nL7"}
     assert "another signing key" in refused(reconcile("show", str(out), url=None, env=other))
     as_json = ok(reconcile("show", str(out), "--format", "json", url=None, key=None))
     assert json.loads(as_json.stdout) == saved

@@ -1,4 +1,5 @@
-"""reconcile.saved.signing: HKDF per RFC 5869, the key id, and where the signing key comes from."""
+"""reconcile.plans.file.signing: HKDF per RFC 5869, the key id, and where the signing key comes
+from."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from reconcile.saved import SavedPlanError
-from reconcile.saved.signing import (
+from reconcile.plans.file import SavedPlanError
+from reconcile.plans.file.signing import (
     LOCAL_KEY_PATH,
     MIN_KEY_CHARS,
     SIGNING_KEY_ENV,
@@ -21,7 +22,8 @@ from reconcile.saved.signing import (
     signing_key,
 )
 
-SECRET = "s" * MIN_KEY_CHARS
+SECRET = "kX7q-Vb2_pL9zR4m" * 2  # MIN_KEY_CHARS characters of some variety
+assert len(SECRET) == MIN_KEY_CHARS
 
 
 # RFC 5869 Appendix A, test cases 1 and 3 (SHA-256).
@@ -64,6 +66,7 @@ def test_the_variable_wins_and_says_nothing(tmp_path: Path) -> None:
 def test_key_file_strips_its_newline(tmp_path: Path) -> None:
     named = tmp_path / "secret"
     named.write_text(SECRET + "\n")
+    named.chmod(0o600)
     key, _ = signing_key({SIGNING_KEY_FILE_ENV: str(named)}, create=False, local=tmp_path / "k")
     assert key.secret == SECRET.encode()
 
@@ -89,3 +92,55 @@ def test_a_laptop_gets_a_private_local_key_once(tmp_path: Path) -> None:
     assert stat.S_IMODE(os.stat(local).st_mode) == 0o600
     again, note2 = signing_key({}, create=False, local=local)
     assert again.key_id == key.key_id and note2 is not None and "generated" not in note2
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o644, 0o660])
+def test_a_key_file_others_may_read_is_refused(tmp_path: Path, mode: int) -> None:
+    named = tmp_path / "secret"
+    named.write_text(SECRET + "\n")
+    named.chmod(mode)
+    with pytest.raises(SavedPlanError) as caught:
+        signing_key({SIGNING_KEY_FILE_ENV: str(named)}, create=False, local=tmp_path / "k")
+    message = str(caught.value)
+    assert f"mode {mode:04o}" in message and "chmod 600" in message
+    assert SECRET not in message
+    named.chmod(0o400)  # the control: the same file, readable by its owner only
+    key, _ = signing_key({SIGNING_KEY_FILE_ENV: str(named)}, create=False, local=tmp_path / "k")
+    assert key.secret == SECRET.encode()
+
+
+@pytest.mark.parametrize(
+    ("secret", "why"),
+    [
+        ("s" * 32, "1 distinct characters, about 0 bits"),
+        ("ab" * 20, "2 distinct characters"),
+        ("password" * 4, "mostly a repeated pattern"),
+        ("0123456789" * 4, "mostly a repeated pattern"),
+    ],
+)
+def test_a_key_of_too_little_variety_is_refused(tmp_path: Path, secret: str, why: str) -> None:
+    with pytest.raises(SavedPlanError) as caught:
+        signing_key({SIGNING_KEY_ENV: secret}, create=False, local=tmp_path / "k")
+    message = str(caught.value)
+    assert why in message and "secrets.token_urlsafe(32)" in message
+    assert secret not in message
+
+
+def test_generated_secrets_pass_the_variety_check(tmp_path: Path) -> None:
+    import secrets
+
+    from reconcile.plans.file.signing import weakness
+
+    for _ in range(2000):  # what the docs and errors tell people to run, and shorter ones
+        assert weakness(secrets.token_urlsafe(32)) is None
+        assert weakness(secrets.token_hex(32)) is None
+        assert weakness(secrets.token_hex(16)) is None
+
+
+def test_the_local_key_the_tool_writes_passes_its_own_checks(tmp_path: Path) -> None:
+    local = tmp_path / LOCAL_KEY_PATH
+    for _ in range(50):
+        local.unlink(missing_ok=True)
+        signing_key({}, create=True, local=local)
+        key, note = signing_key({}, create=False, local=local)  # read back: mode and variety
+        assert note is not None and len(key.secret) == 64

@@ -1,14 +1,13 @@
 """Field-level differences of a change, from what the plan saw (`before`) to what the file wants
-(`after`): `name: "Globex" -> "Globex Ltd"`, `tags.region: added "uk"`. Computed by deepdiff,
-so nested values (tags, the expense config's ids) are compared key by key."""
+(`after`): `name: "Globex" -> "Globex Ltd"`, `tags.region: added "uk"`. Computed by
+`reconcile.fielddiff`, so nested values (tags, the expense config's ids) are compared key by key."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from deepdiff import DeepDiff
-from deepdiff.helper import NotPresent
+from reconcile.fielddiff import field_changes
 
 
 def field_diff(
@@ -16,23 +15,15 @@ def field_diff(
 ) -> list[dict[str, Any]]:
     """One entry per changed leaf, sorted by field: {"field", "before", "after"}; a field that
     is added has before None, one removed has after None."""
-    tree = DeepDiff(dict(before or {}), dict(after or {}), view="tree")
-    out: list[dict[str, Any]] = []
-    for changes in tree.values():
-        for change in changes:
-            path = change.path(output_format="list")
-            out.append(
-                {
-                    "field": ".".join(str(p) for p in path) or "(value)",
-                    "before": _value(change.t1),
-                    "after": _value(change.t2),
-                }
-            )
+    out = [
+        {
+            "field": ".".join(str(p) for p in change.path) or "(value)",
+            "before": change.before,
+            "after": change.after,
+        }
+        for change in field_changes(before, after)
+    ]
     return sorted(out, key=lambda e: str(e["field"]))
-
-
-def _value(value: Any) -> Any:
-    return None if isinstance(value, NotPresent) else value
 
 
 def describe_diff(diff: list[dict[str, Any]]) -> str:

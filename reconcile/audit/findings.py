@@ -30,11 +30,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from reconcile.audit.diff import describe_diff, field_diff
-from reconcile.audit.duration import format_age, format_duration
 from reconcile.audit.model import Finding, FindingKind
 from reconcile.converge.classify import classify, is_transient, policy_kind
-from reconcile.model import Company, Connection, Customer, DesiredState, Policy
-from reconcile.plan import Action, CustomerChange, Kind, Note, Plan
+from reconcile.durations import format_age, format_duration
+from reconcile.model import Company, Connection, Customer, DesiredState, Policy, parse_time
+from reconcile.plans import Action, CustomerChange, Kind, Note, Plan
 
 
 def audit_findings(
@@ -71,16 +71,6 @@ _NOT_IN_CODAT_NAME = re.compile(r"[^A-Za-z0-9\s\-',&@.?!]")
 def codat_name_key(name: str) -> str:
     """A name as Codat stores it (characters outside its pattern dropped, trimmed), casefolded."""
     return _NOT_IN_CODAT_NAME.sub("", name).strip().casefold()
-
-
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
 
 
 class _Context:

@@ -48,8 +48,8 @@ if TYPE_CHECKING:
     from reconcile.codat import CodatClient
     from reconcile.executor import ApplyResult, Stop, Stopper
     from reconcile.executor.outcome import StopReason
-    from reconcile.plan import Plan
     from reconcile.planner import PlanOptions
+    from reconcile.plans import Plan
     from reconcile.render.progress import Progress
     from reconcile.render.style import Style
 
@@ -84,8 +84,10 @@ TICK_SECONDS = 1.0
     "--plan",
     "planfile",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Apply exactly this saved plan (from `plan --out`); PATHS, if given, are the files "
-    "as they are now, to check the plan's customers did not change in them.",
+    help="Apply exactly this saved plan (from `plan --out`); PATHS are the files as they are "
+    "now, to check the plan's customers did not change in them (required for a plan made with "
+    "--env: the environment's account, base_url and api_key_env come from them, never from "
+    "the plan).",
 )
 @click.option(
     "--detailed-exitcode",

@@ -12,7 +12,6 @@ import click
 from reconcile.audit.model import FindingKind
 from reconcile.cli.common import (
     EXIT_CHANGES,
-    EXIT_ERROR,
     EXIT_OK,
     Where,
     fail,
@@ -24,6 +23,7 @@ from reconcile.cli.common import (
     run,
     sandbox_options,
 )
+from reconcile.cli.exits import ExitOneOnUsageError as ExitOneOnUsageError
 
 if TYPE_CHECKING:
     from reconcile.audit import Audit, FindingKind
@@ -66,32 +66,12 @@ class Duration(ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, timedelta):
             return value
-        from reconcile.audit.duration import parse_duration
+        from reconcile.durations import parse_duration
 
         try:
             return parse_duration(str(value))
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
-
-
-class ExitOneOnUsageError(click.Command):
-    """A bad option is an error (exit 1), never mistaken for drift (exit 2, click's default)."""
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent, **extra)
-        except click.UsageError as exc:
-            raise UsageErrorExit1(exc.format_message(), exc.ctx) from None
-
-
-class UsageErrorExit1(click.UsageError):
-    exit_code = EXIT_ERROR
 
 
 @click.command(cls=ExitOneOnUsageError)

@@ -20,8 +20,8 @@ from reconcile.cli.exits import fail as fail
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
     from reconcile.model import DesiredState
-    from reconcile.plan import Plan
     from reconcile.planner import PlanOptions
+    from reconcile.plans import Plan
 
 T = TypeVar("T")
 DEFAULT_SANDBOX_DB = Path(".reconcile") / "sandbox.db"
@@ -60,10 +60,15 @@ class Where:
     env: str | None = None  # --env: which of the file's environments (Codat accounts)
     # The command's overall deadline in seconds (`--timeout`); None: none.
     timeout: float | None = DEFAULT_TIMEOUT
+    # --allow-base-url and RECONCILE_ALLOW_BASE_URL: hosts beyond Codat's and loopback an
+    # environment's base_url may send its key to (the command line's word, never a file's).
+    allowed_base_urls: frozenset[str] = frozenset()
 
 
 def sandbox_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Adds --sandbox/--sandbox-db/--env/--timeout and hands the command one `where: Where`."""
+    """Adds --sandbox/--sandbox-db/--env/--timeout/--allow-base-url and hands the command one
+    `where: Where`."""
+    from reconcile.cli.trust_checks import allow_base_url_option, allowed_base_urls
 
     @functools.wraps(fn)
     def wrapper(
@@ -72,10 +77,19 @@ def sandbox_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         sandbox_db: Path | None,
         env: str | None,
         timeout: float,
+        allow_base_urls: tuple[str, ...],
         **kwargs: Any,
     ) -> Any:
-        where = Where(sandbox or sandbox_db is not None, sandbox_db, env, timeout or None)
+        where = Where(
+            sandbox or sandbox_db is not None,
+            sandbox_db,
+            env,
+            timeout or None,
+            allowed_base_urls(allow_base_urls),
+        )
         return fn(*args, where=where, **kwargs)
+
+    wrapper = allow_base_url_option(wrapper)
 
     wrapper = click.option(
         "--timeout",
@@ -159,10 +173,14 @@ def load_desired(
     *,
     allow_all: bool = False,
     resolve: bool = True,
+    base: Sequence[Path] = (),
 ) -> DesiredState:
     """The desired state of the run: the files, resolved for `--env` when they declare
     environments (with `allow_all`, `--env all` keeps every environment, unresolved; without
-    `resolve`, as `validate` reads them, the files as they are)."""
+    `resolve`, as `validate` reads them, the files as they are). Resolved, their environments
+    are trusted ones (`reconcile.cli.trust_checks`): the `base` files' when given (a pull
+    request's plan), else only ones that send keys to Codat, loopback or an allowed URL."""
+    from reconcile.cli.trust_checks import check_trusted
     from reconcile.desired import InvalidInput, load
     from reconcile.environments import ALL, EnvironmentChoiceError, check_choice, for_environment
 
@@ -172,6 +190,9 @@ def load_desired(
             return state
         env = where.env if where is not None else None
         check_choice(state, env, allow_all=allow_all)
+        allowed = where.allowed_base_urls if where is not None else frozenset()
+        sandbox = where.sandbox if where is not None else False
+        state = check_trusted(state, env, allowed, base, sandbox=sandbox)
         return state if env == ALL else for_environment(state, env)
     except EnvironmentChoiceError as exc:
         fail(str(exc))

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from reconcile.cli.audit_cmd import ExitOneOnUsageError
 from reconcile.cli.common import (
     EXIT_OK,
     Where,
@@ -20,6 +19,7 @@ from reconcile.cli.common import (
     run,
     sandbox_options,
 )
+from reconcile.cli.exits import ExitOneOnUsageError
 
 OWNER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 

@@ -21,10 +21,10 @@ import click
 
 from reconcile.cli.exits import fail
 from reconcile.cli.private_files import write_private
-from reconcile.render.escape import text
+from reconcile.escape import text
 
 if TYPE_CHECKING:
-    from reconcile.plan import Plan
+    from reconcile.plans import Plan
 
 F = TypeVar("F", bound=Callable[..., Any])
 

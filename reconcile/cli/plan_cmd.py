@@ -28,8 +28,8 @@ from reconcile.cli.link_urls import check_link_urls, without_link_urls
 from reconcile.cli.review import base_option, block_on_new_refusals, changed_since, the_review
 
 if TYPE_CHECKING:
-    from reconcile.plan import Plan
     from reconcile.planner import PlanOptions
+    from reconcile.plans import Plan
 
 
 @click.command()
@@ -77,7 +77,7 @@ def plan(
     link_urls: bool,
 ) -> None:
     """Show what apply would change (and with --out, save it to apply exactly that later)."""
-    from reconcile.audit.duration import parse_duration
+    from reconcile.durations import parse_duration
     from reconcile.render.style import Style
     from reconcile.render.text import render_plan
 
@@ -86,7 +86,7 @@ def plan(
         valid_for = parse_duration(max_age)
     except ValueError as exc:
         fail(f"--max-age: {exc}")
-    desired = load_desired(paths, where, allow_all=True)
+    desired = load_desired(paths, where, allow_all=True, base=base)
     if where.env == "all" and desired.environments:
         from reconcile.cli.plan_all import plan_every_environment
 

@@ -9,6 +9,7 @@ are compared as the loader resolved them (defaults applied, positions ignored), 
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,9 +20,10 @@ import click
 from reconcile.cli.common import EXIT_ERROR
 
 if TYPE_CHECKING:
+    from reconcile.desired import InvalidInput
     from reconcile.model import DesiredState
-    from reconcile.plan import Plan
     from reconcile.planner import PlanOptions
+    from reconcile.plans import Plan
     from reconcile.render.markdown import Review
 
 base_option = click.option(
@@ -33,7 +35,9 @@ base_option = click.option(
     help="The same customers files as they are on the default branch (repeatable; read "
     "offline). A refusal about a customer whose entry differs from the base is new and makes "
     "the run exit 1; one that predates the change is shown and does not. With "
-    "--format markdown the comment marks each and names the allowances in effect.",
+    "--format markdown the comment marks each and names the allowances in effect. Each "
+    "environment's account, base_url and api_key_env come from the base files only: files "
+    "whose environments differ are refused before any request.",
 )
 
 
@@ -90,15 +94,15 @@ def load_base(paths: Sequence[Path]) -> DesiredState | None:
     """The base files, or None when none of them exists (the first pull request of a
     repository, or a new directory of customers) or they do not load (the pull request may be
     the fix): then every customer counts as changed, and stderr says why."""
-    from reconcile.desired import InvalidInput, load
+    from reconcile.desired import InvalidInput
 
     present = [p for p in paths if p.exists()]
     if not present:
         click.echo("--base: no base files yet; every refusal counts as new.", err=True)
         return None
-    try:
-        return load(present)
-    except InvalidInput as exc:
+    loaded = read_base(tuple(present))
+    if isinstance(loaded, InvalidInput):
+        exc = loaded
         count = len(exc.problems)
         click.echo(
             f"--base: the base files do not load ({count} problem{'s' if count != 1 else ''}, "
@@ -106,6 +110,19 @@ def load_base(paths: Sequence[Path]) -> DesiredState | None:
             err=True,
         )
         return None
+    return loaded
+
+
+@functools.cache
+def read_base(present: tuple[Path, ...]) -> DesiredState | InvalidInput:
+    """The base files loaded once a run (the trusted environments and the review both read
+    them), or why they do not load."""
+    from reconcile.desired import InvalidInput, load
+
+    try:
+        return load(present)
+    except InvalidInput as exc:
+        return exc
 
 
 def allowances(options: PlanOptions) -> list[str]:

@@ -1,8 +1,8 @@
 """Saved plans on the command line: `plan --out FILE` writes one, `apply --plan FILE` runs one.
 
-Thin: the document, its signature, reader and staleness are `reconcile.saved`; this module reads
-and writes files, asks Codat, prints, and ends the command with a clear message when a plan must
-not run.
+Thin: the document, its signature, reader and staleness are `reconcile.plans.file`; this module
+reads and writes files, asks Codat, prints, and ends the command with a clear message when a plan
+must not run.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from reconcile.cli.private_files import write_private
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
     from reconcile.model import Company, DesiredState, Environment
-    from reconcile.plan import Plan
     from reconcile.planner import PlanOptions
-    from reconcile.saved import SavedPlan, SigningKey
+    from reconcile.plans import Plan
+    from reconcile.plans.file import SavedPlan, SigningKey
 
 RunPlan = Callable[["Plan", "CodatClient"], Awaitable[int]]
 
@@ -53,7 +53,7 @@ def base_url_of(where: Where, env: Environment | None = None) -> str:
 
 
 def the_signing_key(*, create: bool) -> SigningKey:
-    from reconcile.saved import SavedPlanError, signing_key
+    from reconcile.plans.file import SavedPlanError, signing_key
 
     try:
         key, note = signing_key(create=create)
@@ -77,8 +77,8 @@ async def save_plan(
 ) -> None:
     """Record what the plan saw of every company it acts on, sign, and write `out`."""
     from reconcile import __version__
-    from reconcile.plan import fingerprint
-    from reconcile.saved import (
+    from reconcile.plans import fingerprint
+    from reconcile.plans.file import (
         DEFAULT_MAX_AGE,
         SavedPlanError,
         build,
@@ -88,10 +88,10 @@ async def save_plan(
         snapshot,
         touched,
     )
-    from reconcile.saved.live import read_companies, read_configs
+    from reconcile.plans.file.live import read_companies, read_configs
 
     if plan.unsafe:
-        from reconcile.render.escape import text
+        from reconcile.escape import text
 
         fail(f"plan refused: {text(plan.unsafe)}; nothing was saved to {out}")
     key = the_signing_key(create=True)
@@ -163,22 +163,22 @@ def is_plan_file(path: Path) -> bool:
     `format_version` or `saved_plan` (anywhere: `jq -S` moves them past the changes). Such a
     file is read as a plan (and refused as one if it is not a valid one), never planned as
     YAML; a customers file is YAML and names neither."""
-    from reconcile.saved import MAX_PLAN_BYTES, looks_like_plan
-
     try:
         if not path.is_file():
             return False
         with path.open("rb") as handle:
             head = handle.read(4096)
             if head.lstrip()[:1] != b"{":
-                return False
+                return False  # YAML: `apply FILE` never imports the saved-plan reader
+            from reconcile.plans.file import MAX_PLAN_BYTES, looks_like_plan
+
             return looks_like_plan(head + handle.read(MAX_PLAN_BYTES))
     except OSError:
         return False
 
 
 def load_saved(path: Path, key: SigningKey | None) -> SavedPlan:
-    from reconcile.saved import SavedPlanError, parse, read_capped
+    from reconcile.plans.file import SavedPlanError, parse, read_capped
 
     try:
         return parse(read_capped(path), str(path), key)
@@ -197,9 +197,9 @@ def apply_saved(
     fmt: str = "text",
 ) -> NoReturn:
     """`apply --plan FILE [FILES...]`: exactly the plan's actions, once every check passed."""
+    from reconcile.escape import text
     from reconcile.planner import PlanOptions
-    from reconcile.render.escape import text
-    from reconcile.saved import SavedPlanError, verify
+    from reconcile.plans.file import SavedPlanError, verify
 
     if options != PlanOptions():
         fail(
@@ -207,11 +207,15 @@ def apply_saved(
             f"holds; they cannot change the saved plan {path}. Make a new plan with them."
         )
     saved = load_saved(path, the_signing_key(create=False))
-    env = _environment_of(saved, where, path)
+    _environment_of(saved, where, path)
+    # Read as plan reads them (a directory: its *.yaml files): the trusted environment, then
+    # compared with what the plan acts on.
+    desired = load_desired(files, where) if files else None
+    env = _trusted_environment(saved, desired, path)
     try:
         verify(saved, base_url=base_url_of(where, env), now=datetime.now(UTC), source=str(path))
-        if files:  # read as plan reads them (a directory: its *.yaml files), then compared
-            _check_files(saved, load_desired(files, where), str(path))
+        if desired is not None:
+            _check_files(saved, desired, str(path))
     except SavedPlanError as exc:
         fail(str(exc))
     plan = saved.plan
@@ -225,7 +229,8 @@ def apply_saved(
 
     from reconcile.model import DesiredState as State
 
-    # The plan's own environment (signed with it): its key, base URL and account.
+    # The environment of the customers files (which the plan agrees with): its key, base URL
+    # and account; never the plan's own record of them.
     reach = None
     if env is not None:
         reach = State(saved.plan.owner, (), environments={env.name: env}, environment=env.name)
@@ -246,7 +251,7 @@ def apply_saved(
 def _environment_of(saved: SavedPlan, where: Where, path: Path) -> Environment | None:
     """The environment the plan was made for, when this run names the same one; exit 1
     naming both otherwise (a plan for test is never applied to prod, nor without --env)."""
-    from reconcile.render.escape import quoted
+    from reconcile.escape import quoted
 
     env = saved.environment
     if env is None and where.env is None:
@@ -266,10 +271,44 @@ def _environment_of(saved: SavedPlan, where: Where, path: Path) -> Environment |
     return env
 
 
+def _trusted_environment(
+    saved: SavedPlan, desired: DesiredState | None, path: Path
+) -> Environment | None:
+    """The environment this run sends its key to: the customers files' (never the plan's),
+    which the plan's record must equal field by field; exit 1 before any request otherwise."""
+    from reconcile.escape import quoted, text
+
+    recorded = saved.environment
+    if recorded is None:
+        return None
+    if desired is None:
+        fail(
+            f"{path} is a plan for environment {quoted(recorded.name)}: give the customers files "
+            f"too (reconcile apply --plan {path} PATH... --env {recorded.name}). An "
+            "environment's account, base_url and api_key_env are taken from them, never from "
+            "a plan; nothing was sent to Codat."
+        )
+    trusted = desired.environments[recorded.name]  # load_desired checked --env names it
+    files = ", ".join(map(text, desired.files))
+    differ = [
+        f
+        for f in ("account", "base_url", "api_key_env")
+        if getattr(trusted, f) != getattr(recorded, f)
+    ]
+    if differ:
+        fail(
+            f"{path} records environment {quoted(recorded.name)} with another "
+            f"{', '.join(differ)} than the customers files ({files}): the "
+            "plan is refused and nothing was sent to Codat. Where a key goes is taken from the "
+            "files only; make a new plan from them, review it, and apply that."
+        )
+    return trusted
+
+
 def _check_files(saved: SavedPlan, desired: DesiredState, source: str) -> None:
     """Refuse when a customer entry the plan acts on, or a file-level setting, differs now."""
-    from reconcile.render.escape import text
-    from reconcile.saved import SavedPlanError, customer_digest, settings_digest
+    from reconcile.escape import text
+    from reconcile.plans.file import SavedPlanError, customer_digest, settings_digest
 
     record = saved.desired
     by_uid = {c.uid: c for c in desired.customers}
@@ -290,7 +329,7 @@ def _check_files(saved: SavedPlan, desired: DesiredState, source: str) -> None:
 
 
 async def _check_account(client: CodatClient, saved: SavedPlan, path: Path) -> None:
-    from reconcile.saved import SavedPlanError, check_account
+    from reconcile.plans.file import SavedPlanError, check_account
 
     try:
         check_account(saved, (await client.get_profile()).name, str(path))
@@ -299,12 +338,12 @@ async def _check_account(client: CodatClient, saved: SavedPlan, path: Path) -> N
 
 
 async def _check_fresh(client: CodatClient, saved: SavedPlan, path: Path, fmt: str) -> Plan | None:
-    """Read again what the plan acts on and judge it (`reconcile.saved.staleness`): the plan
+    """Read again what the plan acts on and judge it (`reconcile.plans.file.staleness`): the plan
     to run (dated by this read), None when it was applied already; exit 1 otherwise."""
-    from reconcile.render.escape import text
-    from reconcile.saved import configured, touched
-    from reconcile.saved.live import read_companies, read_configs
-    from reconcile.saved.staleness import Live, describe_remaining, judge
+    from reconcile.escape import text
+    from reconcile.plans.file import configured, touched
+    from reconcile.plans.file.live import read_companies, read_configs
+    from reconcile.plans.file.staleness import Live, describe_remaining, judge
 
     plan = saved.plan
     companies, gone = await read_companies(client, plan.owner, touched(plan))

@@ -1,15 +1,19 @@
 """`watch`: the long-running controller (see reconcile/watch and docs/watch.md).
 
-    reconcile watch PATH... [--listen HOST:PORT] [--resync 10m] [--register URL]
+    reconcile watch PATH... [--listen HOST:PORT] [--status-listen HOST:PORT] [--resync 10m]
+                            [--register URL]
 
 Serves POST /webhooks/codat (Standard Webhooks signatures, secret from CODAT_WEBHOOK_SECRET or
-CODAT_WEBHOOK_SECRET_FILE), GET /healthz, /metrics, /status. Runs until SIGTERM (exit 143) or
-SIGINT (exit 130); exit 1 on bad input or when it cannot start.
+CODAT_WEBHOOK_SECRET_FILE) and GET /healthz on --listen, and GET /status, /metrics, /healthz on
+--status-listen (internal: loopback names and --status-host only). Runs until SIGTERM (exit 143)
+or SIGINT (exit 130); exit 1 on bad input or when it cannot start.
 """
 
 from __future__ import annotations
 
+import socket
 import sys
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,13 +29,16 @@ from reconcile.cli.common import (
     run,
     sandbox_options,
 )
+from reconcile.escape import text as escaped
 
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
     from reconcile.model import DesiredState
+    from reconcile.watch.seen import SeenIds
     from reconcile.watch.signature import Verifier
 
 DEFAULT_LISTEN = "127.0.0.1:8787"
+DEFAULT_STATUS_LISTEN = "127.0.0.1:8788"
 
 
 def _listen(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, int]:
@@ -43,7 +50,7 @@ def _listen(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str
 
 
 def _resync(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    from reconcile.audit.duration import parse_duration
+    from reconcile.durations import parse_duration
 
     try:
         return parse_duration(value).total_seconds()
@@ -60,8 +67,47 @@ def _resync(ctx: click.Context, param: click.Parameter, value: str) -> float:
     show_default=True,
     callback=_listen,
     metavar="HOST:PORT",
-    help="Where to serve the webhook receiver, /healthz, /metrics and /status (port 0: any "
-    "free port). Put HTTPS in front of it; bind beyond loopback only behind that.",
+    help="Where to serve the webhook receiver and /healthz (port 0: any free port). Put HTTPS "
+    "in front of it; bind beyond loopback only behind that.",
+)
+@click.option(
+    "--status-listen",
+    default=DEFAULT_STATUS_LISTEN,
+    show_default=True,
+    callback=_listen,
+    metavar="HOST:PORT",
+    help="Where to serve /status, /metrics and /healthz: internal only, never behind the "
+    "public proxy (port 0: any free port).",
+)
+@click.option(
+    "--status-host",
+    "status_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A host name /status and /metrics answer to, besides loopback names and the "
+    "--status-listen address (e.g. the name Prometheus scrapes). Repeatable.",
+)
+@click.option(
+    "--state-dir",
+    default=".reconcile",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Where the watch keeps the ids of deliveries received (so a replay after a restart "
+    "is a duplicate) and the webhook consumers it created.",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    help="Open connections at most, over both listeners (default 512, lowered to fit the "
+    "file descriptor limit). Past it, the oldest connection still sending its request is closed.",
+)
+@click.option(
+    "--read-deadline",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0.05, max=300),
+    metavar="SECONDS",
+    help="A request's headers and body must arrive within this; a slower client is disconnected.",
 )
 @click.option(
     "--resync",
@@ -81,32 +127,61 @@ def watch(
     paths: tuple[Path, ...],
     where: Where,
     listen: tuple[str, int],
+    status_listen: tuple[str, int],
+    status_hosts: tuple[str, ...],
+    state_dir: Path,
+    max_connections: int | None,
+    read_deadline: float,
     resync: float,
     register: str | None,
 ) -> None:
     """Keep Codat converged: webhooks as hints, a full pass every --resync."""
     from reconcile.loopback import is_loopback
+    from reconcile.watch.guard import connection_cap
+    from reconcile.watch.seen import FILE_NAME, SeenError, SeenIds
     from reconcile.watch.signature import SecretError, Verifier, secret_from_env
 
     desired = load_desired(paths, where)
-    host, port = listen
     if register is not None:
-        run(_register(where, desired, register))
+        run(_register(where, desired, register, state_dir))
     try:
         verifier = Verifier(secret_from_env(environment=desired.environment))
     except SecretError as exc:
         fail(str(exc))
-    if not is_loopback(host):
-        _log(f"listening on {host}, beyond loopback: serve it only behind HTTPS (docs/watch.md)")
-    sys.exit(run(_serve(where, paths, desired, verifier, host, port, resync)))
+    try:
+        seen = SeenIds(state_dir / FILE_NAME)
+    except SeenError as exc:
+        fail(escaped(str(exc)))
+    for (host, _port), what in ((listen, "--listen"), (status_listen, "--status-listen")):
+        if not is_loopback(host):
+            _log(
+                f"{what} {escaped(host)} is beyond loopback: docs/watch.md says who may "
+                "reach it and what must be in front of it"
+            )
+    guarding = Guarding(connection_cap(max_connections), read_deadline)
+    listeners = Listeners(listen, status_listen, status_hosts)
+    sys.exit(run(_serve(where, paths, desired, verifier, seen, guarding, listeners, resync)))
 
 
-async def _register(where: Where, desired: DesiredState, url: str) -> None:
-    from reconcile.watch.registration import RegistrationError, ensure_consumer
+@dataclass(frozen=True)
+class Guarding:
+    max_connections: int
+    read_deadline: float
+
+
+@dataclass(frozen=True)
+class Listeners:
+    public: tuple[str, int]
+    internal: tuple[str, int]
+    status_hosts: tuple[str, ...]
+
+
+async def _register(where: Where, desired: DesiredState, url: str, state_dir: Path) -> None:
+    from reconcile.watch.registration import STATE_FILE, RegistrationError, ensure_consumer
 
     async with open_client(where, desired=desired) as client:
         try:
-            lines = await ensure_consumer(client, desired.owner, url)
+            lines = await ensure_consumer(client, desired.owner, url, state_dir / STATE_FILE.name)
         except RegistrationError as exc:
             fail(str(exc))
         for line in lines:
@@ -118,22 +193,22 @@ async def _serve(
     paths: tuple[Path, ...],
     desired: DesiredState,
     verifier: Verifier,
-    host: str,
-    port: int,
+    seen: SeenIds,
+    guarding: Guarding,
+    listeners: Listeners,
     resync: float,
 ) -> int:
-    from reconcile.watch.controller import listening_socket, serve
+    from reconcile.watch.controller import serve
+    from reconcile.watch.guard import ConnectionGuard
     from reconcile.watch.metrics import Metrics
     from reconcile.watch.passes import default_converge
-    from reconcile.watch.receiver import create_app
+    from reconcile.watch.receiver import create_app, create_status_app
     from reconcile.watch.reload import DesiredFiles
     from reconcile.watch.scheduler import Scheduler
     from reconcile.watch.status import WatchStatus
 
-    try:
-        sock = listening_socket(host, port)
-    except OSError as exc:
-        fail(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --listen")
+    sock = _socket(listeners.public, "--listen")
+    status_sock = _socket(listeners.internal, "--status-listen")
     client: CodatClient
     async with open_client(where, desired=desired) as client:
         await client.confirm_account()  # a key of another account: stop before serving
@@ -143,14 +218,37 @@ async def _serve(
         scheduler = Scheduler(
             default_converge(client), files, status, metrics, resync_seconds=resync, log=_log
         )
-        app = create_app(verifier, scheduler.hint, metrics, status.document)
-        bound = sock.getsockname()[1]
-        shown = f"[{host}]" if ":" in host else host
+        app = create_app(verifier, scheduler.hint, metrics, seen)
+        guard = ConnectionGuard(
+            guarding.max_connections, guarding.read_deadline, metrics.connection_dropped
+        )
+        bound = listeners.internal[0]  # its own address is one of its names (not a wildcard)
+        own = () if bound in ("0.0.0.0", "::") else (f"[{bound}]" if ":" in bound else bound,)
+        status_app = create_status_app(metrics, status.document, (*listeners.status_hosts, *own))
         _log(
-            f"watch listening on http://{shown}:{bound} (owner {desired.owner}, "
+            f"watch listening on {_url(sock)} (owner {desired.owner}, "
             f"{len(desired.customers)} customers, resync every {resync:g} s)"
         )
-        return await serve(scheduler, app, sock, _log)
+        _log(f"status and metrics on {_url(status_sock)} (internal)")
+        try:
+            return await serve(scheduler, [(app, sock), (status_app, status_sock)], guard, _log)
+        finally:
+            seen.close()
+
+
+def _socket(where: tuple[str, int], option: str) -> socket.socket:
+    from reconcile.watch.controller import listening_socket
+
+    host, port = where
+    try:
+        return listening_socket(host, port)
+    except OSError as exc:
+        fail(f"cannot listen on {escaped(host)}:{port} ({exc.strerror}); choose another {option}")
+
+
+def _url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _log(message: str) -> None:

@@ -34,8 +34,9 @@ from reconcile.model import (
     ConnectionError_,
     Policy,
     Status,
+    parse_time,
 )
-from reconcile.plan import Action, CustomerChange, Kind, Note, Plan, Refusal
+from reconcile.plans import Action, CustomerChange, Kind, Note, Plan, Refusal
 
 Who = Literal["customer", "review", "converge", "person"]
 WHO_ORDER: tuple[Who, ...] = ("customer", "review", "converge", "person")
@@ -224,16 +225,6 @@ def _deauthorized_since(company: Company, note: Note) -> str | None:
         if times:
             return max(times)
     return None
-
-
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
 
 
 def _age(since: str | None, now: datetime | None) -> timedelta | None:

@@ -20,8 +20,8 @@ from reconcile.desired.build import Locate, build_state
 from reconcile.desired.checks import cross_checks
 from reconcile.desired.document import Document, read_text
 from reconcile.desired.dump import dump
-from reconcile.desired.problems import InvalidInput, Problem
-from reconcile.desired.schema import Issue, schema_text, structure_issues
+from reconcile.desired.problems import InvalidInput, Issue, Problem
+from reconcile.desired.schema import schema_text, structure_issues
 from reconcile.model import DesiredState
 
 __all__ = ["InvalidInput", "Problem", "dump", "load", "schema_text"]

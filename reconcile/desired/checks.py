@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from reconcile.desired.document import Document
-from reconcile.desired.schema import Issue
+from reconcile.desired.problems import Issue
 from reconcile.model import MAX_USER_TAGS, MAX_USER_TAGS_PROTECTED
 
 Found = tuple[int, Issue]

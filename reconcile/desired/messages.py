@@ -9,12 +9,10 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconcile.desired.document import Ambiguous
-
-if TYPE_CHECKING:
-    from reconcile.desired.schema import Issue
+from reconcile.desired.problems import Issue
 from reconcile.model import (
     MAX_TAG_KEY,
     MAX_USER_TAGS,
@@ -306,8 +304,6 @@ def environment_message(
 ) -> Issue | None:
     """The words for a problem in `environments:`, `promote:` or a customer's `environments:`
     and `overrides:`; None for anything else (or what the general words already say well)."""
-    from reconcile.desired.schema import Issue
-
     top = path[:1] if path[:1] in (("environments",), ("promote",)) else ()
     customer = path[2:3] if path[:1] == ("customers",) else ()
     where = top or customer
@@ -330,11 +326,12 @@ def environment_message(
         )
     if keyword in ("pattern", "not") and isinstance(field, int):
         return Issue(path, f"environment name {value!r} is invalid: {_ENV_NAME_RULE}")
-    if keyword == "pattern" and field == "api_key_env":
+    if keyword in ("pattern", "maxLength") and field == "api_key_env":
         return Issue(
             path,
-            f"api_key_env {value!r} is invalid: name an environment variable in capitals,"
-            " e.g. CODAT_API_KEY_PROD",
+            f"api_key_env {value!r} is invalid: name CODAT_API_KEY or CODAT_API_KEY_<NAME>"
+            " (capitals, digits and '_', at most 64 characters, without _FILE: that is"
+            " appended to find a key file), e.g. CODAT_API_KEY_PROD",
         )
     if keyword == "pattern" and field == "base_url":
         return Issue(

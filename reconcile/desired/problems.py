@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, order=True)
@@ -23,12 +24,22 @@ class Problem:
         return f"{_printable(self.file)}:{self.line}:{self.col}: {_printable(self.message)}"
 
 
+@dataclass(frozen=True)
+class Issue:
+    """A problem found in plain data, located by its path (resolved to a position later as a
+    `Problem`)."""
+
+    path: tuple[Any, ...]
+    message: str
+    at_key: bool = False
+
+
 def _printable(shown: str) -> str:
     """`shown` as it is, or, when it holds anything unprintable (a hostile value quoted in a
     message, a file name with a line break), escaped visibly by the renderers' one escaper."""
     if shown.isprintable():
         return shown
-    from reconcile.render.escape import text
+    from reconcile.escape import text
 
     return text(shown)
 

@@ -2,38 +2,30 @@
 
 Validation has two engines over the same schema document:
 
-* `is_valid` is a predicate compiled from the schema (`predicate.py`). It decides the happy path
-  quickly.
-* jsonschema's Draft202012Validator (compiled once, imported only then) runs only when the
-  predicate says no, on the parts that failed, and its errors become `Issue`s with
-  operator-friendly messages (`messages.py`).
+* `is_valid` is jsonschema-rs (compiled in Rust, imported on first use). It decides the happy
+  path quickly.
+* jsonschema's Draft202012Validator (compiled once, imported only then) runs only when
+  jsonschema-rs says no, on the parts that failed, and its errors become `Issue`s with
+  operator-friendly messages (`messages.py`): jsonschema-rs' own errors do not word them so.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconcile.desired.document import Rejected
-from reconcile.desired.predicate import Check, compile_schema
+from reconcile.desired.problems import Issue
 
 if TYPE_CHECKING:
     import jsonschema
 
 SCHEMA_NAME = "customers.schema.json"
 
-
-@dataclass(frozen=True)
-class Issue:
-    """A problem found in plain data, located by its path (resolved to a position later)."""
-
-    path: tuple[Any, ...]
-    message: str
-    at_key: bool = False
+Check = Callable[[Any], bool]
 
 
 # ------------------------------------------------------------------------- the schema text
@@ -71,12 +63,29 @@ def _customer_validator() -> Any:
 
 @functools.cache
 def _customer_check() -> Check:
-    return compile_schema(schema()["properties"]["customers"]["items"], schema())
+    root = schema()
+    return _fast_check({**root["properties"]["customers"]["items"], "$defs": root["$defs"]})
 
 
 @functools.cache
 def is_valid() -> Check:
-    return compile_schema(schema(), schema())
+    return _fast_check(schema())
+
+
+def _fast_check(node: dict[str, Any]) -> Check:
+    """jsonschema-rs' verdict on `node`; False also for a value it cannot take (a `Rejected` or
+    `Ambiguous` left by the reader), so jsonschema then words what is wrong."""
+    import jsonschema_rs
+
+    check = jsonschema_rs.validator_for(node).is_valid
+
+    def valid(data: Any) -> bool:
+        try:
+            return check(data)
+        except (ValueError, TypeError):
+            return False
+
+    return valid
 
 
 # ------------------------------------------------------------------------- issues

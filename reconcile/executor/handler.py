@@ -8,13 +8,12 @@ handler only these questions; a handler never sends the write itself.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 from reconcile.codat import CodatHTTPError
 from reconcile.executor.context import Context, Done
-from reconcile.model import Connection
-from reconcile.plan import Action, Kind
+from reconcile.model import Connection, parse_time
+from reconcile.plans import Action, Kind
 
 T = TypeVar("T")
 CONFIRMED = "confirmed by re-reading"
@@ -75,16 +74,6 @@ def created_before_read(ctx: Context, body: Any) -> bool:
     """Is this answer about an object Codat made before the plan read live state (a replay)?"""
     created = parse_time(body.get("created") if isinstance(body, dict) else None)
     return created is not None and ctx.read_at is not None and created < ctx.read_at
-
-
-def parse_time(text: object) -> datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
 
 
 def gone(exc: CodatHTTPError) -> bool:

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from reconcile.executor.context import Context
 from reconcile.executor.flow import QuotaStop, perform
-from reconcile.executor.handler import parse_time
 from reconcile.executor.outcome import ApplyResult, Outcome, OutcomeStatus, Stop
-from reconcile.plan import CustomerChange, Kind, Plan
+from reconcile.model import parse_time
+from reconcile.plans import CustomerChange, Kind, Plan
 
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient

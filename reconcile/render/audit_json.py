@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconcile.audit.duration import format_duration
 from reconcile.audit.model import FORMAT_VERSION, KIND_ORDER, WHO_ORDER, Audit, Finding
+from reconcile.durations import format_duration
+from reconcile.escape import json_text
 from reconcile.render.bearer import hide_ids
-from reconcile.render.escape import json_text
 
 
 def audit_to_dict(audit: Audit, *, link_urls: bool = False) -> dict[str, Any]:

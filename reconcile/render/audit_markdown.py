@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reconcile.audit.duration import format_duration
+from reconcile import escape
 from reconcile.audit.model import KIND_ORDER, WHO_HEADINGS, WHO_ORDER, Audit, Finding, FindingKind
-from reconcile.render import escape
+from reconcile.durations import format_duration
 from reconcile.render.markdown import LIMIT, Droppable, capped, markdown
 
 JSON_HINT = "the JSON report (`reconcile audit ... --format json`)"

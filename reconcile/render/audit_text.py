@@ -1,7 +1,7 @@
 """The audit for a terminal, grouped by who must act (a person, a review, converge, the
 customer), the kinds most urgent first within each; one line per finding, then the verdict.
 
-Everything from the file or Codat goes through `reconcile.render.escape` (`text`, `quoted`).
+Everything from the file or Codat goes through `reconcile.escape` (`text`, `quoted`).
 Link URLs and company ids are shown only when the caller asks (`link_urls=True`): a terminal is
 often a CI log, and the id of a company awaiting authorization is a Link URL
 (`reconcile.render.bearer`); the uid, or the company's name, identifies a finding.
@@ -9,10 +9,10 @@ often a CI log, and the id of a company awaiting authorization is a Link URL
 
 from __future__ import annotations
 
-from reconcile.audit.duration import format_duration
 from reconcile.audit.model import KIND_ORDER, WHO_HEADINGS, WHO_ORDER, Audit, Finding
+from reconcile.durations import format_duration
+from reconcile.escape import quoted, text
 from reconcile.render.bearer import hide
-from reconcile.render.escape import quoted, text
 from reconcile.render.style import Style
 
 PLAIN = Style()

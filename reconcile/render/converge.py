@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconcile.audit.diff import describe_diff, field_diff
-from reconcile.audit.duration import format_age
 from reconcile.converge.classify import Waiting
 from reconcile.converge.run import PassResult
+from reconcile.durations import format_age
+from reconcile.escape import quoted, text
 from reconcile.render.apply import describe
 from reconcile.render.bearer import hidden_or, hide
-from reconcile.render.escape import quoted, text
 from reconcile.render.style import Style
 
 PLAIN = Style()

@@ -13,9 +13,9 @@ many. A customer's uid identifies it.
 
 Reusable helpers (the audit report is built with them too):
 
-- Escaping (`reconcile.render.escape`, after `bearer.hide`): `markdown(x)` for inline Markdown
-  (lists, tables, headings), `html_text(x)` inside raw HTML such as `<summary>`, `code(x)` inside
-  a fenced block. Every string that came from the file or from Codat goes through one of them.
+- Escaping (`reconcile.escape`, after `bearer.hide`): `markdown(x)` for inline Markdown (lists,
+  tables, headings), `html_text(x)` inside raw HTML such as `<summary>`, `code(x)` inside a
+  fenced block. Every string that came from the file or from Codat goes through one of them.
 - `details(summary_html, lines)`: one folded block, its lines in a ```diff fence.
 - `bullets(items)`: a Markdown list from already escaped items.
 - `capped(*sections, limit=...)`: joins sections (each a string, or a `Droppable` of blocks)
@@ -33,8 +33,9 @@ from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from reconcile.plan import Action, CustomerChange, Kind, Note, Plan
-from reconcile.render import describe, escape, risk
+from reconcile import escape
+from reconcile.plans import Action, CustomerChange, Kind, Note, Plan
+from reconcile.render import describe, risk
 from reconcile.render.bearer import hide
 from reconcile.render.describe import Escaper, Row
 

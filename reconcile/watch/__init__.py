@@ -5,7 +5,10 @@ converge pass of that one company, read fresh (the payload's status is never tru
 pass runs every `--resync`, so a lost delivery costs at most that. The modules:
 
     signature.py     Standard Webhooks verification (also Codat's older svix-* header names)
-    receiver.py      the ASGI app: POST /webhooks/codat, GET /healthz, /metrics, /status
+    receiver.py      the ASGI apps: public (POST /webhooks/codat, GET /healthz) and internal
+                     (GET /status, /metrics, /healthz; only its own host names)
+    seen.py          the delivery ids already accepted, in SQLite (a replay after a restart)
+    guard.py         the listeners' read deadline, connection cap and accept-error log
     events.py        what a verified event hints at (a company, a quota pause or reset)
     work.py          the queue of companies to converge, coalesced, plus the resync flag
     scheduler.py     runs passes one at a time: events, the resync timer, quota pauses, stops
@@ -15,5 +18,5 @@ pass runs every `--resync`, so a lost delivery costs at most that. The modules:
     reload.py        the desired files: re-read on SIGHUP or a change; an invalid file keeps the
                      last good one
     registration.py  --register URL: make sure Codat has a webhook consumer for it
-    controller.py    the server and the scheduler in one loop; SIGTERM, SIGINT, SIGHUP
+    controller.py    the servers and the scheduler in one loop; SIGTERM, SIGINT, SIGHUP
 """

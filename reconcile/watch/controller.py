@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 
 from reconcile.executor import Stop
 from reconcile.executor.outcome import StopReason
+from reconcile.watch.guard import AcceptErrors, ConnectionGuard, accept_batch
 from reconcile.watch.scheduler import Scheduler
 
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
@@ -47,14 +48,31 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 async def serve(
     scheduler: Scheduler,
-    app: ASGIApp,
-    sock: socket.socket,
+    listeners: list[tuple[ASGIApp, socket.socket]],
+    guard: ConnectionGuard,
     log: Callable[[str], None],
 ) -> int:
-    """Run until stopped; returns the exit code (130 after SIGINT, 143 after SIGTERM)."""
-    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    """Serve each app on its socket, all under `guard`, until stopped; returns the exit code
+    (130 after SIGINT, 143 after SIGTERM)."""
+    servers = [
+        _Server(
+            uvicorn.Config(
+                app,
+                http=guard.protocol(),
+                backlog=accept_batch(guard.max_connections),
+                log_level="error",  # not a line per malformed request: that floods the log
+                access_log=False,
+                lifespan="off",
+            )
+        )
+        for app, _sock in listeners
+    ]
     restore = _install_signals(scheduler, log)
-    server_task = asyncio.create_task(server.serve(sockets=[sock]))
+    restore_errors = AcceptErrors(log).install(asyncio.get_running_loop())
+    server_tasks = [
+        asyncio.create_task(server.serve(sockets=[sock]))
+        for server, (_app, sock) in zip(servers, listeners, strict=True)
+    ]
     failed: list[str] = []
 
     def server_ended(task: asyncio.Task[None]) -> None:
@@ -64,14 +82,16 @@ async def serve(
             log(failed[0] + "; stopping")
             scheduler.stop(Stop("terminate", failed[0]))
 
-    server_task.add_done_callback(server_ended)
+    for task in server_tasks:
+        task.add_done_callback(server_ended)
     try:
         await scheduler.run()
     finally:
-        server.should_exit = True
-        with contextlib.suppress(Exception):
-            await server_task
+        for server in servers:
+            server.should_exit = True
+        await asyncio.gather(*server_tasks, return_exceptions=True)
         restore()
+        restore_errors()
     if failed:
         return EXIT_ERROR
     stop = scheduler.stop_reason

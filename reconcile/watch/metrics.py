@@ -8,6 +8,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from reconcile.watch.passes import WHO, PassReport
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+DROP_REASONS = ("cap", "deadline")
 DELIVERY_OUTCOMES = ("accepted", "duplicate", "unauthorized", "too_large", "malformed", "ignored")
 
 
@@ -54,10 +55,22 @@ class Metrics:
             "1 while the desired files on disk are invalid (the last good ones are used).",
             registry=r,
         )
+        self.dropped = Counter(
+            "reconcile_watch_connections_dropped",
+            "Connections closed before their request was read, by reason (cap: to make room "
+            "past --max-connections; deadline: slower than --read-deadline).",
+            ["reason"],
+            registry=r,
+        )
+        for reason in DROP_REASONS:
+            self.dropped.labels(reason)
         for outcome in DELIVERY_OUTCOMES:
             self.deliveries.labels(outcome)
         for who in WHO:
             self.waiting.labels(who)
+
+    def connection_dropped(self, reason: str) -> None:
+        self.dropped.labels(reason).inc()
 
     def delivery(self, outcome: str) -> None:
         self.deliveries.labels(outcome).inc()

@@ -1,75 +1,58 @@
-"""The watch's HTTP face: POST /webhooks/codat, GET /healthz, GET /metrics, GET /status.
+"""The watch's HTTP faces: the public one (POST /webhooks/codat, GET /healthz) and the internal
+one (GET /status, /metrics, /healthz).
 
 A delivery is answered at once: verified, deduplicated on its message id, turned into a hint
 (queue this company; pause or resume writes for the quota) and acknowledged. The work happens
 later, in the scheduler. Answers: 200 accepted (or a duplicate, or an event the watch has no use
-for), 401 not signed with our secret (missing, forged or expired; nothing changes), 413 larger
-than the cap, 400 signed but not a JSON object.
+for), 401 not signed with our secret (missing, forged, expired or dated too far ahead; nothing
+changes), 413 larger than the cap, 400 signed but not a JSON object.
+
+The internal face answers only the host names it is given (loopback names and `--status-host`):
+a web page in a browser on the same machine cannot read it through a DNS name of its own that
+resolves to loopback (DNS rebinding). A wrong `Host:` gets 400.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from reconcile.watch.events import Hint, read_hint
 from reconcile.watch.metrics import CONTENT_TYPE, Metrics
+from reconcile.watch.seen import SeenIds
 from reconcile.watch.signature import Rejected, Verifier
 
 MAX_BODY_BYTES = 256 * 1024  # Codat's connection events are a few kB
-SEEN_SECONDS = 15 * 60.0  # longer than the 5 minutes a signature's timestamp is accepted
-MAX_SEEN = 100_000
-
-
-class SeenIds:
-    """Message ids accepted lately: a redelivery or a replay within the window is a duplicate.
-    (Past it, the signature's timestamp has expired and the delivery gets 401 anyway.)"""
-
-    def __init__(self, ttl: float = SEEN_SECONDS, limit: int = MAX_SEEN) -> None:
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._ttl = ttl
-        self._limit = limit
-
-    def __contains__(self, message_id: object) -> bool:
-        self._expire()
-        return message_id in self._seen
-
-    def add(self, message_id: str) -> None:
-        self._seen[message_id] = time.monotonic()
-        self._seen.move_to_end(message_id)
-        while len(self._seen) > self._limit:
-            self._seen.popitem(last=False)
-
-    def _expire(self) -> None:
-        cutoff = time.monotonic() - self._ttl
-        while self._seen and next(iter(self._seen.values())) < cutoff:
-            self._seen.popitem(last=False)
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 
 
 def create_app(
     verifier: Verifier,
     on_hint: Callable[[Hint], None],
     metrics: Metrics,
-    status: Callable[[], dict[str, Any]],
+    seen: SeenIds,
     *,
     max_body: int = MAX_BODY_BYTES,
 ) -> Starlette:
-    seen = SeenIds()
+    """The public face: what Codat (through the HTTPS proxy) and a liveness probe need."""
 
     def answer(outcome: str, code: int, message: str) -> JSONResponse:
         metrics.delivery(outcome)
         return JSONResponse({"outcome": outcome, "message": message}, status_code=code)
 
     async def webhook(request: Request) -> Response:
-        body = await _capped_body(request, max_body)
+        try:
+            body = await _capped_body(request, max_body)
+        except ClientDisconnect:  # it left (or was too slow): nobody to answer
+            return Response(status_code=400)
         if body is None:
             return answer("too_large", 413, f"the body is larger than {max_body} bytes")
         headers = {k.lower(): v for k, v in request.headers.items()}
@@ -85,15 +68,26 @@ def create_app(
             event = None
         if not isinstance(event, dict):
             return answer("malformed", 400, "the body is not a JSON object")
-        seen.add(delivery.message_id)
+        if not seen.first_time(delivery.message_id):  # a replica took it meanwhile
+            return answer("duplicate", 200, "already received")
         hint = read_hint(event)
         if hint is None:
             return answer("ignored", 200, "no use for this event")
         on_hint(hint)
         return answer("accepted", 200, "queued")
 
-    async def healthz(request: Request) -> Response:
-        return PlainTextResponse("ok\n")
+    return Starlette(
+        routes=[
+            Route("/webhooks/codat", webhook, methods=["POST"]),
+            Route("/healthz", _healthz, methods=["GET"]),
+        ]
+    )
+
+
+def create_status_app(
+    metrics: Metrics, status: Callable[[], dict[str, Any]], hosts: Iterable[str] = ()
+) -> Starlette:
+    """The internal face, for operators and Prometheus: only for `hosts` and loopback names."""
 
     async def metrics_page(request: Request) -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE)
@@ -101,14 +95,19 @@ def create_app(
     async def status_page(request: Request) -> Response:
         return JSONResponse(status())
 
+    allowed = [*LOOPBACK_NAMES, *(h.lower() for h in hosts)]
     return Starlette(
         routes=[
-            Route("/webhooks/codat", webhook, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
+            Route("/healthz", _healthz, methods=["GET"]),
             Route("/metrics", metrics_page, methods=["GET"]),
             Route("/status", status_page, methods=["GET"]),
-        ]
+        ],
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=allowed, www_redirect=False)],
     )
+
+
+async def _healthz(request: Request) -> Response:
+    return PlainTextResponse("ok\n")
 
 
 async def _capped_body(request: Request, cap: int) -> bytes | None:

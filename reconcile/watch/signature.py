@@ -8,6 +8,8 @@ within five minutes of now (the `standardwebhooks` package decides both).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +20,8 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 SECRET_ENV = "CODAT_WEBHOOK_SECRET"
 SECRET_FILE_ENV = "CODAT_WEBHOOK_SECRET_FILE"
 HEADERS = ("id", "timestamp", "signature")
+PREFIX = "whsec_"
+MIN_SECRET_BYTES = 24  # Codat's (and svix's) secrets are 24 random bytes or more
 
 
 class SecretError(Exception):
@@ -69,13 +73,23 @@ def secret_from_env(env: Mapping[str, str] | None = None, *, environment: str | 
 
 class Verifier:
     def __init__(self, secret: str) -> None:
+        garbled = SecretError(
+            f"the webhook signing secret ({SECRET_ENV} or {SECRET_FILE_ENV}) is not a "
+            "whsec_ secret as Codat shows it; copy it again"
+        )
         try:
+            key = base64.b64decode(secret.removeprefix(PREFIX), validate=True)
             self._webhook = Webhook(secret)
-        except Exception:  # a secret that is not base64: never echo it
+        except (binascii.Error, ValueError, TypeError):  # not base64: never echo it
+            raise garbled from None
+        if len(key) < MIN_SECRET_BYTES:
             raise SecretError(
-                f"the webhook signing secret ({SECRET_ENV} or {SECRET_FILE_ENV}) is not a "
-                "whsec_ secret as Codat shows it; copy it again"
-            ) from None
+                f"the webhook signing secret ({SECRET_ENV} or {SECRET_FILE_ENV}) is "
+                f"{len(key)} bytes, fewer than {MIN_SECRET_BYTES}: anyone could guess it. Copy "
+                "the signing secret of the webhook consumer from the Codat portal (Settings > "
+                "Webhooks > Manage consumers > the consumer > Signing secret; for the sandbox, "
+                "`reconcile sandbox webhooks`)"
+            )
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> Delivery:
         """The delivery if Codat signed it with our secret recently; else `Rejected`."""

@@ -9,10 +9,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
+from reconcile.sandbox.store import Store
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
 from tests.sandbox_server import serve_sandbox
 
@@ -105,6 +107,22 @@ def served(directory: Path, *args: str) -> Iterator[tuple[str, Path, Path]]:
         yield url, db, log
 
 
+def backdate_pending_connections(db: Path, uid: str, age: timedelta) -> None:
+    """The PendingAuth connections of the company tagged `uid` were created `age` ago."""
+    created = (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    store = Store(db)
+    try:
+        (company,) = store.find_companies_by_tag("reconcile.uid", uid)
+        with store.transaction() as sql:
+            changed = sql.execute(
+                "UPDATE connections SET created = ? WHERE company_id = ? AND status = ?",
+                (created, company["id"], "PendingAuth"),
+            ).rowcount
+        assert changed, f"{uid} has no pending connection"
+    finally:
+        store.close()
+
+
 def build_fleet(directory: Path, url: str, db: Path, log: Path) -> Fleet:
     fleet = Fleet(url, db, log, directory / "customers.yaml")
     initial = directory / "initial.yaml"
@@ -114,6 +132,9 @@ def build_fleet(directory: Path, url: str, db: Path, log: Path) -> Fleet:
     for uid in ("ok-1", "deauth-1", "err-1", "guard-1"):
         ok(cli("sandbox", "authorize", "--db", str(db), "--uid", uid))
     ok(cli("apply", str(initial), "--auto-approve", env=env))  # ok-1's partner expense
+    # pending-1's customer was sent their Link two hours ago (stale under --stale-after 1h):
+    # dated in the sandbox's file rather than waited for.
+    backdate_pending_connections(db, "pending-1", timedelta(hours=2))
     # Authorized after the apply: its partner expense connection is a ready follow-up.
     ok(cli("sandbox", "authorize", "--db", str(db), "--uid", "ready-1"))
     ok(cli("sandbox", "deauthorize", "--db", str(db), "--uid", "deauth-1"))

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import stat
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -139,19 +138,20 @@ def test_costs_what_a_plan_costs(fleet: Fleet) -> None:
 
 
 def test_stale_after_splits_awaiting_into_stale(fleet: Fleet) -> None:
-    time.sleep(1.1)
-    doc = audit_json(fleet, "--stale-after", "1s")
+    doc = audit_json(fleet, "--stale-after", "1h")  # pending-1 has waited two hours (fleet.py)
     assert of(doc, "awaiting_authorization") == []
     [stale] = of(doc, "stale_authorization")
-    assert stale["uid"] == "pending-1" and "more than 1s" in stale["detail"]
-    assert doc["stale_after"] == "1s" and doc["stale_after_seconds"] == 1
+    assert stale["uid"] == "pending-1" and "more than 1h" in stale["detail"]
+    assert doc["stale_after"] == "1h" and doc["stale_after_seconds"] == 3600
+    # The control: under three hours it is still only awaiting.
+    later = audit_json(fleet, "--stale-after", "3h")
+    assert of(later, "stale_authorization") == []
+    assert [f["uid"] for f in of(later, "awaiting_authorization")] == ["pending-1"]
 
 
 @pytest.mark.parametrize("kind", ALL_KINDS)
 def test_fail_on_each_kind(fleet: Fleet, kind: str) -> None:
-    stale = ("--stale-after", "1s") if kind == "stale_authorization" else ()
-    if stale:
-        time.sleep(1.1)
+    stale = ("--stale-after", "1h") if kind == "stale_authorization" else ()
     drift = audit(fleet, "--fail-on", kind, *stale)
     assert drift.returncode == 2, drift.stdout + drift.stderr
     # ok-1 is clean: with only it targeted, no kind counts.

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from reconcile.audit import Audit, FindingKind, build_audit
-from reconcile.audit.duration import format_duration, parse_duration
 from reconcile.audit.findings import audit_findings, codat_name_key
 from reconcile.audit.read import AuditRead
+from reconcile.durations import format_duration, parse_duration
 from reconcile.model import (
     Company,
     Connection,

@@ -26,6 +26,7 @@ from reconcile.codat.answers import (
 )
 from reconcile.codat.fastpath import Unusual, fast_company
 from reconcile.model import ConnectionError_, ExpenseConfig, MappingOption
+from tests.conftest import examples
 from tests.hostile_server import company, connection
 
 WHERE = "GET /companies"
@@ -100,7 +101,7 @@ PARSERS: list[Callable[[object, str], object]] = [
 ]
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(body=st.one_of(json_values, near_misses, good_companies, mutated))
 def test_any_json_is_a_model_object_or_unexpected_answer(body: Any) -> None:
     for parse in PARSERS:
@@ -112,7 +113,7 @@ def test_any_json_is_a_model_object_or_unexpected_answer(body: Any) -> None:
             assert message.isprintable() and len(message) < 400
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(content=st.binary(max_size=200) | json_values.map(lambda v: json.dumps(v).encode()))
 def test_any_bytes_decode_or_are_unexpected(content: bytes) -> None:
     try:
@@ -129,7 +130,7 @@ def test_deep_nesting_is_an_unexpected_answer_not_a_recursion_error() -> None:
     assert json_or_none(deep) is None
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(value=json_values)
 def test_shortened_values_are_short_and_printable(value: Any) -> None:
     shown = shorten(value)
@@ -240,7 +241,7 @@ def fast(body: object) -> object:
         return "unusual"
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(body=st.one_of(good_companies, mutated, near_misses))
 def test_the_fast_path_accepts_only_what_the_careful_path_accepts(body: Any) -> None:
     """The fast path may only send an item to the careful one, never decide differently."""
@@ -249,7 +250,7 @@ def test_the_fast_path_accepts_only_what_the_careful_path_accepts(body: Any) -> 
         assert quick == careful(body)
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(body=good_companies)
 def test_well_formed_companies_take_the_fast_path(body: Any) -> None:
     errors = [c.get("dataConnectionErrors") for c in body.get("dataConnections") or ()]

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from reconcile.codat import ClientSettings, CodatClient, DeadlineExceeded, UnexpectedAnswer
+from reconcile.codat import client as client_module
 from reconcile.codat.ratelimit import MAX_RETRY_AFTER, retry_after_seconds
 from tests.hostile_server import Reply, Seen, companies_route, company, page, serve_hostile
 
@@ -93,13 +94,26 @@ def test_retry_after_is_clamped(value: str, expected: float | None) -> None:
     assert retry_after_seconds(value, datetime(2026, 12, 2, tzinfo=UTC)) == expected
 
 
-def test_the_deadline_restarts_after_a_prompt() -> None:
+class SteppedClock:
+    """The client's `time`, its monotonic clock moved by the test (perf_counter stays real)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.perf_counter = time.perf_counter
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_the_deadline_restarts_after_a_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
     """apply asks a person first: their time at the prompt is not Codat's."""
+    clock = SteppedClock()
+    monkeypatch.setattr(client_module, "time", clock)
 
     async def go(url: str) -> tuple[object, object]:
         settings = ClientSettings(base_url=url, max_attempts=1, deadline=0.5)
         async with CodatClient("k", settings) as client:
-            await asyncio.sleep(0.6)  # the person reads the plan
+            clock.now += 0.6  # the person reads the plan
             try:
                 await client.list_companies(page_size=2)
                 late: object = None

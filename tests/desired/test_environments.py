@@ -13,8 +13,8 @@ HEAD = """\
 version: 1
 owner: acme
 environments:
-  test: {account: "Acme (test)", api_key_env: CODAT_KEY_TEST}
-  prod: {account: "Acme", api_key_env: CODAT_KEY_PROD, base_url: "https://api.codat.io"}
+  test: {account: "Acme (test)", api_key_env: CODAT_API_KEY_TEST}
+  prod: {account: "Acme", api_key_env: CODAT_API_KEY_PROD, base_url: "https://api.codat.io"}
 promote: [test, prod]
 """
 
@@ -102,7 +102,7 @@ version: 1
 owner: acme
 environments:
   test: {account: "Acme (test)", api_key_env: codat_key}
-  all: {account: "x", api_key_env: X}
+  all: {account: "x", api_key_env: CODAT_API_KEY}
   qa: {account: "Acme QA"}
 promote: [test, staging]
 customers:
@@ -123,8 +123,9 @@ customers:
 """,
     )
     assert found == [
-        "4:47: api_key_env 'codat_key' is invalid: name an environment variable in capitals,"
-        " e.g. CODAT_API_KEY_PROD",
+        "4:47: api_key_env 'codat_key' is invalid: name CODAT_API_KEY or CODAT_API_KEY_<NAME>"
+        " (capitals, digits and '_', at most 64 characters, without _FILE: that is appended to"
+        " find a key file), e.g. CODAT_API_KEY_PROD",
         "5:3: environment name 'all' is invalid: use 1-32 lowercase letters, digits, '_' or '-',"
         " starting with a letter ('all' is reserved)",
         "6:7: qa is missing required key 'api_key_env'",
@@ -180,3 +181,29 @@ def test_a_hostile_env_name_is_escaped_in_the_error(tmp_path: Path) -> None:
     with pytest.raises(EnvironmentChoiceError) as caught:
         check_choice(state, "\x1b[2Jprod")
     assert "\x1b" not in str(caught.value) and "prod" in str(caught.value)
+
+
+ONE_ENV = (
+    'version: 1\nowner: acme\nenvironments:\n  prod: {{account: "Acme", api_key_env: {name}}}\n'
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["RECONCILE_SIGNING_KEY", "CODAT_API_KEY_PROD_FILE", "CODAT_API_KEY_", "AWS_SECRET_ACCESS_KEY"],
+)
+def test_api_key_env_names_only_a_codat_api_key_variable(tmp_path: Path, name: str) -> None:
+    text = ONE_ENV.format(name=name)
+    found = problems(tmp_path, text + "customers: []\n")
+    assert found == [
+        f"4:40: api_key_env '{name}' is invalid: name CODAT_API_KEY or CODAT_API_KEY_<NAME>"
+        " (capitals, digits and '_', at most 64 characters, without _FILE: that is appended to"
+        " find a key file), e.g. CODAT_API_KEY_PROD"
+    ]
+
+
+@pytest.mark.parametrize("name", ["CODAT_API_KEY", "CODAT_API_KEY_PROD", "CODAT_API_KEY_EU_2"])
+def test_api_key_env_accepts_codat_api_key_variables(tmp_path: Path, name: str) -> None:
+    text = ONE_ENV.format(name=name)
+    state = load([write(tmp_path, text + "customers: []\n")])
+    assert state.environments["prod"].api_key_env == name

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from reconcile.desired import dump, load
 from reconcile.desired.dump import quote
 from reconcile.model import PLATFORMS, Customer, DesiredState, ExpenseConfig
+from tests.conftest import examples
 
 HERE = Path(__file__).parent
 
@@ -68,7 +69,9 @@ def _load_text(tmp: Path, text: str) -> DesiredState:
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(state=states())
 def test_generated_models_round_trip(tmp_path: Path, state: DesiredState) -> None:

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconcile.desired import InvalidInput, fastread, load, yamlload
+from tests.conftest import examples
 
 STYLES: dict[str, Callable[[Any], str]] = {
     "block": lambda d: yaml.safe_dump(d, sort_keys=False, allow_unicode=True),
@@ -255,7 +256,9 @@ def documents(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> dict[st
 
 
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(300),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(doc=documents() | documents(PLAIN))
 def test_styles_mean_the_same_on_every_reader(
@@ -281,7 +284,9 @@ def test_styles_mean_the_same_on_every_reader(
 
 
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(300),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     body=st.text(alphabet='{}[]",: \n\r\t\\u0dD8eE1.-+aNI', max_size=60),

@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconcile.plan import Action, CustomerChange, Kind, Note, Plan, Refusal, Request
-from reconcile.render.escape import markdown
+from reconcile.escape import markdown
+from reconcile.plans import Action, CustomerChange, Kind, Note, Plan, Refusal, Request
 from reconcile.render.markdown import Droppable, Review, capped, render_plan_markdown
+from tests.conftest import examples
 from tests.render.golden import assert_golden
 from tests.render.plans import HOSTILE, fleet_plan, sample_plan
 
@@ -84,7 +85,7 @@ def test_hostile_strings_keep_the_layout(evil: str) -> None:
     assert_same_layout(render_plan_markdown(sample_plan()), render_plan_markdown(sample_plan(evil)))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(min_size=1))
 def test_no_string_whatsoever_changes_the_layout(evil: str) -> None:
     assert_same_layout(render_plan_markdown(sample_plan()), render_plan_markdown(sample_plan(evil)))

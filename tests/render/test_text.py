@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconcile.plan import Action, CustomerChange, Kind, Note, Plan, Refusal, Request
+from reconcile.plans import Action, CustomerChange, Kind, Note, Plan, Refusal, Request
 from reconcile.render.style import Style
 from reconcile.render.text import render_plan
+from tests.conftest import examples
 from tests.render.golden import assert_golden
 from tests.render.plans import HOSTILE, fleet_plan, sample_plan
 
@@ -45,7 +46,7 @@ def test_colour_adds_only_its_own_sgr_sequences(evil: str) -> None:
     assert_inert(stripped)  # ...and all the escapes are ours
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(min_size=1))
 def test_no_string_whatsoever_changes_the_lines(evil: str) -> None:
     benign, hostile = render_plan(sample_plan()), render_plan(sample_plan(evil))

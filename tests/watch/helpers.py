@@ -45,6 +45,8 @@ customers:
     expenses: true
 """
 LISTENING = re.compile(r"watch listening on (http://\S+)")
+STATUS_LISTENING = re.compile(r"status and metrics on (http://\S+)")
+INTERNAL = ("/status", "/metrics")
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
@@ -113,15 +115,19 @@ def write_file(path: Path, text: str = WATCHED) -> Path:
 
 @dataclass
 class Watch:
-    """A running `reconcile watch`: its base URL, its log lines and its secret."""
+    """A running `reconcile watch`: its public and internal base URLs, its log lines and its
+    secret."""
 
     process: subprocess.Popen[str]
     url: str
     secret: str
     lines: list[str] = field(default_factory=list)
+    status_url: str = ""
 
     def get(self, path: str) -> httpx.Response:
-        return httpx.get(self.url + path, timeout=10)
+        """GET `path` where the watch serves it: /status and /metrics on the internal listener."""
+        base = self.status_url if path.split("?")[0] in INTERNAL else self.url
+        return httpx.get(base + path, timeout=10)
 
     def status(self) -> dict[str, Any]:
         body: dict[str, Any] = self.get("/status").json()
@@ -180,13 +186,24 @@ def running_watch(
     secret: str | None = None,
     env: dict[str, str] | None = None,
     cwd: Path = PROJECT_ROOT,
+    state_dir: Path | None = None,
+    preexec: Callable[[], None] | None = None,
 ) -> Iterator[Watch]:
+    """`reconcile watch` on free loopback ports; its state beside the sandbox's files (or in
+    `state_dir`; with `cwd` elsewhere, the default `.reconcile` there)."""
     secret = secret or new_secret()
+    if state_dir is None and cwd == PROJECT_ROOT:
+        state_dir = codat.db.parent / ".reconcile"
+    state = ["--state-dir", str(state_dir)] if state_dir is not None else []
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
     full_env.update({"NO_COLOR": "1", "CODAT_WEBHOOK_SECRET": secret, **codat.env(), **(env or {})})
     process = subprocess.Popen(
-        [sys.executable, "-m", "reconcile", "watch", "--listen", "127.0.0.1:0", *args],
+        [
+            *(sys.executable, "-m", "reconcile", "watch", "--listen", "127.0.0.1:0"),
+            *("--status-listen", "127.0.0.1:0", *state, *args),
+        ],
         cwd=cwd,
+        preexec_fn=preexec,
         env=full_env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -205,8 +222,8 @@ def running_watch(
 
     threading.Thread(target=pump, daemon=True).start()
     try:
-        url = None
-        while url is None:
+        url = status_url = None
+        while url is None or status_url is None:
             try:
                 line = lines.get(timeout=30)
             except queue.Empty:
@@ -215,7 +232,9 @@ def running_watch(
                 raise RuntimeError(f"watch exited ({process.wait()}): {''.join(seen)}")
             if match := LISTENING.search(line):
                 url = match.group(1)
-        yield Watch(process, url, secret, seen)
+            if match := STATUS_LISTENING.search(line):
+                status_url = match.group(1)
+        yield Watch(process, url, secret, seen, status_url)
     finally:
         if process.poll() is None:
             process.kill()

@@ -21,7 +21,7 @@ def environments_file(path: Path, url: str, account: str = ACCOUNT) -> Path:
 version: 1
 owner: watch-envs
 environments:
-  staging: {{account: "{account}", api_key_env: KEY_STAGING, base_url: "{url}"}}
+  staging: {{account: "{account}", api_key_env: CODAT_API_KEY_STAGING, base_url: "{url}"}}
 customers:
   - uid: we-1
     name: Staged One
@@ -34,9 +34,11 @@ def test_watch_runs_for_one_environment_with_its_own_secret(tmp_path: Path) -> N
     with served_codat(tmp_path, "--account-name", ACCOUNT) as codat:
         path = environments_file(tmp_path / "customers.yaml", codat.url)
         secret = new_secret()
-        env = {"KEY_STAGING": TEST_API_KEY, "CODAT_WEBHOOK_SECRET_STAGING": secret}
+        env = {"CODAT_API_KEY_STAGING": TEST_API_KEY, "CODAT_WEBHOOK_SECRET_STAGING": secret}
 
-        missing = reconcile("watch", str(path), "--env", "staging", env={"KEY_STAGING": "k"})
+        missing = reconcile(
+            "watch", str(path), "--env", "staging", env={"CODAT_API_KEY_STAGING": "k"}
+        )
         assert missing.returncode == 1 and "CODAT_WEBHOOK_SECRET_STAGING" in missing.stderr
         no_env = reconcile("watch", str(path), env=env)
         assert no_env.returncode == 1 and "name one with --env NAME" in no_env.stderr
@@ -50,7 +52,7 @@ def test_watch_runs_for_one_environment_with_its_own_secret(tmp_path: Path) -> N
 def test_watch_of_the_wrong_account_stops_before_anything_else(tmp_path: Path) -> None:
     with served_codat(tmp_path, "--account-name", "Acme Expenses") as codat:
         path = environments_file(tmp_path / "customers.yaml", codat.url)
-        env = {"KEY_STAGING": TEST_API_KEY, "CODAT_WEBHOOK_SECRET_STAGING": new_secret()}
+        env = {"CODAT_API_KEY_STAGING": TEST_API_KEY, "CODAT_WEBHOOK_SECRET_STAGING": new_secret()}
         result = reconcile(
             "watch", str(path), "--env", "staging", "--listen", "127.0.0.1:0", env=env
         )

@@ -17,14 +17,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
-from reconcile.executor.requests import edited_actions
-from reconcile.plan import FORMAT_VERSION, Plan, PlanFormatError
-from reconcile.render.escape import quoted, text
-from reconcile.saved.document import MARKER, SavedPlan, canonical
-from reconcile.saved.errors import SavedPlanError
-from reconcile.saved.signing import SigningKey
+from reconcile.escape import quoted, text
+from reconcile.plans import FORMAT_VERSION, Plan, PlanFormatError
+from reconcile.plans.file.document import MARKER, SavedPlan, canonical
+from reconcile.plans.file.errors import SavedPlanError
+from reconcile.plans.file.signing import SigningKey
 
 MAX_PLAN_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 24
@@ -132,6 +129,8 @@ def verify(saved: SavedPlan, *, base_url: str, now: datetime, source: str) -> No
             f"{text(saved.plan.observed_at or '?')}). Make a new plan (reconcile plan PATH... "
             "--out FILE; --max-age sets how long it stays valid), review it, and apply that."
         )
+    from reconcile.executor.requests import edited_actions  # apply --plan's, not show's
+
     edited = edited_actions(saved.plan)
     if edited:
         listed = "; ".join(text(e) for e in edited[:5])
@@ -158,7 +157,7 @@ def plan_schema() -> dict[str, Any]:
     if packaged.is_file():
         loaded: dict[str, Any] = json.loads(packaged.read_text(encoding="utf-8"))
         return loaded
-    source = Path(__file__).resolve().parents[2] / "schemas" / SCHEMA_NAME
+    source = Path(__file__).resolve().parents[3] / "schemas" / SCHEMA_NAME
     loaded = json.loads(source.read_text(encoding="utf-8"))
     return loaded
 
@@ -176,6 +175,8 @@ def structure_problems(doc: object) -> list[str]:
     """What makes `doc` not a plan document of this format (empty: it is one)."""
     if _fast_validator().is_valid(doc):
         return []
+    import jsonschema  # only to word the problems of an invalid plan: a valid one never pays
+
     validator = jsonschema.Draft202012Validator(plan_schema())
     found = sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
     return [

@@ -10,7 +10,7 @@ Each action is, in this order:
 
 The verdict: every action landed ("already applied"); some did ("partly applied", the rest is
 for a new plan); none did and something an action depends on changed ("changed behind the
-plan", field by field, computed with deepdiff); or the plan runs.
+plan", field by field, computed by reconcile.fielddiff); or the plan runs.
 """
 
 from __future__ import annotations
@@ -21,13 +21,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from deepdiff import DeepDiff
-from deepdiff.helper import notpresent
-
+from reconcile.escape import quoted, text
+from reconcile.fielddiff import field_changes as _changed_leaves
 from reconcile.model import Company, ExpenseConfig, Status
-from reconcile.plan import Action, Kind
-from reconcile.render.escape import quoted, text
-from reconcile.saved.document import SavedPlan, Snapshot, snapshot
+from reconcile.plans import Action, Kind
+from reconcile.plans.file.document import SavedPlan, Snapshot, snapshot
 
 
 @dataclass(frozen=True)
@@ -180,27 +178,25 @@ def _company_fields(seen: Mapping[str, Any]) -> dict[str, Any]:
 
 def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
     """Field-level changes from `before` to `after`, in words, escaped."""
-    lines: list[str] = []
-    tree = DeepDiff(dict(before), dict(after), view="tree")
-    for report in sorted(tree):
-        for level in tree[report]:
-            lines.append(_line(level.path(output_format="list"), level.t1, level.t2))
-    return sorted(lines)
+    return sorted(
+        _line(list(change.path), change.before, change.after)
+        for change in _changed_leaves(before, after)
+    )
 
 
 def _line(path: list[Any], old: Any, new: Any) -> str:
     if path[:1] == ["tags"] and len(path) == 2:
         key = text(str(path[1]))
-        if old is notpresent:
+        if old is None:
             return f"tag added {key}={_plain(new)}"
-        if new is notpresent:
+        if new is None:
             return f"tag removed {key}={_plain(old)}"
         return f"tag {key} {_value(old)} -> {_value(new)}"
     if path[:1] == ["connections"] and len(path) >= 2:
         label = f"connection {text(str(path[1]))}"
-        if len(path) == 2 and (old is notpresent or old is None):
+        if len(path) == 2 and (old is None):
             return f"{label} added, {_plain((new or {}).get('status'))}"
-        if len(path) == 2 and (new is notpresent or new is None):
+        if len(path) == 2 and (new is None):
             return f"{label} removed (was {_plain((old or {}).get('status'))})"
         rest = " ".join(text(str(p)) for p in path[2:])
         return f"{label} {rest} {_plain(old)} -> {_plain(new)}"
@@ -209,7 +205,7 @@ def _line(path: list[Any], old: Any, new: Any) -> str:
 
 
 def _plain(value: Any) -> str:
-    if value is notpresent or value is None:
+    if value is None:
         return "(none)"
     if isinstance(value, str):
         return text(value)

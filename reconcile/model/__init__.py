@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Literal
@@ -208,6 +209,18 @@ class Status(StrEnum):
     LINKED = "Linked"
     UNLINKED = "Unlinked"
     DEAUTHORIZED = "Deauthorized"
+
+
+def parse_time(value: object) -> datetime | None:
+    """A timestamp Codat (or a saved plan) wrote, ISO 8601 with its offset; None for anything
+    else (missing, not text, unparsable, or without a timezone: such a time cannot be compared)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 # Connections that hold (or await) access: what unlink/delete acts on and the guard counts.

@@ -10,30 +10,41 @@ the MAC key that signs plans, and the `key_id` a plan records to tell "signed wi
 from "edited". The key id is 96 bits of an HKDF output: it says nothing about the MAC key, and
 since secrets are at least 32 characters (a generated one is 256 bits), it gives an offline
 attacker nothing to test guesses against in reasonable time.
+
+A secret must look like one (`weakness`): at least `MIN_KEY_BITS` bits estimated as its length
+times the Shannon entropy of its characters' frequencies (32 identical characters: 0 bits; a
+`secrets.token_hex(16)` never measured under 89), and not mostly repetition (at least half of its
+3-character substrings distinct: "password" four times has 8 of 30). A key file must be readable
+by its owner only (mode 0600 or 0400), as the local key is written.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
 import secrets
+import stat
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconcile.saved.errors import SavedPlanError
+from reconcile.plans.file.errors import SavedPlanError
 
 SIGNING_KEY_ENV = "RECONCILE_SIGNING_KEY"
 SIGNING_KEY_FILE_ENV = "RECONCILE_SIGNING_KEY_FILE"
 LOCAL_KEY_PATH = Path(".reconcile") / "signing.key"
 MIN_KEY_CHARS = 32
+MIN_KEY_BITS = 80  # length x Shannon entropy per character
+MIN_DISTINCT_TRIGRAMS = 0.5  # share of its 3-character substrings that differ
 HKDF_SALT = b"codat-reconcile saved plans v1"
 MAC_INFO = b"codat-reconcile plan mac v1"
 KEY_ID_INFO = b"codat-reconcile key id v1"
 KEY_ID_PREFIX = "hkdf-sha256:"
 MAC_PREFIX = "hmac-sha256:"
-GENERATE_HINT = "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+GENERATE_HINT = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
 def hkdf_extract(salt: bytes, ikm: bytes) -> bytes:
@@ -82,7 +93,29 @@ def from_secret(secret: str, source: str) -> SigningKey:
             f"{source} is too short to sign plans ({len(secret)} characters; at least "
             f"{MIN_KEY_CHARS}): generate one with {GENERATE_HINT}"
         )
+    weak = weakness(secret)
+    if weak:
+        raise SavedPlanError(
+            f"{source} is too weak to sign plans ({weak}): use a random secret, e.g. "
+            f"generate one with {GENERATE_HINT}"
+        )
     return SigningKey(secret.encode(), source)
+
+
+def weakness(secret: str) -> str | None:
+    """Why `secret` has too little variety to be a real secret (None: it has enough)."""
+    counts = Counter(secret)
+    n = len(secret)
+    bits = -sum(c * math.log2(c / n) for c in counts.values())
+    if bits < MIN_KEY_BITS:
+        return (
+            f"{len(counts)} distinct characters, about {int(bits)} bits by their frequencies; "
+            f"at least {MIN_KEY_BITS} are needed"
+        )
+    trigrams = [secret[i : i + 3] for i in range(n - 2)]
+    if len(set(trigrams)) < MIN_DISTINCT_TRIGRAMS * len(trigrams):
+        return "it is mostly a repeated pattern"
+    return None
 
 
 def signing_key(
@@ -123,6 +156,14 @@ def signing_key(
 def _read_key_file(name: str, what: str) -> str:
     try:
         with open(name, encoding="utf-8") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
+                raise SavedPlanError(
+                    f"{what} names {name!r}, which group or others may read or write (mode "
+                    f"{stat.S_IMODE(mode):04o}): a signing key is readable by its owner only. "
+                    f"Run chmod 600 {name!r} (a Kubernetes secret: defaultMode 0400), and "
+                    "make a new key if others could read this one"
+                )
             content = handle.read().rstrip("\r\n")
     except (OSError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
