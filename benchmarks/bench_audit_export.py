@@ -47,7 +47,7 @@ from reconcile.render.audit_json import render_audit_json  # noqa: E402
 from reconcile.render.audit_markdown import render_audit_markdown  # noqa: E402
 from reconcile.render.audit_text import render_audit_text  # noqa: E402
 from reconcile.sandbox.seed import MESSY_PER, seed_population  # noqa: E402
-from reconcile.sandbox.seed_messy import seed_messy  # noqa: E402
+from reconcile.sandbox.seed.messy import seed_messy  # noqa: E402
 from tests.sandbox_server import serve_sandbox  # noqa: E402
 
 OWNER = "bench"

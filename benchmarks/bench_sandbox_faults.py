@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from reconcile.sandbox.app import create_app, create_core  # noqa: E402
+from reconcile.sandbox.layers.requestlog import read_log  # noqa: E402
 from reconcile.sandbox.options import SandboxOptions  # noqa: E402
-from reconcile.sandbox.requestlog import read_log  # noqa: E402
 from reconcile.sandbox.seed import seed_population  # noqa: E402
 from reconcile.sandbox.store import Store  # noqa: E402
 from tests.sandbox_server import serve_sandbox  # noqa: E402

@@ -53,7 +53,7 @@ from reconcile.export import export_text, read_for_export  # noqa: E402
 from reconcile.live import read_live  # noqa: E402
 from reconcile.model import DesiredState  # noqa: E402
 from reconcile.planner import make_plan  # noqa: E402
-from reconcile.sandbox.requestlog import read_log  # noqa: E402
+from reconcile.sandbox.layers.requestlog import read_log  # noqa: E402
 from reconcile.sandbox.seed import seed_population  # noqa: E402
 from reconcile.sandbox.store import Store  # noqa: E402
 from tests.sandbox_server import serve_sandbox  # noqa: E402

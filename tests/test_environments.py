@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconcile.sandbox.requestlog import read_log
+from reconcile.sandbox.layers.requestlog import read_log
 from tests.conftest import AUTH_HEADERS
 from tests.sandbox_server import serve_sandbox
 from tests.saved_support import ok, reconcile, refused

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import yaml
 
-from reconcile.sandbox.requestlog import read_log
+from reconcile.sandbox.layers.requestlog import read_log
 from tests.audit.fleet import cli, ok, post_company, served
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
 

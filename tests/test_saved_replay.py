@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from reconcile.sandbox.requestlog import read_log
+from reconcile.sandbox.layers.requestlog import read_log
 from tests.sandbox_server import serve_sandbox
 from tests.saved_support import customers_file, ok, read_plan, reconcile, refused, unique_owner
 from tests.test_saved_apply import (

@@ -13,12 +13,18 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
-from reconcile.sandbox import middleware
-from reconcile.sandbox.api import BasicAuth, ServerErrors, api_error, api_routes, http_exception
+from reconcile.sandbox.api.routes import (
+    BasicAuth,
+    ServerErrors,
+    api_error,
+    api_routes,
+    http_exception,
+)
 from reconcile.sandbox.errors import ApiError
+from reconcile.sandbox.layers import stack
 from reconcile.sandbox.link import link_routes
 from reconcile.sandbox.options import SandboxOptions
-from reconcile.sandbox.store import Store
+from reconcile.sandbox.store.store import Store
 
 
 def create_core(options: SandboxOptions, store: Store | None = None) -> Starlette:
@@ -35,7 +41,7 @@ def create_core(options: SandboxOptions, store: Store | None = None) -> Starlett
     core.state.store = store
     core.state.options = options
     if options.deliver_webhooks:  # the serving process delivers the outbox (any writer fills it)
-        from reconcile.sandbox.webhooks_delivery import WebhookDispatcher
+        from reconcile.sandbox.webhooks.delivery import WebhookDispatcher
 
         core.state.webhook_dispatcher = WebhookDispatcher(store, options)
         core.state.webhook_dispatcher.start()
@@ -43,4 +49,4 @@ def create_core(options: SandboxOptions, store: Store | None = None) -> Starlett
 
 
 def create_app(options: SandboxOptions) -> ASGIApp:
-    return middleware.wrap(create_core(options), options)
+    return stack.wrap(create_core(options), options, joins_unit=True)

@@ -39,11 +39,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from reconcile.sandbox.layers import LayerDB
+from reconcile.sandbox.api.common import call
+from reconcile.sandbox.layers.common import LayerDB
 from reconcile.sandbox.registry import DEAUTHORIZED, LINKED, PENDING_AUTH, UNLINKED
 
 if TYPE_CHECKING:
-    from reconcile.sandbox.store import Store, Wire
+    from reconcile.sandbox.store.store import Store, Wire
 
 PREFIX: Final = "/link/companies"
 TOKEN_FIELD: Final = "token"
@@ -304,7 +305,7 @@ def link_routes(store: Store) -> list[BaseRoute]:
                 409,
             )
         if becomes != connection["status"]:
-            store.set_connection_status(company["id"], connection["id"], becomes)
+            await call(store.set_connection_status, company["id"], connection["id"], becomes)
         return RedirectResponse(f"{back}?outcome={outcome}", status_code=303)
 
     def endpoint(action: str) -> Callable[[Request], Awaitable[Response]]:

@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from reconcile.sandbox.requestlog import read_log
+from reconcile.sandbox.layers.requestlog import read_log
 from tests.audit.fleet import OWNER, Fleet, build_fleet, cli, served
 from tests.conftest import TEST_API_KEY
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reconcile.sandbox.requestlog import read_log
+from reconcile.sandbox.layers.requestlog import read_log
 from tests.audit.fleet import cli, ok, served
 from tests.conftest import TEST_API_KEY
 

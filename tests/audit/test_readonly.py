@@ -11,7 +11,7 @@ import pytest
 
 from reconcile.codat import ClientSettings
 from reconcile.codat.readonly import ReadOnlyClient, WriteRefused
-from reconcile.sandbox.requestlog import read_log
+from reconcile.sandbox.layers.requestlog import read_log
 from tests.audit.fleet import served
 from tests.conftest import TEST_API_KEY
 

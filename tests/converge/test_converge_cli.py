@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconcile.sandbox.requestlog import read_log
+from reconcile.sandbox.layers.requestlog import read_log
 from tests.audit.fleet import cli, ok, served
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
 from tests.terminal import run_on_a_terminal

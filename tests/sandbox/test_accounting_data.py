@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from reconcile.sandbox.accounting_data import CORE_CUSTOMER_IDS, CORE_SUPPLIER_IDS
 from reconcile.sandbox.store import Store
+from reconcile.sandbox.store.accounting_data import CORE_CUSTOMER_IDS, CORE_SUPPLIER_IDS
 from tests.sandbox import conforms
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconcile.sandbox.requestlog import read_log
+from reconcile.sandbox.layers.requestlog import read_log
 from reconcile.sandbox.store import Store
 from tests.oas import assert_conforms
 from tests.sandbox_server import serve_sandbox

@@ -16,9 +16,9 @@ import pytest
 from starlette.types import Message
 
 from reconcile.sandbox.app import create_app
-from reconcile.sandbox.filters import MAX_CONDITIONS, Condition
 from reconcile.sandbox.options import MAX_BODY_BYTES, SandboxOptions
 from reconcile.sandbox.store import Store
+from reconcile.sandbox.store.filters import MAX_CONDITIONS, Condition
 from tests.conftest import AUTH_HEADERS
 from tests.sandbox import conforms, is_error_message
 from tests.sandbox_server import serve_sandbox

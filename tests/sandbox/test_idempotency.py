@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from reconcile.sandbox.app import create_core
-from reconcile.sandbox.middleware import wrap
+from reconcile.sandbox.layers.stack import wrap
 from reconcile.sandbox.options import SandboxOptions
 from tests.oas import assert_conforms, load_spec, response_errors
 from tests.sandbox_server import serve_sandbox

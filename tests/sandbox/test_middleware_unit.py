@@ -27,11 +27,11 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from reconcile.sandbox.faults import ConnectionDropped, FaultPlan
-from reconcile.sandbox.idempotency import Claimed, Conflict, IdempotencyStore, InFlight
-from reconcile.sandbox.middleware import wrap
+from reconcile.sandbox.layers.faults import ConnectionDropped, FaultPlan
+from reconcile.sandbox.layers.idempotency import Claimed, Conflict, IdempotencyStore, InFlight
+from reconcile.sandbox.layers.requestlog import read_log
+from reconcile.sandbox.layers.stack import wrap
 from reconcile.sandbox.options import SandboxOptions
-from reconcile.sandbox.requestlog import read_log
 
 AUTH = {"Authorization": "Basic dW5pdC10ZXN0LWtleQ=="}
 

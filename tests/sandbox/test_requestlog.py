@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconcile.sandbox.requestlog import read_log
+from reconcile.sandbox.layers.requestlog import read_log
 from tests.sandbox_server import serve_sandbox
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"request-log-key").decode()}

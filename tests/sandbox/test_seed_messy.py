@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from reconcile.sandbox.registry import OWNER_TAG, UID_TAG
-from reconcile.sandbox.seed_messy import MESSY_KINDS, seed_messy
+from reconcile.sandbox.seed.messy import MESSY_KINDS, seed_messy
 from reconcile.sandbox.store import Store
 from tests.conftest import AUTH_HEADERS
 from tests.sandbox import conforms

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reconcile.sandbox.filters import Condition, Ordering, parse_query, parse_tags
 from reconcile.sandbox.store import COMPANY_FIELDS, Conflict, NotFound, Store, UnknownPlatform
+from reconcile.sandbox.store.filters import Condition, Ordering, parse_query, parse_tags
 
 BASE = "http://127.0.0.1:9"
 

@@ -17,7 +17,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from reconcile.sandbox.store import Store
-from reconcile.sandbox.webhooks_store import WebhookStore, new_secret
+from reconcile.sandbox.webhooks.store import WebhookStore, new_secret
 from tests.conftest import AUTH_HEADERS
 from tests.oas import load_spec
 from tests.sandbox import conforms

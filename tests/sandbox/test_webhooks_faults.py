@@ -12,7 +12,7 @@ import httpx
 from standardwebhooks import Webhook
 
 from reconcile.sandbox.store import Store
-from reconcile.sandbox.webhooks_store import WebhookStore
+from reconcile.sandbox.webhooks.store import WebhookStore
 from tests.conftest import AUTH_HEADERS
 from tests.sandbox import conforms
 from tests.sandbox.webhook_receiver import Receiver, receiver

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from reconcile.sandbox.store import Store
-from reconcile.sandbox.webhooks_events import envelope
-from reconcile.sandbox.webhooks_store import WebhookStore
+from reconcile.sandbox.webhooks.events import envelope
+from reconcile.sandbox.webhooks.store import WebhookStore
 from tests.oas import load_spec
 
 LINK = "http://127.0.0.1:8765"

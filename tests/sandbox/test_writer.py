@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from reconcile.sandbox.idempotency import IdempotencyStore
+from reconcile.sandbox.layers.idempotency import IdempotencyStore
 from reconcile.sandbox.store import Store
-from reconcile.sandbox.writer import writer_lock
+from reconcile.sandbox.store.writer import writer_lock
 
 
 def test_one_lock_per_file(tmp_path: Path) -> None:

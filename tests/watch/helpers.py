@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from reconcile.sandbox.requestlog import read_log
+from reconcile.sandbox.layers.requestlog import read_log
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
 from tests.sandbox_server import PROJECT_ROOT, serve_sandbox
 

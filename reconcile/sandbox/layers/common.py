@@ -1,0 +1,192 @@
+"""What the sandbox's middleware layers share: the per-request context, header access, the
+credential scope, the layers' own SQLite connections and body buffering.
+
+The layers (`requestlog`, `guards`, `faults`, `ratelimit`, `idempotency`) import this module and
+`errors`; `middleware.wrap` imports the layers. Nothing here imports a layer, so the imports run
+one way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.types import Message, Receive, Scope, Send
+
+from reconcile.sandbox.store.unit import current_unit
+from reconcile.sandbox.store.writer import one_writer
+
+Clock = Callable[[], float]
+
+CONTEXT_KEY = "codat_sandbox.context"
+LINK_PREFIX = "/link"
+
+
+@dataclass
+class RequestContext:
+    """What the layers decided about one request; created by the request log (outermost)."""
+
+    raw_send: Send
+    fault: str | None = None  # "drop", "error", "throttle", "lost"
+    outcome: str | None = None  # "dropped" or "lost" when no response reached the client
+    idempotency: str | None = None  # "stored", "replayed", "conflict", "in_flight"
+
+
+def context_of(scope: Scope) -> RequestContext | None:
+    ctx = scope.get(CONTEXT_KEY)
+    return ctx if isinstance(ctx, RequestContext) else None
+
+
+def header(scope: Scope, name: str) -> str | None:
+    """The first value of a request header (name in lower case), decoded as latin-1."""
+    wanted = name.lower().encode("latin-1")
+    for key, value in scope.get("headers", ()):
+        if key.lower() == wanted:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def credential_scope(scope: Scope) -> str:
+    """A stable, non-reversible id of the caller's credential (the Authorization header).
+
+    Idempotency keys and the daily quota are scoped by it; the raw header is never stored.
+    """
+    auth = header(scope, "authorization") or ""
+    return hashlib.sha256(auth.encode("latin-1")).hexdigest()
+
+
+def is_api_request(scope: Scope) -> bool:
+    """Codat API paths (faults and rate limits apply); not the customer's Link pages."""
+    if scope.get("type") != "http":
+        return False
+    path: str = scope.get("path", "")
+    return not (path == LINK_PREFIX or path.startswith(LINK_PREFIX + "/"))
+
+
+def connect(db_path: Path) -> sqlite3.Connection:
+    """A connection of the layers' own to the sandbox's SQLite file (WAL, busy timeout).
+
+    Autocommit mode: each statement commits by itself unless wrapped in `BEGIN IMMEDIATE`.
+    """
+    conn = sqlite3.connect(
+        str(db_path), timeout=10.0, isolation_level=None, check_same_thread=False
+    )
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+class LayerDB:
+    """A layer's own tables in the sandbox file: one connection per process (a forked child
+    opens its own), the layer's schema created when the layer is built (at app start, outside
+    any request: creating a table while a request's transaction holds the write lock would
+    wait for it)."""
+
+    def __init__(self, db_path: Path, schema: str) -> None:
+        self.db_path = db_path
+        self._schema = schema
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+        self._schema_made = False
+        self.conn  # noqa: B018 (the schema now, never while a request's transaction is open)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None or self._pid != os.getpid():
+            self._conn = connect(self.db_path)
+            if not self._schema_made:
+                with one_writer(self.db_path):
+                    self._conn.executescript(self._schema)
+                self._schema_made = True
+            self._pid = os.getpid()
+        return self._conn
+
+    def write(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[Any], int]:
+        """One statement that writes: in the request's open transaction if there is one
+        (`store/unit.py`), else as its own transaction under the process's write lock (so it
+        neither waits in SQLite's busy handler nor makes the store wait in it). Returns the rows
+        it returns (`RETURNING`) and how many rows it changed."""
+        conn = self.conn
+        unit = current_unit()
+        if unit is not None and unit.covers(self.db_path):
+            cursor = unit.conn.execute(sql, params)
+            return cursor.fetchall(), cursor.rowcount
+        with one_writer(self.db_path):
+            cursor = conn.execute(sql, params)
+            return cursor.fetchall(), cursor.rowcount
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """`BEGIN IMMEDIATE` ... `COMMIT` (or `ROLLBACK`) under the process's write lock; a
+        savepoint in the request's open transaction if there is one."""
+        conn = self.conn
+        unit = current_unit()
+        if unit is not None and unit.covers(self.db_path):
+            name = unit.savepoint()
+            try:
+                yield unit.conn
+            except BaseException:
+                unit.conn.execute(f"ROLLBACK TO {name}")
+                unit.conn.execute(f"RELEASE {name}")
+                raise
+            unit.conn.execute(f"RELEASE {name}")
+            return
+        with one_writer(self.db_path):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+
+class BodyTooLarge(Exception):
+    """A request body grew past the cap while it was being read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the request body is larger than {limit} bytes")
+        self.limit = limit
+
+
+async def read_body(receive: Receive, limit: int | None = None) -> bytes | None:
+    """The whole request body; None if the client went away before sending all of it.
+
+    With a `limit`, the bytes are counted as they arrive and `BodyTooLarge` is raised as soon as
+    they pass it: no more than `limit` bytes (plus one chunk) are ever held.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunk = bytes(message.get("body", b""))
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise BodyTooLarge(limit)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            return None
+
+
+def replay_receive(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the buffered body to the app once, then defers to the server."""
+    sent = False
+
+    async def _receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return _receive

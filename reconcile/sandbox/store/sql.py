@@ -1,0 +1,228 @@
+"""The SQL side of the sandbox's store: schema, column lists, filters as SQL, wire shapes.
+
+`store.Store` runs these; nothing here touches a connection of its own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from reconcile.sandbox.store.filters import Condition, Ordering, Query
+
+Wire = dict[str, Any]
+
+BUSY_TIMEOUT_MS: Final = 30_000
+
+SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS companies (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    description TEXT,
+    redirect    TEXT NOT NULL,
+    created     TEXT NOT NULL,
+    tags        TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS company_tags (
+    company_id TEXT NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    PRIMARY KEY (company_id, key)
+);
+CREATE INDEX IF NOT EXISTS company_tags_by_value ON company_tags(key, value);
+CREATE TABLE IF NOT EXISTS connections (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              TEXT NOT NULL UNIQUE,
+    company_id      TEXT NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
+    integration_key TEXT NOT NULL,
+    integration_id  TEXT NOT NULL,
+    source_id       TEXT NOT NULL,
+    source_type     TEXT NOT NULL,
+    platform_name   TEXT NOT NULL,
+    link_url        TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    created         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS connections_by_company ON connections(company_id, seq);
+CREATE TABLE IF NOT EXISTS expense_configs (
+    company_id TEXT PRIMARY KEY REFERENCES companies(id) ON DELETE CASCADE,
+    config     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS connection_errors (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    status_code   TEXT,
+    status_text   TEXT,
+    error_message TEXT,
+    errored_on    TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    resolved_on   TEXT
+);
+CREATE INDEX IF NOT EXISTS connection_errors_by_connection ON connection_errors(connection_id, seq);
+"""
+
+COMPANY_COLUMNS: Final = "c.id, c.name, c.description, c.redirect, c.created, c.tags"
+CONNECTION_COLUMNS: Final = (
+    "company_id, id, integration_id, integration_key, source_id, source_type, platform_name,"
+    " link_url, status, created"
+)
+ERROR_COLUMNS: Final = (
+    "connection_id, status_code, status_text, error_message, errored_on, status, resolved_on"
+)
+# Wire field -> SQL column, for `query=` and `orderBy=`.
+COMPANY_FIELDS: Final = {
+    "id": "c.id",
+    "name": "c.name",
+    "description": "c.description",
+    "created": "c.created",
+}
+CONNECTION_FIELDS: Final = {
+    "id": "id",
+    "status": "status",
+    "sourceType": "source_type",
+    "platformName": "platform_name",
+    "integrationKey": "integration_key",
+    "integrationId": "integration_id",
+    "created": "created",
+}
+
+
+class StoreError(Exception):
+    """A request the state cannot honour."""
+
+
+class NotFound(StoreError, LookupError):
+    """No such company or connection."""
+
+
+class Conflict(StoreError):
+    """The state forbids it (a second active accounting connection, unlinking a non-Linked one)."""
+
+
+class UnknownPlatform(StoreError, LookupError):
+    """A platform key the sandbox does not know."""
+
+
+class Unset:
+    """Marks a field a PATCH leaves alone."""
+
+
+UNSET: Final = Unset()
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def link_url(base_url: str, company_id: str, connection_id: str) -> str:
+    base = base_url.rstrip("/")
+    return f"{base}/link/companies/{company_id}/connections/{connection_id}/start"
+
+
+def redirect_url(base_url: str, company_id: str) -> str:
+    return f"{base_url.rstrip('/')}/link/companies/{company_id}"
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _condition_sql(column: str, condition: Condition) -> tuple[str, list[str]]:
+    if condition.op == "~":
+        return f"{column} LIKE ? ESCAPE '\\'", [_like_pattern(condition.value)]
+    if condition.op == "!=":
+        return f"({column} IS NULL OR {column} != ?)", [condition.value]
+    return f"{column} {condition.op} ?", [condition.value]
+
+
+def _tag_sql(condition: Condition) -> tuple[str, list[str]]:
+    subquery = "SELECT company_id FROM company_tags WHERE key = ? AND value"
+    if condition.op == "~":
+        return (
+            f"c.id IN ({subquery} LIKE ? ESCAPE '\\')",
+            [condition.field, _like_pattern(condition.value)],
+        )
+    negate = "NOT " if condition.op == "!=" else ""
+    return f"c.id {negate}IN ({subquery} = ?)", [condition.field, condition.value]
+
+
+def where_sql(
+    fields: Mapping[str, str], query: Query | None, tags: Sequence[Condition] = ()
+) -> tuple[str, list[str]]:
+    clauses: list[str] = []
+    params: list[str] = []
+    for tag in tags:
+        sql, values = _tag_sql(tag)
+        clauses.append(sql)
+        params += values
+    if query:
+        groups = []
+        for group in query:
+            parts = []
+            for condition in group:
+                sql, values = _condition_sql(fields[condition.field], condition)
+                parts.append(sql)
+                params += values
+            groups.append("(" + " AND ".join(parts) + ")")
+        clauses.append("(" + " OR ".join(groups) + ")")
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def order_sql(fields: Mapping[str, str], order: Ordering | None, seq: str) -> str:
+    if order is None:
+        return f" ORDER BY {seq}"
+    direction = "DESC" if order.descending else "ASC"
+    return f" ORDER BY {fields[order.field]} {direction}, {seq} {direction}"
+
+
+def connection_wire(row: Sequence[Any], omit_integration_key: bool) -> Wire:
+    """A `CONNECTION_COLUMNS` row as Codat's Connection."""
+    (_, cid, integration_id, key, source_id, source_type, name, link, status, created) = row
+    wire: Wire = {"id": cid, "integrationId": integration_id}
+    if not omit_integration_key:
+        wire["integrationKey"] = key
+    wire.update(
+        sourceId=source_id,
+        platformName=name,
+        linkUrl=link,
+        status=status,
+        created=created,
+        sourceType=source_type,
+    )
+    return wire
+
+
+def company_wire(row: Sequence[Any], connections: list[Wire]) -> Wire:
+    """A `COMPANY_COLUMNS` row and its connections as Codat's Company."""
+    company_id, name, description, redirect, created, tags = row
+    wire: Wire = {"id": company_id, "name": name}
+    if description is not None:
+        wire["description"] = description
+    wire.update(
+        redirect=redirect,
+        created=created,
+        products=[],
+        tags=json.loads(tags),
+        dataConnections=connections,
+    )
+    return wire
+
+
+def error_wire(row: Sequence[Any]) -> Wire:
+    """An `ERROR_COLUMNS` row as an entry of Codat's `dataConnectionErrors`."""
+    _, status_code, status_text, message, errored_on, status, resolved_on = row
+    wire: Wire = {}
+    if status_code is not None:
+        wire["statusCode"] = status_code
+    if status_text is not None:
+        wire["statusText"] = status_text
+    if message is not None:
+        wire["errorMessage"] = message
+    wire.update(erroredOnUtc=errored_on, status=status)
+    if resolved_on is not None:
+        wire["resolvedOnUtc"] = resolved_on
+    return wire
