@@ -108,8 +108,10 @@ class Duration(ParamType):
 @click.option(
     "--link-urls",
     is_flag=True,
-    help="Include the Link URLs of customers awaiting authorization. Anyone who opens one can "
-    "authorize that company: never post them to a pull request or an issue.",
+    help="Include the Link URLs and company ids of customers awaiting authorization: in "
+    "--json-out's file (mode 0600), and on standard output when it is a terminal. Anyone who "
+    "opens one can authorize that company: never post them to a pull request, an issue or a "
+    "CI log.",
 )
 def audit(
     paths: tuple[Path, ...],
@@ -125,7 +127,14 @@ def audit(
     """Read-only drift report: exit 0 clean, 2 drift, 1 error. Sends nothing but GET."""
     from reconcile.audit import build_audit
     from reconcile.audit.read import SnapshotClient, read_for_audit
+    from reconcile.cli.link_urls import check_link_urls
 
+    # Off a terminal, --link-urls puts them in --json-out's private file only.
+    shown = check_link_urls(
+        link_urls,
+        file_option="--json-out FILE (with --link-urls)",
+        to_file=json_out is not None,
+    )
     desired = load_desired(paths, where)
     earlier = None
     if since_path is not None:
@@ -164,7 +173,7 @@ def audit(
         from reconcile.cli.private_files import write_private
 
         write_private(json_out, _render(report, "json", link_urls))
-    click.echo(_render(report, fmt, link_urls), nl=False)
+    click.echo(_render(report, fmt, shown), nl=False)
     sys.exit(EXIT_CHANGES if report.drift else EXIT_OK)
 
 

@@ -28,7 +28,7 @@ from reconcile.cli.common import (
     run,
     sandbox_options,
 )
-from reconcile.cli.private_files import write_private
+from reconcile.cli.link_urls import check_link_urls, link_url_options, write_link_urls
 
 if TYPE_CHECKING:
     from reconcile.converge import PassResult
@@ -61,18 +61,7 @@ if TYPE_CHECKING:
     show_default=True,
     help="json: the pass as a document on stdout (what waits, grouped by who must act).",
 )
-@click.option(
-    "--link-urls",
-    is_flag=True,
-    help="Show the Link URLs of customers awaiting authorization. Anyone who opens one can "
-    "authorize that company: never post them to a pull request or an issue.",
-)
-@click.option(
-    "--link-urls-out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the customers awaiting authorization with their Link URLs to FILE (JSON, "
-    "mode 0600), for the operator to send.",
-)
+@link_url_options
 def converge(
     paths: tuple[Path, ...],
     where: Where,
@@ -89,6 +78,7 @@ def converge(
     from reconcile.render.converge import pass_document, render_pass, waiting_list
     from reconcile.render.style import Style
 
+    check_link_urls(link_urls)
     desired = load_desired(paths, where)
     files = ", ".join(desired.files) or "input"
     auto = ", ".join(sorted(desired.policy.auto)) or "nothing"
@@ -122,8 +112,7 @@ def converge(
     stop = result.applied.stopped
     code = exit_code(result)
     if link_urls_out is not None:
-        doc = waiting_list(result.classified.customer, link_urls=True)
-        write_private(link_urls_out, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        write_link_urls(link_urls_out, waiting_list(result.classified.customer, link_urls=True))
     if fmt == "json":
         document = pass_document(result, code, link_urls=link_urls)
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))

@@ -252,6 +252,9 @@ def _url(sock: socket.socket) -> str:
 
 
 def _log(message: str) -> None:
+    """One log line; Link URLs and ids hidden (`reconcile.render.bearer`): a log is shared."""
+    from reconcile.render.bearer import hide
+
     stamp = datetime.now().astimezone().strftime("%H:%M:%S")
-    click.echo(f"{stamp} {message}", err=True)
+    click.echo(f"{stamp} {hide(message)}", err=True)
     sys.stderr.flush()

@@ -2,7 +2,9 @@
 
 Waiting items are kept per customer: a full pass replaces them all, a pass over some companies
 replaces those customers' items. Nothing here holds a Link URL (anyone who opens one can
-authorize that company): /status is for operators, dashboards and logs.
+authorize that company), and the document shows no company id (the id of a company awaiting
+authorization is a Link URL, `reconcile.render.bearer`): /status is for operators, dashboards
+and logs; a customer's uid identifies it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from reconcile.render.bearer import hide
 from reconcile.watch.passes import WHO, PassReport, Waiting
 
 
@@ -72,7 +75,7 @@ class WatchStatus:
             "desired": {
                 "loaded_at": _iso(self.desired_loaded_at),
                 "valid": self.desired_error is None,
-                "error": self.desired_error,
+                "error": _shown(self.desired_error),
             },
             "quota": {
                 "paused": self.quota_paused,
@@ -80,7 +83,7 @@ class WatchStatus:
             },
             "last_good_resync": _iso(self.last_good_resync),
             "last_pass_at": _iso(self.last_pass_at),
-            "last_pass_error": self.last_pass_error,
+            "last_pass_error": _shown(self.last_pass_error),
             "passes": self.passes,
             "queued_companies": self.queued,
             "stopping": self.stopping,
@@ -91,4 +94,9 @@ class WatchStatus:
 def _item(item: Waiting) -> dict[str, Any]:
     body = asdict(item)
     body.pop("who")
-    return body
+    body.pop("company_id")  # kept to scope a pass, never shown
+    return {k: hide(v) if isinstance(v, str) else v for k, v in body.items()}
+
+
+def _shown(message: str | None) -> str | None:
+    return None if message is None else hide(message)
