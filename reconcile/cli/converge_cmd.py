@@ -28,11 +28,15 @@ from reconcile.cli.common import (
     run,
     sandbox_options,
 )
+from reconcile.cli.notify_opts import load_notify
 from reconcile.cli.private_files import write_private
 
 if TYPE_CHECKING:
+    from reconcile.cli.notify_opts import Notifying
+    from reconcile.codat import CodatClient
     from reconcile.converge import PassResult
     from reconcile.executor import Stopper
+    from reconcile.model import DesiredState
 
 
 @click.command()
@@ -73,6 +77,21 @@ if TYPE_CHECKING:
     help="Write the customers awaiting authorization with their Link URLs to FILE (JSON, "
     "mode 0600), for the operator to send.",
 )
+@click.option(
+    "--notify",
+    "notify_file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="The notifications file (the deployment's): tell the partner's app and the team what "
+    "changed since the last run. Its state is kept in --state-dir (keep it between CI runs).",
+)
+@click.option(
+    "--state-dir",
+    default=".reconcile",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Where --notify remembers what it told (so the next run repeats none).",
+)
 def converge(
     paths: tuple[Path, ...],
     where: Where,
@@ -82,6 +101,8 @@ def converge(
     fmt: str,
     link_urls: bool,
     link_urls_out: Path | None,
+    notify_file: Path | None,
+    state_dir: Path,
 ) -> None:
     """One pass: read Codat, plan, apply only what policy.auto allows; report what waits."""
     from reconcile.converge import run_pass
@@ -90,6 +111,7 @@ def converge(
     from reconcile.render.style import Style
 
     desired = load_desired(paths, where)
+    notify = load_notify(notify_file, state_dir)  # before any request: a bad file stops here
     files = ", ".join(desired.files) or "input"
     auto = ", ".join(sorted(desired.policy.auto)) or "nothing"
     click.echo(
@@ -107,7 +129,7 @@ def converge(
         restore = _stop_on_signals(stopper)
         try:
             async with open_client(where, desired=desired) as client:
-                return await run_pass(
+                result = await run_pass(
                     desired,
                     client,
                     company_ids=company_ids or None,
@@ -115,6 +137,9 @@ def converge(
                     parallelism=parallelism,
                     stopper=stopper,
                 )
+                if notify is not None:
+                    await _notify(notify, client, desired, result)
+                return result
         finally:
             restore()
 
@@ -132,6 +157,22 @@ def converge(
     if stop is not None:
         click.echo(f"Stopped: {stop.detail or stop.reason}", err=True)
     sys.exit(code)
+
+
+async def _notify(
+    notify: Notifying, client: CodatClient, desired: DesiredState, result: PassResult
+) -> None:
+    from reconcile.notify.once import notify_once
+
+    def say(line: str) -> None:
+        click.echo(line, err=True)
+
+    try:
+        landed = await notify_once(notify.config, notify.store, client, desired, result, say)
+    finally:
+        notify.store.close()
+    if landed:
+        say(f"Notifications: {landed} sent")
 
 
 def exit_code(result: PassResult) -> int:

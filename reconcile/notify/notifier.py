@@ -9,6 +9,9 @@ and sends what is due, with retries and backoff.
 The partner's app gets one signed event per message, its Link URL read from Codat when the event
 is sent (so a retried or reminded event carries a fresh one). The team gets one digest per channel
 per flush, scrubbed of URLs and of the ids of companies awaiting authorization.
+
+The injected clock decides what is due (reminders, retries); a signature's timestamp is always
+the moment of sending (the receiver checks it against its own clock).
 """
 
 from __future__ import annotations
@@ -178,8 +181,10 @@ class Notifier:
                 data |= {"link_url": read.link_url, "reminder": event.reminder}
             elif event.type == "customer.onboarded":
                 data["company_id"] = event.company_id
-            document = {"type": event.type, "timestamp": now.isoformat(), "data": data}
-            await post_json(self.http, channel, document, message_id=row.message_id, when=now)
+            document = {"type": event.type, "timestamp": _utc_now().isoformat(), "data": data}
+            await post_json(
+                self.http, channel, document, message_id=row.message_id, when=_utc_now()
+            )
         except (SendError, CodatError) as exc:
             self._failed(channel, [row], now, str(exc))
             return 0
@@ -195,7 +200,7 @@ class Notifier:
                 header = f"reconcile: {len(items)} to act on"
                 document: dict[str, Any] = {"text": header + "\n" + slack_text(lines)}
                 await post_json(
-                    self.http, channel, document, message_id=rows[0].message_id, when=now
+                    self.http, channel, document, message_id=rows[0].message_id, when=_utc_now()
                 )
             elif channel.kind == "smtp":
                 subject = f"reconcile: {len(items)} to act on"
@@ -203,7 +208,7 @@ class Notifier:
             else:
                 document = {"type": "reconcile.notifications", "items": items}
                 await post_json(
-                    self.http, channel, document, message_id=rows[0].message_id, when=now
+                    self.http, channel, document, message_id=rows[0].message_id, when=_utc_now()
                 )
         except SendError as exc:
             self._failed(channel, rows, now, str(exc))
