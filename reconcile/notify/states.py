@@ -103,7 +103,7 @@ def snapshot_of(result: PassResult, desired: DesiredState) -> Snapshot:
                 if wait.kind == "needs_reauthorization"
                 else "awaiting_authorization"
             )
-            platform = conn.platform.label if conn and conn.platform else wait.subject
+            platform = conn.platform.name if conn and conn.platform else wait.subject
             customers.append(
                 CustomerFact(
                     uid,
@@ -174,5 +174,5 @@ def _platform(company: Company | None) -> str | None:
         return None
     for conn in company.connections:
         if conn.is_accounting and conn.platform is not None:
-            return conn.platform.label
+            return conn.platform.name
     return None
