@@ -149,20 +149,12 @@ def snapshot_of(result: PassResult, desired: DesiredState) -> Snapshot:
                 uid, company.name, "leaving" if active else "offboarded", _platform(company)
             )
         )
-        listed = any(c.uid == uid for c in desired.customers)
-        if active and not listed:
-            problems.append(
-                Problem(
-                    f"left_file:{uid}",
-                    "left_file",
-                    uid,
-                    company.name,
-                    "its entry left the file but its company still holds connections: offboard "
-                    "it with state: absent in a reviewed change, or put it back",
-                )
-            )
+    listed = {c.uid for c in desired.customers}
     for w in result.classified.person:
-        problems.append(Problem(f"{w.kind}:{w.uid}:{w.subject}", w.kind, w.uid, w.name, w.detail))
+        # The planner refuses to offboard an entry that left the file: that is what it is.
+        left = w.kind == "refused" and w.uid is not None and w.uid not in listed
+        kind = "left_file" if left else w.kind
+        problems.append(Problem(f"{kind}:{w.uid}:{w.subject}", kind, w.uid, w.name, w.detail))
     secrets = frozenset(
         c.company_id for c in customers if c.state in WAITING_STATES and c.company_id
     )
