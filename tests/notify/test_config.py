@@ -110,3 +110,13 @@ def test_a_bad_notifications_file_stops_before_any_request(tmp_path: Path, comma
             done = reconcile(*args[:3], str(good), *args[4:], env={**env, **partner_env()})
             assert done.returncode in (0, 2), done.stderr
             assert codat.requests() != []
+
+
+def test_the_documented_example_is_valid() -> None:
+    from tests.sandbox_server import PROJECT_ROOT
+
+    env = {"PARTNER_WEBHOOK_SECRET": new_secret(), "SLACK_WEBHOOK_URL": "https://slack.example/x"}
+    env |= {"SMTP_USERNAME": "reconcile", "SMTP_PASSWORD": "a-long-password"}
+    config = load_config(PROJECT_ROOT / "examples" / "watch" / "notifications.yaml", env)
+    assert [c.kind for c in config.channels] == ["partner_webhook", "slack", "smtp"]
+    assert "--notify" in (PROJECT_ROOT / "docs" / "watch.md").read_text(encoding="utf-8")
