@@ -89,7 +89,7 @@ def test_a_secret_set_twice_or_a_broken_file_is_refused(tmp_path: Path) -> None:
     assert load_config(path, partner_env()).partner
 
 
-@pytest.mark.parametrize("command", ["watch", "converge"])
+@pytest.mark.parametrize("command", ["watch", "converge", "audit"])
 def test_a_bad_notifications_file_stops_before_any_request(tmp_path: Path, command: str) -> None:
     bad = notify_file(
         tmp_path / "notify.yaml",

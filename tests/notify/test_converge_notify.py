@@ -74,3 +74,24 @@ def test_each_ci_run_tells_what_changed_since_the_last(tmp_path: Path) -> None:
         converge()
         assert told(app, secret)[2:] == [("customer.offboarded", "a")]
         assert len(chat.deliveries) == 1
+
+
+def test_the_nightly_audit_tells_without_writing(tmp_path: Path) -> None:
+    env = partner_env()
+    secret = env[PARTNER_SECRET_ENV]
+    with served_codat(tmp_path) as codat, receiver() as app:
+        desired = tmp_path / "customers.yaml"
+        desired.write_text(TWO, encoding="utf-8")
+        assert reconcile("apply", str(desired), "--auto-approve", env=codat.env()).returncode == 0
+        assert (
+            reconcile("sandbox", "authorize", "--db", str(codat.db), "--uid", "a").returncode == 0
+        )
+        notify = notify_file(tmp_path / "notify.yaml", partner_channel(app.url))
+        ci = ("--notify", str(notify), "--state-dir", str(tmp_path / "state"))
+        mark = len(codat.requests())
+        for _ in range(2):  # the second run: nothing new to tell
+            done = reconcile("audit", str(desired), *ci, env={**codat.env(), **env})
+            assert done.returncode == 2, done.stderr  # a follows up: drift
+        # b must authorize; a is authorized but not onboarded (its follow-ups are not made)
+        assert told(app, secret) == [("customer.authorization_needed", "b")]
+        assert {r["method"] for r in codat.requests()[mark:]} == {"GET"}
