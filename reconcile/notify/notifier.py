@@ -85,15 +85,11 @@ class Notifier:
         self.metrics = metrics or NotifyMetrics()
         self.log = log
         self._wake = asyncio.Event()
-        self._secrets: frozenset[str] = frozenset()
 
     # ------------------------------------------------------------------ what to say
 
     def record(self, snapshot: Snapshot) -> None:
         now = self.clock().timestamp()
-        self._secrets = (
-            snapshot.secrets if snapshot.uids is None else self._secrets | snapshot.secrets
-        )
         found = changes(
             self.store.customers(),
             self.store.problems(),
@@ -102,6 +98,8 @@ class Notifier:
             reminder_after=self.config.reminder_after.total_seconds(),
         )
         with self.store.transaction():
+            # A full pass knows every pending company; a pass over some adds to what it knew.
+            self.store.withhold(snapshot.secrets, replace=snapshot.uids is None)
             for uid, (state, told_at) in found.states.items():
                 self.store.set_customer(uid, state, told_at)
             for event in found.partner:
@@ -141,7 +139,7 @@ class Notifier:
 
     def _scrub(self, text: str) -> str:
         text = _URL.sub("[link withheld]", text)
-        for company_id in self._secrets:
+        for company_id in self.store.withheld():
             text = text.replace(company_id, "[company withheld]")
         return text
 

@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS customers (
 CREATE TABLE IF NOT EXISTS problems (
     key TEXT PRIMARY KEY, kind TEXT NOT NULL, uid TEXT, first_seen REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS withheld (company_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     channel TEXT NOT NULL,
@@ -85,6 +86,17 @@ class NotifyStore:
 
     def drop_problem(self, key: str) -> None:
         self.conn.execute("DELETE FROM problems WHERE key = ?", (key,))
+
+    def withheld(self) -> frozenset[str]:
+        """The ids of companies awaiting (re-)authorization: never shown to the team."""
+        return frozenset(r[0] for r in self.conn.execute("SELECT company_id FROM withheld"))
+
+    def withhold(self, company_ids: frozenset[str], *, replace: bool) -> None:
+        if replace:
+            self.conn.execute("DELETE FROM withheld")
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO withheld (company_id) VALUES (?)", [(c,) for c in company_ids]
+        )
 
     def enqueue(self, channel: str, message_id: str, body: dict[str, Any], now: float) -> None:
         self.conn.execute(

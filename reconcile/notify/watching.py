@@ -53,8 +53,8 @@ def notifying_converge(client: CodatClient, notifier: Notifier) -> Converge:
             notifier.health(
                 PASS,
                 "pass_failed",
-                f"a pass could not read Codat ({type(exc).__name__}: {exc}); the watch retries, "
-                "and /status says when the last full pass succeeded",
+                f"a pass could not read Codat ({_what(exc)}); the watch retries, and /status "
+                "says when the last full pass succeeded and why the last one failed",
             )
             raise
         notifier.healthy(PASS)
@@ -65,6 +65,15 @@ def notifying_converge(client: CodatClient, notifier: Notifier) -> Converge:
         return passed
 
     return converge
+
+
+def _what(exc: CodatError) -> str:
+    """The error without its request path (which may name a company awaiting authorization)."""
+    from reconcile.codat.errors import CodatHTTPError
+
+    if isinstance(exc, CodatHTTPError):
+        return f"Codat answered {exc.status}"
+    return type(exc).__name__
 
 
 def notifying_hints(notifier: Notifier, hint: Callable[[Hint], None]) -> Callable[[Hint], None]:
