@@ -22,13 +22,13 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from prometheus_client import CollectorRegistry, Counter
 
-from reconcile.codat.errors import CodatError
+from reconcile.codat.errors import CodatError, QuotaExhausted
 from reconcile.escape import text as escaped
 from reconcile.notify.changes import PartnerEvent, changes
 from reconcile.notify.config import Channel, NotifyConfig
@@ -42,6 +42,7 @@ LinkRead = Callable[[str, str], Awaitable[Any]]  # (company, connection) -> fact
 FIRST_RETRY_SECONDS = 30.0
 LONGEST_RETRY_SECONDS = 3600.0
 MAX_ATTEMPTS = 10
+QUOTA_WAIT = timedelta(hours=1)  # when Codat did not say when its daily quota resets
 IDLE_SECONDS = 60.0  # the longest the watch's flusher sleeps
 NEEDS_LINK = frozenset({"customer.authorization_needed", "customer.reauthorization_needed"})
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
@@ -183,7 +184,15 @@ class Notifier:
             await post_json(
                 self.http, channel, document, message_id=row.message_id, when=_utc_now()
             )
-        except (SendError, CodatError) as exc:
+        except QuotaExhausted as exc:  # not the message's fault: no attempt spent
+            later = exc.resets_at or now + QUOTA_WAIT
+            self.store.postpone([row.id], max(later, now).timestamp())
+            self.log(f"notification to {channel.name} waits for Codat's daily quota to reset")
+            return 0
+        except CodatError as exc:  # its words may name the pending company: the type only
+            self._failed(channel, [row], now, f"reading its Link URL: {type(exc).__name__}")
+            return 0
+        except SendError as exc:
             self._failed(channel, [row], now, str(exc))
             return 0
         self.store.sent([row.id])

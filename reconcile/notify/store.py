@@ -125,6 +125,12 @@ class NotifyStore:
             [(next_at, i) for i in ids],
         )
 
+    def postpone(self, ids: list[int], next_at: float) -> None:
+        """Try again at `next_at`, without counting an attempt (Codat's quota, not the channel)."""
+        self.conn.executemany(
+            "UPDATE outbox SET next_at = ? WHERE id = ?", [(next_at, i) for i in ids]
+        )
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One commit for many writes (all or none)."""

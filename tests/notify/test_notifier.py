@@ -246,3 +246,32 @@ def test_the_watchs_health_is_told_once_until_it_recovers(tmp_path: Path) -> Non
         assert "delivery_refused: refused (401)" in texts[0]
         assert "refused again" in texts[1]
         assert r.app.deliveries == []  # never the partner's business
+
+
+def test_a_used_up_quota_postpones_the_link_read_until_the_reset(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from reconcile.codat.errors import QuotaExhausted
+
+    with rig(tmp_path) as r:
+        fresh = r.links
+        resets = r.clock.now + timedelta(hours=5)
+
+        async def quota_gone(company_id: str, connection_id: str) -> object:
+            r.lines.append("read")
+            if r.clock.now < resets:
+                path = f"/companies/{company_id}/connections/{connection_id}"
+                raise QuotaExhausted("GET", path, None, limit=1000, resets_at=resets)
+            return await fresh(company_id, connection_id)
+
+        r.links = quota_gone  # type: ignore[assignment]
+        r.run(fleet(waiting("a")))
+        r.clock.advance(hours=4, minutes=59)
+        r.run(fleet(waiting("a")))
+        assert r.app.deliveries == [] and r.lines.count("read") == 1  # not due before the reset
+        assert not any("company-a" in line for line in r.lines)  # logs never name it
+        r.clock.advance(minutes=1)
+        r.run(fleet(waiting("a")))
+        (event,) = r.partner()
+        assert event["type"] == "customer.authorization_needed"
+        assert r.metric("app", "retry") == 0  # the quota is not the channel's failure
