@@ -86,6 +86,7 @@ class Notifier:
         self.metrics = metrics or NotifyMetrics()
         self.log = log
         self._wake = asyncio.Event()
+        self._health: set[str] | None = None  # the health problems told (from the store)
 
     # ------------------------------------------------------------------ what to say
 
@@ -119,8 +120,11 @@ class Notifier:
         """The watch's own trouble (a refused delivery, a failing resync, the quota): told once,
         until `healthy(key)`."""
         key = f"health:{key}"
-        if key in self.store.problems():
+        if self._health is None:  # a flood of refused deliveries must not each query SQLite
+            self._health = {k for k in self.store.problems() if k.startswith("health:")}
+        if key in self._health:
             return
+        self._health.add(key)
         now = self.clock().timestamp()
         with self.store.transaction():
             self.store.add_problem(key, kind, None, now)
@@ -129,7 +133,12 @@ class Notifier:
         self._wake.set()
 
     def healthy(self, key: str) -> None:
-        self.store.drop_problem(f"health:{key}")
+        key = f"health:{key}"
+        if self._health is not None and key not in self._health:
+            return
+        self.store.drop_problem(key)
+        if self._health is not None:
+            self._health.discard(key)
 
     def _enqueue(
         self, channels: Iterable[Channel], event: str, body: dict[str, Any], now: float
