@@ -1,12 +1,13 @@
 """`watch`: the long-running controller (see reconcile/watch and docs/watch.md).
 
     reconcile watch PATH... [--listen HOST:PORT] [--status-listen HOST:PORT] [--resync 10m]
-                            [--register URL]
+                            [--register URL] [--notify FILE]
 
 Serves POST /webhooks/codat (Standard Webhooks signatures, secret from CODAT_WEBHOOK_SECRET or
 CODAT_WEBHOOK_SECRET_FILE) and GET /healthz on --listen, and GET /status, /metrics, /healthz on
 --status-listen (internal: loopback names and --status-host only). Runs until SIGTERM (exit 143)
-or SIGINT (exit 130); exit 1 on bad input or when it cannot start.
+or SIGINT (exit 130); exit 1 on bad input or when it cannot start. With --notify, tells the
+partner's app and the team what changed after each pass (reconcile/notify).
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def _resync(ctx: click.Context, param: click.Parameter, value: str) -> float:
     show_default=True,
     type=click.Path(path_type=Path),
     help="Where the watch keeps the ids of deliveries received (so a replay after a restart "
-    "is a duplicate) and the webhook consumers it created.",
+    "is a duplicate), the webhook consumers it created and what --notify told.",
 )
 @click.option(
     "--max-connections",
