@@ -87,10 +87,6 @@ def changes(
     out.resolved = [
         key
         for key, uid in problems.items()
-        if key not in current and not key.startswith("health:") and _covered(snapshot, uid)
+        if key not in current and not key.startswith("health:") and snapshot.covers(uid)
     ]
     return out
-
-
-def _covered(snapshot: Snapshot, uid: str | None) -> bool:
-    return snapshot.uids is None or (uid is not None and uid in snapshot.uids)

@@ -122,7 +122,7 @@ def snapshot_of(result: PassResult, desired: DesiredState) -> Snapshot:
                         "deauthorized",
                         uid,
                         customer.name,
-                        f"the customer must re-authorize {platform}; the partner's app is told",
+                        f"the customer must re-authorize {platform} (its access was revoked)",
                     )
                 )
             continue
