@@ -45,6 +45,7 @@ MAX_ATTEMPTS = 10
 QUOTA_WAIT = timedelta(hours=1)  # when Codat did not say when its daily quota resets
 IDLE_SECONDS = 60.0  # the longest the watch's flusher sleeps
 NEEDS_LINK = frozenset({"customer.authorization_needed", "customer.reauthorization_needed"})
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # a company id is one such word
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
 
 
@@ -102,6 +103,7 @@ class Notifier:
         with self.store.transaction():
             # A full pass knows every pending company; a pass over some adds to what it knew.
             self.store.withhold(snapshot.secrets, replace=snapshot.uids is None)
+            withheld = self.store.withheld()
             for uid, (state, told_at) in found.states.items():
                 self.store.set_customer(uid, state, told_at)
             for event in found.partner:
@@ -109,7 +111,7 @@ class Notifier:
             for problem in found.team:
                 self.store.add_problem(problem.key, problem.kind, problem.uid, now)
                 item = {"kind": problem.kind, "uid": problem.uid, "name": problem.name}
-                item["text"] = self._scrub(problem.text)
+                item["text"] = _scrub(problem.text, withheld)
                 self._enqueue(self.config.team, problem.kind, {"team": item}, now)
             for key in found.resolved:
                 self.store.drop_problem(key)
@@ -128,7 +130,12 @@ class Notifier:
         now = self.clock().timestamp()
         with self.store.transaction():
             self.store.add_problem(key, kind, None, now)
-            item = {"kind": kind, "uid": None, "name": "", "text": self._scrub(text)}
+            item = {
+                "kind": kind,
+                "uid": None,
+                "name": "",
+                "text": _scrub(text, self.store.withheld()),
+            }
             self._enqueue(self.config.team, kind, {"team": item}, now)
         self._wake.set()
 
@@ -146,12 +153,6 @@ class Notifier:
         for channel in channels:
             if channel.wants(event):
                 self.store.enqueue(channel.name, f"msg_{uuid.uuid4().hex}", body, now)
-
-    def _scrub(self, text: str) -> str:
-        text = _URL.sub("[link withheld]", text)
-        for company_id in self.store.withheld():
-            text = text.replace(company_id, "[company withheld]")
-        return text
 
     # ------------------------------------------------------------------ sending
 
@@ -259,6 +260,12 @@ class Notifier:
                 wait = min(wait, max(0.05, due - self.clock().timestamp()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
+
+
+def _scrub(text: str, withheld: frozenset[str]) -> str:
+    """No URL, and no id of a company awaiting authorization (either lets anyone link it)."""
+    text = _URL.sub("[link withheld]", text)
+    return _WORD.sub(lambda m: "[company withheld]" if m[0] in withheld else m[0], text)
 
 
 def _line(item: dict[str, Any]) -> str:
