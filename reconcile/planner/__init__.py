@@ -21,8 +21,9 @@ from reconcile.model import (
 from reconcile.plan import Fingerprints, Plan
 from reconcile.planner import guard
 from reconcile.planner.actions import connection_subject
+from reconcile.planner.duplicates import describe_duplicate
 from reconcile.planner.guard import active_connections
-from reconcile.planner.identity import SKIP, Index, Match, describe_twins
+from reconcile.planner.identity import SKIP, Index, Match
 from reconcile.planner.options import (
     DESTROY_ABSOLUTE_THRESHOLD,
     DESTROY_FRACTION_THRESHOLD,
@@ -99,13 +100,12 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
         twins = index.by_uid[company.uid or ""]
         if len(twins) > 1:
             if company is twins[0]:
-                ids = ", ".join(t.id for t in twins)
                 draft.refuse(
                     company.uid or "",
                     company.name,
                     "offboarding",
-                    f"duplicate: companies {ids} all carry {UID_TAG}={company.uid}; "
-                    "nothing is unlinked until a person resolves it. " + describe_twins(twins),
+                    "duplicate: nothing is unlinked until a person resolves it. "
+                    + describe_duplicate(company.uid or "", twins, in_file=False),
                 )
             continue
         retire.gone(company)

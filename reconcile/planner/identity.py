@@ -18,8 +18,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reconcile.model import OWNER_TAG, UID_TAG, Company, Customer, LiveState, Status
-from reconcile.planner.actions import connection_subject
+from reconcile.model import OWNER_TAG, UID_TAG, Company, Customer, LiveState
+from reconcile.planner.duplicates import describe_duplicate
 from reconcile.planner.options import Draft
 
 
@@ -86,12 +86,21 @@ class Index:
                 customer, "company", f"company {adopted.id} already carries {UID_TAG}={adopted.uid}"
             )
             return SKIP
-        others = [m.id for m in matches if m.id != adopted.id]
+        others = [m for m in matches if m.id != adopted.id]
+        if others and adopted in matches:
+            # `id:` names one twin of a duplicate: the file says which is the customer's.
+            self.draft.warnings.append(
+                f"{', '.join(c.id for c in others)} also carries {UID_TAG}={customer.uid}; the "
+                f"file names {adopted.id} with id:, so the other twin is left alone: delete it "
+                f"in the Codat portal (or remove its {UID_TAG} tag)"
+            )
+            return Match(adopted)
         if others:
             refuse(
                 customer,
                 "company",
-                f"duplicate: {', '.join(others)} also carries {UID_TAG}={customer.uid} "
+                f"duplicate: {', '.join(c.id for c in others)} also carries "
+                f"{UID_TAG}={customer.uid} "
                 f"besides adopted {adopted.id}; resolve by hand",
             )
             return SKIP
@@ -119,28 +128,9 @@ class Index:
         return Match(None)
 
     def _duplicate(self, customer: Customer, companies: Iterable[Company]) -> None:
-        twins = list(companies)
-        ids = ", ".join(c.id for c in twins)
         self.draft.refuse_customer(
             customer,
             "company",
-            f"duplicate: companies {ids} all carry {UID_TAG}={customer.uid}; "
-            "this customer is not touched until a person resolves it. " + describe_twins(twins),
+            "duplicate: this customer is not touched until a person resolves it. "
+            + describe_duplicate(customer.uid, companies),
         )
-
-
-def describe_twins(twins: Iterable[Company]) -> str:
-    """Each twin with its creation date and connections, so a person can tell them apart."""
-    return "; ".join(describe_company(c) for c in twins)
-
-
-def describe_company(company: Company) -> str:
-    held = [
-        f"{c.status} {connection_subject(c)}"
-        for c in company.connections
-        if c.status != Status.UNLINKED.value
-    ]
-    created = f"created {company.created}" if company.created else "creation date not given"
-    return f'{company.id} "{company.name}" ({created}): ' + (
-        ", ".join(held) if held else "no connections"
-    )

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from reconcile.model import UID_TAG, Company, Customer, Status
-from reconcile.planner.identity import Index, Match, describe_company
+from reconcile.planner.duplicates import describe_company
+from reconcile.planner.identity import Index, Match
 from reconcile.planner.options import Draft
 
 
