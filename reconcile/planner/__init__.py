@@ -55,7 +55,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
     options = options or PlanOptions()
     owner = desired.owner
     draft = Draft(owner, warnings=list(live.warnings))
-    index = Index(owner, live, draft)
+    index = Index(owner, live, draft, {m.new: m.old for m in desired.moved})
     for company in index.no_uid:
         draft.warnings.append(
             f'company {company.id} "{company.name}" is tagged {OWNER_TAG}={owner} but has no '

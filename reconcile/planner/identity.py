@@ -15,7 +15,7 @@ Edited uid tags that land on another company's identity are caught in `reconcile
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from reconcile.model import OWNER_TAG, UID_TAG, Company, Customer, LiveState
@@ -29,6 +29,7 @@ class Match:
 
     company: Company | None
     readopt: bool = False  # found by its uid tag, its owner tag gone
+    moved_from: str | None = None  # found by the old uid of a `moved:` entry: retagged
 
 
 SKIP = None  # `resolve` returns this for "ambiguous or refused: do not touch this customer"
@@ -37,8 +38,11 @@ SKIP = None  # `resolve` returns this for "ambiguous or refused: do not touch th
 class Index:
     """Live companies by uid and id, for one owner."""
 
-    def __init__(self, owner: str, live: LiveState, draft: Draft) -> None:
+    def __init__(
+        self, owner: str, live: LiveState, draft: Draft, moved: Mapping[str, str] | None = None
+    ) -> None:
         self.owner = owner
+        self.moved = moved or {}  # new uid -> old uid (`moved:`)
         self.live = live
         self.draft = draft
         self.managed = [c for c in live.companies if c.owner == owner]
@@ -57,6 +61,9 @@ class Index:
     def resolve(self, customer: Customer) -> Match | None:
         """The customer's Match, or SKIP after recording why it is refused."""
         matches = self.by_uid.get(customer.uid, [])
+        old = self.moved.get(customer.uid)
+        if old is not None and self.by_uid.get(old):
+            return self._moved(customer, old, matches)
         if customer.id is not None:
             return self._adopted(customer, matches)
         if len(matches) > 1:
@@ -105,6 +112,46 @@ class Index:
             )
             return SKIP
         return Match(adopted)
+
+    def _moved(self, customer: Customer, old: str, matches: list[Company]) -> Match | None:
+        """`moved: {from: old, to: customer}` while a company still carries the old uid: that
+        company is this customer's, retagged (nothing created, nothing unlinked)."""
+        holders = self.by_uid[old]
+        taken = [
+            *matches,
+            *(c for c in self.live.uid_holders.get(customer.uid, ()) if c.owner != self.owner),
+        ]
+        refuse = self.draft.refuse_customer
+        olds = ", ".join(c.id for c in holders)
+        if taken:
+            news = ", ".join(f'{c.id} "{c.name}"' for c in taken)
+            refuse(
+                customer,
+                "company",
+                f"moved from {old} not applied: company {news} already carries {UID_TAG}="
+                f"{customer.uid} and {olds} carries {UID_TAG}={old}; retagging would give two "
+                f"companies one uid. If {taken[0].id} is this customer's, remove the moved "
+                f"entry (and list {old} with state: absent to offboard the other); otherwise "
+                f"remove {UID_TAG} from {taken[0].id} in the Codat portal. Then plan again",
+            )
+            return SKIP
+        if len(holders) > 1:
+            refuse(
+                customer,
+                "company",
+                f"moved from {old} not applied: duplicate: " + describe_duplicate(old, holders),
+            )
+            return SKIP
+        company = holders[0]
+        if customer.id is not None and customer.id != company.id:
+            refuse(
+                customer,
+                "company",
+                f"moved from {old} names company {company.id} (it carries {UID_TAG}={old}) but "
+                f"id: names {customer.id}; remove one of them",
+            )
+            return SKIP
+        return Match(company, moved_from=old)
 
     def _by_uid_tag(self, customer: Customer) -> Match | None:
         """No company of this owner: is there one carrying the uid whose owner tag changed?"""
