@@ -148,8 +148,10 @@ def test_a_uid_another_company_holds_is_refused(fleet: Fleet) -> None:
         ("  - {from: old-1, to: cus-99999}\n", "moved to 'cus-99999', which is no customer"),
         ("  - {from: cus-00002, to: cus-00004}\n", "moved from 'cus-00002', which is still"),
         ("  - {from: a, to: b}\n  - {from: b, to: cus-00002}\n", "'b' is moved on again"),
+        ("  - {from: a, to: cus-00002}\n  - {from: a, to: cus-00004}\n", "'a' is moved twice"),
+        ("  - {from: a, to: cus-00002}\n  - {from: b, to: cus-00002}\n", "two moves onto"),
     ],
-    ids=["itself", "to-unknown", "from-still-listed", "chain"],
+    ids=["itself", "to-unknown", "from-still-listed", "chain", "twice", "onto-one"],
 )
 def test_nonsense_is_refused_with_its_place(fleet: Fleet, moved: str, said: str) -> None:
     path = fleet.write(

@@ -70,7 +70,9 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
         if match is not SKIP:
             matches[customer.uid] = match
 
-    desired_uids = {c.uid for c in desired.customers}
+    # A uid a `moved:` entry renames is the file's still: its company is retagged (or the
+    # move refused), never offboarded as an entry that left the file.
+    desired_uids = {c.uid for c in desired.customers} | {m.old for m in desired.moved}
     claimed = {m.company.id for m in matches.values() if m.company is not None}
     leaving = [
         c
