@@ -96,11 +96,18 @@ def describe_company(company: Company) -> str:
 def note_twins(entry: Entry, twins: list[Company], skip: Callable[[Company, str], None]) -> None:
     kept, others = twins[0], twins[1:]
     uid = entry.uid
+    extra = ", ".join(c.id for c in others)
+    check = (
+        "check in the Codat portal which one the customer uses, then delete the other"
+        if any(_is_live(c) for c in others)
+        else f"delete {extra} in the Codat portal"
+    )
     entry.note(
         TWINS,
         f"{len(twins)} companies carry {UID_TAG}={uid}: this entry is {describe_company(kept)}; "
         f"also {'; '.join(describe_company(c) for c in others)}; plan leaves this customer "
-        "alone until a person resolves it",
+        f"alone until a person resolves it: {check} (or remove its {UID_TAG} tag), or write "
+        f"`id: {kept.id}` on this entry",
     )
     for twin in others:
         if _is_live(twin):

@@ -115,6 +115,9 @@ def test_id_of_the_right_twin_settles_it(fleet: Fleet, tmp_path: Path) -> None:
     text = fleet.file.read_text()
     entry = f"  - uid: {fleet.uid}\n"
     assert entry in text
+    # export's comment at the entry offers the same resolution
+    assert f"delete {fleet.extra} in the Codat portal" in text
+    assert f"write `id: {fleet.keep}` on this entry" in text
     settled = tmp_path / "settled.yaml"
     settled.write_text(text.replace(entry, f"{entry}    id: {fleet.keep}\n"))
     for path, refused in ((fleet.file, True), (settled, False)):
