@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 
+from tests.audit.test_audit_cli import SCHEMA as AUDIT_SCHEMA
 from tests.conftest import AUTH_HEADERS
 from tests.sandbox_server import sandbox_command, serve_sandbox
 from tests.test_export_messy import cli
@@ -99,6 +101,7 @@ def test_every_audit_format_names_the_twin_to_keep(fleet: Fleet, fmt: str) -> No
         _says_which_twin(fleet, html.unescape(audit.stdout).replace("\\", ""))
         return
     doc = json.loads(audit.stdout)
+    jsonschema.validate(doc, AUDIT_SCHEMA, cls=jsonschema.Draft202012Validator)
     [dup] = [f for f in doc["findings"] if f["kind"] == "duplicates"]
     _says_which_twin(fleet, dup["detail"])
     facts = dup["facts"]
