@@ -94,7 +94,7 @@ class Index:
             )
             return SKIP
         others = [m for m in matches if m.id != adopted.id]
-        if others and adopted in matches:
+        if others and any(m.id == adopted.id for m in matches):
             # `id:` names one twin of a duplicate: the file says which is the customer's.
             self.draft.warnings.append(
                 f"{', '.join(c.id for c in others)} also carries {UID_TAG}={customer.uid}; the "
