@@ -100,6 +100,7 @@ def test_moved_retags_creates_nothing_and_can_be_removed(fleet: Fleet) -> None:
     edited = fleet.write("edited.yaml", _renamed(fleet.text, old, new, moved=False))
     doc = fleet.plan_json(edited, "--target", new)
     assert not doc["changes"] and [r["uid"] for r in doc["refused"]] == [new], doc
+    assert f"moved: [{{from: {old}, to: {new}}}]" in doc["refused"][0]["reason"]  # the way out
 
     moved = fleet.write("moved.yaml", _renamed(fleet.text, old, new, moved=True))
     plan = fleet.plan(moved, "--target", new)

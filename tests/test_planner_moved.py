@@ -39,6 +39,7 @@ def test_a_move_retags_the_company_and_does_nothing_else() -> None:
     # Without the move, the same edit creates nothing either: it is refused as a probable edit.
     control = plan_moved([wanted], [live])
     assert not control.actions and control.refused
+    assert "say so with moved: [{from: acme-ltd-2930, to: cus-00001}]" in control.refused[0].reason
 
 
 def test_once_applied_the_move_changes_nothing_with_or_without_it() -> None:

@@ -90,7 +90,11 @@ class Index:
             return SKIP
         if adopted.uid not in (None, customer.uid):
             refuse(
-                customer, "company", f"company {adopted.id} already carries {UID_TAG}={adopted.uid}"
+                customer,
+                "company",
+                f"company {adopted.id} already carries {UID_TAG}={adopted.uid}; if this "
+                f"customer's uid was renamed, say so in the file: moved: [{{from: "
+                f"{adopted.uid}, to: {customer.uid}}}]",
             )
             return SKIP
         others = [m for m in matches if m.id != adopted.id]

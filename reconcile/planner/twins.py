@@ -220,7 +220,8 @@ def _refuse(
     if holder is None:
         where = f"carries {seen}, which is in no file"
         other = (
-            f" If the uid changed in the file instead, put uid {company.uid} back. If "
+            f" If the uid changed in the file instead, put uid {company.uid} back, or say so "
+            f"with moved: [{{from: {company.uid}, to: {customer.uid}}}]. If "
             f"{company.uid} is really leaving, add it with state: absent; if they are different "
             "customers, give this one its own name"
             if company.uid
