@@ -91,6 +91,9 @@ def test_the_plan_refusal_names_the_twin_to_keep(fleet: Fleet) -> None:
     doc = json.loads(cli("plan", str(fleet.file), "--format", "json", url=fleet.url).stdout)
     [refusal] = [r for r in doc["refused"] if r["uid"] == fleet.uid]
     _says_which_twin(fleet, refusal["reason"])
+    markdown = cli("plan", str(fleet.file), "--format", "markdown", url=fleet.url)
+    assert markdown.returncode == 0, markdown.stderr
+    _says_which_twin(fleet, html.unescape(markdown.stdout).replace("\\", ""))
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
