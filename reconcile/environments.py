@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from reconcile.escape import text
 from reconcile.model import Customer, DesiredState
-from reconcile.render.escape import text
 
 ALL = "all"  # `plan --env all`: every environment, read-only
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from reconcile.codat import CodatClient, CodatError, QuotaExhausted
 from reconcile.desired.dump import dump
+from reconcile.escape import quoted, text
 from reconcile.export_notes import (
     CONFIG,
     DEAUTHORIZED,
@@ -63,7 +64,6 @@ from reconcile.model import (
     DesiredState,
     ExpenseConfig,
 )
-from reconcile.render.escape import quoted, text
 
 CONFIG_READ_CONCURRENCY = 10
 UID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

@@ -9,8 +9,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from reconcile.escape import quoted, text
 from reconcile.model import ACTIVE_STATUSES, UID_TAG, Company, Connection, Status
-from reconcile.render.escape import quoted, text
 
 LINKED, PENDING, DEAUTHORIZED = (
     Status.LINKED.value,

@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from reconcile.saved import structure_problems
+from reconcile.plans.file import structure_problems
 from tests.conftest import TEST_API_KEY
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from reconcile.executor import STATUSES, ApplyResult, Outcome, Stop
-from reconcile.plan import Action, CustomerChange, Kind, Plan, Request
+from reconcile.plans import Action, CustomerChange, Kind, Plan, Request
 from reconcile.render.apply import customer_line, describe, render_summary, result_document
 
 SUBJECTS = {

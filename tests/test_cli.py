@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reconcile.saved import structure_problems
+from reconcile.plans.file import structure_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "customers.yaml"

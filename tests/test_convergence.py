@@ -26,12 +26,12 @@ from reconcile.codat import ClientSettings, CodatClient
 from reconcile.executor import execute
 from reconcile.live import read_live
 from reconcile.model import OWNER_TAG, PLATFORMS, UID_TAG, Customer, DesiredState, LiveState
-from reconcile.plan import Kind
 from reconcile.planner import PlanOptions, make_plan
+from reconcile.plans import Kind
+from reconcile.plans.file import structure_problems
 from reconcile.sandbox.app import create_app
 from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.store import Store
-from reconcile.saved import structure_problems
 
 OWNER = "prop"
 UIDS = [f"u{i}" for i in range(6)]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from reconcile.cli.review import changed_uids
 from reconcile.desired import load
-from reconcile.render.escape import markdown
+from reconcile.escape import markdown
 from tests.saved_support import ok, reconcile, refused, unique_owner
 
 

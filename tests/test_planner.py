@@ -17,9 +17,9 @@ from reconcile.model import (
     MappingOptions,
     Policy,
 )
-from reconcile.plan import Kind, Plan
 from reconcile.planner import PlanOptions, make_plan
-from reconcile.saved import structure_problems
+from reconcile.plans import Kind, Plan
+from reconcile.plans.file import structure_problems
 
 OWNER = "expenses-prod"
 

@@ -14,10 +14,10 @@ from reconcile.model import (
     MappingOption,
     MappingOptions,
 )
-from reconcile.plan import Kind, Plan
 from reconcile.planner import PlanOptions, make_plan
 from reconcile.planner.guard import requests_needed
-from reconcile.saved import structure_problems
+from reconcile.plans import Kind, Plan
+from reconcile.plans.file import structure_problems
 from tests.test_planner import OWNER, conn, expense, kinds
 
 ACME = "Acme"

@@ -4,8 +4,8 @@ guard. (End to end on the served sandbox: tests/test_drift_messy.py.)"""
 from __future__ import annotations
 
 from reconcile.model import Customer, Policy
-from reconcile.plan import Kind
 from reconcile.planner import PlanOptions
+from reconcile.plans import Kind
 from tests.test_planner import company, conn, customer, expense, kinds, plan_for
 
 SAGE = conn("s", "Linked", key="hbql", name="Sage 50 (UK)")

@@ -5,9 +5,9 @@ uid is duplicated, or when `id:` names another company."""
 from __future__ import annotations
 
 from reconcile.model import DesiredState, LiveState, Moved, Policy
-from reconcile.plan import Kind, Plan
 from reconcile.planner import make_plan
-from reconcile.saved import structure_problems
+from reconcile.plans import Kind, Plan
+from reconcile.plans.file import structure_problems
 from tests.test_planner import OWNER, company, conn, customer
 
 XERO_LINKED = (conn("a", "Linked", key="gbol", name="Xero"),)

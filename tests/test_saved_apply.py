@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
+from reconcile.plans.file import SigningKey
+from reconcile.plans.file.document import canonical
 from reconcile.sandbox.requestlog import read_log
-from reconcile.saved import SigningKey
-from reconcile.saved.document import canonical
 from tests.conftest import AUTH_HEADERS
 from tests.conftest import TEST_API_KEY as AUTH_KEY
 from tests.sandbox_server import serve_sandbox

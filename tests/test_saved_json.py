@@ -25,7 +25,8 @@ from reconcile.model import (
     MappingOption,
     MappingOptions,
 )
-from reconcile.plan import (
+from reconcile.planner import PlanOptions, make_plan
+from reconcile.plans import (
     NOTE_KINDS,
     Action,
     CustomerChange,
@@ -34,8 +35,7 @@ from reconcile.plan import (
     PlanFormatError,
     Refusal,
 )
-from reconcile.planner import PlanOptions, make_plan
-from reconcile.saved import plan_schema, structure_problems
+from reconcile.plans.file import plan_schema, structure_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 OWNER = "expenses-json"
@@ -215,7 +215,7 @@ def test_the_wheel_ships_the_plan_schema(tmp_path: Path) -> None:
         timeout=300,
     )
     probe = (
-        "import reconcile.saved as s, pathlib; "
+        "import reconcile.plans.file as s, pathlib; "
         "print(pathlib.Path(s.__file__).is_relative_to(pathlib.Path('site').resolve()), "
         "s.plan_schema()['title'])"
     )

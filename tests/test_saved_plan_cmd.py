@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reconcile.saved import MARKER, SigningKey
+from reconcile.plans.file import MARKER, SigningKey
 from tests.conftest import TEST_API_KEY
 from tests.saved_support import (
     EXAMPLE,

@@ -1,4 +1,4 @@
-"""reconcile.saved.signing: HKDF per RFC 5869, the key id, and where the signing key comes from."""
+"""reconcile.plans.file.signing: HKDF per RFC 5869, the key id, and where the signing key comes from."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reconcile.saved import SavedPlanError
-from reconcile.saved.signing import (
+from reconcile.plans.file import SavedPlanError
+from reconcile.plans.file.signing import (
     LOCAL_KEY_PATH,
     MIN_KEY_CHARS,
     SIGNING_KEY_ENV,

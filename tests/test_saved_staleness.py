@@ -1,4 +1,4 @@
-"""reconcile.saved.staleness, pure: per action landed, changed behind the plan, or remaining."""
+"""reconcile.plans.file.staleness, pure: per action landed, changed behind the plan, or remaining."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from reconcile.model import OWNER_TAG, UID_TAG, Company, Connection, ExpenseConfig
-from reconcile.plan import Kind
-from reconcile.saved.staleness import Live, Verdict, judge
+from reconcile.plans import Kind
+from reconcile.plans.file.staleness import Live, Verdict, judge
 from tests.test_saved_json import OWNER, rich_plan
 from tests.test_saved_json import live_companies as rich_live
 from tests.test_saved_unit import load, saved_doc

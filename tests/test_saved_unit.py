@@ -1,4 +1,4 @@
-"""reconcile.saved, pure: building, signing, reading strictly and verifying a saved plan."""
+"""reconcile.plans.file, pure: building, signing, reading strictly and verifying a saved plan."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from reconcile.model import Customer, DesiredState
-from reconcile.plan import Kind
-from reconcile.saved import (
+from reconcile.plans import Kind
+from reconcile.plans.file import (
     MAX_PLAN_BYTES,
     SavedPlan,
     SavedPlanError,
@@ -28,7 +28,7 @@ from reconcile.saved import (
     touched,
     verify,
 )
-from reconcile.saved.document import canonical
+from reconcile.plans.file.document import canonical
 from tests.test_saved_json import OWNER, rich_plan
 from tests.test_saved_json import live_companies as rich_live
 

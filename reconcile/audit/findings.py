@@ -34,8 +34,8 @@ from reconcile.audit.duration import format_age, format_duration
 from reconcile.audit.model import Finding, FindingKind
 from reconcile.converge.classify import classify, is_transient, policy_kind
 from reconcile.model import Company, Connection, Customer, DesiredState, Policy
-from reconcile.plan import Action, CustomerChange, Kind, Note, Plan
 from reconcile.planner.duplicates import describe_duplicate, describe_twins, order_twins, twin_facts
+from reconcile.plans import Action, CustomerChange, Kind, Note, Plan
 
 
 def audit_findings(

@@ -43,8 +43,8 @@ if TYPE_CHECKING:
     from reconcile.codat import CodatClient
     from reconcile.executor import ApplyResult, Stop, Stopper
     from reconcile.executor.outcome import StopReason
-    from reconcile.plan import Plan
     from reconcile.planner import PlanOptions
+    from reconcile.plans import Plan
     from reconcile.render.progress import Progress
     from reconcile.render.style import Style
 

@@ -20,8 +20,8 @@ from reconcile.cli.exits import fail as fail
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
     from reconcile.model import DesiredState
-    from reconcile.plan import Plan
     from reconcile.planner import PlanOptions
+    from reconcile.plans import Plan
 
 T = TypeVar("T")
 DEFAULT_SANDBOX_DB = Path(".reconcile") / "sandbox.db"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from reconcile.codat import DEFAULT_BASE_URL, ConfigError
-from reconcile.render.escape import quoted
+from reconcile.escape import quoted
 
 
 def api_key_from_env(variable: str = "CODAT_API_KEY", environment: str | None = None) -> str:

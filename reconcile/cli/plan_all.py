@@ -15,9 +15,9 @@ import click
 
 from reconcile.cli.common import EXIT_CHANGES, EXIT_OK, Where, open_client, plan_against, run
 from reconcile.environments import for_environment, names
+from reconcile.escape import text
 from reconcile.model import DesiredState
 from reconcile.planner import PlanOptions
-from reconcile.render.escape import text
 
 COLUMNS = ("create", "update", "unlink", "delete")
 

@@ -27,8 +27,8 @@ from reconcile.cli.common import (
 from reconcile.cli.review import base_option, block_on_new_refusals, changed_since, the_review
 
 if TYPE_CHECKING:
-    from reconcile.plan import Plan
     from reconcile.planner import PlanOptions
+    from reconcile.plans import Plan
 
 
 @click.command()

@@ -20,8 +20,8 @@ from reconcile.cli.common import EXIT_ERROR
 
 if TYPE_CHECKING:
     from reconcile.model import DesiredState
-    from reconcile.plan import Plan
     from reconcile.planner import PlanOptions
+    from reconcile.plans import Plan
     from reconcile.render.markdown import Review
 
 base_option = click.option(

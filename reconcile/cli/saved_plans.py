@@ -1,6 +1,6 @@
 """Saved plans on the command line: `plan --out FILE` writes one, `apply --plan FILE` runs one.
 
-Thin: the document, its signature, reader and staleness are `reconcile.saved`; this module reads
+Thin: the document, its signature, reader and staleness are `reconcile.plans.file`; this module reads
 and writes files, asks Codat, prints, and ends the command with a clear message when a plan must
 not run.
 """
@@ -31,9 +31,9 @@ from reconcile.cli.private_files import write_private
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
     from reconcile.model import Company, DesiredState, Environment
-    from reconcile.plan import Plan
     from reconcile.planner import PlanOptions
-    from reconcile.saved import SavedPlan, SigningKey
+    from reconcile.plans import Plan
+    from reconcile.plans.file import SavedPlan, SigningKey
 
 RunPlan = Callable[["Plan", "CodatClient"], Awaitable[int]]
 
@@ -53,7 +53,7 @@ def base_url_of(where: Where, env: Environment | None = None) -> str:
 
 
 def the_signing_key(*, create: bool) -> SigningKey:
-    from reconcile.saved import SavedPlanError, signing_key
+    from reconcile.plans.file import SavedPlanError, signing_key
 
     try:
         key, note = signing_key(create=create)
@@ -77,8 +77,8 @@ async def save_plan(
 ) -> None:
     """Record what the plan saw of every company it acts on, sign, and write `out`."""
     from reconcile import __version__
-    from reconcile.plan import fingerprint
-    from reconcile.saved import (
+    from reconcile.plans import fingerprint
+    from reconcile.plans.file import (
         DEFAULT_MAX_AGE,
         SavedPlanError,
         build,
@@ -88,10 +88,10 @@ async def save_plan(
         snapshot,
         touched,
     )
-    from reconcile.saved.live import read_companies, read_configs
+    from reconcile.plans.file.live import read_companies, read_configs
 
     if plan.unsafe:
-        from reconcile.render.escape import text
+        from reconcile.escape import text
 
         fail(f"plan refused: {text(plan.unsafe)}; nothing was saved to {out}")
     key = the_signing_key(create=True)
@@ -163,7 +163,7 @@ def is_plan_file(path: Path) -> bool:
     `format_version` or `saved_plan` (anywhere: `jq -S` moves them past the changes). Such a
     file is read as a plan (and refused as one if it is not a valid one), never planned as
     YAML; a customers file is YAML and names neither."""
-    from reconcile.saved import MAX_PLAN_BYTES, looks_like_plan
+    from reconcile.plans.file import MAX_PLAN_BYTES, looks_like_plan
 
     try:
         if not path.is_file():
@@ -178,7 +178,7 @@ def is_plan_file(path: Path) -> bool:
 
 
 def load_saved(path: Path, key: SigningKey | None) -> SavedPlan:
-    from reconcile.saved import SavedPlanError, parse, read_capped
+    from reconcile.plans.file import SavedPlanError, parse, read_capped
 
     try:
         return parse(read_capped(path), str(path), key)
@@ -197,9 +197,9 @@ def apply_saved(
     fmt: str = "text",
 ) -> NoReturn:
     """`apply --plan FILE [FILES...]`: exactly the plan's actions, once every check passed."""
+    from reconcile.escape import text
     from reconcile.planner import PlanOptions
-    from reconcile.render.escape import text
-    from reconcile.saved import SavedPlanError, verify
+    from reconcile.plans.file import SavedPlanError, verify
 
     if options != PlanOptions():
         fail(
@@ -254,7 +254,7 @@ def apply_saved(
 def _environment_of(saved: SavedPlan, where: Where, path: Path) -> Environment | None:
     """The environment the plan was made for, when this run names the same one; exit 1
     naming both otherwise (a plan for test is never applied to prod, nor without --env)."""
-    from reconcile.render.escape import quoted
+    from reconcile.escape import quoted
 
     env = saved.environment
     if env is None and where.env is None:
@@ -276,8 +276,8 @@ def _environment_of(saved: SavedPlan, where: Where, path: Path) -> Environment |
 
 def _check_files(saved: SavedPlan, desired: DesiredState, source: str) -> None:
     """Refuse when a customer entry the plan acts on, or a file-level setting, differs now."""
-    from reconcile.render.escape import text
-    from reconcile.saved import SavedPlanError, customer_digest, settings_digest
+    from reconcile.escape import text
+    from reconcile.plans.file import SavedPlanError, customer_digest, settings_digest
 
     record = saved.desired
     by_uid = {c.uid: c for c in desired.customers}
@@ -298,7 +298,7 @@ def _check_files(saved: SavedPlan, desired: DesiredState, source: str) -> None:
 
 
 async def _check_account(client: CodatClient, saved: SavedPlan, path: Path) -> None:
-    from reconcile.saved import SavedPlanError, check_account
+    from reconcile.plans.file import SavedPlanError, check_account
 
     try:
         check_account(saved, (await client.get_profile()).name, str(path))
@@ -309,17 +309,17 @@ async def _check_account(client: CodatClient, saved: SavedPlan, path: Path) -> N
 async def _check_fresh(
     client: CodatClient, saved: SavedPlan, path: Path, fmt: str
 ) -> tuple[Plan, int] | None:
-    """Read again what the plan acts on and judge it (`reconcile.saved.staleness`): the plan
+    """Read again what the plan acts on and judge it (`reconcile.plans.file.staleness`): the plan
     to run (dated by this read) and how many actions it holds back, None when it was applied
     already; exit 1 when none landed and something changed behind it.
 
     Partly applied (another apply made some actions, or an apply was stopped): the landed
     actions count as done and the remaining ones of customers whose state is what the plan saw
     run; those of a customer changed behind the plan are held and named (exit 1 at the end)."""
-    from reconcile.render.escape import text
-    from reconcile.saved import configured, touched
-    from reconcile.saved.live import read_companies, read_configs
-    from reconcile.saved.staleness import Live, describe_remaining, judge, resumed
+    from reconcile.escape import text
+    from reconcile.plans.file import configured, touched
+    from reconcile.plans.file.live import read_companies, read_configs
+    from reconcile.plans.file.staleness import Live, describe_remaining, judge, resumed
 
     plan = saved.plan
     companies, gone = await read_companies(client, plan.owner, touched(plan))

@@ -20,10 +20,10 @@ def show(planfile: Path, fmt: str, full_plan_hint: str | None) -> None:
     Its signature is checked first when a signing key is at hand (RECONCILE_SIGNING_KEY, or the
     local .reconcile/signing.key); without one, only its structure is, and it says so.
     """
-    from reconcile.render.escape import text
+    from reconcile.escape import text
+    from reconcile.plans.file import SavedPlanError, dumps, parse, read_capped, signing_key
     from reconcile.render.style import Style
     from reconcile.render.text import render_plan
-    from reconcile.saved import SavedPlanError, dumps, parse, read_capped, signing_key
 
     try:
         key, _ = signing_key(create=False)

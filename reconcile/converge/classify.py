@@ -35,7 +35,7 @@ from reconcile.model import (
     Policy,
     Status,
 )
-from reconcile.plan import Action, CustomerChange, Kind, Note, Plan, Refusal
+from reconcile.plans import Action, CustomerChange, Kind, Note, Plan, Refusal
 
 Who = Literal["customer", "review", "converge", "person"]
 WHO_ORDER: tuple[Who, ...] = ("customer", "review", "converge", "person")

@@ -22,8 +22,8 @@ from reconcile.executor import ApplyResult, Progress, Stopper, execute
 from reconcile.executor.outcome import Outcome
 from reconcile.live import read_live
 from reconcile.model import DesiredState, LiveState
-from reconcile.plan import Plan
 from reconcile.planner import PlanOptions, make_plan
+from reconcile.plans import Plan
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from reconcile.escape import text as escape_text
 from reconcile.model import AUTO_KINDS, PLATFORMS_BY_KEY, Customer, DesiredState, Policy
-from reconcile.render.escape import text as escape_text
 
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._@-]*")
 _PLAIN_SUFFIX_OK = re.compile(r".*[A-Za-z0-9._@-]")

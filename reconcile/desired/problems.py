@@ -28,7 +28,7 @@ def _printable(shown: str) -> str:
     message, a file name with a line break), escaped visibly by the renderers' one escaper."""
     if shown.isprintable():
         return shown
-    from reconcile.render.escape import text
+    from reconcile.escape import text
 
     return text(shown)
 

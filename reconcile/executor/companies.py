@@ -18,7 +18,7 @@ from reconcile.executor.handler import (
     gone,
 )
 from reconcile.model import OWNER_TAG, UID_TAG, Company
-from reconcile.plan import Action, Kind, fingerprint
+from reconcile.plans import Action, Kind, fingerprint
 
 
 class CreateCompany(Handler):

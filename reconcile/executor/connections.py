@@ -16,7 +16,7 @@ from reconcile.executor.handler import (
     gone,
 )
 from reconcile.model import Connection, Status
-from reconcile.plan import Action, Kind
+from reconcile.plans import Action, Kind
 
 
 class CreatesConnection(Handler):

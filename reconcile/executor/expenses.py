@@ -9,7 +9,7 @@ from reconcile.executor.context import Context, Done
 from reconcile.executor.handler import CONFIRMED, Handler
 from reconcile.live import config_from_wire
 from reconcile.model import Connection, Status
-from reconcile.plan import Action, Kind
+from reconcile.plans import Action, Kind
 
 
 class CreatePartnerExpense(CreatesConnection):

@@ -33,7 +33,7 @@ from reconcile.executor.handler import Handler, Unresolvable
 from reconcile.executor.outcome import Outcome
 from reconcile.executor.requests import NotRebuildable, rebuilt
 from reconcile.model import Status
-from reconcile.plan import Action, Kind, derive_key
+from reconcile.plans import Action, Kind, derive_key
 
 HANDLERS: dict[Kind, Handler] = {
     h.kind: h

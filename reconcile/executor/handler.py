@@ -14,7 +14,7 @@ from typing import Any, ClassVar, TypeVar
 from reconcile.codat import CodatHTTPError
 from reconcile.executor.context import Context, Done
 from reconcile.model import Connection
-from reconcile.plan import Action, Kind
+from reconcile.plans import Action, Kind
 
 T = TypeVar("T")
 CONFIRMED = "confirmed by re-reading"

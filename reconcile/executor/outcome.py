@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from reconcile.plan import Action
+from reconcile.plans import Action
 
 # applied:     Codat now holds what the action wanted (sent now, or found already done).
 # failed:      Codat refused or could not be asked; `detail` says what and whether it may

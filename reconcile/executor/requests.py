@@ -23,7 +23,7 @@ from reconcile.model import (
     UID_TAG,
     Status,
 )
-from reconcile.plan import COMPANY_PLACEHOLDER, Action, Kind, Plan, Request
+from reconcile.plans import COMPANY_PLACEHOLDER, Action, Kind, Plan, Request
 
 
 class NotRebuildable(ValueError):

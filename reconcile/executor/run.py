@@ -16,7 +16,7 @@ from reconcile.executor.context import Context
 from reconcile.executor.flow import QuotaStop, perform
 from reconcile.executor.handler import parse_time
 from reconcile.executor.outcome import ApplyResult, Outcome, OutcomeStatus, Stop
-from reconcile.plan import CustomerChange, Kind, Plan
+from reconcile.plans import CustomerChange, Kind, Plan
 
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient

@@ -18,7 +18,6 @@ from reconcile.model import (
     LiveState,
     Status,
 )
-from reconcile.plan import Fingerprints, Plan
 from reconcile.planner import guard
 from reconcile.planner.actions import connection_subject
 from reconcile.planner.duplicates import describe_duplicate
@@ -34,6 +33,7 @@ from reconcile.planner.options import (
 from reconcile.planner.present import Present
 from reconcile.planner.retire import Retire
 from reconcile.planner.twins import hold_probable_edits
+from reconcile.plans import Fingerprints, Plan
 
 __all__ = [
     "DESTROY_ABSOLUTE_THRESHOLD",

@@ -21,7 +21,7 @@ from reconcile.model import (
     MappingOptions,
     Status,
 )
-from reconcile.plan import COMPANY_PLACEHOLDER, Action, Kind, Request, derive_key
+from reconcile.plans import COMPANY_PLACEHOLDER, Action, Kind, Request, derive_key
 
 
 def company_view(name: str, description: str | None, tags: Mapping[str, str]) -> dict[str, object]:

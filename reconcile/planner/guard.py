@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from reconcile.model import Company, LiveState, Status
-from reconcile.plan import Kind, Plan
 from reconcile.planner.options import (
     DESTROY_ABSOLUTE_THRESHOLD,
     DESTROY_FRACTION_THRESHOLD,
     PlanOptions,
 )
+from reconcile.plans import Kind, Plan
 
 AFFECTED_SHOWN = 10  # a refusal names this many customers, then counts the rest
 

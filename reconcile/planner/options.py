@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reconcile.model import Company, Connection, Customer
-from reconcile.plan import (
+from reconcile.plans import (
     Action,
     CustomerChange,
     CustomerVerdict,

@@ -23,12 +23,12 @@ from reconcile.model import (
     Platform,
     Status,
 )
-from reconcile.plan import Action, CustomerVerdict
 from reconcile.planner import actions as build
 from reconcile.planner import happened
 from reconcile.planner.identity import Match
 from reconcile.planner.options import Draft
 from reconcile.planner.records import missing_records
+from reconcile.plans import Action, CustomerVerdict
 
 
 @dataclass(frozen=True)

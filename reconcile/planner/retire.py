@@ -16,10 +16,10 @@ companies whose entry has left the file are a warning in every plan.
 from __future__ import annotations
 
 from reconcile.model import PROTECT_TAG, PROTECT_VALUE, Company, Customer, Status
-from reconcile.plan import Action, CustomerVerdict
 from reconcile.planner import actions as build
 from reconcile.planner.options import Draft, PlanOptions
 from reconcile.planner.present import Protection
+from reconcile.plans import Action, CustomerVerdict
 
 
 class Retire:

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from reconcile.escape import quoted, text
 from reconcile.executor import ApplyResult, Outcome, OutcomeStatus, Stop
-from reconcile.plan import CustomerChange, Kind, Plan
-from reconcile.render.escape import quoted, text
+from reconcile.plans import CustomerChange, Kind, Plan
 from reconcile.render.style import Style
 
 FORMAT_VERSION = "1"

@@ -10,7 +10,7 @@ from typing import Any
 
 from reconcile.audit.duration import format_duration
 from reconcile.audit.model import FORMAT_VERSION, KIND_ORDER, WHO_ORDER, Audit, Finding
-from reconcile.render.escape import json_text
+from reconcile.escape import json_text
 
 
 def audit_to_dict(audit: Audit, *, link_urls: bool = False) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from reconcile.audit.duration import format_duration
 from reconcile.audit.model import KIND_ORDER, WHO_HEADINGS, WHO_ORDER, Audit, Finding, FindingKind
-from reconcile.render.escape import markdown
+from reconcile.escape import markdown
 from reconcile.render.markdown import LIMIT, Droppable, capped
 
 JSON_HINT = "the JSON report (`reconcile audit ... --format json`)"

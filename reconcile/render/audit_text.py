@@ -1,7 +1,7 @@
 """The audit for a terminal, grouped by who must act (a person, a review, converge, the
 customer), the kinds most urgent first within each; one line per finding, then the verdict.
 
-Everything from the file or Codat goes through `reconcile.render.escape` (`text`, `quoted`).
+Everything from the file or Codat goes through `reconcile.escape` (`text`, `quoted`).
 Link URLs are shown only when the caller asks (`link_urls=True`).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from reconcile.audit.duration import format_duration
 from reconcile.audit.model import KIND_ORDER, WHO_HEADINGS, WHO_ORDER, Audit, Finding
-from reconcile.render.escape import quoted, text
+from reconcile.escape import quoted, text
 from reconcile.render.style import Style
 
 PLAIN = Style()

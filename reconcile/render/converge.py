@@ -14,8 +14,8 @@ from reconcile.audit.diff import describe_diff, field_diff
 from reconcile.audit.duration import format_age
 from reconcile.converge.classify import Waiting
 from reconcile.converge.run import PassResult
+from reconcile.escape import quoted, text
 from reconcile.render.apply import describe
-from reconcile.render.escape import quoted, text
 from reconcile.render.style import Style
 
 PLAIN = Style()

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from reconcile.plan import Action, Kind, Note, Plan
-from reconcile.render import escape
+from reconcile import escape
+from reconcile.plans import Action, Kind, Note, Plan
 
 # The text and Markdown lists of notes (awaiting, deferred, ...) show this many entries each.
 LIST_LIMIT = 20

@@ -11,7 +11,7 @@ never appear: whoever opens one can authorize a company, and a comment is read b
 
 Reusable helpers (the audit report is built with them too):
 
-- Escaping, from `reconcile.render.escape`: `markdown(x)` for inline Markdown (lists, tables,
+- Escaping, from `reconcile.escape`: `markdown(x)` for inline Markdown (lists, tables,
   headings), `html_text(x)` inside raw HTML such as `<summary>`, `code(x)` inside a fenced block.
   Every string that came from the file or from Codat goes through one of them.
 - `details(summary_html, lines)`: one folded block, its lines in a ```diff fence.
@@ -31,10 +31,10 @@ from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from reconcile.plan import Action, CustomerChange, Kind, Note, Plan
+from reconcile.escape import code, html_text, markdown
+from reconcile.plans import Action, CustomerChange, Kind, Note, Plan
 from reconcile.render import describe, risk
 from reconcile.render.describe import CODE, Row
-from reconcile.render.escape import code, html_text, markdown
 
 LIMIT = 65000
 MD_LIST_HINT = "list them all with `reconcile plan ... --format json`, or `reconcile audit`"

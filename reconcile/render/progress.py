@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, TextIO
 
 from reconcile.executor import Outcome
-from reconcile.plan import CustomerChange
+from reconcile.plans import CustomerChange
 from reconcile.render.apply import customer_line
 from reconcile.render.style import Style
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconcile.plan import Action, CustomerChange, Kind
+from reconcile.plans import Action, CustomerChange, Kind
 
 DELETES_COMPANY, CUTS_OFF, DROPS_PENDING, CHANGES, ADDS = 4, 3, 2, 1, 0
 

@@ -1,16 +1,16 @@
 """Terraform-like text: one block per customer, the not-changes lists, then the verdict line.
 
-Everything from the file or from Codat is escaped (`reconcile.render.escape.text`): a name, a
+Everything from the file or from Codat is escaped (`reconcile.escape.text`): a name, a
 reason or a URL can neither add a line nor reach the terminal raw. Colour (SGR only) is added
 after escaping, by `Style`, and only when the stream is a terminal.
 """
 
 from __future__ import annotations
 
-from reconcile.plan import CustomerChange, Note, Plan
+from reconcile.escape import quoted, text
+from reconcile.plans import CustomerChange, Note, Plan
 from reconcile.render import describe
 from reconcile.render.describe import TEXT, Row
-from reconcile.render.escape import quoted, text
 from reconcile.render.style import Style
 
 PLAIN = Style()

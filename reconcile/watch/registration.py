@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 
 from reconcile.codat import CodatClient
 from reconcile.codat.answers import WebhookConsumer
+from reconcile.escape import text as escaped
 from reconcile.loopback import is_loopback
 from reconcile.model import OWNER_TAG
-from reconcile.render.escape import text as escaped
 from reconcile.watch.events import EVENT_TYPES
 
 STATE_FILE = Path(".reconcile") / "webhook-consumers.json"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from reconcile.desired import InvalidInput, load
 from reconcile.environments import for_environment
+from reconcile.escape import text as escaped
 from reconcile.model import DesiredState
-from reconcile.render.escape import text as escaped
 
 Stamp = tuple[tuple[str, int, int, int], ...]
 MAX_SHOWN_PROBLEMS = 20

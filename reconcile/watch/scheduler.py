@@ -19,8 +19,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from reconcile.codat.errors import CodatError, QuotaExhausted
+from reconcile.escape import text as escaped
 from reconcile.executor import Stop, Stopper
-from reconcile.render.escape import text as escaped
 from reconcile.watch.events import Hint
 from reconcile.watch.metrics import Metrics
 from reconcile.watch.passes import Converge, PassReport

@@ -24,8 +24,8 @@ from reconcile.model import (
     MappingOptions,
     Policy,
 )
-from reconcile.plan import Kind
 from reconcile.planner import make_plan
+from reconcile.plans import Kind
 
 OWNER = "expenses-prod"
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)

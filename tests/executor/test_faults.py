@@ -11,8 +11,8 @@ import pytest
 from reconcile.executor import ApplyResult, execute
 from reconcile.live import read_live
 from reconcile.model import Customer, DesiredState, LiveState
-from reconcile.plan import Plan
 from reconcile.planner import make_plan
+from reconcile.plans import Plan
 from tests.executor.helpers import OWNER, Answer, client, desired, in_process
 from tests.sandbox_server import serve_sandbox
 

@@ -12,8 +12,8 @@ import pytest
 from reconcile.executor import ApplyResult, Outcome, execute
 from reconcile.live import read_live
 from reconcile.model import DesiredState
-from reconcile.plan import Action
 from reconcile.planner import make_plan
+from reconcile.plans import Action
 from tests.executor.helpers import OWNER, Answer, desired, in_process
 
 FOREIGN = "0f0f0f0f-0000-4000-8000-00000000f0f0"
@@ -94,7 +94,7 @@ def test_a_bug_in_one_action_fails_that_action_only(
     """A TypeError (a bug, or an answer no check foresaw) while sending one customer's action
     is that action's failure, with its type and message; the rest of the run goes on."""
     from reconcile.executor.flow import HANDLERS
-    from reconcile.plan import Kind
+    from reconcile.plans import Kind
 
     handler = HANDLERS[Kind.CREATE_CONNECTION]
     original = handler.accept

@@ -13,8 +13,8 @@ import pytest
 from reconcile.executor import ApplyResult, execute
 from reconcile.live import read_live
 from reconcile.model import Customer, DesiredState, LiveState, Policy
-from reconcile.plan import Plan
 from reconcile.planner import PlanOptions, make_plan
+from reconcile.plans import Plan
 from reconcile.sandbox.store import Store
 from tests.executor.helpers import OWNER, client, desired
 from tests.sandbox_server import serve_sandbox

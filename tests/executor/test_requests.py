@@ -13,8 +13,8 @@ from reconcile.executor import ApplyResult, execute
 from reconcile.executor.requests import edited_actions, rebuilt
 from reconcile.live import read_live
 from reconcile.model import Customer, DesiredState, LiveState
-from reconcile.plan import Action, CustomerChange, Kind, Plan, Request
 from reconcile.planner import make_plan
+from reconcile.plans import Action, CustomerChange, Kind, Plan, Request
 from tests.executor.helpers import OWNER, client, desired
 from tests.executor.test_guards import setup
 from tests.sandbox_server import serve_sandbox

@@ -1,4 +1,4 @@
-"""Plans built directly from `reconcile.plan`'s dataclasses, for the renderer tests.
+"""Plans built directly from `reconcile.plans`'s dataclasses, for the renderer tests.
 
 `sample_plan(x)` appends `x` to every string that comes from the file or from Codat (uids,
 names, descriptions, tag keys and values, subjects, reasons, ids, statuses, URLs, warnings), so
@@ -7,7 +7,7 @@ a hostile `x` can be compared line for line with the benign plan (`x == ""`).
 
 from __future__ import annotations
 
-from reconcile.plan import Action, CustomerChange, Kind, Note, Plan, Refusal, Request
+from reconcile.plans import Action, CustomerChange, Kind, Note, Plan, Refusal, Request
 
 # Strings a hostile file or Codat might send: each must stay data, on its line.
 HOSTILE = [

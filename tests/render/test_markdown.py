@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconcile.plan import Action, CustomerChange, Kind, Note, Plan, Refusal, Request
-from reconcile.render.escape import markdown
+from reconcile.escape import markdown
+from reconcile.plans import Action, CustomerChange, Kind, Note, Plan, Refusal, Request
 from reconcile.render.markdown import Droppable, Review, capped, render_plan_markdown
 from tests.render.golden import assert_golden
 from tests.render.plans import HOSTILE, fleet_plan, sample_plan

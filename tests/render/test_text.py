@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconcile.plan import Action, CustomerChange, Kind, Note, Plan, Refusal, Request
+from reconcile.plans import Action, CustomerChange, Kind, Note, Plan, Refusal, Request
 from reconcile.render.style import Style
 from reconcile.render.text import render_plan
 from tests.render.golden import assert_golden

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconcile.saved.errors import SavedPlanError
+from reconcile.plans.file.errors import SavedPlanError
 
 SIGNING_KEY_ENV = "RECONCILE_SIGNING_KEY"
 SIGNING_KEY_FILE_ENV = "RECONCILE_SIGNING_KEY_FILE"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconcile.render.escape import code, html_text, markdown, quoted, text
+from reconcile.escape import code, html_text, markdown, quoted, text
 from tests.render.plans import HOSTILE
 
 

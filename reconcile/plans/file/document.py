@@ -6,7 +6,7 @@ where it was made (`base_url`, and the Codat `account` that `GET /profile` named
 (`desired`: the files' digests, and one digest per customer entry it acts on plus the file-level
 settings), by which tool (`tool_version`), and what it saw of every company it acts on (`seen`,
 the expense config included where it sets one). Its `checksum` is an HMAC-SHA256 under the
-signing key (`reconcile.saved.signing`, never the API key) over every other field, `observed_at`
+signing key (`reconcile.plans.file.signing`, never the API key) over every other field, `observed_at`
 included. Nothing here talks to Codat.
 """
 
@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from reconcile.escape import json_text
 from reconcile.model import Company, Customer, DesiredState, Environment, ExpenseConfig
-from reconcile.plan import FORMAT_VERSION, Kind, Plan
-from reconcile.render.escape import json_text
-from reconcile.saved.errors import SavedPlanError
-from reconcile.saved.signing import SigningKey
+from reconcile.plans import FORMAT_VERSION, Kind, Plan
+from reconcile.plans.file.errors import SavedPlanError
+from reconcile.plans.file.signing import SigningKey
 
 MARKER = "saved_plan"
 DEFAULT_MAX_AGE = timedelta(days=7)

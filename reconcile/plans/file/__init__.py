@@ -8,7 +8,7 @@ its signature, its strict reader and its staleness.
 - `live`: what it reads of Codat.
 """
 
-from reconcile.saved.document import (
+from reconcile.plans.file.document import (
     DEFAULT_MAX_AGE,
     MARKER,
     SavedPlan,
@@ -22,8 +22,8 @@ from reconcile.saved.document import (
     snapshot,
     touched,
 )
-from reconcile.saved.errors import SavedPlanError
-from reconcile.saved.reader import (
+from reconcile.plans.file.errors import SavedPlanError
+from reconcile.plans.file.reader import (
     MAX_PLAN_BYTES,
     check_account,
     looks_like_plan,
@@ -34,7 +34,7 @@ from reconcile.saved.reader import (
     structure_problems,
     verify,
 )
-from reconcile.saved.signing import SigningKey, signing_key
+from reconcile.plans.file.signing import SigningKey, signing_key
 
 __all__ = [
     "DEFAULT_MAX_AGE",

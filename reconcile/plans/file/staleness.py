@@ -27,10 +27,10 @@ from typing import Any
 from deepdiff import DeepDiff
 from deepdiff.helper import notpresent
 
+from reconcile.escape import quoted, text
 from reconcile.model import Company, ExpenseConfig, Status
-from reconcile.plan import Action, CustomerChange, Kind, Plan
-from reconcile.render.escape import quoted, text
-from reconcile.saved.document import SavedPlan, Snapshot, snapshot
+from reconcile.plans import Action, CustomerChange, Kind, Plan
+from reconcile.plans.file.document import SavedPlan, Snapshot, snapshot
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,12 @@ from typing import Any
 
 import jsonschema
 
+from reconcile.escape import quoted, text
 from reconcile.executor.requests import edited_actions
-from reconcile.plan import FORMAT_VERSION, Plan, PlanFormatError
-from reconcile.render.escape import quoted, text
-from reconcile.saved.document import MARKER, SavedPlan, canonical
-from reconcile.saved.errors import SavedPlanError
-from reconcile.saved.signing import SigningKey
+from reconcile.plans import FORMAT_VERSION, Plan, PlanFormatError
+from reconcile.plans.file.document import MARKER, SavedPlan, canonical
+from reconcile.plans.file.errors import SavedPlanError
+from reconcile.plans.file.signing import SigningKey
 
 MAX_PLAN_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 24
@@ -158,7 +158,7 @@ def plan_schema() -> dict[str, Any]:
     if packaged.is_file():
         loaded: dict[str, Any] = json.loads(packaged.read_text(encoding="utf-8"))
         return loaded
-    source = Path(__file__).resolve().parents[2] / "schemas" / SCHEMA_NAME
+    source = Path(__file__).resolve().parents[3] / "schemas" / SCHEMA_NAME
     loaded = json.loads(source.read_text(encoding="utf-8"))
     return loaded
 
