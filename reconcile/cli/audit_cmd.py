@@ -15,7 +15,6 @@ from reconcile.cli.common import (
     EXIT_OK,
     Where,
     fail,
-    format_option,
     load_desired,
     open_client,
     paths_argument,
@@ -27,6 +26,7 @@ from reconcile.cli.exits import ExitOneOnUsageError as ExitOneOnUsageError
 
 if TYPE_CHECKING:
     from reconcile.audit import Audit, FindingKind
+    from reconcile.model.onboarding import Onboarding
     from reconcile.planner import PlanOptions
 
 if TYPE_CHECKING:
@@ -78,7 +78,15 @@ class Duration(ParamType):
 @paths_argument
 @sandbox_options
 @plan_options
-@format_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "html"]),
+    default="text",
+    show_default=True,
+    help="markdown: an issue body or chat message; html: one static page (the watch's status "
+    "report: funnel, who waits, each customer) for a CI artifact, never with Link URLs.",
+)
 @click.option(
     "--fail-on",
     type=KindList(),
@@ -126,6 +134,11 @@ def audit(
     from reconcile.audit import build_audit
     from reconcile.audit.read import SnapshotClient, read_for_audit
 
+    if fmt == "html" and link_urls:
+        fail(
+            "--link-urls cannot be used with --format html: the HTML report is meant for CI "
+            "artifacts and never holds Link URLs; drop --link-urls (or use --format json)"
+        )
     desired = load_desired(paths, where)
     earlier = None
     if since_path is not None:
@@ -140,6 +153,10 @@ def audit(
         f"Reading {files}: {len(desired.customers)} customers, owner {desired.owner}", err=True
     )
 
+    from reconcile.facts.onboarding import onboarding
+
+    rows: list[tuple[Onboarding, ...]] = []
+
     async def go() -> Audit:
         async with open_client(where, SnapshotClient, desired=desired) as client:
             assert isinstance(client, SnapshotClient)
@@ -153,6 +170,7 @@ def audit(
             f"Reading Codat: {len(read.companies)} companies in the account ({requests})",
             err=True,
         )
+        rows.append(onboarding(desired, read.live))
         return build_audit(desired, read, options=options, fail_on=fail_on, stale_after=stale_after)
 
     report = run(go())
@@ -164,7 +182,12 @@ def audit(
         from reconcile.cli.private_files import write_private
 
         write_private(json_out, _render(report, "json", link_urls))
-    click.echo(_render(report, fmt, link_urls), nl=False)
+    if fmt == "html":
+        from reconcile.render.audit_html import render_audit_html
+
+        click.echo(render_audit_html(report, rows[0] if rows else ()), nl=False)
+    else:
+        click.echo(_render(report, fmt, link_urls), nl=False)
     sys.exit(EXIT_CHANGES if report.drift else EXIT_OK)
 
 
