@@ -15,6 +15,7 @@ from __future__ import annotations
 from reconcile.model import Company, Connection, DesiredState, LiveState, Status
 from reconcile.model.onboarding import Onboarding
 
+
 def onboarding(desired: DesiredState, live: LiveState) -> tuple[Onboarding, ...]:
     """Each declared (present) customer of `desired`, as `live` shows it, in file order."""
     by_uid: dict[str, Company] = {}
@@ -25,8 +26,7 @@ def onboarding(desired: DesiredState, live: LiveState) -> tuple[Onboarding, ...]
     for customer in desired.customers:
         if customer.state != "present":
             continue
-        company = by_uid.get(customer.uid)
-        rows.append(_row(customer.uid, customer.name, company, live))
+        rows.append(_row(customer.uid, customer.name, by_uid.get(customer.uid), live))
     return tuple(rows)
 
 
