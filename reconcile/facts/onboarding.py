@@ -12,6 +12,9 @@ Plain data out: no Link URL and no company id (a pending company's id is a secre
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+
 from reconcile.model import Company, Connection, DesiredState, LiveState, Status
 from reconcile.model.onboarding import Onboarding
 
@@ -65,3 +68,20 @@ def _error(connections: tuple[Connection, ...]) -> str | None:
         return None
     newest = max(active, key=lambda e: e.errored_on_utc or "")
     return newest.message or newest.status_text or newest.status_code or "an error"
+
+
+def after_pass(
+    rows: tuple[Onboarding, ...], applied: Mapping[str, frozenset[str]]
+) -> tuple[Onboarding, ...]:
+    """`rows` (read before a pass) as the pass left them: the partner expense connection and
+    the expense config it made (`applied`: uid -> action kinds applied) move a customer on."""
+    moved = []
+    for row in rows:
+        kinds = applied.get(row.uid, frozenset())
+        stage = row.stage
+        if stage == "authorized" and "create_partner_expense" in kinds:
+            stage = "partner_connection"
+        if stage == "partner_connection" and "set_expense_config" in kinds:
+            stage = "configured"
+        moved.append(replace(row, stage=stage) if stage != row.stage else row)
+    return tuple(moved)

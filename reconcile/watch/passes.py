@@ -141,12 +141,16 @@ def _read(
     live = result.live
     if live is None or desired is None:
         return None, {}
-    from reconcile.facts.onboarding import onboarding
+    from reconcile.facts.onboarding import after_pass, onboarding
 
     companies: dict[str, str] = {
         c.id: c.uid for c in live.companies if c.uid and c.owner == desired.owner
     }
-    rows = onboarding(desired, live)
+    applied: dict[str, set[str]] = {}
+    for outcome in result.applied.outcomes:
+        if outcome.status == "applied":
+            applied.setdefault(outcome.action.uid, set()).add(outcome.action.kind.value)
+    rows = after_pass(onboarding(desired, live), {uid: frozenset(k) for uid, k in applied.items()})
     if result.scope is not None:
         seen = set(companies.values())
         rows = tuple(r for r in rows if r.uid in seen)

@@ -252,4 +252,5 @@ class WatchStatus:
 def _item(item: Waiting) -> dict[str, Any]:
     body = asdict(item)
     body.pop("who")
+    body.pop("company_id")  # a pending company's id links it (DESIGN §11): never shown
     return body
