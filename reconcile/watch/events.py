@@ -4,8 +4,9 @@ the pass reads the company fresh.
 
     connection.* / company.*       converge that company; a connection event about an error
                                    (an active dataConnectionErrors entry, connection.failed, or
-                                   connection.disconnected with a Deauthorized or Unlinked status) is shown on /status at once,
-                                   as reported, until the company's pass reads it
+                                   connection.disconnected with a Deauthorized or Unlinked
+                                   status) is shown on /status at once, as reported, until the
+                                   company's pass reads it
     client.rateLimit.reached       pause writes until the reset (`expiryDate`, when readable)
     client.rateLimit.reset         resume, with a full pass
 """
