@@ -5,38 +5,27 @@ from the audit's read, what waits for whom from its findings. Never a Link URL (
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from reconcile.audit.model import Audit
 from reconcile.model.onboarding import Onboarding
+from reconcile.render.bearer import hide, hide_ids
 from reconcile.render.html import render_report
 from reconcile.render.status_view import CustomerView, StatusView, WaitRow, parse_time
-
-# Codat's company ids; a pending company's links it (DESIGN §11): the page names none of them
-COMPANY_ID = re.compile(
-    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
-)
-
-
-def _without_ids(text: str, known: set[str]) -> str:
-    for company_id in known:
-        text = text.replace(company_id, "(id withheld)")
-    return COMPANY_ID.sub("(id withheld)", text)
 
 
 def audit_view(
     audit: Audit, rows: tuple[Onboarding, ...], now: datetime | None = None
 ) -> StatusView:
     moment = now or parse_time(audit.read_at) or datetime.now(UTC)
-    known = {f.company_id for f in audit.findings if f.company_id}
+    known = frozenset(f.company_id for f in audit.findings if f.company_id)
     waiting = tuple(
         WaitRow(
             finding.kind.who,
             finding.uid or "",
             finding.name,
             finding.kind.heading,
-            _without_ids(finding.detail, known),
+            hide_ids(hide(finding.detail), known),
             parse_time(finding.since),
         )
         for finding in audit.findings
@@ -61,7 +50,7 @@ def audit_view(
         customers=customers,
         waiting=waiting,
         health=health,
-        notes=tuple(_without_ids(w, known) for w in audit.warnings),
+        notes=tuple(hide_ids(hide(w), known) for w in audit.warnings),
         source="audit",
     )
 

@@ -1,5 +1,6 @@
 """HTML of the status report: the watch's pages and `audit --format html`, one set of Jinja2
-templates (reconcile/render/templates), autoescaped. No script, no external asset: readable
+templates (reconcile/render/templates), autoescaped, every printed string through
+`reconcile.render.bearer.hide` (no Link URL, no company id). No script, no external asset: readable
 without JavaScript, and one static file for a CI artifact.
 
 - `report_context(view, ...)`: the overview (funnel, who waits, health, customers). On the watch
@@ -18,6 +19,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from reconcile.model.onboarding import STAGE_TEXT
+from reconcile.render.bearer import hide
 from reconcile.render.status_view import CustomerView, StatusView, age
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -33,7 +35,14 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=False,
         keep_trailing_newline=True,
+        finalize=_shown,
     )
+
+
+def _shown(value: Any) -> Any:
+    """Every string a template prints, without Link URLs or company ids (the last line of
+    defence: the views hold none, but Codat's free text may)."""
+    return hide(value) if isinstance(value, str) else value
 
 
 def page_href(uid: str) -> str:

@@ -70,13 +70,17 @@ def create_app(
     *,
     max_body: int = MAX_BODY_BYTES,
     deliveries: Deliveries | None = None,
+    on_delivery: Callable[[str, str], None] | None = None,
 ) -> Starlette:
-    """The public face: what Codat (through the HTTPS proxy) and a liveness probe need."""
+    """The public face: what Codat (through the HTTPS proxy) and a liveness probe need.
+    `on_delivery(outcome, message)` hears each answer (the notifier: refused deliveries)."""
 
     def answer(outcome: str, code: int, message: str) -> JSONResponse:
         metrics.delivery(outcome)
         if deliveries is not None and code == 200:
             deliveries.accepted()
+        if on_delivery is not None:
+            on_delivery(outcome, message)
         return JSONResponse({"outcome": outcome, "message": message}, status_code=code)
 
     async def webhook(request: Request) -> Response:

@@ -4,8 +4,9 @@ Waiting items are kept per customer: a full pass replaces them all, a pass over 
 replaces those customers' items; so is each customer's place in the onboarding funnel. Each
 customer's timeline says what the watch saw and did. A connection event about an error is shown
 at once, as Codat reported it, until a pass of that company reads it. Nothing here holds a Link
-URL (anyone who opens one can authorize that company) or a company id: /status and the status
-page are for operators, dashboards and logs.
+URL (anyone who opens one can authorize that company), and nothing shows a company id (the id of
+a company awaiting authorization is a Link URL, `reconcile.render.bearer`): /status and the
+status page are for operators, dashboards and logs; a customer's uid identifies it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconcile.model.onboarding import FUNNEL, STAGE_TEXT, Onboarding
+from reconcile.render.bearer import hide
 from reconcile.render.status_view import CustomerView, StatusView, WaitRow, age, parse_time
 from reconcile.watch.events import Hint
 from reconcile.watch.passes import WHO, PassReport, Waiting
@@ -160,7 +162,7 @@ class WatchStatus:
             "desired": {
                 "loaded_at": _iso(self.desired_loaded_at),
                 "valid": self.desired_error is None,
-                "error": self.desired_error,
+                "error": _shown(self.desired_error),
             },
             "quota": {
                 "paused": self.quota_paused,
@@ -168,7 +170,7 @@ class WatchStatus:
             },
             "last_good_resync": _iso(self.last_good_resync),
             "last_pass_at": _iso(self.last_pass_at),
-            "last_pass_error": self.last_pass_error,
+            "last_pass_error": _shown(self.last_pass_error),
             "passes": self.passes,
             "queued_companies": self.queued,
             "stopping": self.stopping,
@@ -180,7 +182,7 @@ class WatchStatus:
                 "last_refused_reason": self.last_refused_reason,
             },
             "reported_connection_errors": [
-                {"uid": uid, "event": r.event, "error": r.error, "at": _iso(r.at)}
+                {"uid": uid, "event": r.event, "error": hide(r.error), "at": _iso(r.at)}
                 for uid, r in self.reported()
             ],
         }
@@ -252,5 +254,9 @@ class WatchStatus:
 def _item(item: Waiting) -> dict[str, Any]:
     body = asdict(item)
     body.pop("who")
-    body.pop("company_id")  # a pending company's id links it (DESIGN §11): never shown
-    return body
+    body.pop("company_id")  # kept to scope a pass, never shown
+    return {k: hide(v) if isinstance(v, str) else v for k, v in body.items()}
+
+
+def _shown(message: str | None) -> str | None:
+    return None if message is None else hide(message)

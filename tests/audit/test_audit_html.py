@@ -30,10 +30,14 @@ def report(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_no_link_url_and_no_pending_company_id(fleet: Fleet, report: Path) -> None:
+def test_no_link_url_and_no_pending_company_id(fleet: Fleet, report: Path, tmp_path: Path) -> None:
     html = report.read_text(encoding="utf-8")
-    secret = cli("audit", str(fleet.file), "--format", "json", "--link-urls", env=fleet.env())
-    doc = json.loads(secret.stdout)
+    private = tmp_path / "audit.json"
+    secret = cli(
+        "audit", str(fleet.file), "--link-urls", "--json-out", str(private), env=fleet.env()
+    )
+    assert secret.returncode == 2, secret.stderr
+    doc = json.loads(private.read_text(encoding="utf-8"))
     pending = [f for f in doc["findings"] if f.get("link_url")]
     assert pending, "the control: the fleet has customers awaiting authorization"
     for finding in pending:
@@ -44,11 +48,24 @@ def test_no_link_url_and_no_pending_company_id(fleet: Fleet, report: Path) -> No
     assert "Acme &amp; Sons" in html and "O&#39;Broken Books 42" in html  # escaped
 
 
-def test_link_urls_is_refused_with_html(fleet: Fleet) -> None:
-    result = cli("audit", str(fleet.file), "--format", "html", "--link-urls", env=fleet.env())
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "--link-urls cannot be used with --format html" in result.stderr
-    assert result.stdout == ""
+def test_link_urls_go_to_the_private_file_never_to_the_page(fleet: Fleet, tmp_path: Path) -> None:
+    private = tmp_path / "audit.json"
+    result = cli(
+        "audit",
+        str(fleet.file),
+        "--format",
+        "html",
+        "--link-urls",
+        "--json-out",
+        str(private),
+        env=fleet.env(),
+    )
+    assert result.returncode == 2, result.stderr
+    links = [
+        f["link_url"] for f in json.loads(private.read_text())["findings"] if f.get("link_url")
+    ]
+    assert links, "the control: the private file has them"
+    assert not any(link in result.stdout for link in links)
 
 
 @pytest.mark.slow
