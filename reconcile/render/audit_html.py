@@ -11,7 +11,7 @@ from reconcile.audit.model import Audit
 from reconcile.model.onboarding import Onboarding
 from reconcile.render.bearer import hide, hide_ids
 from reconcile.render.html import render_report
-from reconcile.render.status_view import CustomerView, StatusView, WaitRow, parse_time
+from reconcile.render.status_view import CustomerView, StatusView, WaitRow, by_uid, parse_time
 
 
 def audit_view(
@@ -30,9 +30,8 @@ def audit_view(
         )
         for finding in audit.findings
     )
-    customers = tuple(
-        CustomerView(row, tuple(w for w in waiting if w.uid == row.uid)) for row in rows
-    )
+    grouped = by_uid(waiting)
+    customers = tuple(CustomerView(row, grouped.get(row.uid, ())) for row in rows)
     verdict = (
         "drift: " + ", ".join(kind.value for kind in audit.failing) if audit.drift else "no drift"
     )

@@ -126,7 +126,7 @@ def create_status_app(
     status: Callable[[], dict[str, Any]],
     hosts: Iterable[str] = (),
     *,
-    view: Callable[[], StatusView] | None = None,
+    view: Callable[[str | None], StatusView] | None = None,
     resync: Callable[[str], None] | None = None,
     resync_token: str | None = None,
 ) -> Starlette:
@@ -142,12 +142,12 @@ def create_status_app(
     async def overview(request: Request) -> Response:
         if view is None:
             return PlainTextResponse("no status page\n", status_code=404)
-        context = report_context(view(), page_href, inline_customers=False)
+        context = report_context(view(None), page_href, inline_customers=False)
         return templates.TemplateResponse(request, REPORT, context, headers=PAGE_HEADERS)
 
     async def customer_page(request: Request) -> Response:
         uid = request.path_params["uid"]
-        found = view() if view is not None else None
+        found = view(uid) if view is not None else None
         customer = found.customer(uid) if found is not None else None
         if found is None or customer is None:
             return HTMLResponse(

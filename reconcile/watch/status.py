@@ -17,7 +17,14 @@ from typing import Any
 
 from reconcile.model.onboarding import FUNNEL, STAGE_TEXT, Onboarding
 from reconcile.render.bearer import hide
-from reconcile.render.status_view import CustomerView, StatusView, WaitRow, age, parse_time
+from reconcile.render.status_view import (
+    CustomerView,
+    StatusView,
+    WaitRow,
+    age,
+    by_uid,
+    parse_time,
+)
 from reconcile.watch.events import Hint
 from reconcile.watch.passes import WHO, PassReport, Waiting
 from reconcile.watch.timeline import Timeline
@@ -187,22 +194,25 @@ class WatchStatus:
             ],
         }
 
-    def view(self, now: datetime | None = None) -> StatusView:
-        """The status page's data."""
+    def view(self, only: str | None = None, now: datetime | None = None) -> StatusView:
+        """The status page's data (`only`: just that customer's, for its own page)."""
         moment = now or _now()
+        mine = self._waiting.get(only, ()) if only is not None else self.waiting()
         waits = [
-            WaitRow(w.who, w.uid, w.name, w.subject, w.detail, parse_time(w.since))
-            for w in self.waiting()
+            WaitRow(w.who, w.uid, w.name, w.subject, w.detail, parse_time(w.since)) for w in mine
         ]
         waits += [
             WaitRow(
                 "person", uid, "", f"Codat reported {r.event}", r.error + " (not read yet)", r.at
             )
             for uid, r in self.reported()
+            if only is None or uid == only
         ]
+        grouped = by_uid(waits)
         customers = tuple(
-            CustomerView(row, tuple(w for w in waits if w.uid == uid), self.timeline.of(uid))
+            CustomerView(row, grouped.get(uid, ()), self.timeline.of(uid))
             for uid, row in self._stages.items()
+            if only is None or uid == only
         )
         notes = []
         if self.desired_error:
