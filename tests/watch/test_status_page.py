@@ -32,7 +32,13 @@ def test_status_page_in_a_browser(tmp_path: Path) -> None:
             assert re.search(r"w-1: applied create_partner_expense", watch.log()), watch.log()
             assert "w-2: stage Awaiting authorization" in watch.log()
 
-            html = httpx.get(watch.status_url + "/", timeout=10).text
+            answer = httpx.get(watch.status_url + "/", timeout=10)
+            assert answer.headers["x-frame-options"] == "DENY"
+            assert "default-src 'none'" in answer.headers["content-security-policy"]
+            html = answer.text
+            rebound = httpx.get(watch.status_url + "/", headers={"Host": "evil.example"})
+            assert rebound.status_code == 400  # the page is Host-checked like /status
+            assert httpx.get(watch.url + "/", timeout=10).status_code == 404  # not public
             for secret in secrets:
                 assert secret not in html
             assert "<script" not in html
