@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from reconcile.desired.document import Document
-from reconcile.desired.schema import Issue
+from reconcile.desired.problems import Issue
 
 Found = tuple[int, Issue]
 
