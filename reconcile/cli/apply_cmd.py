@@ -6,6 +6,10 @@ execution, progress on stderr, interrupts, the summary and the exit code.
 `apply --plan FILE [PATHS...]` (or `apply FILE` whose content is unmistakably a plan) runs a
 saved plan instead (`reconcile.cli.saved_plans`).
 
+Link URLs (and company ids: the id of a company awaiting authorization is one) are not printed
+by default: standard output is often a CI log. `--link-urls-out FILE` writes them to a file only
+its owner reads; `--link-urls` shows them on a terminal (`reconcile.cli.link_urls`).
+
 Exit codes: 0 everything applied; 1 something failed, was refused or skipped, or Codat's daily
 quota ran out; 2 with --detailed-exitcode when everything applied but the plan holds refusals;
 130 after Ctrl-C (SIGINT), 143 after SIGTERM (the summary so far is printed).
@@ -22,7 +26,14 @@ import click
 
 from reconcile.cli.exits import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, fail
 from reconcile.cli.inputs import load_desired
-from reconcile.cli.options import format_option, parallelism_option, plan_options, sandbox_options
+from reconcile.cli.link_urls import check_link_urls, write_link_urls
+from reconcile.cli.options import (
+    format_option,
+    link_url_options,
+    parallelism_option,
+    plan_options,
+    sandbox_options,
+)
 from reconcile.cli.reading import say_read, say_reading
 from reconcile.cli.runner import run
 
@@ -63,6 +74,7 @@ HEARTBEAT_SECONDS = 30.0
     is_flag=True,
     help="Exit 2 when everything applied but the plan holds refusals.",
 )
+@link_url_options
 def apply(
     paths: tuple[Path, ...],
     where: Where,
@@ -73,18 +85,23 @@ def apply(
     fmt: str,
     planfile: Path | None,
     detailed_exitcode: bool,
+    link_urls: bool,
+    link_urls_out: Path | None,
 ) -> None:
     """Make Codat match the file; or `apply --plan FILE`: exactly a saved plan, no prompt."""
     from reconcile.cli.saved_plans import apply_saved, is_plan_file
     from reconcile.render.style import Style
     from reconcile.render.text import render_plan
 
+    check_link_urls(link_urls)
     run_plan = applier(
         parallelism=parallelism,
         fail_fast=fail_fast,
         fmt=fmt,
         style=Style.for_stream(sys.stdout),
         detailed_exitcode=detailed_exitcode,
+        link_urls=link_urls,
+        link_urls_out=link_urls_out,
     )
     if planfile is None and paths and is_plan_file(paths[0]):  # unmistakably a plan
         planfile, paths = paths[0], paths[1:]
@@ -107,9 +124,8 @@ def apply(
     cancelled: list[bool] = []
 
     def approve(made: PlanRun) -> bool:
-        click.echo(
-            render_plan(made.plan, Style.for_stream(plan_stream)), nl=False, file=plan_stream
-        )
+        shown = render_plan(made.plan, Style.for_stream(plan_stream), link_urls=link_urls)
+        click.echo(shown, nl=False, file=plan_stream)
         if not made.plan.has_changes:
             return False
         if not auto_approve and not confirm():
@@ -134,12 +150,15 @@ def apply(
     if cancelled:
         click.echo("Apply cancelled; nothing was changed.", err=True)
         sys.exit(EXIT_ERROR)
-    code = EXIT_CHANGES if detailed_exitcode and made.plan.refused else EXIT_OK
-    if fmt == "json":
-        from reconcile.executor import ApplyResult
-        from reconcile.render.apply import result_document
+    from reconcile.executor import ApplyResult
+    from reconcile.render.apply import link_entries, result_document
 
-        click.echo(json.dumps(result_document(made.plan, ApplyResult(), code), indent=2))
+    code = EXIT_CHANGES if detailed_exitcode and made.plan.refused else EXIT_OK
+    if link_urls_out is not None:
+        write_link_urls(link_urls_out, link_entries(made.plan, ApplyResult()))
+    if fmt == "json":
+        document = result_document(made.plan, ApplyResult(), code, link_urls=link_urls)
+        click.echo(json.dumps(document, indent=2))
     sys.exit(code)
 
 
@@ -163,6 +182,8 @@ def applier(
     detailed_exitcode: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    link_urls: bool = False,
+    link_urls_out: Path | None = None,
 ) -> RunPlan:
     """How this command runs an already-made (and approved) plan: progress on `err`, the
     summary (or with fmt "json" the result document) on `out`; the run returns the exit code.
@@ -170,7 +191,8 @@ def applier(
     The first SIGINT or SIGTERM starts nothing new and lets the requests in flight finish,
     then the summary so far is printed (exit 130 or 143); a second one exits at once. When
     Codat's daily quota runs out, the same happens by itself (exit 1) and the summary says when
-    the quota resets."""
+    the quota resets. Link URLs and company ids reach `out` only with `link_urls` (the caller
+    checked it is a terminal); `link_urls_out` names a private file for them."""
     from reconcile.render.progress import for_stream
     from reconcile.render.style import Style
     from reconcile.runs.apply import runner
@@ -185,7 +207,11 @@ def applier(
 
     def done(plan: Plan, result: ApplyResult, code: int) -> None:
         o, e = streams()
-        show_result(plan, result, code, fmt=fmt, style=style, out=o, err=e)
+        if link_urls_out is not None:
+            from reconcile.render.apply import link_entries
+
+            write_link_urls(link_urls_out, link_entries(plan, result))
+        show_result(plan, result, code, fmt=fmt, style=style, out=o, err=e, link_urls=link_urls)
 
     def progress() -> Progress:
         e = streams()[1]
@@ -203,16 +229,25 @@ def applier(
 
 
 def show_result(
-    plan: Plan, result: ApplyResult, code: int, *, fmt: str, style: Style, out: TextIO, err: TextIO
+    plan: Plan,
+    result: ApplyResult,
+    code: int,
+    *,
+    fmt: str,
+    style: Style,
+    out: TextIO,
+    err: TextIO,
+    link_urls: bool = False,
 ) -> None:
     from reconcile.render.apply import render_summary, result_document
     from reconcile.render.style import Style
 
     if fmt == "json":
         err.write(render_summary(plan, result, Style.for_stream(err)))
-        out.write(json.dumps(result_document(plan, result, code), indent=2) + "\n")
+        document = result_document(plan, result, code, link_urls=link_urls)
+        out.write(json.dumps(document, indent=2) + "\n")
     else:
-        out.write(render_summary(plan, result, style))
+        out.write(render_summary(plan, result, style, link_urls=link_urls))
     out.flush()
 
 

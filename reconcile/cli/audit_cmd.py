@@ -16,11 +16,12 @@ from reconcile.cli.inputs import load_desired
 from reconcile.cli.options import (
     format_option,
     link_urls_option,
+    notify_options,
     paths_argument,
     plan_options,
     sandbox_options,
 )
-from reconcile.cli.runner import run
+from reconcile.cli.runner import run, run_sync
 
 if TYPE_CHECKING:
     from reconcile.audit import Audit, FindingKind
@@ -76,7 +77,14 @@ class Duration(ParamType):
 @paths_argument
 @sandbox_options
 @plan_options
-@format_option()
+@format_option(
+    "text",
+    "json",
+    "markdown",
+    "html",
+    help="markdown: an issue body or chat message; html: one static page (the watch's status "
+    "report: funnel, who waits, each customer) for a CI artifact, never with Link URLs.",
+)
 @click.option(
     "--fail-on",
     type=KindList(),
@@ -104,9 +112,12 @@ class Duration(ParamType):
     help="An earlier JSON report: mark each finding new or not, and count the resolved ones.",
 )
 @link_urls_option(
-    "Include the Link URLs of customers awaiting authorization. Anyone who opens one can "
-    "authorize that company: never post them to a pull request or an issue."
+    "Include the Link URLs and company ids of customers awaiting authorization: in "
+    "--json-out's file (mode 0600), and on standard output when it is a terminal. Anyone who "
+    "opens one can authorize that company: never post them to a pull request, an issue or a "
+    "CI log."
 )
+@notify_options
 def audit(
     paths: tuple[Path, ...],
     where: Where,
@@ -117,12 +128,24 @@ def audit(
     json_out: Path | None,
     since_path: Path | None,
     link_urls: bool,
+    notify_file: Path | None,
+    state_dir: Path,
 ) -> None:
     """Read-only drift report: exit 0 clean, 2 drift, 1 error. Sends nothing but GET."""
+    from reconcile.cli.link_urls import check_link_urls
     from reconcile.render.reading import codat_line, files_line
     from reconcile.runs.audit import audit as audit_run
+    from reconcile.runs.notify import load_notify
 
+    # Off a terminal, --link-urls puts them in --json-out's private file only.
+    shown = check_link_urls(
+        link_urls,
+        file_option="--json-out FILE (with --link-urls)",
+        to_file=json_out is not None,
+    )
     desired = load_desired(paths, where)
+    # Before any request: a bad notifications file stops here.
+    notify = run_sync(lambda: load_notify(notify_file, state_dir))
     earlier = None
     if since_path is not None:
         from reconcile.audit.since import ReportError, read_report
@@ -136,9 +159,22 @@ def audit(
     def said(companies: int, requests: int) -> None:
         click.echo(codat_line(companies, requests, "companies in the account"), err=True)
 
-    report = run(
-        audit_run(where, desired, options, fail_on=fail_on, stale_after=stale_after, on_read=said)
+    def say(line: str) -> None:
+        click.echo(line, err=True)
+
+    done = run(
+        audit_run(
+            where,
+            desired,
+            options,
+            fail_on=fail_on,
+            stale_after=stale_after,
+            on_read=said,
+            notify=notify,
+            log=say,
+        )
     )
+    report = done.report
     if earlier is not None:
         from reconcile.audit.since import mark_new
 
@@ -147,7 +183,12 @@ def audit(
         from reconcile.cli.private_files import write_private
 
         write_private(json_out, _render(report, "json", link_urls))
-    click.echo(_render(report, fmt, link_urls), nl=False)
+    if fmt == "html":  # never a Link URL, whatever --link-urls says (it fills --json-out)
+        from reconcile.render.audit_html import render_audit_html
+
+        click.echo(render_audit_html(report, done.onboarding), nl=False)
+    else:
+        click.echo(_render(report, fmt, shown), nl=False)
     sys.exit(EXIT_CHANGES if report.drift else EXIT_OK)
 
 

@@ -16,16 +16,17 @@ from typing import TYPE_CHECKING
 import click
 
 from reconcile.cli.inputs import load_desired
+from reconcile.cli.link_urls import check_link_urls, write_link_urls
 from reconcile.cli.options import (
     format_option,
-    link_urls_option,
+    link_url_options,
+    notify_options,
     parallelism_option,
     paths_argument,
     sandbox_options,
     target_option,
 )
-from reconcile.cli.private_files import write_private
-from reconcile.cli.runner import run
+from reconcile.cli.runner import run, run_sync
 
 if TYPE_CHECKING:
     from reconcile.runs.connect import Where
@@ -48,16 +49,8 @@ if TYPE_CHECKING:
     "json",
     help="json: the pass as a document on stdout (what waits, grouped by who must act).",
 )
-@link_urls_option(
-    "Show the Link URLs of customers awaiting authorization. Anyone who opens one can "
-    "authorize that company: never post them to a pull request or an issue."
-)
-@click.option(
-    "--link-urls-out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the customers awaiting authorization with their Link URLs to FILE (JSON, "
-    "mode 0600), for the operator to send.",
-)
+@link_url_options
+@notify_options
 def converge(
     paths: tuple[Path, ...],
     where: Where,
@@ -67,6 +60,8 @@ def converge(
     fmt: str,
     link_urls: bool,
     link_urls_out: Path | None,
+    notify_file: Path | None,
+    state_dir: Path,
 ) -> None:
     """One pass: read Codat, plan, apply only what policy.auto allows; report what waits."""
     from reconcile.planner import PlanOptions
@@ -75,11 +70,18 @@ def converge(
     from reconcile.render.style import Style
     from reconcile.runs.converge import converge as converge_run
     from reconcile.runs.converge import exit_code
+    from reconcile.runs.notify import load_notify
 
+    check_link_urls(link_urls)
     desired = load_desired(paths, where)
+    # Before any request: a bad notifications file stops here.
+    notify = run_sync(lambda: load_notify(notify_file, state_dir))
     auto = ", ".join(sorted(desired.policy.auto)) or "nothing"
     click.echo(f"{files_line(desired)}; policy.auto: {auto}", err=True)
     options = PlanOptions(targets=frozenset(targets))
+
+    def say(line: str) -> None:
+        click.echo(line, err=True)
 
     def at_once(signum: int) -> None:
         click.echo("\nExiting at once; requests in flight may have landed: run converge.", err=True)
@@ -92,13 +94,14 @@ def converge(
             options=options,
             parallelism=parallelism,
             at_once=at_once,
+            notify=notify,
+            log=say,
         )
     )
     stop = result.applied.stopped
     code = exit_code(result)
     if link_urls_out is not None:
-        doc = waiting_list(result.classified.customer, link_urls=True)
-        write_private(link_urls_out, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        write_link_urls(link_urls_out, waiting_list(result.classified.customer, link_urls=True))
     if fmt == "json":
         document = pass_document(result, code, link_urls=link_urls)
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))

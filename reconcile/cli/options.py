@@ -45,8 +45,56 @@ def format_option(*choices: str, help: str = MARKDOWN_HELP) -> Decorator:
 
 def link_urls_option(help: str) -> Decorator:
     """`--link-urls`: show the Link URLs of customers awaiting authorization (left out by
-    default: anyone who opens one can authorize that company)."""
+    default: anyone who opens one can authorize that company; printed on a terminal only,
+    `reconcile.cli.link_urls`)."""
     return click.option("--link-urls", is_flag=True, help=help)
+
+
+def link_url_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--link-urls` and `--link-urls-out`, as `link_urls: bool` and `link_urls_out: Path |
+    None` (apply and converge)."""
+    command = click.option(
+        "--link-urls-out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the customers awaiting authorization with their Link URLs and company ids "
+        "to FILE (JSON, mode 0600), for the operator to send.",
+    )(command)
+    return link_urls_option(
+        "Show Link URLs and company ids on standard output, which must be a terminal. "
+        "Anyone who opens one can authorize that company: never post them to a pull request, "
+        "an issue or a CI log."
+    )(command)
+
+
+NOTIFY_HELP = (
+    "The notifications file (the deployment's): tell the partner's app and the team what "
+    "changed since the last run. Its state is kept in --state-dir (keep it between CI runs)."
+)
+
+
+def notify_option(help: str = NOTIFY_HELP) -> Decorator:
+    """`--notify FILE` (into `notify_file`): the deployment's notifications file."""
+    return click.option(
+        "--notify", "notify_file", type=click.Path(path_type=Path), metavar="FILE", help=help
+    )
+
+
+def state_dir_option(help: str) -> Decorator:
+    return click.option(
+        "--state-dir",
+        default=".reconcile",
+        show_default=True,
+        type=click.Path(path_type=Path),
+        help=help,
+    )
+
+
+def notify_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--notify FILE` and `--state-dir` of a CI run (converge, audit)."""
+    command = state_dir_option(
+        "Where --notify remembers what it told (so the next run repeats none)."
+    )(command)
+    return notify_option()(command)
 
 
 def parallelism_option(help: str) -> Decorator:

@@ -10,6 +10,7 @@ import click
 
 from reconcile.cli.exits import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, fail
 from reconcile.cli.inputs import load_desired
+from reconcile.cli.link_urls import check_link_urls
 from reconcile.cli.options import (
     format_option,
     full_plan_hint_option,
@@ -53,8 +54,9 @@ if TYPE_CHECKING:
     help="With --out: how long the saved plan may be applied (e.g. 7d, 36h, 90m).",
 )
 @link_urls_option(
-    "markdown: include the Link URLs of customers awaiting authorization (left out by "
-    "default: anyone who opens one can authorize that company; never post them to a PR)."
+    "Show the Link URLs (and company ids) of customers awaiting authorization, on a "
+    "terminal only (left out by default, and never saved with --out: anyone who opens one can "
+    "authorize that company; never post them to a pull request or a CI log)."
 )
 def plan(
     paths: tuple[Path, ...],
@@ -72,7 +74,9 @@ def plan(
     from reconcile.durations import parse_duration
     from reconcile.render.style import Style
     from reconcile.render.text import render_plan
+    from reconcile.runs.plan import without_link_urls
 
+    check_link_urls(link_urls)
     try:
         valid_for = parse_duration(max_age)
     except ValueError as exc:
@@ -98,7 +102,7 @@ def plan(
             save_for=valid_for if out is not None else None,
         )
     )
-    the_plan = made.plan
+    the_plan = made.plan if link_urls else without_link_urls(made.plan)
     if out is not None and the_plan.unsafe:
         click.echo(f"The plan is refused as a whole; nothing was saved to {out}.", err=True)
     elif out is not None and made.saved is not None:
@@ -117,7 +121,8 @@ def plan(
         )
         click.echo(markdown, nl=False)
     else:
-        click.echo(render_plan(the_plan, Style.for_stream(sys.stdout)), nl=False)
+        shown = render_plan(the_plan, Style.for_stream(sys.stdout), link_urls=link_urls)
+        click.echo(shown, nl=False)
     if the_plan.unsafe:  # only reached with --format json: the document says why
         sys.exit(EXIT_ERROR)
     if changed is not None:

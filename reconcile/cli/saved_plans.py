@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from reconcile.planner import PlanOptions
     from reconcile.plans import Plan
     from reconcile.runs.connect import Where
-    from reconcile.runs.saved_apply import RunPlan
+    from reconcile.runs.saved_apply import Fresh, RunPlan
     from reconcile.runs.saved_out import SavedRecord
 
 
@@ -102,15 +102,53 @@ def apply_saved(
         _print_outcome(plan, refusals, "no_changes", fmt)
         raise SystemExit(refusals)
 
+    judged_as: list[Fresh] = []
+
+    def judged(fresh: Fresh) -> None:
+        judged_as.append(fresh)
+        if fresh.partly:
+            _say_partly(fresh, path)
+
     def starting(fresh: Plan) -> None:
         click.echo(f"Applying the saved plan {path} (owner {text(fresh.owner)})", err=True)
 
-    code = run(saved_apply.apply_checked(checked, where, path, run_plan, on_start=starting))
+    code = run(
+        saved_apply.apply_checked(
+            checked, where, path, run_plan, on_fresh=judged, on_start=starting
+        )
+    )
     if code is None:
         click.echo(f"{path}: already applied: nothing to do.", err=fmt == "json")
         _print_outcome(plan, refusals, "already_applied", fmt)
         raise SystemExit(refusals)
+    fresh = judged_as[0] if judged_as else None
+    if fresh is not None and fresh.held and fresh.runnable:
+        click.echo(
+            f"{path}: {len(fresh.held)} action(s) of customers changed behind the plan were not "
+            "applied (listed above): run plan for them.",
+            err=True,
+        )
     raise SystemExit(code)
+
+
+def _say_partly(fresh: Fresh, path: Path) -> None:
+    """A partly applied plan: what counts as done, what runs, and what is held (and why)."""
+    click.echo(
+        f"{path}: partly applied: {fresh.landed} of {fresh.total} actions already landed "
+        "(another apply made them, or an apply stopped before the end): counted as done; "
+        f"{fresh.runnable} remaining action(s) of customers as the plan saw them are applied.",
+        err=True,
+    )
+    if fresh.held:
+        lines = "\n".join(f"  {line}" for line in fresh.held)
+        why = "\n".join(f"  {line}" for line in fresh.changed)
+        click.echo(
+            f"Error: {path}: {len(fresh.held)} remaining action(s) not applied: their "
+            f"customers changed behind the plan since it was made:\n{why}\nNot applied:\n"
+            f"{lines}\nMake a new plan for them (reconcile plan PATH... --out FILE), review "
+            "it, and apply that.",
+            err=True,
+        )
 
 
 def _print_outcome(plan: Plan, code: int, status: str, fmt: str) -> None:

@@ -1,12 +1,15 @@
 """`watch`: the long-running controller (see reconcile/watch and docs/watch.md).
 
     reconcile watch PATH... [--listen HOST:PORT] [--status-listen HOST:PORT] [--resync 10m]
-                            [--register URL]
+                            [--register URL] [--notify FILE]
 
 Serves POST /webhooks/codat (Standard Webhooks signatures, secret from CODAT_WEBHOOK_SECRET or
-CODAT_WEBHOOK_SECRET_FILE) and GET /healthz on --listen, and GET /status, /metrics, /healthz on
---status-listen (internal: loopback names and --status-host only). Runs until SIGTERM (exit 143)
-or SIGINT (exit 130); exit 1 on bad input or when it cannot start.
+CODAT_WEBHOOK_SECRET_FILE) and GET /healthz on --listen, and the status page (GET /,
+/customers/UID), GET /status, /metrics, /healthz and POST /resync (Bearer token from
+RECONCILE_WATCH_TOKEN or RECONCILE_WATCH_TOKEN_FILE) on --status-listen (internal: loopback
+names and --status-host only). Runs until SIGTERM (exit 143) or SIGINT (exit 130); exit 1 on bad
+input or when it cannot start. With --notify, tells the partner's app and the team what changed
+after each pass (reconcile/notify).
 """
 
 from __future__ import annotations
@@ -21,13 +24,16 @@ import click
 
 from reconcile.cli.exits import fail
 from reconcile.cli.inputs import load_desired
-from reconcile.cli.options import paths_argument, sandbox_options
-from reconcile.cli.runner import run
+from reconcile.cli.options import notify_option, paths_argument, sandbox_options, state_dir_option
+from reconcile.cli.runner import run, run_sync
 from reconcile.escape import text as escaped
 
 if TYPE_CHECKING:
     from reconcile.runs.connect import Where
 
+TOKEN_ENV = "RECONCILE_WATCH_TOKEN"
+TOKEN_FILE_ENV = "RECONCILE_WATCH_TOKEN_FILE"
+MIN_TOKEN_CHARS = 16
 DEFAULT_LISTEN = "127.0.0.1:8787"
 DEFAULT_STATUS_LISTEN = "127.0.0.1:8788"
 
@@ -78,13 +84,9 @@ def _resync(ctx: click.Context, param: click.Parameter, value: str) -> float:
     help="A host name /status and /metrics answer to, besides loopback names and the "
     "--status-listen address (e.g. the name Prometheus scrapes). Repeatable.",
 )
-@click.option(
-    "--state-dir",
-    default=".reconcile",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="Where the watch keeps the ids of deliveries received (so a replay after a restart "
-    "is a duplicate) and the webhook consumers it created.",
+@state_dir_option(
+    "Where the watch keeps the ids of deliveries received (so a replay after a restart "
+    "is a duplicate), the webhook consumers it created and what --notify told."
 )
 @click.option(
     "--max-connections",
@@ -114,6 +116,10 @@ def _resync(ctx: click.Context, param: click.Parameter, value: str) -> float:
     help="Make sure Codat has a webhook consumer for URL (the public HTTPS address of "
     "/webhooks/codat), with the events the watch needs, for this owner's companies.",
 )
+@notify_option(
+    "The notifications file (the deployment's, never the customers'): the partner's app "
+    "and the team's channels; secrets from the environment. See docs/watch.md."
+)
 def watch(
     paths: tuple[Path, ...],
     where: Where,
@@ -125,14 +131,18 @@ def watch(
     read_deadline: float,
     resync: float,
     register: str | None,
+    notify_file: Path | None,
 ) -> None:
     """Keep Codat converged: webhooks as hints, a full pass every --resync."""
     from reconcile.loopback import is_loopback
+    from reconcile.runs.notify import load_notify
     from reconcile.watch.guard import connection_cap
     from reconcile.watch.seen import FILE_NAME, SeenError, SeenIds
     from reconcile.watch.signature import SecretError, Verifier, secret_from_env
 
     desired = load_desired(paths, where)
+    # Before any request: a bad notifications file stops here.
+    notify = run_sync(lambda: load_notify(notify_file, state_dir))
     if register is not None:
         from reconcile.runs.watch import register as register_consumer
 
@@ -141,6 +151,7 @@ def watch(
         verifier = Verifier(secret_from_env(environment=desired.environment))
     except SecretError as exc:
         fail(str(exc))
+    resync_token = _resync_token()
     try:
         seen = SeenIds(state_dir / FILE_NAME)
     except SeenError as exc:
@@ -154,12 +165,36 @@ def watch(
     from reconcile.runs.watch import Guarding, Listeners, serve
 
     guarding = Guarding(connection_cap(max_connections), read_deadline)
-    listeners = Listeners(listen, status_listen, status_hosts)
+    listeners = Listeners(listen, status_listen, status_hosts, resync_token)
     sockets = (_socket(listen, "--listen"), _socket(status_listen, "--status-listen"))
     served = serve(
-        where, paths, desired, verifier, seen, guarding, listeners, resync, sockets, _log
+        where, paths, desired, verifier, seen, guarding, listeners, resync, sockets, _log, notify
     )
     sys.exit(run(served))
+
+
+def _resync_token() -> str | None:
+    """The Bearer token of POST /resync (None: not offered), from the environment or a file."""
+    import os
+
+    value = os.environ.get(TOKEN_ENV)
+    source = TOKEN_ENV
+    path = os.environ.get(TOKEN_FILE_ENV)
+    if path:
+        source = TOKEN_FILE_ENV
+        try:
+            value = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"{TOKEN_FILE_ENV}: cannot read {escaped(path)} ({exc}); name a readable file")
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) < MIN_TOKEN_CHARS:
+        fail(
+            f"{source} holds fewer than {MIN_TOKEN_CHARS} characters: anyone could guess it; "
+            "use a long random token (e.g. `openssl rand -hex 32`)"
+        )
+    return value
 
 
 def _socket(where: tuple[str, int], option: str) -> socket.socket:
@@ -173,6 +208,9 @@ def _socket(where: tuple[str, int], option: str) -> socket.socket:
 
 
 def _log(message: str) -> None:
+    """One log line; Link URLs and ids hidden (`reconcile.render.bearer`): a log is shared."""
+    from reconcile.render.bearer import hide
+
     stamp = datetime.now().astimezone().strftime("%H:%M:%S")
-    click.echo(f"{stamp} {message}", err=True)
+    click.echo(f"{stamp} {hide(message)}", err=True)
     sys.stderr.flush()

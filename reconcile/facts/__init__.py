@@ -14,6 +14,9 @@ its webhook consumer): `tests/test_architecture.py` holds that line.
 - `saved`: what a saved plan acts on, read again before it is applied.
 - `account`: the key's account (`GET /profile`).
 - `export`: what `reconcile export` writes a file from.
+- `links`: the Link URLs the notifications carry, read at send time (never kept, never logged).
+- `onboarding`: where each declared customer is in the onboarding funnel, from one read (the
+  watch's status page, audit `--format html`).
 
 The package imports nothing itself: `validate` and `--help` never pay for the client.
 """

@@ -8,7 +8,7 @@ import asyncio
 from reconcile.codat import CodatClient, CodatError, QuotaExhausted
 from reconcile.escape import text
 from reconcile.export import Selection, select
-from reconcile.export_notes import Entry
+from reconcile.export_notes import CONFIG, Entry
 from reconcile.model import OWNER_TAG, ExpenseConfig
 
 CONFIG_READ_CONCURRENCY = 10
@@ -31,9 +31,10 @@ async def read_for_export(
             except CodatError as exc:
                 # One unreadable config does not sink the export: the customer is written
                 # without it (plan then changes nothing: a config is never cleared).
-                entry.notes.append(
+                entry.note(
+                    CONFIG,
                     f"the expense config could not be read ({text(exc)}); not written: "
-                    "export again to include it"
+                    "export again to include it",
                 )
 
     await asyncio.gather(*(read(e) for e in selection.entries if e.config_due))

@@ -1,9 +1,12 @@
-"""The audit run: read every company once (`reconcile.facts.snapshot`), then judge it. Read-only:
-the snapshot client sends nothing but GET."""
+"""The audit run: read every company once (`reconcile.facts.snapshot`), then judge it, and place
+each declared customer in the onboarding funnel (`reconcile.facts.onboarding`, for `--format
+html`). Read-only: the snapshot client sends nothing but GET (with `--notify`, the notifications
+go to the partner's app and the team, never to Codat)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -12,8 +15,16 @@ from reconcile.runs.errors import RunError
 if TYPE_CHECKING:
     from reconcile.audit import Audit, FindingKind
     from reconcile.model import DesiredState
+    from reconcile.model.onboarding import Onboarding
     from reconcile.planner import PlanOptions
     from reconcile.runs.connect import Where
+    from reconcile.runs.notify import Log, Notifying
+
+
+@dataclass(frozen=True)
+class AuditRun:
+    report: Audit
+    onboarding: tuple[Onboarding, ...]  # each declared customer's step, in file order
 
 
 async def audit(
@@ -24,20 +35,32 @@ async def audit(
     fail_on: frozenset[FindingKind],
     stale_after: timedelta,
     on_read: Callable[[int, int], None] | None = None,
-) -> Audit:
+    notify: Notifying | None = None,
+    log: Log | None = None,
+) -> AuditRun:
     """The audit of `desired` against `where`; `--target` naming a customer neither the files
-    nor Codat know is a `RunError`. `on_read(companies, requests)` hears what the read cost."""
+    nor Codat know is a `RunError`. `on_read(companies, requests)` hears what the read cost.
+    With `notify`, what the audit saw (as a pass that wrote nothing) is told; `log` hears the
+    notifier."""
     from reconcile.audit import build_audit
+    from reconcile.facts.onboarding import onboarding
     from reconcile.facts.snapshot import SnapshotClient, read_for_audit
     from reconcile.runs.connect import open_client
 
     async with open_client(where, SnapshotClient, desired=desired) as client:
         assert isinstance(client, SnapshotClient)
         read = await read_for_audit(client, desired)
-    known = {c.uid for c in desired.customers} | {c.uid for c in read.companies if c.uid}
-    unknown = options.targets - known
-    if unknown:
-        raise RunError(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
+        known = {c.uid for c in desired.customers} | {c.uid for c in read.companies if c.uid}
+        unknown = options.targets - known
+        if unknown:
+            raise RunError(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
+        if notify is not None:
+            from reconcile.notify.once import read_only_pass
+            from reconcile.runs.notify import notify_pass
+
+            result = read_only_pass(desired, read.live, read.now)
+            await notify_pass(notify, client, desired, result, log or (lambda line: None))
     if on_read is not None:
         on_read(len(read.companies), read.requests)
-    return build_audit(desired, read, options=options, fail_on=fail_on, stale_after=stale_after)
+    report = build_audit(desired, read, options=options, fail_on=fail_on, stale_after=stale_after)
+    return AuditRun(report, onboarding(desired, read.live))

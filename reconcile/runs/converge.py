@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from reconcile.model import DesiredState
     from reconcile.planner import PlanOptions
     from reconcile.runs.connect import Where
+    from reconcile.runs.notify import Log, Notifying
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -28,8 +29,11 @@ async def converge(
     options: PlanOptions,
     parallelism: int,
     at_once: Callable[[int], None] | None = None,
+    notify: Notifying | None = None,
+    log: Log | None = None,
 ) -> PassResult:
-    """One pass against `where` (the whole fleet, or just `company_ids` read fresh)."""
+    """One pass against `where` (the whole fleet, or just `company_ids` read fresh); with
+    `notify`, then what the pass changed is told (`log` hears the notifier)."""
     from reconcile.converge import run_pass
     from reconcile.executor import Stopper
     from reconcile.runs.connect import open_client
@@ -39,7 +43,7 @@ async def converge(
     restore = on_signals(stopper.set, at_once=at_once)
     try:
         async with open_client(where, desired=desired) as client:
-            return await run_pass(
+            result = await run_pass(
                 desired,
                 client,
                 company_ids=company_ids or None,
@@ -47,6 +51,11 @@ async def converge(
                 parallelism=parallelism,
                 stopper=stopper,
             )
+            if notify is not None:
+                from reconcile.runs.notify import notify_pass
+
+                await notify_pass(notify, client, desired, result, log or (lambda line: None))
+            return result
     finally:
         restore()
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from reconcile.export_notes import Warned
     from reconcile.model import DesiredState
     from reconcile.runs.connect import Where
 
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ExportRun:
     text: str  # the desired-state file
-    warnings: list[str]
+    warnings: list[Warned]  # each with its kind (`summary_by_kind` counts them)
     customers: int
     requests: int
 

@@ -61,6 +61,16 @@ async def plan_run(
     return PlanRun(desired, live, make_plan(desired, live, options))
 
 
+def without_link_urls(plan: Plan) -> Plan:
+    """The plan with its notes' Link URLs left out: what `plan` shows unless asked, and all a
+    saved plan (a CI artifact) ever holds. Applying needs none of them."""
+    from dataclasses import replace
+
+    if not any(n.link_url for n in plan.notes):
+        return plan
+    return replace(plan, notes=tuple(replace(n, link_url=None) for n in plan.notes))
+
+
 def refuse_unsafe(run: PlanRun) -> PlanRun:
     """A plan refused as a whole ends the run with the reason."""
     if run.plan.unsafe:
@@ -78,8 +88,8 @@ async def plan(
     save_for: timedelta | None = None,
 ) -> PlanRun:
     """`reconcile plan`: the plan run against `where`; with `save_for`, also the signed saved
-    plan valid that long (`PlanRun.saved`), recorded from the same read. A plan refused as a
-    whole ends the run unless `allow_unsafe` (it is then never saved)."""
+    plan valid that long (`PlanRun.saved`), recorded from the same read, without Link URLs.
+    A plan refused as a whole ends the run unless `allow_unsafe` (it is then never saved)."""
     from reconcile.runs.connect import open_client
 
     async with open_client(where, desired=desired) as client:
@@ -92,4 +102,5 @@ async def plan(
 
         from reconcile.runs.saved_out import record
 
-        return replace(run, saved=await record(client, run, where, save_for))
+        bare = replace(run, plan=without_link_urls(run.plan))
+        return replace(run, saved=await record(client, bare, where, save_for))

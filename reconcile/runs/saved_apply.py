@@ -1,5 +1,10 @@
 """`apply --plan FILE`: the checks a saved plan passes before anything is sent, and the fresh
-read it is judged against (`reconcile.plans.file.staleness`). Returns data; prints nothing."""
+read it is judged against (`reconcile.plans.file.staleness`). Returns data; prints nothing.
+
+A partly applied plan (another apply made some actions, or an apply stopped before the end)
+finishes what is unchanged: the landed actions count as done, the remaining ones of customers
+whose state is what the plan saw run, and those of a customer changed behind the plan are held
+(`Fresh.held`; the run then exits 1)."""
 
 from __future__ import annotations
 
@@ -20,6 +25,26 @@ if TYPE_CHECKING:
     from reconcile.runs.connect import Where
 
 RunPlan = Callable[["Plan", "CodatClient"], Awaitable[int]]
+EXIT_OK, EXIT_ERROR = 0, 1
+
+
+@dataclass(frozen=True)
+class Fresh:
+    """What a saved plan runs after the fresh read: `plan` (dated by this read: the remaining
+    actions when it was partly applied) and, when some actions landed already, how many of how
+    many, how many remain to run, and the remaining ones held back (described) with what
+    changed behind the plan for their customers."""
+
+    plan: Plan
+    landed: int = 0
+    total: int = 0
+    runnable: int = 0
+    held: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+
+    @property
+    def partly(self) -> bool:
+        return self.landed > 0
 
 
 @dataclass(frozen=True)
@@ -83,10 +108,12 @@ async def apply_checked(
     path: Path,
     run_plan: RunPlan,
     *,
+    on_fresh: Callable[[Fresh], None] | None = None,
     on_start: Callable[[Plan], None] | None = None,
 ) -> int | None:
-    """Confirm the account, read again what the plan acts on, and run what remains with
-    `run_plan` (its exit code); None when it was applied already."""
+    """Confirm the account, read again what the plan acts on (`on_fresh` hears the judgement),
+    and run what remains with `run_plan` (its exit code; 1 when actions were held, or when all
+    that remained was held and nothing ran); None when it was applied already."""
     from reconcile.model import DesiredState as State
     from reconcile.runs.connect import open_client
 
@@ -101,9 +128,14 @@ async def apply_checked(
         fresh = await check_fresh(client, checked.saved, path)
         if fresh is None:
             return None
+        if on_fresh is not None:
+            on_fresh(fresh)
+        if fresh.partly and not fresh.runnable:
+            return EXIT_ERROR  # all that remains is held: nothing is sent
         if on_start is not None:
-            on_start(fresh)
-        return await run_plan(fresh, client)
+            on_start(fresh.plan)
+        code = await run_plan(fresh.plan, client)
+        return EXIT_ERROR if fresh.held and code == EXIT_OK else code
 
 
 def environment_of(saved: SavedPlan, where: Where, path: Path) -> Environment | None:
@@ -197,12 +229,14 @@ async def check_account(client: CodatClient, saved: SavedPlan, path: Path) -> No
         raise RunError(str(exc)) from None
 
 
-async def check_fresh(client: CodatClient, saved: SavedPlan, path: Path) -> Plan | None:
-    """Read again what the plan acts on and judge it: the plan to run (dated by this read),
-    None when it was applied already; a `RunError` when it is partly applied or stale."""
+async def check_fresh(client: CodatClient, saved: SavedPlan, path: Path) -> Fresh | None:
+    """Read again what the plan acts on and judge it: what to run (dated by this read), None
+    when it was applied already; a `RunError` when none landed and something changed behind
+    it. Partly applied, the remaining actions of unchanged customers run, the others are held
+    (`Fresh.held`)."""
     from reconcile.escape import text
     from reconcile.facts.saved import read_for_staleness
-    from reconcile.plans.file.staleness import describe_remaining, judge
+    from reconcile.plans.file.staleness import describe_remaining, judge, resumed
 
     plan = saved.plan
     live, read_at = await read_for_staleness(client, plan)
@@ -210,11 +244,14 @@ async def check_fresh(client: CodatClient, saved: SavedPlan, path: Path) -> Plan
     if not verdict.remaining:
         return None
     if verdict.landed:
-        lines = "\n".join(f"  {line}" for line in describe_remaining(verdict.remaining))
-        raise RunError(
-            f"{path}: partly applied: {len(verdict.landed)} of {verdict.total} actions "
-            f"landed, {len(verdict.remaining)} remain: run plan (reconcile plan PATH... --out "
-            f"FILE), review it, and apply that. Remaining:\n{lines}"
+        rest = resumed(plan, verdict, live)
+        return Fresh(
+            replace(rest, observed_at=read_at),
+            landed=len(verdict.landed),
+            total=verdict.total,
+            runnable=len(verdict.runnable),
+            held=tuple(describe_remaining(verdict.held)) if verdict.held else (),
+            changed=tuple(verdict.changed) if verdict.held else (),
         )
     if verdict.changed:
         lines = "\n".join(f"  {line}" for line in verdict.changed)
@@ -224,4 +261,4 @@ async def check_fresh(client: CodatClient, saved: SavedPlan, path: Path) -> Plan
             "Nothing was changed. Make a new plan (reconcile plan PATH... --out FILE), review "
             "it, and apply that."
         )
-    return replace(plan, observed_at=read_at)
+    return Fresh(replace(plan, observed_at=read_at))

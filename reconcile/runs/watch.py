@@ -1,4 +1,6 @@
-"""The watch run: register the webhook consumer, then serve the receiver and run passes.
+"""The watch run: register the webhook consumer, then serve the receiver and the status app
+(the status page, /status, /metrics, POST /resync) and run passes; with `--notify`, the
+notifier hears every pass and delivery (`reconcile.notify.watching`).
 
 What the runs decide is here; the controller (`reconcile.watch`) serves and schedules. Addresses
 and sockets come from the command line, which checked them.
@@ -17,6 +19,7 @@ from reconcile.runs.errors import RunError
 if TYPE_CHECKING:
     from reconcile.model import DesiredState
     from reconcile.runs.connect import Where
+    from reconcile.runs.notify import Notifying
     from reconcile.watch.seen import SeenIds
     from reconcile.watch.signature import Verifier
 
@@ -32,6 +35,7 @@ class Listeners:
     public: tuple[str, int]
     internal: tuple[str, int]
     status_hosts: tuple[str, ...]
+    resync_token: str | None = None  # the Bearer token of POST /resync (None: not offered)
 
 
 async def register(
@@ -60,12 +64,15 @@ async def serve(
     resync: float,
     sockets: tuple[socket.socket, socket.socket],
     log: Callable[[str], None],
+    notify: Notifying | None = None,
 ) -> int:
     """Serve the webhook receiver and the status app on `sockets` (public, internal) and run
-    the scheduler's passes, until a signal (`reconcile.watch.controller`): the exit code."""
+    the scheduler's passes, until a signal (`reconcile.watch.controller`): the exit code.
+    With `notify`, the notifier hears every pass and delivery, and stops with the watch."""
     from reconcile.facts.account import confirm_account
     from reconcile.runs.connect import open_client
     from reconcile.watch.controller import serve
+    from reconcile.watch.deliveries import Deliveries
     from reconcile.watch.guard import ConnectionGuard
     from reconcile.watch.metrics import Metrics
     from reconcile.watch.passes import default_converge
@@ -80,25 +87,41 @@ async def serve(
         files = DesiredFiles(paths, desired)
         status = WatchStatus(desired.owner, desired.files, desired.environment)
         metrics = Metrics()
-        scheduler = Scheduler(
-            default_converge(client), files, status, metrics, resync_seconds=resync, log=log
+        notifier = notify.start(client, metrics.registry, log) if notify else None
+        converge = default_converge(client) if notifier is None else notifier.converge
+        scheduler = Scheduler(converge, files, status, metrics, resync_seconds=resync, log=log)
+        app = create_app(
+            verifier,
+            notifier.hints(scheduler.hint) if notifier else scheduler.hint,
+            metrics,
+            seen,
+            on_delivery=notifier.on_delivery if notifier else None,
+            deliveries=Deliveries(status, metrics, log),
         )
-        app = create_app(verifier, scheduler.hint, metrics, seen)
         guard = ConnectionGuard(
             guarding.max_connections, guarding.read_deadline, metrics.connection_dropped
         )
         bound = listeners.internal[0]  # its own address is one of its names (not a wildcard)
         own = () if bound in ("0.0.0.0", "::") else (f"[{bound}]" if ":" in bound else bound,)
-        status_app = create_status_app(metrics, status.document, (*listeners.status_hosts, *own))
+        status_app = create_status_app(
+            metrics,
+            status.document,
+            (*listeners.status_hosts, *own),
+            view=status.view,
+            resync=scheduler.resync,
+            resync_token=listeners.resync_token,
+        )
         log(
             f"watch listening on {_url(sock)} (owner {desired.owner}, "
             f"{len(desired.customers)} customers, resync every {resync:g} s)"
         )
-        log(f"status and metrics on {_url(status_sock)} (internal)")
+        log(f"status page, status and metrics on {_url(status_sock)} (internal)")
         try:
             return await serve(scheduler, [(app, sock), (status_app, status_sock)], guard, log)
         finally:
             seen.close()
+            if notifier is not None:
+                await notifier.stop()
 
 
 def _url(sock: socket.socket) -> str:

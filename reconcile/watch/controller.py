@@ -1,7 +1,8 @@
 """Serve the receiver and run the scheduler in one event loop, until SIGTERM or SIGINT.
 
 The first SIGTERM (SIGINT) starts nothing new, lets the pass in flight finish what it sent and
-exits 143 (130), as `apply` does; a second one exits at once. SIGHUP re-reads the desired files.
+exits 143 (130), as `apply` does; a second one exits at once. SIGHUP re-reads the desired files
+and starts a full pass.
 uvicorn's own signal handling is switched off: the watch decides when the server stops.
 """
 
@@ -106,5 +107,5 @@ def _install_signals(scheduler: Scheduler, log: Callable[[str], None]) -> Callab
         scheduler.stop,
         first=first,
         at_once=at_once,
-        others={signal.SIGHUP: lambda: scheduler.reload("SIGHUP")},
+        others={signal.SIGHUP: lambda: scheduler.reload("SIGHUP", full_pass=True)},
     )
