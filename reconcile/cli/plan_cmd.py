@@ -24,7 +24,13 @@ from reconcile.cli.common import (
     run,
     sandbox_options,
 )
-from reconcile.cli.review import base_option, block_on_new_refusals, changed_since, the_review
+from reconcile.cli.review import (
+    base_option,
+    block_on_new_refusals,
+    changed_since,
+    existed_before,
+    the_review,
+)
 
 if TYPE_CHECKING:
     from reconcile.planner import PlanOptions
@@ -91,6 +97,10 @@ def plan(
             fail("--out saves one environment's plan: name it with --env NAME")
         plan_every_environment(desired, where, options, fmt, detailed_exitcode)
     changed = changed_since(base, desired) if base else None
+    if base:
+        from dataclasses import replace
+
+        options = replace(options, existed=existed_before(base, desired))
 
     async def go() -> Plan:
         async with open_client(where, desired=desired) as client:

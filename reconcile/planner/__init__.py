@@ -87,7 +87,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
     by_uid = {c.uid: c for c in desired.customers}
     held = hold_probable_edits(creates, leaving + index.no_uid, index, by_uid, matches, draft)
 
-    present = Present(owner, live, draft)
+    present = Present(owner, live, draft, existed=options.existed)
     retire = Retire(owner, options, draft, prune=desired.policy.prune)
     for customer in targeted:
         if customer.uid not in matches or customer.uid in held.uids:

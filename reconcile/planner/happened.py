@@ -10,6 +10,7 @@ the connection's creation, and the words say so.
 from __future__ import annotations
 
 from reconcile.model import Connection, Platform, Status
+from reconcile.plans import CUT_OFF, MUST_AUTHORIZE_AGAIN
 
 Why = tuple[str | None, Connection | None]  # an action's reason, and the connection it replaces
 
@@ -44,8 +45,32 @@ def disconnected(platform: Platform, connections: tuple[Connection, ...]) -> Why
     )
     return (
         f"the customer's {platform.name} connection {conn.id} was disconnected (Unlinked; "
-        f"{_when(conn)}): {stops}. A new link is created for the customer to authorize",
+        f"{_when(conn)}): {stops}; {MUST_AUTHORIZE_AGAIN}. A new link is created for the "
+        "customer to authorize",
         conn,
+    )
+
+
+def deleted(platform: Platform, connections: tuple[Connection, ...], has_config: bool) -> Why:
+    """Why P is created again when its Linked connection was deleted behind the tool: Codat
+    keeps no trace of it, but the company still holds what is made only once accounting is
+    Linked (the partner expense connection, an expense config) and no other accounting
+    connection is active (so this is not a platform change)."""
+    if any(c.is_accounting and (c.platform == platform or c.active) for c in connections):
+        return None, None
+    partner = [c for c in connections if c.is_partner_expense]
+    evidence = [f"the company still holds its {partner[0].status} partner expense connection"]
+    evidence = evidence if partner else []
+    if has_config:
+        evidence.append("it still has an expense config")
+    if not evidence:
+        return None, None
+    return (
+        f"the customer's {platform.name} connection was {CUT_OFF} ("
+        + " and ".join(evidence)
+        + ", made only once accounting was Linked). A new link is created for the customer to "
+        "authorize",
+        None,
     )
 
 
