@@ -4,8 +4,8 @@ with, and the order in which it gives up blocks when it is too long.
 Risk, highest first: deleting a company (everything it holds goes, for good); unlinking a Linked
 connection (the customer's expenses stop syncing); deleting a connection that was never
 authorized (the Link URL sent to the customer stops working, nothing synced is lost); changing
-a company or its expense config; adding things. This module describes the Plan it is given and decides nothing:
-the strings it returns are raw (the caller escapes them for its output).
+a company or its expense config; adding things. This module describes the Plan it is given and
+decides nothing: the strings it returns are raw (the caller escapes them for its output).
 """
 
 from __future__ import annotations
