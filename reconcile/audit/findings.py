@@ -121,11 +121,13 @@ def _changes(plan: Plan, policy: Policy, said: set[str]) -> Iterable[Finding]:
     for change in sorted_out.auto.changes:
         for action in change.actions:
             kind = policy_kind(action, plan.owner, by_uid[change.uid])
-            yield _action_finding(FindingKind.FOLLOW_UPS, change, action, kind)
+            yield _action_finding(_kind(action, FindingKind.FOLLOW_UPS), change, action, kind)
     for wait in sorted_out.review:
         assert wait.action is not None and wait.uid is not None
         kind = wait.facts.get("policy_kind")
-        finding = _action_finding(FindingKind.CHANGES, by_uid[wait.uid], wait.action, kind)
+        finding = _action_finding(
+            _kind(wait.action, FindingKind.CHANGES), by_uid[wait.uid], wait.action, kind
+        )
         facts = {**finding.facts, "held_because": wait.facts.get("held_because")}
         yield replace(finding, facts=facts)
     for refusal in plan.refused:
@@ -139,6 +141,12 @@ def _changes(plan: Plan, policy: Policy, said: set[str]) -> Iterable[Finding]:
             f"refused {refusal.subject}: {refusal.reason}",
             facts={"action": "refused", "subject": refusal.subject, "reason": refusal.reason},
         )
+
+
+def _kind(action: Action, otherwise: FindingKind) -> FindingKind:
+    """Drift that cut a customer off is a person's to hear of (the customer must authorize
+    again), whoever applies the create."""
+    return FindingKind.CUT_OFF if action.cuts_off_customer else otherwise
 
 
 def _action_finding(

@@ -36,7 +36,7 @@ else:  # click < 8.2 has no generic ParamType at run time
 
 KINDS = tuple(kind.value for kind in FindingKind)  # most urgent first
 DEFAULT_FAIL_ON = (
-    "changes,follow_ups,refused,duplicates,foreign,needs_reauthorization,connection_errors,"
+    "cut_off,changes,follow_ups,refused,duplicates,foreign,needs_reauthorization,connection_errors,"
     "stale_authorization"
 )
 

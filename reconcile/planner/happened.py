@@ -59,8 +59,9 @@ def deleted(platform: Platform, connections: tuple[Connection, ...], has_config:
     if any(c.is_accounting and (c.platform == platform or c.active) for c in connections):
         return None, None
     partner = [c for c in connections if c.is_partner_expense]
-    evidence = [f"the company still holds its {partner[0].status} partner expense connection"]
-    evidence = evidence if partner else []
+    evidence = [
+        f"the company still holds its {c.status} partner expense connection" for c in partner[:1]
+    ]
     if has_config:
         evidence.append("it still has an expense config")
     if not evidence:
