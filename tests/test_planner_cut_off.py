@@ -25,7 +25,7 @@ def test_a_company_the_base_files_list_and_codat_lacks_was_deleted_outside_the_t
     # The control: a customer new in this change is a plain create.
     fresh = plan_for([customer(**QBO)], [], PlanOptions())
     assert not any(a.cuts_off_customer for a in fresh.actions)
-    assert "no company carries reconcile.uid=cus-1" == creates(fresh)[0].reason
+    assert creates(fresh)[0].reason == "no company carries reconcile.uid=cus-1"
 
 
 def test_a_deleted_linked_connection_leaves_the_partner_expense_connection_behind() -> None:
