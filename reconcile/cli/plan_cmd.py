@@ -104,7 +104,7 @@ def plan(
 
     async def go() -> Plan:
         async with open_client(where, desired=desired) as client:
-            made = await plan_against(client, desired, options, allow_unsafe=fmt == "json")
+            made = await plan_against(client, desired, options, allow_unsafe=True)
             if out is not None and made.unsafe:
                 click.echo(f"The plan is refused as a whole; nothing was saved to {out}.", err=True)
             elif out is not None:
@@ -127,7 +127,9 @@ def plan(
         click.echo(markdown, nl=False)
     else:
         click.echo(render_plan(the_plan, Style.for_stream(sys.stdout)), nl=False)
-    if the_plan.unsafe:  # only reached with --format json: the document says why
+    if the_plan.unsafe:  # the whole plan is shown above (the JSON document says why), then why
+        if fmt != "json":
+            fail(f"plan refused: {the_plan.unsafe}")
         sys.exit(EXIT_ERROR)
     if changed is not None:
         block_on_new_refusals(the_plan, changed)

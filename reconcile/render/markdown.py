@@ -193,6 +193,8 @@ def _head(plan: Plan) -> str:
     rule = "|" + "---:|" * len(columns)
     values = "| " + " | ".join(str(v) for v in columns.values()) + " |"
     verdict = markdown(describe.verdict(plan, refusals_are="below"))
+    if plan.unsafe:
+        verdict += " Refused as a whole, nothing of it applies: " + markdown(plan.unsafe)
     return f"**{verdict}**\n\n{header}\n{rule}\n{values}\n"
 
 

@@ -60,6 +60,10 @@ def render_plan(
         lines.extend(f"  {text(w)}" for w in plan.warnings)
         lines.append("")
     lines.append(summary_line(plan, style))
+    if plan.unsafe:
+        lines.append(
+            style(f"Refused as a whole, nothing of it applies: {text(plan.unsafe)}", "red")
+        )
     return "\n".join(lines) + "\n"
 
 
