@@ -57,3 +57,15 @@ def test_an_empty_company_or_a_platform_change_is_not_a_cut_off() -> None:
     change = plan_for([customer(**QBO)], [moving])
     assert Kind.UNLINK_CONNECTION in [a.kind for a in change.actions]
     assert not any(a.cuts_off_customer for a in change.actions)
+
+
+def test_the_config_warning_is_said_once_and_only_when_a_config_was_removed() -> None:
+    linked = [
+        company(f"cus-{i}", id=f"c{i}", connections=(conn(f"a{i}", "Linked"),)) for i in (1, 2)
+    ]
+    wanted = [customer(f"cus-{i}", accounting="qhyg") for i in (1, 2)]
+    # No base, or a base without expenseConfig: nothing was removed, nothing to say.
+    assert not any("expenseConfig" in w for w in plan_for(wanted, linked).warnings)
+    removed = plan_for(wanted, linked, PlanOptions(had_config=frozenset({"cus-1", "cus-2"})))
+    (said,) = [w for w in removed.warnings if "expenseConfig" in w]
+    assert said.startswith("2 customer(s) had an expenseConfig in the base files")

@@ -227,8 +227,9 @@ def test_removing_expense_config_changes_nothing_and_is_said_once() -> None:
         company(f"cus-{i}", id=f"c{i}", name=f"N{i}", connections=(conn(f"a{i}", "Linked"),))
         for i in range(3)
     ]
+    removed = PlanOptions(had_config=frozenset(f"cus-{i}" for i in range(3)))  # `plan --base`
     plan = plan_for(
-        [customer(f"cus-{i}", name=f"N{i}", accounting="qhyg") for i in range(3)], fleet
+        [customer(f"cus-{i}", name=f"N{i}", accounting="qhyg") for i in range(3)], fleet, removed
     )
     assert not plan.actions
     assert sum("cannot clear an expense config" in w for w in plan.warnings) == 1

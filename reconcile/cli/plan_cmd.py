@@ -29,6 +29,7 @@ from reconcile.cli.review import (
     block_on_new_refusals,
     changed_since,
     existed_before,
+    had_config_before,
     the_review,
 )
 
@@ -100,7 +101,11 @@ def plan(
     if base:
         from dataclasses import replace
 
-        options = replace(options, existed=existed_before(base, desired))
+        options = replace(
+            options,
+            existed=existed_before(base, desired),
+            had_config=had_config_before(base, desired),
+        )
 
     async def go() -> Plan:
         async with open_client(where, desired=desired) as client:

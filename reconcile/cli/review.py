@@ -56,6 +56,14 @@ def existed_before(base: Sequence[Path], desired: DesiredState) -> frozenset[str
     return frozenset(c.uid for c in before.customers if c.state == "present")
 
 
+def had_config_before(base: Sequence[Path], desired: DesiredState) -> frozenset[str]:
+    """The uids whose base entry has an expenseConfig."""
+    before = resolved_base(base, desired)
+    if before is None or before.owner != desired.owner:
+        return frozenset()
+    return frozenset(c.uid for c in before.customers if c.expense_config is not None)
+
+
 def resolved_base(base: Sequence[Path], desired: DesiredState) -> DesiredState | None:
     """The base files resolved for the run's environment (None: no usable base)."""
     from reconcile.environments import for_environment
