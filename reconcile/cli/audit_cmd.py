@@ -111,6 +111,18 @@ class Duration(ParamType):
     help="Include the Link URLs of customers awaiting authorization. Anyone who opens one can "
     "authorize that company: never post them to a pull request or an issue.",
 )
+@click.option(
+    "--only-new",
+    is_flag=True,
+    help="With --since: report only the findings that are not in the earlier report (the exit "
+    "code too: 2 when a new finding counts as drift).",
+)
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="Name every finding (by default each kind names its first few in text, and the "
+    "awaiting list is counted by age with its oldest named).",
+)
 def audit(
     paths: tuple[Path, ...],
     where: Where,
@@ -121,8 +133,12 @@ def audit(
     json_out: Path | None,
     since_path: Path | None,
     link_urls: bool,
+    only_new: bool,
+    verbose: bool,
 ) -> None:
     """Read-only drift report: exit 0 clean, 2 drift, 1 error. Sends nothing but GET."""
+    if only_new and since_path is None:
+        fail("--only-new needs --since REPORT.json (the earlier report to compare with)")
     from reconcile.audit import build_audit
     from reconcile.audit.read import SnapshotClient, read_for_audit
 
@@ -160,15 +176,19 @@ def audit(
         from reconcile.audit.since import mark_new
 
         report = mark_new(report, earlier)
-    if json_out is not None:
+    if json_out is not None:  # every finding: the next run's --since compares with all of them
         from reconcile.cli.private_files import write_private
 
-        write_private(json_out, _render(report, "json", link_urls))
-    click.echo(_render(report, fmt, link_urls), nl=False)
+        write_private(json_out, _render(report, "json", link_urls, verbose))
+    if only_new:
+        from dataclasses import replace
+
+        report = replace(report, findings=report.new)
+    click.echo(_render(report, fmt, link_urls, verbose), nl=False)
     sys.exit(EXIT_CHANGES if report.drift else EXIT_OK)
 
 
-def _render(report: Audit, fmt: str, link_urls: bool) -> str:
+def _render(report: Audit, fmt: str, link_urls: bool, verbose: bool) -> str:
     if fmt == "json":
         from reconcile.render.audit_json import render_audit_json
 
@@ -176,8 +196,10 @@ def _render(report: Audit, fmt: str, link_urls: bool) -> str:
     if fmt == "markdown":
         from reconcile.render.audit_markdown import render_audit_markdown
 
-        return render_audit_markdown(report, link_urls=link_urls)
+        return render_audit_markdown(report, link_urls=link_urls, verbose=verbose)
     from reconcile.render.audit_text import render_audit_text
     from reconcile.render.style import Style
 
-    return render_audit_text(report, Style.for_stream(sys.stdout), link_urls=link_urls)
+    return render_audit_text(
+        report, Style.for_stream(sys.stdout), link_urls=link_urls, verbose=verbose
+    )
