@@ -27,7 +27,7 @@ from reconcile.planner import happened
 from reconcile.planner.identity import Match
 from reconcile.planner.options import Draft
 from reconcile.planner.records import missing_records
-from reconcile.plans import CUT_OFF, Action, CustomerVerdict
+from reconcile.plans import Action, CustomerVerdict
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,8 @@ class Present:
         actions: list[Action] = []
         protection = Protection.of(customer, company)
         if company is None:
-            actions.append(build.create_company(self.owner, customer, self._missing(customer)))
+            why = happened.company_gone(customer, self.existed)
+            actions.append(build.create_company(self.owner, customer, why))
         else:
             self.draft.observe(company)
             update = self._update(customer, company, match.readopt)
@@ -122,21 +123,6 @@ class Present:
         self.draft.change(customer.uid, customer.name, verdict, cid, actions)
 
     # ------------------------------------------------------------------ company
-
-    def _missing(self, customer: Customer) -> str:
-        """Why a customer's company is created: new, or deleted behind the tool (its entry is
-        in the base files, so an earlier apply made it)."""
-        nothing = f"no company carries reconcile.uid={customer.uid}"
-        if customer.uid not in self.existed:
-            return nothing
-        if customer.accounting is None:
-            return f"its company was deleted outside the tool ({customer.uid} is in the base " + (
-                f"files; {nothing})"
-            )
-        return (
-            f"its company was {CUT_OFF} ({customer.uid} is in the base files, so an earlier "
-            f"apply made its company; {nothing} now)"
-        )
 
     def _update(self, customer: Customer, company: Company, readopt: bool) -> Action | None:
         tags = wanted_tags(self.owner, customer, company)
@@ -251,22 +237,14 @@ class Present:
                     cid,
                     platform.key,
                     connections,
-                    *self._why_created(platform, cid, connections),
+                    *happened.connection_gone(
+                        platform,
+                        connections,
+                        cid is not None and self.live.expense_configs.get(cid) is not None,
+                    ),
                 )
             )
         return False, False
-
-    def _why_created(
-        self, platform: Platform, cid: str | None, connections: tuple[Connection, ...]
-    ) -> happened.Why:
-        """What happened to the connection a create replaces: disconnected by the customer
-        (Unlinked), deleted behind the tool (what only a Linked one leaves), or nothing."""
-        why = happened.disconnected(platform, connections)
-        if why[0] is None and cid is not None:
-            why = happened.deleted(
-                platform, connections, self.live.expense_configs.get(cid) is not None
-            )
-        return why
 
     def _kept(self, customer: Customer, connections: tuple[Connection, ...]) -> bool:
         """`accounting: {keep: true}`: nothing is retired or created. Returns whether the kept
