@@ -231,12 +231,17 @@ def test_drift_that_cut_a_customer_off_is_named_in_plan_and_audit(messy: Messy) 
     header = next(line for line in alone.splitlines() if line.startswith(f"  # {deleted} "))
     assert header.endswith("will be created"), header
     assert "(1):" in next(line for line in alone.splitlines() if "Cut off outside" in line)
-    # The audit: for a person, not for review.
-    audit = messy.json("audit", str(messy.base))
-    (finding,) = [f for f in audit["findings"] if f["kind"] == "cut_off"]
-    assert (finding["uid"], finding["who"]) == (cut, "person") and CUT_OFF in finding["detail"]
-    assert cut not in {f["uid"] for f in audit["findings"] if f["kind"] == "changes"}
-    assert audit["summary"]["cut_off"] == 1
+    # The audit: for a person, not for review; the company's deletion needs the files as last
+    # applied (--base), the connection's does not.
+    audit = messy.json("audit", str(messy.base), "--base", str(messy.base))
+    found = [f for f in audit["findings"] if f["kind"] == "cut_off"]
+    assert {f["uid"] for f in found} == {deleted, cut} and all(f["who"] == "person" for f in found)
+    assert sum(CUT_OFF in f["detail"] for f in found) == 2  # the create that restores each
+    waiting = {f["uid"] for f in audit["findings"] if f["kind"] == "changes"}
+    assert deleted not in waiting and cut not in waiting
+    alone_audit = messy.json("audit", str(messy.base))
+    assert {f["uid"] for f in alone_audit["findings"] if f["kind"] == "cut_off"} == {cut}
+    assert deleted in {f["uid"] for f in alone_audit["findings"] if f["kind"] == "changes"}
 
 
 # ---------------------------------------------------------------------- cases 5 and 7

@@ -121,12 +121,12 @@ def _changes(plan: Plan, policy: Policy, said: set[str]) -> Iterable[Finding]:
     for change in sorted_out.auto.changes:
         for action in change.actions:
             kind = policy_kind(action, plan.owner, by_uid[change.uid])
-            yield _action_finding(_kind(action, FindingKind.FOLLOW_UPS), change, action, kind)
+            yield _action_finding(_kind(change, FindingKind.FOLLOW_UPS), change, action, kind)
     for wait in sorted_out.review:
         assert wait.action is not None and wait.uid is not None
         kind = wait.facts.get("policy_kind")
         finding = _action_finding(
-            _kind(wait.action, FindingKind.CHANGES), by_uid[wait.uid], wait.action, kind
+            _kind(by_uid[wait.uid], FindingKind.CHANGES), by_uid[wait.uid], wait.action, kind
         )
         facts = {**finding.facts, "held_because": wait.facts.get("held_because")}
         yield replace(finding, facts=facts)
@@ -143,10 +143,10 @@ def _changes(plan: Plan, policy: Policy, said: set[str]) -> Iterable[Finding]:
         )
 
 
-def _kind(action: Action, otherwise: FindingKind) -> FindingKind:
+def _kind(change: CustomerChange, otherwise: FindingKind) -> FindingKind:
     """Drift that cut a customer off is a person's to hear of (the customer must authorize
-    again), whoever applies the create."""
-    return FindingKind.CUT_OFF if action.cuts_off_customer else otherwise
+    again), with every action that restores that customer, whoever applies them."""
+    return FindingKind.CUT_OFF if any(a.cuts_off_customer for a in change.actions) else otherwise
 
 
 def _action_finding(

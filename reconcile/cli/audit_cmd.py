@@ -112,6 +112,15 @@ class Duration(ParamType):
     "authorize that company: never post them to a pull request or an issue.",
 )
 @click.option(
+    "--base",
+    "base",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="The customers files as last applied (repeatable; read offline): a customer they "
+    "list whose company is gone was deleted outside the tool, reported as cut_off.",
+)
+@click.option(
     "--only-new",
     is_flag=True,
     help="With --since: report only the findings that are not in the earlier report (the exit "
@@ -133,6 +142,7 @@ def audit(
     json_out: Path | None,
     since_path: Path | None,
     link_urls: bool,
+    base: tuple[Path, ...],
     only_new: bool,
     verbose: bool,
 ) -> None:
@@ -143,6 +153,12 @@ def audit(
     from reconcile.audit.read import SnapshotClient, read_for_audit
 
     desired = load_desired(paths, where)
+    if base:
+        from dataclasses import replace
+
+        from reconcile.cli.review import existed_before
+
+        options = replace(options, existed=existed_before(base, desired))
     earlier = None
     if since_path is not None:
         from reconcile.audit.since import ReportError, read_report
