@@ -1,12 +1,12 @@
 """The audit as an issue body or a chat message: verdict and counts first, then the findings
 grouped by who must act (a person, a review, converge, the customer), one section per kind,
 capped like the plan's comment (`reconcile.render.markdown.capped`): when too long, the least
-urgent findings are left out first, and each section says how many. Person-level findings are
-never left out: a kind with many of them says what they share once and then lists each
-customer and its companies (`reconcile.render.audit_condense`), so all of them fit in an issue
-at fleet size. The awaiting list is counted by age, its oldest named (`verbose`: all). New
-findings (`--since`) are marked. Link URLs are left out unless the caller asks: an issue is
-no place for them."""
+urgent findings are left out first, and each section says how many. Person-level findings come
+first, so they are the last left out: a kind with many of them says what they share once and
+then lists each customer and its companies (`reconcile.render.audit_condense`), so all of them
+fit in an issue at fleet size. The awaiting list is counted by age, its oldest named
+(`verbose`: all). New findings (`--since`) are marked. Link URLs are left out unless the caller
+asks: an issue is no place for them."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def render_audit_markdown(
             # After the previous section's tight list: a blank line, then the heading.
             sections.append(f"\n#### {markdown(kind.heading)} ({len(found)}){mark}\n")
             if who == "person":
-                sections.append(_person(found, link_urls))
+                sections.append(Droppable(_person(found, link_urls), _left_out(kind, limit, where)))
             elif kind is FindingKind.AWAITING_AUTHORIZATION and not verbose:
                 sections.append(_awaiting(found, link_urls))
             else:
@@ -56,16 +56,17 @@ def render_audit_markdown(
     return capped(*sections, limit=limit)
 
 
-def _person(found: tuple[Finding, ...], link_urls: bool) -> str:
-    """Every finding of a person-level kind, never left out: one line each, or, when many,
-    grouped by what they share (said once), then each customer and its companies."""
+def _person(found: tuple[Finding, ...], link_urls: bool) -> list[str]:
+    """Every finding of a person-level kind, one line each, or, when many, grouped by what
+    they share (said once), then each customer and its companies. These sections come first,
+    so they are the last to lose lines when a report is too long."""
     if len(found) <= condense.GROUP_AT:
-        return "\n".join(_item(f, link_urls) for f in found)
+        return [_item(f, link_urls) for f in found]
     out = []
     for words, group in condense.groups(found):
         out.append(f"- {markdown(words)} ({len(group)}):")
         out.extend(f"  - {_who_ids(f)}" for f in group)
-    return "\n".join(out)
+    return out
 
 
 def _who_ids(finding: Finding) -> str:
