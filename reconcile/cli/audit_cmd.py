@@ -27,7 +27,12 @@ from reconcile.cli.exits import ExitOneOnUsageError as ExitOneOnUsageError
 
 if TYPE_CHECKING:
     from reconcile.audit import Audit, FindingKind
+    from reconcile.audit.read import AuditRead, SnapshotClient
+    from reconcile.health.model import Health
+    from reconcile.model import DesiredState
     from reconcile.planner import PlanOptions
+
+REFRESH_DATA = "refresh_data"  # the policy.auto kind that queues a refresh of an at-risk customer
 
 if TYPE_CHECKING:
     ParamType = click.ParamType[Any, Any]
@@ -37,7 +42,7 @@ else:  # click < 8.2 has no generic ParamType at run time
 KINDS = tuple(kind.value for kind in FindingKind)  # most urgent first
 DEFAULT_FAIL_ON = (
     "changes,follow_ups,refused,duplicates,foreign,needs_reauthorization,connection_errors,"
-    "stale_authorization"
+    "stale_authorization,at_risk,degraded,missing_references"
 )
 
 
@@ -111,6 +116,21 @@ class Duration(ParamType):
     help="Include the Link URLs of customers awaiting authorization. Anyone who opens one can "
     "authorize that company: never post them to a pull request or an issue.",
 )
+@click.option(
+    "--health",
+    is_flag=True,
+    help="Also read each customer's health: Codat's data status per Linked company, whether its "
+    "expense config's records still exist, and the account's sync schedules (one request per "
+    "Linked company, three more per config, plus one).",
+)
+@click.option(
+    "--at-risk-after",
+    type=Duration(),
+    default="30d",
+    show_default=True,
+    help="With --health: no successful sync for this long is at_risk (Codat deauthorizes a "
+    "connection after 90 days).",
+)
 def audit(
     paths: tuple[Path, ...],
     where: Where,
@@ -121,6 +141,8 @@ def audit(
     json_out: Path | None,
     since_path: Path | None,
     link_urls: bool,
+    health: bool,
+    at_risk_after: timedelta,
 ) -> None:
     """Read-only drift report: exit 0 clean, 2 drift, 1 error. Sends nothing but GET."""
     from reconcile.audit import build_audit
@@ -144,16 +166,26 @@ def audit(
         async with open_client(where, SnapshotClient, desired=desired) as client:
             assert isinstance(client, SnapshotClient)
             read = await read_for_audit(client, desired)
+            healths = await _read_health(client, desired, read, at_risk_after) if health else None
+            sent = client.requests_sent
         known = {c.uid for c in desired.customers} | {c.uid for c in read.companies if c.uid}
         unknown = options.targets - known
         if unknown:
             fail(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
-        requests = f"{read.requests} request{'s' if read.requests != 1 else ''}"
+        requests = f"{sent} request{'s' if sent != 1 else ''}"
         click.echo(
             f"Reading Codat: {len(read.companies)} companies in the account ({requests})",
             err=True,
         )
-        return build_audit(desired, read, options=options, fail_on=fail_on, stale_after=stale_after)
+        return build_audit(
+            desired,
+            read,
+            options=options,
+            fail_on=fail_on,
+            stale_after=stale_after,
+            health=healths,
+            requests=sent,
+        )
 
     report = run(go())
     if earlier is not None:
@@ -166,6 +198,28 @@ def audit(
         write_private(json_out, _render(report, "json", link_urls))
     click.echo(_render(report, fmt, link_urls), nl=False)
     sys.exit(EXIT_CHANGES if report.drift else EXIT_OK)
+
+
+async def _read_health(
+    client: SnapshotClient, desired: DesiredState, read: AuditRead, at_risk_after: timedelta
+) -> list[Health]:
+    """The managed customers' health: the reads (`reconcile.facts.health`), then `assess`."""
+    from reconcile.facts.health import read_health, read_sync_schedules
+    from reconcile.health import HealthOptions, assess
+
+    uids = {c.uid for c in desired.customers if c.state == "present"}
+    companies = [c for c in read.live.companies if c.owner == desired.owner and c.uid in uids]
+    schedules = await read_sync_schedules(client)
+    facts = await read_health(client, companies, read.live.expense_configs)
+    options = HealthOptions(
+        at_risk_after=at_risk_after,
+        schedules=schedules,
+        refresh_data=REFRESH_DATA in desired.policy.auto,
+    )
+    return [
+        assess(c.uid or "", c, facts[c.id], read.now, options)
+        for c in sorted(companies, key=lambda c: (c.uid or "", c.id))
+    ]
 
 
 def _render(report: Audit, fmt: str, link_urls: bool) -> str:

@@ -1,6 +1,7 @@
 """`reconcile sandbox ...`: serve the sandbox on loopback (which also delivers its webhooks);
 play the customer in the Link flow; break and mend a connection as the platform would
-(`connection-error`), its data syncs (`data-status`) and its records (`delete-record`); show the webhook consumers' signing secrets (`webhooks`)."""
+(`connection-error`), its data syncs (`data-status`) and its records (`delete-record`); show the
+webhook consumers' signing secrets (`webhooks`)."""
 
 from __future__ import annotations
 
