@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from reconcile.model import DesiredState
     from reconcile.planner import PlanOptions
 
-REFRESH_DATA = "refresh_data"  # the policy.auto kind that queues a refresh of an at-risk customer
 
 if TYPE_CHECKING:
     ParamType = click.ParamType[Any, Any]
@@ -167,6 +166,12 @@ def audit(
             assert isinstance(client, SnapshotClient)
             read = await read_for_audit(client, desired)
             healths = await _read_health(client, desired, read, at_risk_after) if health else None
+            if healths is not None:
+                from dataclasses import replace
+
+                from reconcile.health import refresh_due
+
+                read = replace(read, live=replace(read.live, refresh_due=refresh_due(healths)))
             sent = client.requests_sent
         known = {c.uid for c in desired.customers} | {c.uid for c in read.companies if c.uid}
         unknown = options.targets - known
@@ -206,6 +211,7 @@ async def _read_health(
     """The managed customers' health: the reads (`reconcile.facts.health`), then `assess`."""
     from reconcile.facts.health import read_health, read_sync_schedules
     from reconcile.health import HealthOptions, assess
+    from reconcile.model import AUTO_REFRESH_DATA
 
     uids = {c.uid for c in desired.customers if c.state == "present"}
     companies = [c for c in read.live.companies if c.owner == desired.owner and c.uid in uids]
@@ -214,7 +220,7 @@ async def _read_health(
     options = HealthOptions(
         at_risk_after=at_risk_after,
         schedules=schedules,
-        refresh_data=REFRESH_DATA in desired.policy.auto,
+        refresh_data=AUTO_REFRESH_DATA in desired.policy.auto,
     )
     return [
         assess(c.uid or "", c, facts[c.id], read.now, options)

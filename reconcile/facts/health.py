@@ -18,10 +18,13 @@ from typing import Final
 from reconcile import paths
 from reconcile.codat import CodatClient, CodatError
 from reconcile.codat.errors import clean
+from reconcile.health import HealthOptions, assess, refresh_due
 from reconcile.health.model import DataTypeStatus, HealthFacts, MissingReference
-from reconcile.model import Company, ExpenseConfig, Status
+from reconcile.model import Company, DesiredState, ExpenseConfig, LiveState, Status
 
 HEALTH_READ_CONCURRENCY: Final = 10
+# Of the daily quota, the share `refresh_data` leaves untouched for the partner's own app.
+QUOTA_RESERVE_SHARE: Final = 0.1
 
 
 def _when(text: object) -> datetime | None:
@@ -118,3 +121,39 @@ async def read_health(
 
     await asyncio.gather(*(one(c) for c in companies))
     return found
+
+
+async def read_refresh_due(
+    client: CodatClient,
+    desired: DesiredState,
+    live: LiveState,
+    now: datetime,
+    *,
+    reserve_share: float = QUOTA_RESERVE_SHARE,
+) -> tuple[dict[str, str], list[str]]:
+    """For `policy.auto: [refresh_data]`: the Linked customers at risk a refresh may save
+    (company id -> why), reading one data status per Linked company, never beyond the quota
+    budget: what Codat says remains today, less a reserve for the partner's own app, must cover
+    each read and its refresh; companies beyond it are left for the next pass, with a warning."""
+    uids = {c.uid for c in desired.customers if c.state == "present"}
+    companies = [
+        c
+        for c in live.companies
+        if c.owner == desired.owner and c.uid in uids and linked_accounting(c)
+    ]
+    warnings: list[str] = []
+    remaining, limit = client.rate_limit_remaining, client.rate_limit_limit
+    if remaining is not None:
+        budget = remaining - int((limit or remaining) * reserve_share)
+        affordable = max(0, budget // 2)  # a read and, at most, a refresh each
+        if affordable < len(companies):
+            warnings.append(
+                f"refresh_data: the daily quota left ({remaining}) covers the data status of"
+                f" {affordable} of {len(companies)} Linked companies; the rest wait for the"
+                " next pass"
+            )
+            companies = companies[:affordable]
+    facts = await read_health(client, companies, {})
+    options = HealthOptions(refresh_data=True)
+    healths = [assess(c.uid or "", c, facts[c.id], now, options) for c in companies]
+    return refresh_due(healths), warnings

@@ -8,6 +8,7 @@ from reconcile.health.assess import (
     NEEDED_DATA_TYPES,
     HealthOptions,
     assess,
+    refresh_due,
 )
 from reconcile.health.model import Health, HealthFacts, HealthState, Reason, ReasonKind
 
@@ -22,4 +23,5 @@ __all__ = [
     "Reason",
     "ReasonKind",
     "assess",
+    "refresh_due",
 ]

@@ -6,15 +6,15 @@ found, Codat's clock and the account's sync schedules.
   a sync). The report says the day it will be deauthorized. A person must act, unless
   `policy.auto` lists `refresh_data`: then converge and the watch queue a refresh.
 - Degraded: a needed data type never fetched (the account's sync settings: a person), failing
-  (a person), or older than its schedule allows (`schedule x stale_factor` hours: a person, or
-  the refresh); an Active connection error (the customer re-authorizes); a config whose bank
+  (a person), or older than its schedule allows (`schedule x stale_factor` hours: a person);
+  an Active connection error (the customer re-authorizes); a config whose bank
   account, supplier or customer no longer exists (the file must change: a review).
 - Healthy otherwise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
@@ -118,12 +118,11 @@ def _data_reasons(
             for d in stale
             if d.last_success
         )
-        who: Who = "converge" if options.refresh_data else "person"
         reasons.append(
             Reason(
                 ReasonKind.STALE,
                 f"older than its schedule: {shown}",
-                who,
+                "person",
                 tuple(d.data_type for d in stale),
             )
         )
@@ -143,6 +142,8 @@ def assess(
     last_sync = None
     deauthorized_on = None
     at_risk = False
+    needed: list[DataTypeStatus] = []
+    absent: list[str] = []
     if facts.data is not None:
         by_type = {d.data_type: d for d in facts.data}
         needed = [by_type[t] for t in NEEDED_DATA_TYPES if t in by_type]
@@ -151,23 +152,7 @@ def assess(
         last_sync = max(synced) if synced else None
         if last_sync is not None:
             deauthorized_on = (last_sync + DEAUTHORIZE_AFTER).date()
-            if now - last_sync > options.at_risk_after:
-                at_risk = True
-                who: Who = "converge" if options.refresh_data else "person"
-                action = (
-                    "a refresh is queued (policy.auto: refresh_data)"
-                    if options.refresh_data
-                    else "refresh its data (or list refresh_data in policy.auto)"
-                )
-                reasons.append(
-                    Reason(
-                        ReasonKind.NO_RECENT_SYNC,
-                        f"no successful sync since {last_sync:%Y-%m-%d} ({(now - last_sync).days}"
-                        f" days): Codat deauthorizes the connection on {deauthorized_on:%Y-%m-%d};"
-                        f" {action}",
-                        who,
-                    )
-                )
+            at_risk = now - last_sync > options.at_risk_after
         reasons += _data_reasons(needed, absent, now, options)
     for connection in company.connections:
         if not connection.is_accounting:
@@ -194,6 +179,33 @@ def assess(
         )
     if facts.error is not None:
         reasons.append(Reason(ReasonKind.FAILING, f"health not read: {facts.error}", "person"))
+    # A refresh cannot help while syncs fail or the connection has an Active error: a failed
+    # refresh shows as failing, so a customer is refreshed at most once per at-risk episode.
+    refresh = (
+        at_risk
+        and options.refresh_data
+        and not any(r.kind in (ReasonKind.FAILING, ReasonKind.CONNECTION_ERROR) for r in reasons)
+    )
+    if at_risk and last_sync is not None and deauthorized_on is not None:
+        reasons = [r for r in reasons if r.kind != ReasonKind.STALE]  # the risk says it all
+        who: Who = "converge" if refresh else "person"
+        action = (
+            "a refresh is queued (policy.auto: refresh_data)"
+            if refresh
+            else "refresh its data, or list refresh_data in policy.auto"
+            if not options.refresh_data
+            else "a refresh cannot help until the failure above is fixed"
+        )
+        reasons.insert(
+            0,
+            Reason(
+                ReasonKind.NO_RECENT_SYNC,
+                f"no successful sync since {last_sync:%Y-%m-%d} ({(now - last_sync).days}"
+                f" days): Codat deauthorizes the connection on {deauthorized_on:%Y-%m-%d};"
+                f" {action}",
+                who,
+            ),
+        )
     state = (
         HealthState.AT_RISK if at_risk else HealthState.DEGRADED if reasons else HealthState.HEALTHY
     )
@@ -205,5 +217,18 @@ def assess(
         reasons=tuple(reasons),
         last_sync=last_sync,
         deauthorized_on=deauthorized_on,
-        refresh_queued=at_risk and options.refresh_data,
+        refresh_queued=refresh,
     )
+
+
+def refresh_due(healths: Iterable[Health]) -> dict[str, str]:
+    """Company id -> why, for each customer whose health queues a refresh (`LiveState.refresh_due`:
+    the planner plans a `refresh_data` action for each)."""
+    return {
+        h.company_id: (
+            f"at risk: no successful sync since {h.last_sync:%Y-%m-%d}; Codat deauthorizes the"
+            f" connection on {h.deauthorized_on:%Y-%m-%d}"
+        )
+        for h in healths
+        if h.refresh_queued and h.last_sync is not None and h.deauthorized_on is not None
+    }

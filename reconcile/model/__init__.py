@@ -167,11 +167,13 @@ AUTO_PARTNER_EXPENSE = "partner_expense_connection"
 AUTO_EXPENSE_CONFIG = "expense_config"
 AUTO_ACCOUNTING_RECREATE = "accounting_connection_recreate"  # one the customer deleted
 AUTO_COMPANY_RESTORE = "company_restore"  # name, description or tags edited in the portal
+AUTO_REFRESH_DATA = "refresh_data"  # a Linked customer at risk: refresh before Codat deauthorizes
 AUTO_KINDS: tuple[str, ...] = (
     AUTO_PARTNER_EXPENSE,
     AUTO_EXPENSE_CONFIG,
     AUTO_ACCOUNTING_RECREATE,
     AUTO_COMPANY_RESTORE,
+    AUTO_REFRESH_DATA,
 )
 DEFAULT_AUTO = frozenset({AUTO_PARTNER_EXPENSE, AUTO_EXPENSE_CONFIG})  # the names users write
 
@@ -367,3 +369,6 @@ class LiveState:
     rate_limit_remaining: int | None = None
     rate_limit_limit: int | None = None
     rate_limit_reset: str | None = None
+    # Linked companies at risk whose data a refresh may save (company id -> why), read by the
+    # health reads of converge, the watch and `audit --health`, never by `plan`.
+    refresh_due: Mapping[str, str] = field(default_factory=dict)

@@ -206,6 +206,20 @@ def set_expense_config(
     )
 
 
+def refresh_data(owner: str, customer: Customer, cid: str, why: str) -> Action:
+    """Refresh the company's data (`POST .../data/all`): one key per at-risk episode (the
+    reason names the last successful sync), so passes that see the same state send it once."""
+    return Action(
+        Kind.REFRESH_DATA,
+        customer.uid,
+        cid,
+        "data",
+        why,
+        Request("POST", paths.refresh_data(cid)),
+        idempotency_key=derive_key(owner, customer.uid, "refresh_data", cid, why),
+    )
+
+
 def _was(conn: Connection | None) -> dict[str, str | None] | None:
     """What became of the connection a create replaces (shown with the create)."""
     if conn is None:

@@ -119,6 +119,10 @@ class Present:
                 customer, cid, connections, platform, linked, blocked, protection, actions
             )
             self._expense_config(customer, company, platform, linked, blocked, actions)
+        if cid is not None and cid in self.live.refresh_due:  # health read it (not `plan`)
+            actions.append(
+                build.refresh_data(self.owner, customer, cid, self.live.refresh_due[cid])
+            )
         verdict: CustomerVerdict = "create" if company is None else "update"
         self.draft.change(customer.uid, customer.name, verdict, cid, actions)
 

@@ -79,6 +79,7 @@ _RESOURCE: dict[Kind, tuple[str, str]] = {
     Kind.UNLINK_CONNECTION: ("connection", "connections"),
     Kind.DELETE_CONNECTION: ("connection", "connections"),
     Kind.SET_EXPENSE_CONFIG: ("expense config", "expense configs"),
+    Kind.REFRESH_DATA: ("data refresh", "data refreshes"),
 }
 
 
@@ -213,6 +214,10 @@ def _create(action: Action, sign: Sign, esc: Escaper) -> list[Row]:
     return [head, Row("~", 1, esc.plain(action.reason))] if action.before else [head]
 
 
+def _refresh(action: Action, sign: Sign, esc: Escaper) -> list[Row]:
+    return [Row(sign, 0, f"refresh data ({esc.plain(action.reason)})")]
+
+
 def _generic(action: Action, sign: Sign, esc: Escaper) -> list[Row]:
     return [Row(sign, 0, f"{esc.plain(action.kind.value)} {esc.plain(action.subject)}")]
 
@@ -226,6 +231,7 @@ _HANDLERS: dict[Kind, Callable[[Action, Sign, Escaper], list[Row]]] = {
     Kind.SET_EXPENSE_CONFIG: _set_config,
     Kind.CREATE_CONNECTION: _create,
     Kind.CREATE_PARTNER_EXPENSE: _create,
+    Kind.REFRESH_DATA: _refresh,
 }
 
 HEADERS = {

@@ -218,5 +218,5 @@ def _value(value: Any) -> str:
 
 def describe_remaining(actions: Iterable[Action]) -> list[str]:
     """`uid: create_connection accounting connection Xero (gbol)`, one per remaining action."""
-    verb = {Kind.SET_EXPENSE_CONFIG: "set"}
+    verb = {Kind.SET_EXPENSE_CONFIG: "set", Kind.REFRESH_DATA: "refresh"}
     return [f"{text(a.uid)}: {verb.get(a.kind, a.kind.bucket)} {text(a.subject)}" for a in actions]
