@@ -101,8 +101,8 @@ def _landed(owner: str, action: Action, live: Live) -> bool:
         if conn is None:
             return True
         return kind is Kind.UNLINK_CONNECTION and conn.status == Status.UNLINKED.value
-    if company is None:
-        return False
+    if company is None or kind is Kind.REFRESH_DATA:
+        return False  # a refresh leaves nothing a company read shows: asking again is harmless
     after = action.after or {}
     if kind is Kind.UPDATE_COMPANY:
         return bool(_company_fields(snapshot(company, with_config=False)) == _company_fields(after))
