@@ -27,9 +27,6 @@ from reconcile.cli.exits import ExitOneOnUsageError as ExitOneOnUsageError
 
 if TYPE_CHECKING:
     from reconcile.audit import Audit, FindingKind
-    from reconcile.audit.read import AuditRead, SnapshotClient
-    from reconcile.health.model import Health
-    from reconcile.model import DesiredState
     from reconcile.planner import PlanOptions
 
 
@@ -165,13 +162,11 @@ def audit(
         async with open_client(where, SnapshotClient, desired=desired) as client:
             assert isinstance(client, SnapshotClient)
             read = await read_for_audit(client, desired)
-            healths = await _read_health(client, desired, read, at_risk_after) if health else None
-            if healths is not None:
-                from dataclasses import replace
+            healths = None
+            if health:
+                from reconcile.audit.health_read import read_audit_health
 
-                from reconcile.health import refresh_due
-
-                read = replace(read, live=replace(read.live, refresh_due=refresh_due(healths)))
+                read, healths = await read_audit_health(client, desired, read, at_risk_after)
             sent = client.requests_sent
         known = {c.uid for c in desired.customers} | {c.uid for c in read.companies if c.uid}
         unknown = options.targets - known
@@ -203,29 +198,6 @@ def audit(
         write_private(json_out, _render(report, "json", link_urls))
     click.echo(_render(report, fmt, link_urls), nl=False)
     sys.exit(EXIT_CHANGES if report.drift else EXIT_OK)
-
-
-async def _read_health(
-    client: SnapshotClient, desired: DesiredState, read: AuditRead, at_risk_after: timedelta
-) -> list[Health]:
-    """The managed customers' health: the reads (`reconcile.facts.health`), then `assess`."""
-    from reconcile.facts.health import read_health, read_sync_schedules
-    from reconcile.health import HealthOptions, assess
-    from reconcile.model import AUTO_REFRESH_DATA
-
-    uids = {c.uid for c in desired.customers if c.state == "present"}
-    companies = [c for c in read.live.companies if c.owner == desired.owner and c.uid in uids]
-    schedules = await read_sync_schedules(client)
-    facts = await read_health(client, companies, read.live.expense_configs)
-    options = HealthOptions(
-        at_risk_after=at_risk_after,
-        schedules=schedules,
-        refresh_data=AUTO_REFRESH_DATA in desired.policy.auto,
-    )
-    return [
-        assess(c.uid or "", c, facts[c.id], read.now, options)
-        for c in sorted(companies, key=lambda c: (c.uid or "", c.id))
-    ]
 
 
 def _render(report: Audit, fmt: str, link_urls: bool) -> str:

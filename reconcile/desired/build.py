@@ -99,11 +99,7 @@ def _overridden(
         fields["keep_accounting"] = isinstance(accounting, dict)
     if every or "expenseConfig" in raw:
         config = raw.get("expenseConfig")
-        fields["expense_config"] = (
-            ExpenseConfig(config["bankAccount"], config["supplier"], config["customer"])
-            if config is not None
-            else None
-        )
+        fields["expense_config"] = expense_config_of(config) if config is not None else None
     if every or "tags" in raw:
         fields["tags"] = {**(defaults.get("tags") or {}), **(raw.get("tags") or {})}
     if every or "protect" in raw:
@@ -112,3 +108,14 @@ def _overridden(
     if every or "state" in raw:
         fields["state"] = cast(CustomerState, raw.get("state", "present"))
     return fields
+
+
+CONFIG_FIELDS = ("bankAccount", "supplier", "customer")
+
+
+def expense_config_of(raw: dict[str, Any]) -> ExpenseConfig:
+    """`expenseConfig` as written: each field an id (a string) or `{name: ...}` (its id left ""
+    for the planner to resolve)."""
+    ids = {f: raw[f] if isinstance(raw[f], str) else "" for f in CONFIG_FIELDS}
+    names = tuple((f, str(raw[f]["name"])) for f in CONFIG_FIELDS if isinstance(raw[f], dict))
+    return ExpenseConfig(ids["bankAccount"], ids["supplier"], ids["customer"], names)

@@ -10,6 +10,7 @@ replays instead of duplicating), and says who must act on everything else.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from reconcile.executor import Stopper
     from reconcile.model import DesiredState
 
+HEALTH_EVERY_SECONDS = 86_400
 Who = Literal["customer", "review", "person"]
 WHO: tuple[Who, ...] = ("customer", "review", "person")
 
@@ -61,12 +63,24 @@ Converge = Callable[["DesiredState", "frozenset[str] | None", "Stopper"], Awaita
 
 
 def default_converge(client: CodatClient) -> Converge:
+    health_read_at: list[float] = []  # when a full pass last read health (monotonic)
+
     async def converge(
         desired: DesiredState, company_ids: frozenset[str] | None, stopper: Stopper
     ) -> PassReport:
         from reconcile.converge import run_pass
 
-        result = await run_pass(desired, client, company_ids=company_ids, stopper=stopper)
+        # Health (for policy.auto: [refresh_data]) costs a read per Linked company: only a full
+        # pass reads it, and at most once per HEALTH_EVERY_SECONDS (daily).
+        now = time.monotonic()
+        health = company_ids is None and (
+            not health_read_at or now - health_read_at[-1] >= HEALTH_EVERY_SECONDS
+        )
+        result = await run_pass(
+            desired, client, company_ids=company_ids, stopper=stopper, health=health
+        )
+        if health:
+            health_read_at[:] = [now]
         return report(result)
 
     return converge
