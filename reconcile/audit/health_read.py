@@ -1,5 +1,5 @@
-"""`audit --health`'s reads: the account's sync schedules, then each managed customer's health
-facts (`reconcile.facts.health`), assessed (`reconcile.health.assess`). With `policy.auto:
+"""`audit --health`'s reads: the account's sync schedules, then each Linked managed customer's
+health facts (`reconcile.facts.health`), assessed (`reconcile.health.assess`). With `policy.auto:
 [refresh_data]`, the customers a refresh may save go into the live state, so the audit's plan
 shows their refresh as a follow-up, exactly as converge would plan it."""
 
@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from reconcile.audit.read import AuditRead, SnapshotClient
-from reconcile.facts.health import read_health, read_sync_schedules
+from reconcile.facts.health import linked_accounting, read_health, read_sync_schedules
 from reconcile.health import DEFAULT_AT_RISK_AFTER, HealthOptions, assess, refresh_due
 from reconcile.health.model import Health
 from reconcile.model import AUTO_REFRESH_DATA, DesiredState
@@ -21,10 +21,15 @@ async def read_audit_health(
     read: AuditRead,
     at_risk_after: timedelta = DEFAULT_AT_RISK_AFTER,
 ) -> tuple[AuditRead, list[Health]]:
-    """The read with its refreshes due, and every managed customer's health (by uid)."""
+    """The read with its refreshes due, and the health of every managed customer whose
+    accounting connection is Linked (by uid; the others await the customer, as the audit says)."""
     uids = {c.uid for c in desired.customers if c.state == "present"}
     companies = sorted(
-        (c for c in read.live.companies if c.owner == desired.owner and c.uid in uids),
+        (
+            c
+            for c in read.live.companies
+            if c.owner == desired.owner and c.uid in uids and linked_accounting(c)
+        ),
         key=lambda c: (c.uid or "", c.id),
     )
     schedules = await read_sync_schedules(client)

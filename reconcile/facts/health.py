@@ -17,7 +17,7 @@ from typing import Final
 
 from reconcile import paths
 from reconcile.codat import CodatClient, CodatError
-from reconcile.codat.errors import clean
+from reconcile.codat.errors import DeadlineExceeded, QuotaExhausted, clean
 from reconcile.health import HealthOptions, assess, refresh_due
 from reconcile.health.model import DataTypeStatus, HealthFacts, MissingReference
 from reconcile.model import Company, DesiredState, ExpenseConfig, LiveState, Status
@@ -101,6 +101,8 @@ async def read_company_health(
     try:
         body = await client.request_json("GET", paths.data_status(company.id))
         missing = await _missing(client, company.id, config) if config is not None else ()
+    except (QuotaExhausted, DeadlineExceeded):
+        raise  # the run stops: nothing more can be read today (or in time)
     except CodatError as exc:
         return HealthFacts(company.id, error=clean(str(exc), 200))
     return HealthFacts(company.id, data=parse_data_status(body), missing=missing)
