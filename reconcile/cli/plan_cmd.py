@@ -29,6 +29,7 @@ from reconcile.cli.review import base_option, block_on_new_refusals, changed_sin
 if TYPE_CHECKING:
     from reconcile.planner import PlanOptions
     from reconcile.plans import Plan
+    from reconcile.plans.settings import SettingsChange
 
 
 @click.command()
@@ -92,9 +93,15 @@ def plan(
         plan_every_environment(desired, where, options, fmt, detailed_exitcode)
     changed = changed_since(base, desired) if base else None
 
+    settings: list[SettingsChange] = []
+
     async def go() -> Plan:
         async with open_client(where, desired=desired) as client:
             made = await plan_against(client, desired, options, allow_unsafe=fmt == "json")
+            if desired.environment is not None:
+                from reconcile.cli.account_settings import planned_settings
+
+                settings.extend(await planned_settings(client, desired))
             if out is not None and made.unsafe:
                 click.echo(f"The plan is refused as a whole; nothing was saved to {out}.", err=True)
             elif out is not None:
@@ -117,10 +124,15 @@ def plan(
         click.echo(markdown, nl=False)
     else:
         click.echo(render_plan(the_plan, Style.for_stream(sys.stdout)), nl=False)
+    if settings and fmt != "json":
+        from reconcile.render.settings import render_settings
+
+        shown = render_settings(settings, desired.environment or "", Style.for_stream(sys.stdout))
+        click.echo(shown, nl=False)
     if the_plan.unsafe:  # only reached with --format json: the document says why
         sys.exit(EXIT_ERROR)
     if changed is not None:
         block_on_new_refusals(the_plan, changed)
     # Refusals are a difference between the file and Codat, as changes are.
-    differs = the_plan.has_changes or bool(the_plan.refused)
+    differs = the_plan.has_changes or bool(the_plan.refused) or bool(settings)
     sys.exit(EXIT_CHANGES if detailed_exitcode and differs else EXIT_OK)

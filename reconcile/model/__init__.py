@@ -131,6 +131,32 @@ OVERRIDABLE = ("accounting", "expense_config", "tags", "state", "protect")
 
 
 @dataclass(frozen=True, slots=True)
+class SyncWanted:
+    """One data type's sync setting as the file names it (None: a field the file leaves)."""
+
+    data_type: str
+    fetch_on_first_link: bool | None = None
+    sync_schedule: int | None = None  # hours
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerWanted:
+    """The webhook consumer the watch needs: Codat's `url`, `eventTypes`, `companyTags`."""
+
+    url: str
+    event_types: tuple[str, ...]
+    company_tags: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSettings:
+    """An environment's account settings as code: only what is named is managed."""
+
+    sync: tuple[SyncWanted, ...] = ()
+    consumer: ConsumerWanted | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Environment:
     """One Codat account a file is applied to: `environments:` in the file."""
 
@@ -138,6 +164,7 @@ class Environment:
     account: str  # the name GET /profile must answer
     api_key_env: str  # the variable holding the key (or, with _FILE, naming a file)
     base_url: str | None = None
+    settings: AccountSettings | None = None  # trusted, like the rest of the environment
 
 
 @dataclass(frozen=True, slots=True)
