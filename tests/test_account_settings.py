@@ -77,6 +77,10 @@ def test_settings_are_planned_applied_and_restored_after_drift(tmp_path: Path, s
         edited = {"url": CONSUMER_URL, "eventTypes": ["company.created"]}
         assert codat.post("/webhooks", json=edited).status_code == 201
 
+        code, out = run(served, "audit", str(file))
+        assert code == 2, out  # the audit reports the drift (and writes nothing)
+        assert "Account settings differ from the file" in out
+        assert "sync settings: suppliers.fetchOnFirstLink: False -> True;" in out
         code, out = run(served, "plan", str(file), "--detailed-exitcode", "--allow-empty")
         assert code == 2, out
         assert "suppliers.syncSchedule: 72 -> 24" in out
@@ -92,6 +96,7 @@ def test_settings_are_planned_applied_and_restored_after_drift(tmp_path: Path, s
         assert sorted(consumer["eventTypes"]) == EVENTS
         assert consumer["companyTags"] == ["reconcile.owner:acct-team"]
     assert run(served, "plan", str(file), "--detailed-exitcode", "--allow-empty")[0] == 0
+    assert run(served, "audit", str(file))[0] == 0  # control: restored, no drift
 
 
 def test_a_pull_request_cannot_change_the_settings(tmp_path: Path, served: str) -> None:

@@ -28,6 +28,7 @@ from reconcile.planner import PlanOptions, make_plan
 
 if TYPE_CHECKING:
     from reconcile.health.model import Health
+    from reconcile.plans.settings import SettingsChange
 
 __all__ = [
     "DEFAULT_FAIL_ON",
@@ -49,6 +50,7 @@ def build_audit(
     stale_after: timedelta = DEFAULT_STALE_AFTER,
     health: Sequence[Health] | None = None,
     requests: int | None = None,
+    settings: Sequence[SettingsChange] = (),
 ) -> Audit:
     """The report of one read: the plan exactly as `plan` makes it, then the findings (with
     `health`, read by `audit --health`, the customers' health findings too)."""
@@ -62,6 +64,19 @@ def build_audit(
         stale_after=stale_after,
         targets=options.targets,
     )
+    if settings:
+        drift = tuple(
+            Finding(
+                FindingKind.ACCOUNT_SETTINGS,
+                None,
+                "",
+                None,
+                f"{s.subject}: {'; '.join(s.lines)}",
+                facts={"subject": s.subject, "differences": list(s.lines)},
+            )
+            for s in settings
+        )
+        findings = tuple(sorted((*findings, *drift), key=Finding.sort_key))
     counts = None
     if health is not None:
         from reconcile.audit.health import health_counts, health_findings

@@ -37,6 +37,7 @@ class FindingKind(StrEnum):
     NEEDS_REAUTHORIZATION = "needs_reauthorization"
     AT_RISK = "at_risk"  # `--health`: Codat will deauthorize it
     CHANGES = "changes"
+    ACCOUNT_SETTINGS = "account_settings"  # the environment's settings differ from the file
     FOLLOW_UPS = "follow_ups"
     STALE_AUTHORIZATION = "stale_authorization"
     MISSING_REFERENCES = "missing_references"  # `--health`
@@ -66,6 +67,7 @@ _TITLES: dict[FindingKind, str] = {
     FindingKind.STALE_AUTHORIZATION: "Stale authorization: awaiting the customer for too long",
     FindingKind.AT_RISK: "At risk: no successful sync for too long; Codat deauthorizes it on the"
     " day shown",
+    FindingKind.ACCOUNT_SETTINGS: "Account settings differ from the file: apply restores them",
     FindingKind.MISSING_REFERENCES: "Missing references: the expense config names records the"
     " accounting platform no longer has",
     FindingKind.DEGRADED: "Degraded: data Sync for Expenses needs is missing, failing or old",
@@ -85,6 +87,7 @@ _WHO: dict[FindingKind, Who] = {
     FindingKind.ORPHANS: "person",
     FindingKind.UNMANAGED_LOOKALIKES: "person",
     FindingKind.CHANGES: "review",
+    FindingKind.ACCOUNT_SETTINGS: "review",
     FindingKind.FOLLOW_UPS: "converge",
     FindingKind.NEEDS_REAUTHORIZATION: "customer",
     FindingKind.STALE_AUTHORIZATION: "customer",
@@ -106,6 +109,7 @@ DEFAULT_FAIL_ON: frozenset[FindingKind] = frozenset(
         FindingKind.AT_RISK,
         FindingKind.MISSING_REFERENCES,
         FindingKind.DEGRADED,
+        FindingKind.ACCOUNT_SETTINGS,
     }
 )
 

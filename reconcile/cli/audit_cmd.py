@@ -28,6 +28,7 @@ from reconcile.cli.exits import ExitOneOnUsageError as ExitOneOnUsageError
 if TYPE_CHECKING:
     from reconcile.audit import Audit, FindingKind
     from reconcile.planner import PlanOptions
+    from reconcile.plans.settings import SettingsChange
 
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ else:  # click < 8.2 has no generic ParamType at run time
 KINDS = tuple(kind.value for kind in FindingKind)  # most urgent first
 DEFAULT_FAIL_ON = (
     "changes,follow_ups,refused,duplicates,foreign,needs_reauthorization,connection_errors,"
-    "stale_authorization,at_risk,degraded,missing_references"
+    "stale_authorization,at_risk,degraded,missing_references,account_settings"
 )
 
 
@@ -167,6 +168,11 @@ def audit(
                 from reconcile.audit.health_read import read_audit_health
 
                 read, healths = await read_audit_health(client, desired, read, at_risk_after)
+            settings: tuple[SettingsChange, ...] = ()
+            if desired.environment is not None:
+                from reconcile.cli.account_settings import planned_settings
+
+                settings = await planned_settings(client, desired)
             sent = client.requests_sent
         known = {c.uid for c in desired.customers} | {c.uid for c in read.companies if c.uid}
         unknown = options.targets - known
@@ -185,6 +191,7 @@ def audit(
             stale_after=stale_after,
             health=healths,
             requests=sent,
+            settings=settings,
         )
 
     report = run(go())

@@ -32,6 +32,7 @@ ALL_KINDS = (
     "foreign",
 )
 HEALTH_KINDS = ("at_risk", "degraded", "missing_references")  # only with --health
+SETTINGS_KINDS = ("account_settings",)  # only with an environment's settings
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +112,9 @@ def test_every_kind_is_found_with_its_facts(fleet: Fleet) -> None:
     assert foreign["uid"] == "foreign-1" and foreign["company_id"] == ids["foreign"]
     assert foreign["facts"]["company_owner"] == "other-team"
 
-    assert doc["summary"] == {k: len(of(doc, k)) for k in (*ALL_KINDS, *HEALTH_KINDS)}
+    assert doc["summary"] == {
+        k: len(of(doc, k)) for k in (*ALL_KINDS, *HEALTH_KINDS, *SETTINGS_KINDS)
+    }
     assert sum(doc["by_who"].values()) == len(doc["findings"])
     assert doc["companies_read"] == 15 and doc["managed_companies"] == 11
     assert doc["new"] is None and doc["since_report"] is None
