@@ -60,9 +60,13 @@ def test_settings_are_planned_applied_and_restored_after_drift(tmp_path: Path, s
     assert code == 2, out
     assert f"+ webhook consumer {CONSUMER_URL}" in out
     assert "sync settings" not in out  # the defaults already match what the file names
+    code, out = run(served, "watch", str(file), "--register", CONSUMER_URL)
+    assert code == 1 and "run `reconcile apply --env test`" in out, out  # checked, not made
     code, out = run(served, "apply", str(file), "--auto-approve", "--allow-empty")
     assert code == 0, out
     assert run(served, "plan", str(file), "--detailed-exitcode", "--allow-empty")[0] == 0
+    code, out = run(served, "watch", str(file), "--register", CONSUMER_URL)
+    assert "the declared webhook consumer" in out and "exists as the file says" in out, out
 
     with httpx.Client(base_url=served, headers=AUTH_HEADERS) as codat:
         body = codat.get("/profile/syncSettings").json()  # drift in the portal
