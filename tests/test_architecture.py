@@ -70,6 +70,7 @@ def offenders(paths: list[Path], allowed: tuple[str, ...], forbidden: tuple[str,
             (
                 "reconcile.render",
                 "reconcile.escape",
+                "reconcile.durations",
                 "reconcile.plans",
                 "reconcile.model",
                 "reconcile.executor",

@@ -1,8 +1,10 @@
 """A converge pass for people (text) and for tools (a JSON document; watch's /status shape).
 
 What was applied, then what waits and for whom: the customer (with each one's age), a review, a
-person. Link URLs let anyone who opens them authorize a company, so they are shown only when
-the caller asks (`link_urls=True`); every string from the file or Codat is escaped.
+person. Link URLs let anyone who opens them authorize a company, and the id of a company
+awaiting authorization is one (`reconcile.render.bearer`), so neither is shown unless the caller
+asks (`link_urls=True`); the customer's uid identifies it. Every string from the file or Codat
+is escaped.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from reconcile.converge.run import PassResult
 from reconcile.durations import format_age
 from reconcile.escape import quoted, text
 from reconcile.render.apply import describe
+from reconcile.render.bearer import hidden_or, hide
 from reconcile.render.style import Style
 
 PLAIN = Style()
@@ -35,7 +38,7 @@ def render_pass(result: PassResult, style: Style = PLAIN, *, link_urls: bool = F
     if outcomes:
         lines.append(style(f"Applied ({len(applied)} of {len(outcomes)}):", "green", "bold"))
         for outcome in outcomes:
-            lines.append(f"  {text(outcome.action.uid)}  {describe(outcome)}")
+            lines.append(f"  {text(outcome.action.uid)}  {describe(outcome, show_ids=link_urls)}")
         lines.append("")
     sorted_out = result.classified
     for who, items in (
@@ -54,7 +57,8 @@ def render_pass(result: PassResult, style: Style = PLAIN, *, link_urls: bool = F
         lines.extend(f"  {text(w)}" for w in result.plan.warnings)
         lines.append("")
     lines.append(summary_line(result))
-    return "\n".join(lines) + "\n"
+    out = "\n".join(lines) + "\n"
+    return out if link_urls else hide(out, keep=result.plan.linked)
 
 
 def _waiting_line(wait: Waiting, link_urls: bool) -> str:
@@ -99,7 +103,8 @@ def summary_line(result: PassResult) -> str:
 def pass_document(
     result: PassResult, exit_code: int | None = None, *, link_urls: bool = False
 ) -> dict[str, Any]:
-    """The JSON form: applied outcomes, then the waiting items grouped by who must act."""
+    """The JSON form: applied outcomes, then the waiting items grouped by who must act. Company
+    ids and Link URLs only with `link_urls` (ids and URLs in free text are hidden too)."""
     c = result.classified
     return {
         "format_version": FORMAT_VERSION,
@@ -114,9 +119,9 @@ def pass_document(
                 "uid": o.action.uid,
                 "kind": o.action.kind.value,
                 "subject": o.action.subject,
-                "company_id": o.company_id or o.action.company_id,
+                "company_id": hidden_or(o.company_id or o.action.company_id, link_urls),
                 "status": o.status,
-                "detail": o.detail,
+                "detail": o.detail if link_urls else hide(o.detail),
                 "correlation_id": o.correlation_id,
             }
             for o in result.applied.outcomes
@@ -126,20 +131,22 @@ def pass_document(
             "review": waiting_list(c.review, link_urls=link_urls),
             "person": waiting_list(c.person, link_urls=link_urls),
         },
-        "warnings": list(result.plan.warnings),
+        "warnings": [w if link_urls else hide(w) for w in result.plan.warnings],
     }
 
 
 def waiting_list(items: Sequence[Waiting], *, link_urls: bool = False) -> list[dict[str, Any]]:
+    """The items; `company_id` and `link_url` only with `link_urls` (for `--link-urls-out`'s
+    private file, or a terminal that asked)."""
     out = []
     for w in items:
         entry: dict[str, Any] = {
             "kind": w.kind,
             "uid": w.uid,
             "name": w.name,
-            "company_id": w.company_id,
+            "company_id": hidden_or(w.company_id, link_urls),
             "subject": w.subject,
-            "detail": w.detail,
+            "detail": w.detail if link_urls else hide(w.detail),
             "since": w.since,
             "age_seconds": int(w.age.total_seconds()) if w.age is not None else None,
         }
