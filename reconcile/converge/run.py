@@ -38,6 +38,8 @@ class PassResult:
     read_at: datetime | None = None  # Codat's clock at the read
     scope: frozenset[str] | None = None  # the company ids asked for (None: the whole fleet)
     live: LiveState | None = None  # what was read (notifications and the status page use it)
+    # With refresh_data: the Linked customers read, by health state (None: health not read)
+    health: dict[str, int] | None = None
 
     @property
     def failed(self) -> tuple[Outcome, ...]:
@@ -69,6 +71,7 @@ async def run_pass(
     With `policy.auto: [refresh_data]` the pass also reads the data status of the Linked
     companies it covers (`health=False`: not this pass) to refresh those at risk."""
     sent_before = client.requests_sent
+    health_counts: dict[str, int] | None = None
     scope = frozenset(company_ids) if company_ids is not None else None
     options = options or PlanOptions()
     if scope is None:
@@ -82,7 +85,7 @@ async def run_pass(
     if AUTO_REFRESH_DATA in desired.policy.auto and health is not False:
         from reconcile.facts.health import read_refresh_due
 
-        due, notes = await read_refresh_due(client, desired, live, now)
+        due, notes, health_counts = await read_refresh_due(client, desired, live, now)
         live = replace(live, refresh_due=due, warnings=(*live.warnings, *notes))
     if scope is not None and not targets:
         plan = Plan(owner=desired.owner, observed_at=live.read_at)
@@ -107,6 +110,7 @@ async def run_pass(
         read_at=now,
         scope=scope,
         live=live,
+        health=health_counts,
     )
 
 

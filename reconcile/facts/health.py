@@ -19,7 +19,7 @@ from reconcile import paths
 from reconcile.codat import CodatClient, CodatError
 from reconcile.codat.errors import DeadlineExceeded, QuotaExhausted, clean
 from reconcile.health import HealthOptions, assess, refresh_due
-from reconcile.health.model import DataTypeStatus, HealthFacts, MissingReference
+from reconcile.health.model import DataTypeStatus, HealthFacts, HealthState, MissingReference
 from reconcile.model import Company, DesiredState, ExpenseConfig, LiveState, Status
 
 HEALTH_READ_CONCURRENCY: Final = 10
@@ -132,11 +132,12 @@ async def read_refresh_due(
     now: datetime,
     *,
     reserve_share: float = QUOTA_RESERVE_SHARE,
-) -> tuple[dict[str, str], list[str]]:
+) -> tuple[dict[str, str], list[str], dict[str, int]]:
     """For `policy.auto: [refresh_data]`: the Linked customers at risk a refresh may save
     (company id -> why), reading one data status per Linked company, never beyond the quota
     budget: what Codat says remains today, less a reserve for the partner's own app, must cover
-    each read and its refresh; companies beyond it are left for the next pass, with a warning."""
+    each read and its refresh; companies beyond it are left for the next pass, with a warning.
+    Also the customers read, by health state (the watch's `/metrics`)."""
     uids = {c.uid for c in desired.customers if c.state == "present"}
     companies = [
         c
@@ -158,4 +159,5 @@ async def read_refresh_due(
     facts = await read_health(client, companies, {})
     options = HealthOptions(refresh_data=True)
     healths = [assess(c.uid or "", c, facts[c.id], now, options) for c in companies]
-    return refresh_due(healths), warnings
+    counts = {s.value: sum(1 for h in healths if h.state == s) for s in HealthState}
+    return refresh_due(healths), warnings, counts

@@ -70,6 +70,8 @@ class PassReport:
     onboarding: tuple[Onboarding, ...] | None = None
     # company id -> uid of the companies it read (kept inside the watch, never shown)
     companies: Mapping[str, str] = field(default_factory=dict)
+    # Linked customers by health state, when this pass read health (daily, with refresh_data)
+    health: Mapping[str, int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -144,6 +146,7 @@ def report(result: PassResult, desired: DesiredState | None = None) -> PassRepor
         done=tuple(done),
         onboarding=rows,
         companies=companies,
+        health=result.health,
     )
 
 

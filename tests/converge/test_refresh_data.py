@@ -6,6 +6,7 @@ a person must act), and without the policy nothing is read or refreshed."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,6 +93,29 @@ def test_without_the_policy_nothing_is_read_or_refreshed(fleet: Fleet) -> None:
     doc = fleet.health(fleet.plain)
     [stale] = [f for f in of(doc, "at_risk") if f["uid"] == "stale-1"]
     assert stale["facts"]["refresh_queued"] is False and "list refresh_data" in stale["detail"]
+
+
+def test_the_watch_pass_reports_health_to_metrics(fleet: Fleet) -> None:
+    """The watch's full pass (in process, a dry run: nothing is written) reads health and its
+    `/metrics` shows the customers by state; a pass that does not read health leaves it."""
+    from reconcile.codat import ClientSettings, CodatClient
+    from reconcile.converge import run_pass
+    from reconcile.desired import load
+    from reconcile.watch.metrics import Metrics
+    from reconcile.watch.passes import report
+
+    async def one(health: bool) -> bytes:
+        settings = ClientSettings(base_url=fleet.url)
+        async with CodatClient(TEST_API_KEY, settings) as client:
+            result = await run_pass(load([fleet.file]), client, dry_run=True, health=health)
+        metrics = Metrics()
+        metrics.record_pass(report(result), "ok", {})
+        return metrics.render()
+
+    shown = asyncio.run(one(True)).decode()
+    assert 'reconcile_watch_customer_health{state="at_risk"} 2.0' in shown
+    assert 'reconcile_watch_customer_health{state="healthy"} 1.0' in shown
+    assert "reconcile_watch_customer_health{" not in asyncio.run(one(False)).decode()
 
 
 def test_refresh_data_brings_an_at_risk_customer_back(fleet: Fleet) -> None:
