@@ -126,12 +126,22 @@ def apply(
     def approve(made: PlanRun) -> bool:
         shown = render_plan(made.plan, Style.for_stream(plan_stream), link_urls=link_urls)
         click.echo(shown, nl=False, file=plan_stream)
-        if not made.plan.has_changes:
+        if desired.environment is not None:  # the account settings' changes, as the plan's
+            from reconcile.render.settings import render_settings
+
+            settings = render_settings(
+                made.settings, desired.environment, Style.for_stream(plan_stream)
+            )
+            click.echo(settings, nl=False, file=plan_stream)
+        if not made.plan.has_changes and not made.settings:
             return False
         if not auto_approve and not confirm():
             cancelled.append(True)
             return False
         return True
+
+    def settings_applied(count: int) -> None:
+        click.echo(f"Applied {count} account settings change(s).", err=True)
 
     say_reading(desired)
     made, code = run(
@@ -143,6 +153,7 @@ def apply(
             approve=approve,
             on_read=say_read,
             prompted=not auto_approve,
+            on_settings=settings_applied,
         )
     )
     if code is not None:

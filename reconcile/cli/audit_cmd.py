@@ -35,8 +35,8 @@ else:  # click < 8.2 has no generic ParamType at run time
 
 KINDS = tuple(kind.value for kind in FindingKind)  # most urgent first
 DEFAULT_FAIL_ON = (
-    "changes,follow_ups,refused,duplicates,foreign,needs_reauthorization,connection_errors,"
-    "stale_authorization"
+    "cut_off,changes,follow_ups,refused,duplicates,foreign,needs_reauthorization,connection_errors,"
+    "stale_authorization,at_risk,degraded,missing_references,account_settings"
 )
 
 
@@ -118,6 +118,42 @@ class Duration(ParamType):
     "CI log."
 )
 @notify_options
+@click.option(
+    "--base",
+    "base",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="The customers files as last applied (repeatable; read offline): a customer they "
+    "list whose company is gone was deleted outside the tool, reported as cut_off.",
+)
+@click.option(
+    "--only-new",
+    is_flag=True,
+    help="With --since: report only the findings that are not in the earlier report (the exit "
+    "code too: 2 when a new finding counts as drift).",
+)
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="Name every finding (by default each kind names its first few in text, and the "
+    "awaiting list is counted by age with its oldest named).",
+)
+@click.option(
+    "--health",
+    is_flag=True,
+    help="Also read each customer's health: Codat's data status per Linked company, whether its "
+    "expense config's records still exist, and the account's sync schedules (one request per "
+    "Linked company, three more per config, plus one).",
+)
+@click.option(
+    "--at-risk-after",
+    type=Duration(),
+    default="30d",
+    show_default=True,
+    help="With --health: no successful sync for this long is at_risk (Codat deauthorizes a "
+    "connection after 90 days).",
+)
 def audit(
     paths: tuple[Path, ...],
     where: Where,
@@ -130,10 +166,18 @@ def audit(
     link_urls: bool,
     notify_file: Path | None,
     state_dir: Path,
+    base: tuple[Path, ...],
+    only_new: bool,
+    verbose: bool,
+    health: bool,
+    at_risk_after: timedelta,
 ) -> None:
     """Read-only drift report: exit 0 clean, 2 drift, 1 error. Sends nothing but GET."""
+    if only_new and since_path is None:
+        fail("--only-new needs --since REPORT.json (the earlier report to compare with)")
     from reconcile.cli.link_urls import check_link_urls
     from reconcile.render.reading import codat_line, files_line
+    from reconcile.runs.audit import Reading
     from reconcile.runs.audit import audit as audit_run
     from reconcile.runs.notify import load_notify
 
@@ -146,6 +190,12 @@ def audit(
     desired = load_desired(paths, where)
     # Before any request: a bad notifications file stops here.
     notify = run_sync(lambda: load_notify(notify_file, state_dir))
+    if base:
+        from dataclasses import replace
+
+        from reconcile.cli.review import existed_before
+
+        options = replace(options, existed=existed_before(base, desired))
     earlier = None
     if since_path is not None:
         from reconcile.audit.since import ReportError, read_report
@@ -172,6 +222,7 @@ def audit(
             on_read=said,
             notify=notify,
             log=say,
+            reading=Reading(health=health, at_risk_after=at_risk_after),
         )
     )
     report = done.report
@@ -179,20 +230,24 @@ def audit(
         from reconcile.audit.since import mark_new
 
         report = mark_new(report, earlier)
-    if json_out is not None:
+    if json_out is not None:  # every finding: the next run's --since compares with all of them
         from reconcile.cli.private_files import write_private
 
-        write_private(json_out, _render(report, "json", link_urls))
+        write_private(json_out, _render(report, "json", link_urls, verbose))
+    if only_new:
+        from dataclasses import replace
+
+        report = replace(report, findings=report.new)
     if fmt == "html":  # never a Link URL, whatever --link-urls says (it fills --json-out)
         from reconcile.render.audit_html import render_audit_html
 
         click.echo(render_audit_html(report, done.onboarding), nl=False)
     else:
-        click.echo(_render(report, fmt, shown), nl=False)
+        click.echo(_render(report, fmt, shown, verbose), nl=False)
     sys.exit(EXIT_CHANGES if report.drift else EXIT_OK)
 
 
-def _render(report: Audit, fmt: str, link_urls: bool) -> str:
+def _render(report: Audit, fmt: str, link_urls: bool, verbose: bool) -> str:
     if fmt == "json":
         from reconcile.render.audit_json import render_audit_json
 
@@ -200,8 +255,10 @@ def _render(report: Audit, fmt: str, link_urls: bool) -> str:
     if fmt == "markdown":
         from reconcile.render.audit_markdown import render_audit_markdown
 
-        return render_audit_markdown(report, link_urls=link_urls)
+        return render_audit_markdown(report, link_urls=link_urls, verbose=verbose)
     from reconcile.render.audit_text import render_audit_text
     from reconcile.render.style import Style
 
-    return render_audit_text(report, Style.for_stream(sys.stdout), link_urls=link_urls)
+    return render_audit_text(
+        report, Style.for_stream(sys.stdout), link_urls=link_urls, verbose=verbose
+    )

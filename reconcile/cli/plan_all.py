@@ -2,6 +2,8 @@
 
 A reviewer sees what one change does in each Codat account, production included, before any of
 it is applied (`reconcile.runs.plan_all`); nothing is written anywhere and nothing is saved.
+An environment that cannot be planned gets its row with the error in it; the others are still
+planned, and the run exits 1.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reconcile.cli.exits import EXIT_CHANGES, EXIT_OK
+from reconcile.cli.exits import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 from reconcile.cli.reading import say_read, say_reading
 from reconcile.cli.runner import run
 
@@ -34,5 +36,7 @@ def plan_every_environment(
         )
     )
     click.echo(render_json(rows) if fmt == "json" else render_table(rows), nl=False)
+    if any(row.error for row in rows):
+        sys.exit(EXIT_ERROR)
     differs = any(row.differs for row in rows)
     sys.exit(EXIT_CHANGES if detailed and differs else EXIT_OK)

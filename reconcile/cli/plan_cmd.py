@@ -20,7 +20,14 @@ from reconcile.cli.options import (
     sandbox_options,
 )
 from reconcile.cli.reading import say_read, say_reading
-from reconcile.cli.review import base_option, block_on_new_refusals, changed_since, the_review
+from reconcile.cli.review import (
+    base_option,
+    block_on_new_refusals,
+    changed_since,
+    existed_before,
+    had_config_before,
+    the_review,
+)
 from reconcile.cli.runner import run
 
 if TYPE_CHECKING:
@@ -89,6 +96,14 @@ def plan(
             fail("--out saves one environment's plan: name it with --env NAME")
         plan_every_environment(desired, where, options, fmt, detailed_exitcode)
     changed = changed_since(base, desired) if base else None
+    if base:
+        from dataclasses import replace
+
+        options = replace(
+            options,
+            existed=existed_before(base, desired),
+            had_config=had_config_before(base, desired),
+        )
     from reconcile.runs.plan import plan as plan_run
 
     say_reading(desired)
@@ -98,7 +113,7 @@ def plan(
             desired,
             options,
             on_read=say_read,
-            allow_unsafe=fmt == "json",
+            allow_unsafe=True,  # the whole plan is shown, then why it is refused
             save_for=valid_for if out is not None else None,
         )
     )
@@ -123,10 +138,18 @@ def plan(
     else:
         shown = render_plan(the_plan, Style.for_stream(sys.stdout), link_urls=link_urls)
         click.echo(shown, nl=False)
-    if the_plan.unsafe:  # only reached with --format json: the document says why
+    settings = made.settings
+    if settings and fmt != "json":
+        from reconcile.render.settings import render_settings
+
+        shown = render_settings(settings, desired.environment or "", Style.for_stream(sys.stdout))
+        click.echo(shown, nl=False)
+    if the_plan.unsafe:  # the whole plan is shown above (the JSON document says why), then why
+        if fmt != "json":
+            fail(f"plan refused: {the_plan.unsafe}")
         sys.exit(EXIT_ERROR)
     if changed is not None:
         block_on_new_refusals(the_plan, changed)
     # Refusals are a difference between the file and Codat, as changes are.
-    differs = the_plan.has_changes or bool(the_plan.refused)
+    differs = the_plan.has_changes or bool(the_plan.refused) or bool(settings)
     sys.exit(EXIT_CHANGES if detailed_exitcode and differs else EXIT_OK)

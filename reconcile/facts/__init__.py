@@ -17,6 +17,10 @@ its webhook consumer): `tests/test_architecture.py` holds that line.
 - `links`: the Link URLs the notifications carry, read at send time (never kept, never logged).
 - `onboarding`: where each declared customer is in the onboarding funnel, from one read (the
   watch's status page, audit `--format html`).
+- `health`: each Linked customer's data status and config references, the account's sync
+  schedules, and what `policy.auto: [refresh_data]` may refresh; `audit_health`: `audit
+  --health`'s reads of them, assessed.
+- `settings`: the account's settings as Codat holds them (sync settings, webhook consumers).
 
 The package imports nothing itself: `validate` and `--help` never pay for the client.
 """

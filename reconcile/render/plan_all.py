@@ -20,8 +20,8 @@ def render_table(rows: list[Row]) -> str:
             text(row.env),
             text(row.account),
             str(row.customers),
-            *(str(row.summary.get(c, 0)) for c in COLUMNS),
-            str(row.refused),
+            *(str(row.summary.get(c, 0)) if not row.error else "-" for c in COLUMNS),
+            str(row.refused) if not row.error else "error: see below",
         ]
         for row in rows
     ]
@@ -33,6 +33,8 @@ def render_table(rows: list[Row]) -> str:
     for row in rows:
         if row.unsafe:
             lines.append(f"{text(row.env)}: the plan is refused as a whole: {text(row.unsafe)}")
+        if row.error:
+            lines.append(f"{text(row.env)}: not planned: {text(row.error)}")
     return "\n".join(lines) + "\n"
 
 
@@ -47,6 +49,7 @@ def render_json(rows: list[Row]) -> str:
                 "summary": row.summary,
                 "refused": row.refused,
                 "unsafe": row.unsafe,
+                "error": row.error,
             }
             for row in rows
         ],

@@ -127,18 +127,30 @@ async def apply_files(
     approve: Callable[[PlanRun], bool],
     on_read: OnRead | None = None,
     prompted: bool = False,
+    on_settings: Callable[[int], None] | None = None,
 ) -> tuple[PlanRun, int | None]:
-    """`apply PATHS...`: plan (a plan refused as a whole ends the run), hand the plan run to
-    `approve` (which shows it) and, when it has changes and is approved, run it with
-    `run_plan`: the plan run and the exit code (None: nothing was run). `prompted`: the
-    approval waited on a person, whose time is not Codat's (`--timeout` restarts)."""
+    """`apply PATHS...`: plan (a plan refused as a whole ends the run) with the account
+    settings' changes of the run's environment, hand the plan run to `approve` (which shows it)
+    and, when it has changes and is approved, make the settings' changes first (new links fetch
+    by them; `on_settings` hears how many), then run the plan with `run_plan`: the plan run and
+    the exit code (None: nothing was run). `prompted`: the approval waited on a person, whose
+    time is not Codat's (`--timeout` restarts)."""
     from reconcile.runs.connect import open_client
-    from reconcile.runs.plan import plan_run, refuse_unsafe
+    from reconcile.runs.plan import plan_run, refuse_unsafe, with_settings
 
     async with open_client(where, desired=desired) as client:
         made = refuse_unsafe(await plan_run(client, desired, options, on_read=on_read))
+        made = await with_settings(client, made)
         if not approve(made):
             return made, None
         if prompted:
             client.restart_deadline()
+        if made.settings:
+            from reconcile.executor.settings import apply_settings
+
+            await apply_settings(client, made.settings)
+            if on_settings is not None:
+                on_settings(len(made.settings))
+            if not made.plan.has_changes:
+                return made, EXIT_OK
         return made, await run_plan(made.plan, client)

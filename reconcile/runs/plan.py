@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from reconcile.model import DesiredState, LiveState
     from reconcile.planner import PlanOptions
     from reconcile.plans import Plan
+    from reconcile.plans.settings import SettingsChange
     from reconcile.runs.connect import Where
     from reconcile.runs.saved_out import SavedRecord
 
@@ -33,6 +34,8 @@ class PlanRun:
     live: LiveState
     plan: Plan
     saved: SavedRecord | None = None  # `plan --out`: the signed document, from this read
+    # The account settings' changes of the run's environment (`plan` and `apply` only)
+    settings: tuple[SettingsChange, ...] = ()
 
     @property
     def managed(self) -> int:
@@ -59,6 +62,18 @@ async def plan_run(
     if unknown:
         raise RunError(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
     return PlanRun(desired, live, make_plan(desired, live, options))
+
+
+async def with_settings(client: CodatClient, run: PlanRun) -> PlanRun:
+    """The run with the account settings' changes of its environment (two requests, only when
+    the environment names `settings:`; none without an environment)."""
+    if run.desired.environment is None:
+        return run
+    from dataclasses import replace
+
+    from reconcile.runs.settings import planned_settings
+
+    return replace(run, settings=await planned_settings(client, run.desired))
 
 
 def without_link_urls(plan: Plan) -> Plan:
@@ -88,12 +103,13 @@ async def plan(
     save_for: timedelta | None = None,
 ) -> PlanRun:
     """`reconcile plan`: the plan run against `where`; with `save_for`, also the signed saved
-    plan valid that long (`PlanRun.saved`), recorded from the same read, without Link URLs.
+    plan valid that long (`PlanRun.saved`), recorded from the same read, without Link URLs;
+    with an environment, the account settings' changes too (`PlanRun.settings`).
     A plan refused as a whole ends the run unless `allow_unsafe` (it is then never saved)."""
     from reconcile.runs.connect import open_client
 
     async with open_client(where, desired=desired) as client:
-        run = await plan_run(client, desired, options, on_read=on_read)
+        run = await with_settings(client, await plan_run(client, desired, options, on_read=on_read))
         if not allow_unsafe:
             refuse_unsafe(run)
         if save_for is None or run.plan.unsafe:

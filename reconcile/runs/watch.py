@@ -41,10 +41,33 @@ class Listeners:
 async def register(
     where: Where, desired: DesiredState, url: str, state_dir: Path, log: Callable[[str], None]
 ) -> None:
+    """`--register URL`: make sure Codat has the webhook consumer. When the environment
+    declares it (settings as code), `apply` makes it: here it is only checked."""
+    from reconcile.escape import text
     from reconcile.runs.connect import open_client
     from reconcile.watch.registration import STATE_FILE, RegistrationError, ensure_consumer
 
+    env = desired.environments.get(desired.environment or "")
+    declared = env.settings.consumer if env is not None and env.settings is not None else None
     async with open_client(where, desired=desired) as client:
+        if declared is not None:
+            from reconcile.runs.settings import planned_settings
+
+            if declared.url != url:
+                raise RunError(
+                    f"--register {text(url)} is not the webhook consumer environment"
+                    f" {text(str(desired.environment))} declares ({text(declared.url)}):"
+                    " register that one"
+                )
+            if await planned_settings(client, desired):
+                env_name = text(str(desired.environment))
+                raise RunError(
+                    f"the webhook consumer environment {env_name} declares is missing or differs"
+                    f" in Codat (or so do its sync settings): run `reconcile apply --env"
+                    f" {env_name}` to make them"
+                )
+            log(f"the declared webhook consumer {text(url)} exists as the file says")
+            return
         try:
             lines = await ensure_consumer(client, desired.owner, url, state_dir / STATE_FILE.name)
         except RegistrationError as exc:
