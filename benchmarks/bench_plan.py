@@ -49,7 +49,7 @@ from reconcile.export import select, to_customer  # noqa: E402
 from reconcile.live import owner_filter  # noqa: E402
 from reconcile.model import DesiredState  # noqa: E402
 from reconcile.sandbox.seed import seed_population  # noqa: E402
-from tests.sandbox_server import serve_sandbox  # noqa: E402
+from tests.support.sandbox_server import serve_sandbox  # noqa: E402
 
 OWNER = "bench"
 KEY = "bench-key"

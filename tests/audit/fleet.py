@@ -16,7 +16,7 @@ import httpx
 
 from reconcile.sandbox.store import Store
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
-from tests.sandbox_server import serve_sandbox
+from tests.support.sandbox_server import serve_sandbox
 
 OWNER = "audit-team"
 

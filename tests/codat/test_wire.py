@@ -26,8 +26,8 @@ from reconcile.codat import (
     UnexpectedAnswer,
 )
 from reconcile.codat.client import check_base_url
-from tests.hostile_server import Reply, Route, Seen, company, not_found, page, serve_hostile
-from tests.sandbox_server import serve_sandbox
+from tests.support.hostile_server import Reply, Route, Seen, company, not_found, page, serve_hostile
+from tests.support.sandbox_server import serve_sandbox
 
 SECRET = "s3cret-key-never-shown"
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")

@@ -19,7 +19,7 @@ CONTRACT_TESTS = (
     "tests/sandbox/test_contract.py",
     "tests/sandbox/test_profile.py",
     "tests/sandbox/test_connection_errors.py",
-    "tests/test_planner.py",
+    "tests/planner/test_planner.py",
 )
 _IGNORED_PARTS = frozenset({".git", ".venv", "__pycache__", ".reconcile", ".pytest_cache"})
 
@@ -51,7 +51,7 @@ def test_contract_tests_pass_in_a_clone_with_nothing_beside_it(tmp_path: Path) -
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clone"]
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTHONPATH")}
     where = subprocess.run(
-        [sys.executable, "-c", "import reconcile, tests.oas; print(reconcile.__file__)"],
+        [sys.executable, "-c", "import reconcile, tests.support.oas; print(reconcile.__file__)"],
         cwd=clone,
         env=env,
         capture_output=True,

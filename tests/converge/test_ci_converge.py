@@ -13,9 +13,9 @@ import httpx
 import pytest
 import yaml
 
+from tests.ci.test_ci_kit import github_steps, gitlab_steps, resolve
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
-from tests.saved_support import customers_file, uid, unique_owner
-from tests.test_ci_kit import github_steps, gitlab_steps, resolve
+from tests.plans.file.saved_support import customers_file, uid, unique_owner
 
 CI = Path(__file__).resolve().parents[2] / "examples" / "ci"
 GITHUB = CI / "converge.yml"

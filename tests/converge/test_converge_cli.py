@@ -20,7 +20,7 @@ import pytest
 from reconcile.sandbox.layers.requestlog import read_log
 from tests.audit.fleet import cli, ok, served
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
-from tests.terminal import run_on_a_terminal
+from tests.support.terminal import run_on_a_terminal
 
 OWNER = "converge-team"
 FILE = """\

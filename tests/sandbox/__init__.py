@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.oas import load_spec, response_errors
+from tests.support.oas import load_spec, response_errors
 
 SPEC_NAMES = ("platform", "expenses")
 ERROR_FIELDS = {

@@ -12,7 +12,7 @@ import pytest
 from reconcile.sandbox.cli import UID_TAG
 from reconcile.sandbox.store import Store
 from tests.sandbox import conforms
-from tests.sandbox_server import PROJECT_ROOT, sandbox_command, serve_sandbox
+from tests.support.sandbox_server import PROJECT_ROOT, sandbox_command, serve_sandbox
 
 SECRET = "the-only-key"
 

@@ -15,9 +15,9 @@ import pytest
 
 from reconcile.sandbox.registry import OWNER_TAG, UID_TAG
 from reconcile.sandbox.store import Store
-from tests.oas import load_spec
 from tests.sandbox import conforms
-from tests.sandbox_server import PROJECT_ROOT, sandbox_command
+from tests.support.oas import load_spec
+from tests.support.sandbox_server import PROJECT_ROOT, sandbox_command
 
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 

@@ -18,7 +18,7 @@ from reconcile.sandbox.app import create_app
 from reconcile.sandbox.link import link_routes
 from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.store import Store
-from tests.sandbox_server import serve_sandbox
+from tests.support.sandbox_server import serve_sandbox
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

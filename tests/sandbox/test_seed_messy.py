@@ -15,7 +15,7 @@ from reconcile.sandbox.seed.messy import MESSY_KINDS, seed_messy
 from reconcile.sandbox.store import Store
 from tests.conftest import AUTH_HEADERS
 from tests.sandbox import conforms
-from tests.sandbox_server import sandbox_command, serve_sandbox
+from tests.support.sandbox_server import sandbox_command, serve_sandbox
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import AUTH_HEADERS
 from tests.sandbox import conforms, is_error_message
-from tests.sandbox_server import PROJECT_ROOT, sandbox_command, serve_sandbox
+from tests.support.sandbox_server import PROJECT_ROOT, sandbox_command, serve_sandbox
 
 
 @pytest.fixture(scope="module")

@@ -19,10 +19,10 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from reconcile.sandbox.store import Store
 from reconcile.sandbox.webhooks.store import WebhookStore, new_secret
 from tests.conftest import AUTH_HEADERS
-from tests.oas import load_spec
 from tests.sandbox import conforms
 from tests.sandbox.webhook_receiver import Delivery, Receiver, receiver
-from tests.sandbox_server import PROJECT_ROOT, sandbox_command, serve_sandbox
+from tests.support.oas import load_spec
+from tests.support.sandbox_server import PROJECT_ROOT, sandbox_command, serve_sandbox
 
 T = TypeVar("T")
 SCHEMAS = {"company": "CompanyWebhook", "connection": "ConnectionWebhook"}

@@ -16,7 +16,7 @@ from reconcile.sandbox.webhooks.store import WebhookStore
 from tests.conftest import AUTH_HEADERS
 from tests.sandbox import conforms
 from tests.sandbox.webhook_receiver import Receiver, receiver
-from tests.sandbox_server import PROJECT_ROOT, sandbox_command, serve_sandbox
+from tests.support.sandbox_server import PROJECT_ROOT, sandbox_command, serve_sandbox
 
 SETTLED = ("delivered", "dropped", "failed")
 

@@ -27,7 +27,7 @@ from standardwebhooks.webhooks import Webhook
 
 from reconcile.sandbox.layers.requestlog import read_log
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
-from tests.sandbox_server import PROJECT_ROOT, serve_sandbox
+from tests.support.sandbox_server import PROJECT_ROOT, serve_sandbox
 
 OWNER = "watch-test"
 WATCHED = f"""\
