@@ -26,10 +26,10 @@ from tests.executor.helpers import (
     client,
     command_env,
     desired,
-    reconcile_argv,
     run_reconcile,
     write_customers,
 )
+from tests.support.cli import reconcile_argv
 from tests.support.sandbox_server import serve_sandbox
 from tests.support.terminal import read_pty
 

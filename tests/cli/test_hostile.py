@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -17,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.cli import codat_env
+from tests.support.cli import reconcile as run_reconcile
 from tests.support.hostile_server import (
     Reply,
     Route,
@@ -49,16 +50,7 @@ customers:
 
 
 def reconcile(*args: str, url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_") and "PROXY" not in k}
-    env.update({"NO_COLOR": "1", "CODAT_BASE_URL": url, "CODAT_API_KEY": KEY})
-    return subprocess.run(
-        [sys.executable, "-m", "reconcile", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=120,
-    )
+    return run_reconcile(*args, env=codat_env(url, KEY), cwd=cwd, timeout=120)
 
 
 def without(body: dict[str, Any], key: str) -> dict[str, Any]:

@@ -18,8 +18,9 @@ import httpx
 import pytest
 
 from reconcile.sandbox.layers.requestlog import read_log
-from tests.audit.fleet import cli, ok, served
+from tests.audit.fleet import ok, served
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
+from tests.support.cli import reconcile
 from tests.support.terminal import run_on_a_terminal
 
 OWNER = "converge-team"
@@ -51,7 +52,7 @@ class Served:
         return {"CODAT_BASE_URL": self.url, "CODAT_API_KEY": TEST_API_KEY}
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return cli(*args, env=self.env(), cwd=self.directory)
+        return reconcile(*args, env=self.env(), cwd=self.directory)
 
     def companies(self) -> list[dict[str, Any]]:
         with httpx.Client(base_url=self.url, headers=AUTH_HEADERS, timeout=30) as http:
@@ -166,7 +167,7 @@ def test_a_duplicate_waits_for_a_person(served_fleet: Served) -> None:
 def test_bad_input_and_no_codat_are_errors(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(FILE.replace("defaults:", "policy:\n  auto: [unlink_connection]\ndefaults:"))
-    result = cli("converge", str(bad), env={"CODAT_BASE_URL": "http://127.0.0.1:9"})
+    result = reconcile("converge", str(bad), env={"CODAT_BASE_URL": "http://127.0.0.1:9"})
     assert result.returncode == 1
     assert (
         "bad.yaml:4:10: policy.auto cannot list" in result.stderr
@@ -174,7 +175,7 @@ def test_bad_input_and_no_codat_are_errors(tmp_path: Path) -> None:
     )
     good = tmp_path / "good.yaml"
     good.write_text(FILE)
-    down = cli(
+    down = reconcile(
         "converge", str(good), env={"CODAT_BASE_URL": "http://127.0.0.1:9", "CODAT_API_KEY": "k"}
     )
     assert down.returncode == 1 and "Traceback" not in down.stderr

@@ -16,10 +16,10 @@ from tests.executor.helpers import (
     PROJECT_ROOT,
     command_env,
     companies_by_uid,
-    reconcile_argv,
     run_reconcile,
     write_customers,
 )
+from tests.support.cli import reconcile_argv
 from tests.support.sandbox_server import serve_sandbox
 
 KILLS = 12

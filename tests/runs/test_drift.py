@@ -8,9 +8,7 @@ a duplicate company.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +18,8 @@ import httpx
 import pytest
 
 from reconcile.sandbox.store import Store
-from tests.conftest import AUTH_HEADERS, TEST_API_KEY
+from tests.conftest import AUTH_HEADERS
+from tests.support.cli import clean_env, codat_env, reconcile, reconcile_argv
 from tests.support.sandbox_server import serve_sandbox
 
 OWNER = "drift"
@@ -51,19 +50,10 @@ class World:
         self.file.write_text("\n".join(lines) + "\n")
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
-        env.update({"CODAT_BASE_URL": self.url, "CODAT_API_KEY": TEST_API_KEY, "NO_COLOR": "1"})
-        return env
+        return clean_env(codat_env(self.url))
 
     def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "reconcile", *args],
-            capture_output=True,
-            text=True,
-            input=stdin,
-            env=self.env(),
-            timeout=180,
-        )
+        return reconcile(*args, env=codat_env(self.url), stdin=stdin, timeout=180)
 
     def apply(self, *flags: str) -> subprocess.CompletedProcess[str]:
         result = self.run("apply", str(self.file), "--auto-approve", *flags)
@@ -248,7 +238,7 @@ def test_customer_authorizes_while_apply_waits_at_its_prompt(world: World) -> No
     world.write([{"uid": "cus-0001", "name": "Sawayn Group", "accounting": "quickbooks-online"}])
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "reconcile", "apply", str(world.file)],
+        reconcile_argv("apply", str(world.file)),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -295,7 +285,7 @@ def test_two_applies_at_once_both_succeed_and_converge(world: World) -> None:
     world.write(customers(8))
     runs = [
         subprocess.Popen(
-            [sys.executable, "-m", "reconcile", "apply", str(world.file), "--auto-approve"],
+            reconcile_argv("apply", str(world.file), "--auto-approve"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -5,31 +5,17 @@ and every unlink its plan could hold is one the export already named (issue 15, 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.conftest import TEST_API_KEY
+from tests.support.cli import codat_env, reconcile
 from tests.support.sandbox_server import sandbox_command, serve_sandbox
 
 OWNER = "ops"
 DESTROYS = ("unlink_connection", "delete_connection", "delete_company")
-
-
-def cli(*args: str, url: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
-    env.update({"CODAT_BASE_URL": url, "CODAT_API_KEY": TEST_API_KEY, "NO_COLOR": "1"})
-    return subprocess.run(
-        [sys.executable, "-m", "reconcile", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +33,12 @@ def adopted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
     assert seeded.returncode == 0, seeded.stderr
     with serve_sandbox(db, "--daily-quota", "10000000") as url:
         out = tmp / "adopted.yaml"
-        exported = cli("export", "--owner", OWNER, "--adopt", "--out", str(out), url=url)
+        exported = reconcile(
+            "export", "--owner", OWNER, "--adopt", "--out", str(out), env=codat_env(url)
+        )
         assert exported.returncode == 0, exported.stderr
         assert "Traceback" not in exported.stderr
-        planned = cli("plan", str(out), "--format", "json", url=url)
+        planned = reconcile("plan", str(out), "--format", "json", env=codat_env(url))
         assert planned.returncode == 0, planned.stderr
         yield out.read_text(), exported.stderr, json.loads(planned.stdout)
 

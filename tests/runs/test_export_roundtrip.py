@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 from reconcile.sandbox.layers.requestlog import read_log
-from tests.audit.fleet import cli, ok, post_company, served
+from tests.audit.fleet import ok, post_company, served
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
+from tests.support.cli import reconcile
 
 OWNER = "export-team"
 FLEET = """\
@@ -51,7 +52,7 @@ def env(url: str) -> dict[str, str]:
 
 
 def plan_json(path: Path, url: str) -> tuple[int, dict[str, object]]:
-    result = cli("plan", str(path), "--format", "json", "--detailed-exitcode", env=env(url))
+    result = reconcile("plan", str(path), "--format", "json", "--detailed-exitcode", env=env(url))
     assert result.returncode in (0, 2), result.stderr
     return result.returncode, json.loads(result.stdout)
 
@@ -65,11 +66,11 @@ def actions(doc: dict[str, object]) -> list[tuple[str, str]]:
 def build(tmp_path: Path, url: str, db: Path) -> None:
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text(FLEET)
-    ok(cli("apply", str(fleet), "--auto-approve", env=env(url)))
+    ok(reconcile("apply", str(fleet), "--auto-approve", env=env(url)))
     for uid in ("amp-1", "deauth-4", "moved-5"):
-        ok(cli("sandbox", "authorize", "--db", str(db), "--uid", uid))
-    ok(cli("apply", str(fleet), "--auto-approve", env=env(url)))  # partner expense + config
-    ok(cli("sandbox", "deauthorize", "--db", str(db), "--uid", "deauth-4"))
+        ok(reconcile("sandbox", "authorize", "--db", str(db), "--uid", uid))
+    ok(reconcile("apply", str(fleet), "--auto-approve", env=env(url)))  # partner expense + config
+    ok(reconcile("sandbox", "deauthorize", "--db", str(db), "--uid", "deauth-4"))
     # moved-5 moves from Xero (Linked) to QuickBooks: the Xero one ends Unlinked.
     moved = tmp_path / "moved.yaml"
     moved.write_text(
@@ -77,7 +78,7 @@ def build(tmp_path: Path, url: str, db: Path) -> None:
             'name: "Moved On"\n    accounting: xero', 'name: "Moved On"\n    accounting: qbo'
         )
     )
-    ok(cli("apply", str(moved), "--auto-approve", env=env(url)))
+    ok(reconcile("apply", str(moved), "--auto-approve", env=env(url)))
     with httpx.Client(base_url=url, headers=AUTH_HEADERS, timeout=30) as http:
         post_company(http, "Jones & Co", {"region": "us"})
         post_company(http, "JONES & CO", {})
@@ -91,7 +92,7 @@ def test_round_trips_with_and_without_adopt(tmp_path: Path) -> None:
         before = len(read_log(log))
 
         exported = tmp_path / "exported.yaml"
-        result = ok(cli("export", "--owner", OWNER, "--out", str(exported), env=env(url)))
+        result = ok(reconcile("export", "--owner", OWNER, "--out", str(exported), env=env(url)))
         text = exported.read_text()
         assert "Jones" not in text and "Not Ours" not in text
         names = {c["name"] for c in yaml.safe_load(text)["customers"]}
@@ -99,24 +100,26 @@ def test_round_trips_with_and_without_adopt(tmp_path: Path) -> None:
         assert 'name: "123"' in text
         assert 'plan: "012"' in text and '"on": "yes"' in text and "protect: true" in text
         assert 'bankAccount: "89"' in text and "accounting: quickbooks-online" in text
-        ok(cli("validate", str(exported)))
+        ok(reconcile("validate", str(exported)))
         code, doc = plan_json(exported, url)
         assert (code, actions(doc), doc["refused"]) == (0, [], [])
 
         again = tmp_path / "again.yaml"
-        ok(cli("export", "--owner", OWNER, "--out", str(again), env=env(url)))
+        ok(reconcile("export", "--owner", OWNER, "--out", str(again), env=env(url)))
         assert again.read_bytes() == exported.read_bytes()
-        stdout = ok(cli("export", "--owner", OWNER, env=env(url)))
+        stdout = ok(reconcile("export", "--owner", OWNER, env=env(url)))
         assert stdout.stdout == text
 
         adopted = tmp_path / "adopted.yaml"
-        result = ok(cli("export", "--owner", OWNER, "--adopt", "--out", str(adopted), env=env(url)))
+        result = ok(
+            reconcile("export", "--owner", OWNER, "--adopt", "--out", str(adopted), env=env(url))
+        )
         assert "Warning:" in result.stderr and "more than 8 user tags fit" in result.stderr
         atext = adopted.read_text()
         assert "uid: jones-co\n" in atext and "uid: jones-co-2\n" in atext
         assert atext.count("# export: 2 untagged companies are named ") == 2
         assert "uid: kelly-s-7\n" in atext and "Not Ours" not in atext
-        ok(cli("validate", str(adopted)))
+        ok(reconcile("validate", str(adopted)))
         code, doc = plan_json(adopted, url)
         assert code == 2
         assert Counter(kind for _, kind in actions(doc)) == Counter({"update_company": 3})
@@ -126,11 +129,11 @@ def test_round_trips_with_and_without_adopt(tmp_path: Path) -> None:
         assert "removes tags k8, k9" in reasons["kelly-s-7"]
         assert all(e["method"] == "GET" for e in read_log(log)[before:])
 
-        ok(cli("apply", str(adopted), "--auto-approve", env=env(url)))
+        ok(reconcile("apply", str(adopted), "--auto-approve", env=env(url)))
         code, doc = plan_json(adopted, url)
         assert (code, actions(doc)) == (0, [])
         after = tmp_path / "after.yaml"
-        ok(cli("export", "--owner", OWNER, "--out", str(after), env=env(url)))
+        ok(reconcile("export", "--owner", OWNER, "--out", str(after), env=env(url)))
         expected = "".join(
             line + "\n"
             for line in atext.splitlines()
@@ -144,22 +147,22 @@ def test_round_trips_with_and_without_adopt(tmp_path: Path) -> None:
 
 
 def test_bad_owner_and_options_exit_1(tmp_path: Path) -> None:
-    bad = cli("export", "--owner", "-nope", "--sandbox-db", str(tmp_path / "s.db"))
+    bad = reconcile("export", "--owner", "-nope", "--sandbox-db", str(tmp_path / "s.db"))
     assert bad.returncode == 1 and "not a valid owner" in bad.stderr
-    assert cli("export").returncode == 1  # --owner missing: a usage error is exit 1
+    assert reconcile("export").returncode == 1  # --owner missing: a usage error is exit 1
 
 
 @pytest.mark.slow
 def test_six_thousand_companies_across_pages(tmp_path: Path) -> None:
     db = tmp_path / "sandbox.db"
-    ok(cli("sandbox", "seed", "--db", str(db), "--companies", "6000", "--owner", OWNER))
+    ok(reconcile("sandbox", "seed", "--db", str(db), "--companies", "6000", "--owner", OWNER))
     with served(tmp_path) as (url, _db, log):
         exported = tmp_path / "exported.yaml"
-        ok(cli("export", "--owner", OWNER, "--adopt", "--out", str(exported), env=env(url)))
+        ok(reconcile("export", "--owner", OWNER, "--adopt", "--out", str(exported), env=env(url)))
         lists = [e for e in read_log(log) if e["path"] == "/companies"]
         assert len(lists) == 2 and all("pageSize=5000" in e["query"] for e in lists)
         configs = [e for e in read_log(log) if e["path"].endswith("/sync/expenses/config")]
-        ok(cli("validate", str(exported)))
+        ok(reconcile("validate", str(exported)))
         code, doc = plan_json(exported, url)
         kinds = Counter(kind for _, kind in actions(doc))
         assert set(kinds) <= {"update_company"}, kinds
@@ -167,13 +170,13 @@ def test_six_thousand_companies_across_pages(tmp_path: Path) -> None:
         assert len(configs) > 0
         text = exported.read_text()
         assert text.count("\n  - uid: ") > 4000
-        ok(cli("apply", str(exported), "--auto-approve", "--parallelism", "20", env=env(url)))
+        ok(reconcile("apply", str(exported), "--auto-approve", "--parallelism", "20", env=env(url)))
         code, doc = plan_json(exported, url)
         assert (code, actions(doc)) == (0, [])
         plain = tmp_path / "plain.yaml"
-        ok(cli("export", "--owner", OWNER, "--out", str(plain), env=env(url)))
+        ok(reconcile("export", "--owner", OWNER, "--out", str(plain), env=env(url)))
         again = tmp_path / "again.yaml"
-        ok(cli("export", "--owner", OWNER, "--out", str(again), env=env(url)))
+        ok(reconcile("export", "--owner", OWNER, "--out", str(again), env=env(url)))
         assert plain.read_bytes() == again.read_bytes()
         code, doc = plan_json(plain, url)
         assert (code, actions(doc)) == (0, [])

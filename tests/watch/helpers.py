@@ -6,13 +6,10 @@ from __future__ import annotations
 import base64
 import json
 import os
-import queue
 import re
 import signal
 import socket
 import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,6 +24,8 @@ from standardwebhooks.webhooks import Webhook
 
 from reconcile.sandbox.layers.requestlog import read_log
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
+from tests.support.cli import clean_env, reconcile_argv
+from tests.support.processes import started
 from tests.support.sandbox_server import PROJECT_ROOT, serve_sandbox
 
 OWNER = "watch-test"
@@ -91,21 +90,6 @@ def served_codat(tmp_path: Path, *args: str) -> Iterator[Codat]:
     db, log = tmp_path / "sandbox.db", tmp_path / "requests.jsonl"
     with serve_sandbox(db, "--request-log", str(log), *args) as url:
         yield Codat(url, db, log)
-
-
-def reconcile(
-    *args: str, env: dict[str, str] | None = None, cwd: Path = PROJECT_ROOT
-) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
-    full_env.update({"NO_COLOR": "1", **(env or {})})
-    return subprocess.run(
-        [sys.executable, "-m", "reconcile", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=full_env,
-        timeout=120,
-    )
 
 
 def write_file(path: Path, text: str = WATCHED) -> Path:
@@ -195,50 +179,28 @@ def running_watch(
     if state_dir is None and cwd == PROJECT_ROOT:
         state_dir = codat.db.parent / ".reconcile"
     state = ["--state-dir", str(state_dir)] if state_dir is not None else []
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
-    full_env.update({"NO_COLOR": "1", "CODAT_WEBHOOK_SECRET": secret, **codat.env(), **(env or {})})
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "reconcile", "watch", "--listen", "127.0.0.1:0"),
-            *("--status-listen", "127.0.0.1:0", *state, *args),
-        ],
-        cwd=cwd,
-        preexec_fn=preexec,
+    full_env = clean_env({"CODAT_WEBHOOK_SECRET": secret, **codat.env(), **(env or {})})
+    command = [
+        *reconcile_argv("watch", "--listen", "127.0.0.1:0"),
+        *("--status-listen", "127.0.0.1:0", *state, *args),
+    ]
+    with started(
+        command,
+        [LISTENING, STATUS_LISTENING],
+        name="watch",
         env=full_env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str | None] = queue.Queue()
-    seen: list[str] = []
+        cwd=cwd,
+        preexec=preexec,
+        stop=kill,
+    ) as server:
+        url, status_url = server.found
+        yield Watch(server.process, url, secret, server.lines, status_url)
 
-    def pump() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            seen.append(line)
-            lines.put(line)
-        lines.put(None)
 
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        url = status_url = None
-        while url is None or status_url is None:
-            try:
-                line = lines.get(timeout=30)
-            except queue.Empty:
-                raise RuntimeError(f"watch did not start: {''.join(seen)}") from None
-            if line is None:
-                raise RuntimeError(f"watch exited ({process.wait()}): {''.join(seen)}")
-            if match := LISTENING.search(line):
-                url = match.group(1)
-            if match := STATUS_LISTENING.search(line):
-                status_url = match.group(1)
-        yield Watch(process, url, secret, seen, status_url)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+def kill(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
 
 
 def free_port() -> int:

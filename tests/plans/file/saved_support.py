@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
 from reconcile.plans.file import structure_problems
 from tests.conftest import TEST_API_KEY
+from tests.support.cli import codat_env
+from tests.support.cli import reconcile as run_reconcile
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "customers.yaml"
@@ -51,24 +51,8 @@ def reconcile(
 ) -> subprocess.CompletedProcess[str]:
     """`reconcile ARGS` with CODAT_BASE_URL=url, CODAT_API_KEY=key (None: unset) and the tests'
     signing key (unless `env` sets another)."""
-    full_env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("CODAT_", "RECONCILE_SIGNING"))
-    }
-    full_env["NO_COLOR"] = "1"
-    full_env["RECONCILE_SIGNING_KEY"] = TEST_SIGNING_KEY
-    if url is not None:
-        full_env["CODAT_BASE_URL"] = url
-    if key is not None:
-        full_env["CODAT_API_KEY"] = key
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "reconcile", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd,
-        timeout=180,
-    )
+    signing = {"RECONCILE_SIGNING_KEY": TEST_SIGNING_KEY}
+    return run_reconcile(*args, env={**codat_env(url, key), **signing, **(env or {})}, cwd=cwd)
 
 
 def ok(result: subprocess.CompletedProcess[str], *codes: int) -> subprocess.CompletedProcess[str]:
