@@ -8,7 +8,6 @@ from reconcile.model import (
     OWNER_TAG,
     UID_TAG,
     Company,
-    Connection,
     Customer,
     DesiredState,
     ExpenseConfig,
@@ -20,55 +19,7 @@ from reconcile.model import (
 from reconcile.planner import PlanOptions, make_plan
 from reconcile.plans import Kind, Plan
 from reconcile.plans.file import structure_problems
-
-OWNER = "expenses-prod"
-
-
-def conn(
-    cid: str,
-    status: str,
-    key: str | None = "qhyg",
-    name: str = "QuickBooks Online",
-    source: str = "Accounting",
-) -> Connection:
-    return Connection(
-        id=cid,
-        source_type=source,
-        platform_name=name,
-        status=status,
-        link_url=f"https://link.example/{cid}",
-        created="2026-11-20T10:00:00Z",
-        integration_key=key,
-    )
-
-
-def expense(cid: str = "e1", status: str = "Linked") -> Connection:
-    return conn(cid, status, key="expn", name="Partner Expense", source="Expense")
-
-
-def company(
-    uid: str | None = "cus-1",
-    *,
-    id: str = "c1",
-    name: str = "Acme",
-    description: str = "",
-    tags: dict[str, str] | None = None,
-    connections: tuple[Connection, ...] = (),
-    owner: str | None = OWNER,
-) -> Company:
-    all_tags = dict(tags or {})
-    if owner is not None:
-        all_tags[OWNER_TAG] = owner
-    if uid is not None:
-        all_tags[UID_TAG] = uid
-    return Company(
-        id=id, name=name, description=description, tags=all_tags, connections=connections
-    )
-
-
-def customer(uid: str = "cus-1", **kw: object) -> Customer:
-    kw.setdefault("name", "Acme")
-    return Customer(uid=uid, **kw)  # type: ignore[arg-type]
+from tests.support.factories import OWNER, company, conn, customer, expense
 
 
 def plan_for(

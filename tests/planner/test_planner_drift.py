@@ -5,7 +5,6 @@ from __future__ import annotations
 from reconcile.model import (
     OWNER_TAG,
     PROTECT_TAG,
-    UID_TAG,
     Company,
     Customer,
     DesiredState,
@@ -18,29 +17,10 @@ from reconcile.planner import PlanOptions, make_plan
 from reconcile.planner.guard import requests_needed
 from reconcile.plans import Kind, Plan
 from reconcile.plans.file import structure_problems
-from tests.planner.test_planner import OWNER, conn, expense, kinds
+from tests.planner.test_planner import kinds
+from tests.support.factories import OWNER, company, conn, customer, expense
 
 ACME = "Acme"
-
-
-def company(
-    uid: str | None = "cus-1",
-    *,
-    id: str = "c1",
-    name: str = ACME,
-    owner: str | None = OWNER,
-    protected: bool = False,
-    tags: dict[str, str] | None = None,
-    connections: tuple[object, ...] = (),
-) -> Company:
-    all_tags = dict(tags or {})
-    if owner is not None:
-        all_tags[OWNER_TAG] = owner
-    if uid is not None:
-        all_tags[UID_TAG] = uid
-    if protected:
-        all_tags[PROTECT_TAG] = "true"
-    return Company(id, name, None, all_tags, connections)  # type: ignore[arg-type]
 
 
 def plan_for(
@@ -56,11 +36,6 @@ def plan_for(
     )
     assert structure_problems(plan.to_dict()) == []  # schemas/plan.schema.json
     return plan
-
-
-def customer(uid: str = "cus-1", **kw: object) -> Customer:
-    kw.setdefault("name", ACME)
-    return Customer(uid=uid, **kw)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------ identity

@@ -6,7 +6,8 @@ from __future__ import annotations
 from reconcile.model import Customer, Policy
 from reconcile.planner import PlanOptions
 from reconcile.plans import Kind
-from tests.planner.test_planner import company, conn, customer, expense, kinds, plan_for
+from tests.planner.test_planner import kinds, plan_for
+from tests.support.factories import company, conn, customer, expense
 
 SAGE = conn("s", "Linked", key="hbql", name="Sage 50 (UK)")
 BANK = conn("k", "Linked", key="plad", name="Plaid", source="Banking")

@@ -14,10 +14,7 @@ from typing import Any
 import pytest
 
 from reconcile.model import (
-    OWNER_TAG,
-    UID_TAG,
     Company,
-    Connection,
     Customer,
     DesiredState,
     ExpenseConfig,
@@ -36,41 +33,32 @@ from reconcile.plans import (
     Refusal,
 )
 from reconcile.plans.file import plan_schema, structure_problems
+from tests.support.factories import company, conn
 
 ROOT = Path(__file__).resolve().parents[3]
 OWNER = "expenses-json"
 CONFIG = ExpenseConfig("89", "124", "140")
 
 
-def conn(cid: str, status: str, key: str = "qhyg", source: str = "Accounting") -> Connection:
-    name = {"qhyg": "QuickBooks Online", "gbol": "Xero", "expn": "Partner Expense"}[key]
-    return Connection(
-        id=cid,
-        source_type=source,
-        platform_name=name,
-        status=status,
-        link_url=f"https://link.example/{cid}",
-        created="2026-11-20T10:00:00Z",
-        integration_key=key,
-    )
-
-
-def company(uid: str, cid: str, *conns: Connection, name: str = "Acme") -> Company:
-    tags = {OWNER_TAG: OWNER, UID_TAG: uid}
-    return Company(id=cid, name=name, description="", tags=tags, connections=conns)
-
-
 def live_companies() -> tuple[Company, ...]:
     """The live companies `rich_plan` plans against."""
     return (
-        company("ren", "c-ren", conn("r1", "Linked")),
-        company("move", "c-move", conn("m1", "Linked"), conn("m2", "Linked", "expn", "Expense")),
-        company("wait", "c-wait", conn("w1", "PendingAuth")),
-        company("cfg", "c-cfg", conn("g1", "Linked")),
-        company("gone", "c-gone"),
-        company("reauth", "c-reauth", conn("d1", "Deauthorized")),
-        company("keep", "c-keep", conn("k1", "Linked")),
-        company("left", "c-left", conn("l1", "Linked"), conn("l2", "PendingAuth", "gbol")),
+        company("ren", conn("r1", "Linked"), id="c-ren", owner=OWNER),
+        company(
+            "move", conn("m1", "Linked"), conn("m2", "Linked", "expn"), id="c-move", owner=OWNER
+        ),
+        company("wait", conn("w1", "PendingAuth"), id="c-wait", owner=OWNER),
+        company("cfg", conn("g1", "Linked"), id="c-cfg", owner=OWNER),
+        company("gone", id="c-gone", owner=OWNER),
+        company("reauth", conn("d1", "Deauthorized"), id="c-reauth", owner=OWNER),
+        company("keep", conn("k1", "Linked"), id="c-keep", owner=OWNER),
+        company(
+            "left",
+            conn("l1", "Linked"),
+            conn("l2", "PendingAuth", "gbol"),
+            id="c-left",
+            owner=OWNER,
+        ),
     )
 
 
