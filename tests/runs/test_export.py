@@ -18,38 +18,10 @@ from reconcile.codat.readonly import ReadOnlyClient
 from reconcile.desired import load
 from reconcile.desired.dump import quote
 from reconcile.export import export_text, read_for_export, select, slug, unique_uid
-from reconcile.model import Company, Connection, DesiredState, ExpenseConfig
+from reconcile.model import Company, DesiredState, ExpenseConfig
+from tests.support.numbered import cid, company, conn
 
 OWNER = "team"
-
-
-def cid(n: int) -> str:
-    return f"00000000-0000-4000-8000-{n:012d}"
-
-
-def conn(
-    n: int, status: str, key: str | None = "gbol", name: str = "Xero", **kw: str
-) -> Connection:
-    return Connection(
-        id=cid(1000 + n),
-        source_type=kw.get("source_type", "Accounting"),
-        platform_name=name,
-        status=status,
-        link_url="https://link.example",
-        created=kw.get("created", f"2026-11-{n % 28 + 1:02d}T00:00:00Z"),
-        integration_key=key,
-    )
-
-
-def company(n: int, name: str, tags: dict[str, str], *conns: Connection, **kw: str) -> Company:
-    return Company(
-        id=cid(n),
-        name=name,
-        description=kw.get("description"),
-        tags=tags,
-        connections=conns,
-        created=kw.get("created"),
-    )
 
 
 def managed(uid: str, **extra: str) -> dict[str, str]:

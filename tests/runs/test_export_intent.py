@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconcile.model import Connection
-from tests.runs.test_export import OWNER, cid, company, conn, export, managed
+from tests.runs.test_export import OWNER, export, managed
+from tests.support.numbered import cid, company, conn
 
 
 def partner(n: int, status: str = "Linked") -> Connection:
