@@ -13,14 +13,8 @@ import httpx
 import pytest
 
 from tests.conftest import AUTH_HEADERS
-from tests.watch.helpers import (
-    OWNER,
-    WATCHED,
-    reconcile,
-    running_watch,
-    served_codat,
-    write_file,
-)
+from tests.support.cli import reconcile
+from tests.watch.helpers import OWNER, WATCHED, running_watch, served_codat, write_file
 
 pytestmark = pytest.mark.slow
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import reconcile
 from tests.watch.helpers import (
     WATCHED,
     Codat,
     connection_event,
-    reconcile,
     running_watch,
     served_codat,
     write_file,

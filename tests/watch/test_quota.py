@@ -9,13 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.watch.helpers import (
-    connection_event,
-    reconcile,
-    running_watch,
-    served_codat,
-    write_file,
-)
+from tests.support.cli import reconcile
+from tests.watch.helpers import connection_event, running_watch, served_codat, write_file
 
 pytestmark = pytest.mark.slow
 
