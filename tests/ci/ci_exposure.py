@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -41,6 +42,8 @@ SECRET_VARIABLE = re.compile(
     r"((?!CI_JOB_TOKEN\b)[A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD)\w*)"
 )
 # reconcile commands that talk to Codat read CODAT_API_KEY from the environment unnamed.
+# The CI kit this module reads.
+KIT = Path(__file__).resolve().parents[2] / "examples" / "ci"
 KEYED_COMMAND = re.compile(r"\breconcile\s+(plan|apply|audit|export|converge|watch)\b")
 
 
@@ -49,6 +52,11 @@ def load(text: str) -> dict[str, Any]:
     if True in doc:  # YAML 1.1 reads the key `on` as a boolean
         doc["on"] = doc.pop(True)
     return doc
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """A workflow or GitLab CI file of the kit, read as `load` reads it."""
+    return load(path.read_text())
 
 
 def events(doc: Mapping[str, Any]) -> set[str]:

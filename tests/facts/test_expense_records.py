@@ -4,26 +4,12 @@ are looked up in the company's data, one read each, only where the config would 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
+from tests.runs.test_drift import World, customers, world
 
-from tests.runs.test_drift import World, customers
-from tests.support.sandbox_server import serve_sandbox
+__all__ = ["world"]  # the fixture, shared with tests/runs/test_drift.py
 
 REQUESTS = re.compile(r"Reading Codat: \d+ managed companies \((\d+) requests?\)")
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    db = tmp_path / "sandbox.db"
-    with serve_sandbox(db, "--daily-quota", "10000000") as url:
-        w = World(tmp_path, url, db)
-        try:
-            yield w
-        finally:
-            w.http.close()
 
 
 def requests(result_stderr: str) -> int:

@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 from reconcile import escape
-from tests.executor.helpers import command_env, reconcile_argv
+from tests.executor.helpers import command_env
 from tests.plans.file.saved_support import ROOT, customers_file, ok, reconcile, unique_owner
+from tests.support.cli import reconcile_argv
 from tests.support.terminal import run_on_a_terminal
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
