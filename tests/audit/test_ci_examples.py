@@ -13,9 +13,8 @@ import pytest
 
 from tests.ci.ci_exposure import KIT, load_file
 
-CI = KIT
-GITHUB = CI / "audit.yml"
-GITLAB = CI / "audit.gitlab-ci.yml"
+GITHUB = KIT / "audit.yml"
+GITLAB = KIT / "audit.gitlab-ci.yml"
 
 
 def test_github_workflow_runs_nightly_and_keeps_one_issue() -> None:

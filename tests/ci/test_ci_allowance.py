@@ -139,18 +139,24 @@ def test_an_approving_review_of_the_head_itself_makes_the_label_count(tmp_path: 
     assert _allowed(out) == "boss"
 
 
-def test_the_plan_comment_edits_only_the_bots_own_comment(tmp_path: Path) -> None:
-    (tmp_path / "comment.md").write_text("**Plan: 1 to create.**")
-    fixture: dict[str, Any] = {
+def comment_fixture(head: str, comments: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the comment step of pull request 7 at `head` sees: its context and comments."""
+    return {
         "context": {
             "repo": {"owner": "acme", "repo": "customers"},
             "issue": {"number": 7},
             "runId": 99,
             "serverUrl": "https://github.example",
-            "payload": {"pull_request": {"head": {"sha": "h" * 40}}},
+            "payload": {"pull_request": {"head": {"sha": head}}},
         },
-        "comments": [{"id": 1, "user": {"login": "mallory"}, "body": MARKER + "\nforged"}],
+        "comments": comments,
     }
+
+
+def test_the_plan_comment_edits_only_the_bots_own_comment(tmp_path: Path) -> None:
+    (tmp_path / "comment.md").write_text("**Plan: 1 to create.**")
+    forged = {"id": 1, "user": {"login": "mallory"}, "body": MARKER + "\nforged"}
+    fixture = comment_fixture("h" * 40, [forged])
     script = step_script(GITHUB[0], "plan", "Post or update the pull-request comment")
     env = {"ALLOW_LABEL": "reconcile-allow-destroy", "ALLOWED_BY": ""}
     out = run_script(tmp_path, script, fixture, env)
@@ -174,17 +180,8 @@ def test_the_plan_comment_keeps_when_the_plan_of_a_head_was_first_shown(tmp_path
     written "pending" (no label counts), then dated with the time GitHub gave that write."""
     (tmp_path / "comment.md").write_text("**Plan: 1 to create.**")
     old = f"{MARKER}\nold\n<!-- plan-of {HEAD} since {SHOWN} -->"
-    fixture: dict[str, Any] = {
-        "context": {
-            "repo": {"owner": "acme", "repo": "customers"},
-            "issue": {"number": 7},
-            "runId": 99,
-            "serverUrl": "https://github.example",
-            "payload": {"pull_request": {"head": {"sha": HEAD}}},
-        },
-        "comments": [{"id": 2, "user": {"login": "github-actions[bot]"}, "body": old}],
-        "now": "2026-12-02T08:00:00Z",
-    }
+    ours = {"id": 2, "user": {"login": "github-actions[bot]"}, "body": old}
+    fixture = {**comment_fixture(HEAD, [ours]), "now": "2026-12-02T08:00:00Z"}
     script = step_script(GITHUB[0], "plan", "Post or update the pull-request comment")
     env = {"ALLOW_LABEL": "reconcile-allow-destroy", "ALLOWED_BY": ""}
     (same,) = called(run_script(tmp_path, script, fixture, env), "updateComment")

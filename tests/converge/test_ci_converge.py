@@ -16,9 +16,8 @@ from tests.ci.test_ci_kit import github_steps, gitlab_steps, resolve
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
 from tests.plans.file.saved_support import customers_file, uid, unique_owner
 
-CI = KIT
-GITHUB = CI / "converge.yml"
-GITLAB = CI / "converge.gitlab-ci.yml"
+GITHUB = KIT / "converge.yml"
+GITLAB = KIT / "converge.gitlab-ci.yml"
 
 
 def test_github_workflow_is_hourly_trusted_and_holds_the_key_in_one_job() -> None:

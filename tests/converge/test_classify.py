@@ -18,16 +18,13 @@ from reconcile.model import (
     DesiredState,
     ExpenseConfig,
     LiveState,
-    MappingOption,
-    MappingOptions,
     Policy,
 )
 from reconcile.planner import make_plan
 from reconcile.plans import Kind
-from tests.support.factories import OWNER, company, conn, customer
+from tests.support.factories import CONFIG, OWNER, bank_accounts, company, conn, customer
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
-CONFIG = ExpenseConfig("89", "124", "140")
 
 
 CREATED = "2026-11-28T12:00:00+00:00"
@@ -39,7 +36,7 @@ def expensed(uid: str = "cus-1", **fields: object) -> Customer:
 
 
 def live(*companies: Company, configs: dict[str, ExpenseConfig | None] | None = None) -> LiveState:
-    options = MappingOptions((MappingOption("89", "Bank"),))
+    options = bank_accounts(("89", "Bank"))
     return LiveState(
         OWNER,
         companies,

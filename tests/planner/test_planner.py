@@ -12,14 +12,13 @@ from reconcile.model import (
     DesiredState,
     ExpenseConfig,
     LiveState,
-    MappingOption,
     MappingOptions,
     Policy,
 )
 from reconcile.planner import PlanOptions, make_plan
 from reconcile.plans import Kind, Plan
 from reconcile.plans.file import structure_problems
-from tests.support.factories import OWNER, company, conn, customer, expense
+from tests.support.factories import CONFIG, OWNER, bank_accounts, company, conn, customer, expense
 
 
 def plan_for(
@@ -42,7 +41,7 @@ def plan_for(
     return plan
 
 
-BANK_89 = MappingOptions((MappingOption("89", "Business Current Account"),))
+BANK_89 = bank_accounts(("89", "Business Current Account"))
 
 
 def kinds(plan: Plan) -> list[Kind]:
@@ -184,8 +183,6 @@ def test_expenses_false_unlinks_linked_expense_connection() -> None:
 
 
 # ------------------------------------------------------------------ expense config
-
-CONFIG = ExpenseConfig("89", "124", "140")
 
 
 def test_config_set_when_linked_and_different() -> None:

@@ -10,15 +10,13 @@ from reconcile.model import (
     DesiredState,
     ExpenseConfig,
     LiveState,
-    MappingOption,
-    MappingOptions,
 )
 from reconcile.planner import PlanOptions, make_plan
 from reconcile.planner.guard import requests_needed
 from reconcile.plans import Kind, Plan
 from reconcile.plans.file import structure_problems
 from tests.planner.test_planner import kinds
-from tests.support.factories import OWNER, company, conn, customer, expense
+from tests.support.factories import OWNER, bank_accounts, company, conn, customer, expense
 
 ACME = "Acme"
 
@@ -169,7 +167,7 @@ def test_company_deletes_count_the_connections_they_hold() -> None:
 
 def test_config_ids_outside_the_mapping_options_are_refused_with_the_choices() -> None:
     linked = company(connections=(conn("a", "Linked"),))
-    options = MappingOptions((MappingOption("89", "Current"), MappingOption("90", "Savings")))
+    options = bank_accounts(("89", "Current"), ("90", "Savings"))
     plan = plan_for(
         [customer(accounting="qhyg", expense_config=ExpenseConfig("999", "1", "2"))],
         [linked],
@@ -185,7 +183,7 @@ def test_config_key_follows_the_mapping_options() -> None:
     wanted = customer(accounting="qhyg", expense_config=ExpenseConfig("89", "1", "2"))
 
     def key(*accounts: str) -> str | None:
-        options = MappingOptions(tuple(MappingOption(a, a) for a in accounts))
+        options = bank_accounts(*((a, a) for a in accounts))
         plan = plan_for(
             [wanted], [linked], expense_configs={"c1": None}, mapping_options={"c1": options}
         )

@@ -5,14 +5,13 @@ and every unlink its plan could hold is one the export already named (issue 15, 
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.support.cli import codat_env, reconcile
-from tests.support.sandbox_server import sandbox_command, serve_sandbox
+from tests.support.cli import codat_env, reconcile, run_sandbox
+from tests.support.sandbox_server import serve_sandbox
 
 OWNER = "ops"
 DESTROYS = ("unlink_connection", "delete_connection", "delete_company")
@@ -23,12 +22,8 @@ def adopted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
     """(the exported file's text, export's stderr, the plan of that file as JSON)."""
     tmp = tmp_path_factory.mktemp("messy-export")
     db = tmp / "sandbox.db"
-    seeded = subprocess.run(
-        sandbox_command("seed", "--db", str(db), "--companies", "50", "--owner", OWNER, "--messy"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    seeded = run_sandbox(
+        "seed", "--db", str(db), "--companies", "50", "--owner", OWNER, "--messy", timeout=120
     )
     assert seeded.returncode == 0, seeded.stderr
     with serve_sandbox(db, "--daily-quota", "10000000") as url:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tests.conftest import TEST_API_KEY
+from tests.support.sandbox_server import PROJECT_ROOT
 
 # What a caller's shell may hold that would change a run: Codat's settings, a signing key, proxies
 # (every server a test talks to is on loopback).
@@ -44,8 +45,10 @@ def reconcile(
     cwd: Path | None = None,
     stdin: str | None = None,
     timeout: float = TIMEOUT_SECONDS,
+    check: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """`reconcile ARGS` to completion, output captured, in `clean_env(env)`."""
+    """`reconcile ARGS` to completion, output captured, in `clean_env(env)` (`check`: raise on
+    a failure)."""
     return subprocess.run(
         reconcile_argv(*args),
         capture_output=True,
@@ -54,4 +57,12 @@ def reconcile(
         input=stdin,
         env=clean_env(env),
         timeout=timeout,
+        check=check,
     )
+
+
+def run_sandbox(
+    *args: str, timeout: float = 60, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """`reconcile sandbox ARGS` from the project's root."""
+    return reconcile("sandbox", *args, cwd=PROJECT_ROOT, timeout=timeout, check=check)

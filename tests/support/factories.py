@@ -11,6 +11,9 @@ from reconcile.model import (
     Connection,
     ConnectionError_,
     Customer,
+    ExpenseConfig,
+    MappingOption,
+    MappingOptions,
 )
 
 OWNER = "expenses-prod"
@@ -18,6 +21,8 @@ CREATED = "2026-11-20T10:00:00Z"
 # The platform names Codat gives the integration keys the tests use.
 PLATFORMS = {"qhyg": "QuickBooks Online", "gbol": "Xero", "expn": "Partner Expense"}
 EXPENSE_KEY = "expn"
+# An expense config: bank account 89, supplier 124, customer 140.
+CONFIG = ExpenseConfig("89", "124", "140")
 
 
 def conn(
@@ -81,3 +86,8 @@ def company(
 def customer(uid: str = "cus-1", name: str = "Acme", **fields: object) -> Customer:
     """A customer of the file: `uid`, `name` and any other field of `Customer`."""
     return Customer(uid=uid, name=name, **fields)  # type: ignore[arg-type]
+
+
+def bank_accounts(*accounts: tuple[str, str]) -> MappingOptions:
+    """A company's mapping options: the bank accounts (id, name) an expense config may name."""
+    return MappingOptions(tuple(MappingOption(id, name) for id, name in accounts))

@@ -17,10 +17,7 @@ from reconcile.model import (
     Company,
     Customer,
     DesiredState,
-    ExpenseConfig,
     LiveState,
-    MappingOption,
-    MappingOptions,
 )
 from reconcile.planner import PlanOptions, make_plan
 from reconcile.plans import (
@@ -33,11 +30,10 @@ from reconcile.plans import (
     Refusal,
 )
 from reconcile.plans.file import plan_schema, structure_problems
-from tests.support.factories import company, conn
+from tests.support.factories import CONFIG, bank_accounts, company, conn
 
 ROOT = Path(__file__).resolve().parents[3]
 OWNER = "expenses-json"
-CONFIG = ExpenseConfig("89", "124", "140")
 
 
 def live_companies() -> tuple[Company, ...]:
@@ -79,7 +75,7 @@ def rich_plan(observed_at: str | None = "2026-11-27T10:00:00+00:00") -> Plan:
         owner=OWNER,
         companies=companies,
         expense_configs={"c-cfg": None},
-        mapping_options={"c-cfg": MappingOptions((MappingOption("89", "Current Account"),))},
+        mapping_options={"c-cfg": bank_accounts(("89", "Current Account"))},
         read_at=observed_at,
         warnings=("a warning",),
     )
