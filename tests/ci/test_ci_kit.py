@@ -28,6 +28,7 @@ from tests.plans.file.saved_support import (
     read_plan,
     unique_owner,
 )
+from tests.support.cli import reconcile_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 CI = ROOT / "examples" / "ci"
@@ -47,7 +48,7 @@ def test_pre_commit_hook_runs_reconcile_validate(tmp_path: Path) -> None:
     assert entry[:2] == ["reconcile", "validate"]
     bad = tmp_path / "customers.yaml"
     bad.write_text("version: 1\nowner: o\ncustomers:\n  - uid: a\n    nmae: x\n")
-    command = [sys.executable, "-m", "reconcile", *entry[1:]]
+    command = reconcile_argv(*entry[1:])
     good = subprocess.run([*command, str(EXAMPLE)], capture_output=True, text=True, timeout=60)
     assert good.returncode == 0, good.stderr
     failed = subprocess.run([*command, str(bad)], capture_output=True, text=True, timeout=60)
@@ -151,7 +152,7 @@ def converged(tmp_path: Path, url: str, customers: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
     env.update(CODAT_BASE_URL=url, CODAT_API_KEY=TEST_API_KEY, NO_COLOR="1")
     again = subprocess.run(
-        [sys.executable, "-m", "reconcile", "plan", customers, "--detailed-exitcode"],
+        reconcile_argv("plan", customers, "--detailed-exitcode"),
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -7,7 +7,6 @@ import itertools
 import json
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -16,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.cli import codat_env
+from tests.support.cli import codat_env, reconcile_argv
 from tests.support.cli import reconcile as run_reconcile
 from tests.support.hostile_server import (
     Reply,
@@ -314,7 +313,7 @@ def test_a_slow_drip_cannot_outlast_the_deadline(tmp_path: Path, command: str) -
 def test_every_command_that_talks_to_codat_has_a_default_deadline(tmp_path: Path) -> None:
     for command in ("plan", "apply", "audit", "export"):
         result = subprocess.run(
-            [sys.executable, "-m", "reconcile", command, "--help"],
+            reconcile_argv(command, "--help"),
             capture_output=True,
             text=True,
             timeout=60,

@@ -15,6 +15,7 @@ from tests.ci.ci_exposure import KIT, load_file
 from tests.ci.test_ci_kit import github_steps, gitlab_steps, resolve
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
 from tests.plans.file.saved_support import customers_file, uid, unique_owner
+from tests.support.cli import reconcile_argv
 
 GITHUB = KIT / "converge.yml"
 GITLAB = KIT / "converge.gitlab-ci.yml"
@@ -83,7 +84,7 @@ def test_the_kits_reconcile_lines_converge_the_sandbox(
     apply = _run(f"reconcile apply {env['CUSTOMERS']} --auto-approve", env, tmp_path, sandbox_url)
     assert apply.returncode == 0, apply.stdout + apply.stderr
     first = uid(owner, "0001")
-    authorize = [sys.executable, "-m", "reconcile", "sandbox", "authorize"]
+    authorize = reconcile_argv("sandbox", "authorize")
     subprocess.run([*authorize, "--db", str(sandbox_db), "--uid", first], check=True, timeout=60)
     assert _expense_connections(sandbox_url, owner, first) == 0
 

@@ -7,7 +7,6 @@ import os
 import signal
 import stat
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ import pytest
 from reconcile.sandbox.layers.requestlog import read_log
 from tests.audit.fleet import ok, served
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
-from tests.support.cli import reconcile
+from tests.support.cli import reconcile, reconcile_argv
 from tests.support.terminal import run_on_a_terminal
 
 OWNER = "converge-team"
@@ -129,7 +128,7 @@ def test_only_customers_waiting_exits_0_and_link_urls_go_to_a_private_file(
     refused = fleet.run("converge", str(fleet.file), "--link-urls")  # stdout: not a terminal
     assert refused.returncode == 1 and "not a terminal" in refused.stderr
     assert entry["link_url"] not in refused.stdout
-    argv = [sys.executable, "-m", "reconcile", "converge", str(fleet.file), "--link-urls"]
+    argv = reconcile_argv("converge", str(fleet.file), "--link-urls")
     code, shown = run_on_a_terminal(argv, {**os.environ, **fleet.env()}, fleet.directory)
     assert code == 0 and entry["link_url"] in shown
 
@@ -192,7 +191,7 @@ def test_two_converges_and_an_apply_at_once_duplicate_nothing(served_fleet: Serv
 
     def start(*args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "reconcile", *args, str(fleet.file)],
+            reconcile_argv(*args, str(fleet.file)),
             env=env,
             cwd=fleet.directory,
             stdout=subprocess.PIPE,
@@ -240,7 +239,7 @@ def test_sigterm_finishes_in_flight_and_exits_143(tmp_path: Path) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
         env.update(NO_COLOR="1", **fleet.env())
         process = subprocess.Popen(
-            [sys.executable, "-m", "reconcile", "converge", str(file), "--parallelism", "2"],
+            reconcile_argv("converge", str(file), "--parallelism", "2"),
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

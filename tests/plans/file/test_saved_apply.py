@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -36,6 +35,7 @@ from tests.plans.file.saved_support import (
     uid,
     unique_owner,
 )
+from tests.support.cli import reconcile_argv
 from tests.support.sandbox_server import serve_sandbox
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
@@ -416,7 +416,7 @@ def test_killed_halfway_then_a_fresh_plan_converges_without_duplicates(tmp_path:
         env["RECONCILE_SIGNING_KEY"] = TEST_SIGNING_KEY
         mark = slow.mark()
         process = subprocess.Popen(
-            [sys.executable, "-m", "reconcile", "apply", str(planfile), "--parallelism", "1"],
+            reconcile_argv("apply", str(planfile), "--parallelism", "1"),
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
