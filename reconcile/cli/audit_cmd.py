@@ -15,7 +15,6 @@ from reconcile.cli.common import (
     EXIT_OK,
     Where,
     fail,
-    format_option,
     load_desired,
     open_client,
     paths_argument,
@@ -24,9 +23,15 @@ from reconcile.cli.common import (
     sandbox_options,
 )
 from reconcile.cli.exits import ExitOneOnUsageError as ExitOneOnUsageError
+from reconcile.cli.notify_opts import load_notify
 
 if TYPE_CHECKING:
     from reconcile.audit import Audit, FindingKind
+    from reconcile.audit.read import AuditRead
+    from reconcile.cli.notify_opts import Notifying
+    from reconcile.codat import CodatClient
+    from reconcile.model import DesiredState
+    from reconcile.model.onboarding import Onboarding
     from reconcile.planner import PlanOptions
 
 if TYPE_CHECKING:
@@ -78,7 +83,15 @@ class Duration(ParamType):
 @paths_argument
 @sandbox_options
 @plan_options
-@format_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "html"]),
+    default="text",
+    show_default=True,
+    help="markdown: an issue body or chat message; html: one static page (the watch's status "
+    "report: funnel, who waits, each customer) for a CI artifact, never with Link URLs.",
+)
 @click.option(
     "--fail-on",
     type=KindList(),
@@ -113,6 +126,21 @@ class Duration(ParamType):
     "opens one can authorize that company: never post them to a pull request, an issue or a "
     "CI log.",
 )
+@click.option(
+    "--notify",
+    "notify_file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="The notifications file (the deployment's): tell the partner's app and the team what "
+    "changed since the last run. Its state is kept in --state-dir (keep it between CI runs).",
+)
+@click.option(
+    "--state-dir",
+    default=".reconcile",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Where --notify remembers what it told (so the next run repeats none).",
+)
 def audit(
     paths: tuple[Path, ...],
     where: Where,
@@ -123,6 +151,8 @@ def audit(
     json_out: Path | None,
     since_path: Path | None,
     link_urls: bool,
+    notify_file: Path | None,
+    state_dir: Path,
 ) -> None:
     """Read-only drift report: exit 0 clean, 2 drift, 1 error. Sends nothing but GET."""
     from reconcile.audit import build_audit
@@ -136,6 +166,7 @@ def audit(
         to_file=json_out is not None,
     )
     desired = load_desired(paths, where)
+    notify = load_notify(notify_file, state_dir)  # before any request: a bad file stops here
     earlier = None
     if since_path is not None:
         from reconcile.audit.since import ReportError, read_report
@@ -149,19 +180,26 @@ def audit(
         f"Reading {files}: {len(desired.customers)} customers, owner {desired.owner}", err=True
     )
 
+    from reconcile.facts.onboarding import onboarding
+
+    rows: list[tuple[Onboarding, ...]] = []
+
     async def go() -> Audit:
         async with open_client(where, SnapshotClient, desired=desired) as client:
             assert isinstance(client, SnapshotClient)
             read = await read_for_audit(client, desired)
-        known = {c.uid for c in desired.customers} | {c.uid for c in read.companies if c.uid}
-        unknown = options.targets - known
-        if unknown:
-            fail(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
+            known = {c.uid for c in desired.customers} | {c.uid for c in read.companies if c.uid}
+            unknown = options.targets - known
+            if unknown:
+                fail(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
+            if notify is not None:
+                await _notify(notify, client, desired, read)
         requests = f"{read.requests} request{'s' if read.requests != 1 else ''}"
         click.echo(
             f"Reading Codat: {len(read.companies)} companies in the account ({requests})",
             err=True,
         )
+        rows.append(onboarding(desired, read.live))
         return build_audit(desired, read, options=options, fail_on=fail_on, stale_after=stale_after)
 
     report = run(go())
@@ -173,8 +211,30 @@ def audit(
         from reconcile.cli.private_files import write_private
 
         write_private(json_out, _render(report, "json", link_urls))
-    click.echo(_render(report, fmt, shown), nl=False)
+    if fmt == "html":  # never a Link URL, whatever --link-urls says (it fills --json-out)
+        from reconcile.render.audit_html import render_audit_html
+
+        click.echo(render_audit_html(report, rows[0] if rows else ()), nl=False)
+    else:
+        click.echo(_render(report, fmt, shown), nl=False)
     sys.exit(EXIT_CHANGES if report.drift else EXIT_OK)
+
+
+async def _notify(
+    notify: Notifying, client: CodatClient, desired: DesiredState, read: AuditRead
+) -> None:
+    from reconcile.notify.once import notify_once, read_only_pass
+
+    def say(line: str) -> None:
+        click.echo(line, err=True)
+
+    result = read_only_pass(desired, read.live, read.now)
+    try:
+        landed = await notify_once(notify.config, notify.store, client, desired, result, say)
+    finally:
+        notify.store.close()
+    if landed:
+        say(f"Notifications: {landed} sent")
 
 
 def _render(report: Audit, fmt: str, link_urls: bool) -> str:

@@ -1,12 +1,15 @@
 """`watch`: the long-running controller (see reconcile/watch and docs/watch.md).
 
     reconcile watch PATH... [--listen HOST:PORT] [--status-listen HOST:PORT] [--resync 10m]
-                            [--register URL]
+                            [--register URL] [--notify FILE]
 
 Serves POST /webhooks/codat (Standard Webhooks signatures, secret from CODAT_WEBHOOK_SECRET or
-CODAT_WEBHOOK_SECRET_FILE) and GET /healthz on --listen, and GET /status, /metrics, /healthz on
---status-listen (internal: loopback names and --status-host only). Runs until SIGTERM (exit 143)
-or SIGINT (exit 130); exit 1 on bad input or when it cannot start.
+CODAT_WEBHOOK_SECRET_FILE) and GET /healthz on --listen, and the status page (GET /,
+/customers/UID), GET /status, /metrics, /healthz and POST /resync (Bearer token from
+RECONCILE_WATCH_TOKEN or RECONCILE_WATCH_TOKEN_FILE) on --status-listen (internal: loopback
+names and --status-host only). Runs until SIGTERM (exit 143) or SIGINT (exit 130); exit 1 on bad
+input or when it cannot start. With --notify, tells the partner's app and the team what changed
+after each pass (reconcile/notify).
 """
 
 from __future__ import annotations
@@ -29,14 +32,19 @@ from reconcile.cli.common import (
     run,
     sandbox_options,
 )
+from reconcile.cli.notify_opts import load_notify
 from reconcile.escape import text as escaped
 
 if TYPE_CHECKING:
+    from reconcile.cli.notify_opts import Notifying
     from reconcile.codat import CodatClient
     from reconcile.model import DesiredState
     from reconcile.watch.seen import SeenIds
     from reconcile.watch.signature import Verifier
 
+TOKEN_ENV = "RECONCILE_WATCH_TOKEN"
+TOKEN_FILE_ENV = "RECONCILE_WATCH_TOKEN_FILE"
+MIN_TOKEN_CHARS = 16
 DEFAULT_LISTEN = "127.0.0.1:8787"
 DEFAULT_STATUS_LISTEN = "127.0.0.1:8788"
 
@@ -93,7 +101,7 @@ def _resync(ctx: click.Context, param: click.Parameter, value: str) -> float:
     show_default=True,
     type=click.Path(path_type=Path),
     help="Where the watch keeps the ids of deliveries received (so a replay after a restart "
-    "is a duplicate) and the webhook consumers it created.",
+    "is a duplicate), the webhook consumers it created and what --notify told.",
 )
 @click.option(
     "--max-connections",
@@ -123,6 +131,14 @@ def _resync(ctx: click.Context, param: click.Parameter, value: str) -> float:
     help="Make sure Codat has a webhook consumer for URL (the public HTTPS address of "
     "/webhooks/codat), with the events the watch needs, for this owner's companies.",
 )
+@click.option(
+    "--notify",
+    "notify_file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="The notifications file (the deployment's, never the customers'): the partner's app "
+    "and the team's channels; secrets from the environment. See docs/watch.md.",
+)
 def watch(
     paths: tuple[Path, ...],
     where: Where,
@@ -134,6 +150,7 @@ def watch(
     read_deadline: float,
     resync: float,
     register: str | None,
+    notify_file: Path | None,
 ) -> None:
     """Keep Codat converged: webhooks as hints, a full pass every --resync."""
     from reconcile.loopback import is_loopback
@@ -142,12 +159,14 @@ def watch(
     from reconcile.watch.signature import SecretError, Verifier, secret_from_env
 
     desired = load_desired(paths, where)
+    notify = load_notify(notify_file, state_dir)  # before any request: a bad file stops here
     if register is not None:
         run(_register(where, desired, register, state_dir))
     try:
         verifier = Verifier(secret_from_env(environment=desired.environment))
     except SecretError as exc:
         fail(str(exc))
+    resync_token = _resync_token()
     try:
         seen = SeenIds(state_dir / FILE_NAME)
     except SeenError as exc:
@@ -159,8 +178,10 @@ def watch(
                 "reach it and what must be in front of it"
             )
     guarding = Guarding(connection_cap(max_connections), read_deadline)
-    listeners = Listeners(listen, status_listen, status_hosts)
-    sys.exit(run(_serve(where, paths, desired, verifier, seen, guarding, listeners, resync)))
+    listeners = Listeners(listen, status_listen, status_hosts, resync_token)
+    sys.exit(
+        run(_serve(where, paths, desired, verifier, seen, guarding, listeners, resync, notify))
+    )
 
 
 @dataclass(frozen=True)
@@ -174,6 +195,31 @@ class Listeners:
     public: tuple[str, int]
     internal: tuple[str, int]
     status_hosts: tuple[str, ...]
+    resync_token: str | None = None
+
+
+def _resync_token() -> str | None:
+    """The Bearer token of POST /resync (None: not offered), from the environment or a file."""
+    import os
+
+    value = os.environ.get(TOKEN_ENV)
+    source = TOKEN_ENV
+    path = os.environ.get(TOKEN_FILE_ENV)
+    if path:
+        source = TOKEN_FILE_ENV
+        try:
+            value = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"{TOKEN_FILE_ENV}: cannot read {escaped(path)} ({exc}); name a readable file")
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) < MIN_TOKEN_CHARS:
+        fail(
+            f"{source} holds fewer than {MIN_TOKEN_CHARS} characters: anyone could guess it; "
+            "use a long random token (e.g. `openssl rand -hex 32`)"
+        )
+    return value
 
 
 async def _register(where: Where, desired: DesiredState, url: str, state_dir: Path) -> None:
@@ -197,8 +243,10 @@ async def _serve(
     guarding: Guarding,
     listeners: Listeners,
     resync: float,
+    notify: Notifying | None = None,
 ) -> int:
     from reconcile.watch.controller import serve
+    from reconcile.watch.deliveries import Deliveries
     from reconcile.watch.guard import ConnectionGuard
     from reconcile.watch.metrics import Metrics
     from reconcile.watch.passes import default_converge
@@ -215,25 +263,41 @@ async def _serve(
         files = DesiredFiles(paths, desired)
         status = WatchStatus(desired.owner, desired.files, desired.environment)
         metrics = Metrics()
-        scheduler = Scheduler(
-            default_converge(client), files, status, metrics, resync_seconds=resync, log=_log
+        notifier = notify.start(client, metrics.registry, _log) if notify else None
+        converge = default_converge(client) if notifier is None else notifier.converge
+        scheduler = Scheduler(converge, files, status, metrics, resync_seconds=resync, log=_log)
+        app = create_app(
+            verifier,
+            notifier.hints(scheduler.hint) if notifier else scheduler.hint,
+            metrics,
+            seen,
+            on_delivery=notifier.on_delivery if notifier else None,
+            deliveries=Deliveries(status, metrics, _log),
         )
-        app = create_app(verifier, scheduler.hint, metrics, seen)
         guard = ConnectionGuard(
             guarding.max_connections, guarding.read_deadline, metrics.connection_dropped
         )
         bound = listeners.internal[0]  # its own address is one of its names (not a wildcard)
         own = () if bound in ("0.0.0.0", "::") else (f"[{bound}]" if ":" in bound else bound,)
-        status_app = create_status_app(metrics, status.document, (*listeners.status_hosts, *own))
+        status_app = create_status_app(
+            metrics,
+            status.document,
+            (*listeners.status_hosts, *own),
+            view=status.view,
+            resync=scheduler.resync,
+            resync_token=listeners.resync_token,
+        )
         _log(
             f"watch listening on {_url(sock)} (owner {desired.owner}, "
             f"{len(desired.customers)} customers, resync every {resync:g} s)"
         )
-        _log(f"status and metrics on {_url(status_sock)} (internal)")
+        _log(f"status page, status and metrics on {_url(status_sock)} (internal)")
         try:
             return await serve(scheduler, [(app, sock), (status_app, status_sock)], guard, _log)
         finally:
             seen.close()
+            if notifier is not None:
+                await notifier.stop()
 
 
 def _socket(where: tuple[str, int], option: str) -> socket.socket:
