@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 from tests.audit.test_audit_cli import SCHEMA as AUDIT_SCHEMA
 from tests.conftest import AUTH_HEADERS
 from tests.support.cli import codat_env, reconcile
-from tests.support.sandbox_server import sandbox_command, serve_sandbox
+from tests.support.messy import export_adopted, served_messy
 
 OWNER = "ops"
 pytestmark = pytest.mark.slow
@@ -53,21 +52,8 @@ def _twins(url: str) -> tuple[str, str, str]:
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     tmp = tmp_path_factory.mktemp("messy-duplicates")
-    db = tmp / "sandbox.db"
-    seeded = subprocess.run(
-        sandbox_command("seed", "--db", str(db), "--companies", "30", "--owner", OWNER, "--messy"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert seeded.returncode == 0, seeded.stderr
-    with serve_sandbox(db, "--daily-quota", "10000000") as url:
-        out = tmp / "adopted.yaml"
-        exported = reconcile(
-            "export", "--owner", OWNER, "--adopt", "--out", str(out), env=codat_env(url)
-        )
-        assert exported.returncode == 0, exported.stderr
+    with served_messy(tmp, OWNER, 30) as url:
+        out = export_adopted(url, OWNER, tmp / "adopted.yaml")
         yield Fleet(url, out, *_twins(url))
 
 

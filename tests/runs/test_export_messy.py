@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.cli import codat_env, reconcile, run_sandbox
-from tests.support.sandbox_server import serve_sandbox
+from tests.support.cli import codat_env, reconcile
+from tests.support.messy import served_messy
 
 OWNER = "ops"
 DESTROYS = ("unlink_connection", "delete_connection", "delete_company")
@@ -21,12 +21,7 @@ DESTROYS = ("unlink_connection", "delete_connection", "delete_company")
 def adopted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(the exported file's text, export's stderr, the plan of that file as JSON)."""
     tmp = tmp_path_factory.mktemp("messy-export")
-    db = tmp / "sandbox.db"
-    seeded = run_sandbox(
-        "seed", "--db", str(db), "--companies", "50", "--owner", OWNER, "--messy", timeout=120
-    )
-    assert seeded.returncode == 0, seeded.stderr
-    with serve_sandbox(db, "--daily-quota", "10000000") as url:
+    with served_messy(tmp, OWNER, 50) as url:
         out = tmp / "adopted.yaml"
         exported = reconcile(
             "export", "--owner", OWNER, "--adopt", "--out", str(out), env=codat_env(url)

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import codat_env, reconcile
-from tests.support.sandbox_server import sandbox_command, serve_sandbox
+from tests.support.messy import served_messy
+from tests.support.sandbox_server import sandbox_command
 
 OWNER = "ops"
 pytestmark = pytest.mark.slow
@@ -48,17 +49,8 @@ class Exported:
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exported]:
     tmp = tmp_path_factory.mktemp("messy-export-stable")
-    db = tmp / "sandbox.db"
-    seeded = subprocess.run(
-        sandbox_command("seed", "--db", str(db), "--companies", "80", "--owner", OWNER, "--messy"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert seeded.returncode == 0, seeded.stderr
-    with serve_sandbox(db, "--daily-quota", "10000000") as url:
-        yield Exported(db, url, tmp)
+    with served_messy(tmp, OWNER, 80) as url:
+        yield Exported(tmp / "sandbox.db", url, tmp)
 
 
 def _entry_of(text: str, line_no: int) -> str:

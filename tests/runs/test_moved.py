@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import AUTH_HEADERS
 from tests.support.cli import codat_env, reconcile
-from tests.support.sandbox_server import sandbox_command, serve_sandbox
+from tests.support.messy import export_adopted, served_messy
 
 OWNER = "ops"
 pytestmark = pytest.mark.slow
@@ -59,23 +59,8 @@ class Fleet:
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     tmp = tmp_path_factory.mktemp("messy-moved")
-    db = tmp / "sandbox.db"
-    seeded = subprocess.run(
-        sandbox_command("seed", "--db", str(db), "--companies", "30", "--owner", OWNER, "--messy"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert seeded.returncode == 0, seeded.stderr
-    with serve_sandbox(db, "--daily-quota", "10000000") as url:
-        out = tmp / "adopted.yaml"
-        exported = reconcile(
-            "export", "--owner", OWNER, "--adopt", "--out", str(out), env=codat_env(url)
-        )
-        assert exported.returncode == 0, exported.stderr
-        applied = reconcile("apply", str(out), "--auto-approve", env=codat_env(url))
-        assert applied.returncode == 0, applied.stdout + applied.stderr
+    with served_messy(tmp, OWNER, 30) as url:
+        out = export_adopted(url, OWNER, tmp / "adopted.yaml", apply=True)
         yield Fleet(url, tmp, out.read_text())
 
 

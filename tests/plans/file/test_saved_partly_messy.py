@@ -5,7 +5,6 @@ applies its own change (exit 0). A customer changed behind the plan is still hel
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 
 from tests.conftest import AUTH_HEADERS
 from tests.plans.file.saved_support import ok, reconcile, refused
-from tests.support.sandbox_server import sandbox_command, serve_sandbox
+from tests.support.messy import export_adopted, served_messy
 
 OWNER = "ops"
 pytestmark = pytest.mark.slow
@@ -67,19 +66,8 @@ class Fleet:
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     tmp = tmp_path_factory.mktemp("messy-partly")
-    db = tmp / "sandbox.db"
-    seeded = subprocess.run(
-        sandbox_command("seed", "--db", str(db), "--companies", "30", "--owner", OWNER, "--messy"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert seeded.returncode == 0, seeded.stderr
-    with serve_sandbox(db, "--daily-quota", "10000000") as url:
-        out = tmp / "adopted.yaml"
-        ok(reconcile("export", "--owner", OWNER, "--adopt", "--out", str(out), url=url))
-        ok(reconcile("apply", str(out), "--auto-approve", url=url))
+    with served_messy(tmp, OWNER, 30) as url:
+        out = export_adopted(url, OWNER, tmp / "adopted.yaml", apply=True)
         yield Fleet(url, tmp, out)
 
 
