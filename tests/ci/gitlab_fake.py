@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tests.support.cli import run_python
 
 
 @dataclass
@@ -91,12 +92,4 @@ def run_block(
         "RECONCILE_GITLAB_TOKEN": "glpat-test",
         **env,
     }
-    return subprocess.run(
-        [sys.executable, "-P", "-"],
-        input=program,
-        cwd=cwd,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_python("-P", "-", cwd=cwd, env=full, stdin=program)

@@ -66,3 +66,24 @@ def run_sandbox(
 ) -> subprocess.CompletedProcess[str]:
     """`reconcile sandbox ARGS` from the project's root."""
     return reconcile("sandbox", *args, cwd=PROJECT_ROOT, timeout=timeout, check=check)
+
+
+def run_python(
+    *args: str,
+    cwd: Path,
+    env: Mapping[str, str],
+    stdin: str | None = None,
+    timeout: float = 60,
+    check: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """`python ARGS` (this venv's interpreter) in exactly `env`, output captured."""
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
+        env=dict(env),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=check,
+    )

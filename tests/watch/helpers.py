@@ -24,7 +24,7 @@ from standardwebhooks.webhooks import Webhook
 
 from reconcile.sandbox.layers.requestlog import read_log
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
-from tests.support.cli import clean_env, reconcile_argv
+from tests.support.cli import clean_env, reconcile, reconcile_argv
 from tests.support.processes import started
 from tests.support.sandbox_server import PROJECT_ROOT, serve_sandbox
 
@@ -95,6 +95,26 @@ def served_codat(tmp_path: Path, *args: str) -> Iterator[Codat]:
 def write_file(path: Path, text: str = WATCHED) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def applied(codat: Codat, directory: Path) -> Path:
+    """The watched file in `directory`, applied to `codat`."""
+    desired = write_file(directory / "customers.yaml")
+    result = reconcile("apply", str(desired), "--auto-approve", env=codat.env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    return desired
+
+
+def applied_in_process(directory: Path, authorizing: str = "w-1") -> Path:
+    """The watched file in `directory` applied in process to its sandbox.db (no quota there),
+    `authorizing`'s customer then authorizing (the pass has more to read and write)."""
+    db = directory / "sandbox.db"
+    desired = write_file(directory / "customers.yaml")
+    result = reconcile("apply", str(desired), "--sandbox-db", str(db), "--auto-approve")
+    assert result.returncode == 0, result.stderr
+    authorized = reconcile("sandbox", "authorize", "--db", str(db), "--uid", authorizing)
+    assert authorized.returncode == 0, authorized.stderr
+    return desired
 
 
 @dataclass
