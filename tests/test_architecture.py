@@ -84,8 +84,13 @@ def offenders(paths: list[Path], allowed: tuple[str, ...], forbidden: tuple[str,
             ("reconcile.model", "reconcile.plans"),
             ("httpx", "click", "asyncio", "sqlite3"),
         ),
+        (
+            ("health",),
+            ("reconcile.health", "reconcile.model", "reconcile.audit.model"),
+            ("httpx", "click", "asyncio", "sqlite3"),
+        ),
     ],
-    ids=["sandbox", "planner", "plan", "model", "client", "render", "who-must-act"],
+    ids=["sandbox", "planner", "plan", "model", "client", "render", "who-must-act", "health"],
 )
 def test_boundaries(
     where: tuple[str, ...], allowed: tuple[str, ...], forbidden: tuple[str, ...]

@@ -51,6 +51,8 @@ def rebuilt(owner: str, action: Action) -> Request:
         return Request("DELETE", paths.company(company))
     if kind is Kind.SET_EXPENSE_CONFIG:
         return Request("POST", paths.expense_config(company), _config(after))
+    if kind is Kind.REFRESH_DATA:
+        return Request("POST", paths.refresh_data(company))
     connection = paths.connection(company, _need(action.connection_id, "connection_id"))
     if kind is Kind.UNLINK_CONNECTION:
         return Request("PATCH", connection, {"status": Status.UNLINKED.value})
@@ -66,6 +68,8 @@ def expected_subject(action: Action) -> str | None:
         return "partner expense connection"
     if action.kind is Kind.SET_EXPENSE_CONFIG:
         return "expense config"
+    if action.kind is Kind.REFRESH_DATA:
+        return "data"
     if action.kind is Kind.CREATE_CONNECTION:
         key = (action.after or {}).get("platformKey")
         platform = PLATFORMS_BY_KEY.get(key) if isinstance(key, str) else None

@@ -26,6 +26,7 @@ from reconcile.model import (
 from reconcile.planner import actions as build
 from reconcile.planner import happened
 from reconcile.planner.identity import Match
+from reconcile.planner.names import resolve_names
 from reconcile.planner.options import Draft
 from reconcile.planner.records import missing_records
 from reconcile.plans import Action, CustomerVerdict
@@ -80,21 +81,21 @@ def wanted_tags(owner: str, customer: Customer, company: Company | None) -> dict
 
 
 class Present:
-    def __init__(self, owner: str, live: LiveState, draft: Draft) -> None:
+    def __init__(
+        self, owner: str, live: LiveState, draft: Draft, existed: frozenset[str] = frozenset()
+    ) -> None:
         self.owner = owner
         self.live = live
         self.draft = draft
+        self.existed = existed
 
     def plan(self, customer: Customer, match: Match) -> None:
         company = match.company
         actions: list[Action] = []
         protection = Protection.of(customer, company)
         if company is None:
-            actions.append(
-                build.create_company(
-                    self.owner, customer, f"no company carries reconcile.uid={customer.uid}"
-                )
-            )
+            why = happened.company_gone(customer, self.existed)
+            actions.append(build.create_company(self.owner, customer, why))
         else:
             self.draft.observe(company)
             update = self._update(customer, company, match)
@@ -120,6 +121,10 @@ class Present:
                 customer, cid, connections, platform, linked, blocked, protection, actions
             )
             self._expense_config(customer, company, platform, linked, blocked, actions)
+        if cid is not None and cid in self.live.refresh_due:  # health read it (not `plan`)
+            actions.append(
+                build.refresh_data(self.owner, customer, cid, self.live.refresh_due[cid])
+            )
         verdict: CustomerVerdict = "create" if company is None else "update"
         self.draft.change(customer.uid, customer.name, verdict, cid, actions)
 
@@ -244,7 +249,11 @@ class Present:
                     cid,
                     platform.key,
                     connections,
-                    *happened.disconnected(platform, connections),
+                    *happened.connection_gone(
+                        platform,
+                        connections,
+                        cid is not None and self.live.expense_configs.get(cid) is not None,
+                    ),
                 )
             )
         return False, False
@@ -341,6 +350,12 @@ class Present:
         options = self.live.mapping_options.get(company.id)
         if options is None:
             return  # unreadable this run: the live state's warning says so
+        wanted, resolved, unresolved = resolve_names(wanted, options)
+        if unresolved is not None:
+            self.draft.refuse_customer(customer, "expense config", unresolved)
+            return
+        if resolved and live_config == wanted:
+            return  # the names resolve to the config already set
         valid = {o.id: o.name for o in options.bank_accounts}
         if wanted.bank_account not in valid:
             choices = ", ".join(f'{i} "{n}"' for i, n in sorted(valid.items())) or "none"
@@ -356,7 +371,9 @@ class Present:
             self.draft.refuse_customer(customer, "expense config", missing)
             return
         actions.append(
-            build.set_expense_config(self.owner, customer, company.id, live_config, options)
+            build.set_expense_config(
+                self.owner, customer, company.id, live_config, options, wanted, resolved
+            )
         )
 
     def _wait(self, customer: Customer, subject: str, platform: Platform, blocked: bool) -> None:

@@ -29,6 +29,7 @@ class Kind(StrEnum):
     CREATE_CONNECTION = "create_connection"
     CREATE_PARTNER_EXPENSE = "create_partner_expense"
     SET_EXPENSE_CONFIG = "set_expense_config"
+    REFRESH_DATA = "refresh_data"
 
     @property
     def bucket(self) -> Literal["create", "update", "unlink", "delete"]:
@@ -45,10 +46,17 @@ _BUCKETS: dict[Kind, Literal["create", "update", "unlink", "delete"]] = {
     Kind.CREATE_PARTNER_EXPENSE: "create",
     Kind.UPDATE_COMPANY: "update",
     Kind.SET_EXPENSE_CONFIG: "update",
+    Kind.REFRESH_DATA: "update",
     Kind.UNLINK_CONNECTION: "unlink",
     Kind.DELETE_CONNECTION: "delete",
     Kind.DELETE_COMPANY: "delete",
 }
+
+# What a plan says of drift that cut a customer off (a company or an authorized accounting
+# connection gone behind the tool): the planner writes it into the action's reason, and every
+# output reads it back through `Action.cuts_off_customer`.
+MUST_AUTHORIZE_AGAIN = "the customer must authorize again"
+CUT_OFF = "deleted outside the tool: " + MUST_AUTHORIZE_AGAIN
 
 # `{companyId}` in a request path stands for the id of a company this plan creates.
 COMPANY_PLACEHOLDER = "{companyId}"
@@ -77,6 +85,15 @@ class Action:
     status: str | None = None  # the live status of the connection acted on
     before: Mapping[str, Any] | None = None
     after: Mapping[str, Any] | None = None
+
+    @property
+    def cuts_off_customer(self) -> bool:
+        """A create that restores what drift took from a customer who must authorize again
+        (for a person to hear of, not a routine change)."""
+        return (
+            self.kind in (Kind.CREATE_COMPANY, Kind.CREATE_CONNECTION)
+            and MUST_AUTHORIZE_AGAIN in self.reason
+        )
 
 
 NoteKind = Literal["deferred", "blocked", "awaiting_authorization", "needs_reauthorization"]

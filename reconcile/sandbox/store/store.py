@@ -5,7 +5,8 @@ Several processes may share the file at once (a served sandbox, in-process sandb
 and one connection per thread. Methods return wire-shaped dicts (Codat's field names), so the
 API layer serialises them as they are.
 
-The SQLite plumbing and the shared reads are in `db.StoreDB`; the SQL text and the wire
+Data statuses, refreshes, sync settings and deleted records are in `datasets.DatasetStore`;
+the SQLite plumbing and the shared reads in `db.StoreDB`; the SQL text and the wire
 shapes in `sql`. This module keeps Codat's rules.
 """
 
@@ -32,7 +33,7 @@ from reconcile.sandbox.registry import (
     UNLINKED,
     Integration,
 )
-from reconcile.sandbox.store.db import StoreDB
+from reconcile.sandbox.store.datasets import DatasetStore
 from reconcile.sandbox.store.filters import Condition, Ordering, Query
 from reconcile.sandbox.store.sql import (
     COMPANY_COLUMNS,
@@ -68,7 +69,7 @@ __all__ = [
 ]
 
 
-class Store(StoreDB):
+class Store(DatasetStore):
     """Codat's state in one SQLite file; safe to share between threads and processes."""
 
     # ------------------------------------------------------------------ companies
