@@ -14,7 +14,7 @@ import pytest
 
 from reconcile.sandbox.registry import OWNER_TAG, UID_TAG
 from reconcile.sandbox.store import Store
-from tests.sandbox import conforms
+from tests.sandbox import conforms, linked_company
 from tests.support.cli import run_sandbox
 from tests.support.oas import load_spec
 
@@ -46,16 +46,9 @@ def error_schema_errors(entry: dict[str, Any]) -> list[str]:
 @pytest.fixture
 def customer(codat: httpx.Client, sandbox_db: Path) -> dict[str, Any]:
     """A company with a unique uid, its Linked Xero connection and the partner expense one."""
-    uid = f"cus-{uuid.uuid4().hex[:10]}"
-    tags = {OWNER_TAG: "errors-team", UID_TAG: uid}
-    company = conforms(codat.post("/companies", json={"name": "Errors Ltd", "tags": tags}), 200)
-    path = f"/companies/{company['id']}/connections"
-    connection = conforms(codat.post(path, json={"platformKey": "gbol"}), 200)
-    store = Store(sandbox_db)
-    try:
-        store.set_connection_status(company["id"], connection["id"], "Linked")
-    finally:
-        store.close()
+    uid, company, connection = linked_company(
+        codat, sandbox_db, name="Errors Ltd", owner="errors-team", prefix="cus", platform="gbol"
+    )
     expense_path = f"/companies/{company['id']}/sync/expenses/connections/partnerExpense"
     expense = conforms(codat.post(expense_path), 200)
     return {"uid": uid, "company": company, "connection": connection, "expense": expense}

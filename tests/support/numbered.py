@@ -45,11 +45,4 @@ def company(
     created: str | None = None,
 ) -> Company:
     """Company `n` with exactly `tags` and `conns`."""
-    return Company(
-        id=cid(n),
-        name=name,
-        description=description,
-        tags=tags,
-        connections=conns,
-        created=created,
-    )
+    return Company(cid(n), name, description, tags, conns, created)
