@@ -86,7 +86,7 @@ def converge(
     """One pass: read Codat, plan, apply only what policy.auto allows; report what waits."""
     from reconcile.converge import run_pass
     from reconcile.planner import PlanOptions
-    from reconcile.render.converge import pass_document, render_pass, waiting_list
+    from reconcile.render.converge import link_urls_of, pass_document, render_pass, waiting_list
     from reconcile.render.style import Style
 
     desired = load_desired(paths, where)
@@ -122,7 +122,7 @@ def converge(
     stop = result.applied.stopped
     code = exit_code(result)
     if link_urls_out is not None:
-        doc = waiting_list(result.classified.customer, link_urls=True)
+        doc = waiting_list(result.classified.customer, links=link_urls_of(result.plan.notes))
         write_private(link_urls_out, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     if fmt == "json":
         document = pass_document(result, code, link_urls=link_urls)

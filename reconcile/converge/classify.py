@@ -18,9 +18,8 @@ would be made against the wrong state.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
 
 from reconcile.model import (
     AUTO_ACCOUNTING_RECREATE,
@@ -36,40 +35,10 @@ from reconcile.model import (
     Status,
     parse_time,
 )
+from reconcile.model.who import Waiting, WaitKind
 from reconcile.plans import Action, CustomerChange, Kind, Note, Plan, Refusal
 
-Who = Literal["customer", "review", "converge", "person"]
-WHO_ORDER: tuple[Who, ...] = ("customer", "review", "converge", "person")
-
-# What a waiting item is, by who must act.
-WaitKind = Literal[
-    "awaiting_authorization",
-    "needs_reauthorization",
-    "change",
-    "refused",
-    "duplicate",
-    "unsafe_plan",
-    "connection_error",
-]
 DUPLICATE_PREFIX = "duplicate"
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """One thing converge did not do, and who must act on it."""
-
-    who: Who
-    kind: WaitKind
-    uid: str | None
-    name: str
-    company_id: str | None
-    subject: str
-    detail: str
-    since: str | None = None  # ISO 8601: when the status changed, where Codat says so
-    age: timedelta | None = None
-    link_url: str | None = None  # only ever shown when a flag asks for it
-    action: Action | None = None  # a change waiting for review
-    facts: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -211,7 +180,6 @@ def _customer_waits(
             note.text,
             since=since,
             age=age,
-            link_url=note.link_url,
         )
 
 

@@ -7,9 +7,10 @@ Link URLs are shown only when the caller asks (`link_urls=True`).
 
 from __future__ import annotations
 
-from reconcile.audit.model import KIND_ORDER, WHO_HEADINGS, WHO_ORDER, Audit, Finding
+from reconcile.audit.model import KIND_ORDER, WHO_HEADINGS, Audit, Finding
 from reconcile.durations import format_duration
 from reconcile.escape import quoted, text
+from reconcile.model.who import URGENCY
 from reconcile.render.style import Style
 
 PLAIN = Style()
@@ -17,7 +18,7 @@ PLAIN = Style()
 
 def render_audit_text(audit: Audit, style: Style = PLAIN, *, link_urls: bool = False) -> str:
     lines: list[str] = []
-    for who in WHO_ORDER:
+    for who in URGENCY:
         mine = audit.by_who(who)
         if not mine:
             continue

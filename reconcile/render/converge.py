@@ -7,19 +7,29 @@ the caller asks (`link_urls=True`); every string from the file or Codat is escap
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from reconcile.audit.diff import describe_diff, field_diff
-from reconcile.converge.classify import Waiting
 from reconcile.converge.run import PassResult
 from reconcile.durations import format_age
 from reconcile.escape import quoted, text
+from reconcile.model.who import Waiting
+from reconcile.plans import Note
 from reconcile.render.apply import describe
 from reconcile.render.style import Style
 
 PLAIN = Style()
 FORMAT_VERSION = "1"
+
+# A waiting item's Link URL, found by `Waiting.link_key` (a Waiting never holds one).
+Links = Mapping[tuple[str | None, str, str], str]
+
+
+def link_urls_of(notes: Iterable[Note]) -> Links:
+    """The Link URLs of a plan's notes, for the outputs that show them when asked."""
+    return {(n.uid, n.kind, n.subject): n.link_url for n in notes if n.link_url}
+
 
 HEADINGS = {
     "customer": "Waiting for the customer",
@@ -37,6 +47,7 @@ def render_pass(result: PassResult, style: Style = PLAIN, *, link_urls: bool = F
         for outcome in outcomes:
             lines.append(f"  {text(outcome.action.uid)}  {describe(outcome)}")
         lines.append("")
+    links = link_urls_of(result.plan.notes) if link_urls else {}
     sorted_out = result.classified
     for who, items in (
         ("customer", sorted_out.customer),
@@ -47,7 +58,7 @@ def render_pass(result: PassResult, style: Style = PLAIN, *, link_urls: bool = F
             continue
         colour = ("bold",) if who == "customer" else ("yellow", "bold")
         lines.append(style(f"{HEADINGS[who]} ({len(items)}):", *colour))
-        lines.extend(_waiting_line(w, link_urls) for w in items)
+        lines.extend(_waiting_line(w, links) for w in items)
         lines.append("")
     if result.plan.warnings:
         lines.append(style(f"Warnings ({len(result.plan.warnings)}):", "yellow", "bold"))
@@ -57,7 +68,7 @@ def render_pass(result: PassResult, style: Style = PLAIN, *, link_urls: bool = F
     return "\n".join(lines) + "\n"
 
 
-def _waiting_line(wait: Waiting, link_urls: bool) -> str:
+def _waiting_line(wait: Waiting, links: Links) -> str:
     who = f"{text(wait.uid)} {quoted(wait.name)}" if wait.uid else quoted(wait.name or "(plan)")
     if wait.who == "customer":
         age = f"for {format_age(wait.age)}" if wait.age is not None else "(since unknown)"
@@ -67,8 +78,8 @@ def _waiting_line(wait: Waiting, link_urls: bool) -> str:
             else ("needs re-authorization")
         )
         line = f"  {who}  {text(wait.subject)}  {what} {age}"
-        if link_urls and wait.link_url:
-            line += f"  {text(wait.link_url)}"
+        if link := links.get(wait.link_key):
+            line += f"  {text(link)}"
         return line
     line = f"  {who}  {text(wait.detail)}"
     action = wait.action
@@ -101,6 +112,7 @@ def pass_document(
 ) -> dict[str, Any]:
     """The JSON form: applied outcomes, then the waiting items grouped by who must act."""
     c = result.classified
+    links = link_urls_of(result.plan.notes) if link_urls else None
     return {
         "format_version": FORMAT_VERSION,
         "kind": "converge",
@@ -122,15 +134,17 @@ def pass_document(
             for o in result.applied.outcomes
         ],
         "waiting": {
-            "customer": waiting_list(c.customer, link_urls=link_urls),
-            "review": waiting_list(c.review, link_urls=link_urls),
-            "person": waiting_list(c.person, link_urls=link_urls),
+            "customer": waiting_list(c.customer, links=links),
+            "review": waiting_list(c.review, links=links),
+            "person": waiting_list(c.person, links=links),
         },
         "warnings": list(result.plan.warnings),
     }
 
 
-def waiting_list(items: Sequence[Waiting], *, link_urls: bool = False) -> list[dict[str, Any]]:
+def waiting_list(items: Sequence[Waiting], *, links: Links | None = None) -> list[dict[str, Any]]:
+    """The JSON form of waiting items; with `links` (the Link URLs, on a flag) each carries
+    `link_url` (null when it has none)."""
     out = []
     for w in items:
         entry: dict[str, Any] = {
@@ -145,7 +159,7 @@ def waiting_list(items: Sequence[Waiting], *, link_urls: bool = False) -> list[d
         }
         if w.action is not None:
             entry["action"] = w.action.kind.value
-        if link_urls:
-            entry["link_url"] = w.link_url
+        if links is not None:
+            entry["link_url"] = links.get(w.link_key)
         out.append(entry)
     return out

@@ -14,29 +14,15 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
+
+from reconcile.model.who import Waiting
 
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
     from reconcile.converge import PassResult
     from reconcile.executor import Stopper
     from reconcile.model import DesiredState
-
-Who = Literal["customer", "review", "person"]
-WHO: tuple[Who, ...] = ("customer", "review", "person")
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """Something the pass did not do, and who must act. Never holds a Link URL."""
-
-    who: Who
-    uid: str
-    name: str
-    subject: str
-    detail: str
-    since: str | None = None
-    company_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,19 +69,8 @@ def report(result: PassResult) -> PassReport:
         elif outcome.status != "not_started":
             failed[kind] += 1
     stop = result.applied.stopped
-    waiting = tuple(
-        Waiting(
-            w.who,
-            w.uid or "",
-            w.name,
-            w.subject,
-            w.detail,
-            w.since,
-            w.company_id,
-        )
-        for w in result.classified.waiting
-        if w.who != "converge"
-    )
+    # What waits, as converge sorted it (never a Link URL: see reconcile.model.who).
+    waiting = result.classified.waiting
     return PassReport(
         company_ids=result.scope,
         applied=applied,

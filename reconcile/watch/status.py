@@ -7,11 +7,12 @@ authorize that company): /status is for operators, dashboards and logs.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from reconcile.watch.passes import WHO, PassReport, Waiting
+from reconcile.model.who import WHO, Waiting
+from reconcile.watch.passes import PassReport
 
 
 def _now() -> datetime:
@@ -50,7 +51,7 @@ class WatchStatus:
                     del self._waiting[uid]
         by_uid: dict[str, list[Waiting]] = {}
         for item in report.waiting:
-            by_uid.setdefault(item.uid, []).append(item)
+            by_uid.setdefault(item.uid or "", []).append(item)
         self._waiting.update({uid: tuple(items) for uid, items in by_uid.items()})
 
     def waiting(self) -> list[Waiting]:
@@ -89,6 +90,11 @@ class WatchStatus:
 
 
 def _item(item: Waiting) -> dict[str, Any]:
-    body = asdict(item)
-    body.pop("who")
-    return body
+    return {
+        "uid": item.uid or "",
+        "name": item.name,
+        "subject": item.subject,
+        "detail": item.detail,
+        "since": item.since,
+        "company_id": item.company_id,
+    }
