@@ -62,6 +62,11 @@ def offenders(paths: list[Path], allowed: tuple[str, ...], forbidden: tuple[str,
         # model/who.py names a plan's Action (for typing only).
         (("model",), ("reconcile.model", "reconcile.plans"), ("httpx", "click", "asyncio")),
         (
+            ("plans", "requests"),
+            ("reconcile.model", "reconcile.plans", "reconcile.paths"),
+            ("httpx", "click", "asyncio", "sqlite3"),
+        ),
+        (
             ("codat",),
             ("reconcile.codat", "reconcile.model", "reconcile.paths", "reconcile.loopback"),
             ("click",),
@@ -87,7 +92,7 @@ def offenders(paths: list[Path], allowed: tuple[str, ...], forbidden: tuple[str,
         ),
         (("model", "who"), ("reconcile.model", "reconcile.plans"), ("httpx", "click", "asyncio")),
     ],
-    ids=["sandbox", "planner", "plan", "model", "client", "render", "classify", "who-must-act"],
+    ids=["sandbox", "planner", "plan", "model", "requests", "client", "render", "classify", "who-must-act"],
 )
 def test_boundaries(
     where: tuple[str, ...], allowed: tuple[str, ...], forbidden: tuple[str, ...]
@@ -137,10 +142,8 @@ def test_who_must_act_has_one_model() -> None:
 def test_the_rules_catch_what_they_guard(tmp_path: Path) -> None:
     """Controls: a second `Who` or `Waiting` and a long module are caught."""
     (tmp_path / "model").mkdir()
-    (tmp_path / "model" / "who.py").write_text(
-        'Who = str\n\n\nclass Waiting:\n    """One."""\n'
-    )
-    (tmp_path / "passes.py").write_text('Who: type = str\n\n\nclass Waiting:\n    pass\n')
+    (tmp_path / "model" / "who.py").write_text('Who = str\n\n\nclass Waiting:\n    """One."""\n')
+    (tmp_path / "passes.py").write_text("Who: type = str\n\n\nclass Waiting:\n    pass\n")
     (tmp_path / "long.py").write_text("x = 1\n" * (MAX_LINES + 1))
     assert definitions(tmp_path, ONE_HOME) == [
         "model/who.py: Who",

@@ -129,7 +129,7 @@ def verify(saved: SavedPlan, *, base_url: str, now: datetime, source: str) -> No
             f"{text(saved.plan.observed_at or '?')}). Make a new plan (reconcile plan PATH... "
             "--out FILE; --max-age sets how long it stays valid), review it, and apply that."
         )
-    from reconcile.executor.requests import edited_actions  # apply --plan's, not show's
+    from reconcile.plans.requests import edited_actions  # apply --plan's, not show's
 
     edited = edited_actions(saved.plan)
     if edited:
