@@ -92,7 +92,17 @@ def offenders(paths: list[Path], allowed: tuple[str, ...], forbidden: tuple[str,
         ),
         (("model", "who"), ("reconcile.model", "reconcile.plans"), ("httpx", "click", "asyncio")),
     ],
-    ids=["sandbox", "planner", "plan", "model", "requests", "client", "render", "classify", "who-must-act"],
+    ids=[
+        "sandbox",
+        "planner",
+        "plan",
+        "model",
+        "requests",
+        "client",
+        "render",
+        "classify",
+        "who-must-act",
+    ],
 )
 def test_boundaries(
     where: tuple[str, ...], allowed: tuple[str, ...], forbidden: tuple[str, ...]

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from reconcile.escape import quoted, text
-from reconcile.plans import FORMAT_VERSION, Plan, PlanFormatError
+from reconcile.plans.file.decode import PlanFormatError, plan_from_dict
 from reconcile.plans.file.document import MARKER, SavedPlan, canonical
 from reconcile.plans.file.errors import SavedPlanError
 from reconcile.plans.file.signing import SigningKey
+from reconcile.render.plan_json import FORMAT_VERSION
 
 MAX_PLAN_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 24
@@ -91,7 +92,7 @@ def parse(
     if problems:
         raise SavedPlanError(f"{source}: not a valid plan file: {'; '.join(problems[:5])}")
     try:
-        plan = Plan.from_dict(doc)
+        plan = plan_from_dict(doc)
     except PlanFormatError as exc:  # pragma: no cover - the schema rules these out
         raise SavedPlanError(f"{source}: {exc}") from None
     return SavedPlan(doc, plan)
