@@ -1,4 +1,4 @@
-"""The boundaries of DESIGN §2, checked on the imports each module writes.
+"""The boundaries of docs/design.md §2, checked on the imports each module writes.
 
 The planner is pure; the client knows nothing of plans; the sandbox knows nothing of the
 reconciler; rendering decides nothing (it reads plans, it does not talk to Codat).
@@ -7,11 +7,15 @@ reconciler; rendering decides nothing (it reads plans, it does not talk to Codat
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "reconcile"
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "reconcile"
+DESIGN = ROOT / "docs" / "design.md"
+CITATION = re.compile(r"docs/design\.md\s+§(\d+)")
 
 
 def imports(module: Path) -> set[str]:
@@ -162,3 +166,29 @@ def test_the_rules_catch_what_they_guard(tmp_path: Path) -> None:
         "passes.py: Waiting",
     ]
     assert big_modules(tmp_path) == [f"long.py: {MAX_LINES + 1} lines"]
+
+
+def sections(design: str) -> set[str]:
+    """The numbers of a design page's `## N. Title` sections."""
+    return set(re.findall(r"^## (\d+)\. ", design, re.MULTILINE))
+
+
+def dangling_citations(roots: list[Path], known: set[str]) -> list[str]:
+    """Each `docs/design.md §N` written under `roots` whose section N does not exist."""
+    found = []
+    for root in roots:
+        for path in sorted(root.rglob("*.py")):
+            for number in CITATION.findall(path.read_text()):
+                if number not in known:
+                    found.append(f"{path.name}: §{number}")
+    return found
+
+
+def test_the_design_the_docstrings_cite_is_in_the_repository(tmp_path: Path) -> None:
+    known = sections(DESIGN.read_text())
+    assert {"2", "4", "5", "8", "13"} <= known
+    roots = [PACKAGE, ROOT / "tests", ROOT / "benchmarks"]
+    assert dangling_citations(roots, known) == []
+    # Control: a citation of a section the page lacks is caught.
+    (tmp_path / "cites.py").write_text('"""See docs/design.md ' + '§99."""\n')
+    assert dangling_citations([tmp_path], known) == ["cites.py: §99"]

@@ -1,4 +1,4 @@
-"""The reconciliation truth table (DESIGN §5), one rule per test, on hand-built models."""
+"""The reconciliation truth table (docs/design.md §5), one rule per test, on hand-built models."""
 
 from __future__ import annotations
 

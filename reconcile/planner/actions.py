@@ -1,10 +1,10 @@
 """The actions a plan can hold: subject, reason, idempotency key, before/after, and the request
 (built by `reconcile.plans.requests`, the one home of requests).
 
-Every key derives from the action, its body and the live state it was planned against (DESIGN
-§8), so a retry or a concurrent apply of the same plan replays, while a write planned against a
-different state (the cause of an earlier refusal fixed in Codat, a connection authorized since)
-gets a new key and is not answered with a stale replay.
+Every key derives from the action, its body and the live state it was planned against
+(docs/design.md §8), so a retry or a concurrent apply of the same plan replays, while a write
+planned against a different state (the cause of an earlier refusal fixed in Codat, a connection
+authorized since) gets a new key and is not answered with a stale replay.
 """
 
 from __future__ import annotations
