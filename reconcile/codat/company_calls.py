@@ -15,24 +15,10 @@ from reconcile.model import Company, Connection
 
 
 class _Calls(Protocol):
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: dict[str, Any] | None = None,
-        idempotency_key: str | None = None,
-    ) -> httpx.Response: ...
+    async def request(self, method: str, path: str) -> httpx.Response: ...
 
     async def request_json(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: dict[str, Any] | None = None,
-        idempotency_key: str | None = None,
+        self, method: str, path: str, *, json: Any = None, idempotency_key: str | None = None
     ) -> object: ...
 
 
