@@ -12,11 +12,9 @@ import json
 import os
 import pty
 import re
-import select
 import struct
 import subprocess
 import termios
-import time
 from pathlib import Path
 
 from reconcile.cli.apply_cmd import apply_plan
@@ -33,6 +31,7 @@ from tests.executor.helpers import (
     write_customers,
 )
 from tests.sandbox_server import serve_sandbox
+from tests.terminal import read_pty
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 INTERNAL_WORDS = re.compile(r"create_company|create_connection|unlink_connection|set_expense")
@@ -49,11 +48,12 @@ def test_plain_lines_per_customer_and_a_summary_in_the_plans_words(tmp_path: Pat
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
     for i in (1, 2, 3):
-        pattern = (
-            rf'cus-000{i} "Customer {i}": created company {UUID}, '
-            rf"created accounting connection QuickBooks Online \(qhyg\) {UUID}"
+        pattern = (  # no id: the id of a company awaiting authorization is a Link URL
+            rf'cus-000{i} "Customer {i}": created company, '
+            rf"created accounting connection QuickBooks Online \(qhyg\)"
         )
         assert [line for line in lines if re.fullmatch(pattern, line)], result.stderr
+    assert not re.search(UUID, result.stdout + result.stderr)
     assert "\r" not in result.stderr  # no bar when stderr is not a terminal
     assert result.stdout.splitlines()[-1] == (
         "Apply complete: 6 created, 0 updated, 0 unlinked, 0 deleted; "
@@ -134,36 +134,16 @@ def test_json_result_document(tmp_path: Path) -> None:
     }
     assert doc["plan_refusals"] == []
     first = doc["customers"][0]
-    assert first["uid"] == "cus-0001" and re.fullmatch(UUID, first["company_id"])
+    assert first["uid"] == "cus-0001" and first["company_id"] is None  # only with --link-urls
     assert [(a["kind"], a["status"]) for a in first["actions"]] == [
         ("create_company", "applied"),
         ("create_connection", "applied"),
     ]
     created = first["actions"][1]
-    assert created["result"] == (
-        f"created accounting connection QuickBooks Online (qhyg) {created['connection_id']}"
-    )
-    assert re.fullmatch(UUID, created["connection_id"]) and created["link_url"]
+    assert created["result"] == "created accounting connection QuickBooks Online (qhyg)"
+    assert re.fullmatch(UUID, created["connection_id"]) and created["link_url"] is None
     assert "will be created" in result.stderr  # the plan goes to stderr with json
     assert json.loads(again.stdout)["customers"] == []
-
-
-def read_pty(fd: int, process: subprocess.Popen[bytes], timeout: float) -> bytes:
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                data = os.read(fd, 65536)
-            except OSError:  # the other side closed
-                break
-            if not data:
-                break
-            chunks.append(data)
-        elif process.poll() is not None:
-            break
-    return b"".join(chunks)
 
 
 def apply_on_a_terminal(tmp_path: Path, columns: int) -> str:

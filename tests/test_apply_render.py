@@ -37,9 +37,9 @@ def test_every_kind_and_status_in_the_plans_words(kind: Kind, status: str) -> No
 
 
 def test_applied_words() -> None:
-    assert describe(Outcome(action(Kind.CREATE_COMPANY), "applied", CID)) == (
-        f"created company {CID}"
-    )
+    created = Outcome(action(Kind.CREATE_COMPANY), "applied", CID)
+    assert describe(created) == "created company"  # its id is a Link URL until it is linked
+    assert describe(created, show_ids=True) == f"created company {CID}"
     unlinked = Outcome(action(Kind.UNLINK_CONNECTION), "applied", CID, "already unlinked")
     assert describe(unlinked) == "unlinked accounting connection Xero (gbol) (already unlinked)"
     quiet = Outcome(action(Kind.SET_EXPENSE_CONFIG), "applied", CID, "confirmed by re-reading")
@@ -78,7 +78,8 @@ def test_summary_and_document_of_a_quota_stop() -> None:
     doc = result_document(plan, result, 1)
     assert doc["status"] == "quota_exhausted"
     assert doc["quota"] == {"limit": 1000, "resets_at": "2026-11-28T00:00:00+00:00"}
-    assert doc["customers"][0]["company_id"] == CID
+    assert doc["customers"][0]["company_id"] is None  # a Link URL: only with --link-urls
+    assert result_document(plan, result, 1, link_urls=True)["customers"][0]["company_id"] == CID
     assert [a["status"] for a in doc["customers"][0]["actions"]] == ["applied", "not_started"]
 
 

@@ -98,7 +98,8 @@ def test_an_interrupt_finishes_in_flight_prints_the_summary_and_exits(
     customers = write_customers(tmp_path / "c.yaml", 30)
     db = tmp_path / "s.db"
     with serve_sandbox(db, "--latency-ms", "200") as url:
-        run = Running(customers, url, "--parallelism", "3")
+        links = tmp_path / "links.json"
+        run = Running(customers, url, "--parallelism", "3", "--link-urls-out", str(links))
         run.wait_for("created company")  # a customer finished: the apply is under way
         run.process.send_signal(signum)
         returncode, out = run.finish()
@@ -111,7 +112,12 @@ def test_an_interrupt_finishes_in_flight_prints_the_summary_and_exits(
     # What it says it created is what Codat holds: the in-flight ones finished and are counted.
     held = companies_by_uid(db)
     assert sorted(held) == sorted(c["uid"] for c in made)
-    assert {c["company_id"] for c in made} == {v[0]["id"] for v in held.values()}
+    # The ids are in the private file only (a company awaiting authorization: a Link URL).
+    assert all(c["company_id"] is None for c in doc["customers"])
+    connected = {c["uid"] for c in made if c["actions"][-1]["status"] == "applied"}
+    listed = {e["uid"]: e["company_id"] for e in json.loads(links.read_text())}
+    assert set(listed) == connected and connected
+    assert all(listed[uid] == held[uid][0]["id"] for uid in connected)
     stderr = "".join(run.err)
     assert "Stopping: starting nothing new" in stderr
     assert "Traceback" not in stderr

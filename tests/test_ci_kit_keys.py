@@ -8,13 +8,12 @@ the GitHub kit offline."""
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests import ci_exposure
-from tests.test_ci_kit import CI, EVERY_FILE, tool
+from tests.test_ci_kit import CI, EVERY_FILE
 
 GITHUB_FILES = [p for p in EVERY_FILE if "jobs" in ci_exposure.load(p.read_text())]
 GITLAB_FILES = [p for p in EVERY_FILE if p not in GITHUB_FILES]
@@ -173,26 +172,13 @@ def test_a_dispatch_from_any_branch_is_caught() -> None:
 # ---------------------------------------------------------------------- zizmor
 
 
-def _zizmor(*paths: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [tool("zizmor"), "--offline", "--no-progress", "--format", "plain", *map(str, paths)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def test_zizmor_finds_nothing_in_the_github_kit() -> None:
-    result = _zizmor(*GITHUB_FILES)
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_zizmor_s_one_suppression_says_why() -> None:
+    """zizmor itself runs as a step of .ci/run (a linter, not a test); what it may skip is
+    said in the workflow file, with the reason."""
     plan = (CI / "plan.yml").read_text()
     (ignored,) = re.findall(r"# zizmor: ignore\[([\w-]+)\] (.+)", plan)
     assert ignored[0] == "dangerous-triggers" and "docs/gitops.md" in ignored[1]
-
-
-def test_zizmor_catches_a_tag_pinned_action(tmp_path: Path) -> None:
-    """The control: zizmor really audits these files."""
-    broken = tmp_path / "audit.yml"
-    broken.write_text((CI / "audit.yml").read_text().replace(CHECKOUT_SHA, "actions/checkout@v4"))
-    result = _zizmor(broken)
-    assert result.returncode != 0 and "unpinned-uses" in result.stdout + result.stderr
+    for path in GITHUB_FILES:
+        if path.name != "plan.yml":
+            assert "zizmor: ignore" not in path.read_text(), path
+    assert "zizmor --offline" in (CI.parents[1] / ".ci" / "run").read_text()

@@ -30,4 +30,4 @@ def test_a_tests_own_count_is_full_in_ci_and_a_tenth_by_default(profile: None) -
 
 def test_ci_runs_the_suite_under_the_ci_profile() -> None:
     run = (ROOT / ".ci" / "run").read_text()
-    assert "HYPOTHESIS_PROFILE=ci python -m pytest" in run
+    assert "export HYPOTHESIS_PROFILE=ci\n" in run and "\npython -m pytest\n" in run

@@ -148,6 +148,10 @@ def main(verbose: bool) -> None:
 
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        if not sys.stderr.isatty():  # a log others read: no company id (a Link URL), no link
+            from reconcile.render.bearer import HidingFormatter
+
+            handler.setFormatter(HidingFormatter("%(name)s: %(message)s"))
         http_log = logging.getLogger("reconcile.http")
         http_log.addHandler(handler)
         http_log.setLevel(logging.INFO)

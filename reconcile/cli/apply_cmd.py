@@ -7,6 +7,10 @@ progress on stderr, interrupts, the summary and the exit code.
 `apply --plan FILE [PATHS...]` (or `apply FILE` whose content is unmistakably a plan) runs a
 saved plan instead (`reconcile.cli.saved_plans`).
 
+Link URLs (and company ids: the id of a company awaiting authorization is one) are not printed
+by default: standard output is often a CI log. `--link-urls-out FILE` writes them to a file only
+its owner reads; `--link-urls` shows them on a terminal (`reconcile.cli.link_urls`).
+
 Exit codes: 0 everything applied; 1 something failed, was refused or skipped, or Codat's daily
 quota ran out; 2 with --detailed-exitcode when everything applied but the plan holds refusals;
 130 after Ctrl-C (SIGINT), 143 after SIGTERM (the summary so far is printed).
@@ -38,6 +42,7 @@ from reconcile.cli.common import (
     run,
     sandbox_options,
 )
+from reconcile.cli.link_urls import check_link_urls, link_url_options, write_link_urls
 
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
@@ -89,6 +94,7 @@ TICK_SECONDS = 1.0
     is_flag=True,
     help="Exit 2 when everything applied but the plan holds refusals.",
 )
+@link_url_options
 def apply(
     paths: tuple[Path, ...],
     where: Where,
@@ -99,12 +105,15 @@ def apply(
     fmt: str,
     planfile: Path | None,
     detailed_exitcode: bool,
+    link_urls: bool,
+    link_urls_out: Path | None,
 ) -> None:
     """Make Codat match the file; or `apply --plan FILE`: exactly a saved plan, no prompt."""
     from reconcile.cli.saved_plans import apply_saved, is_plan_file
     from reconcile.render.style import Style
     from reconcile.render.text import render_plan
 
+    check_link_urls(link_urls)
     if planfile is None and paths and is_plan_file(paths[0]):  # unmistakably a plan
         planfile, paths = paths[0], paths[1:]
     if planfile is not None:
@@ -121,6 +130,8 @@ def apply(
                 fmt=fmt,
                 style=Style.for_stream(sys.stdout),
                 detailed_exitcode=detailed_exitcode,
+                link_urls=link_urls,
+                link_urls_out=link_urls_out,
             ),
             detailed_exitcode=detailed_exitcode,
             fmt=fmt,
@@ -134,16 +145,17 @@ def apply(
     async def go() -> int:
         async with open_client(where, desired=desired) as client:
             the_plan = await plan_against(client, desired, options)
-            click.echo(
-                render_plan(the_plan, Style.for_stream(plan_stream)), nl=False, file=plan_stream
-            )
+            shown = render_plan(the_plan, Style.for_stream(plan_stream), link_urls=link_urls)
+            click.echo(shown, nl=False, file=plan_stream)
             if not the_plan.has_changes:
-                code = EXIT_CHANGES if detailed_exitcode and the_plan.refused else EXIT_OK
-                if fmt == "json":
-                    from reconcile.executor import ApplyResult
-                    from reconcile.render.apply import result_document
+                from reconcile.executor import ApplyResult
+                from reconcile.render.apply import link_entries, result_document
 
-                    document = result_document(the_plan, ApplyResult(), code)
+                code = EXIT_CHANGES if detailed_exitcode and the_plan.refused else EXIT_OK
+                if link_urls_out is not None:
+                    write_link_urls(link_urls_out, link_entries(the_plan, ApplyResult()))
+                if fmt == "json":
+                    document = result_document(the_plan, ApplyResult(), code, link_urls=link_urls)
                     click.echo(json.dumps(document, indent=2))
                 return code
             if not auto_approve and not confirm():
@@ -159,6 +171,8 @@ def apply(
                 fmt=fmt,
                 style=style,
                 detailed_exitcode=detailed_exitcode,
+                link_urls=link_urls,
+                link_urls_out=link_urls_out,
             )
 
     sys.exit(run(go()))
@@ -186,6 +200,8 @@ async def apply_plan(
     detailed_exitcode: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    link_urls: bool = False,
+    link_urls_out: Path | None = None,
 ) -> int:
     """Apply an already-made (and already approved) plan: progress on `err`, the summary (or
     with fmt "json" the result document) on `out`; returns the exit code.
@@ -193,9 +209,10 @@ async def apply_plan(
     The first SIGINT or SIGTERM starts nothing new and lets the requests in flight finish,
     then the summary so far is printed (exit 130 or 143); a second one exits at once. When
     Codat's daily quota runs out, the same happens by itself (exit 1) and the summary says when
-    the quota resets."""
+    the quota resets. Link URLs and company ids reach `out` only with `link_urls` (the caller
+    checked it is a terminal); `link_urls_out` names a private file for them."""
     from reconcile.executor import Stopper, execute
-    from reconcile.render.apply import render_summary, result_document
+    from reconcile.render.apply import link_entries, render_summary, result_document
     from reconcile.render.progress import for_stream
     from reconcile.render.style import Style
 
@@ -224,11 +241,14 @@ async def apply_plan(
     code = exit_code(result)
     if code == EXIT_OK and detailed_exitcode and plan.refused:
         code = EXIT_CHANGES  # applied, but the file wants what safety refused
+    if link_urls_out is not None:
+        write_link_urls(link_urls_out, link_entries(plan, result))
     if fmt == "json":
         err.write(render_summary(plan, result, err_style))
-        out.write(json.dumps(result_document(plan, result, code), indent=2) + "\n")
+        document = result_document(plan, result, code, link_urls=link_urls)
+        out.write(json.dumps(document, indent=2) + "\n")
     else:
-        out.write(render_summary(plan, result, style))
+        out.write(render_summary(plan, result, style, link_urls=link_urls))
     out.flush()
     return code
 

@@ -24,9 +24,14 @@ from reconcile.cli.common import (
     sandbox_options,
 )
 from reconcile.cli.exits import ExitOneOnUsageError as ExitOneOnUsageError
+from reconcile.cli.notify_opts import load_notify
 
 if TYPE_CHECKING:
     from reconcile.audit import Audit, FindingKind
+    from reconcile.audit.read import AuditRead
+    from reconcile.cli.notify_opts import Notifying
+    from reconcile.codat import CodatClient
+    from reconcile.model import DesiredState
     from reconcile.planner import PlanOptions
 
 if TYPE_CHECKING:
@@ -108,8 +113,25 @@ class Duration(ParamType):
 @click.option(
     "--link-urls",
     is_flag=True,
-    help="Include the Link URLs of customers awaiting authorization. Anyone who opens one can "
-    "authorize that company: never post them to a pull request or an issue.",
+    help="Include the Link URLs and company ids of customers awaiting authorization: in "
+    "--json-out's file (mode 0600), and on standard output when it is a terminal. Anyone who "
+    "opens one can authorize that company: never post them to a pull request, an issue or a "
+    "CI log.",
+)
+@click.option(
+    "--notify",
+    "notify_file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="The notifications file (the deployment's): tell the partner's app and the team what "
+    "changed since the last run. Its state is kept in --state-dir (keep it between CI runs).",
+)
+@click.option(
+    "--state-dir",
+    default=".reconcile",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Where --notify remembers what it told (so the next run repeats none).",
 )
 def audit(
     paths: tuple[Path, ...],
@@ -121,12 +143,22 @@ def audit(
     json_out: Path | None,
     since_path: Path | None,
     link_urls: bool,
+    notify_file: Path | None,
+    state_dir: Path,
 ) -> None:
     """Read-only drift report: exit 0 clean, 2 drift, 1 error. Sends nothing but GET."""
     from reconcile.audit import build_audit
     from reconcile.audit.read import SnapshotClient, read_for_audit
+    from reconcile.cli.link_urls import check_link_urls
 
+    # Off a terminal, --link-urls puts them in --json-out's private file only.
+    shown = check_link_urls(
+        link_urls,
+        file_option="--json-out FILE (with --link-urls)",
+        to_file=json_out is not None,
+    )
     desired = load_desired(paths, where)
+    notify = load_notify(notify_file, state_dir)  # before any request: a bad file stops here
     earlier = None
     if since_path is not None:
         from reconcile.audit.since import ReportError, read_report
@@ -144,10 +176,12 @@ def audit(
         async with open_client(where, SnapshotClient, desired=desired) as client:
             assert isinstance(client, SnapshotClient)
             read = await read_for_audit(client, desired)
-        known = {c.uid for c in desired.customers} | {c.uid for c in read.companies if c.uid}
-        unknown = options.targets - known
-        if unknown:
-            fail(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
+            known = {c.uid for c in desired.customers} | {c.uid for c in read.companies if c.uid}
+            unknown = options.targets - known
+            if unknown:
+                fail(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
+            if notify is not None:
+                await _notify(notify, client, desired, read)
         requests = f"{read.requests} request{'s' if read.requests != 1 else ''}"
         click.echo(
             f"Reading Codat: {len(read.companies)} companies in the account ({requests})",
@@ -164,8 +198,25 @@ def audit(
         from reconcile.cli.private_files import write_private
 
         write_private(json_out, _render(report, "json", link_urls))
-    click.echo(_render(report, fmt, link_urls), nl=False)
+    click.echo(_render(report, fmt, shown), nl=False)
     sys.exit(EXIT_CHANGES if report.drift else EXIT_OK)
+
+
+async def _notify(
+    notify: Notifying, client: CodatClient, desired: DesiredState, read: AuditRead
+) -> None:
+    from reconcile.notify.once import notify_once, read_only_pass
+
+    def say(line: str) -> None:
+        click.echo(line, err=True)
+
+    result = read_only_pass(desired, read.live, read.now)
+    try:
+        landed = await notify_once(notify.config, notify.store, client, desired, result, say)
+    finally:
+        notify.store.close()
+    if landed:
+        say(f"Notifications: {landed} sent")
 
 
 def _render(report: Audit, fmt: str, link_urls: bool) -> str:

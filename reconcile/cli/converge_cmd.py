@@ -28,11 +28,15 @@ from reconcile.cli.common import (
     run,
     sandbox_options,
 )
-from reconcile.cli.private_files import write_private
+from reconcile.cli.link_urls import check_link_urls, link_url_options, write_link_urls
+from reconcile.cli.notify_opts import load_notify
 
 if TYPE_CHECKING:
+    from reconcile.cli.notify_opts import Notifying
+    from reconcile.codat import CodatClient
     from reconcile.converge import PassResult
     from reconcile.executor import Stopper
+    from reconcile.model import DesiredState
 
 
 @click.command()
@@ -61,17 +65,21 @@ if TYPE_CHECKING:
     show_default=True,
     help="json: the pass as a document on stdout (what waits, grouped by who must act).",
 )
+@link_url_options
 @click.option(
-    "--link-urls",
-    is_flag=True,
-    help="Show the Link URLs of customers awaiting authorization. Anyone who opens one can "
-    "authorize that company: never post them to a pull request or an issue.",
+    "--notify",
+    "notify_file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="The notifications file (the deployment's): tell the partner's app and the team what "
+    "changed since the last run. Its state is kept in --state-dir (keep it between CI runs).",
 )
 @click.option(
-    "--link-urls-out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the customers awaiting authorization with their Link URLs to FILE (JSON, "
-    "mode 0600), for the operator to send.",
+    "--state-dir",
+    default=".reconcile",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Where --notify remembers what it told (so the next run repeats none).",
 )
 def converge(
     paths: tuple[Path, ...],
@@ -82,6 +90,8 @@ def converge(
     fmt: str,
     link_urls: bool,
     link_urls_out: Path | None,
+    notify_file: Path | None,
+    state_dir: Path,
 ) -> None:
     """One pass: read Codat, plan, apply only what policy.auto allows; report what waits."""
     from reconcile.converge import run_pass
@@ -89,7 +99,9 @@ def converge(
     from reconcile.render.converge import link_urls_of, pass_document, render_pass, waiting_list
     from reconcile.render.style import Style
 
+    check_link_urls(link_urls)
     desired = load_desired(paths, where)
+    notify = load_notify(notify_file, state_dir)  # before any request: a bad file stops here
     files = ", ".join(desired.files) or "input"
     auto = ", ".join(sorted(desired.policy.auto)) or "nothing"
     click.echo(
@@ -107,7 +119,7 @@ def converge(
         restore = _stop_on_signals(stopper)
         try:
             async with open_client(where, desired=desired) as client:
-                return await run_pass(
+                result = await run_pass(
                     desired,
                     client,
                     company_ids=company_ids or None,
@@ -115,6 +127,9 @@ def converge(
                     parallelism=parallelism,
                     stopper=stopper,
                 )
+                if notify is not None:
+                    await _notify(notify, client, desired, result)
+                return result
         finally:
             restore()
 
@@ -122,8 +137,8 @@ def converge(
     stop = result.applied.stopped
     code = exit_code(result)
     if link_urls_out is not None:
-        doc = waiting_list(result.classified.customer, links=link_urls_of(result.plan.notes))
-        write_private(link_urls_out, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        links = link_urls_of(result.plan.notes)
+        write_link_urls(link_urls_out, waiting_list(result.classified.customer, links=links))
     if fmt == "json":
         document = pass_document(result, code, link_urls=link_urls)
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
@@ -132,6 +147,22 @@ def converge(
     if stop is not None:
         click.echo(f"Stopped: {stop.detail or stop.reason}", err=True)
     sys.exit(code)
+
+
+async def _notify(
+    notify: Notifying, client: CodatClient, desired: DesiredState, result: PassResult
+) -> None:
+    from reconcile.notify.once import notify_once
+
+    def say(line: str) -> None:
+        click.echo(line, err=True)
+
+    try:
+        landed = await notify_once(notify.config, notify.store, client, desired, result, say)
+    finally:
+        notify.store.close()
+    if landed:
+        say(f"Notifications: {landed} sent")
 
 
 def exit_code(result: PassResult) -> int:

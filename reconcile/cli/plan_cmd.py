@@ -24,6 +24,7 @@ from reconcile.cli.common import (
     run,
     sandbox_options,
 )
+from reconcile.cli.link_urls import check_link_urls, without_link_urls
 from reconcile.cli.review import base_option, block_on_new_refusals, changed_since, the_review
 
 if TYPE_CHECKING:
@@ -59,8 +60,9 @@ if TYPE_CHECKING:
 @click.option(
     "--link-urls",
     is_flag=True,
-    help="markdown: include the Link URLs of customers awaiting authorization (left out by "
-    "default: anyone who opens one can authorize that company; never post them to a PR).",
+    help="Show the Link URLs (and company ids) of customers awaiting authorization, on a "
+    "terminal only (left out by default, and never saved with --out: anyone who opens one can "
+    "authorize that company; never post them to a pull request or a CI log).",
 )
 def plan(
     paths: tuple[Path, ...],
@@ -79,6 +81,7 @@ def plan(
     from reconcile.render.style import Style
     from reconcile.render.text import render_plan
 
+    check_link_urls(link_urls)
     try:
         valid_for = parse_duration(max_age)
     except ValueError as exc:
@@ -100,10 +103,12 @@ def plan(
             elif out is not None:
                 from reconcile.cli.saved_plans import save_plan
 
-                await save_plan(client, made, desired, out, where, valid_for)
+                await save_plan(client, without_link_urls(made), desired, out, where, valid_for)
             return made
 
     the_plan = run(go())
+    if not link_urls:
+        the_plan = without_link_urls(the_plan)
     if fmt == "json":
         from reconcile.render.plan_json import render_plan_json
 
@@ -118,7 +123,8 @@ def plan(
         )
         click.echo(markdown, nl=False)
     else:
-        click.echo(render_plan(the_plan, Style.for_stream(sys.stdout)), nl=False)
+        shown = render_plan(the_plan, Style.for_stream(sys.stdout), link_urls=link_urls)
+        click.echo(shown, nl=False)
     if the_plan.unsafe:  # only reached with --format json: the document says why
         sys.exit(EXIT_ERROR)
     if changed is not None:

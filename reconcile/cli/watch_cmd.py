@@ -1,12 +1,13 @@
 """`watch`: the long-running controller (see reconcile/watch and docs/watch.md).
 
     reconcile watch PATH... [--listen HOST:PORT] [--status-listen HOST:PORT] [--resync 10m]
-                            [--register URL]
+                            [--register URL] [--notify FILE]
 
 Serves POST /webhooks/codat (Standard Webhooks signatures, secret from CODAT_WEBHOOK_SECRET or
 CODAT_WEBHOOK_SECRET_FILE) and GET /healthz on --listen, and GET /status, /metrics, /healthz on
 --status-listen (internal: loopback names and --status-host only). Runs until SIGTERM (exit 143)
-or SIGINT (exit 130); exit 1 on bad input or when it cannot start.
+or SIGINT (exit 130); exit 1 on bad input or when it cannot start. With --notify, tells the
+partner's app and the team what changed after each pass (reconcile/notify).
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from reconcile.cli.common import (
     run,
     sandbox_options,
 )
+from reconcile.cli.notify_opts import load_notify
 from reconcile.escape import text as escaped
 
 if TYPE_CHECKING:
+    from reconcile.cli.notify_opts import Notifying
     from reconcile.codat import CodatClient
     from reconcile.model import DesiredState
     from reconcile.watch.seen import SeenIds
@@ -93,7 +96,7 @@ def _resync(ctx: click.Context, param: click.Parameter, value: str) -> float:
     show_default=True,
     type=click.Path(path_type=Path),
     help="Where the watch keeps the ids of deliveries received (so a replay after a restart "
-    "is a duplicate) and the webhook consumers it created.",
+    "is a duplicate), the webhook consumers it created and what --notify told.",
 )
 @click.option(
     "--max-connections",
@@ -123,6 +126,14 @@ def _resync(ctx: click.Context, param: click.Parameter, value: str) -> float:
     help="Make sure Codat has a webhook consumer for URL (the public HTTPS address of "
     "/webhooks/codat), with the events the watch needs, for this owner's companies.",
 )
+@click.option(
+    "--notify",
+    "notify_file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="The notifications file (the deployment's, never the customers'): the partner's app "
+    "and the team's channels; secrets from the environment. See docs/watch.md.",
+)
 def watch(
     paths: tuple[Path, ...],
     where: Where,
@@ -134,6 +145,7 @@ def watch(
     read_deadline: float,
     resync: float,
     register: str | None,
+    notify_file: Path | None,
 ) -> None:
     """Keep Codat converged: webhooks as hints, a full pass every --resync."""
     from reconcile.loopback import is_loopback
@@ -142,6 +154,7 @@ def watch(
     from reconcile.watch.signature import SecretError, Verifier, secret_from_env
 
     desired = load_desired(paths, where)
+    notify = load_notify(notify_file, state_dir)  # before any request: a bad file stops here
     if register is not None:
         run(_register(where, desired, register, state_dir))
     try:
@@ -160,7 +173,9 @@ def watch(
             )
     guarding = Guarding(connection_cap(max_connections), read_deadline)
     listeners = Listeners(listen, status_listen, status_hosts)
-    sys.exit(run(_serve(where, paths, desired, verifier, seen, guarding, listeners, resync)))
+    sys.exit(
+        run(_serve(where, paths, desired, verifier, seen, guarding, listeners, resync, notify))
+    )
 
 
 @dataclass(frozen=True)
@@ -197,6 +212,7 @@ async def _serve(
     guarding: Guarding,
     listeners: Listeners,
     resync: float,
+    notify: Notifying | None = None,
 ) -> int:
     from reconcile.watch.controller import serve
     from reconcile.watch.guard import ConnectionGuard
@@ -215,10 +231,16 @@ async def _serve(
         files = DesiredFiles(paths, desired)
         status = WatchStatus(desired.owner, desired.files, desired.environment)
         metrics = Metrics()
-        scheduler = Scheduler(
-            default_converge(client), files, status, metrics, resync_seconds=resync, log=_log
+        notifier = notify.start(client, metrics.registry, _log) if notify else None
+        converge = default_converge(client) if notifier is None else notifier.converge
+        scheduler = Scheduler(converge, files, status, metrics, resync_seconds=resync, log=_log)
+        app = create_app(
+            verifier,
+            notifier.hints(scheduler.hint) if notifier else scheduler.hint,
+            metrics,
+            seen,
+            on_delivery=notifier.on_delivery if notifier else None,
         )
-        app = create_app(verifier, scheduler.hint, metrics, seen)
         guard = ConnectionGuard(
             guarding.max_connections, guarding.read_deadline, metrics.connection_dropped
         )
@@ -234,6 +256,8 @@ async def _serve(
             return await serve(scheduler, [(app, sock), (status_app, status_sock)], guard, _log)
         finally:
             seen.close()
+            if notifier is not None:
+                await notifier.stop()
 
 
 def _socket(where: tuple[str, int], option: str) -> socket.socket:
@@ -252,6 +276,9 @@ def _url(sock: socket.socket) -> str:
 
 
 def _log(message: str) -> None:
+    """One log line; Link URLs and ids hidden (`reconcile.render.bearer`): a log is shared."""
+    from reconcile.render.bearer import hide
+
     stamp = datetime.now().astimezone().strftime("%H:%M:%S")
-    click.echo(f"{stamp} {message}", err=True)
+    click.echo(f"{stamp} {hide(message)}", err=True)
     sys.stderr.flush()

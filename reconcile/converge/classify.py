@@ -165,9 +165,10 @@ def _customer_waits(
         if note.kind not in ("awaiting_authorization", "needs_reauthorization"):
             continue
         company = by_uid.get(note.uid)
+        conn = _noted_connection(company, note) if company is not None else None
         since = note.since
-        if note.kind == "needs_reauthorization" and company is not None:
-            since = _deauthorized_since(company, note) or since
+        if note.kind == "needs_reauthorization" and conn is not None:
+            since = _deauthorized_since(conn) or since
         age = _age(since, now)
         kind: WaitKind = note.kind
         yield Waiting(
@@ -180,19 +181,25 @@ def _customer_waits(
             note.text,
             since=since,
             age=age,
+            # The connection to authorize, by id: its Link URL stays in the note (never here).
+            facts={"connection_id": conn.id} if conn is not None else {},
         )
 
 
-def _deauthorized_since(company: Company, note: Note) -> str | None:
+def _noted_connection(company: Company, note: Note) -> Connection | None:
+    """The connection a note is about: the one whose Link URL it carries."""
+    if not note.link_url:
+        return None
+    return next((c for c in company.connections if c.link_url == note.link_url), None)
+
+
+def _deauthorized_since(conn: Connection) -> str | None:
     """When a Deauthorized connection changed status: Codat has no status time, so the latest
     error it reports on the connection (the failed refresh) stands in; else None."""
-    for conn in company.connections:
-        if conn.status != Status.DEAUTHORIZED.value or conn.link_url != note.link_url:
-            continue
-        times = [e.errored_on_utc for e in conn.errors if e.errored_on_utc]
-        if times:
-            return max(times)
-    return None
+    if conn.status != Status.DEAUTHORIZED.value:
+        return None
+    times = [e.errored_on_utc for e in conn.errors if e.errored_on_utc]
+    return max(times) if times else None
 
 
 def _age(since: str | None, now: datetime | None) -> timedelta | None:

@@ -37,6 +37,7 @@ class PassResult:
     companies_read: int = 0
     read_at: datetime | None = None  # Codat's clock at the read
     scope: frozenset[str] | None = None  # the company ids asked for (None: the whole fleet)
+    live: LiveState | None = None  # what was read (notifications tell customers' states from it)
 
     @property
     def failed(self) -> tuple[Outcome, ...]:
@@ -97,6 +98,7 @@ async def run_pass(
         companies_read=_managed(live, desired.owner),
         read_at=now,
         scope=scope,
+        live=live,
     )
 
 

@@ -125,6 +125,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
         warnings=tuple(draft.warnings),
         observed=Fingerprints(draft.observed),
         observed_at=live.read_at,
+        linked=_linked(live),
     )
     unsafe = unsafe or guard.destroy(plan, live, index.managed, options)
     quota = guard.quota(plan, live)
@@ -138,8 +139,18 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
             observed=plan.observed,
             observed_at=plan.observed_at,
             unsafe=unsafe,
+            linked=plan.linked,
         )
     return plan
+
+
+def _linked(live: LiveState) -> frozenset[str]:
+    """The companies an accounting platform is linked to (their ids are no Link URL)."""
+    return frozenset(
+        company.id
+        for company in live.companies
+        if any(c.is_accounting and c.status == Status.LINKED for c in company.connections)
+    )
 
 
 def _customer(

@@ -2,17 +2,20 @@
 grouped by who must act (a person, a review, converge, the customer), one section per kind,
 capped like the plan's comment (`reconcile.render.markdown.capped`): when too long, the least
 urgent findings are left out first, and each section says how many. New findings (`--since`)
-are marked. Link URLs are left out unless the caller asks: an issue is no place for them."""
+are marked. Link URLs are left out unless the caller asks: an issue is no place for them. Nor
+are company ids (the id of a company awaiting authorization is a Link URL,
+`reconcile.render.bearer`): the uid, or the company's name, identifies a finding; the JSON report
+(a private file) has the ids."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from reconcile import escape
 from reconcile.audit.model import KIND_ORDER, WHO_HEADINGS, Audit, Finding, FindingKind
 from reconcile.durations import format_duration
-from reconcile.escape import markdown
 from reconcile.model.who import URGENCY
-from reconcile.render.markdown import LIMIT, Droppable, capped
+from reconcile.render.markdown import LIMIT, Droppable, capped, markdown
 
 JSON_HINT = "the JSON report (`reconcile audit ... --format json`)"
 
@@ -93,13 +96,11 @@ def _item(finding: Finding, link_urls: bool) -> str:
     else:
         who = markdown(_in_quotes(finding.name)) if finding.name else "**(whole plan)**"
     parts = [f":new: **new** {who}" if finding.new else who]
-    if finding.company_id:
-        parts.append(f"company {markdown(finding.company_id)}")
     parts.append(markdown(finding.detail))
     if finding.since:
         parts.append(f"since {markdown(finding.since)}")
     if finding.link_url and link_urls:
-        parts.append(markdown(finding.link_url))
+        parts.append(escape.markdown(finding.link_url))  # asked for: shown as it is
     return "- " + " · ".join(parts)  # no blank line between items: a tight list
 
 

@@ -2,7 +2,9 @@
 customer), the kinds most urgent first within each; one line per finding, then the verdict.
 
 Everything from the file or Codat goes through `reconcile.escape` (`text`, `quoted`).
-Link URLs are shown only when the caller asks (`link_urls=True`).
+Link URLs and company ids are shown only when the caller asks (`link_urls=True`): a terminal is
+often a CI log, and the id of a company awaiting authorization is a Link URL
+(`reconcile.render.bearer`); the uid, or the company's name, identifies a finding.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from reconcile.audit.model import KIND_ORDER, WHO_HEADINGS, Audit, Finding
 from reconcile.durations import format_duration
 from reconcile.escape import quoted, text
 from reconcile.model.who import URGENCY
+from reconcile.render.bearer import hide
 from reconcile.render.style import Style
 
 PLAIN = Style()
@@ -42,14 +45,15 @@ def render_audit_text(audit: Audit, style: Style = PLAIN, *, link_urls: bool = F
             f"Since {text(audit.since_report)}: {len(audit.new)} new, {audit.resolved} resolved."
         )
     lines.append(verdict(audit, style))
-    return "\n".join(lines) + "\n"
+    out = "\n".join(lines) + "\n"
+    return out if link_urls else hide(out)
 
 
 def _finding(finding: Finding, link_urls: bool, style: Style) -> list[str]:
     who = f"{text(finding.uid)} {quoted(finding.name)}" if finding.uid else quoted(finding.name)
     if not finding.uid and not finding.name:
         who = "(whole plan)"
-    where = f"  company {text(finding.company_id)}" if finding.company_id else ""
+    where = f"  company {text(finding.company_id)}" if finding.company_id and link_urls else ""
     new = style("  [new]", "cyan") if finding.new else ""
     lines = [f"  {who}{where}{new}", f"      {text(finding.detail)}"]
     extra = []

@@ -1,8 +1,10 @@
 """A converge pass for people (text) and for tools (a JSON document; watch's /status shape).
 
 What was applied, then what waits and for whom: the customer (with each one's age), a review, a
-person. Link URLs let anyone who opens them authorize a company, so they are shown only when
-the caller asks (`link_urls=True`); every string from the file or Codat is escaped.
+person. Link URLs let anyone who opens them authorize a company, and the id of a company
+awaiting authorization is one (`reconcile.render.bearer`), so neither is shown unless the caller
+asks (`link_urls=True`); the customer's uid identifies it. Every string from the file or Codat
+is escaped.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from reconcile.escape import quoted, text
 from reconcile.model.who import Waiting
 from reconcile.plans import Note
 from reconcile.render.apply import describe
+from reconcile.render.bearer import hidden_or, hide
 from reconcile.render.style import Style
 
 PLAIN = Style()
@@ -45,7 +48,7 @@ def render_pass(result: PassResult, style: Style = PLAIN, *, link_urls: bool = F
     if outcomes:
         lines.append(style(f"Applied ({len(applied)} of {len(outcomes)}):", "green", "bold"))
         for outcome in outcomes:
-            lines.append(f"  {text(outcome.action.uid)}  {describe(outcome)}")
+            lines.append(f"  {text(outcome.action.uid)}  {describe(outcome, show_ids=link_urls)}")
         lines.append("")
     links = link_urls_of(result.plan.notes) if link_urls else {}
     sorted_out = result.classified
@@ -65,7 +68,8 @@ def render_pass(result: PassResult, style: Style = PLAIN, *, link_urls: bool = F
         lines.extend(f"  {text(w)}" for w in result.plan.warnings)
         lines.append("")
     lines.append(summary_line(result))
-    return "\n".join(lines) + "\n"
+    out = "\n".join(lines) + "\n"
+    return out if link_urls else hide(out, keep=result.plan.linked)
 
 
 def _waiting_line(wait: Waiting, links: Links) -> str:
@@ -110,7 +114,8 @@ def summary_line(result: PassResult) -> str:
 def pass_document(
     result: PassResult, exit_code: int | None = None, *, link_urls: bool = False
 ) -> dict[str, Any]:
-    """The JSON form: applied outcomes, then the waiting items grouped by who must act."""
+    """The JSON form: applied outcomes, then the waiting items grouped by who must act. Company
+    ids and Link URLs only with `link_urls` (ids and URLs in free text are hidden too)."""
     c = result.classified
     links = link_urls_of(result.plan.notes) if link_urls else None
     return {
@@ -126,9 +131,9 @@ def pass_document(
                 "uid": o.action.uid,
                 "kind": o.action.kind.value,
                 "subject": o.action.subject,
-                "company_id": o.company_id or o.action.company_id,
+                "company_id": hidden_or(o.company_id or o.action.company_id, link_urls),
                 "status": o.status,
-                "detail": o.detail,
+                "detail": o.detail if link_urls else hide(o.detail),
                 "correlation_id": o.correlation_id,
             }
             for o in result.applied.outcomes
@@ -138,22 +143,24 @@ def pass_document(
             "review": waiting_list(c.review, links=links),
             "person": waiting_list(c.person, links=links),
         },
-        "warnings": list(result.plan.warnings),
+        "warnings": [w if link_urls else hide(w) for w in result.plan.warnings],
     }
 
 
 def waiting_list(items: Sequence[Waiting], *, links: Links | None = None) -> list[dict[str, Any]]:
-    """The JSON form of waiting items; with `links` (the Link URLs, on a flag) each carries
-    `link_url` (null when it has none)."""
+    """The JSON form of waiting items. With `links` (the Link URLs: `--link-urls-out`'s private
+    file, or a terminal that asked) each carries `company_id` and `link_url` (null when it has
+    none); without, company ids and URLs in free text are hidden."""
+    shown = links is not None
     out = []
     for w in items:
         entry: dict[str, Any] = {
             "kind": w.kind,
             "uid": w.uid,
             "name": w.name,
-            "company_id": w.company_id,
+            "company_id": hidden_or(w.company_id, shown),
             "subject": w.subject,
-            "detail": w.detail,
+            "detail": w.detail if shown else hide(w.detail),
             "since": w.since,
             "age_seconds": int(w.age.total_seconds()) if w.age is not None else None,
         }

@@ -6,14 +6,16 @@ whatever the size); the allowances in effect (when the caller says which); the r
 new or pre-existing when the caller compared with a base) and warnings; one folded `<details>`
 block per customer, riskiest first, its summary naming the risk and its changes in a ```diff
 block (so `+`/`-` are coloured; `!` marks a change); then the awaiting-authorization,
-re-authorization, deferred and blocked lists, each capped at 20 entries, oldest first. Link URLs
-never appear: whoever opens one can authorize a company, and a comment is read by many.
+re-authorization, deferred and blocked lists, each capped at 20 entries, oldest first. Neither
+Link URLs nor company ids appear (`reconcile.render.bearer`): the id of a company awaiting
+authorization is a Link URL, whoever opens one can authorize a company, and a comment is read by
+many. A customer's uid identifies it.
 
 Reusable helpers (the audit report is built with them too):
 
-- Escaping, from `reconcile.escape`: `markdown(x)` for inline Markdown (lists, tables,
-  headings), `html_text(x)` inside raw HTML such as `<summary>`, `code(x)` inside a fenced block.
-  Every string that came from the file or from Codat goes through one of them.
+- Escaping (`reconcile.escape`, after `bearer.hide`): `markdown(x)` for inline Markdown (lists,
+  tables, headings), `html_text(x)` inside raw HTML such as `<summary>`, `code(x)` inside a
+  fenced block. Every string that came from the file or from Codat goes through one of them.
 - `details(summary_html, lines)`: one folded block, its lines in a ```diff fence.
 - `bullets(items)`: a Markdown list from already escaped items.
 - `capped(*sections, limit=...)`: joins sections (each a string, or a `Droppable` of blocks)
@@ -31,10 +33,11 @@ from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from reconcile.escape import code, html_text, markdown
+from reconcile import escape
 from reconcile.plans import Action, CustomerChange, Kind, Note, Plan
 from reconcile.render import describe, risk
-from reconcile.render.describe import CODE, Row
+from reconcile.render.bearer import hide
+from reconcile.render.describe import Escaper, Row
 
 LIMIT = 65000
 MD_LIST_HINT = "list them all with `reconcile plan ... --format json`, or `reconcile audit`"
@@ -42,6 +45,24 @@ _DIFF_SIGNS = {"+": "+", "~": "!", "-": "-"}
 
 
 # ---------------------------------------------------------------------- reusable helpers
+
+
+def markdown(value: object) -> str:
+    """`escape.markdown`, Link URLs and ids hidden first (`reconcile.render.bearer`)."""
+    return escape.markdown(hide(value))
+
+
+def html_text(value: object) -> str:
+    """`escape.html_text`, Link URLs and ids hidden first."""
+    return escape.html_text(hide(value))
+
+
+def code(value: object) -> str:
+    """`escape.code`, Link URLs and ids hidden first."""
+    return escape.code(hide(value))
+
+
+CODE = Escaper(code, lambda v: '"' + code(v).replace('"', '\\"') + '"')
 
 
 @dataclass(frozen=True)
@@ -287,15 +308,16 @@ def _customer(change: CustomerChange) -> str:
 
 def _rows(action: Action) -> list[Row]:
     """describe's rows, but an update names the fields it changes instead of the planner's
-    generic "differs from the file"."""
+    generic "differs from the file", and no row shows a company id."""
     rows = describe.rows(action, CODE)
+    if action.kind is Kind.DELETE_COMPANY:  # the company by name, never its id
+        name = (action.before or {}).get("name")
+        named = f" {CODE.quoted(name)}" if name else ""
+        reason = f"  ({code(action.reason)})" if action.reason else ""
+        return [Row(rows[0].sign, 0, f"delete company{named}{reason}"), *rows[1:]]
     if action.kind not in (Kind.UPDATE_COMPANY, Kind.SET_EXPENSE_CONFIG):
         return rows
-    what = (
-        "company " + code(action.company_id or "")
-        if action.kind is Kind.UPDATE_COMPANY
-        else ("set expense config")
-    )
+    what = "company" if action.kind is Kind.UPDATE_COMPANY else "set expense config"
     words = f"{what}: {code(', '.join(risk.changed_fields(action)))}"
     if action.reason and action.reason not in risk.GENERIC_REASONS:
         words += f"  ({code(action.reason)})"
@@ -321,5 +343,5 @@ def _note_item(n: Note, link_urls: bool = False) -> str:
     if n.since:
         item += f" · since {markdown(n.since[:10])}"
     if n.link_url and link_urls:
-        item += f" · {markdown(n.link_url)}"
+        item += f" · {escape.markdown(n.link_url)}"  # asked for: shown as it is
     return item

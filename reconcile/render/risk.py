@@ -54,11 +54,13 @@ def _platform(subject: str) -> str:
 
 
 def cuts_off(action: Action) -> str:
-    """What a destructive action does and what it cuts off, in one line."""
+    """What a destructive action does and what it cuts off, in one line. The company is named,
+    never its id (the id of a company awaiting authorization is a Link URL; the line is for a
+    pull-request comment)."""
     if action.kind is Kind.DELETE_COMPANY:
         name = (action.before or {}).get("name")
         named = f' "{name}"' if name else ""
-        return f"deletes company {action.company_id}{named}: " + _COMPANY_GONE
+        return f"deletes company{named}: " + _COMPANY_GONE
     return consequence(action)
 
 

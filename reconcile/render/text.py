@@ -3,6 +3,11 @@
 Everything from the file or from Codat is escaped (`reconcile.escape.text`): a name, a
 reason or a URL can neither add a line nor reach the terminal raw. Colour (SGR only) is added
 after escaping, by `Style`, and only when the stream is a terminal.
+
+A plan printed to a terminal is often a CI log too: unless the caller asks (`link_urls=True`,
+`--link-urls` on a terminal), neither Link URLs nor ids are shown (`reconcile.render.bearer`:
+the id of a company awaiting authorization is a Link URL), but for the ids of companies known
+to be Linked (`Plan.linked`); a customer's uid identifies it.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 from reconcile.escape import quoted, text
 from reconcile.plans import CustomerChange, Note, Plan
 from reconcile.render import describe
+from reconcile.render.bearer import hide
 from reconcile.render.describe import TEXT, Row
 from reconcile.render.style import Style
 
@@ -24,16 +30,18 @@ def render_plan(
     *,
     list_limit: int = describe.LIST_LIMIT,
     full_list_hint: str = describe.FULL_LIST_HINT,
+    link_urls: bool = False,
 ) -> str:
     """The plan for a terminal or a log. Note lists show `list_limit` entries each, oldest
-    first, then how many more and `full_list_hint` (how to see them all)."""
+    first, then how many more and `full_list_hint` (how to see them all). Link URLs and ids
+    only with `link_urls`."""
     lines: list[str] = []
     for change in plan.changes:
         lines.extend(_change(change, style))
         lines.append("")
     for kind in describe.note_kinds(plan):
         notes = tuple(n for n in plan.notes if n.kind == kind)
-        _notes(lines, kind, notes, list_limit, full_list_hint)
+        _notes(lines, kind, notes, list_limit, full_list_hint, link_urls)
     if plan.refused:
         lines.append(style(f"Refused ({len(plan.refused)}):", "red", "bold"))
         for r in plan.refused:
@@ -45,7 +53,8 @@ def render_plan(
         lines.extend(f"  {text(w)}" for w in plan.warnings)
         lines.append("")
     lines.append(summary_line(plan, style))
-    return "\n".join(lines) + "\n"
+    out = "\n".join(lines) + "\n"
+    return out if link_urls else hide(out, keep=plan.linked)
 
 
 def summary_line(plan: Plan, style: Style = PLAIN) -> str:
@@ -69,14 +78,16 @@ def _row(row: Row, style: Style) -> str:
     return f"  {sign} {row.words}" if row.depth == 0 else f"      {sign} {row.words}"
 
 
-def _notes(lines: list[str], kind: str, notes: tuple[Note, ...], limit: int, hint: str) -> None:
+def _notes(
+    lines: list[str], kind: str, notes: tuple[Note, ...], limit: int, hint: str, link_urls: bool
+) -> None:
     if not notes:
         return
     shown, more = describe.oldest_first(notes, limit)
     lines.append(f"{describe.NOTE_TITLES.get(kind, kind)} ({len(notes)}):")
     for n in shown:
         extra = [f"since {text(n.since[:10])}"] if n.since else []
-        extra += [text(n.link_url)] if n.link_url else []
+        extra += [text(n.link_url)] if n.link_url and link_urls else []
         lines.append(
             f"  {text(n.uid)} {quoted(n.name)}  {text(n.subject)}: {text(n.text)}"
             + "".join(f"  {x}" for x in extra)

@@ -41,11 +41,15 @@ def create_app(
     seen: SeenIds,
     *,
     max_body: int = MAX_BODY_BYTES,
+    on_delivery: Callable[[str, str], None] | None = None,
 ) -> Starlette:
-    """The public face: what Codat (through the HTTPS proxy) and a liveness probe need."""
+    """The public face: what Codat (through the HTTPS proxy) and a liveness probe need.
+    `on_delivery(outcome, message)` hears each answer (the notifier: refused deliveries)."""
 
     def answer(outcome: str, code: int, message: str) -> JSONResponse:
         metrics.delivery(outcome)
+        if on_delivery is not None:
+            on_delivery(outcome, message)
         return JSONResponse({"outcome": outcome, "message": message}, status_code=code)
 
     async def webhook(request: Request) -> Response:

@@ -2,7 +2,9 @@
 
 Waiting items are kept per customer: a full pass replaces them all, a pass over some companies
 replaces those customers' items. Nothing here holds a Link URL (anyone who opens one can
-authorize that company): /status is for operators, dashboards and logs.
+authorize that company), and the document shows no company id (the id of a company awaiting
+authorization is a Link URL, `reconcile.render.bearer`): /status is for operators, dashboards
+and logs; a customer's uid identifies it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconcile.model.who import WHO, Waiting
+from reconcile.render.bearer import hide
 from reconcile.watch.passes import PassReport
 
 
@@ -73,7 +76,7 @@ class WatchStatus:
             "desired": {
                 "loaded_at": _iso(self.desired_loaded_at),
                 "valid": self.desired_error is None,
-                "error": self.desired_error,
+                "error": _shown(self.desired_error),
             },
             "quota": {
                 "paused": self.quota_paused,
@@ -81,7 +84,7 @@ class WatchStatus:
             },
             "last_good_resync": _iso(self.last_good_resync),
             "last_pass_at": _iso(self.last_pass_at),
-            "last_pass_error": self.last_pass_error,
+            "last_pass_error": _shown(self.last_pass_error),
             "passes": self.passes,
             "queued_companies": self.queued,
             "stopping": self.stopping,
@@ -90,11 +93,16 @@ class WatchStatus:
 
 
 def _item(item: Waiting) -> dict[str, Any]:
-    return {
+    # Never the company id (kept to scope a pass: a pending company's id is a Link URL).
+    body: dict[str, Any] = {
         "uid": item.uid or "",
         "name": item.name,
         "subject": item.subject,
         "detail": item.detail,
         "since": item.since,
-        "company_id": item.company_id,
     }
+    return {k: hide(v) if isinstance(v, str) else v for k, v in body.items()}
+
+
+def _shown(message: str | None) -> str | None:
+    return None if message is None else hide(message)

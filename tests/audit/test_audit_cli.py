@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,8 +89,18 @@ def test_every_kind_is_found_with_its_facts(fleet: Fleet) -> None:
 
     [reauth] = of(doc, "needs_reauthorization")
     assert reauth["uid"] == "deauth-1" and reauth["link_url"] is None
-    asked = audit_json(fleet, "--link-urls")
+    # Off a terminal, --link-urls needs --json-out: the private file alone gets them.
+    refused = audit(fleet, "--format", "json", "--link-urls")
+    assert refused.returncode == 1 and "--json-out FILE" in refused.stderr
+    private = fleet.file.parent / "private.json"
+    shown = audit_json(fleet, "--link-urls", "--json-out", str(private))
+    asked = json.loads(private.read_text())
     assert all(f["link_url"].startswith("http") for f in of(asked, "awaiting_authorization"))
+    pending_id = of(asked, "awaiting_authorization")[0]["company_id"]
+    assert pending_id in fleet.ids.values() or re.fullmatch(r"[0-9a-f-]{36}", pending_id)
+    # A company awaiting authorization: its id is a Link URL, left out like the URLs.
+    assert awaiting["company_id"] is None
+    assert pending_id not in json.dumps(doc) and pending_id not in json.dumps(shown)
 
     [dup] = of(doc, "duplicates")
     assert dup["uid"] == "dup-1" and ids["dup-1 twin"] in dup["facts"]["company_ids"]

@@ -28,7 +28,9 @@ def test_github_workflow_runs_nightly_and_keeps_one_issue() -> None:
     doc = load(GITHUB)
     triggers = doc.get("on", doc.get(True))  # YAML 1.1 reads a bare `on` as true
     assert triggers["schedule"][0]["cron"] and "workflow_dispatch" in triggers
-    assert doc["permissions"] == {"contents": "read", "issues": "write", "actions": "read"}
+    assert doc["permissions"] == {}  # nothing by default: the job asks for what it uses
+    job = doc["jobs"]["audit"]
+    assert job["permissions"] == {"contents": "read", "issues": "write", "actions": "read"}
     steps = doc["jobs"]["audit"]["steps"]
     audit = next(s for s in steps if s.get("id") == "audit")
     assert "--format markdown --json-out audit.json" in audit["run"]
@@ -49,7 +51,9 @@ def test_github_workflow_runs_nightly_and_keeps_one_issue() -> None:
 
 def test_gitlab_job_is_scheduled_and_keeps_one_issue() -> None:
     job = load(GITLAB)["codat-audit"]
-    assert {"if": '$CI_PIPELINE_SOURCE == "schedule"'} in job["rules"]
+    default_branch = '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_COMMIT_REF_PROTECTED == "true"'
+    assert all(rule["if"].startswith(default_branch) for rule in job["rules"])
+    assert any(rule["if"].endswith('$CI_PIPELINE_SOURCE == "schedule"') for rule in job["rules"])
     script = "\n".join(job["script"])
     assert "--format markdown --json-out audit.json" in script
     assert "--since previous.json" in script and "/notes" in script

@@ -34,8 +34,9 @@ def test_github_workflow_is_hourly_trusted_and_holds_the_key_in_one_job() -> Non
     assert set(triggers) == {"schedule", "workflow_dispatch"}  # never pull-request code
     minute, hour, *_ = triggers["schedule"][0]["cron"].split()
     assert minute.isdigit() and hour == "*"
-    assert doc["permissions"] == {"contents": "read"}
+    assert doc["permissions"] == {}  # nothing by default: the job asks for what it uses
     [job] = doc["jobs"].values()
+    assert job["permissions"] == {"contents": "read"}
     assert "default_branch" in job["if"]
     with_key = [s for s in job["steps"] if "CODAT_API_KEY" in s.get("env", {})]
     assert len(with_key) == 1 and "reconcile converge" in with_key[0]["run"]
@@ -45,8 +46,9 @@ def test_github_workflow_is_hourly_trusted_and_holds_the_key_in_one_job() -> Non
 
 def test_gitlab_job_runs_on_schedule_on_the_default_branch_only() -> None:
     job = load(GITLAB)["reconcile-converge"]
-    assert job["rules"][0] == {"if": "$CI_COMMIT_BRANCH != $CI_DEFAULT_BRANCH", "when": "never"}
-    assert {"if": '$CI_PIPELINE_SOURCE == "schedule"'} in job["rules"]
+    default_branch = '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_COMMIT_REF_PROTECTED == "true"'
+    assert all(rule["if"].startswith(default_branch) for rule in job["rules"])
+    assert any(rule["if"].endswith('$CI_PIPELINE_SOURCE == "schedule"') for rule in job["rules"])
     assert not any("merge_request" in str(rule) for rule in job["rules"])
     assert job["allow_failure"] == {"exit_codes": [2]}
 

@@ -20,6 +20,7 @@ import pytest
 from reconcile.sandbox.layers.requestlog import read_log
 from tests.audit.fleet import cli, ok, served
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
+from tests.terminal import run_on_a_terminal
 
 OWNER = "converge-team"
 FILE = """\
@@ -121,8 +122,15 @@ def test_only_customers_waiting_exits_0_and_link_urls_go_to_a_private_file(
     assert stat.S_IMODE(os.stat(out_file).st_mode) == 0o600
     [entry] = json.loads(out_file.read_text())
     assert entry["uid"] == "pending-1" and entry["link_url"].startswith("http")
-    shown = fleet.run("converge", str(fleet.file), "--link-urls")
-    assert entry["link_url"] in shown.stdout
+    assert entry["company_id"] == fleet.company("pending-1")["id"]  # the control
+    for leak in (entry["company_id"], entry["link_url"]):  # a company id is a Link URL
+        assert leak not in result.stdout + result.stderr
+    refused = fleet.run("converge", str(fleet.file), "--link-urls")  # stdout: not a terminal
+    assert refused.returncode == 1 and "not a terminal" in refused.stderr
+    assert entry["link_url"] not in refused.stdout
+    argv = [sys.executable, "-m", "reconcile", "converge", str(fleet.file), "--link-urls"]
+    code, shown = run_on_a_terminal(argv, {**os.environ, **fleet.env()}, fleet.directory)
+    assert code == 0 and entry["link_url"] in shown
 
 
 def test_one_company_costs_a_handful_of_requests(served_fleet: Served) -> None:

@@ -68,8 +68,7 @@ def trace(monkeypatch: pytest.MonkeyPatch) -> Iterator[Trace]:
 
 
 def options_at(tmp_path: Path) -> SandboxOptions:
-    # A fresh file name per test: the units' connection is cached per file, thread and process.
-    db = tmp_path / f"unit-{uuid.uuid4().hex[:8]}.db"
+    db = tmp_path / "unit.db"
     return replace(SandboxOptions.in_process(db, {}), daily_quota=1000)
 
 

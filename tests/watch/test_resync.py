@@ -4,6 +4,7 @@ never carries a Link URL."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,22 @@ def test_resync_covers_a_dropped_delivery_and_reports_it(tmp_path: Path) -> None
             )
             assert values[("reconcile_watch_last_good_resync_timestamp_seconds", ())] > 0
             assert values[("reconcile_watch_quota_paused", ())] == 0
+
+            # w-2 awaits authorization: its company id is a Link URL. A delivery naming it
+            # sends it through a pass; /status, /metrics and the log never show it.
+            pending_id = codat.company_id("w-2")
+            passes = watch.status()["passes"]
+            assert watch.deliver(connection_event(pending_id)).json()["outcome"] == "accepted"
+            watch.wait_for("the pass of w-2's company", watch.passes_after(passes))
+            shared = watch.get("/status").text + watch.get("/metrics").text + watch.log()
+            assert "pass of 1 company" in shared
+            assert not [leak for leak in (pending_id, *link_urls) if leak in shared]
+        # The control: where only its owner reads, the same id and Link URLs are there.
+        links = tmp_path / "links.json"
+        converged = reconcile(
+            "converge", str(desired), "--link-urls-out", str(links), env=codat.env()
+        )
+        assert converged.returncode == 0, converged.stderr
+        [entry] = json.loads(links.read_text())
+        assert entry["company_id"] == pending_id and entry["link_url"] in link_urls
+        assert pending_id not in converged.stdout + converged.stderr

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reconcile.sandbox.store.unit import Unit, enter, leave
+from reconcile.sandbox.store.unit import Connections, Unit, enter, leave
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -25,12 +25,17 @@ class UnitOfWorkMiddleware:
     def __init__(self, app: ASGIApp, db_path: Path) -> None:
         self.app = app
         self.db_path = db_path
+        self.connections = Connections(db_path)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        unit = Unit(self.db_path, writes=scope["method"] not in READ_METHODS)
+        unit = Unit(
+            self.db_path,
+            writes=scope["method"] not in READ_METHODS,
+            connections=self.connections,
+        )
 
         async def commit_then_send(message: Message) -> None:
             if message["type"] == "http.response.body" and not message.get("more_body", False):

@@ -36,7 +36,6 @@ _CURRENT: ContextVar[Unit | None] = ContextVar("codat_sandbox_unit", default=Non
 _LOOP_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
     weakref.WeakKeyDictionary()
 )
-_CONNECTIONS = threading.local()
 
 
 def current_unit() -> Unit | None:
@@ -63,24 +62,32 @@ def connect(db_path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _unit_connection(db_path: Path) -> sqlite3.Connection:
-    """The units' connection for this file, thread and process (units of a thread take turns)."""
-    key = (os.fspath(db_path), os.getpid())
-    conns: dict[tuple[str, int], sqlite3.Connection] | None = getattr(_CONNECTIONS, "conns", None)
-    if conns is None:
-        conns = _CONNECTIONS.conns = {}
-    conn = conns.get(key)
-    if conn is None:
-        conn = conns[key] = connect(db_path)
-    return conn
+class Connections:
+    """The units' connections to one file: one per thread and process (the units of a thread
+    take turns on it). Owned by whoever makes the units (the layer, one per app), so they close
+    with it."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        self._local = threading.local()
+
+    def get(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+            conn = self._local.conn = connect(self.db_path)
+            self._local.pid = os.getpid()
+        return conn
 
 
 class Unit:
     """One request's SQLite transaction on the sandbox's file."""
 
-    def __init__(self, db_path: Path, *, writes: bool = True) -> None:
+    def __init__(
+        self, db_path: Path, *, writes: bool = True, connections: Connections | None = None
+    ) -> None:
         self.db_path = db_path
         self.writes = writes  # the request may change the store (not GET or HEAD)
+        self.connections = connections or Connections(db_path)
         self.key = os.fspath(db_path)
         self._lock: asyncio.Lock | None = None
         self._conn: sqlite3.Connection | None = None
@@ -109,7 +116,7 @@ class Unit:
         writer = writer_lock(self.db_path)
         writer.acquire()
         try:
-            conn = _unit_connection(self.db_path)
+            conn = self.connections.get()
             conn.execute("BEGIN IMMEDIATE")
         except BaseException:
             writer.release()
@@ -134,7 +141,10 @@ class Unit:
         if mark is None or self._conn is None:
             self.rollback()
             return
-        self._conn.execute(f"ROLLBACK TO {mark}")
+        try:
+            self._conn.execute(f"ROLLBACK TO {mark}")
+        except sqlite3.OperationalError:  # the mark's transaction has ended: undo this one
+            self.rollback()
 
     def commit(self) -> None:
         """Commit the open transaction, if any (the unit may begin again later)."""

@@ -1,0 +1,99 @@
+"""`--link-urls` and `--link-urls-out`: where Link URLs may go (apply and converge declare them
+here, once).
+
+Anyone who opens a Link URL can link an accounting platform to that company, and the id of a
+company awaiting authorization is one (Codat's company `redirect`). Standard output is often a
+CI log every collaborator reads, so by default nothing prints them (`reconcile.render.bearer`).
+They go where only their owner reads them: `--link-urls-out FILE` (JSON, mode 0600) or, when
+asked, `--link-urls` on a terminal; printing them anywhere else is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+
+import click
+
+from reconcile.cli.exits import fail
+from reconcile.cli.private_files import write_private
+from reconcile.escape import text
+
+if TYPE_CHECKING:
+    from reconcile.plans import Plan
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+NOT_A_TERMINAL = (
+    "--link-urls prints Link URLs, and standard output is not a terminal (a CI log or a file "
+    "others may read; anyone who opens a Link URL can authorize that company): nothing was "
+    "done. Write them to a file only you can read with {file_option}, or run on a terminal."
+)
+
+
+def link_url_options(command: F) -> F:
+    """The two options, as `link_urls: bool` and `link_urls_out: Path | None`."""
+    command = click.option(
+        "--link-urls-out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the customers awaiting authorization with their Link URLs and company ids "
+        "to FILE (JSON, mode 0600), for the operator to send.",
+    )(command)
+    return click.option(
+        "--link-urls",
+        is_flag=True,
+        help="Show Link URLs and company ids on standard output, which must be a terminal. "
+        "Anyone who opens one can authorize that company: never post them to a pull request, "
+        "an issue or a CI log.",
+    )(command)
+
+
+def check_link_urls(
+    link_urls: bool,
+    stream: TextIO | None = None,
+    *,
+    file_option: str = "--link-urls-out FILE",
+    to_file: bool = False,
+) -> bool:
+    """Before anything is read or sent: whether Link URLs may be printed on `stream`
+    (standard output): with `--link-urls`, only on a terminal. Off a terminal it exits 1 saying
+    what to do, unless `to_file` (a private file, `file_option`, takes them instead: then
+    nothing is printed, and False is returned)."""
+    out = stream or sys.stdout
+    if not link_urls:
+        return False
+    if _is_terminal(out):
+        return True
+    if to_file:
+        return False
+    fail(NOT_A_TERMINAL.format(file_option=file_option))
+
+
+def write_link_urls(path: Path, entries: Sequence[dict[str, Any]]) -> None:
+    """The list, as JSON, to a file only its owner may read; says where on stderr."""
+    write_private(path, json.dumps(list(entries), indent=2, ensure_ascii=False) + "\n")
+    count = len(entries)
+    click.echo(
+        f"{count} Link URL{'' if count == 1 else 's'} written to {text(path)} "
+        "(mode 0600: only you can read it).",
+        err=True,
+    )
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def without_link_urls(plan: Plan) -> Plan:
+    """The plan with its notes' Link URLs left out: what `plan --format json` prints unless
+    asked, and all a saved plan (a CI artifact) ever holds. Applying needs none of them."""
+    if not any(n.link_url for n in plan.notes):
+        return plan
+    return replace(plan, notes=tuple(replace(n, link_url=None) for n in plan.notes))
