@@ -26,11 +26,21 @@ from reconcile.codat import CodatClient, CodatError, QuotaExhausted
 from reconcile.desired.dump import dump
 from reconcile.escape import quoted, text
 from reconcile.export_notes import (
+    CONFIG,
     DEAUTHORIZED,
+    DESCRIPTION,
+    GUESS,
+    GUESS_MARK,
+    KEEP_ACCOUNTING,
+    LEFT_OUT,
     LINKED,
+    NAME,
     PENDING,
+    TAGS,
+    UNNAMEABLE,
     Entry,
     FleetHabit,
+    Warned,
     expenses_intended,
     label,
     note_same_names,
@@ -71,7 +81,7 @@ _STATUS_RANK = {LINKED: 0, PENDING: 1, DEAUTHORIZED: 2}
 class Selection:
     entries: list[Entry]
     left_out: list[str]  # comment lines for the companies not exported
-    warnings: list[str]
+    warnings: list[Warned]
 
 
 # --------------------------------------------------------------------------- reading
@@ -94,9 +104,10 @@ async def read_for_export(
             except CodatError as exc:
                 # One unreadable config does not sink the export: the customer is written
                 # without it (plan then changes nothing: a config is never cleared).
-                entry.notes.append(
+                entry.note(
+                    CONFIG,
                     f"the expense config could not be read ({text(exc)}); not written: "
-                    "export again to include it"
+                    "export again to include it",
                 )
 
     await asyncio.gather(*(read(e) for e in selection.entries if e.config_due))
@@ -108,12 +119,13 @@ async def read_for_export(
 
 def select(owner: str, companies: Sequence[Company], *, adopt: bool) -> Selection:
     """Which companies become customers, with which uid; never another owner's."""
-    warnings: list[str] = []
+    warnings: list[Warned] = []
     left_out: list[str] = []
 
     def skip(company: Company, why: str) -> None:
         left_out.append(f"company {company.id} {quoted(company.name)}: {why}")
-        warnings.append(f"company {company.id} {quoted(company.name)} not exported: {why}")
+        said = f"company {company.id} {quoted(company.name)} not exported: {why}"
+        warnings.append(Warned(said, LEFT_OUT, company.id))
 
     managed = sorted((c for c in companies if c.owner == owner), key=lambda c: c.id)
     by_uid: dict[str, list[Company]] = defaultdict(list)
@@ -188,16 +200,18 @@ def _accounting(entry: Entry) -> Connection | None:
     if len(active) > 1:
         shown = ", ".join(f"{label(c)} ({c.status})" for c in active)
         entry.keep_accounting = True
-        entry.notes.append(
+        entry.note(
+            KEEP_ACCOUNTING,
             f"{len(active)} active accounting connections ({shown}): written as accounting:"
             " {keep: true}, so nothing is unlinked; to keep one, write its platform instead"
-            " (the plan then unlinks or deletes the others)"
+            " (the plan then unlinks or deletes the others)",
         )
     if chosen.platform is None:
-        entry.notes.append(
+        entry.note(
+            UNNAMEABLE,
             f"accounting connection {label(chosen)} ({chosen.status}) is not a Sync for "
             "Expenses platform the file can name; it is left as it is (reconcile never unlinks"
-            " or deletes what the file cannot name)"
+            " or deletes what the file cannot name)",
         )
         return None
     return chosen
@@ -210,19 +224,22 @@ def to_customer(
     entry: Entry, config: ExpenseConfig | None, fleet: FleetHabit | None = None
 ) -> Customer:
     company = entry.company
-    notes = entry.notes
     name = company.name
     if not NAME_PATTERN.fullmatch(name):
         name = _NOT_IN_NAME.sub("", re.sub(r"\s", " ", name)).strip() or "Unnamed company"
-        notes.append(f"name {quoted(company.name)} cannot be written; written as {quoted(name)}")
+        entry.note(
+            NAME, f"name {quoted(company.name)} cannot be written; written as {quoted(name)}"
+        )
     description = company.description or None
     if description and _CONTROL.search(description):
         description = _CONTROL.sub(" ", description)
-        notes.append("the description holds control characters; they are written as spaces")
+        entry.note(DESCRIPTION, "the description holds control characters; written as spaces")
     protect = company.protected
     if PROTECT_TAG in company.tags and not protect:
-        notes.append(f"tag {PROTECT_TAG}={text(company.tags[PROTECT_TAG])}: plan would remove it")
-    tags = _user_tags(company, protect, notes)
+        entry.note(
+            TAGS, f"tag {PROTECT_TAG}={text(company.tags[PROTECT_TAG])}: plan would remove it"
+        )
+    tags = _user_tags(company, protect, entry)
     accounting = entry.accounting
     expenses = any(
         c.is_partner_expense and c.status in ACTIVE_STATUSES for c in company.connections
@@ -230,7 +247,7 @@ def to_customer(
     if not expenses and accounting is not None and accounting.status == PENDING:
         expenses = expenses_intended(entry, accounting, fleet)
     if config is not None and not all((config.bank_account, config.supplier, config.customer)):
-        notes.append("the expense config is incomplete (an id is missing); not written")
+        entry.note(CONFIG, "the expense config is incomplete (an id is missing); not written")
         config = None
     return Customer(
         uid=entry.uid,
@@ -250,7 +267,7 @@ def to_customer(
     )
 
 
-def _user_tags(company: Company, protect: bool, notes: list[str]) -> dict[str, str]:
+def _user_tags(company: Company, protect: bool, entry: Entry) -> dict[str, str]:
     limit = MAX_USER_TAGS_PROTECTED if protect else MAX_USER_TAGS
     tags: dict[str, str] = {}
     for key, value in sorted(company.tags.items()):
@@ -260,13 +277,15 @@ def _user_tags(company: Company, protect: bool, notes: list[str]) -> dict[str, s
             continue  # said above
         shown = f"{text(key)}={text(value)}"
         if key.startswith(RESERVED_TAG_PREFIX):
-            notes.append(f"tag {shown} is reserved for reconcile; plan would remove it")
+            entry.note(TAGS, f"tag {shown} is reserved for reconcile; plan would remove it")
         elif _CONTROL.search(key + value) or not 1 <= len(key) <= MAX_TAG_KEY:
-            notes.append(f"tag {shown} cannot be written; plan would remove it")
+            entry.note(TAGS, f"tag {shown} cannot be written; plan would remove it")
         elif len(value) > MAX_TAG_VALUE:
-            notes.append(f"tag {text(key)} has a value over {MAX_TAG_VALUE} characters; left out")
+            entry.note(
+                TAGS, f"tag {text(key)} has a value over {MAX_TAG_VALUE} characters; left out"
+            )
         elif len(tags) >= limit:
-            notes.append(f"tag {shown}: more than {limit} user tags fit; plan would remove it")
+            entry.note(TAGS, f"tag {shown}: more than {limit} user tags fit; plan would remove it")
         else:
             tags[key] = value
     return tags
@@ -274,14 +293,30 @@ def _user_tags(company: Company, protect: bool, notes: list[str]) -> dict[str, s
 
 def export_text(
     owner: str, selection: Selection, configs: dict[str, ExpenseConfig | None], *, adopt: bool
-) -> tuple[str, list[str]]:
-    """The file and the warnings (one per comment), both in a stable order."""
+) -> tuple[str, list[Warned]]:
+    """The file and the warnings (one per comment, then one saying what guesses rest on), both
+    in a stable order. No comment holds a fleet-wide count: a comment changes only when its own
+    customer does."""
     fleet = FleetHabit.of(selection.entries)
     customers = [to_customer(e, configs.get(e.company.id), fleet) for e in selection.entries]
     comments = {e.uid: [f"export: {n}" for n in e.notes] for e in selection.entries if e.notes}
     warnings = [
-        f"{e.uid} (company {e.company.id}): {n}" for e in selection.entries for n in e.notes
+        Warned(f"{e.uid} (company {e.company.id}): {n}", kind, e.uid)
+        for e in selection.entries
+        for n, kind in zip(e.notes, e.kinds, strict=True)
     ] + selection.warnings
+    guessed = sum(1 for w in warnings if w.kind == GUESS)
+    if guessed:
+        warnings.append(
+            Warned(
+                f"expenses: true was guessed for {guessed} customer(s) awaiting authorization, "
+                f"because {fleet.with_expenses} of the {fleet.linked} Linked customers exported "
+                "have the partner expense connection; each is marked "
+                f"`export: {GUESS_MARK.rstrip()}` in the file: review them",
+                GUESS,
+                FLEET,
+            )
+        )
     adopted = sum(1 for e in selection.entries if e.adopt)
     command = f"reconcile export --owner {owner}" + (" --adopt" if adopt else "")
     to_adopt = f", {adopted} of them to adopt (id:)" if adopted else ""
@@ -289,9 +324,36 @@ def export_text(
         f"Exported from Codat by `{command}`: {len(customers)} customers{to_adopt}.",
         "Review the `export:` comments (what this file cannot say) before committing.",
     ]
+    if guessed:
+        header.append(
+            "Values the live fleet cannot tell are guesses, marked "
+            f"`export: {GUESS_MARK.rstrip()}`: confirm or change each."
+        )
     footer = _footer(selection.left_out)
     state = DesiredState(owner, tuple(customers))
     return dump(state, comments=comments, header=header, footer=footer), warnings
+
+
+FLEET = "the fleet"  # the subject of a warning about the whole export (what a guess rests on)
+
+
+def summary_by_kind(warnings: Iterable[Warned], examples: int = 3) -> list[str]:
+    """One line per kind of warning, most frequent first: the count, the first few subjects,
+    and what the kind rests on fleet-wide (said once here, never in a customer's comment)."""
+    by_kind: dict[str, list[Warned]] = defaultdict(list)
+    for warning in warnings:
+        by_kind[warning.kind].append(warning)
+    lines = []
+    for kind, said in sorted(by_kind.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        listed = list(dict.fromkeys(w.subject for w in said if w.subject != FLEET))
+        more = f" and {len(listed) - examples} more" if len(listed) > examples else ""
+        shown = ", ".join(text(s) for s in listed[:examples])
+        line = f"{len(listed) or len(said):6d}  {kind}" + (
+            f" (e.g. {shown}{more})" if shown else ""
+        )
+        lines.append(line)
+        lines.extend(f"        {w}" for w in said if w.subject == FLEET)
+    return lines
 
 
 def _footer(left_out: Iterable[str]) -> list[str]:

@@ -19,6 +19,36 @@ LINKED, PENDING, DEAUTHORIZED = (
 )
 
 
+# The kinds of what export says (its `export:` comments and warnings), for the summary by kind.
+TWINS = "duplicate uid: the entry describes one twin"
+SAME_NAME = "untagged companies of one name, adopted as separate customers"
+GUESS = "guess: expenses: true for a customer awaiting authorization"
+EXPENSES_KEPT = "expenses: true kept: its partner expense connection is Deauthorized"
+EXPENSES_FALSE = "expenses: false for a customer awaiting authorization"
+KEEP_ACCOUNTING = "several active accounting connections: accounting: {keep: true}"
+UNNAMEABLE = "an accounting platform the file cannot name: left as it is"
+NAME = "a name the file cannot hold as it is"
+DESCRIPTION = "a description with control characters"
+TAGS = "a tag the file cannot hold: plan would remove it"
+CONFIG = "an expense config not written"
+LEFT_OUT = "a company not exported"
+GUESS_MARK = "guess: "
+
+
+class Warned(str):
+    """A warning of export (its text as printed) with its kind and subject (a uid, or a
+    company id), for the summary by kind."""
+
+    kind: str
+    subject: str
+
+    def __new__(cls, value: str, kind: str, subject: str) -> Warned:
+        made = super().__new__(cls, value)
+        made.kind = kind
+        made.subject = subject
+        return made
+
+
 @dataclass
 class Entry:
     """One company on its way to becoming a customer."""
@@ -31,6 +61,11 @@ class Entry:
     # rather than choosing one, which would unlink the others.
     keep_accounting: bool = False
     notes: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)  # the kind of each note
+
+    def note(self, kind: str, what: str) -> None:
+        self.notes.append(what)
+        self.kinds.append(kind)
 
     @property
     def config_due(self) -> bool:
@@ -61,10 +96,18 @@ def describe_company(company: Company) -> str:
 def note_twins(entry: Entry, twins: list[Company], skip: Callable[[Company, str], None]) -> None:
     kept, others = twins[0], twins[1:]
     uid = entry.uid
-    entry.notes.append(
+    extra = ", ".join(c.id for c in others)
+    check = (
+        "check in the Codat portal which one the customer uses, then delete the other"
+        if any(_is_live(c) for c in others)
+        else f"delete {extra} in the Codat portal"
+    )
+    entry.note(
+        TWINS,
         f"{len(twins)} companies carry {UID_TAG}={uid}: this entry is {describe_company(kept)}; "
         f"also {'; '.join(describe_company(c) for c in others)}; plan leaves this customer "
-        "alone until a person resolves it"
+        f"alone until a person resolves it: {check} (or remove its {UID_TAG} tag), or write "
+        f"`id: {kept.id}` on this entry",
     )
     for twin in others:
         if _is_live(twin):
@@ -89,11 +132,12 @@ def note_same_names(adopted: list[Entry]) -> None:
             others = "; ".join(
                 f"uid {o.uid}: {describe_company(o.company)}" for o in group if o is not entry
             )
-            entry.notes.append(
+            entry.note(
+                SAME_NAME,
                 f"{len(group)} untagged companies are named {quoted(entry.company.name)}, "
                 f"adopted as separate customers (also {others}); if they are one customer, "
                 "keep the entry of the one with live connections and remove the other's "
-                "(it then stays in Codat, unmanaged)"
+                "(it then stays in Codat, unmanaged)",
             )
 
 
@@ -132,16 +176,20 @@ def expenses_intended(entry: Entry, accounting: Connection, fleet: FleetHabit | 
     shown = label(accounting)
     partner = [c for c in entry.company.connections if c.is_partner_expense]
     if any(c.status == DEAUTHORIZED for c in partner):
-        entry.notes.append(
+        entry.note(
+            EXPENSES_KEPT,
             f"expenses: true: its partner expense connection exists (Deauthorized); it is "
-            f"created again once the customer authorizes {shown}"
+            f"created again once the customer authorizes {shown}",
         )
         return True
     if fleet is not None and fleet.expenses_usual and not partner:
-        entry.notes.append(
-            f"expenses: true: awaiting authorization of {shown}, and {fleet.with_expenses} of "
-            f"the {fleet.linked} Linked customers exported have the partner expense connection; "
-            "it is created once the customer authorizes (write false if this one should not)"
+        # No fleet-wide count here: the comment must not change when other customers do.
+        entry.note(
+            GUESS,
+            f"{GUESS_MARK}expenses: true: awaiting authorization of {shown}, so no partner "
+            "expense connection can exist yet; guessed from this owner's Linked customers, most "
+            "of which have one. It is created once the customer authorizes: write false if "
+            "this one should not have it",
         )
         return True
     if partner:
@@ -150,8 +198,9 @@ def expenses_intended(entry: Entry, accounting: Connection, fleet: FleetHabit | 
         why = "no partner expense connection exists yet"
     else:
         why = "no partner expense connection exists yet and most Linked customers have none"
-    entry.notes.append(
+    entry.note(
+        EXPENSES_FALSE,
         f"expenses: false: awaiting authorization of {shown} and {why}; write `expenses: true` "
-        "if it should be created once the customer authorizes"
+        "if it should be created once the customer authorizes",
     )
     return False

@@ -86,8 +86,9 @@ def test_fields_and_order(tmp_path: Path) -> None:
     config = ExpenseConfig("89", "124", "140")
     text, warnings, state = export(companies, tmp_path, configs={cid(2): config})
     # a awaits authorization; the one Linked customer has the partner expense connection
-    [warning] = warnings
-    assert warning.startswith("a (company") and "expenses: true: awaiting authorization" in warning
+    [warning, basis] = warnings
+    assert warning.startswith("a (company") and "guess: expenses: true: awaiting" in warning
+    assert "guessed for 1 customer(s) awaiting authorization, because 1 of the 1" in basis
     a, b = state.customers
     assert (a.uid, a.accounting, a.protect, a.expenses, a.expense_config) == (
         "a",

@@ -53,7 +53,9 @@ def test_awaiting_authorization_keeps_expenses_when_the_fleet_uses_them(tmp_path
     text, warnings, state = export([*fleet, pending], tmp_path)
     by_uid = {c.uid: c for c in state.customers}
     assert by_uid["p"].expenses is True
-    assert "expenses: true: awaiting authorization of Xero (gbol), and 3 of the 3" in text
+    assert "# export: guess: expenses: true: awaiting authorization of Xero (gbol)" in text
+    assert " of the " not in text  # no fleet-wide count in a comment
+    assert "because 3 of the 3 Linked customers exported" in warnings[-1]
     assert any(w.startswith("p (company") for w in warnings)
 
 

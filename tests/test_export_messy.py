@@ -91,8 +91,9 @@ def test_the_live_twin_is_written_and_intent_is_kept(
     assert "companies carry reconcile.uid=" in text and "this entry is " in text
     entry_line = next(line for line in text.splitlines() if "this entry is " in line)
     assert "Linked Xero (gbol)" in entry_line.split("; also ")[0]
-    assert "an empty twin of" in stderr and "duplicate of" not in stderr
+    assert "an empty twin of" in text and "duplicate of" not in stderr
+    assert "duplicate uid: the entry describes one twin" in stderr  # the summary by kind
     assert "untagged companies are named" in text
-    assert "expenses: true: awaiting authorization of" in text
+    assert "export: guess: expenses: true: awaiting authorization of" in text
     # the twin's customer is refused as a duplicate, not planned twice
     assert any("reconcile.uid" in r["reason"] for r in plan["refused"])

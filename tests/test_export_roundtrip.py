@@ -110,8 +110,12 @@ def test_round_trips_with_and_without_adopt(tmp_path: Path) -> None:
         assert stdout.stdout == text
 
         adopted = tmp_path / "adopted.yaml"
-        result = ok(cli("export", "--owner", OWNER, "--adopt", "--out", str(adopted), env=env(url)))
+        args = ("export", "--owner", OWNER, "--adopt", "--out", str(adopted), "--verbose")
+        result = ok(cli(*args, env=env(url)))
         assert "Warning:" in result.stderr and "more than 8 user tags fit" in result.stderr
+        lines = result.stderr.splitlines()
+        summary = next(i for i, line in enumerate(lines) if line.startswith("Warnings by kind ("))
+        assert all(i < summary for i, line in enumerate(lines) if line.startswith("Warning:"))
         atext = adopted.read_text()
         assert "uid: jones-co\n" in atext and "uid: jones-co-2\n" in atext
         assert atext.count("# export: 2 untagged companies are named ") == 2

@@ -149,7 +149,21 @@ def test_company_of_another_owner_is_never_taken_over() -> None:
 def test_duplicate_uid_is_reported_and_customer_untouched() -> None:
     plan = plan_for([customer(name="New name")], [company(id="c1"), company(id="c2")])
     assert not plan.actions
-    assert "c1, c2" in plan.refused[0].reason
+    reason = plan.refused[0].reason
+    assert 'carry reconcile.uid=cus-1: c1 "Acme"' in reason and 'c2 "Acme"' in reason, reason
+    assert "no twin holds a connection: keep one (the oldest is c1)" in reason, reason
+
+
+def test_the_twin_holding_the_connections_is_named_first_and_id_settles_it() -> None:
+    """Not the lowest id: the twin with the customer's connections; `id:` it and the customer
+    is planned against that twin, the other left alone with a warning."""
+    twins = [company(id="c1"), company(id="c2", connections=(conn("a", "Linked"),))]
+    reason = plan_for([customer()], twins).refused[0].reason
+    assert reason.index('c2 "Acme"') < reason.index('c1 "Acme"'), reason
+    assert "keep c2, which holds the customer's connections: delete c1" in reason, reason
+    settled = plan_for([customer(id="c2", accounting="qhyg")], twins)
+    assert not settled.refused and not settled.actions, settled
+    assert any("c1 also carries reconcile.uid=cus-1" in w for w in settled.warnings)
 
 
 # ------------------------------------------------------------------ accounting
@@ -408,7 +422,9 @@ def test_duplicates_that_left_the_file_are_not_offboarded() -> None:
     plan = plan_for([customer()], [company(), *twins])
     assert not plan.actions
     (refusal,) = plan.refused
-    assert "d1, d2" in refusal.reason and refusal.uid == "gone"
+    assert "gone: d1 " in refusal.reason and refusal.uid == "gone"
+    assert "more than one twin holds connections" in refusal.reason, refusal.reason
+    assert "add customer gone back with `id: d1`" in refusal.reason, refusal.reason
 
 
 @pytest.mark.parametrize("state", ["absent", "deleted"])

@@ -298,4 +298,6 @@ def test_uid_tag_set_to_another_customers_uid_holds_the_create() -> None:
     assert not plan.actions
     reasons = {r.uid: r.reason for r in plan.refused}
     assert "restore the tag reconcile.uid=cus-5 on company c5" in reasons["cus-5"]
-    assert reasons["cus-6"].startswith("duplicate: companies c6, c5")
+    assert reasons["cus-6"].startswith("duplicate: ")
+    assert "2 companies carry reconcile.uid=cus-6: c5 " in reasons["cus-6"]
+    assert 'c6 "Wonka"' in reasons["cus-6"]

@@ -149,3 +149,28 @@ def test_everything_landed_is_already_applied() -> None:
 
     found = verdict(applied, configs={"c-cfg": ExpenseConfig("89", "124", "140")})
     assert found.remaining == () and len(found.landed) == len(plan.actions)
+
+
+def test_what_a_landed_action_did_is_no_change_behind_the_plan() -> None:
+    """Issue 25, case 11: c-move's unlink of m1 landed (another apply made it); the connection
+    create beside it depends on the accounting connections, which differ only by that unlink:
+    nothing is held, every remaining action runs."""
+    found = verdict(_conn_status("c-move", 0, "Unlinked"))
+    assert [(a.kind, a.connection_id) for a in found.landed] == [(Kind.UNLINK_CONNECTION, "m1")]
+    assert found.held == () and found.changed == ()
+    assert found.runnable == found.remaining
+    assert any(a.kind is Kind.CREATE_CONNECTION and a.uid == "move" for a in found.runnable)
+
+
+def test_partly_applied_holds_only_the_customers_changed_behind_the_plan() -> None:
+    def both(live: Companies) -> Companies:
+        live = _conn_status("c-move", 0, "Unlinked")(live)  # landed
+        return _tweak("c-ren", name="Someone Else")(live)  # changed behind the plan
+
+    found = verdict(both)
+    assert {a.uid for a in found.held} == {"ren"}
+    assert any('ren company c-ren "Acme": name "Acme" -> ' in line for line in found.changed)
+    assert {a.uid for a in found.runnable} == {a.uid for a in found.remaining} - {"ren"}
+    # The control: a status the plan's unlink cannot explain holds c-move too.
+    deauthorized = verdict(_conn_status("c-move", 0, "Deauthorized"))
+    assert deauthorized.landed == () and deauthorized.changed

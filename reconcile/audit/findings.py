@@ -34,6 +34,7 @@ from reconcile.audit.model import Finding, FindingKind
 from reconcile.converge.classify import classify, is_transient, policy_kind
 from reconcile.durations import format_age, format_duration
 from reconcile.model import Company, Connection, Customer, DesiredState, Policy, parse_time
+from reconcile.planner.duplicates import describe_duplicate, describe_twins, order_twins, twin_facts
 from reconcile.plans import Action, CustomerChange, Kind, Note, Plan
 
 
@@ -51,8 +52,9 @@ def audit_findings(
     found: list[Finding] = []
     found.extend(_duplicates(ctx))
     found.extend(_foreign(ctx))
-    # A duplicate or a foreign id is the planner's refusal too: said once, by its own kind.
-    said = {f.uid for f in found if f.uid is not None}
+    # A duplicate or a foreign id is the planner's refusal too: said once, by its own kind
+    # (a duplicate the file settles with `id:` is planned, so its changes are said too).
+    said = {f.uid for f in found if f.uid is not None and not f.facts.get("named_by_id")}
     found.extend(_changes(plan, desired.policy, said))
     found.extend(_authorizations(ctx, plan, now, stale_after))
     acted_on = {a.company_id for a in plan.actions if a.company_id}
@@ -221,18 +223,40 @@ def _awaiting(note: Note, cid: str | None, now: datetime, stale_after: timedelta
 
 
 def _duplicates(ctx: _Context) -> Iterable[Finding]:
+    """Each twin with its creation date and connections, the one holding the customer's
+    connections first (that twin is the finding's company), and the way to resolve it."""
     for uid, twins in ctx.by_uid.items():
         if len(twins) < 2:
             continue
-        ids = sorted(c.id for c in twins)
+        ordered = order_twins(twins)
+        customer = ctx.customers.get(uid)
+        chosen = customer.id if customer is not None else None
+        if chosen is not None and chosen in {t.id for t in ordered}:
+            others = ", ".join(t.id for t in ordered if t.id != chosen)
+            detail = (
+                f"{len(ordered)} companies carry reconcile.uid={uid}: {describe_twins(ordered)}. "
+                f"The file names {chosen} with id:, so plan manages that one and leaves {others} "
+                "alone: delete it in the Codat portal (or remove its reconcile.uid tag)"
+            )
+        else:
+            chosen = None
+            detail = (
+                "plan leaves this customer alone until a person resolves it. "
+                + describe_duplicate(uid, ordered, in_file=customer is not None)
+            )
         yield Finding(
             FindingKind.DUPLICATES,
             uid,
-            ctx.name_of(uid, twins[0]),
-            ids[0],
-            f"{len(ids)} companies carry reconcile.uid={uid}: {', '.join(ids)}; plan leaves "
-            "this customer alone until a person removes the extra ones (or their tags)",
-            facts={"company_ids": ids},
+            ctx.name_of(uid, ordered[0]),
+            ordered[0].id,
+            detail,
+            since=ordered[0].created,
+            facts={
+                "company_ids": [t.id for t in ordered],
+                "twins": [twin_facts(t) for t in ordered],
+                "keep": ordered[0].id,
+                "named_by_id": chosen,
+            },
         )
 
 

@@ -45,13 +45,25 @@ OWNER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
     help="With --env: the desired-state files that declare the environments (their key, base "
     "URL and account).",
 )
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="Print every warning on stderr (by default: a summary by kind; each warning is an "
+    "`export:` comment in the file).",
+)
 @sandbox_options
 def export(
-    owner: str, adopt: bool, out: Path | None, environments_from: tuple[Path, ...], where: Where
+    owner: str,
+    adopt: bool,
+    out: Path | None,
+    environments_from: tuple[Path, ...],
+    verbose: bool,
+    where: Where,
 ) -> None:
     """Write a desired-state file from live Codat (review it, commit it, plan)."""
     from reconcile.codat.readonly import ReadOnlyClient
-    from reconcile.export import export_text, read_for_export
+    from reconcile.export import export_text, read_for_export, summary_by_kind
+    from reconcile.export_notes import Warned
 
     if not OWNER_PATTERN.fullmatch(owner):
         fail(
@@ -67,15 +79,24 @@ def export(
             )
         desired = load_desired(environments_from, where)
 
-    async def go() -> tuple[str, list[str], int, int]:
+    async def go() -> tuple[str, list[Warned], int, int]:
         async with open_client(where, ReadOnlyClient, desired=desired) as client:
             selection, configs = await read_for_export(client, owner, adopt=adopt)
             text, warnings = export_text(owner, selection, configs, adopt=adopt)
             return text, warnings, len(selection.entries), client.requests_sent
 
     text, warnings, customers, requests = run(go())
-    for warning in warnings:
-        click.echo(f"Warning: {warning}", err=True)
+    if verbose:
+        for warning in warnings:
+            click.echo(f"Warning: {warning}", err=True)
+    if warnings:  # said once, by kind, at the end: the detail is in the file's comments
+        lines = "\n".join(f"  {line}" for line in summary_by_kind(warnings))
+        detail = "" if verbose else "; --verbose prints each here"
+        click.echo(
+            f"Warnings by kind ({len(warnings)}); each is an `export:` comment at its customer "
+            f"(or the file's end){detail}:\n{lines}",
+            err=True,
+        )
     if out is None:
         click.echo(text, nl=False)
     else:

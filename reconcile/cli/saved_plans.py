@@ -242,8 +242,16 @@ def apply_saved(
             if fresh is None:
                 _print_outcome(plan, refusals, "already_applied", fmt)
                 return refusals
+            fresh_plan, held = fresh
             click.echo(f"Applying the saved plan {path} (owner {text(plan.owner)})", err=True)
-            return await run_plan(fresh, client)
+            code = await run_plan(fresh_plan, client)
+            if held:
+                click.echo(
+                    f"{path}: {held} action(s) of customers changed behind the plan were not "
+                    "applied (listed above): run plan for them.",
+                    err=True,
+                )
+            return EXIT_ERROR if held and code == EXIT_OK else code
 
     raise SystemExit(run(go()))
 
@@ -337,31 +345,52 @@ async def _check_account(client: CodatClient, saved: SavedPlan, path: Path) -> N
         fail(str(exc))
 
 
-async def _check_fresh(client: CodatClient, saved: SavedPlan, path: Path, fmt: str) -> Plan | None:
+async def _check_fresh(
+    client: CodatClient, saved: SavedPlan, path: Path, fmt: str
+) -> tuple[Plan, int] | None:
     """Read again what the plan acts on and judge it (`reconcile.plans.file.staleness`): the plan
-    to run (dated by this read), None when it was applied already; exit 1 otherwise."""
+    to run (dated by this read) and how many actions it holds back, None when it was applied
+    already; exit 1 when none landed and something changed behind it.
+
+    Partly applied (another apply made some actions, or an apply was stopped): the landed
+    actions count as done and the remaining ones of customers whose state is what the plan saw
+    run; those of a customer changed behind the plan are held and named (exit 1 at the end)."""
     from reconcile.escape import text
     from reconcile.plans.file import configured, touched
     from reconcile.plans.file.live import read_companies, read_configs
-    from reconcile.plans.file.staleness import Live, describe_remaining, judge
+    from reconcile.plans.file.staleness import Live, describe_remaining, judge, resumed
 
     plan = saved.plan
     companies, gone = await read_companies(client, plan.owner, touched(plan))
     read_at = (client.server_time or datetime.now(UTC)) - timedelta(seconds=1)
     configs = await read_configs(client, configured(plan), gone)
-    verdict = judge(saved, Live(tuple(companies), frozenset(gone), configs))
+    live = Live(tuple(companies), frozenset(gone), configs)
+    verdict = judge(saved, live)
     if not verdict.remaining:
         click.echo(f"{path}: already applied: nothing to do.", err=fmt == "json")
         return None
     if verdict.landed:
-        lines = "\n".join(f"  {line}" for line in describe_remaining(verdict.remaining))
         click.echo(
-            f"Error: {path}: partly applied: {len(verdict.landed)} of {verdict.total} actions "
-            f"landed, {len(verdict.remaining)} remain: run plan (reconcile plan PATH... --out "
-            f"FILE), review it, and apply that. Remaining:\n{lines}",
+            f"{path}: partly applied: {len(verdict.landed)} of {verdict.total} actions already "
+            "landed (another apply made them, or an apply stopped before the end): counted as "
+            f"done; {len(verdict.runnable)} remaining action(s) of customers as the plan saw "
+            "them are applied.",
             err=True,
         )
-        raise SystemExit(EXIT_ERROR)
+        if verdict.held:
+            lines = "\n".join(f"  {line}" for line in describe_remaining(verdict.held))
+            why = "\n".join(f"  {line}" for line in verdict.changed)
+            click.echo(
+                f"Error: {path}: {len(verdict.held)} remaining action(s) not applied: their "
+                f"customers changed behind the plan since it was made:\n{why}\nNot applied:\n"
+                f"{lines}\nMake a new plan for them (reconcile plan PATH... --out FILE), review "
+                "it, and apply that.",
+                err=True,
+            )
+            if not verdict.runnable:
+                raise SystemExit(EXIT_ERROR)
+        rest = resumed(plan, verdict, live)
+        return replace(rest, observed_at=read_at.isoformat()), len(verdict.held)
     if verdict.changed:
         lines = "\n".join(f"  {line}" for line in verdict.changed)
         click.echo(
@@ -372,7 +401,7 @@ async def _check_fresh(client: CodatClient, saved: SavedPlan, path: Path, fmt: s
             err=True,
         )
         raise SystemExit(EXIT_ERROR)
-    return replace(plan, observed_at=read_at.isoformat())
+    return replace(plan, observed_at=read_at.isoformat()), 0
 
 
 def _print_outcome(plan: Plan, code: int, status: str, fmt: str) -> None:

@@ -12,6 +12,7 @@ from reconcile.model import (
     Environment,
     ExpenseConfig,
     Location,
+    Moved,
     Policy,
     resolve_platform,
 )
@@ -27,6 +28,7 @@ def build_state(files: Sequence[tuple[str, Any, Locate]]) -> DesiredState:
     customers: list[Customer] = []
     environments: dict[str, Environment] = {}
     promote: tuple[str, ...] = ()
+    moved: list[Moved] = []
     for file, data, locate in files:
         owner = owner or data["owner"]
         for name, env in (data.get("environments") or {}).items():
@@ -36,6 +38,8 @@ def build_state(files: Sequence[tuple[str, Any, Locate]]) -> DesiredState:
         promote = promote or tuple(data.get("promote") or ())
         if "policy" in data:  # the cross-file checks made sure every file says the same
             policy = policy_of(data["policy"])
+        for entry in data.get("moved") or ():
+            moved.append(Moved(entry["from"], entry["to"]))
         defaults: dict[str, Any] = data.get("defaults") or {}
         for index, raw in enumerate(data["customers"]):
             line, col = locate(index)
@@ -47,6 +51,7 @@ def build_state(files: Sequence[tuple[str, Any, Locate]]) -> DesiredState:
         environments=environments,
         promote=promote,
         policy=policy,
+        moved=tuple(moved),
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from reconcile.desired.document import Document
+from reconcile.desired.moved import moved_checks
 from reconcile.desired.problems import Issue
 from reconcile.model import MAX_USER_TAGS, MAX_USER_TAGS_PROTECTED
 
@@ -22,6 +23,7 @@ def cross_checks(docs: Sequence[Document]) -> Iterator[Found]:
     yield from _policies(docs)
     yield from _unique(docs, "uid", "uid")
     yield from _unique(docs, "id", "company id")
+    yield from moved_checks(docs)
     for index, doc in enumerate(docs):
         yield from ((index, issue) for issue in _customer_checks(doc.data))
 

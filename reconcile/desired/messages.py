@@ -63,6 +63,8 @@ def noun(path: tuple[Any, ...]) -> str:
         return "defaults"
     if len(path) == 2 and path[0] == "customers":
         return "customer"
+    if len(path) == 2 and path[0] == "moved" and isinstance(path[1], int):
+        return f"moved entry {path[1] + 1}"
     last = path[-1]
     if path[0] == "defaults" and isinstance(last, str):
         return f"defaults.{last}"
@@ -219,9 +221,11 @@ def pattern_message(path: tuple[Any, ...], value: str) -> str:
             f"name {value!r} has characters Codat would strip: {bad};"
             " use letters A-Z, digits, spaces and - ' , & @ . ? ! only"
         )
-    if field in ("uid", "owner") and value == "":
+    if path[:1] == ("moved",) and field in ("from", "to"):
+        field = f"moved {field}"  # a uid, old or new
+    if field in ("uid", "owner", "moved from", "moved to") and value == "":
         return f"{field} must not be empty"
-    if field in ("uid", "owner"):
+    if field in ("uid", "owner", "moved from", "moved to"):
         return (
             f"{field} {value!r} is invalid: use 1-64 letters, digits, '.', '_' or '-',"
             " starting with a letter or digit"

@@ -1,1 +1,1 @@
-"""Reads of Codat that are not the planner's live state (see DESIGN §2)."""
+"""Reads of Codat that are not the planner's live state (see docs/design.md §2)."""

@@ -22,6 +22,7 @@ from reconcile.model.desired import (
     Environment,
     ExpenseConfig,
     Location,
+    Moved,
     Policy,
 )
 from reconcile.model.live import (
@@ -97,6 +98,7 @@ __all__ = [
     "Location",
     "MappingOption",
     "MappingOptions",
+    "Moved",
     "Platform",
     "Policy",
     "Profile",

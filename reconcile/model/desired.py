@@ -113,6 +113,16 @@ class Policy:
 
 
 @dataclass(frozen=True, slots=True)
+class Moved:
+    """`moved: [{from, to}]`: the company carrying reconcile.uid=`old` is customer `new`'s (a
+    renamed uid, as Terraform's moved block): it is retagged, nothing created or unlinked."""
+
+    old: str
+    new: str
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class DesiredState:
     """The whole desired-state input of one run."""
 
@@ -125,3 +135,4 @@ class DesiredState:
     promote: tuple[str, ...] = ()
     environment: str | None = None
     policy: Policy = field(default_factory=Policy)
+    moved: tuple[Moved, ...] = ()

@@ -21,8 +21,9 @@ from reconcile.model import (
 )
 from reconcile.planner import guard
 from reconcile.planner.actions import connection_subject
+from reconcile.planner.duplicates import describe_duplicate
 from reconcile.planner.guard import active_connections
-from reconcile.planner.identity import SKIP, Index, Match, describe_twins
+from reconcile.planner.identity import SKIP, Index, Match
 from reconcile.planner.options import (
     DESTROY_ABSOLUTE_THRESHOLD,
     DESTROY_FRACTION_THRESHOLD,
@@ -55,7 +56,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
     options = options or PlanOptions()
     owner = desired.owner
     draft = Draft(owner, warnings=list(live.warnings))
-    index = Index(owner, live, draft)
+    index = Index(owner, live, draft, {m.new: m.old for m in desired.moved})
     for company in index.no_uid:
         draft.warnings.append(
             f'company {company.id} "{company.name}" is tagged {OWNER_TAG}={owner} but has no '
@@ -70,7 +71,9 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
         if match is not SKIP:
             matches[customer.uid] = match
 
-    desired_uids = {c.uid for c in desired.customers}
+    # A uid a `moved:` entry renames is the file's still: its company is retagged (or the
+    # move refused), never offboarded as an entry that left the file.
+    desired_uids = {c.uid for c in desired.customers} | {m.old for m in desired.moved}
     claimed = {m.company.id for m in matches.values() if m.company is not None}
     leaving = [
         c
@@ -100,13 +103,12 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
         twins = index.by_uid[company.uid or ""]
         if len(twins) > 1:
             if company is twins[0]:
-                ids = ", ".join(t.id for t in twins)
                 draft.refuse(
                     company.uid or "",
                     company.name,
                     "offboarding",
-                    f"duplicate: companies {ids} all carry {UID_TAG}={company.uid}; "
-                    "nothing is unlinked until a person resolves it. " + describe_twins(twins),
+                    "duplicate: nothing is unlinked until a person resolves it. "
+                    + describe_duplicate(company.uid or "", twins, in_file=False),
                 )
             continue
         retire.gone(company)

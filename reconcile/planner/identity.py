@@ -15,11 +15,11 @@ Edited uid tags that land on another company's identity are caught in `reconcile
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from reconcile.model import OWNER_TAG, UID_TAG, Company, Customer, LiveState, Status
-from reconcile.planner.actions import connection_subject
+from reconcile.model import OWNER_TAG, UID_TAG, Company, Customer, LiveState
+from reconcile.planner.duplicates import describe_duplicate
 from reconcile.planner.options import Draft
 
 
@@ -29,6 +29,7 @@ class Match:
 
     company: Company | None
     readopt: bool = False  # found by its uid tag, its owner tag gone
+    moved_from: str | None = None  # found by the old uid of a `moved:` entry: retagged
 
 
 SKIP = None  # `resolve` returns this for "ambiguous or refused: do not touch this customer"
@@ -37,8 +38,11 @@ SKIP = None  # `resolve` returns this for "ambiguous or refused: do not touch th
 class Index:
     """Live companies by uid and id, for one owner."""
 
-    def __init__(self, owner: str, live: LiveState, draft: Draft) -> None:
+    def __init__(
+        self, owner: str, live: LiveState, draft: Draft, moved: Mapping[str, str] | None = None
+    ) -> None:
         self.owner = owner
+        self.moved = moved or {}  # new uid -> old uid (`moved:`)
         self.live = live
         self.draft = draft
         self.managed = [c for c in live.companies if c.owner == owner]
@@ -57,6 +61,9 @@ class Index:
     def resolve(self, customer: Customer) -> Match | None:
         """The customer's Match, or SKIP after recording why it is refused."""
         matches = self.by_uid.get(customer.uid, [])
+        old = self.moved.get(customer.uid)
+        if old is not None and self.by_uid.get(old):
+            return self._moved(customer, old, matches)
         if customer.id is not None:
             return self._adopted(customer, matches)
         if len(matches) > 1:
@@ -83,19 +90,72 @@ class Index:
             return SKIP
         if adopted.uid not in (None, customer.uid):
             refuse(
-                customer, "company", f"company {adopted.id} already carries {UID_TAG}={adopted.uid}"
+                customer,
+                "company",
+                f"company {adopted.id} already carries {UID_TAG}={adopted.uid}; if this "
+                f"customer's uid was renamed, say so in the file: moved: [{{from: "
+                f"{adopted.uid}, to: {customer.uid}}}]",
             )
             return SKIP
-        others = [m.id for m in matches if m.id != adopted.id]
+        others = [m for m in matches if m.id != adopted.id]
+        if others and any(m.id == adopted.id for m in matches):
+            # `id:` names one twin of a duplicate: the file says which is the customer's.
+            self.draft.warnings.append(
+                f"{', '.join(c.id for c in others)} also carries {UID_TAG}={customer.uid}; the "
+                f"file names {adopted.id} with id:, so the other twin is left alone: delete it "
+                f"in the Codat portal (or remove its {UID_TAG} tag)"
+            )
+            return Match(adopted)
         if others:
             refuse(
                 customer,
                 "company",
-                f"duplicate: {', '.join(others)} also carries {UID_TAG}={customer.uid} "
+                f"duplicate: {', '.join(c.id for c in others)} also carries "
+                f"{UID_TAG}={customer.uid} "
                 f"besides adopted {adopted.id}; resolve by hand",
             )
             return SKIP
         return Match(adopted)
+
+    def _moved(self, customer: Customer, old: str, matches: list[Company]) -> Match | None:
+        """`moved: {from: old, to: customer}` while a company still carries the old uid: that
+        company is this customer's, retagged (nothing created, nothing unlinked)."""
+        holders = self.by_uid[old]
+        taken = [
+            *matches,
+            *(c for c in self.live.uid_holders.get(customer.uid, ()) if c.owner != self.owner),
+        ]
+        refuse = self.draft.refuse_customer
+        olds = ", ".join(c.id for c in holders)
+        if taken:
+            news = ", ".join(f'{c.id} "{c.name}"' for c in taken)
+            refuse(
+                customer,
+                "company",
+                f"moved from {old} not applied: company {news} already carries {UID_TAG}="
+                f"{customer.uid} and {olds} carries {UID_TAG}={old}; retagging would give two "
+                f"companies one uid. If {taken[0].id} is this customer's, remove the moved "
+                f"entry (and list {old} with state: absent to offboard the other); otherwise "
+                f"remove {UID_TAG} from {taken[0].id} in the Codat portal. Then plan again",
+            )
+            return SKIP
+        if len(holders) > 1:
+            refuse(
+                customer,
+                "company",
+                f"moved from {old} not applied: duplicate: " + describe_duplicate(old, holders),
+            )
+            return SKIP
+        company = holders[0]
+        if customer.id is not None and customer.id != company.id:
+            refuse(
+                customer,
+                "company",
+                f"moved from {old} names company {company.id} (it carries {UID_TAG}={old}) but "
+                f"id: names {customer.id}; remove one of them",
+            )
+            return SKIP
+        return Match(company, moved_from=old)
 
     def _by_uid_tag(self, customer: Customer) -> Match | None:
         """No company of this owner: is there one carrying the uid whose owner tag changed?"""
@@ -119,28 +179,9 @@ class Index:
         return Match(None)
 
     def _duplicate(self, customer: Customer, companies: Iterable[Company]) -> None:
-        twins = list(companies)
-        ids = ", ".join(c.id for c in twins)
         self.draft.refuse_customer(
             customer,
             "company",
-            f"duplicate: companies {ids} all carry {UID_TAG}={customer.uid}; "
-            "this customer is not touched until a person resolves it. " + describe_twins(twins),
+            "duplicate: this customer is not touched until a person resolves it. "
+            + describe_duplicate(customer.uid, companies),
         )
-
-
-def describe_twins(twins: Iterable[Company]) -> str:
-    """Each twin with its creation date and connections, so a person can tell them apart."""
-    return "; ".join(describe_company(c) for c in twins)
-
-
-def describe_company(company: Company) -> str:
-    held = [
-        f"{c.status} {connection_subject(c)}"
-        for c in company.connections
-        if c.status != Status.UNLINKED.value
-    ]
-    created = f"created {company.created}" if company.created else "creation date not given"
-    return f'{company.id} "{company.name}" ({created}): ' + (
-        ", ".join(held) if held else "no connections"
-    )

@@ -15,6 +15,7 @@ from reconcile.model import (
     PLATFORMS_BY_KEY,
     PROTECT_TAG,
     PROTECT_VALUE,
+    UID_TAG,
     Company,
     Connection,
     Customer,
@@ -64,8 +65,7 @@ class Protection:
 
 
 def adopting(customer: Customer, company: Company | None) -> bool:
-    """A customer's first plan after `id:` (or `export --adopt`): the company is not tagged
-    with any owner yet."""
+    """A customer's first plan after `id:` (or `export --adopt`): the company has no owner tag."""
     return customer.id is not None and company is not None and company.owner is None
 
 
@@ -96,7 +96,7 @@ class Present:
             )
         else:
             self.draft.observe(company)
-            update = self._update(customer, company, match.readopt)
+            update = self._update(customer, company, match)
             if update is not None:
                 actions.append(update)
         cid = company.id if company else None
@@ -124,7 +124,7 @@ class Present:
 
     # ------------------------------------------------------------------ company
 
-    def _update(self, customer: Customer, company: Company, readopt: bool) -> Action | None:
+    def _update(self, customer: Customer, company: Company, match: Match) -> Action | None:
         tags = wanted_tags(self.owner, customer, company)
         if len(tags) > MAX_TAGS:
             self.draft.refuse_customer(
@@ -136,13 +136,19 @@ class Present:
             )
             return None
         return build.update_company(
-            customer, company, tags, self._reason(customer, company, tags, readopt)
+            customer, company, tags, self._reason(customer, company, tags, match)
         )
 
     def _reason(
-        self, customer: Customer, company: Company, tags: dict[str, str], readopt: bool
+        self, customer: Customer, company: Company, tags: dict[str, str], match: Match
     ) -> str:
-        if readopt:
+        if match.moved_from is not None:
+            return (
+                f"moved: retags the company {UID_TAG}={match.moved_from} -> {customer.uid} "
+                "(the file's moved entry); creates nothing, unlinks nothing"
+                + _also(customer, company, {**tags, UID_TAG: match.moved_from})
+            )
+        if match.readopt:
             return (
                 f"re-adopting: the company carries reconcile.uid={customer.uid} but lost its "
                 f"{OWNER_TAG} tag; restores it" + _also(customer, company, tags)

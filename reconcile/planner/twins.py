@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from reconcile.model import UID_TAG, Company, Customer, Status
-from reconcile.planner.identity import Index, Match, describe_company
+from reconcile.planner.duplicates import describe_company
+from reconcile.planner.identity import Index, Match
 from reconcile.planner.options import Draft
 
 
@@ -219,7 +220,8 @@ def _refuse(
     if holder is None:
         where = f"carries {seen}, which is in no file"
         other = (
-            f" If the uid changed in the file instead, put uid {company.uid} back. If "
+            f" If the uid changed in the file instead, put uid {company.uid} back, or say so "
+            f"with moved: [{{from: {company.uid}, to: {customer.uid}}}]. If "
             f"{company.uid} is really leaving, add it with state: absent; if they are different "
             "customers, give this one its own name"
             if company.uid

@@ -88,6 +88,12 @@ def test_corpus_covers_every_kind_of_problem() -> None:
         "holds a DEL character (U+007F)",
         "whitespace other than a plain space",
         "a customer with protect: true has at most 7",
+        "to itself; remove this entry",
+        "which is no customer of the files",
+        "which is still a customer of the files",
+        "is moved on again",
+        "is moved twice",
+        "two moves onto",
     ]:
         assert phrase in text, phrase
 

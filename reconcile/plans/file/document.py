@@ -109,6 +109,8 @@ def customer_digest(customer: Customer | None) -> str | None:
 def settings_digest(desired: DesiredState) -> str:
     """The file-level settings (the owner, and whatever else a file sets for all customers)."""
     skip = {"customers", "files"}
+    if not desired.moved:  # a file without `moved:` digests as it did before the key existed
+        skip.add("moved")
     settings = {
         f.name: getattr(desired, f.name) for f in dataclasses.fields(desired) if f.name not in skip
     }

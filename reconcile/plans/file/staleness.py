@@ -2,15 +2,18 @@
 
 Each action is, in this order:
 - landed: Codat already holds what it wants (a re-run, a concurrent apply, a killed apply);
-- changed behind the plan: what this action depends on differs from what the plan saw (an
-  update depends on the company's name, description and tags; an unlink on that connection; a
-  config on the config and the accounting connection; ...), so a tag update does not go stale
-  because a connection was authorized;
+- changed behind the plan: what this action depends on differs from what the plan saw, once
+  what the plan's landed actions did to that company is accounted for (an update depends on the
+  company's name, description and tags; an unlink on that connection; a config on the config
+  and the accounting connection; ...), so a tag update does not go stale because a connection
+  was authorized, and a connection create does not because the plan's own unlink landed;
 - otherwise it remains to be applied.
 
-The verdict: every action landed ("already applied"); some did ("partly applied", the rest is
-for a new plan); none did and something an action depends on changed ("changed behind the
-plan", field by field, computed by reconcile.fielddiff); or the plan runs.
+The verdict: every action landed ("already applied"); none did and something an action depends
+on changed ("changed behind the plan", field by field, computed by reconcile.fielddiff: nothing
+runs); some did ("partly applied"): the landed ones count as done, the remaining ones of
+customers whose state is what the plan saw run (`runnable`), those of a customer changed behind
+the plan are held (`held`, with the changes); or the plan runs.
 """
 
 from __future__ import annotations
@@ -18,13 +21,13 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconcile.escape import quoted, text
 from reconcile.fielddiff import field_changes as _changed_leaves
 from reconcile.model import Company, ExpenseConfig, Status
-from reconcile.plans import Action, Kind
+from reconcile.plans import Action, CustomerChange, Kind, Plan
 from reconcile.plans.file.document import SavedPlan, Snapshot, snapshot
 
 
@@ -59,11 +62,20 @@ class Live:
 class Verdict:
     landed: tuple[Action, ...]
     remaining: tuple[Action, ...]
-    changed: tuple[str, ...]  # one line per change behind the plan (only when none landed)
+    # One line per change behind the plan: of any remaining action when none landed, of the
+    # held customers' actions when some did.
+    changed: tuple[str, ...]
+    held: tuple[Action, ...] = ()  # partly applied: remaining actions of changed customers
 
     @property
     def total(self) -> int:
         return len(self.landed) + len(self.remaining)
+
+    @property
+    def runnable(self) -> tuple[Action, ...]:
+        """Partly applied: the remaining actions whose customers are as the plan saw them."""
+        held = {id(a) for a in self.held}
+        return tuple(a for a in self.remaining if id(a) not in held)
 
 
 def judge(saved: SavedPlan, live: Live) -> Verdict:
@@ -72,12 +84,38 @@ def judge(saved: SavedPlan, live: Live) -> Verdict:
     remaining: list[Action] = []
     for action in plan.actions:
         (landed if _landed(plan.owner, action, live) else remaining).append(action)
-    if landed:
-        return Verdict(tuple(landed), tuple(remaining), ())
-    changed: list[str] = []
+    by_company: dict[str, list[Action]] = {}
+    for action in landed:
+        if action.company_id is not None:
+            by_company.setdefault(action.company_id, []).append(action)
+    changed: dict[str, list[str]] = {}  # uid -> its changes behind the plan
     for action in remaining:
-        changed.extend(_changes(saved, action, live))
-    return Verdict((), tuple(remaining), tuple(dict.fromkeys(changed)))
+        done = by_company.get(action.company_id or "", [])
+        lines = _changes(saved, action, live, done)
+        if lines:
+            changed.setdefault(action.uid, []).extend(lines)
+    said = tuple(dict.fromkeys(line for lines in changed.values() for line in lines))
+    if not landed:
+        return Verdict((), tuple(remaining), said)
+    held = tuple(a for a in remaining if a.uid in changed)
+    return Verdict(tuple(landed), tuple(remaining), said, held)
+
+
+def resumed(plan: Plan, verdict: Verdict, live: Live) -> Plan:
+    """The plan with only `verdict.runnable`: landed and held actions left out, and a company
+    a landed create made filled in for the actions that act on it."""
+    runnable = {id(a) for a in verdict.runnable}
+    changes: list[CustomerChange] = []
+    for change in plan.changes:
+        actions = tuple(a for a in change.actions if id(a) in runnable)
+        if not actions:
+            continue
+        company_id = change.company_id
+        if company_id is None:  # created by a landed action of this plan: it exists now
+            found = live.of_uid(plan.owner, change.uid)
+            company_id = found[0].id if len(found) == 1 else None
+        changes.append(replace(change, company_id=company_id, actions=actions))
+    return replace(plan, changes=tuple(changes))
 
 
 # ---------------------------------------------------------------------- landed
@@ -123,7 +161,9 @@ def _landed(owner: str, action: Action, live: Live) -> bool:
 # ---------------------------------------------------------------------- changed behind
 
 
-def _changes(saved: SavedPlan, action: Action, live: Live) -> list[str]:
+def _changes(
+    saved: SavedPlan, action: Action, live: Live, done: Iterable[Action] = ()
+) -> list[str]:
     plan = saved.plan
     cid = action.company_id
     if cid is None:
@@ -143,8 +183,27 @@ def _changes(saved: SavedPlan, action: Action, live: Live) -> list[str]:
     )
     now = snapshot(company, live.configs.get(cid), with_config="expense_config" in then)
     before, after = depends(action, then), depends(action, now)
+    _account_for(done, before, after)
     found.extend(f"{who}: {line}" for line in field_changes(before, after))
     return found
+
+
+def _account_for(done: Iterable[Action], before: dict[str, Any], after: dict[str, Any]) -> None:
+    """What the plan's own landed actions did to the company is no change behind the plan:
+    `before` (what it saw) becomes what it saw with those actions made."""
+    for action in done:
+        kind = action.kind
+        if kind in (Kind.UNLINK_CONNECTION, Kind.DELETE_CONNECTION):
+            for side in (before, after):
+                side.get("connections", {}).pop(action.connection_id or "", None)
+        elif kind is Kind.UPDATE_COMPANY and "name" in before:
+            before.update(_company_fields(action.after or {}))
+        elif kind in (Kind.CREATE_CONNECTION, Kind.CREATE_PARTNER_EXPENSE):
+            seen = set(before.get("connections", {}))
+            if "connections" in after:
+                after["connections"] = {k: v for k, v in after["connections"].items() if k in seen}
+        elif kind is Kind.SET_EXPENSE_CONFIG and "expense_config" in before:
+            before["expense_config"] = dict(action.after or {})
 
 
 def depends(action: Action, seen: Snapshot) -> dict[str, Any]:
