@@ -145,7 +145,8 @@ def test_round_trip_keeps_everything() -> None:
 def test_every_field_is_serialised(cls: type, serialised: Any) -> None:
     """A field added to the plan model must reach the document (and so the saved plan)."""
     doc = serialised(plan_to_dict(rich_plan()))
-    # A Plan's `linked` is never saved (a plan read back from a file shows no company id).
+    # `Plan.linked` (which companies have a Linked accounting connection) decides what a renderer
+    # may show of a fresh plan; it is never saved, so a plan read back shows no company id.
     implied = {"kind"} if cls is Note else {"notes", "linked"} if cls is Plan else set()
     missing = {f.name for f in dataclasses.fields(cls)} - set(doc) - implied
     assert not missing, f"{cls.__name__} fields missing from the plan document: {missing}"

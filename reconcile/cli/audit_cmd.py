@@ -15,7 +15,6 @@ from reconcile.cli.common import (
     EXIT_OK,
     Where,
     fail,
-    format_option,
     load_desired,
     open_client,
     paths_argument,
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     from reconcile.cli.notify_opts import Notifying
     from reconcile.codat import CodatClient
     from reconcile.model import DesiredState
+    from reconcile.model.onboarding import Onboarding
     from reconcile.planner import PlanOptions
 
 if TYPE_CHECKING:
@@ -83,7 +83,15 @@ class Duration(ParamType):
 @paths_argument
 @sandbox_options
 @plan_options
-@format_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "html"]),
+    default="text",
+    show_default=True,
+    help="markdown: an issue body or chat message; html: one static page (the watch's status "
+    "report: funnel, who waits, each customer) for a CI artifact, never with Link URLs.",
+)
 @click.option(
     "--fail-on",
     type=KindList(),
@@ -172,6 +180,10 @@ def audit(
         f"Reading {files}: {len(desired.customers)} customers, owner {desired.owner}", err=True
     )
 
+    from reconcile.facts.onboarding import onboarding
+
+    rows: list[tuple[Onboarding, ...]] = []
+
     async def go() -> Audit:
         async with open_client(where, SnapshotClient, desired=desired) as client:
             assert isinstance(client, SnapshotClient)
@@ -187,6 +199,7 @@ def audit(
             f"Reading Codat: {len(read.companies)} companies in the account ({requests})",
             err=True,
         )
+        rows.append(onboarding(desired, read.live))
         return build_audit(desired, read, options=options, fail_on=fail_on, stale_after=stale_after)
 
     report = run(go())
@@ -198,7 +211,12 @@ def audit(
         from reconcile.cli.private_files import write_private
 
         write_private(json_out, _render(report, "json", link_urls))
-    click.echo(_render(report, fmt, shown), nl=False)
+    if fmt == "html":  # never a Link URL, whatever --link-urls says (it fills --json-out)
+        from reconcile.render.audit_html import render_audit_html
+
+        click.echo(render_audit_html(report, rows[0] if rows else ()), nl=False)
+    else:
+        click.echo(_render(report, fmt, shown), nl=False)
     sys.exit(EXIT_CHANGES if report.drift else EXIT_OK)
 
 

@@ -4,10 +4,12 @@
                             [--register URL] [--notify FILE]
 
 Serves POST /webhooks/codat (Standard Webhooks signatures, secret from CODAT_WEBHOOK_SECRET or
-CODAT_WEBHOOK_SECRET_FILE) and GET /healthz on --listen, and GET /status, /metrics, /healthz on
---status-listen (internal: loopback names and --status-host only). Runs until SIGTERM (exit 143)
-or SIGINT (exit 130); exit 1 on bad input or when it cannot start. With --notify, tells the
-partner's app and the team what changed after each pass (reconcile/notify).
+CODAT_WEBHOOK_SECRET_FILE) and GET /healthz on --listen, and the status page (GET /,
+/customers/UID), GET /status, /metrics, /healthz and POST /resync (Bearer token from
+RECONCILE_WATCH_TOKEN or RECONCILE_WATCH_TOKEN_FILE) on --status-listen (internal: loopback
+names and --status-host only). Runs until SIGTERM (exit 143) or SIGINT (exit 130); exit 1 on bad
+input or when it cannot start. With --notify, tells the partner's app and the team what changed
+after each pass (reconcile/notify).
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ if TYPE_CHECKING:
     from reconcile.watch.seen import SeenIds
     from reconcile.watch.signature import Verifier
 
+TOKEN_ENV = "RECONCILE_WATCH_TOKEN"
+TOKEN_FILE_ENV = "RECONCILE_WATCH_TOKEN_FILE"
+MIN_TOKEN_CHARS = 16
 DEFAULT_LISTEN = "127.0.0.1:8787"
 DEFAULT_STATUS_LISTEN = "127.0.0.1:8788"
 
@@ -161,6 +166,7 @@ def watch(
         verifier = Verifier(secret_from_env(environment=desired.environment))
     except SecretError as exc:
         fail(str(exc))
+    resync_token = _resync_token()
     try:
         seen = SeenIds(state_dir / FILE_NAME)
     except SeenError as exc:
@@ -172,7 +178,7 @@ def watch(
                 "reach it and what must be in front of it"
             )
     guarding = Guarding(connection_cap(max_connections), read_deadline)
-    listeners = Listeners(listen, status_listen, status_hosts)
+    listeners = Listeners(listen, status_listen, status_hosts, resync_token)
     sys.exit(
         run(_serve(where, paths, desired, verifier, seen, guarding, listeners, resync, notify))
     )
@@ -189,6 +195,31 @@ class Listeners:
     public: tuple[str, int]
     internal: tuple[str, int]
     status_hosts: tuple[str, ...]
+    resync_token: str | None = None
+
+
+def _resync_token() -> str | None:
+    """The Bearer token of POST /resync (None: not offered), from the environment or a file."""
+    import os
+
+    value = os.environ.get(TOKEN_ENV)
+    source = TOKEN_ENV
+    path = os.environ.get(TOKEN_FILE_ENV)
+    if path:
+        source = TOKEN_FILE_ENV
+        try:
+            value = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"{TOKEN_FILE_ENV}: cannot read {escaped(path)} ({exc}); name a readable file")
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) < MIN_TOKEN_CHARS:
+        fail(
+            f"{source} holds fewer than {MIN_TOKEN_CHARS} characters: anyone could guess it; "
+            "use a long random token (e.g. `openssl rand -hex 32`)"
+        )
+    return value
 
 
 async def _register(where: Where, desired: DesiredState, url: str, state_dir: Path) -> None:
@@ -215,6 +246,7 @@ async def _serve(
     notify: Notifying | None = None,
 ) -> int:
     from reconcile.watch.controller import serve
+    from reconcile.watch.deliveries import Deliveries
     from reconcile.watch.guard import ConnectionGuard
     from reconcile.watch.metrics import Metrics
     from reconcile.watch.passes import default_converge
@@ -240,18 +272,26 @@ async def _serve(
             metrics,
             seen,
             on_delivery=notifier.on_delivery if notifier else None,
+            deliveries=Deliveries(status, metrics, _log),
         )
         guard = ConnectionGuard(
             guarding.max_connections, guarding.read_deadline, metrics.connection_dropped
         )
         bound = listeners.internal[0]  # its own address is one of its names (not a wildcard)
         own = () if bound in ("0.0.0.0", "::") else (f"[{bound}]" if ":" in bound else bound,)
-        status_app = create_status_app(metrics, status.document, (*listeners.status_hosts, *own))
+        status_app = create_status_app(
+            metrics,
+            status.document,
+            (*listeners.status_hosts, *own),
+            view=status.view,
+            resync=scheduler.resync,
+            resync_token=listeners.resync_token,
+        )
         _log(
             f"watch listening on {_url(sock)} (owner {desired.owner}, "
             f"{len(desired.customers)} customers, resync every {resync:g} s)"
         )
-        _log(f"status and metrics on {_url(status_sock)} (internal)")
+        _log(f"status page, status and metrics on {_url(status_sock)} (internal)")
         try:
             return await serve(scheduler, [(app, sock), (status_app, status_sock)], guard, _log)
         finally:

@@ -37,7 +37,7 @@ class PassResult:
     companies_read: int = 0
     read_at: datetime | None = None  # Codat's clock at the read
     scope: frozenset[str] | None = None  # the company ids asked for (None: the whole fleet)
-    live: LiveState | None = None  # what was read (notifications tell customers' states from it)
+    live: LiveState | None = None  # what was read (notifications and the status page use it)
 
     @property
     def failed(self) -> tuple[Outcome, ...]:

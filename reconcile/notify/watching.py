@@ -59,7 +59,7 @@ def notifying_converge(client: CodatClient, notifier: Notifier) -> Converge:
             raise
         notifier.healthy(PASS)
         notifier.record(snapshot_of(result, desired))
-        passed = report(result)
+        passed = report(result, desired)
         if passed.quota_stopped:
             notifier.health(QUOTA, "quota_paused", QUOTA_TEXT)
         return passed

@@ -8,6 +8,9 @@ store is opened here, at construction).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -23,15 +26,20 @@ from reconcile.sandbox.api.routes import (
 from reconcile.sandbox.errors import ApiError
 from reconcile.sandbox.layers import stack
 from reconcile.sandbox.link import link_routes
+from reconcile.sandbox.onetime import OneTimeLinks
 from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.store.store import Store
 
 
-def create_core(options: SandboxOptions, store: Store | None = None) -> Starlette:
-    """The Codat app without the cross-cutting layers (auth and error bodies included)."""
+def create_core(
+    options: SandboxOptions, store: Store | None = None, clock: Callable[[], float] = time.time
+) -> Starlette:
+    """The Codat app without the cross-cutting layers (auth and error bodies included).
+    `clock` (seconds since the epoch): when one-time Link URLs expire."""
     store = store or Store(options.db_path, omit_integration_key=options.omit_integration_key)
+    one_time = OneTimeLinks(options.db_path, clock) if options.one_time_links else None
     core = Starlette(
-        routes=[*api_routes(), *link_routes(store)],
+        routes=[*api_routes(), *link_routes(store, one_time)],
         middleware=[
             Middleware(ServerErrors),
             Middleware(BasicAuth, api_key=options.api_key),
@@ -40,6 +48,7 @@ def create_core(options: SandboxOptions, store: Store | None = None) -> Starlett
     )
     core.state.store = store
     core.state.options = options
+    core.state.one_time_links = one_time
     if options.deliver_webhooks:  # the serving process delivers the outbox (any writer fills it)
         from reconcile.sandbox.webhooks.delivery import WebhookDispatcher
 
@@ -48,5 +57,5 @@ def create_core(options: SandboxOptions, store: Store | None = None) -> Starlett
     return core
 
 
-def create_app(options: SandboxOptions) -> ASGIApp:
-    return stack.wrap(create_core(options), options, joins_unit=True)
+def create_app(options: SandboxOptions, clock: Callable[[], float] = time.time) -> ASGIApp:
+    return stack.wrap(create_core(options, clock=clock), options, joins_unit=True, clock=clock)

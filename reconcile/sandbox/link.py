@@ -7,6 +7,12 @@
 - `POST .../deny`: the customer cancelled; like Codat, the connection stays PendingAuth and its
   `linkUrl` can be opened again later.
 - `POST .../revoke`: Linked -> Deauthorized (the customer revoked access at the platform).
+- `POST .../reauthorize`: Deauthorized -> Linked (the customer signs in again, as Codat's Link
+  offers for a deauthorized connection).
+
+With one-time Link URLs (`sandbox serve --one-time-links`, reconcile/sandbox/onetime.py) a
+connection's page opens only through a fresh ticket (once, within a day) or the session cookie
+that ticket set; an old or used link answers 410.
 
 Every POST answers 303 back to the connection's page (post/redirect/get), whose `outcome`
 query parameter names what happened. A choice the current status does not offer (e.g. revoking a
@@ -41,6 +47,12 @@ from starlette.routing import BaseRoute, Route
 
 from reconcile.sandbox.api.common import call
 from reconcile.sandbox.layers.common import LayerDB
+from reconcile.sandbox.onetime import (
+    SESSION_COOKIE,
+    SESSION_SECONDS,
+    TICKET_PARAM,
+    OneTimeLinks,
+)
 from reconcile.sandbox.registry import DEAUTHORIZED, LINKED, PENDING_AUTH, UNLINKED
 
 if TYPE_CHECKING:
@@ -70,12 +82,20 @@ ACTIONS: Final = {
     "authorize": (PENDING_AUTH, LINKED, "authorized"),
     "deny": (PENDING_AUTH, PENDING_AUTH, "denied"),
     "revoke": (LINKED, DEAUTHORIZED, "revoked"),
+    "reauthorize": (DEAUTHORIZED, LINKED, "reauthorized"),
 }
 OUTCOMES: Final = {
     "authorized": "Access granted: the connection is now linked.",
     "denied": "Access was not granted. The connection is still waiting for authorization; "
     "you can come back to this page at any time.",
     "revoked": "Access revoked: the connection is now deauthorized.",
+    "reauthorized": "Access granted again: the connection is linked once more.",
+}
+LINK_REFUSALS: Final = {
+    "unknown": "This link is not valid for this connection.",
+    "used": "This link was already used: each link works once.",
+    "expired": "This link has expired: links work for a day.",
+    "missing": "This page opens only through the link you were sent.",
 }
 STATUS_TEXT: Final = {
     PENDING_AUTH: "Waiting for authorization",
@@ -86,6 +106,7 @@ STATUS_TEXT: Final = {
 BUTTONS: Final = {
     PENDING_AUTH: (("authorize", "Authorize", "primary"), ("deny", "Deny", "secondary")),
     LINKED: (("revoke", "Revoke access", "danger"),),
+    DEAUTHORIZED: (("reauthorize", "Re-authorize", "primary"),),
 }
 
 _CSS: Final = """
@@ -223,6 +244,12 @@ def _connection_page(
                 f"<p>{escape(str(company['name']))} asks for access to your "
                 f"{escape(platform)} data.</p>"
             )
+        elif status == DEAUTHORIZED:
+            parts.append(
+                f"<p>Access to your {escape(platform)} data was revoked. "
+                f"{escape(str(company['name']))} asks for it again: sign in to "
+                f"{escape(platform)} to re-authorize.</p>"
+            )
         parts.append(f'<div class="actions">{forms}</div>')
     else:
         parts.append("<p>There is nothing to do for this connection.</p>")
@@ -243,8 +270,23 @@ def _forbidden(back: str) -> HTMLResponse:
     )
 
 
-def link_routes(store: Store) -> list[BaseRoute]:
+def _link_refused(reason: str) -> HTMLResponse:
+    return _page(
+        "Link not valid",
+        "<h1>This link cannot be used</h1>\n"
+        f"<p>{escape(LINK_REFUSALS.get(reason, LINK_REFUSALS['unknown']))} Ask the company "
+        "that sent it for a fresh link.</p>",
+        410,
+    )
+
+
+def link_routes(store: Store, one_time: OneTimeLinks | None = None) -> list[BaseRoute]:
     tokens = PageTokens(store.db_path)
+
+    def session_ok(request: Request, company_id: str, connection_id: str) -> bool:
+        return one_time is None or one_time.session(
+            company_id, connection_id, request.cookies.get(SESSION_COOKIE)
+        )
 
     def lookup(request: Request) -> tuple[Wire, Wire] | HTMLResponse:
         company_id = request.path_params["company_id"]
@@ -280,6 +322,25 @@ def link_routes(store: Store) -> list[BaseRoute]:
         if isinstance(found, HTMLResponse):
             return found
         company, connection = found
+        if one_time is not None:
+            ticket = request.query_params.get(TICKET_PARAM)
+            if ticket:  # a fresh link: used up now; its session opens the page and its choices
+                refusal = await one_time.redeem(company["id"], connection["id"], ticket)
+                if refusal is not None:
+                    return _link_refused(refusal)
+                base = _connection_url(company["id"], connection["id"])
+                answer = RedirectResponse(base, status_code=303, headers=SECURITY_HEADERS)
+                answer.set_cookie(
+                    SESSION_COOKIE,
+                    ticket,
+                    max_age=int(SESSION_SECONDS),
+                    path=base.removesuffix("/start"),
+                    httponly=True,
+                    samesite="strict",
+                )
+                return answer
+            if not session_ok(request, company["id"], connection["id"]):
+                return _link_refused("missing")
         token = tokens.token(company["id"], connection["id"])
         return _connection_page(company, connection, request.query_params.get("outcome"), token)
 
@@ -289,8 +350,10 @@ def link_routes(store: Store) -> list[BaseRoute]:
             return found
         company, connection = found
         back = _connection_url(company["id"], connection["id"])
-        if not _same_origin(request) or not tokens.valid(
-            company["id"], connection["id"], await _form_token(request)
+        if (
+            not _same_origin(request)
+            or not session_ok(request, company["id"], connection["id"])
+            or not tokens.valid(company["id"], connection["id"], await _form_token(request))
         ):
             return _forbidden(back)
         applies_to, becomes, outcome = ACTIONS[action]

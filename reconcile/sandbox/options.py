@@ -84,6 +84,8 @@ class SandboxOptions:
     webhook_drop_rate: float = 0.0
     webhook_duplicate_rate: float = 0.0
     webhook_svix_headers: bool = False  # Codat's older `svix-*` header names
+    # One-time Link URLs: a fresh `linkUrl` on each read, working once within a day
+    one_time_links: bool = False
     # One JSON line per request
     request_log: Path | None = None
     # Request bodies above this many bytes are refused (413) while they are read

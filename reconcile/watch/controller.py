@@ -1,7 +1,8 @@
 """Serve the receiver and run the scheduler in one event loop, until SIGTERM or SIGINT.
 
 The first SIGTERM (SIGINT) starts nothing new, lets the pass in flight finish what it sent and
-exits 143 (130), as `apply` does; a second one exits at once. SIGHUP re-reads the desired files.
+exits 143 (130), as `apply` does; a second one exits at once. SIGHUP re-reads the desired files
+and starts a full pass.
 uvicorn's own signal handling is switched off: the watch decides when the server stops.
 """
 
@@ -117,7 +118,7 @@ def _install_signals(scheduler: Scheduler, log: Callable[[str], None]) -> Callab
     handlers: dict[int, Callable[[], None]] = {
         signal.SIGINT: lambda: stop(signal.SIGINT),
         signal.SIGTERM: lambda: stop(signal.SIGTERM),
-        signal.SIGHUP: lambda: scheduler.reload("SIGHUP"),
+        signal.SIGHUP: lambda: scheduler.reload("SIGHUP", full_pass=True),
     }
     installed = []
     for signum, handler in handlers.items():

@@ -2,7 +2,11 @@
 status in the payload is never trusted (Codat's own `connection.deleted` example says Linked);
 the pass reads the company fresh.
 
-    connection.* / company.*       converge that company
+    connection.* / company.*       converge that company; a connection event about an error
+                                   (an active dataConnectionErrors entry, connection.failed, or
+                                   connection.disconnected with a Deauthorized or Unlinked
+                                   status) is shown on /status at once, as reported, until the
+                                   company's pass reads it
     client.rateLimit.reached       pause writes until the reset (`expiryDate`, when readable)
     client.rateLimit.reset         resume, with a full pass
 """
@@ -37,6 +41,12 @@ class Hint:
     kind: Literal["company", "quota_reached", "quota_reset"]
     company_id: str | None = None
     resets_at: datetime | None = None
+    event_type: str | None = None
+    error: str | None = None  # what a connection event reports as wrong (unverified, shown)
+
+
+MAX_ERROR_TEXT = 200
+ERROR_STATUSES = ("Deauthorized", "Unlinked")
 
 
 def read_hint(event: dict[str, Any]) -> Hint | None:
@@ -50,7 +60,37 @@ def read_hint(event: dict[str, Any]) -> Hint | None:
     if not isinstance(kind, str) or not kind.startswith(("company.", "connection.")):
         return None
     company = _company_id(payload, kind)
-    return Hint("company", company_id=company) if company else None
+    if not company:
+        return None
+    error = _reported_error(payload, kind) if kind.startswith("connection.") else None
+    return Hint("company", company_id=company, event_type=kind, error=error)
+
+
+def _reported_error(payload: dict[str, Any], kind: str) -> str | None:
+    connection = payload.get("connection")
+    connection = connection if isinstance(connection, dict) else {}
+    errors = connection.get("dataConnectionErrors")
+    active = [
+        e
+        for e in (errors if isinstance(errors, list) else [])
+        if isinstance(e, dict) and str(e.get("status", "Active")).casefold() == "active"
+    ]
+    if active:
+        newest = active[-1]
+        text = newest.get("errorMessage") or newest.get("statusText") or newest.get("statusCode")
+        return _short(f"connection error: {text}" if text else "a connection error")
+    status = connection.get("status")
+    if kind not in ("connection.disconnected", "connection.failed"):
+        return None  # created, connected, reconnected, deleted: the pass says what they mean
+    if isinstance(status, str) and status in ERROR_STATUSES:
+        return f"the connection is {status}"
+    if kind == "connection.failed":
+        return "the connection failed"
+    return None
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_TEXT else text[: MAX_ERROR_TEXT - 1] + "…"
 
 
 def _company_id(payload: dict[str, Any], kind: str) -> str | None:

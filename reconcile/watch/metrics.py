@@ -41,6 +41,13 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self.last_delivery = Gauge(
+            "reconcile_watch_webhook_last_delivery_timestamp_seconds",
+            "Unix time of the last webhook delivery accepted, and of the last refused (not "
+            "signed with the watch's secret).",
+            ["outcome"],
+            registry=r,
+        )
         self.last_resync = Gauge(
             "reconcile_watch_last_good_resync_timestamp_seconds",
             "Unix time when the last full pass finished without a failure.",

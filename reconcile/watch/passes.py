@@ -11,7 +11,7 @@ replays instead of duplicating), and says who must act on everything else.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -23,6 +23,18 @@ if TYPE_CHECKING:
     from reconcile.converge import PassResult
     from reconcile.executor import Stopper
     from reconcile.model import DesiredState
+    from reconcile.model.onboarding import Onboarding
+
+
+@dataclass(frozen=True)
+class Done:
+    """One action a pass sent, for the log and the customer's timeline."""
+
+    uid: str
+    kind: str
+    subject: str
+    outcome: str  # applied, failed, ...
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,11 @@ class PassReport:
     quota_resets_at: datetime | None = None  # when it resets, if Codat said
     stopped: bool = False  # a signal stopped it: what it did not start is left for later
     requests: int = 0
+    done: tuple[Done, ...] = ()  # what was sent, action by action (not_started left out)
+    # Where the pass saw each customer it read in the funnel (None: not known)
+    onboarding: tuple[Onboarding, ...] | None = None
+    # company id -> uid of the companies it read (kept inside the watch, never shown)
+    companies: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -53,22 +70,27 @@ def default_converge(client: CodatClient) -> Converge:
         from reconcile.converge import run_pass
 
         result = await run_pass(desired, client, company_ids=company_ids, stopper=stopper)
-        return report(result)
+        return report(result, desired)
 
     return converge
 
 
-def report(result: PassResult) -> PassReport:
+def report(result: PassResult, desired: DesiredState | None = None) -> PassReport:
     """The scheduler's view of `reconcile converge`'s result."""
     applied: Counter[str] = Counter()
     failed: Counter[str] = Counter()
+    done: list[Done] = []
     for outcome in result.applied.outcomes:
         kind = outcome.action.kind.value
         if outcome.status == "applied":
             applied[kind] += 1
         elif outcome.status != "not_started":
             failed[kind] += 1
+        if outcome.status != "not_started":
+            action = outcome.action
+            done.append(Done(action.uid, kind, action.subject, outcome.status, outcome.detail))
     stop = result.applied.stopped
+    rows, companies = _read(result, desired)
     # What waits, as converge sorted it (never a Link URL: see reconcile.model.who).
     waiting = result.classified.waiting
     return PassReport(
@@ -80,4 +102,31 @@ def report(result: PassResult) -> PassReport:
         quota_resets_at=stop.resets_at if stop is not None and stop.reason == "quota" else None,
         stopped=stop is not None and stop.reason in ("interrupt", "terminate"),
         requests=result.requests,
+        done=tuple(done),
+        onboarding=rows,
+        companies=companies,
     )
+
+
+def _read(
+    result: PassResult, desired: DesiredState | None
+) -> tuple[tuple[Onboarding, ...] | None, dict[str, str]]:
+    """The funnel and the company ids of what the pass read (a pass of some companies: only
+    their customers)."""
+    live = result.live
+    if live is None or desired is None:
+        return None, {}
+    from reconcile.facts.onboarding import after_pass, onboarding
+
+    companies: dict[str, str] = {
+        c.id: c.uid for c in live.companies if c.uid and c.owner == desired.owner
+    }
+    applied: dict[str, set[str]] = {}
+    for outcome in result.applied.outcomes:
+        if outcome.status == "applied":
+            applied.setdefault(outcome.action.uid, set()).add(outcome.action.kind.value)
+    rows = after_pass(onboarding(desired, live), {uid: frozenset(k) for uid, k in applied.items()})
+    if result.scope is not None:
+        seen = set(companies.values())
+        rows = tuple(r for r in rows if r.uid in seen)
+    return rows, companies

@@ -6,7 +6,9 @@
 - Codat's daily quota used up (a pass stopped by it, a 429 saying so, or a
   `client.rateLimit.reached` event): no pass runs until the reset (or a `client.rateLimit.reset`
   event), then a full pass.
-- The desired files are polled; a change (or SIGHUP) re-reads them and runs a full pass.
+- The desired files are polled; a change re-reads them and runs a full pass. SIGHUP (and an
+  authenticated `POST /resync`) starts a full pass at once, SIGHUP after re-reading the files.
+- Log lines name the customer (uid) and what was done or seen, one line each.
 - `stop()`: the pass in flight starts nothing new, finishes what it sent, and `run` returns.
 """
 
@@ -66,6 +68,12 @@ class Scheduler:
     def hint(self, hint: Hint) -> None:
         """What a verified webhook asks for (called by the receiver; never waits)."""
         if hint.kind == "company" and hint.company_id:
+            uid = self.status.hinted(hint)
+            if hint.error:
+                who = uid or "a company not read yet"
+                self.log(
+                    f"{escaped(who)}: Codat sent {hint.event_type} reporting {escaped(hint.error)}"
+                )
             self.company(hint.company_id)
         elif hint.kind == "quota_reached":
             self.pause_for_quota(hint.resets_at)
@@ -93,13 +101,19 @@ class Scheduler:
         self._end_pause()
         self.queue.full_pass()
 
-    def reload(self, why: str) -> None:
-        """Re-read the desired files (SIGHUP): in a thread, so deliveries are answered meanwhile."""
-        task = asyncio.get_running_loop().create_task(self.reload_now(why))
+    def resync(self, why: str) -> None:
+        """A full pass as soon as the one in flight ends (`POST /resync`)."""
+        self.log(f"{why}: starting a full pass")
+        self.queue.full_pass()
+
+    def reload(self, why: str, *, full_pass: bool = False) -> None:
+        """Re-read the desired files (SIGHUP: then a full pass, whatever they say): in a thread,
+        so deliveries are answered meanwhile."""
+        task = asyncio.get_running_loop().create_task(self.reload_now(why, full_pass=full_pass))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def reload_now(self, why: str) -> None:
+    async def reload_now(self, why: str, *, full_pass: bool = False) -> None:
         async with self._reloading:
             outcome = await asyncio.to_thread(self.files.reload)
             if outcome.error is not None:
@@ -112,8 +126,14 @@ class Scheduler:
                 self.status.desired_loaded_at = datetime.now(UTC)
                 self.status.owner = self.files.state.owner
                 self.queue.full_pass()
+            elif full_pass:
+                self.log(f"{why}: the desired files are unchanged; running a full pass")
+                self.queue.full_pass()
             self.status.desired_error = outcome.error
             self.metrics.desired_invalid.set(1 if outcome.error else 0)
+            if full_pass and outcome.error is not None:
+                self.log(f"{why}: running a full pass with the last good files")
+                self.queue.full_pass()
 
     def stop(self, stop: Stop) -> None:
         """Start nothing new; the pass in flight finishes what it sent; `run` returns."""
@@ -214,7 +234,8 @@ class Scheduler:
 
     def _record(self, report: PassReport, scope: str) -> None:
         self.status.passes += 1
-        self.status.record(report)
+        for uid, what in self.status.record(report):
+            self.log(f"{escaped(uid)}: {escaped(what)}")
         outcome = "quota" if report.quota_stopped else ("ok" if report.ok else "failed")
         self.metrics.record_pass(report, outcome, self.status.waiting_counts())
         self.status.last_pass_error = None

@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import sync_playwright
 from starlette.applications import Starlette
 
 from reconcile.sandbox.app import create_app
 from reconcile.sandbox.link import link_routes
 from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.store import Store
+from tests.browser import artifact, chromium
 from tests.sandbox_server import serve_sandbox
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 AUTH = {"Authorization": "Basic bGluay1wYWdlLXRlc3Q="}
 
 
@@ -129,7 +116,15 @@ async def test_authorize_deny_revoke(store: Store, client: httpx.AsyncClient) ->
     assert revoked.status_code == 303
     assert store.get_connection(cid, conn_id)["status"] == "Deauthorized"  # type: ignore[index]
     html = (await client.get(revoked.headers["location"])).text
-    assert 'data-status="Deauthorized"' in html and "<button" not in html
+    assert 'data-status="Deauthorized"' in html and "Revoke access" not in html
+    # As Codat's Link does: a deauthorized connection can be re-authorized from its page
+    assert ">Re-authorize</button>" in html and "There is nothing to do" not in html
+
+    reauthorized = await _choose(client, start, "reauthorize")
+    assert reauthorized.status_code == 303
+    assert reauthorized.headers["location"] == start + "?outcome=reauthorized"
+    assert store.get_connection(cid, conn_id)["status"] == "Linked"  # type: ignore[index]
+    assert "Access granted again" in (await client.get(reauthorized.headers["location"])).text
 
 
 @pytest.mark.anyio
@@ -250,21 +245,9 @@ def test_a_cross_site_post_is_refused_on_the_wire(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- real browser
 
 
-def _chromium_or_skip() -> str:
-    if CHROMIUM.exists():
-        return str(CHROMIUM)
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is required in CI (apt-get install chromium)")
-    found = shutil.which("chromium")
-    if found:
-        return found
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-
-
 @pytest.mark.slow
 @pytest.mark.browser
 def test_customer_authorizes_and_revokes_in_a_browser(tmp_path: Path) -> None:
-    executable = _chromium_or_skip()
     with (
         serve_sandbox(tmp_path / "sandbox.db") as base_url,
         httpx.Client(base_url=base_url, headers=AUTH, timeout=10) as api,
@@ -273,25 +256,29 @@ def test_customer_authorizes_and_revokes_in_a_browser(tmp_path: Path) -> None:
         assert connection["status"] == "PendingAuth"
         connection_url = f"/companies/{company['id']}/connections/{connection['id']}"
 
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page()
-                page.set_default_timeout(15_000)
-                page.goto(connection["linkUrl"])
-                assert page.get_by_role("heading", level=1).inner_text() == "Connect Xero"
-                assert "Browser Customer Ltd" in page.locator("main").inner_text()
-                page.get_by_role("button", name="Authorize").click()
-                page.wait_for_url(re.compile(r"outcome=authorized"))
-                assert page.locator("#status").inner_text() == "Linked"
-                assert api.get(connection_url).json()["status"] == "Linked"
+        with chromium() as browser:
+            page = browser.new_page()
+            page.set_default_timeout(15_000)
+            page.goto(connection["linkUrl"])
+            assert page.get_by_role("heading", level=1).inner_text() == "Connect Xero"
+            assert "Browser Customer Ltd" in page.locator("main").inner_text()
+            page.get_by_role("button", name="Authorize").click()
+            page.wait_for_url(re.compile(r"outcome=authorized"))
+            assert page.locator("#status").inner_text() == "Linked"
+            assert api.get(connection_url).json()["status"] == "Linked"
 
-                page.get_by_role("button", name="Revoke access").click()
-                page.wait_for_url(re.compile(r"outcome=revoked"))
-                assert page.locator("#status").inner_text() == "Deauthorized"
-                assert api.get(connection_url).json()["status"] == "Deauthorized"
-            finally:
-                browser.close()
+            page.get_by_role("button", name="Revoke access").click()
+            page.wait_for_url(re.compile(r"outcome=revoked"))
+            assert page.locator("#status").inner_text() == "Deauthorized"
+            assert api.get(connection_url).json()["status"] == "Deauthorized"
+
+            # As Codat's Link does: the customer re-authorizes the deauthorized connection
+            page.get_by_role("button", name="Re-authorize").click()
+            page.wait_for_url(re.compile(r"outcome=reauthorized"))
+            assert page.locator("#status").inner_text() == "Linked"
+            assert "Access granted again" in page.locator("main").inner_text()
+            assert api.get(connection_url).json()["status"] == "Linked"
+            page.screenshot(path=artifact("link-page-reauthorized.png"), full_page=True)
 
 
 @pytest.mark.anyio

@@ -62,11 +62,11 @@ def test_an_invalid_file_keeps_the_last_good_one_and_a_valid_change_is_taken(
             assert codat.writes_since(mark) == []
             assert codat.company("w-2")["name"] == "Watched Two"
 
-            # SIGHUP re-reads too (here: nothing changed, nothing runs).
+            # SIGHUP re-reads too, and starts a full pass even when nothing changed (issue 24).
             passes = watch.status()["passes"]
             watch.process.send_signal(signal.SIGHUP)
-            time.sleep(1.5)
-            assert watch.status()["passes"] == passes
+            watch.wait_for("SIGHUP's full pass", watch.passes_after(passes))
+            assert "SIGHUP: the desired files are unchanged; running a full pass" in watch.log()
             assert watch.stop(signal.SIGINT) == 130
             assert "Traceback" not in watch.log()
 

@@ -32,6 +32,7 @@ from reconcile.sandbox.api.common import (
     store_of,
 )
 from reconcile.sandbox.errors import ApiError, ValidationItem
+from reconcile.sandbox.onetime import fresh_links
 from reconcile.sandbox.store.filters import Condition, FilterError, parse_tags
 from reconcile.sandbox.store.store import COMPANY_FIELDS, NotFound
 
@@ -109,7 +110,9 @@ async def list_companies(request: Request) -> Response:
         query=query,
         order=order,
     )
-    return json_response(page_body(request, results, page, page_size, total))
+    return json_response(
+        await fresh_links(request, page_body(request, results, page, page_size, total))
+    )
 
 
 async def create_company(request: Request) -> Response:
@@ -121,7 +124,7 @@ async def create_company(request: Request) -> Response:
         fields.get("tags"),
         link_base_url=base_url(request),
     )
-    return json_response(company)
+    return json_response(await fresh_links(request, company))
 
 
 async def get_company(request: Request) -> Response:
@@ -129,7 +132,7 @@ async def get_company(request: Request) -> Response:
     company = await call(store_of(request).get_company, company_id)
     if company is None:
         raise company_not_found(company_id)
-    return json_response(company)
+    return json_response(await fresh_links(request, company))
 
 
 async def replace_company(request: Request) -> Response:

@@ -28,6 +28,7 @@ from reconcile.sandbox.api.common import (
     store_of,
 )
 from reconcile.sandbox.errors import ApiError, ValidationItem
+from reconcile.sandbox.onetime import fresh_links
 from reconcile.sandbox.registry import UNLINKED
 from reconcile.sandbox.store.store import CONNECTION_FIELDS, Conflict, NotFound, UnknownPlatform
 
@@ -54,7 +55,9 @@ async def list_connections(request: Request) -> Response:
         )
     except NotFound:
         raise company_not_found(company_id) from None
-    return json_response(page_body(request, results, page, page_size, total))
+    return json_response(
+        await fresh_links(request, page_body(request, results, page, page_size, total))
+    )
 
 
 async def create_connection(request: Request) -> Response:
@@ -79,7 +82,7 @@ async def create_connection(request: Request) -> Response:
         raise ApiError(
             NOT_ALLOWED, f"Only one active accounting connection is allowed: {exc}."
         ) from None
-    return json_response(connection)
+    return json_response(await fresh_links(request, connection))
 
 
 async def get_connection(request: Request) -> Response:
@@ -88,7 +91,7 @@ async def get_connection(request: Request) -> Response:
     connection = await call(store_of(request).get_connection, company_id, connection_id)
     if connection is None:
         raise _connection_not_found(company_id, connection_id)
-    return json_response(connection)
+    return json_response(await fresh_links(request, connection))
 
 
 async def unlink_connection(request: Request) -> Response:

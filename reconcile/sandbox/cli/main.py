@@ -148,6 +148,12 @@ def _rate(value: float) -> float:
     help="Sign webhooks under Codat's older svix-id/-timestamp/-signature header names.",
 )
 @click.option(
+    "--one-time-links",
+    is_flag=True,
+    help="Issue one-time Link URLs, as Codat does for some clients: a fresh linkUrl on each "
+    "read of a connection, working once, within a day.",
+)
+@click.option(
     "--request-log",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append one JSON line per request to FILE.",
@@ -172,6 +178,7 @@ def serve(
     webhook_duplicate_rate: float,
     webhook_retry_delays: tuple[float, ...],
     webhook_svix_headers: bool,
+    one_time_links: bool,
     request_log: Path | None,
 ) -> None:
     """Serve the sandbox on loopback until interrupted."""
@@ -202,6 +209,7 @@ def serve(
         webhook_duplicate_rate=webhook_duplicate_rate,
         webhook_retry_delays=webhook_retry_delays,
         webhook_svix_headers=webhook_svix_headers,
+        one_time_links=one_time_links,
         request_log=request_log,
     )
     app = create_app(options)
