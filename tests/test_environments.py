@@ -231,3 +231,46 @@ def test_converge_runs_for_the_named_environment(accounts: dict[str, object]) ->
     assert "owner acme-envs, environment prod;" in result.stderr
     assert read_log(logs["prod"])[before]["path"] == "/profile"
     assert "name one with --env NAME" in refused(run("converge", path))
+
+
+@pytest.mark.slow
+def test_plan_all_shows_every_environment_with_the_error_in_the_failing_one(
+    accounts: dict[str, object],
+) -> None:
+    """Issue 25: one environment that cannot be planned (here: no key for prod) no longer
+    stops the table: test is planned, prod's row carries its error, and the run exits 1."""
+    path = str(accounts["file"])
+    only_test = reconcile(
+        "plan",
+        path,
+        "--env",
+        "all",
+        url=None,
+        key=None,
+        env={"CODAT_API_KEY_TEST": KEYS["CODAT_API_KEY_TEST"]},
+    )
+    assert "not planned" not in refused(only_test)  # the table says it, on stdout
+    lines = only_test.stdout.splitlines()
+    rows = {line.split()[0]: line for line in lines[1:3]}
+    assert set(rows) == {"test", "prod"}
+    assert rows["test"].split()[-1].isdigit()  # planned: its counts
+    assert "error: see below" in rows["prod"]
+    assert "prod: not planned: no Codat API key for environment prod" in only_test.stdout
+    doc = json.loads(
+        reconcile(
+            "plan",
+            path,
+            "--env",
+            "all",
+            "--format",
+            "json",
+            url=None,
+            key=None,
+            env={"CODAT_API_KEY_TEST": KEYS["CODAT_API_KEY_TEST"]},
+        ).stdout
+    )
+    errors = {e["name"]: e["error"] for e in doc["environments"]}
+    assert errors["test"] is None and "no Codat API key" in errors["prod"]
+    # The control: with both keys, no row has an error and the run does not fail.
+    both = ok(run("plan", path, "--env", "all"), 0, 2)
+    assert "not planned" not in both.stdout and "error" not in both.stdout

@@ -124,11 +124,14 @@ def test_protect_true_puts_the_protect_tag_on_the_company() -> None:
     assert plan.actions[0].request.body["tags"][PROTECT_TAG] == "true"
 
 
-def test_a_protected_company_whose_entry_left_the_file_is_kept_and_warned() -> None:
+def test_a_protected_company_whose_entry_left_the_file_is_kept_and_refused() -> None:
     kept = company(protected=True, connections=(conn("a", "Linked"),))
     plan = plan_for([customer("cus-2", name="Other")], [kept])
     assert [a for a in plan.actions if a.uid == "cus-1"] == []
-    assert any("is protected" in w for w in plan.warnings)
+    (refusal,) = [r for r in plan.refused if r.uid == "cus-1"]
+    assert "is protected (reconcile.protect=true)" in refusal.reason, refusal
+    assert "left the file" in refusal.reason and "Linked" in refusal.reason
+    assert not any("is protected" in w for w in plan.warnings)
 
 
 def test_a_lost_protect_line_keeps_the_tag_and_the_protection() -> None:
@@ -225,8 +228,9 @@ def test_removing_expense_config_changes_nothing_and_is_said_once() -> None:
         company(f"cus-{i}", id=f"c{i}", name=f"N{i}", connections=(conn(f"a{i}", "Linked"),))
         for i in range(3)
     ]
+    removed = PlanOptions(had_config=frozenset(f"cus-{i}" for i in range(3)))  # `plan --base`
     plan = plan_for(
-        [customer(f"cus-{i}", name=f"N{i}", accounting="qhyg") for i in range(3)], fleet
+        [customer(f"cus-{i}", name=f"N{i}", accounting="qhyg") for i in range(3)], fleet, removed
     )
     assert not plan.actions
     assert sum("cannot clear an expense config" in w for w in plan.warnings) == 1

@@ -4,7 +4,8 @@
 re-implements a rule), sorted by `reconcile.converge.classify` (the one home of "who must act"):
 an action `policy.auto` pre-approves is a follow-up converge applies, any other waits for a
 review; each carries its field-level diff (deepdiff). Each finding is counted once: a duplicate
-or a foreign `id:` is not also a refusal, an orphan the plan acts on is its changes.
+or a foreign `id:` is not also a refusal, an orphan the plan acts on is its changes, and one
+it refuses is its refusal.
 Awaiting and re-authorization findings are the planner's notes too (so they name exactly the
 connections plan lists); their age is measured from the connection's `created` to `now`
 (Codat's clock at the read). Everything else reads the whole account's companies:
@@ -57,8 +58,7 @@ def audit_findings(
     said = {f.uid for f in found if f.uid is not None and not f.facts.get("named_by_id")}
     found.extend(_changes(plan, desired.policy, said))
     found.extend(_authorizations(ctx, plan, now, stale_after))
-    acted_on = {a.company_id for a in plan.actions if a.company_id}
-    found.extend(o for o in _orphans(ctx) if o.company_id not in acted_on)
+    found.extend(_orphans(ctx, plan))
     found.extend(_lookalikes(ctx))
     found.extend(_connection_errors(ctx))
     if targets:
@@ -123,11 +123,13 @@ def _changes(plan: Plan, policy: Policy, said: set[str]) -> Iterable[Finding]:
     for change in sorted_out.auto.changes:
         for action in change.actions:
             kind = policy_kind(action, plan.owner, by_uid[change.uid])
-            yield _action_finding(FindingKind.FOLLOW_UPS, change, action, kind)
+            yield _action_finding(_kind(change, FindingKind.FOLLOW_UPS), change, action, kind)
     for wait in sorted_out.review:
         assert wait.action is not None and wait.uid is not None
         kind = wait.facts.get("policy_kind")
-        finding = _action_finding(FindingKind.CHANGES, by_uid[wait.uid], wait.action, kind)
+        finding = _action_finding(
+            _kind(by_uid[wait.uid], FindingKind.CHANGES), by_uid[wait.uid], wait.action, kind
+        )
         facts = {**finding.facts, "held_because": wait.facts.get("held_because")}
         yield replace(finding, facts=facts)
     for refusal in plan.refused:
@@ -141,6 +143,12 @@ def _changes(plan: Plan, policy: Policy, said: set[str]) -> Iterable[Finding]:
             f"refused {refusal.subject}: {refusal.reason}",
             facts={"action": "refused", "subject": refusal.subject, "reason": refusal.reason},
         )
+
+
+def _kind(change: CustomerChange, otherwise: FindingKind) -> FindingKind:
+    """Drift that cut a customer off is a person's to hear of (the customer must authorize
+    again), with every action that restores that customer, whoever applies them."""
+    return FindingKind.CUT_OFF if any(a.cuts_off_customer for a in change.actions) else otherwise
 
 
 def _action_finding(
@@ -260,19 +268,25 @@ def _duplicates(ctx: _Context) -> Iterable[Finding]:
         )
 
 
-def _orphans(ctx: _Context) -> Iterable[Finding]:
+def _orphans(ctx: _Context, plan: Plan) -> Iterable[Finding]:
+    """Managed companies no file lists that the plan neither acts on nor refuses (an orphan
+    the plan acts on is its changes; one it refuses, its refusal): what the finding says the
+    plan does is read from the plan (`plan_leaves`)."""
+    acted_on = {a.company_id for a in plan.actions if a.company_id}
+    refused = {r.uid for r in plan.refused}
     for company in ctx.managed:
-        if company.id in ctx.adopted:
+        if company.id in ctx.adopted or company.id in acted_on:
             continue
         if company.uid is None:
             detail = (
                 f'company "{company.name}" carries reconcile.owner={ctx.owner} but no '
-                "reconcile.uid tag: plan leaves it alone; give it a uid tag or adopt it with id:"
+                f"reconcile.uid tag: {plan_leaves(plan, company)}; give it a uid tag or adopt "
+                "it with id:"
             )
-        elif company.uid not in ctx.customers:
+        elif company.uid not in ctx.customers and company.uid not in refused:
             detail = (
                 f'company "{company.name}" carries reconcile.uid={company.uid}, which no file '
-                "lists: plan offboards it (unlinks its connections)"
+                f"lists: {plan_leaves(plan, company)}"
             )
         else:
             continue
@@ -285,6 +299,19 @@ def _orphans(ctx: _Context) -> Iterable[Finding]:
             since=company.created,
             facts={"active_connections": sum(1 for c in company.connections if c.active)},
         )
+
+
+def plan_leaves(plan: Plan, company: Company) -> str:
+    """What the plan does about a company it has no action for, in words derived from the same
+    plan: it changes nothing of it, and why, from what the company holds."""
+    mine = [a for a in plan.actions if a.company_id == company.id]
+    if mine:  # not an orphan finding (its changes say it); kept exact should a caller ask
+        return "plan " + ", ".join(f"{a.kind.bucket}s {a.subject}" for a in mine)
+    active = [c for c in company.connections if c.active]
+    if not active:
+        return "plan changes nothing of it (it holds no active connection)"
+    held = ", ".join(f"{c.status} {_label(c)}" for c in active)
+    return f"plan changes nothing of it (it keeps {held})"
 
 
 def _lookalikes(ctx: _Context) -> Iterable[Finding]:

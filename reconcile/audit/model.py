@@ -31,6 +31,7 @@ WHO_HEADINGS: dict[Who, str] = {
 class FindingKind(StrEnum):
     """Declared most urgent first: text and Markdown print the kinds in this order."""
 
+    CUT_OFF = "cut_off"
     DUPLICATES = "duplicates"
     FOREIGN = "foreign"
     REFUSED = "refused"
@@ -54,6 +55,7 @@ class FindingKind(StrEnum):
 
 
 _TITLES: dict[FindingKind, str] = {
+    FindingKind.CUT_OFF: "Cut off: deleted outside the tool, the customer must authorize again",
     FindingKind.DUPLICATES: "Duplicates: several companies carry the same uid",
     FindingKind.FOREIGN: "Foreign: id: names a company of another owner",
     FindingKind.CONNECTION_ERRORS: "Connection errors reported by Codat",
@@ -68,6 +70,7 @@ _TITLES: dict[FindingKind, str] = {
 }
 
 _WHO: dict[FindingKind, Who] = {
+    FindingKind.CUT_OFF: "person",
     FindingKind.DUPLICATES: "person",
     FindingKind.FOREIGN: "person",
     FindingKind.REFUSED: "person",
@@ -85,6 +88,7 @@ KIND_ORDER: tuple[FindingKind, ...] = tuple(FindingKind)
 
 DEFAULT_FAIL_ON: frozenset[FindingKind] = frozenset(
     {
+        FindingKind.CUT_OFF,
         FindingKind.CHANGES,
         FindingKind.FOLLOW_UPS,
         FindingKind.REFUSED,

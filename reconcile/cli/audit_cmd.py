@@ -41,7 +41,7 @@ else:  # click < 8.2 has no generic ParamType at run time
 
 KINDS = tuple(kind.value for kind in FindingKind)  # most urgent first
 DEFAULT_FAIL_ON = (
-    "changes,follow_ups,refused,duplicates,foreign,needs_reauthorization,connection_errors,"
+    "cut_off,changes,follow_ups,refused,duplicates,foreign,needs_reauthorization,connection_errors,"
     "stale_authorization"
 )
 
@@ -141,6 +141,27 @@ class Duration(ParamType):
     type=click.Path(path_type=Path),
     help="Where --notify remembers what it told (so the next run repeats none).",
 )
+@click.option(
+    "--base",
+    "base",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="The customers files as last applied (repeatable; read offline): a customer they "
+    "list whose company is gone was deleted outside the tool, reported as cut_off.",
+)
+@click.option(
+    "--only-new",
+    is_flag=True,
+    help="With --since: report only the findings that are not in the earlier report (the exit "
+    "code too: 2 when a new finding counts as drift).",
+)
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="Name every finding (by default each kind names its first few in text, and the "
+    "awaiting list is counted by age with its oldest named).",
+)
 def audit(
     paths: tuple[Path, ...],
     where: Where,
@@ -153,8 +174,13 @@ def audit(
     link_urls: bool,
     notify_file: Path | None,
     state_dir: Path,
+    base: tuple[Path, ...],
+    only_new: bool,
+    verbose: bool,
 ) -> None:
     """Read-only drift report: exit 0 clean, 2 drift, 1 error. Sends nothing but GET."""
+    if only_new and since_path is None:
+        fail("--only-new needs --since REPORT.json (the earlier report to compare with)")
     from reconcile.audit import build_audit
     from reconcile.audit.read import SnapshotClient, read_for_audit
     from reconcile.cli.link_urls import check_link_urls
@@ -167,6 +193,12 @@ def audit(
     )
     desired = load_desired(paths, where)
     notify = load_notify(notify_file, state_dir)  # before any request: a bad file stops here
+    if base:
+        from dataclasses import replace
+
+        from reconcile.cli.review import existed_before
+
+        options = replace(options, existed=existed_before(base, desired))
     earlier = None
     if since_path is not None:
         from reconcile.audit.since import ReportError, read_report
@@ -207,16 +239,20 @@ def audit(
         from reconcile.audit.since import mark_new
 
         report = mark_new(report, earlier)
-    if json_out is not None:
+    if json_out is not None:  # every finding: the next run's --since compares with all of them
         from reconcile.cli.private_files import write_private
 
-        write_private(json_out, _render(report, "json", link_urls))
+        write_private(json_out, _render(report, "json", link_urls, verbose))
+    if only_new:
+        from dataclasses import replace
+
+        report = replace(report, findings=report.new)
     if fmt == "html":  # never a Link URL, whatever --link-urls says (it fills --json-out)
         from reconcile.render.audit_html import render_audit_html
 
         click.echo(render_audit_html(report, rows[0] if rows else ()), nl=False)
     else:
-        click.echo(_render(report, fmt, shown), nl=False)
+        click.echo(_render(report, fmt, shown, verbose), nl=False)
     sys.exit(EXIT_CHANGES if report.drift else EXIT_OK)
 
 
@@ -237,7 +273,7 @@ async def _notify(
         say(f"Notifications: {landed} sent")
 
 
-def _render(report: Audit, fmt: str, link_urls: bool) -> str:
+def _render(report: Audit, fmt: str, link_urls: bool, verbose: bool) -> str:
     if fmt == "json":
         from reconcile.render.audit_json import render_audit_json
 
@@ -245,8 +281,10 @@ def _render(report: Audit, fmt: str, link_urls: bool) -> str:
     if fmt == "markdown":
         from reconcile.render.audit_markdown import render_audit_markdown
 
-        return render_audit_markdown(report, link_urls=link_urls)
+        return render_audit_markdown(report, link_urls=link_urls, verbose=verbose)
     from reconcile.render.audit_text import render_audit_text
     from reconcile.render.style import Style
 
-    return render_audit_text(report, Style.for_stream(sys.stdout), link_urls=link_urls)
+    return render_audit_text(
+        report, Style.for_stream(sys.stdout), link_urls=link_urls, verbose=verbose
+    )

@@ -249,6 +249,22 @@ def open_client(
     `client_class` (a CodatClient subclass, e.g. the read-only one) replaces the default. When
     `desired` was resolved for an environment, the key and base URL are that environment's, and
     the client confirms the key's account (`GET /profile`) before sending anything else."""
+    from reconcile.codat import ConfigError
+
+    try:
+        return client_for(where, client_class, desired=desired)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def client_for(
+    where: Where,
+    client_class: type[CodatClient] | None = None,
+    *,
+    desired: DesiredState | None = None,
+) -> CodatClient:
+    """`open_client`, raising `ConfigError` instead of ending the command (`plan --env all`
+    reports one environment's error in its row and goes on)."""
     import httpx
 
     from reconcile.codat import ClientSettings, CodatClient, ConfigError
@@ -256,42 +272,39 @@ def open_client(
     cls = client_class or CodatClient
     env = desired.environments.get(desired.environment or "") if desired is not None else None
 
-    try:
-        if where.sandbox:
-            from reconcile.sandbox.app import create_app
-            from reconcile.sandbox.options import ACCOUNT_NAME_ENV, SandboxOptions
+    if where.sandbox:
+        from reconcile.sandbox.app import create_app
+        from reconcile.sandbox.options import ACCOUNT_NAME_ENV, SandboxOptions
 
-            db = where.sandbox_db or DEFAULT_SANDBOX_DB
-            db.parent.mkdir(parents=True, exist_ok=True)
-            import os
+        db = where.sandbox_db or DEFAULT_SANDBOX_DB
+        db.parent.mkdir(parents=True, exist_ok=True)
+        import os
 
-            try:  # no daily quota unless RECONCILE_SANDBOX_DAILY_QUOTA asks for one
-                options = SandboxOptions.in_process(db, os.environ)
-            except ValueError as exc:
-                fail(str(exc))
-            if env is not None and not os.environ.get(ACCOUNT_NAME_ENV):
-                # The embedded sandbox stands in for whichever account the run names.
-                options = dataclasses.replace(options, account_name=env.account)
-            app = create_app(options)
-            return cls(
-                "sandbox",
-                ClientSettings(base_url=IN_PROCESS_SANDBOX_URL, deadline=where.timeout),
-                transport=httpx.ASGITransport(app=app),
-            )
-        from reconcile.cli.credentials import api_key_from_env, base_url_from_env
-
-        if env is None:
-            settings = ClientSettings(base_url=base_url_from_env(), deadline=where.timeout)
-            return cls(api_key_from_env(), settings)
-        settings = ClientSettings(
-            base_url=env.base_url or base_url_from_env(),
-            deadline=where.timeout,
-            expected_account=env.account,
-            account_label=f"environment {env.name} (in the file)",
+        try:  # no daily quota unless RECONCILE_SANDBOX_DAILY_QUOTA asks for one
+            options = SandboxOptions.in_process(db, os.environ)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if env is not None and not os.environ.get(ACCOUNT_NAME_ENV):
+            # The embedded sandbox stands in for whichever account the run names.
+            options = dataclasses.replace(options, account_name=env.account)
+        app = create_app(options)
+        return cls(
+            "sandbox",
+            ClientSettings(base_url=IN_PROCESS_SANDBOX_URL, deadline=where.timeout),
+            transport=httpx.ASGITransport(app=app),
         )
-        return cls(api_key_from_env(env.api_key_env, env.name), settings)
-    except ConfigError as exc:
-        fail(str(exc))
+    from reconcile.cli.credentials import api_key_from_env, base_url_from_env
+
+    if env is None:
+        settings = ClientSettings(base_url=base_url_from_env(), deadline=where.timeout)
+        return cls(api_key_from_env(), settings)
+    settings = ClientSettings(
+        base_url=env.base_url or base_url_from_env(),
+        deadline=where.timeout,
+        expected_account=env.account,
+        account_label=f"environment {env.name} (in the file)",
+    )
+    return cls(api_key_from_env(env.api_key_env, env.name), settings)
 
 
 def run(coro: Awaitable[T]) -> T:

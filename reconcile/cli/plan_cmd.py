@@ -25,7 +25,14 @@ from reconcile.cli.common import (
     sandbox_options,
 )
 from reconcile.cli.link_urls import check_link_urls, without_link_urls
-from reconcile.cli.review import base_option, block_on_new_refusals, changed_since, the_review
+from reconcile.cli.review import (
+    base_option,
+    block_on_new_refusals,
+    changed_since,
+    existed_before,
+    had_config_before,
+    the_review,
+)
 
 if TYPE_CHECKING:
     from reconcile.planner import PlanOptions
@@ -94,10 +101,18 @@ def plan(
             fail("--out saves one environment's plan: name it with --env NAME")
         plan_every_environment(desired, where, options, fmt, detailed_exitcode)
     changed = changed_since(base, desired) if base else None
+    if base:
+        from dataclasses import replace
+
+        options = replace(
+            options,
+            existed=existed_before(base, desired),
+            had_config=had_config_before(base, desired),
+        )
 
     async def go() -> Plan:
         async with open_client(where, desired=desired) as client:
-            made = await plan_against(client, desired, options, allow_unsafe=fmt == "json")
+            made = await plan_against(client, desired, options, allow_unsafe=True)
             if out is not None and made.unsafe:
                 click.echo(f"The plan is refused as a whole; nothing was saved to {out}.", err=True)
             elif out is not None:
@@ -125,7 +140,9 @@ def plan(
     else:
         shown = render_plan(the_plan, Style.for_stream(sys.stdout), link_urls=link_urls)
         click.echo(shown, nl=False)
-    if the_plan.unsafe:  # only reached with --format json: the document says why
+    if the_plan.unsafe:  # the whole plan is shown above (the JSON document says why), then why
+        if fmt != "json":
+            fail(f"plan refused: {the_plan.unsafe}")
         sys.exit(EXIT_ERROR)
     if changed is not None:
         block_on_new_refusals(the_plan, changed)

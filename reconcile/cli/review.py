@@ -44,13 +44,35 @@ base_option = click.option(
 def changed_since(base: Sequence[Path], desired: DesiredState) -> frozenset[str]:
     """The uids a change touches, against the base files (see `changed_uids`), both resolved
     for the run's environment (a base without that environment: every customer is new)."""
+    return changed_uids(resolved_base(base, desired), desired)
+
+
+def existed_before(base: Sequence[Path], desired: DesiredState) -> frozenset[str]:
+    """The uids the base files list for the run's owner and environment: their companies were
+    made by an earlier apply, so one that is missing now was deleted behind the tool."""
+    before = resolved_base(base, desired)
+    if before is None or before.owner != desired.owner:
+        return frozenset()
+    return frozenset(c.uid for c in before.customers if c.state == "present")
+
+
+def had_config_before(base: Sequence[Path], desired: DesiredState) -> frozenset[str]:
+    """The uids whose base entry has an expenseConfig."""
+    before = resolved_base(base, desired)
+    if before is None or before.owner != desired.owner:
+        return frozenset()
+    return frozenset(c.uid for c in before.customers if c.expense_config is not None)
+
+
+def resolved_base(base: Sequence[Path], desired: DesiredState) -> DesiredState | None:
+    """The base files resolved for the run's environment (None: no usable base)."""
     from reconcile.environments import for_environment
 
     before = load_base(base)
     if before is not None and desired.environment is not None:
         declared = desired.environment in before.environments
         before = for_environment(before, desired.environment) if declared else None
-    return changed_uids(before, desired)
+    return before
 
 
 def the_review(options: PlanOptions, changed: frozenset[str] | None) -> Review:
@@ -91,6 +113,12 @@ def changed_uids(base: DesiredState | None, head: DesiredState) -> frozenset[str
 
 
 def load_base(paths: Sequence[Path]) -> DesiredState | None:
+    """`_load_base`, once a run (what it says on stderr is said once)."""
+    return _load_base(tuple(paths))
+
+
+@functools.cache
+def _load_base(paths: tuple[Path, ...]) -> DesiredState | None:
     """The base files, or None when none of them exists (the first pull request of a
     repository, or a new directory of customers) or they do not load (the pull request may be
     the fix): then every customer counts as changed, and stderr says why."""

@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 CONFIG_CANNOT_BE_CLEARED = (
-    "{n} customer(s) with Linked accounting have no expenseConfig in the file (e.g. {uid}): "
+    "{n} customer(s) had an expenseConfig in the base files and have none now (e.g. {uid}): "
     "Codat cannot clear an expense config, so removing expenseConfig from the file changes "
     "nothing in Codat"
 )
@@ -91,7 +91,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
     by_uid = {c.uid: c for c in desired.customers}
     held = hold_probable_edits(creates, leaving + index.no_uid, index, by_uid, matches, draft)
 
-    present = Present(owner, live, draft)
+    present = Present(owner, live, draft, existed=options.existed)
     retire = Retire(owner, options, draft, prune=desired.policy.prune)
     for customer in targeted:
         if customer.uid not in matches or customer.uid in held.uids:
@@ -112,7 +112,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
                 )
             continue
         retire.gone(company)
-    _config_note(targeted, matches, draft)
+    _config_note(targeted, options, draft)
     _unnamed_note(
         [m.company for u, m in matches.items() if m.company is not None and u not in held.uids]
         + leaving,
@@ -200,19 +200,13 @@ def _unnamed_note(companies: list[Company], draft: Draft) -> None:
     )
 
 
-def _config_note(targeted: list[Customer], matches: dict[str, Match], draft: Draft) -> None:
-    """Said once per plan: a config cannot be removed, so leaving it out of the file is a no-op."""
+def _config_note(targeted: list[Customer], options: PlanOptions, draft: Draft) -> None:
+    """Said once per plan, as a count, and only when true: an expenseConfig this change removes
+    (the base files had one) cannot be removed from Codat, so removing it is a no-op."""
     without = [
         c.uid
         for c in targeted
-        if c.state == "present"
-        and c.expense_config is None
-        and c.accounting is not None
-        and (company := matches[c.uid].company if c.uid in matches else None) is not None
-        and any(
-            conn.is_accounting and conn.nameable and conn.status == Status.LINKED.value
-            for conn in company.connections
-        )
+        if c.state == "present" and c.expense_config is None and c.uid in options.had_config
     ]
     if without:
         draft.warnings.append(CONFIG_CANNOT_BE_CLEARED.format(n=len(without), uid=without[0]))

@@ -24,6 +24,11 @@ class PlanOptions:
     allow_empty: bool = False
     max_destroy: int | None = None
     targets: frozenset[str] = field(default_factory=frozenset)
+    # `plan --base`: the uids the base files list (their entries existed before this change,
+    # so an earlier apply made their companies): one with no company was deleted behind the tool.
+    existed: frozenset[str] = field(default_factory=frozenset)
+    # `plan --base`: the uids whose base entry has an expenseConfig (removing it changes nothing).
+    had_config: frozenset[str] = field(default_factory=frozenset)
 
     def targeted(self, uid: str) -> bool:
         return not self.targets or uid in self.targets

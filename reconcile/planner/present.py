@@ -79,21 +79,21 @@ def wanted_tags(owner: str, customer: Customer, company: Company | None) -> dict
 
 
 class Present:
-    def __init__(self, owner: str, live: LiveState, draft: Draft) -> None:
+    def __init__(
+        self, owner: str, live: LiveState, draft: Draft, existed: frozenset[str] = frozenset()
+    ) -> None:
         self.owner = owner
         self.live = live
         self.draft = draft
+        self.existed = existed
 
     def plan(self, customer: Customer, match: Match) -> None:
         company = match.company
         actions: list[Action] = []
         protection = Protection.of(customer, company)
         if company is None:
-            actions.append(
-                build.create_company(
-                    self.owner, customer, f"no company carries reconcile.uid={customer.uid}"
-                )
-            )
+            why = happened.company_gone(customer, self.existed)
+            actions.append(build.create_company(self.owner, customer, why))
         else:
             self.draft.observe(company)
             update = self._update(customer, company, match)
@@ -243,7 +243,11 @@ class Present:
                     cid,
                     platform.key,
                     connections,
-                    *happened.disconnected(platform, connections),
+                    *happened.connection_gone(
+                        platform,
+                        connections,
+                        cid is not None and self.live.expense_configs.get(cid) is not None,
+                    ),
                 )
             )
         return False, False

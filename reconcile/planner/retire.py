@@ -9,8 +9,9 @@ file says `state: absent`; only its PendingAuth connections are deleted (that cu
 
 A company tagged `reconcile.protect=true` is never unlinked or deleted, whether its customer is
 in the file, absent, or gone, until a file says `protect: false` for its uid: that plan removes
-the tag, and only a later plan (after that one is applied) may destroy anything. Protected
-companies whose entry has left the file are a warning in every plan.
+the tag, and only a later plan (after that one is applied) may destroy anything. A protected
+company whose entry has left the file is reported as any entry that left the file is (a
+refusal: a difference for `--detailed-exitcode`, blocking under `--base`), its protection named.
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ class Retire:
         uid = company.uid or ""
         self.draft.observe(company)
         if company.protected:
-            self.draft.warnings.append(
-                f'company {company.id} "{company.name}" ({uid}) is protected '
-                f"({PROTECT_TAG}={PROTECT_VALUE}) but its customer is in no file: nothing of it "
-                "is unlinked. Put the customer back in the file, or add it with protect: false "
-                "and state: absent to offboard it in two applies"
+            self.draft.refuse(
+                uid,
+                company.name,
+                "offboarding",
+                left_protected(uid, company),
             )
             return
         if self.prune:
@@ -134,3 +135,16 @@ class Retire:
             else:
                 actions.append(action)
         self.draft.change(uid, name, "offboard", company.id, actions)
+
+
+def left_protected(uid: str, company: Company) -> str:
+    """Why a protected company whose entry left every file keeps everything, and what to do."""
+    held = [c for c in company.connections if c.nameable and c.active]
+    keeps = ", ".join(f"{c.status} {build.connection_subject(c)}" for c in held)
+    return (
+        f"{uid} left the file, but company {company.id} is protected ({PROTECT_TAG}="
+        f"{PROTECT_VALUE}): nothing of it is unlinked"
+        + (f" (it keeps {keeps})" if keeps else "")
+        + ". Put the customer back in the file, or add it with protect: false and state: absent "
+        "to offboard it in two applies"
+    )

@@ -49,6 +49,12 @@ _BUCKETS: dict[Kind, Literal["create", "update", "unlink", "delete"]] = {
     Kind.DELETE_COMPANY: "delete",
 }
 
+# What a plan says of drift that cut a customer off (a company or an authorized accounting
+# connection gone behind the tool): the planner writes it into the action's reason, and every
+# output reads it back through `Action.cuts_off_customer`.
+MUST_AUTHORIZE_AGAIN = "the customer must authorize again"
+CUT_OFF = "deleted outside the tool: " + MUST_AUTHORIZE_AGAIN
+
 # `{companyId}` in a request path stands for the id of a company this plan creates.
 COMPANY_PLACEHOLDER = "{companyId}"
 
@@ -76,6 +82,15 @@ class Action:
     status: str | None = None  # the live status of the connection acted on
     before: Mapping[str, Any] | None = None
     after: Mapping[str, Any] | None = None
+
+    @property
+    def cuts_off_customer(self) -> bool:
+        """A create that restores what drift took from a customer who must authorize again
+        (for a person to hear of, not a routine change)."""
+        return (
+            self.kind in (Kind.CREATE_COMPANY, Kind.CREATE_CONNECTION)
+            and MUST_AUTHORIZE_AGAIN in self.reason
+        )
 
 
 NoteKind = Literal["deferred", "blocked", "awaiting_authorization", "needs_reauthorization"]

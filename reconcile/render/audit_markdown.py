@@ -1,11 +1,14 @@
 """The audit as an issue body or a chat message: verdict and counts first, then the findings
 grouped by who must act (a person, a review, converge, the customer), one section per kind,
 capped like the plan's comment (`reconcile.render.markdown.capped`): when too long, the least
-urgent findings are left out first, and each section says how many. New findings (`--since`)
-are marked. Link URLs are left out unless the caller asks: an issue is no place for them. Nor
-are company ids (the id of a company awaiting authorization is a Link URL,
-`reconcile.render.bearer`): the uid, or the company's name, identifies a finding; the JSON report
-(a private file) has the ids."""
+urgent findings are left out first, and each section says how many. Person-level findings come
+first, so they are the last left out: a kind with many of them says what they share once and
+then lists each customer and its companies (`reconcile.render.audit_condense`), so all of them
+fit in an issue at fleet size. The awaiting list is counted by age, its oldest named
+(`verbose`: all). New findings (`--since`) are marked. Link URLs are left out unless the caller
+asks: an issue is no place for them. Nor are company ids (the id of a company awaiting
+authorization is a Link URL, `reconcile.render.bearer`): the uid, or the company's name,
+identifies a finding; the JSON report (a private file) has the ids."""
 
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ from reconcile import escape
 from reconcile.audit.model import KIND_ORDER, WHO_HEADINGS, Audit, Finding, FindingKind
 from reconcile.durations import format_duration
 from reconcile.model.who import URGENCY
-from reconcile.render.markdown import LIMIT, Droppable, capped, markdown
+from reconcile.render import audit_condense as condense
+from reconcile.render.markdown import LIMIT, Droppable, bullets, capped, markdown
 
 JSON_HINT = "the JSON report (`reconcile audit ... --format json`)"
 
@@ -26,6 +30,7 @@ def render_audit_markdown(
     limit: int = LIMIT,
     full_hint: str | None = None,
     link_urls: bool = False,
+    verbose: bool = False,
 ) -> str:
     where = markdown(full_hint) if full_hint else JSON_HINT
     sections: list[str | Droppable] = [_head(audit)]
@@ -44,9 +49,43 @@ def render_audit_markdown(
             mark = " :x:" if kind in audit.fail_on else ""
             # After the previous section's tight list: a blank line, then the heading.
             sections.append(f"\n#### {markdown(kind.heading)} ({len(found)}){mark}\n")
-            listed = [_item(f, link_urls) for f in found]
-            sections.append(Droppable(listed, _left_out(kind, limit, where)))
+            if who == "person":
+                sections.append(Droppable(_person(found, link_urls), _left_out(kind, limit, where)))
+            elif kind is FindingKind.AWAITING_AUTHORIZATION and not verbose:
+                sections.append(_awaiting(found, link_urls))
+            else:
+                listed = [_item(f, link_urls) for f in found]
+                sections.append(Droppable(listed, _left_out(kind, limit, where)))
     return capped(*sections, limit=limit)
+
+
+def _person(found: tuple[Finding, ...], link_urls: bool) -> list[str]:
+    """Every finding of a person-level kind, one line each, or, when many, grouped by what
+    they share (said once), then each customer and its companies. These sections come first,
+    so they are the last to lose lines when a report is too long."""
+    if len(found) <= condense.GROUP_AT:
+        return [_item(f, link_urls) for f in found]
+    out = []
+    for words, group in condense.groups(found):
+        out.append(f"- {markdown(words)} ({len(group)}):")
+        out.extend(f"  - {_who_ids(f)}" for f in group)
+    return out
+
+
+def _who_ids(finding: Finding) -> str:
+    who = f"**{markdown(finding.uid)}**" if finding.uid else markdown(_in_quotes(finding.name))
+    mark = ":new: " if finding.new else ""
+    return mark + " ".join([who, *(markdown(i) for i in condense.company_ids(finding))])
+
+
+def _awaiting(found: tuple[Finding, ...], link_urls: bool) -> str:
+    """Counted by age, the oldest few named."""
+    ages = ", ".join(f"{label}: {n}" for label, n in condense.age_counts(found))
+    items = [_item(f, link_urls)[2:] for f in condense.oldest(found)]
+    rest = len(found) - len(items)
+    if rest:
+        items.append(condense.more_line(rest))
+    return f"By age: {ages}. The oldest:\n\n" + bullets(items)
 
 
 def _left_out(kind: FindingKind, limit: int, where: str) -> Callable[[int], str]:

@@ -1,5 +1,7 @@
 """The audit for a terminal, grouped by who must act (a person, a review, converge, the
-customer), the kinds most urgent first within each; one line per finding, then the verdict.
+customer), the kinds most urgent first within each; then the verdict. At fleet size it stays
+short (`reconcile.render.audit_condense`): each kind names its first few findings and counts
+the rest, the awaiting list is counted by age with its oldest named; `verbose` shows all.
 
 Everything from the file or Codat goes through `reconcile.escape` (`text`, `quoted`).
 Link URLs and company ids are shown only when the caller asks (`link_urls=True`): a terminal is
@@ -9,17 +11,26 @@ often a CI log, and the id of a company awaiting authorization is a Link URL
 
 from __future__ import annotations
 
-from reconcile.audit.model import KIND_ORDER, WHO_HEADINGS, Audit, Finding
+from reconcile.audit.model import (
+    KIND_ORDER,
+    WHO_HEADINGS,
+    Audit,
+    Finding,
+    FindingKind,
+)
 from reconcile.durations import format_duration
 from reconcile.escape import quoted, text
 from reconcile.model.who import URGENCY
+from reconcile.render import audit_condense as condense
 from reconcile.render.bearer import hide
 from reconcile.render.style import Style
 
 PLAIN = Style()
 
 
-def render_audit_text(audit: Audit, style: Style = PLAIN, *, link_urls: bool = False) -> str:
+def render_audit_text(
+    audit: Audit, style: Style = PLAIN, *, link_urls: bool = False, verbose: bool = False
+) -> str:
     lines: list[str] = []
     for who in URGENCY:
         mine = audit.by_who(who)
@@ -33,8 +44,18 @@ def render_audit_text(audit: Audit, style: Style = PLAIN, *, link_urls: bool = F
             colour = ("red", "bold") if kind in audit.fail_on else ("bold",)
             mark = "" if kind in audit.fail_on else "  (informational)"
             lines.append(style(f"{kind.heading} ({len(found)}){mark}:", *colour))
-            for finding in found:
+            if verbose:
+                shown: list[Finding] = list(found)
+            elif kind is FindingKind.AWAITING_AUTHORIZATION:
+                ages = ", ".join(f"{label} {n}" for label, n in condense.age_counts(found))
+                lines.append(f"  by age: {ages}; the oldest {condense.OLDEST_NAMED}:")
+                shown = condense.oldest(found)
+            else:
+                shown = list(found[: condense.TEXT_SHOWN])
+            for finding in shown:
                 lines.extend(_finding(finding, link_urls, style))
+            if len(found) > len(shown):
+                lines.append("  " + condense.more_line(len(found) - len(shown)))
             lines.append("")
     if audit.warnings:
         lines.append(style(f"Warnings ({len(audit.warnings)}):", "yellow", "bold"))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from reconcile import escape
-from reconcile.plans import Action, Kind, Note, Plan
+from reconcile.plans import CUT_OFF, Action, CustomerChange, Kind, Note, Plan
 
 # The text and Markdown lists of notes (awaiting, deferred, ...) show this many entries each.
 LIST_LIMIT = 20
@@ -136,6 +136,8 @@ def _create_company(action: Action, sign: Sign, esc: Escaper) -> list[Row]:
     if tags:
         pairs = (f"{esc.plain(k)}={esc.plain(v)}" for k, v in sorted(tags.items()))
         words += "  tags: " + ", ".join(pairs)
+    if action.cuts_off_customer:
+        return [Row(sign, 0, words), Row("~", 1, esc.plain(action.reason))]
     return [Row(sign, 0, words)]
 
 
@@ -208,9 +210,11 @@ def _flat_config(wire: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def _create(action: Action, sign: Sign, esc: Escaper) -> list[Row]:
     """A connection create; one that replaces a connection the customer disconnected (its
-    `before`) says what happened to that one: who, when, what it stopped."""
+    `before`) or one deleted behind the tool says what happened to that one: who, when, what
+    it stopped."""
     head = Row(sign, 0, esc.plain(action.subject))
-    return [head, Row("~", 1, esc.plain(action.reason))] if action.before else [head]
+    said = action.before or action.cuts_off_customer
+    return [head, Row("~", 1, esc.plain(action.reason))] if said else [head]
 
 
 def _generic(action: Action, sign: Sign, esc: Escaper) -> list[Row]:
@@ -234,6 +238,21 @@ HEADERS = {
     "offboard": "is not in the file or absent: offboarding",
     "delete": "will be deleted",
 }
+
+
+def header(change: CustomerChange) -> str:
+    """What happens to a customer, in the words of its block's header (raw: the caller
+    escapes it); drift that cut the customer off says so first."""
+    said = HEADERS.get(change.verdict, change.verdict)
+    return f"{said}: {CUT_OFF}" if any(a.cuts_off_customer for a in change.actions) else said
+
+
+def cut_offs(plan: Plan) -> list[Action]:
+    """The creates that restore what drift took from a customer who must authorize again."""
+    return [a for a in plan.actions if a.cuts_off_customer]
+
+
+CUT_OFF_TITLE = "Cut off outside the tool: the customer must authorize again"
 
 
 def note_kinds(plan: Plan) -> list[str]:

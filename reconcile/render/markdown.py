@@ -34,7 +34,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from reconcile import escape
-from reconcile.plans import Action, CustomerChange, Kind, Note, Plan
+from reconcile.plans import Action, CustomerChange, Kind, Note, Plan, Refusal
 from reconcile.render import describe, risk
 from reconcile.render.bearer import hide
 from reconcile.render.describe import Escaper, Row
@@ -172,6 +172,9 @@ def render_plan_markdown(
     destructive = [a for a in plan.actions if risk.is_destructive(a)]
     if destructive:
         sections.append(_destructive(plan, destructive, limit))
+    cut = describe.cut_offs(plan)
+    if cut:
+        sections.append(_cut_off(plan, cut))
     if review.allowances is not None:
         sections.append(_allowances(review.allowances))
     if plan.refused:
@@ -211,6 +214,8 @@ def _head(plan: Plan) -> str:
     rule = "|" + "---:|" * len(columns)
     values = "| " + " | ".join(str(v) for v in columns.values()) + " |"
     verdict = markdown(describe.verdict(plan, refusals_are="below"))
+    if plan.unsafe:
+        verdict += " Refused as a whole, nothing of it applies: " + markdown(plan.unsafe)
     return f"**{verdict}**\n\n{header}\n{rule}\n{values}\n"
 
 
@@ -254,6 +259,17 @@ def _group(what: str, group: list[Action], names: dict[str, str], named: bool) -
     return f"\n**{markdown(what)}** ({len(group)}):\n\n" + bullets(lines)
 
 
+def _cut_off(plan: Plan, actions: Sequence[Action]) -> str:
+    """The customers drift cut off (a company or authorized connection deleted behind the
+    tool): for a person to tell the customer, not a routine create."""
+    names = {c.uid: c.name for c in plan.changes}
+    items = (
+        f"{_who(a.uid, names.get(a.uid, ''))} · {markdown(a.subject)}: {markdown(a.reason)}"
+        for a in actions
+    )
+    return f"#### :rotating_light: {describe.CUT_OFF_TITLE} ({len(actions)})\n\n" + bullets(items)
+
+
 def _allowances(allowances: Sequence[str]) -> str:
     if not allowances:
         return (
@@ -271,24 +287,38 @@ def _in_quotes(name: str) -> str:
     return '"' + name + '"'
 
 
-def _refused(plan: Plan, changed: AbstractSet[str] | None) -> str:
-    def origin(uid: str) -> str:
-        if changed is None:
-            return ""
-        return "**new: blocks this pull request** · " if uid in changed else "pre-existing · "
+# Under --base: refusals that predate the pull request are named up to this many, then counted.
+OLDER_REFUSALS_SHOWN = 5
 
-    items = (
-        f"{origin(r.uid)}{_who(r.uid, r.name)} · {markdown(r.subject)}: {markdown(r.reason)}"
-        for r in plan.refused
-    )
+
+def _refused(plan: Plan, changed: AbstractSet[str] | None) -> str:
+    """Every refusal; under --base (`changed`), the ones the pull request introduced first,
+    each in full, then the older ones condensed to a few and a count with a pointer."""
     title = f"#### :no_entry: Refused ({len(plan.refused)})\n\n"
-    if changed is not None:
-        new = sum(1 for r in plan.refused if r.uid in changed)
-        title += (
-            f"{new} about customers this pull request changes (these block it); "
-            f"{len(plan.refused) - new} predate it (shown, not blocking).\n\n"
-        )
-    return title + bullets(items)
+    if changed is None:
+        return title + bullets(_refusal(r) for r in plan.refused)
+    new = [r for r in plan.refused if r.uid in changed]
+    old = [r for r in plan.refused if r.uid not in changed]
+    title += (
+        f"{len(new)} about customers this pull request changes (these block it); "
+        f"{len(old)} predate it (shown, not blocking).\n\n"
+    )
+    out = title + bullets("**new: blocks this pull request** · " + _refusal(r) for r in new)
+    if old:
+        shown = old[:OLDER_REFUSALS_SHOWN]
+        rest = len(old) - len(shown)
+        items = [f"pre-existing · {_who(r.uid, r.name)} · {markdown(r.subject)}" for r in shown]
+        if rest:
+            items.append(
+                f"... and {rest} more that predate this pull request, not shown: "
+                "`reconcile plan ... --format json` (or `reconcile audit`) lists them all"
+            )
+        out += ("\n" if new else "") + bullets(items)
+    return out
+
+
+def _refusal(r: Refusal) -> str:
+    return f"{_who(r.uid, r.name)} · {markdown(r.subject)}: {markdown(r.reason)}"
 
 
 def _warnings(plan: Plan) -> str:
@@ -297,7 +327,7 @@ def _warnings(plan: Plan) -> str:
 
 
 def _customer(change: CustomerChange) -> str:
-    header = describe.HEADERS.get(change.verdict, change.verdict)
+    header = describe.header(change)
     summary = (
         f"{html_text(change.uid)} {html_text(_in_quotes(change.name))} "
         f"{html_text(header)}: {html_text(risk.summary(change))}"

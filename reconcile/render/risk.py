@@ -3,9 +3,9 @@ with, and the order in which it gives up blocks when it is too long.
 
 Risk, highest first: deleting a company (everything it holds goes, for good); unlinking a Linked
 connection (the customer's expenses stop syncing); deleting a connection that was never
-authorized (its Link URL stops working, nothing synced is lost); changing a company or its
-expense config; adding things. This module describes the Plan it is given and decides nothing:
-the strings it returns are raw (the caller escapes them for its output).
+authorized (the Link URL sent to the customer stops working, nothing synced is lost); changing
+a company or its expense config; adding things. This module describes the Plan it is given and
+decides nothing: the strings it returns are raw (the caller escapes them for its output).
 """
 
 from __future__ import annotations
@@ -88,8 +88,8 @@ def consequence(action: Action) -> str:
             )
         return f"unlinks {status} {action.subject}: Codat stops reading its data"
     return (
-        f"deletes {status} {_platform(action.subject)}: its Link URL stops working (never "
-        "authorized, so nothing synced is lost)"
+        f"deletes {status} {_platform(action.subject)}: the Link URL sent to the customer "
+        "stops working (never authorized, so nothing synced is lost)"
     )
 
 

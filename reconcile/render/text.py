@@ -1,4 +1,6 @@
-"""Terraform-like text: one block per customer, the not-changes lists, then the verdict line.
+"""Terraform-like text, the most dangerous first: **Destructive** (every unlink and delete, with
+what it cuts off, as the Markdown comment lists them), the customers drift cut off (they must
+authorize again), then one block per customer, the not-changes lists, and the verdict line.
 
 Everything from the file or from Codat is escaped (`reconcile.escape.text`): a name, a
 reason or a URL can neither add a line nor reach the terminal raw. Colour (SGR only) is added
@@ -13,8 +15,8 @@ to be Linked (`Plan.linked`); a customer's uid identifies it.
 from __future__ import annotations
 
 from reconcile.escape import quoted, text
-from reconcile.plans import CustomerChange, Note, Plan
-from reconcile.render import describe
+from reconcile.plans import Action, CustomerChange, Note, Plan
+from reconcile.render import describe, risk
 from reconcile.render.bearer import hide
 from reconcile.render.describe import TEXT, Row
 from reconcile.render.style import Style
@@ -36,6 +38,19 @@ def render_plan(
     first, then how many more and `full_list_hint` (how to see them all). Link URLs and ids
     only with `link_urls`."""
     lines: list[str] = []
+    names = {c.uid: c.name for c in plan.changes}
+    destructive = [a for a in plan.actions if risk.is_destructive(a)]
+    if destructive:
+        n = len(destructive)
+        lines.append(style(f"Destructive ({n}): read these first", "red", "bold"))
+        ordered = sorted(destructive, key=risk.action_risk, reverse=True)
+        lines.extend(_danger("-", a, names, risk.cuts_off(a), style) for a in ordered)
+        lines.append("")
+    cut = describe.cut_offs(plan)
+    if cut:
+        lines.append(style(f"{describe.CUT_OFF_TITLE} ({len(cut)}):", "red", "bold"))
+        lines.extend(_danger("!", a, names, f"{a.subject}: {a.reason}", style) for a in cut)
+        lines.append("")
     for change in plan.changes:
         lines.extend(_change(change, style))
         lines.append("")
@@ -53,6 +68,10 @@ def render_plan(
         lines.extend(f"  {text(w)}" for w in plan.warnings)
         lines.append("")
     lines.append(summary_line(plan, style))
+    if plan.unsafe:
+        lines.append(
+            style(f"Refused as a whole, nothing of it applies: {text(plan.unsafe)}", "red")
+        )
     out = "\n".join(lines) + "\n"
     return out if link_urls else hide(out, keep=plan.linked)
 
@@ -65,8 +84,15 @@ def summary_line(plan: Plan, style: Style = PLAIN) -> str:
     return style(line, "bold" if plan.has_changes else "green")
 
 
+def _danger(sign: str, action: Action, names: dict[str, str], words: str, style: Style) -> str:
+    """One line of the Destructive or cut-off list: who, and what happens to them."""
+    who = f"{text(action.uid)} {quoted(names.get(action.uid, ''))}"
+    reason = f"  ({text(action.reason)})" if action.reason and risk.is_destructive(action) else ""
+    return f"  {style(sign, 'red')} {who}  {text(words)}{reason}"
+
+
 def _change(change: CustomerChange, style: Style) -> list[str]:
-    header = describe.HEADERS.get(change.verdict, text(change.verdict))
+    header = text(describe.header(change))
     lines = [style(f"  # {text(change.uid)} {quoted(change.name)} {header}", "bold")]
     for action in change.actions:
         lines.extend(_row(row, style) for row in describe.rows(action, TEXT))

@@ -49,6 +49,10 @@ customers:
     name: Guarded Ltd
     accounting: xero
     protect: true
+  - uid: cut-1
+    name: Cut Off Ltd
+    accounting: xero
+    expenses: true
 """
 
 # The file the audits read: change-1 renamed, guard-1 (protected) moved to another platform,
@@ -107,6 +111,17 @@ def served(directory: Path, *args: str) -> Iterator[tuple[str, Path, Path]]:
         yield url, db, log
 
 
+def delete_accounting(http: httpx.Client, uid: str) -> str:
+    """Delete the accounting connection of the company tagged `uid` (as the portal would);
+    returns the company's id."""
+    companies = http.get("/companies", params={"pageSize": 5000}).json()
+    (company,) = [c for c in companies["results"] if c["tags"].get("reconcile.uid") == uid]
+    (conn,) = [c for c in company["dataConnections"] if c["sourceType"] == "Accounting"]
+    answer = http.delete(f"/companies/{company['id']}/connections/{conn['id']}")
+    assert answer.status_code == 200, answer.text
+    return str(company["id"])
+
+
 def backdate_pending_connections(db: Path, uid: str, age: timedelta) -> None:
     """The PendingAuth connections of the company tagged `uid` were created `age` ago."""
     created = (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -129,9 +144,9 @@ def build_fleet(directory: Path, url: str, db: Path, log: Path) -> Fleet:
     initial.write_text(INITIAL)
     env = fleet.env()
     ok(cli("apply", str(initial), "--auto-approve", env=env))
-    for uid in ("ok-1", "deauth-1", "err-1", "guard-1"):
+    for uid in ("ok-1", "deauth-1", "err-1", "guard-1", "cut-1"):
         ok(cli("sandbox", "authorize", "--db", str(db), "--uid", uid))
-    ok(cli("apply", str(initial), "--auto-approve", env=env))  # ok-1's partner expense
+    ok(cli("apply", str(initial), "--auto-approve", env=env))  # ok-1's, cut-1's partner expense
     # pending-1's customer was sent their Link two hours ago (stale under --stale-after 1h):
     # dated in the sandbox's file rather than waited for.
     backdate_pending_connections(db, "pending-1", timedelta(hours=2))
@@ -167,6 +182,8 @@ def build_fleet(directory: Path, url: str, db: Path, log: Path) -> Fleet:
             http, "Other Team Co", {"reconcile.owner": "other-team", "reconcile.uid": "x-1"}
         )
         ids["unrelated"] = post_company(http, "Unrelated Ltd", {})
+        # Someone deletes cut-1's Linked Xero connection in the portal: the customer is cut off.
+        ids["cut-1"] = delete_accounting(http, "cut-1")
     final = INITIAL.replace("name: Renamed Ltd", "name: Renamed Limited")
     # A protected customer moving platform: the unlink is refused.
     final = final.replace(

@@ -20,6 +20,7 @@ from tests.conftest import TEST_API_KEY
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "schemas" / "audit.schema.json").read_text())
 ALL_KINDS = (
+    "cut_off",
     "changes",
     "follow_ups",
     "refused",
@@ -123,8 +124,16 @@ def test_every_kind_is_found_with_its_facts(fleet: Fleet) -> None:
 
     assert doc["summary"] == {k: len(of(doc, k)) for k in ALL_KINDS}
     assert sum(doc["by_who"].values()) == len(doc["findings"])
-    assert doc["companies_read"] == 15 and doc["managed_companies"] == 11
+    assert doc["companies_read"] == 16 and doc["managed_companies"] == 12
     assert doc["new"] is None and doc["since_report"] is None
+
+    # cut-1's Linked Xero was deleted in the portal: a person hears the customer was cut off,
+    # not a routine create waiting for review.
+    [cut] = of(doc, "cut_off")
+    assert (cut["uid"], cut["company_id"], cut["who"]) == ("cut-1", ids["cut-1"], "person")
+    assert cut["facts"]["action"] == "create_connection"
+    assert "deleted outside the tool: the customer must authorize again" in cut["detail"]
+    assert "cut-1" not in {f["uid"] for f in of(doc, "changes")}
 
     [error] = of(doc, "connection_errors")
     assert error["uid"] == "err-1" and error["name"] == "O'Broken Books 42"
@@ -172,6 +181,7 @@ def test_text_groups_by_who_must_act(fleet: Fleet) -> None:
     out = audit(fleet).stdout
     titles = [
         "== For a person",
+        "Cut off: deleted outside the tool",
         "Duplicates",
         "Foreign",
         "Refused",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -186,3 +187,58 @@ def test_a_note_kind_the_renderer_does_not_know_yet_is_still_shown() -> None:
         "conflict (1):",
         '  cus-1 "Acme"  company: two files claim it',
     ]
+
+
+# ---------------------------------------------------------------------- the dangerous thing first
+
+
+def test_a_fleet_plan_leads_with_its_destructive_section() -> None:
+    """Issue 25: a delete at line 818, after 200 creates, is read by no one. The text plan
+    lists every unlink and delete first, riskiest first, as the Markdown comment does."""
+    from tests.render.test_markdown import risky_fleet
+
+    plan = risky_fleet(200)
+    out = render_plan(plan)
+    assert_golden("fleet_destructive.txt", out)
+    destructive = [a for a in plan.actions if a.kind.destructive]
+    lines = out.splitlines()
+    assert lines[0] == f"Destructive ({len(destructive)}): read these first"
+    listed = lines[1 : 1 + len(destructive)]
+    assert all(line.startswith("  - cus-") for line in listed)
+    assert "deletes company" in listed[0] and "deletes PendingAuth" in listed[-1]
+    assert sum("the Link URL sent to the customer stops working" in x for x in listed) == 12
+    assert lines[1 + len(destructive)] == ""  # then the customers' blocks
+    # The control: a plan with nothing destructive has no such section.
+    assert "Destructive" not in render_plan(fleet_plan(5))
+
+
+def test_drift_that_cut_a_customer_off_is_named_before_the_blocks() -> None:
+    reason = (
+        "its company was deleted outside the tool: the customer must authorize again "
+        "(cus-1 is in the base files, so an earlier apply made its company)"
+    )
+    create = Action(
+        Kind.CREATE_COMPANY,
+        "cus-1",
+        None,
+        "company",
+        reason,
+        Request("POST", "/companies"),
+        after={"name": "Acme"},
+    )
+    plan = Plan(owner="o", changes=(CustomerChange("cus-1", "Acme", "create", None, (create,)),))
+    out = render_plan(plan)
+    assert out.startswith("Cut off outside the tool: the customer must authorize again (1):\n")
+    assert (
+        '# cus-1 "Acme" will be created: deleted outside the tool: the customer must '
+        "authorize again" in out
+    )
+    plain = Plan(
+        owner="o",
+        changes=(
+            CustomerChange(
+                "cus-1", "Acme", "create", None, (replace(create, reason="no company"),)
+            ),
+        ),
+    )
+    assert "Cut off" not in render_plan(plain) and "outside the tool" not in render_plan(plain)
