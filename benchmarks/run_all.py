@@ -45,6 +45,7 @@ RUNS: tuple[tuple[str, str, tuple[str, ...], bool], ...] = (
     ("audit and export, messy", "bench_audit_export.py", ("--messy", "--runs", "1"), True),
     ("converge and watch 10k", "bench_watch.py", (), True),
     ("status page 10k", "bench_status_page.py", (), True),
+    ("audit --health 10k", "bench_health.py", (), True),
 )
 
 

@@ -201,19 +201,27 @@ async def _read_options(
     wanted = customer.expense_config
     assert wanted is not None
     options = await client.get_mapping_options(company_id)
+    named = dict(wanted.names)
 
     async def check(
+        field: str,
         wanted_id: str,
         live_id: str | None,
         read: Callable[[str, str], Awaitable[MappingOption | None]],
     ) -> tuple[MappingOption, ...]:
+        if field in named:  # `{name: ...}`: every record, for the planner to resolve the name
+            return await client.list_records(company_id, field)
         if wanted_id == live_id:
             return (MappingOption(wanted_id, ""),)
         found = await read(company_id, wanted_id)
         return () if found is None else (found,)
 
-    suppliers = await check(wanted.supplier, live.supplier if live else None, client.get_supplier)
-    customers = await check(wanted.customer, live.customer if live else None, client.get_customer)
+    suppliers = await check(
+        "supplier", wanted.supplier, live.supplier if live else None, client.get_supplier
+    )
+    customers = await check(
+        "customer", wanted.customer, live.customer if live else None, client.get_customer
+    )
     return replace(options, suppliers=suppliers, customers=customers)
 
 

@@ -67,3 +67,15 @@ def supplier(company_id: str, supplier_id: str) -> str:
 
 def customer(company_id: str, customer_id: str) -> str:
     return f"{company(company_id)}/data/customers/{segment(customer_id)}"
+
+
+def data_status(company_id: str) -> str:
+    return f"{company(company_id)}/dataStatus"
+
+
+def refresh_data(company_id: str) -> str:
+    return f"{company(company_id)}/data/all"
+
+
+def sync_settings() -> str:
+    return "/profile/syncSettings"

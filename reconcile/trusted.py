@@ -21,7 +21,7 @@ from reconcile.codat.baseurl import CODAT_API_URLS, is_trusted_host
 from reconcile.escape import quoted
 from reconcile.model import Environment
 
-TRUSTED_FIELDS = ("account", "base_url", "api_key_env")
+TRUSTED_FIELDS = ("account", "base_url", "api_key_env", "settings")
 ALLOW_BASE_URL_ENV = "RECONCILE_ALLOW_BASE_URL"
 HOW_IT_LANDS = (
     "an environment's account, base_url and api_key_env decide where its API key is sent, so a "

@@ -20,6 +20,7 @@ SUBJECTS = {
     Kind.DELETE_CONNECTION: "accounting connection Xero (gbol)",
     Kind.CREATE_PARTNER_EXPENSE: "partner expense connection",
     Kind.SET_EXPENSE_CONFIG: "expense config",
+    Kind.REFRESH_DATA: "data",
 }
 CID = "095f0000-0000-4000-8000-000000000001"
 

@@ -95,6 +95,11 @@ def offenders(paths: list[Path], allowed: tuple[str, ...], forbidden: tuple[str,
             ("httpx", "click", "asyncio", "sqlite3"),
         ),
         (("model", "who"), ("reconcile.model", "reconcile.plans"), ("httpx", "click", "asyncio")),
+        (
+            ("health",),
+            ("reconcile.health", "reconcile.model", "reconcile.audit.model"),
+            ("httpx", "click", "asyncio", "sqlite3"),
+        ),
     ],
     ids=[
         "sandbox",
@@ -106,6 +111,7 @@ def offenders(paths: list[Path], allowed: tuple[str, ...], forbidden: tuple[str,
         "render",
         "classify",
         "who-must-act",
+        "health",
     ],
 )
 def test_boundaries(

@@ -79,13 +79,20 @@ def plan_for(
     configs: dict[str, ExpenseConfig | None] | None = None,
     mapping: dict[str, MappingOptions] | None = None,
     policy: Policy | None = None,
+    refresh_due: dict[str, str] | None = None,
 ) -> Plan:
     configs = configs or {}
     if mapping is None:  # every company whose config is read offers bank account 89
         mapping = {cid: BANK_89 for cid in configs}
     plan = make_plan(
         DesiredState(OWNER, tuple(customers), policy=policy or Policy()),
-        LiveState(OWNER, tuple(companies), configs, mapping_options=mapping),
+        LiveState(
+            OWNER,
+            tuple(companies),
+            configs,
+            mapping_options=mapping,
+            refresh_due=refresh_due or {},
+        ),
         options,
     )
     assert structure_problems(plan_to_dict(plan)) == []  # schemas/plan.schema.json
@@ -406,7 +413,13 @@ def test_every_planned_request_conforms_to_codat_specs() -> None:
         company("gone", id="c-gone"),
         company("left", id="c-left", connections=(expense(),)),
     ]
-    plan = plan_for(customers, live, PlanOptions(allow_delete=True), configs={"c-cfg": None})
+    plan = plan_for(
+        customers,
+        live,
+        PlanOptions(allow_delete=True),
+        configs={"c-cfg": None},
+        refresh_due={"c-cfg": "at risk: no successful sync since 2026-10-01"},
+    )
     assert set(kinds(plan)) == set(Kind)
     for action in plan.actions:
         r = action.request.resolved("8a210b68-6988-11ed-a1eb-0242ac120002")

@@ -95,6 +95,7 @@ def rich_plan(observed_at: str | None = "2026-11-27T10:00:00+00:00") -> Plan:
         mapping_options={"c-cfg": MappingOptions((MappingOption("89", "Current Account"),))},
         read_at=observed_at,
         warnings=("a warning",),
+        refresh_due={"c-keep": "at risk: no successful sync since 2026-10-01"},
     )
     return make_plan(
         DesiredState(OWNER, customers), live, PlanOptions(allow_delete=True, max_destroy=100)
@@ -113,6 +114,7 @@ def test_rich_plan_has_every_kind_of_action_and_note() -> None:
         "create_connection",
         "create_partner_expense",
         "set_expense_config",
+        "refresh_data",
     }, kinds
     assert {n.kind for n in plan.notes} >= {"deferred", "awaiting_authorization"}
     assert plan.refused

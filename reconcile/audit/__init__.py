@@ -9,7 +9,9 @@ The client is `SnapshotClient`, a `ReadOnlyClient`: nothing but GET can leave it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from reconcile.audit.findings import audit_findings
 from reconcile.audit.model import (
@@ -23,6 +25,10 @@ from reconcile.audit.model import (
 from reconcile.audit.read import AuditRead, managed_count
 from reconcile.model import DesiredState
 from reconcile.planner import PlanOptions, make_plan
+
+if TYPE_CHECKING:
+    from reconcile.health.model import Health
+    from reconcile.plans.settings import SettingsChange
 
 __all__ = [
     "DEFAULT_FAIL_ON",
@@ -42,8 +48,12 @@ def build_audit(
     options: PlanOptions | None = None,
     fail_on: frozenset[FindingKind] = DEFAULT_FAIL_ON,
     stale_after: timedelta = DEFAULT_STALE_AFTER,
+    health: Sequence[Health] | None = None,
+    requests: int | None = None,
+    settings: Sequence[SettingsChange] = (),
 ) -> Audit:
-    """The report of one read: the plan exactly as `plan` makes it, then the findings."""
+    """The report of one read: the plan exactly as `plan` makes it, then the findings (with
+    `health`, read by `audit --health`, the customers' health findings too)."""
     options = options or PlanOptions()
     plan = make_plan(desired, read.live, options)
     findings = audit_findings(
@@ -54,6 +64,25 @@ def build_audit(
         stale_after=stale_after,
         targets=options.targets,
     )
+    if settings:
+        drift = tuple(
+            Finding(
+                FindingKind.ACCOUNT_SETTINGS,
+                None,
+                "",
+                None,
+                f"{s.subject}: {'; '.join(s.lines)}",
+                facts={"subject": s.subject, "differences": list(s.lines)},
+            )
+            for s in settings
+        )
+        findings = tuple(sorted((*findings, *drift), key=Finding.sort_key))
+    counts = None
+    if health is not None:
+        from reconcile.audit.health import health_counts, health_findings
+
+        findings = tuple(sorted((*findings, *health_findings(health)), key=Finding.sort_key))
+        counts = health_counts(health)
     return Audit(
         owner=desired.owner,
         findings=findings,
@@ -63,7 +92,8 @@ def build_audit(
         customers=len(desired.customers),
         companies_read=len(read.companies),
         managed=managed_count(read.companies, desired.owner),
-        requests=read.requests,
+        requests=read.requests if requests is None else requests,
         read_at=read.live.read_at,
         warnings=plan.warnings,
+        health=counts,
     )

@@ -37,9 +37,13 @@ class FindingKind(StrEnum):
     REFUSED = "refused"
     CONNECTION_ERRORS = "connection_errors"
     NEEDS_REAUTHORIZATION = "needs_reauthorization"
+    AT_RISK = "at_risk"  # `--health`: Codat will deauthorize it
     CHANGES = "changes"
+    ACCOUNT_SETTINGS = "account_settings"  # the environment's settings differ from the file
     FOLLOW_UPS = "follow_ups"
     STALE_AUTHORIZATION = "stale_authorization"
+    MISSING_REFERENCES = "missing_references"  # `--health`
+    DEGRADED = "degraded"  # `--health`
     ORPHANS = "orphans"
     UNMANAGED_LOOKALIKES = "unmanaged_lookalikes"
     AWAITING_AUTHORIZATION = "awaiting_authorization"
@@ -64,6 +68,12 @@ _TITLES: dict[FindingKind, str] = {
     FindingKind.CHANGES: "Changes waiting for a reviewed apply",
     FindingKind.FOLLOW_UPS: "Follow-ups ready: converge applies them (policy.auto)",
     FindingKind.STALE_AUTHORIZATION: "Stale authorization: awaiting the customer for too long",
+    FindingKind.AT_RISK: "At risk: no successful sync for too long; Codat deauthorizes it on the"
+    " day shown",
+    FindingKind.ACCOUNT_SETTINGS: "Account settings differ from the file: apply restores them",
+    FindingKind.MISSING_REFERENCES: "Missing references: the expense config names records the"
+    " accounting platform no longer has",
+    FindingKind.DEGRADED: "Degraded: data Sync for Expenses needs is missing, failing or old",
     FindingKind.ORPHANS: "Orphans: managed companies no file lists",
     FindingKind.UNMANAGED_LOOKALIKES: "Unmanaged look-alikes: candidates for adoption with id:",
     FindingKind.AWAITING_AUTHORIZATION: "Awaiting customer authorization",
@@ -75,9 +85,13 @@ _WHO: dict[FindingKind, Who] = {
     FindingKind.FOREIGN: "person",
     FindingKind.REFUSED: "person",
     FindingKind.CONNECTION_ERRORS: "person",
+    FindingKind.AT_RISK: "person",
+    FindingKind.DEGRADED: "person",
+    FindingKind.MISSING_REFERENCES: "review",
     FindingKind.ORPHANS: "person",
     FindingKind.UNMANAGED_LOOKALIKES: "person",
     FindingKind.CHANGES: "review",
+    FindingKind.ACCOUNT_SETTINGS: "review",
     FindingKind.FOLLOW_UPS: "converge",
     FindingKind.NEEDS_REAUTHORIZATION: "customer",
     FindingKind.STALE_AUTHORIZATION: "customer",
@@ -97,6 +111,10 @@ DEFAULT_FAIL_ON: frozenset[FindingKind] = frozenset(
         FindingKind.NEEDS_REAUTHORIZATION,
         FindingKind.CONNECTION_ERRORS,
         FindingKind.STALE_AUTHORIZATION,
+        FindingKind.AT_RISK,
+        FindingKind.MISSING_REFERENCES,
+        FindingKind.DEGRADED,
+        FindingKind.ACCOUNT_SETTINGS,
     }
 )
 
@@ -158,6 +176,7 @@ class Audit:
     warnings: tuple[str, ...] = ()
     since_report: str | None = None  # `--since`: the earlier report's read_at
     resolved: int = 0  # `--since`: findings of the earlier report no longer found
+    health: Mapping[str, int] | None = None  # `--health`: customers by health state
 
     def of(self, kind: FindingKind) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.kind == kind)

@@ -48,8 +48,10 @@ if TYPE_CHECKING:
     from reconcile.codat import CodatClient
     from reconcile.executor import ApplyResult, Stop, Stopper
     from reconcile.executor.outcome import StopReason
+    from reconcile.model import DesiredState
     from reconcile.planner import PlanOptions
     from reconcile.plans import Plan
+    from reconcile.plans.settings import SettingsChange
     from reconcile.render.progress import Progress
     from reconcile.render.style import Style
 
@@ -147,7 +149,8 @@ def apply(
             the_plan = await plan_against(client, desired, options)
             shown = render_plan(the_plan, Style.for_stream(plan_stream), link_urls=link_urls)
             click.echo(shown, nl=False, file=plan_stream)
-            if not the_plan.has_changes:
+            settings = await _settings(client, desired, plan_stream)
+            if not the_plan.has_changes and not settings:
                 from reconcile.executor import ApplyResult
                 from reconcile.render.apply import link_entries, result_document
 
@@ -163,6 +166,13 @@ def apply(
                 return EXIT_ERROR
             if not auto_approve:
                 client.restart_deadline()  # --timeout: the prompt's wait is not Codat's
+            if settings:
+                from reconcile.executor.settings import apply_settings
+
+                await apply_settings(client, settings)  # first: new links fetch by them
+                click.echo(f"Applied {len(settings)} account settings change(s).", err=True)
+                if not the_plan.has_changes:
+                    return EXIT_OK
             return await apply_plan(
                 the_plan,
                 client,
@@ -176,6 +186,22 @@ def apply(
             )
 
     sys.exit(run(go()))
+
+
+async def _settings(
+    client: CodatClient, desired: DesiredState, stream: TextIO
+) -> tuple[SettingsChange, ...]:
+    """The account settings' changes of the run's environment, shown on `stream`."""
+    if desired.environment is None:
+        return ()
+    from reconcile.cli.account_settings import planned_settings
+    from reconcile.render.settings import render_settings
+    from reconcile.render.style import Style
+
+    changes = await planned_settings(client, desired)
+    env = desired.environment
+    click.echo(render_settings(changes, env, Style.for_stream(stream)), nl=False, file=stream)
+    return changes
 
 
 def confirm() -> bool:

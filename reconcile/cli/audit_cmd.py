@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from reconcile.model import DesiredState
     from reconcile.model.onboarding import Onboarding
     from reconcile.planner import PlanOptions
+    from reconcile.plans.settings import SettingsChange
+
 
 if TYPE_CHECKING:
     ParamType = click.ParamType[Any, Any]
@@ -42,7 +44,7 @@ else:  # click < 8.2 has no generic ParamType at run time
 KINDS = tuple(kind.value for kind in FindingKind)  # most urgent first
 DEFAULT_FAIL_ON = (
     "cut_off,changes,follow_ups,refused,duplicates,foreign,needs_reauthorization,connection_errors,"
-    "stale_authorization"
+    "stale_authorization,at_risk,degraded,missing_references,account_settings"
 )
 
 
@@ -162,6 +164,21 @@ class Duration(ParamType):
     help="Name every finding (by default each kind names its first few in text, and the "
     "awaiting list is counted by age with its oldest named).",
 )
+@click.option(
+    "--health",
+    is_flag=True,
+    help="Also read each customer's health: Codat's data status per Linked company, whether its "
+    "expense config's records still exist, and the account's sync schedules (one request per "
+    "Linked company, three more per config, plus one).",
+)
+@click.option(
+    "--at-risk-after",
+    type=Duration(),
+    default="30d",
+    show_default=True,
+    help="With --health: no successful sync for this long is at_risk (Codat deauthorizes a "
+    "connection after 90 days).",
+)
 def audit(
     paths: tuple[Path, ...],
     where: Where,
@@ -172,6 +189,8 @@ def audit(
     json_out: Path | None,
     since_path: Path | None,
     link_urls: bool,
+    health: bool,
+    at_risk_after: timedelta,
     notify_file: Path | None,
     state_dir: Path,
     base: tuple[Path, ...],
@@ -224,15 +243,35 @@ def audit(
             unknown = options.targets - known
             if unknown:
                 fail(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
+            healths = None
+            if health:
+                from reconcile.audit.health_read import read_audit_health
+
+                read, healths = await read_audit_health(client, desired, read, at_risk_after)
+            settings: tuple[SettingsChange, ...] = ()
+            if desired.environment is not None:
+                from reconcile.cli.account_settings import planned_settings
+
+                settings = await planned_settings(client, desired)
+            sent = client.requests_sent
             if notify is not None:
                 await _notify(notify, client, desired, read)
-        requests = f"{read.requests} request{'s' if read.requests != 1 else ''}"
+        requests = f"{sent} request{'s' if sent != 1 else ''}"
         click.echo(
             f"Reading Codat: {len(read.companies)} companies in the account ({requests})",
             err=True,
         )
         rows.append(onboarding(desired, read.live))
-        return build_audit(desired, read, options=options, fail_on=fail_on, stale_after=stale_after)
+        return build_audit(
+            desired,
+            read,
+            options=options,
+            fail_on=fail_on,
+            stale_after=stale_after,
+            health=healths,
+            requests=sent,
+            settings=settings,
+        )
 
     report = run(go())
     if earlier is not None:

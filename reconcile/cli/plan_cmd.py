@@ -37,6 +37,7 @@ from reconcile.cli.review import (
 if TYPE_CHECKING:
     from reconcile.planner import PlanOptions
     from reconcile.plans import Plan
+    from reconcile.plans.settings import SettingsChange
 
 
 @click.command()
@@ -110,9 +111,15 @@ def plan(
             had_config=had_config_before(base, desired),
         )
 
+    settings: list[SettingsChange] = []
+
     async def go() -> Plan:
         async with open_client(where, desired=desired) as client:
             made = await plan_against(client, desired, options, allow_unsafe=True)
+            if desired.environment is not None:
+                from reconcile.cli.account_settings import planned_settings
+
+                settings.extend(await planned_settings(client, desired))
             if out is not None and made.unsafe:
                 click.echo(f"The plan is refused as a whole; nothing was saved to {out}.", err=True)
             elif out is not None:
@@ -140,6 +147,11 @@ def plan(
     else:
         shown = render_plan(the_plan, Style.for_stream(sys.stdout), link_urls=link_urls)
         click.echo(shown, nl=False)
+    if settings and fmt != "json":
+        from reconcile.render.settings import render_settings
+
+        shown = render_settings(settings, desired.environment or "", Style.for_stream(sys.stdout))
+        click.echo(shown, nl=False)
     if the_plan.unsafe:  # the whole plan is shown above (the JSON document says why), then why
         if fmt != "json":
             fail(f"plan refused: {the_plan.unsafe}")
@@ -147,5 +159,5 @@ def plan(
     if changed is not None:
         block_on_new_refusals(the_plan, changed)
     # Refusals are a difference between the file and Codat, as changes are.
-    differs = the_plan.has_changes or bool(the_plan.refused)
+    differs = the_plan.has_changes or bool(the_plan.refused) or bool(settings)
     sys.exit(EXIT_CHANGES if detailed_exitcode and differs else EXIT_OK)

@@ -225,7 +225,27 @@ def _resync_token() -> str | None:
 async def _register(where: Where, desired: DesiredState, url: str, state_dir: Path) -> None:
     from reconcile.watch.registration import STATE_FILE, RegistrationError, ensure_consumer
 
+    env = desired.environments.get(desired.environment or "")
+    declared = env.settings.consumer if env is not None and env.settings is not None else None
     async with open_client(where, desired=desired) as client:
+        if declared is not None:  # settings as code: `apply` makes it; here it is only checked
+            from reconcile.cli.account_settings import planned_settings
+
+            if declared.url != url:
+                fail(
+                    f"--register {escaped(url)} is not the webhook consumer environment"
+                    f" {escaped(str(desired.environment))} declares ({escaped(declared.url)}):"
+                    " register that one"
+                )
+            if await planned_settings(client, desired):
+                env_name = escaped(str(desired.environment))
+                fail(
+                    f"the webhook consumer environment {env_name} declares is missing or differs"
+                    f" in Codat (or so do its sync settings): run `reconcile apply --env"
+                    f" {env_name}` to make them"
+                )
+            _log(f"the declared webhook consumer {escaped(url)} exists as the file says")
+            return
         try:
             lines = await ensure_consumer(client, desired.owner, url, state_dir / STATE_FILE.name)
         except RegistrationError as exc:

@@ -4,7 +4,7 @@ A mixin of `CodatClient`, kept apart to keep the client small."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from reconcile import paths
 from reconcile.codat.answers import (
@@ -16,9 +16,15 @@ from reconcile.codat.answers import (
 from reconcile.codat.errors import CodatHTTPError, clean
 from reconcile.model import ExpenseConfig, MappingOption, MappingOptions
 
+# Records a name is resolved against: read in pages of Codat's largest size, at most this many.
+RECORD_PAGE_SIZE = 5000
+MAX_RECORD_PAGES = 20
+
 
 class _Reads(Protocol):
-    async def request_json(self, method: str, path: str) -> object: ...
+    async def request_json(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None
+    ) -> object: ...
 
     async def _record(self, path: str, asked: str, kind: str) -> MappingOption | None: ...
 
@@ -47,6 +53,24 @@ class ExpenseReads:
     async def get_customer(self: _Reads, company_id: str, customer_id: str) -> MappingOption | None:
         """The customer from the company's accounting data, or None (404)."""
         return await self._record(paths.customer(company_id, customer_id), customer_id, "customer")
+
+    async def list_records(self: _Reads, company_id: str, kind: str) -> tuple[MappingOption, ...]:
+        """Every supplier (`kind` "supplier") or customer of the company's accounting data, as
+        (id, name): what a config's `{name: ...}` is resolved against."""
+        path = f"{paths.company(company_id)}/data/{kind}s"
+        found: list[MappingOption] = []
+        for page in range(1, MAX_RECORD_PAGES + 1):
+            params = {"page": page, "pageSize": RECORD_PAGE_SIZE}
+            body = await self.request_json("GET", path, params=params)
+            where = f"GET {path}"
+            results = body.get("results") if isinstance(body, dict) else None
+            if not isinstance(results, list):
+                raise UnexpectedAnswer(where, "no list of results")
+            found.extend(parse_record(r, where, f"{kind}Name") for r in results)
+            total = body.get("totalResults") if isinstance(body, dict) else None
+            if len(results) < RECORD_PAGE_SIZE or not isinstance(total, int) or len(found) >= total:
+                break
+        return tuple(found)
 
     async def _record(self: _Reads, path: str, asked: str, kind: str) -> MappingOption | None:
         where = f"GET {path}"

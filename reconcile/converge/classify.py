@@ -26,6 +26,7 @@ from reconcile.model import (
     AUTO_COMPANY_RESTORE,
     AUTO_EXPENSE_CONFIG,
     AUTO_PARTNER_EXPENSE,
+    AUTO_REFRESH_DATA,
     OWNER_TAG,
     UID_TAG,
     Company,
@@ -64,6 +65,8 @@ def policy_kind(action: Action, owner: str, change: CustomerChange | None = None
         return AUTO_PARTNER_EXPENSE
     if action.kind is Kind.SET_EXPENSE_CONFIG:
         return AUTO_EXPENSE_CONFIG
+    if action.kind is Kind.REFRESH_DATA:
+        return AUTO_REFRESH_DATA
     if action.kind is Kind.CREATE_CONNECTION:
         # Re-creating on a company that exists, with nothing retired beside it: a platform
         # switch (it unlinks or deletes another connection) is a reviewed change.

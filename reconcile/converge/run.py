@@ -12,7 +12,7 @@ the same key and Codat replays the second instead of doing it twice.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from reconcile.codat import CodatClient
@@ -21,7 +21,7 @@ from reconcile.converge.read import read_companies
 from reconcile.executor import ApplyResult, Progress, Stopper, execute
 from reconcile.executor.outcome import Outcome
 from reconcile.live import read_live
-from reconcile.model import DesiredState, LiveState
+from reconcile.model import AUTO_REFRESH_DATA, DesiredState, LiveState
 from reconcile.planner import PlanOptions, make_plan
 from reconcile.plans import Plan
 
@@ -38,6 +38,8 @@ class PassResult:
     read_at: datetime | None = None  # Codat's clock at the read
     scope: frozenset[str] | None = None  # the company ids asked for (None: the whole fleet)
     live: LiveState | None = None  # what was read (notifications and the status page use it)
+    # With refresh_data: the Linked customers read, by health state (None: health not read)
+    health: dict[str, int] | None = None
 
     @property
     def failed(self) -> tuple[Outcome, ...]:
@@ -60,12 +62,16 @@ async def run_pass(
     stopper: Stopper | None = None,
     progress: Progress | None = None,
     dry_run: bool = False,
+    health: bool | None = None,
 ) -> PassResult:
     """Converge the fleet (or, with `company_ids`, just those companies, read fresh).
 
     Raises what the client raises when Codat cannot be read (`CodatError`); failures of single
-    writes are in the result. `dry_run` classifies without writing (what audit shows)."""
+    writes are in the result. `dry_run` classifies without writing (what audit shows).
+    With `policy.auto: [refresh_data]` the pass also reads the data status of the Linked
+    companies it covers (`health=False`: not this pass) to refresh those at risk."""
     sent_before = client.requests_sent
+    health_counts: dict[str, int] | None = None
     scope = frozenset(company_ids) if company_ids is not None else None
     options = options or PlanOptions()
     if scope is None:
@@ -76,6 +82,11 @@ async def run_pass(
         if options.targets:
             targets &= options.targets
     now = client.server_time or datetime.now(UTC)
+    if AUTO_REFRESH_DATA in desired.policy.auto and health is not False:
+        from reconcile.facts.health import read_refresh_due
+
+        due, notes, health_counts = await read_refresh_due(client, desired, live, now)
+        live = replace(live, refresh_due=due, warnings=(*live.warnings, *notes))
     if scope is not None and not targets:
         plan = Plan(owner=desired.owner, observed_at=live.read_at)
     else:
@@ -99,6 +110,7 @@ async def run_pass(
         read_at=now,
         scope=scope,
         live=live,
+        health=health_counts,
     )
 
 

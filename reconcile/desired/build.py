@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from reconcile.model import (
+    AccountSettings,
+    ConsumerWanted,
     Customer,
     CustomerState,
     DesiredState,
@@ -14,6 +16,7 @@ from reconcile.model import (
     Location,
     Moved,
     Policy,
+    SyncWanted,
     resolve_platform,
 )
 
@@ -33,7 +36,11 @@ def build_state(files: Sequence[tuple[str, Any, Locate]]) -> DesiredState:
         owner = owner or data["owner"]
         for name, env in (data.get("environments") or {}).items():
             environments[name] = Environment(
-                name, env["account"], env["api_key_env"], env.get("base_url")
+                name,
+                env["account"],
+                env["api_key_env"],
+                env.get("base_url"),
+                settings_of(env["settings"]) if "settings" in env else None,
             )
         promote = promote or tuple(data.get("promote") or ())
         if "policy" in data:  # the cross-file checks made sure every file says the same
@@ -104,11 +111,7 @@ def _overridden(
         fields["keep_accounting"] = isinstance(accounting, dict)
     if every or "expenseConfig" in raw:
         config = raw.get("expenseConfig")
-        fields["expense_config"] = (
-            ExpenseConfig(config["bankAccount"], config["supplier"], config["customer"])
-            if config is not None
-            else None
-        )
+        fields["expense_config"] = expense_config_of(config) if config is not None else None
     if every or "tags" in raw:
         fields["tags"] = {**(defaults.get("tags") or {}), **(raw.get("tags") or {})}
     if every or "protect" in raw:
@@ -117,3 +120,33 @@ def _overridden(
     if every or "state" in raw:
         fields["state"] = cast(CustomerState, raw.get("state", "present"))
     return fields
+
+
+CONFIG_FIELDS = ("bankAccount", "supplier", "customer")
+
+
+def expense_config_of(raw: dict[str, Any]) -> ExpenseConfig:
+    """`expenseConfig` as written: each field an id (a string) or `{name: ...}` (its id left ""
+    for the planner to resolve)."""
+    ids = {f: raw[f] if isinstance(raw[f], str) else "" for f in CONFIG_FIELDS}
+    names = tuple((f, str(raw[f]["name"])) for f in CONFIG_FIELDS if isinstance(raw[f], dict))
+    return ExpenseConfig(ids["bankAccount"], ids["supplier"], ids["customer"], names)
+
+
+def settings_of(raw: dict[str, Any]) -> AccountSettings:
+    """An environment's `settings:` as written (the schema checked its shape)."""
+    sync = tuple(
+        SyncWanted(data_type, wanted.get("fetchOnFirstLink"), wanted.get("syncSchedule"))
+        for data_type, wanted in sorted((raw.get("syncSettings") or {}).items())
+    )
+    consumer = raw.get("webhookConsumer")
+    return AccountSettings(
+        sync,
+        ConsumerWanted(
+            consumer["url"],
+            tuple(consumer["eventTypes"]),
+            tuple(consumer["companyTags"]) if "companyTags" in consumer else None,
+        )
+        if consumer is not None
+        else None,
+    )

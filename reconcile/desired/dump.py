@@ -7,6 +7,7 @@ that very string, and double-quoted with escapes otherwise.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 
@@ -67,9 +68,16 @@ def _customer_lines(customer: Customer) -> list[str]:
     config = customer.expense_config
     if config is not None:
         lines.append("    expenseConfig:")
-        lines.append(f"      bankAccount: {quote(config.bank_account)}")
-        lines.append(f"      supplier: {quote(config.supplier)}")
-        lines.append(f"      customer: {quote(config.customer)}")
+        named = dict(config.names)
+        for field, value in (
+            ("bankAccount", config.bank_account),
+            ("supplier", config.supplier),
+            ("customer", config.customer),
+        ):
+            # In a flow mapping a plain scalar may not hold `,` `{` `}`: always double-quote.
+            name = json.dumps(named.get(field, ""), ensure_ascii=False)
+            shown = f"{{name: {name}}}" if field in named else quote(value)
+            lines.append(f"      {field}: {shown}")
     if customer.id is not None:
         lines.append(f"    id: {quote(customer.id)}")
     if customer.protect:

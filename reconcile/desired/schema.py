@@ -172,6 +172,15 @@ def _translate(error: jsonschema.ValidationError, prefix: tuple[Any, ...]) -> It
             )
         else:
             yield Issue(path, f"{label(path)} is {len(value)} characters; the limit is {limit}")
+    elif keyword == "anyOf":  # an expense config field: an id, or `{name: ...}`
+        branch = 1 if isinstance(value, dict) else 0
+        if isinstance(value, (str, dict)):
+            for sub_error in error.context or ():
+                if sub_error.schema_path and sub_error.schema_path[0] == branch:
+                    yield from _translate(sub_error, prefix)
+        else:
+            named = ' (or {name: "..."}: its name in the accounting platform)'
+            yield Issue(path, type_message(path, value, "string") + named)
     elif keyword == "maxProperties":  # only tags have a limit; "then": the customer is protected
         yield Issue(path, too_many_tags_message(len(value), protected="then" in error.schema_path))
     else:  # pragma: no cover - a keyword added to the schema without a message here

@@ -38,6 +38,19 @@ class SetExpenseConfig(Handler):
         return not await _matches(ctx, action, company_id)
 
 
+class RefreshData(Handler):
+    """A refresh of the company's data: asking again does no harm, and nothing reads back
+    whether Codat queued it, so a write without a usable answer counts as sent."""
+
+    kind = Kind.REFRESH_DATA
+
+    async def landed(
+        self, ctx: Context, action: Action, company_id: str | None, *, patient: bool
+    ) -> Done | None:
+        assert company_id is not None
+        return Done(company_id, "refresh requested")
+
+
 async def _matches(ctx: Context, action: Action, company_id: str) -> bool:
     live = await ctx.expense_config(company_id)
     return live is not None and live == config_from_wire(action.after)

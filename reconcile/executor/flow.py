@@ -28,7 +28,7 @@ from reconcile.codat import CodatError, CodatHTTPError, QuotaExhausted
 from reconcile.executor.companies import CreateCompany, DeleteCompany, UpdateCompany
 from reconcile.executor.connections import CreateConnection, DeleteConnection, UnlinkConnection
 from reconcile.executor.context import Context, Done
-from reconcile.executor.expenses import CreatePartnerExpense, SetExpenseConfig
+from reconcile.executor.expenses import CreatePartnerExpense, RefreshData, SetExpenseConfig
 from reconcile.executor.handler import Handler, Unresolvable
 from reconcile.executor.outcome import Outcome
 from reconcile.model import Status
@@ -46,6 +46,7 @@ HANDLERS: dict[Kind, Handler] = {
         DeleteConnection(),
         CreatePartnerExpense(),
         SetExpenseConfig(),
+        RefreshData(),
     )
 }
 assert set(HANDLERS) == set(Kind), "every kind of action needs a handler"

@@ -26,11 +26,22 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class ExpenseConfig:
-    """The Sync for Expenses company configuration: ids in the accounting platform."""
+    """The Sync for Expenses company configuration: ids in the accounting platform. A desired
+    config may name a record instead (`supplier: {name: "Amex"}`): `names` holds (wire field,
+    name) for those, whose id is "" until the planner resolves it (`resolved`)."""
 
     bank_account: str
     supplier: str
     customer: str
+    names: tuple[tuple[str, str], ...] = ()
+
+    def resolved(self, ids: Mapping[str, str]) -> ExpenseConfig:
+        """This config with the named fields' ids filled in (wire field -> id) and no names."""
+        return ExpenseConfig(
+            ids.get("bankAccount", self.bank_account),
+            ids.get("supplier", self.supplier),
+            ids.get("customer", self.customer),
+        )
 
     def to_wire(self) -> dict[str, dict[str, str]]:
         return {
@@ -46,6 +57,32 @@ OVERRIDABLE = ("accounting", "expense_config", "tags", "state", "protect")
 
 
 @dataclass(frozen=True, slots=True)
+class SyncWanted:
+    """One data type's sync setting as the file names it (None: a field the file leaves)."""
+
+    data_type: str
+    fetch_on_first_link: bool | None = None
+    sync_schedule: int | None = None  # hours
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerWanted:
+    """The webhook consumer the watch needs: Codat's `url`, `eventTypes`, `companyTags`."""
+
+    url: str
+    event_types: tuple[str, ...]
+    company_tags: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSettings:
+    """An environment's account settings as code: only what is named is managed."""
+
+    sync: tuple[SyncWanted, ...] = ()
+    consumer: ConsumerWanted | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Environment:
     """One Codat account a file is applied to: `environments:` in the file."""
 
@@ -53,6 +90,7 @@ class Environment:
     account: str  # the name GET /profile must answer
     api_key_env: str  # the variable holding the key (or, with _FILE, naming a file)
     base_url: str | None = None
+    settings: AccountSettings | None = None  # trusted, like the rest of the environment
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +131,13 @@ AUTO_PARTNER_EXPENSE = "partner_expense_connection"
 AUTO_EXPENSE_CONFIG = "expense_config"
 AUTO_ACCOUNTING_RECREATE = "accounting_connection_recreate"  # one the customer deleted
 AUTO_COMPANY_RESTORE = "company_restore"  # name, description or tags edited in the portal
+AUTO_REFRESH_DATA = "refresh_data"  # a Linked customer at risk: refresh before Codat deauthorizes
 AUTO_KINDS: tuple[str, ...] = (
     AUTO_PARTNER_EXPENSE,
     AUTO_EXPENSE_CONFIG,
     AUTO_ACCOUNTING_RECREATE,
     AUTO_COMPANY_RESTORE,
+    AUTO_REFRESH_DATA,
 )
 DEFAULT_AUTO = frozenset({AUTO_PARTNER_EXPENSE, AUTO_EXPENSE_CONFIG})  # the names users write
 

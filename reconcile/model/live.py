@@ -178,3 +178,6 @@ class LiveState:
     rate_limit_remaining: int | None = None
     rate_limit_limit: int | None = None
     rate_limit_reset: str | None = None
+    # Linked companies at risk whose data a refresh may save (company id -> why), read by the
+    # health reads of converge, the watch and `audit --health`, never by `plan`.
+    refresh_due: Mapping[str, str] = field(default_factory=dict)

@@ -9,7 +9,7 @@ authorized since) gets a new key and is not answered with a stale replay.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from reconcile.model import (
     PARTNER_EXPENSE_NAME,
@@ -178,9 +178,13 @@ def set_expense_config(
     cid: str,
     live: ExpenseConfig | None,
     options: MappingOptions | None,
+    wanted: ExpenseConfig | None = None,
+    resolved: Sequence[str] = (),
 ) -> Action:
-    assert customer.expense_config is not None
-    body = customer.expense_config.to_wire()
+    """`wanted`: the file's config with any names resolved to ids (`resolved` says how)."""
+    wanted = wanted or customer.expense_config
+    assert wanted is not None and not wanted.names
+    body = wanted.to_wire()
     # The mapping options are part of what the write depends on: a config refused (400) for an
     # account that was missing gets a new key once the account exists, not a replayed refusal.
     choices = sorted(o.id for o in options.bank_accounts) if options else None
@@ -189,7 +193,8 @@ def set_expense_config(
         customer.uid,
         cid,
         "expense config",
-        "no expense config yet" if live is None else "expense config differs from the file",
+        ("no expense config yet" if live is None else "expense config differs from the file")
+        + "".join(f"; {r}" for r in resolved),
         request.set_expense_config(cid, body),
         idempotency_key=derive_key(
             owner,
@@ -202,6 +207,20 @@ def set_expense_config(
         ),
         before=live.to_wire() if live else None,
         after=body,
+    )
+
+
+def refresh_data(owner: str, customer: Customer, cid: str, why: str) -> Action:
+    """Refresh the company's data (`POST .../data/all`): one key per at-risk episode (the
+    reason names the last successful sync), so passes that see the same state send it once."""
+    return Action(
+        Kind.REFRESH_DATA,
+        customer.uid,
+        cid,
+        "data",
+        why,
+        request.refresh_data(cid),
+        idempotency_key=derive_key(owner, customer.uid, "refresh_data", cid, why),
     )
 
 

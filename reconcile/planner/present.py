@@ -24,6 +24,7 @@ from reconcile.model import (
 from reconcile.planner import actions as build
 from reconcile.planner import happened
 from reconcile.planner.identity import Match
+from reconcile.planner.names import resolve_names
 from reconcile.planner.options import Draft
 from reconcile.planner.protection import Protection
 from reconcile.planner.records import missing_records
@@ -80,6 +81,10 @@ class Present:
                 customer, cid, connections, platform, linked, blocked, protection, actions
             )
             self._expense_config(customer, company, platform, linked, blocked, actions)
+        if cid is not None and cid in self.live.refresh_due:  # health read it (not `plan`)
+            actions.append(
+                build.refresh_data(self.owner, customer, cid, self.live.refresh_due[cid])
+            )
         verdict: CustomerVerdict = "create" if company is None else "update"
         self.draft.change(customer.uid, customer.name, verdict, cid, actions)
 
@@ -305,6 +310,12 @@ class Present:
         options = self.live.mapping_options.get(company.id)
         if options is None:
             return  # unreadable this run: the live state's warning says so
+        wanted, resolved, unresolved = resolve_names(wanted, options)
+        if unresolved is not None:
+            self.draft.refuse_customer(customer, "expense config", unresolved)
+            return
+        if resolved and live_config == wanted:
+            return  # the names resolve to the config already set
         valid = {o.id: o.name for o in options.bank_accounts}
         if wanted.bank_account not in valid:
             choices = ", ".join(f'{i} "{n}"' for i, n in sorted(valid.items())) or "none"
@@ -320,7 +331,9 @@ class Present:
             self.draft.refuse_customer(customer, "expense config", missing)
             return
         actions.append(
-            build.set_expense_config(self.owner, customer, company.id, live_config, options)
+            build.set_expense_config(
+                self.owner, customer, company.id, live_config, options, wanted, resolved
+            )
         )
 
     def _wait(self, customer: Customer, subject: str, platform: Platform, blocked: bool) -> None:

@@ -28,6 +28,7 @@ class Kind(StrEnum):
     CREATE_CONNECTION = "create_connection"
     CREATE_PARTNER_EXPENSE = "create_partner_expense"
     SET_EXPENSE_CONFIG = "set_expense_config"
+    REFRESH_DATA = "refresh_data"
 
     @property
     def bucket(self) -> Literal["create", "update", "unlink", "delete"]:
@@ -44,6 +45,7 @@ _BUCKETS: dict[Kind, Literal["create", "update", "unlink", "delete"]] = {
     Kind.CREATE_PARTNER_EXPENSE: "create",
     Kind.UPDATE_COMPANY: "update",
     Kind.SET_EXPENSE_CONFIG: "update",
+    Kind.REFRESH_DATA: "update",
     Kind.UNLINK_CONNECTION: "unlink",
     Kind.DELETE_CONNECTION: "delete",
     Kind.DELETE_COMPANY: "delete",

@@ -77,6 +77,11 @@ def set_expense_config(company_id: str, config: Mapping[str, Any]) -> Request:
     return Request("POST", paths.expense_config(company_id), dict(config))
 
 
+def refresh_data(company_id: str) -> Request:
+    """Queue a refresh of every data type of the company (`POST .../data/all`)."""
+    return Request("POST", paths.refresh_data(company_id))
+
+
 def unlink_connection(company_id: str, connection_id: str) -> Request:
     path = paths.connection(company_id, connection_id)
     return Request("PATCH", path, {"status": Status.UNLINKED.value})
@@ -117,6 +122,8 @@ def rebuilt(owner: str, action: Action) -> Request:
         return delete_company(company)
     if kind is Kind.SET_EXPENSE_CONFIG:
         return set_expense_config(company, _config(after))
+    if kind is Kind.REFRESH_DATA:
+        return refresh_data(company)
     connection = _need(action.connection_id, "connection_id")
     if kind is Kind.UNLINK_CONNECTION:
         return unlink_connection(company, connection)
@@ -132,6 +139,8 @@ def expected_subject(action: Action) -> str | None:
         return "partner expense connection"
     if action.kind is Kind.SET_EXPENSE_CONFIG:
         return "expense config"
+    if action.kind is Kind.REFRESH_DATA:
+        return "data"
     if action.kind is Kind.CREATE_CONNECTION:
         key = (action.after or {}).get("platformKey")
         platform = PLATFORMS_BY_KEY.get(key) if isinstance(key, str) else None

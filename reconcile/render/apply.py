@@ -36,9 +36,11 @@ _VERB: dict[Kind, str] = {
     Kind.DELETE_CONNECTION: "delete",
     Kind.CREATE_PARTNER_EXPENSE: "create",
     Kind.SET_EXPENSE_CONFIG: "set",
+    Kind.REFRESH_DATA: "refresh",
 }
 _PAST = {"create": "created", "update": "updated", "delete": "deleted", "unlink": "unlinked"}
 _PAST["set"] = "set"
+_PAST["refresh"] = "refreshed"
 # The summary's words for the plan's buckets.
 _BUCKET_PAST = {"create": "created", "update": "updated", "unlink": "unlinked", "delete": "deleted"}
 # The summary's lists, in order: which outcomes, their title, their colours.

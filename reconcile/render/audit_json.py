@@ -39,6 +39,7 @@ def audit_to_dict(audit: Audit, *, link_urls: bool = False) -> dict[str, Any]:
         "since_report": audit.since_report,
         "new": len(audit.new) if audit.since_report is not None else None,
         "resolved": audit.resolved if audit.since_report is not None else None,
+        "health": dict(audit.health) if audit.health is not None else None,
         "findings": [_finding(f, link_urls) for f in audit.findings],
         "warnings": list(audit.warnings),
     }

@@ -117,8 +117,11 @@ def _head(audit: Audit) -> str:
     when = f" at {markdown(audit.read_at)}" if audit.read_at else ""
     stale = format_duration(audit.stale_after)
     since = ""
+    if audit.health is not None:
+        shown = ", ".join(f"{n} {state.replace('_', ' ')}" for state, n in audit.health.items())
+        since += f"\nHealth: {shown}.\n"
     if audit.since_report is not None:
-        since = (
+        since += (
             f"\n**{len(audit.new)} new** since {markdown(audit.since_report)} "
             f"({audit.resolved} resolved).\n"
         )

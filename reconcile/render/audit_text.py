@@ -61,6 +61,9 @@ def render_audit_text(
         lines.append(style(f"Warnings ({len(audit.warnings)}):", "yellow", "bold"))
         lines.extend(f"  {text(w)}" for w in audit.warnings)
         lines.append("")
+    if audit.health is not None:
+        counts = ", ".join(f"{n} {state.replace('_', ' ')}" for state, n in audit.health.items())
+        lines.append(f"Health: {counts}.")
     if audit.since_report is not None:
         lines.append(
             f"Since {text(audit.since_report)}: {len(audit.new)} new, {audit.resolved} resolved."

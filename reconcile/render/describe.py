@@ -79,6 +79,7 @@ _RESOURCE: dict[Kind, tuple[str, str]] = {
     Kind.UNLINK_CONNECTION: ("connection", "connections"),
     Kind.DELETE_CONNECTION: ("connection", "connections"),
     Kind.SET_EXPENSE_CONFIG: ("expense config", "expense configs"),
+    Kind.REFRESH_DATA: ("data refresh", "data refreshes"),
 }
 
 
@@ -217,6 +218,10 @@ def _create(action: Action, sign: Sign, esc: Escaper) -> list[Row]:
     return [head, Row("~", 1, esc.plain(action.reason))] if said else [head]
 
 
+def _refresh(action: Action, sign: Sign, esc: Escaper) -> list[Row]:
+    return [Row(sign, 0, f"refresh data ({esc.plain(action.reason)})")]
+
+
 def _generic(action: Action, sign: Sign, esc: Escaper) -> list[Row]:
     return [Row(sign, 0, f"{esc.plain(action.kind.value)} {esc.plain(action.subject)}")]
 
@@ -230,6 +235,7 @@ _HANDLERS: dict[Kind, Callable[[Action, Sign, Escaper], list[Row]]] = {
     Kind.SET_EXPENSE_CONFIG: _set_config,
     Kind.CREATE_CONNECTION: _create,
     Kind.CREATE_PARTNER_EXPENSE: _create,
+    Kind.REFRESH_DATA: _refresh,
 }
 
 HEADERS = {

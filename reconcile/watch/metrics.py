@@ -35,6 +35,13 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.customer_health = Gauge(
+            "reconcile_watch_customer_health",
+            "Linked customers by health state (healthy, degraded, at_risk), as the last health "
+            "read saw them (daily, with policy.auto: [refresh_data]).",
+            ["state"],
+            registry=r,
+        )
         self.deliveries = Counter(
             "reconcile_watch_webhook_deliveries",
             "Webhook deliveries received, by outcome.",
@@ -92,6 +99,8 @@ class Metrics:
             self.actions.labels(kind, "failed").inc(count)
         for who in WHO:
             self.waiting.labels(who).set(waiting.get(who, 0))
+        for state, count in (report.health or {}).items():
+            self.customer_health.labels(state).set(count)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

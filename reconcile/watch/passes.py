@@ -10,6 +10,7 @@ replays instead of duplicating), and says who must act on everything else.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from reconcile.executor import Stopper
     from reconcile.model import DesiredState
     from reconcile.model.onboarding import Onboarding
+
+HEALTH_EVERY_SECONDS = 86_400
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class PassReport:
     onboarding: tuple[Onboarding, ...] | None = None
     # company id -> uid of the companies it read (kept inside the watch, never shown)
     companies: Mapping[str, str] = field(default_factory=dict)
+    # Linked customers by health state, when this pass read health (daily, with refresh_data)
+    health: Mapping[str, int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -64,12 +69,24 @@ Converge = Callable[["DesiredState", "frozenset[str] | None", "Stopper"], Awaita
 
 
 def default_converge(client: CodatClient) -> Converge:
+    health_read_at: list[float] = []  # when a full pass last read health (monotonic)
+
     async def converge(
         desired: DesiredState, company_ids: frozenset[str] | None, stopper: Stopper
     ) -> PassReport:
         from reconcile.converge import run_pass
 
-        result = await run_pass(desired, client, company_ids=company_ids, stopper=stopper)
+        # Health (for policy.auto: [refresh_data]) costs a read per Linked company: only a full
+        # pass reads it, and at most once per HEALTH_EVERY_SECONDS (daily).
+        now = time.monotonic()
+        health = company_ids is None and (
+            not health_read_at or now - health_read_at[-1] >= HEALTH_EVERY_SECONDS
+        )
+        result = await run_pass(
+            desired, client, company_ids=company_ids, stopper=stopper, health=health
+        )
+        if health:
+            health_read_at[:] = [now]
         return report(result, desired)
 
     return converge
@@ -105,6 +122,7 @@ def report(result: PassResult, desired: DesiredState | None = None) -> PassRepor
         done=tuple(done),
         onboarding=rows,
         companies=companies,
+        health=result.health,
     )
 
 

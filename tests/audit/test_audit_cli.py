@@ -33,6 +33,8 @@ ALL_KINDS = (
     "unmanaged_lookalikes",
     "foreign",
 )
+HEALTH_KINDS = ("at_risk", "degraded", "missing_references")  # only with --health
+SETTINGS_KINDS = ("account_settings",)  # only with an environment's settings
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +124,9 @@ def test_every_kind_is_found_with_its_facts(fleet: Fleet) -> None:
     assert foreign["uid"] == "foreign-1" and foreign["company_id"] == ids["foreign"]
     assert foreign["facts"]["company_owner"] == "other-team"
 
-    assert doc["summary"] == {k: len(of(doc, k)) for k in ALL_KINDS}
+    assert doc["summary"] == {
+        k: len(of(doc, k)) for k in (*ALL_KINDS, *HEALTH_KINDS, *SETTINGS_KINDS)
+    }
     assert sum(doc["by_who"].values()) == len(doc["findings"])
     assert doc["companies_read"] == 16 and doc["managed_companies"] == 12
     assert doc["new"] is None and doc["since_report"] is None

@@ -41,6 +41,9 @@ PATHS: dict[str, tuple[str, ...]] = {
     "platform": (
         *_CONNECTIONS,
         "/profile",
+        "/profile/syncSettings",
+        _COMPANY + "/dataStatus",
+        _COMPANY + "/data/all",
         "/webhooks",
         "/webhooks/{webhookId}",
         "/integrations",
@@ -78,8 +81,16 @@ ALWAYS: tuple[str, ...] = ("#/components/schemas/ErrorMessage",)
 # Known contradictions inside the official documents, patched narrowly and on purpose:
 # - PagingInfo.pageSize has `maximum: 2000` while the `pageSize` query parameter allows 5000
 #   (and Codat's docs recommend 5000). A page of 5000 is a valid answer to a valid request.
+# - `POST /profile/syncSettings` documents no 400, yet its body has required fields and an enum:
+#   a body that breaks them gets Codat's usual 400 (`Bad-Request`), as every other write does.
 PATCHES: tuple[tuple[str, str, str, Any], ...] = (
     ("platform", "/components/schemas/PagingInfo/properties/pageSize", "maximum", 5000),
+    (
+        "platform",
+        "/paths/~1profile~1syncSettings/post/responses",
+        "400",
+        {"$ref": "#/components/responses/Bad-Request"},
+    ),
     ("expenses", "/components/schemas/PagingInfo/properties/pageSize", "maximum", 5000),
 )
 

@@ -139,8 +139,8 @@ def _landed(owner: str, action: Action, live: Live) -> bool:
         if conn is None:
             return True
         return kind is Kind.UNLINK_CONNECTION and conn.status == Status.UNLINKED.value
-    if company is None:
-        return False
+    if company is None or kind is Kind.REFRESH_DATA:
+        return False  # a refresh leaves nothing a company read shows: asking again is harmless
     after = action.after or {}
     if kind is Kind.UPDATE_COMPANY:
         return bool(_company_fields(snapshot(company, with_config=False)) == _company_fields(after))
@@ -277,5 +277,5 @@ def _value(value: Any) -> str:
 
 def describe_remaining(actions: Iterable[Action]) -> list[str]:
     """`uid: create_connection accounting connection Xero (gbol)`, one per remaining action."""
-    verb = {Kind.SET_EXPENSE_CONFIG: "set"}
+    verb = {Kind.SET_EXPENSE_CONFIG: "set", Kind.REFRESH_DATA: "refresh"}
     return [f"{text(a.uid)}: {verb.get(a.kind, a.kind.bucket)} {text(a.subject)}" for a in actions]

@@ -47,7 +47,8 @@ def _records(store: Store, company_id: str, kind: str) -> list[Wire]:
             f"Company {company_id} has no Linked accounting connection: no {kind} have been "
             "read from its accounting platform.",
         )
-    return _DATA[kind](company_id, platform)
+    deleted = store.deleted_records(company_id, kind)  # deleted in the platform since
+    return [r for r in _DATA[kind](company_id, platform) if r["id"] not in deleted]
 
 
 async def _list(request: Request, kind: str) -> Response:

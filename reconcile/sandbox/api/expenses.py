@@ -72,7 +72,13 @@ def _company_mapping_options(store: Store, company_id: str) -> dict[str, Any] | 
     expense_linked = any(
         c["sourceType"] == EXPENSE and c["status"] == LINKED for c in company["dataConnections"]
     )
-    return mapping_options(company_id, platform, PARTNER_EXPENSE.name if expense_linked else None)
+    options = mapping_options(
+        company_id, platform, PARTNER_EXPENSE.name if expense_linked else None
+    )
+    deleted = store.deleted_records(company_id, "bankAccounts")  # deleted in the platform
+    if deleted:
+        options["accounts"] = [a for a in options["accounts"] if a["id"] not in deleted]
+    return options
 
 
 async def get_mapping_options(request: Request) -> Response:

@@ -19,7 +19,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reconcile.sandbox.api import companies, connections, data, expenses, profile, webhooks
+from reconcile.sandbox.api import (
+    companies,
+    connections,
+    data,
+    datasets,
+    expenses,
+    profile,
+    webhooks,
+)
 from reconcile.sandbox.errors import ApiError, api_error_response, error_response
 from reconcile.sandbox.store.unit import current_unit
 
@@ -87,6 +95,12 @@ def api_routes() -> list[BaseRoute]:
         _route(COMPANY + "/data/suppliers/{supplierId}", {"GET": data.get_supplier}),
         _route(COMPANY + "/data/customers", {"GET": data.list_customers}),
         _route(COMPANY + "/data/customers/{customerId}", {"GET": data.get_customer}),
+        _route(COMPANY + "/dataStatus", {"GET": datasets.get_data_status}),
+        _route(COMPANY + "/data/all", {"POST": datasets.refresh_all_data}),
+        _route(
+            "/profile/syncSettings",
+            {"GET": datasets.get_sync_settings, "POST": datasets.set_sync_settings},
+        ),
     ]
 
 

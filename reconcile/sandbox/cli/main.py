@@ -1,6 +1,7 @@
 """`reconcile sandbox ...`: serve the sandbox on loopback (which also delivers its webhooks);
 play the customer in the Link flow; break and mend a connection as the platform would
-(`connection-error`); show the webhook consumers' signing secrets (`webhooks`)."""
+(`connection-error`), its data syncs (`data-status`) and its records (`delete-record`); show the
+webhook consumers' signing secrets (`webhooks`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import click
 
 from reconcile.loopback import is_loopback
 from reconcile.sandbox.cli.customer import authorize, connection_error, db_option, deauthorize
+from reconcile.sandbox.cli.datasets import data_status, delete_record
 from reconcile.sandbox.cli.webhooks import webhooks
 from reconcile.sandbox.options import (
     CODAT_FORMULA,
@@ -226,7 +228,7 @@ def serve(
     server.run(sockets=[sock])
 
 
-for _command in (authorize, deauthorize, connection_error, webhooks):
+for _command in (authorize, deauthorize, connection_error, data_status, delete_record, webhooks):
     sandbox.add_command(_command)
 
 

@@ -5,9 +5,10 @@ Several processes may share the file at once (a served sandbox, in-process sandb
 and one connection per thread. Methods return wire-shaped dicts (Codat's field names), so the
 API layer serialises them as they are.
 
-The SQLite plumbing and the shared reads are in `db.StoreDB`; connection errors and expense
-configs in `errors_configs`; the SQL text and the wire shapes in `sql`. This module keeps
-Codat's rules for companies and connections.
+Data statuses, refreshes, sync settings and deleted records are in `datasets.DatasetStore`;
+connection errors and expense configs in `errors_configs.ErrorsAndConfigs`; the SQLite plumbing
+and the shared reads in `db.StoreDB`; the SQL text and the wire shapes in `sql`. This module
+keeps Codat's rules for companies and connections.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from reconcile.sandbox.registry import (
     UNLINKED,
     Integration,
 )
+from reconcile.sandbox.store.datasets import DatasetStore
 from reconcile.sandbox.store.errors_configs import ErrorsAndConfigs
 from reconcile.sandbox.store.filters import Condition, Ordering, Query
 from reconcile.sandbox.store.sql import (
@@ -66,7 +68,7 @@ __all__ = [
 ]
 
 
-class Store(ErrorsAndConfigs):
+class Store(ErrorsAndConfigs, DatasetStore):
     """Codat's state in one SQLite file; safe to share between threads and processes."""
 
     # ------------------------------------------------------------------ companies

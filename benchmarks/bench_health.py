@@ -1,0 +1,160 @@
+"""Benchmark: `reconcile audit --health` over 10,000 customers (issue 26).
+
+Seeds a fresh sandbox with `sandbox seed`'s population, stops the data syncs of 1% of the
+benchmark owner's Linked companies 40 days ago (so some are at risk), serves it on loopback as
+a real subprocess, exports the owner's file, then in this process, per run: the audit's read
+(`read_for_audit`), the health reads and assessment (`read_audit_health`: the sync settings,
+one data status per Linked company, and a config's bank account, supplier and customer where
+a config is set) and `build_audit` with the health findings. Requests are counted by the
+client; wall and CPU are this process's.
+
+Run from the project root: `python benchmarks/bench_health.py [--companies N] [--runs N]`.
+Prints the numbers and appends a dated section to benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from reconcile.audit import build_audit  # noqa: E402
+from reconcile.audit.health_read import read_audit_health  # noqa: E402
+from reconcile.audit.read import SnapshotClient, read_for_audit  # noqa: E402
+from reconcile.codat import ClientSettings  # noqa: E402
+from reconcile.codat.readonly import ReadOnlyClient  # noqa: E402
+from reconcile.desired import load  # noqa: E402
+from reconcile.export import export_text, read_for_export  # noqa: E402
+from reconcile.sandbox.registry import OWNER_TAG  # noqa: E402
+from reconcile.sandbox.seed import seed_population  # noqa: E402
+from reconcile.sandbox.store import Store  # noqa: E402
+from tests.sandbox_server import serve_sandbox  # noqa: E402
+
+OWNER = "bench"
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+KEY = "bench-key"
+STOPPED_SHARE = 0.01
+TABLE_HEAD = (
+    "| what | requests | of which the audit's own | wall best | wall median | CPU median"
+    " | at risk | degraded |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+)
+
+
+def stop_some(db: Path) -> int:
+    """Stop the data syncs of 1% of the owner's companies with a Linked accounting connection."""
+    store = Store(db)
+    try:
+        linked = [
+            c["id"]
+            for c in store.find_companies_by_tag(OWNER_TAG, OWNER)
+            if any(
+                d["sourceType"] == "Accounting" and d["status"] == "Linked"
+                for d in c["dataConnections"]
+            )
+        ]
+        chosen = linked[:: max(1, round(1 / STOPPED_SHARE))]
+        for company_id in chosen:
+            store.set_data_status(company_id, stopped=True, age_seconds=40 * 86_400)
+        return len(chosen)
+    finally:
+        store.close()
+
+
+async def export(url: str, path: Path) -> None:
+    async with ReadOnlyClient(KEY, ClientSettings(base_url=url)) as client:
+        selection, configs = await read_for_export(client, OWNER, adopt=False)
+        text, _ = export_text(OWNER, selection, configs, adopt=False)
+    path.write_text(text, encoding="utf-8")
+
+
+async def one_run(url: str, file: Path) -> dict[str, float]:
+    desired = load([file])
+    cpu, wall = time.process_time(), time.perf_counter()
+    async with SnapshotClient(KEY, ClientSettings(base_url=url)) as client:
+        read = await read_for_audit(client, desired)
+        audit_requests = client.requests_sent
+        read, healths = await read_audit_health(client, desired, read)
+        report = build_audit(desired, read, health=healths, requests=client.requests_sent)
+        requests = client.requests_sent
+    assert report.health is not None
+    return {
+        "wall": time.perf_counter() - wall,
+        "cpu": time.process_time() - cpu,
+        "requests": float(requests),
+        "audit requests": float(audit_requests),
+        "customers": float(len(healths)),
+        "at_risk": float(report.health["at_risk"]),
+        "degraded": float(report.health["degraded"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--companies", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        db = folder / "sandbox.db"
+        seed_population(db, args.companies, OWNER, seed=1)
+        stopped = stop_some(db)
+        file = folder / "customers.yaml"
+        with serve_sandbox(db, "--api-key", KEY, "--daily-quota", "100000000") as url:
+            asyncio.run(export(url, file))
+            runs = [asyncio.run(one_run(url, file)) for _ in range(args.runs)]
+    med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    best = min(r["wall"] for r in runs)
+    customers = int(med["customers"])
+    print(
+        f"companies={args.companies} customers={customers} stopped={stopped} runs={args.runs}\n"
+        f"  audit --health: requests {int(med['requests'])} (audit alone"
+        f" {int(med['audit requests'])}), wall best {best:.2f} s median {med['wall']:.2f} s,"
+        f" cpu median {med['cpu']:.2f} s; at_risk {int(med['at_risk'])},"
+        f" degraded {int(med['degraded'])}"
+    )
+    if args.no_record:
+        return
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    cells = (
+        "audit --health",
+        str(int(med["requests"])),
+        str(int(med["audit requests"])),
+        f"{best:.2f} s",
+        f"{med['wall']:.2f} s",
+        f"{med['cpu']:.2f} s",
+        str(int(med["at_risk"])),
+        str(int(med["degraded"])),
+    )
+    row = "| " + " | ".join(cells) + " |"
+    section = f"""
+## Audit --health over {customers:,} customers ({stamp})
+
+`python benchmarks/bench_health.py` on {platform.machine()}, Python
+{platform.python_version()}: `sandbox seed --companies {args.companies}`, the owner's
+{customers:,} customers exported to the file the audit reads; the data syncs of {stopped} Linked
+companies stopped 40 days ago. Served on loopback (uvicorn subprocess); {args.runs} runs; the
+health reads go 10 at a time. Requests counted by the client; CPU is this process only.
+
+{TABLE_HEAD}{row}
+
+Health costs one `dataStatus` read per Linked customer and three reads (mapping options, the
+supplier, the customer) per customer with an expense config, plus one `GET /profile/syncSettings`:
+that is why `plan` never reads it and the watch reads it on its own slower schedule.
+"""
+    with RESULTS.open("a", encoding="utf-8") as fh:
+        fh.write(section)
+    print(f"recorded in {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""`audit --health`'s reads: the account's sync schedules, then each Linked managed customer's
+health facts (`reconcile.facts.health`), assessed (`reconcile.health.assess`). With `policy.auto:
+[refresh_data]`, the customers a refresh may save go into the live state, so the audit's plan
+shows their refresh as a follow-up, exactly as converge would plan it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from reconcile.audit.read import AuditRead, SnapshotClient
+from reconcile.facts.health import linked_accounting, read_health, read_sync_schedules
+from reconcile.health import DEFAULT_AT_RISK_AFTER, HealthOptions, assess, refresh_due
+from reconcile.health.model import Health
+from reconcile.model import AUTO_REFRESH_DATA, DesiredState
+
+
+async def read_audit_health(
+    client: SnapshotClient,
+    desired: DesiredState,
+    read: AuditRead,
+    at_risk_after: timedelta = DEFAULT_AT_RISK_AFTER,
+) -> tuple[AuditRead, list[Health]]:
+    """The read with its refreshes due, and the health of every managed customer whose
+    accounting connection is Linked (by uid; the others await the customer, as the audit says)."""
+    uids = {c.uid for c in desired.customers if c.state == "present"}
+    companies = sorted(
+        (
+            c
+            for c in read.live.companies
+            if c.owner == desired.owner and c.uid in uids and linked_accounting(c)
+        ),
+        key=lambda c: (c.uid or "", c.id),
+    )
+    schedules = await read_sync_schedules(client)
+    facts = await read_health(client, companies, read.live.expense_configs)
+    options = HealthOptions(
+        at_risk_after=at_risk_after,
+        schedules=schedules,
+        refresh_data=AUTO_REFRESH_DATA in desired.policy.auto,
+    )
+    healths = [assess(c.uid or "", c, facts[c.id], read.now, options) for c in companies]
+    due = refresh_due(healths)
+    if due:
+        read = replace(read, live=replace(read.live, refresh_due=due))
+    return read, healths

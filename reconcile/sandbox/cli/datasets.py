@@ -1,0 +1,102 @@
+"""`reconcile sandbox data-status|delete-record`: play the accounting platform after the link:
+its data stops syncing or fails, a supplier, customer or bank account is deleted in it. Works on
+the sandbox's state file directly (no server needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+import click
+
+from reconcile.sandbox.cli.customer import _company, _customer_options, _shown, _store
+
+SECONDS_A_DAY: Final = 86_400
+RECORD_OPTIONS: Final = {
+    "supplier": "suppliers",
+    "customer": "customers",
+    "bank_account": "bankAccounts",
+}
+
+
+@click.command("data-status")
+@_customer_options
+@click.option(
+    "--data-type",
+    "data_types",
+    multiple=True,
+    help="A data type (repeat for several; default: every one the company has).",
+)
+@click.option(
+    "--age-days",
+    type=click.FloatRange(min=0),
+    help="Backdate the last successful sync to this many days ago.",
+)
+@click.option(
+    "--stop/--resume",
+    "stopped",
+    default=None,
+    help="Stop the scheduled syncs (the data ages), or resume them.",
+)
+@click.option(
+    "--fail/--succeed",
+    "failing",
+    default=None,
+    help="Make every sync (scheduled or refresh) fail with FetchError, or succeed again.",
+)
+def data_status(
+    db_path: Path,
+    uid: str | None,
+    company_id: str | None,
+    owner: str | None,
+    connection_id: str | None,
+    data_types: tuple[str, ...],
+    age_days: float | None,
+    stopped: bool | None,
+    failing: bool | None,
+) -> None:
+    """Play the platform's data syncs: backdate, stop or fail them; prints the data statuses."""
+    if connection_id is not None:
+        raise click.ClickException("--connection does not apply: data status is per company")
+    store = _store(db_path)
+    company = _company(store, uid, company_id, owner)
+    statuses = store.set_data_status(
+        company["id"],
+        data_types=data_types,
+        age_seconds=None if age_days is None else age_days * SECONDS_A_DAY,
+        stopped=stopped,
+        failing=failing,
+    )
+    for name, status in sorted(statuses.items()):
+        last = status.get("lastSuccessfulSync", "never")
+        click.echo(
+            f"{company['id']} {_shown(name)}: {status['currentStatus']}, last success {last}"
+        )
+
+
+@click.command("delete-record")
+@_customer_options
+@click.option("--supplier", help="The id of a supplier to delete.")
+@click.option("--customer", help="The id of a customer to delete.")
+@click.option("--bank-account", "bank_account", help="The id of a bank account to delete.")
+def delete_record(
+    db_path: Path,
+    uid: str | None,
+    company_id: str | None,
+    owner: str | None,
+    connection_id: str | None,
+    supplier: str | None,
+    customer: str | None,
+    bank_account: str | None,
+) -> None:
+    """Play someone deleting a supplier, customer or bank account in the accounting platform."""
+    given = {"supplier": supplier, "customer": customer, "bank_account": bank_account}
+    chosen = [(name, value) for name, value in given.items() if value]
+    if len(chosen) != 1 or connection_id is not None:
+        raise click.ClickException("give exactly one of --supplier, --customer, --bank-account")
+    name, record_id = chosen[0]
+    store = _store(db_path)
+    company = _company(store, uid, company_id, owner)
+    store.delete_record(company["id"], RECORD_OPTIONS[name], record_id)
+    shown = name.replace("_", " ")
+    click.echo(f"company {company['id']}: {shown} {_shown(record_id)} deleted in the platform")
