@@ -18,6 +18,7 @@ from reconcile.planner import PlanOptions, make_plan
 from reconcile.planner.guard import requests_needed
 from reconcile.plans import Kind, Plan
 from reconcile.plans.file import structure_problems
+from reconcile.render.plan_json import plan_to_dict
 from tests.test_planner import OWNER, conn, expense, kinds
 
 ACME = "Acme"
@@ -54,7 +55,7 @@ def plan_for(
         LiveState(OWNER, tuple(companies), **live),  # type: ignore[arg-type]
         options,
     )
-    assert structure_problems(plan.to_dict()) == []  # schemas/plan.schema.json
+    assert structure_problems(plan_to_dict(plan)) == []  # schemas/plan.schema.json
     return plan
 
 
