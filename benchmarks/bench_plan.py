@@ -1,4 +1,5 @@
-"""Benchmark: `reconcile plan` at fleet scale against the served sandbox (DESIGN §10, issue 11).
+"""Benchmark: `reconcile plan` at fleet scale against the served sandbox (docs/design.md §10,
+issue 11).
 
 For `--customers N` (default 10,000; issue 11's target is 100,000):
 

@@ -1,4 +1,4 @@
-"""`reconcile audit`: a read-only drift report (DESIGN §6, issue 9).
+"""`reconcile audit`: a read-only drift report (docs/design.md §6, issue 9).
 
     read = await read_for_audit(client, desired)     # audit/read.py: the only I/O
     audit = build_audit(desired, read, ...)          # pure: the planner, then the findings

@@ -96,7 +96,7 @@ def converge(
     """One pass: read Codat, plan, apply only what policy.auto allows; report what waits."""
     from reconcile.converge import run_pass
     from reconcile.planner import PlanOptions
-    from reconcile.render.converge import pass_document, render_pass, waiting_list
+    from reconcile.render.converge import link_urls_of, pass_document, render_pass, waiting_list
     from reconcile.render.style import Style
 
     check_link_urls(link_urls)
@@ -137,7 +137,8 @@ def converge(
     stop = result.applied.stopped
     code = exit_code(result)
     if link_urls_out is not None:
-        write_link_urls(link_urls_out, waiting_list(result.classified.customer, link_urls=True))
+        links = link_urls_of(result.plan.notes)
+        write_link_urls(link_urls_out, waiting_list(result.classified.customer, links=links))
     if fmt == "json":
         document = pass_document(result, code, link_urls=link_urls)
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))

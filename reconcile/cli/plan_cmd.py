@@ -132,7 +132,9 @@ def plan(
     if not link_urls:
         the_plan = without_link_urls(the_plan)
     if fmt == "json":
-        click.echo(the_plan.to_json(), nl=False)
+        from reconcile.render.plan_json import render_plan_json
+
+        click.echo(render_plan_json(the_plan), nl=False)
     elif fmt == "markdown":
         from reconcile.render.markdown import render_plan_markdown
 

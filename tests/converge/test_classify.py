@@ -22,6 +22,7 @@ from reconcile.model import (
 )
 from reconcile.planner import make_plan
 from reconcile.plans import Kind
+from reconcile.render.converge import link_urls_of
 from tests.support.factories import CONFIG, OWNER, bank_accounts, company, conn, customer
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -101,12 +102,14 @@ def test_a_new_customer_waits_for_review_whole() -> None:
 
 def test_awaiting_authorization_waits_for_the_customer_with_its_age() -> None:
     pending = company("cus-1", conn("a1", "PendingAuth", created=CREATED))
-    _, out = sort_out(desired(expensed("cus-1")), live(pending))
+    plan, out = sort_out(desired(expensed("cus-1")), live(pending))
     assert out.auto.actions == () and not out.review and not out.person
     assert not out.needs_attention  # only the customer must act: converge exits 0
     [wait] = out.customer
     assert (wait.kind, wait.uid, wait.age) == ("awaiting_authorization", "cus-1", timedelta(days=4))
-    assert wait.link_url == "https://link.example/a1"
+    # The Link URL stays in the plan's note, never in the Waiting (it reaches shared outputs).
+    assert not hasattr(wait, "link_url")
+    assert link_urls_of(plan.notes)[wait.link_key] == "https://link.example/a1"
 
 
 def test_reauthorization_age_counts_from_the_latest_error() -> None:

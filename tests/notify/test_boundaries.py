@@ -1,5 +1,6 @@
-"""The notifications' boundaries (DESIGN §2), checked like tests/test_architecture.py: deciding
-what to tell is pure; the notifier never touches the command line, rendering or the sandbox."""
+"""The notifications' boundaries (docs/design.md §2), checked like tests/test_architecture.py:
+deciding what to tell is pure; the notifier never touches the command line, rendering or the
+sandbox."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def test_the_notifier_stays_out_of_the_cli_and_the_sandbox() -> None:
     allowed = ("reconcile.notify", "reconcile.facts", "reconcile.codat", "reconcile.model")
     allowed += ("reconcile.plans", "reconcile.converge", "reconcile.escape", "reconcile.loopback")
     allowed += ("reconcile.durations", "reconcile.planner", "reconcile.executor", "reconcile.watch")
+    allowed += ("reconcile.health", "reconcile.paths")  # facts/health.py, facts/settings.py
     assert offenders(found, allowed, ("click",)) == []
 
 

@@ -1,4 +1,4 @@
-"""The reconciliation truth table (DESIGN §5), one rule per test, on hand-built models."""
+"""The reconciliation truth table (docs/design.md §5), one rule per test, on hand-built models."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from reconcile.model import (
 from reconcile.planner import PlanOptions, make_plan
 from reconcile.plans import Kind, Plan
 from reconcile.plans.file import structure_problems
+from reconcile.render.plan_json import plan_to_dict
 from tests.support.factories import CONFIG, OWNER, bank_accounts, company, conn, customer, expense
 
 
@@ -44,7 +45,7 @@ def plan_for(
         ),
         options,
     )
-    assert structure_problems(plan.to_dict()) == []  # schemas/plan.schema.json
+    assert structure_problems(plan_to_dict(plan)) == []  # schemas/plan.schema.json
     return plan
 
 
@@ -336,7 +337,7 @@ def test_idempotency_keys_are_stable_and_distinct() -> None:
 
 
 def test_plan_json_has_versioned_document_with_checksum() -> None:
-    doc = plan_for([customer(accounting="qhyg")], []).to_dict()
+    doc = plan_to_dict(plan_for([customer(accounting="qhyg")], []))
     assert doc["format_version"] == "1"
     assert doc["checksum"].startswith("sha256:")
     assert doc["changes"][0]["actions"][0]["request"]["method"] == "POST"

@@ -15,6 +15,7 @@ from reconcile.planner import PlanOptions, make_plan
 from reconcile.planner.guard import requests_needed
 from reconcile.plans import Kind, Plan
 from reconcile.plans.file import structure_problems
+from reconcile.render.plan_json import plan_to_dict
 from tests.planner.test_planner import kinds
 from tests.support.factories import OWNER, bank_accounts, company, conn, customer, expense
 
@@ -32,7 +33,7 @@ def plan_for(
         LiveState(OWNER, tuple(companies), **live),  # type: ignore[arg-type]
         options,
     )
-    assert structure_problems(plan.to_dict()) == []  # schemas/plan.schema.json
+    assert structure_problems(plan_to_dict(plan)) == []  # schemas/plan.schema.json
     return plan
 
 

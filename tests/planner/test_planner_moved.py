@@ -8,6 +8,7 @@ from reconcile.model import DesiredState, LiveState, Moved, Policy
 from reconcile.planner import make_plan
 from reconcile.plans import Kind, Plan
 from reconcile.plans.file import structure_problems
+from reconcile.render.plan_json import plan_to_dict
 from tests.planner.test_planner import OWNER, company, conn, customer
 
 XERO_LINKED = (conn("a", "Linked", key="gbol", name="Xero"),)
@@ -23,7 +24,7 @@ def plan_moved(customers: list[object], companies: list[object], *moves: tuple[s
         ),
         LiveState(OWNER, tuple(companies)),  # type: ignore[arg-type]
     )
-    assert structure_problems(plan.to_dict()) == []
+    assert structure_problems(plan_to_dict(plan)) == []
     return plan
 
 

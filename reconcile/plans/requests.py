@@ -1,9 +1,9 @@
-"""The request of an action, rebuilt from what reviewers read: its kind, ids and `after`.
+"""Every request a plan can send, built in one place (pure: no I/O, no client).
 
-A plan carries the request it will send, but people read the action's kind, subject and `after`
-(`show`, the PR comment). Apply sends the request this module rebuilds from those fields, and a
-saved plan whose stored request (or subject) differs from the rebuilt one is refused as edited:
-a plan that renders as a rename can never send a DELETE.
+The planner builds each action's request with the builders below; apply sends the request
+`rebuilt` makes from what reviewers read (the action's kind, ids and `after`), and a saved plan
+whose stored request (or subject) differs from the rebuilt one is refused as edited
+(`edited_actions`): a plan that renders as a rename can never send a DELETE.
 
 One bit is taken from the stored request: `reconcile.protect=true` on a company create (the
 planner adds it for `protect: true`; it can only prevent destruction).
@@ -25,6 +25,74 @@ from reconcile.model import (
 )
 from reconcile.plans import COMPANY_PLACEHOLDER, Action, Kind, Plan, Request
 
+CONFIG_FIELDS = ("bankAccount", "supplier", "customer")
+
+
+# --------------------------------------------------------------------------- the builders
+
+
+def create_company(
+    owner: str,
+    uid: str,
+    name: str,
+    description: str | None,
+    tags: Mapping[str, str],
+    *,
+    protect: bool = False,
+) -> Request:
+    """POST /companies: the user tags, then ownership (and protection when asked)."""
+    body: dict[str, Any] = {"name": name}
+    if description:
+        body["description"] = description
+    full = {**tags, OWNER_TAG: owner, UID_TAG: uid}
+    if protect:
+        full[PROTECT_TAG] = PROTECT_VALUE
+    body["tags"] = full
+    return Request("POST", paths.companies(), body)
+
+
+def update_company(
+    company_id: str, name: str, description: str | None, tags: Mapping[str, str]
+) -> Request:
+    """PUT with the full wanted state: name, description and every tag."""
+    body = {"name": name, "description": description or "", "tags": dict(tags)}
+    return Request("PUT", paths.company(company_id), body)
+
+
+def delete_company(company_id: str) -> Request:
+    return Request("DELETE", paths.company(company_id))
+
+
+def create_connection(company_id: str | None, platform_key: str) -> Request:
+    """`company_id` None: the company is created earlier in the same plan."""
+    path = paths.connections(company_id or COMPANY_PLACEHOLDER)
+    return Request("POST", path, {"platformKey": platform_key})
+
+
+def create_partner_expense(company_id: str | None) -> Request:
+    return Request("POST", paths.partner_expense(company_id or COMPANY_PLACEHOLDER))
+
+
+def set_expense_config(company_id: str, config: Mapping[str, Any]) -> Request:
+    return Request("POST", paths.expense_config(company_id), dict(config))
+
+
+def refresh_data(company_id: str) -> Request:
+    """Queue a refresh of every data type of the company (`POST .../data/all`)."""
+    return Request("POST", paths.refresh_data(company_id))
+
+
+def unlink_connection(company_id: str, connection_id: str) -> Request:
+    path = paths.connection(company_id, connection_id)
+    return Request("PATCH", path, {"status": Status.UNLINKED.value})
+
+
+def delete_connection(company_id: str, connection_id: str) -> Request:
+    return Request("DELETE", paths.connection(company_id, connection_id))
+
+
+# --------------------------------------------------------------------------- rebuilt
+
 
 class NotRebuildable(ValueError):
     """An action whose fields cannot describe a request (missing ids, a malformed `after`)."""
@@ -36,28 +104,31 @@ def rebuilt(owner: str, action: Action) -> Request:
     after = action.after or {}
     kind = action.kind
     if kind is Kind.CREATE_COMPANY:
-        return Request("POST", paths.companies(), _create_body(owner, action, after))
+        name, description, tags = _company_fields(after)
+        return create_company(
+            owner, action.uid, name, description, tags, protect=_asks_protection(action)
+        )
     if kind is Kind.CREATE_CONNECTION:
         key = after.get("platformKey")
         if not isinstance(key, str) or key not in PLATFORMS_BY_KEY:
             raise NotRebuildable("its `after` names no known platformKey")
-        return Request("POST", paths.connections(cid or COMPANY_PLACEHOLDER), {"platformKey": key})
+        return create_connection(cid, key)
     if kind is Kind.CREATE_PARTNER_EXPENSE:
-        return Request("POST", paths.partner_expense(cid or COMPANY_PLACEHOLDER))
+        return create_partner_expense(cid)
     company = _need(cid, "company_id")
     if kind is Kind.UPDATE_COMPANY:
-        return Request("PUT", paths.company(company), _company_fields(after))
+        return update_company(company, *_company_fields(after))
     if kind is Kind.DELETE_COMPANY:
-        return Request("DELETE", paths.company(company))
+        return delete_company(company)
     if kind is Kind.SET_EXPENSE_CONFIG:
-        return Request("POST", paths.expense_config(company), _config(after))
+        return set_expense_config(company, _config(after))
     if kind is Kind.REFRESH_DATA:
-        return Request("POST", paths.refresh_data(company))
-    connection = paths.connection(company, _need(action.connection_id, "connection_id"))
+        return refresh_data(company)
+    connection = _need(action.connection_id, "connection_id")
     if kind is Kind.UNLINK_CONNECTION:
-        return Request("PATCH", connection, {"status": Status.UNLINKED.value})
+        return unlink_connection(company, connection)
     assert kind is Kind.DELETE_CONNECTION
-    return Request("DELETE", connection)
+    return delete_connection(company, connection)
 
 
 def expected_subject(action: Action) -> str | None:
@@ -109,34 +180,26 @@ def _need(value: str | None, what: str) -> str:
     return value
 
 
-def _company_fields(after: Mapping[str, Any]) -> dict[str, Any]:
+def _company_fields(after: Mapping[str, Any]) -> tuple[str, str | None, Mapping[str, str]]:
     name, description, tags = after.get("name"), after.get("description"), after.get("tags")
     if not isinstance(name, str) or not isinstance(description, str | None):
         raise NotRebuildable("its `after` has no company name")
     if not isinstance(tags, Mapping):
         raise NotRebuildable("its `after` has no tags")
-    return {"name": name, "description": description or "", "tags": dict(tags)}
+    return name, description, dict(tags)
 
 
-def _create_body(owner: str, action: Action, after: Mapping[str, Any]) -> dict[str, Any]:
-    fields = _company_fields(after)
-    body: dict[str, Any] = {"name": fields["name"]}
-    if fields["description"]:
-        body["description"] = fields["description"]
-    tags = {**fields["tags"], OWNER_TAG: owner, UID_TAG: action.uid}
+def _asks_protection(action: Action) -> bool:
     stored = action.request.body if isinstance(action.request.body, Mapping) else {}
     stored_tags = stored.get("tags")
-    if isinstance(stored_tags, Mapping) and stored_tags.get(PROTECT_TAG) == PROTECT_VALUE:
-        tags[PROTECT_TAG] = PROTECT_VALUE
-    body["tags"] = tags
-    return body
+    return isinstance(stored_tags, Mapping) and stored_tags.get(PROTECT_TAG) == PROTECT_VALUE
 
 
 def _config(after: Mapping[str, Any]) -> dict[str, Any]:
-    if set(after) != {"bankAccount", "supplier", "customer"}:
+    if set(after) != set(CONFIG_FIELDS):
         raise NotRebuildable("its `after` is not an expense config")
     body: dict[str, Any] = {}
-    for name in ("bankAccount", "supplier", "customer"):
+    for name in CONFIG_FIELDS:
         ref = after[name]
         if not isinstance(ref, Mapping) or set(ref) != {"id"} or not isinstance(ref["id"], str):
             raise NotRebuildable("its `after` is not an expense config")
