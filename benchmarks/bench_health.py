@@ -37,7 +37,7 @@ from reconcile.export import export_text, read_for_export  # noqa: E402
 from reconcile.sandbox.registry import OWNER_TAG  # noqa: E402
 from reconcile.sandbox.seed import seed_population  # noqa: E402
 from reconcile.sandbox.store import Store  # noqa: E402
-from tests.sandbox_server import serve_sandbox  # noqa: E402
+from tests.support.sandbox_server import serve_sandbox  # noqa: E402
 
 OWNER = "bench"
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"

@@ -17,8 +17,8 @@ from reconcile.plans import Action, CustomerChange, Kind, Plan, Request
 from reconcile.plans.requests import edited_actions, rebuilt
 from tests.executor.helpers import OWNER, client, desired
 from tests.executor.test_guards import setup
-from tests.sandbox_server import serve_sandbox
-from tests.test_saved_json import rich_plan
+from tests.plans.file.test_saved_json import rich_plan
+from tests.support.sandbox_server import serve_sandbox
 
 
 @pytest.mark.parametrize("kind", list(Kind))
