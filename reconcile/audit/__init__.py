@@ -96,4 +96,5 @@ def build_audit(
         read_at=read.live.read_at,
         warnings=plan.warnings,
         health=counts,
+        linked=plan.linked,
     )

@@ -177,6 +177,9 @@ class Audit:
     since_report: str | None = None  # `--since`: the earlier report's read_at
     resolved: int = 0  # `--since`: findings of the earlier report no longer found
     health: Mapping[str, int] | None = None  # `--health`: customers by health state
+    # Companies with a Linked accounting connection: only their ids may be shown in a terminal
+    # or a log (any other company's id is a Link URL while it awaits authorization).
+    linked: frozenset[str] = frozenset()
 
     def of(self, kind: FindingKind) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.kind == kind)

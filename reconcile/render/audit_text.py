@@ -70,7 +70,7 @@ def render_audit_text(
         )
     lines.append(verdict(audit, style))
     out = "\n".join(lines) + "\n"
-    return out if link_urls else hide(out)
+    return out if link_urls else hide(out, keep=audit.linked)
 
 
 def _finding(finding: Finding, link_urls: bool, style: Style) -> list[str]:

@@ -57,25 +57,34 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
         yield Fleet(url, out, *_twins(url))
 
 
-def _says_which_twin(fleet: Fleet, said: str) -> None:
-    """The twins keeper first, each with its creation date and connections, and the way out."""
-    assert f"2 companies carry reconcile.uid={fleet.uid}: {fleet.keep} " in said, said
-    keep_at, extra_at = said.index(f"{fleet.keep} "), said.index(f"{fleet.extra} ")
-    assert keep_at < extra_at, said
+HIDDEN = "(id hidden)"  # reconcile.render.bearer: an id that may be a Link URL, in a shared output
+
+
+def _says_which_twin(fleet: Fleet, said: str, *, keep: bool = True, extra: bool = True) -> None:
+    """The twins keeper first, each with its creation date and connections, and the way out.
+    `keep`/`extra`: whether that twin's id is shown; a shared output hides the id of a company
+    no accounting platform is linked to (it is a Link URL), and Markdown hides every id."""
+    keep_id = fleet.keep if keep else HIDDEN
+    extra_id = fleet.extra if extra else HIDDEN
+    assert f"2 companies carry reconcile.uid={fleet.uid}: {keep_id} " in said, said
+    keep_at = said.index(f"{keep_id} ")
+    extra_at = said.index(f"{extra_id} ", keep_at + len(keep_id))
     twins = said[keep_at : said.index("To resolve")]
     assert len(re.findall(r"\(created \d{4}-\d\d-\d\dT", twins)) == 2, twins
     assert "Linked accounting connection Xero (gbol)" in twins[: extra_at - keep_at], twins
     assert "no connections" in twins[extra_at - keep_at :], twins
-    assert f"keep {fleet.keep}, which holds the customer's connections" in said, said
-    assert f"delete {fleet.extra} in the Codat portal" in said, said
-    assert f"write `id: {fleet.keep}` on customer {fleet.uid}" in said, said
+    assert f"keep {keep_id}, which holds the customer's connections" in said, said
+    assert f"delete {extra_id} in the Codat portal" in said, said
+    assert f"write `id: {keep_id}` on customer {fleet.uid}" in said, said
+    if not extra:  # the control: the hidden id really is absent
+        assert fleet.extra not in said, said
 
 
 def test_the_plan_refusal_names_the_twin_to_keep(fleet: Fleet) -> None:
     plan = reconcile("plan", str(fleet.file), "--detailed-exitcode", env=codat_env(fleet.url))
     assert plan.returncode == 2, plan.stderr
     [line] = [ln for ln in plan.stdout.splitlines() if f"{fleet.uid} " in ln and "duplicate" in ln]
-    _says_which_twin(fleet, line)
+    _says_which_twin(fleet, line, extra=False)  # the keeper is Linked: its id is no Link URL
     doc = json.loads(
         reconcile("plan", str(fleet.file), "--format", "json", env=codat_env(fleet.url)).stdout
     )
@@ -83,7 +92,9 @@ def test_the_plan_refusal_names_the_twin_to_keep(fleet: Fleet) -> None:
     _says_which_twin(fleet, refusal["reason"])
     markdown = reconcile("plan", str(fleet.file), "--format", "markdown", env=codat_env(fleet.url))
     assert markdown.returncode == 0, markdown.stderr
-    _says_which_twin(fleet, html.unescape(markdown.stdout).replace("\\", ""))
+    _says_which_twin(
+        fleet, html.unescape(markdown.stdout).replace("\\", ""), keep=False, extra=False
+    )
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
@@ -91,7 +102,8 @@ def test_every_audit_format_names_the_twin_to_keep(fleet: Fleet, fmt: str) -> No
     audit = reconcile("audit", str(fleet.file), "--format", fmt, env=codat_env(fleet.url))
     assert audit.returncode == 2, audit.stderr
     if fmt != "json":
-        _says_which_twin(fleet, html.unescape(audit.stdout).replace("\\", ""))
+        said = html.unescape(audit.stdout).replace("\\", "")
+        _says_which_twin(fleet, said, keep=fmt == "text", extra=False)
         return
     doc = json.loads(audit.stdout)
     jsonschema.validate(doc, AUDIT_SCHEMA, cls=jsonschema.Draft202012Validator)
