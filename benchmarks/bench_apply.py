@@ -32,7 +32,7 @@ from reconcile.facts.fleet import read_live  # noqa: E402
 from reconcile.model import Customer, DesiredState  # noqa: E402
 from reconcile.planner import make_plan  # noqa: E402
 from reconcile.render.style import Style  # noqa: E402
-from tests.sandbox_server import serve_sandbox  # noqa: E402
+from tests.support.sandbox_server import serve_sandbox  # noqa: E402
 
 OWNER = "bench-apply"
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"

@@ -49,7 +49,7 @@ from reconcile.render.audit_markdown import render_audit_markdown  # noqa: E402
 from reconcile.render.audit_text import render_audit_text  # noqa: E402
 from reconcile.sandbox.seed import MESSY_PER, seed_population  # noqa: E402
 from reconcile.sandbox.seed.messy import seed_messy  # noqa: E402
-from tests.sandbox_server import serve_sandbox  # noqa: E402
+from tests.support.sandbox_server import serve_sandbox  # noqa: E402
 
 OWNER = "bench"
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"

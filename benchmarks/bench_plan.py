@@ -1,11 +1,12 @@
-"""Benchmark: `reconcile plan` at fleet scale against the served sandbox (DESIGN §10, issue 11).
+"""Benchmark: `reconcile plan` at fleet scale against the served sandbox (docs/design.md §10,
+issue 11).
 
 For `--customers N` (default 10,000; issue 11's target is 100,000):
 
 1. Seeds a fresh sandbox SQLite file with `sandbox seed`'s realistic population of about
    1.43 x N companies (~70% managed by the benchmark owner, so about N; ~10% another team's;
    ~20% untagged; every connection history; some expense configs) and serves it on loopback as
-   a real subprocess (`tests/sandbox_server.serve_sandbox`, with a request log).
+   a real subprocess (`tests/support/sandbox_server.serve_sandbox`, with a request log).
 2. Writes the desired file the owner would keep: every managed company as a customer (what
    `reconcile export` writes, without expense configs, so the plan reads no configs), then 1%
    of them renamed in the file (the drift: the plan has that many updates). Every customer
@@ -49,7 +50,7 @@ from reconcile.export import select, to_customer  # noqa: E402
 from reconcile.facts.fleet import owner_filter  # noqa: E402
 from reconcile.model import DesiredState  # noqa: E402
 from reconcile.sandbox.seed import seed_population  # noqa: E402
-from tests.sandbox_server import serve_sandbox  # noqa: E402
+from tests.support.sandbox_server import serve_sandbox  # noqa: E402
 
 OWNER = "bench"
 KEY = "bench-key"

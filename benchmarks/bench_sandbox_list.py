@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from reconcile.sandbox.store import Store  # noqa: E402
-from tests.sandbox_server import serve_sandbox  # noqa: E402
+from tests.support.sandbox_server import serve_sandbox  # noqa: E402
 
 OWNER = "bench"
 PAGE_SIZE = 5000

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.sandbox_server import serve_sandbox  # noqa: E402
+from tests.support.sandbox_server import serve_sandbox  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 AUTH = "Basic " + base64.b64encode(b"bench-key").decode()

@@ -3,7 +3,7 @@
 Five commands, run in turn (A B C D E A B C D E ...) so that the machine's drift hits them alike:
 `reconcile --help`, `reconcile validate examples/customers.yaml`, `reconcile plan` of a
 one-customer file against a sandbox holding that one company (served on loopback by a real
-server, `tests/sandbox_server.py`; the file applied first), `python -c pass` and
+server, `tests/support/sandbox_server.py`; the file applied first), `python -c pass` and
 `python -c "import click"`. `reconcile` is the installed console script when there is one (as
 pip installs it), else `python -m reconcile`. The package's bytecode is compiled first, as pip
 compiles a wheel's (with PYTHONDONTWRITEBYTECODE set nothing would ever be cached).
@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.sandbox_server import serve_sandbox  # noqa: E402
+from tests.support.sandbox_server import serve_sandbox  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 HELP = "reconcile --help"

@@ -57,7 +57,7 @@ from reconcile.planner import make_plan  # noqa: E402
 from reconcile.sandbox.layers.requestlog import read_log  # noqa: E402
 from reconcile.sandbox.seed import seed_population  # noqa: E402
 from reconcile.sandbox.store import Store  # noqa: E402
-from tests.sandbox_server import serve_sandbox  # noqa: E402
+from tests.support.sandbox_server import serve_sandbox  # noqa: E402
 
 OWNER = "bench"
 KEY = "bench-key"

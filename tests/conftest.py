@@ -11,7 +11,7 @@ import httpx
 import pytest
 from hypothesis import settings
 
-from tests.sandbox_server import serve_sandbox
+from tests.support.sandbox_server import serve_sandbox
 
 TEST_API_KEY = "sandbox-test-key"
 AUTH_HEADERS = {"Authorization": "Basic " + base64.b64encode(TEST_API_KEY.encode()).decode()}

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import reconcile, run_python
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # Declared although reconcile/ never imports them, each for a stated reason:
@@ -132,23 +134,10 @@ def test_wheel_installs_and_finds_its_schema(tmp_path: Path) -> None:
     workdir.mkdir()
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "reconcile", *args],
-            cwd=workdir,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return reconcile(*args, env={"PYTHONPATH": str(target)}, cwd=workdir, timeout=120)
 
-    where = subprocess.run(
-        [sys.executable, "-c", "import reconcile; print(reconcile.__file__)"],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    program = "import reconcile; print(reconcile.__file__)"
+    where = run_python("-c", program, cwd=workdir, env=env, check=True)
     assert where.stdout.startswith(str(target))
     schema = run("schema")
     assert schema.returncode == 0, schema.stderr

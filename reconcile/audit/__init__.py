@@ -1,4 +1,4 @@
-"""`reconcile audit`: a read-only drift report (DESIGN §6, issue 9).
+"""`reconcile audit`: a read-only drift report (docs/design.md §6, issue 9).
 
     read = await read_for_audit(client, desired)     # reconcile.facts.snapshot: the only I/O
     audit = build_audit(desired, read, ...)          # pure: the planner, then the findings
@@ -96,4 +96,5 @@ def build_audit(
         read_at=read.live.read_at,
         warnings=plan.warnings,
         health=counts,
+        linked=plan.linked,
     )

@@ -1,8 +1,9 @@
 """The audit's data: finding kinds (most urgent first), one finding, the whole report.
 
 Plain frozen data, no I/O: `findings.py` makes them, `reconcile/render/audit_*.py` print them.
-Each kind has one actor (`FindingKind.who`): the customer, a review, converge or a person;
-the reports are grouped by it.
+Each kind has one actor (`FindingKind.who`, the one model of `reconcile.model.who`): the
+customer, a review, converge or a person; the reports group by it, most urgent first
+(`reconcile.model.who.URGENCY`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
+
+from reconcile.model.who import Who
 
 FORMAT_VERSION = "1"
 
-Who = Literal["customer", "review", "converge", "person"]
-WHO_ORDER: tuple[Who, ...] = ("person", "review", "converge", "customer")
 WHO_HEADINGS: dict[Who, str] = {
     "person": "For a person",
     "review": "For a review (a reviewed apply)",
@@ -176,6 +177,9 @@ class Audit:
     since_report: str | None = None  # `--since`: the earlier report's read_at
     resolved: int = 0  # `--since`: findings of the earlier report no longer found
     health: Mapping[str, int] | None = None  # `--health`: customers by health state
+    # Companies with a Linked accounting connection: only their ids may be shown in a terminal
+    # or a log (any other company's id is a Link URL while it awaits authorization).
+    linked: frozenset[str] = frozenset()
 
     def of(self, kind: FindingKind) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.kind == kind)

@@ -65,7 +65,7 @@ def converge(
 ) -> None:
     """One pass: read Codat, plan, apply only what policy.auto allows; report what waits."""
     from reconcile.planner import PlanOptions
-    from reconcile.render.converge import pass_document, render_pass, waiting_list
+    from reconcile.render.converge import link_urls_of, pass_document, render_pass, waiting_list
     from reconcile.render.reading import files_line
     from reconcile.render.style import Style
     from reconcile.runs.converge import converge as converge_run
@@ -101,7 +101,8 @@ def converge(
     stop = result.applied.stopped
     code = exit_code(result)
     if link_urls_out is not None:
-        write_link_urls(link_urls_out, waiting_list(result.classified.customer, link_urls=True))
+        links = link_urls_of(result.plan.notes)
+        write_link_urls(link_urls_out, waiting_list(result.classified.customer, links=links))
     if fmt == "json":
         document = pass_document(result, code, link_urls=link_urls)
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))

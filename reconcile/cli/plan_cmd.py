@@ -125,7 +125,9 @@ def plan(
 
         write_saved(made.saved, out)
     if fmt == "json":
-        click.echo(the_plan.to_json(), nl=False)
+        from reconcile.render.plan_json import render_plan_json
+
+        click.echo(render_plan_json(the_plan), nl=False)
     elif fmt == "markdown":
         from reconcile.render.markdown import render_plan_markdown
 

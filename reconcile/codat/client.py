@@ -40,13 +40,12 @@ from reconcile.codat.answers import (
     UnexpectedAnswer,
     decode,
     json_or_none,
-    parse_company,
-    parse_connection,
     parse_profile,
     shorten,
 )
 from reconcile.codat.baseurl import basic_auth
 from reconcile.codat.baseurl import check_base_url as check_base_url
+from reconcile.codat.company_calls import CompanyCalls
 from reconcile.codat.errors import (
     CodatHTTPError,
     CodatTransportError,
@@ -54,14 +53,13 @@ from reconcile.codat.errors import (
     DeadlineExceeded,
     QuotaExhausted,
     WrongAccount,
-    clean,
 )
 from reconcile.codat.expense_reads import ExpenseReads
 from reconcile.codat.paging import read_all
 from reconcile.codat.ratelimit import http_date, read_rate_limit, retry_after_seconds
 from reconcile.codat.transport import lean_transport
 from reconcile.codat.webhook_consumers import WebhookConsumers
-from reconcile.model import Company, Connection, Profile
+from reconcile.model import Company, Profile
 
 DEFAULT_BASE_URL = "https://api.codat.io"
 MAX_PAGE_SIZE = 5000
@@ -108,7 +106,7 @@ class _TooLarge(Exception):
         self.size = size
 
 
-class CodatClient(ExpenseReads, WebhookConsumers):
+class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
     """One Codat tenant. Use as `async with CodatClient(...) as client:`."""
 
     def __init__(
@@ -394,44 +392,3 @@ class CodatClient(ExpenseReads, WebhookConsumers):
         """The Codat account this key belongs to (`GET /profile`)."""
         path = paths.profile()
         return parse_profile(await self.request_json("GET", path), f"GET {path}")
-
-    async def get_company(self, company_id: str) -> Company:
-        path = paths.company(company_id)
-        where = f"GET {path}"
-        company = parse_company(await self.request_json("GET", path), where)
-        _same_id(where, "id", company.id, company_id)
-        return company
-
-    async def get_connection(self, company_id: str, connection_id: str) -> Connection:
-        path = paths.connection(company_id, connection_id)
-        where = f"GET {path}"
-        connection = parse_connection(await self.request_json("GET", path), where)
-        _same_id(where, "id", connection.id, connection_id)
-        return connection
-
-    # ------------------------------------------------------------------ writes (tests, tools)
-
-    async def create_company(
-        self, body: dict[str, Any], *, idempotency_key: str | None = None
-    ) -> Company:
-        path = paths.companies()
-        answer = await self.request_json("POST", path, json=body, idempotency_key=idempotency_key)
-        return parse_company(answer, f"POST {path}")
-
-    async def create_connection(
-        self, company_id: str, platform_key: str, *, idempotency_key: str | None = None
-    ) -> Connection:
-        path = paths.connections(company_id)
-        answer = await self.request_json(
-            "POST", path, json={"platformKey": platform_key}, idempotency_key=idempotency_key
-        )
-        return parse_connection(answer, f"POST {path}")
-
-    async def delete_company(self, company_id: str) -> None:
-        await self.request("DELETE", paths.company(company_id))
-
-
-def _same_id(where: str, field: str, got: str, asked: str) -> None:
-    """Codat answered about the thing asked for, not another one."""
-    if got.casefold() != asked.casefold():
-        raise UnexpectedAnswer(where, f"{field} is {got}, not the {clean(asked, 60)} asked for")

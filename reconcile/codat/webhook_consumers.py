@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import httpx
 
 from reconcile import paths
-from reconcile.codat.answers import (
+from reconcile.codat.consumer_answers import (
     WebhookConsumer,
     parse_webhook_consumer,
     parse_webhook_consumers,

@@ -3,7 +3,8 @@
     result = await run_pass(desired, client)                       # run.py: read, plan, apply
     sorted_out = classify(plan, policy, companies=..., now=...)    # classify.py: pure
 
-`classify` is the one home of "who must act": converge, watch and audit all use it. Importing
+`classify` sorts a plan by who must act (the one model of it is `reconcile.model.who`):
+converge, watch and audit all use it. Importing
 it (or this package) loads no client: `run_pass` and `PassResult` are imported on first use.
 """
 
@@ -11,12 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconcile.converge.classify import Classified, Waiting, classify, policy_kind
+from reconcile.converge.classify import Classified, classify, policy_kind
 
 if TYPE_CHECKING:
     from reconcile.converge.run import PassResult, run_pass
 
-__all__ = ["Classified", "PassResult", "Waiting", "classify", "policy_kind", "run_pass"]
+__all__ = ["Classified", "PassResult", "classify", "policy_kind", "run_pass"]
 
 
 def __getattr__(name: str) -> Any:

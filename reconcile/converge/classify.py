@@ -18,9 +18,8 @@ would be made against the wrong state.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
 
 from reconcile.model import (
     AUTO_ACCOUNTING_RECREATE,
@@ -37,40 +36,10 @@ from reconcile.model import (
     Status,
     parse_time,
 )
+from reconcile.model.who import Waiting, WaitKind
 from reconcile.plans import Action, CustomerChange, Kind, Note, Plan, Refusal
 
-Who = Literal["customer", "review", "converge", "person"]
-WHO_ORDER: tuple[Who, ...] = ("customer", "review", "converge", "person")
-
-# What a waiting item is, by who must act.
-WaitKind = Literal[
-    "awaiting_authorization",
-    "needs_reauthorization",
-    "change",
-    "refused",
-    "duplicate",
-    "unsafe_plan",
-    "connection_error",
-]
 DUPLICATE_PREFIX = "duplicate"
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """One thing converge did not do, and who must act on it."""
-
-    who: Who
-    kind: WaitKind
-    uid: str | None
-    name: str
-    company_id: str | None
-    subject: str
-    detail: str
-    since: str | None = None  # ISO 8601: when the status changed, where Codat says so
-    age: timedelta | None = None
-    link_url: str | None = None  # only ever shown when a flag asks for it
-    action: Action | None = None  # a change waiting for review
-    facts: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -199,9 +168,10 @@ def _customer_waits(
         if note.kind not in ("awaiting_authorization", "needs_reauthorization"):
             continue
         company = by_uid.get(note.uid)
+        conn = _noted_connection(company, note) if company is not None else None
         since = note.since
-        if note.kind == "needs_reauthorization" and company is not None:
-            since = _deauthorized_since(company, note) or since
+        if note.kind == "needs_reauthorization" and conn is not None:
+            since = _deauthorized_since(conn) or since
         age = _age(since, now)
         kind: WaitKind = note.kind
         yield Waiting(
@@ -214,20 +184,25 @@ def _customer_waits(
             note.text,
             since=since,
             age=age,
-            link_url=note.link_url,
+            # The connection to authorize, by id: its Link URL stays in the note (never here).
+            facts={"connection_id": conn.id} if conn is not None else {},
         )
 
 
-def _deauthorized_since(company: Company, note: Note) -> str | None:
+def _noted_connection(company: Company, note: Note) -> Connection | None:
+    """The connection a note is about: the one whose Link URL it carries."""
+    if not note.link_url:
+        return None
+    return next((c for c in company.connections if c.link_url == note.link_url), None)
+
+
+def _deauthorized_since(conn: Connection) -> str | None:
     """When a Deauthorized connection changed status: Codat has no status time, so the latest
     error it reports on the connection (the failed refresh) stands in; else None."""
-    for conn in company.connections:
-        if conn.status != Status.DEAUTHORIZED.value or conn.link_url != note.link_url:
-            continue
-        times = [e.errored_on_utc for e in conn.errors if e.errored_on_utc]
-        if times:
-            return max(times)
-    return None
+    if conn.status != Status.DEAUTHORIZED.value:
+        return None
+    times = [e.errored_on_utc for e in conn.errors if e.errored_on_utc]
+    return max(times) if times else None
 
 
 def _age(since: str | None, now: datetime | None) -> timedelta | None:

@@ -31,9 +31,9 @@ from reconcile.executor.context import Context, Done
 from reconcile.executor.expenses import CreatePartnerExpense, RefreshData, SetExpenseConfig
 from reconcile.executor.handler import Handler, Unresolvable
 from reconcile.executor.outcome import Outcome
-from reconcile.executor.requests import NotRebuildable, rebuilt
 from reconcile.model import Status
 from reconcile.plans import Action, Kind, derive_key
+from reconcile.plans.requests import NotRebuildable, rebuilt
 
 HANDLERS: dict[Kind, Handler] = {
     h.kind: h

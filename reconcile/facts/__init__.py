@@ -1,4 +1,5 @@
-"""Facts: every read of Codat, in one home (pyinfra's facts, kept apart from what decides).
+"""Facts: every read of Codat, in one home (pyinfra's facts, kept apart from what decides; see
+docs/design.md §2).
 
 Each module reads one thing through the client into the live model (`reconcile.model`), and
 nothing else in the application sends a GET to Codat (the executor writes; the watch registers

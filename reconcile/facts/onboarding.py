@@ -7,7 +7,8 @@
     partner_connection   ... and the partner expense connection exists
     configured           ... and the Sync for Expenses config is set
 
-Plain data out: no Link URL and no company id (a pending company's id is a secret, DESIGN §11).
+Plain data out: no Link URL and no company id (a pending company's id is a secret,
+docs/design.md §11).
 """
 
 from __future__ import annotations

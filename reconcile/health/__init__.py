@@ -1,4 +1,4 @@
-"""Customer health (DESIGN §14, issue 26): the model (`model.py`) and the one place it is
+"""Customer health (docs/design.md §14, issue 26): the model (`model.py`) and the one place it is
 computed (`assess.py`, pure). Read by `audit --health`, the watch and `/metrics`; never by `plan`
 (it costs a request per company)."""
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
-from reconcile.audit.model import Who
 from reconcile.health.model import (
     DataTypeStatus,
     Health,
@@ -29,6 +28,7 @@ from reconcile.health.model import (
     ReasonKind,
 )
 from reconcile.model import Company
+from reconcile.model.who import Who
 
 # Sync for Expenses needs these fetched on first link and daily (Codat's getting-started guide).
 NEEDED_DATA_TYPES: Final = (

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from reconcile.audit.model import Who
+from reconcile.model.who import Who
 
 
 class HealthState(StrEnum):

@@ -1,4 +1,4 @@
-"""One declared customer's place in the onboarding funnel (DESIGN §13): plain data, made by
+"""One declared customer's place in the onboarding funnel (docs/design.md §13): plain data, made by
 `reconcile.facts.onboarding` from a read of Codat, shown by the status page and the HTML audit.
 Never a Link URL or a company id."""
 

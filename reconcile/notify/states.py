@@ -97,7 +97,8 @@ def snapshot_of(result: PassResult, desired: DesiredState) -> Snapshot:
         company = by_uid.get(uid)
         wait = waits.get(uid)
         if wait is not None and company is not None:
-            conn = next((c for c in company.connections if c.link_url == wait.link_url), None)
+            wanted = wait.facts.get("connection_id")
+            conn = next((c for c in company.connections if c.id == wanted), None)
             state: State = (
                 "needs_reauthorization"
                 if wait.kind == "needs_reauthorization"

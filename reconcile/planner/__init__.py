@@ -1,4 +1,5 @@
-"""The reconciliation rules (DESIGN §5), as one pure function: (desired, live, options) -> Plan.
+"""The reconciliation rules (docs/design.md §5), as one pure function:
+(desired, live, options) -> Plan.
 
 No I/O, no click, no httpx: everything the planner needs is in its arguments. The rules live in
 small modules by concern: `identity` (which company is a customer's, defended against edited

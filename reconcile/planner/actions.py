@@ -1,16 +1,16 @@
-"""The writes a plan can hold, built in one place: request, idempotency key, before/after.
+"""The actions a plan can hold: subject, reason, idempotency key, before/after, and the request
+(built by `reconcile.plans.requests`, the one home of requests).
 
-Every key derives from the action, its body and the live state it was planned against (DESIGN
-§8), so a retry or a concurrent apply of the same plan replays, while a write planned against a
-different state (the cause of an earlier refusal fixed in Codat, a connection authorized since)
-gets a new key and is not answered with a stale replay.
+Every key derives from the action, its body and the live state it was planned against
+(docs/design.md §8), so a retry or a concurrent apply of the same plan replays, while a write
+planned against a different state (the cause of an earlier refusal fixed in Codat, a connection
+authorized since) gets a new key and is not answered with a stale replay.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from reconcile import paths
 from reconcile.model import (
     PARTNER_EXPENSE_NAME,
     PLATFORMS_BY_KEY,
@@ -21,7 +21,8 @@ from reconcile.model import (
     MappingOptions,
     Status,
 )
-from reconcile.plans import COMPANY_PLACEHOLDER, Action, Kind, Request, derive_key
+from reconcile.plans import Action, Kind, derive_key
+from reconcile.plans import requests as request
 
 
 def company_view(name: str, description: str | None, tags: Mapping[str, str]) -> dict[str, object]:
@@ -29,18 +30,22 @@ def company_view(name: str, description: str | None, tags: Mapping[str, str]) ->
 
 
 def create_company(owner: str, customer: Customer, reason: str) -> Action:
-    body: dict[str, object] = {"name": customer.name}
-    if customer.description:
-        body["description"] = customer.description
-    body["tags"] = dict(customer.ownership_tags(owner))
+    post = request.create_company(
+        owner,
+        customer.uid,
+        customer.name,
+        customer.description,
+        customer.tags,
+        protect=customer.protect,
+    )
     return Action(
         Kind.CREATE_COMPANY,
         customer.uid,
         None,
         "company",
         reason,
-        Request("POST", paths.companies(), body),
-        idempotency_key=derive_key(owner, customer.uid, "create_company", body),
+        post,
+        idempotency_key=derive_key(owner, customer.uid, "create_company", post.body),
         after=company_view(customer.name, customer.description, customer.tags),
     )
 
@@ -53,18 +58,13 @@ def update_company(
     after = company_view(customer.name, customer.description, tags)
     if before == after:
         return None
-    body: dict[str, object] = {
-        "name": customer.name,
-        "description": customer.description or "",
-        "tags": dict(tags),
-    }
     return Action(
         Kind.UPDATE_COMPANY,
         customer.uid,
         company.id,
         "company",
         reason,
-        Request("PUT", paths.company(company.id), body),
+        request.update_company(company.id, customer.name, customer.description, tags),
         before=before,
         after=after,
     )
@@ -85,7 +85,7 @@ def delete_company(uid: str, company: Company, reason: str) -> Action:
         company.id,
         "company",
         reason,
-        Request("DELETE", paths.company(company.id)),
+        request.delete_company(company.id),
         before=company_view(company.name, company.description, company.tags),
     )
 
@@ -104,7 +104,6 @@ def retire_connection(owner: str, uid: str, cid: str, conn: Connection, why: str
     The action records the status it was planned against: the executor re-reads it right
     before the write and refuses if it changed (a Linked connection is never deleted)."""
     subject = connection_subject(conn)
-    path = paths.connection(cid, conn.id)
     if conn.status == Status.LINKED.value:
         return Action(
             Kind.UNLINK_CONNECTION,
@@ -112,7 +111,7 @@ def retire_connection(owner: str, uid: str, cid: str, conn: Connection, why: str
             cid,
             subject,
             why,
-            Request("PATCH", path, {"status": Status.UNLINKED.value}),
+            request.unlink_connection(cid, conn.id),
             idempotency_key=derive_key(owner, uid, "unlink", cid, conn.id, conn.status),
             connection_id=conn.id,
             status=conn.status,
@@ -123,7 +122,7 @@ def retire_connection(owner: str, uid: str, cid: str, conn: Connection, why: str
         cid,
         subject,
         why,
-        Request("DELETE", path),
+        request.delete_connection(cid, conn.id),
         connection_id=conn.id,
         status=conn.status,
     )
@@ -146,7 +145,7 @@ def create_connection(
         cid,
         f"accounting connection {platform.label}",
         reason or f"no usable {platform.name} connection",
-        Request("POST", paths.connections(cid or COMPANY_PLACEHOLDER), {"platformKey": key}),
+        request.create_connection(cid, key),
         idempotency_key=derive_key(owner, customer.uid, "create_connection", cid, key, _seen(seen)),
         before=_was(replaces),
         after={"platformKey": key},
@@ -167,7 +166,7 @@ def create_partner_expense(
         cid,
         "partner expense connection",
         reason or "expenses: true and no Linked partner expense connection",
-        Request("POST", paths.partner_expense(cid or COMPANY_PLACEHOLDER)),
+        request.create_partner_expense(cid),
         idempotency_key=derive_key(owner, customer.uid, "create_partner_expense", cid, _seen(seen)),
         before=_was(replaces),
     )
@@ -196,7 +195,7 @@ def set_expense_config(
         "expense config",
         ("no expense config yet" if live is None else "expense config differs from the file")
         + "".join(f"; {r}" for r in resolved),
-        Request("POST", paths.expense_config(cid), body),
+        request.set_expense_config(cid, body),
         idempotency_key=derive_key(
             owner,
             customer.uid,
@@ -220,7 +219,7 @@ def refresh_data(owner: str, customer: Customer, cid: str, why: str) -> Action:
         cid,
         "data",
         why,
-        Request("POST", paths.refresh_data(cid)),
+        request.refresh_data(cid),
         idempotency_key=derive_key(owner, customer.uid, "refresh_data", cid, why),
     )
 

@@ -1,5 +1,5 @@
-"""Duplicates: several companies carry one `reconcile.uid` (DESIGN §4), said the same way by the
-plan's refusal and every format of the audit.
+"""Duplicates: several companies carry one `reconcile.uid` (docs/design.md §4), said the same
+way by the plan's refusal and every format of the audit.
 
 A person must tell the twins apart, so each is named with its creation date and connections, the
 one that holds the customer's connections first (most Linked connections, then most active ones,

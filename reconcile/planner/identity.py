@@ -1,4 +1,4 @@
-"""Which live company is a customer's: identity is defended, not assumed (DESIGN §4).
+"""Which live company is a customer's: identity is defended, not assumed (docs/design.md §4).
 
 Tags can be edited in Codat's portal behind the tool's back, so before a company is created the
 live read has looked for any company carrying the customer's `reconcile.uid`, whatever its owner

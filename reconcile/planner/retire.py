@@ -19,7 +19,7 @@ from __future__ import annotations
 from reconcile.model import PROTECT_TAG, PROTECT_VALUE, Company, Customer, Status
 from reconcile.planner import actions as build
 from reconcile.planner.options import Draft, PlanOptions
-from reconcile.planner.present import Protection
+from reconcile.planner.protection import Protection
 from reconcile.plans import Action, CustomerVerdict
 
 

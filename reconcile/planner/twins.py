@@ -1,5 +1,5 @@
 """Probable identity edits: a customer the plan would create whose company is probably already
-there under another uid (DESIGN §4).
+there under another uid (docs/design.md §4).
 
 A uid can be edited in the file or in Codat's portal, to a uid in no file, to another
 customer's uid, in case only, with or without a rename. Each looks like "create this customer"

@@ -2,7 +2,8 @@
 
 A plan is a list of per-customer changes (each an ordered list of actions), plus the things that
 are *not* changes (deferred, awaiting authorization, needing re-authorization), refusals and
-warnings. It serialises to a versioned JSON document with a checksum.
+warnings. Its JSON document (docs/plan-json.md) is written by `reconcile.render.plan_json` and
+read back, for a saved plan, by `reconcile.plans.file.decode`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, get_args
 
 from reconcile.model import Company
-
-FORMAT_VERSION = "1"
 
 
 class Kind(StrEnum):
@@ -168,172 +167,9 @@ class Plan:
     def notes_of(self, kind: NoteKind) -> tuple[Note, ...]:
         return tuple(n for n in self.notes if n.kind == kind)
 
-    # ------------------------------------------------------------------ JSON
-
-    def to_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "format_version": FORMAT_VERSION,
-            "owner": self.owner,
-            "summary": self.summary(),
-            "changes": [
-                {
-                    "uid": c.uid,
-                    "name": c.name,
-                    "verdict": c.verdict,
-                    "company_id": c.company_id,
-                    "actions": [_action_dict(a) for a in c.actions],
-                }
-                for c in self.changes
-            ],
-            **{kind: [_note_dict(n) for n in self.notes_of(kind)] for kind in NOTE_KINDS},
-            "refused": [
-                {"uid": r.uid, "name": r.name, "subject": r.subject, "reason": r.reason}
-                for r in self.refused
-            ],
-            "warnings": list(self.warnings),
-            "unsafe": self.unsafe,
-            "observed": dict(sorted(self.observed.items())),
-            "observed_at": self.observed_at,
-        }
-        body["checksum"] = checksum(body)
-        return body
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
-
-    @classmethod
-    def from_dict(cls, doc: Mapping[str, Any]) -> Plan:
-        """The plan a `to_dict` document describes; `PlanFormatError` when it is malformed.
-
-        The summary and checksum are derived, so they are not read (the caller verifies them).
-        """
-        try:
-            return cls(
-                owner=_str(doc["owner"]),
-                changes=tuple(_change_from(c) for c in doc["changes"]),
-                notes=tuple(
-                    _note_from(kind, n) for kind in NOTE_KINDS for n in doc.get(kind) or ()
-                ),
-                refused=tuple(
-                    Refusal(_str(r["uid"]), _str(r["name"]), _str(r["subject"]), _str(r["reason"]))
-                    for r in doc["refused"]
-                ),
-                warnings=tuple(_str(w) for w in doc["warnings"]),
-                observed={_str(k): _str(v) for k, v in doc["observed"].items()},
-                observed_at=_opt(doc.get("observed_at")),
-                unsafe=_opt(doc.get("unsafe")),
-            )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise PlanFormatError(f"not a plan document ({type(exc).__name__}: {exc})") from None
-
-
-class PlanFormatError(ValueError):
-    """A document that does not describe a plan."""
-
 
 NOTE_KINDS: tuple[NoteKind, ...] = get_args(NoteKind)
-
-# The parts of a plan document that vary between two plans of the same inputs.
-UNCHECKED_FIELDS = frozenset({"checksum", "observed_at"})
-
-
-def _action_dict(a: Action) -> dict[str, Any]:
-    return {
-        "kind": a.kind.value,
-        "uid": a.uid,
-        "company_id": a.company_id,
-        "subject": a.subject,
-        "reason": a.reason,
-        "connection_id": a.connection_id,
-        "status": a.status,
-        "before": dict(a.before) if a.before is not None else None,
-        "after": dict(a.after) if a.after is not None else None,
-        "request": {"method": a.request.method, "path": a.request.path, "body": a.request.body},
-        "idempotency_key": a.idempotency_key,
-    }
-
-
-def _note_dict(n: Note) -> dict[str, Any]:
-    return {
-        "uid": n.uid,
-        "name": n.name,
-        "subject": n.subject,
-        "text": n.text,
-        "link_url": n.link_url,
-        "since": n.since,
-    }
-
-
-def _str(value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected a string, found {type(value).__name__}")
-    return value
-
-
-def _opt(value: object) -> str | None:
-    return None if value is None else _str(value)
-
-
-def _mapping(value: object) -> Mapping[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise TypeError(f"expected an object, found {type(value).__name__}")
-    return dict(value)
-
-
-def _change_from(doc: Mapping[str, Any]) -> CustomerChange:
-    verdict = _str(doc["verdict"])
-    if verdict not in get_args(CustomerVerdict):
-        raise ValueError(f"unknown verdict {verdict!r}")
-    return CustomerChange(
-        uid=_str(doc["uid"]),
-        name=_str(doc["name"]),
-        verdict=cast(CustomerVerdict, verdict),
-        company_id=_opt(doc["company_id"]),
-        actions=tuple(_action_from(a) for a in doc["actions"]),
-    )
-
-
-def _action_from(doc: Mapping[str, Any]) -> Action:
-    request = doc["request"]
-    return Action(
-        kind=Kind(_str(doc["kind"])),
-        uid=_str(doc["uid"]),
-        company_id=_opt(doc["company_id"]),
-        subject=_str(doc["subject"]),
-        reason=_str(doc["reason"]),
-        request=Request(_str(request["method"]), _str(request["path"]), request.get("body")),
-        idempotency_key=_opt(doc.get("idempotency_key")),
-        connection_id=_opt(doc.get("connection_id")),
-        status=_opt(doc.get("status")),
-        before=_mapping(doc.get("before")),
-        after=_mapping(doc.get("after")),
-    )
-
-
-def _note_from(kind: NoteKind, doc: Mapping[str, Any]) -> Note:
-    return Note(
-        kind=kind,
-        uid=_str(doc["uid"]),
-        name=_str(doc["name"]),
-        subject=_str(doc["subject"]),
-        text=_str(doc["text"]),
-        link_url=_opt(doc.get("link_url")),
-        since=_opt(doc.get("since")),
-    )
-
-
-def canonical(body: Mapping[str, Any]) -> bytes:
-    """The bytes a checksum covers: every field but those that vary between equal plans."""
-    covered = {k: v for k, v in body.items() if k not in UNCHECKED_FIELDS}
-    return json.dumps(covered, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def checksum(body: Mapping[str, Any]) -> str:
-    """Equal for two plans of the same files and the same live state (`observed_at` is not
-    covered: it is when the plan was made, not what it does)."""
-    return "sha256:" + hashlib.sha256(canonical(body)).hexdigest()
+CUSTOMER_VERDICTS: tuple[CustomerVerdict, ...] = get_args(CustomerVerdict)
 
 
 def fingerprint(company: Company) -> str:

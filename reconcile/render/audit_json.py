@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconcile.audit.model import FORMAT_VERSION, KIND_ORDER, WHO_ORDER, Audit, Finding
+from reconcile.audit.model import FORMAT_VERSION, KIND_ORDER, Audit, Finding
 from reconcile.durations import format_duration
 from reconcile.escape import json_text
+from reconcile.model.who import URGENCY
 from reconcile.render.bearer import hide_ids
 
 
@@ -34,7 +35,7 @@ def audit_to_dict(audit: Audit, *, link_urls: bool = False) -> dict[str, Any]:
         "managed_companies": audit.managed,
         "requests": audit.requests,
         "summary": audit.counts(),
-        "by_who": {who: len(audit.by_who(who)) for who in WHO_ORDER},
+        "by_who": {who: len(audit.by_who(who)) for who in URGENCY},
         "since_report": audit.since_report,
         "new": len(audit.new) if audit.since_report is not None else None,
         "resolved": audit.resolved if audit.since_report is not None else None,

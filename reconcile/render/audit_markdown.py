@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reconcile import escape
-from reconcile.audit.model import KIND_ORDER, WHO_HEADINGS, WHO_ORDER, Audit, Finding, FindingKind
+from reconcile.audit.model import KIND_ORDER, WHO_HEADINGS, Audit, Finding, FindingKind
 from reconcile.durations import format_duration
+from reconcile.model.who import URGENCY
 from reconcile.render import audit_condense as condense
 from reconcile.render.markdown import LIMIT, Droppable, bullets, capped, markdown
 
@@ -36,7 +37,7 @@ def render_audit_markdown(
     if audit.warnings:
         items = "".join(f"- {markdown(w)}\n" for w in audit.warnings)
         sections.append(f"#### :warning: Warnings ({len(audit.warnings)})\n\n{items}")
-    for who in WHO_ORDER:
+    for who in URGENCY:
         mine = audit.by_who(who)
         if not mine:
             continue
@@ -108,7 +109,7 @@ def _head(audit: Audit) -> str:
     header = "| Who acts | Finding | Count | Counts as drift |\n|---|---|---:|:---:|\n"
     rows = "".join(
         f"| {k.who} | `{k.value}` | {counts[k.value]} | {'yes' if k in audit.fail_on else 'no'} |\n"
-        for who in WHO_ORDER
+        for who in URGENCY
         for k in KIND_ORDER
         if k.who == who
     )

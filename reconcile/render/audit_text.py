@@ -14,13 +14,13 @@ from __future__ import annotations
 from reconcile.audit.model import (
     KIND_ORDER,
     WHO_HEADINGS,
-    WHO_ORDER,
     Audit,
     Finding,
     FindingKind,
 )
 from reconcile.durations import format_duration
 from reconcile.escape import quoted, text
+from reconcile.model.who import URGENCY
 from reconcile.render import audit_condense as condense
 from reconcile.render.bearer import hide
 from reconcile.render.style import Style
@@ -32,7 +32,7 @@ def render_audit_text(
     audit: Audit, style: Style = PLAIN, *, link_urls: bool = False, verbose: bool = False
 ) -> str:
     lines: list[str] = []
-    for who in WHO_ORDER:
+    for who in URGENCY:
         mine = audit.by_who(who)
         if not mine:
             continue
@@ -70,7 +70,7 @@ def render_audit_text(
         )
     lines.append(verdict(audit, style))
     out = "\n".join(lines) + "\n"
-    return out if link_urls else hide(out)
+    return out if link_urls else hide(out, keep=audit.linked)
 
 
 def _finding(finding: Finding, link_urls: bool, style: Style) -> list[str]:

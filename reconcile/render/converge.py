@@ -9,20 +9,30 @@ is escaped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from reconcile.audit.diff import describe_diff, field_diff
-from reconcile.converge.classify import Waiting
 from reconcile.converge.run import PassResult
 from reconcile.durations import format_age
 from reconcile.escape import quoted, text
+from reconcile.model.who import Waiting
+from reconcile.plans import Note
 from reconcile.render.apply import describe
 from reconcile.render.bearer import hidden_or, hide
 from reconcile.render.style import Style
 
 PLAIN = Style()
 FORMAT_VERSION = "1"
+
+# A waiting item's Link URL, found by `Waiting.link_key` (a Waiting never holds one).
+Links = Mapping[tuple[str | None, str, str], str]
+
+
+def link_urls_of(notes: Iterable[Note]) -> Links:
+    """The Link URLs of a plan's notes, for the outputs that show them when asked."""
+    return {(n.uid, n.kind, n.subject): n.link_url for n in notes if n.link_url}
+
 
 HEADINGS = {
     "customer": "Waiting for the customer",
@@ -40,6 +50,7 @@ def render_pass(result: PassResult, style: Style = PLAIN, *, link_urls: bool = F
         for outcome in outcomes:
             lines.append(f"  {text(outcome.action.uid)}  {describe(outcome, show_ids=link_urls)}")
         lines.append("")
+    links = link_urls_of(result.plan.notes) if link_urls else {}
     sorted_out = result.classified
     for who, items in (
         ("customer", sorted_out.customer),
@@ -50,7 +61,7 @@ def render_pass(result: PassResult, style: Style = PLAIN, *, link_urls: bool = F
             continue
         colour = ("bold",) if who == "customer" else ("yellow", "bold")
         lines.append(style(f"{HEADINGS[who]} ({len(items)}):", *colour))
-        lines.extend(_waiting_line(w, link_urls) for w in items)
+        lines.extend(_waiting_line(w, links) for w in items)
         lines.append("")
     if result.plan.warnings:
         lines.append(style(f"Warnings ({len(result.plan.warnings)}):", "yellow", "bold"))
@@ -61,7 +72,7 @@ def render_pass(result: PassResult, style: Style = PLAIN, *, link_urls: bool = F
     return out if link_urls else hide(out, keep=result.plan.linked)
 
 
-def _waiting_line(wait: Waiting, link_urls: bool) -> str:
+def _waiting_line(wait: Waiting, links: Links) -> str:
     who = f"{text(wait.uid)} {quoted(wait.name)}" if wait.uid else quoted(wait.name or "(plan)")
     if wait.who == "customer":
         age = f"for {format_age(wait.age)}" if wait.age is not None else "(since unknown)"
@@ -71,8 +82,8 @@ def _waiting_line(wait: Waiting, link_urls: bool) -> str:
             else ("needs re-authorization")
         )
         line = f"  {who}  {text(wait.subject)}  {what} {age}"
-        if link_urls and wait.link_url:
-            line += f"  {text(wait.link_url)}"
+        if link := links.get(wait.link_key):
+            line += f"  {text(link)}"
         return line
     line = f"  {who}  {text(wait.detail)}"
     action = wait.action
@@ -106,6 +117,7 @@ def pass_document(
     """The JSON form: applied outcomes, then the waiting items grouped by who must act. Company
     ids and Link URLs only with `link_urls` (ids and URLs in free text are hidden too)."""
     c = result.classified
+    links = link_urls_of(result.plan.notes) if link_urls else None
     return {
         "format_version": FORMAT_VERSION,
         "kind": "converge",
@@ -127,32 +139,34 @@ def pass_document(
             for o in result.applied.outcomes
         ],
         "waiting": {
-            "customer": waiting_list(c.customer, link_urls=link_urls),
-            "review": waiting_list(c.review, link_urls=link_urls),
-            "person": waiting_list(c.person, link_urls=link_urls),
+            "customer": waiting_list(c.customer, links=links),
+            "review": waiting_list(c.review, links=links),
+            "person": waiting_list(c.person, links=links),
         },
         "warnings": [w if link_urls else hide(w) for w in result.plan.warnings],
     }
 
 
-def waiting_list(items: Sequence[Waiting], *, link_urls: bool = False) -> list[dict[str, Any]]:
-    """The items; `company_id` and `link_url` only with `link_urls` (for `--link-urls-out`'s
-    private file, or a terminal that asked)."""
+def waiting_list(items: Sequence[Waiting], *, links: Links | None = None) -> list[dict[str, Any]]:
+    """The JSON form of waiting items. With `links` (the Link URLs: `--link-urls-out`'s private
+    file, or a terminal that asked) each carries `company_id` and `link_url` (null when it has
+    none); without, company ids and URLs in free text are hidden."""
+    shown = links is not None
     out = []
     for w in items:
         entry: dict[str, Any] = {
             "kind": w.kind,
             "uid": w.uid,
             "name": w.name,
-            "company_id": hidden_or(w.company_id, link_urls),
+            "company_id": hidden_or(w.company_id, shown),
             "subject": w.subject,
-            "detail": w.detail if link_urls else hide(w.detail),
+            "detail": w.detail if shown else hide(w.detail),
             "since": w.since,
             "age_seconds": int(w.age.total_seconds()) if w.age is not None else None,
         }
         if w.action is not None:
             entry["action"] = w.action.kind.value
-        if link_urls:
-            entry["link_url"] = w.link_url
+        if links is not None:
+            entry["link_url"] = links.get(w.link_key)
         out.append(entry)
     return out

@@ -1,7 +1,7 @@
 """What the status page and the HTML audit show: plain data, filled by the watch (from its passes)
 or by the audit (from its read), rendered by `reconcile.render.html` with the same templates.
 
-Never a Link URL or a company id: the page is for operators (DESIGN §11)."""
+Never a Link URL or a company id: the page is for operators (docs/design.md §11)."""
 
 from __future__ import annotations
 
@@ -11,21 +11,21 @@ from datetime import UTC, datetime
 from functools import cached_property
 
 from reconcile.model.onboarding import FUNNEL, STAGE_TEXT, Onboarding
+from reconcile.model.who import URGENCY, Who
 
-WHO_TEXT: dict[str, str] = {
+WHO_TEXT: dict[Who, str] = {
     "person": "For a person",
     "review": "For a review (a reviewed apply)",
     "converge": "For converge (pre-approved follow-ups)",
     "customer": "For the customer",
 }
-WHO_ORDER = ("person", "review", "converge", "customer")
 
 
 @dataclass(frozen=True)
 class WaitRow:
     """Something waiting, for whom, why and since when."""
 
-    who: str
+    who: Who
     uid: str
     name: str
     reason: str
@@ -93,7 +93,7 @@ class StatusView:
     def waiting_by_who(self) -> tuple[tuple[str, tuple[WaitRow, ...]], ...]:
         return tuple(
             (WHO_TEXT[who], rows)
-            for who in WHO_ORDER
+            for who in URGENCY
             if (rows := tuple(w for w in self.waiting if w.who == who))
         )
 

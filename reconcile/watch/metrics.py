@@ -5,7 +5,8 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from reconcile.watch.passes import WHO, PassReport
+from reconcile.model.who import WHO
+from reconcile.watch.passes import PassReport
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 DROP_REASONS = ("cap", "deadline")

@@ -15,7 +15,9 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
+
+from reconcile.model.who import Waiting
 
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
@@ -25,21 +27,6 @@ if TYPE_CHECKING:
     from reconcile.model.onboarding import Onboarding
 
 HEALTH_EVERY_SECONDS = 86_400
-Who = Literal["customer", "review", "person"]
-WHO: tuple[Who, ...] = ("customer", "review", "person")
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """Something the pass did not do, and who must act. Never holds a Link URL."""
-
-    who: Who
-    uid: str
-    name: str
-    subject: str
-    detail: str
-    since: str | None = None
-    company_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,19 +108,8 @@ def report(result: PassResult, desired: DesiredState | None = None) -> PassRepor
             done.append(Done(action.uid, kind, action.subject, outcome.status, outcome.detail))
     stop = result.applied.stopped
     rows, companies = _read(result, desired)
-    waiting = tuple(
-        Waiting(
-            w.who,
-            w.uid or "",
-            w.name,
-            w.subject,
-            w.detail,
-            w.since,
-            w.company_id,
-        )
-        for w in result.classified.waiting
-        if w.who != "converge"
-    )
+    # What waits, as converge sorted it (never a Link URL: see reconcile.model.who).
+    waiting = result.classified.waiting
     return PassReport(
         company_ids=result.scope,
         applied=applied,

@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from reconcile.codat import CodatClient
-from reconcile.codat.answers import WebhookConsumer
+from reconcile.codat.consumer_answers import WebhookConsumer
 from reconcile.escape import text as escaped
 from reconcile.loopback import is_loopback
 from reconcile.model import OWNER_TAG

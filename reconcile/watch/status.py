@@ -11,11 +11,12 @@ status page are for operators, dashboards and logs; a customer's uid identifies 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from reconcile.model.onboarding import FUNNEL, STAGE_TEXT, Onboarding
+from reconcile.model.who import WHO, Waiting
 from reconcile.render.bearer import hide
 from reconcile.render.status_view import (
     CustomerView,
@@ -26,7 +27,7 @@ from reconcile.render.status_view import (
     parse_time,
 )
 from reconcile.watch.events import Hint
-from reconcile.watch.passes import WHO, PassReport, Waiting
+from reconcile.watch.passes import PassReport
 from reconcile.watch.timeline import Timeline
 
 NOT_READ_YET = "(a company the watch has not read yet)"
@@ -135,7 +136,7 @@ class WatchStatus:
                     del self._waiting[uid]
         by_uid: dict[str, list[Waiting]] = {}
         for item in report.waiting:
-            by_uid.setdefault(item.uid, []).append(item)
+            by_uid.setdefault(item.uid or "", []).append(item)
         self._waiting.update({uid: tuple(items) for uid, items in by_uid.items()})
 
     def waiting(self) -> list[Waiting]:
@@ -199,7 +200,8 @@ class WatchStatus:
         moment = now or _now()
         mine = self._waiting.get(only, ()) if only is not None else self.waiting()
         waits = [
-            WaitRow(w.who, w.uid, w.name, w.subject, w.detail, parse_time(w.since)) for w in mine
+            WaitRow(w.who, w.uid or "", w.name, w.subject, w.detail, parse_time(w.since))
+            for w in mine
         ]
         waits += [
             WaitRow(
@@ -262,9 +264,14 @@ class WatchStatus:
 
 
 def _item(item: Waiting) -> dict[str, Any]:
-    body = asdict(item)
-    body.pop("who")
-    body.pop("company_id")  # kept to scope a pass, never shown
+    # Never the company id (kept to scope a pass: a pending company's id is a Link URL).
+    body: dict[str, Any] = {
+        "uid": item.uid or "",
+        "name": item.name,
+        "subject": item.subject,
+        "detail": item.detail,
+        "since": item.since,
+    }
     return {k: hide(v) if isinstance(v, str) else v for k, v in body.items()}
 
 

@@ -3,9 +3,7 @@ through the API (`reconcile apply`, plain POSTs) and the sandbox's customer simu
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,7 +14,8 @@ import httpx
 
 from reconcile.sandbox.store import Store
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
-from tests.sandbox_server import serve_sandbox
+from tests.support.cli import reconcile
+from tests.support.sandbox_server import serve_sandbox
 
 OWNER = "audit-team"
 
@@ -78,21 +77,6 @@ class Fleet:
         return {"CODAT_BASE_URL": self.url, "CODAT_API_KEY": TEST_API_KEY}
 
 
-def cli(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
-    full_env.update({"NO_COLOR": "1", **(env or {})})
-    return subprocess.run(
-        [sys.executable, "-m", "reconcile", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd,
-        timeout=300,
-    )
-
-
 def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
     assert result.returncode == 0, result.stdout + result.stderr
     return result
@@ -143,18 +127,20 @@ def build_fleet(directory: Path, url: str, db: Path, log: Path) -> Fleet:
     initial = directory / "initial.yaml"
     initial.write_text(INITIAL)
     env = fleet.env()
-    ok(cli("apply", str(initial), "--auto-approve", env=env))
+    ok(reconcile("apply", str(initial), "--auto-approve", env=env))
     for uid in ("ok-1", "deauth-1", "err-1", "guard-1", "cut-1"):
-        ok(cli("sandbox", "authorize", "--db", str(db), "--uid", uid))
-    ok(cli("apply", str(initial), "--auto-approve", env=env))  # ok-1's, cut-1's partner expense
+        ok(reconcile("sandbox", "authorize", "--db", str(db), "--uid", uid))
+    ok(
+        reconcile("apply", str(initial), "--auto-approve", env=env)
+    )  # ok-1's, cut-1's partner expense
     # pending-1's customer was sent their Link two hours ago (stale under --stale-after 1h):
     # dated in the sandbox's file rather than waited for.
     backdate_pending_connections(db, "pending-1", timedelta(hours=2))
     # Authorized after the apply: its partner expense connection is a ready follow-up.
-    ok(cli("sandbox", "authorize", "--db", str(db), "--uid", "ready-1"))
-    ok(cli("sandbox", "deauthorize", "--db", str(db), "--uid", "deauth-1"))
+    ok(reconcile("sandbox", "authorize", "--db", str(db), "--uid", "ready-1"))
+    ok(reconcile("sandbox", "deauthorize", "--db", str(db), "--uid", "deauth-1"))
     ok(
-        cli(
+        reconcile(
             "sandbox",
             "connection-error",
             "--db",

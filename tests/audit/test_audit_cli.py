@@ -14,8 +14,9 @@ import jsonschema
 import pytest
 
 from reconcile.sandbox.layers.requestlog import read_log
-from tests.audit.fleet import OWNER, Fleet, build_fleet, cli, served
+from tests.audit.fleet import OWNER, Fleet, build_fleet, served
 from tests.conftest import TEST_API_KEY
+from tests.support.cli import reconcile
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "schemas" / "audit.schema.json").read_text())
@@ -45,7 +46,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
 
 
 def audit(fleet: Fleet, *args: str) -> Any:
-    return cli("audit", str(fleet.file), *args, env=fleet.env())
+    return reconcile("audit", str(fleet.file), *args, env=fleet.env())
 
 
 def audit_json(fleet: Fleet, *args: str) -> dict[str, Any]:
@@ -235,14 +236,14 @@ def test_invalid_file_exits_1_and_reads_nothing(fleet: Fleet, tmp_path: Path) ->
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\nowner: audit-team\ncustomers:\n  - uid: a\n    nmae: x\n")
     before = len(read_log(fleet.log))
-    result = cli("audit", str(bad), env=fleet.env())
+    result = reconcile("audit", str(bad), env=fleet.env())
     assert result.returncode == 1 and f"{bad}:5:5:" in result.stderr
     assert len(read_log(fleet.log)) == before
 
 
 def test_unreachable_codat_exits_1(fleet: Fleet) -> None:
     env = {"CODAT_BASE_URL": "http://127.0.0.1:9", "CODAT_API_KEY": "k"}
-    result = cli("audit", str(fleet.file), env=env)
+    result = reconcile("audit", str(fleet.file), env=env)
     assert result.returncode == 1 and "Traceback" not in result.stderr
 
 
@@ -264,17 +265,17 @@ def test_a_resolved_error_is_no_longer_drift(tmp_path: Path) -> None:
             "version: 1\nowner: solo\ncustomers:\n"
             "  - uid: s-1\n    name: Solo & Co\n    accounting: xero\n"
         )
-        assert cli("apply", str(one), "--auto-approve", env=env).returncode == 0
-        assert cli("sandbox", "authorize", "--db", str(db), "--uid", "s-1").returncode == 0
-        clean = cli("audit", str(one), env=env)
+        assert reconcile("apply", str(one), "--auto-approve", env=env).returncode == 0
+        assert reconcile("sandbox", "authorize", "--db", str(db), "--uid", "s-1").returncode == 0
+        clean = reconcile("audit", str(one), env=env)
         assert clean.returncode == 0, clean.stdout + clean.stderr
         assert "No drift" in clean.stdout
         error = ("sandbox", "connection-error", "--db", str(db), "--uid", "s-1")
-        assert cli(*error, "--message", "Sync failed").returncode == 0
-        drift = cli("audit", str(one), env=env)
+        assert reconcile(*error, "--message", "Sync failed").returncode == 0
+        drift = reconcile("audit", str(one), env=env)
         assert drift.returncode == 2 and "Sync failed" in drift.stdout
-        assert cli(*error, "--message", "Sync failed", "--resolve").returncode == 0
-        assert cli("audit", str(one), env=env).returncode == 0
+        assert reconcile(*error, "--message", "Sync failed", "--resolve").returncode == 0
+        assert reconcile("audit", str(one), env=env).returncode == 0
 
 
 def test_since_marks_what_is_new_and_counts_what_is_resolved(fleet: Fleet, tmp_path: Path) -> None:
@@ -292,14 +293,18 @@ def test_since_marks_what_is_new_and_counts_what_is_resolved(fleet: Fleet, tmp_p
         .replace("name: Renamed Limited", "name: Renamed Ltd")
         .replace("name: Pending Co", "name: Pending Company")
     )
-    result = cli("audit", str(edited), "--since", str(first), "--format", "json", env=fleet.env())
+    result = reconcile(
+        "audit", str(edited), "--since", str(first), "--format", "json", env=fleet.env()
+    )
     doc = json.loads(result.stdout)
     jsonschema.validate(doc, SCHEMA, cls=jsonschema.Draft202012Validator)
     new = [(f["kind"], f["uid"]) for f in doc["findings"] if f["new"]]
     assert ("changes", "pending-1") in new and doc["new"] == len(new)
     assert doc["resolved"] >= 1
     assert not any(f["uid"] == "change-1" for f in of(doc, "changes"))
-    md = cli("audit", str(edited), "--since", str(first), "--format", "markdown", env=fleet.env())
+    md = reconcile(
+        "audit", str(edited), "--since", str(first), "--format", "markdown", env=fleet.env()
+    )
     assert f"**{doc['new']} new**" in md.stdout and ":new: **new** **pending\\-1**" in md.stdout
 
 

@@ -11,9 +11,10 @@ import subprocess
 import pytest
 
 from reconcile.escape import markdown
-from tests.audit.fleet import cli, ok, served
+from tests.audit.fleet import ok, served
 from tests.conftest import TEST_API_KEY
-from tests.sandbox_server import sandbox_command
+from tests.support.cli import reconcile
+from tests.support.sandbox_server import sandbox_command
 
 pytestmark = pytest.mark.slow
 GITHUB_ISSUE_LIMIT = 65_536
@@ -38,10 +39,12 @@ def test_an_11600_company_audit_is_short_and_names_every_person_level_finding(
     with served(tmp) as (url, _db, _log):
         env = {"CODAT_BASE_URL": url, "CODAT_API_KEY": TEST_API_KEY}
         adopted = tmp / "adopted.yaml"
-        ok(cli("export", "--owner", "ops", "--adopt", "--out", str(adopted), env=env))
+        ok(reconcile("export", "--owner", "ops", "--adopt", "--out", str(adopted), env=env))
         report = tmp / "audit.json"
-        md = cli("audit", str(adopted), "--format", "markdown", "--json-out", str(report), env=env)
-        text = cli("audit", str(adopted), env=env)
+        md = reconcile(
+            "audit", str(adopted), "--format", "markdown", "--json-out", str(report), env=env
+        )
+        text = reconcile("audit", str(adopted), env=env)
     assert md.returncode == text.returncode == 2, md.stderr + text.stderr
     doc = json.loads(report.read_text())
     assert doc["companies_read"] == 11600

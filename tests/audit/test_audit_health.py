@@ -17,8 +17,9 @@ import jsonschema
 import pytest
 
 from reconcile.sandbox.layers.requestlog import read_log
-from tests.audit.fleet import cli, ok, served
+from tests.audit.fleet import ok, served
 from tests.conftest import TEST_API_KEY
+from tests.support.cli import reconcile
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "schemas" / "audit.schema.json").read_text())
@@ -62,10 +63,10 @@ class Served:
         return {"CODAT_BASE_URL": self.url, "CODAT_API_KEY": TEST_API_KEY}
 
     def sandbox(self, *args: str) -> None:
-        ok(cli("sandbox", *args[:1], "--db", str(self.db), *args[1:]))
+        ok(reconcile("sandbox", *args[:1], "--db", str(self.db), *args[1:]))
 
     def audit(self, *args: str) -> tuple[int, dict[str, Any]]:
-        result = cli("audit", str(self.file), "--format", "json", *args, env=self.env())
+        result = reconcile("audit", str(self.file), "--format", "json", *args, env=self.env())
         assert result.returncode in (0, 2), result.stderr
         assert "Traceback" not in result.stderr
         doc: dict[str, Any] = json.loads(result.stdout)
@@ -79,10 +80,12 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     with served(directory) as (url, db, log):
         fleet = Served(url, db, log, directory / "customers.yaml")
         fleet.file.write_text(FILE)
-        ok(cli("apply", str(fleet.file), "--auto-approve", env=fleet.env()))
+        ok(reconcile("apply", str(fleet.file), "--auto-approve", env=fleet.env()))
         for uid in ("fine-1", "stale-1", "failing-1", "gone-1"):
             fleet.sandbox("authorize", "--uid", uid)
-        ok(cli("apply", str(fleet.file), "--auto-approve", env=fleet.env()))  # expense + configs
+        ok(
+            reconcile("apply", str(fleet.file), "--auto-approve", env=fleet.env())
+        )  # expense + configs
         fleet.sandbox("data-status", "--uid", "stale-1", "--stop", "--age-days", "40")
         fleet.sandbox("data-status", "--uid", "failing-1", "--fail", "--data-type", "taxRates")
         fleet.sandbox("delete-record", "--uid", "gone-1", "--supplier", "124")
@@ -134,7 +137,7 @@ def test_health_reads_only_when_asked(fleet: Served) -> None:
 
 
 def test_text_report_names_the_day_and_the_counts(fleet: Served) -> None:
-    result = cli("audit", str(fleet.file), "--health", env=fleet.env())
+    result = reconcile("audit", str(fleet.file), "--health", env=fleet.env())
     assert result.returncode == 2, result.stderr
     assert "Health: 1 healthy, 2 degraded, 1 at risk." in result.stdout
     assert "At risk: no successful sync for too long" in result.stdout

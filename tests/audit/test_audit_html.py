@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.audit.fleet import Fleet, build_fleet, cli, served
-from tests.browser import artifact, chromium
+from tests.audit.fleet import Fleet, build_fleet, served
+from tests.support.browser import artifact, chromium
+from tests.support.cli import reconcile
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
 
 @pytest.fixture(scope="module")
 def report(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    result = cli("audit", str(fleet.file), "--format", "html", env=fleet.env())
+    result = reconcile("audit", str(fleet.file), "--format", "html", env=fleet.env())
     assert result.returncode == 2, result.stderr  # the fleet drifts
     path = tmp_path_factory.mktemp("report") / "audit.html"
     path.write_text(result.stdout, encoding="utf-8")
@@ -33,7 +34,7 @@ def report(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_no_link_url_and_no_pending_company_id(fleet: Fleet, report: Path, tmp_path: Path) -> None:
     html = report.read_text(encoding="utf-8")
     private = tmp_path / "audit.json"
-    secret = cli(
+    secret = reconcile(
         "audit", str(fleet.file), "--link-urls", "--json-out", str(private), env=fleet.env()
     )
     assert secret.returncode == 2, secret.stderr
@@ -50,7 +51,7 @@ def test_no_link_url_and_no_pending_company_id(fleet: Fleet, report: Path, tmp_p
 
 def test_link_urls_go_to_the_private_file_never_to_the_page(fleet: Fleet, tmp_path: Path) -> None:
     private = tmp_path / "audit.json"
-    result = cli(
+    result = reconcile(
         "audit",
         str(fleet.file),
         "--format",

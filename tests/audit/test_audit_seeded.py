@@ -12,8 +12,9 @@ import jsonschema
 import pytest
 
 from reconcile.sandbox.layers.requestlog import read_log
-from tests.audit.fleet import cli, ok, served
+from tests.audit.fleet import ok, served
 from tests.conftest import TEST_API_KEY
+from tests.support.cli import reconcile
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "schemas" / "audit.schema.json").read_text())
@@ -25,11 +26,11 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str,
     directory = tmp_path_factory.mktemp("seeded")
     db = directory / "sandbox.db"
     seed = ("sandbox", "seed", "--db", str(db), "--companies", "600", "--owner", OWNER)
-    ok(cli(*seed, "--connection-errors", "0.05"))
+    ok(reconcile(*seed, "--connection-errors", "0.05"))
     with served(directory) as (url, _db, log):
         env = {"CODAT_BASE_URL": url, "CODAT_API_KEY": TEST_API_KEY}
         customers = directory / "customers.yaml"
-        ok(cli("export", "--owner", OWNER, "--out", str(customers), env=env))
+        ok(reconcile("export", "--owner", OWNER, "--out", str(customers), env=env))
         yield env, customers, log
 
 
@@ -41,8 +42,8 @@ def requests_of(stderr: str) -> int:
 
 def test_costs_what_a_plan_costs(seeded: tuple[dict[str, str], Path, Path]) -> None:
     env, customers, _ = seeded
-    plan = ok(cli("plan", str(customers), env=env))
-    audit = cli("audit", str(customers), env=env)
+    plan = ok(reconcile("plan", str(customers), env=env))
+    audit = reconcile("audit", str(customers), env=env)
     assert audit.returncode in (0, 2), audit.stderr
     assert requests_of(audit.stderr) == requests_of(plan.stderr)
 
@@ -53,7 +54,7 @@ def test_seeded_histories_and_json_out(
     env, customers, log = seeded
     before = len(read_log(log))
     report = tmp_path / "audit.json"
-    result = cli(
+    result = reconcile(
         "audit", str(customers), "--format", "markdown", "--json-out", str(report), env=env
     )
     assert result.returncode == 2, result.stderr  # seeded Deauthorized connections
@@ -69,6 +70,6 @@ def test_seeded_histories_and_json_out(
     assert doc["companies_read"] == 600
     row = f"| `needs_reauthorization` | {summary['needs_reauthorization']} | yes |"
     assert row in result.stdout
-    only_changes = cli("audit", str(customers), "--fail-on", "changes", env=env)
+    only_changes = reconcile("audit", str(customers), "--fail-on", "changes", env=env)
     assert only_changes.returncode == 0, only_changes.stdout
     assert {e["method"] for e in read_log(log)[before:]} == {"GET"}

@@ -8,24 +8,17 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
-CI = Path(__file__).resolve().parents[2] / "examples" / "ci"
-GITHUB = CI / "audit.yml"
-GITLAB = CI / "audit.gitlab-ci.yml"
+from tests.ci.ci_exposure import KIT, load_file
 
-
-def load(path: Path) -> dict[Any, Any]:
-    doc = yaml.safe_load(path.read_text())
-    assert isinstance(doc, dict)
-    return doc
+GITHUB = KIT / "audit.yml"
+GITLAB = KIT / "audit.gitlab-ci.yml"
 
 
 def test_github_workflow_runs_nightly_and_keeps_one_issue() -> None:
-    doc = load(GITHUB)
+    doc = load_file(GITHUB)
     triggers = doc.get("on", doc.get(True))  # YAML 1.1 reads a bare `on` as true
     assert triggers["schedule"][0]["cron"] and "workflow_dispatch" in triggers
     assert doc["permissions"] == {}  # nothing by default: the job asks for what it uses
@@ -50,7 +43,7 @@ def test_github_workflow_runs_nightly_and_keeps_one_issue() -> None:
 
 
 def test_gitlab_job_is_scheduled_and_keeps_one_issue() -> None:
-    job = load(GITLAB)["codat-audit"]
+    job = load_file(GITLAB)["codat-audit"]
     default_branch = '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_COMMIT_REF_PROTECTED == "true"'
     assert all(rule["if"].startswith(default_branch) for rule in job["rules"])
     assert any(rule["if"].endswith('$CI_PIPELINE_SOURCE == "schedule"') for rule in job["rules"])
@@ -64,7 +57,7 @@ def test_gitlab_job_is_scheduled_and_keeps_one_issue() -> None:
 
 def _issue_step(tmp_path: Path, new: object, open_issue: str) -> list[str]:
     """Run the workflow's issue step with a recording `gh` on PATH; returns gh's calls."""
-    doc = load(GITHUB)
+    doc = load_file(GITHUB)
     steps = doc["jobs"]["audit"]["steps"]
     update = next(s for s in steps if s.get("if") == "steps.audit.outputs.exit-code == '2'")
     bin_dir = tmp_path / "bin"

@@ -12,7 +12,6 @@ from reconcile.durations import format_duration, parse_duration
 from reconcile.facts.snapshot import AuditRead
 from reconcile.model import (
     Company,
-    Connection,
     ConnectionError_,
     Customer,
     DesiredState,
@@ -21,30 +20,11 @@ from reconcile.model import (
 from reconcile.planner import make_plan
 from reconcile.render.audit_markdown import render_audit_markdown
 from reconcile.render.audit_text import render_audit_text
+from tests.support.numbered import cid, company, conn
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 OWNER = "team"
-
-
-def cid(n: int) -> str:
-    return f"00000000-0000-4000-8000-{n:012d}"
-
-
-def conn(n: int, status: str, *, created: str = "2026-11-20T12:00:00Z", **kw: object) -> Connection:
-    return Connection(
-        id=cid(1000 + n),
-        source_type="Accounting",
-        platform_name="Xero",
-        status=status,
-        link_url=f"https://link.example/{n}",
-        created=created,
-        integration_key="gbol",
-        **kw,  # type: ignore[arg-type]
-    )
-
-
-def company(n: int, name: str, tags: dict[str, str], *conns: Connection) -> Company:
-    return Company(id=cid(n), name=name, description=None, tags=tags, connections=conns)
+CREATED = "2026-11-20T12:00:00Z"
 
 
 def managed(uid: str) -> dict[str, str]:
@@ -63,7 +43,9 @@ def test_connection_errors_only_active_ones_with_code_and_since() -> None:
     resolved = ConnectionError_(
         "500", None, "old", "2026-11-01T08:00:00Z", "2026-11-02T08:00:00Z", "Resolved"
     )
-    live = company(1, "Acme", managed("a"), conn(1, "Linked", errors=(active, resolved)))
+    live = company(
+        1, "Acme", managed("a"), conn(1, "Linked", errors=(active, resolved), created=CREATED)
+    )
     audit = run([Customer("a", "Acme", accounting="gbol")], [live])
     [finding] = audit.of(FindingKind.CONNECTION_ERRORS)
     assert finding.uid == "a" and finding.company_id == cid(1)
@@ -179,7 +161,7 @@ def test_a_transient_429_or_5xx_is_not_a_connection_error() -> None:
         ConnectionError_("429", "Too Many Requests", None, "2026-11-26T08:00:00Z"),
         ConnectionError_("503", "Service Unavailable", None, "2026-11-26T08:00:00Z"),
     )
-    live = company(1, "Acme", managed("a"), conn(1, "Linked", errors=busy))
+    live = company(1, "Acme", managed("a"), conn(1, "Linked", errors=busy, created=CREATED))
     audit = run([Customer("a", "Acme", accounting="gbol")], [live])
     assert audit.of(FindingKind.CONNECTION_ERRORS) == ()
 
@@ -194,7 +176,7 @@ def test_a_duplicate_is_counted_once() -> None:
 
 def test_finding_keys_ignore_age_but_not_what_changes() -> None:
     def awaiting(now: datetime) -> str:
-        live = company(1, "Acme", managed("a"), conn(1, "PendingAuth"))
+        live = company(1, "Acme", managed("a"), conn(1, "PendingAuth", created=CREATED))
         desired = DesiredState(OWNER, (Customer("a", "Acme", accounting="gbol"),))
         state = LiveState(OWNER, (live,), read_at=now.isoformat())
         report = build_audit(desired, AuditRead((live,), state, requests=1, now=now))

@@ -19,7 +19,7 @@ import pytest
 
 from reconcile.cli import COMMANDS
 from tests.conftest import TEST_API_KEY
-from tests.saved_support import TEST_SIGNING_KEY, customers_file, unique_owner
+from tests.plans.file.saved_support import TEST_SIGNING_KEY, customers_file, unique_owner
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "customers.yaml"

@@ -14,10 +14,10 @@ import pytest
 
 from reconcile.plans.file.document import canonical
 from reconcile.plans.file.signing import SigningKey
-from tests.hostile_server import HostileCodat, not_found, serve_hostile
-from tests.sandbox_server import serve_sandbox
-from tests.saved_support import TEST_SIGNING_KEY, ok, reconcile, unique_owner
-from tests.test_saved_apply import Served
+from tests.plans.file.saved_support import TEST_SIGNING_KEY, ok, reconcile, unique_owner
+from tests.plans.file.test_saved_apply import Served
+from tests.support.hostile_server import HostileCodat, not_found, serve_hostile
+from tests.support.sandbox_server import serve_sandbox
 
 PROD = "Acme Expenses"
 PROD_KEY = "prod-api-key-of-the-ci"

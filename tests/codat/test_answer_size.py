@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from reconcile.codat import ClientSettings, CodatClient, UnexpectedAnswer
-from tests.hostile_server import Reply, Seen, serve_hostile
+from tests.support.hostile_server import Reply, Seen, serve_hostile
 
 CAP = 10_000
 

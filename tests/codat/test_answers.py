@@ -27,7 +27,7 @@ from reconcile.codat.answers import (
 from reconcile.codat.fastpath import Unusual, fast_company
 from reconcile.model import ConnectionError_, ExpenseConfig, MappingOption
 from tests.conftest import examples
-from tests.hostile_server import company, connection
+from tests.support.hostile_server import company, connection
 
 WHERE = "GET /companies"
 json_values = st.recursive(

@@ -15,7 +15,7 @@ import pytest
 from reconcile.codat import ClientSettings, CodatClient, DeadlineExceeded, UnexpectedAnswer
 from reconcile.codat import client as client_module
 from reconcile.codat.ratelimit import MAX_RETRY_AFTER, retry_after_seconds
-from tests.hostile_server import Reply, Seen, companies_route, company, page, serve_hostile
+from tests.support.hostile_server import Reply, Seen, companies_route, company, page, serve_hostile
 
 
 def _list(

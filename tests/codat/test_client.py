@@ -13,8 +13,8 @@ import pytest
 
 from reconcile.codat import ClientSettings, CodatClient, CodatHTTPError, ConfigError
 from reconcile.codat.client import check_base_url
-from tests.oas import request_errors
-from tests.sandbox_server import serve_sandbox
+from tests.support.oas import request_errors
+from tests.support.sandbox_server import serve_sandbox
 
 SECRET = "s3cret-key-never-shown"
 

@@ -11,7 +11,7 @@ from typing import Any
 from reconcile.codat import ClientSettings, CodatClient, UnexpectedAnswer
 from reconcile.codat.paging import PAGES_AHEAD
 from reconcile.model import Company
-from tests.hostile_server import Reply, Seen, companies_route, company, page, serve_hostile
+from tests.support.hostile_server import Reply, Seen, companies_route, company, page, serve_hostile
 
 PAGE_SIZE = 2
 

@@ -9,7 +9,7 @@ import pytest
 
 from reconcile.codat import ClientSettings, CodatClient, CodatHTTPError, UnexpectedAnswer
 from reconcile.model import MappingOption
-from tests.hostile_server import Reply, Seen, not_found, serve_hostile
+from tests.support.hostile_server import Reply, Seen, not_found, serve_hostile
 
 COMPANY = "5b1f2a8e-0c3d-4e5f-8a9b-0c1d2e3f4a5b"
 

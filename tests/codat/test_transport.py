@@ -21,18 +21,8 @@ from reconcile.codat import ClientSettings, CodatClient, CodatHTTPError, CodatTr
 from reconcile.codat import transport as transport_module
 from reconcile.codat.client import USER_AGENT
 from reconcile.codat.transport import AiohttpTransport, SwitchingTransport, lean_transport
-from tests.hostile_server import Reply, Seen, company, page, serve_hostile
-from tests.sandbox_server import serve_sandbox
-
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
-
-
-@pytest.fixture
-def no_proxies(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-    return monkeypatch
+from tests.support.hostile_server import Reply, Seen, company, page, serve_hostile
+from tests.support.sandbox_server import serve_sandbox
 
 
 def test_the_default_transport_is_the_switching_one_for_http_and_https(

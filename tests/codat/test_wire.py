@@ -26,11 +26,10 @@ from reconcile.codat import (
     UnexpectedAnswer,
 )
 from reconcile.codat.client import check_base_url
-from tests.hostile_server import Reply, Route, Seen, company, not_found, page, serve_hostile
-from tests.sandbox_server import serve_sandbox
+from tests.support.hostile_server import Reply, Route, Seen, company, not_found, page, serve_hostile
+from tests.support.sandbox_server import serve_sandbox
 
 SECRET = "s3cret-key-never-shown"
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
 class Listener:
@@ -70,14 +69,6 @@ def listener() -> Iterator[Listener]:
         yield it
     finally:
         it.sock.close()
-
-
-@pytest.fixture
-def no_proxies(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-    return monkeypatch
 
 
 def run_list(url: str, **settings: Any) -> object:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.contract.extract import PROJECT_ROOT
+from tests.support.cli import run_python
 
 # The tests that check the client and the sandbox against Codat's contract.
 CONTRACT_TESTS = (
@@ -19,7 +20,7 @@ CONTRACT_TESTS = (
     "tests/sandbox/test_contract.py",
     "tests/sandbox/test_profile.py",
     "tests/sandbox/test_connection_errors.py",
-    "tests/test_planner.py",
+    "tests/planner/test_planner.py",
 )
 _IGNORED_PARTS = frozenset({".git", ".venv", "__pycache__", ".reconcile", ".pytest_cache"})
 
@@ -50,14 +51,8 @@ def test_contract_tests_pass_in_a_clone_with_nothing_beside_it(tmp_path: Path) -
         shutil.copy2(PROJECT_ROOT / name, target)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clone"]
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTHONPATH")}
-    where = subprocess.run(
-        [sys.executable, "-c", "import reconcile, tests.oas; print(reconcile.__file__)"],
-        cwd=clone,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    program = "import reconcile, tests.support.oas; print(reconcile.__file__)"
+    where = run_python("-c", program, cwd=clone, env=env, check=True).stdout.strip()
     assert Path(where).is_relative_to(clone), where  # the clone's code, not this checkout's
     result = subprocess.run(
         [

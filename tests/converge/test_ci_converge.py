@@ -7,29 +7,22 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import yaml
 
+from tests.ci.ci_exposure import KIT, load_file
+from tests.ci.test_ci_kit import github_steps, gitlab_steps, resolve
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
-from tests.saved_support import customers_file, uid, unique_owner
-from tests.test_ci_kit import github_steps, gitlab_steps, resolve
+from tests.plans.file.saved_support import customers_file, uid, unique_owner
+from tests.support.cli import reconcile_argv
 
-CI = Path(__file__).resolve().parents[2] / "examples" / "ci"
-GITHUB = CI / "converge.yml"
-GITLAB = CI / "converge.gitlab-ci.yml"
-
-
-def load(path: Path) -> dict[Any, Any]:
-    doc = yaml.safe_load(path.read_text())
-    assert isinstance(doc, dict)
-    return doc
+GITHUB = KIT / "converge.yml"
+GITLAB = KIT / "converge.gitlab-ci.yml"
 
 
 def test_github_workflow_is_hourly_trusted_and_holds_the_key_in_one_job() -> None:
-    doc = load(GITHUB)
+    doc = load_file(GITHUB)
     triggers = doc.get("on", doc.get(True))  # YAML 1.1 reads a bare `on` as true
     assert set(triggers) == {"schedule", "workflow_dispatch"}  # never pull-request code
     minute, hour, *_ = triggers["schedule"][0]["cron"].split()
@@ -45,7 +38,7 @@ def test_github_workflow_is_hourly_trusted_and_holds_the_key_in_one_job() -> Non
 
 
 def test_gitlab_job_runs_on_schedule_on_the_default_branch_only() -> None:
-    job = load(GITLAB)["reconcile-converge"]
+    job = load_file(GITLAB)["reconcile-converge"]
     default_branch = '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_COMMIT_REF_PROTECTED == "true"'
     assert all(rule["if"].startswith(default_branch) for rule in job["rules"])
     assert any(rule["if"].endswith('$CI_PIPELINE_SOURCE == "schedule"') for rule in job["rules"])
@@ -82,7 +75,7 @@ def test_the_kits_reconcile_lines_converge_the_sandbox(
         [(env, [line])] = github_steps(GITHUB)
     else:
         [(_, [line])] = gitlab_steps(GITLAB, "reconcile-converge")
-        job_variables = load(GITLAB)["reconcile-converge"]["variables"]
+        job_variables = load_file(GITLAB)["reconcile-converge"]["variables"]
         env = {k: str(v) for k, v in job_variables.items()}
     assert line.startswith("reconcile converge")
     owner = unique_owner("converge")
@@ -91,7 +84,7 @@ def test_the_kits_reconcile_lines_converge_the_sandbox(
     apply = _run(f"reconcile apply {env['CUSTOMERS']} --auto-approve", env, tmp_path, sandbox_url)
     assert apply.returncode == 0, apply.stdout + apply.stderr
     first = uid(owner, "0001")
-    authorize = [sys.executable, "-m", "reconcile", "sandbox", "authorize"]
+    authorize = reconcile_argv("sandbox", "authorize")
     subprocess.run([*authorize, "--db", str(sandbox_db), "--uid", first], check=True, timeout=60)
     assert _expense_connections(sandbox_url, owner, first) == 0
 

@@ -11,8 +11,6 @@ from datetime import UTC, datetime, timedelta
 from reconcile.converge import classify, policy_kind
 from reconcile.model import (
     DEFAULT_AUTO,
-    OWNER_TAG,
-    UID_TAG,
     Company,
     Connection,
     ConnectionError_,
@@ -20,43 +18,26 @@ from reconcile.model import (
     DesiredState,
     ExpenseConfig,
     LiveState,
-    MappingOption,
-    MappingOptions,
     Policy,
 )
 from reconcile.planner import make_plan
 from reconcile.plans import Kind
+from reconcile.render.converge import link_urls_of
+from tests.support.factories import CONFIG, OWNER, bank_accounts, company, conn, customer
 
-OWNER = "expenses-prod"
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
-CONFIG = ExpenseConfig("89", "124", "140")
 
 
-def conn(
-    cid: str,
-    status: str,
-    *,
-    source: str = "Accounting",
-    created: str = "2026-11-28T12:00:00+00:00",
-    errors: tuple[ConnectionError_, ...] = (),
-) -> Connection:
-    key, name = ("qhyg", "QuickBooks Online") if source == "Accounting" else ("expn", "Partner")
-    return Connection(
-        cid, source, name, status, f"https://link.example/{cid}", created, key, errors
-    )
+CREATED = "2026-11-28T12:00:00+00:00"
 
 
-def company(uid: str, *conns: Connection, name: str = "Acme", cid: str = "") -> Company:
-    tags = {OWNER_TAG: OWNER, UID_TAG: uid}
-    return Company(cid or f"id-{uid}", name, None, tags, tuple(conns))
-
-
-def customer(uid: str, name: str = "Acme", **kw: object) -> Customer:
-    return Customer(uid, name, accounting="qhyg", expenses=True, **kw)  # type: ignore[arg-type]
+def expensed(uid: str = "cus-1", **fields: object) -> Customer:
+    """A customer on QuickBooks Online with expenses on."""
+    return customer(uid, accounting="qhyg", expenses=True, **fields)
 
 
 def live(*companies: Company, configs: dict[str, ExpenseConfig | None] | None = None) -> LiveState:
-    options = MappingOptions((MappingOption("89", "Bank"),))
+    options = bank_accounts(("89", "Bank"))
     return LiveState(
         OWNER,
         companies,
@@ -76,8 +57,8 @@ def sort_out(state: DesiredState, live_state: LiveState):  # type: ignore[no-unt
 
 
 def test_follow_ups_after_authorization_are_auto_and_a_rename_waits_for_review() -> None:
-    state = desired(customer("cus-1", name="Acme Ltd", expense_config=CONFIG))
-    now_linked = company("cus-1", conn("a1", "Linked"))
+    state = desired(expensed("cus-1", name="Acme Ltd", expense_config=CONFIG))
+    now_linked = company("cus-1", conn("a1", "Linked", created=CREATED))
     plan, out = sort_out(state, live(now_linked, configs={now_linked.id: None}))
     assert {a.kind for a in plan.actions} == {
         Kind.UPDATE_COMPANY,
@@ -95,16 +76,23 @@ def test_follow_ups_after_authorization_are_auto_and_a_rename_waits_for_review()
 
 
 def test_company_restore_in_policy_makes_the_rename_auto() -> None:
-    state = desired(customer("cus-1", name="Acme Ltd"), auto=DEFAULT_AUTO | {"company_restore"})
+    state = desired(expensed("cus-1", name="Acme Ltd"), auto=DEFAULT_AUTO | {"company_restore"})
     _, out = sort_out(
-        state, live(company("cus-1", conn("a1", "Linked"), conn("e1", "Linked", source="Expense")))
+        state,
+        live(
+            company(
+                "cus-1",
+                conn("a1", "Linked", created=CREATED),
+                conn("e1", "Linked", key="expn", created=CREATED),
+            )
+        ),
     )
     assert [a.kind for a in out.auto.actions] == [Kind.UPDATE_COMPANY]
     assert not out.review and not out.needs_attention
 
 
 def test_a_new_customer_waits_for_review_whole() -> None:
-    _, out = sort_out(desired(customer("cus-1")), live())
+    _, out = sort_out(desired(expensed("cus-1")), live())
     assert out.auto.actions == ()
     assert [w.action.kind for w in out.review if w.action] == [
         Kind.CREATE_COMPANY,
@@ -113,19 +101,21 @@ def test_a_new_customer_waits_for_review_whole() -> None:
 
 
 def test_awaiting_authorization_waits_for_the_customer_with_its_age() -> None:
-    pending = company("cus-1", conn("a1", "PendingAuth", created="2026-11-28T12:00:00+00:00"))
-    _, out = sort_out(desired(customer("cus-1")), live(pending))
+    pending = company("cus-1", conn("a1", "PendingAuth", created=CREATED))
+    plan, out = sort_out(desired(expensed("cus-1")), live(pending))
     assert out.auto.actions == () and not out.review and not out.person
     assert not out.needs_attention  # only the customer must act: converge exits 0
     [wait] = out.customer
     assert (wait.kind, wait.uid, wait.age) == ("awaiting_authorization", "cus-1", timedelta(days=4))
-    assert wait.link_url == "https://link.example/a1"
+    # The Link URL stays in the plan's note, never in the Waiting (it reaches shared outputs).
+    assert not hasattr(wait, "link_url")
+    assert link_urls_of(plan.notes)[wait.link_key] == "https://link.example/a1"
 
 
 def test_reauthorization_age_counts_from_the_latest_error() -> None:
     error = ConnectionError_("401", "Unauthorized", "token revoked", "2026-12-01T12:00:00+00:00")
-    revoked = company("cus-1", conn("a1", "Deauthorized", errors=(error,)))
-    _, out = sort_out(desired(customer("cus-1")), live(revoked))
+    revoked = company("cus-1", conn("a1", "Deauthorized", errors=(error,), created=CREATED))
+    _, out = sort_out(desired(expensed("cus-1")), live(revoked))
     [wait] = out.customer
     assert wait.kind == "needs_reauthorization"
     assert wait.age == timedelta(days=1)
@@ -139,15 +129,17 @@ def test_transient_connection_errors_are_not_for_a_person() -> None:
         ConnectionError_("503", "Service Unavailable", None, "2026-12-01T00:00:00+00:00"),
     )
     linked = company(
-        "cus-1", conn("a1", "Linked", errors=busy), conn("e1", "Linked", source="Expense")
+        "cus-1",
+        conn("a1", "Linked", errors=busy, created=CREATED),
+        conn("e1", "Linked", key="expn", created=CREATED),
     )
-    _, out = sort_out(desired(customer("cus-1")), live(linked))
+    _, out = sort_out(desired(expensed("cus-1")), live(linked))
     assert out.person == () and not out.needs_attention
 
 
 def test_duplicates_and_refusals_wait_for_a_person() -> None:
-    twins = (company("cus-1", cid="x1"), company("cus-1", cid="x2"))
-    _, out = sort_out(desired(customer("cus-1")), live(*twins))
+    twins = (company("cus-1", id="x1"), company("cus-1", id="x2"))
+    _, out = sort_out(desired(expensed("cus-1")), live(*twins))
     assert [w.kind for w in out.person] == ["duplicate"]
     assert out.needs_attention and out.auto.actions == ()
 
@@ -157,7 +149,7 @@ def test_a_platform_switch_is_never_auto_and_holds_what_follows() -> None:
         "a0", "Accounting", "Xero", "Linked", "u", "2026-11-01T00:00:00+00:00", "gbol"
     )
     state = desired(
-        customer("cus-1"),
+        expensed("cus-1"),
         auto=frozenset({"accounting_connection_recreate", "partner_expense_connection"}),
     )
     plan, out = sort_out(state, live(company("cus-1", xero)))
@@ -168,17 +160,17 @@ def test_a_platform_switch_is_never_auto_and_holds_what_follows() -> None:
 
 
 def test_recreating_a_deleted_accounting_connection_is_allowed_when_listed() -> None:
-    gone = company("cus-1", conn("e1", "Linked", source="Expense"))
-    state = desired(customer("cus-1"), auto=DEFAULT_AUTO | {"accounting_connection_recreate"})
+    gone = company("cus-1", conn("e1", "Linked", key="expn", created=CREATED))
+    state = desired(expensed("cus-1"), auto=DEFAULT_AUTO | {"accounting_connection_recreate"})
     _, out = sort_out(state, live(gone))
     assert [a.kind for a in out.auto.actions] == [Kind.CREATE_CONNECTION]
-    _, default = sort_out(desired(customer("cus-1")), live(gone))
+    _, default = sort_out(desired(expensed("cus-1")), live(gone))
     assert default.auto.actions == () and len(default.review) == 1
 
 
 def test_nothing_is_auto_in_a_plan_refused_as_a_whole() -> None:
-    linked = company("cus-1", conn("a1", "Linked"))
-    plan = make_plan(desired(customer("cus-1")), live(linked))
+    linked = company("cus-1", conn("a1", "Linked", created=CREATED))
+    plan = make_plan(desired(expensed("cus-1")), live(linked))
     unsafe = plan.__class__(owner=OWNER, changes=plan.changes, unsafe="too much")
     out = classify(unsafe, Policy(), companies=(linked,), now=NOW)
     assert out.auto.actions == ()
@@ -186,7 +178,7 @@ def test_nothing_is_auto_in_a_plan_refused_as_a_whole() -> None:
 
 
 def test_an_allowed_action_behind_one_waiting_for_review_waits_too() -> None:
-    pending = company("cus-1", conn("a1", "PendingAuth"))
+    pending = company("cus-1", conn("a1", "PendingAuth", created=CREATED))
     no_accounting = Customer("cus-1", "Acme", accounting=None, expenses=True)
     plan, out = sort_out(desired(no_accounting), live(pending))
     assert [a.kind for a in plan.actions] == [

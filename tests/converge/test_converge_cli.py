@@ -7,7 +7,6 @@ import os
 import signal
 import stat
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -18,9 +17,10 @@ import httpx
 import pytest
 
 from reconcile.sandbox.layers.requestlog import read_log
-from tests.audit.fleet import cli, ok, served
+from tests.audit.fleet import ok, served
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
-from tests.terminal import run_on_a_terminal
+from tests.support.cli import reconcile, reconcile_argv
+from tests.support.terminal import run_on_a_terminal
 
 OWNER = "converge-team"
 FILE = """\
@@ -51,7 +51,7 @@ class Served:
         return {"CODAT_BASE_URL": self.url, "CODAT_API_KEY": TEST_API_KEY}
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return cli(*args, env=self.env(), cwd=self.directory)
+        return reconcile(*args, env=self.env(), cwd=self.directory)
 
     def companies(self) -> list[dict[str, Any]]:
         with httpx.Client(base_url=self.url, headers=AUTH_HEADERS, timeout=30) as http:
@@ -128,7 +128,7 @@ def test_only_customers_waiting_exits_0_and_link_urls_go_to_a_private_file(
     refused = fleet.run("converge", str(fleet.file), "--link-urls")  # stdout: not a terminal
     assert refused.returncode == 1 and "not a terminal" in refused.stderr
     assert entry["link_url"] not in refused.stdout
-    argv = [sys.executable, "-m", "reconcile", "converge", str(fleet.file), "--link-urls"]
+    argv = reconcile_argv("converge", str(fleet.file), "--link-urls")
     code, shown = run_on_a_terminal(argv, {**os.environ, **fleet.env()}, fleet.directory)
     assert code == 0 and entry["link_url"] in shown
 
@@ -166,7 +166,7 @@ def test_a_duplicate_waits_for_a_person(served_fleet: Served) -> None:
 def test_bad_input_and_no_codat_are_errors(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(FILE.replace("defaults:", "policy:\n  auto: [unlink_connection]\ndefaults:"))
-    result = cli("converge", str(bad), env={"CODAT_BASE_URL": "http://127.0.0.1:9"})
+    result = reconcile("converge", str(bad), env={"CODAT_BASE_URL": "http://127.0.0.1:9"})
     assert result.returncode == 1
     assert (
         "bad.yaml:4:10: policy.auto cannot list" in result.stderr
@@ -174,7 +174,7 @@ def test_bad_input_and_no_codat_are_errors(tmp_path: Path) -> None:
     )
     good = tmp_path / "good.yaml"
     good.write_text(FILE)
-    down = cli(
+    down = reconcile(
         "converge", str(good), env={"CODAT_BASE_URL": "http://127.0.0.1:9", "CODAT_API_KEY": "k"}
     )
     assert down.returncode == 1 and "Traceback" not in down.stderr
@@ -191,7 +191,7 @@ def test_two_converges_and_an_apply_at_once_duplicate_nothing(served_fleet: Serv
 
     def start(*args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "reconcile", *args, str(fleet.file)],
+            reconcile_argv(*args, str(fleet.file)),
             env=env,
             cwd=fleet.directory,
             stdout=subprocess.PIPE,
@@ -239,7 +239,7 @@ def test_sigterm_finishes_in_flight_and_exits_143(tmp_path: Path) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
         env.update(NO_COLOR="1", **fleet.env())
         process = subprocess.Popen(
-            [sys.executable, "-m", "reconcile", "converge", str(file), "--parallelism", "2"],
+            reconcile_argv("converge", str(file), "--parallelism", "2"),
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from reconcile.sandbox.layers.requestlog import read_log
-from tests.audit.fleet import cli, ok, served
+from tests.audit.fleet import ok, served
 from tests.conftest import TEST_API_KEY
+from tests.support.cli import reconcile
 
 CUSTOMERS = """\
 customers:
@@ -48,12 +49,12 @@ class Fleet:
 
     def run(self, *args: str) -> Any:
         env = {"CODAT_BASE_URL": self.url, "CODAT_API_KEY": TEST_API_KEY}
-        result = cli(*args, env=env)
+        result = reconcile(*args, env=env)
         assert "Traceback" not in result.stderr, result.stderr
         return result
 
     def sandbox(self, *args: str) -> None:
-        ok(cli("sandbox", args[0], "--db", str(self.db), *args[1:]))
+        ok(reconcile("sandbox", args[0], "--db", str(self.db), *args[1:]))
 
     def health(self, file: Path | None = None) -> dict[str, Any]:
         result = self.run("audit", str(file or self.file), "--health", "--format", "json")

@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from reconcile.desired import InvalidInput, load, schema_text
 from tests.desired.test_corpus import EXPECTED
+from tests.support.cli import reconcile
 
 HERE = Path(__file__).parent
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
-    return subprocess.run(
-        [sys.executable, "-m", "reconcile", *args],
-        capture_output=True,
-        text=True,
-        cwd=HERE,
-        env={**env, "NO_COLOR": "1"},
-        timeout=120,
-    )
+    return reconcile(*args, cwd=HERE, timeout=120)
 
 
 def test_validate_prints_every_problem_on_stderr_and_exits_1(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,14 @@ from hypothesis import strategies as st
 from reconcile.desired import InvalidInput, fastread, load, schema_text, yamlload
 from reconcile.desired.schema import is_valid
 from tests.conftest import examples
+from tests.desired.readers import fast_and_exact, never
+
+# The property tests that write a file per example (a function-scoped tmp_path, on purpose).
+MANY_FILES = settings(
+    max_examples=examples(400),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 needs_fast = pytest.mark.skipif(not fastread.fast_available(), reason="yaml-rs not installed")
 
@@ -156,20 +163,8 @@ def _outcome(path: Path) -> tuple[str, Any]:
     return "valid", (state.owner, state.customers)
 
 
-def _never(file: str, text: str) -> None:
-    """In place of `fastread.parse_fast`: every file goes to the exact reader (PyYAML)."""
-    return None
-
-
 def _both(tmp: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
-    path = tmp / f"{uuid.uuid4().hex}.yaml"
-    path.write_text(text, encoding="utf-8")
-    fast = _outcome(path)
-    with monkeypatch.context() as patch:
-        patch.setattr(fastread, "parse_fast", _never)
-        exact = _outcome(path)
-    path.unlink()
-    return fast, exact
+    return fast_and_exact(tmp, text, monkeypatch, _outcome)
 
 
 def _documents() -> Iterator[str]:
@@ -320,11 +315,7 @@ def test_fast_check_equals_jsonschema_on_near_valid_customers(customer: dict[str
 
 
 @needs_fast
-@settings(
-    max_examples=examples(400),
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@MANY_FILES
 @given(
     scalar=st.text(alphabet="ab1 -:,[]{}#'\"!|>@`%&*?.~\\/=<", min_size=1, max_size=6),
     slot=st.sampled_from(["text", "tagvalue", "tagkey", "name"]),
@@ -368,7 +359,7 @@ def test_both_readers_locate_customers_alike(
         path.write_text(text)
         fast = [c.location for c in load([path]).customers]
         with monkeypatch.context() as patch:
-            patch.setattr(fastread, "parse_fast", _never)
+            patch.setattr(fastread, "parse_fast", never)
             exact = [c.location for c in load([path]).customers]
         assert fast == exact, text
 
@@ -472,11 +463,7 @@ TREES = st.recursive(
 
 
 @needs_fast
-@settings(
-    max_examples=examples(400),
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@MANY_FILES
 @given(
     tree=st.fixed_dictionaries(
         {"version": st.just(1) | LEAVES, "owner": st.just("o") | LEAVES, "customers": TREES}

@@ -9,7 +9,6 @@ and check, for each style, that the fast readers (stdlib json, yaml-rs) agree wi
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from hypothesis import strategies as st
 
 from reconcile.desired import InvalidInput, fastread, load, yamlload
 from tests.conftest import examples
+from tests.desired.readers import fast_and_exact
 
 STYLES: dict[str, Callable[[Any], str]] = {
     "block": lambda d: yaml.safe_dump(d, sort_keys=False, allow_unicode=True),
@@ -34,10 +34,6 @@ STYLES: dict[str, Callable[[Any], str]] = {
 }
 
 
-def _never(file: str, text: str) -> None:
-    return None
-
-
 def _outcome(path: Path) -> tuple[str, Any]:
     try:
         state = load([path])
@@ -47,14 +43,7 @@ def _outcome(path: Path) -> tuple[str, Any]:
 
 
 def _fast_and_exact(tmp: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
-    path = tmp / f"{uuid.uuid4().hex}.yaml"
-    path.write_text(text, encoding="utf-8")
-    fast = _outcome(path)
-    with monkeypatch.context() as patch:
-        patch.setattr(fastread, "parse_fast", _never)
-        exact = _outcome(path)
-    path.unlink()
-    return fast, exact
+    return fast_and_exact(tmp, text, monkeypatch, _outcome)
 
 
 def _generated() -> Any:

@@ -12,6 +12,7 @@ import httpx
 
 from reconcile.codat import ClientSettings, CodatClient
 from reconcile.model import Customer, DesiredState
+from tests.support.cli import clean_env, codat_env, reconcile
 
 OWNER = "exec-test"
 IN_PROCESS_URL = "http://127.0.0.1:8765"
@@ -21,6 +22,8 @@ IN_PROCESS_URL = "http://127.0.0.1:8765"
 # (status, body) pair to answer with that body without running it.
 Answer = str | int | tuple[int, Any]
 Script = Callable[[str, str, int, str | None], Answer]
+
+APPLY_KEY = "apply-test-key"
 
 
 def desired(n: int, owner: str = OWNER, **kw: Any) -> DesiredState:
@@ -119,19 +122,7 @@ def write_customers(path: Path, n: int, owner: str = "apply-test", **extra: str)
 
 def command_env(url: str | None = None, **more: str) -> dict[str, str]:
     """The environment of a `reconcile` subprocess: no colour, Codat at `url` (if given)."""
-    import os
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
-    env.update({"NO_COLOR": "1", **more})
-    if url is not None:
-        env.update({"CODAT_BASE_URL": url, "CODAT_API_KEY": "apply-test-key"})
-    return env
-
-
-def reconcile_argv(*args: str) -> list[str]:
-    import sys
-
-    return [sys.executable, "-m", "reconcile", *args]
+    return clean_env({**codat_env(url, APPLY_KEY if url is not None else None), **more})
 
 
 def companies_by_uid(db: Path) -> dict[str, list[dict[str, Any]]]:
@@ -151,11 +142,4 @@ def companies_by_uid(db: Path) -> dict[str, list[dict[str, Any]]]:
 
 def run_reconcile(url: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """`reconcile ARGS...` against Codat at `url`, to completion, output captured."""
-    return subprocess.run(
-        reconcile_argv(*args),
-        capture_output=True,
-        text=True,
-        env=command_env(url),
-        cwd=PROJECT_ROOT,
-        timeout=timeout,
-    )
+    return reconcile(*args, env=codat_env(url, APPLY_KEY), cwd=PROJECT_ROOT, timeout=timeout)

@@ -14,7 +14,7 @@ from reconcile.model import Customer, DesiredState, LiveState
 from reconcile.planner import make_plan
 from reconcile.plans import Plan
 from tests.executor.helpers import OWNER, Answer, client, desired, in_process
-from tests.sandbox_server import serve_sandbox
+from tests.support.sandbox_server import serve_sandbox
 
 
 async def plan_and_apply(url: str, state: DesiredState) -> tuple[Plan, ApplyResult, LiveState]:

@@ -17,7 +17,7 @@ from reconcile.planner import PlanOptions, make_plan
 from reconcile.plans import Plan
 from reconcile.sandbox.store import Store
 from tests.executor.helpers import OWNER, client, desired
-from tests.sandbox_server import serve_sandbox
+from tests.support.sandbox_server import serve_sandbox
 
 
 def set_status(db: Path, company_id: str, connection_id: str, status: str) -> None:

@@ -12,7 +12,7 @@ from reconcile.model import Customer, DesiredState, ExpenseConfig
 from reconcile.planner import make_plan
 from tests.executor.helpers import OWNER, Answer, client, desired, in_process
 from tests.executor.test_guards import set_status, setup
-from tests.sandbox_server import serve_sandbox
+from tests.support.sandbox_server import serve_sandbox
 
 
 def test_a_refused_config_goes_through_once_its_cause_is_fixed(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""reconcile.executor.requests: every request the planner makes is what its action's fields
+"""reconcile.plans.requests: every request the planner makes is what its action's fields
 mean, and a request that differs is named as edited."""
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 from reconcile.executor import ApplyResult, execute
-from reconcile.executor.requests import edited_actions, rebuilt
 from reconcile.facts.fleet import read_live
 from reconcile.model import Customer, DesiredState, LiveState
 from reconcile.planner import make_plan
 from reconcile.plans import Action, CustomerChange, Kind, Plan, Request
+from reconcile.plans.requests import edited_actions, rebuilt
 from tests.executor.helpers import OWNER, client, desired
 from tests.executor.test_guards import setup
-from tests.sandbox_server import serve_sandbox
-from tests.test_saved_json import rich_plan
+from tests.plans.file.test_saved_json import rich_plan
+from tests.support.sandbox_server import serve_sandbox
 
 
 @pytest.mark.parametrize("kind", list(Kind))

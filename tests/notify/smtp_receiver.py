@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
 
+from tests.support.threads import serving
+
 
 @dataclass
 class Mailbox:
@@ -57,10 +59,5 @@ def smtp_receiver() -> Iterator[Mailbox]:
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     box.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield box
-    finally:
-        server.shutdown()
-        server.server_close()

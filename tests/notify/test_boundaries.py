@@ -1,5 +1,6 @@
-"""The notifications' boundaries (DESIGN §2), checked like tests/test_architecture.py: deciding
-what to tell is pure; the notifier never touches the command line, rendering or the sandbox."""
+"""The notifications' boundaries (docs/design.md §2), checked like tests/test_architecture.py:
+deciding what to tell is pure; the notifier never touches the command line, rendering or the
+sandbox."""
 
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ import pytest
 
 from reconcile.notify.config import NotifyConfigError, load_config
 from tests.notify.support import PARTNER_SECRET_ENV, notify_file, partner_channel, partner_env
-from tests.watch.helpers import new_secret, reconcile, served_codat, write_file
+from tests.support.cli import reconcile
+from tests.watch.helpers import new_secret, served_codat, write_file
 
 APP = "https://app.example.com/hooks/reconcile"
 
@@ -113,7 +114,7 @@ def test_a_bad_notifications_file_stops_before_any_request(tmp_path: Path, comma
 
 
 def test_the_documented_example_is_valid() -> None:
-    from tests.sandbox_server import PROJECT_ROOT
+    from tests.support.sandbox_server import PROJECT_ROOT
 
     env = {"PARTNER_WEBHOOK_SECRET": new_secret(), "SLACK_WEBHOOK_URL": "https://slack.example/x"}
     env |= {"SMTP_USERNAME": "reconcile", "SMTP_PASSWORD": "a-long-password"}

@@ -12,7 +12,8 @@ import pytest
 from tests.notify.support import PARTNER_SECRET_ENV, notify_file, partner_channel, partner_env
 from tests.notify.support import verified as check
 from tests.sandbox.webhook_receiver import Receiver, receiver
-from tests.watch.helpers import reconcile, served_codat
+from tests.support.cli import reconcile
+from tests.watch.helpers import served_codat
 
 pytestmark = pytest.mark.slow
 TWO = """\

@@ -16,18 +16,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.browser import CHROMIUM_ARGS
-from tests.browser import chromium_or_skip as _chromium_or_skip
 from tests.notify.support import PARTNER_SECRET_ENV, notify_file, partner_channel, partner_env
 from tests.notify.support import verified as check
 from tests.sandbox.webhook_receiver import Receiver, receiver
-from tests.watch.helpers import (
-    connection_event,
-    new_secret,
-    reconcile,
-    running_watch,
-    served_codat,
-)
+from tests.support.browser import CHROMIUM_ARGS
+from tests.support.browser import chromium_or_skip as _chromium_or_skip
+from tests.support.cli import reconcile
+from tests.watch.helpers import connection_event, new_secret, running_watch, served_codat
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 CUSTOMERS = 20

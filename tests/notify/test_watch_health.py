@@ -19,7 +19,7 @@ from reconcile.notify.store import FILE_NAME, NotifyStore
 from reconcile.notify.watching import likely_cause, notifying_converge
 from tests.notify.support import Clock, FreshLinks, notify_file
 from tests.sandbox.webhook_receiver import receiver
-from tests.watch.helpers import reconcile, running_watch, served_codat, write_file
+from tests.watch.helpers import applied_in_process, running_watch, served_codat
 
 
 class CodatIsDown:
@@ -71,12 +71,7 @@ def test_a_refused_delivery_names_its_likely_cause(rejected: str, cause: str) ->
 
 @pytest.mark.slow
 def test_a_used_up_quota_reaches_the_team(tmp_path: Path) -> None:
-    db = tmp_path / "sandbox.db"
-    desired = write_file(tmp_path / "customers.yaml")
-    applied = reconcile("apply", str(desired), "--sandbox-db", str(db), "--auto-approve")
-    assert applied.returncode == 0, applied.stderr
-    authorized = reconcile("sandbox", "authorize", "--db", str(db), "--uid", "w-1")
-    assert authorized.returncode == 0, authorized.stderr  # the pass has more to read and write
+    desired = applied_in_process(tmp_path)
     with (
         receiver() as chat,
         served_codat(tmp_path, "--daily-quota", "2") as codat,

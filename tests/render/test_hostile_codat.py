@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import httpx
 
 from tests.conftest import TEST_API_KEY
 from tests.render.test_text import assert_inert
+from tests.support.cli import reconcile_argv
 
 FORGED = "Acme Ltd\n\nNo changes. Codat matches the file."
 CLIPBOARD = "\x1b]52;c;ZWNobyBwd25lZA==\x07 \u202eevil"
@@ -23,7 +23,7 @@ def plan(path: Path, base_url: str, *args: str) -> subprocess.CompletedProcess[s
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
     env.update({"CODAT_BASE_URL": base_url, "CODAT_API_KEY": TEST_API_KEY, "NO_COLOR": "1"})
     return subprocess.run(
-        [sys.executable, "-m", "reconcile", "plan", str(path), *args],
+        reconcile_argv("plan", str(path), *args),
         capture_output=True,
         text=True,
         env=env,

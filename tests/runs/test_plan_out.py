@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from tests.saved_support import customers_file, ok, read_plan, reconcile
-from tests.test_saved_apply import Served, applied_example, served
+from tests.plans.file.saved_support import customers_file, ok, read_plan, reconcile
+from tests.plans.file.test_saved_apply import Served, applied_example, served
 
 __all__ = ["served"]  # the module-scoped server of test_saved_apply, shared
 

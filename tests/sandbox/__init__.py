@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.oas import load_spec, response_errors
+from reconcile.model import OWNER_TAG, UID_TAG
+from reconcile.sandbox.store import Store
+from tests.support.oas import load_spec, response_errors
 
 SPEC_NAMES = ("platform", "expenses")
 ERROR_FIELDS = {
@@ -62,3 +66,21 @@ def is_error_message(response: httpx.Response, status: int) -> dict[str, Any]:
     assert body["statusCode"] == status
     assert len(body["correlationId"]) == 32
     return dict(body)
+
+
+def linked_company(
+    codat: httpx.Client, db: Path, *, name: str, owner: str, prefix: str, platform: str
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A company of `owner` with a unique uid (PREFIX-...) and a Linked `platform` connection,
+    made through the API and linked in the sandbox's file: (uid, company, connection)."""
+    uid = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    tags = {OWNER_TAG: owner, UID_TAG: uid}
+    company = conforms(codat.post("/companies", json={"name": name, "tags": tags}), 200)
+    path = f"/companies/{company['id']}/connections"
+    connection = conforms(codat.post(path, json={"platformKey": platform}), 200)
+    store = Store(db)
+    try:
+        store.set_connection_status(company["id"], connection["id"], "Linked")
+    finally:
+        store.close()
+    return uid, company, connection

@@ -12,7 +12,7 @@ import httpx
 
 from reconcile.sandbox.store import Store
 from tests.conftest import AUTH_HEADERS
-from tests.sandbox_server import PROJECT_ROOT, serve_sandbox
+from tests.support.sandbox_server import PROJECT_ROOT, serve_sandbox
 
 WRITERS = 4
 CREATES_EACH = 50

@@ -5,7 +5,6 @@ the official specs; `--owner` picks between two owners' companies with one uid."
 from __future__ import annotations
 
 import re
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,27 +14,21 @@ import pytest
 
 from reconcile.sandbox.registry import OWNER_TAG, UID_TAG
 from reconcile.sandbox.store import Store
-from tests.oas import load_spec
-from tests.sandbox import conforms
-from tests.sandbox_server import PROJECT_ROOT, sandbox_command
+from tests.sandbox import conforms, linked_company
+from tests.support.cli import run_sandbox
+from tests.support.oas import load_spec
 
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        sandbox_command(*args), cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
-    )
-
-
 def ok(*args: str) -> str:
-    result = run(*args)
+    result = run_sandbox(*args)
     assert result.returncode == 0, (result.stdout, result.stderr)
     return result.stdout
 
 
 def fails(*args: str, words: tuple[str, ...] = ()) -> str:
-    result = run(*args)
+    result = run_sandbox(*args)
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
     for word in words:
@@ -53,16 +46,9 @@ def error_schema_errors(entry: dict[str, Any]) -> list[str]:
 @pytest.fixture
 def customer(codat: httpx.Client, sandbox_db: Path) -> dict[str, Any]:
     """A company with a unique uid, its Linked Xero connection and the partner expense one."""
-    uid = f"cus-{uuid.uuid4().hex[:10]}"
-    tags = {OWNER_TAG: "errors-team", UID_TAG: uid}
-    company = conforms(codat.post("/companies", json={"name": "Errors Ltd", "tags": tags}), 200)
-    path = f"/companies/{company['id']}/connections"
-    connection = conforms(codat.post(path, json={"platformKey": "gbol"}), 200)
-    store = Store(sandbox_db)
-    try:
-        store.set_connection_status(company["id"], connection["id"], "Linked")
-    finally:
-        store.close()
+    uid, company, connection = linked_company(
+        codat, sandbox_db, name="Errors Ltd", owner="errors-team", prefix="cus", platform="gbol"
+    )
     expense_path = f"/companies/{company['id']}/sync/expenses/connections/partnerExpense"
     expense = conforms(codat.post(expense_path), 200)
     return {"uid": uid, "company": company, "connection": connection, "expense": expense}
@@ -161,7 +147,7 @@ def test_bad_connection_error_command_lines_exit_1(
         "connection-error", "--db", str(tmp_path / "none.db"), "--uid", uid, "--message", "x",
         words=("no sandbox state",),
     )  # fmt: skip
-    bad_code = run("connection-error", "--db", db, "--uid", uid, "--message", "x",
+    bad_code = run_sandbox("connection-error", "--db", db, "--uid", uid, "--message", "x",
                    "--status-code", "99")  # fmt: skip
     assert bad_code.returncode == 2 and "Traceback" not in bad_code.stderr
 

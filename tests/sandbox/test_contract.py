@@ -16,8 +16,8 @@ from reconcile.sandbox.app import create_app
 from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.store import Store
 from tests.conftest import AUTH_HEADERS
-from tests.oas import load_spec, request_errors
 from tests.sandbox import conforms, is_error_message
+from tests.support.oas import load_spec, request_errors
 
 UNKNOWN = "7a2e77e9-4e15-4300-83e1-657b7bf392a4"  # fixed: every xdist worker collects the same ids
 

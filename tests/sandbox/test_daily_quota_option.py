@@ -14,7 +14,7 @@ from reconcile.sandbox.app import create_app
 from reconcile.sandbox.options import DAILY_QUOTA_ENV, SandboxOptions, parse_daily_quota
 from tests.conftest import AUTH_HEADERS
 from tests.sandbox import conforms
-from tests.sandbox_server import serve_sandbox
+from tests.support.sandbox_server import serve_sandbox
 
 HEADERS = ("X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset")
 IN_PROCESS_URL = "http://127.0.0.1:8765"

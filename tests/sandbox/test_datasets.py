@@ -7,7 +7,6 @@ official specs."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,14 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
-from reconcile.sandbox.registry import OWNER_TAG, UID_TAG
 from reconcile.sandbox.store import Store
 from reconcile.sandbox.store.datasets import DATA_TYPES
 from tests.conftest import AUTH_HEADERS
-from tests.oas import request_errors
-from tests.sandbox import conforms
+from tests.sandbox import conforms, linked_company
 from tests.sandbox.test_connection_errors import fails, ok
-from tests.sandbox_server import serve_sandbox
+from tests.support.oas import request_errors
+from tests.support.sandbox_server import serve_sandbox
 
 NEEDED = (
     "chartOfAccounts",
@@ -44,16 +42,9 @@ def when(text: str) -> datetime:
 @pytest.fixture
 def customer(codat: httpx.Client, sandbox_db: Path) -> dict[str, Any]:
     """A company with a unique uid and its Linked QuickBooks Online connection."""
-    uid = f"data-{uuid.uuid4().hex[:10]}"
-    tags = {OWNER_TAG: "data-team", UID_TAG: uid}
-    company = conforms(codat.post("/companies", json={"name": "Data Ltd", "tags": tags}), 200)
-    path = f"/companies/{company['id']}/connections"
-    connection = conforms(codat.post(path, json={"platformKey": "qhyg"}), 200)
-    store = Store(sandbox_db)
-    try:
-        store.set_connection_status(company["id"], connection["id"], "Linked")
-    finally:
-        store.close()
+    uid, company, connection = linked_company(
+        codat, sandbox_db, name="Data Ltd", owner="data-team", prefix="data", platform="qhyg"
+    )
     return {"uid": uid, "id": company["id"], "connection": connection["id"]}
 
 

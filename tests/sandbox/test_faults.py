@@ -13,8 +13,8 @@ import pytest
 
 from reconcile.sandbox.layers.requestlog import read_log
 from reconcile.sandbox.store import Store
-from tests.oas import assert_conforms
-from tests.sandbox_server import serve_sandbox
+from tests.support.oas import assert_conforms
+from tests.support.sandbox_server import serve_sandbox
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"faults-test-key").decode()}
 MIXED = (

@@ -13,7 +13,7 @@ import pytest
 from reconcile.sandbox.store import Store
 from tests.conftest import AUTH_HEADERS
 from tests.sandbox import conforms, is_error_message
-from tests.sandbox_server import serve_sandbox
+from tests.support.sandbox_server import serve_sandbox
 
 
 @pytest.fixture

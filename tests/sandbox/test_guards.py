@@ -21,7 +21,7 @@ from reconcile.sandbox.store import Store
 from reconcile.sandbox.store.filters import MAX_CONDITIONS, Condition
 from tests.conftest import AUTH_HEADERS
 from tests.sandbox import conforms, is_error_message
-from tests.sandbox_server import serve_sandbox
+from tests.support.sandbox_server import serve_sandbox
 
 MB = 1024 * 1024
 

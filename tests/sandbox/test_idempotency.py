@@ -22,8 +22,8 @@ import pytest
 from reconcile.sandbox.app import create_core
 from reconcile.sandbox.layers.stack import wrap
 from reconcile.sandbox.options import SandboxOptions
-from tests.oas import assert_conforms, load_spec, response_errors
-from tests.sandbox_server import serve_sandbox
+from tests.support.oas import assert_conforms, load_spec, response_errors
+from tests.support.sandbox_server import serve_sandbox
 
 
 def auth(name: str) -> dict[str, str]:

@@ -15,8 +15,8 @@ from reconcile.sandbox.app import create_app
 from reconcile.sandbox.link import link_routes
 from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.store import Store
-from tests.browser import artifact, chromium
-from tests.sandbox_server import serve_sandbox
+from tests.support.browser import artifact, chromium
+from tests.support.sandbox_server import serve_sandbox
 
 AUTH = {"Authorization": "Basic bGluay1wYWdlLXRlc3Q="}
 

@@ -13,7 +13,7 @@ import pytest
 
 from reconcile.sandbox.app import create_app
 from reconcile.sandbox.options import SandboxOptions
-from tests.sandbox_server import serve_sandbox
+from tests.support.sandbox_server import serve_sandbox
 
 AUTH = {"Authorization": "Basic b25lLXRpbWUtdGVzdA=="}
 BASE = "http://127.0.0.1:8765"

@@ -10,7 +10,7 @@ import httpx
 from reconcile.codat.client import ClientSettings, CodatClient
 from tests.conftest import AUTH_HEADERS
 from tests.sandbox import conforms
-from tests.sandbox_server import serve_sandbox
+from tests.support.sandbox_server import serve_sandbox
 
 
 def test_profile_conforms_and_defaults(codat: httpx.Client) -> None:

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from reconcile.sandbox.store import Store
-from tests.oas import assert_conforms
-from tests.sandbox_server import serve_sandbox
+from tests.support.oas import assert_conforms
+from tests.support.sandbox_server import serve_sandbox
 
 HEADERS = ("X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset")
 

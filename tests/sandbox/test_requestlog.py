@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from reconcile.sandbox.layers.requestlog import read_log
-from tests.sandbox_server import serve_sandbox
+from tests.support.sandbox_server import serve_sandbox
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"request-log-key").decode()}
 FIELDS = {

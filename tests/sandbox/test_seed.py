@@ -134,7 +134,7 @@ def _errors(db: Path) -> list[tuple[Any, ...]]:
 
 
 def test_connection_errors_are_optional_seeded_and_leave_the_rest_alone(tmp_path: Path) -> None:
-    from tests.oas import load_spec
+    from tests.support.oas import load_spec
 
     plain = seed_population(tmp_path / "plain.db", 600, "team-a", seed=5)
     errored = seed_population(tmp_path / "e1.db", 600, "team-a", seed=5, connection_errors=0.3)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -15,19 +14,16 @@ from reconcile.sandbox.seed.messy import MESSY_KINDS, seed_messy
 from reconcile.sandbox.store import Store
 from tests.conftest import AUTH_HEADERS
 from tests.sandbox import conforms
-from tests.sandbox_server import sandbox_command, serve_sandbox
+from tests.support.cli import run_sandbox
+from tests.support.sandbox_server import serve_sandbox
 
 
 @pytest.fixture(scope="module")
 def messy_companies(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     """A population of 100 with `--messy` (two groups), read back over the served API."""
     db = tmp_path_factory.mktemp("messy") / "messy.db"
-    seeded = subprocess.run(
-        sandbox_command("seed", "--db", str(db), "--companies", "100", "--owner", "ops", "--messy"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    seeded = run_sandbox(
+        "seed", "--db", str(db), "--companies", "100", "--owner", "ops", "--messy", timeout=120
     )
     assert seeded.returncode == 0, seeded.stderr
     for kind in MESSY_KINDS:

@@ -4,7 +4,6 @@ shows the signing secrets the API never returns."""
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,8 @@ import pytest
 
 from tests.conftest import AUTH_HEADERS
 from tests.sandbox import conforms, is_error_message
-from tests.sandbox_server import PROJECT_ROOT, sandbox_command, serve_sandbox
+from tests.support.cli import run_sandbox
+from tests.support.sandbox_server import serve_sandbox
 
 
 @pytest.fixture(scope="module")
@@ -33,14 +33,7 @@ def api(served: tuple[str, Path]) -> Iterator[httpx.Client]:
 
 
 def listed(db: Path) -> list[dict[str, Any]]:
-    done = subprocess.run(
-        sandbox_command("webhooks", "--db", str(db), "--json"),
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    done = run_sandbox("webhooks", "--db", str(db), "--json", check=True)
     rows: list[dict[str, Any]] = json.loads(done.stdout)
     return rows
 
@@ -85,14 +78,7 @@ def test_secrets_are_shown_by_the_portal_stand_in(
     assert all(s.startswith("whsec_") and len(s) > 30 for s in secrets)
     assert secrets[0] != secrets[1]
 
-    text = subprocess.run(
-        sandbox_command("webhooks", "--db", str(served[1])),
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
+    text = run_sandbox("webhooks", "--db", str(served[1]), check=True).stdout
     for row in rows:
         assert row["id"] in text and row["url"] in text and row["secret"] in text
 
@@ -137,13 +123,7 @@ def test_unauthenticated_requests_are_refused(served: tuple[str, Path]) -> None:
 
 
 def test_webhooks_command_without_a_state_file(tmp_path: Path) -> None:
-    done = subprocess.run(
-        sandbox_command("webhooks", "--db", str(tmp_path / "missing.db")),
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_sandbox("webhooks", "--db", str(tmp_path / "missing.db"))
     assert done.returncode == 1
     assert "no sandbox state at" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "missing.db").exists()
@@ -151,12 +131,5 @@ def test_webhooks_command_without_a_state_file(tmp_path: Path) -> None:
 
 def test_webhooks_command_with_no_consumers(served: tuple[str, Path], api: httpx.Client) -> None:
     assert listed(served[1]) == []
-    text = subprocess.run(
-        sandbox_command("webhooks", "--db", str(served[1])),
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
+    text = run_sandbox("webhooks", "--db", str(served[1]), check=True).stdout
     assert "no webhook consumers" in text

@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,33 +18,22 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from reconcile.sandbox.store import Store
 from reconcile.sandbox.webhooks.store import WebhookStore, new_secret
-from tests.conftest import AUTH_HEADERS
-from tests.oas import load_spec
 from tests.sandbox import conforms
+from tests.sandbox.test_webhooks_api import api, served
 from tests.sandbox.webhook_receiver import Delivery, Receiver, receiver
-from tests.sandbox_server import PROJECT_ROOT, sandbox_command, serve_sandbox
+from tests.support.cli import run_sandbox
+from tests.support.oas import load_spec
+from tests.support.sandbox_server import PROJECT_ROOT
 
 T = TypeVar("T")
 SCHEMAS = {"company": "CompanyWebhook", "connection": "ConnectionWebhook"}
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    db = tmp_path_factory.mktemp("webhooks") / "sandbox.db"
-    with serve_sandbox(db) as url:
-        yield url, db
-
-
-@pytest.fixture
-def api(served: tuple[str, Path]) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=served[0], headers=AUTH_HEADERS, timeout=30) as client:
-        yield client
-        for consumer in client.get("/webhooks").json()["results"]:
-            client.delete(f"/webhooks/{consumer['id']}")
-
-
 def secret_of(db: Path, consumer_id: str) -> str:
     return next(c.secret for c in WebhookStore(Store(db)).consumers() if c.id == consumer_id)
+
+
+__all__ = ["api", "served"]  # the fixtures, shared with tests/sandbox/test_webhooks_api.py
 
 
 def subscribe(api: httpx.Client, url: str, **fields: Any) -> dict[str, Any]:
@@ -53,13 +42,7 @@ def subscribe(api: httpx.Client, url: str, **fields: Any) -> dict[str, Any]:
 
 
 def sandbox_cli(*args: str) -> str:
-    done = subprocess.run(
-        sandbox_command(*args),
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_sandbox(*args)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -4,7 +4,6 @@ reproducible with `--seed`."""
 from __future__ import annotations
 
 import socket
-import subprocess
 import time
 from pathlib import Path
 
@@ -16,7 +15,8 @@ from reconcile.sandbox.webhooks.store import WebhookStore
 from tests.conftest import AUTH_HEADERS
 from tests.sandbox import conforms
 from tests.sandbox.webhook_receiver import Receiver, receiver
-from tests.sandbox_server import PROJECT_ROOT, sandbox_command, serve_sandbox
+from tests.support.cli import run_sandbox
+from tests.support.sandbox_server import serve_sandbox
 
 SETTLED = ("delivered", "dropped", "failed")
 
@@ -72,13 +72,7 @@ def test_the_seed_makes_the_faults_reproducible(tmp_path: Path) -> None:
 
 
 def test_rates_are_checked() -> None:
-    done = subprocess.run(
-        sandbox_command("serve", "--port", "0", "--webhook-duplicate-rate", "1.5"),
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_sandbox("serve", "--port", "0", "--webhook-duplicate-rate", "1.5")
     assert done.returncode == 2
     assert "a rate is between 0 and 1" in done.stderr
     assert "Traceback" not in done.stderr
@@ -114,13 +108,7 @@ def test_retries_are_bounded(tmp_path: Path) -> None:
 
 
 def test_retry_delays_are_checked() -> None:
-    done = subprocess.run(
-        sandbox_command("serve", "--port", "0", "--webhook-retry-delays", "1,soon"),
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_sandbox("serve", "--port", "0", "--webhook-retry-delays", "1,soon")
     assert done.returncode == 2
     assert "comma-separated numbers of seconds" in done.stderr
     assert "Traceback" not in done.stderr

@@ -14,10 +14,10 @@ from standardwebhooks import Webhook
 from reconcile.sandbox.store import Store
 from reconcile.sandbox.webhooks.store import WebhookStore
 from tests.conftest import AUTH_HEADERS
-from tests.oas import load_spec
 from tests.sandbox import conforms
 from tests.sandbox.webhook_receiver import receiver
-from tests.sandbox_server import serve_sandbox
+from tests.support.oas import load_spec
+from tests.support.sandbox_server import serve_sandbox
 
 
 def test_quota_reached_is_sent_once_and_reset_waits(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 from reconcile.sandbox.store import Store
 from reconcile.sandbox.webhooks.events import envelope
 from reconcile.sandbox.webhooks.store import WebhookStore
-from tests.oas import load_spec
+from tests.support.oas import load_spec
 
 LINK = "http://127.0.0.1:8765"
 

@@ -6,13 +6,10 @@ from __future__ import annotations
 import base64
 import json
 import os
-import queue
 import re
 import signal
 import socket
 import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,7 +24,9 @@ from standardwebhooks.webhooks import Webhook
 
 from reconcile.sandbox.layers.requestlog import read_log
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
-from tests.sandbox_server import PROJECT_ROOT, serve_sandbox
+from tests.support.cli import clean_env, reconcile, reconcile_argv
+from tests.support.processes import started
+from tests.support.sandbox_server import PROJECT_ROOT, serve_sandbox
 
 OWNER = "watch-test"
 WATCHED = f"""\
@@ -93,24 +92,29 @@ def served_codat(tmp_path: Path, *args: str) -> Iterator[Codat]:
         yield Codat(url, db, log)
 
 
-def reconcile(
-    *args: str, env: dict[str, str] | None = None, cwd: Path = PROJECT_ROOT
-) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
-    full_env.update({"NO_COLOR": "1", **(env or {})})
-    return subprocess.run(
-        [sys.executable, "-m", "reconcile", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=full_env,
-        timeout=120,
-    )
-
-
 def write_file(path: Path, text: str = WATCHED) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def applied(codat: Codat, directory: Path) -> Path:
+    """The watched file in `directory`, applied to `codat`."""
+    desired = write_file(directory / "customers.yaml")
+    result = reconcile("apply", str(desired), "--auto-approve", env=codat.env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    return desired
+
+
+def applied_in_process(directory: Path, authorizing: str = "w-1") -> Path:
+    """The watched file in `directory` applied in process to its sandbox.db (no quota there),
+    `authorizing`'s customer then authorizing (the pass has more to read and write)."""
+    db = directory / "sandbox.db"
+    desired = write_file(directory / "customers.yaml")
+    result = reconcile("apply", str(desired), "--sandbox-db", str(db), "--auto-approve")
+    assert result.returncode == 0, result.stderr
+    authorized = reconcile("sandbox", "authorize", "--db", str(db), "--uid", authorizing)
+    assert authorized.returncode == 0, authorized.stderr
+    return desired
 
 
 @dataclass
@@ -195,50 +199,28 @@ def running_watch(
     if state_dir is None and cwd == PROJECT_ROOT:
         state_dir = codat.db.parent / ".reconcile"
     state = ["--state-dir", str(state_dir)] if state_dir is not None else []
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
-    full_env.update({"NO_COLOR": "1", "CODAT_WEBHOOK_SECRET": secret, **codat.env(), **(env or {})})
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "reconcile", "watch", "--listen", "127.0.0.1:0"),
-            *("--status-listen", "127.0.0.1:0", *state, *args),
-        ],
-        cwd=cwd,
-        preexec_fn=preexec,
+    full_env = clean_env({"CODAT_WEBHOOK_SECRET": secret, **codat.env(), **(env or {})})
+    command = [
+        *reconcile_argv("watch", "--listen", "127.0.0.1:0"),
+        *("--status-listen", "127.0.0.1:0", *state, *args),
+    ]
+    with started(
+        command,
+        [LISTENING, STATUS_LISTENING],
+        name="watch",
         env=full_env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str | None] = queue.Queue()
-    seen: list[str] = []
+        cwd=cwd,
+        preexec=preexec,
+        stop=kill,
+    ) as server:
+        url, status_url = server.found
+        yield Watch(server.process, url, secret, server.lines, status_url)
 
-    def pump() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            seen.append(line)
-            lines.put(line)
-        lines.put(None)
 
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        url = status_url = None
-        while url is None or status_url is None:
-            try:
-                line = lines.get(timeout=30)
-            except queue.Empty:
-                raise RuntimeError(f"watch did not start: {''.join(seen)}") from None
-            if line is None:
-                raise RuntimeError(f"watch exited ({process.wait()}): {''.join(seen)}")
-            if match := LISTENING.search(line):
-                url = match.group(1)
-            if match := STATUS_LISTENING.search(line):
-                status_url = match.group(1)
-        yield Watch(process, url, secret, seen, status_url)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+def kill(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
 
 
 def free_port() -> int:

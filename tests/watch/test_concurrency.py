@@ -4,7 +4,6 @@ is made once, every customer has one company, and a plan afterwards has nothing 
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
@@ -13,14 +12,8 @@ import httpx
 import pytest
 
 from tests.conftest import AUTH_HEADERS
-from tests.watch.helpers import (
-    OWNER,
-    WATCHED,
-    reconcile,
-    running_watch,
-    served_codat,
-    write_file,
-)
+from tests.support.cli import reconcile, reconcile_argv
+from tests.watch.helpers import OWNER, WATCHED, running_watch, served_codat, write_file
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +43,7 @@ def test_two_watches_a_converge_and_an_apply_duplicate_nothing(tmp_path: Path) -
             ]
             others = [
                 subprocess.Popen(
-                    [sys.executable, "-m", "reconcile", *args, str(desired)],
+                    reconcile_argv(*args, str(desired)),
                     env=env,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,

@@ -10,15 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.watch.helpers import (
-    OWNER,
-    WATCHED,
-    free_port,
-    reconcile,
-    running_watch,
-    served_codat,
-    write_file,
-)
+from tests.support.cli import reconcile
+from tests.watch.helpers import OWNER, WATCHED, free_port, running_watch, served_codat, write_file
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_API_KEY
-from tests.watch.helpers import new_secret, reconcile, running_watch, served_codat, write_file
+from tests.support.cli import reconcile
+from tests.watch.helpers import new_secret, running_watch, served_codat, write_file
 
 pytestmark = pytest.mark.slow
 

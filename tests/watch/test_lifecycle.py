@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import reconcile
 from tests.watch.helpers import (
     WATCHED,
     Codat,
     connection_event,
-    reconcile,
     running_watch,
     served_codat,
     write_file,
@@ -73,14 +73,7 @@ def test_an_invalid_file_keeps_the_last_good_one_and_a_valid_change_is_taken(
 
 def test_sigterm_finishes_the_pass_in_flight_and_exits_143(tmp_path: Path) -> None:
     with served_codat(tmp_path, "--latency-ms", "300") as codat:
-        desired = write_file(tmp_path / "customers.yaml")
-        assert reconcile("apply", str(desired), "--auto-approve", env=codat.env()).returncode == 0
-        applied_writes = len(codat.writes_since(0))
-        for uid in ("w-1", "w-2"):
-            assert (
-                reconcile("sandbox", "authorize", "--db", str(codat.db), "--uid", uid).returncode
-                == 0
-            )
+        desired, applied_writes = _applied_and_authorized(codat, tmp_path)
         with running_watch(codat, str(desired), "--resync", "1h") as watch:
             _wait_for_a_write_after(codat, applied_writes)
             assert watch.stop(signal.SIGTERM) == 143
@@ -96,14 +89,7 @@ def test_sigterm_finishes_the_pass_in_flight_and_exits_143(tmp_path: Path) -> No
 
 def test_sigkill_mid_pass_then_restart_duplicates_nothing(tmp_path: Path) -> None:
     with served_codat(tmp_path, "--latency-ms", "400") as codat:
-        desired = write_file(tmp_path / "customers.yaml")
-        assert reconcile("apply", str(desired), "--auto-approve", env=codat.env()).returncode == 0
-        applied_writes = len(codat.writes_since(0))
-        for uid in ("w-1", "w-2"):
-            assert (
-                reconcile("sandbox", "authorize", "--db", str(codat.db), "--uid", uid).returncode
-                == 0
-            )
+        desired, applied_writes = _applied_and_authorized(codat, tmp_path)
         with running_watch(codat, str(desired), "--resync", "1h") as watch:
             _wait_for_a_write_after(codat, applied_writes)
             watch.process.kill()  # SIGKILL, mid-pass: a write has been sent, others have not
@@ -111,6 +97,18 @@ def test_sigkill_mid_pass_then_restart_duplicates_nothing(tmp_path: Path) -> Non
         with running_watch(codat, str(desired), "--resync", "1h") as watch:
             watch.wait_for("the full pass after the crash", watch.passes_after(0))
             _assert_converged_once(codat)
+
+
+def _applied_and_authorized(codat: Codat, directory: Path) -> tuple[Path, int]:
+    """The watched file, applied, both customers then authorizing as they would; and how many
+    writes apply made."""
+    desired = write_file(directory / "customers.yaml")
+    assert reconcile("apply", str(desired), "--auto-approve", env=codat.env()).returncode == 0
+    applied_writes = len(codat.writes_since(0))
+    for uid in ("w-1", "w-2"):
+        authorized = reconcile("sandbox", "authorize", "--db", str(codat.db), "--uid", uid)
+        assert authorized.returncode == 0, authorized.stderr
+    return desired, applied_writes
 
 
 def _wait_for_a_write_after(codat: Codat, count: int) -> None:

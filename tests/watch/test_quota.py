@@ -10,24 +10,19 @@ from pathlib import Path
 import pytest
 
 from tests.watch.helpers import (
+    applied,
+    applied_in_process,
     connection_event,
-    reconcile,
     running_watch,
     served_codat,
-    write_file,
 )
 
 pytestmark = pytest.mark.slow
 
 
 def test_a_used_up_quota_pauses_everything_until_the_reset(tmp_path: Path) -> None:
-    db = tmp_path / "sandbox.db"
-    desired = write_file(tmp_path / "customers.yaml")
     # Applied in process (no quota there), then served with a quota of 2 requests a day.
-    applied = reconcile("apply", str(desired), "--sandbox-db", str(db), "--auto-approve")
-    assert applied.returncode == 0, applied.stderr
-    authorized = reconcile("sandbox", "authorize", "--db", str(db), "--uid", "w-1")
-    assert authorized.returncode == 0, authorized.stderr  # the pass has more to read and write
+    desired = applied_in_process(tmp_path)
     with (
         served_codat(tmp_path, "--daily-quota", "2") as codat,
         running_watch(codat, str(desired), "--resync", "1h") as watch,
@@ -47,8 +42,7 @@ def test_a_used_up_quota_pauses_everything_until_the_reset(tmp_path: Path) -> No
 
 def test_codat_s_rate_limit_events_pause_and_resume(tmp_path: Path) -> None:
     with served_codat(tmp_path) as codat:
-        desired = write_file(tmp_path / "customers.yaml")
-        assert reconcile("apply", str(desired), "--auto-approve", env=codat.env()).returncode == 0
+        desired = applied(codat, tmp_path)
         with running_watch(codat, str(desired), "--resync", "1h") as watch:
             watch.wait_for("the first full pass", watch.passes_after(0))
             expiry = (datetime.now(UTC) + timedelta(hours=3)).replace(microsecond=0)

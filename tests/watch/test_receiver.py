@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import reconcile
 from tests.watch.helpers import (
     connection_event,
     new_secret,
-    reconcile,
     running_watch,
     served_codat,
     write_file,

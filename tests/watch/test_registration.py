@@ -13,11 +13,12 @@ import httpx
 import pytest
 
 from reconcile.codat import ClientSettings, CodatClient
-from reconcile.codat.answers import UnexpectedAnswer, parse_webhook_consumers
+from reconcile.codat.answers import UnexpectedAnswer
+from reconcile.codat.consumer_answers import parse_webhook_consumers
 from reconcile.watch.events import EVENT_TYPES
 from reconcile.watch.registration import RegistrationError, ensure_consumer, wanted_tags
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
-from tests.oas import request_errors, response_errors
+from tests.support.oas import request_errors, response_errors
 
 URL = "http://127.0.0.1:9/webhooks/codat"
 

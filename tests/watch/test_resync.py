@@ -10,13 +10,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.watch.helpers import (
-    connection_event,
-    reconcile,
-    running_watch,
-    served_codat,
-    write_file,
-)
+from tests.support.cli import reconcile
+from tests.watch.helpers import connection_event, running_watch, served_codat, write_file
 
 pytestmark = pytest.mark.slow
 

@@ -15,9 +15,9 @@ from reconcile.watch.deliveries import Deliveries, likely_cause
 from reconcile.watch.metrics import Metrics
 from reconcile.watch.status import WatchStatus
 from tests.watch.helpers import (
+    applied,
     connection_event,
     new_secret,
-    reconcile,
     running_watch,
     served_codat,
     write_file,
@@ -60,8 +60,7 @@ def test_likely_causes() -> None:
 
 def test_refusals_and_acceptances_on_status_and_metrics(tmp_path: Path) -> None:
     with served_codat(tmp_path) as codat:
-        desired = write_file(tmp_path / "customers.yaml")
-        assert reconcile("apply", str(desired), "--auto-approve", env=codat.env()).returncode == 0
+        desired = applied(codat, tmp_path)
         with running_watch(codat, str(desired), "--resync", "1h") as watch:
             watch.wait_for("the first pass", watch.passes_after(0))
             event = connection_event(codat.company_id("w-1"))
@@ -125,8 +124,7 @@ def test_post_resync_is_not_offered_without_a_token(tmp_path: Path) -> None:
 def test_a_connection_error_event_reaches_status_at_once(tmp_path: Path) -> None:
     # A slow Codat: the company's pass is still reading when /status is asked.
     with served_codat(tmp_path, "--latency-ms", "400") as codat:
-        desired = write_file(tmp_path / "customers.yaml")
-        assert reconcile("apply", str(desired), "--auto-approve", env=codat.env()).returncode == 0
+        desired = applied(codat, tmp_path)
         with running_watch(codat, str(desired), "--resync", "1h") as watch:
             watch.wait_for("the first pass", watch.passes_after(0), timeout=60)
             company_id = codat.company_id("w-1")

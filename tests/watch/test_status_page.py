@@ -11,8 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.browser import artifact, chromium
-from tests.watch.helpers import reconcile, running_watch, served_codat, write_file
+from tests.support.browser import artifact, chromium
+from tests.support.cli import reconcile
+from tests.watch.helpers import running_watch, served_codat, write_file
 
 
 @pytest.mark.slow

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.watch.helpers import WATCHED, new_secret, reconcile, served_codat, write_file
+from tests.support.cli import reconcile
+from tests.watch.helpers import WATCHED, new_secret, served_codat, write_file
 
 pytestmark = pytest.mark.slow
 

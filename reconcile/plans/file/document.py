@@ -22,9 +22,10 @@ from typing import Any
 
 from reconcile.escape import json_text
 from reconcile.model import Company, Customer, DesiredState, Environment, ExpenseConfig
-from reconcile.plans import FORMAT_VERSION, Kind, Plan
+from reconcile.plans import Kind, Plan
 from reconcile.plans.file.errors import SavedPlanError
 from reconcile.plans.file.signing import SigningKey
+from reconcile.render.plan_json import FORMAT_VERSION, plan_to_dict
 
 MARKER = "saved_plan"
 DEFAULT_MAX_AGE = timedelta(days=7)
@@ -202,7 +203,7 @@ def build(
     missing = [cid for cid in touched(plan) if cid not in seen]
     if missing:
         raise SavedPlanError(f"internal: no snapshot of companies {', '.join(missing)}")
-    body = plan.to_dict()
+    body = plan_to_dict(plan)
     plan_fields = {k: v for k, v in body.items() if k not in ("format_version", "checksum")}
     observed_at = plan_fields.pop("observed_at") or now.isoformat()
     doc: dict[str, Any] = {

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from reconcile.escape import quoted, text
-from reconcile.plans import FORMAT_VERSION, Plan, PlanFormatError
+from reconcile.plans.file.decode import PlanFormatError, plan_from_dict
 from reconcile.plans.file.document import MARKER, SavedPlan, canonical
 from reconcile.plans.file.errors import SavedPlanError
 from reconcile.plans.file.signing import SigningKey
+from reconcile.render.plan_json import FORMAT_VERSION
 
 MAX_PLAN_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 24
@@ -91,7 +92,7 @@ def parse(
     if problems:
         raise SavedPlanError(f"{source}: not a valid plan file: {'; '.join(problems[:5])}")
     try:
-        plan = Plan.from_dict(doc)
+        plan = plan_from_dict(doc)
     except PlanFormatError as exc:  # pragma: no cover - the schema rules these out
         raise SavedPlanError(f"{source}: {exc}") from None
     return SavedPlan(doc, plan)
@@ -129,7 +130,7 @@ def verify(saved: SavedPlan, *, base_url: str, now: datetime, source: str) -> No
             f"{text(saved.plan.observed_at or '?')}). Make a new plan (reconcile plan PATH... "
             "--out FILE; --max-age sets how long it stays valid), review it, and apply that."
         )
-    from reconcile.executor.requests import edited_actions  # apply --plan's, not show's
+    from reconcile.plans.requests import edited_actions  # apply --plan's, not show's
 
     edited = edited_actions(saved.plan)
     if edited:

@@ -11,9 +11,9 @@ Each action is, in this order:
 
 The verdict: every action landed ("already applied"); none did and something an action depends
 on changed ("changed behind the plan", field by field, computed by reconcile.fielddiff: nothing
-runs); some did ("partly applied"): the landed ones count as done, the remaining ones of customers
-whose state is what the plan saw run (`runnable`), those of a customer changed behind the plan
-are held (`held`, with the changes); or the plan runs.
+runs); some did ("partly applied"): the landed ones count as done, the remaining ones of
+customers whose state is what the plan saw run (`runnable`), those of a customer changed behind
+the plan are held (`held`, with the changes); or the plan runs.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ and one connection per thread. Methods return wire-shaped dicts (Codat's field n
 API layer serialises them as they are.
 
 Data statuses, refreshes, sync settings and deleted records are in `datasets.DatasetStore`;
-the SQLite plumbing and the shared reads in `db.StoreDB`; the SQL text and the wire
-shapes in `sql`. This module keeps Codat's rules.
+connection errors and expense configs in `errors_configs.ErrorsAndConfigs`; the SQLite plumbing
+and the shared reads in `db.StoreDB`; the SQL text and the wire shapes in `sql`. This module
+keeps Codat's rules for companies and connections.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from reconcile.sandbox.registry import (
     ACCOUNTING,
@@ -24,8 +24,6 @@ from reconcile.sandbox.registry import (
     CONNECTABLE,
     CONNECTION_STATUSES,
     DEFAULT_BASE_URL,
-    ERROR_ACTIVE,
-    ERROR_RESOLVED,
     EXPENSE,
     LINKED,
     PARTNER_EXPENSE,
@@ -34,6 +32,7 @@ from reconcile.sandbox.registry import (
     Integration,
 )
 from reconcile.sandbox.store.datasets import DatasetStore
+from reconcile.sandbox.store.errors_configs import ErrorsAndConfigs
 from reconcile.sandbox.store.filters import Condition, Ordering, Query
 from reconcile.sandbox.store.sql import (
     COMPANY_COLUMNS,
@@ -69,7 +68,7 @@ __all__ = [
 ]
 
 
-class Store(DatasetStore):
+class Store(ErrorsAndConfigs, DatasetStore):
     """Codat's state in one SQLite file; safe to share between threads and processes."""
 
     # ------------------------------------------------------------------ companies
@@ -370,75 +369,3 @@ class Store(DatasetStore):
                 (company_id, ACCOUNTING, LINKED),
             ).fetchone()
             return None if row is None else str(row[0])
-
-    # ------------------------------------------------------------------ connection errors
-
-    def add_connection_error(
-        self,
-        company_id: str,
-        connection_id: str,
-        message: str,
-        *,
-        status_code: str | None = None,
-        status_text: str | None = None,
-        errored_on: str | None = None,
-    ) -> Wire:
-        """Put an Active entry in the connection's `dataConnectionErrors`; the connection."""
-        with self._write() as conn:
-            if not self._connections(conn, company_id, " AND id = ?", (connection_id,)):
-                raise NotFound(f"connection {connection_id} of company {company_id}")
-            conn.execute(
-                "INSERT INTO connection_errors (connection_id, status_code, status_text,"
-                " error_message, errored_on, status) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    connection_id,
-                    status_code,
-                    status_text,
-                    message,
-                    errored_on or now_iso(),
-                    ERROR_ACTIVE,
-                ),
-            )
-            return self._connections(conn, company_id, " AND id = ?", (connection_id,))[0]
-
-    def resolve_connection_errors(
-        self, company_id: str, connection_id: str, *, message: str | None = None
-    ) -> int:
-        """Mark the connection's Active errors (those with `message`, if given) Resolved now;
-        returns how many."""
-        with self._write() as conn:
-            if not self._connections(conn, company_id, " AND id = ?", (connection_id,)):
-                raise NotFound(f"connection {connection_id} of company {company_id}")
-            only = "" if message is None else " AND error_message = ?"
-            cursor = conn.execute(
-                "UPDATE connection_errors SET status = ?, resolved_on = ?"
-                f" WHERE connection_id = ? AND status = ?{only}",
-                (
-                    ERROR_RESOLVED,
-                    now_iso(),
-                    connection_id,
-                    ERROR_ACTIVE,
-                    *(() if message is None else (message,)),
-                ),
-            )
-            return int(cursor.rowcount)
-
-    # ------------------------------------------------------------------ expense config
-
-    def get_expense_config(self, company_id: str) -> Wire | None:
-        with self._read() as conn:
-            row = conn.execute(
-                "SELECT config FROM expense_configs WHERE company_id = ?", (company_id,)
-            ).fetchone()
-            return None if row is None else dict(json.loads(row[0]))
-
-    def set_expense_config(self, company_id: str, config: Mapping[str, Any]) -> Wire:
-        with self._write() as conn:
-            if not self._company_exists(conn, company_id):
-                raise NotFound(f"company {company_id}")
-            conn.execute(
-                "INSERT INTO expense_configs (company_id, config) VALUES (?, ?)"
-                " ON CONFLICT (company_id) DO UPDATE SET config = excluded.config",
-                (company_id, json.dumps(dict(config))),
-            )
-        return dict(config)

@@ -1,0 +1,48 @@
+"""Hand-built models of a numbered fleet (the audit's and export's pure tests): company `n` has
+a UUID-shaped id as Codat's do, and connection `n` another."""
+
+from __future__ import annotations
+
+from reconcile.model import Company, Connection, ConnectionError_
+from tests.support.factories import EXPENSE_KEY, PLATFORMS
+
+
+def cid(n: int) -> str:
+    """The id of company `n` (connection `n` is `cid(1000 + n)`)."""
+    return f"00000000-0000-4000-8000-{n:012d}"
+
+
+def conn(
+    n: int,
+    status: str,
+    key: str | None = "gbol",
+    name: str | None = None,
+    *,
+    source_type: str | None = None,
+    created: str | None = None,
+    errors: tuple[ConnectionError_, ...] = (),
+) -> Connection:
+    """Connection `n` to platform `key` (Xero by default), created on day `n` of November 2026
+    unless `created` says when."""
+    return Connection(
+        id=cid(1000 + n),
+        source_type=source_type or ("Expense" if key == EXPENSE_KEY else "Accounting"),
+        platform_name=name or PLATFORMS.get(key or "", "Xero"),
+        status=status,
+        link_url=f"https://link.example/{n}",
+        created=created or f"2026-11-{n % 28 + 1:02d}T00:00:00Z",
+        integration_key=key,
+        errors=errors,
+    )
+
+
+def company(
+    n: int,
+    name: str,
+    tags: dict[str, str],
+    *conns: Connection,
+    description: str | None = None,
+    created: str | None = None,
+) -> Company:
+    """Company `n` with exactly `tags` and `conns`."""
+    return Company(cid(n), name, description, tags, conns, created)
