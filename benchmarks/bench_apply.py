@@ -26,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reconcile.cli.apply_cmd import apply_plan  # noqa: E402
+from reconcile.cli.apply_cmd import applier  # noqa: E402
 from reconcile.codat import ClientSettings, CodatClient  # noqa: E402
-from reconcile.live import read_live  # noqa: E402
+from reconcile.facts.fleet import read_live  # noqa: E402
 from reconcile.model import Customer, DesiredState  # noqa: E402
 from reconcile.planner import make_plan  # noqa: E402
 from reconcile.render.style import Style  # noqa: E402
@@ -64,16 +64,14 @@ async def one_run(url: str, state: DesiredState) -> tuple[float, int, int]:
         before = client.requests_sent
         with open(os.devnull, "w") as sink:
             started = time.perf_counter()
-            code = await apply_plan(
-                plan,
-                client,
+            code = await applier(
                 parallelism=PARALLELISM,
                 fail_fast=False,
                 fmt="text",
                 style=Style(),
                 out=sink,
                 err=sink,
-            )
+            )(plan, client)
             took = time.perf_counter() - started
         return took, client.requests_sent - before, code
 

@@ -155,7 +155,7 @@ def plan_for(customers: int) -> Any:
     import httpx
 
     from reconcile.codat import ClientSettings, CodatClient
-    from reconcile.live import read_live
+    from reconcile.facts.fleet import read_live
     from reconcile.model import Customer, DesiredState
     from reconcile.planner import make_plan
     from reconcile.sandbox.app import create_app
@@ -182,23 +182,21 @@ def plan_for(customers: int) -> Any:
 
 async def apply_once(url: str, plan: Any, transport: Any) -> tuple[float, float, int, int]:
     """Wall seconds, CPU seconds, requests, exit code of `apply_plan` against `url`."""
-    from reconcile.cli.apply_cmd import apply_plan
+    from reconcile.cli.apply_cmd import applier
     from reconcile.codat import ClientSettings, CodatClient
     from reconcile.render.style import Style
 
     async with CodatClient(KEY, ClientSettings(base_url=url), transport=transport) as client:
         with open(os.devnull, "w") as sink:
             cpu, wall = time.process_time(), time.perf_counter()
-            code = await apply_plan(
-                plan,
-                client,
+            code = await applier(
                 parallelism=PARALLELISM,
                 fail_fast=False,
                 fmt="text",
                 style=Style(),
                 out=sink,
                 err=sink,
-            )
+            )(plan, client)
             return (
                 time.perf_counter() - wall,
                 time.process_time() - cpu,

@@ -36,12 +36,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from reconcile.audit import build_audit  # noqa: E402
-from reconcile.audit.read import SnapshotClient, read_for_audit  # noqa: E402
 from reconcile.codat import ClientSettings, CodatClient  # noqa: E402
 from reconcile.codat.readonly import ReadOnlyClient  # noqa: E402
 from reconcile.desired import load  # noqa: E402
-from reconcile.export import export_text, read_for_export  # noqa: E402
-from reconcile.live import read_live  # noqa: E402
+from reconcile.export import export_text  # noqa: E402
+from reconcile.facts.export import read_for_export  # noqa: E402
+from reconcile.facts.fleet import read_live  # noqa: E402
+from reconcile.facts.snapshot import SnapshotClient, read_for_audit  # noqa: E402
 from reconcile.planner import make_plan  # noqa: E402
 from reconcile.render.audit_json import render_audit_json  # noqa: E402
 from reconcile.render.audit_markdown import render_audit_markdown  # noqa: E402

@@ -28,12 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from reconcile.audit import build_audit  # noqa: E402
-from reconcile.audit.health_read import read_audit_health  # noqa: E402
-from reconcile.audit.read import SnapshotClient, read_for_audit  # noqa: E402
 from reconcile.codat import ClientSettings  # noqa: E402
 from reconcile.codat.readonly import ReadOnlyClient  # noqa: E402
 from reconcile.desired import load  # noqa: E402
-from reconcile.export import export_text, read_for_export  # noqa: E402
+from reconcile.export import export_text  # noqa: E402
+from reconcile.facts.audit_health import read_audit_health  # noqa: E402
+from reconcile.facts.export import read_for_export  # noqa: E402
+from reconcile.facts.snapshot import SnapshotClient, read_for_audit  # noqa: E402
 from reconcile.sandbox.registry import OWNER_TAG  # noqa: E402
 from reconcile.sandbox.seed import seed_population  # noqa: E402
 from reconcile.sandbox.store import Store  # noqa: E402

@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 from reconcile.codat import ClientSettings, CodatClient  # noqa: E402
 from reconcile.desired import dump  # noqa: E402
 from reconcile.export import select, to_customer  # noqa: E402
-from reconcile.live import owner_filter  # noqa: E402
+from reconcile.facts.fleet import owner_filter  # noqa: E402
 from reconcile.model import DesiredState  # noqa: E402
 from reconcile.sandbox.seed import seed_population  # noqa: E402
 from tests.support.sandbox_server import serve_sandbox  # noqa: E402

@@ -49,8 +49,9 @@ from reconcile.codat import ClientSettings, CodatClient  # noqa: E402
 from reconcile.codat.readonly import ReadOnlyClient  # noqa: E402
 from reconcile.converge import run_pass  # noqa: E402
 from reconcile.desired import load  # noqa: E402
-from reconcile.export import export_text, read_for_export  # noqa: E402
-from reconcile.live import read_live  # noqa: E402
+from reconcile.export import export_text  # noqa: E402
+from reconcile.facts.export import read_for_export  # noqa: E402
+from reconcile.facts.fleet import read_live  # noqa: E402
 from reconcile.model import DesiredState  # noqa: E402
 from reconcile.planner import make_plan  # noqa: E402
 from reconcile.sandbox.layers.requestlog import read_log  # noqa: E402

@@ -1,11 +1,11 @@
 """`reconcile export`: live Codat -> a desired-state file that plans to no changes.
 
-    companies, configs = await read_for_export(client, owner, adopt=...)   # the only I/O
+    companies, configs = await read_for_export(client, owner, adopt=...)   # reconcile.facts
     text, warnings = export_text(owner, companies, configs, adopt=...)    # pure
 
 Costs: one list request per 5,000 companies (filtered on the owner tag; the whole account with
 `--adopt`, which needs the untagged companies), plus one expense-config read per exported company
-whose accounting connection is Linked, at most `CONFIG_READ_CONCURRENCY` at once. Everything goes
+whose accounting connection is Linked, at most ten at once. Everything goes
 through the read-only client: export never writes.
 
 What the file cannot say becomes a `# export:` comment at that customer (or, for a company left
@@ -16,13 +16,11 @@ shows the difference, as it would for any edit made behind the tool's back.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from reconcile.codat import CodatClient, CodatError, QuotaExhausted
 from reconcile.desired.dump import dump
 from reconcile.escape import quoted, text
 from reconcile.export_notes import (
@@ -65,7 +63,6 @@ from reconcile.model import (
     ExpenseConfig,
 )
 
-CONFIG_READ_CONCURRENCY = 10
 UID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # What the desired-state file accepts in a name (Codat's pattern, a plain space the only blank).
 _NAME_EDGE = r"[A-Za-z0-9\-',&@.?!]"
@@ -82,36 +79,6 @@ class Selection:
     entries: list[Entry]
     left_out: list[str]  # comment lines for the companies not exported
     warnings: list[Warned]
-
-
-# --------------------------------------------------------------------------- reading
-
-
-async def read_for_export(
-    client: CodatClient, owner: str, *, adopt: bool
-) -> tuple[Selection, dict[str, ExpenseConfig | None]]:
-    companies = await client.list_companies(None if adopt else f"{OWNER_TAG}={owner}")
-    selection = select(owner, companies, adopt=adopt)
-    gate = asyncio.Semaphore(CONFIG_READ_CONCURRENCY)
-    configs: dict[str, ExpenseConfig | None] = {}
-
-    async def read(entry: Entry) -> None:
-        async with gate:
-            try:
-                configs[entry.company.id] = await client.get_expense_config(entry.company.id)
-            except QuotaExhausted:
-                raise  # nothing more can be read today: the export stops, saying when
-            except CodatError as exc:
-                # One unreadable config does not sink the export: the customer is written
-                # without it (plan then changes nothing: a config is never cleared).
-                entry.note(
-                    CONFIG,
-                    f"the expense config could not be read ({text(exc)}); not written: "
-                    "export again to include it",
-                )
-
-    await asyncio.gather(*(read(e) for e in selection.entries if e.config_due))
-    return selection, configs
 
 
 # --------------------------------------------------------------------------- selecting (pure)

@@ -7,8 +7,11 @@ reconciler; rendering decides nothing (it reads plans, it does not talk to Codat
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,6 +89,8 @@ def offenders(paths: list[Path], allowed: tuple[str, ...], forbidden: tuple[str,
                 "reconcile.executor",
                 "reconcile.audit",
                 "reconcile.converge",
+                "reconcile.runs",  # what a run returns, to render
+                "reconcile.durations",  # a leaf utility, as escape is
             ),
             ("httpx", "sqlite3"),
         ),
@@ -121,9 +126,8 @@ def test_boundaries(
 
 
 MAX_LINES = 400
-# Over the limit on main and moving out of cli/ in another part of issue 23 (saved-plan logic
-# into runs/): drop the entry when that lands.
-NOT_YET_SPLIT = frozenset({"cli/saved_plans.py"})
+# Modules over the limit, waiting to be split (none: cli/saved_plans.py's logic moved to runs/).
+NOT_YET_SPLIT: frozenset[str] = frozenset()
 ONE_HOME = ("Who", "Waiting")  # the one model of who must act: reconcile/model/who.py
 
 
@@ -204,3 +208,153 @@ def test_the_design_the_docstrings_cite_is_in_the_repository(tmp_path: Path) -> 
     # Control: a citation of a section the page lacks is caught.
     (tmp_path / "cites.py").write_text('"""See docs/design.md ' + '§99."""\n')
     assert dangling_citations([tmp_path], known) == ["cites.py: §99"]
+
+
+# ---------------------------------------------------------------------- one reader of Codat
+
+# Modules of the client a module may import anywhere: typed errors and the base-URL rules are
+# leaf utilities; importing them reads nothing.
+CLIENT_LEAVES = ("reconcile.codat.errors", "reconcile.codat.baseurl")
+# Where Codat may be read or written through the client: facts/ reads, the executor writes,
+# the watch registers its webhook consumer, runs/connect (and its credentials) builds the
+# client. The client itself and the sandbox (which is Codat) are apart.
+CLIENT_USERS = (
+    "facts/",
+    "executor/",
+    "watch/registration.py",
+    "runs/connect.py",
+    "runs/credentials.py",
+    "codat/",
+    "sandbox/",
+)
+
+
+def runtime_imports(module: Path) -> set[str]:
+    """The modules `module` imports when it runs (not those under `if TYPE_CHECKING:`)."""
+    tree = ast.parse(module.read_text(), str(module))
+    typing_only: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            typing_only.update(id(inner) for stmt in node.body for inner in ast.walk(stmt))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "reconcile":
+                found.update(f"reconcile.{alias.name}" for alias in node.names)
+            else:
+                found.add(node.module)
+    return found
+
+
+def client_reads() -> set[str]:
+    """What the client reads with: the public coroutine methods of the client's classes
+    (`CodatClient` and the mixins it is made of) that read (get_, list_, the raw requests and
+    the account check). Writes need the client imported, which the import rule keeps out."""
+    found: set[str] = set()
+    for path in (PACKAGE / "codat").glob("*.py"):
+        for cls in ast.parse(path.read_text()).body:
+            if isinstance(cls, ast.ClassDef):
+                found.update(
+                    n.name
+                    for n in cls.body
+                    if isinstance(n, ast.AsyncFunctionDef) and not n.name.startswith("_")
+                )
+    raw = {"request", "request_json", "confirm_account"}
+    return {name for name in found if name.startswith(("get_", "list_")) or name in raw}
+
+
+def codat_readers(paths: list[Path]) -> list[str]:
+    """Modules outside CLIENT_USERS that import the client at run time or call its methods."""
+    methods = client_reads()
+    bad = []
+    for path in paths:
+        where = path.relative_to(PACKAGE).as_posix()
+        if where.startswith(CLIENT_USERS):
+            continue
+        for name in sorted(runtime_imports(path)):
+            client = name == "reconcile.codat" or name.startswith("reconcile.codat.")
+            if client and not name.startswith(CLIENT_LEAVES):
+                bad.append(f"{where} imports {name}")
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in methods
+            ):
+                bad.append(f"{where}:{node.lineno} calls .{node.func.attr}()")
+    return bad
+
+
+def test_codat_is_read_in_facts_only() -> None:
+    """Every read of Codat goes through reconcile/facts (DESIGN §2)."""
+    assert client_reads() >= {"get_company", "list_companies", "get_expense_config", "request"}
+    assert codat_readers(sorted(PACKAGE.rglob("*.py"))) == []
+
+
+@contextlib.contextmanager
+def written_as(module: Path, text: str) -> Iterator[None]:
+    """While inside, `module` reads as `text` (nothing is written)."""
+    real_read_text = Path.read_text
+
+    def read_text(self: Path, *args: Any, **kwargs: Any) -> str:
+        return text if self == module else real_read_text(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Path, "read_text", read_text)
+        yield
+
+
+def cli_offenders(paths: list[Path]) -> list[str]:
+    return [
+        f"{path.relative_to(PACKAGE)} imports {name}"
+        for path in paths
+        for name in sorted(imports(path))
+        if name.startswith(("reconcile.codat", "reconcile.facts"))
+    ]
+
+
+def test_the_reader_rule_catches_a_read_outside_facts() -> None:
+    """The control: a module that imports the client, or calls it, is named."""
+    module = PACKAGE / "planner" / "__init__.py"  # a real path outside facts/
+    text = (
+        "from reconcile.codat import CodatClient\n"
+        "from reconcile.codat.errors import CodatError\n"
+        "async def read(client):\n"
+        "    return await client.get_company('c')\n"
+    )
+    with written_as(module, text):
+        found = codat_readers([module])
+    assert found == [
+        "planner/__init__.py imports reconcile.codat",
+        "planner/__init__.py:4 calls .get_company()",
+    ]
+
+
+def test_the_command_line_holds_no_client_and_reads_no_facts() -> None:
+    """cli/ parses, calls a run, renders and exits: it imports neither the client nor facts/,
+    not even for a type."""
+    assert cli_offenders(modules("cli")) == []
+    module = PACKAGE / "cli" / "plan_cmd.py"  # the control
+    text = (
+        "if TYPE_CHECKING:\n    from reconcile.codat import CodatClient\nimport reconcile.facts\n"
+    )
+    with written_as(module, text):
+        found = cli_offenders([module])
+    assert found == [
+        "cli/plan_cmd.py imports reconcile.codat",
+        "cli/plan_cmd.py imports reconcile.facts",
+    ]
+
+
+def test_runs_print_nothing() -> None:
+    """runs/ returns data: no click, no print (the command line renders)."""
+    bad = [
+        f"{path.relative_to(PACKAGE)}"
+        for path in modules("runs")
+        if "click" in imports(path) or "print(" in path.read_text()
+    ]
+    assert bad == []

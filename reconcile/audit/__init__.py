@@ -1,6 +1,6 @@
 """`reconcile audit`: a read-only drift report (docs/design.md §6, issue 9).
 
-    read = await read_for_audit(client, desired)     # audit/read.py: the only I/O
+    read = await read_for_audit(client, desired)     # reconcile.facts.snapshot: the only I/O
     audit = build_audit(desired, read, ...)          # pure: the planner, then the findings
     render_audit_text(audit) / _json / _markdown     # reconcile/render/audit_*.py
 
@@ -22,7 +22,7 @@ from reconcile.audit.model import (
     Finding,
     FindingKind,
 )
-from reconcile.audit.read import AuditRead, managed_count
+from reconcile.facts.snapshot import AuditRead, managed_count
 from reconcile.model import DesiredState
 from reconcile.planner import PlanOptions, make_plan
 

@@ -1,8 +1,7 @@
 """`apply`: make Codat match the file.
 
-`apply PATHS...` plans, shows the plan, asks for 'yes', then hands the plan to `apply_plan`,
-which does everything that follows for an already-made plan (a saved plan too): execution,
-progress on stderr, interrupts, the summary and the exit code.
+`apply PATHS...` plans, shows the plan, asks for 'yes', then runs it (`reconcile.runs.apply`):
+execution, progress on stderr, interrupts, the summary and the exit code.
 
 `apply --plan FILE [PATHS...]` (or `apply FILE` whose content is unmistakably a plan) runs a
 saved plan instead (`reconcile.cli.saved_plans`).
@@ -18,47 +17,37 @@ quota ran out; 2 with --detailed-exitcode when everything applied but the plan h
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from reconcile.cli.common import (
-    EXIT_CHANGES,
-    EXIT_ERROR,
-    EXIT_OK,
-    Where,
-    fail,
-    load_desired,
-    open_client,
-    plan_against,
+from reconcile.cli.exits import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, fail
+from reconcile.cli.inputs import load_desired
+from reconcile.cli.link_urls import check_link_urls, write_link_urls
+from reconcile.cli.options import (
+    format_option,
+    link_url_options,
+    parallelism_option,
     plan_options,
-    run,
     sandbox_options,
 )
-from reconcile.cli.link_urls import check_link_urls, link_url_options, write_link_urls
+from reconcile.cli.reading import say_read, say_reading
+from reconcile.cli.runner import run
 
 if TYPE_CHECKING:
-    from reconcile.codat import CodatClient
-    from reconcile.executor import ApplyResult, Stop, Stopper
-    from reconcile.executor.outcome import StopReason
-    from reconcile.model import DesiredState
+    from reconcile.executor import ApplyResult, Stop
     from reconcile.planner import PlanOptions
     from reconcile.plans import Plan
-    from reconcile.plans.settings import SettingsChange
     from reconcile.render.progress import Progress
     from reconcile.render.style import Style
+    from reconcile.runs.connect import Where
+    from reconcile.runs.plan import PlanRun
+    from reconcile.runs.saved_apply import RunPlan
 
-EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
-EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
 HEARTBEAT_SECONDS = 30.0
-TICK_SECONDS = 1.0
 
 
 @click.command()
@@ -66,21 +55,10 @@ TICK_SECONDS = 1.0
 @sandbox_options
 @plan_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for 'yes'.")
-@click.option(
-    "--parallelism",
-    type=click.IntRange(1, 50),
-    default=10,
-    show_default=True,
-    help="Customers worked on at once (at most this many requests in flight).",
-)
+@parallelism_option("Customers worked on at once (at most this many requests in flight).")
 @click.option("--fail-fast", is_flag=True, help="Stop starting new customers after a failure.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json: the plan and progress go to stderr, the result document to stdout.",
+@format_option(
+    "text", "json", help="json: the plan and progress go to stderr, the result document to stdout."
 )
 @click.option(
     "--plan",
@@ -116,6 +94,15 @@ def apply(
     from reconcile.render.text import render_plan
 
     check_link_urls(link_urls)
+    run_plan = applier(
+        parallelism=parallelism,
+        fail_fast=fail_fast,
+        fmt=fmt,
+        style=Style.for_stream(sys.stdout),
+        detailed_exitcode=detailed_exitcode,
+        link_urls=link_urls,
+        link_urls_out=link_urls_out,
+    )
     if planfile is None and paths and is_plan_file(paths[0]):  # unmistakably a plan
         planfile, paths = paths[0], paths[1:]
     if planfile is not None:
@@ -124,84 +111,66 @@ def apply(
             paths,
             where,
             options,
-            lambda plan, client: apply_plan(
-                plan,
-                client,
-                parallelism=parallelism,
-                fail_fast=fail_fast,
-                fmt=fmt,
-                style=Style.for_stream(sys.stdout),
-                detailed_exitcode=detailed_exitcode,
-                link_urls=link_urls,
-                link_urls_out=link_urls_out,
-            ),
+            run_plan,
             detailed_exitcode=detailed_exitcode,
             fmt=fmt,
         )
     if not paths:
         fail("apply needs the customers files (PATH...), or a saved plan: apply --plan FILE")
+    from reconcile.runs.apply import apply_files
+
     desired = load_desired(paths, where)
     plan_stream = sys.stderr if fmt == "json" else sys.stdout
-    style = Style.for_stream(sys.stdout)
+    cancelled: list[bool] = []
 
-    async def go() -> int:
-        async with open_client(where, desired=desired) as client:
-            the_plan = await plan_against(client, desired, options)
-            shown = render_plan(the_plan, Style.for_stream(plan_stream), link_urls=link_urls)
-            click.echo(shown, nl=False, file=plan_stream)
-            settings = await _settings(client, desired, plan_stream)
-            if not the_plan.has_changes and not settings:
-                from reconcile.executor import ApplyResult
-                from reconcile.render.apply import link_entries, result_document
+    def approve(made: PlanRun) -> bool:
+        shown = render_plan(made.plan, Style.for_stream(plan_stream), link_urls=link_urls)
+        click.echo(shown, nl=False, file=plan_stream)
+        if desired.environment is not None:  # the account settings' changes, as the plan's
+            from reconcile.render.settings import render_settings
 
-                code = EXIT_CHANGES if detailed_exitcode and the_plan.refused else EXIT_OK
-                if link_urls_out is not None:
-                    write_link_urls(link_urls_out, link_entries(the_plan, ApplyResult()))
-                if fmt == "json":
-                    document = result_document(the_plan, ApplyResult(), code, link_urls=link_urls)
-                    click.echo(json.dumps(document, indent=2))
-                return code
-            if not auto_approve and not confirm():
-                click.echo("Apply cancelled; nothing was changed.", err=True)
-                return EXIT_ERROR
-            if not auto_approve:
-                client.restart_deadline()  # --timeout: the prompt's wait is not Codat's
-            if settings:
-                from reconcile.executor.settings import apply_settings
-
-                await apply_settings(client, settings)  # first: new links fetch by them
-                click.echo(f"Applied {len(settings)} account settings change(s).", err=True)
-                if not the_plan.has_changes:
-                    return EXIT_OK
-            return await apply_plan(
-                the_plan,
-                client,
-                parallelism=parallelism,
-                fail_fast=fail_fast,
-                fmt=fmt,
-                style=style,
-                detailed_exitcode=detailed_exitcode,
-                link_urls=link_urls,
-                link_urls_out=link_urls_out,
+            settings = render_settings(
+                made.settings, desired.environment, Style.for_stream(plan_stream)
             )
+            click.echo(settings, nl=False, file=plan_stream)
+        if not made.plan.has_changes and not made.settings:
+            return False
+        if not auto_approve and not confirm():
+            cancelled.append(True)
+            return False
+        return True
 
-    sys.exit(run(go()))
+    def settings_applied(count: int) -> None:
+        click.echo(f"Applied {count} account settings change(s).", err=True)
 
+    say_reading(desired)
+    made, code = run(
+        apply_files(
+            where,
+            desired,
+            options,
+            run_plan,
+            approve=approve,
+            on_read=say_read,
+            prompted=not auto_approve,
+            on_settings=settings_applied,
+        )
+    )
+    if code is not None:
+        sys.exit(code)
+    if cancelled:
+        click.echo("Apply cancelled; nothing was changed.", err=True)
+        sys.exit(EXIT_ERROR)
+    from reconcile.executor import ApplyResult
+    from reconcile.render.apply import link_entries, result_document
 
-async def _settings(
-    client: CodatClient, desired: DesiredState, stream: TextIO
-) -> tuple[SettingsChange, ...]:
-    """The account settings' changes of the run's environment, shown on `stream`."""
-    if desired.environment is None:
-        return ()
-    from reconcile.cli.account_settings import planned_settings
-    from reconcile.render.settings import render_settings
-    from reconcile.render.style import Style
-
-    changes = await planned_settings(client, desired)
-    env = desired.environment
-    click.echo(render_settings(changes, env, Style.for_stream(stream)), nl=False, file=stream)
-    return changes
+    code = EXIT_CHANGES if detailed_exitcode and made.plan.refused else EXIT_OK
+    if link_urls_out is not None:
+        write_link_urls(link_urls_out, link_entries(made.plan, ApplyResult()))
+    if fmt == "json":
+        document = result_document(made.plan, ApplyResult(), code, link_urls=link_urls)
+        click.echo(json.dumps(document, indent=2))
+    sys.exit(code)
 
 
 def confirm() -> bool:
@@ -214,9 +183,7 @@ def confirm() -> bool:
     return bool(answer.strip() == "yes")
 
 
-async def apply_plan(
-    plan: Plan,
-    client: CodatClient,
+def applier(
     *,
     parallelism: int,
     fail_fast: bool,
@@ -228,64 +195,71 @@ async def apply_plan(
     err: TextIO | None = None,
     link_urls: bool = False,
     link_urls_out: Path | None = None,
-) -> int:
-    """Apply an already-made (and already approved) plan: progress on `err`, the summary (or
-    with fmt "json" the result document) on `out`; returns the exit code.
+) -> RunPlan:
+    """How this command runs an already-made (and approved) plan: progress on `err`, the
+    summary (or with fmt "json" the result document) on `out`; the run returns the exit code.
 
     The first SIGINT or SIGTERM starts nothing new and lets the requests in flight finish,
     then the summary so far is printed (exit 130 or 143); a second one exits at once. When
     Codat's daily quota runs out, the same happens by itself (exit 1) and the summary says when
     the quota resets. Link URLs and company ids reach `out` only with `link_urls` (the caller
     checked it is a terminal); `link_urls_out` names a private file for them."""
-    from reconcile.executor import Stopper, execute
-    from reconcile.render.apply import link_entries, render_summary, result_document
     from reconcile.render.progress import for_stream
     from reconcile.render.style import Style
+    from reconcile.runs.apply import runner
 
-    out = out or sys.stdout
-    err = err or sys.stderr
-    err_style = Style.for_stream(err)
-    progress = for_stream(err, err_style, heartbeat)
-    stopper = Stopper(on_stop=lambda stop: progress.note(_stopping(stop)))
-    progress.start(len(plan.actions))
-    restore = _on_signals(stopper, err)
-    ticker = asyncio.create_task(_tick(progress))
-    try:
-        result = await execute(
-            plan,
-            client,
-            parallelism=parallelism,
-            fail_fast=fail_fast,
-            progress=progress.action,
-            on_customer=progress.customer,
-            stopper=stopper,
-        )
-    finally:
-        ticker.cancel()
-        restore()
-        progress.finish()
-    code = exit_code(result)
-    if code == EXIT_OK and detailed_exitcode and plan.refused:
-        code = EXIT_CHANGES  # applied, but the file wants what safety refused
-    if link_urls_out is not None:
-        write_link_urls(link_urls_out, link_entries(plan, result))
+    def streams() -> tuple[TextIO, TextIO]:
+        return out or sys.stdout, err or sys.stderr
+
+    def at_once(signum: int) -> None:
+        e = streams()[1]
+        e.write("\nExiting at once; requests in flight may have landed: run plan.\n")
+        e.flush()
+
+    def done(plan: Plan, result: ApplyResult, code: int) -> None:
+        o, e = streams()
+        if link_urls_out is not None:
+            from reconcile.render.apply import link_entries
+
+            write_link_urls(link_urls_out, link_entries(plan, result))
+        show_result(plan, result, code, fmt=fmt, style=style, out=o, err=e, link_urls=link_urls)
+
+    def progress() -> Progress:
+        e = streams()[1]
+        return for_stream(e, Style.for_stream(e), heartbeat)
+
+    return runner(
+        parallelism=parallelism,
+        fail_fast=fail_fast,
+        progress=progress,
+        stop_note=_stopping,
+        at_once=at_once,
+        on_done=done,
+        detailed_exitcode=detailed_exitcode,
+    )
+
+
+def show_result(
+    plan: Plan,
+    result: ApplyResult,
+    code: int,
+    *,
+    fmt: str,
+    style: Style,
+    out: TextIO,
+    err: TextIO,
+    link_urls: bool = False,
+) -> None:
+    from reconcile.render.apply import render_summary, result_document
+    from reconcile.render.style import Style
+
     if fmt == "json":
-        err.write(render_summary(plan, result, err_style))
+        err.write(render_summary(plan, result, Style.for_stream(err)))
         document = result_document(plan, result, code, link_urls=link_urls)
         out.write(json.dumps(document, indent=2) + "\n")
     else:
         out.write(render_summary(plan, result, style, link_urls=link_urls))
     out.flush()
-    return code
-
-
-def exit_code(result: ApplyResult) -> int:
-    stop = result.stopped
-    if stop is not None and stop.reason == "interrupt":
-        return EXIT_INTERRUPTED
-    if stop is not None and stop.reason == "terminate":
-        return EXIT_TERMINATED
-    return EXIT_OK if result.ok else EXIT_ERROR
 
 
 def _stopping(stop: Stop) -> str:
@@ -295,41 +269,3 @@ def _stopping(stop: Stop) -> str:
         again = " (Ctrl-C again to exit at once)" if stop.reason == "interrupt" else ""
         return f"Stopping: starting nothing new; requests in flight finish{again}."
     return "Stopping after a failure (--fail-fast): starting nothing new."
-
-
-async def _tick(progress: Progress) -> None:
-    while True:
-        await asyncio.sleep(TICK_SECONDS)
-        progress.tick()
-
-
-def _on_signals(stopper: Stopper, err: TextIO) -> Callable[[], None]:
-    """SIGINT/SIGTERM stop the run gracefully; a second one exits at once. Returns the undo."""
-    from reconcile.executor import Stop
-
-    loop = asyncio.get_running_loop()
-
-    received: list[int] = []
-
-    def handle(signum: int) -> None:
-        received.append(signum)
-        if len(received) > 1:
-            err.write("\nExiting at once; requests in flight may have landed: run plan.\n")
-            err.flush()
-            os._exit(EXIT_INTERRUPTED if signum == signal.SIGINT else EXIT_TERMINATED)
-        reason: StopReason = "interrupt" if signum == signal.SIGINT else "terminate"
-        stopper.set(Stop(reason, "interrupted" if reason == "interrupt" else "terminated"))
-
-    installed = []
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(signum, handle, signum)
-            installed.append(signum)
-        except (NotImplementedError, RuntimeError):  # not the main thread, or no support
-            pass
-
-    def restore() -> None:
-        for signum in installed:
-            loop.remove_signal_handler(signum)
-
-    return restore

@@ -10,31 +10,23 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reconcile.audit.model import FindingKind
-from reconcile.cli.common import (
-    EXIT_CHANGES,
-    EXIT_OK,
-    Where,
-    fail,
-    load_desired,
-    open_client,
+from reconcile.cli.exits import EXIT_CHANGES, EXIT_OK, fail
+from reconcile.cli.exits import ExitOneOnUsageError as ExitOneOnUsageError
+from reconcile.cli.inputs import load_desired
+from reconcile.cli.options import (
+    format_option,
+    link_urls_option,
+    notify_options,
     paths_argument,
     plan_options,
-    run,
     sandbox_options,
 )
-from reconcile.cli.exits import ExitOneOnUsageError as ExitOneOnUsageError
-from reconcile.cli.notify_opts import load_notify
+from reconcile.cli.runner import run, run_sync
 
 if TYPE_CHECKING:
     from reconcile.audit import Audit, FindingKind
-    from reconcile.audit.read import AuditRead
-    from reconcile.cli.notify_opts import Notifying
-    from reconcile.codat import CodatClient
-    from reconcile.model import DesiredState
-    from reconcile.model.onboarding import Onboarding
     from reconcile.planner import PlanOptions
-    from reconcile.plans.settings import SettingsChange
-
+    from reconcile.runs.connect import Where
 
 if TYPE_CHECKING:
     ParamType = click.ParamType[Any, Any]
@@ -85,12 +77,11 @@ class Duration(ParamType):
 @paths_argument
 @sandbox_options
 @plan_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown", "html"]),
-    default="text",
-    show_default=True,
+@format_option(
+    "text",
+    "json",
+    "markdown",
+    "html",
     help="markdown: an issue body or chat message; html: one static page (the watch's status "
     "report: funnel, who waits, each customer) for a CI artifact, never with Link URLs.",
 )
@@ -120,29 +111,13 @@ class Duration(ParamType):
     type=click.Path(dir_okay=False, path_type=Path),
     help="An earlier JSON report: mark each finding new or not, and count the resolved ones.",
 )
-@click.option(
-    "--link-urls",
-    is_flag=True,
-    help="Include the Link URLs and company ids of customers awaiting authorization: in "
+@link_urls_option(
+    "Include the Link URLs and company ids of customers awaiting authorization: in "
     "--json-out's file (mode 0600), and on standard output when it is a terminal. Anyone who "
     "opens one can authorize that company: never post them to a pull request, an issue or a "
-    "CI log.",
+    "CI log."
 )
-@click.option(
-    "--notify",
-    "notify_file",
-    type=click.Path(path_type=Path),
-    metavar="FILE",
-    help="The notifications file (the deployment's): tell the partner's app and the team what "
-    "changed since the last run. Its state is kept in --state-dir (keep it between CI runs).",
-)
-@click.option(
-    "--state-dir",
-    default=".reconcile",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="Where --notify remembers what it told (so the next run repeats none).",
-)
+@notify_options
 @click.option(
     "--base",
     "base",
@@ -189,20 +164,22 @@ def audit(
     json_out: Path | None,
     since_path: Path | None,
     link_urls: bool,
-    health: bool,
-    at_risk_after: timedelta,
     notify_file: Path | None,
     state_dir: Path,
     base: tuple[Path, ...],
     only_new: bool,
     verbose: bool,
+    health: bool,
+    at_risk_after: timedelta,
 ) -> None:
     """Read-only drift report: exit 0 clean, 2 drift, 1 error. Sends nothing but GET."""
     if only_new and since_path is None:
         fail("--only-new needs --since REPORT.json (the earlier report to compare with)")
-    from reconcile.audit import build_audit
-    from reconcile.audit.read import SnapshotClient, read_for_audit
     from reconcile.cli.link_urls import check_link_urls
+    from reconcile.render.reading import codat_line, files_line
+    from reconcile.runs.audit import Reading
+    from reconcile.runs.audit import audit as audit_run
+    from reconcile.runs.notify import load_notify
 
     # Off a terminal, --link-urls puts them in --json-out's private file only.
     shown = check_link_urls(
@@ -211,7 +188,8 @@ def audit(
         to_file=json_out is not None,
     )
     desired = load_desired(paths, where)
-    notify = load_notify(notify_file, state_dir)  # before any request: a bad file stops here
+    # Before any request: a bad notifications file stops here.
+    notify = run_sync(lambda: load_notify(notify_file, state_dir))
     if base:
         from dataclasses import replace
 
@@ -226,54 +204,28 @@ def audit(
             earlier = read_report(since_path)
         except ReportError as exc:
             fail(str(exc))
-    files = ", ".join(desired.files) or "input"
-    click.echo(
-        f"Reading {files}: {len(desired.customers)} customers, owner {desired.owner}", err=True
-    )
+    click.echo(files_line(desired, environment=False), err=True)
 
-    from reconcile.facts.onboarding import onboarding
+    def said(companies: int, requests: int) -> None:
+        click.echo(codat_line(companies, requests, "companies in the account"), err=True)
 
-    rows: list[tuple[Onboarding, ...]] = []
+    def say(line: str) -> None:
+        click.echo(line, err=True)
 
-    async def go() -> Audit:
-        async with open_client(where, SnapshotClient, desired=desired) as client:
-            assert isinstance(client, SnapshotClient)
-            read = await read_for_audit(client, desired)
-            known = {c.uid for c in desired.customers} | {c.uid for c in read.companies if c.uid}
-            unknown = options.targets - known
-            if unknown:
-                fail(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
-            healths = None
-            if health:
-                from reconcile.audit.health_read import read_audit_health
-
-                read, healths = await read_audit_health(client, desired, read, at_risk_after)
-            settings: tuple[SettingsChange, ...] = ()
-            if desired.environment is not None:
-                from reconcile.cli.account_settings import planned_settings
-
-                settings = await planned_settings(client, desired)
-            sent = client.requests_sent
-            if notify is not None:
-                await _notify(notify, client, desired, read)
-        requests = f"{sent} request{'s' if sent != 1 else ''}"
-        click.echo(
-            f"Reading Codat: {len(read.companies)} companies in the account ({requests})",
-            err=True,
-        )
-        rows.append(onboarding(desired, read.live))
-        return build_audit(
+    done = run(
+        audit_run(
+            where,
             desired,
-            read,
-            options=options,
+            options,
             fail_on=fail_on,
             stale_after=stale_after,
-            health=healths,
-            requests=sent,
-            settings=settings,
+            on_read=said,
+            notify=notify,
+            log=say,
+            reading=Reading(health=health, at_risk_after=at_risk_after),
         )
-
-    report = run(go())
+    )
+    report = done.report
     if earlier is not None:
         from reconcile.audit.since import mark_new
 
@@ -289,27 +241,10 @@ def audit(
     if fmt == "html":  # never a Link URL, whatever --link-urls says (it fills --json-out)
         from reconcile.render.audit_html import render_audit_html
 
-        click.echo(render_audit_html(report, rows[0] if rows else ()), nl=False)
+        click.echo(render_audit_html(report, done.onboarding), nl=False)
     else:
         click.echo(_render(report, fmt, shown, verbose), nl=False)
     sys.exit(EXIT_CHANGES if report.drift else EXIT_OK)
-
-
-async def _notify(
-    notify: Notifying, client: CodatClient, desired: DesiredState, read: AuditRead
-) -> None:
-    from reconcile.notify.once import notify_once, read_only_pass
-
-    def say(line: str) -> None:
-        click.echo(line, err=True)
-
-    result = read_only_pass(desired, read.live, read.now)
-    try:
-        landed = await notify_once(notify.config, notify.store, client, desired, result, say)
-    finally:
-        notify.store.close()
-    if landed:
-        say(f"Notifications: {landed} sent")
 
 
 def _render(report: Audit, fmt: str, link_urls: bool, verbose: bool) -> str:

@@ -10,16 +10,11 @@ from pathlib import Path
 
 import click
 
-from reconcile.cli.common import (
-    EXIT_OK,
-    Where,
-    fail,
-    load_desired,
-    open_client,
-    run,
-    sandbox_options,
-)
-from reconcile.cli.exits import ExitOneOnUsageError
+from reconcile.cli.exits import EXIT_OK, ExitOneOnUsageError, fail
+from reconcile.cli.inputs import load_desired
+from reconcile.cli.options import sandbox_options
+from reconcile.cli.runner import run
+from reconcile.runs.connect import Where
 
 OWNER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -61,9 +56,8 @@ def export(
     where: Where,
 ) -> None:
     """Write a desired-state file from live Codat (review it, commit it, plan)."""
-    from reconcile.codat.readonly import ReadOnlyClient
-    from reconcile.export import export_text, read_for_export, summary_by_kind
-    from reconcile.export_notes import Warned
+    from reconcile.export import summary_by_kind
+    from reconcile.runs.export import export as export_run
 
     if not OWNER_PATTERN.fullmatch(owner):
         fail(
@@ -79,13 +73,8 @@ def export(
             )
         desired = load_desired(environments_from, where)
 
-    async def go() -> tuple[str, list[Warned], int, int]:
-        async with open_client(where, ReadOnlyClient, desired=desired) as client:
-            selection, configs = await read_for_export(client, owner, adopt=adopt)
-            text, warnings = export_text(owner, selection, configs, adopt=adopt)
-            return text, warnings, len(selection.entries), client.requests_sent
-
-    text, warnings, customers, requests = run(go())
+    done = run(export_run(where, owner, adopt=adopt, desired=desired))
+    text, warnings, customers, requests = done.text, done.warnings, done.customers, done.requests
     if verbose:
         for warning in warnings:
             click.echo(f"Warning: {warning}", err=True)

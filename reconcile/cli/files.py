@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reconcile.cli.common import load_desired, paths_argument
+from reconcile.cli.inputs import load_desired
+from reconcile.cli.options import paths_argument
 
 if TYPE_CHECKING:
     pass

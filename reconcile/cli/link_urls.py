@@ -1,5 +1,5 @@
-"""`--link-urls` and `--link-urls-out`: where Link URLs may go (apply and converge declare them
-here, once).
+"""`--link-urls` and `--link-urls-out`: where Link URLs may go (the options are declared once,
+in `reconcile.cli.options`).
 
 Anyone who opens a Link URL can link an accounting platform to that company, and the id of a
 company awaiting authorization is one (Codat's company `redirect`). Standard output is often a
@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import Any, TextIO
 
 import click
 
@@ -23,33 +22,11 @@ from reconcile.cli.exits import fail
 from reconcile.cli.private_files import write_private
 from reconcile.escape import text
 
-if TYPE_CHECKING:
-    from reconcile.plans import Plan
-
-F = TypeVar("F", bound=Callable[..., Any])
-
 NOT_A_TERMINAL = (
     "--link-urls prints Link URLs, and standard output is not a terminal (a CI log or a file "
     "others may read; anyone who opens a Link URL can authorize that company): nothing was "
     "done. Write them to a file only you can read with {file_option}, or run on a terminal."
 )
-
-
-def link_url_options(command: F) -> F:
-    """The two options, as `link_urls: bool` and `link_urls_out: Path | None`."""
-    command = click.option(
-        "--link-urls-out",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Write the customers awaiting authorization with their Link URLs and company ids "
-        "to FILE (JSON, mode 0600), for the operator to send.",
-    )(command)
-    return click.option(
-        "--link-urls",
-        is_flag=True,
-        help="Show Link URLs and company ids on standard output, which must be a terminal. "
-        "Anyone who opens one can authorize that company: never post them to a pull request, "
-        "an issue or a CI log.",
-    )(command)
 
 
 def check_link_urls(
@@ -89,11 +66,3 @@ def _is_terminal(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
-
-
-def without_link_urls(plan: Plan) -> Plan:
-    """The plan with its notes' Link URLs left out: what `plan --format json` prints unless
-    asked, and all a saved plan (a CI artifact) ever holds. Applying needs none of them."""
-    if not any(n.link_url for n in plan.notes):
-        return plan
-    return replace(plan, notes=tuple(replace(n, link_url=None) for n in plan.notes))

@@ -8,23 +8,18 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reconcile.cli.common import (
-    EXIT_CHANGES,
-    EXIT_ERROR,
-    EXIT_OK,
-    Where,
-    fail,
+from reconcile.cli.exits import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, fail
+from reconcile.cli.inputs import load_desired
+from reconcile.cli.link_urls import check_link_urls
+from reconcile.cli.options import (
     format_option,
     full_plan_hint_option,
-    load_desired,
-    open_client,
+    link_urls_option,
     paths_argument,
-    plan_against,
     plan_options,
-    run,
     sandbox_options,
 )
-from reconcile.cli.link_urls import check_link_urls, without_link_urls
+from reconcile.cli.reading import say_read, say_reading
 from reconcile.cli.review import (
     base_option,
     block_on_new_refusals,
@@ -33,11 +28,11 @@ from reconcile.cli.review import (
     had_config_before,
     the_review,
 )
+from reconcile.cli.runner import run
 
 if TYPE_CHECKING:
     from reconcile.planner import PlanOptions
-    from reconcile.plans import Plan
-    from reconcile.plans.settings import SettingsChange
+    from reconcile.runs.connect import Where
 
 
 @click.command()
@@ -45,7 +40,7 @@ if TYPE_CHECKING:
 @paths_argument
 @sandbox_options
 @plan_options
-@format_option
+@format_option()
 @full_plan_hint_option
 @click.option(
     "--detailed-exitcode",
@@ -65,12 +60,10 @@ if TYPE_CHECKING:
     metavar="DURATION",
     help="With --out: how long the saved plan may be applied (e.g. 7d, 36h, 90m).",
 )
-@click.option(
-    "--link-urls",
-    is_flag=True,
-    help="Show the Link URLs (and company ids) of customers awaiting authorization, on a "
+@link_urls_option(
+    "Show the Link URLs (and company ids) of customers awaiting authorization, on a "
     "terminal only (left out by default, and never saved with --out: anyone who opens one can "
-    "authorize that company; never post them to a pull request or a CI log).",
+    "authorize that company; never post them to a pull request or a CI log)."
 )
 def plan(
     paths: tuple[Path, ...],
@@ -88,6 +81,7 @@ def plan(
     from reconcile.durations import parse_duration
     from reconcile.render.style import Style
     from reconcile.render.text import render_plan
+    from reconcile.runs.plan import without_link_urls
 
     check_link_urls(link_urls)
     try:
@@ -110,27 +104,26 @@ def plan(
             existed=existed_before(base, desired),
             had_config=had_config_before(base, desired),
         )
+    from reconcile.runs.plan import plan as plan_run
 
-    settings: list[SettingsChange] = []
+    say_reading(desired)
+    made = run(
+        plan_run(
+            where,
+            desired,
+            options,
+            on_read=say_read,
+            allow_unsafe=True,  # the whole plan is shown, then why it is refused
+            save_for=valid_for if out is not None else None,
+        )
+    )
+    the_plan = made.plan if link_urls else without_link_urls(made.plan)
+    if out is not None and the_plan.unsafe:
+        click.echo(f"The plan is refused as a whole; nothing was saved to {out}.", err=True)
+    elif out is not None and made.saved is not None:
+        from reconcile.cli.saved_plans import write_saved
 
-    async def go() -> Plan:
-        async with open_client(where, desired=desired) as client:
-            made = await plan_against(client, desired, options, allow_unsafe=True)
-            if desired.environment is not None:
-                from reconcile.cli.account_settings import planned_settings
-
-                settings.extend(await planned_settings(client, desired))
-            if out is not None and made.unsafe:
-                click.echo(f"The plan is refused as a whole; nothing was saved to {out}.", err=True)
-            elif out is not None:
-                from reconcile.cli.saved_plans import save_plan
-
-                await save_plan(client, without_link_urls(made), desired, out, where, valid_for)
-            return made
-
-    the_plan = run(go())
-    if not link_urls:
-        the_plan = without_link_urls(the_plan)
+        write_saved(made.saved, out)
     if fmt == "json":
         from reconcile.render.plan_json import render_plan_json
 
@@ -147,6 +140,7 @@ def plan(
     else:
         shown = render_plan(the_plan, Style.for_stream(sys.stdout), link_urls=link_urls)
         click.echo(shown, nl=False)
+    settings = made.settings
     if settings and fmt != "json":
         from reconcile.render.settings import render_settings
 

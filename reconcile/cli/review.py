@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reconcile.cli.common import EXIT_ERROR
+from reconcile.cli.exits import EXIT_ERROR
 
 if TYPE_CHECKING:
     from reconcile.desired import InvalidInput

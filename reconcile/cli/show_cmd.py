@@ -7,12 +7,13 @@ from pathlib import Path
 
 import click
 
-from reconcile.cli.common import fail, format_option, full_plan_hint_option
+from reconcile.cli.exits import fail
+from reconcile.cli.options import format_option, full_plan_hint_option
 
 
 @click.command()
 @click.argument("planfile", type=click.Path(dir_okay=False, path_type=Path))
-@format_option
+@format_option()
 @full_plan_hint_option
 def show(planfile: Path, fmt: str, full_plan_hint: str | None) -> None:
     """Render a saved plan (from `plan --out`) without network access or the API key.

@@ -383,6 +383,11 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
                 raise WrongAccount(shorten(got), shorten(expected), self.settings.account_label)
             self._account_confirmed = True
 
+    @property
+    def account_confirmed(self) -> bool:
+        """The key's account was checked against `expected_account` (or none is expected)."""
+        return self._account_confirmed
+
     async def get_profile(self) -> Profile:
         """The Codat account this key belongs to (`GET /profile`)."""
         path = paths.profile()

@@ -14,16 +14,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from reconcile.codat import CodatClient
 from reconcile.converge.classify import Classified, classify
-from reconcile.converge.read import read_companies
 from reconcile.executor import ApplyResult, Progress, Stopper, execute
 from reconcile.executor.outcome import Outcome
-from reconcile.live import read_live
+from reconcile.facts.few import read_few
+from reconcile.facts.fleet import read_live
 from reconcile.model import AUTO_REFRESH_DATA, DesiredState, LiveState
 from reconcile.planner import PlanOptions, make_plan
 from reconcile.plans import Plan
+
+if TYPE_CHECKING:
+    from reconcile.codat import CodatClient
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ async def run_pass(
         live = await read_live(client, desired, options.targets)
         targets = options.targets
     else:
-        live, targets = await read_companies(client, desired, scope)
+        live, targets = await read_few(client, desired, scope)
         if options.targets:
             targets &= options.targets
     now = client.server_time or datetime.now(UTC)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconcile.codat.answers import parse_expense_config
 from reconcile.executor.connections import CreatesConnection
 from reconcile.executor.context import Context, Done
 from reconcile.executor.handler import CONFIRMED, Handler
-from reconcile.live import config_from_wire
 from reconcile.model import Connection, Status
 from reconcile.plans import Action, Kind
 
@@ -53,4 +53,4 @@ class RefreshData(Handler):
 
 async def _matches(ctx: Context, action: Action, company_id: str) -> bool:
     live = await ctx.expense_config(company_id)
-    return live is not None and live == config_from_wire(action.after)
+    return live is not None and live == parse_expense_config(action.after, "an expense config")

@@ -1,7 +1,7 @@
 """Plain typed data shared by every layer: platforms, desired customers, live companies.
 
 Nothing here does I/O. Desired objects come from `reconcile.desired`, live objects from
-`reconcile.live`; the planner compares the two. Each concern has its own module (`tags`,
+`reconcile.facts`; the planner compares the two. Each concern has its own module (`tags`,
 `platforms`, `desired`, `live`, `who`); this package re-exports them so the rest of the code
 base imports from `reconcile.model`.
 """

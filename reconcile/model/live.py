@@ -1,6 +1,6 @@
 """The live state: what Codat holds (companies, connections, configs, mapping options).
 
-Read through `reconcile.live`; nothing here does I/O.
+Read through `reconcile.facts`; nothing here does I/O.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import socket
 from collections.abc import Callable, Iterator
@@ -19,12 +18,10 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from reconcile.executor import Stop
-from reconcile.executor.outcome import StopReason
+from reconcile.runs.signals import EXIT_TERMINATED, on_signals, stopped_code
 from reconcile.watch.guard import AcceptErrors, ConnectionGuard, accept_batch
 from reconcile.watch.scheduler import Scheduler
 
-EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
-EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
 EXIT_ERROR = 1
 
 
@@ -95,41 +92,20 @@ async def serve(
         restore_errors()
     if failed:
         return EXIT_ERROR
-    stop = scheduler.stop_reason
-    if stop is not None and stop.reason == "interrupt":
-        return EXIT_INTERRUPTED
-    return EXIT_TERMINATED
+    return stopped_code(scheduler.stop_reason) or EXIT_TERMINATED
 
 
 def _install_signals(scheduler: Scheduler, log: Callable[[str], None]) -> Callable[[], None]:
-    loop = asyncio.get_running_loop()
-    received: list[int] = []
-
-    def stop(signum: int) -> None:
-        received.append(signum)
-        if len(received) > 1:
-            log("Exiting at once; requests in flight may have landed (the next pass checks).")
-            os._exit(EXIT_INTERRUPTED if signum == signal.SIGINT else EXIT_TERMINATED)
+    def first(signum: int) -> None:
         name = "SIGINT" if signum == signal.SIGINT else "SIGTERM"
         log(f"{name}: starting nothing new; the pass in flight finishes what it sent.")
-        reason: StopReason = "interrupt" if signum == signal.SIGINT else "terminate"
-        scheduler.stop(Stop(reason, "interrupted" if reason == "interrupt" else "terminated"))
 
-    handlers: dict[int, Callable[[], None]] = {
-        signal.SIGINT: lambda: stop(signal.SIGINT),
-        signal.SIGTERM: lambda: stop(signal.SIGTERM),
-        signal.SIGHUP: lambda: scheduler.reload("SIGHUP", full_pass=True),
-    }
-    installed = []
-    for signum, handler in handlers.items():
-        try:
-            loop.add_signal_handler(signum, handler)
-            installed.append(signum)
-        except (NotImplementedError, RuntimeError):
-            pass
+    def at_once(signum: int) -> None:
+        log("Exiting at once; requests in flight may have landed (the next pass checks).")
 
-    def restore() -> None:
-        for signum in installed:
-            loop.remove_signal_handler(signum)
-
-    return restore
+    return on_signals(
+        scheduler.stop,
+        first=first,
+        at_once=at_once,
+        others={signal.SIGHUP: lambda: scheduler.reload("SIGHUP", full_pass=True)},
+    )

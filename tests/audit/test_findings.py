@@ -8,8 +8,8 @@ import pytest
 
 from reconcile.audit import Audit, FindingKind, build_audit
 from reconcile.audit.findings import audit_findings, codat_name_key
-from reconcile.audit.read import AuditRead
 from reconcile.durations import format_duration, parse_duration
+from reconcile.facts.snapshot import AuditRead
 from reconcile.model import (
     Company,
     ConnectionError_,

@@ -6,9 +6,9 @@ import asyncio
 
 import httpx
 
-from reconcile.audit.read import SnapshotClient, read_for_audit
 from reconcile.codat import ClientSettings
-from reconcile.live import read_uid_holders
+from reconcile.facts.holders import read_uid_holders
+from reconcile.facts.snapshot import SnapshotClient, read_for_audit
 from reconcile.model import Customer, DesiredState
 
 

@@ -17,8 +17,8 @@ import subprocess
 import termios
 from pathlib import Path
 
-from reconcile.cli.apply_cmd import apply_plan
-from reconcile.live import read_live
+from reconcile.cli.apply_cmd import applier
+from reconcile.facts.fleet import read_live
 from reconcile.planner import make_plan
 from reconcile.render.style import Style
 from tests.executor.helpers import (
@@ -83,16 +83,14 @@ def test_failures_and_skips_are_summarized_with_codats_correlation_id(tmp_path: 
                 victim = next(ch.company_id for ch in plan.changes if ch.uid == "cus-0001")
                 assert victim is not None
                 await c.request("DELETE", f"/companies/{victim}")
-                code = await apply_plan(
-                    plan,
-                    c,
+                code = await applier(
                     parallelism=2,
                     fail_fast=False,
                     fmt="text",
                     style=Style(),
                     out=out,
                     err=err,
-                )
+                )(plan, c)
             return code, out.getvalue(), err.getvalue()
 
         code, out, err = asyncio.run(plan_delete_apply())
@@ -200,9 +198,7 @@ def test_a_heartbeat_while_nothing_finishes(tmp_path: Path) -> None:
             err = io.StringIO()
             async with client(url) as c:
                 plan = make_plan(state, await read_live(c, state))
-                code = await apply_plan(
-                    plan,
-                    c,
+                code = await applier(
                     parallelism=1,
                     fail_fast=False,
                     fmt="text",
@@ -210,7 +206,7 @@ def test_a_heartbeat_while_nothing_finishes(tmp_path: Path) -> None:
                     heartbeat=0.5,
                     out=io.StringIO(),
                     err=err,
-                )
+                )(plan, c)
             assert code == 0
             return err.getvalue()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconcile.executor import ApplyResult, execute
-from reconcile.live import read_live
+from reconcile.facts.fleet import read_live
 from reconcile.model import Customer, DesiredState, LiveState
 from reconcile.planner import make_plan
 from reconcile.plans import Plan

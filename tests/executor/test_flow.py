@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reconcile.executor import ApplyResult, Outcome, execute
-from reconcile.live import read_live
+from reconcile.facts.fleet import read_live
 from reconcile.model import DesiredState
 from reconcile.planner import make_plan
 from reconcile.plans import Action

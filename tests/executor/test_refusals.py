@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from reconcile.executor import ApplyResult, execute
-from reconcile.live import read_live
+from reconcile.facts.fleet import read_live
 from reconcile.model import Customer, DesiredState, ExpenseConfig
 from reconcile.planner import make_plan
 from tests.executor.helpers import OWNER, Answer, client, desired, in_process

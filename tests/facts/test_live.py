@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from reconcile.codat import ClientSettings, CodatClient
-from reconcile.live import read_live
+from reconcile.facts.fleet import read_live
 from reconcile.model import OWNER_TAG, UID_TAG, Customer, DesiredState
 from reconcile.sandbox.app import create_app
 from reconcile.sandbox.options import SandboxOptions

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from reconcile.codat import ClientSettings, CodatClient
 from reconcile.executor import execute
-from reconcile.live import read_live
+from reconcile.facts.fleet import read_live
 from reconcile.model import OWNER_TAG, PLATFORMS, UID_TAG, Customer, DesiredState, LiveState
 from reconcile.planner import PlanOptions, make_plan
 from reconcile.plans import Kind

@@ -17,7 +17,8 @@ from reconcile.codat import ClientSettings
 from reconcile.codat.readonly import ReadOnlyClient
 from reconcile.desired import load
 from reconcile.desired.dump import quote
-from reconcile.export import export_text, read_for_export, select, slug, unique_uid
+from reconcile.export import export_text, select, slug, unique_uid
+from reconcile.facts.export import read_for_export
 from reconcile.model import Company, DesiredState, ExpenseConfig
 from tests.support.numbered import cid, company, conn
 

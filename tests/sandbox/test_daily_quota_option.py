@@ -80,7 +80,7 @@ def test_a_bad_value_names_the_variable(tmp_path: Path, value: str) -> None:
 
 def test_open_client_reads_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The wiring in the CLI's `open_client` (what `--sandbox` uses)."""
-    from reconcile.cli.common import Where, open_client
+    from reconcile.runs.connect import Where, open_client
 
     async def first_answer() -> httpx.Response:
         async with open_client(Where(True, tmp_path / "s.db")) as client:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from reconcile.audit.read import AuditRead, SnapshotClient
 from reconcile.facts.health import linked_accounting, read_health, read_sync_schedules
+from reconcile.facts.snapshot import AuditRead, SnapshotClient
 from reconcile.health import DEFAULT_AT_RISK_AFTER, HealthOptions, assess, refresh_due
 from reconcile.health.model import Health
 from reconcile.model import AUTO_REFRESH_DATA, DesiredState

@@ -9,14 +9,14 @@ the config can be applied). A handful of requests, whatever the fleet's size.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
 
 from reconcile.codat import CodatClient, CodatHTTPError
-from reconcile.live import _read_configs, _read_mapping_options
+from reconcile.facts.configs import read_configs, read_mapping_options
+from reconcile.facts.fleet import live_state, read_time
 from reconcile.model import UID_TAG, Company, DesiredState, LiveState
 
 
-async def read_companies(
+async def read_few(
     client: CodatClient, desired: DesiredState, company_ids: Iterable[str]
 ) -> tuple[LiveState, frozenset[str]]:
     """The live state of just these companies (and any other carrying the same uid), and the
@@ -52,21 +52,19 @@ async def read_companies(
             else:
                 holders.setdefault(company.uid, []).append(twin)
     read = list(companies.values())
-    server_time = client.server_time or datetime.now(UTC)
-    configs, warnings = await _read_configs(client, desired, read)
-    options, option_warnings = await _read_mapping_options(client, desired, read, configs)
-    reset = client.rate_limit_reset
-    live = LiveState(
-        owner=owner,
-        companies=tuple(read),
-        expense_configs=configs,
-        requests=client.requests_sent - sent_before,
-        read_at=(server_time - timedelta(seconds=1)).isoformat(),
-        warnings=tuple(warnings + option_warnings),
-        uid_holders={uid: tuple(found) for uid, found in holders.items()},
-        mapping_options=options,
-        rate_limit_remaining=client.rate_limit_remaining,
-        rate_limit_limit=client.rate_limit_limit,
-        rate_limit_reset=reset.isoformat() if reset else None,
+    read_at = read_time(client)
+    configs, warnings = await read_configs(client, desired, read)
+    options, option_warnings = await read_mapping_options(client, desired, read, configs)
+    found = {uid: tuple(twins) for uid, twins in holders.items()}
+    live = live_state(
+        client,
+        owner,
+        read,
+        configs,
+        options,
+        found,
+        warnings + option_warnings,
+        sent_before=sent_before,
+        read_at=read_at,
     )
     return live, frozenset(uids)

@@ -99,7 +99,7 @@ class AuditRead:
 
 
 async def read_for_audit(client: SnapshotClient, desired: DesiredState) -> AuditRead:
-    from reconcile.live import read_live
+    from reconcile.facts.fleet import read_live
 
     before = client.requests_sent
     companies = await client.snapshot()

@@ -1,0 +1,209 @@
+"""Every option more than one command takes, declared once: the commands only pick them.
+
+`--sandbox`/`--env`/`--timeout`/`--allow-base-url` become one `where: Where`; the planner's
+flags one `options: PlanOptions`. Options whose words differ per command (`--format`'s choices,
+`--link-urls`' warning) are made by one function each, with the command's help.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconcile.runs.connect import DEFAULT_SANDBOX_DB, DEFAULT_TIMEOUT, Where
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+
+full_plan_hint_option = click.option(
+    "--full-plan-hint",
+    metavar="TEXT",
+    help="markdown: where readers find the whole plan when the comment leaves customers out "
+    "(e.g. 'the saved plan, in this run's artifacts').",
+)
+
+MARKDOWN_HELP = "markdown: a pull-request (or issue) comment, at most 65,000 characters."
+format_choices = ("text", "json", "markdown")
+
+
+def format_option(*choices: str, help: str = MARKDOWN_HELP) -> Decorator:
+    """`--format` (into `fmt`), text by default; `choices` default to text, json, markdown."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices or format_choices)),
+        default="text",
+        show_default=True,
+        help=help,
+    )
+
+
+def link_urls_option(help: str) -> Decorator:
+    """`--link-urls`: show the Link URLs of customers awaiting authorization (left out by
+    default: anyone who opens one can authorize that company; printed on a terminal only,
+    `reconcile.cli.link_urls`)."""
+    return click.option("--link-urls", is_flag=True, help=help)
+
+
+def link_url_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--link-urls` and `--link-urls-out`, as `link_urls: bool` and `link_urls_out: Path |
+    None` (apply and converge)."""
+    command = click.option(
+        "--link-urls-out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the customers awaiting authorization with their Link URLs and company ids "
+        "to FILE (JSON, mode 0600), for the operator to send.",
+    )(command)
+    return link_urls_option(
+        "Show Link URLs and company ids on standard output, which must be a terminal. "
+        "Anyone who opens one can authorize that company: never post them to a pull request, "
+        "an issue or a CI log."
+    )(command)
+
+
+NOTIFY_HELP = (
+    "The notifications file (the deployment's): tell the partner's app and the team what "
+    "changed since the last run. Its state is kept in --state-dir (keep it between CI runs)."
+)
+
+
+def notify_option(help: str = NOTIFY_HELP) -> Decorator:
+    """`--notify FILE` (into `notify_file`): the deployment's notifications file."""
+    return click.option(
+        "--notify", "notify_file", type=click.Path(path_type=Path), metavar="FILE", help=help
+    )
+
+
+def state_dir_option(help: str) -> Decorator:
+    return click.option(
+        "--state-dir",
+        default=".reconcile",
+        show_default=True,
+        type=click.Path(path_type=Path),
+        help=help,
+    )
+
+
+def notify_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--notify FILE` and `--state-dir` of a CI run (converge, audit)."""
+    command = state_dir_option(
+        "Where --notify remembers what it told (so the next run repeats none)."
+    )(command)
+    return notify_option()(command)
+
+
+def parallelism_option(help: str) -> Decorator:
+    return click.option(
+        "--parallelism",
+        type=click.IntRange(1, 50),
+        default=10,
+        show_default=True,
+        help=help,
+    )
+
+
+def target_option(help: str) -> Decorator:
+    return click.option("--target", "targets", multiple=True, metavar="UID", help=help)
+
+
+def sandbox_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Adds --sandbox/--sandbox-db/--env/--timeout/--allow-base-url and hands the command one
+    `where: Where`."""
+    from reconcile.cli.trust_checks import allow_base_url_option, allowed_base_urls
+
+    @functools.wraps(fn)
+    def wrapper(
+        *args: Any,
+        sandbox: bool,
+        sandbox_db: Path | None,
+        env: str | None,
+        timeout: float,
+        allow_base_urls: tuple[str, ...],
+        **kwargs: Any,
+    ) -> Any:
+        where = Where(
+            sandbox or sandbox_db is not None,
+            sandbox_db,
+            env,
+            timeout or None,
+            allowed_base_urls(allow_base_urls),
+        )
+        return fn(*args, where=where, **kwargs)
+
+    wrapper = allow_base_url_option(wrapper)
+
+    wrapper = click.option(
+        "--timeout",
+        type=click.FloatRange(min=0),
+        default=DEFAULT_TIMEOUT,
+        show_default=True,
+        metavar="SECONDS",
+        help="Give up talking to Codat after this long in all (every request and retry), "
+        "however slowly it answers; 0: no deadline.",
+    )(wrapper)
+    wrapper = click.option(
+        "--env",
+        metavar="NAME",
+        help="The environment (Codat account) of the file to use; required when the file"
+        " declares environments.",
+    )(wrapper)
+    wrapper = click.option(
+        "--sandbox-db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Use the embedded sandbox with its state in FILE (implies --sandbox).",
+    )(wrapper)
+    return click.option(
+        "--sandbox",
+        is_flag=True,
+        help=f"Use the embedded sandbox instead of Codat (state in {DEFAULT_SANDBOX_DB}).",
+    )(wrapper)
+
+
+def plan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Adds the planner's flags and hands the command one `options: PlanOptions`."""
+
+    @functools.wraps(fn)
+    def wrapper(
+        *args: Any,
+        targets: tuple[str, ...],
+        max_destroy: int | None,
+        allow_empty: bool,
+        allow_delete: bool,
+        **kwargs: Any,
+    ) -> Any:
+        from reconcile.planner import PlanOptions  # imported by the commands that plan, only
+
+        options = PlanOptions(
+            allow_delete=allow_delete,
+            allow_empty=allow_empty,
+            max_destroy=max_destroy,
+            targets=frozenset(targets),
+        )
+        return fn(*args, options=options, **kwargs)
+
+    options: tuple[Decorator, ...] = (
+        click.option(
+            "--allow-delete", is_flag=True, help="Allow deleting companies marked state: deleted."
+        ),
+        click.option(
+            "--allow-empty",
+            is_flag=True,
+            help="Allow a file with no customers to offboard everything.",
+        ),
+        click.option(
+            "--max-destroy",
+            type=click.IntRange(min=0),
+            default=None,
+            help="Allow up to N unlinks/deletes beyond the safety threshold.",
+        ),
+        target_option("Only plan these customers (repeatable)."),
+    )
+    decorated: Callable[..., Any] = wrapper
+    for option in options:
+        decorated = option(decorated)
+    return decorated

@@ -1,0 +1,23 @@
+"""What a run says on stderr while it reads: the files, then Codat."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from reconcile.model import DesiredState, LiveState
+
+
+def say_reading(desired: DesiredState) -> None:
+    from reconcile.render.reading import files_line
+
+    click.echo(files_line(desired), err=True)
+
+
+def say_read(desired: DesiredState, live: LiveState) -> None:
+    from reconcile.render.reading import codat_line
+
+    managed = sum(1 for c in live.companies if c.owner == desired.owner)
+    click.echo(codat_line(managed, live.requests), err=True)

@@ -1,0 +1,121 @@
+"""The owner's fleet as a plan needs it: one read into one `LiveState`.
+
+A plan costs one request per 5,000 managed companies, plus one per company adopted with `id:`
+that is not yet tagged, plus one expense-config read per customer whose config can be applied,
+plus one mapping-options read per company whose config would change, with one supplier and one
+customer read by id where the config would change that id. Before the plan creates
+companies it looks for any company already carrying their `reconcile.uid` (see
+`reconcile.facts.holders`); in steady state (no creates) that costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+
+from reconcile.codat import CodatClient, CodatHTTPError
+from reconcile.facts.configs import read_configs, read_mapping_options
+from reconcile.facts.holders import read_uid_holders
+from reconcile.model import (
+    OWNER_TAG,
+    Company,
+    DesiredState,
+    ExpenseConfig,
+    LiveState,
+    MappingOptions,
+)
+
+
+def owner_filter(owner: str) -> str:
+    return f"{OWNER_TAG}={owner}"
+
+
+async def read_live(
+    client: CodatClient, desired: DesiredState, targets: frozenset[str] = frozenset()
+) -> LiveState:
+    """Everything the planner needs for `desired` (only the `targets` uids when given)."""
+    sent_before = client.requests_sent
+    adopted = [c.id for c in desired.customers if c.id]
+    companies, _, read_at = await read_owned(client, desired.owner, adopted)
+    managed_uids = {c.uid for c in companies if c.owner == desired.owner and c.uid}
+    creates = sorted(
+        c.uid
+        for c in desired.customers
+        if c.state == "present"
+        and c.id is None
+        and c.uid not in managed_uids
+        and (not targets or c.uid in targets)
+    )
+    holders = await read_uid_holders(client, desired.owner, creates, len(companies))
+    configs, warnings = await read_configs(client, desired, companies)
+    options, option_warnings = await read_mapping_options(client, desired, companies, configs)
+    return live_state(
+        client,
+        desired.owner,
+        companies,
+        configs,
+        options,
+        holders,
+        warnings + option_warnings,
+        sent_before=sent_before,
+        read_at=read_at,
+    )
+
+
+async def read_owned(
+    client: CodatClient, owner: str, ids: Sequence[str]
+) -> tuple[list[Company], list[str], str]:
+    """The owner's companies (one list read by the owner tag, one request per 5,000) plus
+    those of `ids` the list does not hold (adopted, not tagged yet: one read each), the ids
+    Codat no longer has (404), and Codat's clock at the list (`read_time`)."""
+    companies = list(await client.list_companies(tags=owner_filter(owner)))
+    read_at = read_time(client)
+    known = {c.id for c in companies}
+    gone: list[str] = []
+    for cid in ids:
+        if cid in known:
+            continue
+        try:
+            companies.append(await client.get_company(cid))
+            known.add(cid)
+        except CodatHTTPError as exc:
+            if exc.status != 404:
+                raise
+            gone.append(cid)
+    return companies, gone, read_at
+
+
+def live_state(
+    client: CodatClient,
+    owner: str,
+    companies: list[Company],
+    configs: Mapping[str, ExpenseConfig | None],
+    options: Mapping[str, MappingOptions],
+    holders: Mapping[str, tuple[Company, ...]],
+    warnings: list[str],
+    *,
+    sent_before: int,
+    read_at: str,
+) -> LiveState:
+    """What a read found, with what it cost and the quota it left (from the client)."""
+    reset = client.rate_limit_reset
+    return LiveState(
+        owner=owner,
+        companies=tuple(companies),
+        expense_configs=configs,
+        requests=client.requests_sent - sent_before,
+        read_at=read_at,
+        warnings=tuple(warnings),
+        uid_holders=holders,
+        mapping_options=options,
+        rate_limit_remaining=client.rate_limit_remaining,
+        rate_limit_limit=client.rate_limit_limit,
+        rate_limit_reset=reset.isoformat() if reset else None,
+    )
+
+
+def read_time(client: CodatClient) -> str:
+    """Codat's clock at the last answer, one second back: its Date header has whole seconds,
+    so "before the read" stays true."""
+    server_time = client.server_time or datetime.now(UTC)
+    return (server_time - timedelta(seconds=1)).isoformat()

@@ -1,0 +1,71 @@
+"""Companies outside the owner that carry the `reconcile.uid` of a customer a plan would create
+(identity is defended, not assumed): the cheaper of one filtered read per uid or one paged read
+of the whole account."""
+
+from __future__ import annotations
+
+from reconcile import paths
+from reconcile.codat import CodatClient
+from reconcile.codat.answers import parse_page
+from reconcile.codat.client import MAX_PAGE_SIZE
+from reconcile.codat.paging import read_all
+from reconcile.model import UID_TAG, Company
+
+
+async def read_uid_holders(
+    client: CodatClient, owner: str, uids: list[str], known: int
+) -> dict[str, tuple[Company, ...]]:
+    """Companies outside `owner`'s tag that carry one of `uids` as `reconcile.uid`.
+
+    Reads count against Codat's daily quota, so this takes the cheaper of two ways: one
+    filtered read per uid (`tags=reconcile.uid=U`) when the uids are few, or one paged read of
+    every company in the account (5,000 a page) when they are many. `known` (companies already
+    read) is a lower bound of the account's size; when that cannot decide, the first page of
+    the whole account is read and tells its size, and the rest goes the cheaper way: at most
+    one request more than the cheaper of the two.
+    """
+    if not uids:
+        return {}
+    if len(uids) <= max(1, _pages(known)):
+        return await _filtered(client, owner, uids)
+    first = await client.request_json(
+        "GET", paths.companies(), params={"page": 1, "pageSize": MAX_PAGE_SIZE}
+    )
+    _, total = parse_page(first, "GET /companies")
+    if len(uids) <= _pages(total) - 1:
+        return await _filtered(client, owner, uids)
+    pages: dict[int, object] = {1: first}
+
+    async def fetch(page: int) -> object:
+        if page in pages:
+            return pages.pop(page)
+        return await client.request_json(
+            "GET", paths.companies(), params={"page": page, "pageSize": MAX_PAGE_SIZE}
+        )
+
+    wanted = set(uids)
+    found: dict[str, list[Company]] = {}
+    limit = client.settings.max_listed_companies
+    for company in await read_all(fetch, MAX_PAGE_SIZE, max_companies=limit):
+        if company.uid in wanted and company.owner != owner:
+            found.setdefault(company.uid, []).append(company)
+    return {uid: tuple(c) for uid, c in found.items()}
+
+
+def _pages(companies: int) -> int:
+    return -(-companies // MAX_PAGE_SIZE)
+
+
+async def _filtered(
+    client: CodatClient, owner: str, uids: list[str]
+) -> dict[str, tuple[Company, ...]]:
+    found: dict[str, tuple[Company, ...]] = {}
+    for uid in uids:
+        holders = tuple(
+            company
+            for company in await client.list_companies(tags=f"{UID_TAG}={uid}")
+            if company.uid == uid and company.owner != owner
+        )
+        if holders:
+            found[uid] = holders
+    return found

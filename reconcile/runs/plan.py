@@ -1,0 +1,122 @@
+"""The plan run: read Codat once (`reconcile.facts.fleet`), plan, and carry what was read.
+
+`PlanRun` is what `plan` and `apply` show, what `plan --out` records (from the same read:
+nothing is read twice) and what `plan --env all` sums up per environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from reconcile.runs.errors import RunError
+
+if TYPE_CHECKING:
+    from reconcile.codat import CodatClient
+    from reconcile.model import DesiredState, LiveState
+    from reconcile.planner import PlanOptions
+    from reconcile.plans import Plan
+    from reconcile.plans.settings import SettingsChange
+    from reconcile.runs.connect import Where
+    from reconcile.runs.saved_out import SavedRecord
+
+# Called once Codat was read (the command line says what it read, before it plans).
+OnRead = Callable[["DesiredState", "LiveState"], None]
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    """A plan and what it was made from: the desired state and Codat as it was read."""
+
+    desired: DesiredState
+    live: LiveState
+    plan: Plan
+    saved: SavedRecord | None = None  # `plan --out`: the signed document, from this read
+    # The account settings' changes of the run's environment (`plan` and `apply` only)
+    settings: tuple[SettingsChange, ...] = ()
+
+    @property
+    def managed(self) -> int:
+        return sum(1 for c in self.live.companies if c.owner == self.desired.owner)
+
+
+async def plan_run(
+    client: CodatClient,
+    desired: DesiredState,
+    options: PlanOptions,
+    *,
+    on_read: OnRead | None = None,
+) -> PlanRun:
+    """Read live Codat and plan. `--target` naming a customer neither the files nor Codat
+    know is a `RunError` (after `on_read`)."""
+    from reconcile.facts.fleet import read_live
+    from reconcile.planner import make_plan
+
+    live = await read_live(client, desired, options.targets)
+    if on_read is not None:
+        on_read(desired, live)
+    known = {c.uid for c in desired.customers} | {c.uid for c in live.companies if c.uid}
+    unknown = options.targets - known
+    if unknown:
+        raise RunError(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
+    return PlanRun(desired, live, make_plan(desired, live, options))
+
+
+async def with_settings(client: CodatClient, run: PlanRun) -> PlanRun:
+    """The run with the account settings' changes of its environment (two requests, only when
+    the environment names `settings:`; none without an environment)."""
+    if run.desired.environment is None:
+        return run
+    from dataclasses import replace
+
+    from reconcile.runs.settings import planned_settings
+
+    return replace(run, settings=await planned_settings(client, run.desired))
+
+
+def without_link_urls(plan: Plan) -> Plan:
+    """The plan with its notes' Link URLs left out: what `plan` shows unless asked, and all a
+    saved plan (a CI artifact) ever holds. Applying needs none of them."""
+    from dataclasses import replace
+
+    if not any(n.link_url for n in plan.notes):
+        return plan
+    return replace(plan, notes=tuple(replace(n, link_url=None) for n in plan.notes))
+
+
+def refuse_unsafe(run: PlanRun) -> PlanRun:
+    """A plan refused as a whole ends the run with the reason."""
+    if run.plan.unsafe:
+        raise RunError(f"plan refused: {run.plan.unsafe}")
+    return run
+
+
+async def plan(
+    where: Where,
+    desired: DesiredState,
+    options: PlanOptions,
+    *,
+    on_read: OnRead | None = None,
+    allow_unsafe: bool = False,
+    save_for: timedelta | None = None,
+) -> PlanRun:
+    """`reconcile plan`: the plan run against `where`; with `save_for`, also the signed saved
+    plan valid that long (`PlanRun.saved`), recorded from the same read, without Link URLs;
+    with an environment, the account settings' changes too (`PlanRun.settings`).
+    A plan refused as a whole ends the run unless `allow_unsafe` (it is then never saved)."""
+    from reconcile.runs.connect import open_client
+
+    async with open_client(where, desired=desired) as client:
+        run = await with_settings(client, await plan_run(client, desired, options, on_read=on_read))
+        if not allow_unsafe:
+            refuse_unsafe(run)
+        if save_for is None or run.plan.unsafe:
+            return run
+        from dataclasses import replace
+
+        from reconcile.runs.saved_out import record
+
+        bare = replace(run, plan=without_link_urls(run.plan))
+        return replace(run, saved=await record(client, bare, where, save_for))
