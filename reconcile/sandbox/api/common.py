@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from reconcile.sandbox.errors import QUERY_SERVICE, ApiError
 from reconcile.sandbox.store.filters import FilterError, Ordering, Query, parse_order, parse_query
+from reconcile.sandbox.store.sql import NotFound
 from reconcile.sandbox.store.store import Store
 from reconcile.sandbox.store.unit import current_unit
 
@@ -92,6 +93,17 @@ def paging(request: Request) -> tuple[int, int]:
 
 def company_not_found(company_id: str) -> ApiError:
     return ApiError(404, f"Company {company_id} not found.")
+
+
+async def call_on_company(
+    company_id: str, function: Callable[..., T], *args: Any, **kwargs: Any
+) -> T:
+    """`call` a store method that raises `NotFound` when the company `company_id` does not
+    exist, which is Codat's 404 for the company."""
+    try:
+        return await call(function, *args, **kwargs)
+    except NotFound:
+        raise company_not_found(company_id) from None
 
 
 def malformed(text: str) -> ApiError:

@@ -42,7 +42,6 @@ from reconcile.sandbox.store.sql import (
     UNSET,
     Conflict,
     NotFound,
-    StoreError,
     UnknownPlatform,
     Unset,
     Wire,
@@ -53,19 +52,6 @@ from reconcile.sandbox.store.sql import (
     redirect_url,
     where_sql,
 )
-
-__all__ = [
-    "COMPANY_FIELDS",
-    "CONNECTION_FIELDS",
-    "DEFAULT_BASE_URL",
-    "UNSET",
-    "Conflict",
-    "NotFound",
-    "Store",
-    "StoreError",
-    "UnknownPlatform",
-    "Wire",
-]
 
 
 class Store(ErrorsAndConfigs, DatasetStore):
