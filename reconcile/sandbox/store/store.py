@@ -146,15 +146,13 @@ class Store(ErrorsAndConfigs, DatasetStore):
         order: Ordering | None = None,
     ) -> tuple[list[Wire], int]:
         """One page of companies (with their connections) and the total that match."""
-        where, params = where_sql(COMPANY_FIELDS, query, tags)
+        where = where_sql(COMPANY_FIELDS, query, tags)
+        ordered = order_sql(COMPANY_FIELDS, order, "c.seq")
         with self._read() as conn:
-            total = conn.execute(f"SELECT COUNT(*) FROM companies c{where}", params).fetchone()[0]
-            rows = conn.execute(
-                f"SELECT {COMPANY_COLUMNS} FROM companies c{where}"
-                f"{order_sql(COMPANY_FIELDS, order, 'c.seq')} LIMIT ? OFFSET ?",
-                [*params, page_size, (page - 1) * page_size],
-            ).fetchall()
-            return self._companies_with_connections(conn, rows), int(total)
+            rows, total = self._page(
+                conn, COMPANY_COLUMNS, "companies c", where, ordered, page, page_size
+            )
+            return self._companies_with_connections(conn, rows), total
 
     def update_company(
         self,
@@ -300,17 +298,15 @@ class Store(ErrorsAndConfigs, DatasetStore):
         where, params = where_sql(CONNECTION_FIELDS, query)
         where = (where + " AND" if where else " WHERE") + " company_id = ?"
         params.append(company_id)
+        ordered = order_sql(CONNECTION_FIELDS, order, "seq")
         with self._read() as conn:
             if not self._company_exists(conn, company_id):
                 raise NotFound(f"company {company_id}")
-            total = conn.execute(f"SELECT COUNT(*) FROM connections{where}", params).fetchone()[0]
-            rows = conn.execute(
-                f"SELECT {CONNECTION_COLUMNS} FROM connections{where}"
-                f"{order_sql(CONNECTION_FIELDS, order, 'seq')} LIMIT ? OFFSET ?",
-                [*params, page_size, (page - 1) * page_size],
-            ).fetchall()
+            rows, total = self._page(
+                conn, CONNECTION_COLUMNS, "connections", (where, params), ordered, page, page_size
+            )
             found = [connection_wire(row, self.omit_integration_key) for row in rows]
-            return self._with_errors(conn, found), int(total)
+            return self._with_errors(conn, found), total
 
     def set_connection_status(self, company_id: str, connection_id: str, status: str) -> Wire:
         """Set any status (the customer's side: Link page, authorize, deauthorize)."""
