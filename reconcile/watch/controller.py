@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 
 from reconcile.executor import Stop
 from reconcile.executor.outcome import StopReason
+from reconcile.loopback import listening_socket as listening_socket  # for `reconcile watch`
 from reconcile.watch.guard import AcceptErrors, ConnectionGuard, accept_batch
 from reconcile.watch.scheduler import Scheduler
 
@@ -32,19 +33,6 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:  # the watch installs its own
         yield
-
-
-def listening_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.listen(1024)
-    return sock
 
 
 async def serve(
