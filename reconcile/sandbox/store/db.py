@@ -19,6 +19,7 @@ from reconcile.sandbox.store.sql import (
     CONNECTION_COLUMNS,
     ERROR_COLUMNS,
     SCHEMA,
+    NotFound,
     Wire,
     company_wire,
     connection_wire,
@@ -173,6 +174,15 @@ class StoreDB:
     ) -> list[Wire]:
         rows = conn.execute(f"SELECT {COMPANY_COLUMNS} FROM companies c{where}", params).fetchall()
         return self._companies_with_connections(conn, rows)
+
+    @contextmanager
+    def _on_company(self, company_id: str, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """A transaction (a write one unless `write` is False) on a company that exists;
+        `NotFound` when it does not."""
+        with self._write() if write else self._read() as conn:
+            if not self._company_exists(conn, company_id):
+                raise NotFound(f"company {company_id}")
+            yield conn
 
     # ------------------------------------------------------------------ shared reads
 

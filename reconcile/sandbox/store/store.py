@@ -163,9 +163,7 @@ class Store(ErrorsAndConfigs, DatasetStore):
         tags: Mapping[str, str] | Unset = UNSET,
     ) -> Wire:
         """Change the given fields (PATCH); pass all three to replace (PUT)."""
-        with self._write() as conn:
-            if not self._company_exists(conn, company_id):
-                raise NotFound(f"company {company_id}")
+        with self._on_company(company_id) as conn:
             if not isinstance(name, Unset):
                 conn.execute("UPDATE companies SET name = ? WHERE id = ?", (name, company_id))
             if not isinstance(description, Unset):
@@ -235,9 +233,7 @@ class Store(ErrorsAndConfigs, DatasetStore):
         integration = CONNECTABLE.get(platform_key)
         if integration is None:
             raise UnknownPlatform(platform_key)
-        with self._write() as conn:
-            if not self._company_exists(conn, company_id):
-                raise NotFound(f"company {company_id}")
+        with self._on_company(company_id) as conn:
             active = self._connections(
                 conn,
                 company_id,
@@ -258,9 +254,7 @@ class Store(ErrorsAndConfigs, DatasetStore):
 
         Raises Conflict while the company's accounting connection awaits authorization.
         """
-        with self._write() as conn:
-            if not self._company_exists(conn, company_id):
-                raise NotFound(f"company {company_id}")
+        with self._on_company(company_id) as conn:
             linked = self._connections(
                 conn, company_id, " AND source_type = ? AND status = ?", (EXPENSE, LINKED)
             )
@@ -299,9 +293,7 @@ class Store(ErrorsAndConfigs, DatasetStore):
         where = (where + " AND" if where else " WHERE") + " company_id = ?"
         params.append(company_id)
         ordered = order_sql(CONNECTION_FIELDS, order, "seq")
-        with self._read() as conn:
-            if not self._company_exists(conn, company_id):
-                raise NotFound(f"company {company_id}")
+        with self._on_company(company_id, write=False) as conn:
             rows, total = self._page(
                 conn, CONNECTION_COLUMNS, "connections", (where, params), ordered, page, page_size
             )
