@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from reconcile.sandbox.errors import QUERY_SERVICE, ApiError
+from reconcile.sandbox.onetime import fresh_links
 from reconcile.sandbox.store.filters import FilterError, Ordering, Query, parse_order, parse_query
 from reconcile.sandbox.store.sql import NotFound
 from reconcile.sandbox.store.store import Store
@@ -147,3 +148,13 @@ def page_body(
         "totalResults": total,
         "_links": links,
     }
+
+
+async def linked_page(
+    request: Request, results: list[Any], page: int, page_size: int, total: int
+) -> Response:
+    """A page of companies or connections (`page_body`), each connection with a fresh
+    one-time Link URL when the sandbox issues them."""
+    return json_response(
+        await fresh_links(request, page_body(request, results, page, page_size, total))
+    )

@@ -24,8 +24,8 @@ from reconcile.sandbox.api.common import (
     call_on_company,
     company_not_found,
     json_response,
+    linked_page,
     malformed,
-    page_body,
     paging,
     path_param,
     query_and_order,
@@ -111,9 +111,7 @@ async def list_companies(request: Request) -> Response:
         query=query,
         order=order,
     )
-    return json_response(
-        await fresh_links(request, page_body(request, results, page, page_size, total))
-    )
+    return await linked_page(request, results, page, page_size, total)
 
 
 async def create_company(request: Request) -> Response:

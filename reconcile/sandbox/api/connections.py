@@ -20,7 +20,7 @@ from reconcile.sandbox.api.common import (
     call,
     call_on_company,
     json_response,
-    page_body,
+    linked_page,
     paging,
     path_param,
     query_and_order,
@@ -53,9 +53,7 @@ async def list_connections(request: Request) -> Response:
         query=query,
         order=order,
     )
-    return json_response(
-        await fresh_links(request, page_body(request, results, page, page_size, total))
-    )
+    return await linked_page(request, results, page, page_size, total)
 
 
 async def create_connection(request: Request) -> Response:
