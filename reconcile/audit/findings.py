@@ -34,7 +34,7 @@ from reconcile.audit.diff import describe_diff, field_diff
 from reconcile.audit.model import Finding, FindingKind
 from reconcile.converge.classify import classify, is_transient, policy_kind
 from reconcile.durations import format_age, format_duration
-from reconcile.model import Company, Connection, Customer, DesiredState, Policy, parse_time
+from reconcile.model import Company, Customer, DesiredState, Policy, parse_time
 from reconcile.planner.duplicates import describe_duplicate, describe_twins, order_twins, twin_facts
 from reconcile.plans import Action, CustomerChange, Kind, Note, Plan
 
@@ -310,7 +310,7 @@ def plan_leaves(plan: Plan, company: Company) -> str:
     active = [c for c in company.connections if c.active]
     if not active:
         return "plan changes nothing of it (it holds no active connection)"
-    held = ", ".join(f"{c.status} {_label(c)}" for c in active)
+    held = ", ".join(f"{c.status} {c.label}" for c in active)
     return f"plan changes nothing of it (it keeps {held})"
 
 
@@ -376,7 +376,7 @@ def _connection_errors(ctx: _Context) -> Iterable[Finding]:
                     uid,
                     ctx.name_of(uid, company),
                     company.id,
-                    f"{_label(conn)} ({conn.status}): {code or 'error'}"
+                    f"{conn.label} ({conn.status}): {code or 'error'}"
                     + (f": {error.message}" if error.message else ""),
                     since=error.errored_on_utc,
                     facts={
@@ -387,11 +387,3 @@ def _connection_errors(ctx: _Context) -> Iterable[Finding]:
                         "message": error.message,
                     },
                 )
-
-
-def _label(conn: Connection) -> str:
-    if conn.is_partner_expense:
-        return "partner expense connection"
-    platform = conn.platform
-    name = platform.label if platform else conn.platform_name or conn.integration_key or "?"
-    return f"{conn.source_type.lower()} connection {name}"

@@ -198,7 +198,7 @@ def _resync_token() -> str | None:
 
 
 def _socket(where: tuple[str, int], option: str) -> socket.socket:
-    from reconcile.watch.controller import listening_socket
+    from reconcile.loopback import listening_socket
 
     host, port = where
     try:

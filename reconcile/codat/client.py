@@ -31,7 +31,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import httpx
 
@@ -104,6 +104,14 @@ class ClientSettings:
 class _TooLarge(Exception):
     def __init__(self, size: int) -> None:
         self.size = size
+
+
+class RequestOptions(TypedDict, total=False):
+    """What `CodatClient.request` takes besides the method and path."""
+
+    json: Any
+    params: dict[str, Any] | None
+    idempotency_key: str | None
 
 
 class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
@@ -277,19 +285,11 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
         return response
 
     async def request_json(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: dict[str, Any] | None = None,
-        idempotency_key: str | None = None,
+        self, method: str, path: str, **options: Unpack[RequestOptions]
     ) -> object:
-        """The decoded body of a successful answer (None when empty); a body that is not JSON
-        is an `UnexpectedAnswer`."""
-        response = await self.request(
-            method, path, json=json, params=params, idempotency_key=idempotency_key
-        )
+        """`request`'s decoded body of a successful answer (None when empty); a body that is not
+        JSON is an `UnexpectedAnswer`."""
+        response = await self.request(method, path, **options)
         return decode(
             response.content,
             f"{method} {path}",

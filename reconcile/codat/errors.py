@@ -34,7 +34,16 @@ class WrongAccount(CodatError):
         self.expected = expected
 
 
-class CodatTransportError(CodatError):
+class _RequestFailed(CodatError):
+    """An error about one request, named by its method and path at the start of the message."""
+
+    def __init__(self, method: str, path: str, message: str) -> None:
+        super().__init__(f"{method} {path}: {message}")
+        self.method = method
+        self.path = path
+
+
+class CodatTransportError(_RequestFailed):
     """No HTTP answer: timeout, refused or dropped connection. The request may have been applied."""
 
     def __init__(
@@ -51,29 +60,29 @@ class CodatTransportError(CodatError):
         tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
         over = f" over {elapsed:.1f} s" if elapsed is not None else ""
         super().__init__(
-            f"{method} {path}: no response from Codat{where} after {tries}{over} ({cause}); "
-            "is CODAT_BASE_URL right and is the network up?"
+            method,
+            path,
+            f"no response from Codat{where} after {tries}{over} ({cause}); "
+            "is CODAT_BASE_URL right and is the network up?",
         )
-        self.method = method
-        self.path = path
         self.cause = cause
         self.base_url = base_url
         self.attempts = attempts
         self.elapsed = elapsed
 
 
-class DeadlineExceeded(CodatError):
+class DeadlineExceeded(_RequestFailed):
     """The command's overall deadline (`--timeout`) passed: Codat answered too slowly in all
     (a slow drip of bytes defeats a per-read timeout, never this one). The request may have been
     applied."""
 
     def __init__(self, method: str, path: str, deadline: float) -> None:
         super().__init__(
-            f"{method} {path}: gave up at the deadline of {deadline:g} s for the whole command "
-            "(--timeout): Codat answered too slowly; try again later or raise --timeout"
+            method,
+            path,
+            f"gave up at the deadline of {deadline:g} s for the whole command "
+            "(--timeout): Codat answered too slowly; try again later or raise --timeout",
         )
-        self.method = method
-        self.path = path
         self.deadline = deadline
 
 

@@ -28,18 +28,15 @@ class _Reads(Protocol):
 
     async def _record(self, path: str, asked: str, kind: str) -> MappingOption | None: ...
 
+    async def _read_unless_404(self, path: str) -> tuple[bool, object]: ...
+
 
 class ExpenseReads:
     async def get_expense_config(self: _Reads, company_id: str) -> ExpenseConfig | None:
         """The company's expense config, or None when it has none (404)."""
         path = paths.expense_config(company_id)
-        try:
-            body = await self.request_json("GET", path)
-        except CodatHTTPError as exc:
-            if exc.status == 404:
-                return None
-            raise
-        return parse_expense_config(body, f"GET {path}")
+        found, body = await self._read_unless_404(path)
+        return parse_expense_config(body, f"GET {path}") if found else None
 
     async def get_mapping_options(self: _Reads, company_id: str) -> MappingOptions:
         path = paths.mapping_options(company_id)
@@ -74,13 +71,20 @@ class ExpenseReads:
 
     async def _record(self: _Reads, path: str, asked: str, kind: str) -> MappingOption | None:
         where = f"GET {path}"
-        try:
-            body = await self.request_json("GET", path)
-        except CodatHTTPError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        found, body = await self._read_unless_404(path)
+        if not found:
+            return None
         record = parse_record(body, where, f"{kind}Name")
         if record.id != asked:
             raise UnexpectedAnswer(where, f"id is {clean(record.id, 60)}, not the {kind} asked for")
         return record
+
+    async def _read_unless_404(self: _Reads, path: str) -> tuple[bool, object]:
+        """(True, the body) of `GET path`, or (False, None) when Codat answers 404: there is no
+        such thing. Any other error is raised."""
+        try:
+            return True, await self.request_json("GET", path)
+        except CodatHTTPError as exc:
+            if exc.status == 404:
+                return False, None
+            raise

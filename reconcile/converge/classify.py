@@ -245,8 +245,8 @@ def _person_waits(
                     company.uid,
                     company.name,
                     company.id,
-                    _label(conn),
-                    f"{_label(conn)} ({conn.status}): {code or 'error'}"
+                    conn.label,
+                    f"{conn.label} ({conn.status}): {code or 'error'}"
                     + (f": {error.message}" if error.message else ""),
                     since=error.errored_on_utc,
                     age=_age(error.errored_on_utc, now),
@@ -265,11 +265,3 @@ def _refusal(refusal: Refusal) -> Waiting:
         refusal.subject,
         f"{refusal.subject}: {refusal.reason}",
     )
-
-
-def _label(conn: Connection) -> str:
-    if conn.is_partner_expense:
-        return "partner expense connection"
-    platform = conn.platform
-    name = platform.label if platform else conn.platform_name or conn.integration_key or "?"
-    return f"{conn.source_type.lower()} connection {name}"

@@ -86,6 +86,16 @@ class Connection:
         return self.source_type == "Expense"
 
     @property
+    def label(self) -> str:
+        """How a message names the connection: "accounting connection Xero", "partner expense
+        connection"."""
+        if self.is_partner_expense:
+            return "partner expense connection"
+        platform = self.platform
+        name = platform.label if platform else self.platform_name or self.integration_key or "?"
+        return f"{self.source_type.lower()} connection {name}"
+
+    @property
     def nameable(self) -> bool:
         """Whether a desired-state file can name this connection: an accounting connection on a
         Sync for Expenses platform, or the partner expense connection. Any other (Sage 50

@@ -80,22 +80,8 @@ class Index:
         if adopted is None:
             refuse(customer, "company", f"id {customer.id} names no Codat company; fix the id")
             return SKIP
-        if adopted.owner not in (None, self.owner):
-            refuse(
-                customer,
-                "company",
-                f"company {adopted.id} is tagged {OWNER_TAG}={adopted.owner}; "
-                "it is never taken over",
-            )
-            return SKIP
-        if adopted.uid not in (None, customer.uid):
-            refuse(
-                customer,
-                "company",
-                f"company {adopted.id} already carries {UID_TAG}={adopted.uid}; if this "
-                f"customer's uid was renamed, say so in the file: moved: [{{from: "
-                f"{adopted.uid}, to: {customer.uid}}}]",
-            )
+        if (reason := self._not_adoptable(customer, adopted)) is not None:
+            refuse(customer, "company", reason)
             return SKIP
         others = [m for m in matches if m.id != adopted.id]
         if others and any(m.id == adopted.id for m in matches):
@@ -116,6 +102,22 @@ class Index:
             )
             return SKIP
         return Match(adopted)
+
+    def _not_adoptable(self, customer: Customer, adopted: Company) -> str | None:
+        """Why the company `id:` names cannot be the customer's (another owner's, or another
+        customer's), or None when it can."""
+        if adopted.owner not in (None, self.owner):
+            return (
+                f"company {adopted.id} is tagged {OWNER_TAG}={adopted.owner}; "
+                "it is never taken over"
+            )
+        if adopted.uid not in (None, customer.uid):
+            return (
+                f"company {adopted.id} already carries {UID_TAG}={adopted.uid}; if this "
+                f"customer's uid was renamed, say so in the file: moved: [{{from: "
+                f"{adopted.uid}, to: {customer.uid}}}]"
+            )
+        return None
 
     def _moved(self, customer: Customer, old: str, matches: list[Company]) -> Match | None:
         """`moved: {from: old, to: customer}` while a company still carries the old uid: that

@@ -56,7 +56,7 @@ from reconcile.sandbox.onetime import (
 from reconcile.sandbox.registry import DEAUTHORIZED, LINKED, PENDING_AUTH, UNLINKED
 
 if TYPE_CHECKING:
-    from reconcile.sandbox.store.store import Store, Wire
+    from reconcile.sandbox.store import Store, Wire
 
 PREFIX: Final = "/link/companies"
 TOKEN_FIELD: Final = "token"

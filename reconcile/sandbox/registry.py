@@ -41,20 +41,19 @@ class Integration:
         return str(uuid.uuid5(_NAMESPACE, f"source:{self.key}"))
 
 
-ACCOUNTING_PLATFORMS: Final = MappingProxyType(
-    {
-        i.key: i
-        for i in (
-            Integration("akxx", "Oracle NetSuite", "Accounting"),
-            Integration("pqsw", "QuickBooks Desktop", "Accounting"),
-            Integration("qhyg", "QuickBooks Online", "Accounting"),
-            Integration("knfz", "Sage Intacct", "Accounting"),
-            Integration("gbol", "Xero", "Accounting"),
-            Integration("trji", "Dynamics 365 Business Central", "Accounting"),
-            Integration("fbrh", "FreeAgent", "Accounting"),
-            Integration("rwuv", "Zoho Books", "Accounting"),
-        )
-    }
+def _by_key(*integrations: Integration) -> MappingProxyType[str, Integration]:
+    return MappingProxyType({i.key: i for i in integrations})
+
+
+ACCOUNTING_PLATFORMS: Final = _by_key(
+    Integration("akxx", "Oracle NetSuite", "Accounting"),
+    Integration("pqsw", "QuickBooks Desktop", "Accounting"),
+    Integration("qhyg", "QuickBooks Online", "Accounting"),
+    Integration("knfz", "Sage Intacct", "Accounting"),
+    Integration("gbol", "Xero", "Accounting"),
+    Integration("trji", "Dynamics 365 Business Central", "Accounting"),
+    Integration("fbrh", "FreeAgent", "Accounting"),
+    Integration("rwuv", "Zoho Books", "Accounting"),
 )
 
 PARTNER_EXPENSE: Final = Integration("expn", "Partner Expense", "Expense")
@@ -62,23 +61,18 @@ PARTNER_EXPENSE: Final = Integration("expn", "Partner Expense", "Expense")
 # Integrations outside Sync for Expenses. `hbql` (Sage 50), `vjms` (Pandle) and `dfxm` (Basiq) are
 # the keys Codat's documents show; the others follow Codat's shape (four lower-case letters) and
 # stand for the platform named, as the sandbox's own keys.
-OTHER_INTEGRATIONS: Final = MappingProxyType(
-    {
-        i.key: i
-        for i in (
-            Integration("hbql", "Sage 50 (UK)", "Accounting"),
-            Integration("pdvj", "MYOB Business", "Accounting"),
-            Integration("vjms", "Pandle", "Accounting"),
-            Integration("tgff", "Sage Business Cloud Accounting", "Accounting"),
-            Integration("qudb", "Exact Online", "Accounting"),
-            Integration("dfxm", "Basiq", "Banking"),
-            Integration("plad", "Plaid", "Banking"),
-            Integration("trlr", "TrueLayer", "Banking"),
-            Integration("shpf", "Shopify", "Commerce"),
-            Integration("strp", "Stripe", "Commerce"),
-            Integration("sqre", "Square", "Commerce"),
-        )
-    }
+OTHER_INTEGRATIONS: Final = _by_key(
+    Integration("hbql", "Sage 50 (UK)", "Accounting"),
+    Integration("pdvj", "MYOB Business", "Accounting"),
+    Integration("vjms", "Pandle", "Accounting"),
+    Integration("tgff", "Sage Business Cloud Accounting", "Accounting"),
+    Integration("qudb", "Exact Online", "Accounting"),
+    Integration("dfxm", "Basiq", "Banking"),
+    Integration("plad", "Plaid", "Banking"),
+    Integration("trlr", "TrueLayer", "Banking"),
+    Integration("shpf", "Shopify", "Commerce"),
+    Integration("strp", "Stripe", "Commerce"),
+    Integration("sqre", "Square", "Commerce"),
 )
 # Every integration `POST .../connections` accepts, by platform key.
 CONNECTABLE: Final = MappingProxyType({**ACCOUNTING_PLATFORMS, **OTHER_INTEGRATIONS})

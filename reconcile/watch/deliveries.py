@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from reconcile.watch.metrics import Metrics
 from reconcile.watch.status import WatchStatus
+from reconcile.watch.throttle import Throttle
 
 LOG_INTERVAL = 60.0
 CAUSES = (
@@ -61,10 +62,7 @@ class Deliveries:
         self.status = status
         self.metrics = metrics
         self.log = log
-        self.interval = interval
-        self.clock = clock
-        self._last_line: float | None = None
-        self._unlogged = 0
+        self._throttle = Throttle(interval, clock)
 
     def accepted(self) -> None:
         self.status.last_accepted_at = datetime.now(UTC)
@@ -75,11 +73,9 @@ class Deliveries:
         self.status.last_refused_at = datetime.now(UTC)
         self.status.last_refused_reason = reason
         self.metrics.last_delivery.labels("refused").set(time.time())
-        now = self.clock()
-        self._unlogged += 1
-        if self._last_line is not None and now - self._last_line < self.interval:
+        count = self._throttle.count()
+        if count is None:
             return
-        count, self._unlogged, self._last_line = self._unlogged, 0, now
         what = (
             "a webhook delivery was refused"
             if count == 1

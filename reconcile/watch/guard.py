@@ -26,6 +26,8 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from reconcile.watch.throttle import Throttle
+
 READ_DEADLINE = 10.0  # seconds for a request's headers and body (a delivery is a few kB)
 MAX_CONNECTIONS = 512
 FD_RESERVE = 32  # descriptors for the process itself: Codat's connections, the state, logs
@@ -140,28 +142,22 @@ class AcceptErrors:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._log = log
-        self._interval = interval
-        self._clock = clock
-        self._last: float | None = None
-        self._count = 0
+        self._throttle = Throttle(interval, clock)
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         if context.get("message") != ACCEPT_FAILED:
             loop.default_exception_handler(context)
             return
-        self._count += 1
-        now = self._clock()
-        if self._last is not None and now - self._last < self._interval:
+        count = self._throttle.count()
+        if count is None:
             return
         error = context.get("exception")
         reason = getattr(error, "strerror", None) or type(error).__name__
         self._log(
-            f"cannot accept connections ({reason}): {self._count} failed since the last such "
-            f"line (at most one a {self._interval:g} s); the file descriptor limit is too low "
-            "for --max-connections (docs/watch.md)"
+            f"cannot accept connections ({reason}): {count} failed since the last such line "
+            f"(at most one a {self._throttle.interval:g} s); the file descriptor limit is too "
+            "low for --max-connections (docs/watch.md)"
         )
-        self._count = 0
-        self._last = now
 
     def install(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
         previous = loop.get_exception_handler()

@@ -12,7 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from reconcile.sandbox.errors import QUERY_SERVICE, ApiError
+from reconcile.sandbox.onetime import fresh_links
 from reconcile.sandbox.store.filters import FilterError, Ordering, Query, parse_order, parse_query
+from reconcile.sandbox.store.sql import NotFound
 from reconcile.sandbox.store.store import Store
 from reconcile.sandbox.store.unit import current_unit
 
@@ -94,6 +96,17 @@ def company_not_found(company_id: str) -> ApiError:
     return ApiError(404, f"Company {company_id} not found.")
 
 
+async def call_on_company(
+    company_id: str, function: Callable[..., T], *args: Any, **kwargs: Any
+) -> T:
+    """`call` a store method that raises `NotFound` when the company `company_id` does not
+    exist, which is Codat's 404 for the company."""
+    try:
+        return await call(function, *args, **kwargs)
+    except NotFound:
+        raise company_not_found(company_id) from None
+
+
 def malformed(text: str) -> ApiError:
     return ApiError(400, f"Error parsing query - Malformed query. {text}", service=QUERY_SERVICE)
 
@@ -135,3 +148,13 @@ def page_body(
         "totalResults": total,
         "_links": links,
     }
+
+
+async def linked_page(
+    request: Request, results: list[Any], page: int, page_size: int, total: int
+) -> Response:
+    """A page of companies or connections (`page_body`), each connection with a fresh
+    one-time Link URL when the sandbox issues them."""
+    return json_response(
+        await fresh_links(request, page_body(request, results, page, page_size, total))
+    )

@@ -21,10 +21,11 @@ from starlette.responses import Response
 from reconcile.sandbox.api.common import (
     base_url,
     call,
+    call_on_company,
     company_not_found,
     json_response,
+    linked_page,
     malformed,
-    page_body,
     paging,
     path_param,
     query_and_order,
@@ -33,8 +34,8 @@ from reconcile.sandbox.api.common import (
 )
 from reconcile.sandbox.errors import ApiError, ValidationItem
 from reconcile.sandbox.onetime import fresh_links
+from reconcile.sandbox.store import COMPANY_FIELDS
 from reconcile.sandbox.store.filters import Condition, FilterError, parse_tags
-from reconcile.sandbox.store.store import COMPANY_FIELDS, NotFound
 
 MAX_TAGS: Final = 10
 MAX_TAG_KEY: Final = 27
@@ -110,9 +111,7 @@ async def list_companies(request: Request) -> Response:
         query=query,
         order=order,
     )
-    return json_response(
-        await fresh_links(request, page_body(request, results, page, page_size, total))
-    )
+    return await linked_page(request, results, page, page_size, total)
 
 
 async def create_company(request: Request) -> Response:
@@ -150,10 +149,9 @@ async def patch_company(request: Request) -> Response:
 
 
 async def _update(request: Request, company_id: str, fields: dict[str, Any]) -> Response:
-    try:
-        company = await call(store_of(request).update_company, company_id, **fields)
-    except NotFound:
-        raise company_not_found(company_id) from None
+    company = await call_on_company(
+        company_id, store_of(request).update_company, company_id, **fields
+    )
     return json_response(company)
 
 

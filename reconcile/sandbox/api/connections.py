@@ -18,9 +18,9 @@ from starlette.responses import Response
 from reconcile.sandbox.api.common import (
     base_url,
     call,
-    company_not_found,
+    call_on_company,
     json_response,
-    page_body,
+    linked_page,
     paging,
     path_param,
     query_and_order,
@@ -30,7 +30,7 @@ from reconcile.sandbox.api.common import (
 from reconcile.sandbox.errors import ApiError, ValidationItem
 from reconcile.sandbox.onetime import fresh_links
 from reconcile.sandbox.registry import UNLINKED
-from reconcile.sandbox.store.store import CONNECTION_FIELDS, Conflict, NotFound, UnknownPlatform
+from reconcile.sandbox.store import CONNECTION_FIELDS, Conflict, NotFound, UnknownPlatform
 
 # "The state does not allow this" (undocumented for these operations; see the module docstring).
 NOT_ALLOWED = 400
@@ -44,20 +44,16 @@ async def list_connections(request: Request) -> Response:
     company_id = path_param(request, "companyId")
     page, page_size = paging(request)
     query, order = query_and_order(request, CONNECTION_FIELDS)
-    try:
-        results, total = await call(
-            store_of(request).list_connections,
-            company_id,
-            page=page,
-            page_size=page_size,
-            query=query,
-            order=order,
-        )
-    except NotFound:
-        raise company_not_found(company_id) from None
-    return json_response(
-        await fresh_links(request, page_body(request, results, page, page_size, total))
+    results, total = await call_on_company(
+        company_id,
+        store_of(request).list_connections,
+        company_id,
+        page=page,
+        page_size=page_size,
+        query=query,
+        order=order,
     )
+    return await linked_page(request, results, page, page_size, total)
 
 
 async def create_connection(request: Request) -> Response:
@@ -71,13 +67,15 @@ async def create_connection(request: Request) -> Response:
             validation=[ValidationItem("platformKey", "platformKey is required")],
         )
     try:
-        connection = await call(
-            store_of(request).create_connection, company_id, platform_key, base_url(request)
+        connection = await call_on_company(
+            company_id,
+            store_of(request).create_connection,
+            company_id,
+            platform_key,
+            base_url(request),
         )
     except UnknownPlatform:
         raise ApiError(404, f"Integration with platform key '{platform_key}' not found.") from None
-    except NotFound:
-        raise company_not_found(company_id) from None
     except Conflict as exc:
         raise ApiError(
             NOT_ALLOWED, f"Only one active accounting connection is allowed: {exc}."

@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from reconcile.sandbox.api.common import (
     call,
-    company_not_found,
+    call_on_company,
     json_response,
     path_param,
     read_json,
@@ -30,7 +30,6 @@ from reconcile.sandbox.api.common import (
 from reconcile.sandbox.errors import ApiError, ValidationItem
 from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.store.datasets import client_id
-from reconcile.sandbox.store.sql import NotFound
 
 # DataStatus.dataType's enum in Codat-Platform.json (the accounting, banking and commerce types).
 KNOWN_DATA_TYPES: Final = frozenset(
@@ -53,19 +52,13 @@ _REQUIRED: Final = ("dataType", "fetchOnFirstLink", "syncSchedule", "syncOrder")
 
 async def get_data_status(request: Request) -> Response:
     company_id = path_param(request, "companyId")
-    try:
-        statuses = await call(store_of(request).data_status, company_id)
-    except NotFound:
-        raise company_not_found(company_id) from None
+    statuses = await call_on_company(company_id, store_of(request).data_status, company_id)
     return json_response(statuses)
 
 
 async def refresh_all_data(request: Request) -> Response:
     company_id = path_param(request, "companyId")
-    try:
-        refreshed = await call(store_of(request).refresh_all, company_id)
-    except NotFound:
-        raise company_not_found(company_id) from None
+    refreshed = await call_on_company(company_id, store_of(request).refresh_all, company_id)
     if not refreshed:
         raise ApiError(
             404,

@@ -23,6 +23,7 @@ from starlette.responses import Response
 from reconcile.sandbox.api.common import (
     base_url,
     call,
+    call_on_company,
     company_not_found,
     json_response,
     path_param,
@@ -31,8 +32,8 @@ from reconcile.sandbox.api.common import (
 )
 from reconcile.sandbox.errors import ApiError, ValidationItem
 from reconcile.sandbox.registry import EXPENSE, LINKED, PARTNER_EXPENSE
+from reconcile.sandbox.store import Conflict, NotFound, Store
 from reconcile.sandbox.store.mapping import bank_account_ids, mapping_options
-from reconcile.sandbox.store.store import Conflict, NotFound, Store
 
 CONFIG_FIELDS = ("bankAccount", "supplier", "customer")
 
@@ -40,11 +41,12 @@ CONFIG_FIELDS = ("bankAccount", "supplier", "customer")
 async def create_partner_expense_connection(request: Request) -> Response:
     company_id = path_param(request, "companyId")
     try:
-        connection = await call(
-            store_of(request).create_partner_expense_connection, company_id, base_url(request)
+        connection = await call_on_company(
+            company_id,
+            store_of(request).create_partner_expense_connection,
+            company_id,
+            base_url(request),
         )
-    except NotFound:
-        raise company_not_found(company_id) from None
     except Conflict as exc:
         raise ApiError(400, str(exc)) from None
     return json_response(connection)
@@ -83,10 +85,9 @@ def _company_mapping_options(store: Store, company_id: str) -> dict[str, Any] | 
 
 async def get_mapping_options(request: Request) -> Response:
     company_id = path_param(request, "companyId")
-    try:
-        options = await call(_company_mapping_options, store_of(request), company_id)
-    except NotFound:
-        raise company_not_found(company_id) from None
+    options = await call_on_company(
+        company_id, _company_mapping_options, store_of(request), company_id
+    )
     if options is None:
         raise ApiError(404, f"Company {company_id} has no Linked accounting connection.")
     return json_response(options)
@@ -117,10 +118,7 @@ async def set_config(request: Request) -> Response:
     company_id = path_param(request, "companyId")
     config = _config_from(await read_json(request))
     store = store_of(request)
-    try:
-        options = await call(_company_mapping_options, store, company_id)
-    except NotFound:
-        raise company_not_found(company_id) from None
+    options = await call_on_company(company_id, _company_mapping_options, store, company_id)
     if options is None:
         problem = ValidationItem(None, "the company has no Linked accounting connection")
         raise ApiError(400, "Error processing request - not valid.", validation=[problem])
@@ -130,8 +128,5 @@ async def set_config(request: Request) -> Response:
             "bankAccount", f"bank account {bank_account} is not in the company's mapping options"
         )
         raise ApiError(400, "Error processing request - not valid.", validation=[problem])
-    try:
-        saved = await call(store.set_expense_config, company_id, config)
-    except NotFound:
-        raise company_not_found(company_id) from None
+    saved = await call_on_company(company_id, store.set_expense_config, company_id, config)
     return json_response(saved)

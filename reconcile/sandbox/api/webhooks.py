@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from reconcile.sandbox.api.common import call, json_response, path_param, read_json, store_of
 from reconcile.sandbox.errors import ApiError, ValidationItem
-from reconcile.sandbox.store.store import NotFound
+from reconcile.sandbox.store import NotFound
 from reconcile.sandbox.webhooks.store import WebhookStore, url_problem
 
 MAX_CONSUMERS: Final = 50

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from reconcile.loopback import is_loopback
+from reconcile.loopback import is_loopback, listening_socket
 from reconcile.sandbox.cli.customer import authorize, connection_error, db_option, deauthorize
 from reconcile.sandbox.cli.datasets import data_status, delete_record
 from reconcile.sandbox.cli.webhooks import webhooks
@@ -49,18 +49,10 @@ def sandbox() -> None:
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets it recognises as TCP;
-    # with protocol 0 every response waits ~40 ms on Nagle + delayed ACK.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((host, port))
+        return listening_socket(host, port, backlog=2048)
     except OSError as exc:
-        sock.close()
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    sock.listen(2048)
-    return sock
 
 
 def _daily_quota(value: str) -> DailyQuota:

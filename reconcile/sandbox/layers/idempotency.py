@@ -23,6 +23,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -77,10 +78,20 @@ class Claimed:
 class Conflict:
     """The key belongs to a different request (422)."""
 
+    label: ClassVar[str] = "conflict"
+    status: ClassVar[int] = 422
+    message: ClassVar[str] = "The Idempotency-Key has already been used with a different request."
+
 
 @dataclass(frozen=True)
 class InFlight:
     """The key's first request is still running (409)."""
+
+    label: ClassVar[str] = "in_flight"
+    status: ClassVar[int] = 409
+    message: ClassVar[str] = (
+        "A request with this Idempotency-Key is still being processed; retry later."
+    )
 
 
 Decision = Claimed | Conflict | InFlight | StoredResponse
@@ -224,21 +235,10 @@ class IdempotencyMiddleware:
             )
             await send({"type": "http.response.body", "body": decision.body})
             return
-        if isinstance(decision, Conflict):
+        if isinstance(decision, Conflict | InFlight):
             if ctx is not None:
-                ctx.idempotency = "conflict"
-            await error_response(
-                422,
-                "The Idempotency-Key has already been used with a different request.",
-            )(scope, receive, send)
-            return
-        if isinstance(decision, InFlight):
-            if ctx is not None:
-                ctx.idempotency = "in_flight"
-            await error_response(
-                409,
-                "A request with this Idempotency-Key is still being processed; retry later.",
-            )(scope, receive, send)
+                ctx.idempotency = decision.label
+            await error_response(decision.status, decision.message)(scope, receive, send)
             return
         await self._run_and_store(scope, replay_receive(body, receive), send, credential, key)
         if ctx is not None and ctx.idempotency is None:

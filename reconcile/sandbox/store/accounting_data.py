@@ -58,46 +58,35 @@ def _records(
     return [(i, names[n % len(names)], currency) for n, i in enumerate(ids)]
 
 
-def _supplier(record: tuple[str, str, str]) -> Wire:
-    supplier_id, name, currency = record
-    return {
-        "id": supplier_id,
-        "supplierName": name,
+def _party(kind: str, record: tuple[str, str, str]) -> Wire:
+    """A `kind` ("supplier" or "customer") record as Codat's accounting data serves it; a
+    customer also has `contacts`."""
+    party_id, name, currency = record
+    wire: Wire = {
+        "id": party_id,
+        f"{kind}Name": name,
         "contactName": None,
         "emailAddress": None,
         "phone": None,
         "addresses": [],
-        "status": "Active",
-        "defaultCurrency": currency,
-        "modifiedDate": MODIFIED,
-        "sourceModifiedDate": MODIFIED,
-        "metadata": {"isDeleted": False},
     }
-
-
-def _customer(record: tuple[str, str, str]) -> Wire:
-    customer_id, name, currency = record
-    return {
-        "id": customer_id,
-        "customerName": name,
-        "contactName": None,
-        "emailAddress": None,
-        "phone": None,
-        "addresses": [],
-        "contacts": [],
-        "status": "Active",
-        "defaultCurrency": currency,
-        "modifiedDate": MODIFIED,
-        "sourceModifiedDate": MODIFIED,
-        "metadata": {"isDeleted": False},
-    }
+    if kind == "customer":
+        wire["contacts"] = []
+    wire.update(
+        status="Active",
+        defaultCurrency=currency,
+        modifiedDate=MODIFIED,
+        sourceModifiedDate=MODIFIED,
+        metadata={"isDeleted": False},
+    )
+    return wire
 
 
 def suppliers(company_id: str, platform_key: str) -> list[Wire]:
     records = _records(company_id, platform_key, "suppliers", CORE_SUPPLIER_IDS, _SUPPLIER_NAMES)
-    return [_supplier(r) for r in records]
+    return [_party("supplier", r) for r in records]
 
 
 def customers(company_id: str, platform_key: str) -> list[Wire]:
     records = _records(company_id, platform_key, "customers", CORE_CUSTOMER_IDS, _CUSTOMER_NAMES)
-    return [_customer(r) for r in records]
+    return [_party("customer", r) for r in records]

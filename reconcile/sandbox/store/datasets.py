@@ -29,7 +29,7 @@ from typing import Any, Final
 
 from reconcile.sandbox.registry import ACCOUNTING, ERROR_ACTIVE, LINKED
 from reconcile.sandbox.store.db import StoreDB
-from reconcile.sandbox.store.sql import NotFound, Wire
+from reconcile.sandbox.store.sql import Wire
 
 STATEMENTS: Final = (
     """CREATE TABLE IF NOT EXISTS data_status (
@@ -179,9 +179,7 @@ class DatasetStore(StoreDB):
         """Codat's `DataStatuses` for the company, as of the store's clock."""
         now = self.clock()
         schedules = {s["dataType"]: int(s.get("syncSchedule") or 0) for s in self.sync_settings()}
-        with self._write() as conn:
-            if not self._company_exists(conn, company_id):
-                raise NotFound(f"company {company_id}")
+        with self._on_company(company_id) as conn:
             linked, erroring = self._linked_accounting(conn, company_id)
             if (
                 not linked
@@ -220,9 +218,7 @@ class DatasetStore(StoreDB):
         connection (NotFound without the company)."""
         now = self.clock()
         fetched = [s["dataType"] for s in self.sync_settings() if s.get("fetchOnFirstLink")]
-        with self._write() as conn:
-            if not self._company_exists(conn, company_id):
-                raise NotFound(f"company {company_id}")
+        with self._on_company(company_id) as conn:
             linked, erroring = self._linked_accounting(conn, company_id)
             if not linked:
                 return False
@@ -269,9 +265,7 @@ class DatasetStore(StoreDB):
         """The platform's side (`sandbox data-status`): backdate the last successful sync, stop
         or resume the scheduled syncs, make syncs fail or succeed; the data statuses after."""
         now = self.clock()
-        with self._write() as conn:
-            if not self._company_exists(conn, company_id):
-                raise NotFound(f"company {company_id}")
+        with self._on_company(company_id) as conn:
             self._ensure_rows(conn, company_id, now)
             chosen = list(data_types) or [
                 row[0]
@@ -308,9 +302,7 @@ class DatasetStore(StoreDB):
     def delete_record(self, company_id: str, kind: str, record_id: str) -> None:
         if kind not in RECORD_KINDS:
             raise ValueError(f"unknown record kind {kind!r}")
-        with self._write() as conn:
-            if not self._company_exists(conn, company_id):
-                raise NotFound(f"company {company_id}")
+        with self._on_company(company_id) as conn:
             conn.execute(
                 "INSERT INTO deleted_records (company_id, kind, record_id) VALUES (?, ?, ?)"
                 " ON CONFLICT DO NOTHING",

@@ -19,6 +19,7 @@ from reconcile.sandbox.store.sql import (
     CONNECTION_COLUMNS,
     ERROR_COLUMNS,
     SCHEMA,
+    NotFound,
     Wire,
     company_wire,
     connection_wire,
@@ -174,6 +175,15 @@ class StoreDB:
         rows = conn.execute(f"SELECT {COMPANY_COLUMNS} FROM companies c{where}", params).fetchall()
         return self._companies_with_connections(conn, rows)
 
+    @contextmanager
+    def _on_company(self, company_id: str, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """A transaction (a write one unless `write` is False) on a company that exists;
+        `NotFound` when it does not."""
+        with self._write() if write else self._read() as conn:
+            if not self._company_exists(conn, company_id):
+                raise NotFound(f"company {company_id}")
+            yield conn
+
     # ------------------------------------------------------------------ shared reads
 
     def _company_exists(self, conn: sqlite3.Connection, company_id: str) -> bool:
@@ -194,3 +204,23 @@ class StoreDB:
             )
         ]
         return self._with_errors(conn, found)
+
+    @staticmethod
+    def _page(
+        conn: sqlite3.Connection,
+        columns: str,
+        table: str,
+        where: tuple[str, Sequence[Any]],
+        order: str,
+        page: int,
+        page_size: int,
+    ) -> tuple[list[Any], int]:
+        """One page of `columns` from `table` (with its alias), filtered by `where` (the SQL
+        and its parameters) and ordered by `order`, and the count of every row that matches."""
+        condition, params = where
+        total = conn.execute(f"SELECT COUNT(*) FROM {table}{condition}", params).fetchone()[0]
+        rows = conn.execute(
+            f"SELECT {columns} FROM {table}{condition}{order} LIMIT ? OFFSET ?",
+            [*params, page_size, (page - 1) * page_size],
+        ).fetchall()
+        return rows, int(total)

@@ -75,9 +75,7 @@ class ErrorsAndConfigs(StoreDB):
             return None if row is None else dict(json.loads(row[0]))
 
     def set_expense_config(self, company_id: str, config: Mapping[str, Any]) -> Wire:
-        with self._write() as conn:
-            if not self._company_exists(conn, company_id):
-                raise NotFound(f"company {company_id}")
+        with self._on_company(company_id) as conn:
             conn.execute(
                 "INSERT INTO expense_configs (company_id, config) VALUES (?, ?)"
                 " ON CONFLICT (company_id) DO UPDATE SET config = excluded.config",

@@ -42,7 +42,6 @@ from reconcile.sandbox.store.sql import (
     UNSET,
     Conflict,
     NotFound,
-    StoreError,
     UnknownPlatform,
     Unset,
     Wire,
@@ -53,19 +52,6 @@ from reconcile.sandbox.store.sql import (
     redirect_url,
     where_sql,
 )
-
-__all__ = [
-    "COMPANY_FIELDS",
-    "CONNECTION_FIELDS",
-    "DEFAULT_BASE_URL",
-    "UNSET",
-    "Conflict",
-    "NotFound",
-    "Store",
-    "StoreError",
-    "UnknownPlatform",
-    "Wire",
-]
 
 
 class Store(ErrorsAndConfigs, DatasetStore):
@@ -160,15 +146,13 @@ class Store(ErrorsAndConfigs, DatasetStore):
         order: Ordering | None = None,
     ) -> tuple[list[Wire], int]:
         """One page of companies (with their connections) and the total that match."""
-        where, params = where_sql(COMPANY_FIELDS, query, tags)
+        where = where_sql(COMPANY_FIELDS, query, tags)
+        ordered = order_sql(COMPANY_FIELDS, order, "c.seq")
         with self._read() as conn:
-            total = conn.execute(f"SELECT COUNT(*) FROM companies c{where}", params).fetchone()[0]
-            rows = conn.execute(
-                f"SELECT {COMPANY_COLUMNS} FROM companies c{where}"
-                f"{order_sql(COMPANY_FIELDS, order, 'c.seq')} LIMIT ? OFFSET ?",
-                [*params, page_size, (page - 1) * page_size],
-            ).fetchall()
-            return self._companies_with_connections(conn, rows), int(total)
+            rows, total = self._page(
+                conn, COMPANY_COLUMNS, "companies c", where, ordered, page, page_size
+            )
+            return self._companies_with_connections(conn, rows), total
 
     def update_company(
         self,
@@ -179,9 +163,7 @@ class Store(ErrorsAndConfigs, DatasetStore):
         tags: Mapping[str, str] | Unset = UNSET,
     ) -> Wire:
         """Change the given fields (PATCH); pass all three to replace (PUT)."""
-        with self._write() as conn:
-            if not self._company_exists(conn, company_id):
-                raise NotFound(f"company {company_id}")
+        with self._on_company(company_id) as conn:
             if not isinstance(name, Unset):
                 conn.execute("UPDATE companies SET name = ? WHERE id = ?", (name, company_id))
             if not isinstance(description, Unset):
@@ -251,9 +233,7 @@ class Store(ErrorsAndConfigs, DatasetStore):
         integration = CONNECTABLE.get(platform_key)
         if integration is None:
             raise UnknownPlatform(platform_key)
-        with self._write() as conn:
-            if not self._company_exists(conn, company_id):
-                raise NotFound(f"company {company_id}")
+        with self._on_company(company_id) as conn:
             active = self._connections(
                 conn,
                 company_id,
@@ -274,9 +254,7 @@ class Store(ErrorsAndConfigs, DatasetStore):
 
         Raises Conflict while the company's accounting connection awaits authorization.
         """
-        with self._write() as conn:
-            if not self._company_exists(conn, company_id):
-                raise NotFound(f"company {company_id}")
+        with self._on_company(company_id) as conn:
             linked = self._connections(
                 conn, company_id, " AND source_type = ? AND status = ?", (EXPENSE, LINKED)
             )
@@ -314,17 +292,13 @@ class Store(ErrorsAndConfigs, DatasetStore):
         where, params = where_sql(CONNECTION_FIELDS, query)
         where = (where + " AND" if where else " WHERE") + " company_id = ?"
         params.append(company_id)
-        with self._read() as conn:
-            if not self._company_exists(conn, company_id):
-                raise NotFound(f"company {company_id}")
-            total = conn.execute(f"SELECT COUNT(*) FROM connections{where}", params).fetchone()[0]
-            rows = conn.execute(
-                f"SELECT {CONNECTION_COLUMNS} FROM connections{where}"
-                f"{order_sql(CONNECTION_FIELDS, order, 'seq')} LIMIT ? OFFSET ?",
-                [*params, page_size, (page - 1) * page_size],
-            ).fetchall()
+        ordered = order_sql(CONNECTION_FIELDS, order, "seq")
+        with self._on_company(company_id, write=False) as conn:
+            rows, total = self._page(
+                conn, CONNECTION_COLUMNS, "connections", (where, params), ordered, page, page_size
+            )
             found = [connection_wire(row, self.omit_integration_key) for row in rows]
-            return self._with_errors(conn, found), int(total)
+            return self._with_errors(conn, found), total
 
     def set_connection_status(self, company_id: str, connection_id: str, status: str) -> Wire:
         """Set any status (the customer's side: Link page, authorize, deauthorize)."""
