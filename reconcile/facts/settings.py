@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from reconcile import paths
 from reconcile.codat import CodatClient
-from reconcile.model import AccountSettings
+from reconcile.model import AccountSettings, ConsumerWanted, SyncWanted
 from reconcile.planner.settings import LiveConsumer
+from reconcile.plans.settings import SettingsChange
 
 
 async def read_account_settings(
@@ -25,3 +27,16 @@ async def read_account_settings(
             for c in await client.list_webhook_consumers()
         )
     return sync, consumers
+
+
+async def read_settings_again(
+    client: CodatClient, changes: Sequence[SettingsChange]
+) -> tuple[dict[str, Any], tuple[LiveConsumer, ...]]:
+    """What a saved plan's settings changes depend on, read again before apply (one request
+    per kind of change it holds)."""
+    kinds = {c.kind for c in changes}
+    wanted = AccountSettings(
+        sync=(SyncWanted("-"),) if "sync_settings" in kinds else (),
+        consumer=ConsumerWanted("-", ()) if "webhook_consumer" in kinds else None,
+    )
+    return await read_account_settings(client, wanted)
