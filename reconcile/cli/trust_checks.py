@@ -47,12 +47,13 @@ def check_trusted(
     field. With `base` (a pull request's plan): the base files' environments, and a file whose
     environments differ is refused. Then each environment the run uses (`env`; 'all': every
     one) must send its key to Codat, loopback or a URL the command line allowed (the base
-    files' too: no file allows another host)."""
+    files' too: no file allows another host), and its declared webhook consumer must be an
+    https:// (or loopback) URL without user info."""
     from dataclasses import replace
 
     from reconcile.environments import ALL
     from reconcile.escape import text
-    from reconcile.trusted import against_base, off_codat, unverifiable
+    from reconcile.trusted import against_base, consumer_off, off_codat, unverifiable
 
     if base:
         before = _base_environments(base)
@@ -64,9 +65,11 @@ def check_trusted(
         else:
             _refuse(state, against_base(before, state.environments, shown))
             state = replace(state, environments=dict(before))
+    using = list(state.environments) if env in (None, ALL) else [env]
     if not sandbox:  # the embedded sandbox sends nothing anywhere
-        using = list(state.environments) if env in (None, ALL) else [env]
         _refuse(state, off_codat(state.environments, using, allowed))
+    # Where Codat sends the account's webhooks (the base files' too, under --base).
+    _refuse(state, consumer_off(state.environments, using))
     return state
 
 
@@ -90,7 +93,9 @@ def _refuse(state: DesiredState, found: list[Distrust]) -> None:
     from reconcile.desired.problems import Problem
 
     for distrust in found:
-        file, line, col = environment_position(state.files, distrust.env, distrust.field)
+        file, line, col = environment_position(
+            state.files, distrust.env, distrust.field, distrust.under
+        )
         click.echo(str(Problem(file, line, col, distrust.message)), err=True)
     count = len(found)
     click.echo(
