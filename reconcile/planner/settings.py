@@ -159,7 +159,7 @@ def _consumer_change(
             )
         moves = tuple(
             f"host {host_of(c.url)} -> {host_of(want.url)}: the account's webhooks go to the new"
-            f" host (consumer {c.id} is replaced)"
+            " host (the consumer there is replaced)"
             for c in away
         )
         return SettingsChange(

@@ -87,8 +87,18 @@ def _changed(
         return field_changes(then, now)
     seen = _seen_consumers(change)
     urls = {str(c.get("url")) for c in seen} | {str((change.after or {}).get("url"))}
-    now_seen = [c.seen() for c in consumers if c.url in urls]
-    return field_changes(_by(seen, "id", "consumer"), _by(now_seen, "id", "consumer"))
+    then = _by(seen, "id", "consumer")
+    now = _by([c.seen() for c in consumers if c.url in urls], "id", "consumer")
+    lines = [f"{name} ({_events(then[name])}) removed" for name in sorted(then.keys() - now.keys())]
+    lines += [f"{name} ({_events(now[name])}) added" for name in sorted(now.keys() - then.keys())]
+    both = sorted(then.keys() & now.keys())
+    lines += field_changes({k: then[k] for k in both}, {k: now[k] for k in both})
+    return lines
+
+
+def _events(consumer: Mapping[str, Any]) -> str:
+    events = ", ".join(text(str(e)) for e in consumer.get("eventTypes") or ()) or "no events"
+    return f"{text(str(consumer.get('url')))}: {events}"
 
 
 def _seen_consumers(change: SettingsChange) -> list[Mapping[str, Any]]:
