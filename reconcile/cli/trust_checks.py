@@ -53,7 +53,7 @@ def check_trusted(
 
     from reconcile.environments import ALL
     from reconcile.escape import text
-    from reconcile.trusted import against_base, consumer_off, off_codat, unverifiable
+    from reconcile.trusted import against_base, off_codat, unverifiable
 
     if base:
         before = _base_environments(base)
@@ -69,8 +69,17 @@ def check_trusted(
     if not sandbox:  # the embedded sandbox sends nothing anywhere
         _refuse(state, off_codat(state.environments, using, allowed))
     # Where Codat sends the account's webhooks (the base files' too, under --base).
-    _refuse(state, consumer_off(state.environments, using))
+    check_consumers(state, using)
     return state
+
+
+def check_consumers(state: DesiredState, names: Sequence[str]) -> None:
+    """Exit 1 naming file, line and field when an environment of `names` declares a webhook
+    consumer whose url is not https:// (nor loopback http) or holds user info (`validate`
+    checks every environment: it needs nothing from the command line)."""
+    from reconcile.trusted import consumer_off
+
+    _refuse(state, consumer_off(state.environments, names))
 
 
 def _base_environments(base: Sequence[Path]) -> dict[str, Environment] | None:

@@ -13,6 +13,7 @@ import pytest
 
 from tests.cli.test_account_settings import CONSUMER_URL, EVENTS, FILE, run, served
 from tests.conftest import AUTH_HEADERS
+from tests.plans.file.saved_support import reconcile
 
 __all__ = ["served"]  # the fixture, shared with tests/cli/test_account_settings.py
 
@@ -47,6 +48,17 @@ def test_a_consumer_url_that_is_not_https_is_refused_where_it_is_written(
         assert "nothing was sent to Codat" in out
         assert "hunter2" not in out  # user info is never echoed
         assert consumers(codat) == before
+
+
+def test_validate_refuses_a_consumer_url_that_is_not_https(tmp_path: Path) -> None:
+    """Offline: the rule needs nothing from the command line."""
+    file = tmp_path / "customers.yaml"
+    file.write_text(FILE.replace(CONSUMER_URL, "http://watch.example.com/webhooks/codat"))
+    result = reconcile("validate", str(file), url=None, key=None)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "settings.webhookConsumer.url" in result.stderr and "Traceback" not in result.stderr
+    file.write_text(FILE)  # control
+    assert reconcile("validate", str(file), url=None, key=None).returncode == 0
 
 
 def test_an_https_or_loopback_consumer_url_is_accepted(tmp_path: Path, served: str) -> None:
