@@ -35,8 +35,10 @@ def write_saved(record: SavedRecord, out: Path) -> None:
     if record.key_note:
         click.echo(record.key_note, err=True)
     sent = record.requests
+    settings = len(record.document.get("settings") or ())
+    also = f" and of the {settings} account settings change(s)" if settings else ""
     click.echo(
-        f"Recorded the account and what the plan saw of {record.companies} companies "
+        f"Recorded the account and what the plan saw of {record.companies} companies{also} "
         f"({sent} request{'s' if sent != 1 else ''})",
         err=True,
     )
