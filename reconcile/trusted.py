@@ -7,7 +7,11 @@ Pure: no I/O. The command line reads the files and asks these functions what to 
 - `against_base`: with `--base`, the pull request's environments must be the base files' exactly
   (none changed, added or removed); the base files' are then used;
 - `off_codat`: without `--base`, an environment's `base_url` must be Codat's own API
-  (`reconcile.codat.baseurl.CODAT_API_URLS`), loopback, or a URL the command line allowed.
+  (`reconcile.codat.baseurl.CODAT_API_URLS`), loopback, or a URL the command line allowed;
+- `consumer_off`: the webhook consumer an environment's `settings` declares decides where
+  Codat sends the account's webhooks, so its url must be https:// (plain http only to
+  loopback) with no user info. Moving it to another host is a destroy
+  (`reconcile.planner.settings.allow_redirects`).
 
 `Distrust` says what is wrong and where (`at`: the environment and field to point at in the file).
 """
@@ -16,9 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from reconcile.codat.baseurl import CODAT_API_URLS, is_trusted_host
 from reconcile.escape import quoted
+from reconcile.loopback import is_loopback
 from reconcile.model import Environment
 
 TRUSTED_FIELDS = ("account", "base_url", "api_key_env", "settings")
@@ -32,11 +38,13 @@ HOW_IT_LANDS = (
 
 @dataclass(frozen=True)
 class Distrust:
-    """One refused setting: `env` (None: the `environments:` block) and `field` to point at."""
+    """One refused setting: `env` (None: the `environments:` block) and `field` to point at
+    (`under`: the keys below it, when written)."""
 
     env: str | None
     field: str | None
     message: str
+    under: tuple[str, ...] = ()
 
 
 def against_base(
@@ -111,6 +119,45 @@ def off_codat(
             )
         )
     return found
+
+
+CONSUMER_AT = ("webhookConsumer", "url")
+
+
+def consumer_off(environments: Mapping[str, Environment], names: Collection[str]) -> list[Distrust]:
+    """The environments among `names` whose declared webhook consumer's url is not https://
+    (nor plain http to loopback), or holds user info (never echoed: it may be a password)."""
+    found: list[Distrust] = []
+    for name in sorted(names):
+        env = environments.get(name)
+        consumer = env.settings.consumer if env is not None and env.settings else None
+        if consumer is None:
+            continue
+        why = _consumer_url_problem(consumer.url)
+        if why is not None:
+            message = (
+                f"environment '{name}': settings.webhookConsumer.url {why}; it decides where "
+                "Codat sends the account's webhooks: give the watch's https:// URL (plain http "
+                "only to a loopback address) without user info"
+            )
+            found.append(Distrust(name, "settings", message, CONSUMER_AT))
+    return found
+
+
+def _consumer_url_problem(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        _ = parts.port
+    except ValueError:
+        return "is not a valid URL"
+    if "@" in parts.netloc:
+        return "holds user info (user:password@)"
+    if parts.scheme == "https" and host:
+        return None
+    if parts.scheme == "http" and host and is_loopback(host):
+        return None
+    return f"{quoted(url)} is not https://"
 
 
 def allowed_from(option: Collection[str], environ: Mapping[str, str]) -> frozenset[str]:

@@ -18,9 +18,11 @@ if TYPE_CHECKING:
 @paths_argument
 def validate(paths: tuple[Path, ...]) -> None:
     """Check desired-state files offline (no network, no key)."""
+    from reconcile.cli.trust_checks import check_consumers
     from reconcile.environments import for_environment, names
 
     state = load_desired(paths, resolve=False)  # checks every environment's customers
+    check_consumers(state, names(state))  # where each account's webhooks go
     files = len(state.files) or len(paths)
     envs = "".join(f"; {env}: {len(for_environment(state, env).customers)}" for env in names(state))
     click.echo(

@@ -35,8 +35,10 @@ def write_saved(record: SavedRecord, out: Path) -> None:
     if record.key_note:
         click.echo(record.key_note, err=True)
     sent = record.requests
+    settings = len(record.document.get("settings") or ())
+    also = f" and of the {settings} account settings change(s)" if settings else ""
     click.echo(
-        f"Recorded the account and what the plan saw of {record.companies} companies "
+        f"Recorded the account and what the plan saw of {record.companies} companies{also} "
         f"({sent} request{'s' if sent != 1 else ''})",
         err=True,
     )
@@ -97,7 +99,7 @@ def apply_saved(
     checked = run_sync(lambda: saved_apply.check_saved(saved, desired, where, path))
     plan = checked.plan
     refusals = EXIT_CHANGES if detailed_exitcode and plan.refused else EXIT_OK
-    if not plan.has_changes:  # nothing to send: no need to ask Codat anything
+    if not plan.has_changes and not plan.settings:  # nothing to send: no need to ask Codat
         click.echo(f"{path}: no changes. Nothing to apply.", err=True)
         _print_outcome(plan, refusals, "no_changes", fmt)
         raise SystemExit(refusals)
@@ -108,13 +110,23 @@ def apply_saved(
         judged_as.append(fresh)
         if fresh.partly:
             _say_partly(fresh, path)
+        _say_settings(fresh, path)
+
+    def settings_applied(count: int) -> None:
+        click.echo(f"Applied {count} account settings change(s).", err=True)
 
     def starting(fresh: Plan) -> None:
         click.echo(f"Applying the saved plan {path} (owner {text(fresh.owner)})", err=True)
 
     code = run(
         saved_apply.apply_checked(
-            checked, where, path, run_plan, on_fresh=judged, on_start=starting
+            checked,
+            where,
+            path,
+            run_plan,
+            on_fresh=judged,
+            on_start=starting,
+            on_settings=settings_applied,
         )
     )
     if code is None:
@@ -129,6 +141,24 @@ def apply_saved(
             err=True,
         )
     raise SystemExit(code)
+
+
+def _say_settings(fresh: Fresh, path: Path) -> None:
+    """Each account settings' change of the plan that is not made now: already applied, or
+    changed behind the plan (with what changed)."""
+    from reconcile.escape import text
+
+    for subject in fresh.settings_landed:
+        click.echo(f"{path}: account settings: {text(subject)}: already applied.", err=True)
+    if fresh.settings_held:
+        why = "\n".join(f"  {line}" for line in fresh.settings_changed)
+        held = ", ".join(text(s) for s in fresh.settings_held)
+        click.echo(
+            f"Error: {path}: account settings not applied ({held}): changed behind the plan "
+            f"since it was made:\n{why}\nMake a new plan (reconcile plan PATH... --out FILE), "
+            "review it, and apply that.",
+            err=True,
+        )
 
 
 def _say_partly(fresh: Fresh, path: Path) -> None:

@@ -57,3 +57,11 @@ def show(planfile: Path, fmt: str, full_plan_hint: str | None) -> None:
         click.echo(render_plan_markdown(plan, full_plan_hint=hint), nl=False)
     else:
         click.echo(render_plan(plan, Style.for_stream(sys.stdout)), nl=False)
+        if plan.settings:
+            from reconcile.render.settings import render_settings
+
+            env = saved.environment
+            shown = render_settings(
+                plan.settings, env.name if env else "", Style.for_stream(sys.stdout)
+            )
+            click.echo(shown, nl=False)

@@ -47,7 +47,8 @@ def check_trusted(
     field. With `base` (a pull request's plan): the base files' environments, and a file whose
     environments differ is refused. Then each environment the run uses (`env`; 'all': every
     one) must send its key to Codat, loopback or a URL the command line allowed (the base
-    files' too: no file allows another host)."""
+    files' too: no file allows another host), and its declared webhook consumer must be an
+    https:// (or loopback) URL without user info."""
     from dataclasses import replace
 
     from reconcile.environments import ALL
@@ -64,10 +65,21 @@ def check_trusted(
         else:
             _refuse(state, against_base(before, state.environments, shown))
             state = replace(state, environments=dict(before))
+    using = list(state.environments) if env in (None, ALL) else [env]
     if not sandbox:  # the embedded sandbox sends nothing anywhere
-        using = list(state.environments) if env in (None, ALL) else [env]
         _refuse(state, off_codat(state.environments, using, allowed))
+    # Where Codat sends the account's webhooks (the base files' too, under --base).
+    check_consumers(state, using)
     return state
+
+
+def check_consumers(state: DesiredState, names: Sequence[str]) -> None:
+    """Exit 1 naming file, line and field when an environment of `names` declares a webhook
+    consumer whose url is not https:// (nor loopback http) or holds user info (`validate`
+    checks every environment: it needs nothing from the command line)."""
+    from reconcile.trusted import consumer_off
+
+    _refuse(state, consumer_off(state.environments, names))
 
 
 def _base_environments(base: Sequence[Path]) -> dict[str, Environment] | None:
@@ -90,7 +102,9 @@ def _refuse(state: DesiredState, found: list[Distrust]) -> None:
     from reconcile.desired.problems import Problem
 
     for distrust in found:
-        file, line, col = environment_position(state.files, distrust.env, distrust.field)
+        file, line, col = environment_position(
+            state.files, distrust.env, distrust.field, distrust.under
+        )
         click.echo(str(Problem(file, line, col, distrust.message)), err=True)
     count = len(found)
     click.echo(

@@ -12,11 +12,11 @@ from typing import Any
 
 
 def environment_position(
-    files: Sequence[str], env: str | None, field: str | None
+    files: Sequence[str], env: str | None, field: str | None, under: Sequence[str] = ()
 ) -> tuple[str, int, int]:
-    """(file, line, column) of `environments.ENV.FIELD` (or of the environment, or of the
-    `environments:` key, whichever is written) in the first of `files` that declares
-    environments; the first file at 1:1 when none does."""
+    """(file, line, column) of `environments.ENV.FIELD` (and of the keys `under` it, when
+    written; or of the environment, or of the `environments:` key, whichever is written) in
+    the first of `files` that declares environments; the first file at 1:1 when none does."""
     from reconcile.desired import parse_exact
 
     for file in files:
@@ -31,7 +31,13 @@ def environment_position(
             continue
         if env is not None and isinstance(envs.get(env), dict):
             if field is not None and field in envs[env]:
-                line, col = doc.position(("environments", env, field))
+                path: tuple[Any, ...] = ("environments", env, field)
+                node = envs[env][field]
+                for key in under:
+                    if not isinstance(node, dict) or key not in node:
+                        break
+                    path, node = (*path, key), node[key]
+                line, col = doc.position(path)
             else:
                 line, col = doc.position(("environments", env), at_key=True)
         else:

@@ -42,26 +42,7 @@ def destroy(
     fleets: more than DESTROY_ABSOLUTE_THRESHOLD destroyed connections that are also more than
     DESTROY_FRACTION_THRESHOLD of the owner's active connections. `--max-destroy N` allows a
     plan that destroys at most N connections."""
-    by_id = {c.id: c for c in live.companies}
-    destroyed = 0
-    linked = 0
-    cutting = 0  # Linked unlinks and company deletes: the absolute rule's count
-    customers: dict[str, None] = {}
-    for action in plan.actions:
-        if not action.kind.destructive:
-            continue
-        customers[action.uid] = None
-        if action.kind is Kind.DELETE_COMPANY:
-            company = by_id.get(action.company_id or "")
-            held = [c for c in company.connections if c.active] if company else []
-            destroyed += max(1, len(held))
-            linked += sum(1 for c in held if c.status == Status.LINKED.value)
-            cutting += 1
-        else:
-            destroyed += 1
-            is_linked = action.status == Status.LINKED.value
-            linked += is_linked
-            cutting += is_linked
+    destroyed, linked, cutting, customers = _count(plan, live)
     active = active_connections(managed)
     absolute = cutting > DESTROY_ABSOLUTE_THRESHOLD
     relative = (
@@ -84,6 +65,36 @@ def destroy(
         f"Linked connections: {why}. Customers affected: {_capped(list(customers))}. "
         f"Check the input; if this is intended, pass --max-destroy {destroyed}."
     )
+
+
+def destroyed_count(plan: Plan, live: LiveState) -> int:
+    """What the plan destroys, counted as the guard counts it (`--max-destroy` compares)."""
+    return _count(plan, live)[0]
+
+
+def _count(plan: Plan, live: LiveState) -> tuple[int, int, int, dict[str, None]]:
+    """(destroyed connections, Linked ones, Linked unlinks and company deletes, customers)."""
+    by_id = {c.id: c for c in live.companies}
+    destroyed = 0
+    linked = 0
+    cutting = 0  # Linked unlinks and company deletes: the absolute rule's count
+    customers: dict[str, None] = {}
+    for action in plan.actions:
+        if not action.kind.destructive:
+            continue
+        customers[action.uid] = None
+        if action.kind is Kind.DELETE_COMPANY:
+            company = by_id.get(action.company_id or "")
+            held = [c for c in company.connections if c.active] if company else []
+            destroyed += max(1, len(held))
+            linked += sum(1 for c in held if c.status == Status.LINKED.value)
+            cutting += 1
+        else:
+            destroyed += 1
+            is_linked = action.status == Status.LINKED.value
+            linked += is_linked
+            cutting += is_linked
+    return destroyed, linked, cutting, customers
 
 
 def _capped(uids: list[str]) -> str:

@@ -95,6 +95,26 @@ class Action:
         )
 
 
+SettingsKind = Literal["sync_settings", "webhook_consumer"]
+SETTINGS_KINDS: tuple[SettingsKind, ...] = get_args(SettingsKind)
+SETTINGS_SIGNS = ("+", "~")
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    """One change of the account's settings (`reconcile.plans.settings` says what each field
+    holds): what, the differences for people, the writes, and what it saw and wants."""
+
+    subject: str
+    sign: str  # "+" create, "~" change
+    lines: tuple[str, ...]
+    requests: tuple[Request, ...]
+    kind: SettingsKind = "sync_settings"
+    destructive: bool = False
+    before: Mapping[str, Any] | None = None
+    after: Mapping[str, Any] | None = None
+
+
 NoteKind = Literal["deferred", "blocked", "awaiting_authorization", "needs_reauthorization"]
 
 
@@ -145,6 +165,10 @@ class Plan:
     observed_at: str | None = None  # Codat's clock when live state was read
     # Set when the plan is refused as a whole (a safety guard): nothing of it may be applied.
     unsafe: str | None = None
+    # The account settings' changes of the run's environment (`reconcile.plans.settings`):
+    # apply makes them before the customers' actions. Not counted in `summary` nor in
+    # `has_changes`, which are the customers'.
+    settings: tuple[SettingsChange, ...] = ()
     # Companies with a Linked accounting connection when the plan was made: only their ids may
     # be shown in a terminal or a log (any other company's id is a Link URL while it awaits
     # authorization). Not saved: a plan read back from a file shows no company id.

@@ -11,7 +11,7 @@ planner adds it for `protect: true`; it can only prevent destruction).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconcile import paths
@@ -23,7 +23,7 @@ from reconcile.model import (
     UID_TAG,
     Status,
 )
-from reconcile.plans import COMPANY_PLACEHOLDER, Action, Kind, Plan, Request
+from reconcile.plans import COMPANY_PLACEHOLDER, Action, Kind, Plan, Request, SettingsChange
 
 CONFIG_FIELDS = ("bankAccount", "supplier", "customer")
 
@@ -171,7 +171,74 @@ def edited_actions(plan: Plan) -> list[str]:
             subject = expected_subject(action)
             if subject is not None and subject != action.subject:
                 found.append(f"{where}: its subject does not name what it creates")
+    found.extend(edited_settings(plan.settings))
     return found
+
+
+# --------------------------------------------------------------------------- account settings
+
+
+def sync_settings(body: Mapping[str, Any]) -> Request:
+    """POST /profile/syncSettings: the account's whole list (Codat replaces it)."""
+    return Request("POST", paths.sync_settings(), dict(body))
+
+
+def create_consumer(body: Mapping[str, Any]) -> Request:
+    return Request("POST", paths.webhooks(), dict(body))
+
+
+def delete_consumer(consumer_id: str) -> Request:
+    return Request("DELETE", paths.webhook(consumer_id))
+
+
+def edited_settings(changes: Sequence[SettingsChange]) -> list[str]:
+    """Every account settings' change whose requests are not what its `before` and `after`
+    mean, or that moves a consumer to another host without saying it is destructive."""
+    found: list[str] = []
+    for change in changes:
+        where = f"account settings {change.kind}"
+        after = change.after or {}
+        if change.kind == "webhook_consumer":
+            seen = [
+                c for c in (change.before or {}).get("consumers") or () if isinstance(c, Mapping)
+            ]
+            deletes = (
+                [delete_consumer(str(c.get("id"))) for c in seen] if change.sign == "~" else []
+            )
+            if list(change.requests) != [*deletes, create_consumer(after)]:
+                found.append(f"{where}: its requests are not the consumer its `after` shows")
+            moves = any(c.get("url") != after.get("url") for c in seen)
+            if moves != change.destructive:
+                found.append(f"{where}: it moves a consumer to another host unmarked")
+            if change.subject != f"webhook consumer {after.get('url')}":
+                found.append(f"{where}: its subject does not name its url")
+            continue
+        if len(change.requests) != 1 or not _sync_body_means(change.requests[0], change):
+            found.append(f"{where}: its request is not the settings its `after` shows")
+    return found
+
+
+def _sync_body_means(request: Request, change: SettingsChange) -> bool:
+    """The one write carries the list the plan saw with the named fields changed, and adds
+    only data types the file names."""
+    if (request.method, request.path) != ("POST", paths.sync_settings()):
+        return False
+    body = request.body if isinstance(request.body, Mapping) else {}
+    listed = body.get("settings")
+    if not isinstance(listed, list) or not all(isinstance(e, Mapping) for e in listed):
+        return False
+    after = change.after or {}
+    seen = {e.get("dataType"): e for e in (change.before or {}).get("settings") or ()}
+    for entry in listed:
+        data_type = entry.get("dataType")
+        wanted = after.get(data_type) if isinstance(data_type, str) else None
+        named = dict(wanted) if isinstance(wanted, Mapping) else {}
+        if data_type in seen:
+            if dict(entry) != {**dict(seen[data_type]), **named}:
+                return False
+        elif not named or any(entry.get(k) != v for k, v in named.items()):
+            return False
+    return {e.get("dataType") for e in listed} >= set(seen)
 
 
 def _need(value: str | None, what: str) -> str:

@@ -52,14 +52,18 @@ def verdict(plan: Plan, refusals_are: str = "above") -> str:
     """The one-line verdict. It never says Codat matches the file while anything is refused."""
     refused = len(plan.refused)
     but = f"{refused} refused: see {refusals_are}."
+    settings = len(plan.settings)
+    also = f" {settings} account settings change{'s' if settings != 1 else ''}." * bool(settings)
     if not plan.has_changes:
+        if settings:
+            return "No changes to customers." + also + (f" {but}" if refused else "")
         if refused:
             return f"No changes can be applied, but {but}"
         return "No changes. Codat matches the file."
     line = "Plan: " + ", ".join(
         f"{count} to {bucket}" + _breakdown(bucket, plan) for bucket, count in counts(plan).items()
     )
-    return line + "." + (f" {but}" if refused else "")
+    return line + "." + also + (f" {but}" if refused else "")
 
 
 def counts(plan: Plan) -> dict[str, int]:

@@ -34,7 +34,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from reconcile import escape
-from reconcile.plans import Action, CustomerChange, Kind, Note, Plan, Refusal
+from reconcile.plans import Action, CustomerChange, Kind, Note, Plan, Refusal, SettingsChange
 from reconcile.render import describe, risk
 from reconcile.render.bearer import hide
 from reconcile.render.describe import Escaper, Row
@@ -169,6 +169,9 @@ def render_plan_markdown(
     pull-request comment is no place for it."""
     where = markdown(full_plan_hint) if full_plan_hint else "`reconcile plan ... --format json`"
     sections: list[str | Droppable] = [_head(plan)]
+    moves = [s for s in plan.settings if s.destructive]
+    if moves:
+        sections.append(_moves(moves))
     destructive = [a for a in plan.actions if risk.is_destructive(a)]
     if destructive:
         sections.append(_destructive(plan, destructive, limit))
@@ -217,6 +220,20 @@ def _head(plan: Plan) -> str:
     if plan.unsafe:
         verdict += " Refused as a whole, nothing of it applies: " + markdown(plan.unsafe)
     return f"**{verdict}**\n\n{header}\n{rule}\n{values}\n"
+
+
+def _moves(moves: Sequence[SettingsChange]) -> str:
+    """The account settings' destroys: a webhook consumer moved to another host (never more
+    than the file declares, so never shortened)."""
+    items = [
+        f"account settings · {markdown(s.subject)} · {markdown(line)}"
+        for s in moves
+        for line in s.lines
+    ]
+    return (
+        f"#### :boom: Destructive account settings ({len(moves)}): read these first\n\n"
+        "The account's webhooks go to another host.\n\n" + bullets(items)
+    )
 
 
 def _destructive(plan: Plan, actions: Sequence[Action], limit: int) -> str:

@@ -1,4 +1,5 @@
-"""`plan --env all`: every environment's plan summary side by side (a table, or JSON)."""
+"""`plan --env all`: every environment's plan summary side by side (a table, or JSON): the
+customers' actions per bucket, and the account settings' changes (`Settings`)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,21 @@ COLUMNS = ("create", "update", "unlink", "delete")
 
 
 def render_table(rows: list[Row]) -> str:
-    head = ["Environment", "Account", "Customers", *(c.capitalize() for c in COLUMNS), "Refused"]
+    head = [
+        "Environment",
+        "Account",
+        "Customers",
+        *(c.capitalize() for c in COLUMNS),
+        "Settings",
+        "Refused",
+    ]
     body = [
         [
             text(row.env),
             text(row.account),
             str(row.customers),
             *(str(row.summary.get(c, 0)) if not row.error else "-" for c in COLUMNS),
+            str(row.settings) if not row.error else "-",
             str(row.refused) if not row.error else "error: see below",
         ]
         for row in rows
@@ -47,6 +56,7 @@ def render_json(rows: list[Row]) -> str:
                 "account": row.account,
                 "customers": row.customers,
                 "summary": row.summary,
+                "settings": row.settings,
                 "refused": row.refused,
                 "unsafe": row.unsafe,
                 "error": row.error,

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconcile.plans import NOTE_KINDS, Action, Note, Plan
+from reconcile.plans.settings import SettingsChange
 
 FORMAT_VERSION = "1"
 
@@ -43,6 +44,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         ],
         "warnings": list(plan.warnings),
         "unsafe": plan.unsafe,
+        "settings": [settings_dict(s) for s in plan.settings],
         "observed": dict(sorted(plan.observed.items())),
         "observed_at": plan.observed_at,
     }
@@ -80,6 +82,20 @@ def _action_dict(a: Action) -> dict[str, Any]:
         "after": dict(a.after) if a.after is not None else None,
         "request": {"method": a.request.method, "path": a.request.path, "body": a.request.body},
         "idempotency_key": a.idempotency_key,
+    }
+
+
+def settings_dict(change: SettingsChange) -> dict[str, Any]:
+    """One change of the account's settings (docs/plan-json.md, `settings`)."""
+    return {
+        "kind": change.kind,
+        "subject": change.subject,
+        "sign": change.sign,
+        "destructive": change.destructive,
+        "lines": list(change.lines),
+        "before": dict(change.before) if change.before is not None else None,
+        "after": dict(change.after) if change.after is not None else None,
+        "requests": [{"method": r.method, "path": r.path, "body": r.body} for r in change.requests],
     }
 
 

@@ -14,7 +14,8 @@ def render_settings(changes: Sequence[SettingsChange], env: str, style: Style) -
         return ""
     lines = [style(f"Account settings of environment {text(env)}:", "bold")]
     for change in changes:
-        colour = "green" if change.sign == "+" else "yellow"
-        lines.append(style(f"  {change.sign} {text(change.subject)}", colour))
+        colour = "green" if change.sign == "+" else "red" if change.destructive else "yellow"
+        moves = "  (destructive: see above)" if change.destructive else ""
+        lines.append(style(f"  {change.sign} {text(change.subject)}{moves}", colour))
         lines.extend(f"      {text(line)}" for line in change.lines)
     return "\n".join(lines) + "\n"

@@ -40,9 +40,15 @@ def render_plan(
     lines: list[str] = []
     names = {c.uid: c.name for c in plan.changes}
     destructive = [a for a in plan.actions if risk.is_destructive(a)]
-    if destructive:
-        n = len(destructive)
+    moves = [s for s in plan.settings if s.destructive]
+    if destructive or moves:
+        n = len(destructive) + len(moves)
         lines.append(style(f"Destructive ({n}): read these first", "red", "bold"))
+        lines.extend(
+            f"  {style('~', 'red')} account settings  {text(s.subject)}: {text(line)}"
+            for s in moves
+            for line in s.lines
+        )
         ordered = sorted(destructive, key=risk.action_risk, reverse=True)
         lines.extend(_danger("-", a, names, risk.cuts_off(a), style) for a in ordered)
         lines.append("")

@@ -140,7 +140,7 @@ async def apply_files(
 
     async with open_client(where, desired=desired) as client:
         made = refuse_unsafe(await plan_run(client, desired, options, on_read=on_read))
-        made = await with_settings(client, made)
+        made = await with_settings(client, made, options)
         if not approve(made):
             return made, None
         if prompted:

@@ -34,8 +34,11 @@ class PlanRun:
     live: LiveState
     plan: Plan
     saved: SavedRecord | None = None  # `plan --out`: the signed document, from this read
-    # The account settings' changes of the run's environment (`plan` and `apply` only)
-    settings: tuple[SettingsChange, ...] = ()
+
+    @property
+    def settings(self) -> tuple[SettingsChange, ...]:
+        """The account settings' changes of the run's environment (`plan` and `apply` only)."""
+        return self.plan.settings
 
     @property
     def managed(self) -> int:
@@ -64,16 +67,26 @@ async def plan_run(
     return PlanRun(desired, live, make_plan(desired, live, options))
 
 
-async def with_settings(client: CodatClient, run: PlanRun) -> PlanRun:
-    """The run with the account settings' changes of its environment (two requests, only when
-    the environment names `settings:`; none without an environment)."""
+async def with_settings(client: CodatClient, run: PlanRun, options: PlanOptions) -> PlanRun:
+    """The run with the account settings' changes of its environment in its plan (two
+    requests, only when the environment names `settings:`; none without an environment). A
+    webhook consumer moved to another host is refused, in the plan's refusals, unless
+    `--max-destroy` covers it with the plan's other destroys."""
     if run.desired.environment is None:
         return run
     from dataclasses import replace
 
+    from reconcile.planner.guard import destroyed_count
+    from reconcile.planner.settings import allow_redirects
     from reconcile.runs.settings import planned_settings
 
-    return replace(run, settings=await planned_settings(client, run.desired))
+    found = await planned_settings(client, run.desired)
+    if not found:
+        return run
+    env = run.desired.environment
+    kept, refused = allow_redirects(found, env, destroyed_count(run.plan, run.live), options)
+    plan = replace(run.plan, settings=kept, refused=(*run.plan.refused, *refused))
+    return replace(run, plan=plan)
 
 
 def without_link_urls(plan: Plan) -> Plan:
@@ -109,7 +122,8 @@ async def plan(
     from reconcile.runs.connect import open_client
 
     async with open_client(where, desired=desired) as client:
-        run = await with_settings(client, await plan_run(client, desired, options, on_read=on_read))
+        made = await plan_run(client, desired, options, on_read=on_read)
+        run = await with_settings(client, made, options)
         if not allow_unsafe:
             refuse_unsafe(run)
         if save_for is None or run.plan.unsafe:

@@ -1,6 +1,7 @@
 """`plan --env all`: every environment's plan summed up, read-only.
 
-Each environment is planned with its own key, after its account is confirmed; nothing is
+Each environment is planned with its own key, after its account is confirmed, with its
+account settings' changes (counted in its row); nothing is
 written anywhere (the read-only client refuses writes) and nothing is saved. An environment
 that cannot be planned (no key, the wrong account, Codat down) gets its row with the error in
 it; the others are still planned.
@@ -29,6 +30,7 @@ class Row:
     unsafe: str | None
     differs: bool
     error: str | None = None  # the environment could not be planned: why
+    settings: int = 0  # the account settings' changes (environments.ENV.settings)
 
 
 async def plan_every_environment(
@@ -45,7 +47,7 @@ async def plan_every_environment(
     from reconcile.environments import for_environment, names
     from reconcile.runs.connect import open_client
     from reconcile.runs.errors import RunError
-    from reconcile.runs.plan import plan_run
+    from reconcile.runs.plan import plan_run, with_settings
 
     rows = []
     for env in names(desired):
@@ -55,7 +57,8 @@ async def plan_every_environment(
         account = resolved.environments[env].account
         try:
             async with open_client(where, read_only=True, desired=resolved) as client:
-                plan = (await plan_run(client, resolved, options, on_read=on_read)).plan
+                made = await plan_run(client, resolved, options, on_read=on_read)
+                plan = (await with_settings(client, made, options)).plan
         except (CodatError, RunError) as exc:
             rows.append(Row(env, account, len(resolved.customers), {}, 0, None, False, str(exc)))
             continue
@@ -67,7 +70,8 @@ async def plan_every_environment(
                 dict(plan.summary()),
                 len(plan.refused),
                 plan.unsafe,
-                plan.has_changes or bool(plan.refused) or bool(plan.unsafe),
+                plan.has_changes or bool(plan.refused) or bool(plan.unsafe) or bool(plan.settings),
+                settings=len(plan.settings),
             )
         )
     return rows

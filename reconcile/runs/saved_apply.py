@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from reconcile.planner import PlanOptions
     from reconcile.plans import Plan
     from reconcile.plans.file import SavedPlan, SigningKey
+    from reconcile.plans.file.settings_staleness import SettingsVerdict
     from reconcile.runs.connect import Where
 
 RunPlan = Callable[["Plan", "CodatClient"], Awaitable[int]]
@@ -41,10 +42,27 @@ class Fresh:
     runnable: int = 0
     held: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
+    # The account settings' changes (`plan.settings` holds those to make): the subjects of
+    # those the account holds already, and of those changed behind the plan (not made) with
+    # what changed.
+    settings_landed: tuple[str, ...] = ()
+    settings_held: tuple[str, ...] = ()
+    settings_changed: tuple[str, ...] = ()
 
     @property
     def partly(self) -> bool:
         return self.landed > 0
+
+    @property
+    def anything_held(self) -> bool:
+        return bool(self.held or self.settings_held)
+
+    @property
+    def nothing_to_run(self) -> bool:
+        """Every change that remains is held: nothing is sent."""
+        return not self.plan.settings and (
+            (self.partly and not self.runnable) or not self.plan.has_changes
+        )
 
 
 @dataclass(frozen=True)
@@ -110,9 +128,11 @@ async def apply_checked(
     *,
     on_fresh: Callable[[Fresh], None] | None = None,
     on_start: Callable[[Plan], None] | None = None,
+    on_settings: Callable[[int], None] | None = None,
 ) -> int | None:
     """Confirm the account, read again what the plan acts on (`on_fresh` hears the judgement),
-    and run what remains with `run_plan` (its exit code; 1 when actions were held, or when all
+    make the account settings' changes that remain (`on_settings` hears how many) and run the
+    remaining actions with `run_plan` (its exit code; 1 when changes were held, or when all
     that remained was held and nothing ran); None when it was applied already."""
     from reconcile.model import DesiredState as State
     from reconcile.runs.connect import open_client
@@ -130,12 +150,20 @@ async def apply_checked(
             return None
         if on_fresh is not None:
             on_fresh(fresh)
-        if fresh.partly and not fresh.runnable:
+        if fresh.nothing_to_run:
             return EXIT_ERROR  # all that remains is held: nothing is sent
         if on_start is not None:
             on_start(fresh.plan)
-        code = await run_plan(fresh.plan, client)
-        return EXIT_ERROR if fresh.held and code == EXIT_OK else code
+        if fresh.plan.settings:  # first, as `apply PATHS` makes them: new links fetch by them
+            from reconcile.executor.settings import apply_settings
+
+            await apply_settings(client, fresh.plan.settings)
+            if on_settings is not None:
+                on_settings(len(fresh.plan.settings))
+        code = EXIT_OK
+        if fresh.plan.has_changes and not (fresh.partly and not fresh.runnable):
+            code = await run_plan(fresh.plan, client)
+        return EXIT_ERROR if fresh.anything_held and code == EXIT_OK else code
 
 
 def environment_of(saved: SavedPlan, where: Where, path: Path) -> Environment | None:
@@ -231,27 +259,37 @@ async def check_account(client: CodatClient, saved: SavedPlan, path: Path) -> No
 
 async def check_fresh(client: CodatClient, saved: SavedPlan, path: Path) -> Fresh | None:
     """Read again what the plan acts on and judge it: what to run (dated by this read), None
-    when it was applied already; a `RunError` when none landed and something changed behind
-    it. Partly applied, the remaining actions of unchanged customers run, the others are held
-    (`Fresh.held`)."""
+    when it was applied already; a `RunError` when none of the customers' actions landed and
+    something changed behind them. Partly applied, the remaining actions of unchanged customers
+    run, the others are held (`Fresh.held`). Each account settings' change is judged on its
+    own: landed, changed behind the plan (held), or made."""
     from reconcile.escape import text
     from reconcile.facts.saved import read_for_staleness
     from reconcile.plans.file.staleness import describe_remaining, judge, resumed
 
     plan = saved.plan
+    settings = await _judge_settings(client, plan)
     live, read_at = await read_for_staleness(client, plan)
     verdict = judge(saved, live)
-    if not verdict.remaining:
+    if not verdict.remaining and not settings.remaining:
         return None
-    if verdict.landed:
+    said = {
+        "settings_landed": tuple(c.subject for c in settings.landed),
+        "settings_held": tuple(c.subject for c, _ in settings.held),
+        "settings_changed": tuple(line for _, lines in settings.held for line in lines),
+    }
+    if verdict.landed or not verdict.remaining:
         rest = resumed(plan, verdict, live)
         return Fresh(
-            replace(rest, observed_at=read_at),
+            replace(rest, observed_at=read_at, settings=settings.runnable),
             landed=len(verdict.landed),
             total=verdict.total,
             runnable=len(verdict.runnable),
             held=tuple(describe_remaining(verdict.held)) if verdict.held else (),
             changed=tuple(verdict.changed) if verdict.held else (),
+            settings_landed=said["settings_landed"],
+            settings_held=said["settings_held"],
+            settings_changed=said["settings_changed"],
         )
     if verdict.changed:
         lines = "\n".join(f"  {line}" for line in verdict.changed)
@@ -261,4 +299,22 @@ async def check_fresh(client: CodatClient, saved: SavedPlan, path: Path) -> Fres
             "Nothing was changed. Make a new plan (reconcile plan PATH... --out FILE), review "
             "it, and apply that."
         )
-    return Fresh(replace(plan, observed_at=read_at))
+    return Fresh(
+        replace(plan, observed_at=read_at, settings=settings.runnable),
+        settings_landed=said["settings_landed"],
+        settings_held=said["settings_held"],
+        settings_changed=said["settings_changed"],
+    )
+
+
+async def _judge_settings(client: CodatClient, plan: Plan) -> SettingsVerdict:
+    """The plan's account settings' changes judged against the account now (one request per
+    kind of change; none without settings changes)."""
+    from reconcile.plans.file.settings_staleness import SettingsVerdict, judge_settings
+
+    if not plan.settings:
+        return SettingsVerdict()
+    from reconcile.facts.settings import read_settings_again
+
+    sync, consumers = await read_settings_again(client, plan.settings)
+    return judge_settings(plan.settings, sync, consumers)

@@ -120,8 +120,8 @@ def test_plan_all_shows_what_reaches_production_and_writes_nothing(
     table = run("plan", str(changed), "--env", "all", "--detailed-exitcode")
     assert table.returncode == 2, table.stdout + table.stderr
     rows = {line.split()[0]: line.split() for line in table.stdout.splitlines()[1:]}
-    assert rows["test"][1:] == ["Acme", "Expenses", "(test)", "3", "1", "0", "0", "0", "0"]
-    assert rows["prod"][1:] == ["Acme", "Expenses", "3", "1", "0", "0", "0", "0"]
+    assert rows["test"][1:] == ["Acme", "Expenses", "(test)", "3", "1", "0", "0", "0", "0", "0"]
+    assert rows["prod"][1:] == ["Acme", "Expenses", "3", "1", "0", "0", "0", "0", "0"]
     for env, log in logs.items():
         new = read_log(log)[before[env] :]
         assert {entry["method"] for entry in new} == {"GET"}, new

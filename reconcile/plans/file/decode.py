@@ -19,6 +19,7 @@ from reconcile.plans import (
     Refusal,
     Request,
 )
+from reconcile.plans.settings import SETTINGS_KINDS, SETTINGS_SIGNS, SettingsChange
 
 
 class PlanFormatError(ValueError):
@@ -40,6 +41,7 @@ def plan_from_dict(doc: Mapping[str, Any]) -> Plan:
             observed={_str(k): _str(v) for k, v in doc["observed"].items()},
             observed_at=_opt(doc.get("observed_at")),
             unsafe=_opt(doc.get("unsafe")),
+            settings=tuple(_settings_from(s) for s in doc["settings"]),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanFormatError(f"not a plan document ({type(exc).__name__}: {exc})") from None
@@ -88,6 +90,29 @@ def _action_from(doc: Mapping[str, Any]) -> Action:
         idempotency_key=_opt(doc.get("idempotency_key")),
         connection_id=_opt(doc.get("connection_id")),
         status=_opt(doc.get("status")),
+        before=_mapping(doc.get("before")),
+        after=_mapping(doc.get("after")),
+    )
+
+
+def _settings_from(doc: Mapping[str, Any]) -> SettingsChange:
+    kind, sign = _str(doc["kind"]), _str(doc["sign"])
+    if kind not in SETTINGS_KINDS:
+        raise ValueError(f"unknown settings kind {kind!r}")
+    if sign not in SETTINGS_SIGNS:
+        raise ValueError(f"unknown settings sign {sign!r}")
+    destructive = doc["destructive"]
+    if not isinstance(destructive, bool):
+        raise TypeError(f"expected a boolean, found {type(destructive).__name__}")
+    return SettingsChange(
+        subject=_str(doc["subject"]),
+        sign=sign,
+        lines=tuple(_str(line) for line in doc["lines"]),
+        requests=tuple(
+            Request(_str(r["method"]), _str(r["path"]), r.get("body")) for r in doc["requests"]
+        ),
+        kind=kind,  # one of SETTINGS_KINDS: checked above
+        destructive=destructive,
         before=_mapping(doc.get("before")),
         after=_mapping(doc.get("after")),
     )
