@@ -1,6 +1,7 @@
-"""`reconcile sandbox data-status|delete-record`: play the accounting platform after the link:
-its data stops syncing or fails, a supplier, customer or bank account is deleted in it. Works on
-the sandbox's state file directly (no server needed)."""
+"""`reconcile sandbox data-status|delete-record|clock`: play the accounting platform after the
+link: its data stops syncing or fails, a supplier, customer or bank account is deleted in it; and
+let time pass (`clock --advance 2d`: the data ages, refreshes are that much older). Works on the
+sandbox's state file directly (a served sandbox sees it at once)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from typing import Final
 
 import click
 
-from reconcile.sandbox.cli.customer import _company, _customer_options, _shown, _store
+from reconcile.durations import parse_duration
+from reconcile.sandbox.cli.customer import (
+    _company,
+    _customer_options,
+    _shown,
+    _store,
+    db_option,
+)
 
 SECONDS_A_DAY: Final = 86_400
 RECORD_OPTIONS: Final = {
@@ -100,3 +108,29 @@ def delete_record(
     store.delete_record(company["id"], RECORD_OPTIONS[name], record_id)
     shown = name.replace("_", " ")
     click.echo(f"company {company['id']}: {shown} {_shown(record_id)} deleted in the platform")
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    try:
+        return parse_duration(value).total_seconds()
+    except ValueError as exc:
+        raise click.ClickException(f"--advance: {exc}") from None
+
+
+@click.command("clock")
+@db_option
+@click.option(
+    "--advance",
+    required=True,
+    callback=_duration,
+    help="How far to move the sandbox's clock forward, e.g. 2d, 36h.",
+)
+def clock(db_path: Path, advance: float) -> None:
+    """Let time pass in the sandbox: its clock moves forward (served or not); prints its time."""
+    from datetime import UTC, datetime
+
+    from reconcile.sandbox.store.clock import advance as move
+
+    _store(db_path).close()  # refuses a missing state file, as the other commands do
+    now = datetime.fromtimestamp(move(db_path, advance), UTC)
+    click.echo(f"the sandbox's clock is now {now:%Y-%m-%dT%H:%M:%SZ}")
