@@ -1,7 +1,7 @@
 """Codat's pull history on the served sandbox: every `POST .../data/all` is recorded as pull
 operations (one per data type it refreshes), requested at the sandbox's clock, listed by `GET
 /companies/{companyId}/data/history` with Codat's paging, `query=` and `orderBy=`; `reconcile
-sandbox clock --advance` moves a served sandbox's time (its data ages, its `Date` header says
+sandbox clock --advance-days` moves a served sandbox's time (its data ages, its `Date` header says
 so). Every answer is checked against Codat's official specs."""
 
 from __future__ import annotations
@@ -51,9 +51,7 @@ def test_history_of_unknown_company_is_404(codat: httpx.Client) -> None:
     conforms(codat.get(f"/companies/{UNKNOWN}/data/history"), 404)
 
 
-def test_each_refresh_is_recorded_as_pull_operations(
-    codat: httpx.Client, sandbox_db: Path
-) -> None:
+def test_each_refresh_is_recorded_as_pull_operations(codat: httpx.Client, sandbox_db: Path) -> None:
     customer = _linked(codat, sandbox_db)
     assert history(codat, customer["id"])["results"] == []  # control: nothing asked for yet
     before = datetime.now(UTC) - timedelta(seconds=5)
@@ -85,7 +83,7 @@ def test_advancing_the_clock_ages_data_and_dates_answers(own: tuple[httpx.Client
     said = parsedate_to_datetime(codat.get("/profile").headers["date"])
     assert abs(said - datetime.now(UTC)) < timedelta(minutes=1)  # control
 
-    out = ok("clock", "--db", str(db), "--advance", "3d")
+    out = ok("clock", "--db", str(db), "--advance-days", "3")
     assert "the sandbox's clock is now" in out
     answer = codat.get(f"/companies/{customer['id']}/dataStatus")
     statuses = conforms(answer, 200)
@@ -97,4 +95,4 @@ def test_advancing_the_clock_ages_data_and_dates_answers(own: tuple[httpx.Client
     conforms(codat.post(f"/companies/{customer['id']}/data/all"), 204)
     times = sorted(when(op["requested"]) for op in history(codat, customer["id"])["results"])
     assert times[-1] - times[0] > timedelta(days=3) - timedelta(minutes=1)
-    fails("clock", "--db", str(db), "--advance", "soon", words=("not a duration",))
+    fails("clock", "--db", str(db), "--advance-days", "-1", words=("--advance-days",))

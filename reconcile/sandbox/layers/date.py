@@ -1,6 +1,6 @@
 """The `Date` header by the sandbox's clock (`store/clock.py`), not the machine's: a client that
 reads Codat's time from it (`CodatClient.server_time`) sees the sandbox's time move when `sandbox
-clock --advance` moves it. `sandbox serve` wraps the app in it and tells uvicorn to add none."""
+clock` moves it. `sandbox serve` wraps the app in it and tells uvicorn to add none."""
 
 from __future__ import annotations
 

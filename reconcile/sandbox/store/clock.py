@@ -1,6 +1,6 @@
 """The sandbox's clock: the real time plus an offset kept in its state file.
 
-`reconcile sandbox clock --advance 2d` moves a sandbox's time forward, served or not: the served
+`reconcile sandbox clock --advance-days 2` moves a sandbox's time forward, served or not: the served
 process reads the offset on every tick, so its data ages (`dataStatus`), its pull operations are
 requested, its daily quota rolls over and its `Date` header says the new time at once, as
 Codat's would after two days. Nothing moves it back: an offset only grows.
