@@ -235,6 +235,11 @@ def pattern_message(path: tuple[Any, ...], value: str) -> str:
             f"'id' must be a Codat company id (a UUID such as"
             f" 77921ff9-3ec0-4a5b-9a55-0b5f4e1d2c3a), got {value!r}"
         )
+    if field == "refreshDataEvery":
+        return (
+            f"policy refreshDataEvery {value!r} is not a period: write a positive number and a"
+            " unit, e.g. 1d, 12h or 2w (units: w, d, h; combine as 1d12h)"
+        )
     return f"{label(path)} {value!r} has an invalid format"  # pragma: no cover
 
 
