@@ -110,6 +110,11 @@ def type_message(path: tuple[Any, ...], value: Any, expected: Any) -> str:
         quoted = isinstance(value, str) and value.casefold() in ("true", "false")
         quotes = " (without quotes)" if quoted else ""
         return f"{what} must be true or false, got {describe(value)}; write true or false{quotes}"
+    if "string" in kinds and path[-1:] == ("refreshDataEvery",):
+        return (
+            f"policy refreshDataEvery must be a period with its unit, got {describe(value)};"
+            " write e.g. 1d, 12h or 2w (units: w, d, h; combine as 1d12h)"
+        )
     if "string" in kinds:
         text = _scalar_text(value)
         hint = f'; quote it: "{text}"' if text is not None else ""

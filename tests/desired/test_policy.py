@@ -75,3 +75,8 @@ def test_a_bad_refresh_period_is_refused_with_where_and_what_to_write(tmp_path: 
             result.stderr
         ), result.stderr
         assert "e.g. 1d, 12h or 2w" in result.stderr
+    path.write_text(BASE.format(policy="policy:\n  refreshDataEvery: 12\n"))
+    result = reconcile("validate", str(path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "refreshDataEvery must be a period with its unit, got a number" in result.stderr
+    assert "quote it" not in result.stderr  # quoting 12 would not make it a period

@@ -1,9 +1,11 @@
 """The sandbox's clock: the real time plus an offset kept in its state file.
 
-`reconcile sandbox clock --advance-days 2` moves a sandbox's time forward, served or not: the served
-process reads the offset on every tick, so its data ages (`dataStatus`), its pull operations are
-requested, its daily quota rolls over and its `Date` header says the new time at once, as
-Codat's would after two days. Nothing moves it back: an offset only grows.
+`reconcile sandbox clock --advance-days 2` moves a sandbox's time forward, served or not: the
+served process reads the offset again at most REREAD_SECONDS after its last read (a read costs
+a SQLite query; a busy sandbox ticks several times a request), so within that its data ages
+(`dataStatus`), its pull operations are requested, its daily quota rolls over and its `Date`
+header says the new time, as Codat's would after two days. Nothing moves it back: an offset only
+grows.
 
 A store or app given a clock of its own (tests: `Store(clock=...)`) never reads the file's.
 """
@@ -20,6 +22,7 @@ from typing import Final
 
 from reconcile.sandbox.store.sql import BUSY_TIMEOUT_MS
 
+REREAD_SECONDS: Final = 0.05
 STATEMENT: Final = (
     "CREATE TABLE IF NOT EXISTS sandbox_clock ("
     " id INTEGER PRIMARY KEY CHECK (id = 1), offset_seconds REAL NOT NULL)"
@@ -42,6 +45,8 @@ class StoredClock:
         self.now = now
         self._local = threading.local()
         self._made = False
+        self._read_at = -REREAD_SECONDS  # time.monotonic() of the last read
+        self._offset = 0.0
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -51,12 +56,16 @@ class StoredClock:
         return conn
 
     def offset(self) -> float:
+        moment = time.monotonic()
+        if moment - self._read_at < REREAD_SECONDS:
+            return self._offset
         conn = self._conn()
         if not self._made:
             conn.execute(STATEMENT)
             self._made = True
         row = conn.execute("SELECT offset_seconds FROM sandbox_clock WHERE id = 1").fetchone()
-        return float(row[0]) if row else 0.0
+        self._offset, self._read_at = (float(row[0]) if row else 0.0), moment
+        return self._offset
 
     def __call__(self) -> float:
         return self.now() + self.offset()
