@@ -15,6 +15,13 @@ class DateHeaderMiddleware:
     def __init__(self, app: ASGIApp, clock: Clock) -> None:
         self.app = app
         self.clock = clock
+        self._stamp: tuple[int, bytes] = (-1, b"")  # (second, its header value), as uvicorn's
+
+    def stamp(self) -> bytes:
+        second = int(self.clock())
+        if second != self._stamp[0]:
+            self._stamp = (second, formatdate(second, usegmt=True).encode("latin-1"))
+        return self._stamp[1]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -24,8 +31,7 @@ class DateHeaderMiddleware:
         async def dated(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != b"date"]
-                stamp = formatdate(self.clock(), usegmt=True).encode("latin-1")
-                message = {**message, "headers": [*headers, (b"date", stamp)]}
+                message = {**message, "headers": [*headers, (b"date", self.stamp())]}
             await send(message)
 
         await self.app(scope, receive, dated)
