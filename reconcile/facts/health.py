@@ -251,12 +251,12 @@ async def read_refresh_due(
     facts = await read_health(client, companies, {})
     options = HealthOptions(refresh_data=True, refresh_every=refresh_every)
     healths = [assess(c.uid or "", c, facts[c.id], now, options) for c in companies]
-    healths = await _within_budget(client, healths, reserve, warnings)
+    healths = await refreshes_within_budget(client, healths, reserve, warnings)
     healths = await hold_recent_refreshes(client, companies, facts, healths, now, options)
     return RefreshRead(refresh_due(healths), tuple(healths), tuple(warnings))
 
 
-async def _within_budget(
+async def refreshes_within_budget(
     client: CodatClient, healths: list[Health], reserve: int, warnings: list[str]
 ) -> list[Health]:
     """The refreshes due that the quota left covers (a history read and a refresh each); the
