@@ -251,30 +251,27 @@ async def read_refresh_due(
     facts = await read_health(client, companies, {})
     options = HealthOptions(refresh_data=True, refresh_every=refresh_every)
     healths = [assess(c.uid or "", c, facts[c.id], now, options) for c in companies]
-    healths = await refreshes_within_budget(client, healths, reserve, warnings)
+    later = refreshes_beyond_budget(client.rate_limit_remaining, healths, reserve, warnings)
+    if later:
+        facts = {k: replace(f, quota_held=True) if k in later else f for k, f in facts.items()}
+        healths = [assess(c.uid or "", c, facts[c.id], now, options) for c in companies]
     healths = await hold_recent_refreshes(client, companies, facts, healths, now, options)
     return RefreshRead(refresh_due(healths), tuple(healths), tuple(warnings))
 
 
-async def refreshes_within_budget(
-    client: CodatClient, healths: list[Health], reserve: int, warnings: list[str]
-) -> list[Health]:
-    """The refreshes due that the quota left covers (a history read and a refresh each); the
-    others wait for the next pass, with a warning."""
-    remaining = client.rate_limit_remaining
+def refreshes_beyond_budget(
+    remaining: int | None, healths: Sequence[Health], reserve: int, warnings: list[str]
+) -> frozenset[str]:
+    """The company ids of the refreshes due that the quota left does not cover (a history read
+    and a refresh each): they wait for the next pass, with a warning."""
     due = [h for h in healths if h.refresh_queued]
     if remaining is None or not due:
-        return healths
+        return frozenset()
     affordable = max(0, (remaining - reserve) // 2)
     if affordable >= len(due):
-        return healths
+        return frozenset()
     warnings.append(
         f"refresh_data: the daily quota left ({remaining}) covers {affordable} of {len(due)}"
         " refreshes due; the rest wait for the next pass"
     )
-    later = {h.company_id for h in due[affordable:]}
-    held = "the day's quota is spent: it waits for the next pass"
-    return [
-        replace(h, refresh_queued=False, refresh_held=held) if h.company_id in later else h
-        for h in healths
-    ]
+    return frozenset(h.company_id for h in due[affordable:])

@@ -99,6 +99,8 @@ def _held(
     needed: list[DataTypeStatus], facts: HealthFacts, now: datetime, every: timedelta
 ) -> str | None:
     """Why a refresh otherwise due is not queued now; None: nothing holds it."""
+    if facts.quota_held:
+        return "the day's quota left covers no refresh of it: it waits for the next pass"
     busy = [d for d in needed if d.status in IN_PROGRESS_STATUSES]
     if busy:
         shown = ", ".join(f"{d.data_type} {d.status}" for d in busy)

@@ -67,6 +67,7 @@ class HealthFacts:
     last_refresh: datetime | None = None
     history_read: bool = False
     history_error: str | None = None
+    quota_held: bool = False  # the day's quota left covers no refresh of it: the next pass
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,12 +4,15 @@ order Codat answers in; malformed entries left out), and the quota budget of the
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
-from types import SimpleNamespace
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
-from reconcile.facts.health import parse_last_refresh, refreshes_within_budget
+from reconcile.facts.health import parse_last_refresh, refreshes_beyond_budget
+from reconcile.health import HealthOptions, assess
 from reconcile.health.model import Health, HealthState
+from tests.health.test_assess import NOW, company, facts
+
+AUTO = HealthOptions(refresh_data=True)
 
 
 def test_the_newest_pull_operation_wins() -> None:
@@ -34,14 +37,16 @@ def _due(uid: str) -> Health:
 def test_refreshes_beyond_the_quota_wait_for_the_next_pass() -> None:
     healths = [_due("a"), _due("b"), _due("c"), Health("d", "d", "c-d", HealthState.HEALTHY)]
     warnings: list[str] = []
-    client = SimpleNamespace(rate_limit_remaining=14)
-    kept = asyncio.run(refreshes_within_budget(client, healths, 10, warnings))  # type: ignore[arg-type]
-    assert [h.refresh_queued for h in kept] == [True, True, False, False]
-    assert kept[2].refresh_held == "the day's quota is spent: it waits for the next pass"
+    assert refreshes_beyond_budget(14, healths, 10, warnings) == {"c-c"}
     assert warnings == [
         "refresh_data: the daily quota left (14) covers 2 of 3 refreshes due; the rest wait for"
         " the next pass"
     ]
-    plenty = SimpleNamespace(rate_limit_remaining=1000)
-    unchanged = asyncio.run(refreshes_within_budget(plenty, healths, 10, []))  # type: ignore[arg-type]
-    assert unchanged == healths  # control
+    assert refreshes_beyond_budget(1000, healths, 10, []) == frozenset()  # control
+    assert refreshes_beyond_budget(None, healths, 10, []) == frozenset()  # Codat did not say
+
+
+def test_a_refresh_the_quota_cannot_cover_is_held_with_why() -> None:
+    held = assess("u-1", company(), replace(facts(timedelta(days=40)), quota_held=True), NOW, AUTO)
+    assert not held.refresh_queued and held.who[0] == "converge"
+    assert "quota" in (held.refresh_held or "") and "quota" in held.reasons[0].detail
