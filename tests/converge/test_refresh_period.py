@@ -138,6 +138,8 @@ def test_refresh_data_at_most_once_a_day_across_runs_and_restarts(codat: Sandbox
     doc = json.loads(audit.stdout)
     [risk] = [f for f in doc["findings"] if f["kind"] == "at_risk"]
     assert "no refresh now: refreshed at" in risk["detail"], risk
+    assert risk["facts"]["refresh_held"].startswith("refreshed at "), risk
+    assert risk["facts"]["who"] == ["converge"] and risk["facts"]["refresh_queued"] is False
     assert not [f for f in doc["findings"] if f["kind"] == "follow_ups"]
     assert [m for m, _ in box.since(mark) if m != "GET"] == []
 
