@@ -219,8 +219,8 @@ def assess(
         )
     if facts.error is not None:
         reasons.append(Reason(ReasonKind.FAILING, f"health not read: {facts.error}", "person"))
-    # A refresh cannot help while syncs fail or the connection has an Active error: a failed
-    # refresh shows as failing, so a customer is refreshed at most once per at-risk episode.
+    # A refresh cannot help while syncs fail or the connection has an Active error (a failed
+    # refresh shows as failing); otherwise at most one per period, as Codat's history says.
     refresh = (
         at_risk
         and options.refresh_data
