@@ -44,7 +44,6 @@ class StoredClock:
         self.db_path = Path(db_path)
         self.now = now
         self._local = threading.local()
-        self._made = False
         self._read_at = -REREAD_SECONDS  # time.monotonic() of the last read
         self._offset = 0.0
 
@@ -59,11 +58,16 @@ class StoredClock:
         moment = time.monotonic()
         if moment - self._read_at < REREAD_SECONDS:
             return self._offset
-        conn = self._conn()
-        if not self._made:
-            conn.execute(STATEMENT)
-            self._made = True
-        row = conn.execute("SELECT offset_seconds FROM sandbox_clock WHERE id = 1").fetchone()
+        # Only reads: a tick may come inside a request's write transaction (on another
+        # connection), so it never writes. The store makes the table; without one, no offset.
+        try:
+            row = (
+                self._conn()
+                .execute("SELECT offset_seconds FROM sandbox_clock WHERE id = 1")
+                .fetchone()
+            )
+        except sqlite3.OperationalError:  # no such table (yet): the machine's time
+            row = None
         self._offset, self._read_at = (float(row[0]) if row else 0.0), moment
         return self._offset
 

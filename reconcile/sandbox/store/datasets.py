@@ -29,6 +29,7 @@ from typing import Any, Final
 
 from reconcile.sandbox.registry import ACCOUNTING, ERROR_ACTIVE, LINKED
 from reconcile.sandbox.store import pulls
+from reconcile.sandbox.store.clock import STATEMENT as CLOCK_TABLE
 from reconcile.sandbox.store.clock import StoredClock
 from reconcile.sandbox.store.db import StoreDB
 from reconcile.sandbox.store.filters import Ordering, Query
@@ -117,7 +118,7 @@ class DatasetStore(StoreDB):
         # Without a clock of its own: the real time plus the state file's offset (clock.py).
         self.clock = clock or StoredClock(db_path)
         with self._write() as conn:
-            for statement in (*STATEMENTS, *pulls.STATEMENTS):
+            for statement in (*STATEMENTS, *pulls.STATEMENTS, CLOCK_TABLE):
                 conn.execute(statement)
 
     # ------------------------------------------------------------------ sync settings
