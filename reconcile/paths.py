@@ -77,5 +77,10 @@ def refresh_data(company_id: str) -> str:
     return f"{company(company_id)}/data/all"
 
 
+def data_history(company_id: str) -> str:
+    """The company's pull operations (every refresh Codat recorded)."""
+    return f"{company(company_id)}/data/history"
+
+
 def sync_settings() -> str:
     return "/profile/syncSettings"

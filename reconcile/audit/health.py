@@ -22,6 +22,7 @@ def _facts(health: Health, reasons: Sequence[Reason]) -> dict[str, Any]:
         "last_sync": health.last_sync.isoformat() if health.last_sync else None,
         "deauthorized_on": health.deauthorized_on.isoformat() if health.deauthorized_on else None,
         "refresh_queued": health.refresh_queued,
+        "refresh_held": health.refresh_held,  # why a refresh otherwise due waits
     }
 
 

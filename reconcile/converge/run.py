@@ -27,6 +27,7 @@ from reconcile.plans import Plan
 
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
+    from reconcile.health import Health
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class PassResult:
     live: LiveState | None = None  # what was read (notifications and the status page use it)
     # With refresh_data: the Linked customers read, by health state (None: health not read)
     health: dict[str, int] | None = None
+    healths: tuple[Health, ...] | None = None  # and each one's health (the status page)
 
     @property
     def failed(self) -> tuple[Outcome, ...]:
@@ -75,6 +77,7 @@ async def run_pass(
     companies it covers (`health=False`: not this pass) to refresh those at risk."""
     sent_before = client.requests_sent
     health_counts: dict[str, int] | None = None
+    healths: tuple[Health, ...] | None = None
     scope = frozenset(company_ids) if company_ids is not None else None
     options = options or PlanOptions()
     if scope is None:
@@ -88,8 +91,15 @@ async def run_pass(
     if AUTO_REFRESH_DATA in desired.policy.auto and health is not False:
         from reconcile.facts.health import read_refresh_due
 
-        due, notes, health_counts = await read_refresh_due(client, desired, live, now)
-        live = replace(live, refresh_due=due, warnings=(*live.warnings, *notes))
+        every = desired.policy.refresh_data_every
+        found = await read_refresh_due(client, desired, live, now, refresh_every=every)
+        live = replace(
+            live,
+            refresh_due=found.due,
+            refresh_held=found.held,
+            warnings=(*live.warnings, *found.warnings),
+        )
+        health_counts, healths = found.counts, found.healths
     if scope is not None and not targets:
         plan = Plan(owner=desired.owner, observed_at=live.read_at)
     else:
@@ -114,6 +124,7 @@ async def run_pass(
         scope=scope,
         live=live,
         health=health_counts,
+        healths=healths,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
+from reconcile.durations import parse_duration
 from reconcile.model import (
     AccountSettings,
     ConsumerWanted,
@@ -67,7 +68,13 @@ def policy_of(raw: dict[str, Any] | None) -> Policy:
     raw = raw or {}
     default = Policy()
     auto = frozenset(raw["auto"]) if "auto" in raw else default.auto
-    return Policy(auto=auto, prune=bool(raw.get("prune", default.prune)))
+    every = raw.get("refreshDataEvery")
+    return Policy(
+        auto=auto,
+        prune=bool(raw.get("prune", default.prune)),
+        # the schema's pattern admits only what parses (a positive number of w, d, h)
+        refresh_data_every=parse_duration(every) if every else default.refresh_data_every,
+    )
 
 
 def _customer(raw: dict[str, Any], defaults: dict[str, Any], location: Location) -> Customer:

@@ -77,7 +77,7 @@ def _policies(docs: Sequence[Document]) -> Iterator[Found]:
 def _policy_key(policy: dict[str, Any]) -> tuple[Any, ...]:
     auto = policy.get("auto")
     listed = frozenset(str(a) for a in auto) if isinstance(auto, list) else auto
-    return (listed, policy.get("prune"))
+    return (listed, policy.get("prune"), policy.get("refreshDataEvery"))
 
 
 def _customers(data: Any) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 
+from reconcile.durations import format_duration
 from reconcile.escape import text as escape_text
 from reconcile.model import AUTO_KINDS, PLATFORMS_BY_KEY, Customer, DesiredState, Policy
 
@@ -132,4 +133,6 @@ def _policy_lines(policy: Policy) -> list[str]:
         lines.append(f"  auto: [{', '.join(kinds)}]")
     if policy.prune:
         lines.append("  prune: true")
+    if policy.refresh_data_every != Policy().refresh_data_every:
+        lines.append(f"  refreshDataEvery: {format_duration(policy.refresh_data_every)}")
     return lines

@@ -110,6 +110,11 @@ def type_message(path: tuple[Any, ...], value: Any, expected: Any) -> str:
         quoted = isinstance(value, str) and value.casefold() in ("true", "false")
         quotes = " (without quotes)" if quoted else ""
         return f"{what} must be true or false, got {describe(value)}; write true or false{quotes}"
+    if "string" in kinds and path[-1:] == ("refreshDataEvery",):
+        return (
+            f"policy refreshDataEvery must be a period with its unit, got {describe(value)};"
+            " write e.g. 1d, 12h or 2w (units: w, d, h; combine as 1d12h)"
+        )
     if "string" in kinds:
         text = _scalar_text(value)
         hint = f'; quote it: "{text}"' if text is not None else ""
@@ -234,6 +239,11 @@ def pattern_message(path: tuple[Any, ...], value: str) -> str:
         return (
             f"'id' must be a Codat company id (a UUID such as"
             f" 77921ff9-3ec0-4a5b-9a55-0b5f4e1d2c3a), got {value!r}"
+        )
+    if field == "refreshDataEvery":
+        return (
+            f"policy refreshDataEvery {value!r} is not a period: write a positive number and a"
+            " unit, e.g. 1d, 12h or 2w (units: w, d, h; combine as 1d12h)"
         )
     return f"{label(path)} {value!r} has an invalid format"  # pragma: no cover
 

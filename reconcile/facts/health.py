@@ -3,26 +3,42 @@ where a config is set, whether its bank account (the mapping options), supplier 
 (one read each by id) still exist; once per run, the account's sync schedules
 (`GET /profile/syncSettings`). `plan` never makes these reads: `audit --health` and the watch do.
 
+With `policy.auto: [refresh_data]`, a company at risk whose refresh is otherwise due also has
+its pull history read (`GET /companies/{companyId}/data/history`, one request, newest first):
+Codat records every refresh there, so a refresh requested within the period by any runner (the
+watch, converge, CI, the audit's plan) or before a restart holds the next one
+(`reconcile.health.assess`); a history that cannot be read holds it too.
+
 Cost: one request per company with a Linked accounting connection, three more per company with
-an expense config, plus one. Reads run HEALTH_READ_CONCURRENCY at a time; one unreadable answer
-does not stop the run: that company's facts carry the error.
+an expense config, one more per company whose refresh is due, plus one. Reads run
+HEALTH_READ_CONCURRENCY at a time; one unreadable answer does not stop the run: that company's
+facts carry the error.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from reconcile import paths
 from reconcile.codat import CodatClient, CodatError
 from reconcile.codat.errors import DeadlineExceeded, QuotaExhausted, clean
-from reconcile.health import HealthOptions, assess, refresh_due
-from reconcile.health.model import DataTypeStatus, HealthFacts, HealthState, MissingReference
+from reconcile.health import DEFAULT_REFRESH_EVERY, HealthOptions, assess, refresh_due
+from reconcile.health.model import (
+    DataTypeStatus,
+    Health,
+    HealthFacts,
+    HealthState,
+    MissingReference,
+)
 from reconcile.model import Company, DesiredState, ExpenseConfig, LiveState, Status
 
 HEALTH_READ_CONCURRENCY: Final = 10
+# Pull operations read per company, newest first: one data/all records one per data type.
+HISTORY_PAGE_SIZE: Final = 20
 # Of the daily quota, the share `refresh_data` leaves untouched for the partner's own app.
 QUOTA_RESERVE_SHARE: Final = 0.1
 
@@ -125,6 +141,80 @@ async def read_health(
     return found
 
 
+def parse_last_refresh(body: object) -> datetime | None:
+    """When the newest pull operation of a `PullOperations` page was requested (None: none)."""
+    results = body.get("results") if isinstance(body, Mapping) else None
+    found = [
+        when
+        for op in (results if isinstance(results, list) else ())
+        if isinstance(op, Mapping) and (when := _when(op.get("requested"))) is not None
+    ]
+    return max(found) if found else None
+
+
+async def read_last_refresh(client: CodatClient, company_id: str) -> datetime | None:
+    """One request: the company's pull history, newest first."""
+    params = {"page": 1, "pageSize": HISTORY_PAGE_SIZE, "orderBy": "-requested"}
+    body = await client.request_json("GET", paths.data_history(company_id), params=params)
+    return parse_last_refresh(body)
+
+
+async def hold_recent_refreshes(
+    client: CodatClient,
+    companies: Sequence[Company],
+    facts: Mapping[str, HealthFacts],
+    healths: Sequence[Health],
+    now: datetime,
+    options: HealthOptions,
+) -> list[Health]:
+    """`healths` with each refresh otherwise due checked against the company's pull history
+    (one read each, HEALTH_READ_CONCURRENCY at a time) and assessed again."""
+    by_id = {c.id: c for c in companies}
+    due = {h.company_id for h in healths if h.refresh_queued}
+    gate = asyncio.Semaphore(HEALTH_READ_CONCURRENCY)
+    read: dict[str, HealthFacts] = {}
+
+    async def one(company_id: str) -> None:
+        async with gate:
+            try:
+                last = await read_last_refresh(client, company_id)
+            except (QuotaExhausted, DeadlineExceeded):
+                raise
+            except CodatError as exc:
+                read[company_id] = replace(
+                    facts[company_id], history_read=True, history_error=clean(str(exc), 200)
+                )
+                return
+            read[company_id] = replace(facts[company_id], last_refresh=last, history_read=True)
+
+    await asyncio.gather(*(one(company_id) for company_id in sorted(due)))
+    return [
+        assess(h.uid, by_id[h.company_id], read[h.company_id], now, options)
+        if h.company_id in read
+        else h
+        for h in healths
+    ]
+
+
+@dataclass(frozen=True)
+class RefreshRead:
+    """What the health read of converge and the watch found (`read_refresh_due`)."""
+
+    due: dict[str, str] = field(default_factory=dict)  # company id -> why
+    healths: tuple[Health, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def held(self) -> dict[str, str]:
+        """Company id -> why a refresh otherwise due waits (the plan notes it)."""
+        return {h.company_id: h.refresh_held for h in self.healths if h.refresh_held}
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The customers read, by health state (the watch's `/metrics`)."""
+        return {s.value: sum(1 for h in self.healths if h.state == s) for s in HealthState}
+
+
 async def read_refresh_due(
     client: CodatClient,
     desired: DesiredState,
@@ -132,12 +222,14 @@ async def read_refresh_due(
     now: datetime,
     *,
     reserve_share: float = QUOTA_RESERVE_SHARE,
-) -> tuple[dict[str, str], list[str], dict[str, int]]:
+    refresh_every: timedelta = DEFAULT_REFRESH_EVERY,
+) -> RefreshRead:
     """For `policy.auto: [refresh_data]`: the Linked customers at risk a refresh may save
-    (company id -> why), reading one data status per Linked company, never beyond the quota
-    budget: what Codat says remains today, less a reserve for the partner's own app, must cover
-    each read and its refresh; companies beyond it are left for the next pass, with a warning.
-    Also the customers read, by health state (the watch's `/metrics`)."""
+    (company id -> why), reading one data status per Linked company, and the pull history of
+    each whose refresh is due, never beyond the quota budget: what Codat says remains today,
+    less a reserve for the partner's own app, must cover each read and its refresh; companies
+    beyond it are left for the next pass, with a warning. Also each customer's health (the
+    watch's status page and `/metrics`)."""
     uids = {c.uid for c in desired.customers if c.state == "present"}
     companies = [
         c
@@ -146,9 +238,9 @@ async def read_refresh_due(
     ]
     warnings: list[str] = []
     remaining, limit = client.rate_limit_remaining, client.rate_limit_limit
+    reserve = int((limit or remaining or 0) * reserve_share)
     if remaining is not None:
-        budget = remaining - int((limit or remaining) * reserve_share)
-        affordable = max(0, budget // 2)  # a read and, at most, a refresh each
+        affordable = max(0, (remaining - reserve) // 2)  # a read and, at most, a refresh each
         if affordable < len(companies):
             warnings.append(
                 f"refresh_data: the daily quota left ({remaining}) covers the data status of"
@@ -157,7 +249,29 @@ async def read_refresh_due(
             )
             companies = companies[:affordable]
     facts = await read_health(client, companies, {})
-    options = HealthOptions(refresh_data=True)
+    options = HealthOptions(refresh_data=True, refresh_every=refresh_every)
     healths = [assess(c.uid or "", c, facts[c.id], now, options) for c in companies]
-    counts = {s.value: sum(1 for h in healths if h.state == s) for s in HealthState}
-    return refresh_due(healths), warnings, counts
+    later = refreshes_beyond_budget(client.rate_limit_remaining, healths, reserve, warnings)
+    if later:
+        facts = {k: replace(f, quota_held=True) if k in later else f for k, f in facts.items()}
+        healths = [assess(c.uid or "", c, facts[c.id], now, options) for c in companies]
+    healths = await hold_recent_refreshes(client, companies, facts, healths, now, options)
+    return RefreshRead(refresh_due(healths), tuple(healths), tuple(warnings))
+
+
+def refreshes_beyond_budget(
+    remaining: int | None, healths: Sequence[Health], reserve: int, warnings: list[str]
+) -> frozenset[str]:
+    """The company ids of the refreshes due that the quota left does not cover (a history read
+    and a refresh each): they wait for the next pass, with a warning."""
+    due = [h for h in healths if h.refresh_queued]
+    if remaining is None or not due:
+        return frozenset()
+    affordable = max(0, (remaining - reserve) // 2)
+    if affordable >= len(due):
+        return frozenset()
+    warnings.append(
+        f"refresh_data: the daily quota left ({remaining}) covers {affordable} of {len(due)}"
+        " refreshes due; the rest wait for the next pass"
+    )
+    return frozenset(h.company_id for h in due[affordable:])

@@ -5,16 +5,19 @@ computed (`assess.py`, pure). Read by `audit --health`, the watch and `/metrics`
 from reconcile.health.assess import (
     DEAUTHORIZE_AFTER,
     DEFAULT_AT_RISK_AFTER,
+    DEFAULT_REFRESH_EVERY,
     NEEDED_DATA_TYPES,
     HealthOptions,
     assess,
     refresh_due,
+    refresh_held,
 )
 from reconcile.health.model import Health, HealthFacts, HealthState, Reason, ReasonKind
 
 __all__ = [
     "DEAUTHORIZE_AFTER",
     "DEFAULT_AT_RISK_AFTER",
+    "DEFAULT_REFRESH_EVERY",
     "NEEDED_DATA_TYPES",
     "Health",
     "HealthFacts",
@@ -24,4 +27,5 @@ __all__ = [
     "ReasonKind",
     "assess",
     "refresh_due",
+    "refresh_held",
 ]

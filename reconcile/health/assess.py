@@ -4,7 +4,10 @@ found, Codat's clock and the account's sync schedules.
 - At risk: no needed data type has synced successfully for `at_risk_after` (default 30 days,
   Codat's advice to refresh at least monthly; it deauthorizes a connection after 90 days without
   a sync). The report says the day it will be deauthorized. A person must act, unless
-  `policy.auto` lists `refresh_data`: then converge and the watch queue a refresh.
+  `policy.auto` lists `refresh_data`: then converge and the watch queue a refresh, at most once
+  per `refresh_every` (`policy.refreshDataEvery`, default a day). Codat remembers the period for
+  every runner: a refresh is held while a needed data type's sync is in progress, or when the
+  company's pull history (read only for a refresh otherwise due) holds one requested within it.
 - Degraded: a needed data type never fetched (the account's sync settings: a person), failing
   (a person), or older than its schedule allows (`schedule x stale_factor` hours: a person);
   an Active connection error (the customer re-authorizes); a config whose bank
@@ -27,7 +30,7 @@ from reconcile.health.model import (
     Reason,
     ReasonKind,
 )
-from reconcile.model import Company
+from reconcile.model import DEFAULT_REFRESH_DATA_EVERY, Company
 from reconcile.model.who import Who
 
 # Sync for Expenses needs these fetched on first link and daily (Codat's getting-started guide).
@@ -43,6 +46,20 @@ NEEDED_DATA_TYPES: Final = (
 DEAUTHORIZE_AFTER: Final = timedelta(days=90)  # Codat deauthorizes a connection unsynced so long
 DEFAULT_AT_RISK_AFTER: Final = timedelta(days=30)  # Codat advises a refresh at least monthly
 DEFAULT_SCHEDULE_HOURS: Final = 24
+DEFAULT_REFRESH_EVERY: Final = DEFAULT_REFRESH_DATA_EVERY  # policy.refreshDataEvery
+# Codat's statuses of a sync queued or running: a refresh now would only queue behind it.
+IN_PROGRESS_STATUSES: Final = frozenset(
+    {
+        "Queued",
+        "Fetching",
+        "MapQueued",
+        "Mapping",
+        "ProcessingQueued",
+        "Processing",
+        "ValidationQueued",
+        "Validating",
+    }
+)
 FAILING_STATUSES: Final = frozenset(
     {
         "FetchError",
@@ -71,6 +88,29 @@ class HealthOptions:
     # The account's sync schedules (hours) by data type; missing: Codat's default, daily.
     schedules: Mapping[str, int] = field(default_factory=dict)
     refresh_data: bool = False  # policy.auto lists refresh_data
+    refresh_every: timedelta = DEFAULT_REFRESH_EVERY  # at most one refresh per this period
+
+
+def _utc(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def _held(
+    needed: list[DataTypeStatus], facts: HealthFacts, now: datetime, every: timedelta
+) -> str | None:
+    """Why a refresh otherwise due is not queued now; None: nothing holds it."""
+    if facts.quota_held:
+        return "the day's quota left covers no refresh of it: it waits for the next pass"
+    busy = [d for d in needed if d.status in IN_PROGRESS_STATUSES]
+    if busy:
+        shown = ", ".join(f"{d.data_type} {d.status}" for d in busy)
+        return f"a sync is in progress ({shown})"
+    if facts.history_error is not None:
+        return f"Codat's pull history could not be read ({facts.history_error})"
+    last = facts.last_refresh
+    if last is not None and now - last < every:
+        return f"refreshed at {_utc(last)}, next allowed at {_utc(last + every)}"
+    return None
 
 
 def _ago(now: datetime, then: datetime) -> str:
@@ -179,18 +219,21 @@ def assess(
         )
     if facts.error is not None:
         reasons.append(Reason(ReasonKind.FAILING, f"health not read: {facts.error}", "person"))
-    # A refresh cannot help while syncs fail or the connection has an Active error: a failed
-    # refresh shows as failing, so a customer is refreshed at most once per at-risk episode.
+    # A refresh cannot help while syncs fail or the connection has an Active error (a failed
+    # refresh shows as failing); otherwise at most one per period, as Codat's history says.
     refresh = (
         at_risk
         and options.refresh_data
         and not any(r.kind in (ReasonKind.FAILING, ReasonKind.CONNECTION_ERROR) for r in reasons)
     )
+    held = _held(needed, facts, now, options.refresh_every) if refresh else None
     if at_risk and last_sync is not None and deauthorized_on is not None:
         reasons = [r for r in reasons if r.kind != ReasonKind.STALE]  # the risk says it all
         who: Who = "converge" if refresh else "person"
         action = (
-            "a refresh is queued (policy.auto: refresh_data)"
+            f"no refresh now: {held} (policy.auto: refresh_data)"
+            if held
+            else "a refresh is queued (policy.auto: refresh_data)"
             if refresh
             else "refresh its data, or list refresh_data in policy.auto"
             if not options.refresh_data
@@ -217,7 +260,9 @@ def assess(
         reasons=tuple(reasons),
         last_sync=last_sync,
         deauthorized_on=deauthorized_on,
-        refresh_queued=refresh,
+        refresh_queued=refresh and held is None,
+        refresh_held=held,
+        last_refresh=facts.last_refresh,
     )
 
 
@@ -228,7 +273,16 @@ def refresh_due(healths: Iterable[Health]) -> dict[str, str]:
         h.company_id: (
             f"at risk: no successful sync since {h.last_sync:%Y-%m-%d}; Codat deauthorizes the"
             f" connection on {h.deauthorized_on:%Y-%m-%d}"
+            # The last refresh makes each period's refresh a write of its own (its idempotency
+            # key is derived from this text)
+            + (f"; last refreshed at {_utc(h.last_refresh)}" if h.last_refresh else "")
         )
         for h in healths
         if h.refresh_queued and h.last_sync is not None and h.deauthorized_on is not None
     }
+
+
+def refresh_held(healths: Iterable[Health]) -> dict[str, str]:
+    """Company id -> why its refresh, otherwise due, is not queued now
+    (`LiveState.refresh_held`: the plan notes it)."""
+    return {h.company_id: h.refresh_held for h in healths if h.refresh_held is not None}

@@ -61,6 +61,13 @@ class HealthFacts:
     data: tuple[DataTypeStatus, ...] | None = None
     missing: tuple[MissingReference, ...] = ()
     error: str | None = None
+    # Codat's pull history (`GET .../data/history`), read only for a company whose refresh is
+    # otherwise due: when the newest pull operation was requested (None: never), or why the
+    # history could not be read.
+    last_refresh: datetime | None = None
+    history_read: bool = False
+    history_error: str | None = None
+    quota_held: bool = False  # the day's quota left covers no refresh of it: the next pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +90,10 @@ class Health:
     last_sync: datetime | None = None  # the newest successful sync of any needed data type
     deauthorized_on: date | None = None  # when Codat will deauthorize it, if nothing syncs
     refresh_queued: bool = False  # policy.auto lists refresh_data: converge and the watch do it
+    # Why a refresh that is otherwise due is not queued now (one in progress, or one requested
+    # within the period: "refreshed at ..., next allowed at ...").
+    refresh_held: str | None = None
+    last_refresh: datetime | None = None  # the newest pull operation Codat recorded, if read
 
     @property
     def who(self) -> tuple[Who, ...]:

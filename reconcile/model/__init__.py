@@ -15,6 +15,7 @@ from reconcile.model.desired import AUTO_KINDS as AUTO_KINDS
 from reconcile.model.desired import AUTO_PARTNER_EXPENSE as AUTO_PARTNER_EXPENSE
 from reconcile.model.desired import AUTO_REFRESH_DATA as AUTO_REFRESH_DATA
 from reconcile.model.desired import DEFAULT_AUTO as DEFAULT_AUTO
+from reconcile.model.desired import DEFAULT_REFRESH_DATA_EVERY as DEFAULT_REFRESH_DATA_EVERY
 from reconcile.model.desired import OVERRIDABLE as OVERRIDABLE
 from reconcile.model.desired import AccountSettings as AccountSettings
 from reconcile.model.desired import ConsumerWanted as ConsumerWanted

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Literal
 
 from reconcile.model.tags import OWNER_TAG, PROTECT_TAG, PROTECT_VALUE, UID_TAG
@@ -140,16 +141,22 @@ AUTO_KINDS: tuple[str, ...] = (
     AUTO_REFRESH_DATA,
 )
 DEFAULT_AUTO = frozenset({AUTO_PARTNER_EXPENSE, AUTO_EXPENSE_CONFIG})  # the names users write
+# `policy.refreshDataEvery`: refresh_data refreshes a customer at most once per this period.
+DEFAULT_REFRESH_DATA_EVERY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
 class Policy:
     """What the file pre-approves: `auto` for converge and watch; `prune`: a customer that
     left every file is offboarded as `state: absent` would (Terraform's behaviour); false
-    (default): its Linked connections stay and the plan reports it."""
+    (default): its Linked connections stay and the plan reports it; `refreshDataEvery`: how
+    often refresh_data may refresh one customer."""
 
     auto: frozenset[str] = DEFAULT_AUTO
     prune: bool = False
+    # refresh_data: at most one refresh of a customer per period, remembered by Codat (its pull
+    # history), so shared by every runner and kept across restarts.
+    refresh_data_every: timedelta = DEFAULT_REFRESH_DATA_EVERY
 
 
 @dataclass(frozen=True, slots=True)

@@ -191,3 +191,6 @@ class LiveState:
     # Linked companies at risk whose data a refresh may save (company id -> why), read by the
     # health reads of converge, the watch and `audit --health`, never by `plan`.
     refresh_due: Mapping[str, str] = field(default_factory=dict)
+    # Linked companies at risk whose refresh waits (company id -> why: one is in progress, or
+    # was requested within policy.refreshDataEvery, as Codat's pull history says).
+    refresh_held: Mapping[str, str] = field(default_factory=dict)

@@ -211,8 +211,9 @@ def set_expense_config(
 
 
 def refresh_data(owner: str, customer: Customer, cid: str, why: str) -> Action:
-    """Refresh the company's data (`POST .../data/all`): one key per at-risk episode (the
-    reason names the last successful sync), so passes that see the same state send it once."""
+    """Refresh the company's data (`POST .../data/all`): one key per at-risk episode and period
+    (the reason names the last successful sync and the last refresh), so passes that see the
+    same state send it once."""
     return Action(
         Kind.REFRESH_DATA,
         customer.uid,

@@ -28,7 +28,7 @@ from reconcile.planner.names import resolve_names
 from reconcile.planner.options import Draft
 from reconcile.planner.protection import Protection
 from reconcile.planner.records import missing_records
-from reconcile.plans import Action, CustomerVerdict
+from reconcile.plans import REFRESH_HELD, Action, CustomerVerdict
 
 
 def wanted_tags(owner: str, customer: Customer, company: Company | None) -> dict[str, str]:
@@ -85,6 +85,9 @@ class Present:
             actions.append(
                 build.refresh_data(self.owner, customer, cid, self.live.refresh_due[cid])
             )
+        elif cid is not None and cid in self.live.refresh_held:
+            held = self.live.refresh_held[cid]
+            self.draft.note("deferred", customer, REFRESH_HELD, f"not refreshed: {held}")
         verdict: CustomerVerdict = "create" if company is None else "update"
         self.draft.change(customer.uid, customer.name, verdict, cid, actions)
 

@@ -116,6 +116,8 @@ class SettingsChange:
 
 
 NoteKind = Literal["deferred", "blocked", "awaiting_authorization", "needs_reauthorization"]
+# The subject of a deferred note on a refresh_data held for its period (or one in progress).
+REFRESH_HELD = "refresh data"
 
 
 @dataclass(frozen=True)

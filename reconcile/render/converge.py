@@ -17,7 +17,7 @@ from reconcile.converge.run import PassResult
 from reconcile.durations import format_age
 from reconcile.escape import quoted, text
 from reconcile.model.who import Waiting
-from reconcile.plans import Note
+from reconcile.plans import REFRESH_HELD, Note
 from reconcile.render.apply import describe
 from reconcile.render.bearer import hidden_or, hide
 from reconcile.render.style import Style
@@ -63,6 +63,11 @@ def render_pass(result: PassResult, style: Style = PLAIN, *, link_urls: bool = F
         lines.append(style(f"{HEADINGS[who]} ({len(items)}):", *colour))
         lines.extend(_waiting_line(w, links) for w in items)
         lines.append("")
+    held = refresh_held(result.plan.notes)
+    if held:
+        lines.append(style(f"Refresh held (refresh_data, at most once per period) ({len(held)}):"))
+        lines.extend(f"  {text(n.uid)} {quoted(n.name)}  {text(n.text)}" for n in held)
+        lines.append("")
     if result.plan.warnings:
         lines.append(style(f"Warnings ({len(result.plan.warnings)}):", "yellow", "bold"))
         lines.extend(f"  {text(w)}" for w in result.plan.warnings)
@@ -70,6 +75,12 @@ def render_pass(result: PassResult, style: Style = PLAIN, *, link_urls: bool = F
     lines.append(summary_line(result))
     out = "\n".join(lines) + "\n"
     return out if link_urls else hide(out, keep=result.plan.linked)
+
+
+def refresh_held(notes: Iterable[Note]) -> list[Note]:
+    """The plan's notes on refreshes held: one in progress, or one requested within the period
+    (`policy.refreshDataEvery`), as Codat's pull history says."""
+    return [n for n in notes if n.kind == "deferred" and n.subject == REFRESH_HELD]
 
 
 def _waiting_line(wait: Waiting, links: Links) -> str:
@@ -143,6 +154,10 @@ def pass_document(
             "review": waiting_list(c.review, links=links),
             "person": waiting_list(c.person, links=links),
         },
+        "refresh_held": [
+            {"uid": n.uid, "name": n.name, "detail": n.text if link_urls else hide(n.text)}
+            for n in refresh_held(result.plan.notes)
+        ],
         "warnings": [w if link_urls else hide(w) for w in result.plan.warnings],
     }
 

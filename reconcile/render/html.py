@@ -3,7 +3,8 @@ templates (reconcile/render/templates), autoescaped, every printed string throug
 `reconcile.render.bearer.hide` (no Link URL, no company id). No script, no external asset: readable
 without JavaScript, and one static file for a CI artifact.
 
-- `report_context(view, ...)`: the overview (funnel, who waits, health, customers). On the watch
+- `report_context(view, ...)`: the overview (funnel, who waits, customers' health, the watch's
+  health, customers). On the watch
   each customer links to its own page; in the static file to its section further down.
 - `customer_context(view, customer, ...)`: one customer's page with its timeline.
 """
@@ -20,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from reconcile.model.onboarding import STAGE_TEXT
 from reconcile.render.bearer import hide
-from reconcile.render.status_view import CustomerView, StatusView, age
+from reconcile.render.status_view import HEALTH_TEXT, WHO_SHORT, CustomerView, StatusView, age
 
 TEMPLATES = Path(__file__).parent / "templates"
 REPORT = "report.html.j2"
@@ -63,6 +64,8 @@ def _common(view: StatusView) -> dict[str, Any]:
     return {
         "view": view,
         "stage_text": STAGE_TEXT,
+        "health_text": HEALTH_TEXT,
+        "who_short": WHO_SHORT,
         "age": lambda since: age(since, view.now),
         "health_heading": "The watch's health" if view.source == "watch" else "The read",
         "empty_timeline": (

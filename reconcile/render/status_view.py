@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 
 from reconcile.model.onboarding import FUNNEL, STAGE_TEXT, Onboarding
@@ -41,11 +41,51 @@ class Event:
     text: str
 
 
+# Who must act on a customer's health, in a table cell.
+WHO_SHORT: dict[Who, str] = {
+    "person": "a person",
+    "review": "a review (the file must change)",
+    "converge": "converge (policy.auto: refresh_data)",
+    "customer": "the customer (re-authorize)",
+}
+HEALTH_TEXT: dict[str, str] = {"healthy": "Healthy", "degraded": "Degraded", "at_risk": "At risk"}
+
+
+@dataclass(frozen=True)
+class HealthRow:
+    """One customer's health as a health read saw it: never a company id or a Link URL."""
+
+    uid: str
+    name: str
+    state: str  # healthy, degraded, at_risk
+    reasons: tuple[tuple[str, Who], ...] = ()  # (what, who must act), most urgent first
+    deauthorized_on: date | None = None  # at risk: when Codat will deauthorize the connection
+    last_sync: datetime | None = None
+
+    @property
+    def who(self) -> tuple[Who, ...]:
+        return tuple(dict.fromkeys(who for _, who in self.reasons))
+
+
+@dataclass(frozen=True)
+class CustomerHealth:
+    """The last health read: when (Codat's clock), the customers by state, and those Degraded or
+    At risk (at risk first)."""
+
+    read_at: datetime
+    counts: tuple[tuple[str, int], ...]  # (state, customers), healthy first
+    rows: tuple[HealthRow, ...] = ()
+
+    def of(self, uid: str) -> HealthRow | None:
+        return next((r for r in self.rows if r.uid == uid), None)
+
+
 @dataclass(frozen=True)
 class CustomerView:
     row: Onboarding
     waits: tuple[WaitRow, ...] = ()
     timeline: tuple[Event, ...] = ()
+    health: HealthRow | None = None  # Degraded or At risk at the last health read
 
 
 @dataclass(frozen=True)
@@ -62,7 +102,10 @@ class StatusView:
     now: datetime
     customers: tuple[CustomerView, ...] = ()
     waiting: tuple[WaitRow, ...] = ()
-    health: tuple[tuple[str, str], ...] = ()  # (what, value), in order
+    health: tuple[tuple[str, str], ...] = ()  # (what, value), in order: the watch's own
+    # Customers' health (the watch's daily read; None: not read yet). `health_note` says why not.
+    customer_health: CustomerHealth | None = None
+    health_note: str | None = None
     notes: tuple[str, ...] = ()  # warnings shown above everything
     source: str = ""  # "watch" or "audit": what made it
     extra: dict[str, str] = field(default_factory=dict)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from reconcile.codat import CodatClient
     from reconcile.converge import PassResult
     from reconcile.executor import Stopper
+    from reconcile.health import Health
     from reconcile.model import DesiredState
     from reconcile.model.onboarding import Onboarding
 
@@ -59,6 +60,9 @@ class PassReport:
     companies: Mapping[str, str] = field(default_factory=dict)
     # Linked customers by health state, when this pass read health (daily, with refresh_data)
     health: Mapping[str, int] | None = None
+    # and each one's health, as read at Codat's clock (the status page; None: not read)
+    healths: tuple[Health, ...] | None = None
+    health_read_at: datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -123,6 +127,8 @@ def report(result: PassResult, desired: DesiredState | None = None) -> PassRepor
         onboarding=rows,
         companies=companies,
         health=result.health,
+        healths=result.healths,
+        health_read_at=result.read_at if result.healths is not None else None,
     )
 
 

@@ -19,6 +19,7 @@ from reconcile.model.onboarding import FUNNEL, STAGE_TEXT, Onboarding
 from reconcile.model.who import WHO, Waiting
 from reconcile.render.bearer import hide
 from reconcile.render.status_view import (
+    CustomerHealth,
     CustomerView,
     StatusView,
     WaitRow,
@@ -27,6 +28,7 @@ from reconcile.render.status_view import (
     parse_time,
 )
 from reconcile.watch.events import Hint
+from reconcile.watch.health_rows import NOT_READ, customer_health, health_document
 from reconcile.watch.passes import PassReport
 from reconcile.watch.timeline import Timeline
 
@@ -74,6 +76,7 @@ class WatchStatus:
     _stages: dict[str, Onboarding] = field(default_factory=dict)
     _uids: dict[str, str] = field(default_factory=dict)  # company id -> uid (never shown)
     _reported: dict[str, Reported] = field(default_factory=dict)  # by company id
+    _health: CustomerHealth | None = None  # the last health read (a full pass, daily)
 
     def hinted(self, hint: Hint) -> str | None:
         """A verified event about a company: on its customer's timeline, and an error it reports
@@ -99,6 +102,9 @@ class WatchStatus:
             self.timeline.add(done.uid, text)
             changes.append((done.uid, text))
         self._record_waiting(report)
+        if report.healths is not None:
+            read_at = report.health_read_at or _now()
+            self._health = customer_health(report.healths, read_at)
         return changes
 
     def _record_stages(self, report: PassReport) -> list[tuple[str, str]]:
@@ -189,6 +195,7 @@ class WatchStatus:
                 "last_refused": _iso(self.last_refused_at),
                 "last_refused_reason": self.last_refused_reason,
             },
+            "customer_health": health_document(self._health),
             "reported_connection_errors": [
                 {"uid": uid, "event": r.event, "error": hide(r.error), "at": _iso(r.at)}
                 for uid, r in self.reported()
@@ -211,8 +218,14 @@ class WatchStatus:
             if only is None or uid == only
         ]
         grouped = by_uid(waits)
+        health = self._health
         customers = tuple(
-            CustomerView(row, grouped.get(uid, ()), self.timeline.of(uid))
+            CustomerView(
+                row,
+                grouped.get(uid, ()),
+                self.timeline.of(uid),
+                health.of(uid) if health is not None else None,
+            )
             for uid, row in self._stages.items()
             if only is None or uid == only
         )
@@ -229,12 +242,14 @@ class WatchStatus:
             now=moment,
             customers=customers,
             waiting=tuple(waits),
-            health=self._health(moment),
+            health=self._own_health(moment),
+            customer_health=health,
+            health_note=NOT_READ if health is None else None,
             notes=tuple(notes),
             source="watch",
         )
 
-    def _health(self, now: datetime) -> tuple[tuple[str, str], ...]:
+    def _own_health(self, now: datetime) -> tuple[tuple[str, str], ...]:
         def when(moment: datetime | None, never: str = "never") -> str:
             if moment is None:
                 return never

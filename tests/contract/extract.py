@@ -44,6 +44,7 @@ PATHS: dict[str, tuple[str, ...]] = {
         "/profile/syncSettings",
         _COMPANY + "/dataStatus",
         _COMPANY + "/data/all",
+        _COMPANY + "/data/history",
         "/webhooks",
         "/webhooks/{webhookId}",
         "/integrations",

@@ -48,3 +48,35 @@ def test_the_same_policy_in_two_files_is_fine(tmp_path: Path) -> None:
         BASE.format(policy=policy).replace("cus-1", "cus-2"), encoding="utf-8"
     )
     assert load([tmp_path]).policy.auto == {"expense_config"}
+
+
+def test_refresh_data_every_is_a_period_and_round_trips(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    assert _load(tmp_path, "").refresh_data_every == timedelta(days=1)
+    policy = _load(tmp_path, "policy:\n  auto: [refresh_data]\n  refreshDataEvery: 1d12h\n")
+    assert policy.refresh_data_every == timedelta(days=1, hours=12)
+    path = tmp_path / "customers.yaml"
+    again = tmp_path / "again.yaml"
+    again.write_text(dump(load([path])), encoding="utf-8")
+    assert "refreshDataEvery: 1d12h" in again.read_text()
+    assert load([again]).policy == policy
+
+
+def test_a_bad_refresh_period_is_refused_with_where_and_what_to_write(tmp_path: Path) -> None:
+    from tests.support.cli import reconcile
+
+    for bad in ("0d", "soon", "1.5d", "90m"):
+        path = tmp_path / "customers.yaml"
+        path.write_text(BASE.format(policy=f"policy:\n  refreshDataEvery: {bad}\n"))
+        result = reconcile("validate", str(path))
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert f"customers.yaml:4:21: policy refreshDataEvery '{bad}' is not a period" in (
+            result.stderr
+        ), result.stderr
+        assert "e.g. 1d, 12h or 2w" in result.stderr
+    path.write_text(BASE.format(policy="policy:\n  refreshDataEvery: 12\n"))
+    result = reconcile("validate", str(path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "refreshDataEvery must be a period with its unit, got a number" in result.stderr
+    assert "quote it" not in result.stderr  # quoting 12 would not make it a period

@@ -1,6 +1,6 @@
-"""`GET /companies/{companyId}/dataStatus`, `POST /companies/{companyId}/data/all` and
-`GET/POST /profile/syncSettings` (Codat-Platform.json). The rules are in
-`reconcile.sandbox.store.datasets`.
+"""`GET /companies/{companyId}/dataStatus`, `POST /companies/{companyId}/data/all`, `GET
+/companies/{companyId}/data/history` and `GET/POST /profile/syncSettings` (Codat-Platform.json).
+The rules are in `reconcile.sandbox.store.datasets` and `reconcile.sandbox.store.pulls`.
 
 Choices the specs leave open:
 - a refresh of a company without a Linked accounting connection answers 404 (nothing to read
@@ -23,13 +23,17 @@ from reconcile.sandbox.api.common import (
     call,
     call_on_company,
     json_response,
+    page_body,
+    paging,
     path_param,
+    query_and_order,
     read_json,
     store_of,
 )
 from reconcile.sandbox.errors import ApiError, ValidationItem
 from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.store.datasets import client_id
+from reconcile.sandbox.store.pulls import PULL_FIELDS
 
 # DataStatus.dataType's enum in Codat-Platform.json (the accounting, banking and commerce types).
 KNOWN_DATA_TYPES: Final = frozenset(
@@ -66,6 +70,17 @@ async def refresh_all_data(request: Request) -> Response:
             " refresh.",
         )
     return Response(status_code=204)
+
+
+async def list_pull_operations(request: Request) -> Response:
+    company_id = path_param(request, "companyId")
+    page, page_size = paging(request)
+    query, order = query_and_order(request, PULL_FIELDS)
+    store = store_of(request)
+    found, total = await call_on_company(
+        company_id, store.pull_operations, company_id, page, page_size, query, order
+    )
+    return json_response(page_body(request, found, page, page_size, total))
 
 
 def _client_id(request: Request) -> str:

@@ -97,6 +97,7 @@ def api_routes() -> list[BaseRoute]:
         _route(COMPANY + "/data/customers/{customerId}", {"GET": data.get_customer}),
         _route(COMPANY + "/dataStatus", {"GET": datasets.get_data_status}),
         _route(COMPANY + "/data/all", {"POST": datasets.refresh_all_data}),
+        _route(COMPANY + "/data/history", {"GET": datasets.list_pull_operations}),
         _route(
             "/profile/syncSettings",
             {"GET": datasets.get_sync_settings, "POST": datasets.set_sync_settings},

@@ -1,6 +1,7 @@
-"""`reconcile sandbox data-status|delete-record`: play the accounting platform after the link:
-its data stops syncing or fails, a supplier, customer or bank account is deleted in it. Works on
-the sandbox's state file directly (no server needed)."""
+"""`reconcile sandbox data-status|delete-record|clock`: play the accounting platform after the
+link: its data stops syncing or fails, a supplier, customer or bank account is deleted in it; and
+let time pass (`clock --advance-days 2`: the data ages, refreshes are that much older). Works on the
+sandbox's state file directly (a served sandbox sees it at once)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from typing import Final
 
 import click
 
-from reconcile.sandbox.cli.customer import _company, _customer_options, _shown, _store
+from reconcile.sandbox.cli.customer import (
+    _company,
+    _customer_options,
+    _shown,
+    _store,
+    db_option,
+)
 
 SECONDS_A_DAY: Final = 86_400
 RECORD_OPTIONS: Final = {
@@ -100,3 +107,25 @@ def delete_record(
     store.delete_record(company["id"], RECORD_OPTIONS[name], record_id)
     shown = name.replace("_", " ")
     click.echo(f"company {company['id']}: {shown} {_shown(record_id)} deleted in the platform")
+
+
+@click.command("clock")
+@db_option
+@click.option(
+    "--advance-days",
+    "days",
+    required=True,
+    type=float,
+    help="How many days to move the sandbox's clock forward (1.5: a day and a half).",
+)
+def clock(db_path: Path, days: float) -> None:
+    """Let time pass in the sandbox: its clock moves forward (served or not); prints its time."""
+    from datetime import UTC, datetime
+
+    from reconcile.sandbox.store.clock import advance as move
+
+    if not days > 0:
+        raise click.ClickException("--advance-days must be more than 0: the clock only moves on")
+    _store(db_path).close()  # refuses a missing state file, as the other commands do
+    now = datetime.fromtimestamp(move(db_path, days * SECONDS_A_DAY), UTC)
+    click.echo(f"the sandbox's clock is now {now:%Y-%m-%dT%H:%M:%SZ}")

@@ -1,6 +1,7 @@
 """`reconcile sandbox ...`: serve the sandbox on loopback (which also delivers its webhooks);
 play the customer in the Link flow; break and mend a connection as the platform would
-(`connection-error`), its data syncs (`data-status`) and its records (`delete-record`); show the
+(`connection-error`), its data syncs (`data-status`) and its records (`delete-record`); let
+time pass (`clock`); show the
 webhook consumers' signing secrets (`webhooks`)."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import click
 
 from reconcile.loopback import is_loopback, listening_socket
 from reconcile.sandbox.cli.customer import authorize, connection_error, db_option, deauthorize
-from reconcile.sandbox.cli.datasets import data_status, delete_record
+from reconcile.sandbox.cli.datasets import clock, data_status, delete_record
 from reconcile.sandbox.cli.webhooks import webhooks
 from reconcile.sandbox.options import (
     CODAT_FORMULA,
@@ -183,6 +184,8 @@ def serve(
     import uvicorn
 
     from reconcile.sandbox.app import create_app
+    from reconcile.sandbox.layers.date import DateHeaderMiddleware
+    from reconcile.sandbox.store.clock import StoredClock
 
     options = SandboxOptions(
         db_path=db_path,
@@ -206,12 +209,15 @@ def serve(
         one_time_links=one_time_links,
         request_log=request_log,
     )
-    app = create_app(options)
+    clock = StoredClock(db_path)  # the real time, moved by `sandbox clock`
+    app = DateHeaderMiddleware(create_app(options, clock=clock), clock)
     sock = _listening_socket(host, port)
     bound_port = sock.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="off", date_header=False
+        )
     )
     click.echo(
         f"sandbox listening on http://{shown_host}:{bound_port} (state in {db_path})", err=True
@@ -220,7 +226,15 @@ def serve(
     server.run(sockets=[sock])
 
 
-for _command in (authorize, deauthorize, connection_error, data_status, delete_record, webhooks):
+for _command in (
+    authorize,
+    deauthorize,
+    connection_error,
+    data_status,
+    delete_record,
+    clock,
+    webhooks,
+):
     sandbox.add_command(_command)
 
 

@@ -9,10 +9,11 @@ Choices the specs leave open, kept simple and deterministic:
 - scheduled syncs are computed on read, not run: a data type with a schedule of N hours has
   synced at the last multiple of N hours of the store's clock, unless its syncs stopped or fail
   (`sandbox data-status`), or the connection has an Active error. So a stopped data type ages
-  with the clock (injected: `Store(clock=...)`), and the rest stay fresh;
+  with the clock (injected: `Store(clock=...)`; by default the real time moved by `sandbox
+  clock`, `store/clock.py`), and the rest stay fresh;
 - a refresh completes at once: every data type that fetches on first link is Complete now (and
   its syncs resume), or, where it fails or the connection has an Active error, FetchError with
-  its last success unchanged;
+  its last success unchanged; each is recorded as a pull operation (`store/pulls.py`);
 - a supplier, customer or bank account deleted in the platform (`sandbox delete-record`) is
   gone from the data endpoints and the mapping options.
 """
@@ -21,14 +22,17 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from reconcile.sandbox.registry import ACCOUNTING, ERROR_ACTIVE, LINKED
+from reconcile.sandbox.store import pulls
+from reconcile.sandbox.store.clock import STATEMENT as CLOCK_TABLE
+from reconcile.sandbox.store.clock import StoredClock
 from reconcile.sandbox.store.db import StoreDB
+from reconcile.sandbox.store.filters import Ordering, Query
 from reconcile.sandbox.store.sql import Wire
 
 STATEMENTS: Final = (
@@ -108,12 +112,13 @@ class DatasetStore(StoreDB):
         db_path: str | os.PathLike[str],
         *,
         omit_integration_key: bool = False,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__(db_path, omit_integration_key=omit_integration_key)
-        self.clock = clock
+        # Without a clock of its own: the real time plus the state file's offset (clock.py).
+        self.clock = clock or StoredClock(db_path)
         with self._write() as conn:
-            for statement in STATEMENTS:
+            for statement in (*STATEMENTS, *pulls.STATEMENTS, CLOCK_TABLE):
                 conn.execute(statement)
 
     # ------------------------------------------------------------------ sync settings
@@ -251,7 +256,36 @@ class DatasetStore(StoreDB):
                         data_type,
                     ),
                 )
+            self._record_refresh(conn, company_id, fetched, iso(now))
         return True
+
+    def _record_refresh(
+        self, conn: Any, company_id: str, fetched: Sequence[str], requested: str
+    ) -> None:
+        connection = conn.execute(
+            "SELECT id FROM connections WHERE company_id = ? AND source_type = ? AND status = ?"
+            " ORDER BY seq DESC LIMIT 1",
+            (company_id, ACCOUNTING, LINKED),
+        ).fetchone()
+        statuses = dict(
+            conn.execute(
+                "SELECT data_type, status FROM data_status WHERE company_id = ?", (company_id,)
+            ).fetchall()
+        )
+        done = [(t, statuses.get(t, FETCH_ERROR)) for t in fetched]
+        pulls.record_pulls(conn, company_id, connection[0], done, requested)
+
+    def pull_operations(
+        self,
+        company_id: str,
+        page: int,
+        page_size: int,
+        query: Query | None = None,
+        order: Ordering | None = None,
+    ) -> tuple[list[Wire], int]:
+        """A page of the company's pull operations and their number (NotFound without it)."""
+        with self._on_company(company_id, write=False) as conn:
+            return pulls.list_pulls(conn, company_id, page, page_size, query, order)
 
     def set_data_status(
         self,
