@@ -83,7 +83,7 @@ class Budget:
         self._sent = sent
         self.clock = clock
         self.active_companies = 0
-        self._counted = sent()
+        self._counted = 0  # everything the client sent counts, from its first request
         self._day: date = clock().date()
         self._spent = 0
 

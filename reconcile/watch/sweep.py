@@ -7,8 +7,9 @@ owes `due x elapsed / period` reads at each resync (the fraction of the period s
 one), takes them in the order of the company ids it has not read this round, and starts a new
 round when every due company was read. A config read for another reason (a listing change, a
 webhook, a full pass) counts as read this round. When the request budget allows less than is
-owed, it takes what the budget allows and forgets the rest of the debt: the sweep slows (the
-round takes longer), it never bursts to catch up.
+owed, it takes what the budget allows (never less than one config a resync while one is owed:
+drift must still be found) and forgets the rest of the debt: the sweep slows (the round takes
+longer), it never bursts to catch up.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class ConfigSweep:
         self._due = len(due)
         self._owed = min(float(len(due)), self._owed + len(due) * elapsed / self.period_seconds)
         owed = int(self._owed + EPSILON)
-        take = owed if allowance is None else min(owed, int(allowance + EPSILON))
+        take = owed if allowance is None else min(owed, max(1, int(allowance + EPSILON)))
         due_set = set(due)
         self._read &= due_set
         if due_set and self._read >= due_set:
