@@ -1,4 +1,5 @@
-"""What the watch reads at each resync: the listing, what changed, and a slice of the config sweep.
+"""What the watch reads at each resync: the listing, what changed, a slice of the config sweep
+(docs/design.md §11, docs/watch.md "What it reads a day").
 
 A resync (every `--resync`) reads the owner's listing (one request per 5,000 companies) and
 compares each company with the last pass's listing, kept here as a fingerprint per company (every

@@ -4,12 +4,12 @@
 Codat has no bulk read of expense configs and nothing in the company listing changes when one
 is edited, so a config changed behind the watch's back (drift) is found by reading it. The sweep
 owes `due x elapsed / period` reads at each resync (the fraction of the period since the last
-one), takes them in the order of the company ids it has not read this round, and starts a new
-round when every due company was read. A config read for another reason (a listing change, a
-webhook, a full pass) counts as read this round. When the request budget allows less than is
-owed, it takes what the budget allows (never less than one config a resync while one is owed:
-drift must still be found) and forgets the rest of the debt: the sweep slows (the round takes
-longer), it never bursts to catch up.
+one; a fraction below one read carries on), takes them in the order of the company ids it has
+not read this round, and starts a new round when every due company was read. A config read for
+another reason (a listing change, a webhook, a full pass) counts as read this round. When the
+request budget allows less than is owed, it takes what the budget allows (never less than one
+config a resync while one is owed: drift must still be found) and forgets the rest of the debt:
+the sweep slows (the round takes longer), it never bursts to catch up.
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ class ConfigSweep:
             self._new_round()
         left = sorted(due_set - self._read - set(skip))
         picked = left[:take]
-        self._owed = 0.0 if take < owed else self._owed - len(picked)
+        # What was owed is paid: read, forgiven by the budget, or owed by a round that ran out
+        # (its next round starts on pace); only the fraction below one read carries on.
+        self._owed -= owed
         return Slice(tuple(picked), owed, take < owed)
 
     def read(self, ids: Iterable[str]) -> None:

@@ -61,9 +61,7 @@ def test_a_bad_request_budget_is_refused_before_any_request(tmp_path: Path) -> N
         desired = tmp_path / "customers.yaml"
         desired.write_text("version: 1\nowner: o\ncustomers: []\n", encoding="utf-8")
         for bad in ("150%", "0", "lots"):
-            result = reconcile(
-                "watch", str(desired), "--request-budget", bad, env=codat.env()
-            )
+            result = reconcile("watch", str(desired), "--request-budget", bad, env=codat.env())
             assert result.returncode == 2 and "--request-budget" in result.stderr, bad
             assert "Traceback" not in result.stderr
         assert codat.requests() == []

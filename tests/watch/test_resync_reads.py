@@ -127,7 +127,8 @@ class Watching:
 async def watching(
     codat: Codat, desired_path: Path, sweep: float = 86_400.0, budget: str = "10%"
 ) -> AsyncIterator[Watching]:
-    ticks, day, logged = Ticks(), Day(), []
+    ticks, day = Ticks(), Day()
+    logged: list[str] = []
     async with CodatClient(TEST_API_KEY, ClientSettings(base_url=codat.url)) as client:
         spend = Budget(BudgetSetting.parse(budget), lambda: client.requests_sent, clock=day)
         reads = ResyncReads(ConfigSweep(sweep, ticks), spend, RESYNC, logged.append)
