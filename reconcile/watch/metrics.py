@@ -132,8 +132,11 @@ class Metrics:
         self.deliveries.labels(outcome).inc()
 
     def record_pass(
-        self, report: PassReport, outcome: str, waiting: dict[str, int], scope: str
+        self, report: PassReport, outcome: str, waiting: dict[str, int], scope: str | None = None
     ) -> None:
+        """`scope`: company, resync or full (by default, full or company from the report)."""
+        if scope is None:
+            scope = "full" if report.company_ids is None else "company"
         self.passes.labels(scope, outcome).inc()
         for kind, count in report.applied.items():
             self.actions.labels(kind, "applied").inc(count)
