@@ -6,12 +6,13 @@ count of what the watch sent."""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
 
 from tests.support.cli import reconcile
-from tests.watch.helpers import applied, running_watch, served_codat
+from tests.watch.helpers import applied, connection_event, running_watch, served_codat
 from tests.watch.test_resync import samples
 
 pytestmark = pytest.mark.slow
@@ -43,6 +44,19 @@ def test_status_and_metrics_show_requests_today_against_the_budget(tmp_path: Pat
             page = httpx.get(watch.status_url + "/", timeout=10).text
             assert "Codat requests" in page
             assert f"{spent:,} of a budget of 100" in page
+
+            # A webhook's pass reads only its company, and counts in today's requests.
+            company = codat.company_id("w-2")
+            mark = len(codat.requests())
+            passes = watch.status()["passes"]
+            assert watch.deliver(connection_event(company)).json()["outcome"] == "accepted"
+            watch.wait_for("the webhook's pass", watch.passes_after(passes))
+            sent = codat.requests()[mark:]
+            assert sent
+            for request in sent:
+                twins = parse_qs(request["query"]).get("tags") == ["reconcile.uid=w-2"]
+                assert request["path"].startswith(f"/companies/{company}") or twins, request
+            assert watch.status()["requests"]["requests_today"] == spent + len(sent)
             assert watch.stop() == 143
 
         # --request-budget in requests a day, and the sweep's period.
