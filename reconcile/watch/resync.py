@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from reconcile.model import Company, ExpenseConfig, Status
@@ -38,8 +38,17 @@ COMPANIES_PER_PAGE = 5000
 
 
 def fingerprint(company: Company) -> bytes:
-    """Every field of the listing the model holds (tags in Codat's order, as listed)."""
-    return hashlib.blake2b(repr(company).encode(), digest_size=16).digest()
+    """Every field of the listing the model holds but the Link URLs (Codat may hand out a new
+    one at each read of a connection awaiting authorization: not a change of the company)."""
+    seen = (
+        company.id,
+        company.name,
+        company.description,
+        sorted(company.tags.items()),
+        company.created,
+        [replace(conn, link_url="") for conn in company.connections],
+    )
+    return hashlib.blake2b(repr(seen).encode(), digest_size=16).digest()
 
 
 def active(companies: Sequence[Company]) -> int:
