@@ -144,7 +144,7 @@ def watch(
     notify_file: Path | None,
     reading: Reading,
 ) -> None:
-    """Keep Codat converged: webhooks as hints, a full pass every --resync."""
+    """Keep Codat converged: webhooks as hints, the listing every --resync."""
     from reconcile.loopback import is_loopback
     from reconcile.runs.notify import load_notify
     from reconcile.watch.guard import connection_cap
