@@ -119,11 +119,12 @@ class Budget:
         midnight = datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
         return max(1.0, (midnight - now).total_seconds())
 
-    def allowance(self, resync_seconds: float, resync_cost: float) -> float:
-        """What each resync left today may spend beyond its own reads (`resync_cost`: the
-        listing and what changed), so that the day ends within the budget."""
+    def allowance(self, resync_seconds: float, listing: float) -> float:
+        """What each resync left today may spend on the sweep beyond its `listing` requests, so
+        that the day ends within the budget (what changes and webhooks cost is counted as it is
+        spent)."""
         resyncs_left = max(1, math.ceil(self.seconds_left_today() / max(resync_seconds, 1e-9)))
-        free = self.budget - self.spent_today - resync_cost * resyncs_left
+        free = self.budget - self.spent_today - listing * resyncs_left
         return max(0.0, free / resyncs_left)
 
     def document(self) -> dict[str, Any]:

@@ -20,6 +20,7 @@ pass found.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -87,7 +88,8 @@ class Choice:
             cid for cid, seen in self.prints.items() if before.get(cid) != seen
         ) | frozenset(cid for cid in before if cid not in self.prints)
         wanted = (self.changed | reads.pending) & set(due)
-        allowance = reads.budget.allowance(reads.resync_seconds, reads.resync_cost)
+        pages = max(1, math.ceil(len(companies) / COMPANIES_PER_PAGE))  # each resync's listing
+        allowance = reads.budget.allowance(reads.resync_seconds, pages)
         self.slice = reads.sweep.take(due, wanted, allowance)
         reads.pace(self.slice)
         self.fresh = frozenset(wanted | set(self.slice.ids))
@@ -105,7 +107,6 @@ class ResyncReads:
         self.fingerprints: dict[str, bytes] | None = None
         self.configs: dict[str, ExpenseConfig | None] = {}
         self.pending: set[str] = set()  # configs to read at the next resync
-        self.resync_cost = 1.0  # what a resync reads beyond its slice (measured)
         self.slowed = False
         self.last: Choice | None = None
 
@@ -141,15 +142,13 @@ class ResyncReads:
                     self.pending.discard(company.id)
             self.sweep.read(c.id for c in live.companies if c.id in found)
         else:
-            self._after_fleet(choice, found, result.requests)
+            self._after_fleet(choice, found)
         for company_id in _configs_written(result):
             self.pending.add(company_id)
         self.budget.sample()
         self.last = choice or self.last
 
-    def _after_fleet(
-        self, choice: Choice, found: Mapping[str, ExpenseConfig | None], requests: int
-    ) -> None:
+    def _after_fleet(self, choice: Choice, found: Mapping[str, ExpenseConfig | None]) -> None:
         self.fingerprints = choice.prints
         due = set(choice.due)
         read = {cid for cid in choice.fresh if cid in found}
@@ -161,8 +160,6 @@ class ResyncReads:
             self.sweep.read_all(due)
         else:
             self.sweep.read(read)
-            swept = len(choice.slice.ids) if choice.slice is not None else 0
-            self.resync_cost = max(1.0, float(requests - swept))
 
     def said(self, report: PassReport) -> str:
         """What a pass of the whole fleet read beyond the listing, for its log line."""
