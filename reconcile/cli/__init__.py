@@ -56,7 +56,7 @@ COMMANDS: dict[str, CommandEntry] = {
     "watch": CommandEntry(
         "reconcile.cli.watch_cmd",
         "watch",
-        "Keep Codat converged: webhooks as hints, a full pass every --resync.",
+        "Keep Codat converged: webhooks as hints, the listing every --resync.",
     ),
     "audit": CommandEntry(
         "reconcile.cli.audit_cmd",

@@ -207,3 +207,48 @@ def plan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     for option in options:
         decorated = option(decorated)
     return decorated
+
+
+def _duration_seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    from reconcile.durations import parse_duration
+
+    try:
+        return parse_duration(value).total_seconds()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def watch_reading_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Adds the watch's --config-sweep and --request-budget and hands the command one
+    `reading: Reading` (how often every expense config is read; the day's request budget)."""
+    from reconcile.runs.watch import Reading
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, config_sweep: float, request_budget: str, **kwargs: Any) -> Any:
+        from reconcile.watch.budget import BudgetSetting
+
+        try:
+            budget = BudgetSetting.parse(request_budget)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--request-budget'") from None
+        return fn(*args, reading=Reading(config_sweep, budget), **kwargs)
+
+    wrapper = click.option(
+        "--request-budget",
+        default="10%",
+        show_default=True,
+        metavar="SHARE%|REQUESTS",
+        help="The requests a day the watch aims to stay within: a share of Codat's client limit "
+        "(the greater of 1,000 and 100 per active connected company) or a number. Past it, the "
+        "config sweep slows; webhooks and listing changes are still read at once.",
+    )(wrapper)
+    return click.option(
+        "--config-sweep",
+        default="1d",
+        show_default=True,
+        callback=_duration_seconds,
+        metavar="DURATION",
+        help="Read every configured customer's expense config once this often, a slice at each "
+        "resync (config drift shows in no listing). Resyncs read only the listing and the "
+        "companies whose listing changed.",
+    )(wrapper)

@@ -1,7 +1,8 @@
 """`watch`: the long-running controller (see reconcile/watch and docs/watch.md).
 
     reconcile watch PATH... [--listen HOST:PORT] [--status-listen HOST:PORT] [--resync 10m]
-                            [--register URL] [--notify FILE]
+                            [--config-sweep 1d] [--request-budget 10%] [--register URL]
+                            [--notify FILE]
 
 Serves POST /webhooks/codat (Standard Webhooks signatures, secret from CODAT_WEBHOOK_SECRET or
 CODAT_WEBHOOK_SECRET_FILE) and GET /healthz on --listen, and the status page (GET /,
@@ -24,12 +25,19 @@ import click
 
 from reconcile.cli.exits import fail
 from reconcile.cli.inputs import load_desired
-from reconcile.cli.options import notify_option, paths_argument, sandbox_options, state_dir_option
+from reconcile.cli.options import (
+    notify_option,
+    paths_argument,
+    sandbox_options,
+    state_dir_option,
+    watch_reading_options,
+)
 from reconcile.cli.runner import run, run_sync
 from reconcile.escape import text as escaped
 
 if TYPE_CHECKING:
     from reconcile.runs.connect import Where
+    from reconcile.runs.watch import Reading
 
 TOKEN_ENV = "RECONCILE_WATCH_TOKEN"
 TOKEN_FILE_ENV = "RECONCILE_WATCH_TOKEN_FILE"
@@ -108,8 +116,10 @@ def _resync(ctx: click.Context, param: click.Parameter, value: str) -> float:
     show_default=True,
     callback=_resync,
     metavar="DURATION",
-    help="A full converge pass this often (a lost webhook costs at most this).",
+    help="A converge pass of the whole fleet this often (a lost webhook costs at most this): "
+    "the listing, the companies whose listing changed and a slice of the config sweep.",
 )
+@watch_reading_options
 @click.option(
     "--register",
     metavar="URL",
@@ -132,8 +142,9 @@ def watch(
     resync: float,
     register: str | None,
     notify_file: Path | None,
+    reading: Reading,
 ) -> None:
-    """Keep Codat converged: webhooks as hints, a full pass every --resync."""
+    """Keep Codat converged: webhooks as hints, the listing every --resync."""
     from reconcile.loopback import is_loopback
     from reconcile.runs.notify import load_notify
     from reconcile.watch.guard import connection_cap
@@ -168,7 +179,18 @@ def watch(
     listeners = Listeners(listen, status_listen, status_hosts, resync_token)
     sockets = (_socket(listen, "--listen"), _socket(status_listen, "--status-listen"))
     served = serve(
-        where, paths, desired, verifier, seen, guarding, listeners, resync, sockets, _log, notify
+        where,
+        paths,
+        desired,
+        verifier,
+        seen,
+        guarding,
+        listeners,
+        resync,
+        sockets,
+        _log,
+        notify,
+        reading,
     )
     sys.exit(run(served))
 

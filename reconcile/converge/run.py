@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from reconcile.converge.classify import Classified, classify
 from reconcile.executor import ApplyResult, Progress, Stopper, execute
 from reconcile.executor.outcome import Outcome
+from reconcile.facts.configs import ConfigChoice
 from reconcile.facts.few import read_few
 from reconcile.facts.fleet import read_live
 from reconcile.model import AUTO_REFRESH_DATA, DesiredState, LiveState
@@ -68,20 +69,22 @@ async def run_pass(
     progress: Progress | None = None,
     dry_run: bool = False,
     health: bool | None = None,
+    choose: ConfigChoice | None = None,
 ) -> PassResult:
     """Converge the fleet (or, with `company_ids`, just those companies, read fresh).
 
     Raises what the client raises when Codat cannot be read (`CodatError`); failures of single
     writes are in the result. `dry_run` classifies without writing (what audit shows).
     With `policy.auto: [refresh_data]` the pass also reads the data status of the Linked
-    companies it covers (`health=False`: not this pass) to refresh those at risk."""
+    companies it covers (`health=False`: not this pass) to refresh those at risk. `choose`
+    (a pass of the whole fleet): which expense configs to read fresh (the watch's resync)."""
     sent_before = client.requests_sent
     health_counts: dict[str, int] | None = None
     healths: tuple[Health, ...] | None = None
     scope = frozenset(company_ids) if company_ids is not None else None
     options = options or PlanOptions()
     if scope is None:
-        live = await read_live(client, desired, options.targets)
+        live = await read_live(client, desired, options.targets, choose=choose)
         targets = options.targets
     else:
         live, targets = await read_few(client, desired, scope)

@@ -5,7 +5,7 @@ out of the plan, with a warning."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
@@ -83,13 +83,17 @@ async def _read_options(
     return replace(options, suppliers=suppliers, customers=customers)
 
 
-async def read_configs(
-    client: CodatClient, desired: DesiredState, companies: list[Company]
-) -> tuple[dict[str, ExpenseConfig | None], list[str]]:
-    """Expense configs only where the planner could act on them (accounting Linked).
+# A resync's choice of the configs read fresh: given the listing and the companies whose config
+# can be applied (`due`), the ids to read now and the configs known from earlier reads for the
+# rest (the watch: `reconcile.watch.resync`). A company in neither is left out of the plan.
+ConfigChoice = Callable[
+    [Sequence[Company], Sequence[str]],
+    tuple[Collection[str], Mapping[str, ExpenseConfig | None]],
+]
 
-    One unreadable config does not stop the plan: it is left out, with a warning.
-    """
+
+def configs_due(desired: DesiredState, companies: Sequence[Company]) -> list[str]:
+    """The companies whose expense config the planner could act on (accounting Linked)."""
     wanted = {c.uid: c for c in desired.customers if c.expense_config is not None}
     adopted = {c.id: c for c in wanted.values() if c.id}
     due: list[str] = []
@@ -105,7 +109,32 @@ async def read_configs(
             for conn in company.connections
         ):
             due.append(company.id)
-    return await _read_each(due, client.get_expense_config, "expense config", "it is left out")
+    return due
+
+
+async def read_configs(
+    client: CodatClient,
+    desired: DesiredState,
+    companies: list[Company],
+    choose: ConfigChoice | None = None,
+) -> tuple[dict[str, ExpenseConfig | None], list[str]]:
+    """Expense configs only where the planner could act on them (accounting Linked); with
+    `choose`, only those it picks (the others as it knows them).
+
+    One unreadable config does not stop the plan: it is left out, with a warning.
+    """
+    due = configs_due(desired, companies)
+    if choose is None:
+        return await _read_each(due, client.get_expense_config, "expense config", "it is left out")
+    fresh, known = choose(companies, due)
+    read, warnings = await _read_each(
+        [cid for cid in due if cid in fresh],
+        client.get_expense_config,
+        "expense config",
+        "it is left out",
+    )
+    kept = {cid: known[cid] for cid in due if cid not in read and cid in known}
+    return {**kept, **read}, warnings
 
 
 async def _read_each(

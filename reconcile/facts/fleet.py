@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from reconcile.codat import CodatClient, CodatHTTPError
-from reconcile.facts.configs import read_configs, read_mapping_options
+from reconcile.facts.configs import ConfigChoice, read_configs, read_mapping_options
 from reconcile.facts.holders import read_uid_holders
 from reconcile.model import (
     OWNER_TAG,
@@ -31,9 +31,15 @@ def owner_filter(owner: str) -> str:
 
 
 async def read_live(
-    client: CodatClient, desired: DesiredState, targets: frozenset[str] = frozenset()
+    client: CodatClient,
+    desired: DesiredState,
+    targets: frozenset[str] = frozenset(),
+    *,
+    choose: ConfigChoice | None = None,
 ) -> LiveState:
-    """Everything the planner needs for `desired` (only the `targets` uids when given)."""
+    """Everything the planner needs for `desired` (only the `targets` uids when given); with
+    `choose`, the expense configs it picks are read and the others taken as it knows them (the
+    watch's resync)."""
     sent_before = client.requests_sent
     adopted = [c.id for c in desired.customers if c.id]
     companies, _, read_at = await read_owned(client, desired.owner, adopted)
@@ -47,7 +53,7 @@ async def read_live(
         and (not targets or c.uid in targets)
     )
     holders = await read_uid_holders(client, desired.owner, creates, len(companies))
-    configs, warnings = await read_configs(client, desired, companies)
+    configs, warnings = await read_configs(client, desired, companies, choose)
     options, option_warnings = await read_mapping_options(client, desired, companies, configs)
     return live_state(
         client,

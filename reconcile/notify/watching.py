@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from reconcile.executor import Stopper
     from reconcile.model import DesiredState
     from reconcile.watch.events import Hint
-    from reconcile.watch.passes import Converge, PassReport
+    from reconcile.watch.passes import Converge, PassReport, PassRunner
 
 QUOTA = "quota"
 PASS = "pass"
@@ -37,15 +37,25 @@ QUOTA_TEXT = (
 )
 
 
-def notifying_converge(client: CodatClient, notifier: Notifier) -> Converge:
+def notifying_converge(
+    client: CodatClient, notifier: Notifier, run: PassRunner | None = None
+) -> Converge:
+    """The scheduler's pass (`run`: the watch's, `reconcile.watch.passes.pass_runner`), then
+    `record`."""
+    from reconcile.watch.passes import pass_runner
+
+    run_pass = run or pass_runner(client)
+
     async def converge(
-        desired: DesiredState, company_ids: frozenset[str] | None, stopper: Stopper
+        desired: DesiredState,
+        company_ids: frozenset[str] | None,
+        stopper: Stopper,
+        full: bool = True,
     ) -> PassReport:
-        from reconcile.converge import run_pass
         from reconcile.watch.passes import report
 
         try:
-            result = await run_pass(desired, client, company_ids=company_ids, stopper=stopper)
+            result = await run_pass(desired, company_ids, stopper, full)
         except QuotaExhausted:
             notifier.health(QUOTA, "quota_paused", QUOTA_TEXT)
             raise
@@ -130,6 +140,7 @@ class WatchNotifier:
         client: CodatClient,
         registry: CollectorRegistry,
         log: Callable[[str], None],
+        run: PassRunner | None = None,
     ) -> None:
         from reconcile.facts.links import LinkReader
 
@@ -137,7 +148,7 @@ class WatchNotifier:
         self.notifier = Notifier(
             config, store, self.http, LinkReader(client), metrics=NotifyMetrics(registry), log=log
         )
-        self.converge = notifying_converge(client, self.notifier)
+        self.converge = notifying_converge(client, self.notifier, run)
         self.on_delivery = delivery_health(self.notifier)
         self._stopping = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self.notifier.run(self._stopping))

@@ -108,6 +108,7 @@ class StatusView:
     health_note: str | None = None
     notes: tuple[str, ...] = ()  # warnings shown above everything
     source: str = ""  # "watch" or "audit": what made it
+    budget: tuple[tuple[str, str], ...] = ()  # the watch's requests today and its config sweep
     extra: dict[str, str] = field(default_factory=dict)
 
     def funnel(self) -> tuple[FunnelStep, ...]:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from reconcile.notify.config import NotifyConfig
     from reconcile.notify.store import NotifyStore
     from reconcile.notify.watching import WatchNotifier
+    from reconcile.watch.passes import PassRunner
 
 Log = Callable[[str], None]
 
@@ -29,11 +30,18 @@ class Notifying:
     config: NotifyConfig
     store: NotifyStore
 
-    def start(self, client: CodatClient, registry: CollectorRegistry, log: Log) -> WatchNotifier:
-        """The watch's notifier: it hears every pass and delivery, and sends in the background."""
+    def start(
+        self,
+        client: CodatClient,
+        registry: CollectorRegistry,
+        log: Log,
+        run: PassRunner | None = None,
+    ) -> WatchNotifier:
+        """The watch's notifier: it hears every pass (`run`: the watch's) and delivery, and
+        sends in the background."""
         from reconcile.notify.watching import WatchNotifier
 
-        return WatchNotifier(self.config, self.store, client, registry, log)
+        return WatchNotifier(self.config, self.store, client, registry, log, run)
 
 
 def load_notify(path: Path | None, state_dir: Path) -> Notifying | None:

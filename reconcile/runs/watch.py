@@ -16,10 +16,13 @@ from typing import TYPE_CHECKING
 
 from reconcile.runs.errors import RunError
 
+DAY_SECONDS = 86_400.0
+
 if TYPE_CHECKING:
     from reconcile.model import DesiredState
     from reconcile.runs.connect import Where
     from reconcile.runs.notify import Notifying
+    from reconcile.watch.budget import BudgetSetting
     from reconcile.watch.seen import SeenIds
     from reconcile.watch.signature import Verifier
 
@@ -28,6 +31,14 @@ if TYPE_CHECKING:
 class Guarding:
     max_connections: int
     read_deadline: float
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the watch reads, how often: `--config-sweep` (seconds) and `--request-budget`."""
+
+    sweep_seconds: float
+    budget: BudgetSetting
 
 
 @dataclass(frozen=True)
@@ -88,30 +99,43 @@ async def serve(
     sockets: tuple[socket.socket, socket.socket],
     log: Callable[[str], None],
     notify: Notifying | None = None,
+    reading: Reading | None = None,
 ) -> int:
     """Serve the webhook receiver and the status app on `sockets` (public, internal) and run
     the scheduler's passes, until a signal (`reconcile.watch.controller`): the exit code.
-    With `notify`, the notifier hears every pass and delivery, and stops with the watch."""
+    With `notify`, the notifier hears every pass and delivery, and stops with the watch.
+    `reading`: the config sweep's period and the request budget (default: daily, 10%)."""
     from reconcile.facts.account import confirm_account
     from reconcile.runs.connect import open_client
+    from reconcile.watch.budget import Budget, BudgetSetting
     from reconcile.watch.controller import serve
     from reconcile.watch.deliveries import Deliveries
     from reconcile.watch.guard import ConnectionGuard
     from reconcile.watch.metrics import Metrics
-    from reconcile.watch.passes import default_converge
+    from reconcile.watch.passes import default_converge, pass_runner
     from reconcile.watch.receiver import create_app, create_status_app
     from reconcile.watch.reload import DesiredFiles
+    from reconcile.watch.resync import ResyncReads
     from reconcile.watch.scheduler import Scheduler
     from reconcile.watch.status import WatchStatus
+    from reconcile.watch.sweep import ConfigSweep
 
     sock, status_sock = sockets
     async with open_client(where, desired=desired) as client:
         await confirm_account(client)  # a key of another account: stop before serving
         files = DesiredFiles(paths, desired)
-        status = WatchStatus(desired.owner, desired.files, desired.environment)
+        reading = reading or Reading(DAY_SECONDS, BudgetSetting())
+        budget = Budget(reading.budget, lambda: client.requests_sent)
+        reads = ResyncReads(ConfigSweep(reading.sweep_seconds), budget, resync, log)
+        status = WatchStatus(desired.owner, desired.files, desired.environment, reads=reads)
         metrics = Metrics()
-        notifier = notify.start(client, metrics.registry, log) if notify else None
-        converge = default_converge(client) if notifier is None else notifier.converge
+        metrics.requests(reads)
+        notifier = (
+            notify.start(client, metrics.registry, log, pass_runner(client, reads))
+            if notify
+            else None
+        )
+        converge = default_converge(client, reads) if notifier is None else notifier.converge
         scheduler = Scheduler(converge, files, status, metrics, resync_seconds=resync, log=log)
         app = create_app(
             verifier,
@@ -136,7 +160,9 @@ async def serve(
         )
         log(
             f"watch listening on {_url(sock)} (owner {desired.owner}, "
-            f"{len(desired.customers)} customers, resync every {resync:g} s)"
+            f"{len(desired.customers)} customers, resync every {resync:g} s, every expense "
+            f"config read once every {reading.sweep_seconds:g} s, request budget "
+            f"{reading.budget.describe()})"
         )
         log(f"status page, status and metrics on {_url(status_sock)} (internal)")
         try:

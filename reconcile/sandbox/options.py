@@ -66,8 +66,8 @@ class SandboxOptions:
     omit_integration_key: bool = False  # Codat may omit Connection.integrationKey
     # Rate limits (SOURCE.md): per-company concurrency and a daily quota per key
     concurrency_limit: int = 10
-    # "codat": 1000 x (1 + active connected companies); None: no daily quota (and no
-    # X-Rate-Limit-* headers: there is nothing to count down)
+    # "codat": Codat's client limit, max(1000, 100 x active connected companies); None: no
+    # daily quota (and no X-Rate-Limit-* headers: there is nothing to count down)
     daily_quota: DailyQuota = CODAT_FORMULA
     # Fault injection, seeded and reproducible
     seed: int | None = None

@@ -7,6 +7,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from reconcile.model.who import WHO
 from reconcile.watch.passes import PassReport
+from reconcile.watch.resync import ResyncReads
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 DROP_REASONS = ("cap", "deadline")
@@ -19,7 +20,7 @@ class Metrics:
         r = self.registry
         self.passes = Counter(
             "reconcile_watch_passes",
-            "Converge passes run, by scope (company or full) and outcome.",
+            "Converge passes run, by scope (company, resync or full) and outcome.",
             ["scope", "outcome"],
             registry=r,
         )
@@ -84,14 +85,58 @@ class Metrics:
         for who in WHO:
             self.waiting.labels(who)
 
+    def requests(self, reads: ResyncReads) -> None:
+        """The request budget and the config sweep, read at each scrape."""
+        budget, sweep, r = reads.budget, reads.sweep, self.registry
+        for name, text, value in (
+            (
+                "reconcile_watch_requests_today",
+                "Requests the watch sent to Codat this UTC day (Codat's quota resets at 00:00 "
+                "UTC).",
+                lambda: budget.spent_today,
+            ),
+            (
+                "reconcile_watch_request_budget",
+                "The watch's request budget for the day (--request-budget: by default 10% of "
+                "Codat's client limit).",
+                lambda: budget.budget,
+            ),
+            (
+                "reconcile_watch_client_limit",
+                "Codat's client limit a day: the greater of 1,000 and 100 per active connected "
+                "company the listing shows.",
+                lambda: budget.client_limit,
+            ),
+            (
+                "reconcile_watch_config_sweep_due",
+                "Customers whose expense config the sweep reads once per --config-sweep.",
+                lambda: sweep.due,
+            ),
+            (
+                "reconcile_watch_config_sweep_read",
+                "Expense configs read in the sweep's current round.",
+                lambda: sweep.read_this_round,
+            ),
+            (
+                "reconcile_watch_config_sweep_slowed",
+                "1 while the request budget slows the config sweep.",
+                lambda: 1 if reads.slowed else 0,
+            ),
+        ):
+            Gauge(name, text, registry=r).set_function(value)
+
     def connection_dropped(self, reason: str) -> None:
         self.dropped.labels(reason).inc()
 
     def delivery(self, outcome: str) -> None:
         self.deliveries.labels(outcome).inc()
 
-    def record_pass(self, report: PassReport, outcome: str, waiting: dict[str, int]) -> None:
-        scope = "full" if report.company_ids is None else "company"
+    def record_pass(
+        self, report: PassReport, outcome: str, waiting: dict[str, int], scope: str | None = None
+    ) -> None:
+        """`scope`: company, resync or full (by default, full or company from the report)."""
+        if scope is None:
+            scope = "full" if report.company_ids is None else "company"
         self.passes.labels(scope, outcome).inc()
         for kind, count in report.applied.items():
             self.actions.labels(kind, "applied").inc(count)

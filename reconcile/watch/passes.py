@@ -1,7 +1,8 @@
 """What the scheduler needs from one converge pass, and the pass it runs by default.
 
-The scheduler is given a `Converge`: `await converge(desired, company_ids, stopper)` runs one
-pass (the whole fleet when `company_ids` is None, else just those companies, read fresh) and
+The scheduler is given a `Converge`: `await converge(desired, company_ids, stopper, full)` runs
+one pass (the whole fleet when `company_ids` is None: every expense config read when `full`,
+else the resync's reads, `reconcile.watch.resync`; or just those companies, read fresh) and
 returns a `PassReport`. Tests may inject their own; the command uses `default_converge`, which
 is `reconcile converge`'s own pass (`reconcile.converge.run_pass`): it applies only what the
 file's `policy.auto` pre-approves, with the executor's idempotency keys (a re-run after a crash
@@ -12,10 +13,10 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from reconcile.model.who import Waiting
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from reconcile.health import Health
     from reconcile.model import DesiredState
     from reconcile.model.onboarding import Onboarding
+    from reconcile.watch.resync import ResyncReads
 
 HEALTH_EVERY_SECONDS = 86_400
 
@@ -69,29 +71,83 @@ class PassReport:
         return not self.failed and not self.quota_stopped
 
 
-Converge = Callable[["DesiredState", "frozenset[str] | None", "Stopper"], Awaitable[PassReport]]
+class Converge(Protocol):
+    """One pass: the whole fleet (`company_ids` None; `full`: every expense config read, else
+    the resync's listing, what changed and the sweep's slice) or just those companies."""
+
+    def __call__(
+        self,
+        desired: DesiredState,
+        company_ids: frozenset[str] | None,
+        stopper: Stopper,
+        full: bool = True,
+    ) -> Awaitable[PassReport]: ...
 
 
-def default_converge(client: CodatClient) -> Converge:
+class PassRunner(Protocol):
+    """What a `Converge` runs: the pass itself, its whole result (the notifier reads it)."""
+
+    def __call__(
+        self,
+        desired: DesiredState,
+        company_ids: frozenset[str] | None,
+        stopper: Stopper,
+        full: bool = True,
+    ) -> Awaitable[PassResult]: ...
+
+
+def pass_runner(client: CodatClient, reads: ResyncReads | None = None) -> PassRunner:
+    """`reconcile converge`'s pass, as the watch runs it: with `reads`, a resync reads the
+    listing, what changed and the sweep's slice (`reconcile.watch.resync`), and what every pass
+    found is kept there."""
     health_read_at: list[float] = []  # when a full pass last read health (monotonic)
 
-    async def converge(
-        desired: DesiredState, company_ids: frozenset[str] | None, stopper: Stopper
-    ) -> PassReport:
+    async def run(
+        desired: DesiredState,
+        company_ids: frozenset[str] | None,
+        stopper: Stopper,
+        full: bool = True,
+    ) -> PassResult:
         from reconcile.converge import run_pass
 
-        # Health (for policy.auto: [refresh_data]) costs a read per Linked company: only a full
-        # pass reads it, and at most once per HEALTH_EVERY_SECONDS (daily).
+        # Health (for policy.auto: [refresh_data]) costs a read per Linked company: only a pass
+        # of the whole fleet reads it, and at most once per HEALTH_EVERY_SECONDS (daily).
         now = time.monotonic()
         health = company_ids is None and (
             not health_read_at or now - health_read_at[-1] >= HEALTH_EVERY_SECONDS
         )
-        result = await run_pass(
-            desired, client, company_ids=company_ids, stopper=stopper, health=health
-        )
+        choice = reads.choice(full=full) if reads is not None and company_ids is None else None
+        try:
+            result = await run_pass(
+                desired,
+                client,
+                company_ids=company_ids,
+                stopper=stopper,
+                health=health,
+                choose=choice,
+            )
+        finally:
+            if reads is not None:
+                reads.budget.sample()
         if health:
             health_read_at[:] = [now]
-        return report(result, desired)
+        if reads is not None:
+            reads.after(choice, result)
+        return result
+
+    return run
+
+
+def default_converge(client: CodatClient, reads: ResyncReads | None = None) -> Converge:
+    run = pass_runner(client, reads)
+
+    async def converge(
+        desired: DesiredState,
+        company_ids: frozenset[str] | None,
+        stopper: Stopper,
+        full: bool = True,
+    ) -> PassReport:
+        return report(await run(desired, company_ids, stopper, full), desired)
 
     return converge
 

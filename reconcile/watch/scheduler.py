@@ -1,11 +1,13 @@
-"""Runs converge passes one at a time: queued companies first, a full pass every `resync`.
+"""Runs converge passes one at a time: queued companies first, a resync every `resync` seconds.
 
-- Start: a full pass (whatever happened while the watch was down is covered by it).
+- Start: a full pass (whatever happened while the watch was down is covered by it): every
+  expense config read. A resync reads the listing, what changed in it and a slice of the config
+  sweep (`reconcile.watch.resync`); companies a webhook names are read in full at once.
 - A pass that fails to reach Codat is logged; queued companies are tried again a little later,
   and the next resync covers the rest.
 - Codat's daily quota used up (a pass stopped by it, a 429 saying so, or a
   `client.rateLimit.reached` event): no pass runs until the reset (or a `client.rateLimit.reset`
-  event), then a full pass.
+  event), then a resync.
 - The desired files are polled; a change re-reads them and runs a full pass. SIGHUP (and an
   authenticated `POST /resync`) starts a full pass at once, SIGHUP after re-reading the files.
 - Log lines name the customer (uid) and what was done or seen, one line each.
@@ -47,6 +49,7 @@ class Scheduler:
         resync_seconds: float,
         log: Log,
         poll_seconds: float = POLL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.converge = converge
         self.files = files
@@ -56,6 +59,7 @@ class Scheduler:
         self.resync_seconds = resync_seconds
         self.log = log
         self.poll_seconds = poll_seconds
+        self.clock = clock
         self._stopping = asyncio.Event()
         self._stopper: Stopper | None = None
         self._resume = asyncio.Event()
@@ -97,9 +101,9 @@ class Scheduler:
 
     def quota_reset(self) -> None:
         if self.status.quota_paused:
-            self.log("Codat's daily quota was reset: resuming with a full pass")
+            self.log("Codat's daily quota was reset: resuming with a resync")
         self._end_pause()
-        self.queue.full_pass()
+        self.queue.resync()
 
     def resync(self, why: str) -> None:
         """A full pass as soon as the one in flight ends (`POST /resync`)."""
@@ -151,21 +155,21 @@ class Scheduler:
         poller = asyncio.create_task(self._poll_files())
         try:
             self.queue.full_pass()
-            next_resync = time.monotonic() + self.resync_seconds
+            next_resync = self.clock() + self.resync_seconds
             while not self._stopping.is_set():
                 if self.status.quota_paused:
                     await self._wait_for_reset()
                     continue
-                now = time.monotonic()
+                now = self.clock()
                 if now >= next_resync:
-                    self.queue.full_pass()
+                    self.queue.resync()
                 batch = self.queue.take()
                 if batch is None:
                     await self._idle(next_resync - now)
                     continue
                 await self._run_pass(batch)
                 if batch.company_ids is None:
-                    next_resync = time.monotonic() + self.resync_seconds
+                    next_resync = self.clock() + self.resync_seconds
         finally:
             poller.cancel()
 
@@ -189,9 +193,9 @@ class Scheduler:
         if self._stopping.is_set():
             return
         if self.status.quota_paused:
-            self.log("Codat's daily quota should have reset: resuming with a full pass")
+            self.log("Codat's daily quota should have reset: resuming with a resync")
             self._end_pause()
-            self.queue.full_pass()
+            self.queue.resync()
 
     def _end_pause(self) -> None:
         self.status.quota_paused = False
@@ -209,13 +213,15 @@ class Scheduler:
         self._stopper = Stopper()
         count = len(batch.company_ids or ())
         scope = (
-            "full pass"
+            ("full pass" if batch.full else "resync")
             if batch.company_ids is None
             else f"pass of {count} compan" + ("y" if count == 1 else "ies")
         )
         self.status.queued = self.queue.queued
         try:
-            report = await self.converge(self.files.state, batch.company_ids, self._stopper)
+            report = await self.converge(
+                self.files.state, batch.company_ids, self._stopper, batch.full
+            )
         except QuotaExhausted as exc:
             self.metrics.passes.labels(_scope(batch), "quota").inc()
             self.pause_for_quota(exc.resets_at)
@@ -230,14 +236,14 @@ class Scheduler:
         finally:
             self._stopper = None
             self.status.last_pass_at = datetime.now(UTC)
-        self._record(report, scope)
+        self._record(report, scope, _scope(batch))
 
-    def _record(self, report: PassReport, scope: str) -> None:
+    def _record(self, report: PassReport, scope: str, label: str) -> None:
         self.status.passes += 1
         for uid, what in self.status.record(report):
             self.log(f"{escaped(uid)}: {escaped(what)}")
         outcome = "quota" if report.quota_stopped else ("ok" if report.ok else "failed")
-        self.metrics.record_pass(report, outcome, self.status.waiting_counts())
+        self.metrics.record_pass(report, outcome, self.status.waiting_counts(), label)
         self.status.last_pass_error = None
         if report.company_ids is None and report.ok and not report.stopped:
             self.status.last_good_resync = datetime.now(UTC)
@@ -248,9 +254,10 @@ class Scheduler:
         failed = sum(report.failed.values())
         counts = self.status.waiting_counts()
         waits = ", ".join(f"{n} for {who}" for who, n in counts.items() if n) or "nothing"
+        reads = self.status.reads.said(report) if self.status.reads is not None else ""
         self.log(
             f"{scope}: applied {done}{f'; {failed} failed' if failed else ''}; "
-            f"waiting: {waits} ({report.requests} requests)"
+            f"waiting: {waits} ({report.requests} requests{reads})"
         )
 
     def _failed(self, batch: Batch, message: str) -> None:
@@ -260,10 +267,13 @@ class Scheduler:
         self._retry(batch, now=False)
 
     def _retry(self, batch: Batch, *, now: bool) -> None:
-        """Queue the batch's companies again (a full pass waits for the next resync)."""
+        """Queue the batch's companies again (a pass of the whole fleet waits for the next
+        resync)."""
         if batch.company_ids is None:
-            if now:
+            if now and batch.full:
                 self.queue.full_pass()
+            elif now:
+                self.queue.resync()
             return
 
         def again() -> None:
@@ -277,4 +287,6 @@ class Scheduler:
 
 
 def _scope(batch: Batch) -> str:
-    return "full" if batch.company_ids is None else "company"
+    if batch.company_ids is None:
+        return "full" if batch.full else "resync"
+    return "company"

@@ -30,6 +30,7 @@ from reconcile.render.status_view import (
 from reconcile.watch.events import Hint
 from reconcile.watch.health_rows import NOT_READ, customer_health, health_document
 from reconcile.watch.passes import PassReport
+from reconcile.watch.resync import ResyncReads
 from reconcile.watch.timeline import Timeline
 
 NOT_READ_YET = "(a company the watch has not read yet)"
@@ -72,6 +73,7 @@ class WatchStatus:
     last_refused_at: datetime | None = None
     last_refused_reason: str | None = None
     timeline: Timeline = field(default_factory=Timeline)
+    reads: ResyncReads | None = None  # the resync's reads: the request budget and the sweep
     _waiting: dict[str, tuple[Waiting, ...]] = field(default_factory=dict)
     _stages: dict[str, Onboarding] = field(default_factory=dict)
     _uids: dict[str, str] = field(default_factory=dict)  # company id -> uid (never shown)
@@ -200,6 +202,7 @@ class WatchStatus:
                 {"uid": uid, "event": r.event, "error": hide(r.error), "at": _iso(r.at)}
                 for uid, r in self.reported()
             ],
+            "requests": self.reads.document() if self.reads is not None else None,
         }
 
     def view(self, only: str | None = None, now: datetime | None = None) -> StatusView:
@@ -247,6 +250,7 @@ class WatchStatus:
             health_note=NOT_READ if health is None else None,
             notes=tuple(notes),
             source="watch",
+            budget=self.reads.rows() if self.reads is not None else (),
         )
 
     def _own_health(self, now: datetime) -> tuple[tuple[str, str], ...]:

@@ -92,22 +92,30 @@ def test_daily_quota_is_shared_by_processes_then_429(db: Path) -> None:
         assert other.status_code == 200 and quota(other)[1] == 5
 
 
-def test_default_quota_follows_active_companies(db: Path) -> None:
-    """1000 x (1 + companies with a Linked connection)."""
+def _active(db: Path, count: int) -> None:
+    """`count` companies with a Linked connection (Codat's active connected companies), and one
+    awaiting authorization (not active)."""
+    store = Store(db)
+    try:
+        for n in range(count):
+            company = store.create_company(f"Active {n}")["id"]
+            store.create_partner_expense_connection(company, "https://link.example")
+        store.create_connection(store.create_company("Pending")["id"], "gbol", "https://l.example")
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(("active", "limit"), [(0, 1000), (9, 1000), (10, 1000), (25, 2500)])
+def test_default_quota_is_codat_s_client_limit(db: Path, active: int, limit: int) -> None:
+    """The greater of 1,000 and 100 per active connected company (Codat's "client-based
+    limits"); the old reading, 1,000 x (1 + active), would say 26,000 for 25."""
+    _active(db, active)
     with (
         serve_sandbox(db) as url,
         httpx.Client(base_url=url, headers=auth("formula-key"), timeout=10) as client,
     ):
-        assert quota(client.get("/companies"))[0] == 1000
-        for n in range(2):
-            company = client.post("/companies", json={"name": f"Active {n}"}).json()
-            client.post(
-                f"/companies/{company['id']}/sync/expenses/connections/partnerExpense"
-            ).raise_for_status()
-        deadline = time.monotonic() + 10
-        while quota(client.get("/companies"))[0] != 3000:
-            assert time.monotonic() < deadline, "the limit never followed the active companies"
-            time.sleep(0.25)
+        limit_seen, remaining, _ = quota(client.get("/companies"))
+        assert (limit_seen, remaining) == (limit, limit - 1)
 
 
 def test_concurrency_cap_per_company(db: Path) -> None:

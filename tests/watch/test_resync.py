@@ -69,10 +69,9 @@ def test_resync_covers_a_dropped_delivery_and_reports_it(tmp_path: Path) -> None
             assert (
                 values[("reconcile_watch_webhook_deliveries_total", (("outcome", "ignored"),))] == 1
             )
-            assert (
-                values[("reconcile_watch_passes_total", (("outcome", "ok"), ("scope", "full")))]
-                >= 2
-            )
+            passes = "reconcile_watch_passes_total"
+            assert values[(passes, (("outcome", "ok"), ("scope", "full")))] == 1  # the start's
+            assert values[(passes, (("outcome", "ok"), ("scope", "resync")))] >= 1
             assert values[("reconcile_watch_last_good_resync_timestamp_seconds", ())] > 0
             assert values[("reconcile_watch_quota_paused", ())] == 0
 

@@ -98,7 +98,8 @@ def _rate(value: float) -> float:
     default=CODAT_FORMULA,
     show_default=True,
     callback=lambda c, p, v: _daily_quota(v),
-    help="Requests a day per key: a number, 'codat' (1000 x (1 + active companies)) or 'none'.",
+    help="Requests a day per key: a number, 'codat' (Codat's client limit: the greater of 1000 "
+    "and 100 per active connected company) or 'none'.",
 )
 @click.option("--latency-ms", default=0, show_default=True, help="Added to every request.")
 @click.option("--error-rate", default=0.0, callback=lambda c, p, v: _rate(v), help="5xx share.")

@@ -1,12 +1,14 @@
 """Codat's rate limits: the daily quota and the per-company concurrency cap.
 
 - **Daily quota**: `options.daily_quota` requests per UTC day per credential (hash of the
-  `Authorization` header), or Codat's `1000 x (1 + active connected companies)` when it is
-  `"codat"`, or none at all when it is None (nothing is counted and the `X-Rate-Limit-*` headers
-  are left off: there is no quota to count down; the concurrency cap still applies).
-  The counter is a row in this module's own table in the sandbox's SQLite file, incremented with
-  one atomic UPSERT per request, so every process serving the same file shares it. The number of
-  active companies is cached for `ACTIVE_COMPANIES_CACHE_SECONDS` per process.
+  `Authorization` header), or Codat's client limit when it is `"codat"`: the greater of 1,000 and
+  100 per active connected company (a company with a Linked connection), as Codat's rate-limits
+  page words it (docs.codat.io/using-the-api/rate-limits, "Client-based limits"), or none at all
+  when it is None (nothing is counted and the `X-Rate-Limit-*` headers are left off: there is no
+  quota to count down; the concurrency cap still applies). The counter is a row in this module's
+  own table in the sandbox's SQLite file, incremented with one atomic UPSERT per request, so every
+  process serving the same file shares it. The number of active companies is cached for
+  `ACTIVE_COMPANIES_CACHE_SECONDS` per process.
 - **Concurrency**: at most `options.concurrency_limit` requests in flight per company (any path
   under `/companies/{companyId}`). Counted **per process**: several server processes on one file
   each allow N (an in-flight count in SQLite would leak on a crash and cost two writes a request).
@@ -48,7 +50,8 @@ from reconcile.sandbox.store.store import Store
 from reconcile.sandbox.store.unit import current_unit
 from reconcile.sandbox.webhooks.store import record_quota_reached
 
-CALLS_PER_COMPANY = 1000
+CLIENT_LIMIT_FLOOR = 1000
+CALLS_PER_COMPANY = 100
 ACTIVE_COMPANIES_CACHE_SECONDS = 2.0
 _COMPANY_PATH = re.compile(r"^/companies/([^/]+)(?:/|$)")
 
@@ -65,6 +68,11 @@ CREATE TABLE IF NOT EXISTS sandbox_rate_usage (
 def company_of(path: str) -> str | None:
     match = _COMPANY_PATH.match(path)
     return match.group(1) if match else None
+
+
+def client_limit(active_companies: int) -> int:
+    """Codat's client limit a day: the greater of 1,000 and 100 per active connected company."""
+    return max(CLIENT_LIMIT_FLOOR, CALLS_PER_COMPANY * active_companies)
 
 
 def day_and_reset(now: float) -> tuple[str, int]:
@@ -138,7 +146,7 @@ class RateLimitMiddleware:
             if self._active_companies is None:
                 self._active_companies = _store_active_companies(self._db_path)
             self._active_cache = (now, self._active_companies())
-        return CALLS_PER_COMPANY * (1 + self._active_cache[1])
+        return client_limit(self._active_cache[1])
 
     def _headers(self, limit: int, used: int, reset: int) -> dict[str, str]:
         return {
