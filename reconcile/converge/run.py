@@ -75,8 +75,9 @@ async def run_pass(
 
     Raises what the client raises when Codat cannot be read (`CodatError`); failures of single
     writes are in the result. `dry_run` classifies without writing (what audit shows).
-    With `policy.auto: [refresh_data]` the pass also reads the data status of the Linked
-    companies it covers (`health=False`: not this pass) to refresh those at risk. `choose`
+    With `policy.auto: [refresh_data]` (`health=None`), or `health=True` (the watch's daily
+    read, whatever the policy), the pass also reads the health of the Linked companies it covers
+    (`health=False`: not this pass), and with refresh_data refreshes those at risk. `choose`
     (a pass of the whole fleet): which expense configs to read fresh (the watch's resync)."""
     sent_before = client.requests_sent
     health_counts: dict[str, int] | None = None
@@ -91,11 +92,14 @@ async def run_pass(
         if options.targets:
             targets &= options.targets
     now = client.server_time or datetime.now(UTC)
-    if AUTO_REFRESH_DATA in desired.policy.auto and health is not False:
+    refresh_data = AUTO_REFRESH_DATA in desired.policy.auto
+    if health or (health is None and refresh_data):
         from reconcile.facts.health import read_refresh_due
 
         every = desired.policy.refresh_data_every
-        found = await read_refresh_due(client, desired, live, now, refresh_every=every)
+        found = await read_refresh_due(
+            client, desired, live, now, refresh_every=every, refresh_data=refresh_data
+        )
         live = replace(
             live,
             refresh_due=found.due,

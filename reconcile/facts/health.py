@@ -223,13 +223,14 @@ async def read_refresh_due(
     *,
     reserve_share: float = QUOTA_RESERVE_SHARE,
     refresh_every: timedelta = DEFAULT_REFRESH_EVERY,
+    refresh_data: bool = True,
 ) -> RefreshRead:
-    """For `policy.auto: [refresh_data]`: the Linked customers at risk a refresh may save
+    """Each Linked customer's health (the watch's status page and `/metrics`) and, for
+    `policy.auto: [refresh_data]` (`refresh_data`), the Linked customers at risk a refresh may save
     (company id -> why), reading one data status per Linked company, and the pull history of
     each whose refresh is due, never beyond the quota budget: what Codat says remains today,
     less a reserve for the partner's own app, must cover each read and its refresh; companies
-    beyond it are left for the next pass, with a warning. Also each customer's health (the
-    watch's status page and `/metrics`)."""
+    beyond it are left for the next pass, with a warning."""
     uids = {c.uid for c in desired.customers if c.state == "present"}
     companies = [
         c
@@ -249,7 +250,7 @@ async def read_refresh_due(
             )
             companies = companies[:affordable]
     facts = await read_health(client, companies, {})
-    options = HealthOptions(refresh_data=True, refresh_every=refresh_every)
+    options = HealthOptions(refresh_data=refresh_data, refresh_every=refresh_every)
     healths = [assess(c.uid or "", c, facts[c.id], now, options) for c in companies]
     later = refreshes_beyond_budget(client.rate_limit_remaining, healths, reserve, warnings)
     if later:

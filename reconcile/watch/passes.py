@@ -110,8 +110,8 @@ def pass_runner(client: CodatClient, reads: ResyncReads | None = None) -> PassRu
     ) -> PassResult:
         from reconcile.converge import run_pass
 
-        # Health (for policy.auto: [refresh_data]) costs a read per Linked company: only a pass
-        # of the whole fleet reads it, and at most once per HEALTH_EVERY_SECONDS (daily).
+        # Health (the status page, /metrics, refresh_data) costs a read per Linked company: only
+        # a pass of the whole fleet reads it, at most once per HEALTH_EVERY_SECONDS (daily).
         now = time.monotonic()
         health = company_ids is None and (
             not health_read_at or now - health_read_at[-1] >= HEALTH_EVERY_SECONDS

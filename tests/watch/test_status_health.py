@@ -51,11 +51,11 @@ def sandbox(codat: Codat, *args: str) -> str:
     return result.stdout
 
 
-def set_up(codat: Codat, directory: Path) -> tuple[Path, list[str], datetime]:
-    """The file applied, three customers Linked, their data as described above, the clock 40
-    days on; returns the file, what must never be shown, and when the data stopped."""
+def set_up(codat: Codat, directory: Path, text: str = FILE) -> tuple[Path, list[str], datetime]:
+    """The file (`text`) applied, three customers Linked, their data as described above, the
+    clock 40 days on; returns the file, what must never be shown, and when the data stopped."""
     desired = directory / "customers.yaml"
-    desired.write_text(FILE)
+    desired.write_text(text)
     applied = reconcile("apply", str(desired), "--auto-approve", env=codat.env())
     assert applied.returncode == 0, applied.stdout + applied.stderr
     for uid in ("h-fine", "h-stopped", "h-failing"):
@@ -130,4 +130,28 @@ def test_customer_health_on_the_status_page(tmp_path: Path) -> None:
                 shown = page.locator("[data-health]").first.inner_text()
                 assert shown == "At risk"
                 assert deauthorized.isoformat() in page.locator("dl").inner_text()
+            assert watch.stop() == 143
+
+
+@pytest.mark.slow
+def test_health_is_read_without_refresh_data(tmp_path: Path) -> None:
+    """The status page's health does not depend on `refresh_data`: without it the watch still
+    reads health daily, refreshes nothing, and a person must act for the customer at risk."""
+    text = FILE.replace(", refresh_data]", "]")
+    assert text != FILE
+    with served_codat(tmp_path) as codat:
+        desired, _secrets, _stopped_at = set_up(codat, tmp_path, text)
+        with running_watch(codat, str(desired), "--resync", "1h") as watch:
+            watch.wait_for("a health read", lambda s: s["customer_health"]["counts"] is not None)
+            status = watch.status()
+            assert status["customer_health"]["counts"] == {
+                "healthy": 1,
+                "degraded": 1,
+                "at_risk": 1,
+            }
+            stopped = by_uid(status)["h-stopped"]
+            assert (stopped["state"], stopped["who"]) == ("at_risk", ["person"])
+            paths = [r["path"] for r in codat.requests()]
+            assert any(p.endswith("/dataStatus") for p in paths)
+            assert not [p for p in paths if p.endswith("/data/all")]
             assert watch.stop() == 143
