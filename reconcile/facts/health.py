@@ -18,13 +18,12 @@ from typing import Final
 from reconcile import paths
 from reconcile.codat import CodatClient, CodatError
 from reconcile.codat.errors import DeadlineExceeded, QuotaExhausted, clean
+from reconcile.facts.quota import QUOTA_RESERVE_SHARE, quota_budget
 from reconcile.health import HealthOptions, assess, refresh_due
 from reconcile.health.model import DataTypeStatus, HealthFacts, HealthState, MissingReference
 from reconcile.model import Company, DesiredState, ExpenseConfig, LiveState, Status
 
 HEALTH_READ_CONCURRENCY: Final = 10
-# Of the daily quota, the share `refresh_data` leaves untouched for the partner's own app.
-QUOTA_RESERVE_SHARE: Final = 0.1
 
 
 def _when(text: object) -> datetime | None:
@@ -146,9 +145,9 @@ async def read_refresh_due(
     ]
     warnings: list[str] = []
     remaining, limit = client.rate_limit_remaining, client.rate_limit_limit
-    if remaining is not None:
-        budget = remaining - int((limit or remaining) * reserve_share)
-        affordable = max(0, budget // 2)  # a read and, at most, a refresh each
+    budget = quota_budget(remaining, limit, reserve_share)
+    if budget is not None:
+        affordable = budget // 2  # a read and, at most, a refresh each
         if affordable < len(companies):
             warnings.append(
                 f"refresh_data: the daily quota left ({remaining}) covers the data status of"

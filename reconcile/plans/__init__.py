@@ -145,6 +145,9 @@ class Plan:
     observed_at: str | None = None  # Codat's clock when live state was read
     # Set when the plan is refused as a whole (a safety guard): nothing of it may be applied.
     unsafe: str | None = None
+    # What the plan chose not to read, and who covers it, in one line (a pull request's plan
+    # reads only the expense configs of the customers it changes); None: it read everything.
+    not_read: str | None = None
     # Companies with a Linked accounting connection when the plan was made: only their ids may
     # be shown in a terminal or a log (any other company's id is a Link URL while it awaits
     # authorization). Not saved: a plan read back from a file shows no company id.
