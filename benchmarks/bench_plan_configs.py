@@ -363,7 +363,7 @@ def record_lines(
         f"| plain plan of the same file (the control) | {len(full[1])} | {kinds_text(full[2])} "
         f"| {full[0].wall:.2f} s |",
         "",
-        f"The PR plan's line: `{note}`",
+        f"The PR plan's line: ``{note}``",
         "",
         f"(b) The full plan (`reconcile plan MAIN`, every config read, {READS_IN_FLIGHT} in "
         "flight) beside a bare asyncio client (aiohttp in a fresh interpreter, no reconciler "
