@@ -20,6 +20,7 @@ from reconcile.sandbox.layers.requestlog import read_log
 from reconcile.sandbox.store import Store
 from tests.audit.fleet import ok, served
 from tests.conftest import AUTH_HEADERS
+from tests.plans.file.saved_support import TEST_SIGNING_KEY
 from tests.support.cli import codat_env, reconcile
 from tests.support.sandbox_server import serve_sandbox
 
@@ -179,3 +180,15 @@ def test_config_reads_stay_within_the_quota_budget(fleet: Fleet, tmp_path: Path)
     out = " ".join(result.stdout.split())
     assert "pays for the expense config of 19 of 20 companies" in out
     assert "it is left out of this plan for the other 1" in out
+
+
+def test_a_saved_pull_request_plan_keeps_the_line(fleet: Fleet, tmp_path: Path) -> None:
+    """`plan --base --out` (what the CI kit runs): the signed plan carries the line, and
+    `show` prints it back, offline."""
+    saved = tmp_path / "plan.json"
+    signing = {"RECONCILE_SIGNING_KEY": TEST_SIGNING_KEY}
+    args = ("plan", str(fleet.head), "--base", str(fleet.base), "--out", str(saved))
+    ok(reconcile(*args, env={**codat_env(fleet.url), **signing}))
+    assert json.loads(saved.read_text())["not_read"] == NOTE.format(n=FLEET - 3)
+    shown = ok(reconcile("show", str(saved), env=signing))
+    assert NOTE.format(n=FLEET - 3) in shown.stdout
