@@ -39,6 +39,7 @@ RUNS: tuple[tuple[str, str, tuple[str, ...], bool], ...] = (
     ("sandbox faults", "bench_sandbox_faults.py", (), False),
     ("plan 10k", "bench_plan.py", (), True),
     ("plan 100k", "bench_plan.py", ("--customers", "100000"), True),
+    ("expense configs 10k", "bench_plan_configs.py", (), True),
     ("apply 1k", "bench_apply.py", (), True),
     ("apply lean 1k", "bench_apply_lean.py", (), True),
     ("audit and export", "bench_audit_export.py", (), True),

@@ -103,6 +103,7 @@ def plan(
             options,
             existed=existed_before(base, desired),
             had_config=had_config_before(base, desired),
+            changed=changed,  # only their expense configs are read (and the newly Linked)
         )
     from reconcile.runs.plan import plan as plan_run
 

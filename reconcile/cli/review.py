@@ -34,7 +34,9 @@ base_option = click.option(
     metavar="PATH",
     help="The same customers files as they are on the default branch (repeatable; read "
     "offline). A refusal about a customer whose entry differs from the base is new and makes "
-    "the run exit 1; one that predates the change is shown and does not. With "
+    "the run exit 1; one that predates the change is shown and does not. Expense configs are "
+    "read only for the customers the change touches and those that became Linked (the plan "
+    "says how many it left to audit and converge). With "
     "--format markdown the comment marks each and names the allowances in effect. Each "
     "environment's account, base_url and api_key_env come from the base files only: files "
     "whose environments differ are refused before any request.",

@@ -9,7 +9,10 @@ its webhook consumer): `tests/test_architecture.py` holds that line.
   id, uid holders, configs and mapping options): one `LiveState`, the one shape of what a run
   read.
 - `holders`: companies outside the owner carrying a uid the plan would create.
-- `configs`: expense configs and mapping options, where the planner could act on them.
+- `configs`: expense configs and mapping options, where the planner could act on them (a pull
+  request's plan: only where it changes something, or where a customer became Linked).
+- `quota`: the quota budget optional reads may spend (the day's quota less a reserve for the
+  partner's own app).
 - `few`: the fresh read of a few companies (converge of a webhook's hint).
 - `snapshot`: the audit's read of every company once, then exactly what a plan reads.
 - `saved`: what a saved plan acts on, read again before it is applied.

@@ -1,20 +1,22 @@
 """The owner's fleet as a plan needs it: one read into one `LiveState`.
 
 A plan costs one request per 5,000 managed companies, plus one per company adopted with `id:`
-that is not yet tagged, plus one expense-config read per customer whose config can be applied,
-plus one mapping-options read per company whose config would change, with one supplier and one
-customer read by id where the config would change that id. Before the plan creates
-companies it looks for any company already carrying their `reconcile.uid` (see
-`reconcile.facts.holders`); in steady state (no creates) that costs nothing.
+that is not yet tagged, plus one expense-config read per customer whose config can be applied
+(a pull request's plan: only of the customers it changes or that became Linked, see
+`reconcile.facts.configs`), plus one mapping-options read per company whose config would
+change, with one supplier and one customer read by id where the config would change that id.
+Before the plan creates companies it looks for any company already carrying their
+`reconcile.uid` (see `reconcile.facts.holders`); in steady state (no creates) that costs nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from reconcile.codat import CodatClient, CodatHTTPError
-from reconcile.facts.configs import ConfigChoice, read_configs, read_mapping_options
+from reconcile.facts.configs import ConfigChoice, config_reads, read_due, read_mapping_options
 from reconcile.facts.holders import read_uid_holders
 from reconcile.model import (
     OWNER_TAG,
@@ -35,11 +37,13 @@ async def read_live(
     desired: DesiredState,
     targets: frozenset[str] = frozenset(),
     *,
+    changed: frozenset[str] | None = None,
     choose: ConfigChoice | None = None,
 ) -> LiveState:
-    """Everything the planner needs for `desired` (only the `targets` uids when given); with
-    `choose`, the expense configs it picks are read and the others taken as it knows them (the
-    watch's resync)."""
+    """Everything the planner needs for `desired` (only the `targets` uids when given; with
+    `changed`, a pull request's plan, only the expense configs of those uids and of customers
+    that became Linked; with `choose`, the expense configs it picks are read and the others
+    taken as it knows them: the watch's resync)."""
     sent_before = client.requests_sent
     adopted = [c.id for c in desired.customers if c.id]
     companies, _, read_at = await read_owned(client, desired.owner, adopted)
@@ -53,9 +57,10 @@ async def read_live(
         and (not targets or c.uid in targets)
     )
     holders = await read_uid_holders(client, desired.owner, creates, len(companies))
-    configs, warnings = await read_configs(client, desired, companies, choose)
+    reads = config_reads(desired, companies, changed, targets)
+    configs, warnings = await read_due(client, companies, reads.due, choose)
     options, option_warnings = await read_mapping_options(client, desired, companies, configs)
-    return live_state(
+    live = live_state(
         client,
         desired.owner,
         companies,
@@ -66,6 +71,7 @@ async def read_live(
         sent_before=sent_before,
         read_at=read_at,
     )
+    return replace(live, configs_not_read=reads.unread) if reads.unread else live
 
 
 async def read_owned(

@@ -26,6 +26,7 @@ from typing import Final
 from reconcile import paths
 from reconcile.codat import CodatClient, CodatError
 from reconcile.codat.errors import DeadlineExceeded, QuotaExhausted, clean
+from reconcile.facts.quota import QUOTA_RESERVE_SHARE, quota_budget
 from reconcile.health import DEFAULT_REFRESH_EVERY, HealthOptions, assess, refresh_due
 from reconcile.health.model import (
     DataTypeStatus,
@@ -39,8 +40,6 @@ from reconcile.model import Company, DesiredState, ExpenseConfig, LiveState, Sta
 HEALTH_READ_CONCURRENCY: Final = 10
 # Pull operations read per company, newest first: one data/all records one per data type.
 HISTORY_PAGE_SIZE: Final = 20
-# Of the daily quota, the share `refresh_data` leaves untouched for the partner's own app.
-QUOTA_RESERVE_SHARE: Final = 0.1
 
 
 def _when(text: object) -> datetime | None:
@@ -239,9 +238,9 @@ async def read_refresh_due(
     ]
     warnings: list[str] = []
     remaining, limit = client.rate_limit_remaining, client.rate_limit_limit
-    reserve = int((limit or remaining or 0) * reserve_share)
-    if remaining is not None:
-        affordable = max(0, (remaining - reserve) // 2)  # a read and, at most, a refresh each
+    budget = quota_budget(remaining, limit, reserve_share)
+    if budget is not None:
+        affordable = budget // 2  # a read and, at most, a refresh each
         if affordable < len(companies):
             warnings.append(
                 f"refresh_data: the daily quota left ({remaining}) covers the data status of"
@@ -252,7 +251,12 @@ async def read_refresh_due(
     facts = await read_health(client, companies, {})
     options = HealthOptions(refresh_data=refresh_data, refresh_every=refresh_every)
     healths = [assess(c.uid or "", c, facts[c.id], now, options) for c in companies]
-    later = refreshes_beyond_budget(client.rate_limit_remaining, healths, reserve, warnings)
+    later = refreshes_beyond_budget(
+        client.rate_limit_remaining,
+        quota_budget(client.rate_limit_remaining, limit, reserve_share),
+        healths,
+        warnings,
+    )
     if later:
         facts = {k: replace(f, quota_held=True) if k in later else f for k, f in facts.items()}
         healths = [assess(c.uid or "", c, facts[c.id], now, options) for c in companies]
@@ -261,14 +265,14 @@ async def read_refresh_due(
 
 
 def refreshes_beyond_budget(
-    remaining: int | None, healths: Sequence[Health], reserve: int, warnings: list[str]
+    remaining: int | None, budget: int | None, healths: Sequence[Health], warnings: list[str]
 ) -> frozenset[str]:
     """The company ids of the refreshes due that the quota left does not cover (a history read
     and a refresh each): they wait for the next pass, with a warning."""
     due = [h for h in healths if h.refresh_queued]
-    if remaining is None or not due:
+    if budget is None or not due:
         return frozenset()
-    affordable = max(0, (remaining - reserve) // 2)
+    affordable = budget // 2
     if affordable >= len(due):
         return frozenset()
     warnings.append(

@@ -184,6 +184,9 @@ class LiveState:
     uid_holders: Mapping[str, tuple[Company, ...]] = field(default_factory=dict)
     # Mapping options of companies whose expense config would change.
     mapping_options: Mapping[str, MappingOptions] = field(default_factory=dict)
+    # Expense configs a pull request's plan left unread: customers it does not change (their
+    # drift is the audit's and converge's; `reconcile.facts.configs`).
+    configs_not_read: int = 0
     # Codat's daily quota as the last read saw it (None: not said).
     rate_limit_remaining: int | None = None
     rate_limit_limit: int | None = None

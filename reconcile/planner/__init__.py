@@ -45,6 +45,10 @@ __all__ = [
     "make_plan",
 ]
 
+CONFIGS_NOT_READ = (
+    "Expense configs of {n:,} unchanged customer{s} were not read (a pull request's plan reads "
+    "only what it changes); config drift is reported by `audit` and restored by `converge`."
+)
 CONFIG_CANNOT_BE_CLEARED = (
     "{n} customer(s) had an expenseConfig in the base files and have none now (e.g. {uid}): "
     "Codat cannot clear an expense config, so removing expenseConfig from the file changes "
@@ -127,6 +131,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
         warnings=tuple(draft.warnings),
         observed=Fingerprints(draft.observed),
         observed_at=live.read_at,
+        not_read=_not_read(live),
         linked=_linked(live),
     )
     unsafe = unsafe or guard.destroy(plan, live, index.managed, options)
@@ -141,9 +146,17 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
             observed=plan.observed,
             observed_at=plan.observed_at,
             unsafe=unsafe,
+            not_read=plan.not_read,
             linked=plan.linked,
         )
     return plan
+
+
+def _not_read(live: LiveState) -> str | None:
+    """The one line that says which configs a pull request's plan left unread, and who covers
+    them; None when it read every one."""
+    n = live.configs_not_read
+    return CONFIGS_NOT_READ.format(n=n, s="" if n == 1 else "s") if n else None
 
 
 def _linked(live: LiveState) -> frozenset[str]:

@@ -29,6 +29,10 @@ class PlanOptions:
     existed: frozenset[str] = field(default_factory=frozenset)
     # `plan --base`: the uids whose base entry has an expenseConfig (removing it changes nothing).
     had_config: frozenset[str] = field(default_factory=frozenset)
+    # `plan --base`: the uids whose entry the change touches (added, or different from the base's):
+    # only their expense configs are read, and those of customers that became Linked
+    # (`reconcile.facts.configs`). None: every config is read.
+    changed: frozenset[str] | None = None
 
     def targeted(self, uid: str) -> bool:
         return not self.targets or uid in self.targets

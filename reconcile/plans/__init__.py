@@ -171,6 +171,9 @@ class Plan:
     # apply makes them before the customers' actions. Not counted in `summary` nor in
     # `has_changes`, which are the customers'.
     settings: tuple[SettingsChange, ...] = ()
+    # What the plan chose not to read, and who covers it, in one line (a pull request's plan
+    # reads only the expense configs of the customers it changes); None: it read everything.
+    not_read: str | None = None
     # Companies with a Linked accounting connection when the plan was made: only their ids may
     # be shown in a terminal or a log (any other company's id is a Link URL while it awaits
     # authorization). Not saved: a plan read back from a file shows no company id.

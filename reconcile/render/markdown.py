@@ -219,7 +219,8 @@ def _head(plan: Plan) -> str:
     verdict = markdown(describe.verdict(plan, refusals_are="below"))
     if plan.unsafe:
         verdict += " Refused as a whole, nothing of it applies: " + markdown(plan.unsafe)
-    return f"**{verdict}**\n\n{header}\n{rule}\n{values}\n"
+    not_read = f"\n{markdown(plan.not_read)}\n" if plan.not_read else ""
+    return f"**{verdict}**\n\n{header}\n{rule}\n{values}\n{not_read}"
 
 
 def _moves(moves: Sequence[SettingsChange]) -> str:

@@ -45,6 +45,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "warnings": list(plan.warnings),
         "unsafe": plan.unsafe,
         "settings": [settings_dict(s) for s in plan.settings],
+        "not_read": plan.not_read,
         "observed": dict(sorted(plan.observed.items())),
         "observed_at": plan.observed_at,
     }

@@ -73,6 +73,8 @@ def render_plan(
         lines.append(style(f"Warnings ({len(plan.warnings)}):", "yellow", "bold"))
         lines.extend(f"  {text(w)}" for w in plan.warnings)
         lines.append("")
+    if plan.not_read:
+        lines.append(text(plan.not_read))
     lines.append(summary_line(plan, style))
     if plan.unsafe:
         lines.append(

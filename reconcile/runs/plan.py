@@ -57,7 +57,7 @@ async def plan_run(
     from reconcile.facts.fleet import read_live
     from reconcile.planner import make_plan
 
-    live = await read_live(client, desired, options.targets)
+    live = await read_live(client, desired, options.targets, changed=options.changed)
     if on_read is not None:
         on_read(desired, live)
     known = {c.uid for c in desired.customers} | {c.uid for c in live.companies if c.uid}

@@ -37,13 +37,13 @@ def _due(uid: str) -> Health:
 def test_refreshes_beyond_the_quota_wait_for_the_next_pass() -> None:
     healths = [_due("a"), _due("b"), _due("c"), Health("d", "d", "c-d", HealthState.HEALTHY)]
     warnings: list[str] = []
-    assert refreshes_beyond_budget(14, healths, 10, warnings) == {"c-c"}
+    assert refreshes_beyond_budget(14, 4, healths, warnings) == {"c-c"}
     assert warnings == [
         "refresh_data: the daily quota left (14) covers 2 of 3 refreshes due; the rest wait for"
         " the next pass"
     ]
-    assert refreshes_beyond_budget(1000, healths, 10, []) == frozenset()  # control
-    assert refreshes_beyond_budget(None, healths, 10, []) == frozenset()  # Codat did not say
+    assert refreshes_beyond_budget(1000, 990, healths, []) == frozenset()  # control
+    assert refreshes_beyond_budget(None, None, healths, []) == frozenset()  # Codat did not say
 
 
 def test_a_refresh_the_quota_cannot_cover_is_held_with_why() -> None:

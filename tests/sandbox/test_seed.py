@@ -178,3 +178,43 @@ def test_seed_command_connection_errors(tmp_path: Path) -> None:
     assert "connection errors" in result.output and _errors(db)
     bad = CliRunner().invoke(seed_command, [*args[:-1], "1.5"])
     assert bad.exit_code == 2
+
+
+def _configured(db: Path) -> tuple[int, int, int]:
+    """(companies whose accounting connection is Linked, those of them with an expense config,
+    companies with a config whose accounting is not Linked)."""
+    store = Store(db)
+    try:
+        linked = configured = stray = 0
+        for company in store.list_companies(page_size=5000)[0]:
+            is_linked = any(
+                d["sourceType"] == "Accounting" and d["status"] == "Linked"
+                for d in company["dataConnections"]
+            )
+            has = store.get_expense_config(company["id"]) is not None
+            linked += is_linked
+            configured += is_linked and has
+            stray += has and not is_linked
+        return linked, configured, stray
+    finally:
+        store.close()
+
+
+def test_expense_configs_on_every_linked_company_when_asked(tmp_path: Path) -> None:
+    """`--expense-configs 1.0`: a fleet that syncs expenses, every Linked company configured;
+    the default stays half of those with the partner expense connection (the control), and the
+    rest of the population is the same either way."""
+    every = seed_population(tmp_path / "every.db", 400, "team-a", seed=7, expense_configs=1.0)
+    default = seed_population(tmp_path / "default.db", 400, "team-a", seed=7)
+    linked, configured, stray = _configured(tmp_path / "every.db")
+    assert linked > 100 and configured == linked == every["expense config"] and stray == 0
+    linked, configured, stray = _configured(tmp_path / "default.db")
+    assert 0 < configured == default["expense config"] < 0.7 * linked and stray == 0
+    assert _snapshot(tmp_path / "every.db") == _snapshot(tmp_path / "default.db")
+    result = CliRunner().invoke(
+        seed_command,
+        ["--db", str(tmp_path / "cli.db"), "--companies", "50", "--expense-configs", "1"],
+    )
+    assert result.exit_code == 0, result.output
+    linked, configured, _ = _configured(tmp_path / "cli.db")
+    assert f"{configured} expense config" in result.output and configured == linked

@@ -42,6 +42,7 @@ def plan_from_dict(doc: Mapping[str, Any]) -> Plan:
             observed_at=_opt(doc.get("observed_at")),
             unsafe=_opt(doc.get("unsafe")),
             settings=tuple(_settings_from(s) for s in doc["settings"]),
+            not_read=_opt(doc.get("not_read")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanFormatError(f"not a plan document ({type(exc).__name__}: {exc})") from None

@@ -19,6 +19,10 @@ token expiry, a 403, a platform 429 or 5xx, errored up to 30 days ago), a third 
 older Resolved one. Drawn from a random stream of its own, so the rest of the population is the
 same with or without it (and by default there are none).
 
+With `--expense-configs SHARE`, that share of the companies whose accounting connection is
+Linked get an expense config (1.0: a fleet that syncs expenses, every Linked company configured),
+instead of half of those with the partner expense connection.
+
 Deterministic for a seed: names, tags, platforms, statuses and errors (the ids and timestamps the
 store generates are not). Everything is written through the Store's public methods inside one
 transaction (its bulk `create_companies`, then the connections), so 10,000 companies take about a
@@ -206,8 +210,12 @@ def seed_population(
     *,
     link_base_url: str = DEFAULT_BASE_URL,
     connection_errors: float = 0.0,
+    expense_configs: float | None = None,
 ) -> Counter[str]:
-    """Add `companies` companies with their connections; returns counts of what was created."""
+    """Add `companies` companies with their connections; returns counts of what was created.
+    `expense_configs`: the share of companies whose accounting connection is Linked that get an
+    expense config (1.0: every one, as a fleet that syncs expenses has); None: half of those with
+    the partner expense connection."""
     owners = (owner,) if isinstance(owner, str) else tuple(owner) or (DEFAULT_OWNER,)
     config_rng = random.Random(seed + 1)
     error_rng = random.Random(seed + 2)
@@ -244,19 +252,26 @@ def seed_population(
                 if expense:
                     store.create_partner_expense_connection(company_id, link_base_url)
                     counts["partner expense"] += 1
-                    if config_rng.random() < 0.5:
-                        store.set_expense_config(
-                            company_id,
-                            {
-                                "bankAccount": {"id": config_rng.choice(("89", "90"))},
-                                "supplier": {"id": config_rng.choice(CORE_SUPPLIER_IDS)},
-                                "customer": {"id": config_rng.choice(CORE_CUSTOMER_IDS)},
-                            },
-                        )
-                        counts["expense config"] += 1
+                if expense_configs is None:
+                    configured = expense and config_rng.random() < 0.5
+                else:
+                    linked = bool(statuses) and statuses[-1] == LINKED
+                    configured = linked and config_rng.random() < expense_configs
+                if configured:
+                    store.set_expense_config(company_id, _config(config_rng))
+                    counts["expense config"] += 1
     finally:
         store.close()
     return counts
+
+
+def _config(rng: random.Random) -> dict[str, dict[str, str]]:
+    """An expense config naming ids every sandbox company holds."""
+    return {
+        "bankAccount": {"id": rng.choice(("89", "90"))},
+        "supplier": {"id": rng.choice(CORE_SUPPLIER_IDS)},
+        "customer": {"id": rng.choice(CORE_CUSTOMER_IDS)},
+    }
 
 
 def _add_errors(
@@ -324,6 +339,13 @@ def _iso(moment: datetime) -> str:
     help="Share of current accounting connections given an Active dataConnectionErrors entry.",
 )
 @click.option(
+    "--expense-configs",
+    type=click.FloatRange(0.0, 1.0),
+    help="Share of the companies whose accounting connection is Linked that have an expense "
+    "config (1.0: every one, as a fleet that syncs expenses has). Default: half of those with "
+    "the partner expense connection.",
+)
+@click.option(
     "--messy",
     is_flag=True,
     help="Also add the fleets real Codat accounts grow (platforms outside Sync for Expenses, "
@@ -337,6 +359,7 @@ def seed_command(
     seed: int,
     link_base_url: str,
     connection_errors: float,
+    expense_configs: float | None,
     messy: bool,
 ) -> None:
     """Add a realistic population of companies and connections to a sandbox database."""
@@ -347,6 +370,7 @@ def seed_command(
         seed,
         link_base_url=link_base_url,
         connection_errors=connection_errors,
+        expense_configs=expense_configs,
     )
     if messy:
         counts.update(
