@@ -19,6 +19,7 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
+from reconcile.sandbox.store.sqlite_file import connect
 from reconcile.sandbox.store.unit import current_unit
 from reconcile.sandbox.store.writer import one_writer
 
@@ -26,6 +27,7 @@ Clock = Callable[[], float]
 
 CONTEXT_KEY = "codat_sandbox.context"
 LINK_PREFIX = "/link"
+LAYER_BUSY_TIMEOUT_MS = 10_000
 
 
 @dataclass
@@ -69,20 +71,6 @@ def is_api_request(scope: Scope) -> bool:
     return not (path == LINK_PREFIX or path.startswith(LINK_PREFIX + "/"))
 
 
-def connect(db_path: Path) -> sqlite3.Connection:
-    """A connection of the layers' own to the sandbox's SQLite file (WAL, busy timeout).
-
-    Autocommit mode: each statement commits by itself unless wrapped in `BEGIN IMMEDIATE`.
-    """
-    conn = sqlite3.connect(
-        str(db_path), timeout=10.0, isolation_level=None, check_same_thread=False
-    )
-    conn.execute("PRAGMA busy_timeout = 10000")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    return conn
-
-
 class LayerDB:
     """A layer's own tables in the sandbox file: one connection per process (a forked child
     opens its own), the layer's schema created when the layer is built (at app start, outside
@@ -100,7 +88,8 @@ class LayerDB:
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None or self._pid != os.getpid():
-            self._conn = connect(self.db_path)
+            # Autocommit: each statement commits by itself unless in `BEGIN IMMEDIATE`.
+            self._conn = connect(self.db_path, busy_timeout_ms=LAYER_BUSY_TIMEOUT_MS)
             if not self._schema_made:
                 with one_writer(self.db_path):
                     self._conn.executescript(self._schema)

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from reconcile.sandbox.store.sql import (
-    BUSY_TIMEOUT_MS,
     COMPANY_COLUMNS,
     CONNECTION_COLUMNS,
     ERROR_COLUMNS,
@@ -25,6 +24,7 @@ from reconcile.sandbox.store.sql import (
     connection_wire,
     error_wire,
 )
+from reconcile.sandbox.store.sqlite_file import connect
 from reconcile.sandbox.store.unit import Unit, current_unit
 from reconcile.sandbox.store.writer import writer_lock
 from reconcile.sandbox.webhooks.schema import STATEMENTS as WEBHOOK_STATEMENTS
@@ -69,12 +69,7 @@ class StoreDB:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None and getattr(self._local, "pid", None) == os.getpid():
             return conn
-        conn = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False)
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
+        conn = connect(self.db_path)
         self._local.conn, self._local.pid, self._local.depth = conn, os.getpid(), 0
         with self._opened_lock:
             self._opened.append(conn)

@@ -29,7 +29,7 @@ import weakref
 from contextvars import ContextVar, Token
 from pathlib import Path
 
-from reconcile.sandbox.store.sql import BUSY_TIMEOUT_MS
+from reconcile.sandbox.store.sqlite_file import connect
 from reconcile.sandbox.store.writer import writer_lock
 
 _CURRENT: ContextVar[Unit | None] = ContextVar("codat_sandbox_unit", default=None)
@@ -49,17 +49,6 @@ def _loop_lock(key: str) -> asyncio.Lock:
     if lock is None:
         lock = locks[key] = asyncio.Lock()
     return lock
-
-
-def connect(db_path: Path) -> sqlite3.Connection:
-    """A connection to the sandbox's file with the store's settings (WAL, foreign keys)."""
-    conn = sqlite3.connect(str(db_path), isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    return conn
 
 
 class Connections:
