@@ -77,11 +77,13 @@ def test_a_killed_sandbox_keeps_every_write_it_acknowledged(tmp_path: Path) -> N
         assert company["name"] == key
         assert connection_id in {c["id"] for c in company["dataConnections"]}, key
 
-    with serve_sandbox(db, "--daily-quota", str(QUOTA)) as url:
-        with httpx.Client(base_url=url, headers=AUTH_HEADERS, timeout=30) as http:
-            key, company_id, _ = answered[0]
-            replay = http.post("/companies", json={"name": key}, headers={"Idempotency-Key": key})
-            assert replay.status_code == 200
-            assert replay.json()["id"] == company_id  # the stored answer survived, not a new one
-            used = QUOTA - int(replay.headers["X-Rate-Limit-Remaining"])
+    key, company_id, _ = answered[0]
+    with (
+        serve_sandbox(db, "--daily-quota", str(QUOTA)) as url,
+        httpx.Client(base_url=url, headers=AUTH_HEADERS, timeout=30) as http,
+    ):
+        replay = http.post("/companies", json={"name": key}, headers={"Idempotency-Key": key})
+    assert replay.status_code == 200
+    assert replay.json()["id"] == company_id  # the stored answer survived, not a new one
+    used = QUOTA - int(replay.headers["X-Rate-Limit-Remaining"])
     assert used >= 2 * len(answered) + 1  # every acknowledged request stayed counted
