@@ -26,7 +26,7 @@ from reconcile.sandbox.store.sql import (
 )
 from reconcile.sandbox.store.sqlite_file import connect
 from reconcile.sandbox.store.unit import Unit, current_unit
-from reconcile.sandbox.store.writer import writer_lock
+from reconcile.sandbox.store.writer import process_id, writer_lock
 from reconcile.sandbox.webhooks.schema import STATEMENTS as WEBHOOK_STATEMENTS
 
 
@@ -50,6 +50,7 @@ class StoreDB:
 
     def __init__(self, db_path: str | os.PathLike[str], *, omit_integration_key: bool = False):
         self.db_path = Path(db_path)
+        self._key = os.fspath(self.db_path)
         self.omit_integration_key = omit_integration_key
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
@@ -67,10 +68,10 @@ class StoreDB:
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
+        if conn is not None and getattr(self._local, "pid", None) == process_id():
             return conn
         conn = connect(self.db_path)
-        self._local.conn, self._local.pid, self._local.depth = conn, os.getpid(), 0
+        self._local.conn, self._local.pid, self._local.depth = conn, process_id(), 0
         with self._opened_lock:
             self._opened.append(conn)
         return conn
@@ -78,8 +79,11 @@ class StoreDB:
     @contextmanager
     def _txn(self, begin: str) -> Iterator[sqlite3.Connection]:
         unit = current_unit()
-        if unit is not None and unit.covers(self.db_path):
-            with _joined(unit) as joined:  # the request's transaction (store/unit.py)
+        if unit is not None and unit.covers(self._key):  # the request's transaction (unit.py)
+            if begin != "BEGIN IMMEDIATE":
+                yield unit.conn  # a read: nothing to undo, so no savepoint
+                return
+            with _joined(unit) as joined:
                 yield joined
             return
         conn = self._conn()

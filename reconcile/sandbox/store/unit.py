@@ -30,7 +30,7 @@ from contextvars import ContextVar, Token
 from pathlib import Path
 
 from reconcile.sandbox.store.sqlite_file import connect
-from reconcile.sandbox.store.writer import writer_lock
+from reconcile.sandbox.store.writer import process_id, writer_lock
 
 _CURRENT: ContextVar[Unit | None] = ContextVar("codat_sandbox_unit", default=None)
 _LOOP_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
@@ -58,13 +58,24 @@ class Connections:
 
     def __init__(self, db_path: Path) -> None:
         self.db_path = db_path
+        self.key = os.fspath(db_path)
         self._local = threading.local()
+        self._loop_lock: tuple[weakref.ref[asyncio.AbstractEventLoop], asyncio.Lock] | None = None
+
+    def loop_lock(self) -> asyncio.Lock:
+        """The running loop's lock on this file (shared by every unit on it in that loop), kept
+        for the loop that last asked."""
+        loop = asyncio.get_running_loop()
+        cached = self._loop_lock
+        if cached is None or cached[0]() is not loop:
+            cached = self._loop_lock = (weakref.ref(loop), _loop_lock(self.key))
+        return cached[1]
 
     def get(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+        if conn is None or getattr(self._local, "pid", None) != process_id():
             conn = self._local.conn = connect(self.db_path)
-            self._local.pid = os.getpid()
+            self._local.pid = process_id()
         return conn
 
 
@@ -79,6 +90,7 @@ class Unit:
         self.connections = connections or Connections(db_path)
         self.key = os.fspath(db_path)
         self._lock: asyncio.Lock | None = None
+        self._writer: threading.RLock | None = None
         self._conn: sqlite3.Connection | None = None
         self._savepoints = 0
 
@@ -87,8 +99,9 @@ class Unit:
         return self._conn is not None
 
     def covers(self, db_path: str | os.PathLike[str]) -> bool:
-        """True if this unit's transaction is open on the file at `db_path`."""
-        return self._conn is not None and os.fspath(db_path) == self.key
+        """True if this unit's transaction is open on the file at `db_path` (spelled as given:
+        callers keep `os.fspath` of their path, compared without converting it again)."""
+        return self._conn is not None and (db_path == self.key or os.fspath(db_path) == self.key)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -100,9 +113,9 @@ class Unit:
         """The open transaction's connection, beginning it (`BEGIN IMMEDIATE`) if need be."""
         if self._conn is not None:
             return self._conn
-        lock = _loop_lock(self.key)
+        lock = self.connections.loop_lock()
         await lock.acquire()
-        writer = writer_lock(self.db_path)
+        writer = writer_lock(self.key)
         writer.acquire()
         try:
             conn = self.connections.get()
@@ -111,7 +124,7 @@ class Unit:
             writer.release()
             lock.release()
             raise
-        self._lock, self._conn = lock, conn
+        self._lock, self._writer, self._conn = lock, writer, conn
         return conn
 
     def savepoint(self) -> str:
@@ -146,10 +159,10 @@ class Unit:
         self._end("ROLLBACK")
 
     def _end(self, statement: str) -> None:
-        conn, lock = self._conn, self._lock
-        if conn is None or lock is None:
+        conn, lock, writer = self._conn, self._lock, self._writer
+        if conn is None or lock is None or writer is None:
             return
-        self._conn = self._lock = None
+        self._conn = self._lock = self._writer = None
         try:
             conn.execute(statement)
         except BaseException:
@@ -157,7 +170,7 @@ class Unit:
                 conn.execute("ROLLBACK")
             raise
         finally:
-            writer_lock(self.db_path).release()
+            writer.release()
             lock.release()
 
 
