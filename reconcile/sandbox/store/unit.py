@@ -8,10 +8,13 @@ store's writes (and its triggers' webhook outbox rows) and the Link page tokens 
 store's own `transaction()` becomes a savepoint inside it. The middleware commits once, before
 the answer's last byte leaves, so a client that has its answer finds everything written.
 
-Two points commit early, because something must be visible to other requests while this one is
-still running (`checkpoint`): an idempotency key's claim (a concurrent retry, in this process or
-another, answers 409) and the start of an injected latency (the slow request must not hold the
-write lock while it "processes").
+A request commits early (`checkpoint`) only where it is about to wait with its transaction open:
+at the start of an injected latency (the slow request must not hold the write lock while it
+"processes"), and before an app that does not join the unit. What it wrote so far, an
+idempotency key's claim among it, is then visible while it runs: a concurrent retry with the key,
+in this process or another, answers 409. A request that never waits holds the write lock from its
+first write to its answer, so a concurrent retry waits for it and replays its answer; a keyed
+POST commits once, and a process killed in between leaves no claim behind.
 
 Units of one process take turns: an asyncio lock per event loop (a unit that awaits while its
 transaction is open makes the next one wait, never share it), then the process's write lock
