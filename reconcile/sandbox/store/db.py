@@ -139,11 +139,19 @@ class StoreDB:
         by_company: dict[str, list[Wire]] = {row[0]: [] for row in rows}
         if by_company:
             connections: list[Wire] = []
-            for crow in conn.execute(
-                f"SELECT {CONNECTION_COLUMNS} FROM connections"
-                " WHERE company_id IN (SELECT value FROM json_each(?)) ORDER BY seq",
-                (json.dumps(list(by_company)),),
-            ):
+            if len(by_company) == 1:  # one company (a get, a create): its index, no JSON
+                found = conn.execute(
+                    f"SELECT {CONNECTION_COLUMNS} FROM connections WHERE company_id = ?"
+                    " ORDER BY seq",
+                    (rows[0][0],),
+                )
+            else:
+                found = conn.execute(
+                    f"SELECT {CONNECTION_COLUMNS} FROM connections"
+                    " WHERE company_id IN (SELECT value FROM json_each(?)) ORDER BY seq",
+                    (json.dumps(list(by_company)),),
+                )
+            for crow in found:
                 wire = connection_wire(crow, self.omit_integration_key)
                 by_company[crow[0]].append(wire)
                 connections.append(wire)
