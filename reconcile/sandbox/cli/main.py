@@ -183,6 +183,7 @@ def serve(
     import uvicorn
 
     from reconcile.sandbox.app import create_app
+    from reconcile.sandbox.serving import OneWriteProtocol
 
     options = SandboxOptions(
         db_path=db_path,
@@ -211,7 +212,9 @@ def serve(
     bound_port = sock.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="off", http=OneWriteProtocol
+        )
     )
     click.echo(
         f"sandbox listening on http://{shown_host}:{bound_port} (state in {db_path})", err=True
