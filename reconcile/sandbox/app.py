@@ -57,5 +57,13 @@ def create_core(
     return core
 
 
-def create_app(options: SandboxOptions, clock: Callable[[], float] = time.time) -> ASGIApp:
-    return stack.wrap(create_core(options, clock=clock), options, joins_unit=True, clock=clock)
+def create_app(
+    options: SandboxOptions, clock: Callable[[], float] = time.time, *, date_header: bool = False
+) -> ASGIApp:
+    return stack.wrap(
+        create_core(options, clock=clock),
+        options,
+        joins_unit=True,
+        clock=clock,
+        date_header=date_header,
+    )

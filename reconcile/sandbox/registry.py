@@ -7,6 +7,7 @@ Duplicated here on purpose: the sandbox is Codat, not the reconciler."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -31,12 +32,12 @@ class Integration:
     name: str
     source_type: str  # the wire `sourceType`: Accounting or Expense
 
-    @property
+    @functools.cached_property
     def integration_id(self) -> str:
         """Stable per integration, like Codat's: every Xero connection shares one."""
         return str(uuid.uuid5(_NAMESPACE, f"integration:{self.key}"))
 
-    @property
+    @functools.cached_property
     def source_id(self) -> str:
         return str(uuid.uuid5(_NAMESPACE, f"source:{self.key}"))
 

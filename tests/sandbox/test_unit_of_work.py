@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from reconcile.sandbox.api.common import call as store_call
 from reconcile.sandbox.app import create_core
 from reconcile.sandbox.layers.stack import wrap
 from reconcile.sandbox.options import SandboxOptions
@@ -103,12 +104,12 @@ async def test_each_request_commits_once(tmp_path: Path, trace: Trace) -> None:
         assert (await client.get(f"/companies/{company_id}")).status_code == 200
         assert trace.commits() == 1 and len(trace.writers()) == 1
 
-        trace.clear()  # a keyed POST: the key's claim (seen by a concurrent retry), then the
-        # company, its webhook outbox row and the stored answer together
+        trace.clear()  # a keyed POST: the count, the key's claim, the company, its webhook
+        # outbox row and the stored answer together (it never waits with the claim open)
         keyed = {"Idempotency-Key": str(uuid.uuid4())}
         first = await client.post("/companies", json={"name": "Keyed Ltd"}, headers=keyed)
         assert first.status_code == 200
-        assert trace.commits() == 2 and len(trace.writers()) == 1
+        assert trace.commits() == 1 and len(trace.writers()) == 1
 
         trace.clear()  # its replay: the count and the claim's look-up, one transaction
         again = await client.post("/companies", json={"name": "Keyed Ltd"}, headers=keyed)
@@ -168,3 +169,69 @@ async def test_store_calls_join_the_unit_and_roll_back_with_it(tmp_path: Path) -
         finally:
             leave(token)
     assert company_names(db) == ["commit Ltd"]
+
+
+@pytest.mark.anyio
+async def test_control_a_keyed_post_that_waits_commits_its_claim_first(
+    tmp_path: Path, trace: Trace
+) -> None:
+    options = replace(options_at(tmp_path), latency_ms=1)  # it waits with its claim made
+    app = wrap(create_core(options), options, joins_unit=True)
+    async with client_for(app) as client:
+        assert (await client.post("/companies", json={"name": "Warm Ltd"})).status_code == 200
+        trace.clear()
+        keyed = {"Idempotency-Key": str(uuid.uuid4())}
+        assert (
+            await client.post("/companies", json={"name": "Slow Ltd"}, headers=keyed)
+        ).is_success
+    assert trace.commits() == 2  # the count and the claim, seen while it waits; then the rest
+
+
+@pytest.mark.anyio
+async def test_a_keyed_crash_keeps_its_count_and_replays_its_500(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options = options_at(tmp_path)
+    core = create_core(options)
+    real_create = Store.create_company
+
+    def crash_after_writing(self: Store, *args: Any, **kwargs: Any) -> Any:
+        real_create(self, *args, **kwargs)
+        raise RuntimeError("the handler crashed after writing")
+
+    keyed = {"Idempotency-Key": str(uuid.uuid4())}
+    async with client_for(wrap(core, options, joins_unit=True)) as client:
+        monkeypatch.setattr(Store, "create_company", crash_after_writing)
+        crashed = await client.post("/companies", json={"name": "Half Ltd"}, headers=keyed)
+        monkeypatch.setattr(Store, "create_company", real_create)
+        replay = await client.post("/companies", json={"name": "Half Ltd"}, headers=keyed)
+    assert crashed.status_code == replay.status_code == 500
+    assert replay.content == crashed.content  # the key kept its answer: a replay, not a re-run
+    assert company_names(core.state.store.db_path) == []  # what the crash wrote is undone
+    assert replay.headers["X-Rate-Limit-Remaining"] == "998"  # both were counted
+
+
+@pytest.mark.anyio
+async def test_a_crash_after_answering_frees_its_key_and_keeps_its_count(tmp_path: Path) -> None:
+    """An app that fails once its answer has started (no 500 can be sent any more): what it
+    wrote is undone, its key is freed for the retry, and its count stays."""
+    options = options_at(tmp_path)
+    store = Store(options.db_path)
+    crashes = [False, True]  # popped from the end: the first answer fails
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await store_call(store.create_company, "Started Ltd")
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        if crashes.pop():
+            raise RuntimeError("failed mid-answer")
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    keyed = {"Idempotency-Key": str(uuid.uuid4())}
+    async with client_for(wrap(app, options, joins_unit=True)) as client:
+        with pytest.raises(RuntimeError, match="failed mid-answer"):
+            await client.post("/companies", json={"name": "Started Ltd"}, headers=keyed)
+        assert company_names(options.db_path) == []
+        retry = await client.post("/companies", json={"name": "Started Ltd"}, headers=keyed)
+    assert retry.status_code == 200  # the key was free: it ran (not 409, not a replay)
+    assert company_names(options.db_path) == ["Started Ltd"]
+    assert retry.headers["X-Rate-Limit-Remaining"] == "998"

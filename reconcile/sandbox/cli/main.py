@@ -185,7 +185,7 @@ def serve(
     import uvicorn
 
     from reconcile.sandbox.app import create_app
-    from reconcile.sandbox.layers.date import DateHeaderMiddleware
+    from reconcile.sandbox.serving import OneWriteProtocol
     from reconcile.sandbox.store.clock import StoredClock
 
     options = SandboxOptions(
@@ -211,13 +211,18 @@ def serve(
         request_log=request_log,
     )
     clock = StoredClock(db_path)  # the real time, moved by `sandbox clock`
-    app = DateHeaderMiddleware(create_app(options, clock=clock), clock)
+    app = create_app(options, clock=clock, date_header=True)
     sock = _listening_socket(host, port)
     bound_port = sock.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host
     server = uvicorn.Server(
         uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="off", date_header=False
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            date_header=False,
+            http=OneWriteProtocol,
         )
     )
     click.echo(

@@ -11,21 +11,23 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
+from reconcile.sandbox.store.sqlite_file import connect
 from reconcile.sandbox.store.unit import current_unit
-from reconcile.sandbox.store.writer import one_writer
+from reconcile.sandbox.store.writer import one_writer, process_id
 
 Clock = Callable[[], float]
 
 CONTEXT_KEY = "codat_sandbox.context"
 LINK_PREFIX = "/link"
+LAYER_BUSY_TIMEOUT_MS = 10_000
 
 
 @dataclass
@@ -36,6 +38,10 @@ class RequestContext:
     fault: str | None = None  # "drop", "error", "throttle", "lost"
     outcome: str | None = None  # "dropped" or "lost" when no response reached the client
     idempotency: str | None = None  # "stored", "replayed", "conflict", "in_flight"
+    # What several layers read, worked out once a request (`header`, `credential_scope`).
+    headers: dict[bytes, str] | None = field(default=None, repr=False)
+    headers_of: object = field(default=None, repr=False)  # the scope's list they were read from
+    credential: tuple[str, str] | None = field(default=None, repr=False)  # (header, its hash)
 
 
 def context_of(scope: Scope) -> RequestContext | None:
@@ -43,10 +49,26 @@ def context_of(scope: Scope) -> RequestContext | None:
     return ctx if isinstance(ctx, RequestContext) else None
 
 
+def _first_values(raw: Iterable[tuple[bytes, bytes]]) -> dict[bytes, str]:
+    found: dict[bytes, str] = {}
+    for key, value in raw:
+        found.setdefault(bytes(key).lower(), bytes(value).decode("latin-1"))
+    return found
+
+
 def header(scope: Scope, name: str) -> str | None:
-    """The first value of a request header (name in lower case), decoded as latin-1."""
+    """The first value of a request header (name in lower case), decoded as latin-1.
+
+    Within a request (its context made by the request log) the headers are read once and kept.
+    """
     wanted = name.lower().encode("latin-1")
-    for key, value in scope.get("headers", ()):
+    raw = scope.get("headers", ())
+    ctx = scope.get(CONTEXT_KEY)
+    if isinstance(ctx, RequestContext):
+        if ctx.headers is None or ctx.headers_of is not raw:
+            ctx.headers, ctx.headers_of = _first_values(raw), raw
+        return ctx.headers.get(wanted)
+    for key, value in raw:
         if key.lower() == wanted:
             return bytes(value).decode("latin-1")
     return None
@@ -58,7 +80,13 @@ def credential_scope(scope: Scope) -> str:
     Idempotency keys and the daily quota are scoped by it; the raw header is never stored.
     """
     auth = header(scope, "authorization") or ""
-    return hashlib.sha256(auth.encode("latin-1")).hexdigest()
+    ctx = scope.get(CONTEXT_KEY)
+    if isinstance(ctx, RequestContext) and ctx.credential is not None and ctx.credential[0] == auth:
+        return ctx.credential[1]
+    hashed = hashlib.sha256(auth.encode("latin-1")).hexdigest()
+    if isinstance(ctx, RequestContext):
+        ctx.credential = (auth, hashed)
+    return hashed
 
 
 def is_api_request(scope: Scope) -> bool:
@@ -69,20 +97,6 @@ def is_api_request(scope: Scope) -> bool:
     return not (path == LINK_PREFIX or path.startswith(LINK_PREFIX + "/"))
 
 
-def connect(db_path: Path) -> sqlite3.Connection:
-    """A connection of the layers' own to the sandbox's SQLite file (WAL, busy timeout).
-
-    Autocommit mode: each statement commits by itself unless wrapped in `BEGIN IMMEDIATE`.
-    """
-    conn = sqlite3.connect(
-        str(db_path), timeout=10.0, isolation_level=None, check_same_thread=False
-    )
-    conn.execute("PRAGMA busy_timeout = 10000")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    return conn
-
-
 class LayerDB:
     """A layer's own tables in the sandbox file: one connection per process (a forked child
     opens its own), the layer's schema created when the layer is built (at app start, outside
@@ -91,6 +105,7 @@ class LayerDB:
 
     def __init__(self, db_path: Path, schema: str) -> None:
         self.db_path = db_path
+        self._key = os.fspath(db_path)
         self._schema = schema
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
@@ -99,13 +114,14 @@ class LayerDB:
 
     @property
     def conn(self) -> sqlite3.Connection:
-        if self._conn is None or self._pid != os.getpid():
-            self._conn = connect(self.db_path)
+        if self._conn is None or self._pid != process_id():
+            # Autocommit: each statement commits by itself unless in `BEGIN IMMEDIATE`.
+            self._conn = connect(self.db_path, busy_timeout_ms=LAYER_BUSY_TIMEOUT_MS)
             if not self._schema_made:
                 with one_writer(self.db_path):
                     self._conn.executescript(self._schema)
                 self._schema_made = True
-            self._pid = os.getpid()
+            self._pid = process_id()
         return self._conn
 
     def write(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[Any], int]:
@@ -115,7 +131,7 @@ class LayerDB:
         it returns (`RETURNING`) and how many rows it changed."""
         conn = self.conn
         unit = current_unit()
-        if unit is not None and unit.covers(self.db_path):
+        if unit is not None and unit.covers(self._key):
             cursor = unit.conn.execute(sql, params)
             return cursor.fetchall(), cursor.rowcount
         with one_writer(self.db_path):
@@ -128,7 +144,7 @@ class LayerDB:
         savepoint in the request's open transaction if there is one."""
         conn = self.conn
         unit = current_unit()
-        if unit is not None and unit.covers(self.db_path):
+        if unit is not None and unit.covers(self._key):
             name = unit.savepoint()
             try:
                 yield unit.conn

@@ -1,6 +1,8 @@
 """The `Date` header by the sandbox's clock (`store/clock.py`), not the machine's: a client that
 reads Codat's time from it (`CodatClient.server_time`) sees the sandbox's time move when `sandbox
-clock` moves it. `sandbox serve` wraps the app in it and tells uvicorn to add none."""
+clock` moves it. `sandbox serve` has it in the layers (`stack.wrap(date_header=True)`, inside the
+faults) and tells uvicorn to add none; an answer a fault makes up (an injected 500 or 429)
+carries no `Date`."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -39,7 +40,9 @@ def host_name(value: str | None) -> str | None:
     return parts.hostname or None
 
 
+@functools.lru_cache(maxsize=256)
 def is_loopback_host(value: str | None) -> bool:
+    """Kept per `Host` value: a client sends the same one on every request."""
     name = host_name(value)
     return name is not None and is_loopback(name)
 

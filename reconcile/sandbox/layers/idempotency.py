@@ -219,9 +219,10 @@ class IdempotencyMiddleware:
         unit = current_unit()
         if unit is not None:
             await unit.begin()
+        # In the request's transaction: a concurrent retry waits for its answer and replays it,
+        # unless the request waits with it open (latency, an app outside the unit), which
+        # commits the claim first, so that the retry answers 409 meanwhile (store/unit.py).
         decision = self.keys.claim(credential, key, fingerprint(scope, body), self.clock())
-        if unit is not None:
-            unit.checkpoint()  # the claim is seen by a concurrent retry (409) from here on
         ctx = context_of(scope)
         if isinstance(decision, StoredResponse):
             if ctx is not None:
@@ -292,13 +293,16 @@ class IdempotencyMiddleware:
                 kept = [(k, v) for k, v in headers if k.lower() not in _NOT_REPLAYED]
                 self.keys.store(credential, key, StoredResponse(status, kept, b"".join(chunks)))
 
+        unit = current_unit()
+        claimed = unit.mark() if unit is not None else None  # the count and the claim so far
         try:
             await self.app(scope, receive, capture)
         except BaseException:
-            unit = current_unit()
             if unit is not None:
-                unit.rollback()  # what the failed request wrote, not its claim (committed)
+                unit.undo_to(claimed)  # what the failed request wrote, not its count nor claim
             self.keys.release(credential, key)  # a no-op once stored (it frees `running` only)
+            if unit is not None:
+                unit.commit()  # the count stays and the key is free, whatever happens outside
             raise
         await finish()
         if downstream_error is not None:

@@ -35,7 +35,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reconcile.sandbox.errors import error_response
@@ -52,6 +51,7 @@ from reconcile.sandbox.webhooks.store import record_quota_reached
 
 CLIENT_LIMIT_FLOOR = 1000
 CALLS_PER_COMPANY = 100
+SECONDS_A_DAY = 86_400
 ACTIVE_COMPANIES_CACHE_SECONDS = 2.0
 _COMPANY_PATH = re.compile(r"^/companies/([^/]+)(?:/|$)")
 
@@ -80,6 +80,19 @@ def day_and_reset(now: float) -> tuple[str, int]:
     moment = datetime.fromtimestamp(now, UTC)
     midnight = datetime(moment.year, moment.month, moment.day, tzinfo=UTC) + timedelta(days=1)
     return moment.date().isoformat(), int(midnight.timestamp())
+
+
+class Days:
+    """`day_and_reset`, worked out again only when `now` leaves the day last asked about."""
+
+    def __init__(self) -> None:
+        self._start, self._reset, self._day = 0.0, 0, ""
+
+    def __call__(self, now: float) -> tuple[str, int]:
+        if not self._start <= now < self._reset:
+            self._day, self._reset = day_and_reset(now)
+            self._start = float(self._reset - SECONDS_A_DAY)
+        return self._day, self._reset
 
 
 class QuotaCounter:
@@ -133,6 +146,7 @@ class RateLimitMiddleware:
         self._db_path = options.db_path
         self._active_companies = active_companies
         self._active_cache: tuple[float, int] | None = None
+        self._days = Days()
         self.in_flight: Counter[str] = Counter()
 
     def limit(self) -> int:
@@ -159,7 +173,7 @@ class RateLimitMiddleware:
         """The current quota headers without counting a request (for injected faults)."""
         if self.daily_quota is None:
             return {}
-        day, reset = day_and_reset(self.clock())
+        day, reset = self._days(self.clock())
         return self._headers(self.limit(), self.counter.used(credential_scope(scope), day), reset)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -169,7 +183,7 @@ class RateLimitMiddleware:
         quota_headers: dict[str, str] = {}
         if self.daily_quota is not None:
             now = self.clock()
-            day, reset = day_and_reset(now)
+            day, reset = self._days(now)
             limit = self.limit()
             unit = current_unit()
             conn = self.counter.conn  # the counter's table exists from here on
@@ -197,11 +211,13 @@ class RateLimitMiddleware:
             )(scope, receive, send)
             return
 
+        added = [(name.lower().encode(), value.encode()) for name, value in quota_headers.items()]
+
         async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in quota_headers.items():
-                    headers[name] = value
+            if added and message["type"] == "http.response.start":
+                names = {name for name, _ in added}  # they replace any the answer has
+                kept = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in names]
+                message["headers"] = [*kept, *added]
             await send(message)
 
         if company is None:

@@ -43,6 +43,7 @@ import time
 from starlette.types import ASGIApp
 
 from reconcile.sandbox.layers.common import Clock
+from reconcile.sandbox.layers.date import DateHeaderMiddleware
 from reconcile.sandbox.layers.faults import FaultMiddleware, LatencyMiddleware
 from reconcile.sandbox.layers.guards import BodyLimitMiddleware, LoopbackHostMiddleware
 from reconcile.sandbox.layers.idempotency import IdempotencyMiddleware
@@ -58,6 +59,7 @@ def wrap(
     *,
     clock: Clock = time.time,
     joins_unit: bool = False,
+    date_header: bool = False,
 ) -> ASGIApp:
     """The core app inside the request log, guards, faults, the unit of work, rate limits,
     idempotency and latency.
@@ -66,11 +68,16 @@ def wrap(
     the daily quota over without waiting. `joins_unit` says that `app` does its SQLite work in the
     request's transaction and never waits while it is open (the sandbox's core app): then a
     request commits once; any other app gets the layers' writes committed before it runs.
+    `date_header`: answers carry a `Date` by `clock` (`sandbox serve`, which tells uvicorn to add
+    none); it sits inside the faults, which abort the server's own transport to drop a
+    connection or lose an answer.
     """
     slow = LatencyMiddleware(app, options.latency_ms, joins_unit=joins_unit)
     idempotent = IdempotencyMiddleware(slow, options.db_path, clock=clock)
     limited = RateLimitMiddleware(idempotent, options, clock=clock)
-    unit = UnitOfWorkMiddleware(limited, options.db_path)
+    unit: ASGIApp = UnitOfWorkMiddleware(limited, options.db_path)
+    if date_header:
+        unit = DateHeaderMiddleware(unit, clock)
     faulty = FaultMiddleware(unit, options, rate_headers=limited.peek_headers)
     capped = BodyLimitMiddleware(faulty, options.max_body_bytes)
     hosts = LoopbackHostMiddleware(capped)

@@ -20,19 +20,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from reconcile.sandbox.store.sql import BUSY_TIMEOUT_MS
+from reconcile.sandbox.store.sqlite_file import connect
 
 REREAD_SECONDS: Final = 0.05
 STATEMENT: Final = (
     "CREATE TABLE IF NOT EXISTS sandbox_clock ("
     " id INTEGER PRIMARY KEY CHECK (id = 1), offset_seconds REAL NOT NULL)"
 )
-
-
-def _connect(db_path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    return conn
 
 
 class StoredClock:
@@ -50,7 +44,7 @@ class StoredClock:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None or getattr(self._local, "pid", None) != os.getpid():
-            conn = _connect(self.db_path)
+            conn = connect(self.db_path)
             self._local.conn, self._local.pid = conn, os.getpid()
         return conn
 
@@ -79,7 +73,7 @@ def advance(db_path: str | os.PathLike[str], seconds: float) -> float:
     """Move the sandbox's clock forward by `seconds`; its time after, in seconds since the epoch."""
     if seconds < 0:
         raise ValueError("the sandbox's clock only moves forward")
-    conn = _connect(Path(db_path))
+    conn = connect(Path(db_path))
     try:
         conn.execute(STATEMENT)
         conn.execute(

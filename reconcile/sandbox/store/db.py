@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from reconcile.sandbox.store.sql import (
-    BUSY_TIMEOUT_MS,
     COMPANY_COLUMNS,
     CONNECTION_COLUMNS,
     ERROR_COLUMNS,
@@ -25,8 +24,9 @@ from reconcile.sandbox.store.sql import (
     connection_wire,
     error_wire,
 )
+from reconcile.sandbox.store.sqlite_file import connect
 from reconcile.sandbox.store.unit import Unit, current_unit
-from reconcile.sandbox.store.writer import writer_lock
+from reconcile.sandbox.store.writer import process_id, writer_lock
 from reconcile.sandbox.webhooks.schema import STATEMENTS as WEBHOOK_STATEMENTS
 
 
@@ -50,6 +50,7 @@ class StoreDB:
 
     def __init__(self, db_path: str | os.PathLike[str], *, omit_integration_key: bool = False):
         self.db_path = Path(db_path)
+        self._key = os.fspath(self.db_path)
         self.omit_integration_key = omit_integration_key
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
@@ -67,15 +68,10 @@ class StoreDB:
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
+        if conn is not None and getattr(self._local, "pid", None) == process_id():
             return conn
-        conn = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False)
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        self._local.conn, self._local.pid, self._local.depth = conn, os.getpid(), 0
+        conn = connect(self.db_path)
+        self._local.conn, self._local.pid, self._local.depth = conn, process_id(), 0
         with self._opened_lock:
             self._opened.append(conn)
         return conn
@@ -83,8 +79,11 @@ class StoreDB:
     @contextmanager
     def _txn(self, begin: str) -> Iterator[sqlite3.Connection]:
         unit = current_unit()
-        if unit is not None and unit.covers(self.db_path):
-            with _joined(unit) as joined:  # the request's transaction (store/unit.py)
+        if unit is not None and unit.covers(self._key):  # the request's transaction (unit.py)
+            if begin != "BEGIN IMMEDIATE":
+                yield unit.conn  # a read: nothing to undo, so no savepoint
+                return
+            with _joined(unit) as joined:
                 yield joined
             return
         conn = self._conn()
@@ -140,11 +139,19 @@ class StoreDB:
         by_company: dict[str, list[Wire]] = {row[0]: [] for row in rows}
         if by_company:
             connections: list[Wire] = []
-            for crow in conn.execute(
-                f"SELECT {CONNECTION_COLUMNS} FROM connections"
-                " WHERE company_id IN (SELECT value FROM json_each(?)) ORDER BY seq",
-                (json.dumps(list(by_company)),),
-            ):
+            if len(by_company) == 1:  # one company (a get, a create): its index, no JSON
+                found = conn.execute(
+                    f"SELECT {CONNECTION_COLUMNS} FROM connections WHERE company_id = ?"
+                    " ORDER BY seq",
+                    (rows[0][0],),
+                )
+            else:
+                found = conn.execute(
+                    f"SELECT {CONNECTION_COLUMNS} FROM connections"
+                    " WHERE company_id IN (SELECT value FROM json_each(?)) ORDER BY seq",
+                    (json.dumps(list(by_company)),),
+                )
+            for crow in found:
                 wire = connection_wire(crow, self.omit_integration_key)
                 by_company[crow[0]].append(wire)
                 connections.append(wire)

@@ -14,8 +14,6 @@ from reconcile.sandbox.store.filters import Condition, Ordering, Query
 
 Wire = dict[str, Any]
 
-BUSY_TIMEOUT_MS: Final = 30_000
-
 SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS companies (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -8,10 +8,13 @@ store's writes (and its triggers' webhook outbox rows) and the Link page tokens 
 store's own `transaction()` becomes a savepoint inside it. The middleware commits once, before
 the answer's last byte leaves, so a client that has its answer finds everything written.
 
-Two points commit early, because something must be visible to other requests while this one is
-still running (`checkpoint`): an idempotency key's claim (a concurrent retry, in this process or
-another, answers 409) and the start of an injected latency (the slow request must not hold the
-write lock while it "processes").
+A request commits early (`checkpoint`) only where it is about to wait with its transaction open:
+at the start of an injected latency (the slow request must not hold the write lock while it
+"processes"), and before an app that does not join the unit. What it wrote so far, an
+idempotency key's claim among it, is then visible while it runs: a concurrent retry with the key,
+in this process or another, answers 409. A request that never waits holds the write lock from its
+first write to its answer, so a concurrent retry waits for it and replays its answer; a keyed
+POST commits once, and a process killed in between leaves no claim behind.
 
 Units of one process take turns: an asyncio lock per event loop (a unit that awaits while its
 transaction is open makes the next one wait, never share it), then the process's write lock
@@ -29,8 +32,8 @@ import weakref
 from contextvars import ContextVar, Token
 from pathlib import Path
 
-from reconcile.sandbox.store.sql import BUSY_TIMEOUT_MS
-from reconcile.sandbox.store.writer import writer_lock
+from reconcile.sandbox.store.sqlite_file import connect
+from reconcile.sandbox.store.writer import process_id, writer_lock
 
 _CURRENT: ContextVar[Unit | None] = ContextVar("codat_sandbox_unit", default=None)
 _LOOP_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
@@ -51,17 +54,6 @@ def _loop_lock(key: str) -> asyncio.Lock:
     return lock
 
 
-def connect(db_path: Path) -> sqlite3.Connection:
-    """A connection to the sandbox's file with the store's settings (WAL, foreign keys)."""
-    conn = sqlite3.connect(str(db_path), isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    return conn
-
-
 class Connections:
     """The units' connections to one file: one per thread and process (the units of a thread
     take turns on it). Owned by whoever makes the units (the layer, one per app), so they close
@@ -69,13 +61,24 @@ class Connections:
 
     def __init__(self, db_path: Path) -> None:
         self.db_path = db_path
+        self.key = os.fspath(db_path)
         self._local = threading.local()
+        self._loop_lock: tuple[weakref.ref[asyncio.AbstractEventLoop], asyncio.Lock] | None = None
+
+    def loop_lock(self) -> asyncio.Lock:
+        """The running loop's lock on this file (shared by every unit on it in that loop), kept
+        for the loop that last asked."""
+        loop = asyncio.get_running_loop()
+        cached = self._loop_lock
+        if cached is None or cached[0]() is not loop:
+            cached = self._loop_lock = (weakref.ref(loop), _loop_lock(self.key))
+        return cached[1]
 
     def get(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+        if conn is None or getattr(self._local, "pid", None) != process_id():
             conn = self._local.conn = connect(self.db_path)
-            self._local.pid = os.getpid()
+            self._local.pid = process_id()
         return conn
 
 
@@ -90,6 +93,7 @@ class Unit:
         self.connections = connections or Connections(db_path)
         self.key = os.fspath(db_path)
         self._lock: asyncio.Lock | None = None
+        self._writer: threading.RLock | None = None
         self._conn: sqlite3.Connection | None = None
         self._savepoints = 0
 
@@ -98,8 +102,9 @@ class Unit:
         return self._conn is not None
 
     def covers(self, db_path: str | os.PathLike[str]) -> bool:
-        """True if this unit's transaction is open on the file at `db_path`."""
-        return self._conn is not None and os.fspath(db_path) == self.key
+        """True if this unit's transaction is open on the file at `db_path` (spelled as given:
+        callers keep `os.fspath` of their path, compared without converting it again)."""
+        return self._conn is not None and (db_path == self.key or os.fspath(db_path) == self.key)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -111,9 +116,9 @@ class Unit:
         """The open transaction's connection, beginning it (`BEGIN IMMEDIATE`) if need be."""
         if self._conn is not None:
             return self._conn
-        lock = _loop_lock(self.key)
+        lock = self.connections.loop_lock()
         await lock.acquire()
-        writer = writer_lock(self.db_path)
+        writer = writer_lock(self.key)
         writer.acquire()
         try:
             conn = self.connections.get()
@@ -122,7 +127,7 @@ class Unit:
             writer.release()
             lock.release()
             raise
-        self._lock, self._conn = lock, conn
+        self._lock, self._writer, self._conn = lock, writer, conn
         return conn
 
     def savepoint(self) -> str:
@@ -157,10 +162,10 @@ class Unit:
         self._end("ROLLBACK")
 
     def _end(self, statement: str) -> None:
-        conn, lock = self._conn, self._lock
-        if conn is None or lock is None:
+        conn, lock, writer = self._conn, self._lock, self._writer
+        if conn is None or lock is None or writer is None:
             return
-        self._conn = self._lock = None
+        self._conn = self._lock = self._writer = None
         try:
             conn.execute(statement)
         except BaseException:
@@ -168,7 +173,7 @@ class Unit:
                 conn.execute("ROLLBACK")
             raise
         finally:
-            writer_lock(self.db_path).release()
+            writer.release()
             lock.release()
 
 

@@ -9,6 +9,9 @@ sharing the file still meet SQLite's own lock (and `busy_timeout`), as before.
 
 A re-entrant lock: a thread already writing may open a nested write (it joins the same
 transaction in the store, or waits for SQLite as it would without this lock).
+
+`process_id()` is what the per-process connections check to notice a fork: `os.getpid()` is a
+system call each time, and every request asked it several times.
 """
 
 from __future__ import annotations
@@ -20,6 +23,12 @@ from contextlib import contextmanager
 
 _LOCKS: dict[str, threading.RLock] = {}
 _GUARD = threading.Lock()
+_PID = os.getpid()
+
+
+def process_id() -> int:
+    """This process's id (kept current across forks), without a system call."""
+    return _PID
 
 
 def writer_lock(db_path: str | os.PathLike[str]) -> threading.RLock:
@@ -39,10 +48,12 @@ def one_writer(db_path: str | os.PathLike[str]) -> Iterator[None]:
         yield
 
 
-def _forget_locks() -> None:
-    """A forked child starts with fresh locks: one held by a parent's thread would never free."""
-    global _LOCKS
+def _after_fork_in_child() -> None:
+    """A forked child starts with fresh locks (one held by a parent's thread would never free)
+    and its own process id."""
+    global _LOCKS, _PID
     _LOCKS = {}
+    _PID = os.getpid()
 
 
-os.register_at_fork(after_in_child=_forget_locks)
+os.register_at_fork(after_in_child=_after_fork_in_child)
