@@ -1,9 +1,13 @@
 """The converge kit in examples/ci/: its shape (trusted code only, the key in one job; .ci/run
-lints it), and its `reconcile` command lines run against the served sandbox."""
+lints it), and its `reconcile` command lines run against the served sandbox: they converge, they
+tell the partner's app (through the deployment's notifications file), a second run with the
+state the kit's cache keeps tells nothing again, and a cold start (the cache lost) tells every
+customer's state again, as docs/gitops.md says."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +18,11 @@ import pytest
 from tests.ci.ci_exposure import KIT, load_file
 from tests.ci.test_ci_kit import github_steps, gitlab_steps, resolve
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
+from tests.notify.support import verified
 from tests.plans.file.saved_support import customers_file, uid, unique_owner
+from tests.sandbox.webhook_receiver import Receiver, receiver
 from tests.support.cli import reconcile_argv
+from tests.watch.helpers import new_secret
 
 GITHUB = KIT / "converge.yml"
 GITLAB = KIT / "converge.gitlab-ci.yml"
@@ -46,9 +53,12 @@ def test_gitlab_job_runs_on_schedule_on_the_default_branch_only() -> None:
     assert job["allow_failure"] == {"exit_codes": [2]}
 
 
-def _run(line: str, env: dict[str, str], cwd: Path, url: str) -> subprocess.CompletedProcess[str]:
+def _run(
+    line: str, env: dict[str, str], cwd: Path, url: str, extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
     full.update(resolve(env))
+    full.update(extra or {})
     full.update(
         CODAT_BASE_URL=url,
         CODAT_API_KEY=TEST_API_KEY,
@@ -67,17 +77,29 @@ def _expense_connections(url: str, owner: str, customer: str) -> int:
         return sum(1 for c in company["dataConnections"] if c["sourceType"] == "Expense")
 
 
+def _told(app: Receiver, secret: str, since: int = 0) -> list[tuple[str, str]]:
+    events = [verified(d, secret) for d in app.deliveries[since:]]
+    return sorted((e["type"], e["data"]["uid"]) for e in events)
+
+
 @pytest.mark.parametrize("kit", ["github", "gitlab"])
-def test_the_kits_reconcile_lines_converge_the_sandbox(
+def test_the_kits_reconcile_lines_converge_the_sandbox_and_notify(
     kit: str, tmp_path: Path, sandbox_url: str, sandbox_db: Path
 ) -> None:
+    runner_temp = tmp_path / "runner-temp"  # GitHub's $RUNNER_TEMP (outside the checkout)
     if kit == "github":
         [(env, [line])] = github_steps(GITHUB)
+        notify_file = env["NOTIFY"]
+        steps = load_file(GITHUB)["jobs"]["converge"]["steps"]
+        [cache] = [s for s in steps if "cache/restore@" in s.get("uses", "")]
+        kept = Path(cache["with"]["path"].replace("${{ runner.temp }}", str(runner_temp)))
     else:
         [(_, [line])] = gitlab_steps(GITLAB, "reconcile-converge")
-        job_variables = load_file(GITLAB)["reconcile-converge"]["variables"]
-        env = {k: str(v) for k, v in job_variables.items()}
-    assert line.startswith("reconcile converge")
+        job = load_file(GITLAB)["reconcile-converge"]
+        env = {k: str(v) for k, v in job["variables"].items()}
+        notify_file = line.split("--notify ", 1)[1].split()[0]
+        [kept] = [tmp_path / p for p in job["cache"]["paths"]]
+    assert line.startswith("reconcile converge") and "--notify" in line
     owner = unique_owner("converge")
     (tmp_path / env["CUSTOMERS"]).mkdir(parents=True)
     customers_file(tmp_path / env["CUSTOMERS"], owner)
@@ -88,9 +110,34 @@ def test_the_kits_reconcile_lines_converge_the_sandbox(
     subprocess.run([*authorize, "--db", str(sandbox_db), "--uid", first], check=True, timeout=60)
     assert _expense_connections(sandbox_url, owner, first) == 0
 
-    result = _run(line, env, tmp_path, sandbox_url)
-    # GitHub's line keeps the exit code itself; GitLab's job allows exit 2 (a warning).
-    assert result.returncode in ((0,) if kit == "github" else (0, 2)), result.stderr
-    assert _expense_connections(sandbox_url, owner, first) == 1
-    text = (tmp_path / "converge.txt").read_text() if kit == "github" else result.stdout
-    assert "created partner expense connection" in text and "http" not in text
+    secret = new_secret()
+    # The deployment's secrets, as the CI environment's secrets hand them to the job.
+    secrets = {"PARTNER_WEBHOOK_SECRET": secret, "RUNNER_TEMP": str(runner_temp)}
+    with receiver() as app:
+        (tmp_path / notify_file).write_text(
+            "channels:\n  - {kind: partner_webhook, name: app, "
+            f"url: '{app.url}', secret_env: PARTNER_WEBHOOK_SECRET}}\n"
+        )
+
+        def converge() -> str:
+            result = _run(line, env, tmp_path, sandbox_url, secrets)
+            # GitHub's line keeps the exit code itself; GitLab's job allows exit 2 (a warning).
+            assert result.returncode in ((0,) if kit == "github" else (0, 2)), result.stderr
+            return (tmp_path / "converge.txt").read_text() if kit == "github" else result.stdout
+
+        text = converge()
+        assert _expense_connections(sandbox_url, owner, first) == 1
+        assert "created partner expense connection" in text and "http" not in text
+        told = _told(app, secret)
+        assert ("customer.onboarded", first) in told
+        waiting = [u for kind, u in told if kind == "customer.authorization_needed"]
+        assert waiting and first not in waiting
+        # What the kit's cache keeps is where the line keeps its state.
+        assert (kept / "notifications.sqlite").is_file()
+
+        converge()  # the next run, its state restored: nothing changed, nothing told
+        assert len(app.deliveries) == len(told)
+
+        shutil.rmtree(kept)  # the cache lost: a cold start tells every state again
+        converge()
+        assert _told(app, secret, since=len(told)) == told
