@@ -8,10 +8,15 @@ Every job that runs `reconcile audit` or `reconcile converge`:
   branch's own checkout: not a pull request's checkout, not a workflow started by a pull
   request, not an expression (GitHub: an input or event field), not a variable (GitLab: a
   pipeline variable overrides `variables:`), and checked out at all (a sparse checkout lists it);
-- keeps its `--state-dir` between runs in a cache: GitHub, a restore and a save of exactly that
+- keeps its `--state-dir` between runs in a cache. GitHub: a restore and a save of one
   directory, with a key per run (`github.run_id`) and a `restore-keys` prefix of it (the newest
-  state comes back), saved even when the run failed; GitLab, a cache of that directory with
-  `policy: pull-push` and `when: always`, never `unprotect: true`;
+  state comes back), saved even when the run failed; sealed, because a pull request's own
+  workflow can restore the default branch's caches and the state names customers and the
+  companies awaiting authorization: the cache holds the state only as `openssl enc` made it
+  (a passphrase from a secret), opened after the restore and sealed (`always()`) before the
+  save, never the --state-dir itself. GitLab: a cache of that directory with `policy:
+  pull-push` and `when: always`, never `unprotect: true` (protected branches' caches are their
+  own);
 - and a pull request's run can never write that cache: the workflow starts only on a schedule, a
   dispatch or a push (a run of the default branch: `pull_request_target` and `workflow_run` run
   in the default branch's cache scope, so a workflow they start must touch no notification
@@ -83,17 +88,19 @@ def github_notify_problems(text: str) -> list[str]:
                 f"(the workflow starts on {', '.join(untrusted)})"
             )
         job_env = {**workflow_env, **{k: str(v) for k, v in (job.get("env") or {}).items()}}
-        for step in steps:
+        for here, step in enumerate(steps):
             env = {**job_env, **{k: str(v) for k, v in (step.get("env") or {}).items()}}
             for line in notifying_lines(str(step.get("run", ""))):
-                found += [f"{name}: {p}" for p in _github_line(line, env, steps, ours, untrusted)]
+                problems = _github_line(line, env, list(steps), here, ours, untrusted)
+                found += [f"{name}: {p}" for p in problems]
     return found
 
 
 def _github_line(
     line: str,
     env: Mapping[str, str],
-    steps: Any,
+    steps: list[Mapping[str, Any]],
+    here: int,
     caches: list[Mapping[str, Any]],
     untrusted: list[str],
 ) -> list[str]:
@@ -122,15 +129,32 @@ def _github_line(
             if path.strip("./") not in listed:
                 problems.append(f"{path} is not in the default branch's (sparse) checkout")
     state = _expand(option(line, "--state-dir") or ".reconcile", env)
+    return problems + _github_cache(state, env, steps, here, caches)
+
+
+def _github_cache(
+    state: str,
+    env: Mapping[str, str],
+    steps: list[Mapping[str, Any]],
+    here: int,
+    caches: list[Mapping[str, Any]],
+) -> list[str]:
+    problems: list[str] = []
     restores = [s for s in caches if "cache/restore@" in str(s.get("uses"))]
     saves = [s for s in caches if "cache/save@" in str(s.get("uses"))]
     if not restores or not saves:
-        problems.append("its notification state is not restored and saved by actions/cache")
+        return ["its notification state is not restored and saved by actions/cache"]
+    kept = {_expand(str((s.get("with") or {}).get("path", "")), env) for s in [*restores, *saves]}
+    if len(kept) != 1:
+        problems.append(f"the restore and the save keep different paths: {sorted(kept)}")
+    sealed = kept.pop()
+    if sealed == state or state.startswith(f"{sealed}/"):
+        problems.append(
+            f"the cache holds the --state-dir ({state}) in the clear: a pull request's own "
+            "workflow can restore the default branch's caches"
+        )
     for step in [*restores, *saves]:
-        options = step.get("with") or {}
-        if _expand(str(options.get("path", "")), env) != state:
-            problems.append(f"the cache does not keep the --state-dir ({state})")
-        if "github.run_id" not in str(options.get("key", "")):
+        if "github.run_id" not in str((step.get("with") or {}).get("key", "")):
             problems.append("the state cache has no key per run (github.run_id): one save only")
     for step in restores:
         options = step.get("with") or {}
@@ -140,7 +164,32 @@ def _github_line(
     for step in saves:
         if "always()" not in str(step.get("if", "")):
             problems.append("the state is not saved when the run fails: it would tell again")
+    index = {id(s): i for i, s in enumerate(steps)}
+    first = min(index[id(s)] for s in restores)
+    last = max(index[id(s)] for s in saves)
+    names = (sealed.rsplit("/", 1)[-1], state.rsplit("/", 1)[-1])
+    opened = [s for s in steps[first:here] if _seals(s, names, "openssl enc -d ")]
+    closed = [s for s in steps[here + 1 : last] if _seals(s, names, "openssl enc -aes")]
+    if not opened:
+        problems.append(
+            f"the --state-dir ({state}) is not opened from the restored cache ({sealed}) with "
+            "openssl enc -d and a secret's passphrase before the run"
+        )
+    if not closed or not all("always()" in str(s.get("if", "")) for s in closed):
+        problems.append(
+            f"the --state-dir ({state}) is not sealed into the cache ({sealed}) with openssl enc "
+            "and a secret's passphrase, always(), before the save"
+        )
     return problems
+
+
+def _seals(step: Mapping[str, Any], names: tuple[str, str], command: str) -> bool:
+    """The step runs `command` on both directories, its passphrase from a secret."""
+    run = str(step.get("run", ""))
+    secret = re.search(r"-pass env:(\w+)", run)
+    env = {k: str(v) for k, v in (step.get("env") or {}).items()}
+    from_secret = secret is not None and "secrets." in env.get(secret.group(1), "")
+    return command in run and from_secret and all(name in run for name in names)
 
 
 # ---------------------------------------------------------------------- GitLab

@@ -103,6 +103,18 @@ SAVE = """      - uses: actions/cache/save@5a3ec84eff668545956fd18022155c47e93e2
           key: reconcile-notify-${{ github.run_id }}
 """
 STATE_ARGS = ' --state-dir "$RUNNER_TEMP/reconcile-notify"'
+SEALED = "${{ runner.temp }}/reconcile-notify-sealed"
+PASSPHRASE = "RECONCILE_STATE_KEY: ${{ secrets.RECONCILE_STATE_KEY }}"
+
+
+def _step(name: str, title: str) -> str:
+    """The text of the step named `title` in the workflow `name` (to cut it out)."""
+    text = (CI / name).read_text()
+    start = text.index(f"      - name: {title}")
+    ends = [text.find(mark, start + 1) for mark in ("\n      - ", "\n\n", "\n      # ")]
+    return text[start : min(e for e in ends if e > 0) + 1]
+
+
 GITLAB_CACHE = "    policy: pull-push\n"
 
 # (file, [(old, new), ...] each replaced everywhere, what the check must say; "": stays clean).
@@ -159,6 +171,13 @@ MUTATIONS: list[tuple[str, list[tuple[str, str]], str]] = [
         [('$CI_COMMIT_REF_PROTECTED == "true" && $CI_PIPELINE_SOURCE == "web"', "true")],
         "unprotected branch writes the state",
     ),
+    # A state a pull request's own workflow could read (it can restore the default branch's
+    # caches): kept in the clear, or not sealed, or sealed with no secret.
+    ("converge.yml", [(SEALED, "${{ runner.temp }}/reconcile-notify")], "in the clear"),
+    ("audit.yml", [(_step("audit.yml", "Seal what"), "")], "is not sealed"),
+    ("converge.yml", [(_step("converge.yml", "Open it"), "")], "is not opened"),
+    ("audit.yml", [(PASSPHRASE, "RECONCILE_STATE_KEY: constant")], "is not opened"),
+    ("converge.yml", [("-pass env:", "-pass pass:x -x ")], "is not sealed"),
     # A state that is not kept, or not restored: every run would tell everything again.
     ("converge.yml", [("          restore-keys: reconcile-notify-\n", "")], "restore-keys"),
     ("audit.yml", [(KEY, "reconcile-notify-state")], "key per run"),

@@ -86,13 +86,23 @@ def _told(app: Receiver, secret: str, since: int = 0) -> list[tuple[str, str]]:
 def test_the_kits_reconcile_lines_converge_the_sandbox_and_notify(
     kit: str, tmp_path: Path, sandbox_url: str, sandbox_db: Path
 ) -> None:
+    """Each run on a fresh runner: the kit's cache restores its path, the job's steps run (on
+    GitHub: open the sealed state, converge, seal it again), the cache saves its path."""
     runner_temp = tmp_path / "runner-temp"  # GitHub's $RUNNER_TEMP (outside the checkout)
+    before: list[tuple[dict[str, str], str]] = []  # (env, script) of the steps around the line
+    after: list[tuple[dict[str, str], str]] = []
     if kit == "github":
         [(env, [line])] = github_steps(GITHUB)
         notify_file = env["NOTIFY"]
-        steps = load_file(GITHUB)["jobs"]["converge"]["steps"]
+        doc = load_file(GITHUB)
+        steps = doc["jobs"]["converge"]["steps"]
         [cache] = [s for s in steps if "cache/restore@" in s.get("uses", "")]
         kept = Path(cache["with"]["path"].replace("${{ runner.temp }}", str(runner_temp)))
+        here = next(i for i, s in enumerate(steps) if "reconcile converge" in s.get("run", ""))
+        for i, step in enumerate(steps):
+            if "openssl" in step.get("run", ""):
+                (before if i < here else after).append(({**doc["env"], **step["env"]}, step["run"]))
+        assert len(before) == len(after) == 1  # opened, then sealed
     else:
         [(_, [line])] = gitlab_steps(GITLAB, "reconcile-converge")
         job = load_file(GITLAB)["reconcile-converge"]
@@ -113,6 +123,12 @@ def test_the_kits_reconcile_lines_converge_the_sandbox_and_notify(
     secret = new_secret()
     # The deployment's secrets, as the CI environment's secrets hand them to the job.
     secrets = {"PARTNER_WEBHOOK_SECRET": secret, "RUNNER_TEMP": str(runner_temp)}
+    cache = tmp_path / "cache"  # what the CI's cache service holds between runs
+
+    def step(step_env: dict[str, str], script: str) -> None:
+        done = _run(f"set -e\n{script}", step_env, tmp_path, sandbox_url, secrets)
+        assert done.returncode == 0 and "::warning::" not in done.stdout, done.stdout + done.stderr
+
     with receiver() as app:
         (tmp_path / notify_file).write_text(
             "channels:\n  - {kind: partner_webhook, name: app, "
@@ -120,9 +136,20 @@ def test_the_kits_reconcile_lines_converge_the_sandbox_and_notify(
         )
 
         def converge() -> str:
+            shutil.rmtree(runner_temp, ignore_errors=True)  # a fresh runner
+            shutil.rmtree(kept, ignore_errors=True)
+            runner_temp.mkdir()
+            if cache.exists():
+                shutil.copytree(cache, kept)
+            for found in before:
+                step(*found)
             result = _run(line, env, tmp_path, sandbox_url, secrets)
             # GitHub's line keeps the exit code itself; GitLab's job allows exit 2 (a warning).
             assert result.returncode in ((0,) if kit == "github" else (0, 2)), result.stderr
+            for found in after:
+                step(*found)
+            shutil.rmtree(cache, ignore_errors=True)
+            shutil.copytree(kept, cache)
             return (tmp_path / "converge.txt").read_text() if kit == "github" else result.stdout
 
         text = converge()
@@ -132,12 +159,13 @@ def test_the_kits_reconcile_lines_converge_the_sandbox_and_notify(
         assert ("customer.onboarded", first) in told
         waiting = [u for kind, u in told if kind == "customer.authorization_needed"]
         assert waiting and first not in waiting
-        # What the kit's cache keeps is where the line keeps its state.
-        assert (kept / "notifications.sqlite").is_file()
+        cached = b"".join(f.read_bytes() for f in cache.rglob("*") if f.is_file())
+        # GitHub's cache holds the state sealed (a pull request's workflow can restore it).
+        assert (waiting[0].encode() in cached) is (kit == "gitlab")
 
         converge()  # the next run, its state restored: nothing changed, nothing told
         assert len(app.deliveries) == len(told)
 
-        shutil.rmtree(kept)  # the cache lost: a cold start tells every state again
+        shutil.rmtree(cache)  # the cache lost: a cold start tells every state again
         converge()
         assert _told(app, secret, since=len(told)) == told
