@@ -217,3 +217,24 @@ def test_the_notify_rules_catch_each_mutation(
         assert found == [], found
         return
     assert any(says in problem for problem in found), found
+
+
+def test_the_guide_says_what_the_kit_does() -> None:
+    """docs/gitops.md, "Reaching people": the secrets the jobs pass, the cache keys and paths,
+    the seal's passphrase and the cold start are the kit's own."""
+    guide = (CI.parents[1] / "docs" / "gitops.md").read_text()
+    section = guide.split("## Reaching people", 1)[1].split("\n## ", 1)[0]
+    for name in ("audit.yml", "converge.yml"):
+        doc = ci_exposure.load_file(CI / name)
+        steps = [s for job in doc["jobs"].values() for s in job["steps"]]
+        [notifying] = [s for s in steps if ci_notify.notifying_lines(str(s.get("run", "")))]
+        for secret in set(notifying["env"]) - {"CODAT_API_KEY"}:
+            assert f"`{secret}`" in section, secret
+        [restore] = [s for s in steps if "cache/restore@" in s.get("uses", "")]
+        assert f"`{restore['with']['restore-keys']}`" in section
+        assert "RECONCILE_STATE_KEY" in str(steps) and "`RECONCILE_STATE_KEY`" in section
+    for name in ("audit.gitlab-ci.yml", "converge.gitlab-ci.yml"):
+        [job] = [j for j in ci_exposure.load_file(CI / name).values() if _is_job(j)]
+        assert f"key `{job['cache']['key']}`" in section
+        assert all(f"`{path}`" in section for path in job["cache"]["paths"])
+    assert "### A cold start" in section and "no way to avoid this burst" in section
