@@ -6,18 +6,17 @@ customer's state again, as docs/gitops.md says."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.ci.ci_exposure import KIT, load_file
-from tests.ci.test_ci_kit import github_steps, gitlab_steps, resolve
-from tests.conftest import AUTH_HEADERS, TEST_API_KEY
+from tests.ci.kit_runs import run_step
+from tests.ci.test_ci_kit import github_steps, gitlab_steps
+from tests.conftest import AUTH_HEADERS
 from tests.notify.support import verified
 from tests.plans.file.saved_support import customers_file, uid, unique_owner
 from tests.sandbox.webhook_receiver import Receiver, receiver
@@ -51,23 +50,6 @@ def test_gitlab_job_runs_on_schedule_on_the_default_branch_only() -> None:
     assert any(rule["if"].endswith('$CI_PIPELINE_SOURCE == "schedule"') for rule in job["rules"])
     assert not any("merge_request" in str(rule) for rule in job["rules"])
     assert job["allow_failure"] == {"exit_codes": [2]}
-
-
-def _run(
-    line: str, env: dict[str, str], cwd: Path, url: str, extra: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
-    full.update(resolve(env))
-    full.update(extra or {})
-    full.update(
-        CODAT_BASE_URL=url,
-        CODAT_API_KEY=TEST_API_KEY,
-        NO_COLOR="1",
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-    )
-    return subprocess.run(
-        ["bash", "-c", line], cwd=cwd, env=full, capture_output=True, text=True, timeout=180
-    )
 
 
 def _expense_connections(url: str, owner: str, customer: str) -> int:
@@ -113,7 +95,9 @@ def test_the_kits_reconcile_lines_converge_the_sandbox_and_notify(
     owner = unique_owner("converge")
     (tmp_path / env["CUSTOMERS"]).mkdir(parents=True)
     customers_file(tmp_path / env["CUSTOMERS"], owner)
-    apply = _run(f"reconcile apply {env['CUSTOMERS']} --auto-approve", env, tmp_path, sandbox_url)
+    apply = run_step(
+        f"reconcile apply {env['CUSTOMERS']} --auto-approve", env, tmp_path, sandbox_url
+    )
     assert apply.returncode == 0, apply.stdout + apply.stderr
     first = uid(owner, "0001")
     authorize = reconcile_argv("sandbox", "authorize")
@@ -126,7 +110,7 @@ def test_the_kits_reconcile_lines_converge_the_sandbox_and_notify(
     cache = tmp_path / "cache"  # what the CI's cache service holds between runs
 
     def step(step_env: dict[str, str], script: str) -> None:
-        done = _run(f"set -e\n{script}", step_env, tmp_path, sandbox_url, secrets)
+        done = run_step(f"set -e\n{script}", step_env, tmp_path, sandbox_url, secrets)
         assert done.returncode == 0 and "::warning::" not in done.stdout, done.stdout + done.stderr
 
     with receiver() as app:
@@ -143,7 +127,7 @@ def test_the_kits_reconcile_lines_converge_the_sandbox_and_notify(
                 shutil.copytree(cache, kept)
             for found in before:
                 step(*found)
-            result = _run(line, env, tmp_path, sandbox_url, secrets)
+            result = run_step(line, env, tmp_path, sandbox_url, secrets)
             # GitHub's line keeps the exit code itself; GitLab's job allows exit 2 (a warning).
             assert result.returncode in ((0,) if kit == "github" else (0, 2)), result.stderr
             for found in after:
