@@ -14,12 +14,11 @@ import httpx
 import pytest
 
 from tests.ci.ci_exposure import KIT, load_file
-from tests.ci.kit_runs import run_step
+from tests.ci.kit_runs import GitHubJob, run_step, told, write_notify_file
 from tests.ci.test_ci_kit import github_steps, gitlab_steps
 from tests.conftest import AUTH_HEADERS
-from tests.notify.support import verified
 from tests.plans.file.saved_support import customers_file, uid, unique_owner
-from tests.sandbox.webhook_receiver import Receiver, receiver
+from tests.sandbox.webhook_receiver import receiver
 from tests.support.cli import reconcile_argv
 from tests.watch.helpers import new_secret
 
@@ -59,32 +58,18 @@ def _expense_connections(url: str, owner: str, customer: str) -> int:
         return sum(1 for c in company["dataConnections"] if c["sourceType"] == "Expense")
 
 
-def _told(app: Receiver, secret: str, since: int = 0) -> list[tuple[str, str]]:
-    events = [verified(d, secret) for d in app.deliveries[since:]]
-    return sorted((e["type"], e["data"]["uid"]) for e in events)
-
-
 @pytest.mark.parametrize("kit", ["github", "gitlab"])
 def test_the_kits_reconcile_lines_converge_the_sandbox_and_notify(
     kit: str, tmp_path: Path, sandbox_url: str, sandbox_db: Path
 ) -> None:
-    """Each run on a fresh runner: the kit's cache restores its path, the job's steps run (on
-    GitHub: open the sealed state, converge, seal it again), the cache saves its path."""
-    runner_temp = tmp_path / "runner-temp"  # GitHub's $RUNNER_TEMP (outside the checkout)
-    before: list[tuple[dict[str, str], str]] = []  # (env, script) of the steps around the line
-    after: list[tuple[dict[str, str], str]] = []
+    """Each run on a fresh runner, its state carried by the kit's cache (GitHub: the job's
+    steps, the state sealed; GitLab: the job's line and its cache's path), then a cold start."""
+    secret = new_secret()
+    # The deployment's secrets, as the CI environment's secrets hand them to the job.
+    jobs = GitHubJob(tmp_path, sandbox_url, {"PARTNER_WEBHOOK_SECRET": secret})
     if kit == "github":
         [(env, [line])] = github_steps(GITHUB)
         notify_file = env["NOTIFY"]
-        doc = load_file(GITHUB)
-        steps = doc["jobs"]["converge"]["steps"]
-        [cache] = [s for s in steps if "cache/restore@" in s.get("uses", "")]
-        kept = Path(cache["with"]["path"].replace("${{ runner.temp }}", str(runner_temp)))
-        here = next(i for i, s in enumerate(steps) if "reconcile converge" in s.get("run", ""))
-        for i, step in enumerate(steps):
-            if "openssl" in step.get("run", ""):
-                (before if i < here else after).append(({**doc["env"], **step["env"]}, step["run"]))
-        assert len(before) == len(after) == 1  # opened, then sealed
     else:
         [(_, [line])] = gitlab_steps(GITLAB, "reconcile-converge")
         job = load_file(GITLAB)["reconcile-converge"]
@@ -95,61 +80,44 @@ def test_the_kits_reconcile_lines_converge_the_sandbox_and_notify(
     owner = unique_owner("converge")
     (tmp_path / env["CUSTOMERS"]).mkdir(parents=True)
     customers_file(tmp_path / env["CUSTOMERS"], owner)
-    apply = run_step(
-        f"reconcile apply {env['CUSTOMERS']} --auto-approve", env, tmp_path, sandbox_url
-    )
+    applying = f"reconcile apply {env['CUSTOMERS']} --auto-approve"
+    apply = run_step(applying, env, tmp_path, sandbox_url)
     assert apply.returncode == 0, apply.stdout + apply.stderr
     first = uid(owner, "0001")
     authorize = reconcile_argv("sandbox", "authorize")
     subprocess.run([*authorize, "--db", str(sandbox_db), "--uid", first], check=True, timeout=60)
     assert _expense_connections(sandbox_url, owner, first) == 0
 
-    secret = new_secret()
-    # The deployment's secrets, as the CI environment's secrets hand them to the job.
-    secrets = {"PARTNER_WEBHOOK_SECRET": secret, "RUNNER_TEMP": str(runner_temp)}
-    cache = tmp_path / "cache"  # what the CI's cache service holds between runs
-
-    def step(step_env: dict[str, str], script: str) -> None:
-        done = run_step(f"set -e\n{script}", step_env, tmp_path, sandbox_url, secrets)
-        assert done.returncode == 0 and "::warning::" not in done.stdout, done.stdout + done.stderr
-
     with receiver() as app:
-        (tmp_path / notify_file).write_text(
-            "channels:\n  - {kind: partner_webhook, name: app, "
-            f"url: '{app.url}', secret_env: PARTNER_WEBHOOK_SECRET}}\n"
-        )
+        write_notify_file(tmp_path / notify_file, app)
 
         def converge() -> str:
-            shutil.rmtree(runner_temp, ignore_errors=True)  # a fresh runner
-            shutil.rmtree(kept, ignore_errors=True)
-            runner_temp.mkdir()
-            if cache.exists():
-                shutil.copytree(cache, kept)
-            for found in before:
-                step(*found)
-            result = run_step(line, env, tmp_path, sandbox_url, secrets)
-            # GitHub's line keeps the exit code itself; GitLab's job allows exit 2 (a warning).
-            assert result.returncode in ((0,) if kit == "github" else (0, 2)), result.stderr
-            for found in after:
-                step(*found)
-            shutil.rmtree(cache, ignore_errors=True)
-            shutil.copytree(kept, cache)
-            return (tmp_path / "converge.txt").read_text() if kit == "github" else result.stdout
+            if kit == "github":  # the converge step keeps the exit code itself
+                jobs.run("converge.yml")
+                return (tmp_path / "converge.txt").read_text()
+            shutil.rmtree(kept, ignore_errors=True)  # a fresh runner: the cache restored
+            if jobs.cache.exists():
+                shutil.copytree(jobs.cache, kept)
+            result = run_step(line, env, tmp_path, sandbox_url, jobs.secrets)
+            assert result.returncode in (0, 2), result.stderr  # GitLab's job allows exit 2
+            shutil.rmtree(jobs.cache, ignore_errors=True)  # the cache saved
+            shutil.copytree(kept, jobs.cache)
+            return result.stdout
 
         text = converge()
         assert _expense_connections(sandbox_url, owner, first) == 1
         assert "created partner expense connection" in text and "http" not in text
-        told = _told(app, secret)
-        assert ("customer.onboarded", first) in told
-        waiting = [u for kind, u in told if kind == "customer.authorization_needed"]
+        first_run = told(app, secret)
+        assert ("customer.onboarded", first) in first_run
+        waiting = [u for kind, u in first_run if kind == "customer.authorization_needed"]
         assert waiting and first not in waiting
-        cached = b"".join(f.read_bytes() for f in cache.rglob("*") if f.is_file())
+        cached = b"".join(f.read_bytes() for f in jobs.cache.rglob("*") if f.is_file())
         # GitHub's cache holds the state sealed (a pull request's workflow can restore it).
         assert (waiting[0].encode() in cached) is (kit == "gitlab")
 
         converge()  # the next run, its state restored: nothing changed, nothing told
-        assert len(app.deliveries) == len(told)
+        assert len(app.deliveries) == len(first_run)
 
-        shutil.rmtree(cache)  # the cache lost: a cold start tells every state again
+        shutil.rmtree(jobs.cache)  # the cache lost: a cold start tells every state again
         converge()
-        assert _told(app, secret, since=len(told)) == told
+        assert told(app, secret, since=len(first_run)) == first_run
