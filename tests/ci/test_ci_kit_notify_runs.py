@@ -2,7 +2,8 @@
 by the cache, sealed) against the served sandbox: they tell the partner's app through the
 deployment's notifications file, and, sharing one state, never tell one change twice. The
 controls: an audit with no state of its own tells everything again (the cold start that
-docs/gitops.md describes), and so does a run whose RECONCILE_STATE_KEY changed."""
+docs/gitops.md describes), and so does a run whose RECONCILE_STATE_KEY changed. The GitLab
+twins share their state the same way (their lines, run with the job's cache path)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.ci.ci_exposure import KIT, load_file
-from tests.ci.kit_runs import deployed, told
+from tests.ci.ci_notify import notifying_lines
+from tests.ci.kit_runs import deployed, run_step, told
 from tests.plans.file.saved_support import uid
 from tests.support.cli import reconcile_argv
 
@@ -63,3 +65,32 @@ def test_a_changed_state_key_starts_cold_and_says_so(tmp_path: Path, sandbox_url
         assert told(it.app, it.secret, since=len(first_run)) == first_run
         it.jobs.run("converge.yml")  # sealed under the new key now: opened, nothing told
         assert len(it.app.deliveries) == 2 * len(first_run)
+
+
+def test_the_gitlab_jobs_share_one_state_too(tmp_path: Path, sandbox_url: str) -> None:
+    """GitLab: converge's line, then the audit's, with the one cache path both jobs keep: the
+    audit tells nothing converge told. The control: the audit with that path emptied tells it
+    all again."""
+    runs = []
+    for name, job_name in (("converge", "reconcile-converge"), ("audit", "codat-audit")):
+        job = load_file(KIT / f"{name}.gitlab-ci.yml")[job_name]
+        [line] = notifying_lines("\n".join(job["script"]))
+        runs.append((line, {k: str(v) for k, v in job["variables"].items()}, job["cache"]))
+    (converge, _, cache), (audit, audit_env, audit_cache) = runs
+    assert cache == audit_cache
+    [kept] = [tmp_path / path for path in cache["paths"]]
+    with deployed(tmp_path, sandbox_url, "kit-gitlab") as it:
+        assert f"--notify {load_file(KIT / 'converge.yml')['env']['NOTIFY']} " in converge
+
+        def job(line: str, env: dict[str, str]) -> None:
+            ran = run_step(line, env, tmp_path, sandbox_url, {**it.jobs.secrets, "since": ""})
+            assert ran.returncode in (0, 2), ran.stdout + ran.stderr  # exit 2: a warning
+
+        job(converge, runs[0][1])
+        first_run = told(it.app, it.secret)
+        assert first_run and (kept / "notifications.sqlite").is_file()
+        job(audit, audit_env)
+        assert len(it.app.deliveries) == len(first_run)
+        shutil.rmtree(kept)
+        job(audit, audit_env)
+        assert told(it.app, it.secret, since=len(first_run)) == first_run
