@@ -113,8 +113,8 @@ def _github_line(
         problems.append(f"its notifications file is named by an expression: {path}")
     if untrusted:
         problems.append(
-            "its notifications file is a pull request's copy (the workflow starts on "
-            f"{', '.join(untrusted)})"
+            "a pull request can start a run that notifies, with its own notifications file or "
+            f"its own changes to tell (the workflow starts on {', '.join(untrusted)})"
         )
     for step in steps:
         options = step.get("with") or {}

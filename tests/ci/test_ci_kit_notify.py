@@ -136,7 +136,7 @@ MUTATIONS: list[tuple[str, list[tuple[str, str]], str]] = [
     (
         "audit.yml",
         [("  workflow_dispatch: {}\n", "  workflow_dispatch: {}\n  pull_request_target: {}\n")],
-        "a pull request's copy",
+        "a pull request can start a run that notifies",
     ),
     ("audit.yml", [("NOTIFY: notifications.yaml", "NOTIFY: ${{ inputs.notify }}")], "expression"),
     ("converge.yml", [("            /notifications.yaml\n", "")], "not in the default branch's"),
