@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from reconcile.codat import CodatClient, CodatHTTPError
+from reconcile.facts.account import with_account
 from reconcile.facts.configs import read_configs, read_mapping_options
 from reconcile.facts.holders import read_uid_holders
 from reconcile.model import (
@@ -31,12 +32,23 @@ def owner_filter(owner: str) -> str:
 
 
 async def read_live(
-    client: CodatClient, desired: DesiredState, targets: frozenset[str] = frozenset()
+    client: CodatClient,
+    desired: DesiredState,
+    targets: frozenset[str] = frozenset(),
+    *,
+    account: bool = False,
 ) -> LiveState:
-    """Everything the planner needs for `desired` (only the `targets` uids when given)."""
+    """Everything the planner needs for `desired` (only the `targets` uids when given); with
+    `account`, the key's account too (`GET /profile`, beside the listing: no added wall time,
+    and nothing added when an environment's account is confirmed anyway)."""
     sent_before = client.requests_sent
     adopted = [c.id for c in desired.customers if c.id]
-    companies, _, read_at = await read_owned(client, desired.owner, adopted)
+    listing = read_owned(client, desired.owner, adopted)
+    name: str | None = None
+    if account:
+        (companies, _, read_at), name = await with_account(client, listing)
+    else:
+        companies, _, read_at = await listing
     managed_uids = {c.uid for c in companies if c.owner == desired.owner and c.uid}
     creates = sorted(
         c.uid
@@ -59,6 +71,7 @@ async def read_live(
         warnings + option_warnings,
         sent_before=sent_before,
         read_at=read_at,
+        account=name,
     )
 
 
@@ -96,6 +109,7 @@ def live_state(
     *,
     sent_before: int,
     read_at: str,
+    account: str | None = None,
 ) -> LiveState:
     """What a read found, with what it cost and the quota it left (from the client)."""
     reset = client.rate_limit_reset
@@ -111,6 +125,7 @@ def live_state(
         rate_limit_remaining=client.rate_limit_remaining,
         rate_limit_limit=client.rate_limit_limit,
         rate_limit_reset=reset.isoformat() if reset else None,
+        account=account,
     )
 
 

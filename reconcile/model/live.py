@@ -191,3 +191,5 @@ class LiveState:
     # Linked companies at risk whose data a refresh may save (company id -> why), read by the
     # health reads of converge, the watch and `audit --health`, never by `plan`.
     refresh_due: Mapping[str, str] = field(default_factory=dict)
+    # The key's account (`GET /profile`), when the run read it (`plan` does, and shows it).
+    account: str | None = None
