@@ -47,8 +47,8 @@ async def plan_run(
     desired: DesiredState,
     options: PlanOptions,
     *,
-    on_read: OnRead | None = None,
     account: bool = False,
+    on_read: OnRead | None = None,
 ) -> PlanRun:
     """Read live Codat (with `account`, the key's account too: `LiveState.account`) and plan.
     `--target` naming a customer neither the files nor Codat know is a `RunError` (after
@@ -113,7 +113,7 @@ async def plan(
     from reconcile.runs.connect import open_client
 
     async with open_client(where, desired=desired) as client:
-        made = await plan_run(client, desired, options, on_read=on_read, account=True)
+        made = await plan_run(client, desired, options, account=True, on_read=on_read)
         run = await with_settings(client, made)
         if not allow_unsafe:
             refuse_unsafe(run)
