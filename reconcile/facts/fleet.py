@@ -46,9 +46,9 @@ async def read_live(
     listing = read_owned(client, desired.owner, adopted)
     name: str | None = None
     if account:
-        (companies, _, read_at), name = await with_account(client, listing)
+        (companies, gone, read_at), name = await with_account(client, listing)
     else:
-        companies, _, read_at = await listing
+        companies, gone, read_at = await listing
     managed_uids = {c.uid for c in companies if c.owner == desired.owner and c.uid}
     creates = sorted(
         c.uid
@@ -72,6 +72,7 @@ async def read_live(
         sent_before=sent_before,
         read_at=read_at,
         account=name,
+        gone=gone,
     )
 
 
@@ -110,6 +111,7 @@ def live_state(
     sent_before: int,
     read_at: str,
     account: str | None = None,
+    gone: Sequence[str] = (),
 ) -> LiveState:
     """What a read found, with what it cost and the quota it left (from the client)."""
     reset = client.rate_limit_reset
@@ -126,6 +128,7 @@ def live_state(
         rate_limit_limit=client.rate_limit_limit,
         rate_limit_reset=reset.isoformat() if reset else None,
         account=account,
+        gone=frozenset(gone),
     )
 
 

@@ -193,3 +193,6 @@ class LiveState:
     refresh_due: Mapping[str, str] = field(default_factory=dict)
     # The key's account (`GET /profile`), when the run read it (`plan` does, and shows it).
     account: str | None = None
+    # Companies read by id (adopted with `id:` and not in the listing; a saved plan's, read again
+    # before it is applied) that Codat answered 404.
+    gone: frozenset[str] = frozenset()
