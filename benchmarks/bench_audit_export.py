@@ -18,42 +18,30 @@ Prints the numbers and appends a dated section to benchmarks/RESULTS.md.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import platform
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reconcile.audit import build_audit  # noqa: E402
-from reconcile.codat import ClientSettings, CodatClient  # noqa: E402
-from reconcile.codat.readonly import ReadOnlyClient  # noqa: E402
-from reconcile.desired import load  # noqa: E402
-from reconcile.export import export_text  # noqa: E402
-from reconcile.facts.export import read_for_export  # noqa: E402
-from reconcile.facts.fleet import read_live  # noqa: E402
-from reconcile.facts.snapshot import SnapshotClient, read_for_audit  # noqa: E402
-from reconcile.planner import make_plan  # noqa: E402
-from reconcile.render.audit_json import render_audit_json  # noqa: E402
-from reconcile.render.audit_markdown import render_audit_markdown  # noqa: E402
-from reconcile.render.audit_text import render_audit_text  # noqa: E402
-from reconcile.sandbox.seed import MESSY_PER, seed_population  # noqa: E402
-from reconcile.sandbox.seed.messy import seed_messy  # noqa: E402
-from tests.support.sandbox_server import serve_sandbox  # noqa: E402
-
-OWNER = "bench"
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-KEY = "bench-key"
+from benchmarks import seeded
+from reconcile.audit import build_audit
+from reconcile.codat import ClientSettings, CodatClient
+from reconcile.desired import load
+from reconcile.facts.fleet import read_live
+from reconcile.facts.snapshot import SnapshotClient, read_for_audit
+from reconcile.planner import make_plan
+from reconcile.render.audit_json import render_audit_json
+from reconcile.render.audit_markdown import render_audit_markdown
+from reconcile.render.audit_text import render_audit_text
+from reconcile.sandbox.seed import MESSY_PER
+from reconcile.sandbox.seed.messy import seed_messy
 
 Stage = dict[str, float]
 
@@ -96,11 +84,11 @@ async def one_run(url: str, folder: Path) -> dict[str, Stage]:
 
     def exporter(adopt: bool) -> Callable[[], Awaitable[tuple[int, int, str]]]:
         async def go() -> tuple[int, int, str]:
-            async with ReadOnlyClient(KEY, settings) as client:
+            async with seeded.read_only(url) as client:
                 counter = Counting(client)
-                selection, configs = await read_for_export(client, OWNER, adopt=adopt)
-                text, _ = export_text(OWNER, selection, configs, adopt=adopt)
-                (adopted if adopt else exported).write_text(text, encoding="utf-8")
+                text = await seeded.export_owner(
+                    client, adopted if adopt else exported, adopt=adopt
+                )
                 return client.requests_sent, counter.lists, text
 
         return go
@@ -110,14 +98,14 @@ async def one_run(url: str, folder: Path) -> dict[str, Stage]:
     desired = load([exported])
 
     async def plan() -> tuple[int, int, str]:
-        async with CodatClient(KEY, settings) as client:
+        async with CodatClient(seeded.KEY, settings) as client:
             counter = Counting(client)
             the_plan = make_plan(desired, await read_live(client, desired))
             assert not the_plan.has_changes, "the export must plan to no changes"
             return client.requests_sent, counter.lists, ""
 
     async def audit() -> tuple[int, int, str]:
-        async with SnapshotClient(KEY, settings) as client:
+        async with SnapshotClient(seeded.KEY, settings) as client:
             counter = Counting(client)
             report = build_audit(desired, await read_for_audit(client, desired))
             rendered = render_audit_text(report) + render_audit_json(report)
@@ -127,7 +115,7 @@ async def one_run(url: str, folder: Path) -> dict[str, Stage]:
     async def plan_adopted() -> tuple[int, int, str]:
         """The `export --adopt` file's plan: it adopts, and destroys nothing (issue 15)."""
         whole = load([adopted])
-        async with CodatClient(KEY, settings) as client:
+        async with CodatClient(seeded.KEY, settings) as client:
             counter = Counting(client)
             the_plan = make_plan(whole, await read_live(client, whole))
             destroys = [a for a in the_plan.actions if a.kind.value in DESTROYS]
@@ -141,27 +129,21 @@ async def one_run(url: str, folder: Path) -> dict[str, Stage]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--companies", type=int, default=10_000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--no-record", action="store_true")
+    parser = seeded.options(__doc__ or "")
     parser.add_argument(
         "--messy",
         action="store_true",
         help="Also seed `sandbox seed --messy`'s fleets (one group per 50 companies).",
     )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        db = folder / "sandbox.db"
-        started = time.perf_counter()
-        counts = seed_population(db, args.companies, OWNER, seed=1)
-        if args.messy:
-            counts.update(seed_messy(db, (OWNER,), max(1, args.companies // MESSY_PER), seed=1))
-        seeding = time.perf_counter() - started
-        with serve_sandbox(db, "--api-key", KEY, "--daily-quota", "100000000") as url:
-            runs = [asyncio.run(one_run(url, folder)) for _ in range(args.runs)]
-        customers = len(load([folder / "customers.yaml"]).customers)
+
+    def messy(db: Path) -> dict[str, int]:
+        return seed_messy(db, (seeded.OWNER,), max(1, args.companies // MESSY_PER), seed=1)
+
+    with seeded.sandbox(args.companies, prepare=messy if args.messy else None) as served:
+        runs = [asyncio.run(one_run(served.url, served.folder)) for _ in range(args.runs)]
+        customers = len(load([served.folder / "customers.yaml"]).customers)
+    counts, seeding = served.counts, served.seeding
     stages = list(runs[0])
     med = {s: {k: statistics.median(r[s][k] for r in runs) for k in runs[0][s]} for s in stages}
     best = {s: {k: min(r[s][k] for r in runs) for k in runs[0][s]} for s in stages}
@@ -177,13 +159,11 @@ def main() -> None:
         )
     if args.no_record:
         return
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    messy_note = " (--messy)" if args.messy else ""
+    title = f"Audit and export over {args.companies:,} companies{messy_note}"
     section = (
-        f"""
-## Audit and export over {args.companies:,} companies{" (--messy)" if args.messy else ""} ({stamp})
-
-`python benchmarks/bench_audit_export.py` on {platform.machine()}, Python
-{platform.python_version()}: `sandbox seed --companies {args.companies}` ({counts["managed"]:,}
+        seeded.heading(title, "bench_audit_export.py")
+        + f""": `sandbox seed --companies {args.companies}` ({counts["managed"]:,}
 companies with an owner tag, the benchmark owner's and other teams'; the rest untagged;
 {counts["expense config"]:,} expense configs), served on loopback (uvicorn subprocess).
 {args.runs} runs; the export is of the {customers:,} companies of the owner; plan and audit read
@@ -203,9 +183,7 @@ that file. Requests counted by the client; CPU is this process only.
         "expense-config reads are the plan's own. The export's non-list requests are one "
         "config read per exported company whose accounting is Linked (10 at a time).\n"
     )
-    with RESULTS.open("a", encoding="utf-8") as fh:
-        fh.write(section)
-    print(f"recorded in {RESULTS.relative_to(ROOT)}")
+    seeded.record(section)
 
 
 if __name__ == "__main__":

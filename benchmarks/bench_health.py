@@ -14,35 +14,23 @@ Prints the numbers and appends a dated section to benchmarks/RESULTS.md.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import platform
 import statistics
 import sys
-import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reconcile.audit import build_audit  # noqa: E402
-from reconcile.codat import ClientSettings  # noqa: E402
-from reconcile.codat.readonly import ReadOnlyClient  # noqa: E402
-from reconcile.desired import load  # noqa: E402
-from reconcile.export import export_text  # noqa: E402
-from reconcile.facts.audit_health import read_audit_health  # noqa: E402
-from reconcile.facts.export import read_for_export  # noqa: E402
-from reconcile.facts.snapshot import SnapshotClient, read_for_audit  # noqa: E402
-from reconcile.sandbox.registry import OWNER_TAG  # noqa: E402
-from reconcile.sandbox.seed import seed_population  # noqa: E402
-from reconcile.sandbox.store import Store  # noqa: E402
-from tests.support.sandbox_server import serve_sandbox  # noqa: E402
+from benchmarks import seeded
+from reconcile.audit import build_audit
+from reconcile.codat import ClientSettings
+from reconcile.desired import load
+from reconcile.facts.audit_health import read_audit_health
+from reconcile.facts.snapshot import SnapshotClient, read_for_audit
+from reconcile.sandbox.registry import OWNER_TAG
+from reconcile.sandbox.store import Store
 
-OWNER = "bench"
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-KEY = "bench-key"
 STOPPED_SHARE = 0.01
 TABLE_HEAD = (
     "| what | requests | of which the audit's own | wall best | wall median | CPU median"
@@ -56,7 +44,7 @@ def stop_some(db: Path) -> int:
     try:
         linked = [
             c["id"]
-            for c in store.find_companies_by_tag(OWNER_TAG, OWNER)
+            for c in store.find_companies_by_tag(OWNER_TAG, seeded.OWNER)
             if any(
                 d["sourceType"] == "Accounting" and d["status"] == "Linked"
                 for d in c["dataConnections"]
@@ -71,16 +59,14 @@ def stop_some(db: Path) -> int:
 
 
 async def export(url: str, path: Path) -> None:
-    async with ReadOnlyClient(KEY, ClientSettings(base_url=url)) as client:
-        selection, configs = await read_for_export(client, OWNER, adopt=False)
-        text, _ = export_text(OWNER, selection, configs, adopt=False)
-    path.write_text(text, encoding="utf-8")
+    async with seeded.read_only(url) as client:
+        await seeded.export_owner(client, path)
 
 
 async def one_run(url: str, file: Path) -> dict[str, float]:
     desired = load([file])
     cpu, wall = time.process_time(), time.perf_counter()
-    async with SnapshotClient(KEY, ClientSettings(base_url=url)) as client:
+    async with SnapshotClient(seeded.KEY, ClientSettings(base_url=url)) as client:
         read = await read_for_audit(client, desired)
         audit_requests = client.requests_sent
         read, healths = await read_audit_health(client, desired, read)
@@ -99,20 +85,12 @@ async def one_run(url: str, file: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--companies", type=int, default=10_000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--no-record", action="store_true")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        db = folder / "sandbox.db"
-        seed_population(db, args.companies, OWNER, seed=1)
-        stopped = stop_some(db)
-        file = folder / "customers.yaml"
-        with serve_sandbox(db, "--api-key", KEY, "--daily-quota", "100000000") as url:
-            asyncio.run(export(url, file))
-            runs = [asyncio.run(one_run(url, file)) for _ in range(args.runs)]
+    args = seeded.options(__doc__ or "").parse_args()
+    with seeded.sandbox(args.companies, prepare=lambda db: {"stopped": stop_some(db)}) as served:
+        file = served.folder / "customers.yaml"
+        asyncio.run(export(served.url, file))
+        runs = [asyncio.run(one_run(served.url, file)) for _ in range(args.runs)]
+    stopped = served.counts["stopped"]
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     best = min(r["wall"] for r in runs)
     customers = int(med["customers"])
@@ -125,7 +103,6 @@ def main() -> None:
     )
     if args.no_record:
         return
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     cells = (
         "audit --health",
         str(int(med["requests"])),
@@ -137,11 +114,8 @@ def main() -> None:
         str(int(med["degraded"])),
     )
     row = "| " + " | ".join(cells) + " |"
-    section = f"""
-## Audit --health over {customers:,} customers ({stamp})
-
-`python benchmarks/bench_health.py` on {platform.machine()}, Python
-{platform.python_version()}: `sandbox seed --companies {args.companies}`, the owner's
+    section = seeded.heading(f"Audit --health over {customers:,} customers", "bench_health.py")
+    section += f""": `sandbox seed --companies {args.companies}`, the owner's
 {customers:,} customers exported to the file the audit reads; the data syncs of {stopped} Linked
 companies stopped 40 days ago. Served on loopback (uvicorn subprocess); {args.runs} runs; the
 health reads go 10 at a time. Requests counted by the client; CPU is this process only.
@@ -152,9 +126,7 @@ Health costs one `dataStatus` read per Linked customer and three reads (mapping 
 supplier, the customer) per customer with an expense config, plus one `GET /profile/syncSettings`:
 that is why `plan` never reads it and the watch reads it on its own slower schedule.
 """
-    with RESULTS.open("a", encoding="utf-8") as fh:
-        fh.write(section)
-    print(f"recorded in {RESULTS.relative_to(ROOT)}")
+    seeded.record(section)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ the second wall, so that even a hostile id can never leave its segment.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 # `{companyId}` in a planned path stands for the id of a company the same plan creates.
@@ -41,40 +42,34 @@ def company(company_id: str) -> str:
     return f"/companies/{segment(company_id)}"
 
 
-def connections(company_id: str) -> str:
-    return f"{company(company_id)}/connections"
+def _below_company(suffix: str) -> Callable[[str], str]:
+    """The path `suffix` below one company: `(company_id) -> path`."""
+
+    def path(company_id: str) -> str:
+        return company(company_id) + suffix
+
+    return path
 
 
-def connection(company_id: str, connection_id: str) -> str:
-    return f"{connections(company_id)}/{segment(connection_id)}"
+def _record_below_company(suffix: str) -> Callable[[str, str], str]:
+    """One record of the collection `suffix` below one company: `(company_id, id) -> path`."""
+
+    def path(company_id: str, record_id: str) -> str:
+        return f"{company(company_id)}{suffix}/{segment(record_id)}"
+
+    return path
 
 
-def partner_expense(company_id: str) -> str:
-    return f"{company(company_id)}/sync/expenses/connections/partnerExpense"
-
-
-def expense_config(company_id: str) -> str:
-    return f"{company(company_id)}/sync/expenses/config"
-
-
-def mapping_options(company_id: str) -> str:
-    return f"{company(company_id)}/sync/expenses/mappingOptions"
-
-
-def supplier(company_id: str, supplier_id: str) -> str:
-    return f"{company(company_id)}/data/suppliers/{segment(supplier_id)}"
-
-
-def customer(company_id: str, customer_id: str) -> str:
-    return f"{company(company_id)}/data/customers/{segment(customer_id)}"
-
-
-def data_status(company_id: str) -> str:
-    return f"{company(company_id)}/dataStatus"
-
-
-def refresh_data(company_id: str) -> str:
-    return f"{company(company_id)}/data/all"
+# Every path below one company, by what it names.
+connections = _below_company("/connections")
+connection = _record_below_company("/connections")
+partner_expense = _below_company("/sync/expenses/connections/partnerExpense")
+expense_config = _below_company("/sync/expenses/config")
+mapping_options = _below_company("/sync/expenses/mappingOptions")
+supplier = _record_below_company("/data/suppliers")
+customer = _record_below_company("/data/customers")
+data_status = _below_company("/dataStatus")
+refresh_data = _below_company("/data/all")
 
 
 def data_history(company_id: str) -> str:

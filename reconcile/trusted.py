@@ -22,7 +22,6 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from reconcile.codat.baseurl import CODAT_API_URLS, is_trusted_host
 from reconcile.escape import quoted
 from reconcile.loopback import is_loopback
 from reconcile.model import Environment
@@ -100,6 +99,9 @@ def off_codat(
 ) -> list[Distrust]:
     """The environments among `names` whose `base_url` is neither Codat's API, loopback, nor
     allowed on the command line (`allowed`)."""
+    # Imported here: the client package is heavy, and `validate` (consumer_off) needs none of it.
+    from reconcile.codat.baseurl import CODAT_API_URLS, is_trusted_host
+
     found: list[Distrust] = []
     for name in sorted(names):
         env = environments.get(name)

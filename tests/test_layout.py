@@ -10,9 +10,6 @@ TESTS = Path(__file__).resolve().parent
 PACKAGE = TESTS.parent / "reconcile"
 # Folders that mirror no package: the helpers, Codat's wire contract, the CI kit (examples/ci).
 NOT_PACKAGES = frozenset({"support", "contract", "ci"})
-# Packages of issue 23's layout that other branches bring (runs/: the application; facts/:
-# every read of Codat): their tests already have their folders.
-COMING = frozenset({"facts", "runs"})
 # Flat test files: of the package as a whole, of the suite's own settings, and of reconcile's
 # top-level modules (tests/test_escape.py for reconcile/escape.py).
 WHOLE = frozenset(
@@ -27,7 +24,7 @@ def misplaced(tests: Path, package: Path) -> list[str]:
     found = []
     for folder in sorted(p for p in tests.rglob("*") if p.is_dir() and any(p.glob("*.py"))):
         relative = folder.relative_to(tests)
-        if relative.parts[0] in NOT_PACKAGES or relative.parts[0] in COMING:
+        if relative.parts[0] in NOT_PACKAGES:
             continue
         if not (package / relative / "__init__.py").exists():
             found.append(f"{relative}/ mirrors no package of reconcile/")

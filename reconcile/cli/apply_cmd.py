@@ -28,6 +28,8 @@ from reconcile.cli.exits import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, fail
 from reconcile.cli.inputs import load_desired
 from reconcile.cli.link_urls import check_link_urls, write_link_urls
 from reconcile.cli.options import (
+    file_option,
+    flag_option,
     format_option,
     link_url_options,
     parallelism_option,
@@ -54,25 +56,23 @@ HEARTBEAT_SECONDS = 30.0
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @sandbox_options
 @plan_options
-@click.option("--auto-approve", is_flag=True, help="Apply without asking for 'yes'.")
+@flag_option("--auto-approve", "Apply without asking for 'yes'.")
 @parallelism_option("Customers worked on at once (at most this many requests in flight).")
-@click.option("--fail-fast", is_flag=True, help="Stop starting new customers after a failure.")
+@flag_option("--fail-fast", "Stop starting new customers after a failure.")
 @format_option(
     "text", "json", help="json: the plan and progress go to stderr, the result document to stdout."
 )
-@click.option(
+@file_option(
     "--plan",
     "planfile",
-    type=click.Path(dir_okay=False, path_type=Path),
     help="Apply exactly this saved plan (from `plan --out`); PATHS are the files as they are "
     "now, to check the plan's customers did not change in them (required for a plan made with "
     "--env: the environment's account, base_url and api_key_env come from them, never from "
     "the plan).",
 )
-@click.option(
+@flag_option(
     "--detailed-exitcode",
-    is_flag=True,
-    help="Exit 2 when everything applied but the plan holds refusals.",
+    "Exit 2 when everything applied but the plan holds refusals.",
 )
 @link_url_options
 def apply(

@@ -14,10 +14,13 @@ from reconcile.cli.exits import EXIT_CHANGES, EXIT_OK, fail
 from reconcile.cli.exits import ExitOneOnUsageError as ExitOneOnUsageError
 from reconcile.cli.inputs import load_desired
 from reconcile.cli.options import (
+    file_option,
+    flag_option,
     format_option,
     link_urls_option,
     notify_options,
     paths_argument,
+    paths_option,
     plan_options,
     sandbox_options,
 )
@@ -99,16 +102,14 @@ class Duration(ParamType):
     show_default=True,
     help="PendingAuth older than this is stale_authorization (e.g. 7d, 36h, 90m).",
 )
-@click.option(
+@file_option(
     "--json-out",
-    type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the JSON report to FILE, mode 0600 (one read, two outputs: e.g. Markdown "
     "for an issue and JSON for an artifact, or for the next run's --since).",
 )
-@click.option(
+@file_option(
     "--since",
     "since_path",
-    type=click.Path(dir_okay=False, path_type=Path),
     help="An earlier JSON report: mark each finding new or not, and count the resolved ones.",
 )
 @link_urls_option(
@@ -118,31 +119,24 @@ class Duration(ParamType):
     "CI log."
 )
 @notify_options
-@click.option(
+@paths_option(
     "--base",
-    "base",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    metavar="PATH",
     help="The customers files as last applied (repeatable; read offline): a customer they "
     "list whose company is gone was deleted outside the tool, reported as cut_off.",
 )
-@click.option(
+@flag_option(
     "--only-new",
-    is_flag=True,
-    help="With --since: report only the findings that are not in the earlier report (the exit "
+    "With --since: report only the findings that are not in the earlier report (the exit "
     "code too: 2 when a new finding counts as drift).",
 )
-@click.option(
+@flag_option(
     "--verbose",
-    is_flag=True,
-    help="Name every finding (by default each kind names its first few in text, and the "
+    "Name every finding (by default each kind names its first few in text, and the "
     "awaiting list is counted by age with its oldest named).",
 )
-@click.option(
+@flag_option(
     "--health",
-    is_flag=True,
-    help="Also read each customer's health: Codat's data status per Linked company, whether its "
+    "Also read each customer's health: Codat's data status per Linked company, whether its "
     "expense config's records still exist, and the account's sync schedules (one request per "
     "Linked company, three more per config, plus one).",
 )

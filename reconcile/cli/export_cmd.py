@@ -12,7 +12,7 @@ import click
 
 from reconcile.cli.exits import EXIT_OK, ExitOneOnUsageError, fail
 from reconcile.cli.inputs import load_desired
-from reconcile.cli.options import sandbox_options
+from reconcile.cli.options import file_option, flag_option, paths_option, sandbox_options
 from reconcile.cli.runner import run
 from reconcile.runs.connect import Where
 
@@ -21,29 +21,23 @@ OWNER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 @click.command(cls=ExitOneOnUsageError)
 @click.option("--owner", required=True, help="Export the companies tagged reconcile.owner=OWNER.")
-@click.option(
+@flag_option(
     "--adopt",
-    is_flag=True,
-    help="Also export companies without an owner tag, each with id: and a uid from its name.",
+    "Also export companies without an owner tag, each with id: and a uid from its name.",
 )
-@click.option(
+@file_option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
     help="Write the file here (replaced whole, atomically) instead of stdout.",
 )
-@click.option(
+@paths_option(
     "--environments-from",
     "environments_from",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    metavar="PATH",
     help="With --env: the desired-state files that declare the environments (their key, base "
     "URL and account).",
 )
-@click.option(
+@flag_option(
     "--verbose",
-    is_flag=True,
-    help="Print every warning on stderr (by default: a summary by kind; each warning is an "
+    "Print every warning on stderr (by default: a summary by kind; each warning is an "
     "`export:` comment in the file).",
 )
 @sandbox_options

@@ -20,6 +20,24 @@ Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 
+
+def flag_option(name: str, help: str) -> Decorator:
+    """An on/off option (`--verbose`, `--detailed-exitcode`), off by default."""
+    return click.option(name, is_flag=True, help=help)
+
+
+def file_option(*names: str, help: str) -> Decorator:
+    """An option naming one file (never a directory), e.g. `--out` or `--json-out`."""
+    return click.option(*names, type=click.Path(dir_okay=False, path_type=Path), help=help)
+
+
+def paths_option(*names: str, help: str) -> Decorator:
+    """A repeatable option naming customers files or folders (`PATH`), e.g. `--base`."""
+    return click.option(
+        *names, multiple=True, type=click.Path(path_type=Path), metavar="PATH", help=help
+    )
+
+
 full_plan_hint_option = click.option(
     "--full-plan-hint",
     metavar="TEXT",
@@ -47,15 +65,14 @@ def link_urls_option(help: str) -> Decorator:
     """`--link-urls`: show the Link URLs of customers awaiting authorization (left out by
     default: anyone who opens one can authorize that company; printed on a terminal only,
     `reconcile.cli.link_urls`)."""
-    return click.option("--link-urls", is_flag=True, help=help)
+    return flag_option("--link-urls", help)
 
 
 def link_url_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """`--link-urls` and `--link-urls-out`, as `link_urls: bool` and `link_urls_out: Path |
     None` (apply and converge)."""
-    command = click.option(
+    command = file_option(
         "--link-urls-out",
-        type=click.Path(dir_okay=False, path_type=Path),
         help="Write the customers awaiting authorization with their Link URLs and company ids "
         "to FILE (JSON, mode 0600), for the operator to send.",
     )(command)
@@ -135,33 +152,40 @@ def sandbox_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         )
         return fn(*args, where=where, **kwargs)
 
-    wrapper = allow_base_url_option(wrapper)
+    return _decorated(
+        wrapper,
+        flag_option(
+            "--sandbox",
+            f"Use the embedded sandbox instead of Codat (state in {DEFAULT_SANDBOX_DB}).",
+        ),
+        file_option(
+            "--sandbox-db",
+            help="Use the embedded sandbox with its state in FILE (implies --sandbox).",
+        ),
+        click.option(
+            "--env",
+            metavar="NAME",
+            help="The environment (Codat account) of the file to use; required when the file"
+            " declares environments.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0),
+            default=DEFAULT_TIMEOUT,
+            show_default=True,
+            metavar="SECONDS",
+            help="Give up talking to Codat after this long in all (every request and retry), "
+            "however slowly it answers; 0: no deadline.",
+        ),
+        allow_base_url_option,
+    )
 
-    wrapper = click.option(
-        "--timeout",
-        type=click.FloatRange(min=0),
-        default=DEFAULT_TIMEOUT,
-        show_default=True,
-        metavar="SECONDS",
-        help="Give up talking to Codat after this long in all (every request and retry), "
-        "however slowly it answers; 0: no deadline.",
-    )(wrapper)
-    wrapper = click.option(
-        "--env",
-        metavar="NAME",
-        help="The environment (Codat account) of the file to use; required when the file"
-        " declares environments.",
-    )(wrapper)
-    wrapper = click.option(
-        "--sandbox-db",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Use the embedded sandbox with its state in FILE (implies --sandbox).",
-    )(wrapper)
-    return click.option(
-        "--sandbox",
-        is_flag=True,
-        help=f"Use the embedded sandbox instead of Codat (state in {DEFAULT_SANDBOX_DB}).",
-    )(wrapper)
+
+def _decorated(fn: Callable[..., Any], *options: Decorator) -> Callable[..., Any]:
+    """`fn` with `options`, in the order `--help` lists them (as if stacked above it)."""
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
 
 
 def plan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -186,27 +210,18 @@ def plan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         )
         return fn(*args, options=options, **kwargs)
 
-    options: tuple[Decorator, ...] = (
-        click.option(
-            "--allow-delete", is_flag=True, help="Allow deleting companies marked state: deleted."
-        ),
-        click.option(
-            "--allow-empty",
-            is_flag=True,
-            help="Allow a file with no customers to offboard everything.",
-        ),
+    return _decorated(
+        wrapper,
+        target_option("Only plan these customers (repeatable)."),
         click.option(
             "--max-destroy",
             type=click.IntRange(min=0),
             default=None,
             help="Allow up to N unlinks/deletes beyond the safety threshold.",
         ),
-        target_option("Only plan these customers (repeatable)."),
+        flag_option("--allow-empty", "Allow a file with no customers to offboard everything."),
+        flag_option("--allow-delete", "Allow deleting companies marked state: deleted."),
     )
-    decorated: Callable[..., Any] = wrapper
-    for option in options:
-        decorated = option(decorated)
-    return decorated
 
 
 def _duration_seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:

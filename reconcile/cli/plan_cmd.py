@@ -12,6 +12,8 @@ from reconcile.cli.exits import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, fail
 from reconcile.cli.inputs import load_desired
 from reconcile.cli.link_urls import check_link_urls
 from reconcile.cli.options import (
+    file_option,
+    flag_option,
     format_option,
     full_plan_hint_option,
     link_urls_option,
@@ -42,14 +44,12 @@ if TYPE_CHECKING:
 @plan_options
 @format_option()
 @full_plan_hint_option
-@click.option(
+@flag_option(
     "--detailed-exitcode",
-    is_flag=True,
-    help="Exit 2 when the plan has changes, 0 when it has none.",
+    "Exit 2 when the plan has changes, 0 when it has none.",
 )
-@click.option(
+@file_option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
     help="Also save the plan to FILE, for `reconcile apply --plan FILE` (signed with "
     "RECONCILE_SIGNING_KEY, or a local key; see docs/plan-json.md).",
 )

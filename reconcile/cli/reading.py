@@ -20,4 +20,4 @@ def say_read(desired: DesiredState, live: LiveState) -> None:
     from reconcile.render.reading import codat_line
 
     managed = sum(1 for c in live.companies if c.owner == desired.owner)
-    click.echo(codat_line(managed, live.requests), err=True)
+    click.echo(codat_line(managed, live.requests, account=live.account), err=True)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from reconcile.cli.exits import EXIT_ERROR
+from reconcile.cli.options import paths_option
 
 if TYPE_CHECKING:
     from reconcile.desired import InvalidInput
@@ -26,12 +27,8 @@ if TYPE_CHECKING:
     from reconcile.plans import Plan
     from reconcile.render.markdown import Review
 
-base_option = click.option(
+base_option = paths_option(
     "--base",
-    "base",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    metavar="PATH",
     help="The same customers files as they are on the default branch (repeatable; read "
     "offline). A refusal about a customer whose entry differs from the base is new and makes "
     "the run exit 1; one that predates the change is shown and does not. Expense configs are "

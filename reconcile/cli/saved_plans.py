@@ -31,15 +31,17 @@ if TYPE_CHECKING:
 def write_saved(record: SavedRecord, out: Path) -> None:
     """Write the signed plan the run recorded, and say how to apply it."""
     from reconcile.plans.file import dumps
+    from reconcile.render.reading import requests_text
 
     if record.key_note:
         click.echo(record.key_note, err=True)
     sent = record.requests
     settings = len(record.document.get("settings") or ())
     also = f" and of the {settings} account settings change(s)" if settings else ""
+    cost = requests_text(sent) if sent else "no request beyond the plan's"
     click.echo(
         f"Recorded the account and what the plan saw of {record.companies} companies{also} "
-        f"({sent} request{'s' if sent != 1 else ''})",
+        f"({cost})",
         err=True,
     )
     write_private(out, dumps(record.document))

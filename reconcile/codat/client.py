@@ -302,8 +302,17 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
         date = response.headers.get("Date")
         self.server_time = (date and http_date(date)) or datetime.now(UTC)
         rate = read_rate_limit(response.headers, self.server_time)
+        remaining = rate.remaining
+        if (
+            remaining is not None
+            and self.rate_limit_remaining is not None
+            and rate.reset == self.rate_limit_reset
+        ):
+            # Answers to requests in flight together arrive in any order: within one quota day,
+            # the least said remaining is the truest.
+            remaining = min(remaining, self.rate_limit_remaining)
         self.rate_limit_limit = rate.limit
-        self.rate_limit_remaining = rate.remaining
+        self.rate_limit_remaining = remaining
         self.rate_limit_reset = rate.reset
         return self.server_time
 

@@ -16,7 +16,7 @@ its webhook consumer): `tests/test_architecture.py` holds that line.
 - `few`: the fresh read of a few companies (converge of a webhook's hint).
 - `snapshot`: the audit's read of every company once, then exactly what a plan reads.
 - `saved`: what a saved plan acts on, read again before it is applied.
-- `account`: the key's account (`GET /profile`).
+- `account`: the key's account (`GET /profile`; `plan` reads it beside the listing).
 - `export`: what `reconcile export` writes a file from.
 - `links`: the Link URLs the notifications carry, read at send time (never kept, never logged).
 - `onboarding`: where each declared customer is in the onboarding funnel, from one read (the

@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from reconcile.codat import CodatClient, CodatHTTPError
+from reconcile.facts.account import with_account
 from reconcile.facts.configs import ConfigChoice, config_reads, read_due, read_mapping_options
 from reconcile.facts.holders import read_uid_holders
 from reconcile.model import (
@@ -39,14 +40,22 @@ async def read_live(
     *,
     changed: frozenset[str] | None = None,
     choose: ConfigChoice | None = None,
+    account: bool = False,
 ) -> LiveState:
     """Everything the planner needs for `desired` (only the `targets` uids when given; with
     `changed`, a pull request's plan, only the expense configs of those uids and of customers
     that became Linked; with `choose`, the expense configs it picks are read and the others
-    taken as it knows them: the watch's resync)."""
+    taken as it knows them: the watch's resync); with `account`, the key's account too (`GET
+    /profile`, beside the listing: no added wall time, and nothing added when an environment's
+    account is confirmed anyway)."""
     sent_before = client.requests_sent
     adopted = [c.id for c in desired.customers if c.id]
-    companies, _, read_at = await read_owned(client, desired.owner, adopted)
+    listing = read_owned(client, desired.owner, adopted)
+    name: str | None = None
+    if account:
+        (companies, gone, read_at), name = await with_account(client, listing)
+    else:
+        companies, gone, read_at = await listing
     managed_uids = {c.uid for c in companies if c.owner == desired.owner and c.uid}
     creates = sorted(
         c.uid
@@ -70,6 +79,8 @@ async def read_live(
         warnings + option_warnings,
         sent_before=sent_before,
         read_at=read_at,
+        account=name,
+        gone=gone,
     )
     return replace(live, configs_not_read=reads.unread) if reads.unread else live
 
@@ -108,6 +119,8 @@ def live_state(
     *,
     sent_before: int,
     read_at: str,
+    account: str | None = None,
+    gone: Sequence[str] = (),
 ) -> LiveState:
     """What a read found, with what it cost and the quota it left (from the client)."""
     reset = client.rate_limit_reset
@@ -123,6 +136,8 @@ def live_state(
         rate_limit_remaining=client.rate_limit_remaining,
         rate_limit_limit=client.rate_limit_limit,
         rate_limit_reset=reset.isoformat() if reset else None,
+        account=account,
+        gone=frozenset(gone),
     )
 
 

@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING
 
 from reconcile.codat import CodatHTTPError
 from reconcile.facts.fleet import read_owned
-from reconcile.model import ExpenseConfig
+from reconcile.model import ExpenseConfig, LiveState
 
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
     from reconcile.plans import Plan
-    from reconcile.plans.file.staleness import Live
 
 
 async def read_configs(
@@ -32,12 +31,21 @@ async def read_configs(
     return configs
 
 
-async def read_for_staleness(client: CodatClient, plan: Plan) -> tuple[Live, str]:
-    """Codat now, for what a saved plan acts on (`reconcile.plans.file.staleness.Live`), and
-    Codat's clock at the read of the companies (a second back)."""
+async def read_for_staleness(client: CodatClient, plan: Plan) -> tuple[LiveState, str]:
+    """Codat now, for what a saved plan acts on (what `reconcile.plans.file.staleness` judges):
+    the owner's companies and those the plan names by id, the ids answered 404 (`gone`), the
+    expense configs it sets; and Codat's clock at the read of the companies (a second back)."""
     from reconcile.plans.file import configured, touched
-    from reconcile.plans.file.staleness import Live
 
+    sent_before = client.requests_sent
     companies, gone, read_at = await read_owned(client, plan.owner, touched(plan))
     configs = await read_configs(client, configured(plan), gone)
-    return Live(tuple(companies), frozenset(gone), configs), read_at
+    live = LiveState(
+        plan.owner,
+        tuple(companies),
+        configs,
+        requests=client.requests_sent - sent_before,
+        read_at=read_at,
+        gone=frozenset(gone),
+    )
+    return live, read_at

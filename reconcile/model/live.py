@@ -197,3 +197,8 @@ class LiveState:
     # Linked companies at risk whose refresh waits (company id -> why: one is in progress, or
     # was requested within policy.refreshDataEvery, as Codat's pull history says).
     refresh_held: Mapping[str, str] = field(default_factory=dict)
+    # The key's account (`GET /profile`), when the run read it (`plan` does, and shows it).
+    account: str | None = None
+    # Companies read by id (adopted with `id:` and not in the listing; a saved plan's, read again
+    # before it is applied) that Codat answered 404.
+    gone: frozenset[str] = frozenset()

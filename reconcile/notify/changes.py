@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from reconcile.notify.states import WAITING_STATES, Problem, Snapshot
+from reconcile.notify.states import WAITING_STATES, About, Problem, Snapshot
 from reconcile.notify.store import Known
 
 EVENT_OF_STATE = {
@@ -21,14 +21,11 @@ EVENT_OF_STATE = {
 }
 
 
-@dataclass(frozen=True)
-class PartnerEvent:
+@dataclass(frozen=True, kw_only=True)
+class PartnerEvent(About):
+    """What the partner's app hears about a customer (kept flat in the notify store)."""
+
     type: str
-    uid: str
-    name: str
-    platform: str | None = None
-    company_id: str | None = None
-    connection_id: str | None = None
     reminder: bool = False
 
 
@@ -65,12 +62,12 @@ def changes(
         if event and (changed or reminder) and not (before is None and fact.state == "offboarded"):
             out.partner.append(
                 PartnerEvent(
-                    event,
                     fact.uid,
                     fact.name,
                     fact.platform,
                     fact.company_id,
                     fact.connection_id,
+                    type=event,
                     reminder=reminder,
                 )
             )
@@ -80,7 +77,7 @@ def changes(
     if snapshot.uids is None:  # a full pass: a customer known before and now nowhere is gone
         for uid, before in known.items():
             if uid not in seen and before.state != "offboarded":
-                out.partner.append(PartnerEvent("customer.offboarded", uid, uid))
+                out.partner.append(PartnerEvent(uid, uid, type="customer.offboarded"))
                 out.states[uid] = ("offboarded", now)
     current = {p.key: p for p in snapshot.problems}
     out.team = [p for key, p in current.items() if key not in problems]

@@ -38,13 +38,19 @@ _SETUP_KINDS = frozenset(
 
 
 @dataclass(frozen=True)
-class CustomerFact:
+class About:
+    """The customer a fact or a partner event is about, as Codat knows it."""
+
     uid: str
     name: str
-    state: State
     platform: str | None = None
     company_id: str | None = None
     connection_id: str | None = None  # the connection to authorize (its Link URL is read later)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerFact(About):
+    state: State
     since: str | None = None
 
 
@@ -109,11 +115,11 @@ def snapshot_of(result: PassResult, desired: DesiredState) -> Snapshot:
                 CustomerFact(
                     uid,
                     customer.name,
-                    state,
                     platform,
                     company.id,
                     conn.id if conn else None,
-                    wait.since,
+                    state=state,
+                    since=wait.since,
                 )
             )
             if state == "needs_reauthorization":
@@ -136,9 +142,9 @@ def snapshot_of(result: PassResult, desired: DesiredState) -> Snapshot:
             CustomerFact(
                 uid,
                 customer.name,
-                "onboarded" if done else "in_progress",
                 _platform(company),
                 company.id if company else None,
+                state="onboarded" if done else "in_progress",
             )
         )
     for uid, company in by_uid.items():
@@ -147,7 +153,7 @@ def snapshot_of(result: PassResult, desired: DesiredState) -> Snapshot:
         active = any(c.active for c in company.connections)
         customers.append(
             CustomerFact(
-                uid, company.name, "leaving" if active else "offboarded", _platform(company)
+                uid, company.name, _platform(company), state="leaving" if active else "offboarded"
             )
         )
     listed = {c.uid for c in desired.customers}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from reconcile.escape import quoted
+
 if TYPE_CHECKING:
     from reconcile.model import DesiredState
 
@@ -19,6 +21,9 @@ def files_line(desired: DesiredState, *, environment: bool = True) -> str:
     return f"Reading {files}: {len(desired.customers)} customers, owner {desired.owner}{env}"
 
 
-def codat_line(companies: int, requests: int, what: str = "managed companies") -> str:
-    """`Reading Codat: N managed companies (R requests)`."""
-    return f"Reading Codat: {companies} {what} ({requests_text(requests)})"
+def codat_line(
+    companies: int, requests: int, what: str = "managed companies", account: str | None = None
+) -> str:
+    """`Reading Codat: N managed companies (R requests)[, account A]`."""
+    named = f", account {quoted(account)}" if account is not None else ""
+    return f"Reading Codat: {companies} {what} ({requests_text(requests)}){named}"

@@ -50,14 +50,18 @@ async def plan_run(
     desired: DesiredState,
     options: PlanOptions,
     *,
+    account: bool = False,
     on_read: OnRead | None = None,
 ) -> PlanRun:
-    """Read live Codat and plan. `--target` naming a customer neither the files nor Codat
-    know is a `RunError` (after `on_read`)."""
+    """Read live Codat (with `account`, the key's account too: `LiveState.account`) and plan.
+    `--target` naming a customer neither the files nor Codat know is a `RunError` (after
+    `on_read`)."""
     from reconcile.facts.fleet import read_live
     from reconcile.planner import make_plan
 
-    live = await read_live(client, desired, options.targets, changed=options.changed)
+    live = await read_live(
+        client, desired, options.targets, changed=options.changed, account=account
+    )
     if on_read is not None:
         on_read(desired, live)
     known = {c.uid for c in desired.customers} | {c.uid for c in live.companies if c.uid}
@@ -115,14 +119,16 @@ async def plan(
     allow_unsafe: bool = False,
     save_for: timedelta | None = None,
 ) -> PlanRun:
-    """`reconcile plan`: the plan run against `where`; with `save_for`, also the signed saved
-    plan valid that long (`PlanRun.saved`), recorded from the same read, without Link URLs;
-    with an environment, the account settings' changes too (`PlanRun.settings`).
-    A plan refused as a whole ends the run unless `allow_unsafe` (it is then never saved)."""
+    """`reconcile plan`: the plan run against `where`, with the key's account always read
+    (beside the listing) and shown; with `save_for`, also the signed saved plan valid that long
+    (`PlanRun.saved`), recorded from the same read, without Link URLs, so `plan --out` costs
+    what `plan` costs; with an environment, the account settings' changes too
+    (`PlanRun.settings`). A plan refused as a whole ends the run unless `allow_unsafe` (it is
+    then never saved)."""
     from reconcile.runs.connect import open_client
 
     async with open_client(where, desired=desired) as client:
-        made = await plan_run(client, desired, options, on_read=on_read)
+        made = await plan_run(client, desired, options, account=True, on_read=on_read)
         run = await with_settings(client, made, options)
         if not allow_unsafe:
             refuse_unsafe(run)

@@ -1,8 +1,8 @@
 """`plan --out`: the signed saved plan, recorded from what the plan run read.
 
 The plan's own read of Codat (`PlanRun.live`) is what the plan saw of each company it acts on,
-so recording it costs no request beyond the plan's; only the key's account is asked for when the
-run has not confirmed it already (an environment's `account:` is confirmed before the plan).
+and the account it read (`plan` always reads it), so recording it costs no request beyond the
+plan's. A run that did not read the account asks for it here.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class SavedRecord:
 
     document: dict[str, Any]
     companies: int  # companies the plan acts on, recorded as it saw them
-    requests: int  # requests beyond the plan's own read (the account, when not known yet)
+    requests: int  # requests beyond the plan's own read (the account, when it did not read it)
     key_note: str | None = None  # the signing key was made just now: where it lives
 
 
@@ -64,7 +64,7 @@ async def record(
     env = desired.environments.get(desired.environment or "")
     base_url = base_url_of(where, env)
     before = client.requests_sent
-    account = await account_name(client)
+    account = live.account if live.account is not None else await account_name(client)
     ids, with_config = touched(plan), set(configured(plan))
     by_id = {c.id: c for c in live.companies}
     unread = [cid for cid in ids if cid not in by_id] + [

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -10,6 +13,7 @@ from reconcile.watch.passes import PassReport
 from reconcile.watch.resync import ResyncReads
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+M = TypeVar("M", Counter, Gauge)  # the kinds of metric a watch keeps
 DROP_REASONS = ("cap", "deadline")
 DELIVERY_OUTCOMES = ("accepted", "duplicate", "unauthorized", "too_large", "malformed", "ignored")
 
@@ -17,66 +21,53 @@ DELIVERY_OUTCOMES = ("accepted", "duplicate", "unauthorized", "too_large", "malf
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        r = self.registry
-        self.passes = Counter(
-            "reconcile_watch_passes",
+        counter, gauge = self._metric(Counter), self._metric(Gauge)
+        self.passes = counter(
+            "passes",
             "Converge passes run, by scope (company, resync or full) and outcome.",
-            ["scope", "outcome"],
-            registry=r,
+            "scope",
+            "outcome",
         )
-        self.actions = Counter(
-            "reconcile_watch_actions",
+        self.actions = counter(
+            "actions",
             "Actions sent by passes, by kind and outcome (applied or failed).",
-            ["kind", "outcome"],
-            registry=r,
+            "kind",
+            "outcome",
         )
-        self.waiting = Gauge(
-            "reconcile_watch_waiting",
-            "Things waiting, by who must act (customer, review, person).",
-            ["reason"],
-            registry=r,
+        self.waiting = gauge(
+            "waiting", "Things waiting, by who must act (customer, review, person).", "reason"
         )
-        self.customer_health = Gauge(
-            "reconcile_watch_customer_health",
+        self.customer_health = gauge(
+            "customer_health",
             "Linked customers by health state (healthy, degraded, at_risk), as the last health "
             "read saw them (daily, with policy.auto: [refresh_data]).",
-            ["state"],
-            registry=r,
+            "state",
         )
-        self.deliveries = Counter(
-            "reconcile_watch_webhook_deliveries",
-            "Webhook deliveries received, by outcome.",
-            ["outcome"],
-            registry=r,
+        self.deliveries = counter(
+            "webhook_deliveries", "Webhook deliveries received, by outcome.", "outcome"
         )
-        self.last_delivery = Gauge(
-            "reconcile_watch_webhook_last_delivery_timestamp_seconds",
+        self.last_delivery = gauge(
+            "webhook_last_delivery_timestamp_seconds",
             "Unix time of the last webhook delivery accepted, and of the last refused (not "
             "signed with the watch's secret).",
-            ["outcome"],
-            registry=r,
+            "outcome",
         )
-        self.last_resync = Gauge(
-            "reconcile_watch_last_good_resync_timestamp_seconds",
+        self.last_resync = gauge(
+            "last_good_resync_timestamp_seconds",
             "Unix time when the last full pass finished without a failure.",
-            registry=r,
         )
-        self.quota_paused = Gauge(
-            "reconcile_watch_quota_paused",
-            "1 while writes are paused until Codat's daily quota resets.",
-            registry=r,
+        self.quota_paused = gauge(
+            "quota_paused", "1 while writes are paused until Codat's daily quota resets."
         )
-        self.desired_invalid = Gauge(
-            "reconcile_watch_desired_invalid",
+        self.desired_invalid = gauge(
+            "desired_invalid",
             "1 while the desired files on disk are invalid (the last good ones are used).",
-            registry=r,
         )
-        self.dropped = Counter(
-            "reconcile_watch_connections_dropped",
+        self.dropped = counter(
+            "connections_dropped",
             "Connections closed before their request was read, by reason (cap: to make room "
             "past --max-connections; deadline: slower than --read-deadline).",
-            ["reason"],
-            registry=r,
+            "reason",
         )
         for reason in DROP_REASONS:
             self.dropped.labels(reason)
@@ -87,43 +78,51 @@ class Metrics:
 
     def requests(self, reads: ResyncReads) -> None:
         """The request budget and the config sweep, read at each scrape."""
-        budget, sweep, r = reads.budget, reads.sweep, self.registry
+        budget, sweep, gauge = reads.budget, reads.sweep, self._metric(Gauge)
         for name, text, value in (
             (
-                "reconcile_watch_requests_today",
+                "requests_today",
                 "Requests the watch sent to Codat this UTC day (Codat's quota resets at 00:00 "
                 "UTC).",
                 lambda: budget.spent_today,
             ),
             (
-                "reconcile_watch_request_budget",
+                "request_budget",
                 "The watch's request budget for the day (--request-budget: by default 10% of "
                 "Codat's client limit).",
                 lambda: budget.budget,
             ),
             (
-                "reconcile_watch_client_limit",
+                "client_limit",
                 "Codat's client limit a day: the greater of 1,000 and 100 per active connected "
                 "company the listing shows.",
                 lambda: budget.client_limit,
             ),
             (
-                "reconcile_watch_config_sweep_due",
+                "config_sweep_due",
                 "Customers whose expense config the sweep reads once per --config-sweep.",
                 lambda: sweep.due,
             ),
             (
-                "reconcile_watch_config_sweep_read",
+                "config_sweep_read",
                 "Expense configs read in the sweep's current round.",
                 lambda: sweep.read_this_round,
             ),
             (
-                "reconcile_watch_config_sweep_slowed",
+                "config_sweep_slowed",
                 "1 while the request budget slows the config sweep.",
                 lambda: 1 if reads.slowed else 0,
             ),
         ):
-            Gauge(name, text, registry=r).set_function(value)
+            gauge(name, text).set_function(value)
+
+    def _metric(self, kind: type[M]) -> Callable[..., M]:
+        """Makes metrics of `kind` in this watch's registry, named `reconcile_watch_<name>`."""
+
+        def make(name: str, documentation: str, *labels: str) -> M:
+            return kind(f"reconcile_watch_{name}", documentation, labels, registry=self.registry)
+
+        return make
 
     def connection_dropped(self, reason: str) -> None:
         self.dropped.labels(reason).inc()

@@ -148,7 +148,8 @@ def test_every_kind_is_found_with_its_facts(fleet: Fleet) -> None:
 
 def test_costs_what_a_plan_costs(fleet: Fleet) -> None:
     result = audit(fleet)
-    assert "(1 request)" in result.stderr, result.stderr  # no config is due: one list
+    # No config is due: one list (a plan reads the key's account beside it, to show it).
+    assert "(1 request)" in result.stderr, result.stderr
 
 
 def test_stale_after_splits_awaiting_into_stale(fleet: Fleet) -> None:

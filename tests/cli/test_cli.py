@@ -59,9 +59,10 @@ def test_plan_with_changes_exits_2_only_with_detailed_exitcode(tmp_path: Path) -
     assert "+ accounting connection QuickBooks Online (qhyg)" in plain.stdout
     detailed = reconcile("plan", str(EXAMPLE), "--sandbox-db", db, "--detailed-exitcode")
     assert detailed.returncode == 2
-    # One read of the owner's companies, one of the account's first page: before creating,
-    # the plan makes sure no company carries these uids under another owner tag (or none).
-    assert "Reading Codat: 0 managed companies (2 requests)" in detailed.stderr
+    # One read of the owner's companies, one of the account's first page (before creating,
+    # the plan makes sure no company carries these uids under another owner tag, or none) and
+    # the key's account, which the plan shows.
+    assert "Reading Codat: 0 managed companies (3 requests), account " in detailed.stderr
 
 
 def test_apply_asks_for_yes(tmp_path: Path) -> None:

@@ -206,7 +206,7 @@ def test_plan_against_a_url_imports_nothing_heavy(
     args = ("plan", str(path), "--format", fmt, "--detailed-exitcode")
     result, modules = imported_by(*args, env=codat_env(sandbox_url), cwd=path.parent)
     assert result.returncode == 0, result.stderr  # read, planned: no changes
-    assert "Reading Codat: 1 managed companies (1 request)" in result.stderr
+    assert "Reading Codat: 1 managed companies (2 requests)" in result.stderr  # and the account
     assert {"reconcile.planner", "reconcile.codat.client", "httpx"} <= modules
     # A plan changes nothing: neither the executor nor the saved-plan reader is loaded.
     assert network_heavy(modules, "reconcile.plans.file", "reconcile.executor") == []

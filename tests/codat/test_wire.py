@@ -199,6 +199,36 @@ def quota_route(retry_after: str, remaining: str) -> tuple[list[Seen], Route]:
     return seen_list, route
 
 
+def test_remaining_quota_is_the_least_said_within_a_day() -> None:
+    """Answers to requests in flight together arrive in any order: an older answer's higher
+    `X-Rate-Limit-Remaining` never raises what the client believes is left that day; a new day's
+    does (control)."""
+    said = iter(
+        [
+            ("7", "2026-12-06T00:00:00Z"),
+            ("9", "2026-12-06T00:00:00Z"),
+            ("8", "2026-12-06T00:00:00Z"),
+            ("999", "2026-12-07T00:00:00Z"),
+        ]
+    )
+
+    def route(seen: Seen) -> Reply:
+        remaining, reset = next(said)
+        headers = {"X-Rate-Limit-Remaining": remaining, "X-Rate-Limit-Reset": reset}
+        return Reply(200, page([]), headers)
+
+    async def go(url: str) -> list[int | None]:
+        async with CodatClient(SECRET, ClientSettings(base_url=url)) as client:
+            seen = []
+            for _ in range(4):
+                await client.list_companies()
+                seen.append(client.rate_limit_remaining)
+            return seen
+
+    with serve_hostile(route) as codat:
+        assert asyncio.run(go(codat.url)) == [7, 7, 7, 999]
+
+
 @pytest.mark.parametrize(
     ("retry_after", "remaining", "quota"),
     [("3600", "12", True), ("1", "0", True), ("1", "12", False), ("149", "12", False)],

@@ -37,8 +37,9 @@ def test_unknown_supplier_or_customer_is_refused_with_how_to_find_valid_ids(worl
     assert "supplier nope-999 is not in this company's QuickBooks Online data" in out
     assert f"GET /companies/{company_id}/data/suppliers" in out
     assert "customers" not in out.split("supplier nope-999", 1)[1].split("Codat portal")[0]
-    # the company list, the live config, the mapping options, one supplier, one customer read
-    assert requests(refused.stderr) == 5
+    # the account (every plan reads it), the company list, the live config, the mapping
+    # options, one supplier, one customer read
+    assert requests(refused.stderr) == 6
     applied = world.apply()
     assert "No changes can be applied, but 1 refused" in applied.stdout
     assert world.http.get(f"/companies/{company_id}/sync/expenses/config").status_code == 404
@@ -54,10 +55,11 @@ def test_unknown_supplier_or_customer_is_refused_with_how_to_find_valid_ids(worl
     assert (saved["supplier"]["id"], saved["customer"]["id"]) == ("124", "140")
     steady = world.plan()
     assert steady.returncode == 0, steady.stdout
-    assert requests(steady.stderr) == 2  # unchanged config: no mapping, supplier or customer read
+    # Unchanged config: no mapping, supplier or customer read (the account, list, config).
+    assert requests(steady.stderr) == 3
 
     # Only the id that changes is read: a new customer, the supplier as it is.
     world.write(customers(1, expenseConfig=config("124", "141")))
     changed = world.plan()
     assert changed.returncode == 2 and "refused" not in changed.stdout.lower()
-    assert requests(changed.stderr) == 4  # list, config, mapping options, the customer
+    assert requests(changed.stderr) == 5  # account, list, config, mapping options, the customer

@@ -10,7 +10,7 @@ DAY = 86_400.0
 
 
 def fact(uid: str, state: str) -> CustomerFact:
-    return CustomerFact(uid, uid.upper(), state, "Xero", f"c-{uid}", f"k-{uid}")  # type: ignore[arg-type]
+    return CustomerFact(uid, uid.upper(), "Xero", f"c-{uid}", f"k-{uid}", state=state)  # type: ignore[arg-type]
 
 
 def told(known: dict[str, Known], snapshot: Snapshot, now: float = 10 * DAY) -> list[str]:

@@ -33,10 +33,10 @@ def waiting(uid: str, company: str = "", state: str = "awaiting_authorization") 
     return CustomerFact(
         uid,
         f"Customer {uid}",
-        state,  # type: ignore[arg-type]
         "Xero",
         company or f"company-{uid}",
         f"conn-{uid}",
+        state=state,  # type: ignore[arg-type]
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from urllib.parse import quote
 
 from tests.plans.file.saved_support import customers_file, ok, read_plan, reconcile
 from tests.plans.file.test_saved_apply import Served, applied_example, served
@@ -36,12 +37,19 @@ def changed_file(tmp_path: Path, owner: str, environment: str | None = None) -> 
 
 def requests(served: Served, *args: str, url: str | None) -> Counter[tuple[str, str, str]]:
     """The requests one `reconcile ARGS` sent, as (method, path, query) with counts."""
+    return sent_by(served, *args, url=url)[0]
+
+
+def sent_by(
+    served: Served, *args: str, url: str | None
+) -> tuple[Counter[tuple[str, str, str]], str]:
+    """The requests one `reconcile ARGS` sent (as `requests` counts them) and its stderr."""
     mark = served.mark()
     result = ok(reconcile(*args, url=url), 0, 2)
     sent = Counter((e["method"], e["path"], e["query"]) for e in served.since(mark))
     sent = Counter({k: n for k, n in sent.items() if not k[1].startswith("/companies/mark-")})
     assert sent, result.stderr
-    return sent
+    return sent, result.stderr
 
 
 def account_of(served: Served) -> str:
@@ -69,15 +77,31 @@ def test_plan_out_reads_nothing_beyond_the_plan(tmp_path: Path, served: Served) 
     assert saved == planned
 
 
-def test_without_an_environment_only_the_account_is_asked_for(
+def test_without_an_environment_plan_and_plan_out_cost_the_same(
     tmp_path: Path, served: Served
 ) -> None:
-    """The control: a run that has not confirmed its account asks `GET /profile` once to
-    record it in the saved plan, and nothing else."""
+    """`plan` reads the key's account (`GET /profile`, beside the listing) and shows it, so
+    `plan --out` records it from that read: the same requests, one for one."""
     owner = applied_example(tmp_path, served, authorize_globex=True)
     path = changed_file(tmp_path, owner)
     planfile = tmp_path / "plan.json"
-    planned = requests(served, "plan", str(path), url=served.url)
-    saved = requests(served, "plan", str(path), "--out", str(planfile), url=served.url)
-    assert saved - planned == Counter({("GET", "/profile", ""): 1})
-    assert planned - saved == Counter()
+    planned, said = sent_by(served, "plan", str(path), url=served.url)
+    saved, recorded = sent_by(served, "plan", str(path), "--out", str(planfile), url=served.url)
+    assert saved == planned
+    # The control: the count is the one expected, the account once among the reads.
+    globex = f"/companies/{served.company_of(owner, '0002')['id']}"
+    listing = f"page=1&pageSize=5000&tags={quote(f'reconcile.owner={owner}')}"
+    assert planned == Counter(
+        {
+            ("GET", "/profile", ""): 1,
+            ("GET", "/companies", listing): 1,
+            ("GET", f"{globex}/sync/expenses/config", ""): 1,
+            ("GET", f"{globex}/sync/expenses/mappingOptions", ""): 1,
+            ("GET", f"{globex}/data/suppliers/124", ""): 1,
+            ("GET", f"{globex}/data/customers/140", ""): 1,
+        }
+    )
+    account = f', account "{account_of(served)}"'
+    assert f"(6 requests){account}" in said and f"(6 requests){account}" in recorded, said
+    assert "(no request beyond the plan's)" in recorded, recorded
+    assert read_plan(planfile)["account"] == account_of(served)

@@ -21,41 +21,42 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconcile.escape import quoted, text
 from reconcile.fielddiff import field_changes as _changed_leaves
-from reconcile.model import Company, ExpenseConfig, Status
+from reconcile.model import Company, ExpenseConfig, LiveState, Status
 from reconcile.plans import Action, CustomerChange, Kind, Plan
 from reconcile.plans.file.document import SavedPlan, Snapshot, snapshot
 
 
 @dataclass(frozen=True)
-class Live:
-    """Codat now: the owner's companies (and the adopted ones read by id), the ids answered
-    404, and the expense config of each company whose config the plan sets."""
+class _Now:
+    """Lookups into Codat read again (`reconcile.facts.saved.read_for_staleness`: the owner's
+    companies, those read by id, the ids answered 404 and the expense configs the plan sets)."""
 
-    companies: tuple[Company, ...]
-    gone: frozenset[str] = frozenset()
-    configs: Mapping[str, ExpenseConfig | None] = field(default_factory=dict)
+    live: LiveState
 
     @functools.cached_property
     def _by_id(self) -> dict[str, Company]:
-        return {c.id: c for c in self.companies}
+        return {c.id: c for c in self.live.companies}
 
     @functools.cached_property
     def _by_uid(self) -> dict[tuple[str | None, str | None], list[Company]]:
         found: dict[tuple[str | None, str | None], list[Company]] = {}
-        for c in self.companies:
+        for c in self.live.companies:
             found.setdefault((c.owner, c.uid), []).append(c)
         return found
 
     def company(self, company_id: str) -> Company | None:
-        return None if company_id in self.gone else self._by_id.get(company_id)
+        return None if company_id in self.live.gone else self._by_id.get(company_id)
 
     def of_uid(self, owner: str, uid: str) -> list[Company]:
         return list(self._by_uid.get((owner, uid), []))
+
+    def config(self, company_id: str) -> ExpenseConfig | None:
+        return self.live.expense_configs.get(company_id)
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,8 @@ class Verdict:
         return tuple(a for a in self.remaining if id(a) not in held)
 
 
-def judge(saved: SavedPlan, live: Live) -> Verdict:
-    plan = saved.plan
+def judge(saved: SavedPlan, read: LiveState) -> Verdict:
+    plan, live = saved.plan, _Now(read)
     landed: list[Action] = []
     remaining: list[Action] = []
     for action in plan.actions:
@@ -101,10 +102,10 @@ def judge(saved: SavedPlan, live: Live) -> Verdict:
     return Verdict(tuple(landed), tuple(remaining), said, held)
 
 
-def resumed(plan: Plan, verdict: Verdict, live: Live) -> Plan:
+def resumed(plan: Plan, verdict: Verdict, read: LiveState) -> Plan:
     """The plan with only `verdict.runnable`: landed and held actions left out, and a company
     a landed create made filled in for the actions that act on it."""
-    runnable = {id(a) for a in verdict.runnable}
+    runnable, live = {id(a) for a in verdict.runnable}, _Now(read)
     changes: list[CustomerChange] = []
     for change in plan.changes:
         actions = tuple(a for a in change.actions if id(a) in runnable)
@@ -121,7 +122,7 @@ def resumed(plan: Plan, verdict: Verdict, live: Live) -> Plan:
 # ---------------------------------------------------------------------- landed
 
 
-def _landed(owner: str, action: Action, live: Live) -> bool:
+def _landed(owner: str, action: Action, live: _Now) -> bool:
     if action.company_id is None:  # acts on the company this plan creates
         found = live.of_uid(owner, action.uid)
         company = found[0] if len(found) == 1 else None
@@ -154,7 +155,7 @@ def _landed(owner: str, action: Action, live: Live) -> bool:
         return any(
             c.is_partner_expense and c.status == Status.LINKED.value for c in company.connections
         )
-    config = live.configs.get(company.id)
+    config = live.config(company.id)
     return config is not None and config.to_wire() == dict(after)
 
 
@@ -162,7 +163,7 @@ def _landed(owner: str, action: Action, live: Live) -> bool:
 
 
 def _changes(
-    saved: SavedPlan, action: Action, live: Live, done: Iterable[Action] = ()
+    saved: SavedPlan, action: Action, live: _Now, done: Iterable[Action] = ()
 ) -> list[str]:
     plan = saved.plan
     cid = action.company_id
@@ -181,7 +182,7 @@ def _changes(
         f"{who}: a second company {text(t.id)} {quoted(t.name)} with its uid appeared"
         for t in twins
     )
-    now = snapshot(company, live.configs.get(cid), with_config="expense_config" in then)
+    now = snapshot(company, live.config(cid), with_config="expense_config" in then)
     before, after = depends(action, then), depends(action, now)
     _account_for(done, before, after)
     found.extend(f"{who}: {line}" for line in field_changes(before, after))

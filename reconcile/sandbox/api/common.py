@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -160,3 +160,17 @@ async def linked_page(
     return json_response(
         await fresh_links(request, page_body(request, results, page, page_size, total))
     )
+
+
+# Reads one page of a listing: `(page=, page_size=, query=, order=)` -> (results, total).
+PageRead = Callable[..., Awaitable[tuple[list[Any], int]]]
+
+
+async def listing(request: Request, fields: Mapping[str, str], read: PageRead) -> Response:
+    """A listing as Codat answers it (companies, a company's connections): `page` and
+    `pageSize`, then `query` and `orderBy` on `fields`, checked in that order, then one page
+    `read` with them, as a linked page."""
+    page, page_size = paging(request)
+    query, order = query_and_order(request, fields)
+    results, total = await read(page=page, page_size=page_size, query=query, order=order)
+    return await linked_page(request, results, page, page_size, total)

@@ -24,11 +24,9 @@ from reconcile.sandbox.api.common import (
     call_on_company,
     company_not_found,
     json_response,
-    linked_page,
+    listing,
     malformed,
-    paging,
     path_param,
-    query_and_order,
     read_json,
     store_of,
 )
@@ -95,23 +93,16 @@ def company_fields(body: Any, *, require_name: bool) -> dict[str, Any]:
 
 
 async def list_companies(request: Request) -> Response:
-    page, page_size = paging(request)
-    query, order = query_and_order(request, COMPANY_FIELDS)
-    tags: tuple[Condition, ...] = ()
-    if (text := request.query_params.get("tags")) is not None:
-        try:
-            tags = parse_tags(text)
-        except FilterError as exc:
-            raise malformed(str(exc)) from None
-    results, total = await call(
-        store_of(request).list_companies,
-        page=page,
-        page_size=page_size,
-        tags=tags,
-        query=query,
-        order=order,
-    )
-    return await linked_page(request, results, page, page_size, total)
+    async def read(**page: Any) -> tuple[list[Any], int]:
+        tags: tuple[Condition, ...] = ()  # checked after the paging, query and order
+        if (text := request.query_params.get("tags")) is not None:
+            try:
+                tags = parse_tags(text)
+            except FilterError as exc:
+                raise malformed(str(exc)) from None
+        return await call(store_of(request).list_companies, tags=tags, **page)
+
+    return await listing(request, COMPANY_FIELDS, read)
 
 
 async def create_company(request: Request) -> Response:

@@ -11,6 +11,7 @@ Statuses:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,10 +21,8 @@ from reconcile.sandbox.api.common import (
     call,
     call_on_company,
     json_response,
-    linked_page,
-    paging,
+    listing,
     path_param,
-    query_and_order,
     read_json,
     store_of,
 )
@@ -42,18 +41,13 @@ def _connection_not_found(company_id: str, connection_id: str) -> ApiError:
 
 async def list_connections(request: Request) -> Response:
     company_id = path_param(request, "companyId")
-    page, page_size = paging(request)
-    query, order = query_and_order(request, CONNECTION_FIELDS)
-    results, total = await call_on_company(
-        company_id,
-        store_of(request).list_connections,
-        company_id,
-        page=page,
-        page_size=page_size,
-        query=query,
-        order=order,
-    )
-    return await linked_page(request, results, page, page_size, total)
+
+    async def read(**page: Any) -> tuple[list[Any], int]:
+        return await call_on_company(
+            company_id, store_of(request).list_connections, company_id, **page
+        )
+
+    return await listing(request, CONNECTION_FIELDS, read)
 
 
 async def create_connection(request: Request) -> Response:

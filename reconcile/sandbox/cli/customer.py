@@ -3,6 +3,8 @@ and the platform failing, on the sandbox's state file directly (no server needed
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -125,34 +127,56 @@ def _described(company: dict[str, Any], connection: dict[str, Any]) -> str:
     )
 
 
-def _simulate(
-    db_path: Path,
-    uid: str | None,
-    company_id: str | None,
-    connection_id: str | None,
-    owner: str | None,
-    *,
-    statuses: tuple[str, ...],
-    new_status: str,
-    verb: str,
-) -> None:
-    store = _store(db_path)
-    company = _company(store, uid, company_id, owner)
-    connection = _pick_connection(company, connection_id, ACCOUNTING, statuses, verb)
+@dataclass(frozen=True)
+class Chosen:
+    """The company a command plays on, as its options name it: the state file (--db), the
+    company (--uid or --company, with --owner) and maybe one of its connections (--connection)."""
+
+    db_path: Path
+    uid: str | None
+    company_id: str | None
+    owner: str | None
+    connection_id: str | None
+
+    def open(self) -> tuple[Store, dict[str, Any]]:
+        """The sandbox's store and the company, or a ClickException saying why not."""
+        store = _store(self.db_path)
+        return store, _company(store, self.uid, self.company_id, self.owner)
+
+
+def _simulate(chosen: Chosen, *, statuses: tuple[str, ...], new_status: str, verb: str) -> None:
+    store, company = chosen.open()
+    connection = _pick_connection(company, chosen.connection_id, ACCOUNTING, statuses, verb)
     store.set_connection_status(company["id"], connection["id"], new_status)
     click.echo(f"{_described(company, connection)}: {connection['status']} -> {new_status}")
 
 
-def _customer_options(fn: Any) -> Any:
-    fn = click.option("--connection", "connection_id", help="The connection (default: the one).")(
-        fn
-    )
-    fn = click.option(
+def customer_options(fn: Any) -> Any:
+    """--db, --uid, --company, --owner and --connection, handed to the command as one
+    `chosen: Chosen`."""
+
+    @functools.wraps(fn)
+    def command(
+        *args: Any,
+        db_path: Path,
+        uid: str | None,
+        company_id: str | None,
+        owner: str | None,
+        connection_id: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        return fn(*args, chosen=Chosen(db_path, uid, company_id, owner, connection_id), **kwargs)
+
+    wrapped: Any = command
+    wrapped = click.option(
+        "--connection", "connection_id", help="The connection (default: the one)."
+    )(wrapped)
+    wrapped = click.option(
         "--owner", help=f"Only the company also tagged {OWNER_TAG}=OWNER (a uid two owners use)."
-    )(fn)
-    fn = click.option("--company", "company_id", help="The company id.")(fn)
-    fn = click.option("--uid", help=f"The company tagged {UID_TAG}=UID.")(fn)
-    return db_option(fn)
+    )(wrapped)
+    wrapped = click.option("--company", "company_id", help="The company id.")(wrapped)
+    wrapped = click.option("--uid", help=f"The company tagged {UID_TAG}=UID.")(wrapped)
+    return db_option(wrapped)
 
 
 def _status_command(
@@ -162,24 +186,9 @@ def _status_command(
     `new_status`, as the customer would."""
 
     @click.command(name, help=help_text)
-    @_customer_options
-    def command(
-        db_path: Path,
-        uid: str | None,
-        company_id: str | None,
-        owner: str | None,
-        connection_id: str | None,
-    ) -> None:
-        _simulate(
-            db_path,
-            uid,
-            company_id,
-            connection_id,
-            owner,
-            statuses=statuses,
-            new_status=new_status,
-            verb=name,
-        )
+    @customer_options
+    def command(chosen: Chosen) -> None:
+        _simulate(chosen, statuses=statuses, new_status=new_status, verb=name)
 
     return command
 
@@ -244,7 +253,7 @@ def status_text(code: int | None) -> str | None:
 
 
 @click.command("connection-error")
-@_customer_options
+@customer_options
 @click.option(
     "--source",
     type=click.Choice(sorted(SOURCE_TYPES)),
@@ -264,11 +273,7 @@ def status_text(code: int | None) -> str | None:
     help="Mark the connection's Active errors Resolved instead (only those with --message).",
 )
 def connection_error(
-    db_path: Path,
-    uid: str | None,
-    company_id: str | None,
-    owner: str | None,
-    connection_id: str | None,
+    chosen: Chosen,
     source: str,
     message: str | None,
     status_code: int | None,
@@ -284,8 +289,8 @@ def connection_error(
         raise click.ClickException("--message is required (unless --resolve)")
     if resolve and status_code is not None:
         raise click.ClickException("--status-code goes with a new error, not with --resolve")
-    store = _store(db_path)
-    company = _company(store, uid, company_id, owner)
+    store, company = chosen.open()
+    connection_id = chosen.connection_id
     source_type = SOURCE_TYPES[source]
     if resolve:
         _resolve(store, company, connection_id, source_type, message)

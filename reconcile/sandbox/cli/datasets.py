@@ -10,13 +10,7 @@ from typing import Final
 
 import click
 
-from reconcile.sandbox.cli.customer import (
-    _company,
-    _customer_options,
-    _shown,
-    _store,
-    db_option,
-)
+from reconcile.sandbox.cli.customer import Chosen, _shown, _store, customer_options, db_option
 
 SECONDS_A_DAY: Final = 86_400
 RECORD_OPTIONS: Final = {
@@ -27,7 +21,7 @@ RECORD_OPTIONS: Final = {
 
 
 @click.command("data-status")
-@_customer_options
+@customer_options
 @click.option(
     "--data-type",
     "data_types",
@@ -52,21 +46,16 @@ RECORD_OPTIONS: Final = {
     help="Make every sync (scheduled or refresh) fail with FetchError, or succeed again.",
 )
 def data_status(
-    db_path: Path,
-    uid: str | None,
-    company_id: str | None,
-    owner: str | None,
-    connection_id: str | None,
+    chosen: Chosen,
     data_types: tuple[str, ...],
     age_days: float | None,
     stopped: bool | None,
     failing: bool | None,
 ) -> None:
     """Play the platform's data syncs: backdate, stop or fail them; prints the data statuses."""
-    if connection_id is not None:
+    if chosen.connection_id is not None:
         raise click.ClickException("--connection does not apply: data status is per company")
-    store = _store(db_path)
-    company = _company(store, uid, company_id, owner)
+    store, company = chosen.open()
     statuses = store.set_data_status(
         company["id"],
         data_types=data_types,
@@ -82,28 +71,23 @@ def data_status(
 
 
 @click.command("delete-record")
-@_customer_options
+@customer_options
 @click.option("--supplier", help="The id of a supplier to delete.")
 @click.option("--customer", help="The id of a customer to delete.")
 @click.option("--bank-account", "bank_account", help="The id of a bank account to delete.")
 def delete_record(
-    db_path: Path,
-    uid: str | None,
-    company_id: str | None,
-    owner: str | None,
-    connection_id: str | None,
+    chosen: Chosen,
     supplier: str | None,
     customer: str | None,
     bank_account: str | None,
 ) -> None:
     """Play someone deleting a supplier, customer or bank account in the accounting platform."""
     given = {"supplier": supplier, "customer": customer, "bank_account": bank_account}
-    chosen = [(name, value) for name, value in given.items() if value]
-    if len(chosen) != 1 or connection_id is not None:
+    picked = [(name, value) for name, value in given.items() if value]
+    if len(picked) != 1 or chosen.connection_id is not None:
         raise click.ClickException("give exactly one of --supplier, --customer, --bank-account")
-    name, record_id = chosen[0]
-    store = _store(db_path)
-    company = _company(store, uid, company_id, owner)
+    name, record_id = picked[0]
+    store, company = chosen.open()
     store.delete_record(company["id"], RECORD_OPTIONS[name], record_id)
     shown = name.replace("_", " ")
     click.echo(f"company {company['id']}: {shown} {_shown(record_id)} deleted in the platform")

@@ -25,6 +25,7 @@ import os
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, Final
 
 from reconcile.sandbox.registry import ACCOUNTING, ERROR_ACTIVE, LINKED
@@ -63,21 +64,23 @@ COMPLETE: Final = "Complete"
 FETCH_ERROR: Final = "FetchError"
 INITIAL: Final = "Initial"
 RECORD_KINDS: Final = ("suppliers", "customers", "bankAccounts")
-# Codat's accounting data types the sandbox tracks, in its default sync order. Sync for
-# Expenses needs the first seven fetched on first link and daily.
-DATA_TYPES: Final = (
-    "chartOfAccounts",
-    "bankAccounts",
-    "company",
-    "customers",
-    "suppliers",
-    "taxRates",
-    "trackingCategories",
-    "invoices",
-    "bills",
-    "journalEntries",
+# Codat's accounting data types the sandbox tracks, in its default sync order, each with whether
+# it is fetched on first link by default: the first seven, which Sync for Expenses needs fetched on
+# first link and daily.
+DATA_TYPES: Final[Mapping[str, bool]] = MappingProxyType(
+    {
+        "chartOfAccounts": True,
+        "bankAccounts": True,
+        "company": True,
+        "customers": True,
+        "suppliers": True,
+        "taxRates": True,
+        "trackingCategories": True,
+        "invoices": False,
+        "bills": False,
+        "journalEntries": False,
+    }
 )
-_FETCHED_BY_DEFAULT: Final = frozenset(DATA_TYPES[:7])
 DEFAULT_SCHEDULE_HOURS: Final = 24
 _CLIENT_NAMESPACE: Final = uuid.UUID("0b8f43a4-3f5e-4f6c-9a55-1d2b2f0e7c11")
 
@@ -86,12 +89,12 @@ def default_settings() -> list[Wire]:
     return [
         {
             "dataType": data_type,
-            "fetchOnFirstLink": data_type in _FETCHED_BY_DEFAULT,
+            "fetchOnFirstLink": fetched,
             "syncSchedule": DEFAULT_SCHEDULE_HOURS,
             "syncOrder": order,
             "isLocked": False,
         }
-        for order, data_type in enumerate(DATA_TYPES)
+        for order, (data_type, fetched) in enumerate(DATA_TYPES.items())
     ]
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from reconcile.model import OWNER_TAG, UID_TAG, Company, Connection, ExpenseConfig
+from reconcile.model import OWNER_TAG, UID_TAG, Company, Connection, ExpenseConfig, LiveState
 from reconcile.plans import Kind
-from reconcile.plans.file.staleness import Live, Verdict, judge
+from reconcile.plans.file.staleness import Verdict, judge
 from tests.plans.file.test_saved_json import OWNER, rich_plan
 from tests.plans.file.test_saved_json import live_companies as rich_live
 from tests.plans.file.test_saved_unit import load, saved_doc
@@ -21,7 +21,8 @@ def verdict(change: Any = None, configs: Any = None, gone: frozenset[str] = froz
     live = {c.id: c for c in rich_live()}
     if change is not None:
         live = change(live)
-    return judge(load(saved_doc()), Live(tuple(live.values()), gone, configs or {"c-cfg": None}))
+    read = LiveState(OWNER, tuple(live.values()), configs or {"c-cfg": None}, gone=gone)
+    return judge(load(saved_doc()), read)
 
 
 def _tweak(cid: str, **changes: Any) -> Any:
