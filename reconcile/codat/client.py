@@ -199,7 +199,7 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
         while True:
             attempt += 1
             if not await self.pacer.start(self._time_left(method, path)):
-                raise self._past_deadline(method, path)  # its turn comes too late: not sent
+                raise self._past_deadline(method, path, self.pacer.per_window)  # not sent
             started = time.perf_counter()
             try:
                 async with asyncio.timeout(self._time_left(method, path)):
@@ -265,8 +265,8 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
             raise self._past_deadline(method, path)
         return left
 
-    def _past_deadline(self, method: str, path: str) -> DeadlineExceeded:
-        return DeadlineExceeded(method, path, self.settings.deadline or 0.0)
+    def _past_deadline(self, method: str, path: str, pace: int | None = None) -> DeadlineExceeded:
+        return DeadlineExceeded(method, path, self.settings.deadline or 0.0, pace=pace)
 
     async def _wait(self, seconds: float, method: str, path: str) -> None:
         """Wait before a retry; a wait that would end past the deadline ends the command now."""
