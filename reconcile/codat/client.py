@@ -58,7 +58,7 @@ from reconcile.codat.errors import (
     WrongAccount,
 )
 from reconcile.codat.expense_reads import ExpenseReads
-from reconcile.codat.pacing import Pacer, requests_per_minute
+from reconcile.codat.pacing import Pacer
 from reconcile.codat.paging import read_all
 from reconcile.codat.ratelimit import http_date, read_rate_limit, retry_after_seconds
 from reconcile.codat.transport import lean_transport
@@ -154,9 +154,7 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
             },
         )
         self._sleep = sleep
-        self.pacer = pacer or Pacer(
-            requests_per_minute(self.settings.requests_per_minute, self.base_url), sleep=sleep
-        )
+        self.pacer = pacer or Pacer.to(self.settings.requests_per_minute, self.base_url, sleep)
         self._rng = rng or random.Random()
         deadline = self.settings.deadline
         self._deadline_at = None if deadline is None else time.monotonic() + deadline
@@ -324,12 +322,7 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
         return self.server_time
 
     def _stop_if_quota_used_up(
-        self,
-        method: str,
-        path: str,
-        response: httpx.Response,
-        wait: float | None,
-        now: datetime,
+        self, method: str, path: str, response: httpx.Response, wait: float | None, now: datetime
     ) -> None:
         used_up = self.rate_limit_remaining == 0
         too_long = wait is not None and wait > self.settings.retry_budget
@@ -338,13 +331,8 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
         resets_at = self.rate_limit_reset
         if resets_at is None and wait is not None:
             resets_at = datetime.fromtimestamp(now.timestamp() + wait, UTC)
-        raise QuotaExhausted(
-            method,
-            path,
-            json_or_none(response.content),
-            limit=self.rate_limit_limit,
-            resets_at=resets_at,
-        )
+        body = json_or_none(response.content)
+        raise QuotaExhausted(method, path, body, limit=self.rate_limit_limit, resets_at=resets_at)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

@@ -72,6 +72,11 @@ class Pacer:
         self._turn = asyncio.Lock()
         self.waited = 0.0  # seconds spent waiting for a turn, in all
 
+    @classmethod
+    def to(cls, setting: int | None, base_url: str, sleep: Sleep = asyncio.sleep) -> Pacer:
+        """A pacer at `requests_per_minute(setting, base_url)`."""
+        return cls(requests_per_minute(setting, base_url), sleep=sleep)
+
     def pause(self, seconds: float) -> None:
         """Hold every start for `seconds` from now (a longer pause already set stands)."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
