@@ -19,6 +19,7 @@ storms, each request retrying on its own until some gave up. So `CodatClient.req
 N is `ClientSettings.requests_per_minute`, resolved by `requests_per_minute`: by default Codat's
 figure off loopback (Codat's servers, or a relay in front of them on the same IP), none on a
 loopback sandbox (which states its own, `sandbox serve --minute-limit`); 0 turns pacing off.
+docs/design.md §10 says what this means for a full plan.
 """
 
 from __future__ import annotations
