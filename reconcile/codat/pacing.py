@@ -71,7 +71,6 @@ class Pacer:
         self._starts: deque[float] = deque()  # the last `per_window` start times, oldest first
         self._paused_until = -math.inf
         self._turn = asyncio.Lock()
-        self.waited = 0.0  # seconds spent waiting for a turn, in all
 
     @classmethod
     def to(cls, setting: int | None, base_url: str, sleep: Sleep = asyncio.sleep) -> Pacer:
@@ -101,7 +100,6 @@ class Pacer:
                 if now + wait >= until:
                     return False
                 await self._sleep(wait)
-                self.waited += wait
                 now = max(self._clock(), now + wait)  # the sleep is trusted to have slept
             if now >= self._paused_until:
                 self._paused_until = -math.inf
