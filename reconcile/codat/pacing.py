@@ -19,6 +19,7 @@ storms, each request retrying on its own until some gave up. So `CodatClient.req
 N is `ClientSettings.requests_per_minute`, resolved by `requests_per_minute`: by default Codat's
 figure off loopback (Codat's servers, or a relay in front of them on the same IP), none on a
 loopback sandbox (which states its own, `sandbox serve --minute-limit`); 0 turns pacing off.
+Codat counts per IP, so the clients of one process to one base URL share one pacer (`Pacer.to`).
 docs/design.md §10 says what this means for a full plan.
 """
 
@@ -71,11 +72,21 @@ class Pacer:
         self._starts: deque[float] = deque()  # the last `per_window` start times, oldest first
         self._paused_until = -math.inf
         self._turn = asyncio.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the one `_turn` may be bound to
 
     @classmethod
     def to(cls, setting: int | None, base_url: str, sleep: Sleep = asyncio.sleep) -> Pacer:
-        """A pacer at `requests_per_minute(setting, base_url)`."""
-        return cls(requests_per_minute(setting, base_url), sleep=sleep)
+        """The pacer at `requests_per_minute(setting, base_url)`: when paced, one per base URL
+        and pace in the process, so clients one after another (each environment of `plan --env
+        all`) share the minute as they share the IP; a client's own when unpaced (its pauses
+        are then its own) or with an injected `sleep`."""
+        pace = requests_per_minute(setting, base_url)
+        if pace is None or sleep is not asyncio.sleep:
+            return cls(pace, sleep=sleep)
+        key = (base_url, pace)
+        if key not in _SHARED:
+            _SHARED[key] = cls(pace)
+        return _SHARED[key]
 
     def pause(self, seconds: float) -> None:
         """Hold every start for `seconds` from now (a longer pause already set stands)."""
@@ -90,6 +101,9 @@ class Pacer:
     async def start(self, time_left: float | None) -> bool:
         """Wait for this request's turn and count it as started; False, counting nothing, when
         the turn would come `time_left` seconds from now or later (None: no deadline)."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a lock serves one event loop: a new run gets its own
+            self._loop, self._turn = loop, asyncio.Lock()
         unpaced = self.per_window is None and not self._turn.locked()
         if unpaced and self._paused_until <= self._clock():
             return True  # nothing to wait for or to count
@@ -108,3 +122,7 @@ class Pacer:
                 if len(self._starts) > self.per_window:
                     self._starts.popleft()
             return True
+
+
+# The paced pacers of this process, by base URL and pace (`Pacer.to`).
+_SHARED: dict[tuple[str, int], Pacer] = {}

@@ -159,6 +159,37 @@ def test_the_pace_by_setting_and_base_url(setting: int | None, url: str, pace: i
     assert requests_per_minute(setting, url) == pace
 
 
+def test_paced_clients_of_one_process_share_the_pacer_of_their_base_url() -> None:
+    """Codat counts per IP: one client after another (`plan --env all`) shares the minute."""
+    codat = "https://api.codat.io"
+    assert Pacer.to(None, codat) is Pacer.to(None, codat) is Pacer.to(1000, codat)
+    assert Pacer.to(500, codat) is not Pacer.to(None, codat)  # another pace: its own
+    assert Pacer.to(None, "https://relay.example.com") is not Pacer.to(None, codat)
+    loopback = "http://127.0.0.1:8765"
+    assert Pacer.to(None, loopback) is not Pacer.to(None, loopback)  # unpaced: each its own
+
+
+def test_one_pacer_serves_one_event_loop_after_another() -> None:
+    """Waiters bind the turn's lock to their loop; a later run (another `asyncio.run`) gets a
+    fresh lock instead of an error."""
+    paced = Pacer(1, clock=clock, sleep=asyncio.sleep)
+
+    async def main() -> list[float]:
+        paced._starts.clear()  # each run's virtual clock starts again at 0
+        paced.pause(1.0)  # the first holds the turn while it waits: the second queues on it
+        starts: list[float] = []
+
+        async def one() -> None:
+            assert await paced.start(None)
+            starts.append(clock())
+
+        await asyncio.gather(one(), one())  # the second waits on the lock for the first
+        return starts
+
+    assert run_virtual(main) == [1.0, 61.0]
+    assert run_virtual(main) == [1.0, 61.0]
+
+
 def test_a_pace_below_one_is_refused() -> None:
     with pytest.raises(ValueError):
         Pacer(0)
