@@ -1,6 +1,7 @@
 """Every option more than one command takes, declared once: the commands only pick them.
 
-`--sandbox`/`--env`/`--timeout`/`--allow-base-url` become one `where: Where`; the planner's
+`--sandbox`/`--env`/`--timeout`/`--allow-base-url`/`--requests-per-minute` become one
+`where: Where`; the planner's
 flags one `options: PlanOptions`. Options whose words differ per command (`--format`'s choices,
 `--link-urls`' warning) are made by one function each, with the command's help.
 """
@@ -15,6 +16,8 @@ from typing import Any
 import click
 
 from reconcile.runs.connect import DEFAULT_SANDBOX_DB, DEFAULT_TIMEOUT, Where
+
+REQUESTS_PER_MINUTE_ENV = "RECONCILE_REQUESTS_PER_MINUTE"
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -129,8 +132,8 @@ def target_option(help: str) -> Decorator:
 
 
 def sandbox_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Adds --sandbox/--sandbox-db/--env/--timeout/--allow-base-url and hands the command one
-    `where: Where`."""
+    """Adds --sandbox/--sandbox-db/--env/--timeout/--allow-base-url/--requests-per-minute and
+    hands the command one `where: Where`."""
     from reconcile.cli.trust_checks import allow_base_url_option, allowed_base_urls
 
     @functools.wraps(fn)
@@ -141,6 +144,7 @@ def sandbox_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         env: str | None,
         timeout: float,
         allow_base_urls: tuple[str, ...],
+        requests_per_minute: int | None,
         **kwargs: Any,
     ) -> Any:
         where = Where(
@@ -149,6 +153,7 @@ def sandbox_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             env,
             timeout or None,
             allowed_base_urls(allow_base_urls),
+            requests_per_minute,
         )
         return fn(*args, where=where, **kwargs)
 
@@ -176,6 +181,16 @@ def sandbox_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             metavar="SECONDS",
             help="Give up talking to Codat after this long in all (every request and retry), "
             "however slowly it answers; 0: no deadline.",
+        ),
+        click.option(
+            "--requests-per-minute",
+            type=click.IntRange(min=0),
+            envvar=REQUESTS_PER_MINUTE_ENV,
+            metavar="N",
+            help="Start at most N requests to Codat in any minute, retries included (default: "
+            "Codat's documented limit, 1,000 a minute per IP; none to a loopback "
+            "sandbox; 0: no pacing). Lower it when other clients share the IP. Also "
+            f"{REQUESTS_PER_MINUTE_ENV}.",
         ),
         allow_base_url_option,
     )

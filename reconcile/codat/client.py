@@ -7,6 +7,9 @@ key, a 409 ("the first request with this key is still running") is retried too, 
 one has answered. A 429 that says the daily quota is used up is not retried: `QuotaExhausted`
 (see `reconcile.codat.ratelimit`).
 
+Every attempt, retries included, waits its turn in the pacer (`reconcile.codat.pacing`): at most
+`requests_per_minute` started in any minute, and a 429's `Retry-After` holds them all.
+
 Every command has an overall deadline (`ClientSettings.deadline`, the CLI's `--timeout`),
 counted from the client's creation: each attempt, and each wait between attempts, must end
 before it, else `DeadlineExceeded` (httpx's timeout is per read: a server dripping one byte every
@@ -55,6 +58,7 @@ from reconcile.codat.errors import (
     WrongAccount,
 )
 from reconcile.codat.expense_reads import ExpenseReads
+from reconcile.codat.pacing import Pacer
 from reconcile.codat.paging import read_all
 from reconcile.codat.ratelimit import http_date, read_rate_limit, retry_after_seconds
 from reconcile.codat.transport import lean_transport
@@ -99,6 +103,9 @@ class ClientSettings:
     max_listed_bytes: int = MAX_LISTED_BYTES
     # Seconds for everything the client does, from its creation; None: no deadline.
     deadline: float | None = DEFAULT_DEADLINE
+    # Requests started in any 60 s (`reconcile.codat.pacing`): None, Codat's 1,000 a minute per
+    # IP unless the base URL is loopback (then none); 0, unpaced.
+    requests_per_minute: int | None = None
 
 
 class _TooLarge(Exception):
@@ -125,6 +132,7 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         if not api_key:
             raise ConfigError("no Codat API key: set CODAT_API_KEY (or use --sandbox)")
@@ -146,6 +154,7 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
             },
         )
         self._sleep = sleep
+        self.pacer = pacer or Pacer.to(self.settings.requests_per_minute, self.base_url, sleep)
         self._rng = rng or random.Random()
         deadline = self.settings.deadline
         self._deadline_at = None if deadline is None else time.monotonic() + deadline
@@ -187,6 +196,8 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
         first_started = time.monotonic()
         while True:
             attempt += 1
+            if not await self.pacer.start(self._time_left(method, path)):
+                raise self._past_deadline(method, path, self.pacer.per_window)  # not sent
             started = time.perf_counter()
             try:
                 async with asyncio.timeout(self._time_left(method, path)):
@@ -226,11 +237,14 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
             wait = retry_after_seconds(response.headers.get("Retry-After"), now)
             if status == 429:
                 self._stop_if_quota_used_up(method, path, response, wait, now)
+                if wait is not None:  # every attempt of this client waits it out, this one's too
+                    self.pacer.pause(self._backoff(attempt, wait))
             retry = (status in RETRY_STATUSES and (retryable_method or status == 429)) or (
                 status == 409 and idempotency_key is not None
             )
             if retry and attempt < self.settings.max_attempts:
-                await self._wait(self._backoff(attempt, wait), method, path)
+                if not (status == 429 and wait is not None):  # else the pacer waits
+                    await self._wait(self._backoff(attempt, wait), method, path)
                 continue
             raise CodatHTTPError(method, path, status, json_or_none(response.content))
 
@@ -249,8 +263,8 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
             raise self._past_deadline(method, path)
         return left
 
-    def _past_deadline(self, method: str, path: str) -> DeadlineExceeded:
-        return DeadlineExceeded(method, path, self.settings.deadline or 0.0)
+    def _past_deadline(self, method: str, path: str, pace: int | None = None) -> DeadlineExceeded:
+        return DeadlineExceeded(method, path, self.settings.deadline or 0.0, pace=pace)
 
     async def _wait(self, seconds: float, method: str, path: str) -> None:
         """Wait before a retry; a wait that would end past the deadline ends the command now."""
@@ -302,27 +316,13 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
         date = response.headers.get("Date")
         self.server_time = (date and http_date(date)) or datetime.now(UTC)
         rate = read_rate_limit(response.headers, self.server_time)
-        remaining = rate.remaining
-        if (
-            remaining is not None
-            and self.rate_limit_remaining is not None
-            and rate.reset == self.rate_limit_reset
-        ):
-            # Answers to requests in flight together arrive in any order: within one quota day,
-            # the least said remaining is the truest.
-            remaining = min(remaining, self.rate_limit_remaining)
         self.rate_limit_limit = rate.limit
-        self.rate_limit_remaining = remaining
+        self.rate_limit_remaining = rate.least(self.rate_limit_remaining, self.rate_limit_reset)
         self.rate_limit_reset = rate.reset
         return self.server_time
 
     def _stop_if_quota_used_up(
-        self,
-        method: str,
-        path: str,
-        response: httpx.Response,
-        wait: float | None,
-        now: datetime,
+        self, method: str, path: str, response: httpx.Response, wait: float | None, now: datetime
     ) -> None:
         used_up = self.rate_limit_remaining == 0
         too_long = wait is not None and wait > self.settings.retry_budget
@@ -331,13 +331,8 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
         resets_at = self.rate_limit_reset
         if resets_at is None and wait is not None:
             resets_at = datetime.fromtimestamp(now.timestamp() + wait, UTC)
-        raise QuotaExhausted(
-            method,
-            path,
-            json_or_none(response.content),
-            limit=self.rate_limit_limit,
-            resets_at=resets_at,
-        )
+        body = json_or_none(response.content)
+        raise QuotaExhausted(method, path, body, limit=self.rate_limit_limit, resets_at=resets_at)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

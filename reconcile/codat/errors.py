@@ -76,12 +76,17 @@ class DeadlineExceeded(_RequestFailed):
     (a slow drip of bytes defeats a per-read timeout, never this one). The request may have been
     applied."""
 
-    def __init__(self, method: str, path: str, deadline: float) -> None:
+    def __init__(self, method: str, path: str, deadline: float, *, pace: int | None = None) -> None:
+        why = (
+            "Codat answered too slowly; try again later or raise --timeout"
+            if pace is None  # else the pacer would have started it only after the deadline
+            else f"its turn at {pace:,} requests a minute (--requests-per-minute) came after "
+            "it, so it was not sent; raise --timeout"
+        )
         super().__init__(
             method,
             path,
-            f"gave up at the deadline of {deadline:g} s for the whole command "
-            "(--timeout): Codat answered too slowly; try again later or raise --timeout",
+            f"gave up at the deadline of {deadline:g} s for the whole command (--timeout): {why}",
         )
         self.deadline = deadline
 

@@ -34,6 +34,14 @@ class RateLimit:
     remaining: int | None
     reset: datetime | None
 
+    def least(self, remaining: int | None, reset: datetime | None) -> int | None:
+        """What remains, given what an earlier answer said (`remaining` until `reset`):
+        answers to requests in flight together arrive in any order, so within one quota day the
+        least said is the truest; a new day's answer stands on its own."""
+        if self.remaining is None or remaining is None or reset != self.reset:
+            return self.remaining
+        return min(self.remaining, remaining)
+
 
 def read_rate_limit(headers: httpx.Headers, now: datetime) -> RateLimit:
     return RateLimit(

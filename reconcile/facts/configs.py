@@ -16,7 +16,8 @@ watch) set it, and the full plan and the audit show it.
 
 How many at once: one request per company, so Codat's limit of 10 concurrent requests per
 company is never reached; across companies, as many as the client carries at once (its
-connection pool, `reconcile.codat.transport.MAX_CONNECTIONS`: more would only wait in the pool).
+connection pool, `reconcile.codat.transport.MAX_CONNECTIONS`: more would only wait in the pool),
+started no faster than the client's pace (`reconcile.codat.pacing`: Codat's 1,000 a minute).
 Never beyond the quota budget (`reconcile.facts.quota`): reads it cannot pay for are left out,
 with one warning, as are those after the daily quota ran out during the reads.
 """

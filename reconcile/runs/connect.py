@@ -35,6 +35,10 @@ class Where:
     # --allow-base-url and RECONCILE_ALLOW_BASE_URL: hosts beyond Codat's and loopback an
     # environment's base_url may send its key to (the command line's word, never a file's).
     allowed_base_urls: frozenset[str] = frozenset()
+    # --requests-per-minute and RECONCILE_REQUESTS_PER_MINUTE: the client's pace
+    # (`reconcile.codat.pacing`); None: Codat's 1,000 against Codat, the embedded sandbox's own
+    # limit a minute (if any) against it, none against a loopback URL; 0: unpaced.
+    requests_per_minute: int | None = None
 
 
 def open_client(
@@ -78,19 +82,27 @@ def open_client(
                 # The embedded sandbox stands in for whichever account the run names.
                 options = dataclasses.replace(options, account_name=env.account)
             app = create_app(options)
-            return cls(
-                "sandbox",
-                ClientSettings(base_url=IN_PROCESS_SANDBOX_URL, deadline=where.timeout),
-                transport=httpx.ASGITransport(app=app),
+            pace = where.requests_per_minute
+            settings = ClientSettings(
+                base_url=IN_PROCESS_SANDBOX_URL,
+                deadline=where.timeout,
+                # Paced to the sandbox's own limit a minute, as to Codat's.
+                requests_per_minute=options.minute_limit if pace is None else pace,
             )
+            return cls("sandbox", settings, transport=httpx.ASGITransport(app=app))
         from reconcile.runs.credentials import api_key_from_env, base_url_from_env
 
         if env is None:
-            settings = ClientSettings(base_url=base_url_from_env(), deadline=where.timeout)
+            settings = ClientSettings(
+                base_url=base_url_from_env(),
+                deadline=where.timeout,
+                requests_per_minute=where.requests_per_minute,
+            )
             return cls(api_key_from_env(), settings)
         settings = ClientSettings(
             base_url=env.base_url or base_url_from_env(),
             deadline=where.timeout,
+            requests_per_minute=where.requests_per_minute,
             expected_account=env.account,
             account_label=f"environment {env.name} (in the file)",
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -20,10 +22,12 @@ HEADERS = ("X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset")
 IN_PROCESS_URL = "http://127.0.0.1:8765"
 
 
-def in_process_gets(options: SandboxOptions, count: int) -> list[httpx.Response]:
+def in_process_gets(
+    options: SandboxOptions, count: int, clock: Callable[[], float] = time.time
+) -> list[httpx.Response]:
     async def go() -> list[httpx.Response]:
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=create_app(options)),
+            transport=httpx.ASGITransport(app=create_app(options, clock=clock)),
             base_url=IN_PROCESS_URL,
             headers=AUTH_HEADERS,
         ) as client:

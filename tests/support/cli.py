@@ -11,9 +11,14 @@ from pathlib import Path
 from tests.conftest import TEST_API_KEY
 from tests.support.sandbox_server import PROJECT_ROOT
 
-# What a caller's shell may hold that would change a run: Codat's settings, a signing key, proxies
-# (every server a test talks to is on loopback).
-SCRUBBED = ("CODAT_", "RECONCILE_SIGNING")
+# What a caller's shell may hold that would change a run: Codat's settings, a signing key, a
+# pace or a sandbox's limit a minute, proxies (every server a test talks to is on loopback).
+SCRUBBED = (
+    "CODAT_",
+    "RECONCILE_SIGNING",
+    "RECONCILE_REQUESTS_PER_MINUTE",
+    "RECONCILE_SANDBOX_MINUTE_LIMIT",
+)
 TIMEOUT_SECONDS = 300.0
 
 

@@ -23,6 +23,7 @@ from reconcile.sandbox.options import (
     DailyQuota,
     SandboxOptions,
     parse_daily_quota,
+    parse_minute_limit,
     parse_retry_delays,
 )
 from reconcile.sandbox.registry import DEFAULT_PORT, UID_TAG
@@ -59,6 +60,13 @@ def _listening_socket(host: str, port: int) -> socket.socket:
 def _daily_quota(value: str) -> DailyQuota:
     try:
         return parse_daily_quota(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _minute_limit(value: str | None) -> int | None:
+    try:
+        return None if value is None else parse_minute_limit(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -100,6 +108,13 @@ def _rate(value: float) -> float:
     callback=lambda c, p, v: _daily_quota(v),
     help="Requests a day per key: a number, 'codat' (Codat's client limit: the greater of 1000 "
     "and 100 per active connected company) or 'none'.",
+)
+@click.option(
+    "--minute-limit",
+    metavar="N",
+    callback=lambda c, p, v: _minute_limit(v),
+    help="Requests a minute per key, in fixed minutes of the sandbox's clock, as Codat's 1,000 "
+    "a minute per IP (over it: 429 with the seconds left in the minute). Default: none.",
 )
 @click.option("--latency-ms", default=0, show_default=True, help="Added to every request.")
 @click.option("--error-rate", default=0.0, callback=lambda c, p, v: _rate(v), help="5xx share.")
@@ -163,6 +178,7 @@ def serve(
     omit_integration_key: bool,
     concurrency_limit: int,
     daily_quota: DailyQuota,
+    minute_limit: int | None,
     latency_ms: int,
     error_rate: float,
     throttle_rate: float,
@@ -195,6 +211,7 @@ def serve(
         omit_integration_key=omit_integration_key,
         concurrency_limit=concurrency_limit,
         daily_quota=daily_quota,
+        minute_limit=minute_limit,
         seed=seed,
         latency_ms=latency_ms,
         error_rate=error_rate,

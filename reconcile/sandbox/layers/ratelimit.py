@@ -1,4 +1,5 @@
-"""Codat's rate limits: the daily quota and the per-company concurrency cap.
+"""Codat's rate limits: the daily quota, the per-company concurrency cap and, when asked for, the
+limit a minute (`minute.py`, checked first: a request refused by it is not counted for the day).
 
 - **Daily quota**: `options.daily_quota` requests per UTC day per credential (hash of the
   `Authorization` header), or Codat's client limit when it is `"codat"`: the greater of 1,000 and
@@ -22,7 +23,8 @@ a `client.rateLimit.reset` due at the reset (`webhooks.store.record_quota_reache
 Every response on a Codat path carries `X-Rate-Limit-Limit`, `X-Rate-Limit-Remaining` and
 `X-Rate-Limit-Reset` (Unix time of the next 00:00 UTC, when the quota resets), errors and
 replays included. Over a limit: 429 with Codat's ErrorMessage body and `Retry-After` (seconds
-until the reset for the quota; `options.retry_after_seconds` for the concurrency cap).
+until the reset for the quota; the seconds left in the minute for the limit a minute;
+`options.retry_after_seconds` for the concurrency cap).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from reconcile.sandbox.layers.common import (
     credential_scope,
     is_api_request,
 )
+from reconcile.sandbox.layers.minute import MinuteWindows
 from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.store.store import Store
 from reconcile.sandbox.store.unit import current_unit
@@ -148,6 +151,8 @@ class RateLimitMiddleware:
         self._active_cache: tuple[float, int] | None = None
         self._days = Days()
         self.in_flight: Counter[str] = Counter()
+        limit = options.minute_limit
+        self.minutes = None if limit is None else MinuteWindows(limit)
 
     def limit(self) -> int:
         """Today's quota (only called when there is one)."""
@@ -180,6 +185,16 @@ class RateLimitMiddleware:
         if not is_api_request(scope):
             await self.app(scope, receive, send)
             return
+        if self.minutes is not None:
+            left = self.minutes.over(credential_scope(scope), self.clock())
+            if left is not None:
+                await error_response(
+                    429,
+                    f"Too many requests this minute (limit {self.minutes.limit} a minute); "
+                    "please retry later.",
+                    headers={**self.peek_headers(scope), "Retry-After": str(left)},
+                )(scope, receive, send)
+                return
         quota_headers: dict[str, str] = {}
         if self.daily_quota is not None:
             now = self.clock()
