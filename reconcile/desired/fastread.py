@@ -126,7 +126,12 @@ _FAST_UNSAFE_LINES = re.compile(r"^(?:%|---|\.\.\.)", re.M)
 # Indicators that start no plain scalar (tags, anchors, aliases, complex keys, block scalars,
 # directives and the reserved @ and `), where a node may start: at a line's start, after ': ',
 # '- ' or '? ', or in flow after '[', '{' or ','. Inside a scalar they are text ("Smith & Sons").
-_FAST_UNSAFE_TOKENS = re.compile(r"(?:^[ ]*|[:?-][ ]+|[\[{,][ ]*)[!&*?|>%@`]", re.M)
+# An `&` or `*` followed by a space or a line break names no anchor or alias: where a node starts
+# both readers refuse it, and at the start of a continued plain scalar's next line (a long name
+# folded by a YAML writer: "Hooli Consulting\n  & Co") both read it as text.
+_FAST_UNSAFE_TOKENS = re.compile(
+    r"(?:^[ ]*|[:?-][ ]+|[\[{,][ ]*)(?:[!?|>%@`]|[&*](?![ \r\n]|$))", re.M
+)
 _FAST_UNSAFE_COLON = re.compile(r":(?:[^\s\w/.-]|(?<![^\s\[\]{},]:)\S)")
 # What YAML refuses raw: every character but TAB, LF, CR, 0x20-0x7E, NEL, 0xA0-0xD7FF,
 # 0xE000-0xFFFD and the planes above (written as its complement: a negated class over those
