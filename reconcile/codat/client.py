@@ -339,10 +339,11 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
     # ------------------------------------------------------------------ typed reads
 
     async def list_companies(
-        self, tags: str | None = None, *, page_size: int = MAX_PAGE_SIZE
+        self, tags: str | None = None, *, page_size: int = MAX_PAGE_SIZE, expected: int = 0
     ) -> list[Company]:
         """Every company matching the tag filter, verified (see `reconcile.codat.paging`), at
-        most `max_listed_companies` of them in at most `max_listed_bytes`."""
+        most `max_listed_companies` of them in at most `max_listed_bytes`; the pages about
+        `expected` companies fill are asked for at once."""
         path = paths.companies()
         where = f"GET {path}"
         read = 0
@@ -369,7 +370,9 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
                 content_type=response.headers.get("Content-Type", ""),
             )
 
-        return await read_all(fetch, page_size, max_companies=self.settings.max_listed_companies)
+        return await read_all(
+            fetch, page_size, max_companies=self.settings.max_listed_companies, expected=expected
+        )
 
     async def confirm_account(self) -> None:
         """The key's account (`GET /profile`) is the expected one, before anything else is sent:

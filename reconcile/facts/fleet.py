@@ -36,7 +36,9 @@ async def read_live(
     """Everything the planner needs for `desired` (only the `targets` uids when given)."""
     sent_before = client.requests_sent
     adopted = [c.id for c in desired.customers if c.id]
-    companies, _, read_at = await read_owned(client, desired.owner, adopted)
+    companies, _, read_at = await read_owned(
+        client, desired.owner, adopted, expected=len(desired.customers)
+    )
     managed_uids = {c.uid for c in companies if c.owner == desired.owner and c.uid}
     creates = sorted(
         c.uid
@@ -63,12 +65,13 @@ async def read_live(
 
 
 async def read_owned(
-    client: CodatClient, owner: str, ids: Sequence[str]
+    client: CodatClient, owner: str, ids: Sequence[str], *, expected: int = 0
 ) -> tuple[list[Company], list[str], str]:
-    """The owner's companies (one list read by the owner tag, one request per 5,000) plus
-    those of `ids` the list does not hold (adopted, not tagged yet: one read each), the ids
-    Codat no longer has (404), and Codat's clock at the list (`read_time`)."""
-    companies = list(await client.list_companies(tags=owner_filter(owner)))
+    """The owner's companies (one list read by the owner tag, one request per 5,000, the pages
+    `expected` companies fill asked for at once) plus those of `ids` the list does not hold
+    (adopted, not tagged yet: one read each), the ids Codat no longer has (404), and Codat's
+    clock at the list (`read_time`)."""
+    companies = list(await client.list_companies(tags=owner_filter(owner), expected=expected))
     read_at = read_time(client)
     known = {c.id for c in companies}
     gone: list[str] = []
