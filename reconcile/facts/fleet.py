@@ -10,7 +10,9 @@ companies it looks for any company already carrying their `reconcile.uid` (see
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from reconcile.codat import CodatClient, CodatHTTPError
@@ -30,14 +32,42 @@ def owner_filter(owner: str) -> str:
     return f"{OWNER_TAG}={owner}"
 
 
-async def read_live(
-    client: CodatClient, desired: DesiredState, targets: frozenset[str] = frozenset()
-) -> LiveState:
-    """Everything the planner needs for `desired` (only the `targets` uids when given)."""
+@dataclass(frozen=True)
+class Listing:
+    """The owner's list read, started before the desired state is built (`start_listing`)."""
+
+    owner: str
+    task: asyncio.Future[list[Company]]
+    sent_before: int  # the client's count when it started
+
+
+def start_listing(client: CodatClient, owner: str, expected: int) -> Listing:
+    """Start reading the owner's companies now (the pages `expected` companies fill at once),
+    for `read_live(..., listing=)`: a run builds its model of the files meanwhile."""
     sent_before = client.requests_sent
+    listed = client.list_companies(tags=owner_filter(owner), expected=expected)
+    return Listing(owner, asyncio.ensure_future(listed), sent_before)
+
+
+async def read_live(
+    client: CodatClient,
+    desired: DesiredState,
+    targets: frozenset[str] = frozenset(),
+    *,
+    listing: Listing | None = None,
+) -> LiveState:
+    """Everything the planner needs for `desired` (only the `targets` uids when given); the
+    owner's list from `listing` when it was started already."""
+    if listing is not None and listing.owner != desired.owner:  # pragma: no cover - a bug
+        raise ValueError("the listing started is another owner's")
+    sent_before = client.requests_sent if listing is None else listing.sent_before
     adopted = [c.id for c in desired.customers if c.id]
     companies, _, read_at = await read_owned(
-        client, desired.owner, adopted, expected=len(desired.customers)
+        client,
+        desired.owner,
+        adopted,
+        expected=len(desired.customers),
+        listed=None if listing is None else listing.task,
     )
     managed_uids = {c.uid for c in companies if c.owner == desired.owner and c.uid}
     creates = sorted(
@@ -65,13 +95,20 @@ async def read_live(
 
 
 async def read_owned(
-    client: CodatClient, owner: str, ids: Sequence[str], *, expected: int = 0
+    client: CodatClient,
+    owner: str,
+    ids: Sequence[str],
+    *,
+    expected: int = 0,
+    listed: Awaitable[list[Company]] | None = None,
 ) -> tuple[list[Company], list[str], str]:
     """The owner's companies (one list read by the owner tag, one request per 5,000, the pages
-    `expected` companies fill asked for at once) plus those of `ids` the list does not hold
-    (adopted, not tagged yet: one read each), the ids Codat no longer has (404), and Codat's
-    clock at the list (`read_time`)."""
-    companies = list(await client.list_companies(tags=owner_filter(owner), expected=expected))
+    `expected` companies fill asked for at once; `listed` when it was started already) plus
+    those of `ids` the list does not hold (adopted, not tagged yet: one read each), the ids
+    Codat no longer has (404), and Codat's clock at the list (`read_time`)."""
+    if listed is None:
+        listed = client.list_companies(tags=owner_filter(owner), expected=expected)
+    companies = list(await listed)
     read_at = read_time(client)
     known = {c.id for c in companies}
     gone: list[str] = []

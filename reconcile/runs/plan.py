@@ -15,6 +15,8 @@ from reconcile.runs.errors import RunError
 
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
+    from reconcile.desired import Checked
+    from reconcile.facts.fleet import Listing
     from reconcile.model import DesiredState, LiveState
     from reconcile.planner import PlanOptions
     from reconcile.plans import Plan
@@ -48,13 +50,15 @@ async def plan_run(
     options: PlanOptions,
     *,
     on_read: OnRead | None = None,
+    listing: Listing | None = None,
 ) -> PlanRun:
-    """Read live Codat and plan. `--target` naming a customer neither the files nor Codat
-    know is a `RunError` (after `on_read`)."""
+    """Read live Codat (the owner's list from `listing` when it was started already) and plan.
+    `--target` naming a customer neither the files nor Codat know is a `RunError` (after
+    `on_read`)."""
     from reconcile.facts.fleet import read_live
     from reconcile.planner import make_plan
 
-    live = await read_live(client, desired, options.targets)
+    live = await read_live(client, desired, options.targets, listing=listing)
     if on_read is not None:
         on_read(desired, live)
     known = {c.uid for c in desired.customers} | {c.uid for c in live.companies if c.uid}
@@ -93,9 +97,27 @@ def refuse_unsafe(run: PlanRun) -> PlanRun:
     return run
 
 
+async def built_while_listing(
+    client: CodatClient, checked: Checked
+) -> tuple[DesiredState, Listing]:
+    """The model of the checked files, built (in a thread) while Codat prepares the owner's
+    first pages: the files' owner is known before their 100,000 customers are built."""
+    import asyncio
+
+    from reconcile.facts.fleet import start_listing
+
+    listing = start_listing(client, checked.owner, checked.customer_count)
+    try:
+        desired = await asyncio.to_thread(checked.build)
+    except BaseException:  # pragma: no cover - checked files build
+        listing.task.cancel()
+        raise
+    return desired, listing
+
+
 async def plan(
     where: Where,
-    desired: DesiredState,
+    desired: DesiredState | Checked,
     options: PlanOptions,
     *,
     on_read: OnRead | None = None,
@@ -105,11 +127,20 @@ async def plan(
     """`reconcile plan`: the plan run against `where`; with `save_for`, also the signed saved
     plan valid that long (`PlanRun.saved`), recorded from the same read, without Link URLs;
     with an environment, the account settings' changes too (`PlanRun.settings`).
+    `desired` may be files checked but not built (`reconcile.cli.inputs.check_desired`): they
+    are built while Codat answers the first list request.
     A plan refused as a whole ends the run unless `allow_unsafe` (it is then never saved)."""
+    from reconcile.model import DesiredState
     from reconcile.runs.connect import open_client
 
-    async with open_client(where, desired=desired) as client:
-        run = await with_settings(client, await plan_run(client, desired, options, on_read=on_read))
+    built = desired if isinstance(desired, DesiredState) else None
+    async with open_client(where, desired=built) as client:
+        listing = None
+        if built is None:
+            assert not isinstance(desired, DesiredState)
+            built, listing = await built_while_listing(client, desired)
+        made = await plan_run(client, built, options, on_read=on_read, listing=listing)
+        run = await with_settings(client, made)
         if not allow_unsafe:
             refuse_unsafe(run)
         if save_for is None or run.plan.unsafe:
