@@ -130,15 +130,31 @@ async def plan(
     `desired` may be files checked but not built (`reconcile.cli.inputs.check_desired`): they
     are built while Codat answers the first list request.
     A plan refused as a whole ends the run unless `allow_unsafe` (it is then never saved)."""
+    from reconcile.bulk import paused_gc
     from reconcile.model import DesiredState
+
+    with paused_gc():  # a fleet's pages and plan hold no cycles (`reconcile.bulk`)
+        if isinstance(desired, DesiredState):
+            return await _plan(where, desired, None, options, on_read, allow_unsafe, save_for)
+        return await _plan(where, None, desired, options, on_read, allow_unsafe, save_for)
+
+
+async def _plan(
+    where: Where,
+    built: DesiredState | None,
+    checked: Checked | None,
+    options: PlanOptions,
+    on_read: OnRead | None,
+    allow_unsafe: bool,
+    save_for: timedelta | None,
+) -> PlanRun:
     from reconcile.runs.connect import open_client
 
-    built = desired if isinstance(desired, DesiredState) else None
     async with open_client(where, desired=built) as client:
         listing = None
         if built is None:
-            assert not isinstance(desired, DesiredState)
-            built, listing = await built_while_listing(client, desired)
+            assert checked is not None
+            built, listing = await built_while_listing(client, checked)
         made = await plan_run(client, built, options, on_read=on_read, listing=listing)
         run = await with_settings(client, made)
         if not allow_unsafe:
