@@ -24,3 +24,15 @@ def paused_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+@contextmanager
+def settled() -> Iterator[None]:
+    """The block with what is alive at its start (a fleet's model) left out of the cycle
+    collector's walks (`gc.freeze`), and put back after: the collector still runs, for the
+    cycles that reading over HTTP makes, but no longer walks 100,000 customers each time."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

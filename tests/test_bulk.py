@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from reconcile.bulk import paused_gc
+from reconcile.bulk import paused_gc, settled
 
 
 @pytest.fixture
@@ -39,3 +39,12 @@ def test_left_off_when_it_was_off() -> None:
     with paused_gc():
         pass
     assert not gc.isenabled()
+
+
+def test_settled_leaves_what_was_alive_out_of_the_walks_and_puts_it_back() -> None:
+    assert gc.get_freeze_count() == 0
+    alive = [object() for _ in range(10)], {"k": []}
+    with settled():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+    assert alive  # still referenced: nothing was lost

@@ -55,17 +55,21 @@ async def plan_run(
     """Read live Codat (the owner's list from `listing` when it was started already) and plan.
     `--target` naming a customer neither the files nor Codat know is a `RunError` (after
     `on_read`)."""
+    from reconcile.bulk import paused_gc, settled
     from reconcile.facts.fleet import read_live
     from reconcile.planner import make_plan
 
-    live = await read_live(client, desired, options.targets, listing=listing)
+    with settled():  # the desired model is not walked while the pages are read
+        live = await read_live(client, desired, options.targets, listing=listing)
     if on_read is not None:
         on_read(desired, live)
     known = {c.uid for c in desired.customers} | {c.uid for c in live.companies if c.uid}
     unknown = options.targets - known
     if unknown:
         raise RunError(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
-    return PlanRun(desired, live, make_plan(desired, live, options))
+    with paused_gc():  # the plan of a fleet holds no cycles (`reconcile.bulk`)
+        made = make_plan(desired, live, options)
+    return PlanRun(desired, live, made)
 
 
 async def with_settings(client: CodatClient, run: PlanRun) -> PlanRun:
@@ -130,13 +134,11 @@ async def plan(
     `desired` may be files checked but not built (`reconcile.cli.inputs.check_desired`): they
     are built while Codat answers the first list request.
     A plan refused as a whole ends the run unless `allow_unsafe` (it is then never saved)."""
-    from reconcile.bulk import paused_gc
     from reconcile.model import DesiredState
 
-    with paused_gc():  # a fleet's pages and plan hold no cycles (`reconcile.bulk`)
-        if isinstance(desired, DesiredState):
-            return await _plan(where, desired, None, options, on_read, allow_unsafe, save_for)
-        return await _plan(where, None, desired, options, on_read, allow_unsafe, save_for)
+    if isinstance(desired, DesiredState):
+        return await _plan(where, desired, None, options, on_read, allow_unsafe, save_for)
+    return await _plan(where, None, desired, options, on_read, allow_unsafe, save_for)
 
 
 async def _plan(
