@@ -342,9 +342,8 @@ def report(
         met["RSS"] = rss < TARGET_RSS_MB
     verdict = ", ".join(f"{k} {'met' if ok else 'NOT met'}" for k, ok in met.items())
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    command = f"python benchmarks/bench_plan.py --customers {args.customers}" + (
-        f" --styles {args.styles}" if args.styles else ""
-    )
+    command = f"python benchmarks/bench_plan.py --customers {args.customers} --runs {args.runs}"
+    command += f" --styles {args.styles}" if args.styles else ""
     section = (
         f"""
 ## Plan for {args.customers:,} customers in {len(sizes)} file style(s) (bench_plan, {stamp})
