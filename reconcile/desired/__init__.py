@@ -171,8 +171,8 @@ def _validate_quietly(docs: Sequence[Document]) -> bool:
 
 
 def _build(docs: Sequence[Document], *, release: bool = False) -> DesiredState:
-    """The model of checked documents; with `release`, their data is let go as it is built
-    (`build_state`): the documents are not used again."""
+    """The model of checked documents; with `release` (the documents are not used again), each
+    text goes after its uid scan and the model holds none of their data (`build_state`)."""
     entries: list[tuple[str, Any, Locate]] = []
     for doc in docs:
         exact = doc
