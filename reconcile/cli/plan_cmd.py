@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from reconcile.cli.exits import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, fail
-from reconcile.cli.inputs import load_desired
+from reconcile.cli.inputs import check_desired, load_desired
 from reconcile.cli.link_urls import check_link_urls
 from reconcile.cli.options import (
     file_option,
@@ -33,6 +33,8 @@ from reconcile.cli.review import (
 from reconcile.cli.runner import run
 
 if TYPE_CHECKING:
+    from reconcile.desired import Checked
+    from reconcile.model import DesiredState
     from reconcile.planner import PlanOptions
     from reconcile.runs.connect import Where
 
@@ -88,30 +90,35 @@ def plan(
         valid_for = parse_duration(max_age)
     except ValueError as exc:
         fail(f"--max-age: {exc}")
-    desired = load_desired(paths, where, allow_all=True, base=base)
-    if where.env == "all" and desired.environments:
-        from reconcile.cli.plan_all import plan_every_environment
+    changed = None
+    if base or where.env is not None:
+        desired = load_desired(paths, where, allow_all=True, base=base)
+        if where.env == "all" and desired.environments:
+            from reconcile.cli.plan_all import plan_every_environment
 
-        if out is not None:
-            fail("--out saves one environment's plan: name it with --env NAME")
-        plan_every_environment(desired, where, options, fmt, detailed_exitcode)
-    changed = changed_since(base, desired) if base else None
-    if base:
-        from dataclasses import replace
+            if out is not None:
+                fail("--out saves one environment's plan: name it with --env NAME")
+            plan_every_environment(desired, where, options, fmt, detailed_exitcode)
+        if base:
+            from dataclasses import replace
 
-        options = replace(
-            options,
-            existed=existed_before(base, desired),
-            had_config=had_config_before(base, desired),
-            changed=changed,  # only their expense configs are read (and the newly Linked)
-        )
+            changed = changed_since(base, desired)
+            options = replace(
+                options,
+                existed=existed_before(base, desired),
+                had_config=had_config_before(base, desired),
+                changed=changed,  # only their expense configs are read (and the newly Linked)
+            )
+        files: DesiredState | Checked = desired
+    else:  # built while Codat answers (the run's target does not depend on the files)
+        files = check_desired(paths, where)
     from reconcile.runs.plan import plan as plan_run
 
-    say_reading(desired)
+    say_reading(files)
     made = run(
         plan_run(
             where,
-            desired,
+            files,
             options,
             on_read=say_read,
             allow_unsafe=True,  # the whole plan is shown, then why it is refused
@@ -145,7 +152,8 @@ def plan(
     if settings and fmt != "json":
         from reconcile.render.settings import render_settings
 
-        shown = render_settings(settings, desired.environment or "", Style.for_stream(sys.stdout))
+        environment = made.desired.environment or ""
+        shown = render_settings(settings, environment, Style.for_stream(sys.stdout))
         click.echo(shown, nl=False)
     if the_plan.unsafe:  # the whole plan is shown above (the JSON document says why), then why
         if fmt != "json":

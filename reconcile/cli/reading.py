@@ -7,13 +7,19 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
+    from reconcile.desired import Checked
     from reconcile.model import DesiredState, LiveState
 
 
-def say_reading(desired: DesiredState) -> None:
-    from reconcile.render.reading import files_line
+def say_reading(desired: DesiredState | Checked) -> None:
+    """What the files hold (files checked but not built yet have no environment)."""
+    from reconcile.model import DesiredState
+    from reconcile.render.reading import files_line, files_summary
 
-    click.echo(files_line(desired), err=True)
+    if isinstance(desired, DesiredState):
+        click.echo(files_line(desired), err=True)
+    else:
+        click.echo(files_summary(desired.files, desired.customer_count, desired.owner), err=True)
 
 
 def say_read(desired: DesiredState, live: LiveState) -> None:

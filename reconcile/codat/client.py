@@ -343,10 +343,10 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
     # ------------------------------------------------------------------ typed reads
 
     async def list_companies(
-        self, tags: str | None = None, *, page_size: int = MAX_PAGE_SIZE
+        self, tags: str | None = None, *, page_size: int = MAX_PAGE_SIZE, expected: int = 0
     ) -> list[Company]:
-        """Every company matching the tag filter, verified (see `reconcile.codat.paging`), at
-        most `max_listed_companies` of them in at most `max_listed_bytes`."""
+        """Every company matching the tag filter, verified (`reconcile.codat.paging`), at most
+        `max_listed_companies` in `max_listed_bytes`; pages `expected` ones fill asked at once."""
         path = paths.companies()
         where = f"GET {path}"
         read = 0
@@ -373,7 +373,9 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
                 content_type=response.headers.get("Content-Type", ""),
             )
 
-        return await read_all(fetch, page_size, max_companies=self.settings.max_listed_companies)
+        return await read_all(
+            fetch, page_size, max_companies=self.settings.max_listed_companies, expected=expected
+        )
 
     async def confirm_account(self) -> None:
         """The key's account (`GET /profile`) is the expected one, before anything else is sent:

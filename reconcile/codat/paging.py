@@ -13,9 +13,12 @@ The read must hold exactly the first page's `totalResults` distinct companies:
 Pages are fetched ahead of the one being checked (they are still checked in order, each against
 the first total): the next page as soon as a full page arrives, and once two pages agree on the
 total, up to `PAGES_AHEAD` pages (at most `PAGES_AHEAD + 1` requests in flight). 100,000
-companies are 20 pages, and Codat prepares several at once. A read that succeeds asks for exactly
-the pages it would ask for one at a time; one that ends in error (or restarts) may have asked for
-a few it then abandons unused.
+companies are 20 pages, and Codat prepares several at once. A caller that expects a number of
+companies (a plan: about as many as its file has customers) has the pages that number fills
+asked for with the first, up to `PAGES_AHEAD` of them. A read that succeeds asks for exactly
+the pages it would ask for one at a time, unless it found fewer companies than expected (then
+at most `PAGES_AHEAD` pages more); one that ends in error (or restarts) may have asked for a few
+it then abandons unused.
 
 What live Codat does between this read and a later write is the executor's business: it
 re-reads what it touches.
@@ -42,12 +45,18 @@ class _CountChanged(Exception):
 
 
 async def read_all(
-    fetch: FetchPage, page_size: int, *, max_companies: int | None = None
+    fetch: FetchPage,
+    page_size: int,
+    *,
+    max_companies: int | None = None,
+    expected: int | None = None,
 ) -> list[Company]:
+    """Every company of the pages, verified; with `expected`, the pages that many companies
+    fill are asked for at once (up to `PAGES_AHEAD` after the first)."""
     totals: list[int] = []
     for _ in range(MAX_LIST_RESTARTS):
         try:
-            return await _read_once(fetch, page_size, totals, max_companies)
+            return await _read_once(fetch, page_size, totals, max_companies, expected)
         except _CountChanged as changed:
             totals.append(changed.total)
     seen = ", ".join(dict.fromkeys(str(t) for t in totals))
@@ -81,20 +90,30 @@ def _abandon(task: asyncio.Future[object]) -> None:
 
 
 async def _read_once(
-    fetch: FetchPage, page_size: int, totals: list[int], max_companies: int | None
+    fetch: FetchPage,
+    page_size: int,
+    totals: list[int],
+    max_companies: int | None,
+    expected: int | None,
 ) -> list[Company]:
     companies: dict[str, Company] = {}
     first_total: int | None = None
     ahead: dict[int, asyncio.Future[object]] = {}
     page = 1
-    try:
-        body = await fetch(page)
-        last_page = _last_page(body, page_size)
+    # Until the first page says, the pages the caller's expectation fills (only on the first
+    # try: a restart means the count is moving).
+    last_page = -(-expected // page_size) if expected and not totals else 1
 
-        def fetch_ahead(pages: range) -> None:
-            for number in pages:
-                if number not in ahead and number <= last_page:
-                    ahead[number] = asyncio.ensure_future(fetch(number))
+    def fetch_ahead(pages: range) -> None:
+        for number in pages:
+            if number not in ahead and number <= last_page:
+                ahead[number] = asyncio.ensure_future(fetch(number))
+
+    try:
+        first = asyncio.ensure_future(fetch(page))
+        fetch_ahead(range(page + 1, page + PAGES_AHEAD + 1))
+        body = await first
+        last_page = _last_page(body, page_size)
 
         while True:
             if _full(body, page_size):

@@ -11,8 +11,9 @@ Before the plan creates companies it looks for any company already carrying thei
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+import asyncio
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from reconcile.codat import CodatClient, CodatHTTPError
@@ -33,6 +34,23 @@ def owner_filter(owner: str) -> str:
     return f"{OWNER_TAG}={owner}"
 
 
+@dataclass(frozen=True)
+class Listing:
+    """The owner's list read, started before the desired state is built (`start_listing`)."""
+
+    owner: str
+    task: asyncio.Future[list[Company]]
+    sent_before: int  # the client's count when it started
+
+
+def start_listing(client: CodatClient, owner: str, expected: int) -> Listing:
+    """Start reading the owner's companies now (the pages `expected` companies fill at once),
+    for `read_live(..., listing=)`: a run builds its model of the files meanwhile."""
+    sent_before = client.requests_sent
+    listed = client.list_companies(tags=owner_filter(owner), expected=expected)
+    return Listing(owner, asyncio.ensure_future(listed), sent_before)
+
+
 async def read_live(
     client: CodatClient,
     desired: DesiredState,
@@ -41,21 +59,30 @@ async def read_live(
     changed: frozenset[str] | None = None,
     choose: ConfigChoice | None = None,
     account: bool = False,
+    listing: Listing | None = None,
 ) -> LiveState:
     """Everything the planner needs for `desired` (only the `targets` uids when given; with
     `changed`, a pull request's plan, only the expense configs of those uids and of customers
     that became Linked; with `choose`, the expense configs it picks are read and the others
     taken as it knows them: the watch's resync); with `account`, the key's account too (`GET
     /profile`, beside the listing: no added wall time, and nothing added when an environment's
-    account is confirmed anyway)."""
-    sent_before = client.requests_sent
+    account is confirmed anyway); the owner's list from `listing` when it was started already."""
+    if listing is not None and listing.owner != desired.owner:  # pragma: no cover - a bug
+        raise ValueError("the listing started is another owner's")
+    sent_before = client.requests_sent if listing is None else listing.sent_before
     adopted = [c.id for c in desired.customers if c.id]
-    listing = read_owned(client, desired.owner, adopted)
+    owned = read_owned(
+        client,
+        desired.owner,
+        adopted,
+        expected=len(desired.customers),
+        listed=None if listing is None else listing.task,
+    )
     name: str | None = None
     if account:
-        (companies, gone, read_at), name = await with_account(client, listing)
+        (companies, gone, read_at), name = await with_account(client, owned)
     else:
-        companies, gone, read_at = await listing
+        companies, gone, read_at = await owned
     managed_uids = {c.uid for c in companies if c.owner == desired.owner and c.uid}
     creates = sorted(
         c.uid
@@ -86,12 +113,20 @@ async def read_live(
 
 
 async def read_owned(
-    client: CodatClient, owner: str, ids: Sequence[str]
+    client: CodatClient,
+    owner: str,
+    ids: Sequence[str],
+    *,
+    expected: int = 0,
+    listed: Awaitable[list[Company]] | None = None,
 ) -> tuple[list[Company], list[str], str]:
-    """The owner's companies (one list read by the owner tag, one request per 5,000) plus
+    """The owner's companies (one list read by the owner tag, one request per 5,000, the pages
+    `expected` companies fill asked for at once; `listed` when it was started already) plus
     those of `ids` the list does not hold (adopted, not tagged yet: one read each), the ids
     Codat no longer has (404), and Codat's clock at the list (`read_time`)."""
-    companies = list(await client.list_companies(tags=owner_filter(owner)))
+    if listed is None:
+        listed = client.list_companies(tags=owner_filter(owner), expected=expected)
+    companies = list(await listed)
     read_at = read_time(client)
     known = {c.id for c in companies}
     gone: list[str] = []

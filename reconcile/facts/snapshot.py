@@ -48,11 +48,11 @@ class SnapshotClient(ReadOnlyClient):
         return response
 
     async def list_companies(
-        self, tags: str | None = None, *, page_size: int = MAX_PAGE_SIZE
+        self, tags: str | None = None, *, page_size: int = MAX_PAGE_SIZE, expected: int = 0
     ) -> list[Company]:
         condition = _one_equality(tags)
         if self._everything is None or (tags and condition is None):
-            return await super().list_companies(tags, page_size=page_size)
+            return await super().list_companies(tags, page_size=page_size, expected=expected)
         if condition is None:
             return list(self._everything)
         key, value = condition

@@ -16,9 +16,17 @@ def requests_text(requests: int) -> str:
 
 def files_line(desired: DesiredState, *, environment: bool = True) -> str:
     """`Reading FILES: N customers, owner O[, environment E]`."""
-    files = ", ".join(desired.files) or "input"
-    env = f", environment {desired.environment}" if environment and desired.environment else ""
-    return f"Reading {files}: {len(desired.customers)} customers, owner {desired.owner}{env}"
+    env = desired.environment if environment else None
+    return files_summary(desired.files, len(desired.customers), desired.owner, env)
+
+
+def files_summary(
+    files: tuple[str, ...], customers: int, owner: str, environment: str | None = None
+) -> str:
+    """`files_line` of files not built into a model yet (`reconcile.desired.Checked`)."""
+    shown = ", ".join(files) or "input"
+    env = f", environment {environment}" if environment else ""
+    return f"Reading {shown}: {customers} customers, owner {owner}{env}"
 
 
 def codat_line(

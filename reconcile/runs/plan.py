@@ -15,6 +15,8 @@ from reconcile.runs.errors import RunError
 
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
+    from reconcile.desired import Checked
+    from reconcile.facts.fleet import Listing
     from reconcile.model import DesiredState, LiveState
     from reconcile.planner import PlanOptions
     from reconcile.plans import Plan
@@ -52,23 +54,33 @@ async def plan_run(
     *,
     account: bool = False,
     on_read: OnRead | None = None,
+    listing: Listing | None = None,
 ) -> PlanRun:
-    """Read live Codat (with `account`, the key's account too: `LiveState.account`) and plan.
-    `--target` naming a customer neither the files nor Codat know is a `RunError` (after
-    `on_read`)."""
+    """Read live Codat (with `account`, the key's account too: `LiveState.account`; the owner's
+    list from `listing` when it was started already) and plan. `--target` naming a customer
+    neither the files nor Codat know is a `RunError` (after `on_read`)."""
+    from reconcile.bulk import paused_gc, settled
     from reconcile.facts.fleet import read_live
     from reconcile.planner import make_plan
 
-    live = await read_live(
-        client, desired, options.targets, changed=options.changed, account=account
-    )
+    with settled():  # the desired model is not walked while the pages are read
+        live = await read_live(
+            client,
+            desired,
+            options.targets,
+            changed=options.changed,
+            account=account,
+            listing=listing,
+        )
     if on_read is not None:
         on_read(desired, live)
     known = {c.uid for c in desired.customers} | {c.uid for c in live.companies if c.uid}
     unknown = options.targets - known
     if unknown:
         raise RunError(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
-    return PlanRun(desired, live, make_plan(desired, live, options))
+    with paused_gc():  # the plan of a fleet holds no cycles (`reconcile.bulk`)
+        made = make_plan(desired, live, options)
+    return PlanRun(desired, live, made)
 
 
 async def with_settings(client: CodatClient, run: PlanRun, options: PlanOptions) -> PlanRun:
@@ -110,9 +122,27 @@ def refuse_unsafe(run: PlanRun) -> PlanRun:
     return run
 
 
+async def built_while_listing(
+    client: CodatClient, checked: Checked
+) -> tuple[DesiredState, Listing]:
+    """The model of the checked files, built (in a thread) while Codat prepares the owner's
+    first pages: the files' owner is known before their 100,000 customers are built."""
+    import asyncio
+
+    from reconcile.facts.fleet import start_listing
+
+    listing = start_listing(client, checked.owner, checked.customer_count)
+    try:
+        desired = await asyncio.to_thread(checked.build)
+    except BaseException:  # pragma: no cover - checked files build
+        listing.task.cancel()
+        raise
+    return desired, listing
+
+
 async def plan(
     where: Where,
-    desired: DesiredState,
+    desired: DesiredState | Checked,
     options: PlanOptions,
     *,
     on_read: OnRead | None = None,
@@ -123,12 +153,36 @@ async def plan(
     (beside the listing) and shown; with `save_for`, also the signed saved plan valid that long
     (`PlanRun.saved`), recorded from the same read, without Link URLs, so `plan --out` costs
     what `plan` costs; with an environment, the account settings' changes too
-    (`PlanRun.settings`). A plan refused as a whole ends the run unless `allow_unsafe` (it is
-    then never saved)."""
+    (`PlanRun.settings`).
+    `desired` may be files checked but not built (`reconcile.cli.inputs.check_desired`): they
+    are built while Codat answers the first list request.
+    A plan refused as a whole ends the run unless `allow_unsafe` (it is then never saved)."""
+    from reconcile.model import DesiredState
+
+    if isinstance(desired, DesiredState):
+        return await _plan(where, desired, None, options, on_read, allow_unsafe, save_for)
+    return await _plan(where, None, desired, options, on_read, allow_unsafe, save_for)
+
+
+async def _plan(
+    where: Where,
+    built: DesiredState | None,
+    checked: Checked | None,
+    options: PlanOptions,
+    on_read: OnRead | None,
+    allow_unsafe: bool,
+    save_for: timedelta | None,
+) -> PlanRun:
     from reconcile.runs.connect import open_client
 
-    async with open_client(where, desired=desired) as client:
-        made = await plan_run(client, desired, options, account=True, on_read=on_read)
+    async with open_client(where, desired=built) as client:
+        listing = None
+        if built is None:
+            assert checked is not None
+            built, listing = await built_while_listing(client, checked)
+        made = await plan_run(
+            client, built, options, account=True, on_read=on_read, listing=listing
+        )
         run = await with_settings(client, made, options)
         if not allow_unsafe:
             refuse_unsafe(run)

@@ -40,11 +40,11 @@ class Pages:
         return Reply(200, page(self.companies[start : start + PAGE_SIZE], len(self.companies)))
 
 
-def read(pages: Pages) -> list[Company] | UnexpectedAnswer:
+def read(pages: Pages, expected: int = 0) -> list[Company] | UnexpectedAnswer:
     async def go(url: str) -> list[Company] | UnexpectedAnswer:
         async with CodatClient("k", ClientSettings(base_url=url, max_attempts=1)) as client:
             try:
-                return await client.list_companies(page_size=PAGE_SIZE)
+                return await client.list_companies(page_size=PAGE_SIZE, expected=expected)
             except UnexpectedAnswer as exc:
                 return exc
 
@@ -77,3 +77,52 @@ def test_the_checked_page_s_error_wins_over_pages_read_ahead() -> None:
     got = read(pages)
     assert isinstance(got, UnexpectedAnswer)
     assert "is listed twice (page 3)" in str(got)
+
+
+class FirstWaits(Pages):
+    """Page 1 is answered only once `wait_for` other pages were asked (at most 10 s): which pages
+    were asked before page 1's answer left is recorded in `asked_before_first`."""
+
+    def __init__(self, companies: list[dict[str, Any]], wait_for: int) -> None:
+        super().__init__(companies, {})
+        self.wait_for = wait_for
+        self.others = threading.Semaphore(0)
+        self.asked_before_first: set[int] = set()
+
+    def __call__(self, seen: Seen) -> Reply:
+        number = int(seen.query["page"][0])
+        if number == 1:
+            for _ in range(self.wait_for):
+                self.others.acquire(timeout=10)
+            with self._lock:
+                self.asked_before_first = set(self.asked) | {1}
+        else:
+            self.others.release()
+        return super().__call__(seen)
+
+
+def test_the_pages_an_expected_count_fills_are_asked_with_the_first() -> None:
+    """A plan expects about as many companies as its file has customers: pages 2 and 3 are
+    asked for before page 1 is answered; each page is asked once."""
+    companies = [company(uid=f"u{i}") for i in range(11)]
+    pages = FirstWaits(companies, wait_for=PAGES_AHEAD)
+    got = read(pages, expected=11)
+    assert isinstance(got, list) and [c.uid for c in got] == [f"u{i}" for i in range(11)]
+    assert pages.asked_before_first == set(range(1, PAGES_AHEAD + 2))
+    assert pages.asked == Counter({n: 1 for n in range(1, 7)})
+
+
+def test_control_without_an_expectation_page_1_is_read_alone() -> None:
+    pages = FirstWaits([company(uid=f"u{i}") for i in range(11)], wait_for=0)
+    got = read(pages)
+    assert isinstance(got, list) and len(got) == 11
+    assert pages.asked_before_first == {1}
+
+
+def test_fewer_companies_than_expected_cost_at_most_the_pages_read_ahead() -> None:
+    companies = [company(uid=f"u{i}") for i in range(3)]  # 2 pages; 40 companies expected
+    pages = Pages(companies, {1: 0.2})
+    got = read(pages, expected=40)
+    assert isinstance(got, list) and len(got) == 3
+    assert sum(pages.asked.values()) <= 1 + PAGES_AHEAD
+    assert set(pages.asked) <= set(range(1, PAGES_AHEAD + 2))

@@ -190,6 +190,9 @@ def test_the_fast_reader_answers_for_ordinary_files(tmp_path: Path) -> None:
     example = Path(__file__).parents[2] / "examples" / "customers.yaml"
     assert fastread.parse_fast("f.yaml", example.read_text()) is not None  # "Hooli & Partners"
     assert fastread.parse_fast("f.yaml", TEMPLATE.format(**GOOD)) is not None
+    # the same state in flow style, as yaml.safe_dump writes it, folding long names at "&"
+    flow = "{version: 1, owner: o, customers: [{uid: a, name: Hooli Consulting\n    & Co}]}\n"
+    assert fastread.parse_fast("f.yaml", flow) is not None
     for unsure in ["bool1", "tagvalue"]:
         doc = TEMPLATE.format(**{**GOOD, unsure: "yes"})
         assert fastread.parse_fast("f.yaml", doc) is None
@@ -405,6 +408,18 @@ LAYOUTS = [
     "version: 1\nowner: o\ncustomers: [{uid: a, name: A, tags: !!map {k: v}}]\n",
     "version: 1\nowner: o\ncustomers: [{uid: a, name: A, tags: {k: &v x, l: *v}}]\n",
     "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    description:\n      &x text\n",
+    # `&` and `*` with a space after name nothing: text where a folded plain scalar goes on
+    # (as yaml.safe_dump folds long names), refused where a node starts
+    "version: 1\nowner: o\ncustomers: [{uid: a, name: Hooli Consulting\n    & Co, tags: {k: a\n"
+    "    * b}}, {uid: b, name: B\n  &\n  * c}]\n",
+    "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: Hooli Consulting\n      & Co\n"
+    "    description: a\n      * b\n",
+    "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: & Co\n",
+    "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name:\n      * b\n",
+    "version: 1\nowner: o\ncustomers: [{uid: a, name: A,\n  & b: c}]\n",
+    "version: 1\nowner: o\ncustomers: [{uid: a, name: A\n  & b: c}]\n",
+    "version: 1\nowner: o\ncustomers:\n- uid: a\n  name: A\n& b: c\n",
+    "version: 1\nowner: o\ncustomers: [{uid: a, name: A}, * ]\n",
     "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n    description: >\n      folded\n",
     "version: 1\nowner: o\ncustomers:\n  -   !!str a\n",
     "version: 1\nowner: o\ncustomers:\n  - ? uid\n    : a\n    name: A\n",

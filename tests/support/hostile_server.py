@@ -95,11 +95,16 @@ def page(results: list[Any], total: int | None = None) -> dict[str, Any]:
 
 
 def companies_route(answer: Reply | Callable[[Seen], Reply]) -> Route:
-    """`GET /companies` answers `answer` (a Reply, or a function of the request); the rest 404."""
+    """`GET /companies` answers `answer` (a Reply, or a function of the request) and `GET
+    /profile` a plain account, as Codat always does (`plan` reads both); the rest 404."""
 
     def route(seen: Seen) -> Reply:
         if seen.method == "GET" and seen.path == "/companies":
             return answer(seen) if callable(answer) else answer
+        if seen.method == "GET" and seen.path == "/profile":
+            return Reply(
+                200, {"name": "Hostile test account", "redirectUrl": "https://example.com"}
+            )
         return not_found(seen)
 
     return route

@@ -1,0 +1,102 @@
+"""`plan` builds the checked files' model while Codat prepares the owner's first page.
+
+The files are checked first (bad input sends nothing), then the list request goes out and the
+model is built meanwhile (`reconcile.runs.plan.built_while_listing`): the plan is the same, and
+so is what the read costs.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import pytest
+
+from reconcile.desired import Checked, InvalidInput, check, load
+from reconcile.planner import PlanOptions
+from reconcile.runs.connect import Where
+from reconcile.runs.loop import run
+from reconcile.runs.plan import plan
+from tests.support.hostile_server import (
+    HostileCodat,
+    Reply,
+    Seen,
+    companies_route,
+    company,
+    page,
+    serve_hostile,
+)
+
+FILE = "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n  - uid: b\n    name: B\n"
+WHERE = Where(sandbox=False, sandbox_db=None)
+
+
+def serve_one_company(listed: threading.Event) -> AbstractContextManager[HostileCodat]:
+    def answer(seen: Seen) -> Reply:
+        listed.set()
+        return Reply(200, page([company(owner="o", uid="a", name="A")]))
+
+    return serve_hostile(companies_route(answer))
+
+
+def test_the_files_are_built_while_the_list_request_is_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(FILE, encoding="utf-8")
+    listed = threading.Event()
+    seen_at_build: list[bool] = []
+    original = Checked.build
+
+    def build(self: Checked) -> object:
+        seen_at_build.append(listed.wait(timeout=30))  # returns at once when it was asked
+        return original(self)
+
+    monkeypatch.setattr(Checked, "build", build)
+    with serve_one_company(listed) as codat:
+        monkeypatch.setenv("CODAT_BASE_URL", codat.url)
+        monkeypatch.setenv("CODAT_API_KEY", "k")
+        made = run(plan(WHERE, check([path]), PlanOptions()))
+    assert seen_at_build == [True]
+    assert made.desired == load([path])
+    assert made.live.requests == 3  # the list (asked before the build), the account, the uid lookup
+    assert [c.uid for c in made.plan.changes if c.actions] == ["b"]  # b is to be created
+
+
+def test_control_a_built_state_is_built_before_anything_is_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(FILE, encoding="utf-8")
+    listed = threading.Event()
+    with serve_one_company(listed) as codat:
+        monkeypatch.setenv("CODAT_BASE_URL", codat.url)
+        monkeypatch.setenv("CODAT_API_KEY", "k")
+        desired = check([path]).build()
+        asked_before_build = listed.is_set()
+        made = run(plan(WHERE, desired, PlanOptions()))
+    assert not asked_before_build and listed.is_set()
+    assert [c.uid for c in made.plan.changes if c.actions] == ["b"]
+    assert made.live.requests == 3  # the list, the account and the uid lookup before a create
+
+
+def test_checked_files_build_once_into_what_load_returns(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(FILE, encoding="utf-8")
+    checked = check([path])
+    assert (checked.owner, checked.customer_count, checked.files) == ("o", 2, (str(path),))
+    assert not checked.declares_environments
+    assert checked.build() == load([path])
+    with pytest.raises(RuntimeError, match="built already"):
+        checked.build()
+
+
+def test_bad_files_are_refused_by_check_as_by_load(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("version: 1\nowner: o\ncustomers:\n  - name: A\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as by_check:
+        check([path])
+    with pytest.raises(InvalidInput) as by_load:
+        load([path])
+    assert [str(p) for p in by_check.value.problems] == [str(p) for p in by_load.value.problems]
