@@ -7,7 +7,18 @@ a hostile `x` can be compared line for line with the benign plan (`x == ""`).
 
 from __future__ import annotations
 
-from reconcile.plans import Action, CustomerChange, Kind, Note, Plan, Refusal, Request
+from collections.abc import Callable
+
+from reconcile.plans import (
+    Action,
+    CustomerChange,
+    Kind,
+    Note,
+    NoteKind,
+    Plan,
+    Refusal,
+    Request,
+)
 
 # Strings a hostile file or Codat might send: each must stay data, on its line.
 HOSTILE = [
@@ -25,6 +36,51 @@ HOSTILE = [
     "&lt;b&gt; &#x27; \\",
     "@everyone :tada: #1",
 ]
+
+
+# The sample plan's notes: kind, uid, name, subject, text, Link URL, since.
+NOTES: tuple[tuple[NoteKind, str, str, str, str, str | None, str | None], ...] = (
+    (
+        "awaiting_authorization",
+        "cus-0003",
+        "Hooli",
+        "QuickBooks Online",
+        "awaiting customer authorization",
+        "https://link.codat.io/c3",
+        "2026-01-04T10:00:00Z",
+    ),
+    (
+        "needs_reauthorization",
+        "cus-0004",
+        "Pied Piper",
+        "Xero",
+        "deauthorized; the customer must authorize again",
+        "https://link.codat.io/c4",
+        "2026-01-02T10:00:00Z",
+    ),
+    (
+        "deferred",
+        "cus-0003",
+        "Hooli",
+        "partner expense connection",
+        "deferred until QuickBooks Online is authorized",
+        None,
+        None,
+    ),
+    (
+        "blocked",
+        "cus-0005",
+        "Umbrella",
+        "partner expense connection",
+        "blocked: the accounting connection it waits for is refused",
+        None,
+        None,
+    ),
+)
+
+
+def _or_none(t: Callable[[str], str], s: str | None) -> str | None:
+    return None if s is None else t(s)
 
 
 def sample_plan(x: str = "") -> Plan:
@@ -132,39 +188,9 @@ def sample_plan(x: str = "") -> Plan:
             ),
         ),
     )
-    notes = (
-        Note(
-            "awaiting_authorization",
-            t("cus-0003"),
-            t("Hooli"),
-            t("QuickBooks Online"),
-            t("awaiting customer authorization"),
-            link_url=t("https://link.codat.io/c3"),
-            since=t("2026-01-04T10:00:00Z"),
-        ),
-        Note(
-            "needs_reauthorization",
-            t("cus-0004"),
-            t("Pied Piper"),
-            t("Xero"),
-            t("deauthorized; the customer must authorize again"),
-            link_url=t("https://link.codat.io/c4"),
-            since=t("2026-01-02T10:00:00Z"),
-        ),
-        Note(
-            "deferred",
-            t("cus-0003"),
-            t("Hooli"),
-            t("partner expense connection"),
-            t("deferred until QuickBooks Online is authorized"),
-        ),
-        Note(
-            "blocked",
-            t("cus-0005"),
-            t("Umbrella"),
-            t("partner expense connection"),
-            t("blocked: the accounting connection it waits for is refused"),
-        ),
+    notes = tuple(
+        Note(kind, t(uid), t(name), t(subject), t(text), _or_none(t, link), _or_none(t, since))
+        for kind, uid, name, subject, text, link, since in NOTES
     )
     return Plan(
         owner=t("expenses-prod"),
