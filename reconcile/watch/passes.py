@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeAlias, TypeVar
 
 from reconcile.model.who import Waiting
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from reconcile.watch.resync import ResyncReads
 
 HEALTH_EVERY_SECONDS = 86_400
+R_co = TypeVar("R_co", covariant=True)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class PassReport:
         return not self.failed and not self.quota_stopped
 
 
-class Converge(Protocol):
+class Pass(Protocol[R_co]):
     """One pass: the whole fleet (`company_ids` None; `full`: every expense config read, else
     the resync's listing, what changed and the sweep's slice) or just those companies."""
 
@@ -81,19 +82,13 @@ class Converge(Protocol):
         company_ids: frozenset[str] | None,
         stopper: Stopper,
         full: bool = True,
-    ) -> Awaitable[PassReport]: ...
+    ) -> Awaitable[R_co]: ...
 
 
-class PassRunner(Protocol):
-    """What a `Converge` runs: the pass itself, its whole result (the notifier reads it)."""
-
-    def __call__(
-        self,
-        desired: DesiredState,
-        company_ids: frozenset[str] | None,
-        stopper: Stopper,
-        full: bool = True,
-    ) -> Awaitable[PassResult]: ...
+# What the scheduler runs (its report), and what a `Converge` runs: the pass itself, its whole
+# result (the notifier reads it).
+Converge: TypeAlias = Pass["PassReport"]
+PassRunner: TypeAlias = Pass["PassResult"]
 
 
 def pass_runner(client: CodatClient, reads: ResyncReads | None = None) -> PassRunner:
