@@ -9,16 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reconcile.plans import (
-    Action,
-    CustomerChange,
-    Kind,
-    Note,
-    NoteKind,
-    Plan,
-    Refusal,
-    Request,
-)
+from reconcile.plans import Action, CustomerChange, Kind, Note, Plan, Refusal, Request
 
 # Strings a hostile file or Codat might send: each must stay data, on its line.
 HOSTILE = [
@@ -38,43 +29,39 @@ HOSTILE = [
 ]
 
 
-# The sample plan's notes: kind, uid, name, subject, text, Link URL, since.
-NOTES: tuple[tuple[NoteKind, str, str, str, str, str | None, str | None], ...] = (
-    (
+# The sample plan's notes, before `sample_plan(x)` appends `x` to their strings.
+NOTES = (
+    Note(
         "awaiting_authorization",
         "cus-0003",
         "Hooli",
         "QuickBooks Online",
         "awaiting customer authorization",
-        "https://link.codat.io/c3",
-        "2026-01-04T10:00:00Z",
+        link_url="https://link.codat.io/c3",
+        since="2026-01-04T10:00:00Z",
     ),
-    (
+    Note(
         "needs_reauthorization",
         "cus-0004",
         "Pied Piper",
         "Xero",
         "deauthorized; the customer must authorize again",
-        "https://link.codat.io/c4",
-        "2026-01-02T10:00:00Z",
+        link_url="https://link.codat.io/c4",
+        since="2026-01-02T10:00:00Z",
     ),
-    (
+    Note(
         "deferred",
         "cus-0003",
         "Hooli",
         "partner expense connection",
         "deferred until QuickBooks Online is authorized",
-        None,
-        None,
     ),
-    (
+    Note(
         "blocked",
         "cus-0005",
         "Umbrella",
         "partner expense connection",
         "blocked: the accounting connection it waits for is refused",
-        None,
-        None,
     ),
 )
 
@@ -189,8 +176,16 @@ def sample_plan(x: str = "") -> Plan:
         ),
     )
     notes = tuple(
-        Note(kind, t(uid), t(name), t(subject), t(text), _or_none(t, link), _or_none(t, since))
-        for kind, uid, name, subject, text, link, since in NOTES
+        Note(
+            n.kind,
+            t(n.uid),
+            t(n.name),
+            t(n.subject),
+            t(n.text),
+            _or_none(t, n.link_url),
+            _or_none(t, n.since),
+        )
+        for n in NOTES
     )
     return Plan(
         owner=t("expenses-prod"),
