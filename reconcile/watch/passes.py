@@ -133,8 +133,18 @@ def pass_runner(client: CodatClient, reads: ResyncReads | None = None) -> PassRu
     return run
 
 
-def default_converge(client: CodatClient, reads: ResyncReads | None = None) -> Converge:
-    run = pass_runner(client, reads)
+class PassObserver(Protocol):
+    """Told of each pass a `reporting` Converge runs (the watch's notifier)."""
+
+    def failed(self, exc: Exception) -> None:
+        """The pass raised `exc` (raised again after this)."""
+
+    def passed(self, result: PassResult, desired: DesiredState, report: PassReport) -> None:
+        """The pass ended: its whole result and its report."""
+
+
+def reporting(run: PassRunner, observer: PassObserver | None = None) -> Converge:
+    """The scheduler's pass: `run`, its result reported (and told to `observer`)."""
 
     async def converge(
         desired: DesiredState,
@@ -142,9 +152,22 @@ def default_converge(client: CodatClient, reads: ResyncReads | None = None) -> C
         stopper: Stopper,
         full: bool = True,
     ) -> PassReport:
-        return report(await run(desired, company_ids, stopper, full), desired)
+        try:
+            result = await run(desired, company_ids, stopper, full)
+        except Exception as exc:
+            if observer is not None:
+                observer.failed(exc)
+            raise
+        passed = report(result, desired)
+        if observer is not None:
+            observer.passed(result, desired, passed)
+        return passed
 
     return converge
+
+
+def default_converge(client: CodatClient, reads: ResyncReads | None = None) -> Converge:
+    return reporting(pass_runner(client, reads))
 
 
 def report(result: PassResult, desired: DesiredState | None = None) -> PassReport:
