@@ -23,7 +23,7 @@ from reconcile.notify.store import NotifyStore
 
 if TYPE_CHECKING:
     from reconcile.codat import CodatClient
-    from reconcile.executor import Stopper
+    from reconcile.converge import PassResult
     from reconcile.model import DesiredState
     from reconcile.watch.events import Hint
     from reconcile.watch.passes import Converge, PassReport, PassRunner
@@ -42,39 +42,33 @@ def notifying_converge(
 ) -> Converge:
     """The scheduler's pass (`run`: the watch's, `reconcile.watch.passes.pass_runner`), then
     `record`."""
-    from reconcile.watch.passes import pass_runner
+    from reconcile.watch.passes import pass_runner, reporting
 
-    run_pass = run or pass_runner(client)
+    return reporting(run or pass_runner(client), _Telling(notifier))
 
-    async def converge(
-        desired: DesiredState,
-        company_ids: frozenset[str] | None,
-        stopper: Stopper,
-        full: bool = True,
-    ) -> PassReport:
-        from reconcile.watch.passes import report
 
-        try:
-            result = await run_pass(desired, company_ids, stopper, full)
-        except QuotaExhausted:
-            notifier.health(QUOTA, "quota_paused", QUOTA_TEXT)
-            raise
-        except CodatError as exc:
-            notifier.health(
+class _Telling:
+    """What a pass tells the notifier: the quota or Codat failing it, else what it found."""
+
+    def __init__(self, notifier: Notifier) -> None:
+        self.notifier = notifier
+
+    def failed(self, exc: Exception) -> None:
+        if isinstance(exc, QuotaExhausted):
+            self.notifier.health(QUOTA, "quota_paused", QUOTA_TEXT)
+        elif isinstance(exc, CodatError):
+            self.notifier.health(
                 PASS,
                 "pass_failed",
                 f"a pass could not read Codat ({_what(exc)}); the watch retries, and /status "
                 "says when the last full pass succeeded and why the last one failed",
             )
-            raise
-        notifier.healthy(PASS)
-        notifier.record(snapshot_of(result, desired))
-        passed = report(result, desired)
-        if passed.quota_stopped:
-            notifier.health(QUOTA, "quota_paused", QUOTA_TEXT)
-        return passed
 
-    return converge
+    def passed(self, result: PassResult, desired: DesiredState, report: PassReport) -> None:
+        self.notifier.healthy(PASS)
+        self.notifier.record(snapshot_of(result, desired))
+        if report.quota_stopped:
+            self.notifier.health(QUOTA, "quota_paused", QUOTA_TEXT)
 
 
 def _what(exc: CodatError) -> str:

@@ -8,12 +8,13 @@ Every field is always present; the checksum covers every field but `checksum` an
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
-from reconcile.plans import NOTE_KINDS, Action, Note, Plan
+from reconcile.plans import NOTE_KINDS, Action, Note, Plan, Request
 from reconcile.plans.settings import SettingsChange
 
 FORMAT_VERSION = "1"
@@ -79,9 +80,9 @@ def _action_dict(a: Action) -> dict[str, Any]:
         "reason": a.reason,
         "connection_id": a.connection_id,
         "status": a.status,
-        "before": dict(a.before) if a.before is not None else None,
-        "after": dict(a.after) if a.after is not None else None,
-        "request": {"method": a.request.method, "path": a.request.path, "body": a.request.body},
+        "before": _optional(a.before),
+        "after": _optional(a.after),
+        "request": _request_dict(a.request),
         "idempotency_key": a.idempotency_key,
     }
 
@@ -94,18 +95,20 @@ def settings_dict(change: SettingsChange) -> dict[str, Any]:
         "sign": change.sign,
         "destructive": change.destructive,
         "lines": list(change.lines),
-        "before": dict(change.before) if change.before is not None else None,
-        "after": dict(change.after) if change.after is not None else None,
-        "requests": [{"method": r.method, "path": r.path, "body": r.body} for r in change.requests],
+        "before": _optional(change.before),
+        "after": _optional(change.after),
+        "requests": [_request_dict(r) for r in change.requests],
     }
 
 
 def _note_dict(n: Note) -> dict[str, Any]:
-    return {
-        "uid": n.uid,
-        "name": n.name,
-        "subject": n.subject,
-        "text": n.text,
-        "link_url": n.link_url,
-        "since": n.since,
-    }
+    """A note's fields but its kind (the notes are grouped by kind)."""
+    return {k: v for k, v in dataclasses.asdict(n).items() if k != "kind"}
+
+
+def _optional(m: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return dict(m) if m is not None else None
+
+
+def _request_dict(r: Request) -> dict[str, Any]:
+    return {"method": r.method, "path": r.path, "body": r.body}

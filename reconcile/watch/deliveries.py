@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from reconcile.watch.metrics import Metrics
@@ -49,20 +50,15 @@ def likely_cause(reason: str) -> str:
     return "a delivery not signed with this watch's secret"
 
 
+@dataclass
 class Deliveries:
-    def __init__(
-        self,
-        status: WatchStatus,
-        metrics: Metrics,
-        log: Callable[[str], None],
-        *,
-        interval: float = LOG_INTERVAL,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.status = status
-        self.metrics = metrics
-        self.log = log
-        self._throttle = Throttle(interval, clock)
+    """What the receiver saw, on the status page and /metrics; a refused delivery logged at
+    most once per `throttle`'s interval."""
+
+    status: WatchStatus
+    metrics: Metrics
+    log: Callable[[str], None]
+    throttle: Throttle = field(default_factory=lambda: Throttle(LOG_INTERVAL))
 
     def accepted(self) -> None:
         self.status.last_accepted_at = datetime.now(UTC)
@@ -73,7 +69,7 @@ class Deliveries:
         self.status.last_refused_at = datetime.now(UTC)
         self.status.last_refused_reason = reason
         self.metrics.last_delivery.labels("refused").set(time.time())
-        count = self._throttle.count()
+        count = self.throttle.count()
         if count is None:
             return
         what = (

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeAlias, TypeVar
 
 from reconcile.model.who import Waiting
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from reconcile.watch.resync import ResyncReads
 
 HEALTH_EVERY_SECONDS = 86_400
+R_co = TypeVar("R_co", covariant=True)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class PassReport:
         return not self.failed and not self.quota_stopped
 
 
-class Converge(Protocol):
+class Pass(Protocol[R_co]):
     """One pass: the whole fleet (`company_ids` None; `full`: every expense config read, else
     the resync's listing, what changed and the sweep's slice) or just those companies."""
 
@@ -81,19 +82,13 @@ class Converge(Protocol):
         company_ids: frozenset[str] | None,
         stopper: Stopper,
         full: bool = True,
-    ) -> Awaitable[PassReport]: ...
+    ) -> Awaitable[R_co]: ...
 
 
-class PassRunner(Protocol):
-    """What a `Converge` runs: the pass itself, its whole result (the notifier reads it)."""
-
-    def __call__(
-        self,
-        desired: DesiredState,
-        company_ids: frozenset[str] | None,
-        stopper: Stopper,
-        full: bool = True,
-    ) -> Awaitable[PassResult]: ...
+# What the scheduler runs (its report), and what a `Converge` runs: the pass itself, its whole
+# result (the notifier reads it).
+Converge: TypeAlias = Pass["PassReport"]
+PassRunner: TypeAlias = Pass["PassResult"]
 
 
 def pass_runner(client: CodatClient, reads: ResyncReads | None = None) -> PassRunner:
@@ -138,8 +133,18 @@ def pass_runner(client: CodatClient, reads: ResyncReads | None = None) -> PassRu
     return run
 
 
-def default_converge(client: CodatClient, reads: ResyncReads | None = None) -> Converge:
-    run = pass_runner(client, reads)
+class PassObserver(Protocol):
+    """Told of each pass a `reporting` Converge runs (the watch's notifier)."""
+
+    def failed(self, exc: Exception) -> None:
+        """The pass raised `exc` (raised again after this)."""
+
+    def passed(self, result: PassResult, desired: DesiredState, report: PassReport) -> None:
+        """The pass ended: its whole result and its report."""
+
+
+def reporting(run: PassRunner, observer: PassObserver | None = None) -> Converge:
+    """The scheduler's pass: `run`, its result reported (and told to `observer`)."""
 
     async def converge(
         desired: DesiredState,
@@ -147,9 +152,22 @@ def default_converge(client: CodatClient, reads: ResyncReads | None = None) -> C
         stopper: Stopper,
         full: bool = True,
     ) -> PassReport:
-        return report(await run(desired, company_ids, stopper, full), desired)
+        try:
+            result = await run(desired, company_ids, stopper, full)
+        except Exception as exc:
+            if observer is not None:
+                observer.failed(exc)
+            raise
+        passed = report(result, desired)
+        if observer is not None:
+            observer.passed(result, desired, passed)
+        return passed
 
     return converge
+
+
+def default_converge(client: CodatClient, reads: ResyncReads | None = None) -> Converge:
+    return reporting(pass_runner(client, reads))
 
 
 def report(result: PassResult, desired: DesiredState | None = None) -> PassReport:

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 
 from reconcile.sandbox.store import Store
-from tests.conftest import AUTH_HEADERS, TEST_API_KEY
-from tests.support.cli import reconcile
+from tests.conftest import AUTH_HEADERS
+from tests.support.cli import codat_env, reconcile
 from tests.support.sandbox_server import serve_sandbox
 
 OWNER = "audit-team"
@@ -66,15 +66,32 @@ FINAL_EXTRA = """\
 
 
 @dataclass
-class Fleet:
+class Served:
+    """A sandbox `served` (its URL, SQLite file and request log), and `reconcile` against it."""
+
     url: str
     db: Path
     log: Path
-    file: Path
-    ids: dict[str, str] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
-        return {"CODAT_BASE_URL": self.url, "CODAT_API_KEY": TEST_API_KEY}
+        return codat_env(self.url)
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`reconcile ARGS` against the sandbox, whatever its exit code, never a traceback."""
+        result = reconcile(*args, env=self.env())
+        assert "Traceback" not in result.stderr, result.stderr
+        return result
+
+    def sandbox(self, *args: str) -> str:
+        """`reconcile sandbox COMMAND --db DB ARGS` (`args[0]`: the command), succeeding: its
+        output."""
+        return str(ok(reconcile("sandbox", args[0], "--db", str(self.db), *args[1:])).stdout)
+
+
+@dataclass
+class Fleet(Served):
+    file: Path
+    ids: dict[str, str] = field(default_factory=dict)
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:

@@ -8,24 +8,41 @@ the notifications file that points at it; `told` is what the app verified."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.ci.ci_exposure import KIT, load_file
 from tests.ci.ci_notify import notifying_lines
-from tests.ci.test_ci_kit import resolve
 from tests.conftest import TEST_API_KEY
 from tests.notify.support import notify_file, verified
-from tests.plans.file.saved_support import customers_file, unique_owner
+from tests.plans.file.saved_support import TEST_SIGNING_KEY, customers_file, unique_owner
 from tests.sandbox.webhook_receiver import Receiver, receiver
 from tests.watch.helpers import new_secret
 
 RUNNER_TEMP = "${{ runner.temp }}"
+EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+
+
+def resolve(env: Mapping[str, str]) -> dict[str, str]:
+    """Workflow env values: secrets become the test keys (the signing key the tests' signing
+    key); any other expression is refused."""
+    out: dict[str, str] = {}
+    for key, value in env.items():
+        for expression in EXPRESSION.findall(value):
+            assert expression.startswith("secrets."), f"{key}: unexpected ${{{{ {expression} }}}}"
+        out[key] = EXPRESSION.sub(
+            lambda m: (
+                TEST_SIGNING_KEY if m.group(1) == "secrets.RECONCILE_SIGNING_KEY" else TEST_API_KEY
+            ),
+            value,
+        )
+    return out
 
 
 def run_step(

@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,10 @@ import yaml
 
 from tests.ci import ci_exposure
 from tests.ci.github_script import called, run_script, step_script
+from tests.ci.kit_runs import run_step
 from tests.conftest import TEST_API_KEY
 from tests.plans.file.saved_support import (
     EXAMPLE,
-    TEST_SIGNING_KEY,
     customers_file,
     read_plan,
     unique_owner,
@@ -36,7 +35,6 @@ GITHUB = (CI / "plan.yml", CI / "apply.yml")
 GITLAB = CI / ".gitlab-ci.yml"
 EVERY_FILE = sorted({*CI.glob("*.yml"), *CI.glob("*.yaml"), *CI.glob(".*.yml")})
 SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
-EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 
 
 def test_pre_commit_hook_runs_reconcile_validate(tmp_path: Path) -> None:
@@ -97,42 +95,10 @@ def run_lines(
     for env, lines in steps:
         for line in lines:
             assert "${{" not in line, f"an expression inside a command line: {line}"
-            full = {k: v for k, v in os.environ.items() if not k.startswith("CODAT_")}
-            full.update(resolve(env))
-            full.update(extra or {})
-            full.update(
-                CODAT_BASE_URL=url,
-                CODAT_API_KEY=TEST_API_KEY,
-                NO_COLOR="1",
-                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-            )
-            result = subprocess.run(
-                ["bash", "-c", line],
-                cwd=cwd,
-                env=full,
-                capture_output=True,
-                text=True,
-                timeout=180,
-            )
+            result = run_step(line, env, cwd, url, dict(extra or {}))
             assert result.returncode == expect, f"{line}\n{result.stdout}\n{result.stderr}"
             results.append(result)
     return results
-
-
-def resolve(env: Mapping[str, str]) -> dict[str, str]:
-    """Workflow env values: secrets become the test keys (the signing key the tests' signing
-    key); any other expression is refused."""
-    out: dict[str, str] = {}
-    for key, value in env.items():
-        for expression in EXPRESSION.findall(value):
-            assert expression.startswith("secrets."), f"{key}: unexpected ${{{{ {expression} }}}}"
-        out[key] = EXPRESSION.sub(
-            lambda m: (
-                TEST_SIGNING_KEY if m.group(1) == "secrets.RECONCILE_SIGNING_KEY" else TEST_API_KEY
-            ),
-            value,
-        )
-    return out
 
 
 def customers_dir(tmp_path: Path, where: str, text: str | None = None) -> str:
@@ -162,6 +128,23 @@ def converged(tmp_path: Path, url: str, customers: str) -> None:
     assert again.returncode == 0, again.stdout + again.stderr
 
 
+def apply_reviewed(
+    tmp_path: Path,
+    url: str,
+    apply_steps: list[tuple[dict[str, str], list[str]]],
+    reviewed: tuple[str, str],
+    customers: str,
+) -> None:
+    """What the download step does (the plan's artifact, `reviewed[0]`, lands where apply reads
+    it, `reviewed[1]`), then the apply job's one line: it applies, and Codat has converged."""
+    target = tmp_path / reviewed[1]
+    target.parent.mkdir(parents=True)
+    shutil.copy(tmp_path / reviewed[0], target)
+    (applied,) = run_lines(apply_steps, tmp_path, url)
+    assert "Apply complete" in applied.stdout
+    converged(tmp_path, url, customers)
+
+
 def _expect(steps: list[tuple[dict[str, str], list[str]]], *commands: str) -> None:
     found = [line.split()[1] for _, lines in steps for line in lines]
     assert found == list(commands), found
@@ -185,13 +168,8 @@ def test_github_workflow_commands_plan_then_apply_on_the_sandbox(
     assert "**Allowances in effect: none.**" in comment
     merge(tmp_path, plan_env["CUSTOMERS"], apply_env["CUSTOMERS"])
 
-    # What the download step does: the artifact lands where apply reads it.
-    reviewed = tmp_path / apply_env["PLAN_FILE"]
-    reviewed.parent.mkdir(parents=True)
-    shutil.copy(tmp_path / plan_env["PLAN_FILE"], reviewed)
-    (applied,) = run_lines(apply_steps, tmp_path, sandbox_url)
-    assert "Apply complete" in applied.stdout
-    converged(tmp_path, sandbox_url, plan_env["CUSTOMERS"])
+    reviewed = (plan_env["PLAN_FILE"], apply_env["PLAN_FILE"])
+    apply_reviewed(tmp_path, sandbox_url, apply_steps, reviewed, plan_env["CUSTOMERS"])
 
 
 @pytest.mark.slow
@@ -230,12 +208,8 @@ def test_gitlab_commands_plan_then_apply_on_the_sandbox(tmp_path: Path, sandbox_
     run_lines(plan_steps, tmp_path, sandbox_url)
     assert "<details>" in (tmp_path / "plan.md").read_text()
     merge(tmp_path, env["MR_CUSTOMERS"], env["CUSTOMERS"])
-    reviewed = tmp_path / env["REVIEWED_PLAN"]
-    reviewed.parent.mkdir(parents=True)
-    shutil.copy(tmp_path / env["PLAN_FILE"], reviewed)
-    (applied,) = run_lines(apply_steps, tmp_path, sandbox_url)
-    assert "Apply complete" in applied.stdout
-    converged(tmp_path, sandbox_url, env["CUSTOMERS"])
+    reviewed = (env["PLAN_FILE"], env["REVIEWED_PLAN"])
+    apply_reviewed(tmp_path, sandbox_url, apply_steps, reviewed, env["CUSTOMERS"])
 
 
 def test_every_job_that_applies_is_serialised_per_owner() -> None:

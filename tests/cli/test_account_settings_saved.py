@@ -32,6 +32,13 @@ def with_customer(tmp_path: Path) -> Path:
     return path
 
 
+def applied(path: Path, served: str) -> Path:
+    """The file (no customers, the account's settings) at `path`, applied."""
+    path.write_text(FILE)
+    assert run(served, "apply", str(path), "--auto-approve", "--allow-empty")[0] == 0
+    return path
+
+
 def drift_in_the_portal(codat: httpx.Client, schedule: int) -> None:
     """Someone edits the account's settings by hand: suppliers' schedule, the consumer's
     events (Codat cannot edit a consumer: the portal deletes and creates it)."""
@@ -55,9 +62,7 @@ def owned(codat: httpx.Client) -> list[str]:
 def test_a_saved_plan_restores_the_settings_drifted_in_the_portal(
     tmp_path: Path, served: str
 ) -> None:
-    file = tmp_path / "customers.yaml"
-    file.write_text(FILE)
-    assert run(served, "apply", str(file), "--auto-approve", "--allow-empty")[0] == 0
+    file = applied(tmp_path / "customers.yaml", served)
     with httpx.Client(base_url=served, headers=AUTH_HEADERS) as codat:
         drift_in_the_portal(codat, schedule=72)
         saved = tmp_path / "plan.json"
@@ -93,9 +98,7 @@ def test_a_saved_plan_restores_the_settings_drifted_in_the_portal(
 def test_settings_changed_behind_the_plan_are_refused_while_customers_apply(
     tmp_path: Path, served: str
 ) -> None:
-    base = tmp_path / "base.yaml"
-    base.write_text(FILE)
-    assert run(served, "apply", str(base), "--auto-approve", "--allow-empty")[0] == 0
+    applied(tmp_path / "base.yaml", served)
     file = with_customer(tmp_path)
     with httpx.Client(base_url=served, headers=AUTH_HEADERS) as codat:
         drift_in_the_portal(codat, schedule=72)

@@ -69,6 +69,17 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     return reconcile(*args, url=None, key=None, env={**KEYS, **(env or {})})
 
 
+def added(
+    accounts: dict[str, object], path: Path, uid: str, name: str, environments: str = ""
+) -> Path:
+    """The accounts' file with one more customer (in `environments`, a YAML list, when given)
+    written to `path`."""
+    text = Path(accounts["file"]).read_text()  # type: ignore[arg-type]
+    text += f"  - uid: {uid}\n    name: {name}\n"
+    path.write_text(text + (f"    environments: {environments}\n" if environments else ""))
+    return path
+
+
 def companies(url: str) -> dict[str, dict[str, object]]:
     with httpx.Client(base_url=url, headers=AUTH_HEADERS) as client:
         listed = client.get(
@@ -112,9 +123,7 @@ def test_each_environment_gets_its_customers_and_overrides(accounts: dict[str, o
 def test_plan_all_shows_what_reaches_production_and_writes_nothing(
     accounts: dict[str, object], tmp_path: Path
 ) -> None:
-    text = Path(accounts["file"]).read_text()  # type: ignore[arg-type]
-    changed = tmp_path / "changed.yaml"
-    changed.write_text(text + "  - uid: env-0004\n    name: New Everywhere Ltd\n")
+    changed = added(accounts, tmp_path / "changed.yaml", "env-0004", "New Everywhere Ltd")
     logs: dict[str, Path] = accounts["logs"]  # type: ignore[assignment]
     before = {env: len(read_log(log)) if log.exists() else 0 for env, log in logs.items()}
     table = run("plan", str(changed), "--env", "all", "--detailed-exitcode")
@@ -198,11 +207,7 @@ def test_export_reads_the_named_environment_only(accounts: dict[str, object]) ->
 def test_a_saved_plan_is_applied_only_to_its_own_environment(
     accounts: dict[str, object], tmp_path: Path
 ) -> None:
-    text = Path(accounts["file"]).read_text()  # type: ignore[arg-type]
-    changed = tmp_path / "customers.yaml"
-    changed.write_text(
-        text + "  - uid: env-0005\n    name: Saved Plan Ltd\n    environments: [test]\n"
-    )
+    changed = added(accounts, tmp_path / "customers.yaml", "env-0005", "Saved Plan Ltd", "[test]")
     saved = tmp_path / "test.plan"
     signing = {"RECONCILE_SIGNING_KEY": "a-signing-key-of-the-ci-only-0123456789"}
     ok(run("plan", str(changed), "--env", "test", "--out", str(saved), env=signing))

@@ -52,8 +52,13 @@ def recorder() -> Iterator[HostileCodat]:
 
 
 def write(path: Path, owner: str, url: str, key_env: str = "CODAT_API_KEY_PROD") -> Path:
+    return put(path, FILE.format(owner=owner, account=PROD, key_env=key_env, url=url))
+
+
+def put(path: Path, text: str) -> Path:
+    """`text` at `path` (a checkout of its own: its folder made)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(FILE.format(owner=owner, account=PROD, key_env=key_env, url=url))
+    path.write_text(text)
     return path
 
 
@@ -106,9 +111,8 @@ def test_a_pull_request_that_agrees_with_the_base_plans_against_the_base_account
 ) -> None:
     owner = unique_owner("trust")
     base = write(tmp_path / "base" / "customers.yaml", owner, served.url)
-    pr = tmp_path / "pr" / "customers.yaml"
-    pr.parent.mkdir()
-    pr.write_text(base.read_text() + "  - uid: " + owner + "-2\n    name: Added Ltd\n")
+    added = base.read_text() + "  - uid: " + owner + "-2\n    name: Added Ltd\n"
+    pr = put(tmp_path / "pr" / "customers.yaml", added)
     code, err = run("plan", str(pr), "--env", "prod", "--base", str(base))
     assert code == 0, err
     assert recorder.requests == []
@@ -119,14 +123,12 @@ def test_an_environment_added_or_removed_by_a_pull_request_is_refused(
 ) -> None:
     owner = unique_owner("trust")
     base = write(tmp_path / "base" / "customers.yaml", owner, served.url)
-    added = tmp_path / "added" / "customers.yaml"
-    added.parent.mkdir()
-    added.write_text(
-        base.read_text().replace(
-            "customers:",
-            f'  staging: {{account: "{PROD}", api_key_env: CODAT_API_KEY_PROD,'
-            f' base_url: "{recorder.url}"}}\ncustomers:',
-        )
+    staging = (
+        f'  staging: {{account: "{PROD}", api_key_env: CODAT_API_KEY_PROD,'
+        f' base_url: "{recorder.url}"}}\ncustomers:'
+    )
+    added = put(
+        tmp_path / "added" / "customers.yaml", base.read_text().replace("customers:", staging)
     )
     code, err = run("plan", str(added), "--env", "staging", "--base", str(base))
     assert code == 1 and f"{added}:8:3: environment 'staging' is not declared in the base" in err

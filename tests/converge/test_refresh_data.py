@@ -9,17 +9,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from reconcile.sandbox.layers.requestlog import read_log
-from tests.audit.fleet import ok, served
+from tests.audit.fleet import Served, ok, served
 from tests.conftest import TEST_API_KEY
-from tests.support.cli import reconcile
 
-CUSTOMERS = """\
+FINE_AND_STALE = """\
 customers:
   - uid: fine-1
     name: Fine Ltd
@@ -29,32 +29,25 @@ customers:
     name: Stale Ltd
     accounting: xero
     expenses: true
+"""
+CUSTOMERS = (
+    FINE_AND_STALE
+    + """\
   - uid: broken-1
     name: Broken Ltd
     accounting: xero
     expenses: true
 """
+)
 POLICY = "policy:\n  auto: [partner_expense_connection, expense_config, refresh_data]\n"
 FILE = "version: 1\nowner: refresh-team\n" + POLICY + CUSTOMERS
 NO_POLICY = "version: 1\nowner: refresh-team\n" + CUSTOMERS
 
 
-class Fleet:
-    def __init__(self, url: str, db: Path, log: Path, directory: Path) -> None:
-        self.url, self.db, self.log = url, db, log
-        self.file = directory / "customers.yaml"
-        self.file.write_text(FILE)
-        self.plain = directory / "plain.yaml"
-        self.plain.write_text(NO_POLICY)
-
-    def run(self, *args: str) -> Any:
-        env = {"CODAT_BASE_URL": self.url, "CODAT_API_KEY": TEST_API_KEY}
-        result = reconcile(*args, env=env)
-        assert "Traceback" not in result.stderr, result.stderr
-        return result
-
-    def sandbox(self, *args: str) -> None:
-        ok(reconcile("sandbox", args[0], "--db", str(self.db), *args[1:]))
+@dataclass
+class Fleet(Served):
+    file: Path
+    plain: Path
 
     def health(self, file: Path | None = None) -> dict[str, Any]:
         result = self.run("audit", str(file or self.file), "--health", "--format", "json")
@@ -70,7 +63,9 @@ class Fleet:
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     directory = tmp_path_factory.mktemp("refresh")
     with served(directory) as (url, db, log):
-        fleet = Fleet(url, db, log, directory)
+        fleet = Fleet(url, db, log, directory / "customers.yaml", directory / "plain.yaml")
+        fleet.file.write_text(FILE)
+        fleet.plain.write_text(NO_POLICY)
         ok(fleet.run("apply", str(fleet.file), "--auto-approve"))
         for uid in ("fine-1", "stale-1", "broken-1"):
             fleet.sandbox("authorize", "--uid", uid)

@@ -13,47 +13,20 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from reconcile.sandbox.layers.requestlog import read_log
-from tests.audit.fleet import ok, served
+from tests.audit.fleet import Served, ok, served
 from tests.conftest import TEST_API_KEY
-from tests.support.cli import reconcile
+from tests.converge.test_refresh_data import FINE_AND_STALE, POLICY
 
-FILE = """\
-version: 1
-owner: period-team
-policy:
-  auto: [partner_expense_connection, expense_config, refresh_data]
-customers:
-  - uid: fine-1
-    name: Fine Ltd
-    accounting: xero
-    expenses: true
-  - uid: stale-1
-    name: Stale Ltd
-    accounting: xero
-    expenses: true
-"""
+FILE = "version: 1\nowner: period-team\n" + POLICY + FINE_AND_STALE
 
 
 @dataclass
-class Sandbox:
-    url: str
-    db: Path
-    log: Path
+class Sandbox(Served):
     file: Path
-
-    def run(self, *args: str) -> Any:
-        env = {"CODAT_BASE_URL": self.url, "CODAT_API_KEY": TEST_API_KEY}
-        result = reconcile(*args, env=env)
-        assert "Traceback" not in result.stderr, result.stderr
-        return result
-
-    def sandbox(self, *args: str) -> str:
-        return str(ok(reconcile("sandbox", args[0], "--db", str(self.db), *args[1:])).stdout)
 
     def stop_syncing(self, uid: str) -> None:
         """The platform stops sending data: the last sync backdated 40 days, syncs stopped."""

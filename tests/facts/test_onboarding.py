@@ -7,40 +7,29 @@ from reconcile.model import (
     Company,
     Connection,
     ConnectionError_,
-    Customer,
     DesiredState,
-    ExpenseConfig,
     LiveState,
 )
+from tests.support.factories import CONFIG, EXPENSE_KEY, company, conn, customer
 
 OWNER = "funnel"
 
 
 def _company(uid: str, *connections: Connection) -> Company:
-    tags = {"reconcile.owner": OWNER, "reconcile.uid": uid}
-    return Company(f"id-{uid}", uid.title(), None, tags, connections)
+    return company(uid, *connections, id=f"id-{uid}", name=uid.title(), owner=OWNER)
 
 
 def _xero(status: str, *errors: ConnectionError_) -> Connection:
-    return Connection(
-        "c-1",
-        "Accounting",
-        "Xero",
-        status,
-        "http://127.0.0.1/link",
-        "2026-01-01T00:00:00Z",
-        "gbol",
-        errors,
-    )
+    return conn("c-1", status, "gbol", created="2026-01-01T00:00:00Z", errors=errors)
 
 
-EXPENSE = Connection("c-2", "Expense", "Partner Expense", "Linked", "", "2026-01-02T00:00:00Z")
+EXPENSE = conn("c-2", "Linked", EXPENSE_KEY, created="2026-01-02T00:00:00Z")
 
 
 def test_every_stage() -> None:
     uids = ("none", "nocon", "pending", "gone", "linked", "partner", "done", "absent")
     customers = tuple(
-        Customer(uid, uid.title(), state="absent" if uid == "absent" else "present") for uid in uids
+        customer(uid, uid.title(), state="absent" if uid == "absent" else "present") for uid in uids
     )
     error = ConnectionError_("401", "Unauthorized", "token revoked", "2026-02-01T00:00:00Z")
     live = LiveState(
@@ -53,7 +42,7 @@ def test_every_stage() -> None:
             _company("partner", _xero("Linked"), EXPENSE),
             _company("done", _xero("Linked"), EXPENSE),
         ),
-        expense_configs={"id-done": ExpenseConfig("1", "2", "3"), "id-partner": None},
+        expense_configs={"id-done": CONFIG, "id-partner": None},
     )
     rows = {r.uid: r for r in onboarding(DesiredState(OWNER, customers), live)}
     assert "absent" not in rows  # an entry that leaves is not in the funnel
@@ -71,7 +60,7 @@ def test_every_stage() -> None:
 
 
 def test_after_the_pass_its_own_actions_move_customers_on() -> None:
-    customers = (Customer("a", "A"), Customer("b", "B"))
+    customers = (customer("a", "A"), customer("b", "B"))
     live = LiveState(OWNER, (_company("a", _xero("Linked")), _company("b", _xero("PendingAuth"))))
     rows = onboarding(DesiredState(OWNER, customers), live)
     moved = after_pass(

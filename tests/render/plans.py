@@ -7,6 +7,8 @@ a hostile `x` can be compared line for line with the benign plan (`x == ""`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from reconcile.plans import Action, CustomerChange, Kind, Note, Plan, Refusal, Request
 
 # Strings a hostile file or Codat might send: each must stay data, on its line.
@@ -25,6 +27,47 @@ HOSTILE = [
     "&lt;b&gt; &#x27; \\",
     "@everyone :tada: #1",
 ]
+
+
+# The sample plan's notes, before `sample_plan(x)` appends `x` to their strings.
+NOTES = (
+    Note(
+        "awaiting_authorization",
+        "cus-0003",
+        "Hooli",
+        "QuickBooks Online",
+        "awaiting customer authorization",
+        link_url="https://link.codat.io/c3",
+        since="2026-01-04T10:00:00Z",
+    ),
+    Note(
+        "needs_reauthorization",
+        "cus-0004",
+        "Pied Piper",
+        "Xero",
+        "deauthorized; the customer must authorize again",
+        link_url="https://link.codat.io/c4",
+        since="2026-01-02T10:00:00Z",
+    ),
+    Note(
+        "deferred",
+        "cus-0003",
+        "Hooli",
+        "partner expense connection",
+        "deferred until QuickBooks Online is authorized",
+    ),
+    Note(
+        "blocked",
+        "cus-0005",
+        "Umbrella",
+        "partner expense connection",
+        "blocked: the accounting connection it waits for is refused",
+    ),
+)
+
+
+def _or_none(t: Callable[[str], str], s: str | None) -> str | None:
+    return None if s is None else t(s)
 
 
 def sample_plan(x: str = "") -> Plan:
@@ -132,39 +175,17 @@ def sample_plan(x: str = "") -> Plan:
             ),
         ),
     )
-    notes = (
+    notes = tuple(
         Note(
-            "awaiting_authorization",
-            t("cus-0003"),
-            t("Hooli"),
-            t("QuickBooks Online"),
-            t("awaiting customer authorization"),
-            link_url=t("https://link.codat.io/c3"),
-            since=t("2026-01-04T10:00:00Z"),
-        ),
-        Note(
-            "needs_reauthorization",
-            t("cus-0004"),
-            t("Pied Piper"),
-            t("Xero"),
-            t("deauthorized; the customer must authorize again"),
-            link_url=t("https://link.codat.io/c4"),
-            since=t("2026-01-02T10:00:00Z"),
-        ),
-        Note(
-            "deferred",
-            t("cus-0003"),
-            t("Hooli"),
-            t("partner expense connection"),
-            t("deferred until QuickBooks Online is authorized"),
-        ),
-        Note(
-            "blocked",
-            t("cus-0005"),
-            t("Umbrella"),
-            t("partner expense connection"),
-            t("blocked: the accounting connection it waits for is refused"),
-        ),
+            n.kind,
+            t(n.uid),
+            t(n.name),
+            t(n.subject),
+            t(n.text),
+            _or_none(t, n.link_url),
+            _or_none(t, n.since),
+        )
+        for n in NOTES
     )
     return Plan(
         owner=t("expenses-prod"),

@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import jsonschema
 import pytest
 
 from tests.audit.test_audit_cli import SCHEMA as AUDIT_SCHEMA
-from tests.conftest import AUTH_HEADERS
 from tests.support.cli import codat_env, reconcile
-from tests.support.messy import export_adopted, served_messy
+from tests.support.messy import export_adopted, listed_companies, served_messy
 
 OWNER = "ops"
 pytestmark = pytest.mark.slow
@@ -36,8 +34,7 @@ class Fleet:
 
 
 def _twins(url: str) -> tuple[str, str, str]:
-    with httpx.Client(base_url=url, headers=AUTH_HEADERS, timeout=30) as http:
-        companies = http.get("/companies", params={"pageSize": 5000}).json()["results"]
+    companies = listed_companies(url)
     by_uid: dict[str, list[dict[str, Any]]] = {}
     for c in companies:
         tags = c.get("tags") or {}

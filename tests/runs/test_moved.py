@@ -7,31 +7,22 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.conftest import AUTH_HEADERS
 from tests.support.cli import codat_env, reconcile
-from tests.support.messy import export_adopted, served_messy
+from tests.support.messy import AdoptedFleet, listed_companies
 
 OWNER = "ops"
 pytestmark = pytest.mark.slow
 
 
-@dataclass
-class Fleet:
-    url: str
-    tmp: Path
-    text: str  # the adopted file, applied
-
-    def write(self, name: str, text: str) -> Path:
-        path = self.tmp / name
-        path.write_text(text)
-        return path
+class Fleet(AdoptedFleet):
+    @property
+    def text(self) -> str:
+        return self.file.read_text()
 
     def plan(self, path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         result = reconcile("plan", str(path), "--detailed-exitcode", *args, env=codat_env(self.url))
@@ -46,8 +37,7 @@ class Fleet:
 
     def uid_tags(self) -> dict[str, str]:
         """company id -> reconcile.uid, for this owner."""
-        with httpx.Client(base_url=self.url, headers=AUTH_HEADERS, timeout=30) as http:
-            companies = http.get("/companies", params={"pageSize": 5000}).json()["results"]
+        companies = listed_companies(self.url)
         return {
             c["id"]: c["tags"]["reconcile.uid"]
             for c in companies
@@ -58,10 +48,7 @@ class Fleet:
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
-    tmp = tmp_path_factory.mktemp("messy-moved")
-    with served_messy(tmp, OWNER, 30) as url:
-        out = export_adopted(url, OWNER, tmp / "adopted.yaml", apply=True)
-        yield Fleet(url, tmp, out.read_text())
+    yield from Fleet.adopted(tmp_path_factory.mktemp("messy-moved"), OWNER)
 
 
 def _slug(text: str) -> str:

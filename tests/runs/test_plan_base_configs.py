@@ -18,7 +18,7 @@ from reconcile import paths
 from reconcile.escape import markdown
 from reconcile.sandbox.layers.requestlog import read_log
 from reconcile.sandbox.store import Store
-from tests.audit.fleet import ok, served
+from tests.audit.fleet import Served, ok, served
 from tests.conftest import AUTH_HEADERS
 from tests.plans.file.saved_support import TEST_SIGNING_KEY
 from tests.support.cli import codat_env, reconcile
@@ -51,18 +51,10 @@ def fleet_file(path: Path, *entries: str) -> Path:
 
 
 @dataclass
-class Fleet:
-    url: str
-    db: Path
-    log: Path
+class Fleet(Served):
     base: Path  # the default branch's file, applied
     head: Path  # the pull request's file: CHANGED differ from the base
     ids: dict[str, str]
-
-    def run(self, *args: str) -> Any:
-        result = reconcile(*args, env=codat_env(self.url))
-        assert "Traceback" not in result.stderr, result.stderr
-        return result
 
     def plan(self, *args: str) -> tuple[Any, list[str]]:
         """The plan's result and the paths it read (GET /profile aside: whether a plan reads

@@ -34,15 +34,18 @@ def conn(
     *,
     created: str = CREATED,
     errors: tuple[ConnectionError_, ...] = (),
+    link_url: str | None = None,
+    default_platform: str = "qhyg",
 ) -> Connection:
     """A connection of platform `key` (its name and source type follow from the key unless
-    given: `expn` is the partner expense connection, the rest accounting)."""
+    given: `expn` is the partner expense connection, the rest accounting; an unknown key is
+    named as `default_platform`)."""
     return Connection(
         id=cid,
         source_type=source or ("Expense" if key == EXPENSE_KEY else "Accounting"),
-        platform_name=name or PLATFORMS.get(key or "", PLATFORMS["qhyg"]),
+        platform_name=name or PLATFORMS.get(key or "", PLATFORMS[default_platform]),
         status=status,
-        link_url=f"https://link.example/{cid}",
+        link_url=link_url or f"https://link.example/{cid}",
         created=created,
         integration_key=key,
         errors=errors,

@@ -4,7 +4,7 @@ a UUID-shaped id as Codat's do, and connection `n` another."""
 from __future__ import annotations
 
 from reconcile.model import Company, Connection, ConnectionError_
-from tests.support.factories import EXPENSE_KEY, PLATFORMS
+from tests.support import factories
 
 
 def cid(n: int) -> str:
@@ -24,15 +24,16 @@ def conn(
 ) -> Connection:
     """Connection `n` to platform `key` (Xero by default), created on day `n` of November 2026
     unless `created` says when."""
-    return Connection(
-        id=cid(1000 + n),
-        source_type=source_type or ("Expense" if key == EXPENSE_KEY else "Accounting"),
-        platform_name=name or PLATFORMS.get(key or "", "Xero"),
-        status=status,
-        link_url=f"https://link.example/{n}",
+    return factories.conn(
+        cid(1000 + n),
+        status,
+        key,
+        name,
+        source_type,
         created=created or f"2026-11-{n % 28 + 1:02d}T00:00:00Z",
-        integration_key=key,
         errors=errors,
+        link_url=f"https://link.example/{n}",
+        default_platform="gbol",
     )
 
 

@@ -6,14 +6,41 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support.cli import reconcile
-from tests.watch.helpers import OWNER, WATCHED, free_port, running_watch, served_codat, write_file
+from tests.watch.helpers import (
+    OWNER,
+    WATCHED,
+    Codat,
+    Watch,
+    free_port,
+    running_watch,
+    served_codat,
+    write_file,
+)
 
 pytestmark = pytest.mark.slow
+
+
+def listening(
+    codat: Codat, desired: Path, port: int, consumer: dict[str, Any], *args: str
+) -> AbstractContextManager[Watch]:
+    """The watch of `desired` on `port`, where the `consumer` registered for it sends, signing
+    with its secret; its state in `.reconcile` beside the file (where `--register` left it)."""
+    return running_watch(
+        codat,
+        str(desired),
+        "--listen",
+        f"127.0.0.1:{port}",
+        *args,
+        secret=consumer["secret"],
+        cwd=desired.parent,
+    )
 
 
 @pytest.mark.parametrize("headers", [(), ("--webhook-svix-headers",)], ids=["webhook", "svix"])
@@ -40,17 +67,8 @@ def test_authorization_is_followed_up_within_five_seconds(
         assert "connection.connected" in consumer["eventTypes"]
         assert (tmp_path / ".reconcile" / "webhook-consumers.json").stat().st_mode & 0o077 == 0
 
-        with running_watch(
-            codat,
-            str(desired),
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--register",
-            url,
-            "--resync",
-            "1h",
-            secret=consumer["secret"],
-            cwd=tmp_path,
+        with listening(
+            codat, desired, port, consumer, "--register", url, "--resync", "1h"
         ) as watch:
             watch.wait_for("the first full pass", watch.passes_after(0))
             assert "already sends" in watch.log()  # registered once, not twice
@@ -98,16 +116,7 @@ def test_with_every_delivery_dropped_the_resync_does_it(tmp_path: Path) -> None:
         assert "created webhook consumer" in registered.stderr
         listed = reconcile("sandbox", "webhooks", "--db", str(codat.db), "--json")
         (consumer,) = json.loads(listed.stdout)
-        with running_watch(
-            codat,
-            str(desired),
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--resync",
-            "3s",
-            secret=consumer["secret"],
-            cwd=tmp_path,
-        ) as watch:
+        with listening(codat, desired, port, consumer, "--resync", "3s") as watch:
             watch.wait_for("the first full pass", watch.passes_after(0))
             assert (
                 reconcile("sandbox", "authorize", "--db", str(codat.db), "--uid", "w-1").returncode

@@ -14,6 +14,7 @@ import httpx
 from reconcile.watch.deliveries import Deliveries, likely_cause
 from reconcile.watch.metrics import Metrics
 from reconcile.watch.status import WatchStatus
+from reconcile.watch.throttle import Throttle
 from tests.watch.helpers import (
     applied,
     connection_event,
@@ -38,7 +39,7 @@ def test_a_refused_delivery_is_logged_once_per_interval() -> None:
     lines: list[str] = []
     clock = Clock()
     status = WatchStatus("o", ())
-    deliveries = Deliveries(status, Metrics(), lines.append, interval=60.0, clock=clock)
+    deliveries = Deliveries(status, Metrics(), lines.append, Throttle(60.0, clock))
     deliveries.refused("No matching signature found")
     for _ in range(5):
         clock.now += 10

@@ -194,18 +194,10 @@ class IdempotencyStore:
 
 
 class IdempotencyMiddleware:
-    def __init__(
-        self,
-        app: ASGIApp,
-        db_path: Path,
-        *,
-        clock: Clock = time.time,
-        ttl: float = IDEMPOTENCY_TTL_SECONDS,
-        running_timeout: float = RUNNING_TIMEOUT_SECONDS,
-    ) -> None:
+    def __init__(self, app: ASGIApp, keys: IdempotencyStore, clock: Clock = time.time) -> None:
         self.app = app
         self.clock = clock
-        self.keys = IdempotencyStore(db_path, ttl=ttl, running_timeout=running_timeout)
+        self.keys = keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = header(scope, "idempotency-key") if is_api_request(scope) else None

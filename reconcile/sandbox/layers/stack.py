@@ -46,7 +46,7 @@ from reconcile.sandbox.layers.common import Clock
 from reconcile.sandbox.layers.date import DateHeaderMiddleware
 from reconcile.sandbox.layers.faults import FaultMiddleware, LatencyMiddleware
 from reconcile.sandbox.layers.guards import BodyLimitMiddleware, LoopbackHostMiddleware
-from reconcile.sandbox.layers.idempotency import IdempotencyMiddleware
+from reconcile.sandbox.layers.idempotency import IdempotencyMiddleware, IdempotencyStore
 from reconcile.sandbox.layers.ratelimit import RateLimitMiddleware
 from reconcile.sandbox.layers.requestlog import RequestLogMiddleware
 from reconcile.sandbox.layers.unit import UnitOfWorkMiddleware
@@ -73,7 +73,7 @@ def wrap(
     connection or lose an answer.
     """
     slow = LatencyMiddleware(app, options.latency_ms, joins_unit=joins_unit)
-    idempotent = IdempotencyMiddleware(slow, options.db_path, clock=clock)
+    idempotent = IdempotencyMiddleware(slow, IdempotencyStore(options.db_path), clock)
     limited = RateLimitMiddleware(idempotent, options, clock=clock)
     unit: ASGIApp = UnitOfWorkMiddleware(limited, options.db_path)
     if date_header:

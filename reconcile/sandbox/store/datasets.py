@@ -34,7 +34,7 @@ from reconcile.sandbox.store.clock import STATEMENT as CLOCK_TABLE
 from reconcile.sandbox.store.clock import StoredClock
 from reconcile.sandbox.store.db import StoreDB
 from reconcile.sandbox.store.filters import Ordering, Query
-from reconcile.sandbox.store.sql import Wire
+from reconcile.sandbox.store.sql import Wire, order_sql, select_page, where_company
 
 STATEMENTS: Final = (
     """CREATE TABLE IF NOT EXISTS data_status (
@@ -287,8 +287,13 @@ class DatasetStore(StoreDB):
         order: Ordering | None = None,
     ) -> tuple[list[Wire], int]:
         """A page of the company's pull operations and their number (NotFound without it)."""
+        where = where_company(pulls.PULL_FIELDS, query, company_id)
+        ordered = order_sql(pulls.PULL_FIELDS, order, "seq")
         with self._on_company(company_id, write=False) as conn:
-            return pulls.list_pulls(conn, company_id, page, page_size, query, order)
+            rows, total = select_page(
+                conn, pulls.PULL_COLUMNS, "pull_operations", where, ordered, page, page_size
+            )
+            return [pulls.pull_wire(tuple(row)) for row in rows], total
 
     def set_data_status(
         self,

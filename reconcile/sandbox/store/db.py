@@ -211,23 +211,3 @@ class StoreDB:
             )
         ]
         return self._with_errors(conn, found)
-
-    @staticmethod
-    def _page(
-        conn: sqlite3.Connection,
-        columns: str,
-        table: str,
-        where: tuple[str, Sequence[Any]],
-        order: str,
-        page: int,
-        page_size: int,
-    ) -> tuple[list[Any], int]:
-        """One page of `columns` from `table` (with its alias), filtered by `where` (the SQL
-        and its parameters) and ordered by `order`, and the count of every row that matches."""
-        condition, params = where
-        total = conn.execute(f"SELECT COUNT(*) FROM {table}{condition}", params).fetchone()[0]
-        rows = conn.execute(
-            f"SELECT {columns} FROM {table}{condition}{order} LIMIT ? OFFSET ?",
-            [*params, page_size, (page - 1) * page_size],
-        ).fetchall()
-        return rows, int(total)

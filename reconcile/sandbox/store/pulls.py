@@ -20,8 +20,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Final
 
-from reconcile.sandbox.store.filters import Ordering, Query
-from reconcile.sandbox.store.sql import Wire, order_sql, where_sql
+from reconcile.sandbox.store.sql import Wire
 
 STATEMENTS: Final = (
     """CREATE TABLE IF NOT EXISTS pull_operations (
@@ -67,7 +66,7 @@ def record_pulls(
     )
 
 
-def _wire(row: tuple[str, ...]) -> Wire:
+def pull_wire(row: tuple[str, ...]) -> Wire:
     op_id, company_id, connection_id, data_type, status, requested, completed = row
     wire: Wire = {
         "id": op_id,
@@ -85,23 +84,4 @@ def _wire(row: tuple[str, ...]) -> Wire:
     return wire
 
 
-def list_pulls(
-    conn: sqlite3.Connection,
-    company_id: str,
-    page: int,
-    page_size: int,
-    query: Query | None = None,
-    order: Ordering | None = None,
-) -> tuple[list[Wire], int]:
-    """A page of the company's pull operations, and how many there are."""
-    where, params = where_sql(PULL_FIELDS, query)
-    scope = " AND company_id = ?" if where else " WHERE company_id = ?"
-    params = [*params, company_id]
-    total = conn.execute(f"SELECT COUNT(*) FROM pull_operations{where}{scope}", params).fetchone()
-    rows = conn.execute(
-        "SELECT id, company_id, connection_id, data_type, status, requested, completed"
-        f" FROM pull_operations{where}{scope}{order_sql(PULL_FIELDS, order, 'seq')}"
-        " LIMIT ? OFFSET ?",
-        [*params, page_size, (page - 1) * page_size],
-    ).fetchall()
-    return [_wire(tuple(row)) for row in rows], int(total[0])
+PULL_COLUMNS: Final = "id, company_id, connection_id, data_type, status, requested, completed"

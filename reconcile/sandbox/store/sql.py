@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -224,3 +225,31 @@ def error_wire(row: Sequence[Any]) -> Wire:
     if resolved_on is not None:
         wire["resolvedOnUtc"] = resolved_on
     return wire
+
+
+def select_page(
+    conn: sqlite3.Connection,
+    columns: str,
+    table: str,
+    where: tuple[str, Sequence[Any]],
+    order: str,
+    page: int,
+    page_size: int,
+) -> tuple[list[Any], int]:
+    """One page of `columns` from `table` (with its alias), filtered by `where` (the SQL and its
+    parameters) and ordered by `order`, and the count of every row that matches."""
+    condition, params = where
+    total = conn.execute(f"SELECT COUNT(*) FROM {table}{condition}", params).fetchone()[0]
+    rows = conn.execute(
+        f"SELECT {columns} FROM {table}{condition}{order} LIMIT ? OFFSET ?",
+        [*params, page_size, (page - 1) * page_size],
+    ).fetchall()
+    return rows, int(total)
+
+
+def where_company(
+    fields: Mapping[str, str], query: Query | None, company_id: str
+) -> tuple[str, list[Any]]:
+    """`where_sql` of a table of one company's rows (`company_id`), scoped to that company."""
+    where, params = where_sql(fields, query)
+    return (where + " AND" if where else " WHERE") + " company_id = ?", [*params, company_id]

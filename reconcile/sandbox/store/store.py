@@ -50,6 +50,8 @@ from reconcile.sandbox.store.sql import (
     now_iso,
     order_sql,
     redirect_url,
+    select_page,
+    where_company,
     where_sql,
 )
 
@@ -149,7 +151,7 @@ class Store(ErrorsAndConfigs, DatasetStore):
         where = where_sql(COMPANY_FIELDS, query, tags)
         ordered = order_sql(COMPANY_FIELDS, order, "c.seq")
         with self._read() as conn:
-            rows, total = self._page(
+            rows, total = select_page(
                 conn, COMPANY_COLUMNS, "companies c", where, ordered, page, page_size
             )
             return self._companies_with_connections(conn, rows), total
@@ -289,13 +291,11 @@ class Store(ErrorsAndConfigs, DatasetStore):
         query: Query | None = None,
         order: Ordering | None = None,
     ) -> tuple[list[Wire], int]:
-        where, params = where_sql(CONNECTION_FIELDS, query)
-        where = (where + " AND" if where else " WHERE") + " company_id = ?"
-        params.append(company_id)
+        where = where_company(CONNECTION_FIELDS, query, company_id)
         ordered = order_sql(CONNECTION_FIELDS, order, "seq")
         with self._on_company(company_id, write=False) as conn:
-            rows, total = self._page(
-                conn, CONNECTION_COLUMNS, "connections", (where, params), ordered, page, page_size
+            rows, total = select_page(
+                conn, CONNECTION_COLUMNS, "connections", where, ordered, page, page_size
             )
             found = [connection_wire(row, self.omit_integration_key) for row in rows]
             return self._with_errors(conn, found), total

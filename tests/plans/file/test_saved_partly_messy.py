@@ -6,33 +6,20 @@ applies its own change (exit 0). A customer changed behind the plan is still hel
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import AUTH_HEADERS
 from tests.plans.file.saved_support import ok, reconcile, refused
-from tests.support.messy import export_adopted, served_messy
+from tests.support.messy import AdoptedFleet
 
 OWNER = "ops"
 pytestmark = pytest.mark.slow
 
 
-@dataclass
-class Fleet:
-    url: str
-    tmp: Path
-    file: Path  # the adopted file, applied
-
-    def company(self, uid: str) -> dict[str, Any]:
-        with httpx.Client(base_url=self.url, headers=AUTH_HEADERS, timeout=30) as http:
-            companies = http.get("/companies", params={"pageSize": 5000}).json()["results"]
-        [found] = [c for c in companies if (c.get("tags") or {}).get("reconcile.uid") == uid]
-        return found
-
+class Fleet(AdoptedFleet):
     def rename_in_portal(self, uid: str, name: str) -> None:
         company = self.company(uid)
         body = {
@@ -65,10 +52,7 @@ class Fleet:
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
-    tmp = tmp_path_factory.mktemp("messy-partly")
-    with served_messy(tmp, OWNER, 30) as url:
-        out = export_adopted(url, OWNER, tmp / "adopted.yaml", apply=True)
-        yield Fleet(url, tmp, out)
+    yield from Fleet.adopted(tmp_path_factory.mktemp("messy-partly"), OWNER)
 
 
 def test_two_pull_requests_from_one_drifted_state_both_apply(fleet: Fleet) -> None:
