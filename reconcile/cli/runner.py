@@ -11,13 +11,10 @@ T = TypeVar("T")
 
 
 def run(coro: Awaitable[T]) -> T:
-    from reconcile.runs.errors import RunError
+    """`coro` run to its end (its `RunError` ends the command)."""
     from reconcile.runs.loop import run as run_loop
 
-    try:
-        return run_loop(coro)
-    except RunError as exc:
-        fail(str(exc))
+    return run_sync(lambda: run_loop(coro))
 
 
 def run_sync(call: Callable[[], T]) -> T:
