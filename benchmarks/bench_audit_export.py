@@ -29,8 +29,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -38,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from reconcile.audit import build_audit  # noqa: E402
 from reconcile.codat import ClientSettings, CodatClient  # noqa: E402
 from reconcile.codat.readonly import ReadOnlyClient  # noqa: E402
+from reconcile.codat.wire import Answer  # noqa: E402
 from reconcile.desired import load  # noqa: E402
 from reconcile.export import export_text  # noqa: E402
 from reconcile.facts.export import read_for_export  # noqa: E402
@@ -64,14 +64,14 @@ class Counting:
     def __init__(self, client: CodatClient) -> None:
         self.client = client
         self.lists = 0
-        original = client._http.send
+        original = client.wire.send
 
-        async def counted(request: httpx.Request, *args: Any, **kwargs: Any) -> httpx.Response:
-            if request.url.path.rstrip("/").endswith("/companies"):
+        async def counted(method: str, url: str, *args: Any) -> Answer:
+            if urlsplit(url).path.rstrip("/").endswith("/companies"):
                 self.lists += 1
-            return await original(request, *args, **kwargs)
+            return await original(method, url, *args)
 
-        client._http.send = counted  # type: ignore[method-assign]
+        client.wire.send = counted  # type: ignore[method-assign]
 
 
 async def timed(make: Callable[[], Awaitable[tuple[int, int, str]]]) -> Stage:
