@@ -24,8 +24,9 @@ Every guarantee of the client holds on both:
   own transport and its `HTTPS_PROXY` handling whenever an environment proxy applies to an
   https base URL; plain http never goes through a proxy;
 - the URL is sent exactly as the client built it (`encoded=True`: a quoted `%2E` or `%2F`
-  segment is never normalised), the headers as the client set them (aiohttp adds none of its
-  own but Host and Content-Length);
+  segment is never normalised), the headers as the client set them: it always sends Accept,
+  Accept-Encoding and User-Agent (and Content-Type with a body), so aiohttp adds none of its own
+  but Host and Content-Length (asking it to skip its defaults costs a header copy a request);
 - the body is read undecoded and decoded here (gzip, deflate: what the client accepts), so the
   answer cap counts the decoded bytes, as httpx's path does;
 - TLS verifies against the same CA bundle as httpx (certifi), on both;
@@ -40,8 +41,7 @@ from __future__ import annotations
 import importlib.util
 import ssl
 import urllib.request
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -51,6 +51,7 @@ from reconcile.codat.wire import Answer, AnswerTooLarge, HttpxWire, Wire, decode
 
 if TYPE_CHECKING:
     import aiohttp
+    from yarl import URL
 
 CHUNK_BYTES = 64 * 1024
 MAX_CONNECTIONS = 100  # httpx's default pool size
@@ -152,11 +153,17 @@ class AiohttpWire:
 
     def __init__(self, timeout: float | None = None, tls: _TLS | None = None) -> None:
         self._session: aiohttp.ClientSession | None = None
+        self._url: type[URL]
+        self._failures: tuple[type[BaseException], ...] = ()
         self._timeout = timeout
         self._tls = tls or _TLS()
 
     def _open(self, https: bool) -> aiohttp.ClientSession:
         import aiohttp
+        from yarl import URL
+
+        self._url = URL
+        self._failures = (aiohttp.ClientError, TimeoutError)
 
         # Over plain http no TLS context is loaded (one session per wire and base URL).
         connector = aiohttp.TCPConnector(
@@ -167,7 +174,6 @@ class AiohttpWire:
             connector=connector,
             trust_env=False,  # no proxy from the environment (see the module's docstring)
             auto_decompress=False,  # decoded here, so the answer cap counts what is read
-            skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
             timeout=aiohttp.ClientTimeout(
                 total=None, connect=each, sock_connect=each, sock_read=each
             ),
@@ -177,13 +183,11 @@ class AiohttpWire:
     async def send(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, cap: int
     ) -> Answer:
-        from yarl import URL
-
         session = self._session or self._open(url.startswith("https:"))
-        with _as_httpx_errors():
+        try:
             response = await session.request(
                 method,
-                URL(url, encoded=True),
+                self._url(url, encoded=True),
                 headers=headers,
                 data=body,
                 allow_redirects=False,
@@ -199,6 +203,8 @@ class AiohttpWire:
                     content = await _read_within(response, cap)
             finally:
                 response.release()
+        except self._failures as exc:
+            raise _as_httpx_error(exc) from exc
         encoding = response.headers.get("Content-Encoding")
         if encoding:
             content = decoded(content, encoding, cap)
@@ -222,28 +228,24 @@ async def _read_within(response: aiohttp.ClientResponse, cap: int) -> bytes:
     return b"".join(parts)
 
 
-@contextmanager
-def _as_httpx_errors() -> Iterator[None]:
-    """aiohttp's failures as the httpx exceptions the client handles (and retries)."""
+def _as_httpx_error(exc: BaseException) -> httpx.TransportError:
+    """An aiohttp failure as the httpx exception the client handles (and retries)."""
     import aiohttp
 
-    try:
-        yield
-    except aiohttp.ServerDisconnectedError as exc:
-        raise httpx.RemoteProtocolError(f"server disconnected: {exc}") from exc
-    except aiohttp.ClientPayloadError as exc:  # the connection closed inside the body
-        raise httpx.RemoteProtocolError(f"incomplete answer: {exc}") from exc
-    except aiohttp.ServerTimeoutError as exc:
-        raise httpx.ReadTimeout(str(exc) or "read timed out") from exc
-    except aiohttp.ConnectionTimeoutError as exc:
-        raise httpx.ConnectTimeout(str(exc) or "connect timed out") from exc
-    except aiohttp.ClientConnectorError as exc:
-        raise httpx.ConnectError(str(exc)) from exc
-    except aiohttp.ClientOSError as exc:
-        raise httpx.ReadError(str(exc)) from exc
-    except aiohttp.ClientResponseError as exc:  # a malformed status line or headers
-        raise httpx.RemoteProtocolError(str(exc)) from exc
-    except aiohttp.ClientError as exc:
-        raise httpx.TransportError(str(exc)) from exc
-    except TimeoutError as exc:
-        raise httpx.TimeoutException("timed out") from exc
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return httpx.RemoteProtocolError(f"server disconnected: {exc}")
+    if isinstance(exc, aiohttp.ClientPayloadError):  # the connection closed inside the body
+        return httpx.RemoteProtocolError(f"incomplete answer: {exc}")
+    if isinstance(exc, aiohttp.ServerTimeoutError):
+        return httpx.ReadTimeout(str(exc) or "read timed out")
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(str(exc) or "connect timed out")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(str(exc))
+    if isinstance(exc, aiohttp.ClientOSError):
+        return httpx.ReadError(str(exc))
+    if isinstance(exc, aiohttp.ClientResponseError):  # a malformed status line or headers
+        return httpx.RemoteProtocolError(str(exc))
+    if isinstance(exc, aiohttp.ClientError):
+        return httpx.TransportError(str(exc))
+    return httpx.TimeoutException("timed out")
