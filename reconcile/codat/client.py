@@ -1,4 +1,8 @@
-"""Async httpx client: Basic auth, verified pagination, retries with backoff, idempotency keys.
+"""Async Codat client: Basic auth, verified pagination, retries with backoff, idempotency keys.
+
+It builds each request once (`reconcile.codat.urls`: the URL by concatenation, the query and
+JSON body as httpx encodes them) and sends it through one wire (`reconcile.codat.wire`; which
+one: `reconcile.codat.transport`), above which everything below happens in one code path.
 
 Retries cover 408, 429, 5xx and connection errors, with exponential backoff and full jitter;
 a `Retry-After` header is honoured (each wait capped at `backoff_cap`). A POST or PATCH is only

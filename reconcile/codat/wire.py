@@ -1,7 +1,7 @@
 """The one interface the client sends through: `Wire.send(method, url, headers, body, cap)`, which
 answers with a small `Answer` (status, headers, body bytes) or raises httpx's transport errors.
 
-Two kinds behind it (docs/design.md, "The client"):
+Two kinds behind it (docs/design.md, §10 "Scale"):
 
 - `HttpxWire`, httpx's client API: a transport given to the client (the in-process sandbox's
   ASGI transport, tests' mock transports), an environment proxy, and a run's first requests

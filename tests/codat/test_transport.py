@@ -268,3 +268,60 @@ def test_a_run_moves_to_aiohttp_after_its_first_requests(
         carried = asyncio.run(run(codat.url))
     assert len(codat.requests) == 5
     assert carried == [False, False, False, installed, installed]
+
+
+@contextmanager
+def answers_chunked(body: bytes) -> Iterator[str]:
+    """A loopback server that answers every request with `body` in chunks, no Content-Length
+    (the read cap cannot trust a declared length)."""
+    sock = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    chunks = b"".join(
+        b"%x\r\n%s\r\n" % (len(body[i : i + 1000]), body[i : i + 1000])
+        for i in range(0, len(body), 1000)
+    )
+    answer = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+        b"Connection: close\r\n\r\n" + chunks + b"0\r\n\r\n"
+    )
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield url
+    finally:
+        sock.close()
+
+
+@pytest.mark.parametrize(("cap", "read"), [(5_000, False), (50_000, True)], ids=["over", "under"])
+def test_an_answer_of_no_declared_length_is_read_within_the_cap(
+    no_proxies: pytest.MonkeyPatch, lean: bool, cap: int, read: bool
+) -> None:
+    body = json.dumps(page([company(description="x" * 100) for _ in range(60)])).encode()
+    assert 5_000 < len(body) < 50_000
+
+    async def go(url: str) -> object:
+        settings = ClientSettings(base_url=url, max_attempts=1, max_answer_bytes=cap)
+        async with CodatClient("k", settings) as client:
+            try:
+                return await client.request("GET", "/companies")
+            except UnexpectedAnswer as exc:
+                return exc
+            finally:
+                assert isinstance(client.wire, SwitchingWire) and client.wire.lean is lean
+
+    with answers_chunked(body) as url:
+        got = asyncio.run(go(url))
+    if read:
+        assert isinstance(got, Answer) and got.content == body
+    else:
+        assert isinstance(got, UnexpectedAnswer) and "larger than 5,000" in str(got)
