@@ -25,14 +25,14 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import seeded
 from reconcile.audit import build_audit
 from reconcile.codat import ClientSettings, CodatClient
+from reconcile.codat.wire import Answer
 from reconcile.desired import load
 from reconcile.facts.fleet import read_live
 from reconcile.facts.snapshot import SnapshotClient, read_for_audit
@@ -52,14 +52,14 @@ class Counting:
     def __init__(self, client: CodatClient) -> None:
         self.client = client
         self.lists = 0
-        original = client._http.send
+        original = client.wire.send
 
-        async def counted(request: httpx.Request, *args: Any, **kwargs: Any) -> httpx.Response:
-            if request.url.path.rstrip("/").endswith("/companies"):
+        async def counted(method: str, url: str, *args: Any) -> Answer:
+            if urlsplit(url).path.rstrip("/").endswith("/companies"):
                 self.lists += 1
-            return await original(request, *args, **kwargs)
+            return await original(method, url, *args)
 
-        client._http.send = counted  # type: ignore[method-assign]
+        client.wire.send = counted  # type: ignore[method-assign]
 
 
 async def timed(make: Callable[[], Awaitable[tuple[int, int, str]]]) -> Stage:

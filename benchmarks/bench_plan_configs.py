@@ -349,7 +349,7 @@ def record_lines(
         "config (every Linked customer). Served on loopback (uvicorn subprocess, request log on, "
         "no daily quota). Requests: counted in the sandbox's request log. One run per figure. "
         f"Load average at the end: {load_text()} (the machine is shared: under load, wall time "
-        "follows CPU, and the plan's client costs about 3x the bare client's CPU per request).",
+        "follows CPU, the plan's and the sandbox's on the same cores: see the plan's CPU).",
         "",
         "(a) A pull request's plan (`reconcile plan PR --base MAIN`), target at most "
         f"3 + {args.changed} = {limit} requests:",

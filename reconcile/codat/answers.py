@@ -21,7 +21,13 @@ from collections.abc import Callable, Mapping
 from typing import NoReturn, TypeVar
 
 from reconcile.codat.errors import CodatError
-from reconcile.codat.fastpath import UUID, Unusual, fast_company, fast_connection
+from reconcile.codat.fastpath import (
+    UUID,
+    Unusual,
+    fast_company,
+    fast_connection,
+    fast_expense_config,
+)
 from reconcile.model import (
     Company,
     Connection,
@@ -314,7 +320,10 @@ def parse_expense_config(body: object, where: str) -> ExpenseConfig | None:
     """The company's expense config; None for no body (Codat answers 404 for no config)."""
     if body is None:
         return None
-    here = _At(where)
+    return _checked_parse(fast_expense_config, _expense_config, body, _At(where))
+
+
+def _expense_config(body: object, here: _At) -> ExpenseConfig | None:
     config = _object(body, here)
     if not config:
         return None

@@ -1,4 +1,8 @@
-"""Async httpx client: Basic auth, verified pagination, retries with backoff, idempotency keys.
+"""Async Codat client: Basic auth, verified pagination, retries with backoff, idempotency keys.
+
+It builds each request once (`reconcile.codat.urls`: the URL by concatenation, the query and
+JSON body as httpx encodes them) and sends it through one wire (`reconcile.codat.wire`; which
+one: `reconcile.codat.transport`), above which everything below happens in one code path.
 
 Retries cover 408, 429, 5xx and connection errors, with exponential backoff and full jitter;
 a `Retry-After` header is honoured (each wait capped at `backoff_cap`). A POST or PATCH is only
@@ -60,9 +64,11 @@ from reconcile.codat.errors import (
 from reconcile.codat.expense_reads import ExpenseReads
 from reconcile.codat.pacing import Pacer
 from reconcile.codat.paging import read_all
-from reconcile.codat.ratelimit import http_date, read_rate_limit, retry_after_seconds
-from reconcile.codat.transport import lean_transport
+from reconcile.codat.ratelimit import AnswerClock, retry_after_seconds
+from reconcile.codat.transport import make_wire
+from reconcile.codat.urls import ACCEPT_ENCODING, encode_json, request_url, url_root
 from reconcile.codat.webhook_consumers import WebhookConsumers
+from reconcile.codat.wire import Answer, AnswerTooLarge, Wire
 from reconcile.model import Company, Profile
 
 DEFAULT_BASE_URL = "https://api.codat.io"
@@ -108,11 +114,6 @@ class ClientSettings:
     requests_per_minute: int | None = None
 
 
-class _TooLarge(Exception):
-    def __init__(self, size: int) -> None:
-        self.size = size
-
-
 class RequestOptions(TypedDict, total=False):
     """What `CodatClient.request` takes besides the method and path."""
 
@@ -138,21 +139,15 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
             raise ConfigError("no Codat API key: set CODAT_API_KEY (or use --sandbox)")
         self.settings = settings or ClientSettings()
         self.base_url = check_base_url(self.settings.base_url)
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            # The lean aiohttp-backed transport unless one is given (sandbox, tests) or an
-            # environment proxy applies (then httpx's own, which honours it).
-            transport=transport if transport is not None else lean_transport(self.base_url),
-            timeout=self.settings.timeout,
-            # Proxies from the environment only for https: over plain http a proxy would read
-            # the Authorization header.
-            trust_env=self.base_url.startswith("https:"),
-            headers={
-                "Authorization": basic_auth(api_key),
-                "Accept": "application/json",
-                "User-Agent": USER_AGENT,
-            },
-        )
+        self.wire: Wire = make_wire(self.base_url, self.settings.timeout, transport)
+        self._root = url_root(self.base_url)
+        self._headers = {
+            "Authorization": basic_auth(api_key),
+            "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
+            "User-Agent": USER_AGENT,
+        }
+        self._answer_clock = AnswerClock()
         self._sleep = sleep
         self.pacer = pacer or Pacer.to(self.settings.requests_per_minute, self.base_url, sleep)
         self._rng = rng or random.Random()
@@ -174,7 +169,7 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self.wire.aclose()
 
     # ------------------------------------------------------------------ transport
 
@@ -186,12 +181,21 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
         json: Any = None,
         params: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
-    ) -> httpx.Response:
-        """Send with retries; return the final successful response or raise a typed error."""
+    ) -> Answer:
+        """Send with retries; return the final successful answer or raise a typed error."""
         if not self._account_confirmed and path != paths.profile():
             await self.confirm_account()
         retryable_method = method in ("GET", "PUT", "DELETE", "HEAD") or idempotency_key
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        url = request_url(self._root, path, params)
+        headers, body = self._headers, None
+        if json is not None or idempotency_key:
+            headers = dict(headers)
+            if idempotency_key:
+                headers["Idempotency-Key"] = idempotency_key
+            if json is not None:
+                body = encode_json(json)
+                headers["Content-Type"] = "application/json"
+        cap = self.settings.max_answer_bytes
         attempt = 0
         first_started = time.monotonic()
         while True:
@@ -201,21 +205,23 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
             started = time.perf_counter()
             try:
                 async with asyncio.timeout(self._time_left(method, path)):
-                    response = await self._receive(
-                        self._http.build_request(
-                            method, path, json=json, params=params, headers=headers
-                        )
-                    )
+                    response = await self.wire.send(method, url, headers, body, cap)
             except TimeoutError:
                 self.requests_sent += 1
                 raise self._past_deadline(method, path) from None
+            except AnswerTooLarge as exc:
+                raise UnexpectedAnswer(
+                    f"{method} {path}",
+                    f"the answer is larger than {cap:,} bytes ({exc.size:,} or more); not read",
+                ) from None
             except httpx.DecodingError as exc:
                 self.requests_sent += 1
                 raise UnexpectedAnswer(f"{method} {path}", f"unreadable body ({exc})") from None
             except httpx.TransportError as exc:
                 self.requests_sent += 1
-                elapsed = (time.perf_counter() - started) * 1000
-                log.info("%s %s -> %s (%.0f ms)", method, path, type(exc).__name__, elapsed)
+                if log.isEnabledFor(logging.INFO):
+                    elapsed = (time.perf_counter() - started) * 1000
+                    log.info("%s %s -> %s (%.0f ms)", method, path, type(exc).__name__, elapsed)
                 if retryable_method and attempt < self.settings.max_attempts:
                     await self._wait(self._backoff(attempt, None), method, path)
                     continue
@@ -228,12 +234,13 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
                     elapsed=time.monotonic() - first_started,
                 ) from None
             self.requests_sent += 1
-            elapsed = (time.perf_counter() - started) * 1000
-            log.info("%s %s -> %d (%.0f ms)", method, path, response.status_code, elapsed)
-            now = self._note_answer(response)
-            if 200 <= response.status_code < 300:
-                return response
             status = response.status_code
+            if log.isEnabledFor(logging.INFO):
+                elapsed = (time.perf_counter() - started) * 1000
+                log.info("%s %s -> %d (%.0f ms)", method, path, status, elapsed)
+            now = self._note_answer(response)
+            if 200 <= status < 300:
+                return response
             wait = retry_after_seconds(response.headers.get("Retry-After"), now)
             if status == 429:
                 self._stop_if_quota_used_up(method, path, response, wait, now)
@@ -273,31 +280,6 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
             raise self._past_deadline(method, path)
         await self._sleep(seconds)
 
-    async def _receive(self, request: httpx.Request) -> httpx.Response:
-        """Send, and read the answer only up to `max_answer_bytes`."""
-        cap = self.settings.max_answer_bytes
-        response = await self._http.send(request, stream=True)
-        try:
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > cap:
-                raise _TooLarge(int(declared))
-            parts: list[bytes] = []
-            size = 0
-            async for part in response.aiter_bytes():
-                size += len(part)
-                if size > cap:
-                    raise _TooLarge(size)
-                parts.append(part)
-            response._content = b"".join(parts)  # what `aread()` does, within the cap
-        except _TooLarge as exc:
-            raise UnexpectedAnswer(
-                f"{request.method} {request.url.path}",
-                f"the answer is larger than {cap:,} bytes ({exc.size:,} or more); not read",
-            ) from None
-        finally:
-            await response.aclose()
-        return response
-
     async def request_json(
         self, method: str, path: str, **options: Unpack[RequestOptions]
     ) -> object:
@@ -311,18 +293,16 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
             content_type=response.headers.get("Content-Type", ""),
         )
 
-    def _note_answer(self, response: httpx.Response) -> datetime:
+    def _note_answer(self, response: Answer) -> datetime:
         """Codat's clock (the Date header, else ours) and the rate-limit headers."""
-        date = response.headers.get("Date")
-        self.server_time = (date and http_date(date)) or datetime.now(UTC)
-        rate = read_rate_limit(response.headers, self.server_time)
+        self.server_time, rate = self._answer_clock.read(response.headers)
         self.rate_limit_limit = rate.limit
         self.rate_limit_remaining = rate.least(self.rate_limit_remaining, self.rate_limit_reset)
         self.rate_limit_reset = rate.reset
         return self.server_time
 
     def _stop_if_quota_used_up(
-        self, method: str, path: str, response: httpx.Response, wait: float | None, now: datetime
+        self, method: str, path: str, response: Answer, wait: float | None, now: datetime
     ) -> None:
         used_up = self.rate_limit_remaining == 0
         too_long = wait is not None and wait > self.settings.retry_budget

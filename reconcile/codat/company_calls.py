@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-import httpx
-
 from reconcile import paths
 from reconcile.codat.answers import UnexpectedAnswer, parse_company, parse_connection
 from reconcile.codat.errors import clean
+from reconcile.codat.wire import Answer
 from reconcile.model import Company, Connection
 
 
 class _Calls(Protocol):
-    async def request(self, method: str, path: str) -> httpx.Response: ...
+    async def request(self, method: str, path: str) -> Answer: ...
 
     async def request_json(
         self, method: str, path: str, *, json: Any = None, idempotency_key: str | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from sys import intern
 
-from reconcile.model import UID_TAG, Company, Connection
+from reconcile.model import UID_TAG, Company, Connection, ExpenseConfig
 
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _is_uuid = UUID.fullmatch
@@ -81,4 +81,29 @@ def fast_connection(body: object) -> Connection:
         link_url=_str_or_none(body.get("linkUrl")) or "",
         created=_str_or_none(body.get("created")) or "",
         integration_key=None if key is None else intern(key),
+    )
+
+
+def _config_id(part: object) -> str:
+    if part is None:
+        return ""
+    if type(part) is not dict:
+        raise Unusual
+    value = part.get("id")
+    if value is None:
+        return ""
+    if type(value) is not str:
+        raise Unusual
+    return value
+
+
+def fast_expense_config(body: object) -> ExpenseConfig | None:
+    """A full plan reads one config per Linked customer: thousands of answers."""
+    if type(body) is not dict:
+        raise Unusual
+    if not body:
+        return None
+    get = body.get
+    return ExpenseConfig(
+        _config_id(get("bankAccount")), _config_id(get("supplier")), _config_id(get("customer"))
     )

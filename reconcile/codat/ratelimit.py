@@ -16,11 +16,10 @@ wait that meets another 429 simply waits again.)
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-
-import httpx
 
 # The longest `Retry-After` taken as said: Codat's quota is daily, so anything longer is "a day".
 MAX_RETRY_AFTER = 86_400.0
@@ -43,12 +42,39 @@ class RateLimit:
         return min(self.remaining, remaining)
 
 
-def read_rate_limit(headers: httpx.Headers, now: datetime) -> RateLimit:
+def read_rate_limit(headers: Mapping[str, str], now: datetime) -> RateLimit:
     return RateLimit(
         limit=_count(headers.get("X-Rate-Limit-Limit")),
         remaining=_count(headers.get("X-Rate-Limit-Remaining")),
         reset=_moment(headers.get("X-Rate-Limit-Reset"), now),
     )
+
+
+class AnswerClock:
+    """Codat's clock and quota from each answer's headers, as `http_date` and `read_rate_limit`
+    read them, at little cost per answer: the Date changes once a second and the reset once a
+    day, so each is parsed only when its header (and, for the reset, the Date) changed."""
+
+    def __init__(self) -> None:
+        self._date: str | None = None
+        self._moment: datetime | None = None
+        self._reset_key: tuple[str | None, str | None] | None = None
+        self._reset: datetime | None = None
+
+    def read(self, headers: Mapping[str, str]) -> tuple[datetime, RateLimit]:
+        date = headers.get("Date")
+        if date is None:  # nothing to remember: our clock, read afresh
+            now = datetime.now(UTC)
+            return now, read_rate_limit(headers, now)
+        if date != self._date:
+            self._date, self._moment = date, http_date(date)
+        now = self._moment or datetime.now(UTC)
+        reset = headers.get("X-Rate-Limit-Reset")
+        if self._moment is None or (reset, date) != self._reset_key:
+            self._reset = _moment(reset, now)
+            self._reset_key = (reset, date) if self._moment is not None else None
+        limit = _count(headers.get("X-Rate-Limit-Limit"))
+        return now, RateLimit(limit, _count(headers.get("X-Rate-Limit-Remaining")), self._reset)
 
 
 def retry_after_seconds(value: str | None, now: datetime) -> float | None:

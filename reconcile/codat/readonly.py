@@ -4,11 +4,11 @@ the code, not a promise of the caller.
 Two locks, each enough on its own:
 
 - `ReadOnlyClient.request` refuses any method but GET before anything else happens;
-- the HTTP layer under it refuses any method but GET before a byte is sent, so a write could
-  not leave even through a code path that bypasses `request` (a helper of the base client that
-  talks to httpx directly, a future method): a request hook of the httpx client (so the default
-  transport, and with it any HTTPS proxy of the environment, stays as `plan` has it), and a
-  guarding wrapper around a transport given explicitly (the in-process sandbox, tests).
+- the wire under it (`reconcile.codat.wire`, the single point every request of a client passes,
+  whichever transport carries it) refuses any method but GET before a byte is sent, so a write
+  could not leave even through a code path that bypasses `request` (a helper of the base client
+  that talks to the wire directly, a future method). The wire itself is the one `plan` has
+  (the lean one, or httpx's with any HTTPS proxy of the environment, or the transport given).
 
 A refused write raises `WriteRefused` (a `CodatError`, so the commands report it cleanly): it is
 a bug in the caller, and nothing reached Codat. If live Codat changes while a read-only command
@@ -18,12 +18,15 @@ runs, nothing here cares: it only ever reads, and what it reports is what each r
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from reconcile.codat.client import ClientSettings, CodatClient, Sleep
 from reconcile.codat.errors import CodatError
+from reconcile.codat.wire import Answer, Wire
 
 ALLOWED_METHOD = "GET"
 
@@ -40,24 +43,21 @@ class WriteRefused(CodatError):
         self.path = path
 
 
-class GetOnlyTransport(httpx.AsyncBaseTransport):
-    """Wraps a transport; any request but GET raises before it reaches the wrapped one."""
+class GetOnlyWire:
+    """Wraps a wire; any request but GET raises before it reaches the wrapped one."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+    def __init__(self, inner: Wire) -> None:
         self.inner = inner
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method != ALLOWED_METHOD:
-            raise WriteRefused(request.method, request.url.path)
-        return await self.inner.handle_async_request(request)
+    async def send(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, cap: int
+    ) -> Answer:
+        if method != ALLOWED_METHOD or body is not None:
+            raise WriteRefused(method, urlsplit(url).path)
+        return await self.inner.send(method, url, headers, body, cap)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
-
-
-async def _refuse_writes(request: httpx.Request) -> None:
-    if request.method != ALLOWED_METHOD:
-        raise WriteRefused(request.method, request.url.path)
 
 
 class ReadOnlyClient(CodatClient):
@@ -72,12 +72,11 @@ class ReadOnlyClient(CodatClient):
         sleep: Sleep | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        guarded = GetOnlyTransport(transport) if transport is not None else None
         extra: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
-        super().__init__(api_key, settings, transport=guarded, rng=rng, **extra)
-        self._http.event_hooks["request"].append(_refuse_writes)
+        super().__init__(api_key, settings, transport=transport, rng=rng, **extra)
+        self.wire = GetOnlyWire(self.wire)
 
-    async def request(self, method: str, path: str, *args: Any, **kwargs: Any) -> httpx.Response:
+    async def request(self, method: str, path: str, *args: Any, **kwargs: Any) -> Answer:
         if method.upper() != ALLOWED_METHOD or kwargs.get("json") is not None:
             raise WriteRefused(method, path)
         return await super().request(method, path, *args, **kwargs)

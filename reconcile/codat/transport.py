@@ -1,30 +1,39 @@
-"""The default network path under the httpx client API: httpx's own transport for a run's first
-requests, then an aiohttp-backed httpx transport.
+"""The client's wires (`reconcile.codat.wire`): which one a client sends through, and the lean
+aiohttp one.
 
-httpx stays the client's API (requests, responses, hooks, the in-process sandbox and tests'
-transports); past its first `SWITCH_AFTER` requests a run's bytes go through aiohttp, whose C
-parser and lighter connection pool cost about half of httpcore's CPU per request (issue 18;
-benchmarks/bench_apply_lean.py). aiohttp costs about 0.1 s to import (it builds its SSL contexts
-at import), as much as about 130 requests save: a command that sends a few (a one-customer plan,
-a pull request's plan) never imports it, one that sends thousands pays it once (issue 27;
-benchmarks/bench_startup.py). The TLS context (certifi's bundle, about 20 ms to load) is built
-once, on the first https request, and shared by both; over plain http none is ever loaded.
+`make_wire` picks: an `HttpxWire` over the transport given (the in-process sandbox, tests), an
+`HttpxWire` over httpx's own transport when an environment proxy applies (https only: plain
+http never uses one), else a `SwitchingWire`: httpx's own transport for a run's first
+`SWITCH_AFTER` requests, then `AiohttpWire` for the rest (or httpx's throughout when aiohttp is
+not installed).
 
-Every guarantee of the client holds:
+The lean wire sends the URL, headers and body the client built straight to one aiohttp session
+and answers with the status, aiohttp's own case-insensitive headers and the body bytes: no httpx
+Request or Response per request, whose URL parsing and header objects cost more CPU than aiohttp
+itself (issue 27; benchmarks/bench_plan_configs.py, bench_apply_lean.py). aiohttp costs about
+0.1 s to import (it builds its SSL contexts at import), as much as about 130 requests save: a
+command that sends a few (a one-customer plan, a pull request's plan) never imports it, one that
+sends thousands pays it once (benchmarks/bench_startup.py). The TLS context (certifi's bundle,
+about 20 ms to load) is built once, on the first https request, and shared by both; over plain
+http none is ever loaded.
+
+Every guarantee of the client holds on both:
 
 - no redirect is ever followed (`allow_redirects=False`; httpx does not follow either);
-- no proxy from the environment (`trust_env=False`): `lean_transport` returns None, so httpx's
-  own transport and its `HTTPS_PROXY` handling are used, whenever an environment proxy applies
-  to an https base URL; plain http never goes through a proxy;
-- the URL is sent exactly as httpx built it (`encoded=True`: a quoted `%2E` or `%2F` segment is
-  never normalised), the headers as httpx set them (aiohttp adds none of its own);
-- the body is streamed back undecoded, so httpx decodes it and the client's answer cap counts
-  what it reads, as before;
-- TLS verifies against the same CA bundle as httpx (certifi), on both transports;
-- every aiohttp failure becomes the httpx error a client expects: a connection the server
+- no proxy from the environment on the lean wire (`trust_env=False`): `make_wire` keeps httpx's
+  own transport and its `HTTPS_PROXY` handling whenever an environment proxy applies to an
+  https base URL; plain http never goes through a proxy;
+- the URL is sent exactly as the client built it (`encoded=True`: a quoted `%2E` or `%2F`
+  segment is never normalised), the headers as the client set them: it always sends Accept,
+  Accept-Encoding and User-Agent (and Content-Type with a body), so aiohttp adds none of its own
+  but Host and Content-Length (asking it to skip its defaults costs a header copy a request);
+- the body is read undecoded and decoded here (gzip, deflate: what the client accepts), so the
+  answer cap counts the decoded bytes, as httpx's path does;
+- TLS verifies against the same CA bundle as httpx (certifi), on both;
+- every aiohttp failure becomes the httpx error the client handles: a connection the server
   closed is `httpx.RemoteProtocolError` (a disconnect reported as a disconnect), a refused
   connection `httpx.ConnectError`, a timeout the matching `httpx.TimeoutException`, anything
-  else an `httpx.TransportError`, so the client's retries see what they saw before.
+  else an `httpx.TransportError`, so the client's retries see the same on every wire.
 """
 
 from __future__ import annotations
@@ -32,15 +41,17 @@ from __future__ import annotations
 import importlib.util
 import ssl
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
 
+from reconcile.codat.wire import Answer, AnswerTooLarge, HttpxWire, Wire, decoded
+
 if TYPE_CHECKING:
     import aiohttp
+    from yarl import URL
 
 CHUNK_BYTES = 64 * 1024
 MAX_CONNECTIONS = 100  # httpx's default pool size
@@ -48,12 +59,20 @@ MAX_CONNECTIONS = 100  # httpx's default pool size
 SWITCH_AFTER = 64
 
 
-def lean_transport(base_url: str) -> httpx.AsyncBaseTransport | None:
-    """The default transport for `base_url` (`SwitchingTransport`), or None (httpx's own,
-    unchanged) when an environment proxy applies (https only: plain http never uses one)."""
-    if base_url.startswith("https:") and _environment_proxy_for(base_url):
-        return None
-    return SwitchingTransport()
+def make_wire(base_url: str, timeout: float, transport: httpx.AsyncBaseTransport | None) -> Wire:
+    """The wire a client for `base_url` sends through (see the module's docstring)."""
+    https = base_url.startswith("https:")
+    if transport is not None or (https and _environment_proxy_for(base_url)):
+        return HttpxWire(
+            httpx.AsyncClient(
+                transport=transport,
+                timeout=timeout,
+                # Proxies from the environment only for https: over plain http a proxy would
+                # read the Authorization header.
+                trust_env=https,
+            )
+        )
+    return SwitchingWire(timeout)
 
 
 def _aiohttp_installed() -> bool:
@@ -74,36 +93,43 @@ class _TLS:
         return self._context
 
 
-class SwitchingTransport(httpx.AsyncBaseTransport):
-    """httpx's own transport for the first `switch_after` requests, aiohttp's for the rest (or
-    httpx's throughout when aiohttp is not installed). Both map their failures to the same httpx
-    errors, so the client's retries see no difference."""
+class SwitchingWire:
+    """httpx's own transport for the first `switch_after` requests, `AiohttpWire` for the rest
+    (or httpx's throughout when aiohttp is not installed). Both map their failures to the same
+    httpx errors, so the client's retries see no difference."""
 
-    def __init__(self, switch_after: int | None = None) -> None:
+    def __init__(self, timeout: float, switch_after: int | None = None) -> None:
+        self._timeout = timeout
         self._switch_after = SWITCH_AFTER if switch_after is None else switch_after
         self._sent = 0
         self._tls = _TLS()
-        self._first: httpx.AsyncHTTPTransport | None = None
-        self._lean: AiohttpTransport | None = None
+        self._first: HttpxWire | None = None
+        self._lean: AiohttpWire | None = None
 
     @property
     def lean(self) -> bool:
         """Whether the requests now go through aiohttp."""
         return self._lean is not None
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self._sent += 1
-        if self._sent == self._switch_after + 1 and _aiohttp_installed():  # asked once
-            self._lean = AiohttpTransport(self._tls)
+    async def send(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, cap: int
+    ) -> Answer:
         if self._lean is not None:
-            return await self._lean.handle_async_request(request)
+            return await self._lean.send(method, url, headers, body, cap)
+        self._sent += 1
+        if self._sent > self._switch_after and _aiohttp_installed():  # asked once
+            self._lean = AiohttpWire(self._timeout, self._tls)
+            return await self._lean.send(method, url, headers, body, cap)
         if self._first is None:
             # Plain http never does TLS: a context with no CA loaded (it refuses every
-            # certificate) spares loading the bundle; https loads it once, for both transports.
-            https = request.url.scheme == "https"
+            # certificate) spares loading the bundle; https loads it once, for both wires.
+            https = url.startswith("https:")
             verify = self._tls.context() if https else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            self._first = httpx.AsyncHTTPTransport(verify=verify)  # httpx's default pool
-        return await self._first.handle_async_request(request)
+            own = httpx.AsyncHTTPTransport(verify=verify)  # httpx's default pool
+            self._first = HttpxWire(
+                httpx.AsyncClient(transport=own, timeout=self._timeout, trust_env=False)
+            )
+        return await self._first.send(method, url, headers, body, cap)
 
     async def aclose(self) -> None:
         first, lean = self._first, self._lean
@@ -122,75 +148,67 @@ def _environment_proxy_for(url: str) -> bool:
     return not urllib.request.proxy_bypass(host)
 
 
-class _AiohttpStream(httpx.AsyncByteStream):
-    """An answer's body as it arrives, in chunks, with aiohttp errors as httpx errors."""
+class AiohttpWire:
+    """Requests sent by one aiohttp session (opened on first use, in the running loop)."""
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
-        self._response = response
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _as_httpx_errors():
-            async for chunk in self._response.content.iter_chunked(CHUNK_BYTES):
-                yield chunk
-
-    async def aclose(self) -> None:
-        self._response.release()
-
-
-class AiohttpTransport(httpx.AsyncBaseTransport):
-    """httpx requests sent by one aiohttp session (opened on first use, in the running loop)."""
-
-    def __init__(self, tls: _TLS | None = None) -> None:
+    def __init__(self, timeout: float | None = None, tls: _TLS | None = None) -> None:
         self._session: aiohttp.ClientSession | None = None
+        self._url: type[URL]
+        self._failures: tuple[type[BaseException], ...] = ()
+        self._timeout = timeout
         self._tls = tls or _TLS()
 
     def _open(self, https: bool) -> aiohttp.ClientSession:
         import aiohttp
+        from yarl import URL
 
-        # Over plain http no TLS context is loaded (one session per transport and base URL).
+        self._url = URL
+        self._failures = (aiohttp.ClientError, TimeoutError)
+
+        # Over plain http no TLS context is loaded (one session per wire and base URL).
         connector = aiohttp.TCPConnector(
             limit=MAX_CONNECTIONS, ssl=self._tls.context() if https else True
         )
+        each = self._timeout  # as httpx's: per connect, per pool wait, per read
         self._session = aiohttp.ClientSession(
             connector=connector,
             trust_env=False,  # no proxy from the environment (see the module's docstring)
-            auto_decompress=False,  # httpx decodes, so the answer cap counts what it reads
-            skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
-            timeout=aiohttp.ClientTimeout(total=None),
+            auto_decompress=False,  # decoded here, so the answer cap counts what is read
+            timeout=aiohttp.ClientTimeout(
+                total=None, connect=each, sock_connect=each, sock_read=each
+            ),
         )
         return self._session
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        import aiohttp
-        from yarl import URL
-
-        session = self._session or self._open(request.url.scheme == "https")
-        timeouts: dict[str, Any] = request.extensions.get("timeout", {})
-        body = await request.aread()
-        with _as_httpx_errors(request):
+    async def send(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, cap: int
+    ) -> Answer:
+        session = self._session or self._open(url.startswith("https:"))
+        try:
             response = await session.request(
-                request.method,
-                URL(str(request.url), encoded=True),
-                headers=[
-                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw
-                ],
-                data=body or None,
+                method,
+                self._url(url, encoded=True),
+                headers=headers,
+                data=body,
                 allow_redirects=False,
                 compress=None,
-                timeout=aiohttp.ClientTimeout(
-                    total=None,
-                    connect=timeouts.get("pool"),
-                    sock_connect=timeouts.get("connect"),
-                    sock_read=timeouts.get("read"),
-                ),
             )
-        return httpx.Response(
-            status_code=response.status,
-            headers=list(response.raw_headers),
-            stream=_AiohttpStream(response),
-            extensions={"http_version": b"HTTP/1.1"},
-            request=request,
-        )
+            try:
+                declared = response.content_length
+                if declared is not None:
+                    if declared > cap:
+                        raise AnswerTooLarge(declared)
+                    content = await response.read()
+                else:
+                    content = await _read_within(response, cap)
+            finally:
+                response.release()
+        except self._failures as exc:
+            raise _as_httpx_error(exc) from exc
+        encoding = response.headers.get("Content-Encoding")
+        if encoding:
+            content = decoded(content, encoding, cap)
+        return Answer(response.status, response.headers, content)
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -198,28 +216,36 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             self._session = None
 
 
-@contextmanager
-def _as_httpx_errors(request: httpx.Request | None = None) -> Iterator[None]:
-    """aiohttp's failures as the httpx exceptions the client handles (and retries)."""
+async def _read_within(response: aiohttp.ClientResponse, cap: int) -> bytes:
+    """A body of no declared length (chunked, or up to the close), at most `cap` bytes."""
+    parts: list[bytes] = []
+    size = 0
+    async for part in response.content.iter_chunked(CHUNK_BYTES):
+        size += len(part)
+        if size > cap:
+            raise AnswerTooLarge(size)
+        parts.append(part)
+    return b"".join(parts)
+
+
+def _as_httpx_error(exc: BaseException) -> httpx.TransportError:
+    """An aiohttp failure as the httpx exception the client handles (and retries)."""
     import aiohttp
 
-    try:
-        yield
-    except aiohttp.ServerDisconnectedError as exc:
-        raise httpx.RemoteProtocolError(f"server disconnected: {exc}", request=request) from exc
-    except aiohttp.ClientPayloadError as exc:  # the connection closed inside the body
-        raise httpx.RemoteProtocolError(f"incomplete answer: {exc}", request=request) from exc
-    except aiohttp.ServerTimeoutError as exc:
-        raise httpx.ReadTimeout(str(exc) or "read timed out", request=request) from exc
-    except aiohttp.ConnectionTimeoutError as exc:
-        raise httpx.ConnectTimeout(str(exc) or "connect timed out", request=request) from exc
-    except aiohttp.ClientConnectorError as exc:
-        raise httpx.ConnectError(str(exc), request=request) from exc
-    except aiohttp.ClientOSError as exc:
-        raise httpx.ReadError(str(exc), request=request) from exc
-    except aiohttp.ClientResponseError as exc:  # a malformed status line or headers
-        raise httpx.RemoteProtocolError(str(exc), request=request) from exc
-    except aiohttp.ClientError as exc:
-        raise httpx.TransportError(str(exc), request=request) from exc
-    except TimeoutError as exc:
-        raise httpx.TimeoutException("timed out", request=request) from exc
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return httpx.RemoteProtocolError(f"server disconnected: {exc}")
+    if isinstance(exc, aiohttp.ClientPayloadError):  # the connection closed inside the body
+        return httpx.RemoteProtocolError(f"incomplete answer: {exc}")
+    if isinstance(exc, aiohttp.ServerTimeoutError):
+        return httpx.ReadTimeout(str(exc) or "read timed out")
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(str(exc) or "connect timed out")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(str(exc))
+    if isinstance(exc, aiohttp.ClientOSError):
+        return httpx.ReadError(str(exc))
+    if isinstance(exc, aiohttp.ClientResponseError):  # a malformed status line or headers
+        return httpx.RemoteProtocolError(str(exc))
+    if isinstance(exc, aiohttp.ClientError):
+        return httpx.TransportError(str(exc))
+    return httpx.TimeoutException("timed out")

@@ -6,20 +6,19 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-import httpx
-
 from reconcile import paths
 from reconcile.codat.consumer_answers import (
     WebhookConsumer,
     parse_webhook_consumer,
     parse_webhook_consumers,
 )
+from reconcile.codat.wire import Answer
 
 
 class _Requests(Protocol):
     async def request_json(self, method: str, path: str, *, json: Any = None) -> object: ...
 
-    async def request(self, method: str, path: str) -> httpx.Response: ...
+    async def request(self, method: str, path: str) -> Answer: ...
 
 
 class WebhookConsumers:

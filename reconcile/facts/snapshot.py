@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 from reconcile import paths
 from reconcile.codat.client import MAX_PAGE_SIZE
 from reconcile.codat.errors import CodatHTTPError
 from reconcile.codat.readonly import ReadOnlyClient
+from reconcile.codat.wire import Answer
 from reconcile.model import Company, DesiredState, LiveState
 
 
@@ -28,7 +27,7 @@ class SnapshotClient(ReadOnlyClient):
     company reads by id come from that list. Anything else is a real (GET) request."""
 
     _everything: tuple[Company, ...] | None = None
-    _pages: dict[tuple[str, str], httpx.Response] | None = None  # (page, pageSize) -> answer
+    _pages: dict[tuple[str, str], Answer] | None = None  # (page, pageSize) -> answer
 
     async def snapshot(self) -> tuple[Company, ...]:
         if self._everything is None:
@@ -36,7 +35,7 @@ class SnapshotClient(ReadOnlyClient):
             self._everything = tuple(await super().list_companies())
         return self._everything
 
-    async def request(self, method: str, path: str, *args: Any, **kwargs: Any) -> httpx.Response:
+    async def request(self, method: str, path: str, *args: Any, **kwargs: Any) -> Answer:
         """A page of the whole account (no filter) is read once: the snapshot records each
         answer and later reads of the same page get it again (e.g. the planner's uid lookup)."""
         key = _page_key(method, path, kwargs.get("params"))

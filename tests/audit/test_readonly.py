@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from reconcile.codat import ClientSettings
-from reconcile.codat.readonly import ReadOnlyClient, WriteRefused
+from reconcile.codat.readonly import GetOnlyWire, ReadOnlyClient, WriteRefused
+from reconcile.codat.wire import HttpxWire
 from reconcile.sandbox.layers.requestlog import read_log
 from tests.audit.fleet import served
 from tests.conftest import TEST_API_KEY
@@ -35,9 +36,11 @@ def test_every_write_is_refused_before_any_io(tmp_path: Path) -> None:
                 for write in writes:
                     with pytest.raises(WriteRefused, match="nothing was sent"):
                         await write
-                # Under `request`, the transport refuses too (a path that bypasses it).
+                # Under `request`, the wire refuses too (a path that bypasses it).
                 with pytest.raises(WriteRefused):
-                    await client._http.request("POST", "/companies", json={"name": "x"})
+                    await client.wire.send("POST", f"{url}/companies", {}, b"{}", 1000)
+                with pytest.raises(WriteRefused):  # a GET with a body is no read either
+                    await client.wire.send("GET", f"{url}/companies", {}, b"{}", 1000)
                 assert client.requests_sent == sent
 
         asyncio.run(go())
@@ -54,7 +57,7 @@ def settled_log(log: Path) -> list[dict[str, object]]:
     return read_log(log)
 
 
-def test_transport_guard_wraps_any_transport() -> None:
+def test_the_wire_guard_wraps_any_transport() -> None:
     seen: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -67,7 +70,7 @@ def test_transport_guard_wraps_any_transport() -> None:
         async with client:
             await client.list_companies()
             with pytest.raises(WriteRefused):
-                await client._http.request("DELETE", "/companies/x")
+                await client.wire.send("DELETE", "http://127.0.0.1:1/companies/x", {}, None, 9)
 
     asyncio.run(go())
     assert seen == ["GET"]
@@ -77,18 +80,26 @@ def test_an_https_proxy_of_the_environment_is_used_as_plan_uses_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Behind a corporate proxy, audit and export reach Codat as plan does: the read-only lock
-    is a request hook, so the default transport (with the environment's proxy) stays."""
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    wraps the wire plan has (httpx's, with the environment's proxy). The control: without the
+    proxy, neither goes through one."""
     settings = ClientSettings(base_url="https://api.codat.io")
 
-    def proxied(client: httpx.AsyncClient) -> bool:
-        return any(t is not None for t in client._mounts.values())
+    def proxied(wire: object) -> bool:
+        if isinstance(wire, GetOnlyWire):
+            wire = wire.inner
+        if not isinstance(wire, HttpxWire):
+            return False
+        return any(t is not None for t in wire.http._mounts.values())
 
     async def go() -> tuple[bool, bool]:
         async with ReadOnlyClient(TEST_API_KEY, settings) as readonly:
             from reconcile.codat import CodatClient
 
             async with CodatClient(TEST_API_KEY, settings) as plain:
-                return proxied(readonly._http), proxied(plain._http)
+                return proxied(readonly.wire), proxied(plain.wire)
 
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert asyncio.run(go()) == (False, False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
     assert asyncio.run(go()) == (True, True)

@@ -24,7 +24,7 @@ from reconcile.codat.answers import (
     parse_page,
     shorten,
 )
-from reconcile.codat.fastpath import Unusual, fast_company
+from reconcile.codat.fastpath import Unusual, fast_company, fast_expense_config
 from reconcile.model import ConnectionError_, ExpenseConfig, MappingOption
 from tests.conftest import examples
 from tests.support.hostile_server import company, connection
@@ -256,3 +256,46 @@ def test_well_formed_companies_take_the_fast_path(body: Any) -> None:
     errors = [c.get("dataConnectionErrors") for c in body.get("dataConnections") or ()]
     if not any(errors):
         assert fast(body) == careful(body) != "refused"
+
+
+config_parts = st.one_of(
+    st.none(),
+    st.text(max_size=3),
+    st.integers(),
+    st.dictionaries(
+        st.sampled_from(["id", "name"]),
+        st.one_of(st.none(), st.text(max_size=3), st.integers(), st.lists(st.none(), max_size=1)),
+        max_size=2,
+    ),
+)
+configs = st.one_of(
+    st.dictionaries(
+        st.sampled_from(["bankAccount", "supplier", "customer", "other"]), config_parts, max_size=4
+    ),
+    st.none(),
+    st.lists(st.none(), max_size=1),
+    st.text(max_size=2),
+)
+
+
+@settings(max_examples=examples(300))
+@given(body=configs)
+def test_the_fast_config_path_accepts_only_what_the_careful_path_accepts(body: Any) -> None:
+    """As for companies: the config's fast path decides nothing the careful one would not."""
+    try:
+        careful_config: object = answers._expense_config(body, answers._At(WHERE))
+    except UnexpectedAnswer:
+        careful_config = "refused"
+    try:
+        quick: object = fast_expense_config(body)
+    except Unusual:
+        return
+    assert quick == careful_config
+
+
+def test_well_formed_configs_take_the_fast_path() -> None:
+    body = {"bankAccount": {"id": "89", "name": "x"}, "supplier": {"id": "124"}, "customer": None}
+    assert fast_expense_config(body) == ExpenseConfig("89", "124", "")
+    assert fast_expense_config({}) is None
+    with pytest.raises(Unusual):  # the control: an odd one goes the careful way
+        fast_expense_config({"supplier": "124"})

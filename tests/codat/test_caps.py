@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -39,9 +40,11 @@ def _settings(**fields: float) -> ClientSettings:
 def test_bytes_are_capped_across_pages_not_only_per_answer() -> None:
     """Each page is small (well under the 64 MB answer cap); together they pass the listing's."""
     fresh = (company(uid=f"u{i}", description="x" * 2000) for i in itertools.count())
+    one_at_a_time = threading.Lock()  # pages read ahead are answered by concurrent threads
 
     def answer(seen: Seen) -> Reply:
-        return Reply(200, page([next(fresh), next(fresh)], 1000))
+        with one_at_a_time:
+            return Reply(200, page([next(fresh), next(fresh)], 1000))
 
     settings = _settings(max_listed_bytes=50_000, max_listed_companies=1000)
     got, requests = _list(settings, answer)

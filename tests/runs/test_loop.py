@@ -1,12 +1,15 @@
-"""The runner of every run: a result's repr is never computed (it can be huge)."""
+"""The runner of every run: a result's repr is never computed (it can be huge), and the
+collector's settings for a run are put back after it."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 
 import pytest
 
+from reconcile.bulk import RUN_GC_THRESHOLD
 from reconcile.codat.errors import CodatError
 from reconcile.runs.errors import RunError
 from reconcile.runs.loop import run
@@ -45,3 +48,18 @@ def test_a_codat_error_becomes_a_run_error() -> None:
 
     with pytest.raises(RunError, match="Codat said no"):
         run(failing())
+
+
+async def collector_state() -> tuple[tuple[int, int, int], int]:
+    return gc.get_threshold(), gc.get_freeze_count()
+
+
+def test_the_collector_skips_what_was_built_before_and_is_put_back() -> None:
+    """During a run the collector ignores the objects built before it (the desired file) and
+    runs less often; after it, as it was (the control: asyncio.run alone changes neither)."""
+    before = gc.get_threshold()
+    assert asyncio.run(collector_state()) == (before, 0)
+    during_thresholds, frozen = run(collector_state())
+    assert during_thresholds == RUN_GC_THRESHOLD != before
+    assert frozen > 1000
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (before, 0)

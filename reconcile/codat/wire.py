@@ -1,0 +1,121 @@
+"""The one interface the client sends through: `Wire.send(method, url, headers, body, cap)`, which
+answers with a small `Answer` (status, headers, body bytes) or raises httpx's transport errors.
+
+Two kinds behind it (docs/design.md, §10 "Scale"):
+
+- `HttpxWire`, httpx's client API: a transport given to the client (the in-process sandbox's
+  ASGI transport, tests' mock transports), an environment proxy, and a run's first requests
+  (`reconcile.codat.transport`);
+- the lean `AiohttpWire` (`reconcile.codat.transport`): no httpx Request or Response objects,
+  the URL sent as the client built it.
+
+The client (`reconcile.codat.client`) builds the URL, the headers and the body once, and keeps
+retries, deadlines, idempotency keys, rate-limit headers, answer checks and logging in its one
+code path above this interface. Every wire reads an answer only up to `cap` bytes (decoded):
+beyond, `AnswerTooLarge`, and the client reports it.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import httpx
+
+
+class AnswerTooLarge(Exception):
+    """The answer holds more than the cap (`size` bytes or more); the rest is not read."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+class Answer:
+    """What the client reads of an answer: the status, the headers (case-insensitive), the body
+    (decoded of its Content-Encoding)."""
+
+    __slots__ = ("content", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers: Mapping[str, str], content: bytes) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def __repr__(self) -> str:
+        return f"<Answer [{self.status_code}]>"
+
+
+class Wire(Protocol):
+    async def send(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, cap: int
+    ) -> Answer: ...
+
+    async def aclose(self) -> None: ...
+
+
+class HttpxWire:
+    """Requests sent through an httpx client (its transport, its proxies from the environment),
+    the answer read within the cap."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def send(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, cap: int
+    ) -> Answer:
+        request = self.http.build_request(method, url, content=body, headers=dict(headers))
+        response = await self.http.send(request, stream=True)
+        try:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > cap:
+                raise AnswerTooLarge(int(declared))
+            parts: list[bytes] = []
+            size = 0
+            async for part in response.aiter_bytes():
+                size += len(part)
+                if size > cap:
+                    raise AnswerTooLarge(size)
+                parts.append(part)
+        finally:
+            await response.aclose()
+        return Answer(response.status_code, response.headers, b"".join(parts))
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def decoded(body: bytes, encoding: str, cap: int) -> bytes:
+    """`body` decoded of its Content-Encoding (identity, gzip or deflate: what the client
+    accepts), at most `cap` bytes of it, else `AnswerTooLarge`; an unreadable or unknown
+    encoding is httpx's `DecodingError`, as httpx reports it."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    attempts: tuple[int, ...]
+    if encoding == "gzip":
+        attempts = (zlib.MAX_WBITS | 16,)
+    elif encoding == "deflate":  # zlib-wrapped as the RFC says, or raw as some servers send
+        attempts = (zlib.MAX_WBITS, -zlib.MAX_WBITS)
+    else:
+        raise httpx.DecodingError(f"unsupported Content-Encoding {encoding[:40]!r}")
+    for wbits in attempts:
+        inflate = zlib.decompressobj(wbits)
+        try:
+            out = inflate.decompress(body, cap + 1)
+        except zlib.error as exc:
+            if wbits == attempts[-1]:
+                raise httpx.DecodingError(f"{encoding}: {exc}") from None
+            continue
+        if len(out) > cap:
+            raise AnswerTooLarge(len(out))
+        return out
+    raise AssertionError("unreachable")  # pragma: no cover
