@@ -154,7 +154,7 @@ def test_a_base_url_off_codat_needs_the_command_lines_word(tmp_path: Path, where
     # The control: the command line allows it, and the run gets past the check.
     allow = ("--allow-base-url", url) if where == "option" else ()
     env = {"RECONCILE_ALLOW_BASE_URL": url} if where == "variable" else {}
-    code, err = run("plan", str(path), "--env", "prod", "--timeout", "20", *allow, env=env)
+    code, err = run("plan", str(path), "--env", "prod", "--timeout", "3", *allow, env=env)
     assert code == 1 and "is not Codat's API" not in err, err
 
 
@@ -179,7 +179,7 @@ def test_base_files_do_not_allow_a_host_off_codat_either(tmp_path: Path) -> None
         "--allow-base-url",
         url,
         "--timeout",
-        "20",
+        "3",
     )
     assert code == 1 and "is not Codat's API" not in err, err
 
