@@ -98,7 +98,13 @@ async def run_pass(
 
         every = desired.policy.refresh_data_every
         found = await read_refresh_due(
-            client, desired, live, now, refresh_every=every, refresh_data=refresh_data
+            client,
+            desired,
+            live,
+            now,
+            refresh_every=every,
+            refresh_data=refresh_data,
+            references=bool(health),  # the watch's daily read: the whole health model
         )
         live = replace(
             live,

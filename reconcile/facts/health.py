@@ -223,13 +223,16 @@ async def read_refresh_due(
     reserve_share: float = QUOTA_RESERVE_SHARE,
     refresh_every: timedelta = DEFAULT_REFRESH_EVERY,
     refresh_data: bool = True,
+    references: bool = False,
 ) -> RefreshRead:
     """Each Linked customer's health (the watch's status page and `/metrics`) and, for
     `policy.auto: [refresh_data]` (`refresh_data`), the Linked customers at risk a refresh may save
     (company id -> why), reading one data status per Linked company, and the pull history of
     each whose refresh is due, never beyond the quota budget: what Codat says remains today,
     less a reserve for the partner's own app, must cover each read and its refresh; companies
-    beyond it are left for the next pass, with a warning."""
+    beyond it are left for the next pass, with a warning. With `references` (the watch's daily
+    read), whether each config's bank account, supplier and customer still exist too (three
+    more reads a config, as `audit --health`)."""
     uids = {c.uid for c in desired.customers if c.state == "present"}
     companies = [
         c
@@ -240,7 +243,8 @@ async def read_refresh_due(
     remaining, limit = client.rate_limit_remaining, client.rate_limit_limit
     budget = quota_budget(remaining, limit, reserve_share)
     if budget is not None:
-        affordable = budget // 2  # a read and, at most, a refresh each
+        # A read and, at most, a refresh each (and a config's three records with `references`)
+        affordable = budget // (5 if references else 2)
         if affordable < len(companies):
             warnings.append(
                 f"refresh_data: the daily quota left ({remaining}) covers the data status of"
@@ -248,7 +252,7 @@ async def read_refresh_due(
                 " next pass"
             )
             companies = companies[:affordable]
-    facts = await read_health(client, companies, {})
+    facts = await read_health(client, companies, live.expense_configs if references else {})
     options = HealthOptions(refresh_data=refresh_data, refresh_every=refresh_every)
     healths = [assess(c.uid or "", c, facts[c.id], now, options) for c in companies]
     later = refreshes_beyond_budget(

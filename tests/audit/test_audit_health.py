@@ -6,9 +6,10 @@ config's reference missing (a review must change the file); the others stay Heal
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -141,3 +142,30 @@ def test_text_report_names_the_day_and_the_counts(fleet: Served) -> None:
     assert result.returncode == 2, result.stderr
     assert "Health: 1 healthy, 2 degraded, 1 at risk." in result.stdout
     assert "At risk: no successful sync for too long" in result.stdout
+
+
+def test_the_watchs_daily_read_checks_the_configs_records_too(fleet: Served) -> None:
+    """The watch's daily health read (`run_pass(health=True)`) is the whole model, the config's
+    records included, as `audit --health`; converge's own read for `refresh_data` (the control,
+    `health=None`) leaves those three reads a config out."""
+    from reconcile.codat import ClientSettings, CodatClient
+    from reconcile.converge import run_pass
+    from reconcile.desired import load
+    from reconcile.health import Health
+
+    desired = load([fleet.file])
+    policy = replace(desired.policy, auto=(*desired.policy.auto, "refresh_data"))
+
+    async def healths(health: bool | None) -> dict[str, Health]:
+        async with CodatClient(TEST_API_KEY, ClientSettings(base_url=fleet.url)) as client:
+            ran = await run_pass(
+                replace(desired, policy=policy), client, health=health, dry_run=True
+            )
+        return {h.uid: h for h in ran.healths or ()}
+
+    daily = asyncio.run(healths(True))
+    assert daily["gone-1"].state.value == "degraded"
+    assert any("supplier 124 no longer exists" in r.detail for r in daily["gone-1"].reasons)
+    assert daily["fine-1"].state.value == "healthy"
+    own = asyncio.run(healths(None))
+    assert own["gone-1"].state.value == "healthy"  # its data syncs; the records were not read
