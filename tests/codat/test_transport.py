@@ -143,22 +143,28 @@ def test_a_compressed_answer_is_decoded(
     assert got.json()["results"][0]["name"] == company()["name"]
 
 
+async def get_within(url: str, cap: int, lean: bool | None = None) -> object:
+    """One `GET /companies` with an answer cap of `cap` bytes: the answer, or the
+    `UnexpectedAnswer` the cap made; with `lean`, the wire it went through is checked too."""
+    settings = ClientSettings(base_url=url, max_attempts=1, max_answer_bytes=cap)
+    async with CodatClient("k", settings) as client:
+        try:
+            return await client.request("GET", "/companies")
+        except UnexpectedAnswer as exc:
+            return exc
+        finally:
+            if lean is not None:
+                assert isinstance(client.wire, SwitchingWire) and client.wire.lean is lean
+
+
 def test_a_compression_bomb_is_capped_decoded(no_proxies: pytest.MonkeyPatch, lean: bool) -> None:
     """The cap counts the decoded bytes: 1 MB of zeros is 1 KB gzipped (the control: the same
     answer within a larger cap is read)."""
     reply = Reply(200, gzip.compress(b"0" * 1_000_000), {"Content-Encoding": "gzip"})
 
-    async def go(url: str, cap: int) -> object:
-        settings = ClientSettings(base_url=url, max_attempts=1, max_answer_bytes=cap)
-        async with CodatClient("k", settings) as client:
-            try:
-                return await client.request("GET", "/companies")
-            except UnexpectedAnswer as exc:
-                return exc
-
     with serve_hostile(lambda seen: reply) as codat:
-        capped = asyncio.run(go(codat.url, 100_000))
-        read = asyncio.run(go(codat.url, 2_000_000))
+        capped = asyncio.run(get_within(codat.url, 100_000))
+        read = asyncio.run(get_within(codat.url, 2_000_000))
     assert isinstance(capped, UnexpectedAnswer) and "larger than 100,000" in str(capped)
     assert isinstance(read, Answer) and len(read.content) == 1_000_000
 
@@ -309,18 +315,8 @@ def test_an_answer_of_no_declared_length_is_read_within_the_cap(
     body = json.dumps(page([company(description="x" * 100) for _ in range(60)])).encode()
     assert 5_000 < len(body) < 50_000
 
-    async def go(url: str) -> object:
-        settings = ClientSettings(base_url=url, max_attempts=1, max_answer_bytes=cap)
-        async with CodatClient("k", settings) as client:
-            try:
-                return await client.request("GET", "/companies")
-            except UnexpectedAnswer as exc:
-                return exc
-            finally:
-                assert isinstance(client.wire, SwitchingWire) and client.wire.lean is lean
-
     with answers_chunked(body) as url:
-        got = asyncio.run(go(url))
+        got = asyncio.run(get_within(url, cap, lean))
     if read:
         assert isinstance(got, Answer) and got.content == body
     else:
