@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
@@ -43,45 +42,44 @@ class Integration:
         return str(uuid.uuid5(_NAMESPACE, f"source:{self.key}"))
 
 
-def _by_key(rows: Iterable[tuple[str, str, str]]) -> MappingProxyType[str, Integration]:
-    """(key, name, source type) rows, by key."""
-    return MappingProxyType({key: Integration(key, name, source) for key, name, source in rows})
+def _by_key(*integrations: Integration) -> MappingProxyType[str, Integration]:
+    return MappingProxyType({i.key: i for i in integrations})
 
 
-# The Sync for Expenses accounting platforms: (key, name).
+# The Sync for Expenses accounting platforms, as (key, name).
 ACCOUNTING_PLATFORMS: Final = _by_key(
-    (key, name, "Accounting")
-    for key, name in (
-        ("akxx", "Oracle NetSuite"),
-        ("pqsw", "QuickBooks Desktop"),
-        ("qhyg", "QuickBooks Online"),
-        ("knfz", "Sage Intacct"),
-        ("gbol", "Xero"),
-        ("trji", "Dynamics 365 Business Central"),
-        ("fbrh", "FreeAgent"),
-        ("rwuv", "Zoho Books"),
+    *(
+        Integration(key, name, "Accounting")
+        for key, name in (
+            ("akxx", "Oracle NetSuite"),
+            ("pqsw", "QuickBooks Desktop"),
+            ("qhyg", "QuickBooks Online"),
+            ("knfz", "Sage Intacct"),
+            ("gbol", "Xero"),
+            ("trji", "Dynamics 365 Business Central"),
+            ("fbrh", "FreeAgent"),
+            ("rwuv", "Zoho Books"),
+        )
     )
 )
 
 PARTNER_EXPENSE: Final = Integration("expn", "Partner Expense", "Expense")
 
-# Integrations outside Sync for Expenses: (key, name, source type). `hbql` (Sage 50), `vjms`
-# (Pandle) and `dfxm` (Basiq) are the keys Codat's documents show; the others follow Codat's shape
-# (four lower-case letters) and stand for the platform named, as the sandbox's own keys.
+# Integrations outside Sync for Expenses. `hbql` (Sage 50), `vjms` (Pandle) and `dfxm` (Basiq) are
+# the keys Codat's documents show; the others follow Codat's shape (four lower-case letters) and
+# stand for the platform named, as the sandbox's own keys.
 OTHER_INTEGRATIONS: Final = _by_key(
-    (
-        ("hbql", "Sage 50 (UK)", "Accounting"),
-        ("pdvj", "MYOB Business", "Accounting"),
-        ("vjms", "Pandle", "Accounting"),
-        ("tgff", "Sage Business Cloud Accounting", "Accounting"),
-        ("qudb", "Exact Online", "Accounting"),
-        ("dfxm", "Basiq", "Banking"),
-        ("plad", "Plaid", "Banking"),
-        ("trlr", "TrueLayer", "Banking"),
-        ("shpf", "Shopify", "Commerce"),
-        ("strp", "Stripe", "Commerce"),
-        ("sqre", "Square", "Commerce"),
-    )
+    Integration("hbql", "Sage 50 (UK)", "Accounting"),
+    Integration("pdvj", "MYOB Business", "Accounting"),
+    Integration("vjms", "Pandle", "Accounting"),
+    Integration("tgff", "Sage Business Cloud Accounting", "Accounting"),
+    Integration("qudb", "Exact Online", "Accounting"),
+    Integration("dfxm", "Basiq", "Banking"),
+    Integration("plad", "Plaid", "Banking"),
+    Integration("trlr", "TrueLayer", "Banking"),
+    Integration("shpf", "Shopify", "Commerce"),
+    Integration("strp", "Stripe", "Commerce"),
+    Integration("sqre", "Square", "Commerce"),
 )
 # Every integration `POST .../connections` accepts, by platform key.
 CONNECTABLE: Final = MappingProxyType({**ACCOUNTING_PLATFORMS, **OTHER_INTEGRATIONS})
