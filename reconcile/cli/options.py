@@ -127,6 +127,17 @@ def parallelism_option(help: str) -> Decorator:
     )
 
 
+def limit_option(
+    name: str,
+    number: type[click.FloatRange] | type[click.IntRange],
+    metavar: str,
+    help: str,
+    **settings: Any,
+) -> Decorator:
+    """A limit on talking to Codat, 0 for none (`--timeout`, `--requests-per-minute`)."""
+    return click.option(name, type=number(min=0), metavar=metavar, help=help, **settings)
+
+
 def target_option(help: str) -> Decorator:
     return click.option("--target", "targets", multiple=True, metavar="UID", help=help)
 
@@ -173,24 +184,24 @@ def sandbox_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             help="The environment (Codat account) of the file to use; required when the file"
             " declares environments.",
         ),
-        click.option(
+        limit_option(
             "--timeout",
-            type=click.FloatRange(min=0),
+            click.FloatRange,
+            "SECONDS",
+            "Give up talking to Codat after this long in all (every request and retry), "
+            "however slowly it answers; 0: no deadline.",
             default=DEFAULT_TIMEOUT,
             show_default=True,
-            metavar="SECONDS",
-            help="Give up talking to Codat after this long in all (every request and retry), "
-            "however slowly it answers; 0: no deadline.",
         ),
-        click.option(
+        limit_option(
             "--requests-per-minute",
-            type=click.IntRange(min=0),
-            envvar=REQUESTS_PER_MINUTE_ENV,
-            metavar="N",
-            help="Start at most N requests to Codat in any minute, retries included (default: "
+            click.IntRange,
+            "N",
+            "Start at most N requests to Codat in any minute, retries included (default: "
             "Codat's documented limit, 1,000 a minute per IP; none to a loopback "
             "sandbox; 0: no pacing). Lower it when other clients share the IP. Also "
             f"{REQUESTS_PER_MINUTE_ENV}.",
+            envvar=REQUESTS_PER_MINUTE_ENV,
         ),
         allow_base_url_option,
     )

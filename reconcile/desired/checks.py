@@ -6,8 +6,8 @@ Checks skip values of the wrong type: the schema reports those.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NamedTuple
 
 from reconcile.desired.document import Document
 from reconcile.desired.moved import moved_checks
@@ -33,45 +33,52 @@ def _where(docs: Sequence[Document], index: int, path: tuple[Any, ...]) -> str:
     return f"{docs[index].file}:{line}:{col}"
 
 
-def _owners(docs: Sequence[Document]) -> Iterator[Found]:
-    first: tuple[int, str] | None = None
+def _one_per_run(
+    docs: Sequence[Document], key: str, kind: type, norm: Callable[[Any], Any] = lambda v: v
+) -> tuple[tuple[int, Any], list[tuple[int, Any]]]:
+    """What a run has one of (its owner, policy, environments), which any file may write: the
+    first file's `key` that is a `kind` as (index, value; (0, None) if no file writes one) and
+    each later file's that differs from it, compared as `norm` makes them."""
+    first: tuple[int, Any] | None = None
+    differing: list[tuple[int, Any]] = []
     for index, doc in enumerate(docs):
-        owner = doc.data.get("owner") if isinstance(doc.data, dict) else None
-        if not isinstance(owner, str):
+        value = doc.data.get(key) if isinstance(doc.data, dict) else None
+        if not isinstance(value, kind):
             continue
         if first is None:
-            first = (index, owner)
-        elif owner != first[1]:
-            yield (
-                index,
-                Issue(
-                    ("owner",),
-                    f"owner '{owner}' differs from owner '{first[1]}' at"
-                    f" {_where(docs, first[0], ('owner',))}; one run manages one owner",
-                ),
-            )
+            first = (index, norm(value))
+        elif norm(value) != first[1]:
+            differing.append((index, value))
+    return first or (0, None), differing
+
+
+def _owners(docs: Sequence[Document]) -> Iterator[Found]:
+    (at, first), differing = _one_per_run(docs, "owner", str)
+    for index, owner in differing:
+        yield (
+            index,
+            Issue(
+                ("owner",),
+                f"owner '{owner}' differs from owner '{first}' at"
+                f" {_where(docs, at, ('owner',))}; one run manages one owner",
+            ),
+        )
 
 
 def _policies(docs: Sequence[Document]) -> Iterator[Found]:
     """`policy:` may be written in any file of a run, but every file that writes it says the
     same (one run has one policy)."""
-    first: tuple[int, Any] | None = None
-    for index, doc in enumerate(docs):
-        if not isinstance(doc.data, dict) or not isinstance(doc.data.get("policy"), dict):
-            continue
-        policy = _policy_key(doc.data["policy"])
-        if first is None:
-            first = (index, policy)
-        elif policy != first[1]:
-            yield (
-                index,
-                Issue(
-                    ("policy",),
-                    f"policy differs from the policy at {_where(docs, first[0], ('policy',))}; "
-                    "one run has one policy: write it in one file, or the same in each",
-                    at_key=True,
-                ),
-            )
+    (at, _), differing = _one_per_run(docs, "policy", dict, _policy_key)
+    for index, _ in differing:
+        yield (
+            index,
+            Issue(
+                ("policy",),
+                f"policy differs from the policy at {_where(docs, at, ('policy',))}; "
+                "one run has one policy: write it in one file, or the same in each",
+                at_key=True,
+            ),
+        )
 
 
 def _policy_key(policy: dict[str, Any]) -> tuple[Any, ...]:
@@ -111,6 +118,19 @@ def _unique(docs: Sequence[Document], key: str, what: str) -> Iterator[Found]:
                 seen[norm] = (index, position)
 
 
+class _Customer(NamedTuple):
+    """A customer as the checks see it: where it is, what it says and its file's defaults."""
+
+    path: tuple[Any, ...]
+    data: dict[str, Any]
+    defaults: dict[str, Any]
+    default_tags: dict[str, Any]
+
+    def setting(self, key: str) -> Any:
+        """The customer's `key`, else the defaults'."""
+        return self.data.get(key, self.defaults.get(key))
+
+
 def _customer_checks(data: Any) -> Iterator[Issue]:
     defaults = data.get("defaults") if isinstance(data, dict) else None
     if not isinstance(defaults, dict):
@@ -119,7 +139,7 @@ def _customer_checks(data: Any) -> Iterator[Issue]:
     default_tags = default_tags if isinstance(default_tags, dict) else {}
     for position, customer in _customers(data):
         path = ("customers", position)
-        own = list(_one_customer(path, customer, defaults, default_tags))
+        own = list(_one_customer(_Customer(path, customer, defaults, default_tags)))
         yield from own
         overrides = customer.get("overrides")
         if not isinstance(overrides, dict):
@@ -129,8 +149,8 @@ def _customer_checks(data: Any) -> Iterator[Issue]:
             if not isinstance(override, dict):
                 continue
             here = (*path, "overrides", env)
-            merged = {**customer, **override}
-            for issue in _one_customer(path, merged, defaults, default_tags, merged=True):
+            merged = _Customer(path, {**customer, **override}, defaults, default_tags)
+            for issue in _one_customer(merged, merged=True):
                 if issue.message in said:
                     continue
                 key = issue.path[len(path) : len(path) + 1]
@@ -138,69 +158,55 @@ def _customer_checks(data: Any) -> Iterator[Issue]:
                 yield Issue(moved, f"in environment '{env}': {issue.message}", at_key=True)
 
 
-def _one_customer(
-    path: tuple[Any, ...],
-    customer: dict[str, Any],
-    defaults: dict[str, Any],
-    default_tags: dict[str, Any],
-    *,
-    merged: bool = False,
-) -> Iterator[Issue]:
+def _one_customer(customer: _Customer, *, merged: bool = False) -> Iterator[Issue]:
     """One customer's checks; `merged`: an environment's overrides applied, which the schema
     never saw together, so nothing is left for it to say."""
-    accounting = customer.get("accounting", defaults.get("accounting"))
-    if "expenseConfig" in customer and accounting is None:
+    path = customer.path
+    if "expenseConfig" in customer.data and customer.setting("accounting") is None:
         yield Issue(
             (*path, "expenseConfig"),
             "expenseConfig needs an accounting platform: set 'accounting' on this customer"
             " or in defaults",
             at_key=True,
         )
-    protect = customer.get("protect", defaults.get("protect"))
-    if customer.get("state") == "deleted" and protect is True:
+    if customer.data.get("state") == "deleted" and customer.setting("protect") is True:
         yield Issue(
             (*path, "state"),
             "state: deleted is not allowed with protect: true; set protect: false to delete"
             " this customer",
         )
-    yield from _tag_budget(path, customer, defaults, default_tags, schema_saw_it=not merged)
+    yield from _tag_budget(customer, schema_saw_it=not merged)
 
 
 def _limit(protect: Any) -> int:
     return MAX_USER_TAGS_PROTECTED if protect is True else MAX_USER_TAGS
 
 
-def _tag_budget(
-    path: tuple[Any, ...],
-    customer: dict[str, Any],
-    defaults: dict[str, Any],
-    default_tags: dict[str, Any],
-    *,
-    schema_saw_it: bool = True,
-) -> Iterator[Issue]:
+def _tag_budget(customer: _Customer, *, schema_saw_it: bool = True) -> Iterator[Issue]:
     """The user-tag budget of one customer with defaults merged: 8, or 7 when protected (the
     company then carries reconcile.protect too). What the schema already reports (a customer's
     own tags over its own budget, defaults.tags over 8) is not reported again.
     """
-    tags = customer.get("tags", {})
+    own, default_tags = customer.data, customer.default_tags
+    tags = own.get("tags", {})
     if not isinstance(tags, dict):
         return
-    protect = customer.get("protect", defaults.get("protect"))
+    protect = customer.setting("protect")
     merged = len({**default_tags, **tags})
     if merged <= _limit(protect):
         return
-    own_over = len(tags) > _limit(customer.get("protect")) or len(default_tags) > MAX_USER_TAGS
+    own_over = len(tags) > _limit(own.get("protect")) or len(default_tags) > MAX_USER_TAGS
     if own_over and schema_saw_it:
         return  # the schema says it, at the tags themselves
     from reconcile.desired.messages import too_many_tags_message
 
     message = too_many_tags_message(merged, protected=protect is True, merged=len(tags) < merged)
-    if protect is True and "protect" not in customer:
+    if protect is True and "protect" not in own:
         message += " (this customer's protect: true comes from defaults)"
-    if "tags" in customer:
-        yield Issue((*path, "tags"), message, at_key=True)
-    elif "protect" in customer:
-        yield Issue((*path, "protect"), message, at_key=True)
+    if "tags" in own:
+        yield Issue((*customer.path, "tags"), message, at_key=True)
+    elif "protect" in own:
+        yield Issue((*customer.path, "protect"), message, at_key=True)
     else:  # both the tags and protect: true come from defaults: said once, there
         message = too_many_tags_message(merged, protected=True)
         yield Issue(("defaults", "tags"), message, at_key=True)
@@ -209,25 +215,18 @@ def _tag_budget(
 def _environments(docs: Sequence[Document]) -> Iterator[Found]:
     """Environments are declared once (or identically in every file that declares them), and
     every environment a customer or `promote:` names is declared."""
-    declared: dict[str, Any] | None = None
-    first = 0
-    for index, doc in enumerate(docs):
-        envs = doc.data.get("environments") if isinstance(doc.data, dict) else None
-        if not isinstance(envs, dict):
-            continue
-        if declared is None:
-            declared, first = envs, index
-        elif envs != declared:
-            where = _where(docs, first, ("environments",))
-            yield (
-                index,
-                Issue(
-                    ("environments",),
-                    f"environments differ from those declared at {where}; declare them in one"
-                    " file, or identically in each",
-                    at_key=True,
-                ),
-            )
+    (first, declared), differing = _one_per_run(docs, "environments", dict)
+    for index, _ in differing:
+        where = _where(docs, first, ("environments",))
+        yield (
+            index,
+            Issue(
+                ("environments",),
+                f"environments differ from those declared at {where}; declare them in one"
+                " file, or identically in each",
+                at_key=True,
+            ),
+        )
     known = set(declared or {})
     hint = (
         f"declared: {', '.join(sorted(known))}"

@@ -46,15 +46,21 @@ def _by_key(*integrations: Integration) -> MappingProxyType[str, Integration]:
     return MappingProxyType({i.key: i for i in integrations})
 
 
+# The Sync for Expenses accounting platforms, as (key, name).
 ACCOUNTING_PLATFORMS: Final = _by_key(
-    Integration("akxx", "Oracle NetSuite", "Accounting"),
-    Integration("pqsw", "QuickBooks Desktop", "Accounting"),
-    Integration("qhyg", "QuickBooks Online", "Accounting"),
-    Integration("knfz", "Sage Intacct", "Accounting"),
-    Integration("gbol", "Xero", "Accounting"),
-    Integration("trji", "Dynamics 365 Business Central", "Accounting"),
-    Integration("fbrh", "FreeAgent", "Accounting"),
-    Integration("rwuv", "Zoho Books", "Accounting"),
+    *(
+        Integration(key, name, "Accounting")
+        for key, name in (
+            ("akxx", "Oracle NetSuite"),
+            ("pqsw", "QuickBooks Desktop"),
+            ("qhyg", "QuickBooks Online"),
+            ("knfz", "Sage Intacct"),
+            ("gbol", "Xero"),
+            ("trji", "Dynamics 365 Business Central"),
+            ("fbrh", "FreeAgent"),
+            ("rwuv", "Zoho Books"),
+        )
+    )
 )
 
 PARTNER_EXPENSE: Final = Integration("expn", "Partner Expense", "Expense")

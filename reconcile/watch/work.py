@@ -53,14 +53,6 @@ class WorkQueue:
     def queued(self) -> int:
         return len(self._companies)
 
-    @property
-    def full_pass_due(self) -> bool:
-        return self._full
-
-    @property
-    def resync_due(self) -> bool:
-        return self._resync
-
     def take(self) -> Batch | None:
         """Everything queued, as one batch (a full pass covers the companies too; a resync does
         not read their configs, so queued companies go first); None if empty."""

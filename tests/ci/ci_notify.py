@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -91,24 +92,28 @@ def github_notify_problems(text: str) -> list[str]:
         for here, step in enumerate(steps):
             env = {**job_env, **{k: str(v) for k, v in (step.get("env") or {}).items()}}
             for line in notifying_lines(str(step.get("run", ""))):
-                problems = _github_line(line, env, list(steps), here, ours, untrusted)
+                problems = _github_line(line, _Step(env, list(steps), here, ours), untrusted)
                 found += [f"{name}: {p}" for p in problems]
     return found
 
 
-def _github_line(
-    line: str,
-    env: Mapping[str, str],
-    steps: list[Mapping[str, Any]],
-    here: int,
-    caches: list[Mapping[str, Any]],
-    untrusted: list[str],
-) -> list[str]:
+@dataclass(frozen=True)
+class _Step:
+    """Where a notifying line runs: its environment, its job's steps, its own index among them
+    and the job's notification-state caches."""
+
+    env: Mapping[str, str]
+    steps: list[Mapping[str, Any]]
+    here: int
+    caches: list[Mapping[str, Any]]
+
+
+def _github_line(line: str, at: _Step, untrusted: list[str]) -> list[str]:
     notify = option(line, "--notify")
     if notify is None:
         return [f"audits or converges without --notify (nobody is told): {line}"]
     problems: list[str] = []
-    path = _expand(notify, env)
+    path = _expand(notify, at.env)
     if "${{" in path:
         problems.append(f"its notifications file is named by an expression: {path}")
     if untrusted:
@@ -116,7 +121,7 @@ def _github_line(
             "a pull request can start a run that notifies, with its own notifications file or "
             f"its own changes to tell (the workflow starts on {', '.join(untrusted)})"
         )
-    for step in steps:
+    for step in at.steps:
         options = step.get("with") or {}
         if not str(step.get("uses", "")).startswith("actions/checkout@"):
             continue
@@ -128,17 +133,12 @@ def _github_line(
             listed = {p.strip().strip("/") for p in str(options["sparse-checkout"]).splitlines()}
             if path.strip("./") not in listed:
                 problems.append(f"{path} is not in the default branch's (sparse) checkout")
-    state = _expand(option(line, "--state-dir") or ".reconcile", env)
-    return problems + _github_cache(state, env, steps, here, caches)
+    state = _expand(option(line, "--state-dir") or ".reconcile", at.env)
+    return problems + _github_cache(state, at)
 
 
-def _github_cache(
-    state: str,
-    env: Mapping[str, str],
-    steps: list[Mapping[str, Any]],
-    here: int,
-    caches: list[Mapping[str, Any]],
-) -> list[str]:
+def _github_cache(state: str, at: _Step) -> list[str]:
+    env, steps, here, caches = at.env, at.steps, at.here, at.caches
     problems: list[str] = []
     restores = [s for s in caches if "cache/restore@" in str(s.get("uses"))]
     saves = [s for s in caches if "cache/save@" in str(s.get("uses"))]

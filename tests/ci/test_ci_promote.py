@@ -66,36 +66,33 @@ def test_gitlab_prod_runs_only_after_test_and_by_hand() -> None:
     assert [rule["when"] for rule in prod["rules"]] == ["manual"]
 
 
-@pytest.fixture
-def accounts(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    with (
-        serve_sandbox(tmp_path / "test.db", "--account-name", "Acme (test)") as test,
-        serve_sandbox(tmp_path / "prod.db", "--account-name", "Acme") as prod,
-    ):
-        yield test, prod
-
-
 def _uids(url: str) -> set[str]:
     with httpx.Client(base_url=url, headers=AUTH_HEADERS) as client:
         body = client.get("/companies", params={"tags": f"reconcile.owner={OWNER}"}).json()
     return {c["tags"]["reconcile.uid"] for c in body["results"]}
 
 
-def _workspace(tmp_path: Path, test: str, prod: str) -> Path:
-    work = tmp_path / "work"
-    (work / "customers").mkdir(parents=True)
-    (work / "customers" / "customers.yaml").write_text(
-        FILE.format(owner=OWNER, test=test, prod=prod)
-    )
-    return work
+@pytest.fixture
+def promotion(tmp_path: Path) -> Iterator[tuple[Path, str, str]]:
+    """Two served sandboxes standing for the test and production accounts, and a workspace
+    whose customers file names them: (workspace, test URL, prod URL)."""
+    with (
+        serve_sandbox(tmp_path / "test.db", "--account-name", "Acme (test)") as test,
+        serve_sandbox(tmp_path / "prod.db", "--account-name", "Acme") as prod,
+    ):
+        work = tmp_path / "work"
+        (work / "customers").mkdir(parents=True)
+        (work / "customers" / "customers.yaml").write_text(
+            FILE.format(owner=OWNER, test=test, prod=prod)
+        )
+        yield work, test, prod
 
 
 @pytest.mark.slow
 def test_github_promotion_lines_apply_test_then_prod(
-    tmp_path: Path, accounts: tuple[str, str]
+    tmp_path: Path, promotion: tuple[Path, str, str]
 ) -> None:
-    test, prod = accounts
-    work = _workspace(tmp_path, test, prod)
+    work, test, prod = promotion
     env = {"GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}
     steps = github_steps(GITHUB)
     assert [line.split()[1] for _, lines in steps for line in lines] == [
@@ -111,11 +108,8 @@ def test_github_promotion_lines_apply_test_then_prod(
 
 
 @pytest.mark.slow
-def test_gitlab_promotion_lines_apply_test_then_prod(
-    tmp_path: Path, accounts: tuple[str, str]
-) -> None:
-    test, prod = accounts
-    work = _workspace(tmp_path, test, prod)
+def test_gitlab_promotion_lines_apply_test_then_prod(promotion: tuple[Path, str, str]) -> None:
+    work, test, prod = promotion
     doc: dict[str, Any] = yaml.safe_load(GITLAB.read_text())
     variables = {k: str(v) for k, v in doc["variables"].items()}
     keys = {  # protected CI/CD variables, each scoped to its environment

@@ -12,7 +12,7 @@ import socket
 import threading
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import httpx
@@ -179,10 +179,10 @@ def test_an_unreadable_encoding_is_an_unexpected_answer(
 
 
 @contextmanager
-def hangs_up() -> Iterator[str]:
-    """A loopback server that reads a request and closes the connection without answering."""
+def answers_raw(answer: bytes) -> Iterator[str]:
+    """A loopback server that reads each request, sends `answer` as it is (b"": nothing) and
+    closes the connection."""
     sock = socket.create_server(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
 
     def serve() -> None:
         while True:
@@ -190,14 +190,20 @@ def hangs_up() -> Iterator[str]:
                 conn, _ = sock.accept()
             except OSError:
                 return
-            conn.recv(65536)
-            conn.close()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(answer)
 
     threading.Thread(target=serve, daemon=True).start()
     try:
-        yield url
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         sock.close()
+
+
+def hangs_up() -> AbstractContextManager[str]:
+    """A loopback server that reads a request and closes the connection without answering."""
+    return answers_raw(b"")
 
 
 def test_a_disconnect_is_reported_as_a_disconnect(
@@ -276,36 +282,17 @@ def test_a_run_moves_to_aiohttp_after_its_first_requests(
     assert carried == [False, False, False, installed, installed]
 
 
-@contextmanager
-def answers_chunked(body: bytes) -> Iterator[str]:
+def answers_chunked(body: bytes) -> AbstractContextManager[str]:
     """A loopback server that answers every request with `body` in chunks, no Content-Length
     (the read cap cannot trust a declared length)."""
-    sock = socket.create_server(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     chunks = b"".join(
         b"%x\r\n%s\r\n" % (len(body[i : i + 1000]), body[i : i + 1000])
         for i in range(0, len(body), 1000)
     )
-    answer = (
+    return answers_raw(
         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
         b"Connection: close\r\n\r\n" + chunks + b"0\r\n\r\n"
     )
-
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)
-                conn.sendall(answer)
-
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        yield url
-    finally:
-        sock.close()
 
 
 @pytest.mark.parametrize(("cap", "read"), [(5_000, False), (50_000, True)], ids=["over", "under"])

@@ -24,6 +24,17 @@ def problems_of(paths: list[str | Path]) -> list[str]:
     return [str(p) for p in caught.value.problems]
 
 
+def problems_and_peak(path: Path) -> tuple[list[str], int]:
+    """`problems_of([path])` and the most memory (bytes) Python held while finding them."""
+    tracemalloc.start()
+    try:
+        found = problems_of([path])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return found, peak
+
+
 # ------------------------------------------------------------------------- good input
 
 
@@ -122,12 +133,7 @@ def test_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"
     with big.open("wb") as handle:  # sparse: the size is there, the bytes are not
         handle.truncate(document.MAX_FILE_BYTES + 1)
-    tracemalloc.start()
-    try:
-        found = problems_of([big])
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    found, peak = problems_and_peak(big)
     assert found == [
         f"{big}:1:1: file is 20.0 MB; the limit is 20 MB (split the customers across several"
         " files in a directory)"
@@ -137,12 +143,7 @@ def test_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
 
 def test_billion_laughs_fails_fast_in_bounded_memory() -> None:
     path = HERE / "bad" / "billion-laughs.yaml"
-    tracemalloc.start()
-    try:
-        found = problems_of([path])
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    found, peak = problems_and_peak(path)
     assert len(found) == 1
     assert "aliases expand this document to 23,456,790,137 nodes" in found[0]
     assert peak < 5_000_000  # never expanded: bounded memory means bounded time

@@ -232,7 +232,9 @@ def test_config_deferred_until_linked() -> None:
 # ------------------------------------------------------------------ offboarding
 
 
-def test_company_left_the_file_keeps_what_is_linked_and_is_reported() -> None:
+def plan_after_cus_1_left(policy: Policy | None = None) -> Plan:
+    """cus-1 (a Linked QuickBooks Online, a PendingAuth Xero and the partner expense) left the
+    file, which names cus-2 only."""
     live = company(
         connections=(
             conn("a", "Linked"),
@@ -240,7 +242,11 @@ def test_company_left_the_file_keeps_what_is_linked_and_is_reported() -> None:
             expense(),
         )
     )
-    plan = plan_for([customer(uid="cus-2", name="Other Co")], [live])
+    return plan_for([customer(uid="cus-2", name="Other Co")], [live], policy=policy)
+
+
+def test_company_left_the_file_keeps_what_is_linked_and_is_reported() -> None:
+    plan = plan_after_cus_1_left()
     offboard = next(c for c in plan.changes if c.uid == "cus-1")
     assert [a.kind for a in offboard.actions] == [Kind.DELETE_CONNECTION]  # cuts no one off
     (report,) = plan.refused
@@ -251,14 +257,7 @@ def test_company_left_the_file_keeps_what_is_linked_and_is_reported() -> None:
 
 
 def test_policy_prune_offboards_a_company_that_left_the_file() -> None:
-    live = company(
-        connections=(
-            conn("a", "Linked"),
-            conn("b", "PendingAuth", key="gbol", name="Xero"),
-            expense(),
-        )
-    )
-    plan = plan_for([customer(uid="cus-2", name="Other Co")], [live], policy=Policy(prune=True))
+    plan = plan_after_cus_1_left(Policy(prune=True))
     assert not plan.refused
     offboard = next(c for c in plan.changes if c.uid == "cus-1")
     assert offboard.verdict == "offboard"

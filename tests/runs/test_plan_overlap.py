@@ -8,7 +8,8 @@ so is what the read costs.
 from __future__ import annotations
 
 import threading
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,6 @@ from reconcile.runs.connect import Where
 from reconcile.runs.loop import run
 from reconcile.runs.plan import plan
 from tests.support.hostile_server import (
-    HostileCodat,
     Reply,
     Seen,
     companies_route,
@@ -32,19 +32,31 @@ FILE = "version: 1\nowner: o\ncustomers:\n  - uid: a\n    name: A\n  - uid: b\n 
 WHERE = Where(sandbox=False, sandbox_db=None)
 
 
-def serve_one_company(listed: threading.Event) -> AbstractContextManager[HostileCodat]:
+@pytest.fixture
+def customers_file(tmp_path: Path) -> Path:
+    path = tmp_path / "c.yaml"
+    path.write_text(FILE, encoding="utf-8")
+    return path
+
+
+@contextmanager
+def serving_one_company(listed: threading.Event, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Codat (through the environment) with one company, a; `listed` is set once the owner's
+    companies are asked for."""
+
     def answer(seen: Seen) -> Reply:
         listed.set()
         return Reply(200, page([company(owner="o", uid="a", name="A")]))
 
-    return serve_hostile(companies_route(answer))
+    with serve_hostile(companies_route(answer)) as codat:
+        monkeypatch.setenv("CODAT_BASE_URL", codat.url)
+        monkeypatch.setenv("CODAT_API_KEY", "k")
+        yield
 
 
 def test_the_files_are_built_while_the_list_request_is_out(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    customers_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "c.yaml"
-    path.write_text(FILE, encoding="utf-8")
     listed = threading.Event()
     seen_at_build: list[bool] = []
     original = Checked.build
@@ -54,26 +66,20 @@ def test_the_files_are_built_while_the_list_request_is_out(
         return original(self)
 
     monkeypatch.setattr(Checked, "build", build)
-    with serve_one_company(listed) as codat:
-        monkeypatch.setenv("CODAT_BASE_URL", codat.url)
-        monkeypatch.setenv("CODAT_API_KEY", "k")
-        made = run(plan(WHERE, check([path]), PlanOptions()))
+    with serving_one_company(listed, monkeypatch):
+        made = run(plan(WHERE, check([customers_file]), PlanOptions()))
     assert seen_at_build == [True]
-    assert made.desired == load([path])
+    assert made.desired == load([customers_file])
     assert made.live.requests == 3  # the list (asked before the build), the account, the uid lookup
     assert [c.uid for c in made.plan.changes if c.actions] == ["b"]  # b is to be created
 
 
 def test_control_a_built_state_is_built_before_anything_is_asked(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    customers_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "c.yaml"
-    path.write_text(FILE, encoding="utf-8")
     listed = threading.Event()
-    with serve_one_company(listed) as codat:
-        monkeypatch.setenv("CODAT_BASE_URL", codat.url)
-        monkeypatch.setenv("CODAT_API_KEY", "k")
-        desired = check([path]).build()
+    with serving_one_company(listed, monkeypatch):
+        desired = check([customers_file]).build()
         asked_before_build = listed.is_set()
         made = run(plan(WHERE, desired, PlanOptions()))
     assert not asked_before_build and listed.is_set()
@@ -81,13 +87,15 @@ def test_control_a_built_state_is_built_before_anything_is_asked(
     assert made.live.requests == 3  # the list, the account and the uid lookup before a create
 
 
-def test_checked_files_build_once_into_what_load_returns(tmp_path: Path) -> None:
-    path = tmp_path / "c.yaml"
-    path.write_text(FILE, encoding="utf-8")
-    checked = check([path])
-    assert (checked.owner, checked.customer_count, checked.files) == ("o", 2, (str(path),))
+def test_checked_files_build_once_into_what_load_returns(customers_file: Path) -> None:
+    checked = check([customers_file])
+    assert (checked.owner, checked.customer_count, checked.files) == (
+        "o",
+        2,
+        (str(customers_file),),
+    )
     assert not checked.declares_environments
-    assert checked.build() == load([path])
+    assert checked.build() == load([customers_file])
     with pytest.raises(RuntimeError, match="built already"):
         checked.build()
 

@@ -9,7 +9,7 @@ company id and platform key.
 from __future__ import annotations
 
 import random
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 Wire = dict[str, Any]
 
@@ -27,25 +27,40 @@ _BANK_FOR: Final = [
     "adjustment-transactions",
 ]
 
-# (id, nominal code, name, account type, fully qualified category, is bank account)
-_CORE_ACCOUNTS: Final = (
-    ("89", "090", "Business Current Account", "Asset", "Asset.Current.Bank", True),
-    ("90", "091", "Business Savings Account", "Asset", "Asset.Current.Bank", True),
-    ("300", "300", "Purchases", "Expense", "Expense.DirectCosts", False),
-    ("429", "429", "General Expenses", "Expense", "Expense.Overhead", False),
-    ("493", "493", "Travel - National", "Expense", "Expense.Overhead", False),
-    ("800", "800", "Accounts Payable", "Liability", "Liability.Current.AccountsPayable", False),
+
+class _Account(NamedTuple):
+    """A row of the chart of accounts."""
+
+    id: str
+    code: str  # the nominal code
+    name: str
+    category: str  # fully qualified; its first part is the account type
+    is_bank: bool
+    core: bool = False  # in every company's chart; the others are drawn per company
+
+    @property
+    def type(self) -> str:
+        return self.category.partition(".")[0]
+
+
+_ACCOUNTS: Final = (
+    _Account("89", "090", "Business Current Account", "Asset.Current.Bank", True, True),
+    _Account("90", "091", "Business Savings Account", "Asset.Current.Bank", True, True),
+    _Account("300", "300", "Purchases", "Expense.DirectCosts", False, True),
+    _Account("429", "429", "General Expenses", "Expense.Overhead", False, True),
+    _Account("493", "493", "Travel - National", "Expense.Overhead", False, True),
+    _Account("800", "800", "Accounts Payable", "Liability.Current.AccountsPayable", False, True),
+    _Account("400", "400", "Advertising", "Expense.Overhead", False),
+    _Account("420", "420", "Entertainment", "Expense.Overhead", False),
+    _Account("445", "445", "Light, Power, Heating", "Expense.Overhead", False),
+    _Account("461", "461", "Printing & Stationery", "Expense.Overhead", False),
+    _Account("489", "489", "Telephone & Internet", "Expense.Overhead", False),
+    _Account("494", "494", "Travel - International", "Expense.Overhead", False),
+    _Account("610", "610", "Accounts Receivable", "Asset.Current.AccountsReceivable", False),
+    _Account("820", "820", "Sales Tax", "Liability.Current.Tax", False),
 )
-_EXTRA_ACCOUNTS: Final = (
-    ("400", "400", "Advertising", "Expense", "Expense.Overhead", False),
-    ("420", "420", "Entertainment", "Expense", "Expense.Overhead", False),
-    ("445", "445", "Light, Power, Heating", "Expense", "Expense.Overhead", False),
-    ("461", "461", "Printing & Stationery", "Expense", "Expense.Overhead", False),
-    ("489", "489", "Telephone & Internet", "Expense", "Expense.Overhead", False),
-    ("494", "494", "Travel - International", "Expense", "Expense.Overhead", False),
-    ("610", "610", "Accounts Receivable", "Asset", "Asset.Current.AccountsReceivable", False),
-    ("820", "820", "Sales Tax", "Liability", "Liability.Current.Tax", False),
-)
+_CORE_ACCOUNTS: Final = tuple(a for a in _ACCOUNTS if a.core)
+_EXTRA_ACCOUNTS: Final = tuple(a for a in _ACCOUNTS if not a.core)
 _CARD_ISSUERS: Final = ("Amex", "Visa", "Mastercard")
 _CURRENCIES: Final = ("GBP", "USD", "EUR", "AUD", "CAD")
 _DEPARTMENTS: Final = ("Sales", "Engineering", "Operations", "Marketing", "Finance", "Support")
@@ -57,15 +72,15 @@ _TAX_RATES: Final = (
 )
 
 
-def _account(entry: tuple[str, str, str, str, str, bool], currency: str) -> Wire:
-    account_id, code, name, account_type, category, is_bank = entry
+def _account(account: _Account, currency: str) -> Wire:
+    is_bank = account.is_bank
     return {
-        "id": account_id,
-        "nominalCode": code,
-        "name": name,
+        "id": account.id,
+        "nominalCode": account.code,
+        "name": account.name,
         "currency": currency,
-        "accountType": account_type,
-        "fullyQualifiedCategory": category,
+        "accountType": account.type,
+        "fullyQualifiedCategory": account.category,
         "isBankAccount": is_bank,
         "validTransactionTypes": ["Payment", "Refund", "Reward", "Chargeback"]
         if is_bank
@@ -80,11 +95,10 @@ def mapping_options(company_id: str, platform_key: str, expense_provider: str | 
     card_id = str(rng.randint(1000, 9999))
     entries = [
         *_CORE_ACCOUNTS,
-        (
+        _Account(
             card_id,
             card_id,
             f"{rng.choice(_CARD_ISSUERS)} Company Card",
-            "Liability",
             "Liability.Current.CreditCard",
             True,
         ),

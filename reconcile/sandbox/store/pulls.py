@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Final
 
-from reconcile.sandbox.store.sql import Wire
+from reconcile.sandbox.store.sql import Wire, wire_columns
 
 STATEMENTS: Final = (
     """CREATE TABLE IF NOT EXISTS pull_operations (
@@ -36,14 +36,7 @@ STATEMENTS: Final = (
     "CREATE INDEX IF NOT EXISTS pull_operations_by_company"
     " ON pull_operations(company_id, requested)",
 )
-# Wire field -> SQL column, for `query=` and `orderBy=`.
-PULL_FIELDS: Final = {
-    "id": "id",
-    "dataType": "data_type",
-    "status": "status",
-    "requested": "requested",
-    "completed": "completed",
-}
+PULL_FIELDS: Final = wire_columns("id", "dataType", "status", "requested", "completed")
 _COMPLETE: Final = "Complete"
 _ERRORS: Final = frozenset({"FetchError", "MapError", "InternalError", "AuthError"})
 

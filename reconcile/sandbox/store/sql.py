@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -71,22 +72,19 @@ CONNECTION_COLUMNS: Final = (
 ERROR_COLUMNS: Final = (
     "connection_id, status_code, status_text, error_message, errored_on, status, resolved_on"
 )
-# Wire field -> SQL column, for `query=` and `orderBy=`.
-COMPANY_FIELDS: Final = {
-    "id": "c.id",
-    "name": "c.name",
-    "description": "c.description",
-    "created": "c.created",
-}
-CONNECTION_FIELDS: Final = {
-    "id": "id",
-    "status": "status",
-    "sourceType": "source_type",
-    "platformName": "platform_name",
-    "integrationKey": "integration_key",
-    "integrationId": "integration_id",
-    "created": "created",
-}
+
+
+def wire_columns(*fields: str, table: str = "") -> dict[str, str]:
+    """Wire field -> SQL column, for `query=` and `orderBy=`: each field's column is its name in
+    snake case (`sourceType`: `source_type`), of `table` (an alias) when given."""
+    prefix = f"{table}." if table else ""
+    return {field: prefix + re.sub("([A-Z])", r"_\1", field).lower() for field in fields}
+
+
+COMPANY_FIELDS: Final = wire_columns("id", "name", "description", "created", table="c")
+CONNECTION_FIELDS: Final = wire_columns(
+    "id", "status", "sourceType", "platformName", "integrationKey", "integrationId", "created"
+)
 
 
 class StoreError(Exception):
