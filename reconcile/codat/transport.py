@@ -38,6 +38,7 @@ Every guarantee of the client holds on both:
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import ssl
 import urllib.request
@@ -96,7 +97,13 @@ class _TLS:
 class SwitchingWire:
     """httpx's own transport for the first `switch_after` requests, `AiohttpWire` for the rest
     (or httpx's throughout when aiohttp is not installed). Both map their failures to the same
-    httpx errors, so the client's retries see no difference."""
+    httpx errors, so the client's retries see no difference.
+
+    aiohttp is imported in a worker thread (as aiohttp asks: its import loads certificates), so
+    the loop goes on meanwhile: requests past `switch_after` wait for it without holding up the
+    answers in flight. `foresee` starts that import early when a run knows it will send more
+    than `switch_after` (a plan about to read its expense configs, while its listing is read):
+    from the moment aiohttp is ready, every request goes through it."""
 
     def __init__(self, timeout: float, switch_after: int | None = None) -> None:
         self._timeout = timeout
@@ -105,11 +112,24 @@ class SwitchingWire:
         self._tls = _TLS()
         self._first: HttpxWire | None = None
         self._lean: AiohttpWire | None = None
+        self._importing: asyncio.Future[None] | None = None
 
     @property
     def lean(self) -> bool:
         """Whether the requests now go through aiohttp."""
         return self._lean is not None
+
+    def foresee(self, requests: int) -> None:
+        """About `requests` more are coming: if that takes the run past `switch_after`,
+        aiohttp is imported now, in a thread, and carries every request once it is ready."""
+        if self._sent + requests > self._switch_after:
+            self._import_lean()
+
+    def _import_lean(self) -> asyncio.Future[None] | None:
+        """The import of aiohttp, started (once) in a worker thread; None if not installed."""
+        if self._importing is None and _aiohttp_installed():  # asked once
+            self._importing = asyncio.get_running_loop().run_in_executor(None, _import_aiohttp)
+        return self._importing
 
     async def send(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, cap: int
@@ -117,8 +137,13 @@ class SwitchingWire:
         if self._lean is not None:
             return await self._lean.send(method, url, headers, body, cap)
         self._sent += 1
-        if self._sent > self._switch_after and _aiohttp_installed():  # asked once
-            self._lean = AiohttpWire(self._timeout, self._tls)
+        importing = self._importing
+        if importing is None and self._sent > self._switch_after:
+            importing = self._import_lean()
+        if importing is not None and (importing.done() or self._sent > self._switch_after):
+            await asyncio.shield(importing)  # one cancelled request cancels no one else's
+            if self._lean is None:
+                self._lean = AiohttpWire(self._timeout, self._tls)
             return await self._lean.send(method, url, headers, body, cap)
         if self._first is None:
             # Plain http never does TLS: a context with no CA loaded (it refuses every
@@ -138,6 +163,12 @@ class SwitchingWire:
             await first.aclose()
         if lean is not None:
             await lean.aclose()
+
+
+def _import_aiohttp() -> None:
+    """What the lean wire needs imported (run in a worker thread)."""
+    import aiohttp  # noqa: F401
+    import yarl  # noqa: F401
 
 
 def _environment_proxy_for(url: str) -> bool:

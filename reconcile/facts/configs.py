@@ -158,6 +158,22 @@ def config_reads(
     return ConfigReads(tuple(due), unread)
 
 
+def configs_foreseen(
+    desired: DesiredState, changed: frozenset[str] | None, targets: frozenset[str]
+) -> int:
+    """The most expense configs `config_reads` could pick that the files alone show, before the
+    listing says which customers are Linked: every entry with an `expenseConfig` (only the
+    `targets` when given; only the `changed` ones of a pull request's plan, whose customers that
+    became Linked only the listing shows)."""
+    return sum(
+        1
+        for c in desired.customers
+        if c.expense_config is not None
+        and (not targets or c.uid in targets)
+        and (changed is None or c.uid in changed)
+    )
+
+
 def _accounting_linked(customer: Customer, company: Company) -> bool:
     return any(
         conn.is_accounting
@@ -245,6 +261,7 @@ async def _read_each(
             " (plan again once the quota resets)"
         )
         company_ids = company_ids[:affordable]
+    client.foresee(len(company_ids) * cost)
     gate = asyncio.Semaphore(READS_IN_FLIGHT)
     used_up: list[QuotaExhausted] = []
     failed = 0
