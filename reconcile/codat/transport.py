@@ -112,7 +112,8 @@ class SwitchingWire:
         self._tls = _TLS()
         self._first: HttpxWire | None = None
         self._lean: AiohttpWire | None = None
-        self._importing: asyncio.Future[None] | None = None
+        # aiohttp's import, once started (in a worker thread); done: it carries every request.
+        self.importing: asyncio.Future[None] | None = None
 
     @property
     def lean(self) -> bool:
@@ -127,9 +128,9 @@ class SwitchingWire:
 
     def _import_lean(self) -> asyncio.Future[None] | None:
         """The import of aiohttp, started (once) in a worker thread; None if not installed."""
-        if self._importing is None and _aiohttp_installed():  # asked once
-            self._importing = asyncio.get_running_loop().run_in_executor(None, _import_aiohttp)
-        return self._importing
+        if self.importing is None and _aiohttp_installed():  # asked once
+            self.importing = asyncio.get_running_loop().run_in_executor(None, _import_aiohttp)
+        return self.importing
 
     async def send(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, cap: int
@@ -137,7 +138,7 @@ class SwitchingWire:
         if self._lean is not None:
             return await self._lean.send(method, url, headers, body, cap)
         self._sent += 1
-        importing = self._importing
+        importing = self.importing
         if importing is None and self._sent > self._switch_after:
             importing = self._import_lean()
         if importing is not None and (importing.done() or self._sent > self._switch_after):

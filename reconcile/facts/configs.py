@@ -174,14 +174,21 @@ def configs_foreseen(
     )
 
 
+LINKED = Status.LINKED.value
+
+
 def _accounting_linked(customer: Customer, company: Company) -> bool:
-    return any(
-        conn.is_accounting
-        and conn.status == Status.LINKED.value
-        and conn.platform is not None
-        and (customer.keep_accounting or conn.platform.key == customer.accounting)
-        for conn in company.connections
-    )
+    """Whether the company has a Linked accounting connection to the customer's platform (any
+    platform when the customer keeps its accounting). Once per listed company: a plain loop."""
+    for conn in company.connections:
+        if conn.status != LINKED or not conn.is_accounting:
+            continue
+        platform = conn.platform
+        if platform is not None and (
+            customer.keep_accounting or platform.key == customer.accounting
+        ):
+            return True
+    return False
 
 
 def became_linked(customer: Customer, company: Company) -> bool:
@@ -189,8 +196,7 @@ def became_linked(customer: Customer, company: Company) -> bool:
     as far as the listing shows: the entry asks for the partner expense connection and the
     company has none Linked (apply and converge create it in the pass that sets the config)."""
     return customer.expenses and not any(
-        conn.is_partner_expense and conn.status == Status.LINKED.value
-        for conn in company.connections
+        conn.is_partner_expense and conn.status == LINKED for conn in company.connections
     )
 
 
@@ -245,7 +251,8 @@ async def _read_each(
     client: CodatClient,
     cost: int = 1,
 ) -> tuple[dict[str, T], list[str]]:
-    """One read per company (`cost` requests at most each), `READS_IN_FLIGHT` at a time, as many
+    """One read per company (`cost` requests at most each), `READS_IN_FLIGHT` at a time (that
+    many readers, each taking the next company as its read ends: no task per company), as many
     as the quota budget pays for. One unreadable answer does not stop the plan: that part is
     left out, with a warning that says so; once the daily quota is used up, nothing more starts
     and one warning says how many were left out."""
@@ -262,13 +269,13 @@ async def _read_each(
         )
         company_ids = company_ids[:affordable]
     client.foresee(len(company_ids) * cost)
-    gate = asyncio.Semaphore(READS_IN_FLIGHT)
     used_up: list[QuotaExhausted] = []
     failed = 0
+    due = iter(company_ids)  # shared: each reader takes the next id as it is free
 
-    async def one(company_id: str) -> None:
+    async def reader() -> None:
         nonlocal failed
-        async with gate:
+        for company_id in due:
             if used_up:
                 return
             try:
@@ -282,7 +289,7 @@ async def _read_each(
                     f"{consequence} of this plan"
                 )
 
-    await asyncio.gather(*(one(cid) for cid in company_ids))
+    await asyncio.gather(*(reader() for _ in range(min(READS_IN_FLIGHT, len(company_ids)))))
     if used_up:
         left = len(company_ids) - len(found) - failed
         warnings.append(
