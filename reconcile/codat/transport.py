@@ -5,7 +5,8 @@ aiohttp one.
 `HttpxWire` over httpx's own transport when an environment proxy applies (https only: plain
 http never uses one), else a `SwitchingWire`: httpx's own transport for a run's first
 `SWITCH_AFTER` requests, then `AiohttpWire` for the rest (or httpx's throughout when aiohttp is
-not installed).
+not installed); a run that foresees more than that (`CodatClient.foresee`: a plan's expense
+config reads, told while its listing is read) moves as soon as aiohttp is imported.
 
 The lean wire sends the URL, headers and body the client built straight to one aiohttp session
 and answers with the status, aiohttp's own case-insensitive headers and the body bytes: no httpx
@@ -13,7 +14,8 @@ Request or Response per request, whose URL parsing and header objects cost more 
 itself (issue 27; benchmarks/bench_plan_configs.py, bench_apply_lean.py). aiohttp costs about
 0.1 s to import (it builds its SSL contexts at import), as much as about 130 requests save: a
 command that sends a few (a one-customer plan, a pull request's plan) never imports it, one that
-sends thousands pays it once (benchmarks/bench_startup.py). The TLS context (certifi's bundle,
+sends thousands pays it once (benchmarks/bench_startup.py), in a worker thread, while the loop
+goes on: a plan imports it while Codat prepares its listing. The TLS context (certifi's bundle,
 about 20 ms to load) is built once, on the first https request, and shared by both; over plain
 http none is ever loaded.
 

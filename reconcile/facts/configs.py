@@ -18,6 +18,8 @@ How many at once: one request per company, so Codat's limit of 10 concurrent req
 company is never reached; across companies, as many as the client carries at once (its
 connection pool, `reconcile.codat.transport.MAX_CONNECTIONS`: more would only wait in the pool),
 started no faster than the client's pace (`reconcile.codat.pacing`: Codat's 1,000 a minute).
+A plan tells the client how many it may read (`configs_foreseen`) before its listing answers,
+so the client's wire gets ready for them meanwhile (`CodatClient.foresee`).
 Never beyond the quota budget (`reconcile.facts.quota`): reads it cannot pay for are left out,
 with one warning, as are those after the daily quota ran out during the reads.
 """
