@@ -98,14 +98,14 @@ class _TLS:
 
 class SwitchingWire:
     """httpx's own transport for the first `switch_after` requests, `AiohttpWire` for the rest
-    (or httpx's throughout when aiohttp is not installed). Both map their failures to the same
-    httpx errors, so the client's retries see no difference.
+    (or httpx's throughout when aiohttp is not installed, or fails to import). Both map their
+    failures to the same httpx errors, so the client's retries see no difference.
 
     aiohttp is imported in a worker thread (as aiohttp asks: its import loads certificates), so
     the loop goes on meanwhile: requests past `switch_after` wait for it without holding up the
     answers in flight. `foresee` starts that import early when a run knows it will send more
     than `switch_after` (a plan about to read its expense configs, while its listing is read):
-    from the moment aiohttp is ready, every request goes through it."""
+    from the moment aiohttp is ready, every request goes through it; until then, through httpx."""
 
     def __init__(self, timeout: float, switch_after: int | None = None) -> None:
         self._timeout = timeout
@@ -114,8 +114,8 @@ class SwitchingWire:
         self._tls = _TLS()
         self._first: HttpxWire | None = None
         self._lean: AiohttpWire | None = None
-        # aiohttp's import, once started (in a worker thread); done: it carries every request.
-        self.importing: asyncio.Future[None] | None = None
+        # aiohttp's import once started, in a worker thread: True once it carries the requests.
+        self.importing: asyncio.Future[bool] | None = None
 
     @property
     def lean(self) -> bool:
@@ -128,11 +128,9 @@ class SwitchingWire:
         if self._sent + requests > self._switch_after:
             self._import_lean()
 
-    def _import_lean(self) -> asyncio.Future[None] | None:
-        """The import of aiohttp, started (once) in a worker thread; None if not installed."""
+    def _import_lean(self) -> None:
         if self.importing is None and _aiohttp_installed():  # asked once
             self.importing = asyncio.get_running_loop().run_in_executor(None, _import_aiohttp)
-        return self.importing
 
     async def send(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, cap: int
@@ -140,14 +138,19 @@ class SwitchingWire:
         if self._lean is not None:
             return await self._lean.send(method, url, headers, body, cap)
         self._sent += 1
+        past = self._sent > self._switch_after
+        if past:
+            self._import_lean()
         importing = self.importing
-        if importing is None and self._sent > self._switch_after:
-            importing = self._import_lean()
-        if importing is not None and (importing.done() or self._sent > self._switch_after):
-            await asyncio.shield(importing)  # one cancelled request cancels no one else's
+        # Past the switch a request waits for the import (shielded: one cancelled request
+        # cancels no one else's wait); before it, only a finished import moves it.
+        if importing is not None and (past or importing.done()) and await asyncio.shield(importing):
             if self._lean is None:
                 self._lean = AiohttpWire(self._timeout, self._tls)
             return await self._lean.send(method, url, headers, body, cap)
+        return await self._httpx(url).send(method, url, headers, body, cap)
+
+    def _httpx(self, url: str) -> HttpxWire:
         if self._first is None:
             # Plain http never does TLS: a context with no CA loaded (it refuses every
             # certificate) spares loading the bundle; https loads it once, for both wires.
@@ -157,7 +160,7 @@ class SwitchingWire:
             self._first = HttpxWire(
                 httpx.AsyncClient(transport=own, timeout=self._timeout, trust_env=False)
             )
-        return await self._first.send(method, url, headers, body, cap)
+        return self._first
 
     async def aclose(self) -> None:
         first, lean = self._first, self._lean
@@ -168,10 +171,14 @@ class SwitchingWire:
             await lean.aclose()
 
 
-def _import_aiohttp() -> None:
-    """What the lean wire needs imported (run in a worker thread)."""
-    import aiohttp  # noqa: F401
-    import yarl  # noqa: F401
+def _import_aiohttp() -> bool:
+    """What the lean wire needs, imported (in a worker thread); False if it cannot be."""
+    try:
+        import aiohttp  # noqa: F401
+        import yarl  # noqa: F401
+    except ImportError:  # found but broken: httpx carries on
+        return False
+    return True
 
 
 def _environment_proxy_for(url: str) -> bool:

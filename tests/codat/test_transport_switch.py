@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import sys
 import threading
 
 import pytest
@@ -51,6 +52,20 @@ def test_a_run_moves_to_aiohttp_after_its_first_requests(
     assert carried(wire, 5) == [False, False, False, installed, installed]
 
 
+def test_an_aiohttp_that_fails_to_import_leaves_httpx_carrying_the_run(
+    no_proxies: pytest.MonkeyPatch,
+) -> None:
+    """Found but broken (the import fails in its thread): httpx's own transport throughout,
+    past the switch too (the test above is the control: the same run moves)."""
+    assert transport_module._import_aiohttp() is True
+    no_proxies.setitem(sys.modules, "aiohttp", None)  # what a failing import meets
+    assert transport_module._import_aiohttp() is False
+    no_proxies.setattr(transport_module, "_aiohttp_installed", lambda: True)  # found, though
+    wire = SwitchingWire(30.0, switch_after=1)
+    assert carried(wire, 3) == [False, False, False]
+    assert wire.importing is not None  # it was tried
+
+
 @pytest.mark.parametrize(
     ("foreseen", "installed", "expected"),
     [
@@ -81,9 +96,9 @@ def test_the_import_of_aiohttp_leaves_the_loop_running(
     loop_ran = threading.Event()
     seen: list[bool] = []
 
-    def import_aiohttp() -> None:
+    def import_aiohttp() -> bool:
         seen.append(loop_ran.wait(timeout=30))
-        importlib.import_module("aiohttp")
+        return importlib.import_module("aiohttp") is not None
 
     no_proxies.setattr(transport_module, "_import_aiohttp", import_aiohttp)
 
