@@ -171,6 +171,11 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
     async def aclose(self) -> None:
         await self.wire.aclose()
 
+    def foresee(self, requests: int) -> None:
+        """About `requests` more requests are coming (a plan's config reads): the wire may get
+        ready for that many now (`reconcile.codat.transport.SwitchingWire.foresee`)."""
+        self.wire.foresee(requests)
+
     # ------------------------------------------------------------------ transport
 
     async def request(

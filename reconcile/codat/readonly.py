@@ -56,6 +56,9 @@ class GetOnlyWire:
             raise WriteRefused(method, urlsplit(url).path)
         return await self.inner.send(method, url, headers, body, cap)
 
+    def foresee(self, requests: int) -> None:
+        self.inner.foresee(requests)
+
     async def aclose(self) -> None:
         await self.inner.aclose()
 

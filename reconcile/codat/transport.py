@@ -5,7 +5,8 @@ aiohttp one.
 `HttpxWire` over httpx's own transport when an environment proxy applies (https only: plain
 http never uses one), else a `SwitchingWire`: httpx's own transport for a run's first
 `SWITCH_AFTER` requests, then `AiohttpWire` for the rest (or httpx's throughout when aiohttp is
-not installed).
+not installed); a run that foresees more than that (`CodatClient.foresee`: a plan's expense
+config reads, told while its listing is read) moves as soon as aiohttp is imported.
 
 The lean wire sends the URL, headers and body the client built straight to one aiohttp session
 and answers with the status, aiohttp's own case-insensitive headers and the body bytes: no httpx
@@ -13,7 +14,8 @@ Request or Response per request, whose URL parsing and header objects cost more 
 itself (issue 27; benchmarks/bench_plan_configs.py, bench_apply_lean.py). aiohttp costs about
 0.1 s to import (it builds its SSL contexts at import), as much as about 130 requests save: a
 command that sends a few (a one-customer plan, a pull request's plan) never imports it, one that
-sends thousands pays it once (benchmarks/bench_startup.py). The TLS context (certifi's bundle,
+sends thousands pays it once (benchmarks/bench_startup.py), in a worker thread, while the loop
+goes on: a plan imports it while Codat prepares its listing. The TLS context (certifi's bundle,
 about 20 ms to load) is built once, on the first https request, and shared by both; over plain
 http none is ever loaded.
 
@@ -38,6 +40,7 @@ Every guarantee of the client holds on both:
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import ssl
 import urllib.request
@@ -95,8 +98,14 @@ class _TLS:
 
 class SwitchingWire:
     """httpx's own transport for the first `switch_after` requests, `AiohttpWire` for the rest
-    (or httpx's throughout when aiohttp is not installed). Both map their failures to the same
-    httpx errors, so the client's retries see no difference."""
+    (or httpx's throughout when aiohttp is not installed, or fails to import). Both map their
+    failures to the same httpx errors, so the client's retries see no difference.
+
+    aiohttp is imported in a worker thread (as aiohttp asks: its import loads certificates), so
+    the loop goes on meanwhile: requests past `switch_after` wait for it without holding up the
+    answers in flight. `foresee` starts that import early when a run knows it will send more
+    than `switch_after` (a plan about to read its expense configs, while its listing is read):
+    from the moment aiohttp is ready, every request goes through it; until then, through httpx."""
 
     def __init__(self, timeout: float, switch_after: int | None = None) -> None:
         self._timeout = timeout
@@ -105,11 +114,23 @@ class SwitchingWire:
         self._tls = _TLS()
         self._first: HttpxWire | None = None
         self._lean: AiohttpWire | None = None
+        # aiohttp's import once started, in a worker thread: True once it carries the requests.
+        self.importing: asyncio.Future[bool] | None = None
 
     @property
     def lean(self) -> bool:
         """Whether the requests now go through aiohttp."""
         return self._lean is not None
+
+    def foresee(self, requests: int) -> None:
+        """About `requests` more are coming: if that takes the run past `switch_after`,
+        aiohttp is imported now, in a thread, and carries every request once it is ready."""
+        if self._sent + requests > self._switch_after:
+            self._import_lean()
+
+    def _import_lean(self) -> None:
+        if self.importing is None and _aiohttp_installed():  # asked once
+            self.importing = asyncio.get_running_loop().run_in_executor(None, _import_aiohttp)
 
     async def send(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, cap: int
@@ -117,9 +138,19 @@ class SwitchingWire:
         if self._lean is not None:
             return await self._lean.send(method, url, headers, body, cap)
         self._sent += 1
-        if self._sent > self._switch_after and _aiohttp_installed():  # asked once
-            self._lean = AiohttpWire(self._timeout, self._tls)
+        past = self._sent > self._switch_after
+        if past:
+            self._import_lean()
+        importing = self.importing
+        # Past the switch a request waits for the import (shielded: one cancelled request
+        # cancels no one else's wait); before it, only a finished import moves it.
+        if importing is not None and (past or importing.done()) and await asyncio.shield(importing):
+            if self._lean is None:
+                self._lean = AiohttpWire(self._timeout, self._tls)
             return await self._lean.send(method, url, headers, body, cap)
+        return await self._httpx(url).send(method, url, headers, body, cap)
+
+    def _httpx(self, url: str) -> HttpxWire:
         if self._first is None:
             # Plain http never does TLS: a context with no CA loaded (it refuses every
             # certificate) spares loading the bundle; https loads it once, for both wires.
@@ -129,7 +160,7 @@ class SwitchingWire:
             self._first = HttpxWire(
                 httpx.AsyncClient(transport=own, timeout=self._timeout, trust_env=False)
             )
-        return await self._first.send(method, url, headers, body, cap)
+        return self._first
 
     async def aclose(self) -> None:
         first, lean = self._first, self._lean
@@ -138,6 +169,16 @@ class SwitchingWire:
             await first.aclose()
         if lean is not None:
             await lean.aclose()
+
+
+def _import_aiohttp() -> bool:
+    """What the lean wire needs, imported (in a worker thread); False if it cannot be."""
+    try:
+        import aiohttp  # noqa: F401
+        import yarl  # noqa: F401
+    except ImportError:  # found but broken: httpx carries on
+        return False
+    return True
 
 
 def _environment_proxy_for(url: str) -> bool:

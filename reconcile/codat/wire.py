@@ -59,6 +59,10 @@ class Wire(Protocol):
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, cap: int
     ) -> Answer: ...
 
+    def foresee(self, requests: int) -> None:
+        """About `requests` more are coming (a plan's config reads): a wire may get ready for
+        them now (`reconcile.codat.transport.SwitchingWire`); a hint, never a limit."""
+
     async def aclose(self) -> None: ...
 
 
@@ -88,6 +92,9 @@ class HttpxWire:
         finally:
             await response.aclose()
         return Answer(response.status_code, response.headers, b"".join(parts))
+
+    def foresee(self, requests: int) -> None:
+        """Nothing to get ready: the transport stays the one given."""
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -18,6 +18,8 @@ How many at once: one request per company, so Codat's limit of 10 concurrent req
 company is never reached; across companies, as many as the client carries at once (its
 connection pool, `reconcile.codat.transport.MAX_CONNECTIONS`: more would only wait in the pool),
 started no faster than the client's pace (`reconcile.codat.pacing`: Codat's 1,000 a minute).
+A plan tells the client how many it may read (`configs_foreseen`) before its listing answers,
+so the client's wire gets ready for them meanwhile (`CodatClient.foresee`).
 Never beyond the quota budget (`reconcile.facts.quota`): reads it cannot pay for are left out,
 with one warning, as are those after the daily quota ran out during the reads.
 """
@@ -158,14 +160,37 @@ def config_reads(
     return ConfigReads(tuple(due), unread)
 
 
-def _accounting_linked(customer: Customer, company: Company) -> bool:
-    return any(
-        conn.is_accounting
-        and conn.status == Status.LINKED.value
-        and conn.platform is not None
-        and (customer.keep_accounting or conn.platform.key == customer.accounting)
-        for conn in company.connections
+def configs_foreseen(
+    desired: DesiredState, changed: frozenset[str] | None, targets: frozenset[str]
+) -> int:
+    """The most expense configs `config_reads` could pick that the files alone show, before the
+    listing says which customers are Linked: every entry with an `expenseConfig` (only the
+    `targets` when given; only the `changed` ones of a pull request's plan, whose customers that
+    became Linked only the listing shows)."""
+    return sum(
+        1
+        for c in desired.customers
+        if c.expense_config is not None
+        and (not targets or c.uid in targets)
+        and (changed is None or c.uid in changed)
     )
+
+
+LINKED = Status.LINKED.value
+
+
+def _accounting_linked(customer: Customer, company: Company) -> bool:
+    """Whether the company has a Linked accounting connection to the customer's platform (any
+    platform when the customer keeps its accounting). Once per listed company: a plain loop."""
+    for conn in company.connections:
+        if conn.status != LINKED or not conn.is_accounting:
+            continue
+        platform = conn.platform
+        if platform is not None and (
+            customer.keep_accounting or platform.key == customer.accounting
+        ):
+            return True
+    return False
 
 
 def became_linked(customer: Customer, company: Company) -> bool:
@@ -173,8 +198,7 @@ def became_linked(customer: Customer, company: Company) -> bool:
     as far as the listing shows: the entry asks for the partner expense connection and the
     company has none Linked (apply and converge create it in the pass that sets the config)."""
     return customer.expenses and not any(
-        conn.is_partner_expense and conn.status == Status.LINKED.value
-        for conn in company.connections
+        conn.is_partner_expense and conn.status == LINKED for conn in company.connections
     )
 
 
@@ -229,7 +253,8 @@ async def _read_each(
     client: CodatClient,
     cost: int = 1,
 ) -> tuple[dict[str, T], list[str]]:
-    """One read per company (`cost` requests at most each), `READS_IN_FLIGHT` at a time, as many
+    """One read per company (`cost` requests at most each), `READS_IN_FLIGHT` at a time (that
+    many readers, each taking the next company as its read ends: no task per company), as many
     as the quota budget pays for. One unreadable answer does not stop the plan: that part is
     left out, with a warning that says so; once the daily quota is used up, nothing more starts
     and one warning says how many were left out."""
@@ -245,13 +270,14 @@ async def _read_each(
             " (plan again once the quota resets)"
         )
         company_ids = company_ids[:affordable]
-    gate = asyncio.Semaphore(READS_IN_FLIGHT)
+    client.foresee(len(company_ids) * cost)
     used_up: list[QuotaExhausted] = []
     failed = 0
+    due = iter(company_ids)  # shared: each reader takes the next id as it is free
 
-    async def one(company_id: str) -> None:
+    async def reader() -> None:
         nonlocal failed
-        async with gate:
+        for company_id in due:
             if used_up:
                 return
             try:
@@ -265,7 +291,7 @@ async def _read_each(
                     f"{consequence} of this plan"
                 )
 
-    await asyncio.gather(*(one(cid) for cid in company_ids))
+    await asyncio.gather(*(reader() for _ in range(min(READS_IN_FLIGHT, len(company_ids)))))
     if used_up:
         left = len(company_ids) - len(found) - failed
         warnings.append(

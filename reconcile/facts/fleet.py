@@ -18,7 +18,13 @@ from datetime import UTC, datetime, timedelta
 
 from reconcile.codat import CodatClient, CodatHTTPError
 from reconcile.facts.account import with_account
-from reconcile.facts.configs import ConfigChoice, config_reads, read_due, read_mapping_options
+from reconcile.facts.configs import (
+    ConfigChoice,
+    config_reads,
+    configs_foreseen,
+    read_due,
+    read_mapping_options,
+)
 from reconcile.facts.holders import read_uid_holders
 from reconcile.model import (
     OWNER_TAG,
@@ -70,6 +76,8 @@ async def read_live(
     if listing is not None and listing.owner != desired.owner:  # pragma: no cover - a bug
         raise ValueError("the listing started is another owner's")
     sent_before = client.requests_sent if listing is None else listing.sent_before
+    if choose is None:  # the wire gets ready for the config reads while the listing is read
+        client.foresee(configs_foreseen(desired, changed, targets))
     adopted = [c.id for c in desired.customers if c.id]
     owned = read_owned(
         client,

@@ -25,7 +25,6 @@ from reconcile.codat import (
     CodatTransportError,
     UnexpectedAnswer,
 )
-from reconcile.codat import transport as transport_module
 from reconcile.codat.client import USER_AGENT
 from reconcile.codat.transport import AiohttpWire, SwitchingWire, make_wire
 from reconcile.codat.wire import Answer, HttpxWire
@@ -255,31 +254,6 @@ def test_idempotency_keys_replay_through_either_transport(tmp_path: Path, lean: 
     with serve_sandbox(tmp_path / "s.db") as url:
         first, again = asyncio.run(twice(url))
     assert first == again
-
-
-@pytest.mark.parametrize("installed", [True, False], ids=["aiohttp", "no-aiohttp"])
-def test_a_run_moves_to_aiohttp_after_its_first_requests(
-    no_proxies: pytest.MonkeyPatch, installed: bool
-) -> None:
-    """Requests 1..N on httpx's own transport, N+1 on aiohttp; without aiohttp, httpx's
-    throughout (the control: the same run, nothing to move to)."""
-    no_proxies.setattr(transport_module, "_aiohttp_installed", lambda: installed)
-
-    async def run(url: str) -> list[bool]:
-        wire = SwitchingWire(30.0, switch_after=3)
-        carried = []
-        async with CodatClient("k", ClientSettings(base_url=url)) as client:
-            client.wire = wire
-            for _ in range(5):
-                answer = await client.request("GET", "/companies")
-                assert answer.json()["results"] == []
-                carried.append(wire.lean)
-        return carried
-
-    with serve_hostile(lambda seen: Reply(200, page([]))) as codat:
-        carried = asyncio.run(run(codat.url))
-    assert len(codat.requests) == 5
-    assert carried == [False, False, False, installed, installed]
 
 
 def answers_chunked(body: bytes) -> AbstractContextManager[str]:
