@@ -57,10 +57,17 @@ class Index:
                 by_uid[uid] = (*by_uid[uid], company)
             else:
                 by_uid[uid] = (company,)
-        self.by_id = {c.id: c for c in live.companies}
-        for holders in live.uid_holders.values():
-            for company in holders:
-                self.by_id.setdefault(company.id, company)
+        self._by_id: dict[str, Company] | None = None
+
+    @property
+    def by_id(self) -> Mapping[str, Company]:
+        """Live companies (and uid holders) by id, built when a customer names one with `id:`."""
+        if self._by_id is None:
+            self._by_id = {c.id: c for c in self.live.companies}
+            for holders in self.live.uid_holders.values():
+                for company in holders:
+                    self._by_id.setdefault(company.id, company)
+        return self._by_id
 
     def resolve(self, customer: Customer) -> Match | None:
         """The customer's Match, or SKIP after recording why it is refused."""
