@@ -145,7 +145,6 @@ class Present:
         accounting = [c for c in active if c.nameable]
         unnamed = [c for c in active if not c.nameable]
         wanted = [c for c in accounting if platform is not None and c.platform == platform]
-        why = f"platform changed to {platform.label}" if platform else "no accounting wanted"
         stays = False  # an active other connection stays: P cannot be created (one active)
         if unnamed and platform is not None and not wanted:
             held = unnamed[0]
@@ -161,6 +160,7 @@ class Present:
         for other in accounting:
             if other in wanted:
                 continue
+            why = f"platform changed to {platform.label}" if platform else "no accounting wanted"
             retired = self._retire(customer, cid, other, why, protection)
             actions.extend(retired)
             stays |= not retired
