@@ -19,7 +19,6 @@ from reconcile.model import (
     Customer,
     DesiredState,
     LiveState,
-    Status,
 )
 from reconcile.planner import guard
 from reconcile.planner.actions import connection_subject
@@ -33,7 +32,7 @@ from reconcile.planner.options import (
     PlanOptions,
     UnsafePlan,
 )
-from reconcile.planner.present import Present
+from reconcile.planner.present import LINKED, Present
 from reconcile.planner.retire import Retire
 from reconcile.planner.twins import hold_probable_edits
 from reconcile.plans import Fingerprints, Plan
@@ -184,7 +183,7 @@ def _linked(live: LiveState) -> frozenset[str]:
     return frozenset(
         company.id
         for company in live.companies
-        if any(c.is_accounting and c.status == Status.LINKED for c in company.connections)
+        if any(c.is_accounting and c.status == LINKED for c in company.connections)
     )
 
 
