@@ -42,6 +42,7 @@ def build_state(files: Sequence[tuple[str, Any, Locate]], *, release: bool = Fal
     promote: tuple[str, ...] = ()
     moved: list[Moved] = []
     tag_maps = TagMaps()
+    own = Own()
     for file, data, locate in files:
         owner = owner or data["owner"]
         for name, env in (data.get("environments") or {}).items():
@@ -62,7 +63,7 @@ def build_state(files: Sequence[tuple[str, Any, Locate]], *, release: bool = Fal
         for index, raw in enumerate(raws):
             line, col = locate(index)
             if release:
-                raw = _own(raw)
+                raw = own.customer(raw)
             customer = _customer(raw, defaults, Location(file, line, col), tag_maps)
             customers.append(customer)
     return DesiredState(
@@ -90,18 +91,39 @@ def policy_of(raw: dict[str, Any] | None) -> Policy:
     )
 
 
-def _own(value: Any, shared: bool = False) -> Any:
-    """`value` with its own strings (copies; `shared`: interned, for tags), dicts and lists."""
-    if type(value) is str:
-        copy = value.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
-        return intern(copy) if shared else copy
-    if type(value) is dict:
-        return {
-            _own(key, shared): _own(item, shared or key == "tags") for key, item in value.items()
-        }
-    if type(value) is list:
-        return [_own(item, shared) for item in value]
-    return value
+class Own:
+    """Copies of what the model keeps of the data (`build_state` with `release`): its strings
+    (tag names and values interned, each copied once per build), dicts and lists. A customer's
+    own keys are not copied: the model keeps none of them."""
+
+    __slots__ = ("_shared",)
+
+    def __init__(self) -> None:
+        self._shared: dict[str, str] = {}
+
+    def customer(self, raw: dict[str, Any]) -> dict[str, Any]:
+        return {key: self.value(item, key == "tags") for key, item in raw.items()}
+
+    def value(self, value: Any, shared: bool = False) -> Any:
+        if type(value) is str:
+            if not shared:
+                return _copy(value)
+            known = self._shared.get(value)
+            if known is None:
+                known = self._shared[value] = intern(_copy(value))
+            return known
+        if type(value) is dict:
+            return {
+                self.value(key, shared): self.value(item, shared or key == "tags")
+                for key, item in value.items()
+            }
+        if type(value) is list:
+            return [self.value(item, shared) for item in value]
+        return value
+
+
+def _copy(text: str) -> str:
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
 
 
 class TagMaps:
