@@ -48,3 +48,20 @@ def test_settled_leaves_what_was_alive_out_of_the_walks_and_puts_it_back() -> No
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
     assert alive  # still referenced: nothing was lost
+
+
+def test_everything_alive_is_frozen_when_the_process_exits() -> None:
+    """Run in a child: a hook registered before runs after (atexit is last in, first out)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import atexit, gc\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+        "from reconcile.bulk import frozen_at_exit\n"
+        "{call}"
+    )
+    for call, said in (("frozen_at_exit()\n", "frozen True"), ("", "frozen False")):
+        run = [sys.executable, "-c", code.format(call=call)]
+        out = subprocess.run(run, capture_output=True, text=True, check=True).stdout
+        assert out.strip() == said

@@ -143,6 +143,9 @@ __all__ = ["COMMANDS", "EXIT_CHANGES", "EXIT_ERROR", "EXIT_OK", "CommandEntry", 
 @click.version_option(__version__, prog_name="reconcile")
 def main(verbose: bool) -> None:
     """Declarative setup of Codat Sync for Expenses customers, from YAML in git."""
+    from reconcile.bulk import frozen_at_exit
+
+    frozen_at_exit()
     if verbose:
         import logging  # only -v needs it
 

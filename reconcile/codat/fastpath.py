@@ -23,16 +23,11 @@ class Unusual(Exception):
     """Not the plain well-formed shape: look again, carefully."""
 
 
-def _str_or_none(value: object) -> str | None:
-    if value is None or type(value) is str:
-        return value
-    raise Unusual
-
-
 def fast_company(body: object) -> Company:
     if type(body) is not dict:
         raise Unusual
-    company_id, name, tags = body.get("id"), body.get("name"), body.get("tags")
+    get = body.get
+    company_id, name, tags = get("id"), get("name"), get("tags")
     if type(company_id) is not str or type(name) is not str or _is_uuid(company_id) is None:
         raise Unusual
     if tags is None:
@@ -40,47 +35,54 @@ def fast_company(body: object) -> Company:
     elif type(tags) is not dict:
         raise Unusual
     else:
+        # Tag values repeat across companies (owner, region...): shared. uids are unique.
+        shared = {}
         for key, value in tags.items():
             if type(value) is not str or type(key) is not str:
                 raise Unusual
-        # Tag values repeat across companies (owner, region...): shared. uids are unique.
-        tags = {key: value if key == UID_TAG else intern(value) for key, value in tags.items()}
-    connections = body.get("dataConnections")
+            shared[key] = value if key == UID_TAG else intern(value)
+        tags = shared
+    connections = get("dataConnections")
     if connections is None:
         connections = ()
     elif type(connections) is not list:
         raise Unusual
+    description, created = get("description"), get("created")
+    if (description is not None and type(description) is not str) or (
+        created is not None and type(created) is not str
+    ):
+        raise Unusual
     return Company(
-        id=company_id,
-        name=name,
-        description=_str_or_none(body.get("description")),
-        tags=tags,
-        connections=tuple(map(fast_connection, connections)),
-        created=_str_or_none(body.get("created")),
+        company_id, name, description, tags, tuple(map(fast_connection, connections)), created
     )
 
 
 def fast_connection(body: object) -> Connection:
     if type(body) is not dict:
         raise Unusual
-    connection_id, status = body.get("id"), body.get("status")
+    get = body.get
+    connection_id, status = get("id"), get("status")
     if type(connection_id) is not str or type(status) is not str:
         raise Unusual
-    errors = body.get("dataConnectionErrors")
+    errors = get("dataConnectionErrors")
     if _is_uuid(connection_id) is None or not (
         errors is None or (type(errors) is list and not errors)
     ):
         raise Unusual  # errors are rare: the careful path reads them
-    key = _str_or_none(body.get("integrationKey"))
+    source, platform, link = get("sourceType"), get("platformName"), get("linkUrl")
+    created, key = get("created"), get("integrationKey")
+    for value in (source, platform, link, created, key):
+        if value is not None and type(value) is not str:
+            raise Unusual
     # The few values repeated on every connection are shared (interned): a plan holds 100,000s.
     return Connection(
-        id=connection_id,
-        source_type=intern(_str_or_none(body.get("sourceType")) or "Unknown"),
-        platform_name=intern(_str_or_none(body.get("platformName")) or ""),
-        status=intern(status),
-        link_url=_str_or_none(body.get("linkUrl")) or "",
-        created=_str_or_none(body.get("created")) or "",
-        integration_key=None if key is None else intern(key),
+        connection_id,
+        intern(source or "Unknown"),
+        intern(platform or ""),
+        intern(status),
+        link or "",
+        created or "",
+        None if key is None else intern(key),
     )
 
 

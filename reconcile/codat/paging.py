@@ -83,6 +83,12 @@ def _last_page(body: object, page_size: int) -> int:
     return -(-total // page_size) if type(total) is int and total > 0 else 1
 
 
+def _folded(company_id: str) -> str:
+    """The id compared case-blind: itself when already folded, as Codat writes UUIDs (a folded
+    copy of each of 100,000 ids is 8.5 MB alive until the read ends)."""
+    return company_id if company_id.isascii() and company_id.islower() else company_id.casefold()
+
+
 def _abandon(task: asyncio.Future[object]) -> None:
     task.cancel()
     # Never leave an exception unretrieved (asyncio would log it).
@@ -141,7 +147,7 @@ async def _read_once(
                     f"page {page} holds {len(batch)} companies, more than pageSize {page_size}",
                 )
             for company in batch:
-                key = company.id.casefold()
+                key = _folded(company.id)
                 if key in companies:
                     raise UnexpectedAnswer(
                         WHERE,

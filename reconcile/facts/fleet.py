@@ -28,6 +28,7 @@ from reconcile.facts.configs import (
 from reconcile.facts.holders import read_uid_holders
 from reconcile.model import (
     OWNER_TAG,
+    UID_TAG,
     Company,
     DesiredState,
     ExpenseConfig,
@@ -91,7 +92,11 @@ async def read_live(
         (companies, gone, read_at), name = await with_account(client, owned)
     else:
         companies, gone, read_at = await owned
-    managed_uids = {c.uid for c in companies if c.owner == desired.owner and c.uid}
+    managed_uids = {  # the tags read directly: 100,000 companies
+        uid
+        for c in companies
+        if (tags := c.tags).get(OWNER_TAG) == desired.owner and (uid := tags.get(UID_TAG))
+    }
     creates = sorted(
         c.uid
         for c in desired.customers

@@ -10,6 +10,8 @@ refused plan can still be shown.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from reconcile.model import (
     OWNER_TAG,
     UID_TAG,
@@ -17,7 +19,6 @@ from reconcile.model import (
     Customer,
     DesiredState,
     LiveState,
-    Status,
 )
 from reconcile.planner import guard
 from reconcile.planner.actions import connection_subject
@@ -31,7 +32,7 @@ from reconcile.planner.options import (
     PlanOptions,
     UnsafePlan,
 )
-from reconcile.planner.present import Present
+from reconcile.planner.present import LINKED, Present
 from reconcile.planner.retire import Retire
 from reconcile.planner.twins import hold_probable_edits
 from reconcile.plans import Fingerprints, Plan
@@ -68,31 +69,24 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
         )
     unsafe = guard.empty_file(owner, len(desired.customers), len(index.managed), options)
 
-    targeted = [c for c in desired.customers if options.targeted(c.uid)]
+    targeted: Sequence[Customer] = (
+        [c for c in desired.customers if c.uid in options.targets]
+        if options.targets
+        else desired.customers
+    )
     matches: dict[str, Match] = {}
     for customer in targeted:
         match = index.resolve(customer)
         if match is not SKIP:
             matches[customer.uid] = match
 
-    # A uid a `moved:` entry renames is the file's still: its company is retagged (or the
-    # move refused), never offboarded as an entry that left the file.
-    desired_uids = {c.uid for c in desired.customers} | {m.old for m in desired.moved}
-    claimed = {m.company.id for m in matches.values() if m.company is not None}
-    leaving = [
-        c
-        for c in index.managed
-        if c.uid is not None
-        and c.uid not in desired_uids
-        and c.id not in claimed
-        and options.targeted(c.uid)
-    ]
+    by_uid = {c.uid: c for c in desired.customers}
+    leaving = _leaving(index.managed, by_uid, desired, matches, options)
     creates = [
         c
         for c in targeted
         if c.uid in matches and matches[c.uid].company is None and c.state == "present"
     ]
-    by_uid = {c.uid: c for c in desired.customers}
     held = hold_probable_edits(creates, leaving + index.no_uid, index, by_uid, matches, draft)
 
     present = Present(owner, live, draft, existed=options.existed)
@@ -152,6 +146,31 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
     return plan
 
 
+def _leaving(
+    managed: Sequence[Company],
+    customers: Mapping[str, Customer],
+    desired: DesiredState,
+    matches: Mapping[str, Match],
+    options: PlanOptions,
+) -> list[Company]:
+    """Managed companies whose uid left every file (and that no customer claims, by `id:`)."""
+    # A uid a `moved:` entry renames is the file's still: its company is retagged (or the
+    # move refused), never offboarded as an entry that left the file.
+    renamed = {m.old for m in desired.moved}
+    gone = [
+        c
+        for c in managed
+        if c.uid is not None
+        and c.uid not in customers
+        and c.uid not in renamed
+        and options.targeted(c.uid)
+    ]
+    if not gone:  # the usual case: no set of every matched company is needed
+        return gone
+    claimed = {m.company.id for m in matches.values() if m.company is not None}
+    return [c for c in gone if c.id not in claimed]
+
+
 def _not_read(live: LiveState) -> str | None:
     """The one line that says which configs a pull request's plan left unread, and who covers
     them; None when it read every one."""
@@ -164,7 +183,7 @@ def _linked(live: LiveState) -> frozenset[str]:
     return frozenset(
         company.id
         for company in live.companies
-        if any(c.is_accounting and c.status == Status.LINKED for c in company.connections)
+        if any(c.is_accounting and c.status == LINKED for c in company.connections)
     )
 
 
@@ -213,7 +232,7 @@ def _unnamed_note(companies: list[Company], draft: Draft) -> None:
     )
 
 
-def _config_note(targeted: list[Customer], options: PlanOptions, draft: Draft) -> None:
+def _config_note(targeted: Sequence[Customer], options: PlanOptions, draft: Draft) -> None:
     """Said once per plan, as a count, and only when true: an expenseConfig this change removes
     (the base files had one) cannot be removed from Codat, so removing it is a no-op."""
     without = [

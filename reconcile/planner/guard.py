@@ -74,7 +74,7 @@ def destroyed_count(plan: Plan, live: LiveState) -> int:
 
 def _count(plan: Plan, live: LiveState) -> tuple[int, int, int, dict[str, None]]:
     """(destroyed connections, Linked ones, Linked unlinks and company deletes, customers)."""
-    by_id = {c.id: c for c in live.companies}
+    by_id: dict[str, Company] | None = None  # only when a company is deleted
     destroyed = 0
     linked = 0
     cutting = 0  # Linked unlinks and company deletes: the absolute rule's count
@@ -84,6 +84,8 @@ def _count(plan: Plan, live: LiveState) -> tuple[int, int, int, dict[str, None]]
             continue
         customers[action.uid] = None
         if action.kind is Kind.DELETE_COMPANY:
+            if by_id is None:
+                by_id = {c.id: c for c in live.companies}
             company = by_id.get(action.company_id or "")
             held = [c for c in company.connections if c.active] if company else []
             destroyed += max(1, len(held))

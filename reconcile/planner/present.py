@@ -30,6 +30,14 @@ from reconcile.planner.protection import Protection
 from reconcile.planner.records import missing_records
 from reconcile.plans import REFRESH_HELD, Action, CustomerVerdict
 
+# The statuses compared for every customer, as plain strings (an enum member's `.value` is a
+# descriptor call each time).
+LINKED, PENDING_AUTH, DEAUTHORIZED = (
+    Status.LINKED.value,
+    Status.PENDING_AUTH.value,
+    Status.DEAUTHORIZED.value,
+)
+
 
 def wanted_tags(owner: str, customer: Customer, company: Company | None) -> dict[str, str]:
     """The full tag map: the file's tags, ownership, and protection (kept unless the file says
@@ -145,7 +153,6 @@ class Present:
         accounting = [c for c in active if c.nameable]
         unnamed = [c for c in active if not c.nameable]
         wanted = [c for c in accounting if platform is not None and c.platform == platform]
-        why = f"platform changed to {platform.label}" if platform else "no accounting wanted"
         stays = False  # an active other connection stays: P cannot be created (one active)
         if unnamed and platform is not None and not wanted:
             held = unnamed[0]
@@ -161,6 +168,7 @@ class Present:
         for other in accounting:
             if other in wanted:
                 continue
+            why = f"platform changed to {platform.label}" if platform else "no accounting wanted"
             retired = self._retire(customer, cid, other, why, protection)
             actions.extend(retired)
             stays |= not retired
@@ -168,15 +176,15 @@ class Present:
             # No accounting wanted; a pending one that must stay (protected) still blocks the
             # partner expense connection (Codat refuses it while accounting awaits auth).
             return False, any(
-                c.status == Status.PENDING_AUTH.value for c in accounting if c not in wanted
+                c.status == PENDING_AUTH for c in accounting if c not in wanted
             ) and stays
-        if any(c.status == Status.LINKED.value for c in wanted):
+        if any(c.status == LINKED for c in wanted):
             return True, False
-        pending = [c for c in wanted if c.status == Status.PENDING_AUTH.value]
+        pending = [c for c in wanted if c.status == PENDING_AUTH]
         deauthorized = [
             c
             for c in connections
-            if c.is_accounting and c.platform == platform and c.status == Status.DEAUTHORIZED.value
+            if c.is_accounting and c.platform == platform and c.status == DEAUTHORIZED
         ]
         if pending:
             self.draft.note(
@@ -225,7 +233,7 @@ class Present:
         """`accounting: {keep: true}`: nothing is retired or created. Returns whether the kept
         connection is Linked; a pending one defers what waits for accounting."""
         active = [c for c in connections if c.is_accounting and c.active]
-        if any(c.status == Status.LINKED.value for c in active):
+        if any(c.status == LINKED for c in active):
             return True
         if active:
             label = build.connection_subject(active[0])
@@ -266,9 +274,7 @@ class Present:
         protection: Protection,
         actions: list[Action],
     ) -> None:
-        linked = [
-            c for c in connections if c.is_partner_expense and c.status == Status.LINKED.value
-        ]
+        linked = [c for c in connections if c.is_partner_expense and c.status == LINKED]
         if customer.expenses and not linked:
             if blocked and platform is None:
                 self.draft.note(
@@ -357,7 +363,7 @@ class Present:
 def _linked_platform(connections: tuple[Connection, ...]) -> Platform | None:
     """The Sync for Expenses platform of the company's Linked accounting connection."""
     for c in connections:
-        if c.is_accounting and c.status == Status.LINKED.value and c.platform is not None:
+        if c.is_accounting and c.status == LINKED and c.platform is not None:
             return c.platform
     return None
 

@@ -39,7 +39,10 @@ class Protection:
                 f"the company is tagged {PROTECT_TAG}={PROTECT_VALUE}; set protect: false for "
                 "this customer to remove the protection (in a first apply)",
             )
-        return Protection(False)
+        return UNPROTECTED
+
+
+UNPROTECTED = Protection(False)
 
 
 def adopting(customer: Customer, company: Company | None) -> bool:

@@ -149,9 +149,12 @@ def _hold_swapped(
     (no rename, no unlink of what is really E's). A rename in the file alone is no swap, and
     neither is a chain of renames (D takes E's old name while E takes a third one)."""
     swapped = {holder.uid for _, holder in misnamed}  # E's company must be misnamed too
-    by_name: dict[str, list[Customer]] = {}
+    if not swapped:
+        return
+    by_name: dict[str, list[Customer]] = {}  # only E can be the other: of the swapped, by name
     for customer in customers.values():
-        by_name.setdefault(name_key(customer.name), []).append(customer)
+        if customer.uid in swapped:
+            by_name.setdefault(name_key(customer.name), []).append(customer)
     for company, holder in misnamed:
         others = [
             c
@@ -204,6 +207,7 @@ def _misnamed(
             company is not None
             and owner is not None
             and owner.id is None
+            and company.name != owner.name  # the same name has the same key (the usual case)
             and name_key(company.name) != name_key(owner.name)
         ):
             yield company, owner

@@ -74,8 +74,10 @@ async def plan_run(
         )
     if on_read is not None:
         on_read(desired, live)
-    known = {c.uid for c in desired.customers} | {c.uid for c in live.companies if c.uid}
-    unknown = options.targets - known
+    unknown: set[str] = set()
+    if options.targets:  # no index of every uid otherwise (100,000 of each side)
+        known = {c.uid for c in desired.customers} | {c.uid for c in live.companies if c.uid}
+        unknown = set(options.targets - known)
     if unknown:
         raise RunError(f"--target names unknown customer(s): {', '.join(sorted(unknown))}")
     with paused_gc():  # the plan of a fleet holds no cycles (`reconcile.bulk`)

@@ -81,6 +81,18 @@ def test_a_repeated_id_is_an_error() -> None:
     assert f"company {a['id']} is listed twice (page 2)" in str(got)
 
 
+def test_an_id_repeated_in_other_case_is_an_error() -> None:
+    """Ids are compared case-blind (folded only when not already lower case)."""
+    a = company()
+    upper = {**a, "id": a["id"].upper()}
+    got, _ = read(pages(([upper, company()], 3), ([a], 3)))
+    assert isinstance(got, UnexpectedAnswer)
+    assert f"company {a['id']} is listed twice (page 2)" in str(got)
+    got, _ = read(pages(([a, company()], 3), ([upper], 3)))
+    assert isinstance(got, UnexpectedAnswer)
+    assert f"company {upper['id']} is listed twice (page 2)" in str(got)
+
+
 def test_a_page_longer_than_the_page_size_is_an_error() -> None:
     got, _ = read(
         pages(

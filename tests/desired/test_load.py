@@ -349,3 +349,25 @@ def test_hostile_keys_are_printed_escaped(tmp_path: Path) -> None:
     [problem] = problems_of([path])
     assert problem.isprintable()
     assert "unknown key 'x\\x1b]52;c;aGk=\\x07' in customer" in problem
+
+
+def test_customers_with_the_same_tags_share_one_map(tmp_path: Path) -> None:
+    """100,000 customers carry a few hundred distinct tag maps: one each is shared (in the order
+    written: another order is another map), merged with defaults or not."""
+    path = _write(
+        tmp_path,
+        "defaults: {tags: {plan: growth}}\ncustomers:\n"
+        "  - {uid: a, name: A, tags: {region: fr, team: emea}}\n"
+        "  - {uid: b, name: B, tags: {region: fr, team: emea}}\n"
+        "  - {uid: c, name: C, tags: {team: emea, region: fr}}\n"
+        "  - {uid: d, name: D, tags: {region: us}}\n"
+        "  - {uid: e, name: E}\n"
+        "  - {uid: f, name: F}\n",
+    )
+    a, b, c, d, e, f = load([path]).customers
+    assert a.tags == {"plan": "growth", "region": "fr", "team": "emea"}
+    assert a.tags is b.tags
+    assert c.tags == a.tags and c.tags is not a.tags
+    assert list(c.tags) == ["plan", "team", "region"]
+    assert d.tags == {"plan": "growth", "region": "us"} and d.tags is not a.tags
+    assert e.tags == f.tags == {"plan": "growth"} and e.tags is f.tags

@@ -108,3 +108,20 @@ def test_bad_files_are_refused_by_check_as_by_load(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as by_load:
         load([path])
     assert [str(p) for p in by_check.value.problems] == [str(p) for p in by_load.value.problems]
+
+
+def test_a_target_neither_the_files_nor_codat_know_ends_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--target` is checked against both sides (a uid only Codat knows is a target too)."""
+    from reconcile.runs.errors import RunError
+
+    path = tmp_path / "c.yaml"
+    path.write_text(FILE.replace("uid: a", "uid: x"), encoding="utf-8")
+    with serve_one_company(threading.Event()) as codat:
+        monkeypatch.setenv("CODAT_BASE_URL", codat.url)
+        monkeypatch.setenv("CODAT_API_KEY", "k")
+        for known in ("a", "b", "x"):  # Codat's, the file's, the file's
+            run(plan(WHERE, check([path]), PlanOptions(targets=frozenset({known}))))
+        with pytest.raises(RunError, match=r"unknown customer.*: nobody"):
+            run(plan(WHERE, check([path]), PlanOptions(targets=frozenset({"a", "nobody"}))))
