@@ -118,9 +118,7 @@ def test_a_target_neither_the_files_nor_codat_know_ends_the_run(
 
     path = tmp_path / "c.yaml"
     path.write_text(FILE.replace("uid: a", "uid: x"), encoding="utf-8")
-    with serve_one_company(threading.Event()) as codat:
-        monkeypatch.setenv("CODAT_BASE_URL", codat.url)
-        monkeypatch.setenv("CODAT_API_KEY", "k")
+    with serving_one_company(threading.Event(), monkeypatch):
         for known in ("a", "b", "x"):  # Codat's, the file's, the file's
             run(plan(WHERE, check([path]), PlanOptions(targets=frozenset({known}))))
         with pytest.raises(RunError, match=r"unknown customer.*: nobody"):
