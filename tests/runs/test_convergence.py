@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -84,17 +85,18 @@ UNKNOWN_PLATFORM = "hbql"
 
 # Codat dates a replay by its first answer and the executor tells a stale replay from a fresh
 # write by comparing that date with the plan's read (the Date header has whole seconds). People
-# edit tags in the portal minutes after a create, not milliseconds: let that much time pass.
+# edit tags in the portal minutes after a create, not milliseconds: let that much time pass (on
+# the test's clock: the sandbox and the client run in this process, both on its time).
 REPLAY_WINDOW_SECONDS = 2.1
 
 
-def drift(db: Path, live: LiveState, steps: list[Drift]) -> None:
+def drift(db: Path, live: LiveState, steps: list[Drift], clock: time_machine.Traveller) -> None:
     edited = False
     try:
         edited = _drift(db, live, steps)
     finally:
         if edited:
-            time.sleep(REPLAY_WINDOW_SECONDS)
+            clock.shift(REPLAY_WINDOW_SECONDS)
 
 
 def _drift(db: Path, live: LiveState, steps: list[Drift]) -> bool:
@@ -272,7 +274,9 @@ def test_apply_converges_through_drift(
     dropped: set[str],
     more: list[Drift],
 ) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
+    # The wall clock, ticking, that `drift` moves on instead of sleeping.
+    travel = time_machine.travel(datetime.now(UTC), tick=True)
+    with tempfile.TemporaryDirectory() as tmp, travel as clock:
         db = Path(tmp) / "sandbox.db"
         app = create_app(SandboxOptions(db_path=db, daily_quota=10**9))
 
@@ -284,7 +288,7 @@ def test_apply_converges_through_drift(
                 live, refused = await converge(client, one)
                 assert_matches(one, live, refused)
                 had = frozenset(c.uid for c in live.companies if c.uid)
-                drift(db, live, picks)
+                drift(db, live, picks, clock)
                 # After people and customers acted: no customer that had a company gets another.
                 live, refused = await converge(client, one, held_uids=had)
                 assert_matches(one, live, refused)
@@ -293,7 +297,7 @@ def test_apply_converges_through_drift(
                 kept = DesiredState(OWNER, tuple(c for c in first if c.uid not in dropped))
                 live, refused = await converge(client, kept)
                 assert_matches(kept, live, refused)
-                drift(db, live, more)
+                drift(db, live, more, clock)
                 two = DesiredState(OWNER, second)
                 live, refused = await converge(client, two)
                 assert_matches(two, live, refused)
