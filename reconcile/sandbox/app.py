@@ -58,10 +58,16 @@ def create_core(
 
 
 def create_app(
-    options: SandboxOptions, clock: Callable[[], float] = time.time, *, date_header: bool = False
+    options: SandboxOptions,
+    clock: Callable[[], float] = time.time,
+    *,
+    date_header: bool = False,
+    store: Store | None = None,
 ) -> ASGIApp:
+    """The Codat app with its layers; `clock` for the layers (idempotency windows, the `Date`
+    header) and one-time links, `store` (tests: one on the same clock) for the state."""
     return stack.wrap(
-        create_core(options, clock=clock),
+        create_core(options, store, clock=clock),
         options,
         joins_unit=True,
         clock=clock,

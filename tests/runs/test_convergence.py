@@ -14,12 +14,10 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,6 +33,7 @@ from reconcile.sandbox.app import create_app
 from reconcile.sandbox.options import SandboxOptions
 from reconcile.sandbox.store import Store
 from tests.conftest import examples
+from tests.support.virtual_time import MovingClock
 
 OWNER = "prop"
 UIDS = [f"u{i}" for i in range(6)]
@@ -86,22 +85,22 @@ UNKNOWN_PLATFORM = "hbql"
 # Codat dates a replay by its first answer and the executor tells a stale replay from a fresh
 # write by comparing that date with the plan's read (the Date header has whole seconds). People
 # edit tags in the portal minutes after a create, not milliseconds: let that much time pass (on
-# the test's clock: the sandbox and the client run in this process, both on its time).
+# the test's clock: the sandbox's store and its Date header, which the client reads, on it).
 REPLAY_WINDOW_SECONDS = 2.1
 
 
-def drift(db: Path, live: LiveState, steps: list[Drift], clock: time_machine.Traveller) -> None:
+def drift(db: Path, live: LiveState, steps: list[Drift], clock: MovingClock) -> None:
     edited = False
     try:
-        edited = _drift(db, live, steps)
+        edited = _drift(db, live, steps, clock)
     finally:
         if edited:
             clock.shift(REPLAY_WINDOW_SECONDS)
 
 
-def _drift(db: Path, live: LiveState, steps: list[Drift]) -> bool:
+def _drift(db: Path, live: LiveState, steps: list[Drift], clock: MovingClock) -> bool:
     edited = False
-    store = Store(db)
+    store = Store(db, clock=clock)
     try:
         companies = sorted(live.companies, key=lambda c: c.id)
         moved: set[str] = set()
@@ -274,11 +273,12 @@ def test_apply_converges_through_drift(
     dropped: set[str],
     more: list[Drift],
 ) -> None:
-    # The wall clock, ticking, that `drift` moves on instead of sleeping.
-    travel = time_machine.travel(datetime.now(UTC), tick=True)
-    with tempfile.TemporaryDirectory() as tmp, travel as clock:
+    clock = MovingClock()  # Codat's, which `drift` moves on instead of sleeping
+    with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "sandbox.db"
-        app = create_app(SandboxOptions(db_path=db, daily_quota=10**9))
+        options = SandboxOptions(db_path=db, daily_quota=10**9)
+        store = Store(db, clock=clock)
+        app = create_app(options, clock, date_header=True, store=store)
 
         async def go() -> None:
             settings_ = ClientSettings(base_url="http://127.0.0.1:8765")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import selectors
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -57,3 +58,18 @@ def run_virtual(main: Callable[[], Awaitable[T]]) -> T:
 def clock() -> float:
     """The running loop's time (virtual on a `VirtualTimeLoop`)."""
     return asyncio.get_running_loop().time()
+
+
+class MovingClock:
+    """Seconds since the epoch that a test moves on (`shift`) instead of sleeping: the
+    machine's time plus what has been shifted. Give one to everything that must agree on the
+    time (a sandbox's store and layers, and so the `Date` its answers carry)."""
+
+    def __init__(self) -> None:
+        self.shifted = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.shifted
+
+    def shift(self, seconds: float) -> None:
+        self.shifted += seconds

@@ -110,8 +110,10 @@ class Unset:
 UNSET: Final = Unset()
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def now_iso(moment: float | None = None) -> str:
+    """`moment` (seconds since the epoch; the machine's time without one) as Codat writes dates."""
+    when = datetime.now(UTC) if moment is None else datetime.fromtimestamp(moment, UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def link_url(base_url: str, company_id: str, connection_id: str) -> str:

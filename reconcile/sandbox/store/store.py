@@ -89,8 +89,8 @@ class Store(ErrorsAndConfigs, DatasetStore):
                 ids.append(company_id)
         return ids
 
-    @staticmethod
     def _insert_company(
+        self,
         conn: sqlite3.Connection,
         company_id: str,
         name: str,
@@ -106,7 +106,7 @@ class Store(ErrorsAndConfigs, DatasetStore):
                 name,
                 description,
                 redirect_url(link_base_url, company_id),
-                now_iso(),
+                now_iso(self.clock()),  # the sandbox's clock: `sandbox clock` moves it
                 json.dumps(dict(tags)),
             ),
         )
@@ -225,7 +225,7 @@ class Store(ErrorsAndConfigs, DatasetStore):
                 integration.name,
                 link_url(link_base_url, company_id, connection_id),
                 status,
-                now_iso(),
+                now_iso(self.clock()),
             ),
         )
         return self._connections(conn, company_id, " AND id = ?", (connection_id,))[0]
