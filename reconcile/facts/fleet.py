@@ -6,7 +6,8 @@ that is not yet tagged, plus one expense-config read per customer whose config c
 `reconcile.facts.configs`), plus one mapping-options read per company whose config would
 change, with one supplier and one customer read by id where the config would change that id.
 Before the plan creates companies it looks for any company already carrying their
-`reconcile.uid` (see `reconcile.facts.holders`); in steady state (no creates) that costs nothing.
+`reconcile.uid`, and that of the owner's company of another customer with the same name (see
+`reconcile.facts.holders`); in steady state (no creates) that costs nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from reconcile.facts.configs import (
     read_due,
     read_mapping_options,
 )
-from reconcile.facts.holders import read_uid_holders
+from reconcile.facts.holders import namesakes, read_uid_holders
 from reconcile.model import (
     OWNER_TAG,
     UID_TAG,
@@ -105,7 +106,8 @@ async def read_live(
         and c.uid not in managed_uids
         and (not targets or c.uid in targets)
     )
-    holders = await read_uid_holders(client, desired.owner, creates, len(companies))
+    uids = creates + namesakes(desired.owner, desired.customers, companies, creates)
+    holders = await read_uid_holders(client, desired.owner, uids, len(companies))
     reads = config_reads(desired, companies, changed, targets)
     configs, warnings = await read_due(client, companies, reads.due, choose)
     options, option_warnings = await read_mapping_options(client, desired, companies, configs)

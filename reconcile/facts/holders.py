@@ -1,15 +1,22 @@
 """Companies outside the owner that carry the `reconcile.uid` of a customer a plan would create
 (identity is defended, not assumed): the cheaper of one filtered read per uid or one paged read
-of the whole account."""
+of the whole account.
+
+A create that carries the name of the owner's company matched to another customer has those
+holders looked up too (`namesakes`): a company that lost its owner tag while still carrying
+that uid is a twin of it, and the create may be the customer whose uid tag was edited onto it
+(`reconcile.planner.twins`)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from reconcile import paths
 from reconcile.codat import CodatClient
 from reconcile.codat.answers import parse_page
 from reconcile.codat.client import MAX_PAGE_SIZE
 from reconcile.codat.paging import read_all
-from reconcile.model import UID_TAG, Company
+from reconcile.model import UID_TAG, Company, Customer, name_key
 
 
 async def read_uid_holders(
@@ -50,6 +57,28 @@ async def read_uid_holders(
         if company.uid in wanted and company.owner != owner:
             found.setdefault(company.uid, []).append(company)
     return {uid: tuple(c) for uid, c in found.items()}
+
+
+def namesakes(
+    owner: str, customers: Sequence[Customer], companies: Sequence[Company], creates: list[str]
+) -> list[str]:
+    """The uids of `owner`'s companies matched to another customer of the file (not adopted by
+    `id:`) whose name is that of a customer in `creates` (`name_key`): their holders outside
+    the owner are looked up with the creates'. Nothing when no create shares a name with such
+    a company (the usual case), and no work at all without creates."""
+    if not creates:
+        return []
+    wanted = set(creates)
+    keys = {name_key(c.name) for c in customers if c.uid in wanted}
+    others = {c.uid for c in customers if c.id is None and c.uid not in wanted}
+    found = {
+        uid
+        for company in companies
+        if (uid := company.uid) in others
+        and company.owner == owner
+        and name_key(company.name) in keys
+    }
+    return sorted(found)
 
 
 def _pages(companies: int) -> int:

@@ -28,6 +28,7 @@ from reconcile.model.desired import Location as Location
 from reconcile.model.desired import Moved as Moved
 from reconcile.model.desired import Policy as Policy
 from reconcile.model.desired import SyncWanted as SyncWanted
+from reconcile.model.desired import name_key as name_key
 from reconcile.model.live import ACTIVE_STATUSES as ACTIVE_STATUSES
 from reconcile.model.live import Company as Company
 from reconcile.model.live import Connection as Connection

@@ -94,6 +94,12 @@ class Environment:
     settings: AccountSettings | None = None  # trusted, like the rest of the environment
 
 
+def name_key(name: str) -> str:
+    """A company's or customer's name as identity compares it: spaces collapsed, case folded
+    ("Acme  ltd" is "ACME Ltd")."""
+    return " ".join(name.split()).casefold()
+
+
 @dataclass(frozen=True, slots=True)
 class Customer:
     """One customer as the operator wants it."""

@@ -9,12 +9,16 @@ tag (`LiveState.uid_holders`):
 - one tagged with another owner: refused (never taken over);
 - several: a duplicate, refused until a person resolves it.
 
+A uid the owner's companies carry is duplicated too when a company without an owner tag carries
+it as well (the read looks that up when a create has the name of such a company: see
+`reconcile.facts.holders.namesakes`); a company of another owner is never a twin.
+
 Edited uid tags that land on another company's identity are caught in `reconcile.planner.twins`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from reconcile.model import OWNER_TAG, UID_TAG, Company, Customer, LiveState
@@ -57,7 +61,23 @@ class Index:
                 by_uid[uid] = (*by_uid[uid], company)
             else:
                 by_uid[uid] = (company,)
+        # Companies without an owner tag that carry a uid the owner's companies carry: twins.
+        self.unowned: dict[str, tuple[Company, ...]] = {
+            uid: unowned
+            for uid, holders in live.uid_holders.items()
+            if uid in by_uid and (unowned := tuple(c for c in holders if c.owner is None))
+        }
         self._by_id: dict[str, Company] | None = None
+
+    def twin_sets(self) -> Iterator[tuple[str, tuple[Company, ...]]]:
+        """Each duplicated uid with its twins: the owner's companies that carry it, then those
+        without an owner tag that carry it too."""
+        unowned = self.unowned
+        for uid, twins in self.by_uid.items():
+            if len(twins) > 1 and uid not in unowned:
+                yield uid, twins
+        for uid, more in unowned.items():
+            yield uid, (*self.by_uid[uid], *more)
 
     @property
     def by_id(self) -> Mapping[str, Company]:
@@ -77,6 +97,8 @@ class Index:
             return self._moved(customer, old, matches)
         if customer.id is not None:
             return self._adopted(customer, matches)
+        if self.unowned and customer.uid in self.unowned:
+            matches = (*matches, *self.unowned[customer.uid])
         if len(matches) > 1:
             self._duplicate(customer, matches)
             return SKIP

@@ -7,7 +7,8 @@ next to some other company, so before any company is created each create is comp
 companies that could be its own:
 
 - a managed company whose uid is in no file (or that has no uid tag);
-- a twin of a duplicated uid whose name is not that uid's customer's (the other twin is);
+- a twin of a duplicated uid whose name is not that uid's customer's (the other twin is), a
+  company without an owner tag that carries it included;
 - a company matched to another customer whose name it does not carry, but this one's.
 
 A candidate is this customer's when it carries a uid equal but for case, the same name, or
@@ -23,15 +24,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from reconcile.model import UID_TAG, Company, Customer, Status
+from reconcile.model import UID_TAG, Company, Customer, Status, name_key
 from reconcile.planner.duplicates import describe_company
 from reconcile.planner.identity import Index, Match
 from reconcile.planner.options import Draft
-
-
-def name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
 
 # Words that say what a company is, not which one: they make no two names similar.
 _COMMON = frozenset(
@@ -185,11 +181,12 @@ def _named(matches: Mapping[str, Match], uid: str, customer: Customer) -> bool:
 def _intruders(
     index: Index, customers: Mapping[str, Customer]
 ) -> Iterable[tuple[Company, Customer]]:
-    """Twins of a duplicated uid that do not carry its customer's name while another does;
-    every twin when the names cannot tell them apart."""
-    for uid, twins in index.by_uid.items():
+    """Twins of a duplicated uid (a company without an owner tag that carries it is one) that
+    do not carry its customer's name while another does; every twin when the names cannot tell
+    them apart."""
+    for uid, twins in index.twin_sets():
         owner = customers.get(uid)
-        if owner is None or len(twins) < 2:
+        if owner is None:
             continue
         named = [t for t in twins if name_key(t.name) == name_key(owner.name)]
         unnamed = [t for t in twins if t not in named]
