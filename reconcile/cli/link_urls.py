@@ -19,8 +19,6 @@ from typing import Any, TextIO
 import click
 
 from reconcile.cli.exits import fail
-from reconcile.cli.private_files import write_private
-from reconcile.escape import text
 
 NOT_A_TERMINAL = (
     "--link-urls prints Link URLs, and standard output is not a terminal (a CI log or a file "
@@ -52,6 +50,9 @@ def check_link_urls(
 
 def write_link_urls(path: Path, entries: Sequence[dict[str, Any]]) -> None:
     """The list, as JSON, to a file only its owner may read; says where on stderr."""
+    from reconcile.cli.private_files import write_private  # tempfile: only when writing
+    from reconcile.escape import text
+
     write_private(path, json.dumps(list(entries), indent=2, ensure_ascii=False) + "\n")
     count = len(entries)
     click.echo(

@@ -226,7 +226,8 @@ def plan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         allow_delete: bool,
         **kwargs: Any,
     ) -> Any:
-        from reconcile.planner import PlanOptions  # imported by the commands that plan, only
+        # A leaf module: the planner itself is imported later (`plan`: while Codat answers).
+        from reconcile.plan_options import PlanOptions
 
         options = PlanOptions(
             allow_delete=allow_delete,

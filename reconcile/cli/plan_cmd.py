@@ -81,9 +81,6 @@ def plan(
 ) -> None:
     """Show what apply would change (and with --out, save it to apply exactly that later)."""
     from reconcile.durations import parse_duration
-    from reconcile.render.style import Style
-    from reconcile.render.text import render_plan
-    from reconcile.runs.plan import without_link_urls
 
     check_link_urls(link_urls)
     try:
@@ -113,6 +110,7 @@ def plan(
     else:  # built while Codat answers (the run's target does not depend on the files)
         files = check_desired(paths, where)
     from reconcile.runs.plan import plan as plan_run
+    from reconcile.runs.plan import without_link_urls
 
     say_reading(files)
     made = run(
@@ -125,6 +123,10 @@ def plan(
             save_for=valid_for if out is not None else None,
         )
     )
+    # The renderers are imported now, not before the run: they would delay its first request.
+    from reconcile.render.style import Style
+    from reconcile.render.text import render_plan
+
     the_plan = made.plan if link_urls else without_link_urls(made.plan)
     if out is not None and the_plan.unsafe:
         click.echo(f"The plan is refused as a whole; nothing was saved to {out}.", err=True)

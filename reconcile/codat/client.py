@@ -176,6 +176,12 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
         ready for that many now (`reconcile.codat.transport.SwitchingWire.foresee`)."""
         self.wire.foresee(requests)
 
+    def prepare(self) -> None:
+        """Build now what the first request needs (httpx's transport: httpcore and anyio
+        imported), before a run starts CPU work in a thread that would compete with those
+        imports for the interpreter (`reconcile.runs.plan.built_while_listing`)."""
+        self.wire.prepare(self.base_url)
+
     # ------------------------------------------------------------------ transport
 
     async def request(

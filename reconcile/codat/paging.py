@@ -89,7 +89,14 @@ def _folded(company_id: str) -> str:
     return company_id if company_id.isascii() and company_id.islower() else company_id.casefold()
 
 
-def _abandon(task: asyncio.Future[object]) -> None:
+async def _boxed(fetch: FetchPage, number: int) -> list[object]:
+    """Page `number` in a list the reader empties: a finished task holds its result (and
+    asyncio holds the task until the step it woke ends), so the decoded page would outlive its
+    check by as long."""
+    return [await fetch(number)]
+
+
+def _abandon(task: asyncio.Future[list[object]]) -> None:
     task.cancel()
     # Never leave an exception unretrieved (asyncio would log it).
     task.add_done_callback(lambda t: t.cancelled() or t.exception())
@@ -104,7 +111,7 @@ async def _read_once(
 ) -> list[Company]:
     companies: dict[str, Company] = {}
     first_total: int | None = None
-    ahead: dict[int, asyncio.Future[object]] = {}
+    ahead: dict[int, asyncio.Future[list[object]]] = {}
     page = 1
     # Until the first page says, the pages the caller's expectation fills (only on the first
     # try: a restart means the count is moving).
@@ -113,12 +120,12 @@ async def _read_once(
     def fetch_ahead(pages: range) -> None:
         for number in pages:
             if number not in ahead and number <= last_page:
-                ahead[number] = asyncio.ensure_future(fetch(number))
+                ahead[number] = asyncio.ensure_future(_boxed(fetch, number))
 
     try:
-        first = asyncio.ensure_future(fetch(page))
+        first = asyncio.ensure_future(_boxed(fetch, page))
         fetch_ahead(range(page + 1, page + PAGES_AHEAD + 1))
-        body = await first
+        body = (await first).pop()
         last_page = _last_page(body, page_size)
 
         while True:
@@ -159,7 +166,7 @@ async def _read_once(
                 break
             page += 1
             pending = ahead.pop(page, None)
-            body = await (pending if pending is not None else fetch(page))
+            body = (await (pending if pending is not None else _boxed(fetch, page))).pop()
     finally:
         for task in ahead.values():
             _abandon(task)

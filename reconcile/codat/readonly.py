@@ -59,6 +59,9 @@ class GetOnlyWire:
     def foresee(self, requests: int) -> None:
         self.inner.foresee(requests)
 
+    def prepare(self, base_url: str) -> None:
+        self.inner.prepare(base_url)
+
     async def aclose(self) -> None:
         await self.inner.aclose()
 

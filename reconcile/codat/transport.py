@@ -128,6 +128,12 @@ class SwitchingWire:
         if self._sent + requests > self._switch_after:
             self._import_lean()
 
+    def prepare(self, base_url: str) -> None:
+        """httpx's own transport built now (it imports httpcore and anyio), for the first
+        requests to `base_url`."""
+        if self._lean is None:
+            self._httpx(base_url)
+
     def _import_lean(self) -> None:
         if self.importing is None and _aiohttp_installed():  # asked once
             self.importing = asyncio.get_running_loop().run_in_executor(None, _import_aiohttp)

@@ -63,6 +63,10 @@ class Wire(Protocol):
         """About `requests` more are coming (a plan's config reads): a wire may get ready for
         them now (`reconcile.codat.transport.SwitchingWire`); a hint, never a limit."""
 
+    def prepare(self, base_url: str) -> None:
+        """Build now what the first request to `base_url` needs (a run about to start CPU work
+        in another thread: the work would hold up its imports); nothing is sent."""
+
     async def aclose(self) -> None: ...
 
 
@@ -95,6 +99,9 @@ class HttpxWire:
 
     def foresee(self, requests: int) -> None:
         """Nothing to get ready: the transport stays the one given."""
+
+    def prepare(self, base_url: str) -> None:
+        """Nothing to build: the client is made."""
 
     async def aclose(self) -> None:
         await self.http.aclose()

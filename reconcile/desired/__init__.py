@@ -42,6 +42,7 @@ class Checked:
     files: tuple[str, ...]
     customer_count: int
     declares_environments: bool
+    configured: int  # entries with an expenseConfig (what a plan of every customer may read)
     docs: list[Document] = field(repr=False)
 
     @classmethod
@@ -51,6 +52,7 @@ class Checked:
             files=tuple(d.file for d in docs),
             customer_count=sum(len(d.data["customers"]) for d in docs),
             declares_environments=any(d.data.get("environments") for d in docs),
+            configured=sum(1 for d in docs for c in d.data["customers"] if "expenseConfig" in c),
             docs=list(docs),
         )
 

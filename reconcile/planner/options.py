@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reconcile.model import Company, Connection, Customer
+from reconcile.plan_options import PlanOptions as PlanOptions  # its home: a leaf module
 from reconcile.plans import (
     Action,
     CustomerChange,
@@ -16,26 +17,6 @@ from reconcile.plans import (
 
 DESTROY_ABSOLUTE_THRESHOLD = 10
 DESTROY_FRACTION_THRESHOLD = 0.25
-
-
-@dataclass(frozen=True)
-class PlanOptions:
-    allow_delete: bool = False
-    allow_empty: bool = False
-    max_destroy: int | None = None
-    targets: frozenset[str] = field(default_factory=frozenset)
-    # `plan --base`: the uids the base files list (their entries existed before this change,
-    # so an earlier apply made their companies): one with no company was deleted behind the tool.
-    existed: frozenset[str] = field(default_factory=frozenset)
-    # `plan --base`: the uids whose base entry has an expenseConfig (removing it changes nothing).
-    had_config: frozenset[str] = field(default_factory=frozenset)
-    # `plan --base`: the uids whose entry the change touches (added, or different from the base's):
-    # only their expense configs are read, and those of customers that became Linked
-    # (`reconcile.facts.configs`). None: every config is read.
-    changed: frozenset[str] | None = None
-
-    def targeted(self, uid: str) -> bool:
-        return not self.targets or uid in self.targets
 
 
 class UnsafePlan(Exception):

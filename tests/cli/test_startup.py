@@ -296,3 +296,20 @@ def test_control_the_embedded_sandbox_path_does_import_the_sandbox(tmp_path: Pat
     assert result.returncode == 0, result.stderr
     found = network_heavy(modules)
     assert "reconcile.sandbox" in found and "starlette" in found
+
+
+def test_a_plan_of_bad_files_imports_neither_the_planner_nor_the_client(
+    one_customer: tuple[Path, set[str]], sandbox_url: str
+) -> None:
+    """Bad input ends `plan` before it sends anything, and before anything the run needs only
+    once its first request is out (the planner, the renderers) or to send it (httpx) is
+    imported; the control: the plan of the valid file imports all three."""
+    path, _ = one_customer
+    bad = path.parent / "bad.yaml"
+    bad.write_text("version: 1\nowner: o\ncustomers:\n  - name: A\n", encoding="utf-8")
+    later = {"reconcile.planner", "reconcile.render.text", "httpx"}
+    for plan, code in ((bad, 1), (path, 0)):
+        args = ("plan", str(plan))
+        result, modules = imported_by(*args, env=codat_env(sandbox_url), cwd=path.parent)
+        assert result.returncode == code, result.stderr
+        assert modules & later == (set() if plan is bad else later)

@@ -126,3 +126,34 @@ def test_fewer_companies_than_expected_cost_at_most_the_pages_read_ahead() -> No
     assert isinstance(got, list) and len(got) == 3
     assert sum(pages.asked.values()) <= 1 + PAGES_AHEAD
     assert set(pages.asked) <= set(range(1, PAGES_AHEAD + 2))
+
+
+def test_each_decoded_page_is_let_go_once_it_is_checked(monkeypatch: Any) -> None:
+    """When a page is checked, the pages checked before it are gone (a finished fetch task
+    holds its result: the read lets go of the task as well as of the body)."""
+    import weakref
+
+    from reconcile.codat import paging
+
+    class Body(dict[str, Any]):
+        """A decoded page that can be watched (a plain dict cannot be weakly referenced)."""
+
+    bodies: dict[int, weakref.ref[Body]] = {}
+    alive_at_check: list[list[int]] = []
+    original = paging.parse_page
+
+    def parse_page(body: object, where: str) -> tuple[list[Company], int]:
+        alive_at_check.append(sorted(n for n, ref in bodies.items() if ref() not in (None, body)))
+        return original(body, where)
+
+    async def fetch(number: int) -> object:
+        start = (number - 1) * PAGE_SIZE
+        body = Body(page(companies[start : start + PAGE_SIZE], len(companies)))
+        bodies[number] = weakref.ref(body)
+        return body
+
+    monkeypatch.setattr(paging, "parse_page", parse_page)
+    companies = [company(uid=f"u{i}") for i in range(3 * PAGE_SIZE)]
+    found = asyncio.run(paging.read_all(fetch, PAGE_SIZE, expected=len(companies)))
+    assert len(found) == len(companies)
+    assert alive_at_check == [[2, 3], [3], []]  # only pages not checked yet (fetched ahead)

@@ -135,3 +135,24 @@ def test_control_an_import_on_the_loops_thread_never_sees_the_loop_run() -> None
         return loop_ran.wait(timeout=0.2)
 
     assert asyncio.run(run()) is False
+
+
+def test_prepare_builds_httpx_transport_and_sends_nothing() -> None:
+    """`prepare` imports what the first request needs (httpcore, which httpx leaves to its
+    transport) and sends nothing; in a fresh interpreter, with the control before it."""
+    probe = (
+        "import sys\n"
+        "from reconcile.codat.transport import SwitchingWire\n"
+        "wire = SwitchingWire(30.0)\n"
+        "before = 'httpcore' in sys.modules\n"
+        "wire.prepare(sys.argv[1])\n"
+        "print(before, 'httpcore' in sys.modules)\n"
+    )
+    import subprocess
+
+    with serve_hostile(lambda seen: Reply(200, page([]))) as codat:
+        done = subprocess.run(
+            [sys.executable, "-c", probe, codat.url], capture_output=True, text=True, check=True
+        )
+    assert done.stdout.split() == ["False", "True"]
+    assert codat.requests == []

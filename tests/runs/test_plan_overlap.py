@@ -123,3 +123,50 @@ def test_a_target_neither_the_files_nor_codat_know_ends_the_run(
             run(plan(WHERE, check([path]), PlanOptions(targets=frozenset({known}))))
         with pytest.raises(RunError, match=r"unknown customer.*: nobody"):
             run(plan(WHERE, check([path]), PlanOptions(targets=frozenset({"a", "nobody"}))))
+
+
+def test_the_transport_is_built_and_the_configs_foreseen_before_the_build_thread_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build competes for the interpreter: the client's transport is built before it
+    starts (its imports are not held up), the wire hears of the files' expense configs before
+    it too, and while it runs it hands the interpreter to the loop every
+    `BUILD_SWITCH_SECONDS` (the interval is put back after)."""
+    import sys
+
+    from reconcile.codat import CodatClient
+    from reconcile.runs.plan import BUILD_SWITCH_SECONDS
+
+    path = tmp_path / "c.yaml"
+    config = (
+        "    accounting: xero\n"
+        "    expenseConfig: {bankAccount: '1', supplier: '2', customer: '3'}\n"
+    )
+    path.write_text(FILE.replace("    name: A\n", "    name: A\n" + config), encoding="utf-8")
+    events: list[str] = []
+    original_build, original_prepare = Checked.build, CodatClient.prepare
+
+    def build(self: Checked) -> object:
+        events.append(f"build, switching every {sys.getswitchinterval()} s")
+        return original_build(self)
+
+    def prepare(self: CodatClient) -> None:
+        events.append("prepare")
+        original_prepare(self)
+
+    monkeypatch.setattr(Checked, "build", build)
+    monkeypatch.setattr(CodatClient, "prepare", prepare)
+    monkeypatch.setattr(CodatClient, "foresee", lambda self, n: events.append(f"foresee {n}"))
+    before = sys.getswitchinterval()
+    with serving_one_company(threading.Event(), monkeypatch):
+        run(plan(WHERE, check([path]), PlanOptions()))
+        assert events[:3] == [
+            "prepare",
+            "foresee 1",
+            f"build, switching every {BUILD_SWITCH_SECONDS} s",
+        ]
+        assert sys.getswitchinterval() == before
+        events.clear()  # the control: a --target plan foresees only once the model is built
+        run(plan(WHERE, check([path]), PlanOptions(targets=frozenset({"a"}))))
+    assert events[:2] == ["prepare", f"build, switching every {BUILD_SWITCH_SECONDS} s"]
+    assert "foresee 1" in events[2:]
