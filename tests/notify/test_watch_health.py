@@ -28,6 +28,9 @@ class CodatIsDown:
     requests_sent = 0
     server_time = None
 
+    def foresee(self, requests: int) -> None:
+        """Sends nothing (as the real client's): only the reads fail."""
+
     def __getattr__(self, name: str) -> Any:
         async def fails(*args: object, **kwargs: object) -> None:
             raise CodatError("GET /companies/pending-company-id: Codat did not answer")
