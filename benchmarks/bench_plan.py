@@ -222,6 +222,13 @@ def style_files(folder: Path, block: Path, names: list[str]) -> dict[str, Path]:
     return files
 
 
+def compile_package() -> None:
+    """The package's bytecode compiled first, as pip compiles a wheel's (bench_startup does too):
+    with PYTHONDONTWRITEBYTECODE set, or bytecode older than the source, every plan would compile
+    every module it imports, which the floors never pay."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "reconcile"], cwd=ROOT, check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=10_000)
@@ -245,9 +252,7 @@ def main() -> None:
     if unknown := [n for n in names if n not in STYLES]:
         sys.exit(f"--styles: unknown {', '.join(unknown)} (known: {', '.join(STYLES)})")
     companies = round(args.customers * COMPANIES_PER_CUSTOMER)
-    # The package's bytecode compiled first, as pip compiles a wheel's (bench_startup does too):
-    # with PYTHONDONTWRITEBYTECODE set, every plan would compile every module it imports.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", "reconcile"], cwd=ROOT, check=True)
+    compile_package()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         db, log, yaml_path = folder / "sandbox.db", folder / "requests.jsonl", folder / "c.yaml"

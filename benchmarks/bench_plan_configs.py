@@ -44,7 +44,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_plan import Run, log_lines, logged_since, measure  # noqa: E402
+from benchmarks.bench_plan import (  # noqa: E402
+    Run,
+    compile_package,
+    log_lines,
+    logged_since,
+    measure,
+)
 from benchmarks.plan_configs_report import Row, load_text, record_lines  # noqa: E402
 from reconcile.codat import ClientSettings, CodatClient  # noqa: E402
 from reconcile.codat.answers import parse_expense_config  # noqa: E402
@@ -219,6 +225,7 @@ def main() -> None:
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     companies = population_for(args.customers)
+    compile_package()
     lines: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
