@@ -130,6 +130,15 @@ async def test_control_an_app_outside_the_unit_commits_before_it_runs(
     assert trace.commits() == 2
 
 
+_real_create = Store.create_company
+
+
+def crash_after_writing(self: Store, *args: Any, **kwargs: Any) -> Any:
+    """`Store.create_company` that writes, then fails as a crashing handler would."""
+    _real_create(self, *args, **kwargs)
+    raise RuntimeError("the handler crashed after writing")
+
+
 @pytest.mark.anyio
 async def test_a_crash_writes_nothing_but_its_count(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -137,16 +146,10 @@ async def test_a_crash_writes_nothing_but_its_count(
     options = options_at(tmp_path)
     core = create_core(options)
     store: Store = core.state.store
-    real_create = Store.create_company
-
-    def create_then_crash(self: Store, *args: Any, **kwargs: Any) -> Any:
-        real_create(self, *args, **kwargs)
-        raise RuntimeError("the handler crashed after writing")
-
     async with client_for(wrap(core, options, joins_unit=True)) as client:
-        monkeypatch.setattr(Store, "create_company", create_then_crash)
+        monkeypatch.setattr(Store, "create_company", crash_after_writing)
         crashed = await client.post("/companies", json={"name": "Half Written Ltd"})
-        monkeypatch.setattr(Store, "create_company", real_create)
+        monkeypatch.setattr(Store, "create_company", _real_create)
         control = await client.post("/companies", json={"name": "Whole Ltd"})
     assert crashed.status_code == 500 and control.status_code == 200
     assert company_names(store.db_path) == ["Whole Ltd"]
@@ -193,17 +196,11 @@ async def test_a_keyed_crash_keeps_its_count_and_replays_its_500(
 ) -> None:
     options = options_at(tmp_path)
     core = create_core(options)
-    real_create = Store.create_company
-
-    def crash_after_writing(self: Store, *args: Any, **kwargs: Any) -> Any:
-        real_create(self, *args, **kwargs)
-        raise RuntimeError("the handler crashed after writing")
-
     keyed = {"Idempotency-Key": str(uuid.uuid4())}
     async with client_for(wrap(core, options, joins_unit=True)) as client:
         monkeypatch.setattr(Store, "create_company", crash_after_writing)
         crashed = await client.post("/companies", json={"name": "Half Ltd"}, headers=keyed)
-        monkeypatch.setattr(Store, "create_company", real_create)
+        monkeypatch.setattr(Store, "create_company", _real_create)
         replay = await client.post("/companies", json={"name": "Half Ltd"}, headers=keyed)
     assert crashed.status_code == replay.status_code == 500
     assert replay.content == crashed.content  # the key kept its answer: a replay, not a re-run
