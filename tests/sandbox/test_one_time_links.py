@@ -14,19 +14,12 @@ import pytest
 from reconcile.sandbox.app import create_app
 from reconcile.sandbox.options import SandboxOptions
 from tests.support.sandbox_server import serve_sandbox
+from tests.support.virtual_time import SetClock
 
 AUTH = {"Authorization": "Basic b25lLXRpbWUtdGVzdA=="}
 BASE = "http://127.0.0.1:8765"
 DAY = 86_400.0
 _TOKEN = re.compile(r'name="token" value="([0-9a-f]+)"')
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -55,12 +48,14 @@ async def _link(api: httpx.AsyncClient, company_id: str, connection_id: str) -> 
 
 
 @pytest.fixture
-async def clock() -> AsyncIterator[Clock]:
-    yield Clock()
+async def clock() -> AsyncIterator[SetClock]:
+    yield SetClock(1_800_000_000.0)
 
 
 @pytest.mark.anyio
-async def test_each_read_gives_a_fresh_link_that_works_once(tmp_path: Path, clock: Clock) -> None:
+async def test_each_read_gives_a_fresh_link_that_works_once(
+    tmp_path: Path, clock: SetClock
+) -> None:
     app = _app(tmp_path, clock, one_time=True)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=BASE, headers=AUTH) as api:
@@ -93,7 +88,7 @@ async def test_each_read_gives_a_fresh_link_that_works_once(tmp_path: Path, cloc
 
 
 @pytest.mark.anyio
-async def test_a_link_expires_after_a_day(tmp_path: Path, clock: Clock) -> None:
+async def test_a_link_expires_after_a_day(tmp_path: Path, clock: SetClock) -> None:
     transport = httpx.ASGITransport(app=_app(tmp_path, clock, one_time=True))
     async with httpx.AsyncClient(transport=transport, base_url=BASE, headers=AUTH) as api:
         company_id, connection_id = await _pending(api)
@@ -109,7 +104,7 @@ async def test_a_link_expires_after_a_day(tmp_path: Path, clock: Clock) -> None:
 
 @pytest.mark.anyio
 async def test_without_the_flag_links_are_stable_and_need_no_ticket(
-    tmp_path: Path, clock: Clock
+    tmp_path: Path, clock: SetClock
 ) -> None:
     """The control: the default sandbox answers the stored linkUrl every time."""
     transport = httpx.ASGITransport(app=_app(tmp_path, clock, one_time=False))

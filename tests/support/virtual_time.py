@@ -73,3 +73,13 @@ class MovingClock:
 
     def shift(self, seconds: float) -> None:
         self.shifted += seconds
+
+
+class SetClock:
+    """Seconds since the epoch that a test sets (`clock.now += 10`): nothing moves it else."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

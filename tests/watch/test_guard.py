@@ -14,14 +14,7 @@ from typing import Any
 import pytest
 
 from reconcile.watch.guard import ACCEPT_FAILED, AcceptErrors, accept_batch, connection_cap
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.virtual_time import SetClock
 
 
 def emfile() -> dict[str, Any]:
@@ -37,7 +30,7 @@ def test_the_message_is_the_one_asyncio_reports() -> None:
 
 def test_accept_errors_are_one_line_per_interval_with_a_count() -> None:
     lines: list[str] = []
-    clock = Clock()
+    clock = SetClock(1000.0)
     handler = AcceptErrors(lines.append, interval=60, clock=clock)
     loop = asyncio.new_event_loop()
     try:
@@ -62,7 +55,7 @@ def test_other_loop_errors_still_reach_the_default_handler(
     lines: list[str] = []
     loop = asyncio.new_event_loop()
     try:
-        AcceptErrors(lines.append, clock=Clock())(loop, {"message": "something else"})
+        AcceptErrors(lines.append, clock=SetClock(1000.0))(loop, {"message": "something else"})
     finally:
         loop.close()
     assert lines == [] and "something else" in caplog.text

@@ -15,6 +15,7 @@ from reconcile.watch.deliveries import Deliveries, likely_cause
 from reconcile.watch.metrics import Metrics
 from reconcile.watch.status import WatchStatus
 from reconcile.watch.throttle import Throttle
+from tests.support.virtual_time import SetClock
 from tests.watch.helpers import (
     applied,
     connection_event,
@@ -27,17 +28,9 @@ from tests.watch.helpers import (
 TOKEN = "resync-token-" + "x" * 24
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_refused_delivery_is_logged_once_per_interval() -> None:
     lines: list[str] = []
-    clock = Clock()
+    clock = SetClock(1000.0)
     status = WatchStatus("o", ())
     deliveries = Deliveries(status, Metrics(), lines.append, Throttle(60.0, clock))
     deliveries.refused("No matching signature found")

@@ -8,18 +8,11 @@ from pathlib import Path
 import pytest
 
 from reconcile.watch.seen import SEEN_SECONDS, SeenError, SeenIds
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.virtual_time import SetClock
 
 
 def test_an_id_is_seen_across_instances_within_the_window(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = SetClock(1_700_000_000.0)
     path = tmp_path / "state" / "seen.sqlite"
     first = SeenIds(path, clock=clock)
     assert first.first_time("msg_1") and "msg_1" in first
