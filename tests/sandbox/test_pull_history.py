@@ -95,4 +95,9 @@ def test_advancing_the_clock_ages_data_and_dates_answers(own: tuple[httpx.Client
     conforms(codat.post(f"/companies/{customer['id']}/data/all"), 204)
     times = sorted(when(op["requested"]) for op in history(codat, customer["id"])["results"])
     assert times[-1] - times[0] > timedelta(days=3) - timedelta(minutes=1)
+    # What it creates now is dated by its clock too (the company before it: by the old time).
+    made = conforms(codat.post("/companies", json={"name": "Later Ltd"}), 200)
+    assert abs(when(made["created"]) - now) < timedelta(minutes=1)
+    before = conforms(codat.get(f"/companies/{customer['id']}"), 200)
+    assert abs(when(before["created"]) - datetime.now(UTC)) < timedelta(minutes=1)
     fails("clock", "--db", str(db), "--advance-days", "-1", words=("--advance-days",))
