@@ -62,6 +62,7 @@ from reconcile.codat.errors import (
     WrongAccount,
 )
 from reconcile.codat.expense_reads import ExpenseReads
+from reconcile.codat.outbox import Outbox
 from reconcile.codat.pacing import Pacer
 from reconcile.codat.paging import read_all
 from reconcile.codat.ratelimit import AnswerClock, retry_after_seconds
@@ -154,6 +155,7 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
         deadline = self.settings.deadline
         self._deadline_at = None if deadline is None else time.monotonic() + deadline
         self.requests_sent = 0
+        self.outbox = Outbox()  # requests begun, and those not yet on the network
         self.server_time: datetime | None = None  # from the last response's Date header
         # From the last response's X-Rate-Limit-* headers (None when absent).
         self.rate_limit_limit: int | None = None
@@ -193,78 +195,84 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
         params: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
     ) -> Answer:
-        """Send with retries; return the final successful answer or raise a typed error."""
-        if not self._account_confirmed and path != paths.profile():
-            await self.confirm_account()
-        retryable_method = method in ("GET", "PUT", "DELETE", "HEAD") or idempotency_key
-        url = request_url(self._root, path, params)
-        headers, body = self._headers, None
-        if json is not None or idempotency_key:
-            headers = dict(headers)
-            if idempotency_key:
-                headers["Idempotency-Key"] = idempotency_key
-            if json is not None:
-                body = encode_json(json)
-                headers["Content-Type"] = "application/json"
-        cap = self.settings.max_answer_bytes
-        attempt = 0
-        first_started = time.monotonic()
-        while True:
-            attempt += 1
-            if not await self.pacer.start(self._time_left(method, path)):
-                raise self._past_deadline(method, path, self.pacer.per_window)  # not sent
-            started = time.perf_counter()
-            try:
-                async with asyncio.timeout(self._time_left(method, path)):
-                    response = await self.wire.send(method, url, headers, body, cap)
-            except TimeoutError:
+        """Send with retries; return the final successful answer or raise a typed error.
+        Counted in `outbox` from now until written, failed or answered."""
+        written = self.outbox.begin()
+        try:
+            if not self._account_confirmed and path != paths.profile():
+                await self.confirm_account()
+            retryable_method = method in ("GET", "PUT", "DELETE", "HEAD") or idempotency_key
+            url = request_url(self._root, path, params)
+            headers, body = self._headers, None
+            if json is not None or idempotency_key:
+                headers = dict(headers)
+                if idempotency_key:
+                    headers["Idempotency-Key"] = idempotency_key
+                if json is not None:
+                    body = encode_json(json)
+                    headers["Content-Type"] = "application/json"
+            cap = self.settings.max_answer_bytes
+            attempt = 0
+            first_started = time.monotonic()
+            while True:
+                attempt += 1
+                if not await self.pacer.start(self._time_left(method, path)):
+                    raise self._past_deadline(method, path, self.pacer.per_window)  # not sent
+                started = time.perf_counter()
+                try:
+                    async with asyncio.timeout(self._time_left(method, path)):
+                        response = await self.wire.send(method, url, headers, body, cap, written)
+                except TimeoutError:
+                    self.requests_sent += 1
+                    raise self._past_deadline(method, path) from None
+                except AnswerTooLarge as exc:
+                    raise UnexpectedAnswer(
+                        f"{method} {path}",
+                        f"the answer is larger than {cap:,} bytes ({exc.size:,} or more); not read",
+                    ) from None
+                except httpx.DecodingError as exc:
+                    self.requests_sent += 1
+                    raise UnexpectedAnswer(f"{method} {path}", f"unreadable body ({exc})") from None
+                except httpx.TransportError as exc:
+                    self.requests_sent += 1
+                    written()  # not waited for through the backoff
+                    if log.isEnabledFor(logging.INFO):
+                        elapsed = (time.perf_counter() - started) * 1000
+                        log.info("%s %s -> %s (%.0f ms)", method, path, type(exc).__name__, elapsed)
+                    if retryable_method and attempt < self.settings.max_attempts:
+                        await self._wait(self._backoff(attempt, None), method, path)
+                        continue
+                    raise CodatTransportError(
+                        method,
+                        path,
+                        type(exc).__name__,
+                        base_url=self.base_url,
+                        attempts=attempt,
+                        elapsed=time.monotonic() - first_started,
+                    ) from None
                 self.requests_sent += 1
-                raise self._past_deadline(method, path) from None
-            except AnswerTooLarge as exc:
-                raise UnexpectedAnswer(
-                    f"{method} {path}",
-                    f"the answer is larger than {cap:,} bytes ({exc.size:,} or more); not read",
-                ) from None
-            except httpx.DecodingError as exc:
-                self.requests_sent += 1
-                raise UnexpectedAnswer(f"{method} {path}", f"unreadable body ({exc})") from None
-            except httpx.TransportError as exc:
-                self.requests_sent += 1
+                status = response.status_code
                 if log.isEnabledFor(logging.INFO):
                     elapsed = (time.perf_counter() - started) * 1000
-                    log.info("%s %s -> %s (%.0f ms)", method, path, type(exc).__name__, elapsed)
-                if retryable_method and attempt < self.settings.max_attempts:
-                    await self._wait(self._backoff(attempt, None), method, path)
+                    log.info("%s %s -> %d (%.0f ms)", method, path, status, elapsed)
+                now = self._note_answer(response)
+                if 200 <= status < 300:
+                    return response
+                wait = retry_after_seconds(response.headers.get("Retry-After"), now)
+                if status == 429:
+                    self._stop_if_quota_used_up(method, path, response, wait, now)
+                    if wait is not None:  # every attempt of the client waits it out, this one too
+                        self.pacer.pause(self._backoff(attempt, wait))
+                retry = (status in RETRY_STATUSES and (retryable_method or status == 429)) or (
+                    status == 409 and idempotency_key is not None
+                )
+                if retry and attempt < self.settings.max_attempts:
+                    if not (status == 429 and wait is not None):  # else the pacer waits
+                        await self._wait(self._backoff(attempt, wait), method, path)
                     continue
-                raise CodatTransportError(
-                    method,
-                    path,
-                    type(exc).__name__,
-                    base_url=self.base_url,
-                    attempts=attempt,
-                    elapsed=time.monotonic() - first_started,
-                ) from None
-            self.requests_sent += 1
-            status = response.status_code
-            if log.isEnabledFor(logging.INFO):
-                elapsed = (time.perf_counter() - started) * 1000
-                log.info("%s %s -> %d (%.0f ms)", method, path, status, elapsed)
-            now = self._note_answer(response)
-            if 200 <= status < 300:
-                return response
-            wait = retry_after_seconds(response.headers.get("Retry-After"), now)
-            if status == 429:
-                self._stop_if_quota_used_up(method, path, response, wait, now)
-                if wait is not None:  # every attempt of this client waits it out, this one's too
-                    self.pacer.pause(self._backoff(attempt, wait))
-            retry = (status in RETRY_STATUSES and (retryable_method or status == 429)) or (
-                status == 409 and idempotency_key is not None
-            )
-            if retry and attempt < self.settings.max_attempts:
-                if not (status == 429 and wait is not None):  # else the pacer waits
-                    await self._wait(self._backoff(attempt, wait), method, path)
-                continue
-            raise CodatHTTPError(method, path, status, json_or_none(response.content))
+                raise CodatHTTPError(method, path, status, json_or_none(response.content))
+        finally:
+            written()
 
     def restart_deadline(self) -> None:
         """Count the deadline from now (after a person answered a prompt: waiting for them is

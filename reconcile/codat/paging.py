@@ -67,6 +67,12 @@ async def read_all(
     )
 
 
+def first_requests(page_size: int, expected: int) -> int:
+    """The requests a read expecting `expected` companies begins at once (`_read_once`)."""
+    pages = -(-expected // page_size) if expected > 0 else 1
+    return min(pages, PAGES_AHEAD + 1)
+
+
 def _full(body: object, page_size: int) -> bool:
     """Whether the unchecked `body` holds a full page (a peek: `parse_page` checks it)."""
     return (

@@ -26,6 +26,7 @@ import httpx
 
 from reconcile.codat.client import ClientSettings, CodatClient, Sleep
 from reconcile.codat.errors import CodatError
+from reconcile.codat.outbox import Written
 from reconcile.codat.wire import Answer, Wire
 
 ALLOWED_METHOD = "GET"
@@ -50,11 +51,17 @@ class GetOnlyWire:
         self.inner = inner
 
     async def send(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, cap: int
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        cap: int,
+        written: Written | None = None,
     ) -> Answer:
         if method != ALLOWED_METHOD or body is not None:
             raise WriteRefused(method, urlsplit(url).path)
-        return await self.inner.send(method, url, headers, body, cap)
+        return await self.inner.send(method, url, headers, body, cap, written)
 
     def foresee(self, requests: int) -> None:
         self.inner.foresee(requests)

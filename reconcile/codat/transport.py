@@ -50,6 +50,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from reconcile.codat.outbox import Written
 from reconcile.codat.wire import Answer, AnswerTooLarge, HttpxWire, Wire, decoded
 
 if TYPE_CHECKING:
@@ -73,7 +74,10 @@ def make_wire(base_url: str, timeout: float, transport: httpx.AsyncBaseTransport
                 # Proxies from the environment only for https: over plain http a proxy would
                 # read the Authorization header.
                 trust_env=https,
-            )
+            ),
+            # httpcore traces its writes; another transport (the in-process sandbox's ASGI,
+            # tests' mocks) has no network to wait for
+            traced=transport is None or isinstance(transport, httpx.AsyncHTTPTransport),
         )
     return SwitchingWire(timeout)
 
@@ -139,10 +143,16 @@ class SwitchingWire:
             self.importing = asyncio.get_running_loop().run_in_executor(None, _import_aiohttp)
 
     async def send(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, cap: int
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        cap: int,
+        written: Written | None = None,
     ) -> Answer:
         if self._lean is not None:
-            return await self._lean.send(method, url, headers, body, cap)
+            return await self._lean.send(method, url, headers, body, cap, written)
         self._sent += 1
         past = self._sent > self._switch_after
         if past:
@@ -153,8 +163,8 @@ class SwitchingWire:
         if importing is not None and (past or importing.done()) and await asyncio.shield(importing):
             if self._lean is None:
                 self._lean = AiohttpWire(self._timeout, self._tls)
-            return await self._lean.send(method, url, headers, body, cap)
-        return await self._httpx(url).send(method, url, headers, body, cap)
+            return await self._lean.send(method, url, headers, body, cap, written)
+        return await self._httpx(url).send(method, url, headers, body, cap, written)
 
     def _httpx(self, url: str) -> HttpxWire:
         if self._first is None:
@@ -164,7 +174,8 @@ class SwitchingWire:
             verify = self._tls.context() if https else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             own = httpx.AsyncHTTPTransport(verify=verify)  # httpx's default pool
             self._first = HttpxWire(
-                httpx.AsyncClient(transport=own, timeout=self._timeout, trust_env=False)
+                httpx.AsyncClient(transport=own, timeout=self._timeout, trust_env=False),
+                traced=True,
             )
         return self._first
 
@@ -228,9 +239,17 @@ class AiohttpWire:
         return self._session
 
     async def send(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, cap: int
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        cap: int,
+        written: Written | None = None,
     ) -> Answer:
         session = self._session or self._open(url.startswith("https:"))
+        if written is not None:  # aiohttp does not say per request: handed over counts
+            written()
         try:
             response = await session.request(
                 method,

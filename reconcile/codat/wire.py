@@ -19,10 +19,15 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 import httpx
+
+from reconcile.codat.outbox import Written
+
+# httpcore's trace event once a request's last byte is written (HTTP/1.1 and HTTP/2).
+BODY_WRITTEN = "send_request_body.complete"
 
 
 class AnswerTooLarge(Exception):
@@ -56,8 +61,17 @@ class Answer:
 
 class Wire(Protocol):
     async def send(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, cap: int
-    ) -> Answer: ...
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        cap: int,
+        written: Written | None = None,
+    ) -> Answer:
+        """The answer; `written` is called once the request is on the network, when the wire
+        can tell (else when it is handed over), and may not be called when the send fails."""
+        ...
 
     def foresee(self, requests: int) -> None:
         """About `requests` more are coming (a plan's config reads): a wire may get ready for
@@ -72,15 +86,31 @@ class Wire(Protocol):
 
 class HttpxWire:
     """Requests sent through an httpx client (its transport, its proxies from the environment),
-    the answer read within the cap."""
+    the answer read within the cap. With `traced` (a network transport: httpcore's), a request
+    is written when httpcore's trace says its body is; else when it is handed over."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, traced: bool = False) -> None:
         self.http = http
+        self.traced = traced
 
     async def send(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, cap: int
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        cap: int,
+        written: Written | None = None,
     ) -> Answer:
-        request = self.http.build_request(method, url, content=body, headers=dict(headers))
+        extensions = None
+        if written is not None:
+            if self.traced:
+                extensions = {"trace": _tracer(written)}
+            else:
+                written()
+        request = self.http.build_request(
+            method, url, content=body, headers=dict(headers), extensions=extensions
+        )
         response = await self.http.send(request, stream=True)
         try:
             declared = response.headers.get("Content-Length", "")
@@ -105,6 +135,16 @@ class HttpxWire:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+
+def _tracer(written: Written) -> Callable[[str, Mapping[str, Any]], Awaitable[None]]:
+    """httpx's `trace` extension calling `written` once the body is written."""
+
+    async def trace(event: str, info: Mapping[str, Any]) -> None:
+        if event.endswith(BODY_WRITTEN):
+            written()
+
+    return trace
 
 
 def decoded(body: bytes, encoding: str, cap: int) -> bytes:

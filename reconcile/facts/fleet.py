@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from reconcile.codat import CodatClient, CodatHTTPError
+from reconcile.codat.client import MAX_PAGE_SIZE
+from reconcile.codat.paging import first_requests
 from reconcile.facts.account import with_account
 from reconcile.facts.configs import (
     ConfigChoice,
@@ -49,14 +51,28 @@ class Listing:
     owner: str
     task: asyncio.Future[list[Company]]
     sent_before: int  # the client's count when it started
+    first: int  # the client's count of requests begun once the first pages are begun
 
 
 def start_listing(client: CodatClient, owner: str, expected: int) -> Listing:
     """Start reading the owner's companies now (the pages `expected` companies fill at once),
     for `read_live(..., listing=)`: a run builds its model of the files meanwhile."""
-    sent_before = client.requests_sent
+    sent_before, begun = client.requests_sent, client.outbox.begun
     listed = client.list_companies(tags=owner_filter(owner), expected=expected)
-    return Listing(owner, asyncio.ensure_future(listed), sent_before)
+    first = begun + first_requests(MAX_PAGE_SIZE, expected)
+    return Listing(owner, asyncio.ensure_future(listed), sent_before, first)
+
+
+async def listing_written(client: CodatClient, listing: Listing, within: float) -> None:
+    """Returns once the listing's first requests are on the network, or it ended, or `within`
+    seconds passed (a request may wait for its pace, a connection for its handshake)."""
+    waiter = asyncio.ensure_future(client.outbox.written(listing.first))
+    try:
+        await asyncio.wait(
+            (waiter, listing.task), timeout=within, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        waiter.cancel()
 
 
 async def read_live(

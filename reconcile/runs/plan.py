@@ -129,13 +129,18 @@ def refuse_unsafe(run: PlanRun) -> PlanRun:
 # that long for the thread to let go: a 10,000-customer plan's three page requests left ~80 ms
 # after the first.
 BUILD_SWITCH_SECONDS = 0.0005
+# Seconds the build waits for the listing's first requests to be written: their first
+# connection's imports, connects and writes then have the interpreter to themselves
+# (`reconcile.codat.outbox`); bounded, as a request may wait for its pace.
+WRITE_WAIT_SECONDS = 0.5
 
 
 async def built_while_listing(
     client: CodatClient, checked: Checked, options: PlanOptions
 ) -> tuple[DesiredState, Listing]:
     """The model of the checked files, built (in a thread) while Codat prepares the owner's
-    first pages: the files' owner is known before their 100,000 customers are built.
+    first pages, from the moment their requests are written: the files' owner is known before
+    their 100,000 customers are built.
 
     Before the thread starts, the client's transport is built (its imports would otherwise
     compete with the build for the interpreter, ahead of the first request) and, when the files
@@ -144,12 +149,13 @@ async def built_while_listing(
     import asyncio
     import sys
 
-    from reconcile.facts.fleet import start_listing
+    from reconcile.facts.fleet import listing_written, start_listing
 
     client.prepare()
     if not options.targets and options.changed is None:  # else `read_live` foresees them
         client.foresee(checked.configured)
     listing = start_listing(client, checked.owner, checked.customer_count)
+    await listing_written(client, listing, WRITE_WAIT_SECONDS)
     switch = sys.getswitchinterval()
     sys.setswitchinterval(min(switch, BUILD_SWITCH_SECONDS))
     try:

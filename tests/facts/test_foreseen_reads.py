@@ -14,6 +14,7 @@ import pytest
 
 from reconcile.codat import ClientSettings, CodatClient
 from reconcile.codat import transport as transport_module
+from reconcile.codat.outbox import Written
 from reconcile.codat.transport import SwitchingWire
 from reconcile.codat.wire import Answer
 from reconcile.export import select, to_customer
@@ -37,10 +38,16 @@ class Recording(SwitchingWire):
         self.sent: list[tuple[str, bool]] = []
 
     async def send(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, cap: int
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        cap: int,
+        written: Written | None = None,
     ) -> Answer:
         self.sent.append((urlsplit(url).path, self.importing is not None))
-        return await super().send(method, url, headers, body, cap)
+        return await super().send(method, url, headers, body, cap, written)
 
 
 @pytest.fixture(scope="module")

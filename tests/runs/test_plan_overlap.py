@@ -74,6 +74,33 @@ def test_the_files_are_built_while_the_list_request_is_out(
     assert [c.uid for c in made.plan.changes if c.actions] == ["b"]  # b is to be created
 
 
+def test_the_build_starts_once_the_list_request_is_written(
+    customers_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build's thread would hold up the request's connect and write (and the imports its
+    first connection makes): it starts once the request is on the network
+    (`reconcile.codat.outbox`)."""
+    from reconcile.codat import CodatClient
+
+    clients: list[CodatClient] = []
+    at_build: list[tuple[int, int]] = []
+    original_build, original_prepare = Checked.build, CodatClient.prepare
+
+    def prepare(self: CodatClient) -> None:
+        clients.append(self)
+        original_prepare(self)
+
+    def build(self: Checked) -> object:
+        at_build.append((clients[0].outbox.begun, clients[0].outbox.unwritten))
+        return original_build(self)
+
+    monkeypatch.setattr(CodatClient, "prepare", prepare)
+    monkeypatch.setattr(Checked, "build", build)
+    with serving_one_company(threading.Event(), monkeypatch):
+        run(plan(WHERE, check([customers_file]), PlanOptions()))
+    assert at_build == [(1, 0)]  # the list request begun and written; nothing else yet
+
+
 def test_control_a_built_state_is_built_before_anything_is_asked(
     customers_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
