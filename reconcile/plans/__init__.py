@@ -132,6 +132,11 @@ class Note:
     link_url: str | None = None
     since: str | None = None
 
+    def without_link(self) -> Note:
+        """The note with no Link URL (`dataclasses.replace` costs 4x as much: a plan of
+        10,000 customers has thousands of notes)."""
+        return Note(self.kind, self.uid, self.name, self.subject, self.text, None, self.since)
+
 
 @dataclass(frozen=True)
 class Refusal:

@@ -114,7 +114,7 @@ def without_link_urls(plan: Plan) -> Plan:
 
     if not any(n.link_url for n in plan.notes):
         return plan
-    return replace(plan, notes=tuple(replace(n, link_url=None) for n in plan.notes))
+    return replace(plan, notes=tuple(n.without_link() for n in plan.notes))
 
 
 def refuse_unsafe(run: PlanRun) -> PlanRun:
