@@ -281,26 +281,21 @@ def test_control_the_audit_path_does_import_the_audit(
     assert "reconcile.audit" in found and "deepdiff" in found
 
 
-def test_control_a_run_of_many_requests_does_import_aiohttp(
-    one_customer: tuple[Path, set[str]], sandbox_url: str
+@pytest.mark.parametrize(
+    ("probe", "module"),
+    [("PROBE_SWITCH_AFTER", "aiohttp"), ("PROBE_TYPED_FROM", "msgspec")],
+    ids=["many-requests", "large-pages"],
+)
+def test_control_a_large_run_does_import_its_modules(
+    one_customer: tuple[Path, set[str]], sandbox_url: str, probe: str, module: str
 ) -> None:
-    """The same plan, told to move to aiohttp from its first request: the check catches it."""
+    """The same plan, told to move to aiohttp from its first request, or to read its pages as
+    large ones are (msgspec): the check catches the module."""
     path, _ = one_customer
-    env = {**codat_env(sandbox_url), "PROBE_SWITCH_AFTER": "0"}
+    env = {**codat_env(sandbox_url), probe: "0"}
     result, modules = imported_by("plan", str(path), env=env, cwd=path.parent)
     assert result.returncode == 0, result.stderr
-    assert "aiohttp" in network_heavy(modules)
-
-
-def test_control_a_large_page_does_import_msgspec(
-    one_customer: tuple[Path, set[str]], sandbox_url: str
-) -> None:
-    """The same plan, its pages read as large ones are: the check catches msgspec."""
-    path, _ = one_customer
-    env = {**codat_env(sandbox_url), "PROBE_TYPED_FROM": "0"}
-    result, modules = imported_by("plan", str(path), env=env, cwd=path.parent)
-    assert result.returncode == 0, result.stderr
-    assert "msgspec" in network_heavy(modules)
+    assert module in network_heavy(modules)
 
 
 def test_control_the_embedded_sandbox_path_does_import_the_sandbox(tmp_path: Path) -> None:
