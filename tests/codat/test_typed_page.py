@@ -158,14 +158,31 @@ def test_a_page_goes_the_typed_way_from_its_size(monkeypatch: pytest.MonkeyPatch
     assert len(content) < TYPED_FROM
 
 
+@pytest.mark.parametrize(
+    ("odd", "message"),
+    [
+        (company(id="../etc"), r"results\[0\]\.id should be a UUID"),
+        (company(id="A" * 36), r"results\[0\]\.id should be a UUID"),
+        (
+            company(dataConnections=[connection(), connection(id="x")]),
+            r"results\[0\]\.dataConnections\[1\]\.id should be a UUID",
+        ),
+        (company(tags={"k": 1}), r"results\[0\]\.tags\.k should be a string"),
+    ],
+    ids=["company-id", "company-id-shape", "connection-id", "tag"],
+)
 def test_what_the_typed_path_declines_is_explained_by_the_careful_one(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, odd: dict[str, Any], message: str
 ) -> None:
     monkeypatch.setattr("reconcile.codat.paging.TYPED_FROM", 0)
-    content = body([company(id="../etc")])
+    content = body([odd, company()])
     assert checked_page(content) is None
     decoded = decoded_page(content, WHERE, status=200, content_type="application/json")
-    with pytest.raises(UnexpectedAnswer, match=r"results\[0\]\.id should be a UUID"):
+    with pytest.raises(UnexpectedAnswer, match=message):
         parse_page(decoded, WHERE)
+
+
+def test_a_body_that_is_not_json_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("reconcile.codat.paging.TYPED_FROM", 0)
     with pytest.raises(UnexpectedAnswer, match="not JSON"):
         decoded_page(b"<html>", WHERE, status=200, content_type="text/html")
