@@ -365,12 +365,7 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
                     f"more than {self.settings.max_listed_companies:,} companies would; "
                     "nothing is planned from it: is CODAT_BASE_URL right?",
                 )
-            return decoded_page(
-                response.content,
-                where,
-                status=response.status_code,
-                content_type=response.headers.get("Content-Type", ""),
-            )
+            return decoded_page(response, where)
 
         return await read_all(
             fetch, page_size, max_companies=self.settings.max_listed_companies, expected=expected

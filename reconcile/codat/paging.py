@@ -32,10 +32,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from reconcile.codat.answers import UnexpectedAnswer, decode, parse_page
 from reconcile.model import Company
+
+if TYPE_CHECKING:
+    from reconcile.codat.wire import Answer
 
 WHERE = "GET /companies"
 MAX_LIST_RESTARTS = 3
@@ -54,16 +57,23 @@ class CheckedPage(NamedTuple):
     total: int
 
 
-def decoded_page(content: bytes, where: str, *, status: int, content_type: str) -> object:
+def decoded_page(answer: Answer, where: str) -> object:
     """A page's body for `read_all`: a `CheckedPage` when large and well-formed, else the
     decoded JSON (`reconcile.codat.answers.decode`), checked when its turn comes."""
+    content = answer.content
     if len(content) >= TYPED_FROM:
         from reconcile.codat.typed_page import checked_page  # msgspec: for large pages only
 
         checked = checked_page(content)
         if checked is not None:
             return CheckedPage(*checked)
-    return decode(content, where, status=status, content_type=content_type)
+    content_type = answer.headers.get("Content-Type", "")
+    return decode(content, where, status=answer.status_code, content_type=content_type)
+
+
+def parsed_page(body: object) -> tuple[list[Company], int]:
+    """A page's companies and `totalResults`: checked now, unless it was as it was decoded."""
+    return body if type(body) is CheckedPage else parse_page(body, WHERE)
 
 
 class _CountChanged(Exception):
@@ -169,7 +179,7 @@ async def _read_once(
         while True:
             if _full(body, page_size):
                 fetch_ahead(range(page + 1, page + 2))
-            batch, total = body if type(body) is CheckedPage else parse_page(body, WHERE)
+            batch, total = parsed_page(body)
             del body  # the decoded page goes as soon as it is checked
             if first_total is None:
                 if max_companies is not None and total > max_companies:

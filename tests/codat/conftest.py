@@ -25,13 +25,3 @@ def lean(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> boo
     on_aiohttp: bool = request.param == "aiohttp"
     monkeypatch.setattr(transport, "SWITCH_AFTER", 0 if on_aiohttp else 1000)
     return on_aiohttp
-
-
-@pytest.fixture(params=["careful", "typed"])
-def page_paths(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Each guarantee of the listing on both ways a page is read: decoded then checked, and
-    checked as msgspec decodes it (`reconcile.codat.typed_page`, for large pages: here any)."""
-    if request.param == "typed":
-        monkeypatch.setattr("reconcile.codat.paging.TYPED_FROM", 0)
-    path: str = request.param
-    return path

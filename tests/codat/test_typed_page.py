@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from reconcile.codat.answers import UnexpectedAnswer, decode, parse_page
 from reconcile.codat.paging import TYPED_FROM, CheckedPage, decoded_page
 from reconcile.codat.typed_page import checked_page
+from reconcile.codat.wire import Answer
 from reconcile.model import Company
 from tests.codat.test_answers import good_companies, json_values, mutated, near_misses
 from tests.conftest import examples
@@ -150,10 +151,10 @@ def test_nesting_near_the_recursion_limit_is_decided_as_json_loads_would() -> No
 
 def test_a_page_goes_the_typed_way_from_its_size(monkeypatch: pytest.MonkeyPatch) -> None:
     content = body([company(uid=f"cus-{i}") for i in range(3)])
-    small = decoded_page(content, WHERE, status=200, content_type="application/json")
+    small = decoded_page(Answer(200, {}, content), WHERE)
     assert type(small) is dict  # decoded, checked later
     monkeypatch.setattr("reconcile.codat.paging.TYPED_FROM", 0)
-    large = decoded_page(content, WHERE, status=200, content_type="application/json")
+    large = decoded_page(Answer(200, {}, content), WHERE)
     assert type(large) is CheckedPage and (large.companies, large.total) == careful(content)
     assert len(content) < TYPED_FROM
 
@@ -177,7 +178,7 @@ def test_what_the_typed_path_declines_is_explained_by_the_careful_one(
     monkeypatch.setattr("reconcile.codat.paging.TYPED_FROM", 0)
     content = body([odd, company()])
     assert checked_page(content) is None
-    decoded = decoded_page(content, WHERE, status=200, content_type="application/json")
+    decoded = decoded_page(Answer(200, {}, content), WHERE)
     with pytest.raises(UnexpectedAnswer, match=message):
         parse_page(decoded, WHERE)
 
@@ -185,4 +186,4 @@ def test_what_the_typed_path_declines_is_explained_by_the_careful_one(
 def test_a_body_that_is_not_json_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("reconcile.codat.paging.TYPED_FROM", 0)
     with pytest.raises(UnexpectedAnswer, match="not JSON"):
-        decoded_page(b"<html>", WHERE, status=200, content_type="text/html")
+        decoded_page(Answer(200, {"Content-Type": "text/html"}, b"<html>"), WHERE)
