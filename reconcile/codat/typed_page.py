@@ -117,19 +117,22 @@ def _may_hold_a_long_integer(content: bytes) -> bool:
 
 
 def _company(company: _Company) -> Company:
+    # Tag values repeat across companies (owner, region...): shared, uids excepted (unique).
+    # Keys too: msgspec shares most, but its cache of them may drop one for another.
+    tags = company.tags
+    shared = (
+        {}
+        if tags is None
+        else {intern(k): v if k == UID_TAG else intern(v) for k, v in tags.items()}
+    )
+    connections = company.data_connections
     if _is_uuid(company.id) is None:
         raise Unusual
-    tags = company.tags
-    connections = company.data_connections
     return new_company(
         company.id,
         company.name,
         company.description,
-        # Tag values repeat across companies (owner, region...): shared, uids excepted (unique).
-        # Keys too: msgspec shares most, but its cache of them may drop one for another.
-        {}
-        if tags is None
-        else {intern(k): v if k == UID_TAG else intern(v) for k, v in tags.items()},
+        shared,
         tuple(map(_connection, connections)) if connections else (),
         company.created,
     )
