@@ -72,7 +72,7 @@ class _Page(Struct, gc=False, rename="camel"):
 
 _DECODER = msgspec.json.Decoder(_Page)
 _HEADROOM = 16
-# An integer of more digits holds a run of at least `_SAMPLED` bytes sampled every `_stride()`.
+# A run of digits longer than the limit holds `_SAMPLED` of the bytes sampled every limit/16.
 _SAMPLED = 16
 _DIGITS_TO_NUL = bytes.maketrans(b"0123456789", b"\0" * 10)
 
