@@ -65,3 +65,13 @@ def codat(sandbox_url: str) -> Iterator[httpx.Client]:
     """An authenticated httpx client for the served sandbox."""
     with httpx.Client(base_url=sandbox_url, headers=AUTH_HEADERS, timeout=30) as client:
         yield client
+
+
+@pytest.fixture(params=["careful", "typed"])
+def page_paths(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each guarantee of the listing on both ways a page is read: decoded then checked, and
+    checked as msgspec decodes it (`reconcile.codat.typed_page`, for large pages: here any)."""
+    if request.param == "typed":
+        monkeypatch.setattr("reconcile.codat.paging.TYPED_FROM", 0)
+    path: str = request.param
+    return path

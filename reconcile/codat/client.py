@@ -64,7 +64,7 @@ from reconcile.codat.errors import (
 from reconcile.codat.expense_reads import ExpenseReads
 from reconcile.codat.outbox import Outbox
 from reconcile.codat.pacing import Pacer
-from reconcile.codat.paging import read_all
+from reconcile.codat.paging import decoded_page, read_all
 from reconcile.codat.ratelimit import AnswerClock, retry_after_seconds
 from reconcile.codat.transport import make_wire
 from reconcile.codat.urls import ACCEPT_ENCODING, encode_json, request_url, url_root
@@ -365,12 +365,7 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
                     f"more than {self.settings.max_listed_companies:,} companies would; "
                     "nothing is planned from it: is CODAT_BASE_URL right?",
                 )
-            return decode(
-                response.content,
-                where,
-                status=response.status_code,
-                content_type=response.headers.get("Content-Type", ""),
-            )
+            return decoded_page(response, where)
 
         return await read_all(
             fetch, page_size, max_companies=self.settings.max_listed_companies, expected=expected

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from sys import intern
+from typing import Any
 
-from reconcile.model import UID_TAG, Company, Connection, ExpenseConfig
+from reconcile.model import UID_TAG, Company, Connection, ConnectionError_, ExpenseConfig
 
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _is_uuid = UUID.fullmatch
@@ -21,6 +22,70 @@ _is_uuid = UUID.fullmatch
 
 class Unusual(Exception):
     """Not the plain well-formed shape: look again, carefully."""
+
+
+# The model's live types are frozen slotted dataclasses: their `__init__` sets each field with
+# `object.__setattr__`, half of a company's cost here (a plan reads 100,000s of them). The
+# builders below set the same slots through their descriptors, as that call ends up doing: the
+# same objects (tests hold them to the classes' fields), built in half the time.
+_new = object.__new__
+
+
+def _slots(cls: type, *names: str) -> tuple[Any, ...]:
+    return tuple(cls.__dict__[name].__set__ for name in names)
+
+
+COMPANY_FIELDS = ("id", "name", "description", "tags", "connections", "created")
+CONNECTION_FIELDS = ("id", "source_type", "platform_name", "status", "link_url", "created",
+                     "integration_key", "errors")  # fmt: skip
+_co_id, _co_name, _co_description, _co_tags, _co_connections, _co_created = _slots(
+    Company, *COMPANY_FIELDS
+)
+_cn_id, _cn_source, _cn_platform, _cn_status, _cn_link, _cn_created, _cn_key, _cn_errors = _slots(
+    Connection, *CONNECTION_FIELDS
+)
+
+
+def new_company(
+    company_id: str,
+    name: str,
+    description: str | None,
+    tags: dict[str, str],
+    connections: tuple[Connection, ...],
+    created: str | None,
+) -> Company:
+    """`Company(...)` with these values, built faster."""
+    company: Company = _new(Company)
+    _co_id(company, company_id)
+    _co_name(company, name)
+    _co_description(company, description)
+    _co_tags(company, tags)
+    _co_connections(company, connections)
+    _co_created(company, created)
+    return company
+
+
+def new_connection(
+    connection_id: str,
+    source_type: str,
+    platform_name: str,
+    status: str,
+    link_url: str,
+    created: str,
+    integration_key: str | None,
+    errors: tuple[ConnectionError_, ...],
+) -> Connection:
+    """`Connection(...)` with these values, built faster."""
+    connection: Connection = _new(Connection)
+    _cn_id(connection, connection_id)
+    _cn_source(connection, source_type)
+    _cn_platform(connection, platform_name)
+    _cn_status(connection, status)
+    _cn_link(connection, link_url)
+    _cn_created(connection, created)
+    _cn_key(connection, integration_key)
+    _cn_errors(connection, errors)
+    return connection
 
 
 def fast_company(body: object) -> Company:
@@ -52,7 +117,7 @@ def fast_company(body: object) -> Company:
         created is not None and type(created) is not str
     ):
         raise Unusual
-    return Company(
+    return new_company(
         company_id, name, description, tags, tuple(map(fast_connection, connections)), created
     )
 
@@ -75,7 +140,7 @@ def fast_connection(body: object) -> Connection:
         if value is not None and type(value) is not str:
             raise Unusual
     # The few values repeated on every connection are shared (interned): a plan holds 100,000s.
-    return Connection(
+    return new_connection(
         connection_id,
         intern(source or "Unknown"),
         intern(platform or ""),
@@ -83,6 +148,7 @@ def fast_connection(body: object) -> Connection:
         link or "",
         created or "",
         None if key is None else intern(key),
+        (),
     )
 
 

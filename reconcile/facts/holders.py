@@ -13,9 +13,8 @@ from collections.abc import Sequence
 
 from reconcile import paths
 from reconcile.codat import CodatClient
-from reconcile.codat.answers import parse_page
 from reconcile.codat.client import MAX_PAGE_SIZE
-from reconcile.codat.paging import read_all
+from reconcile.codat.paging import WHERE, decoded_page, parsed_page, read_all
 from reconcile.model import UID_TAG, Company, Customer, name_key
 
 
@@ -35,10 +34,8 @@ async def read_uid_holders(
         return {}
     if len(uids) <= max(1, _pages(known)):
         return await _filtered(client, owner, uids)
-    first = await client.request_json(
-        "GET", paths.companies(), params={"page": 1, "pageSize": MAX_PAGE_SIZE}
-    )
-    _, total = parse_page(first, "GET /companies")
+    first = await _page(client, 1)
+    _, total = parsed_page(first)
     if len(uids) <= _pages(total) - 1:
         return await _filtered(client, owner, uids)
     pages: dict[int, object] = {1: first}
@@ -46,9 +43,7 @@ async def read_uid_holders(
     async def fetch(page: int) -> object:
         if page in pages:
             return pages.pop(page)
-        return await client.request_json(
-            "GET", paths.companies(), params={"page": page, "pageSize": MAX_PAGE_SIZE}
-        )
+        return await _page(client, page)
 
     wanted = set(uids)
     found: dict[str, list[Company]] = {}
@@ -98,3 +93,9 @@ async def _filtered(
         if holders:
             found[uid] = holders
     return found
+
+
+async def _page(client: CodatClient, page: int) -> object:
+    """Page `page` of every company in the account, decoded as the owner's listing is."""
+    params = {"page": page, "pageSize": MAX_PAGE_SIZE}
+    return decoded_page(await client.request("GET", paths.companies(), params=params), WHERE)

@@ -1,8 +1,8 @@
 """Start-up: `--help` lists commands from the static table; each command path imports only what
 it uses. `--help` and `validate`: no HTTP client, no server, no jsonschema, no sandbox. `plan` and
 `apply` against a URL: no audit (deepdiff), no sandbox (starlette), no server, no jsonschema, no
-aiohttp for a run of a few requests (issue 27). Each check has a control: the same check catches
-the module on a path that needs it."""
+aiohttp for a run of a few requests (issue 27), no msgspec for a listing of small pages. Each
+check has a control: the same check catches the module on a path that needs it."""
 
 from __future__ import annotations
 
@@ -28,17 +28,21 @@ FORBIDDEN = ("httpx", "httpcore", "anyio", "starlette", "uvicorn", "jsonschema",
 FORBIDDEN_OURS = ("reconcile.sandbox", "reconcile.codat", "reconcile.planner", "reconcile.audit")
 
 # What `plan` and `apply` against a URL must never import (of a run of a few requests).
-NETWORK_FORBIDDEN = ("aiohttp", "jsonschema", "deepdiff", "starlette", "uvicorn")
+NETWORK_FORBIDDEN = ("aiohttp", "jsonschema", "deepdiff", "starlette", "uvicorn", "msgspec")
 NETWORK_FORBIDDEN_OURS = ("reconcile.sandbox", "reconcile.audit")
 
 # Runs the command line in this fresh interpreter, then prints every module it imported.
-# PROBE_SWITCH_AFTER (a control) sets after how many requests the client moves to aiohttp.
+# PROBE_SWITCH_AFTER (a control) sets after how many requests the client moves to aiohttp;
+# PROBE_TYPED_FROM (another) from what size a page of companies is read with msgspec.
 PROBE = """
 import json, os, sys
 from reconcile.cli import main
 if "PROBE_SWITCH_AFTER" in os.environ:
     from reconcile.codat import transport
     transport.SWITCH_AFTER = int(os.environ["PROBE_SWITCH_AFTER"])
+if "PROBE_TYPED_FROM" in os.environ:
+    from reconcile.codat import paging
+    paging.TYPED_FROM = int(os.environ["PROBE_TYPED_FROM"])
 try:
     main(sys.argv[1:], prog_name="reconcile")
 except SystemExit as exit:
@@ -277,15 +281,21 @@ def test_control_the_audit_path_does_import_the_audit(
     assert "reconcile.audit" in found and "deepdiff" in found
 
 
-def test_control_a_run_of_many_requests_does_import_aiohttp(
-    one_customer: tuple[Path, set[str]], sandbox_url: str
+@pytest.mark.parametrize(
+    ("probe", "module"),
+    [("PROBE_SWITCH_AFTER", "aiohttp"), ("PROBE_TYPED_FROM", "msgspec")],
+    ids=["many-requests", "large-pages"],
+)
+def test_control_a_large_run_does_import_its_modules(
+    one_customer: tuple[Path, set[str]], sandbox_url: str, probe: str, module: str
 ) -> None:
-    """The same plan, told to move to aiohttp from its first request: the check catches it."""
+    """The same plan, told to move to aiohttp from its first request, or to read its pages as
+    large ones are (msgspec): the check catches the module."""
     path, _ = one_customer
-    env = {**codat_env(sandbox_url), "PROBE_SWITCH_AFTER": "0"}
+    env = {**codat_env(sandbox_url), probe: "0"}
     result, modules = imported_by("plan", str(path), env=env, cwd=path.parent)
     assert result.returncode == 0, result.stderr
-    assert "aiohttp" in network_heavy(modules)
+    assert module in network_heavy(modules)
 
 
 def test_control_the_embedded_sandbox_path_does_import_the_sandbox(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ def _settings(**fields: float) -> ClientSettings:
     return replace(ClientSettings(max_attempts=1), **fields)
 
 
+@pytest.mark.usefixtures("page_paths")  # on both ways a page is read
 def test_bytes_are_capped_across_pages_not_only_per_answer() -> None:
     """Each page is small (well under the 64 MB answer cap); together they pass the listing's."""
     fresh = (company(uid=f"u{i}", description="x" * 2000) for i in itertools.count())
@@ -53,6 +54,7 @@ def test_bytes_are_capped_across_pages_not_only_per_answer() -> None:
     assert requests < 20  # stopped at the cap (~12 pages), not at totalResults' 500
 
 
+@pytest.mark.usefixtures("page_paths")
 def test_companies_are_capped_by_the_first_total() -> None:
     settings = _settings(max_listed_companies=10)
     got, requests = _list(settings, Reply(200, page([company(), company()], 11)))

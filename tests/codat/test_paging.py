@@ -13,6 +13,8 @@ from reconcile.codat import ClientSettings, CodatClient, UnexpectedAnswer
 from reconcile.model import Company
 from tests.support.hostile_server import Reply, Seen, companies_route, company, page, serve_hostile
 
+pytestmark = pytest.mark.usefixtures("page_paths")  # each test on both ways a page is read
+
 PAGE_SIZE = 2
 
 

@@ -8,10 +8,14 @@ import time
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from reconcile.codat import ClientSettings, CodatClient, UnexpectedAnswer
 from reconcile.codat.paging import PAGES_AHEAD
 from reconcile.model import Company
 from tests.support.hostile_server import Reply, Seen, companies_route, company, page, serve_hostile
+
+pytestmark = pytest.mark.usefixtures("page_paths")  # each test on both ways a page is read
 
 PAGE_SIZE = 2
 

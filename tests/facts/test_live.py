@@ -70,6 +70,7 @@ def test_one_create_is_one_filtered_read_and_finds_any_owner(tmp_path: Path) -> 
     assert lookup_requests(db, desired("b")) == (1, {"b": [ids["b"]]})
 
 
+@pytest.mark.usefixtures("page_paths")  # on both ways a page is read
 def test_many_creates_in_a_small_account_read_its_one_page(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     ids = populate(db, 20, {"c": None})
