@@ -91,10 +91,15 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
 
     present = Present(owner, live, draft, existed=options.existed)
     retire = Retire(owner, options, draft, prune=desired.policy.prune)
+    held_uids = held.uids
     for customer in targeted:
-        if customer.uid not in matches or customer.uid in held.uids:
+        match = matches.get(customer.uid)
+        if match is None or customer.uid in held_uids:
             continue
-        _customer(customer, matches[customer.uid], present, retire, draft)
+        if customer.state == "present":  # the usual case, without a call more
+            present.plan(customer, match)
+        else:
+            _customer(customer, match, present, retire, draft)
     for company in leaving:
         if company.id in held.company_ids:
             continue
@@ -160,10 +165,10 @@ def _leaving(
     gone = [
         c
         for c in managed
-        if c.uid is not None
-        and c.uid not in customers
-        and c.uid not in renamed
-        and options.targeted(c.uid)
+        if (uid := c.uid) is not None
+        and uid not in customers
+        and uid not in renamed
+        and options.targeted(uid)
     ]
     if not gone:  # the usual case: no set of every matched company is needed
         return gone
@@ -179,12 +184,15 @@ def _not_read(live: LiveState) -> str | None:
 
 
 def _linked(live: LiveState) -> frozenset[str]:
-    """The companies an accounting platform is linked to (their ids are no Link URL)."""
-    return frozenset(
-        company.id
-        for company in live.companies
-        if any(c.is_accounting and c.status == LINKED for c in company.connections)
-    )
+    """The companies an accounting platform is linked to (their ids are no Link URL). Plain
+    loops over every company's connections, the status (a field) asked first."""
+    linked: list[str] = []
+    for company in live.companies:
+        for c in company.connections:
+            if c.status == LINKED and c.is_accounting:
+                linked.append(company.id)
+                break
+    return frozenset(linked)
 
 
 def _customer(
