@@ -63,13 +63,13 @@ async def read_mapping_options(
     wanted = {c.uid: c for c in desired.customers if c.expense_config is not None}
     adopted = {c.id: c for c in wanted.values() if c.id}
     due = []
-    for company in companies:
-        customer = adopted.get(company.id) or wanted.get(company.uid or "")
-        if customer is None or company.id not in configs:
+    for company in companies if configs else ():  # no config read: none can change
+        if company.id not in configs:  # the one look-up for most companies
             continue
-        if configs[company.id] != customer.expense_config:
+        customer = adopted.get(company.id) or wanted.get(company.uid or "")
+        if customer is not None and configs[company.id] != customer.expense_config:
             due.append(company.id)
-    by_id = {c.id: c for c in companies}
+    by_id = {c.id: c for c in companies} if due else {}
 
     async def read(company_id: str) -> MappingOptions:
         company = by_id[company_id]
@@ -142,6 +142,8 @@ def config_reads(
     and with `changed` (a pull request's plan) only for those uids and the customers that
     became Linked; the rest are counted as unread."""
     wanted = {c.uid: c for c in desired.customers if c.expense_config is not None}
+    if not wanted:  # no entry has an expense config: no company is walked
+        return ConfigReads(())
     adopted = {c.id: c for c in wanted.values() if c.id}
     due: list[str] = []
     unread = 0
