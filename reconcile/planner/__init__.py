@@ -85,7 +85,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
     creates = [
         c
         for c in targeted
-        if c.uid in matches and matches[c.uid].company is None and c.state == "present"
+        if (m := matches.get(c.uid)) is not None and m.company is None and c.state == "present"
     ]
     held = hold_probable_edits(creates, leaving + index.no_uid, index, by_uid, matches, draft)
 
