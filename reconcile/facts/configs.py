@@ -60,10 +60,12 @@ async def read_mapping_options(
 ) -> tuple[dict[str, MappingOptions], list[str]]:
     """Mapping options only for companies whose expense config would change, so the plan can
     refuse ids the company does not have. An unreadable one leaves that config out, warned."""
-    wanted = {c.uid: c for c in desired.customers if c.expense_config is not None}
+    # No config read (none can change): no customer or company is walked.
+    customers = desired.customers if configs else ()
+    wanted = {c.uid: c for c in customers if c.expense_config is not None}
     adopted = {c.id: c for c in wanted.values() if c.id}
     due = []
-    for company in companies if configs else ():  # no config read: none can change
+    for company in companies if configs else ():
         if company.id not in configs:  # the one look-up for most companies
             continue
         customer = adopted.get(company.id) or wanted.get(company.uid or "")
