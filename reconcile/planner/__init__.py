@@ -243,6 +243,8 @@ def _unnamed_note(companies: list[Company], draft: Draft) -> None:
 def _config_note(targeted: Sequence[Customer], options: PlanOptions, draft: Draft) -> None:
     """Said once per plan, as a count, and only when true: an expenseConfig this change removes
     (the base files had one) cannot be removed from Codat, so removing it is a no-op."""
+    if not options.had_config:  # no base files, or none with a config: no customer is walked
+        return
     without = [
         c.uid
         for c in targeted
