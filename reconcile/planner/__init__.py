@@ -10,7 +10,7 @@ refused plan can still be shown.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from reconcile.model import (
     OWNER_TAG,
@@ -184,15 +184,17 @@ def _not_read(live: LiveState) -> str | None:
 
 
 def _linked(live: LiveState) -> frozenset[str]:
-    """The companies an accounting platform is linked to (their ids are no Link URL). Plain
-    loops over every company's connections, the status (a field) asked first."""
-    linked: list[str] = []
-    for company in live.companies:
+    """The companies an accounting platform is linked to (their ids are no Link URL)."""
+    return frozenset(_linked_ids(live.companies))
+
+
+def _linked_ids(companies: Iterable[Company]) -> Iterator[str]:
+    """Plain loops over every company's connections, the status (a field) asked first."""
+    for company in companies:
         for c in company.connections:
             if c.status == LINKED and c.is_accounting:
-                linked.append(company.id)
+                yield company.id
                 break
-    return frozenset(linked)
 
 
 def _customer(
