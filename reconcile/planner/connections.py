@@ -12,8 +12,8 @@ from reconcile.model import Connection, Platform, Status
 
 LINKED, DEAUTHORIZED = Status.LINKED.value, Status.DEAUTHORIZED.value
 
-# (active and nameable, active and not nameable, of the first those on the wanted platform,
-# Deauthorized on the wanted platform): each in the company's order.
+# (active and nameable, active and not nameable, those of the first on the wanted platform,
+# Deauthorized on the wanted platform): accounting connections each, in the company's order.
 Sorted = tuple[list[Connection], list[Connection], list[Connection], list[Connection]]
 
 
