@@ -60,16 +60,18 @@ async def read_mapping_options(
 ) -> tuple[dict[str, MappingOptions], list[str]]:
     """Mapping options only for companies whose expense config would change, so the plan can
     refuse ids the company does not have. An unreadable one leaves that config out, warned."""
-    wanted = {c.uid: c for c in desired.customers if c.expense_config is not None}
+    # No config read (none can change): no customer or company is walked.
+    customers = desired.customers if configs else ()
+    wanted = {c.uid: c for c in customers if c.expense_config is not None}
     adopted = {c.id: c for c in wanted.values() if c.id}
     due = []
-    for company in companies:
-        customer = adopted.get(company.id) or wanted.get(company.uid or "")
-        if customer is None or company.id not in configs:
+    for company in companies if configs else ():
+        if company.id not in configs:  # the one look-up for most companies
             continue
-        if configs[company.id] != customer.expense_config:
+        customer = adopted.get(company.id) or wanted.get(company.uid or "")
+        if customer is not None and configs[company.id] != customer.expense_config:
             due.append(company.id)
-    by_id = {c.id: c for c in companies}
+    by_id = {c.id: c for c in companies} if due else {}
 
     async def read(company_id: str) -> MappingOptions:
         company = by_id[company_id]
@@ -142,6 +144,8 @@ def config_reads(
     and with `changed` (a pull request's plan) only for those uids and the customers that
     became Linked; the rest are counted as unread."""
     wanted = {c.uid: c for c in desired.customers if c.expense_config is not None}
+    if not wanted:  # no entry has an expense config: no company is walked
+        return ConfigReads(())
     adopted = {c.id: c for c in wanted.values() if c.id}
     due: list[str] = []
     unread = 0

@@ -159,8 +159,10 @@ async def read_owned(
         listed = client.list_companies(tags=owner_filter(owner), expected=expected)
     companies = list(await listed)
     read_at = read_time(client)
-    known = {c.id for c in companies}
     gone: list[str] = []
+    if not ids:  # the usual case: no set of every listed id is needed
+        return companies, gone, read_at
+    known = {c.id for c in companies}
     for cid in ids:
         if cid in known:
             continue

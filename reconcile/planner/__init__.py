@@ -10,7 +10,7 @@ refused plan can still be shown.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from reconcile.model import (
     OWNER_TAG,
@@ -85,16 +85,21 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | Non
     creates = [
         c
         for c in targeted
-        if c.uid in matches and matches[c.uid].company is None and c.state == "present"
+        if (m := matches.get(c.uid)) is not None and m.company is None and c.state == "present"
     ]
     held = hold_probable_edits(creates, leaving + index.no_uid, index, by_uid, matches, draft)
 
     present = Present(owner, live, draft, existed=options.existed)
     retire = Retire(owner, options, draft, prune=desired.policy.prune)
+    held_uids = held.uids
     for customer in targeted:
-        if customer.uid not in matches or customer.uid in held.uids:
+        match = matches.get(customer.uid)
+        if match is None or customer.uid in held_uids:
             continue
-        _customer(customer, matches[customer.uid], present, retire, draft)
+        if customer.state == "present":  # the usual case, without a call more
+            present.plan(customer, match)
+        else:
+            _customer(customer, match, present, retire, draft)
     for company in leaving:
         if company.id in held.company_ids:
             continue
@@ -160,10 +165,10 @@ def _leaving(
     gone = [
         c
         for c in managed
-        if c.uid is not None
-        and c.uid not in customers
-        and c.uid not in renamed
-        and options.targeted(c.uid)
+        if (uid := c.uid) is not None
+        and uid not in customers
+        and uid not in renamed
+        and options.targeted(uid)
     ]
     if not gone:  # the usual case: no set of every matched company is needed
         return gone
@@ -180,11 +185,16 @@ def _not_read(live: LiveState) -> str | None:
 
 def _linked(live: LiveState) -> frozenset[str]:
     """The companies an accounting platform is linked to (their ids are no Link URL)."""
-    return frozenset(
-        company.id
-        for company in live.companies
-        if any(c.is_accounting and c.status == LINKED for c in company.connections)
-    )
+    return frozenset(_linked_ids(live.companies))
+
+
+def _linked_ids(companies: Iterable[Company]) -> Iterator[str]:
+    """Plain loops over every company's connections, the status (a field) asked first."""
+    for company in companies:
+        for c in company.connections:
+            if c.status == LINKED and c.is_accounting:
+                yield company.id
+                break
 
 
 def _customer(
@@ -235,6 +245,8 @@ def _unnamed_note(companies: list[Company], draft: Draft) -> None:
 def _config_note(targeted: Sequence[Customer], options: PlanOptions, draft: Draft) -> None:
     """Said once per plan, as a count, and only when true: an expenseConfig this change removes
     (the base files had one) cannot be removed from Codat, so removing it is a no-op."""
+    if not options.had_config:  # no base files, or none with a config: no customer is walked
+        return
     without = [
         c.uid
         for c in targeted

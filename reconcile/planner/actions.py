@@ -50,16 +50,22 @@ def create_company(owner: str, customer: Customer, reason: str) -> Action:
     )
 
 
+def unchanged(customer: Customer, company: Company, tags: Mapping[str, str]) -> bool:
+    """Whether the company already has the customer's name and description and `tags`: then
+    `update_company`'s views would be equal (the usual case: they are not built)."""
+    return (
+        company.name == customer.name
+        and (company.description or "") == (customer.description or "")
+        and company.tags == tags
+    )
+
+
 def update_company(
     customer: Customer, company: Company, tags: Mapping[str, str], reason: str
 ) -> Action | None:
     """A PUT with the full wanted state (name, description, every tag), or None if equal."""
-    if (
-        company.name == customer.name
-        and (company.description or "") == (customer.description or "")
-        and company.tags == tags
-    ):
-        return None  # the views below would be equal (the usual case: not built)
+    if unchanged(customer, company, tags):
+        return None
     before = company_view(company.name, company.description, company.tags)
     after = company_view(customer.name, customer.description, tags)
     if before == after:

@@ -43,11 +43,11 @@ def destroy(
     DESTROY_FRACTION_THRESHOLD of the owner's active connections. `--max-destroy N` allows a
     plan that destroys at most N connections."""
     destroyed, linked, cutting, customers = _count(plan, live)
+    if destroyed <= DESTROY_ABSOLUTE_THRESHOLD:  # neither rule (cutting <= destroyed): no count
+        return None
     active = active_connections(managed)
     absolute = cutting > DESTROY_ABSOLUTE_THRESHOLD
-    relative = (
-        destroyed > DESTROY_ABSOLUTE_THRESHOLD and destroyed > DESTROY_FRACTION_THRESHOLD * active
-    )
+    relative = destroyed > DESTROY_FRACTION_THRESHOLD * active
     if not (absolute or relative):
         return None
     if options.max_destroy is not None and destroyed <= options.max_destroy:

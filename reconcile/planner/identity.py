@@ -26,9 +26,11 @@ from reconcile.planner.duplicates import describe_duplicate
 from reconcile.planner.options import Draft
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Match:
-    """A customer's live company (None: none exists) and how it was found."""
+    """A customer's live company (None: none exists) and how it was found. One per customer,
+    never changed once made (not frozen: a frozen dataclass's `__init__` costs three times as
+    much, 10,000 times a plan)."""
 
     company: Company | None
     readopt: bool = False  # found by its uid tag, its owner tag gone
@@ -48,17 +50,20 @@ class Index:
         self.moved = moved or {}  # new uid -> old uid (`moved:`)
         self.live = live
         self.draft = draft
-        self.managed = [c for c in live.companies if c.owner == owner]
+        # The tags read directly (`Company.owner`, `.uid`): every company of the fleet.
+        self.managed = [c for c in live.companies if c.tags.get(OWNER_TAG) == owner]
         # A tuple each (a list each was 12 MB at 100,000 companies); twins are rare.
         self.by_uid: dict[str, tuple[Company, ...]] = {}
         self.no_uid: list[Company] = []
+        self.twinned = False  # whether any uid is carried twice
         by_uid = self.by_uid
         for company in self.managed:
-            uid = company.uid
+            uid = company.tags.get(UID_TAG)
             if uid is None:
                 self.no_uid.append(company)
             elif uid in by_uid:
                 by_uid[uid] = (*by_uid[uid], company)
+                self.twinned = True
             else:
                 by_uid[uid] = (company,)
         # Companies without an owner tag that carry a uid the owner's companies carry: twins.
@@ -73,9 +78,10 @@ class Index:
         """Each duplicated uid with its twins: the owner's companies that carry it, then those
         without an owner tag that carry it too."""
         unowned = self.unowned
-        for uid, twins in self.by_uid.items():
-            if len(twins) > 1 and uid not in unowned:
-                yield uid, twins
+        if self.twinned:  # else no uid of the owner's is carried twice: nothing to walk
+            for uid, twins in self.by_uid.items():
+                if len(twins) > 1 and uid not in unowned:
+                    yield uid, twins
         for uid, more in unowned.items():
             yield uid, (*self.by_uid[uid], *more)
 

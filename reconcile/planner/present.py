@@ -23,6 +23,7 @@ from reconcile.model import (
 )
 from reconcile.planner import actions as build
 from reconcile.planner import happened
+from reconcile.planner.connections import partner_linked, sort_accounting
 from reconcile.planner.identity import Match
 from reconcile.planner.names import resolve_names
 from reconcile.planner.options import Draft
@@ -32,11 +33,7 @@ from reconcile.plans import REFRESH_HELD, Action, CustomerVerdict
 
 # The statuses compared for every customer, as plain strings (an enum member's `.value` is a
 # descriptor call each time).
-LINKED, PENDING_AUTH, DEAUTHORIZED = (
-    Status.LINKED.value,
-    Status.PENDING_AUTH.value,
-    Status.DEAUTHORIZED.value,
-)
+LINKED, PENDING_AUTH = Status.LINKED.value, Status.PENDING_AUTH.value
 
 
 def wanted_tags(owner: str, customer: Customer, company: Company | None) -> dict[str, str]:
@@ -56,48 +53,55 @@ class Present:
         self.live = live
         self.draft = draft
         self.existed = existed
+        self.refresh_due = live.refresh_due
+        self.refresh_held = live.refresh_held
 
     def plan(self, customer: Customer, match: Match) -> None:
+        """The customer's actions, notes and refusals. Protection is looked up only when
+        something would be unlinked or deleted (`_retire`, `_accounting`)."""
         company = match.company
         actions: list[Action] = []
-        protection = Protection.of(customer, company)
         if company is None:
             why = happened.company_gone(customer, self.existed)
             actions.append(build.create_company(self.owner, customer, why))
+            cid = None
+            connections: tuple[Connection, ...] = ()
         else:
             self.draft.observe(company)
             update = self._update(customer, company, match)
             if update is not None:
                 actions.append(update)
-        cid = company.id if company else None
-        connections = company.connections if company else ()
+            cid = company.id
+            connections = company.connections
         platform = PLATFORMS_BY_KEY[customer.accounting] if customer.accounting else None
-        linked, blocked = self._accounting(
-            customer, cid, connections, platform, protection, actions
-        )
+        linked, blocked = self._accounting(customer, company, connections, platform, actions)
         if customer.keep_accounting:
             pending = not linked and any(c.is_accounting and c.active for c in connections)
             if not pending:  # a pending kept connection: both wait (noted by `_kept`)
-                self._partner_expense(
-                    customer, cid, connections, None, True, False, protection, actions
-                )
+                self._partner_expense(customer, company, connections, None, True, False, actions)
                 platform = _linked_platform(connections)
                 if platform is not None:
                     self._expense_config(customer, company, platform, True, False, actions)
         else:
             self._partner_expense(
-                customer, cid, connections, platform, linked, blocked, protection, actions
+                customer, company, connections, platform, linked, blocked, actions
             )
-            self._expense_config(customer, company, platform, linked, blocked, actions)
-        if cid is not None and cid in self.live.refresh_due:  # health read it (not `plan`)
-            actions.append(
-                build.refresh_data(self.owner, customer, cid, self.live.refresh_due[cid])
-            )
-        elif cid is not None and cid in self.live.refresh_held:
-            held = self.live.refresh_held[cid]
+            if customer.expense_config is not None:
+                self._expense_config(customer, company, platform, linked, blocked, actions)
+        if cid is not None and (self.refresh_due or self.refresh_held):
+            self._refresh(customer, cid, actions)
+        if actions:
+            verdict: CustomerVerdict = "create" if company is None else "update"
+            self.draft.change(customer.uid, customer.name, verdict, cid, actions)
+
+    def _refresh(self, customer: Customer, cid: str, actions: list[Action]) -> None:
+        """A refresh of the company's data the health read found due, or why it waits (the
+        health reads of converge, the watch and the audit; never `plan`'s)."""
+        if cid in self.refresh_due:
+            actions.append(build.refresh_data(self.owner, customer, cid, self.refresh_due[cid]))
+        elif cid in self.refresh_held:
+            held = self.refresh_held[cid]
             self.draft.note("deferred", customer, REFRESH_HELD, f"not refreshed: {held}")
-        verdict: CustomerVerdict = "create" if company is None else "update"
-        self.draft.change(customer.uid, customer.name, verdict, cid, actions)
 
     # ------------------------------------------------------------------ company
 
@@ -111,6 +115,8 @@ class Present:
                 f"user tags and the file has {len(customer.tags)}; set protect: true (at most 7 "
                 "tags) or protect: false",
             )
+            return None
+        if build.unchanged(customer, company, tags):  # the usual case: no reason is written
             return None
         return build.update_company(
             customer, company, tags, self._reason(customer, company, tags, match)
@@ -139,20 +145,16 @@ class Present:
     def _accounting(
         self,
         customer: Customer,
-        cid: str | None,
+        company: Company | None,
         connections: tuple[Connection, ...],
         platform: Platform | None,
-        protection: Protection,
         actions: list[Action],
     ) -> tuple[bool, bool]:
         """Retire other platforms' connections, then make sure one of the wanted platform
         exists. Returns (wanted platform Linked, wanted platform blocked for good)."""
         if customer.keep_accounting:
             return self._kept(customer, connections), False
-        active = [c for c in connections if c.is_accounting and c.active]
-        accounting = [c for c in active if c.nameable]
-        unnamed = [c for c in active if not c.nameable]
-        wanted = [c for c in accounting if platform is not None and c.platform == platform]
+        accounting, unnamed, wanted, deauthorized = sort_accounting(connections, platform)
         stays = False  # an active other connection stays: P cannot be created (one active)
         if unnamed and platform is not None and not wanted:
             held = unnamed[0]
@@ -169,7 +171,7 @@ class Present:
             if other in wanted:
                 continue
             why = f"platform changed to {platform.label}" if platform else "no accounting wanted"
-            retired = self._retire(customer, cid, other, why, protection)
+            retired = self._retire(customer, company, other, why)
             actions.extend(retired)
             stays |= not retired
         if platform is None:
@@ -178,21 +180,19 @@ class Present:
             return False, any(
                 c.status == PENDING_AUTH for c in accounting if c not in wanted
             ) and stays
-        if any(c.status == LINKED for c in wanted):
-            return True, False
-        pending = [c for c in wanted if c.status == PENDING_AUTH]
-        deauthorized = [
-            c
-            for c in connections
-            if c.is_accounting and c.platform == platform and c.status == DEAUTHORIZED
-        ]
-        if pending:
+        pending: Connection | None = None  # the first PendingAuth of the wanted platform
+        for c in wanted:
+            if c.status == LINKED:
+                return True, False
+            if pending is None and c.status == PENDING_AUTH:
+                pending = c
+        if pending is not None:
             self.draft.note(
                 "awaiting_authorization",
                 customer,
                 platform.label,
                 "awaiting customer authorization",
-                pending[0],
+                pending,
             )
         elif deauthorized:
             conn = deauthorized[0]
@@ -208,11 +208,13 @@ class Present:
             self.draft.refuse_customer(
                 customer,
                 f"accounting connection {platform.label}",
-                f"not created: the current accounting connection stays ({protection.reason}) "
+                "not created: the current accounting connection stays "
+                f"({Protection.of(customer, company).reason}) "
                 "and a company has one active accounting connection",
             )
             return False, True
         else:
+            cid = company.id if company is not None else None
             actions.append(
                 build.create_connection(
                     self.owner,
@@ -246,16 +248,12 @@ class Present:
         return False
 
     def _retire(
-        self,
-        customer: Customer,
-        cid: str | None,
-        conn: Connection,
-        why: str,
-        protection: Protection,
+        self, customer: Customer, company: Company | None, conn: Connection, why: str
     ) -> list[Action]:
-        if not conn.active or cid is None:
+        if not conn.active or company is None:
             return []
-        action = build.retire_connection(self.owner, customer.uid, cid, conn, why)
+        action = build.retire_connection(self.owner, customer.uid, company.id, conn, why)
+        protection = Protection.of(customer, company)
         if protection.active:
             self.draft.refuse_customer(customer, action.subject, protection.reason)
             return []
@@ -266,35 +264,37 @@ class Present:
     def _partner_expense(
         self,
         customer: Customer,
-        cid: str | None,
+        company: Company | None,
         connections: tuple[Connection, ...],
         platform: Platform | None,
         accounting_linked: bool,
         blocked: bool,
-        protection: Protection,
         actions: list[Action],
     ) -> None:
-        linked = [c for c in connections if c.is_partner_expense and c.status == LINKED]
-        if customer.expenses and not linked:
-            if blocked and platform is None:
-                self.draft.note(
-                    "blocked",
-                    customer,
-                    "partner expense connection",
-                    "blocked: a pending accounting connection stays (see Refused) and Codat "
-                    "refuses the partner expense connection while accounting awaits authorization",
+        if not customer.expenses:
+            for c in connections:
+                if c.status == LINKED and c.is_partner_expense:
+                    actions.extend(self._retire(customer, company, c, "expenses: false"))
+            return
+        if partner_linked(connections):
+            return
+        if blocked and platform is None:
+            self.draft.note(
+                "blocked",
+                customer,
+                "partner expense connection",
+                "blocked: a pending accounting connection stays (see Refused) and Codat "
+                "refuses the partner expense connection while accounting awaits authorization",
+            )
+        elif platform is None or accounting_linked:
+            cid = company.id if company is not None else None
+            actions.append(
+                build.create_partner_expense(
+                    self.owner, customer, cid, connections, *happened.partner_gone(connections)
                 )
-            elif platform is None or accounting_linked:
-                actions.append(
-                    build.create_partner_expense(
-                        self.owner, customer, cid, connections, *happened.partner_gone(connections)
-                    )
-                )
-            else:
-                self._wait(customer, "partner expense connection", platform, blocked)
-        elif not customer.expenses:
-            for c in linked:
-                actions.extend(self._retire(customer, cid, c, "expenses: false", protection))
+            )
+        else:
+            self._wait(customer, "partner expense connection", platform, blocked)
 
     def _expense_config(
         self,

@@ -5,7 +5,9 @@ connection), the rest counted as unread."""
 
 from __future__ import annotations
 
-from reconcile.facts.configs import config_reads
+from dataclasses import replace
+
+from reconcile.facts.configs import ConfigReads, config_reads
 from reconcile.model import Company, DesiredState
 from tests.support.factories import CONFIG, OWNER, company, conn, customer, expense
 
@@ -70,3 +72,10 @@ def test_a_platform_change_reads_nothing_until_the_new_platform_is_linked() -> N
 def test_targets_limit_the_reads_to_the_plans_customers() -> None:
     desired, companies = fleet()
     assert config_reads(desired, companies, targets=frozenset({"d"})).due == ("cd",)
+
+
+def test_a_file_without_expense_configs_reads_none() -> None:
+    desired, companies = fleet()
+    bare = DesiredState(OWNER, tuple(replace(c, expense_config=None) for c in desired.customers))
+    for changed in (None, frozenset({"a", "c"})):
+        assert config_reads(bare, companies, changed) == ConfigReads(())
