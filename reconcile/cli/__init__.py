@@ -135,7 +135,38 @@ class _LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-__all__ = ["COMMANDS", "EXIT_CHANGES", "EXIT_ERROR", "EXIT_OK", "CommandEntry", "fail", "main"]
+__all__ = [
+    "COMMANDS",
+    "EXIT_CHANGES",
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "CommandEntry",
+    "fail",
+    "main",
+    "run",
+]
+
+
+def run() -> None:
+    """The `reconcile` program: `main`, then the exit it chose. A command that asked
+    (`reconcile.cli.exits.end_at_once`) ends there with its code once its output is flushed;
+    any other, or an output that cannot be flushed, exits as usual."""
+    import os
+
+    from reconcile.cli.exits import Ending
+
+    try:
+        main()
+    except SystemExit as done:
+        code = done.code
+        if not Ending.at_once or not (code is None or isinstance(code, int)):
+            raise
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):  # a closed or broken stream: the usual exit reports it
+            raise done from None
+        os._exit(code or 0)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -10,6 +10,22 @@ import click
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
 
+class Ending:
+    """Whether the command asked to end at once (`end_at_once`)."""
+
+    at_once = False
+
+
+def end_at_once() -> None:
+    """The command's work is done once its output is written, and it holds nothing to close or
+    wait for (`plan` against Codat: read-only, its files written and closed, its threads
+    joined): the process ends as soon as it returns, its output flushed, without the
+    interpreter's teardown, which frees every object one by one (~30 ms of a 10,000-customer
+    plan). Only `reconcile.cli.run` (the real process) acts on it, never a test's in-process
+    command."""
+    Ending.at_once = True
+
+
 def fail(message: str) -> NoReturn:
     click.echo(f"Error: {message}", err=True)
     sys.exit(EXIT_ERROR)

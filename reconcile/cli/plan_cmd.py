@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reconcile.cli.exits import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, fail
+from reconcile.cli.exits import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, end_at_once, fail
 from reconcile.cli.inputs import check_desired, load_desired
 from reconcile.cli.link_urls import check_link_urls
 from reconcile.cli.options import (
@@ -165,4 +165,6 @@ def plan(
         block_on_new_refusals(the_plan, changed)
     # Refusals are a difference between the file and Codat, as changes are.
     differs = the_plan.has_changes or bool(the_plan.refused) or bool(settings)
+    if not where.sandbox:  # read-only, nothing left open (the embedded sandbox's file is)
+        end_at_once()
     sys.exit(EXIT_CHANGES if detailed_exitcode and differs else EXIT_OK)
