@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from dataclasses import fields, is_dataclass
 from typing import Any
 
-from reconcile.desired.build import CUSTOMER_FIELDS, build_state
-from reconcile.model import Customer, DesiredState
+from reconcile.desired.build import build_state
+from reconcile.model import Customer, DesiredState, ExpenseConfig, Location
 
 FRESH: set[int] = set()
 
@@ -99,6 +99,44 @@ def test_release_builds_the_same_model() -> None:
     assert third.description is None and third.unprotect and not third.protect
 
 
-def test_customer_fields_are_passed_in_their_order() -> None:
-    """The builder passes a `Customer`'s fields by position: CUSTOMER_FIELDS is their order."""
-    assert tuple(field.name for field in fields(Customer)) == CUSTOMER_FIELDS
+def test_every_field_lands_where_its_name_says() -> None:
+    """The builder passes a `Customer`'s fields by position: each value, all of them distinct
+    from their defaults, is where a build by name puts it."""
+    raw = {
+        "uid": "cus-9",
+        "name": "Nine",
+        "description": "nine",
+        "tags": {"k": "v"},
+        "accounting": {"keep": True},
+        "expenses": True,
+        "expenseConfig": {"bankAccount": "b", "supplier": "s", "customer": "c"},
+        "id": "ID-9",
+        "protect": True,
+        "state": "deleted",
+        "environments": ["prod"],
+        "overrides": {"prod": {"protect": False}},
+    }
+    state = build_state([("f.yaml", {"owner": "o", "customers": [raw]}, lambda i: (4, 5))])
+    assert state.customers[0] == Customer(
+        uid="cus-9",
+        name="Nine",
+        description="nine",
+        tags={"k": "v"},
+        accounting=None,
+        expenses=True,
+        expense_config=ExpenseConfig("b", "s", "c"),
+        id="id-9",
+        protect=True,
+        unprotect=False,
+        keep_accounting=True,
+        state="deleted",
+        location=Location("f.yaml", 4, 5),
+        environments=frozenset({"prod"}),
+        overrides={"prod": {"protect": False, "unprotect": True}},
+    )
+    assert state.customers[0].location == Location("f.yaml", 4, 5)  # not compared above
+    unprotected = {"uid": "u", "name": "U", "protect": False, "accounting": "xero"}
+    built = build_state([("f.yaml", {"owner": "o", "customers": [unprotected]}, lambda i: (1, 1))])
+    assert built.customers[0] == Customer(
+        uid="u", name="U", accounting="gbol", protect=False, unprotect=True
+    )
