@@ -91,7 +91,9 @@ def test_release_builds_the_same_model() -> None:
     assert released == kept
     assert [c.location for c in released.customers] == [c.location for c in kept.customers]
     first, _, third = released.customers
-    assert first.id == "abc" and first.state == "absent" and first.environments == {"test"}
+    assert (
+        first.id == "abc" and first.state == "absent" and first.environments == frozenset({"test"})
+    )
     assert first.overrides == {"test": {"tags": {"team": "emea", "region": "de"}}}
     assert first.expense_config is not None and first.expense_config.names == (
         ("supplier", "Amex"),
@@ -135,8 +137,13 @@ def test_every_field_lands_where_its_name_says() -> None:
         overrides={"prod": {"protect": False, "unprotect": True}},
     )
     assert state.customers[0].location == Location("f.yaml", 4, 5)  # not compared above
-    unprotected = {"uid": "u", "name": "U", "protect": False, "accounting": "xero"}
-    built = build_state([("f.yaml", {"owner": "o", "customers": [unprotected]}, lambda i: (1, 1))])
-    assert built.customers[0] == Customer(
-        uid="u", name="U", accounting="gbol", protect=False, unprotect=True
-    )
+    # the booleans, each pattern of them once: no two can be swapped unseen
+    others = [
+        {"uid": "u", "name": "U", "protect": False, "accounting": "xero"},
+        {"uid": "p", "name": "P", "protect": True, "accounting": "xero"},
+    ]
+    built = build_state([("f.yaml", {"owner": "o", "customers": others}, lambda i: (1, 1))])
+    assert list(built.customers) == [
+        Customer(uid="u", name="U", accounting="gbol", protect=False, unprotect=True),
+        Customer(uid="p", name="P", accounting="gbol", protect=True),
+    ]
