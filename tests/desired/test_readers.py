@@ -256,6 +256,10 @@ SCALARS = st.one_of(
             "reconcile.owner",
             "89",
             "77921ff9-3ec0-4a5b-9a55-0b5f4e1d2c3a",
+            "77921ff9-3ec0-4a5b-9a55-0b5f4e1d2c3a\n",  # a line break at the end of each kind
+            "cus-1\n",
+            "Acme\n",
+            "reconcile.x\n",
         ]
     ),
 )
@@ -277,7 +281,9 @@ VALUES = st.recursive(
     lambda inner: (
         st.lists(inner, max_size=3)
         | st.dictionaries(
-            st.sampled_from(["bankAccount", "supplier", "customer", "k", "x" * 28, "reconcile.x"]),
+            st.sampled_from(
+                ["bankAccount", "supplier", "customer", "k", "k\n", "x" * 28, "reconcile.x"]
+            ),
             inner,
             max_size=10,
         )
@@ -344,6 +350,47 @@ def test_our_resolver_equals_pyyamls(value: str, implicit: tuple[bool, bool]) ->
 
     for kind in (yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode):
         assert OURS.resolve(kind, value, implicit) == THEIRS.resolve(kind, value, implicit)
+
+
+def environment(**given: str) -> dict[str, Any]:
+    env = {"account": "Acme", "api_key_env": "CODAT_API_KEY_PROD", **given}
+    return {"version": 1, "owner": "o", "customers": [], "environments": {"prod": env}}
+
+
+def tagged(tags: dict[str, str]) -> dict[str, Any]:
+    return {"version": 1, "owner": "o", "customers": [{"uid": "a", "name": "A", "tags": tags}]}
+
+
+@pytest.mark.parametrize(
+    ("doc", "valid"),
+    [
+        (tagged({"region": "uk"}), True),
+        (tagged({"reconcile.owner": "x"}), False),  # the refused prefix
+        (tagged({"reconcile": "x", "reconciled.x": "y"}), True),
+        (tagged({"k\n": "v"}), False),
+        (tagged({"k": "v\n"}), False),
+        (environment(), True),
+        (environment(api_key_env="CODAT_API_KEY_FILE"), False),
+        (environment(api_key_env="CODAT_API_KEY_PROD_FILE"), False),
+        (environment(api_key_env="CODAT_API_KEY_FILES"), True),
+        (environment(api_key_env="CODAT_API_KEY_PROD\n"), False),
+        (environment(base_url="https://api.codat.io"), True),
+        (environment(base_url="https://api.codat.io\n"), False),
+        (environment(account="Acme\n"), False),
+        ({"version": 1, "owner": "o", "customers": [], "policy": {"refreshDataEvery": "1d"}}, True),
+        (
+            {"version": 1, "owner": "o", "customers": [], "policy": {"refreshDataEvery": "0d"}},
+            False,
+        ),
+        ({"version": 1, "owner": "o\n", "customers": []}, False),
+    ],
+)
+def test_the_fast_check_reads_each_pattern_as_jsonschema(doc: dict[str, Any], valid: bool) -> None:
+    """jsonschema-rs checks the patterns rewritten without lookaround (`schema.for_automata`):
+    each kind (a refused prefix, the end of the string, a lookaround left as it is) decides
+    as jsonschema does on the schema as written."""
+    assert VALIDATOR.is_valid(doc) is valid
+    assert FAST(doc) is valid
 
 
 @needs_fast
