@@ -130,8 +130,14 @@ def _json_data(text: str) -> dict[str, Any] | None:
 
 # Syntax the fast path leaves to the exact reader: tabs, YAML 1.1 line breaks, BOM, directives and
 # document markers, tags, anchors and aliases, complex keys, merge keys, block scalars.
-_FAST_UNSAFE_CHARS = ("\t", "\x85", "\u2028", "\u2029", "\ufeff", "<<")
+_FAST_UNSAFE_CHARS = ("\t", "\x85", "\u2028", "\u2029", "\ufeff")
 _FAST_UNSAFE_LINE_STARTS = ("%", "---", "...")  # directives, document markers
+_MARKER_LINE = re.compile(r"\n(?:%|---|\.\.\.)")  # one search from each line break (~1 ms)
+
+
+def _marker_line(text: str) -> bool:
+    """Whether a line starts with a directive or a document marker."""
+    return text.startswith(_FAST_UNSAFE_LINE_STARTS) or _MARKER_LINE.search(text) is not None
 
 
 # Indicators that start no plain scalar (tags, anchors, aliases, complex keys, block scalars,
@@ -141,29 +147,32 @@ _FAST_UNSAFE_LINE_STARTS = ("%", "---", "...")  # directives, document markers
 # both readers refuse it, and at the start of a continued plain scalar's next line (a long name
 # folded by a YAML writer: "Hooli Consulting\n  & Co") both read it as text.
 # As one regex: (?:^[ ]*|[:?-][ ]+|[\[{,][ ]*)(?:[!?|>%@`]|[&*](?![ \r\n]|$)) (re.M), tried at
-# every character (30-60 ms on 10,000 customers); `_unsafe_token` finds the indicators first
-# (a few "&" in names) and looks back from each (~4 ms).
-def _marker_line(text: str) -> bool:
-    """Whether a line starts with a directive or a document marker (substring searches)."""
-    starts = _FAST_UNSAFE_LINE_STARTS
-    return text.startswith(starts) or any("\n" + start in text for start in starts)
-
-
-_INDICATORS = re.compile(r"[!?|>%@`&*]")
+# every character (30-60 ms on 10,000 customers); `_unsafe_token` finds each indicator by a
+# substring search (C: most files hold none but a few "&" in names; a character class tried
+# at every character took ~4 ms) and looks back from each (~0.3 ms).
+_INDICATORS = "!?|>%@`&*"
 
 
 def _unsafe_token(text: str) -> bool:
     """Whether an indicator starts a node (the rule above)."""
-    for found in _INDICATORS.finditer(text):
-        at = found.start()
-        if text[at] in "&*" and text[at + 1 : at + 2] in ("", " ", "\r", "\n"):
-            continue  # names no anchor or alias
-        before = at - 1
-        while before >= 0 and text[before] == " ":
-            before -= 1
-        if before < 0 or text[before] in "\n[{," or (text[before] in ":?-" and before < at - 1):
-            return True
+    for indicator in _INDICATORS:
+        at = text.find(indicator)
+        while at != -1:
+            if _starts_node(text, at):
+                return True
+            at = text.find(indicator, at + 1)
     return False
+
+
+def _starts_node(text: str, at: int) -> bool:
+    """Whether the indicator at `at` is where a node starts (and, for `&` or `*`, names an
+    anchor or an alias)."""
+    if text[at] in "&*" and text[at + 1 : at + 2] in ("", " ", "\r", "\n"):
+        return False  # names no anchor or alias
+    before = at - 1
+    while before >= 0 and text[before] == " ":
+        before -= 1
+    return before < 0 or text[before] in "\n[{," or (text[before] in ":?-" and before < at - 1)
 
 
 _FAST_UNSAFE_COLON = re.compile(r":(?:[^\s\w/.-]|(?<![^\s\[\]{},]:)\S)")
@@ -302,7 +311,9 @@ def _agrees_with_yaml11_check() -> Any:
 
 def _fast_unsafe(text: str) -> bool:
     """Whether `text` uses syntax that the fast path leaves to the exact reader."""
-    if any(marker in text for marker in _FAST_UNSAFE_CHARS):
+    if any(marker in text for marker in _FAST_UNSAFE_CHARS):  # single characters: memchr
+        return True
+    if "<" in text and "<<" in text:  # a merge key (a search for "<<" itself costs ~1 ms)
         return True
     if "\\" in text and _ESCAPES.search(text):
         return True  # numeric escapes (surrogate pairs...) are decoded differently
