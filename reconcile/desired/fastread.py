@@ -26,6 +26,7 @@ import importlib
 import json
 import os
 import re
+from itertools import accumulate, repeat
 from typing import Any
 
 from reconcile.desired.document import Document
@@ -410,23 +411,26 @@ def uid_positions(text: str, uids: list[str]) -> list[tuple[int, int]] | None:
     None unless a quick scan finds exactly these uids, in this order (anything unusual, such as a
     description mentioning "uid: x", leaves the positions to the exact reader).
     """
-    found: list[tuple[int, int]] = []
-    line, scanned, line_start = 1, 0, 0
+    spots: list[int] = []
+    found: list[str] = []
     for match in _UID_KEY.finditer(text):
         offset = match.start()
-        quote = match.group(1)
+        quote = match[1]
         if quote:  # "uid" or 'uid': the key starts at its opening quote
             offset -= 1
             if offset < 0 or text[offset] != quote:
                 continue
         if offset and text[offset - 1] not in " {,-\n":
             continue  # part of a longer word
-        if len(found) == len(uids) or match.group(3) != uids[len(found)]:
-            return None
-        breaks = text.count("\n", scanned, offset)
-        if breaks:  # only the text since the last uid is searched (one-line JSON: no rescans)
-            line += breaks
-            line_start = text.rfind("\n", scanned, offset) + 1
-        scanned = offset
-        found.append((line, offset - line_start + 1))
-    return found if len(found) == len(uids) else None
+        spots.append(offset)
+        found.append(match[3])
+    if found != uids:
+        return None
+    # Lines and columns by C calls mapped over the spots, each searching only the text since the
+    # uid before (one-line JSON: no rescans): the line breaks there, summed, and the last one
+    # there, carried on while a uid has none before it on its line.
+    since = [0, *spots[:-1]]
+    lines = accumulate(map(text.count, repeat("\n"), since, spots), initial=1)
+    next(lines)
+    breaks = accumulate(map(text.rfind, repeat("\n"), since, spots), max)
+    return [(line, at - before) for line, at, before in zip(lines, spots, breaks, strict=True)]

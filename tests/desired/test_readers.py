@@ -403,6 +403,13 @@ def test_both_readers_locate_customers_alike(
         TEMPLATE.format(**GOOD),
         "version: 1\nowner: o\ncustomers:\n- {name: A, uid: a}\n-   uid: 'b'\n    name: B\n"
         "- name: C\n  description: 'uid: a'\n  uid: c\n",
+        # several customers a line: each column counted from its own line's start
+        "version: 1\nowner: o\ncustomers: [{uid: a, name: A}, {uid: b, name: B},\n"
+        "  {uid: c, name: C}, {name: D, uid: d}, {uid: e, name: E}]\n",
+        '{"version": 1, "owner": "o", "customers": [{"uid": "a", "name": "A"}, '
+        '{"name": "B", "uid": "b"}]}',
+        '{"version": 1, "owner": "o",\n "customers": [{"uid": "a", "name": "A"},\n'
+        '  {"uid": "b", "name": "B"}, {"uid": "c", "name": "C"}]}',
     ]
     for text in texts:
         path = tmp_path / "f.yaml"
