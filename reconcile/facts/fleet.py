@@ -21,18 +21,11 @@ from typing import TYPE_CHECKING
 from reconcile.codat import CodatClient, CodatHTTPError
 from reconcile.codat.client import MAX_PAGE_SIZE
 from reconcile.codat.paging import first_requests
-from reconcile.model import (
-    OWNER_TAG,
-    UID_TAG,
-    Company,
-    DesiredState,
-    ExpenseConfig,
-    LiveState,
-    MappingOptions,
-)
+from reconcile.model import OWNER_TAG, UID_TAG, Company, LiveState
 
 if TYPE_CHECKING:
     from reconcile.facts.configs import ConfigChoice
+    from reconcile.model import DesiredState, ExpenseConfig, MappingOptions
 
 
 def owner_filter(owner: str) -> str:

@@ -341,9 +341,10 @@ def test_a_plan_of_bad_files_imports_neither_the_planner_nor_the_client(
 
 
 # What `plan` needs only once its first request is out: to read the answers (the account, the
-# expense configs, the uid holders), to build the model (the builder works while Codat answers)
-# and to plan and render.
+# expense configs, the uid holders), to build the model (the builder and the desired model's
+# classes, while Codat answers) and to plan and render.
 AFTER_SENDING = (
+    "reconcile.model.desired",
     "reconcile.facts.account",
     "reconcile.facts.configs",
     "reconcile.facts.holders",

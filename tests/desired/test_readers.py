@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconcile.desired import InvalidInput, fastread, load, schema_text, yamlload
+from reconcile.desired import InvalidInput, fastread, load, schema_text, yaml11, yamlload
 from reconcile.desired.schema import is_valid
 from tests.conftest import examples
 from tests.desired.readers import fast_and_exact, never
@@ -206,7 +206,7 @@ def test_yaml12_non_strings_are_what_yaml_rs_resolves() -> None:
     rs = fastread._rs()
     more = ["+12", "-7", "0o7", "0xff", "1E5", "1e-3", "+.5", "-1.", ".NaN", "NULL"]
     for text in [*TRICKY, *more]:
-        if fastread.YAML12_NOT_STR.fullmatch(text):
+        if yaml11.YAML12_NOT_STR.fullmatch(text):
             assert not isinstance(rs.loads(f"k: {text}\n")["k"], str), text
 
 
@@ -221,7 +221,7 @@ def test_number_like_scalars_agree(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scalar: str
 ) -> None:
     rs = fastread._rs()
-    if fastread.YAML12_NOT_STR.fullmatch(scalar):
+    if yaml11.YAML12_NOT_STR.fullmatch(scalar):
         assert not isinstance(rs.loads(f"k: {scalar}\n")["k"], str), scalar
     for slot in ["text", "tagvalue", "version", "bool2"]:
         fast, exact = _both(tmp_path, TEMPLATE.format(**{**GOOD, slot: scalar}), monkeypatch)
