@@ -89,21 +89,24 @@ def _policy_key(policy: dict[str, Any]) -> tuple[Any, ...]:
 
 
 Customers = list[tuple[int, dict[str, Any]]]
-"""A file's customers that are mappings, with their positions (the schema reports the others)."""
+"""Some customers of a file, with their positions."""
 
 
-def _customers(data: Any) -> Customers:
+def _customers(data: Any) -> list[Any]:
+    """A file's customers as written (those that are no mapping are the schema's to report,
+    and every check skips them)."""
     customers = data.get("customers") if isinstance(data, dict) else None
-    if not isinstance(customers, list):
-        return []
-    return [(position, c) for position, c in enumerate(customers) if isinstance(c, dict)]
+    return customers if isinstance(customers, list) else []
 
 
 def _unique(
-    docs: Sequence[Document], listed: Sequence[Customers], key: str, what: str
+    docs: Sequence[Document], listed: Sequence[list[Any]], key: str, what: str
 ) -> Iterator[Found]:
     values = [
-        value for customers in listed for _, c in customers if isinstance(value := c.get(key), str)
+        value
+        for customers in listed
+        for c in customers
+        if isinstance(c, dict) and isinstance(value := c.get(key), str)
     ]
     if key == "id":
         values = [value.casefold() for value in values]
@@ -111,8 +114,8 @@ def _unique(
         return
     seen: dict[str, tuple[int, int]] = {}
     for index, customers in enumerate(listed):
-        for position, customer in customers:
-            value = customer.get(key)
+        for position, customer in enumerate(customers):
+            value = customer.get(key) if isinstance(customer, dict) else None
             if not isinstance(value, str):
                 continue
             norm = value.casefold() if key == "id" else value
@@ -144,7 +147,7 @@ class _Customer(NamedTuple):
         return self.data.get(key, self.defaults.get(key))
 
 
-def _customer_checks(data: Any, customers: Customers) -> Iterator[Issue]:
+def _customer_checks(data: Any, customers: list[Any]) -> Iterator[Issue]:
     defaults = data.get("defaults") if isinstance(data, dict) else None
     if not isinstance(defaults, dict):
         defaults = {}
@@ -171,18 +174,21 @@ def _customer_checks(data: Any, customers: Customers) -> Iterator[Issue]:
                 yield Issue(moved, f"in environment '{env}': {issue.message}", at_key=True)
 
 
-def _something_to_say(customers: Customers, default_tags: dict[str, Any]) -> Customers:
+def _something_to_say(customers: list[Any], default_tags: dict[str, Any]) -> Customers:
     """The customers `_one_customer` may find something in; the others (most: it is not asked,
     10,000 times) have no overrides, no expenseConfig, no state, and fewer tags than any budget
     even with the defaults'. One comprehension, no call per customer."""
     room = MAX_USER_TAGS_PROTECTED - len(default_tags)
     return [
         (position, c)
-        for position, c in customers
-        if "overrides" in c
-        or "expenseConfig" in c
-        or "state" in c
-        or (len(tags) if isinstance(tags := c.get("tags"), dict) else 0) > room
+        for position, c in enumerate(customers)
+        if isinstance(c, dict)
+        and (
+            "overrides" in c
+            or "expenseConfig" in c
+            or "state" in c
+            or (len(tags) if isinstance(tags := c.get("tags"), dict) else 0) > room
+        )
     ]
 
 
@@ -240,7 +246,7 @@ def _tag_budget(customer: _Customer, *, schema_saw_it: bool = True) -> Iterator[
         yield Issue(("defaults", "tags"), message, at_key=True)
 
 
-def _environments(docs: Sequence[Document], customers_of: Sequence[Customers]) -> Iterator[Found]:
+def _environments(docs: Sequence[Document], customers_of: Sequence[list[Any]]) -> Iterator[Found]:
     """Environments are declared once (or identically in every file that declares them), and
     every environment a customer or `promote:` names is declared."""
     (first, declared), differing = _one_per_run(docs, "environments", dict)
@@ -295,7 +301,11 @@ def _environments(docs: Sequence[Document], customers_of: Sequence[Customers]) -
                     yield index, Issue(path, message, at_key=True)
 
 
-def _naming_environments(customers: Customers) -> Customers:
+def _naming_environments(customers: list[Any]) -> Customers:
     """The customers that name an environment (`environments` or `overrides`): only they can
     name one that is not declared."""
-    return [(p, c) for p, c in customers if "environments" in c or "overrides" in c]
+    return [
+        (p, c)
+        for p, c in enumerate(customers)
+        if isinstance(c, dict) and ("environments" in c or "overrides" in c)
+    ]
