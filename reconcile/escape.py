@@ -7,7 +7,6 @@ strings through one of these functions; nothing else decides how they look.
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 
@@ -90,12 +89,16 @@ def markdown(value: object) -> str:
     `<details>` block. Markdown escapes come first, so the HTML entities (`&lt;`, `&#x27;`)
     are not broken by a backslash. `@` is followed by a zero-width space (`no_mention`): a
     customer named `Acme @team` must not notify a GitHub team from the bot's comment."""
+    import html  # and html.entities: only Markdown and HTML need them, not a terminal
+
     return no_mention(html.escape(_MD_SPECIAL.sub(r"\\\1", text(value)), quote=True))
 
 
 def html_text(value: object) -> str:
     """Text inside raw HTML (a `<summary>`, where Markdown is not read): visible escapes,
     then HTML entities, on one line; `@` broken by a zero-width space (no GitHub mention)."""
+    import html
+
     return no_mention(html.escape(text(value), quote=True))
 
 

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from reconcile.escape import quoted
 from reconcile.loopback import is_loopback
-from reconcile.model import Environment
+
+if TYPE_CHECKING:
+    from reconcile.model import Environment
 
 TRUSTED_FIELDS = ("account", "base_url", "api_key_env", "settings")
 ALLOW_BASE_URL_ENV = "RECONCILE_ALLOW_BASE_URL"

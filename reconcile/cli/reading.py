@@ -13,13 +13,13 @@ if TYPE_CHECKING:
 
 def say_reading(desired: DesiredState | Checked) -> None:
     """What the files hold (files checked but not built yet have no environment)."""
-    from reconcile.model import DesiredState
+    from reconcile.desired import Checked  # not the model: a plan builds it while Codat answers
     from reconcile.render.reading import files_line, files_summary
 
-    if isinstance(desired, DesiredState):
-        click.echo(files_line(desired), err=True)
-    else:
+    if isinstance(desired, Checked):
         click.echo(files_summary(desired.files, desired.customer_count, desired.owner), err=True)
+    else:
+        click.echo(files_line(desired), err=True)
 
 
 def say_read(desired: DesiredState, live: LiveState) -> None:

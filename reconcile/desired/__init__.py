@@ -15,17 +15,19 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconcile.bulk import paused_gc
 from reconcile.desired import fastread
-from reconcile.desired.build import Locate, build_state
 from reconcile.desired.checks import cross_checks
 from reconcile.desired.document import Document, read_text
 from reconcile.desired.dump import dump
 from reconcile.desired.problems import InvalidInput, Issue, Problem
 from reconcile.desired.schema import schema_text, structure_issues
-from reconcile.model import DesiredState
+
+if TYPE_CHECKING:
+    from reconcile.desired.build import Locate
+    from reconcile.model import DesiredState
 
 __all__ = ["Checked", "InvalidInput", "Problem", "check", "dump", "load", "schema_text"]
 
@@ -174,7 +176,11 @@ def _validate_quietly(docs: Sequence[Document]) -> bool:
 
 def _build(docs: Sequence[Document], *, release: bool = False) -> DesiredState:
     """The model of checked documents; with `release` (the documents are not used again), each
-    text goes after its uid scan and the model holds none of their data (`build_state`)."""
+    text goes after its uid scan and the model holds none of their data (`build_state`).
+    The builder is imported here: a run starts reading Codat before it builds (and a bad file
+    never does)."""
+    from reconcile.desired.build import build_state
+
     entries: list[tuple[str, Any, Locate]] = []
     for doc in docs:
         exact = doc

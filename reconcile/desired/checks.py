@@ -18,14 +18,15 @@ Found = tuple[int, Issue]
 
 
 def cross_checks(docs: Sequence[Document]) -> Iterator[Found]:
+    listed = [_customers(doc.data) for doc in docs]
     yield from _owners(docs)
-    yield from _environments(docs)
+    yield from _environments(docs, listed)
     yield from _policies(docs)
-    yield from _unique(docs, "uid", "uid")
-    yield from _unique(docs, "id", "company id")
+    yield from _unique(docs, listed, "uid", "uid")
+    yield from _unique(docs, listed, "id", "company id")
     yield from moved_checks(docs)
     for index, doc in enumerate(docs):
-        yield from ((index, issue) for issue in _customer_checks(doc.data))
+        yield from ((index, issue) for issue in _customer_checks(doc.data, listed[index]))
 
 
 def _where(docs: Sequence[Document], index: int, path: tuple[Any, ...]) -> str:
@@ -87,19 +88,34 @@ def _policy_key(policy: dict[str, Any]) -> tuple[Any, ...]:
     return (listed, policy.get("prune"), policy.get("refreshDataEvery"))
 
 
-def _customers(data: Any) -> Iterator[tuple[int, dict[str, Any]]]:
+Customers = list[tuple[int, dict[str, Any]]]
+"""Some customers of a file, with their positions."""
+
+
+def _customers(data: Any) -> list[Any]:
+    """A file's customers as written (those that are no mapping are the schema's to report,
+    and every check skips them)."""
     customers = data.get("customers") if isinstance(data, dict) else None
-    if isinstance(customers, list):
-        for position, customer in enumerate(customers):
-            if isinstance(customer, dict):
-                yield position, customer
+    return customers if isinstance(customers, list) else []
 
 
-def _unique(docs: Sequence[Document], key: str, what: str) -> Iterator[Found]:
+def _unique(
+    docs: Sequence[Document], listed: Sequence[list[Any]], key: str, what: str
+) -> Iterator[Found]:
+    values = [
+        value
+        for customers in listed
+        for c in customers
+        if isinstance(c, dict) and isinstance(value := c.get(key), str)
+    ]
+    if key == "id":
+        values = [value.casefold() for value in values]
+    if len(set(values)) == len(values):  # the usual case: each once, nothing to say
+        return
     seen: dict[str, tuple[int, int]] = {}
-    for index, doc in enumerate(docs):
-        for position, customer in _customers(doc.data):
-            value = customer.get(key)
+    for index, customers in enumerate(listed):
+        for position, customer in enumerate(customers):
+            value = customer.get(key) if isinstance(customer, dict) else None
             if not isinstance(value, str):
                 continue
             norm = value.casefold() if key == "id" else value
@@ -131,15 +147,13 @@ class _Customer(NamedTuple):
         return self.data.get(key, self.defaults.get(key))
 
 
-def _customer_checks(data: Any) -> Iterator[Issue]:
+def _customer_checks(data: Any, customers: list[Any]) -> Iterator[Issue]:
     defaults = data.get("defaults") if isinstance(data, dict) else None
     if not isinstance(defaults, dict):
         defaults = {}
     default_tags = defaults.get("tags")
     default_tags = default_tags if isinstance(default_tags, dict) else {}
-    for position, customer in _customers(data):
-        if _nothing_to_say(customer, default_tags):
-            continue
+    for position, customer in _something_to_say(customers, default_tags):
         path = ("customers", position)
         own = list(_one_customer(_Customer(path, customer, defaults, default_tags)))
         yield from own
@@ -160,15 +174,22 @@ def _customer_checks(data: Any) -> Iterator[Issue]:
                 yield Issue(moved, f"in environment '{env}': {issue.message}", at_key=True)
 
 
-def _nothing_to_say(customer: dict[str, Any], default_tags: dict[str, Any]) -> bool:
-    """Whether `_one_customer` can find nothing (most customers: it is not asked, 10,000 times):
-    no overrides, no expenseConfig, not deleted, and fewer tags than any budget even with the
-    defaults'."""
-    if "overrides" in customer or "expenseConfig" in customer or "state" in customer:
-        return False
-    tags = customer.get("tags")
-    count = len(tags) if isinstance(tags, dict) else 0
-    return count + len(default_tags) <= MAX_USER_TAGS_PROTECTED
+def _something_to_say(customers: list[Any], default_tags: dict[str, Any]) -> Customers:
+    """The customers `_one_customer` may find something in; the others (most: it is not asked,
+    10,000 times) have no overrides, no expenseConfig, no state, and fewer tags than any budget
+    even with the defaults'. One comprehension, no call per customer."""
+    room = MAX_USER_TAGS_PROTECTED - len(default_tags)
+    return [
+        (position, c)
+        for position, c in enumerate(customers)
+        if isinstance(c, dict)
+        and (
+            "overrides" in c
+            or "expenseConfig" in c
+            or "state" in c
+            or (len(tags) if isinstance(tags := c.get("tags"), dict) else 0) > room
+        )
+    ]
 
 
 def _one_customer(customer: _Customer, *, merged: bool = False) -> Iterator[Issue]:
@@ -225,7 +246,7 @@ def _tag_budget(customer: _Customer, *, schema_saw_it: bool = True) -> Iterator[
         yield Issue(("defaults", "tags"), message, at_key=True)
 
 
-def _environments(docs: Sequence[Document]) -> Iterator[Found]:
+def _environments(docs: Sequence[Document], customers_of: Sequence[list[Any]]) -> Iterator[Found]:
     """Environments are declared once (or identically in every file that declares them), and
     every environment a customer or `promote:` names is declared."""
     (first, declared), differing = _one_per_run(docs, "environments", dict)
@@ -258,7 +279,7 @@ def _environments(docs: Sequence[Document]) -> Iterator[Found]:
                         f"promote names '{name}', which is not declared ({hint})",
                     ),
                 )
-        for position, customer in _customers(data):
+        for position, customer in _naming_environments(customers_of[index]):
             listed = customer.get("environments")
             for i, name in enumerate(listed if isinstance(listed, list) else []):
                 if isinstance(name, str) and name not in known:
@@ -278,3 +299,13 @@ def _environments(docs: Sequence[Document]) -> Iterator[Found]:
                         f" remove them or list '{name}'"
                     )
                     yield index, Issue(path, message, at_key=True)
+
+
+def _naming_environments(customers: list[Any]) -> Customers:
+    """The customers that name an environment (`environments` or `overrides`): only they can
+    name one that is not declared."""
+    return [
+        (p, c)
+        for p, c in enumerate(customers)
+        if isinstance(c, dict) and ("environments" in c or "overrides" in c)
+    ]

@@ -10,10 +10,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from reconcile.durations import format_duration
 from reconcile.escape import text as escape_text
-from reconcile.model import AUTO_KINDS, PLATFORMS_BY_KEY, Customer, DesiredState, Policy
+from reconcile.model import PLATFORMS_BY_KEY
+
+if TYPE_CHECKING:  # the desired model, imported by what builds one (a run reads files first)
+    from reconcile.model import Customer, DesiredState, Policy
 
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._@-]*")
 _PLAIN_SUFFIX_OK = re.compile(r".*[A-Za-z0-9._@-]")
@@ -125,6 +129,8 @@ def dump(
 
 def _policy_lines(policy: Policy) -> list[str]:
     """`policy:` only when it differs from the default (auto in the schema's order)."""
+    from reconcile.model import AUTO_KINDS, Policy
+
     if policy == Policy():
         return []
     lines = ["policy:"]

@@ -21,14 +21,15 @@ This module does not import PyYAML: a valid file read here never loads it.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import json
 import os
 import re
+from itertools import accumulate, repeat
 from typing import Any
 
 from reconcile.desired.document import Document
+from reconcile.desired.yaml11 import agrees_with_yaml11
 
 _UNSET: Any = object()
 _yaml_rs: Any = _UNSET  # the yaml_rs module, None when absent (or switched off by tests)
@@ -88,11 +89,31 @@ class _NotTheSame(Exception):
     """JSON would read this file differently from PyYAML."""
 
 
+# A string written longer than any key may be: from each quote, a run of characters without
+# one (a string is read no longer than it is written).
+_JSON_LONG_STRING = re.compile(f'"[^"]{{{_MAX_JSON_KEY + 1}}}')
+
+
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     mapping = dict(pairs)
     if len(mapping) != len(pairs) or max(map(len, mapping), default=0) > _MAX_JSON_KEY:
         raise _NotTheSame
     return mapping
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`_pairs` for a text with no string longer than a key may be (`_short_strings`)."""
+    mapping = dict(pairs)
+    if len(mapping) != len(pairs):
+        raise _NotTheSame
+    return mapping
+
+
+def _short_strings(text: str) -> bool:
+    """Whether no string of `text` can be a key too long (`_MAX_JSON_KEY`): none is written
+    longer (without a backslash, no escaped quote splits a string's run), ~3 ms on 10,000
+    customers, where measuring every key read costs ~10."""
+    return "\\" not in text and _JSON_LONG_STRING.search(text) is None
 
 
 def _not_the_same(text: str) -> Any:
@@ -117,7 +138,7 @@ def _json_data(text: str) -> dict[str, Any] | None:
     try:
         data = json.loads(
             text,
-            object_pairs_hook=_pairs,
+            object_pairs_hook=_unique_pairs if _short_strings(text) else _pairs,
             parse_float=_not_the_same,
             parse_constant=_not_the_same,
         )
@@ -130,8 +151,14 @@ def _json_data(text: str) -> dict[str, Any] | None:
 
 # Syntax the fast path leaves to the exact reader: tabs, YAML 1.1 line breaks, BOM, directives and
 # document markers, tags, anchors and aliases, complex keys, merge keys, block scalars.
-_FAST_UNSAFE_CHARS = ("\t", "\x85", "\u2028", "\u2029", "\ufeff", "<<")
+_FAST_UNSAFE_CHARS = ("\t", "\x85", "\u2028", "\u2029", "\ufeff")
 _FAST_UNSAFE_LINE_STARTS = ("%", "---", "...")  # directives, document markers
+_MARKER_LINE = re.compile(r"\n(?:%|---|\.\.\.)")  # one search from each line break (~1 ms)
+
+
+def _marker_line(text: str) -> bool:
+    """Whether a line starts with a directive or a document marker."""
+    return text.startswith(_FAST_UNSAFE_LINE_STARTS) or _MARKER_LINE.search(text) is not None
 
 
 # Indicators that start no plain scalar (tags, anchors, aliases, complex keys, block scalars,
@@ -141,29 +168,32 @@ _FAST_UNSAFE_LINE_STARTS = ("%", "---", "...")  # directives, document markers
 # both readers refuse it, and at the start of a continued plain scalar's next line (a long name
 # folded by a YAML writer: "Hooli Consulting\n  & Co") both read it as text.
 # As one regex: (?:^[ ]*|[:?-][ ]+|[\[{,][ ]*)(?:[!?|>%@`]|[&*](?![ \r\n]|$)) (re.M), tried at
-# every character (30-60 ms on 10,000 customers); `_unsafe_token` finds the indicators first
-# (a few "&" in names) and looks back from each (~4 ms).
-def _marker_line(text: str) -> bool:
-    """Whether a line starts with a directive or a document marker (substring searches)."""
-    starts = _FAST_UNSAFE_LINE_STARTS
-    return text.startswith(starts) or any("\n" + start in text for start in starts)
-
-
-_INDICATORS = re.compile(r"[!?|>%@`&*]")
+# every character (30-60 ms on 10,000 customers); `_unsafe_token` finds each indicator by a
+# substring search (C: most files hold none but a few "&" in names; a character class tried
+# at every character took ~4 ms) and looks back from each (~0.3 ms).
+_INDICATORS = "!?|>%@`&*"
 
 
 def _unsafe_token(text: str) -> bool:
     """Whether an indicator starts a node (the rule above)."""
-    for found in _INDICATORS.finditer(text):
-        at = found.start()
-        if text[at] in "&*" and text[at + 1 : at + 2] in ("", " ", "\r", "\n"):
-            continue  # names no anchor or alias
-        before = at - 1
-        while before >= 0 and text[before] == " ":
-            before -= 1
-        if before < 0 or text[before] in "\n[{," or (text[before] in ":?-" and before < at - 1):
-            return True
+    for indicator in _INDICATORS:
+        at = text.find(indicator)
+        while at != -1:
+            if _starts_node(text, at):
+                return True
+            at = text.find(indicator, at + 1)
     return False
+
+
+def _starts_node(text: str, at: int) -> bool:
+    """Whether the indicator at `at` is where a node starts (and, for `&` or `*`, names an
+    anchor or an alias)."""
+    if text[at] in "&*" and text[at + 1 : at + 2] in ("", " ", "\r", "\n"):
+        return False  # names no anchor or alias
+    before = at - 1
+    while before >= 0 and text[before] == " ":
+        before -= 1
+    return before < 0 or text[before] in "\n[{," or (text[before] in ":?-" and before < at - 1)
 
 
 _FAST_UNSAFE_COLON = re.compile(r":(?:[^\s\w/.-]|(?<![^\s\[\]{},]:)\S)")
@@ -193,66 +223,12 @@ _PLAIN_ONE = re.compile(r"1[ ]*(?:[,}\r\n]|#|$)")
 # checked by hand (group 1 is the closing one).
 _UID_KEY = re.compile(r"""uid(["']?)[ ]*:[ ]*(["']?)([A-Za-z0-9._-]+)\2[ ]*(?=[,}#\r\n]|$)""", re.M)
 
-# What YAML 1.2's core schema reads as something other than a string.
-YAML12_NOT_STR = re.compile(
-    r"""(?:null|Null|NULL|~
-    |true|True|TRUE|false|False|FALSE
-    |[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+
-    |[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
-    |[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)""",
-    re.X,
-)
-
-YAML11_NOT_STR_PATTERNS = (
-    "^(?: ~\n                    |null|Null|NULL\n                    | )$",
-    "^(?:!|&|\\*)$",
-    "^(?:<<)$",
-    "^(?:=)$",
-    "^(?:[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+][0-9]+)?\n"
-    "                    |\\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?\n"
-    "                    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\\.[0-9_]*\n"
-    "                    |[-+]?\\.(?:inf|Inf|INF)\n"
-    "                    |\\.(?:nan|NaN|NAN))$",
-    "^(?:[-+]?0b[0-1_]+\n"
-    "                    |[-+]?0[0-7_]+\n"
-    "                    |[-+]?(?:0|[1-9][0-9_]*)\n"
-    "                    |[-+]?0x[0-9a-fA-F_]+\n"
-    "                    |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$",
-    "^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]\n"
-    "                    |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?\n"
-    "                     (?:[Tt]|[ \\t]+)[0-9][0-9]?\n"
-    "                     :[0-9][0-9] :[0-9][0-9] (?:\\.[0-9]*)?\n"
-    "                     (?:[ \\t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$",
-    "^(?:yes|Yes|YES|no|No|NO\n"
-    "                    |true|True|TRUE|false|False|FALSE\n"
-    "                    |on|On|ON|off|Off|OFF)$",
-)
-"""PyYAML's YAML 1.1 implicit resolvers for every tag but str (verbose regexes), copied so this
-module needs no PyYAML; a test keeps the copy equal to PyYAML's own."""
-YAML11_FIRST_CHARS = "!&*+-.0123456789<=FNOTYfnoty~"
-"""The first characters PyYAML registers those resolvers for (and the empty string, for null)."""
-
-
-def _unanchored(pattern: str) -> str:
-    stripped = pattern.strip()
-    if not (stripped.startswith("^") and stripped.endswith("$")):  # pragma: no cover
-        raise ValueError(f"unexpected resolver pattern {pattern!r}")
-    return stripped[1:-1]
-
-
-@functools.cache
-def _yaml11_not_str_quoted() -> re.Pattern[str]:
-    """A whole JSON string literal that YAML 1.1 (PyYAML) would read as something else when
-    plain. Compiled on first use (~10 ms): JSON files never need it."""
-    alternatives = "|".join(f"(?:{_unanchored(p)})" for p in YAML11_NOT_STR_PATTERNS)
-    # PyYAML tries a resolver only for its first characters: a lookahead on those (or the closing
-    # quote of an empty string) skips most strings at once (3x faster on 10,000 customers).
-    return re.compile(f'"(?=[{re.escape(YAML11_FIRST_CHARS)}"])({alternatives})"', re.X)
-
 
 def _fast_unsafe(text: str) -> bool:
     """Whether `text` uses syntax that the fast path leaves to the exact reader."""
-    if any(marker in text for marker in _FAST_UNSAFE_CHARS):
+    if any(marker in text for marker in _FAST_UNSAFE_CHARS):  # single characters: memchr
+        return True
+    if "<" in text and "<<" in text:  # a merge key (a search for "<<" itself costs ~1 ms)
         return True
     if "\\" in text and _ESCAPES.search(text):
         return True  # numeric escapes (surrogate pairs...) are decoded differently
@@ -275,7 +251,7 @@ def _yaml_rs_document(file: str, text: str) -> Document | None:
         raise
     except BaseException:  # any error, a Rust panic included: the exact reader will say
         return None
-    if not isinstance(data, dict) or not _agrees_with_yaml11(data):
+    if not isinstance(data, dict) or not agrees_with_yaml11(data):
         return None
     if "version" in data and not (
         type(data["version"]) is int and data["version"] == 1 and _version_plain(text)
@@ -300,28 +276,6 @@ def _version_plain(text: str) -> bool:
     return len(ends) == 1 and _PLAIN_ONE.match(text, ends[0]) is not None
 
 
-def _agrees_with_yaml11(data: Any) -> bool:
-    """Whether every string in `data` (read as YAML 1.2) is also a string in YAML 1.1.
-
-    A string that YAML 1.2 would read as something else when plain (like "89") must have been
-    quoted, so it is a string in YAML 1.1 too. A string that only YAML 1.1 reads as something else
-    (yes, 1_000, 2024-01-01) may have been plain: the exact reader decides. Non-string keys are
-    not looked at here: the schema refuses them.
-
-    The strings are searched in one JSON rendering of the data, in C, rather than walked: compact
-    (no space after `,` or `:`, which the search never reads: it starts at a string's opening
-    quote, and no character that follows a closing one can start a match) and without the
-    circular-reference bookkeeping (a yaml-rs reading has no aliases, so no cycle; too deep a
-    nesting is refused as before): 27 -> 16 ms on 10,000 customers.
-    """
-    try:
-        blob = json.dumps(data, ensure_ascii=False, check_circular=False, separators=(",", ":"))
-    except (TypeError, ValueError, RecursionError):
-        return False
-    not_str_12 = YAML12_NOT_STR.fullmatch
-    return all(not_str_12(m.group(1)) for m in _yaml11_not_str_quoted().finditer(blob))
-
-
 # ------------------------------------------------------------------------- positions
 
 
@@ -332,23 +286,26 @@ def uid_positions(text: str, uids: list[str]) -> list[tuple[int, int]] | None:
     None unless a quick scan finds exactly these uids, in this order (anything unusual, such as a
     description mentioning "uid: x", leaves the positions to the exact reader).
     """
-    found: list[tuple[int, int]] = []
-    line, scanned, line_start = 1, 0, 0
+    spots: list[int] = []
+    found: list[str] = []
     for match in _UID_KEY.finditer(text):
         offset = match.start()
-        quote = match.group(1)
+        quote = match[1]
         if quote:  # "uid" or 'uid': the key starts at its opening quote
             offset -= 1
             if offset < 0 or text[offset] != quote:
                 continue
         if offset and text[offset - 1] not in " {,-\n":
             continue  # part of a longer word
-        if len(found) == len(uids) or match.group(3) != uids[len(found)]:
-            return None
-        breaks = text.count("\n", scanned, offset)
-        if breaks:  # only the text since the last uid is searched (one-line JSON: no rescans)
-            line += breaks
-            line_start = text.rfind("\n", scanned, offset) + 1
-        scanned = offset
-        found.append((line, offset - line_start + 1))
-    return found if len(found) == len(uids) else None
+        spots.append(offset)
+        found.append(match[3])
+    if found != uids:
+        return None
+    # Lines and columns by C calls mapped over the spots, each searching only the text since the
+    # uid before (one-line JSON: no rescans): the line breaks there, summed, and the last one
+    # there, carried on while a uid has none before it on its line.
+    since = [0, *spots[:-1]]
+    lines = accumulate(map(text.count, repeat("\n"), since, spots), initial=1)
+    next(lines)
+    breaks = accumulate(map(text.rfind, repeat("\n"), since, spots), max)
+    return [(line, at - before) for line, at, before in zip(lines, spots, breaks, strict=True)]

@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 
 from reconcile.desired.document import Ambiguous, Document, Rejected
-from reconcile.desired.fastread import YAML12_NOT_STR as _YAML12_NOT_STR
 from reconcile.desired.problems import Problem
+from reconcile.desired.yaml11 import YAML12_NOT_STR as _YAML12_NOT_STR
 
 MAX_DEPTH = 64
 """Deepest nesting accepted; the format itself needs 4 levels."""
@@ -334,7 +334,7 @@ class _Builder:
 
 def yaml11_patterns() -> list[str]:
     """PyYAML's YAML 1.1 implicit resolvers for every tag but str, each `^(?:...)$` (verbose):
-    `fastread.YAML11_NOT_STR_PATTERNS` is a copy of these (a test keeps them equal)."""
+    `yaml11.YAML11_NOT_STR_PATTERNS` is a copy of these (a test keeps them equal)."""
     patterns: set[str] = set()
     for resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.values():
         for tag, regexp in resolvers:

@@ -16,28 +16,16 @@ import asyncio
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from reconcile.codat import CodatClient, CodatHTTPError
 from reconcile.codat.client import MAX_PAGE_SIZE
 from reconcile.codat.paging import first_requests
-from reconcile.facts.account import with_account
-from reconcile.facts.configs import (
-    ConfigChoice,
-    config_reads,
-    configs_foreseen,
-    read_due,
-    read_mapping_options,
-)
-from reconcile.facts.holders import namesakes, read_uid_holders
-from reconcile.model import (
-    OWNER_TAG,
-    UID_TAG,
-    Company,
-    DesiredState,
-    ExpenseConfig,
-    LiveState,
-    MappingOptions,
-)
+from reconcile.model import OWNER_TAG, UID_TAG, Company, LiveState
+
+if TYPE_CHECKING:
+    from reconcile.facts.configs import ConfigChoice
+    from reconcile.model import DesiredState, ExpenseConfig, MappingOptions
 
 
 def owner_filter(owner: str) -> str:
@@ -93,6 +81,17 @@ async def read_live(
     account is confirmed anyway); the owner's list from `listing` when it was started already."""
     if listing is not None and listing.owner != desired.owner:  # pragma: no cover - a bug
         raise ValueError("the listing started is another owner's")
+    # What the listing's answer is needed for, imported after the listing was sent (a plan
+    # starts it first: `start_listing`).
+    from reconcile.facts.account import with_account
+    from reconcile.facts.configs import (
+        config_reads,
+        configs_foreseen,
+        read_due,
+        read_mapping_options,
+    )
+    from reconcile.facts.holders import namesakes, read_uid_holders
+
     sent_before = client.requests_sent if listing is None else listing.sent_before
     if choose is None:  # the wire gets ready for the config reads while the listing is read
         client.foresee(configs_foreseen(desired, changed, targets))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
+from reconcile.model.expense import ExpenseConfig as ExpenseConfig
 from reconcile.model.tags import OWNER_TAG, PROTECT_TAG, PROTECT_VALUE, UID_TAG
 
 
@@ -23,33 +24,6 @@ class Location:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
-
-
-@dataclass(frozen=True, slots=True)
-class ExpenseConfig:
-    """The Sync for Expenses company configuration: ids in the accounting platform. A desired
-    config may name a record instead (`supplier: {name: "Amex"}`): `names` holds (wire field,
-    name) for those, whose id is "" until the planner resolves it (`resolved`)."""
-
-    bank_account: str
-    supplier: str
-    customer: str
-    names: tuple[tuple[str, str], ...] = ()
-
-    def resolved(self, ids: Mapping[str, str]) -> ExpenseConfig:
-        """This config with the named fields' ids filled in (wire field -> id) and no names."""
-        return ExpenseConfig(
-            ids.get("bankAccount", self.bank_account),
-            ids.get("supplier", self.supplier),
-            ids.get("customer", self.customer),
-        )
-
-    def to_wire(self) -> dict[str, dict[str, str]]:
-        return {
-            "bankAccount": {"id": self.bank_account},
-            "supplier": {"id": self.supplier},
-            "customer": {"id": self.customer},
-        }
 
 
 CustomerState = Literal["present", "absent", "deleted"]

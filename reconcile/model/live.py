@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from reconcile.model.desired import ExpenseConfig
+from reconcile.model.expense import ExpenseConfig
 from reconcile.model.platforms import Platform, platform_of
 from reconcile.model.tags import OWNER_TAG, PROTECT_TAG, PROTECT_VALUE, RESERVED_TAG_PREFIX, UID_TAG
 

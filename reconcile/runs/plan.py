@@ -185,11 +185,11 @@ async def plan(
     `desired` may be files checked but not built (`reconcile.cli.inputs.check_desired`): they
     are built while Codat answers the first list request.
     A plan refused as a whole ends the run unless `allow_unsafe` (it is then never saved)."""
-    from reconcile.model import DesiredState
+    from reconcile.desired import Checked  # not the model: it is built while Codat answers
 
-    if isinstance(desired, DesiredState):
-        return await _plan(where, desired, None, options, on_read, allow_unsafe, save_for)
-    return await _plan(where, None, desired, options, on_read, allow_unsafe, save_for)
+    if isinstance(desired, Checked):
+        return await _plan(where, None, desired, options, on_read, allow_unsafe, save_for)
+    return await _plan(where, desired, None, options, on_read, allow_unsafe, save_for)
 
 
 async def _plan(

@@ -52,16 +52,29 @@ sys.exit(code)
 """
 
 
+# The same run, but the modules are those imported when it opened its first connection: what
+# it imported before it could send anything.
+PROBE_AT_CONNECT = """
+import sys
+connecting = []
+def on_connect(event, args):
+    if event == "socket.connect" and not connecting:
+        connecting.append(sorted(sys.modules))
+sys.addaudithook(on_connect)
+""" + PROBE.replace("sorted(sys.modules)", "connecting[0] if connecting else []")
+
+
 def imported_by(
-    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, probe: str = PROBE
 ) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    """Runs `reconcile ARGS` in a fresh interpreter; its result and every module it imported.
-    `env` is added to this environment, without its CODAT_* and signing-key variables."""
+    """Runs `reconcile ARGS` in a fresh interpreter; its result and every module it imported
+    (`PROBE_AT_CONNECT`: before its first connection). `env` is added to this environment,
+    without its CODAT_* and signing-key variables."""
     full_env = {
         k: v for k, v in os.environ.items() if not k.startswith(("CODAT_", "RECONCILE_SIGNING"))
     }
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
+        [sys.executable, "-c", probe, *args],
         cwd=cwd,
         env={**full_env, "NO_COLOR": "1", **(env or {})},
         capture_output=True,
@@ -103,6 +116,7 @@ def test_offline_commands_import_nothing_heavy(args: list[str]) -> None:
     assert result.returncode == 0, result.stderr
     assert "reconcile.cli" in modules  # the probe saw the run
     assert heavy(modules) == []
+    assert "html" not in modules  # only the Markdown and HTML escapes need it
 
 
 def test_help_imports_no_command_module() -> None:
@@ -253,6 +267,7 @@ def test_show_of_a_saved_plan_imports_nothing_heavy(saved_plan: Path, fmt: str) 
     assert "reconcile.plans.file.reader" in modules  # the path ran
     assert heavy(modules) == []
     assert {"asyncio", "reconcile.executor"} & modules == set()
+    assert ("html" in modules) == (fmt == "markdown")  # the control of the offline commands'
 
 
 def test_export_against_a_url_imports_nothing_heavy(
@@ -323,3 +338,33 @@ def test_a_plan_of_bad_files_imports_neither_the_planner_nor_the_client(
         result, modules = imported_by(*args, env=codat_env(sandbox_url), cwd=path.parent)
         assert result.returncode == code, result.stderr
         assert modules & later == (set() if plan is bad else later)
+
+
+# What `plan` needs only once its first request is out: to read the answers (the account, the
+# expense configs, the uid holders), to build the model (the builder and the desired model's
+# classes, while Codat answers) and to plan and render.
+AFTER_SENDING = (
+    "reconcile.model.desired",
+    "reconcile.facts.account",
+    "reconcile.facts.configs",
+    "reconcile.facts.holders",
+    "reconcile.desired.build",
+    "reconcile.planner",
+    "reconcile.render.text",
+)
+
+
+def test_a_plan_imports_only_what_sending_needs_before_it_sends(
+    one_customer: tuple[Path, set[str]], sandbox_url: str
+) -> None:
+    """Before its first connection, `plan` has checked the file and imported the client, and
+    none of what it needs only later; the control: by its end it imported those."""
+    path, _ = one_customer
+    args, env = ("plan", str(path)), codat_env(sandbox_url)
+    result, before = imported_by(*args, env=env, cwd=path.parent, probe=PROBE_AT_CONNECT)
+    assert result.returncode == 0, result.stderr
+    assert {"reconcile.desired.checks", "reconcile.codat.client", "httpx"} <= before
+    assert set(AFTER_SENDING) & before == set()
+    result, after = imported_by(*args, env=env, cwd=path.parent)
+    assert result.returncode == 0, result.stderr
+    assert set(AFTER_SENDING) <= after

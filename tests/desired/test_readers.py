@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconcile.desired import InvalidInput, fastread, load, schema_text, yamlload
+from reconcile.desired import InvalidInput, fastread, load, schema_text, yaml11, yamlload
 from reconcile.desired.schema import is_valid
 from tests.conftest import examples
 from tests.desired.readers import fast_and_exact, never
@@ -206,7 +206,7 @@ def test_yaml12_non_strings_are_what_yaml_rs_resolves() -> None:
     rs = fastread._rs()
     more = ["+12", "-7", "0o7", "0xff", "1E5", "1e-3", "+.5", "-1.", ".NaN", "NULL"]
     for text in [*TRICKY, *more]:
-        if fastread.YAML12_NOT_STR.fullmatch(text):
+        if yaml11.YAML12_NOT_STR.fullmatch(text):
             assert not isinstance(rs.loads(f"k: {text}\n")["k"], str), text
 
 
@@ -221,7 +221,7 @@ def test_number_like_scalars_agree(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scalar: str
 ) -> None:
     rs = fastread._rs()
-    if fastread.YAML12_NOT_STR.fullmatch(scalar):
+    if yaml11.YAML12_NOT_STR.fullmatch(scalar):
         assert not isinstance(rs.loads(f"k: {scalar}\n")["k"], str), scalar
     for slot in ["text", "tagvalue", "version", "bool2"]:
         fast, exact = _both(tmp_path, TEMPLATE.format(**{**GOOD, slot: scalar}), monkeypatch)
@@ -256,6 +256,10 @@ SCALARS = st.one_of(
             "reconcile.owner",
             "89",
             "77921ff9-3ec0-4a5b-9a55-0b5f4e1d2c3a",
+            "77921ff9-3ec0-4a5b-9a55-0b5f4e1d2c3a\n",  # a line break at the end of each kind
+            "cus-1\n",
+            "Acme\n",
+            "reconcile.x\n",
         ]
     ),
 )
@@ -277,7 +281,9 @@ VALUES = st.recursive(
     lambda inner: (
         st.lists(inner, max_size=3)
         | st.dictionaries(
-            st.sampled_from(["bankAccount", "supplier", "customer", "k", "x" * 28, "reconcile.x"]),
+            st.sampled_from(
+                ["bankAccount", "supplier", "customer", "k", "k\n", "x" * 28, "reconcile.x"]
+            ),
             inner,
             max_size=10,
         )
@@ -346,6 +352,47 @@ def test_our_resolver_equals_pyyamls(value: str, implicit: tuple[bool, bool]) ->
         assert OURS.resolve(kind, value, implicit) == THEIRS.resolve(kind, value, implicit)
 
 
+def environment(**given: str) -> dict[str, Any]:
+    env = {"account": "Acme", "api_key_env": "CODAT_API_KEY_PROD", **given}
+    return {"version": 1, "owner": "o", "customers": [], "environments": {"prod": env}}
+
+
+def tagged(tags: dict[str, str]) -> dict[str, Any]:
+    return {"version": 1, "owner": "o", "customers": [{"uid": "a", "name": "A", "tags": tags}]}
+
+
+@pytest.mark.parametrize(
+    ("doc", "valid"),
+    [
+        (tagged({"region": "uk"}), True),
+        (tagged({"reconcile.owner": "x"}), False),  # the refused prefix
+        (tagged({"reconcile": "x", "reconciled.x": "y"}), True),
+        (tagged({"k\n": "v"}), False),
+        (tagged({"k": "v\n"}), False),
+        (environment(), True),
+        (environment(api_key_env="CODAT_API_KEY_FILE"), False),
+        (environment(api_key_env="CODAT_API_KEY_PROD_FILE"), False),
+        (environment(api_key_env="CODAT_API_KEY_FILES"), True),
+        (environment(api_key_env="CODAT_API_KEY_PROD\n"), False),
+        (environment(base_url="https://api.codat.io"), True),
+        (environment(base_url="https://api.codat.io\n"), False),
+        (environment(account="Acme\n"), False),
+        ({"version": 1, "owner": "o", "customers": [], "policy": {"refreshDataEvery": "1d"}}, True),
+        (
+            {"version": 1, "owner": "o", "customers": [], "policy": {"refreshDataEvery": "0d"}},
+            False,
+        ),
+        ({"version": 1, "owner": "o\n", "customers": []}, False),
+    ],
+)
+def test_the_fast_check_reads_each_pattern_as_jsonschema(doc: dict[str, Any], valid: bool) -> None:
+    """jsonschema-rs checks the patterns rewritten without lookaround (`schema.for_automata`):
+    each kind (a refused prefix, the end of the string, a lookaround left as it is) decides
+    as jsonschema does on the schema as written."""
+    assert VALIDATOR.is_valid(doc) is valid
+    assert FAST(doc) is valid
+
+
 @needs_fast
 def test_both_readers_locate_customers_alike(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -356,6 +403,13 @@ def test_both_readers_locate_customers_alike(
         TEMPLATE.format(**GOOD),
         "version: 1\nowner: o\ncustomers:\n- {name: A, uid: a}\n-   uid: 'b'\n    name: B\n"
         "- name: C\n  description: 'uid: a'\n  uid: c\n",
+        # several customers a line: each column counted from its own line's start
+        "version: 1\nowner: o\ncustomers: [{uid: a, name: A}, {uid: b, name: B},\n"
+        "  {uid: c, name: C}, {name: D, uid: d}, {uid: e, name: E}]\n",
+        '{"version": 1, "owner": "o", "customers": [{"uid": "a", "name": "A"}, '
+        '{"name": "B", "uid": "b"}]}',
+        '{"version": 1, "owner": "o",\n "customers": [{"uid": "a", "name": "A"},\n'
+        '  {"uid": "b", "name": "B"}, {"uid": "c", "name": "C"}]}',
     ]
     for text in texts:
         path = tmp_path / "f.yaml"

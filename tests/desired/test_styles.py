@@ -18,7 +18,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconcile.desired import InvalidInput, fastread, load, yamlload
+from reconcile.desired import InvalidInput, fastread, load, yaml11, yamlload
 from tests.conftest import examples
 from tests.desired.readers import fast_and_exact
 
@@ -129,9 +129,9 @@ def test_version_must_be_written_as_a_plain_one_on_the_fast_path() -> None:
 
 
 def test_the_copied_yaml11_patterns_are_pyyamls() -> None:
-    assert sorted(fastread.YAML11_NOT_STR_PATTERNS) == yamlload.yaml11_patterns()
+    assert sorted(yaml11.YAML11_NOT_STR_PATTERNS) == yamlload.yaml11_patterns()
     resolvers = yaml.resolver.Resolver.yaml_implicit_resolvers
-    assert set(resolvers) == {"", *fastread.YAML11_FIRST_CHARS}
+    assert set(resolvers) == {"", *yaml11.YAML11_FIRST_CHARS}
 
 
 def test_a_valid_file_is_read_without_pyyaml_or_jsonschema(tmp_path: Path) -> None:
