@@ -24,7 +24,6 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -32,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import seeded
 from reconcile.audit import build_audit
 from reconcile.codat import ClientSettings, CodatClient
-from reconcile.codat.wire import Answer
+from reconcile.codat.wire import Answer, Outgoing
 from reconcile.desired import load
 from reconcile.facts.fleet import read_live
 from reconcile.facts.snapshot import SnapshotClient, read_for_audit
@@ -54,10 +53,10 @@ class Counting:
         self.lists = 0
         original = client.wire.send
 
-        async def counted(method: str, url: str, *args: Any) -> Answer:
-            if urlsplit(url).path.rstrip("/").endswith("/companies"):
+        async def counted(out: Outgoing) -> Answer:
+            if urlsplit(out.url).path.rstrip("/").endswith("/companies"):
                 self.lists += 1
-            return await original(method, url, *args)
+            return await original(out)
 
         client.wire.send = counted  # type: ignore[method-assign]
 

@@ -69,7 +69,7 @@ from reconcile.codat.ratelimit import AnswerClock, retry_after_seconds
 from reconcile.codat.transport import make_wire
 from reconcile.codat.urls import ACCEPT_ENCODING, encode_json, request_url, url_root
 from reconcile.codat.webhook_consumers import WebhookConsumers
-from reconcile.codat.wire import Answer, AnswerTooLarge, Wire
+from reconcile.codat.wire import Answer, AnswerTooLarge, Outgoing, Wire
 from reconcile.model import Company, Profile
 
 DEFAULT_BASE_URL = "https://api.codat.io"
@@ -212,6 +212,7 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
                     body = encode_json(json)
                     headers["Content-Type"] = "application/json"
             cap = self.settings.max_answer_bytes
+            out = Outgoing(method, url, headers, body, cap, written)
             attempt = 0
             first_started = time.monotonic()
             while True:
@@ -221,7 +222,7 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
                 started = time.perf_counter()
                 try:
                     async with asyncio.timeout(self._time_left(method, path)):
-                        response = await self.wire.send(method, url, headers, body, cap, written)
+                        response = await self.wire.send(out)
                 except TimeoutError:
                     self.requests_sent += 1
                     raise self._past_deadline(method, path) from None

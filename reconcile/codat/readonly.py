@@ -18,7 +18,6 @@ runs, nothing here cares: it only ever reads, and what it reports is what each r
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,8 +25,7 @@ import httpx
 
 from reconcile.codat.client import ClientSettings, CodatClient, Sleep
 from reconcile.codat.errors import CodatError
-from reconcile.codat.outbox import Written
-from reconcile.codat.wire import Answer, Wire
+from reconcile.codat.wire import Answer, Outgoing, Wire
 
 ALLOWED_METHOD = "GET"
 
@@ -50,18 +48,10 @@ class GetOnlyWire:
     def __init__(self, inner: Wire) -> None:
         self.inner = inner
 
-    async def send(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        cap: int,
-        written: Written | None = None,
-    ) -> Answer:
-        if method != ALLOWED_METHOD or body is not None:
-            raise WriteRefused(method, urlsplit(url).path)
-        return await self.inner.send(method, url, headers, body, cap, written)
+    async def send(self, out: Outgoing) -> Answer:
+        if out.method != ALLOWED_METHOD or out.body is not None:
+            raise WriteRefused(out.method, urlsplit(out.url).path)
+        return await self.inner.send(out)
 
     def foresee(self, requests: int) -> None:
         self.inner.foresee(requests)

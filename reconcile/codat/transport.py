@@ -44,14 +44,12 @@ import asyncio
 import importlib.util
 import ssl
 import urllib.request
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
 
-from reconcile.codat.outbox import Written
-from reconcile.codat.wire import Answer, AnswerTooLarge, HttpxWire, Wire, decoded
+from reconcile.codat.wire import Answer, AnswerTooLarge, HttpxWire, Outgoing, Wire, decoded
 
 if TYPE_CHECKING:
     import aiohttp
@@ -142,17 +140,9 @@ class SwitchingWire:
         if self.importing is None and _aiohttp_installed():  # asked once
             self.importing = asyncio.get_running_loop().run_in_executor(None, _import_aiohttp)
 
-    async def send(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        cap: int,
-        written: Written | None = None,
-    ) -> Answer:
+    async def send(self, out: Outgoing) -> Answer:
         if self._lean is not None:
-            return await self._lean.send(method, url, headers, body, cap, written)
+            return await self._lean.send(out)
         self._sent += 1
         past = self._sent > self._switch_after
         if past:
@@ -163,8 +153,8 @@ class SwitchingWire:
         if importing is not None and (past or importing.done()) and await asyncio.shield(importing):
             if self._lean is None:
                 self._lean = AiohttpWire(self._timeout, self._tls)
-            return await self._lean.send(method, url, headers, body, cap, written)
-        return await self._httpx(url).send(method, url, headers, body, cap, written)
+            return await self._lean.send(out)
+        return await self._httpx(out.url).send(out)
 
     def _httpx(self, url: str) -> HttpxWire:
         if self._first is None:
@@ -238,24 +228,17 @@ class AiohttpWire:
         )
         return self._session
 
-    async def send(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        cap: int,
-        written: Written | None = None,
-    ) -> Answer:
-        session = self._session or self._open(url.startswith("https:"))
-        if written is not None:  # aiohttp does not say per request: handed over counts
-            written()
+    async def send(self, out: Outgoing) -> Answer:
+        session = self._session or self._open(out.url.startswith("https:"))
+        if out.written is not None:  # aiohttp does not say per request: handed over counts
+            out.written()
+        cap = out.cap
         try:
             response = await session.request(
-                method,
-                self._url(url, encoded=True),
-                headers=headers,
-                data=body,
+                out.method,
+                self._url(out.url, encoded=True),
+                headers=out.headers,
+                data=out.body,
                 allow_redirects=False,
                 compress=None,
             )

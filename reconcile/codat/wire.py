@@ -1,5 +1,5 @@
-"""The one interface the client sends through: `Wire.send(method, url, headers, body, cap)`, which
-answers with a small `Answer` (status, headers, body bytes) or raises httpx's transport errors.
+"""The one interface the client sends through: `Wire.send(Outgoing)`, which answers with a small
+`Answer` (status, headers, body bytes) or raises httpx's transport errors.
 
 Two kinds behind it (docs/design.md, §10 "Scale"):
 
@@ -59,8 +59,15 @@ class Answer:
         return f"<Answer [{self.status_code}]>"
 
 
-class Wire(Protocol):
-    async def send(
+class Outgoing:
+    """One request as the client built it (its URL, headers and body, once), the most of its
+    answer a wire reads (`cap` bytes, decoded), and what to call once it is on the network
+    (`written`: when the wire can tell, else when it is handed over; perhaps never when the send
+    fails: `reconcile.codat.outbox`)."""
+
+    __slots__ = ("body", "cap", "headers", "method", "url", "written")
+
+    def __init__(
         self,
         method: str,
         url: str,
@@ -68,10 +75,17 @@ class Wire(Protocol):
         body: bytes | None,
         cap: int,
         written: Written | None = None,
-    ) -> Answer:
-        """The answer; `written` is called once the request is on the network, when the wire
-        can tell (else when it is handed over), and may not be called when the send fails."""
-        ...
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.cap = cap
+        self.written = written
+
+
+class Wire(Protocol):
+    async def send(self, out: Outgoing) -> Answer: ...
 
     def foresee(self, requests: int) -> None:
         """About `requests` more are coming (a plan's config reads): a wire may get ready for
@@ -93,23 +107,15 @@ class HttpxWire:
         self.http = http
         self.traced = traced
 
-    async def send(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        cap: int,
-        written: Written | None = None,
-    ) -> Answer:
-        extensions = None
-        if written is not None:
+    async def send(self, out: Outgoing) -> Answer:
+        extensions, cap = None, out.cap
+        if out.written is not None:
             if self.traced:
-                extensions = {"trace": _tracer(written)}
+                extensions = {"trace": _tracer(out.written)}
             else:
-                written()
+                out.written()
         request = self.http.build_request(
-            method, url, content=body, headers=dict(headers), extensions=extensions
+            out.method, out.url, content=out.body, headers=dict(out.headers), extensions=extensions
         )
         response = await self.http.send(request, stream=True)
         try:

@@ -11,7 +11,7 @@ import pytest
 
 from reconcile.codat import ClientSettings
 from reconcile.codat.readonly import GetOnlyWire, ReadOnlyClient, WriteRefused
-from reconcile.codat.wire import HttpxWire
+from reconcile.codat.wire import HttpxWire, Outgoing
 from reconcile.sandbox.layers.requestlog import read_log
 from tests.audit.fleet import served
 from tests.conftest import TEST_API_KEY
@@ -38,9 +38,9 @@ def test_every_write_is_refused_before_any_io(tmp_path: Path) -> None:
                         await write
                 # Under `request`, the wire refuses too (a path that bypasses it).
                 with pytest.raises(WriteRefused):
-                    await client.wire.send("POST", f"{url}/companies", {}, b"{}", 1000)
+                    await client.wire.send(Outgoing("POST", f"{url}/companies", {}, b"{}", 1000))
                 with pytest.raises(WriteRefused):  # a GET with a body is no read either
-                    await client.wire.send("GET", f"{url}/companies", {}, b"{}", 1000)
+                    await client.wire.send(Outgoing("GET", f"{url}/companies", {}, b"{}", 1000))
                 assert client.requests_sent == sent
 
         asyncio.run(go())
@@ -70,7 +70,9 @@ def test_the_wire_guard_wraps_any_transport() -> None:
         async with client:
             await client.list_companies()
             with pytest.raises(WriteRefused):
-                await client.wire.send("DELETE", "http://127.0.0.1:1/companies/x", {}, None, 9)
+                await client.wire.send(
+                    Outgoing("DELETE", "http://127.0.0.1:1/companies/x", {}, None, 9)
+                )
 
     asyncio.run(go())
     assert seen == ["GET"]

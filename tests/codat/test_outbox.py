@@ -13,7 +13,7 @@ import pytest
 
 from reconcile.codat import ClientSettings, CodatClient, CodatTransportError
 from reconcile.codat.outbox import Outbox
-from reconcile.codat.wire import HttpxWire
+from reconcile.codat.wire import HttpxWire, Outgoing
 from tests.support.hostile_server import Reply, Seen, companies_route, page, serve_hostile
 
 WAIT = 5.0  # seconds: only a broken wait takes this long
@@ -68,7 +68,7 @@ def test_a_network_request_is_written_before_its_answer_arrives() -> None:
         wire = HttpxWire(httpx.AsyncClient(), traced=True)
         try:
             sending = asyncio.ensure_future(
-                wire.send("GET", url + "/companies", {}, None, 1 << 20, written.set)
+                wire.send(Outgoing("GET", url + "/companies", {}, None, 1 << 20, written.set))
             )
             await asyncio.wait_for(written.wait(), WAIT)
             answered_first = sending.done()
@@ -92,9 +92,8 @@ def test_a_transport_with_no_network_counts_as_written_when_handed_over() -> Non
 
     async def scenario() -> None:
         wire = HttpxWire(httpx.AsyncClient(transport=httpx.MockTransport(handler)))
-        await wire.send(
-            "GET", "http://codat.test/companies", {}, None, 1 << 20, lambda: said.append("written")
-        )
+        url = "http://codat.test/companies"
+        await wire.send(Outgoing("GET", url, {}, None, 1 << 20, lambda: said.append("written")))
         await wire.aclose()
 
     asyncio.run(scenario())
@@ -135,7 +134,9 @@ def test_a_request_whose_connection_is_refused_is_never_said_written_by_the_wire
         try:
             with pytest.raises(httpx.ConnectError):
                 url = f"http://127.0.0.1:{port}/companies"
-                await wire.send("GET", url, {}, None, 1 << 20, lambda: said.append("written"))
+                await wire.send(
+                    Outgoing("GET", url, {}, None, 1 << 20, lambda: said.append("written"))
+                )
         finally:
             await wire.aclose()
 

@@ -27,7 +27,7 @@ from reconcile.codat import (
 )
 from reconcile.codat.client import USER_AGENT
 from reconcile.codat.transport import AiohttpWire, SwitchingWire, make_wire
-from reconcile.codat.wire import Answer, HttpxWire
+from reconcile.codat.wire import Answer, HttpxWire, Outgoing
 from tests.support.hostile_server import Reply, Seen, company, page, serve_hostile
 from tests.support.sandbox_server import serve_sandbox
 
@@ -211,7 +211,7 @@ def test_a_disconnect_is_reported_as_a_disconnect(
     async def direct(url: str) -> None:
         wire = AiohttpWire()
         try:
-            await wire.send("GET", f"{url}/companies", {}, None, 1000)
+            await wire.send(Outgoing("GET", f"{url}/companies", {}, None, 1000))
         finally:
             await wire.aclose()
 
@@ -231,7 +231,7 @@ def test_a_refused_connection_is_a_connect_error(no_proxies: pytest.MonkeyPatch)
     async def direct() -> None:
         wire = AiohttpWire()
         try:
-            await wire.send("GET", f"http://127.0.0.1:{port}/", {}, None, 1000)
+            await wire.send(Outgoing("GET", f"http://127.0.0.1:{port}/", {}, None, 1000))
         finally:
             await wire.aclose()
 

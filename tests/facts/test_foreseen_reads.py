@@ -7,16 +7,15 @@ and a sandbox served on loopback."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
 from reconcile.codat import ClientSettings, CodatClient
 from reconcile.codat import transport as transport_module
-from reconcile.codat.outbox import Written
 from reconcile.codat.transport import SwitchingWire
-from reconcile.codat.wire import Answer
+from reconcile.codat.wire import Answer, Outgoing
 from reconcile.export import select, to_customer
 from reconcile.facts.configs import configs_foreseen
 from reconcile.facts.fleet import owner_filter, read_live
@@ -37,17 +36,9 @@ class Recording(SwitchingWire):
         super().__init__(30.0)
         self.sent: list[tuple[str, bool]] = []
 
-    async def send(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        cap: int,
-        written: Written | None = None,
-    ) -> Answer:
-        self.sent.append((urlsplit(url).path, self.importing is not None))
-        return await super().send(method, url, headers, body, cap, written)
+    async def send(self, out: Outgoing) -> Answer:
+        self.sent.append((urlsplit(out.url).path, self.importing is not None))
+        return await super().send(out)
 
 
 @pytest.fixture(scope="module")
