@@ -75,6 +75,7 @@ from reconcile.model import Company, Profile
 DEFAULT_BASE_URL = "https://api.codat.io"
 MAX_PAGE_SIZE = 5000
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+RETRYABLE_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD"})
 USER_AGENT = "codat-reconcile"
 # The largest fleet the tool supports (customers of one owner; benchmarks/RESULTS.md measures
 # plan at this size). A listing may hold twice as many companies (other owners', untagged ones
@@ -201,7 +202,6 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
         try:
             if not self._account_confirmed and path != paths.profile():
                 await self.confirm_account()
-            retryable_method = method in ("GET", "PUT", "DELETE", "HEAD") or idempotency_key
             url = request_url(self._root, path, params)
             headers, body = self._headers, None
             if json is not None or idempotency_key:
@@ -211,69 +211,74 @@ class CodatClient(CompanyCalls, ExpenseReads, WebhookConsumers):
                 if json is not None:
                     body = encode_json(json)
                     headers["Content-Type"] = "application/json"
-            cap = self.settings.max_answer_bytes
-            out = Outgoing(method, url, headers, body, cap, written)
-            attempt = 0
-            first_started = time.monotonic()
-            while True:
-                attempt += 1
-                if not await self.pacer.start(self._time_left(method, path)):
-                    raise self._past_deadline(method, path, self.pacer.per_window)  # not sent
-                started = time.perf_counter()
-                try:
-                    async with asyncio.timeout(self._time_left(method, path)):
-                        response = await self.wire.send(out)
-                except TimeoutError:
-                    self.requests_sent += 1
-                    raise self._past_deadline(method, path) from None
-                except AnswerTooLarge as exc:
-                    raise UnexpectedAnswer(
-                        f"{method} {path}",
-                        f"the answer is larger than {cap:,} bytes ({exc.size:,} or more); not read",
-                    ) from None
-                except httpx.DecodingError as exc:
-                    self.requests_sent += 1
-                    raise UnexpectedAnswer(f"{method} {path}", f"unreadable body ({exc})") from None
-                except httpx.TransportError as exc:
-                    self.requests_sent += 1
-                    written()  # not waited for through the backoff
-                    if log.isEnabledFor(logging.INFO):
-                        elapsed = (time.perf_counter() - started) * 1000
-                        log.info("%s %s -> %s (%.0f ms)", method, path, type(exc).__name__, elapsed)
-                    if retryable_method and attempt < self.settings.max_attempts:
-                        await self._wait(self._backoff(attempt, None), method, path)
-                        continue
-                    raise CodatTransportError(
-                        method,
-                        path,
-                        type(exc).__name__,
-                        base_url=self.base_url,
-                        attempts=attempt,
-                        elapsed=time.monotonic() - first_started,
-                    ) from None
-                self.requests_sent += 1
-                status = response.status_code
-                if log.isEnabledFor(logging.INFO):
-                    elapsed = (time.perf_counter() - started) * 1000
-                    log.info("%s %s -> %d (%.0f ms)", method, path, status, elapsed)
-                now = self._note_answer(response)
-                if 200 <= status < 300:
-                    return response
-                wait = retry_after_seconds(response.headers.get("Retry-After"), now)
-                if status == 429:
-                    self._stop_if_quota_used_up(method, path, response, wait, now)
-                    if wait is not None:  # every attempt of the client waits it out, this one too
-                        self.pacer.pause(self._backoff(attempt, wait))
-                retry = (status in RETRY_STATUSES and (retryable_method or status == 429)) or (
-                    status == 409 and idempotency_key is not None
-                )
-                if retry and attempt < self.settings.max_attempts:
-                    if not (status == 429 and wait is not None):  # else the pacer waits
-                        await self._wait(self._backoff(attempt, wait), method, path)
-                    continue
-                raise CodatHTTPError(method, path, status, json_or_none(response.content))
+            out = Outgoing(method, url, headers, body, self.settings.max_answer_bytes, written)
+            retryable = method in RETRYABLE_METHODS or bool(idempotency_key)
+            return await self._send(out, path, retryable, idempotency_key is not None)
         finally:
             written()
+
+    async def _send(self, out: Outgoing, path: str, retryable: bool, keyed: bool) -> Answer:
+        """`request`'s attempts: `retryable` after a transport error or 5xx, 409 if `keyed`."""
+        attempt = 0
+        first_started = time.monotonic()
+        while True:
+            attempt += 1
+            if not await self.pacer.start(self._time_left(out.method, path)):
+                raise self._past_deadline(out.method, path, self.pacer.per_window)  # not sent
+            started = time.perf_counter()
+            try:
+                async with asyncio.timeout(self._time_left(out.method, path)):
+                    response = await self.wire.send(out)
+            except TimeoutError:
+                self.requests_sent += 1
+                raise self._past_deadline(out.method, path) from None
+            except AnswerTooLarge as exc:
+                raise UnexpectedAnswer(
+                    f"{out.method} {path}",
+                    f"the answer is larger than {out.cap:,} bytes ({exc.size:,} or more); not read",
+                ) from None
+            except httpx.DecodingError as exc:
+                self.requests_sent += 1
+                raise UnexpectedAnswer(f"{out.method} {path}", f"unreadable body ({exc})") from None
+            except httpx.TransportError as exc:
+                self.requests_sent += 1
+                if out.written is not None:  # not waited for through the backoff
+                    out.written()
+                if log.isEnabledFor(logging.INFO):
+                    elapsed = (time.perf_counter() - started) * 1000
+                    log.info("%s %s -> %s (%.0f ms)", out.method, path, type(exc).__name__, elapsed)
+                if retryable and attempt < self.settings.max_attempts:
+                    await self._wait(self._backoff(attempt, None), out.method, path)
+                    continue
+                raise CodatTransportError(
+                    out.method,
+                    path,
+                    type(exc).__name__,
+                    base_url=self.base_url,
+                    attempts=attempt,
+                    elapsed=time.monotonic() - first_started,
+                ) from None
+            self.requests_sent += 1
+            status = response.status_code
+            if log.isEnabledFor(logging.INFO):
+                elapsed = (time.perf_counter() - started) * 1000
+                log.info("%s %s -> %d (%.0f ms)", out.method, path, status, elapsed)
+            now = self._note_answer(response)
+            if 200 <= status < 300:
+                return response
+            wait = retry_after_seconds(response.headers.get("Retry-After"), now)
+            if status == 429:
+                self._stop_if_quota_used_up(out.method, path, response, wait, now)
+                if wait is not None:  # every attempt of the client waits it out, this one too
+                    self.pacer.pause(self._backoff(attempt, wait))
+            retry = (status in RETRY_STATUSES and (retryable or status == 429)) or (
+                status == 409 and keyed
+            )
+            if retry and attempt < self.settings.max_attempts:
+                if not (status == 429 and wait is not None):  # else the pacer waits
+                    await self._wait(self._backoff(attempt, wait), out.method, path)
+                continue
+            raise CodatHTTPError(out.method, path, status, json_or_none(response.content))
 
     def restart_deadline(self) -> None:
         """Count the deadline from now (after a person answered a prompt: waiting for them is
