@@ -189,8 +189,7 @@ class Customers:
             bool(get("expenses", defaults.get("expenses", False))),
             expense_config_of(config) if config is not None else None,
             company_id.lower() if company_id is not None else None,
-            bool(protect) if protect is not None else False,
-            protect is False,
+            *_protection(protect),
             isinstance(accounting, dict),
             cast(CustomerState, state),
             location,
@@ -212,6 +211,12 @@ def _platform_key(accounting: Any) -> str | None:
     # is (never unlinked, deleted or replaced); `accounting` is then None.
     platform = resolve_platform(accounting) if isinstance(accounting, str) else None
     return platform.key if platform is not None else None
+
+
+def _protection(protect: Any) -> tuple[bool, bool]:
+    """`protect` and `unprotect` from the file's `protect:` (`false`, not a missing line, lets a
+    protect tag go)."""
+    return bool(protect), protect is False
 
 
 def _merged_tags(raw: dict[str, Any], default_tags: dict[str, Any] | None) -> dict[str, Any]:
@@ -237,8 +242,7 @@ def _overridden(raw: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]
     if "tags" in raw:
         fields["tags"] = _merged_tags(raw, defaults.get("tags"))
     if "protect" in raw:
-        fields["protect"] = bool(pick("protect", False))
-        fields["unprotect"] = pick("protect") is False
+        fields["protect"], fields["unprotect"] = _protection(raw["protect"])
     if "state" in raw:
         fields["state"] = cast(CustomerState, raw.get("state", "present"))
     return fields
