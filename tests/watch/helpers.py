@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from standardwebhooks.webhooks import Webhook
 from reconcile.sandbox.layers.requestlog import read_log
 from tests.conftest import AUTH_HEADERS, TEST_API_KEY
 from tests.support.cli import clean_env, reconcile, reconcile_argv
-from tests.support.processes import started
+from tests.support.processes import Started, started
 from tests.support.sandbox_server import PROJECT_ROOT, serve_sandbox
 
 OWNER = "watch-test"
@@ -119,14 +119,22 @@ def applied_in_process(directory: Path, authorizing: str = "w-1") -> Path:
 
 @dataclass
 class Watch:
-    """A running `reconcile watch`: its public and internal base URLs, its log lines and its
-    secret."""
+    """A running `reconcile watch`: its process and log, its public and internal base URLs and
+    its secret."""
 
-    process: subprocess.Popen[str]
+    server: Started
     url: str
     secret: str
-    lines: list[str] = field(default_factory=list)
-    status_url: str = ""
+    status_url: str
+
+    @property
+    def process(self) -> subprocess.Popen[str]:
+        return self.server.process
+
+    @property
+    def lines(self) -> list[str]:
+        """The log lines read so far."""
+        return self.server.lines
 
     def get(self, path: str) -> httpx.Response:
         """GET `path` where the watch serves it: /status and /metrics on the internal listener."""
@@ -176,11 +184,20 @@ class Watch:
         return lambda status: status["passes"] > count and status["queued_companies"] == 0
 
     def log(self) -> str:
+        """The log read so far: a line said just before /status changed may not be in it yet
+        (`said` waits for one); after `stop` it is whole."""
         return "".join(self.lines)
 
+    def said(self, wanted: str | re.Pattern[str], timeout: float = 10) -> str:
+        """The first log line holding `wanted`, once the watch has written it."""
+        return self.server.line_with(wanted, timeout)
+
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 30) -> int:
+        """Signal the watch and wait for its exit and for the last of its log."""
         self.process.send_signal(signum)
-        return self.process.wait(timeout=timeout)
+        code = self.process.wait(timeout=timeout)
+        self.server.log(timeout)
+        return code
 
 
 @contextmanager
@@ -214,7 +231,7 @@ def running_watch(
         stop=kill,
     ) as server:
         url, status_url = server.found
-        yield Watch(server.process, url, secret, server.lines, status_url)
+        yield Watch(server, url, secret, status_url)
 
 
 def kill(process: subprocess.Popen[str]) -> None:

@@ -71,7 +71,7 @@ def test_authorization_is_followed_up_within_five_seconds(
             codat, desired, port, consumer, "--register", url, "--resync", "1h"
         ) as watch:
             watch.wait_for("the first full pass", watch.passes_after(0))
-            assert "already sends" in watch.log()  # registered once, not twice
+            watch.said("already sends")  # registered once, not twice
             assert (
                 len(
                     json.loads(

@@ -31,7 +31,7 @@ def test_a_used_up_quota_pauses_everything_until_the_reset(tmp_path: Path) -> No
         status = watch.status()
         until = datetime.fromisoformat(status["quota"]["until"])
         assert datetime.now(UTC) < until <= datetime.now(UTC) + timedelta(days=1)
-        assert "quota is used up" in watch.log()
+        watch.said("quota is used up")
         mark = len(codat.requests())
         assert watch.deliver(connection_event("some-company")).status_code == 200
         time.sleep(1.0)

@@ -60,9 +60,7 @@ def test_refusals_and_acceptances_on_status_and_metrics(tmp_path: Path) -> None:
             event = connection_event(codat.company_id("w-1"))
             for _ in range(3):
                 assert watch.deliver(event, secret=new_secret()).status_code == 401
-            refused = [line for line in watch.lines if "refused" in line]
-            assert len(refused) == 1, refused  # once per interval, not once per delivery
-            assert "likely cause: a wrong secret" in refused[0]
+            assert "likely cause: a wrong secret" in watch.said("refused")
             deliveries = watch.status()["deliveries"]
             assert deliveries["last_refused"] and deliveries["last_accepted"] is None
             assert deliveries["last_refused_reason"] == "No matching signature found"
@@ -76,6 +74,8 @@ def test_refusals_and_acceptances_on_status_and_metrics(tmp_path: Path) -> None:
                     f'{{outcome="{outcome}"}}'
                 ) in metrics
             assert watch.stop() == 143
+            refused = [line for line in watch.lines if "refused" in line]
+            assert len(refused) == 1, refused  # once per interval, not once per delivery
 
 
 def test_sighup_and_post_resync_start_a_full_pass(tmp_path: Path) -> None:
@@ -95,12 +95,12 @@ def test_sighup_and_post_resync_start_a_full_pass(tmp_path: Path) -> None:
             answer = httpx.post(resync, headers=right, timeout=10)
             assert answer.status_code == 202, answer.text
             watch.wait_for("the resync's full pass", watch.passes_after(passes))
-            assert "POST /resync: starting a full pass" in watch.log()
+            watch.said("POST /resync: starting a full pass")
 
             passes = watch.status()["passes"]
             watch.process.send_signal(signal.SIGHUP)
             watch.wait_for("SIGHUP's full pass", watch.passes_after(passes))
-            assert "SIGHUP" in watch.log() and "running a full pass" in watch.log()
+            assert "SIGHUP" in watch.said("running a full pass")
             assert watch.stop() == 143
 
 
@@ -141,5 +141,5 @@ def test_a_connection_error_event_reaches_status_at_once(tmp_path: Path) -> None
                 }
             ]
             assert company_id not in str(watch.status())
-            assert "w-1: Codat sent connection.failed reporting connection error" in watch.log()
+            watch.said("w-1: Codat sent connection.failed reporting connection error")
             assert watch.stop() == 143

@@ -30,8 +30,8 @@ def test_status_page_in_a_browser(tmp_path: Path) -> None:
         with running_watch(codat, str(desired), "--resync", "1h") as watch:
             watch.wait_for("w-1 configured", lambda s: s["funnel"]["configured"] == 1)
             # The watch says what it does, naming the customer and the action
-            assert re.search(r"w-1: applied create_partner_expense", watch.log()), watch.log()
-            assert "w-2: stage Awaiting authorization" in watch.log()
+            watch.said(re.compile(r"w-1: applied create_partner_expense"))
+            watch.said("w-2: stage Awaiting authorization")
 
             answer = httpx.get(watch.status_url + "/", timeout=10)
             assert answer.headers["x-frame-options"] == "DENY"
