@@ -38,7 +38,7 @@ class Started:
                 raise AssertionError(f"no line with {wanted!r} in:\n{''.join(self.lines)}")
             time.sleep(0.02)
 
-    def log(self, timeout: float = 10) -> str:
+    def whole_log(self, timeout: float = 10) -> str:
         """Every line, once the process has ended and its stderr is read to the end (so that a
         check that something is absent sees the whole log)."""
         self.process.wait(timeout=timeout)

@@ -196,7 +196,7 @@ class Watch:
         """Signal the watch and wait for its exit and for the last of its log."""
         self.process.send_signal(signum)
         code = self.process.wait(timeout=timeout)
-        self.server.log(timeout)
+        self.server.whole_log(timeout)
         return code
 
 
